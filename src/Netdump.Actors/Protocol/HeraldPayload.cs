@@ -56,6 +56,18 @@ public static class HeraldPayload
             return false;
         }
 
+        // The byte check above sees only C0 controls and DEL; C1 controls (U+0080..U+009F, such
+        // as NEL or CSI) arrive as two UTF-8 bytes and would otherwise reach logs and file names.
+        foreach (var c in path)
+        {
+            if (char.IsControl(c))
+            {
+                reason = $"path holds control character U+{(int)c:X4}";
+                path = string.Empty;
+                return false;
+            }
+        }
+
         return true;
     }
 

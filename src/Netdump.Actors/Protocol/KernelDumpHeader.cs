@@ -155,7 +155,16 @@ public sealed record KernelDumpHeader(
     private static void WriteString(Span<byte> field, string value)
     {
         var bytes = Encoding.UTF8.GetBytes(value);
-        bytes.AsSpan(0, Math.Min(bytes.Length, field.Length - 1)).CopyTo(field);
+        var length = Math.Min(bytes.Length, field.Length - 1);
+
+        // Cut before a UTF-8 continuation byte, not inside a character: a split character would
+        // read back as U+FFFD.
+        while (length > 0 && length < bytes.Length && (bytes[length] & 0xC0) == 0x80)
+        {
+            length--;
+        }
+
+        bytes.AsSpan(0, length).CopyTo(field);
     }
 
     private static string Printable(string text) =>
