@@ -1,6 +1,6 @@
-using System.CommandLine;
+using Netdump.App.CommandLine;
 using Netdump.App.Simulation;
 
-var root = new RootCommand("netdump-server: collects FreeBSD netdump crash dumps over UDP");
+var root = ServerCommand.Create();
 root.Subcommands.Add(SimulateCommand.Create());
-return root.Parse(args).Invoke();
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Net;
+using System.Reflection;
+using Akka.Configuration;
+
+namespace Netdump.Actors.Configuration;
+
+/// <summary>
+/// The operator's settings (SPEC §6), immutable and validated. Built from the <c>netdump</c>
+/// block of a HOCON config: the built-in <c>netdump.hocon</c> with whatever the conf file and
+/// the command line put in front of it. Tests shorten the timeouts with <c>with</c>.
+/// </summary>
+public sealed record NetdumpSettings
+{
+    public required IPAddress Address { get; init; }
+    public required int Port { get; init; }
+    public required string DumpDirectory { get; init; }
+    public required TimeSpan SessionTimeout { get; init; }
+    public required TimeSpan Linger { get; init; }
+
+    /// <summary>Largest offset + length a dump may write; null means the free space when the HERALD arrived.</summary>
+    public ulong? MaxDumpSize { get; init; }
+
+    public required TimeSpan FlushInterval { get; init; }
+    public required int MaxKeySize { get; init; }
+
+    /// <summary>Reads the <c>netdump</c> block; throws <see cref="ConfigurationException"/> with the key and the problem.</summary>
+    public static NetdumpSettings Create(Config config)
+    {
+        var c = config.GetConfig("netdump") ?? throw new ConfigurationException("missing netdump block");
+        var addressText = c.GetString("addr");
+        if (!IPAddress.TryParse(addressText, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        {
+            throw new ConfigurationException($"addr: \"{addressText}\" is not an IPv4 address");
+        }
+
+        var port = c.GetInt("port");
+        if (port is < 0 or > 65535)
+        {
+            throw new ConfigurationException($"port: {port} is out of range 0-65535");
+        }
+
+        var maxDump = c.GetString("max_dump_size", "");
+        return new NetdumpSettings
+        {
+            Address = address,
+            Port = port,
+            DumpDirectory = Path.GetFullPath(c.GetString("dumpdir")),
+            SessionTimeout = Positive(c, "session_timeout"),
+            Linger = Positive(c, "linger"),
+            MaxDumpSize = string.IsNullOrEmpty(maxDump) ? null : ParseSize("max_dump_size", maxDump),
+            FlushInterval = Positive(c, "flush_interval"),
+            MaxKeySize = checked((int)ParseSize("max_key_size", c.GetString("max_key_size"))),
+        };
+    }
+
+    /// <summary>The built-in defaults and Akka settings (<c>netdump.hocon</c>, embedded in this assembly).</summary>
+    public static Config BuiltInConfig()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("netdump.hocon")
+            ?? throw new InvalidOperationException("netdump.hocon is not embedded");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+
+    /// <summary>Parses a byte count with an optional K, M, G or T suffix (powers of 1024).</summary>
+    public static ulong ParseSize(string key, string text)
+    {
+        var t = text.Trim();
+        ulong unit = 1;
+        if (t.Length > 0 && char.IsLetter(t[^1]))
+        {
+            unit = char.ToUpperInvariant(t[^1]) switch
+            {
+                'K' => 1UL << 10,
+                'M' => 1UL << 20,
+                'G' => 1UL << 30,
+                'T' => 1UL << 40,
+                _ => throw new ConfigurationException($"{key}: \"{text}\" has an unknown size suffix (use K, M, G or T)"),
+            };
+            t = t[..^1];
+        }
+
+        if (!ulong.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value > ulong.MaxValue / unit)
+        {
+            throw new ConfigurationException($"{key}: \"{text}\" is not a size");
+        }
+
+        return value * unit;
+    }
+
+    private static TimeSpan Positive(Config c, string key)
+    {
+        var value = c.GetTimeSpan(key);
+        if (value <= TimeSpan.Zero)
+        {
+            throw new ConfigurationException($"{key}: must be positive");
+        }
+
+        return value;
+    }
+}

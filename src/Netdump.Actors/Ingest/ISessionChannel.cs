@@ -1,0 +1,65 @@
+using System.Net;
+using Akka.Actor;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors.Ingest;
+
+/// <summary>
+/// A session's socket and its receive pump, as the <c>ClientSessionActor</c> sees them. The real
+/// one is <see cref="UdpSessionChannel"/>; actor tests put a fake in its place.
+/// </summary>
+public interface ISessionChannel : IDisposable
+{
+    /// <summary>The address and ephemeral port the session answers from.</summary>
+    IPEndPoint LocalEndpoint { get; }
+
+    /// <summary>
+    /// Starts the receive pump: it writes and acks VMCORE data into <paramref name="core"/>
+    /// inline and tells <paramref name="session"/> the <see cref="PumpEvent"/>s.
+    /// </summary>
+    void Start(CoreFile core, IActorRef session);
+
+    /// <summary>Sends a 4-byte ack. Safe from any thread.</summary>
+    void SendAck(uint sequence, IPEndPoint to);
+
+    /// <summary><see cref="Environment.TickCount64"/> of the last valid packet from the client.</summary>
+    long LastPacketTicks { get; }
+
+    /// <summary>True once anything but a HERALD arrived from the client.</summary>
+    bool HasData { get; }
+
+    /// <summary>What the pump counted: packets handled, datagrams dropped, and from other sources.</summary>
+    PumpCounters Counters { get; }
+}
+
+/// <summary>A snapshot of a pump's counters.</summary>
+public readonly record struct PumpCounters(long Packets, long Dropped, long Foreign);
+
+/// <summary>
+/// Creates the channel of a new session: a socket bound to the local address the HERALD was sent
+/// to, which accepts datagrams only from <paramref name="client"/>.
+/// </summary>
+public delegate ISessionChannel SessionChannelFactory(IPAddress local, IPAddress client);
+
+/// <summary>The control events a receive pump tells its session actor (data never travels this way).</summary>
+public static class PumpEvent
+{
+    /// <summary>A HERALD retransmission that reached the session socket.</summary>
+    public sealed record HeraldRetransmitted(uint Sequence, IPEndPoint From);
+
+    /// <summary>A KDH, EKCD_KEY or FINISHED message, with its own copy of the payload.</summary>
+    public sealed record ControlPacket(MessageType Type, uint Sequence, ulong Offset, ReadOnlyMemory<byte> Payload, IPEndPoint From);
+
+    /// <summary>The first VMCORE data arrived (the dump is no longer empty).</summary>
+    public sealed record FirstData(ulong Offset);
+
+    /// <summary>A write was refused or failed; the pump stopped acking data.</summary>
+    public sealed record WriteFailed(string Reason);
+
+    /// <summary>A datagram from the client that was dropped; reported a few times per second at most.</summary>
+    public sealed record Dropped(IPEndPoint From, string Reason);
+
+    /// <summary>The pump stopped on an unexpected error.</summary>
+    public sealed record Faulted(string Reason);
+}

@@ -1,0 +1,141 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace Netdump.Actors.Storage;
+
+/// <summary>What happened to one write of dump data.</summary>
+public enum CoreWriteResult
+{
+    Written,
+    BeyondLimit,
+    Failed,
+}
+
+/// <summary>
+/// The core file of one dump while it is received: an open handle, the byte ranges written so
+/// far and the size limit. The session's receive pump writes into it inline (positional
+/// writes, safe from any thread); the <c>DumpWriterActor</c> flushes, renames and closes it.
+/// The range bookkeeping is locked because both of them read it.
+/// </summary>
+public sealed class CoreFile : IDisposable
+{
+    private readonly FileStream _stream;
+    private readonly SafeFileHandle _handle;
+    private readonly ByteRanges _ranges = new();
+    private readonly Lock _lock = new();
+    private long _unflushed;
+
+    private CoreFile(string path, FileStream stream, ulong maxSize)
+    {
+        Path = path;
+        _stream = stream;
+        _handle = stream.SafeFileHandle;
+        MaxSize = maxSize;
+    }
+
+    /// <summary>The file's current path (it changes when the writer renames it).</summary>
+    public string Path { get; private set; }
+
+    /// <summary>The largest offset + length a write may reach.</summary>
+    public ulong MaxSize { get; }
+
+    /// <summary>The error of the last failed write, for the dump's reason.</summary>
+    public string? LastError { get; private set; }
+
+    /// <summary>Creates the file, which must not exist yet, with mode 0600.</summary>
+    public static CoreFile Create(string path, ulong maxSize)
+    {
+        var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.Read,
+            BufferSize = 0,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        return new CoreFile(path, stream, maxSize);
+    }
+
+    /// <summary>Distinct bytes written so far.</summary>
+    public ulong BytesReceived
+    {
+        get { lock (_lock) return _ranges.TotalBytes; }
+    }
+
+    /// <summary>Bytes written since the last <see cref="Flush"/>.</summary>
+    public long UnflushedBytes => Interlocked.Read(ref _unflushed);
+
+    /// <summary>
+    /// Writes a payload at its offset and records the range. Refuses (without writing) a range
+    /// that ends past <see cref="MaxSize"/> or past 2^64; a failed write records its error.
+    /// </summary>
+    public CoreWriteResult Write(ulong offset, ReadOnlySpan<byte> data)
+    {
+        var length = (ulong)data.Length;
+        if (offset > MaxSize || length > MaxSize - offset)
+        {
+            return CoreWriteResult.BeyondLimit;
+        }
+
+        try
+        {
+            RandomAccess.Write(_handle, data, (long)offset);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LastError = e.Message;
+            return CoreWriteResult.Failed;
+        }
+
+        lock (_lock)
+        {
+            _ranges.Add(offset, offset + length);
+        }
+
+        Interlocked.Add(ref _unflushed, data.Length);
+        return CoreWriteResult.Written;
+    }
+
+    /// <summary>True when every byte of <c>[start, end)</c> was already written.</summary>
+    public bool Covers(ulong start, ulong end)
+    {
+        lock (_lock) return _ranges.Covers(start, end);
+    }
+
+    public IReadOnlyList<ByteRange> Ranges()
+    {
+        lock (_lock) return _ranges.ToList();
+    }
+
+    public IReadOnlyList<ByteRange> Holes(ulong length)
+    {
+        lock (_lock) return _ranges.Holes(length);
+    }
+
+    /// <summary>Forces the written data to disk (fsync).</summary>
+    public void Flush()
+    {
+        var pending = Interlocked.Exchange(ref _unflushed, 0);
+        try
+        {
+            RandomAccess.FlushToDisk(_handle);
+        }
+        catch
+        {
+            Interlocked.Add(ref _unflushed, pending);
+            throw;
+        }
+    }
+
+    /// <summary>Cuts the file to <paramref name="length"/> bytes (a compressed dump's padded last block).</summary>
+    public void Truncate(ulong length) => RandomAccess.SetLength(_handle, (long)length);
+
+    /// <summary>Renames the file within its directory; the handle stays valid.</summary>
+    public void Rename(string newName)
+    {
+        var target = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, newName);
+        File.Move(Path, target, overwrite: false);
+        Path = target;
+    }
+
+    public void Dispose() => _stream.Dispose();
+}

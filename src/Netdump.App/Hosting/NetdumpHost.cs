@@ -1,0 +1,67 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Netdump.Actors;
+using Netdump.Actors.Configuration;
+using Serilog;
+
+namespace Netdump.App.Hosting;
+
+/// <summary>
+/// The one place the server is composed: Serilog, the actor system (with Akka's log bridged into
+/// Serilog through Akka.Hosting's logger factory) and the top-level actors. Tests start the same
+/// host in-process.
+/// </summary>
+public static class NetdumpHost
+{
+    public const string ActorSystemName = "netdump";
+
+    /// <summary>Registers the <see cref="UdpListenerActor"/> (and through it every session).</summary>
+    public static AkkaConfigurationBuilder WithNetdumpListener(this AkkaConfigurationBuilder builder, NetdumpSettings settings) =>
+        builder.WithActors((system, registry) =>
+        {
+            var listener = system.ActorOf(UdpListenerActor.Props(settings), "listener");
+            registry.Register<UdpListenerActor>(listener);
+        });
+
+    /// <summary>Builds the host for a validated config (the <c>netdump</c> block plus Akka settings).</summary>
+    public static IHost Build(Config config, Serilog.ILogger? logger = null)
+    {
+        var settings = NetdumpSettings.Create(config);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSerilog(logger ?? Log.Logger, dispose: false);
+        builder.Services.AddAkka(ActorSystemName, (akka, _) =>
+        {
+            akka.AddHocon(config, HoconAddMode.Replace)
+                .ConfigureLoggers(loggers =>
+                {
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .WithNetdumpListener(settings);
+        });
+        return builder.Build();
+    }
+
+    /// <summary>Asks the listener where it listens; a failed bind becomes an exception with the reason.</summary>
+    public static async Task<System.Net.IPEndPoint> ListenEndpointAsync(IHost host, TimeSpan timeout)
+    {
+        var registry = host.Services.GetRequiredService<ActorRegistry>();
+        var listener = await registry.GetAsync<UdpListenerActor>();
+        var reply = await listener.Ask<object>(UdpListenerActor.GetListenEndpoint.Instance, timeout);
+        return reply switch
+        {
+            UdpListenerActor.ListenEndpoint endpoint => endpoint.Endpoint,
+            UdpListenerActor.BindFailed failed => throw new IOException(failed.Reason),
+            _ => throw new InvalidOperationException($"unexpected reply {reply}"),
+        };
+    }
+}
