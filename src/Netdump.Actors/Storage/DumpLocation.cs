@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Netdump.Actors.Storage;
+
+/// <summary>
+/// Where a dump goes on disk (SPEC §3): which directory under dumpdir a HERALD path may
+/// select, and the exclusive creation of <c>&lt;client-ip&gt;-&lt;YYYY-MM-DD-HH:MM:SS&gt;</c>.
+/// </summary>
+public static class DumpLocation
+{
+    /// <summary>The longest HERALD path accepted, in bytes (the client's limit).</summary>
+    public const int MaxHeraldPathBytes = 1024;
+
+    /// <summary>How many <c>-N</c> suffixes are tried before giving up on a name.</summary>
+    public const int MaxCollisionSuffix = 9999;
+
+    private const int DirectoryMode = 0x1C0; // 0700
+
+    /// <summary>
+    /// The absolute directory the dump directory is created in: <paramref name="dumpDir"/>, or
+    /// the directory the HERALD path names when it is relative, has no "..", already exists as
+    /// a directory and, with every symlink resolved, stays inside dumpdir. Otherwise dumpdir,
+    /// with <paramref name="refusal"/> saying which rule the path broke. An accepted path is
+    /// returned with its symlinks below dumpdir resolved, so that swapping a link afterwards
+    /// cannot move the dump.
+    /// </summary>
+    public static string ChooseParent(string dumpDir, string heraldPath, out string? refusal)
+    {
+        var parent = Path.GetFullPath(dumpDir);
+        if (heraldPath.Length == 0)
+        {
+            refusal = null;
+            return parent;
+        }
+
+        refusal = Check(parent, heraldPath, out var chosen);
+        return refusal is null ? chosen : parent;
+    }
+
+    /// <summary>
+    /// Creates <c>&lt;parent&gt;/&lt;client-ip&gt;-&lt;yyyy-MM-dd-HH:mm:ss&gt;</c> with mode 0700,
+    /// exclusively: when the name exists (same client, same second) it tries <c>-1</c>,
+    /// <c>-2</c>, ... Returns the absolute path; throws <see cref="IOException"/> on any other
+    /// failure.
+    /// </summary>
+    public static string CreateDumpDirectory(string parent, IPAddress client, DateTime localTime)
+    {
+        var root = Path.GetFullPath(parent);
+        var name = $"{FormatAddress(client)}-{localTime.ToString("yyyy-MM-dd-HH:mm:ss", CultureInfo.InvariantCulture)}";
+        for (var suffix = 0; suffix <= MaxCollisionSuffix; suffix++)
+        {
+            var path = Path.Combine(root, suffix == 0 ? name : $"{name}-{suffix}");
+            if (FileSystemSync.MakeDirectory(path, DirectoryMode))
+            {
+                return path;
+            }
+        }
+
+        throw new IOException($"cannot create a dump directory \"{Path.Combine(root, name)}\": names up to -{MaxCollisionSuffix} all exist");
+    }
+
+    /// <summary>
+    /// The address as directory names and dump.json show it: an IPv4-mapped IPv6 address
+    /// (from a dual-mode socket) as plain IPv4.
+    /// </summary>
+    public static string FormatAddress(IPAddress address) =>
+        (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+
+    private static string? Check(string parent, string heraldPath, out string chosen)
+    {
+        chosen = parent;
+        var bytes = Encoding.UTF8.GetByteCount(heraldPath);
+        if (bytes > MaxHeraldPathBytes)
+        {
+            return $"herald path of {bytes} bytes is longer than {MaxHeraldPathBytes}";
+        }
+
+        var shown = Printable(heraldPath);
+        if (heraldPath.Any(char.IsControl))
+        {
+            return $"herald path \"{shown}\" contains a control character";
+        }
+
+        if (heraldPath[0] == '/')
+        {
+            return $"herald path \"{shown}\" is absolute";
+        }
+
+        // Empty and "." components cannot leave the directory; ".." could, even where a
+        // symlink would bring it back, so it is refused outright.
+        if (heraldPath.Split('/').Contains(".."))
+        {
+            return $"herald path \"{shown}\" contains \"..\"";
+        }
+
+        var resolvedRoot = FileSystemSync.RealPath(parent, out var rootError, out _);
+        if (resolvedRoot is null)
+        {
+            return $"dump directory \"{parent}\" cannot be resolved: {rootError}";
+        }
+
+        var resolved = FileSystemSync.RealPath(Path.Combine(resolvedRoot, heraldPath), out var error, out var missing);
+        if (resolved is null)
+        {
+            return missing
+                ? $"herald path \"{shown}\" does not exist under the dump directory"
+                : $"herald path \"{shown}\" cannot be resolved: {error}";
+        }
+
+        var prefix = resolvedRoot.EndsWith('/') ? resolvedRoot : resolvedRoot + "/";
+        if (resolved != resolvedRoot && !resolved.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return $"herald path \"{shown}\" resolves outside the dump directory";
+        }
+
+        if (!Directory.Exists(resolved))
+        {
+            return $"herald path \"{shown}\" is not a directory";
+        }
+
+        var relative = Path.GetRelativePath(resolvedRoot, resolved);
+        chosen = relative == "." ? parent : Path.Combine(parent, relative);
+        return null;
+    }
+
+    private static string Printable(string text) =>
+        string.Create(text.Length, text, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = char.IsControl(source[i]) ? '?' : source[i];
+            }
+        });
+}

@@ -1,0 +1,286 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Netdump.Actors.Protocol;
+
+namespace Netdump.Actors.Storage;
+
+/// <summary>
+/// The two descriptions of a dump that sit beside its core (SPEC §3): <c>info</c> for the
+/// operator, in netdumpd's layout, and <c>dump.json</c> for machines. Both are replaced
+/// atomically, so a reader never sees a half-written file.
+/// </summary>
+public static class DumpReport
+{
+    public const string InfoFileName = "info";
+    public const string JsonFileName = "dump.json";
+
+    /// <summary>How many holes <c>info</c> lists before summarising; dump.json lists all.</summary>
+    public const int MaxInfoHoles = 16;
+
+    private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+    private const string DumpTimeFormat = "yyyy-MM-dd'T'HH:mm:ss'Z'";
+    private const ulong MiB = 1024 * 1024;
+
+    private static readonly JsonWriterOptions JsonOptions = new()
+    {
+        Indented = true,
+        // The file is not embedded in HTML: keep '+', '<', non-ASCII and so on readable.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false);
+
+    /// <summary>
+    /// The <c>info</c> text: <c>Dump from &lt;host&gt; [&lt;ip&gt;]</c>, indented facts, and a last
+    /// line <c>Dump complete</c>, <c>Dump incomplete: &lt;reason&gt;</c> or <c>Dump in progress</c>.
+    /// Kernel-supplied strings are flattened to one line so they cannot forge that last line.
+    /// </summary>
+    public static string FormatInfo(DumpRecord r)
+    {
+        var h = r.Header;
+        var sb = new StringBuilder();
+        var host = h is null || h.Hostname.Length == 0 ? "unknown host" : OneLine(h.Hostname);
+        Line(sb, $"Dump from {host} [{DumpLocation.FormatAddress(r.ClientIp)}]");
+        if (h is null)
+        {
+            Line(sb, "  Kernel Dump Header: not received");
+        }
+        else
+        {
+            Line(sb, $"  Architecture: {OneLine(h.Architecture)}");
+            Line(sb, $"  Architecture Version: {h.ArchitectureVersion}");
+            Line(sb, $"  Dump Length: {h.DumpLength}B ({h.DumpLength / MiB} MB)");
+            Line(sb, $"  Blocksize: {h.BlockSize}");
+            Line(sb, $"  Compression: {CompressionName(h.Compression)}");
+            Line(sb, $"  Dumptime: {FormatDumpTime(h)}");
+            Line(sb, $"  Hostname: {OneLine(h.Hostname)}");
+            Line(sb, $"  Version String: {OneLine(h.VersionString)}");
+            Line(sb, $"  Panic String: {OneLine(h.PanicString)}");
+            Line(sb, $"  Header Parity Check: {(h.ParityOk ? "Pass" : "Fail")}");
+        }
+
+        Line(sb, $"  Encrypted: {(r.Encrypted ? "yes" : "no")}");
+        Line(sb, $"  Received: {r.BytesReceived} bytes in {r.Ranges.Count} {(r.Ranges.Count == 1 ? "range" : "ranges")}");
+        Line(sb, $"  Holes: {FormatHoles(r)}");
+        Line(sb, $"  Herald Path: {(r.HeraldPath.Length == 0 ? "none" : OneLine(r.HeraldPath))}");
+        Line(sb, r.Status switch
+        {
+            DumpStatus.Complete => "Dump complete",
+            DumpStatus.Incomplete => $"Dump incomplete: {(string.IsNullOrWhiteSpace(r.Reason) ? "unknown reason" : OneLine(r.Reason))}",
+            _ => "Dump in progress",
+        });
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The <c>dump.json</c> text (schema in SPEC §3). Header-derived fields are null until a
+    /// KDH arrived; 64-bit counts are written as exact integers.
+    /// </summary>
+    public static string FormatJson(DumpRecord r)
+    {
+        var h = r.Header;
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, JsonOptions))
+        {
+            w.WriteStartObject();
+            w.WriteString("status", StatusName(r.Status));
+            w.WriteString("reason", r.Status == DumpStatus.Complete ? null : r.Reason);
+            w.WriteString("client_ip", DumpLocation.FormatAddress(r.ClientIp));
+            w.WriteString("server_ip", DumpLocation.FormatAddress(r.ServerIp));
+            w.WriteString("herald_path", r.HeraldPath);
+            w.WriteString("directory", r.Directory);
+            w.WriteString("received_at", FormatTimestamp(r.ReceivedAt));
+            w.WriteString("finished_at", r.FinishedAt is { } finished ? FormatTimestamp(finished) : null);
+            w.WriteString("magic", h?.Magic);
+            w.WriteString("hostname", h?.Hostname);
+            w.WriteString("architecture", h?.Architecture);
+            WriteNumberOrNull(w, "architecture_version", h?.ArchitectureVersion);
+            w.WriteString("version_string", h?.VersionString);
+            w.WriteString("panic_string", h?.PanicString);
+            w.WriteString("dump_time", h is null ? null : FormatDumpTime(h));
+            WriteNumberOrNull(w, "dump_length", h?.DumpLength);
+            WriteNumberOrNull(w, "block_size", h?.BlockSize);
+            WriteNumberOrNull(w, "dump_key_size", h?.DumpKeySize);
+            w.WriteNumber("bytes_received", r.BytesReceived);
+            WriteRanges(w, "ranges", r.Ranges);
+            WriteRanges(w, "holes", r.Holes);
+            w.WriteString("compression", h is null ? null : CompressionName(h.Compression));
+            w.WriteBoolean("encrypted", r.Encrypted);
+            if (h is null)
+            {
+                w.WriteNull("parity_ok");
+            }
+            else
+            {
+                w.WriteBoolean("parity_ok", h.ParityOk);
+            }
+
+            w.WriteString("vmcore", r.Vmcore);
+            w.WriteString("superseded_by", r.SupersededBy);
+            w.WriteEndObject();
+        }
+
+        return Utf8NoBom.GetString(buffer.GetBuffer(), 0, (int)buffer.Length) + "\n";
+    }
+
+    /// <summary>
+    /// Writes <c>info</c> and <c>dump.json</c> into <see cref="DumpRecord.Directory"/>: each to a
+    /// temporary name (mode 0600), fsynced, renamed over the final name; then the directory is
+    /// fsynced so that the renames are durable too. Throws <see cref="IOException"/> on failure,
+    /// leaving the previous files in place.
+    /// </summary>
+    public static void Write(DumpRecord r)
+    {
+        WriteAtomically(r.Directory, InfoFileName, FormatInfo(r));
+        WriteAtomically(r.Directory, JsonFileName, FormatJson(r));
+        FileSystemSync.FsyncDirectory(r.Directory);
+    }
+
+    private static void WriteAtomically(string directory, string name, string text)
+    {
+        var final = Path.Combine(directory, name);
+        var temporary = Path.Combine(directory, $".{name}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, // never follows or reuses something already at that name
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        try
+        {
+            using (var stream = new FileStream(temporary, options))
+            {
+                stream.Write(Utf8NoBom.GetBytes(text));
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, final, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // The original error matters more; a stray temp file is harmless.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static void Line(StringBuilder sb, string text) => sb.Append(text).Append('\n');
+
+    private static string StatusName(DumpStatus status) => status switch
+    {
+        DumpStatus.Complete => "complete",
+        DumpStatus.Incomplete => "incomplete",
+        _ => "receiving",
+    };
+
+    private static string CompressionName(DumpCompression compression) => compression switch
+    {
+        DumpCompression.None => "none",
+        DumpCompression.Gzip => "gzip",
+        DumpCompression.Zstd => "zstd",
+        _ => "unknown",
+    };
+
+    private static string FormatTimestamp(DateTimeOffset time) =>
+        time.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture);
+
+    private static string FormatDumpTime(KernelDumpHeader h) =>
+        h.DumpTimeUtc.UtcDateTime.ToString(DumpTimeFormat, CultureInfo.InvariantCulture);
+
+    private static string FormatHoles(DumpRecord r)
+    {
+        if (r.Holes.Count == 0)
+        {
+            return r.Header is null ? "unknown (no dump length yet)" : "none";
+        }
+
+        var shown = r.Holes.Take(MaxInfoHoles).Select(x => $"[{x.Start}, {x.End})");
+        var text = string.Join(", ", shown);
+        var total = r.Holes.Aggregate(0UL, (sum, x) => sum + x.Length);
+        var more = r.Holes.Count > MaxInfoHoles ? $", ... {r.Holes.Count - MaxInfoHoles} more" : "";
+        return $"{text}{more} ({total} bytes missing)";
+    }
+
+    private static void WriteNumberOrNull(Utf8JsonWriter w, string name, ulong? value)
+    {
+        if (value is { } v)
+        {
+            w.WriteNumber(name, v);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+
+    private static void WriteRanges(Utf8JsonWriter w, string name, IReadOnlyList<ByteRange> ranges)
+    {
+        w.WritePropertyName(name);
+        if (ranges.Count == 0)
+        {
+            w.WriteRawValue("[]", skipInputValidation: true);
+            return;
+        }
+
+        // One pair per line rather than one number per line, so that a dump with many holes
+        // stays readable; the indentation matches the writer's for a top-level property.
+        var sb = new StringBuilder("[");
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            sb.Append(i == 0 ? "\n    [" : ",\n    [")
+                .Append(ranges[i].Start.ToString(CultureInfo.InvariantCulture))
+                .Append(", ")
+                .Append(ranges[i].End.ToString(CultureInfo.InvariantCulture))
+                .Append(']');
+        }
+
+        sb.Append("\n  ]");
+        w.WriteRawValue(sb.ToString(), skipInputValidation: true);
+    }
+
+    /// <summary>One line of printable text: control characters and whitespace runs become one space.</summary>
+    private static string OneLine(string text)
+    {
+        var sb = new StringBuilder(text.Length);
+        var pendingSpace = false;
+        foreach (var c in text)
+        {
+            if (char.IsControl(c) || char.IsWhiteSpace(c))
+            {
+                pendingSpace = sb.Length > 0;
+                continue;
+            }
+
+            if (pendingSpace)
+            {
+                sb.Append(' ');
+                pendingSpace = false;
+            }
+
+            sb.Append(c);
+        }
+
+        return sb.ToString();
+    }
+}

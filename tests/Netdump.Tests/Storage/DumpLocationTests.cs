@@ -1,0 +1,270 @@
+using System.Net;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Tests.Storage;
+
+public sealed class DumpLocationTests : IDisposable
+{
+    private static readonly IPAddress Client = IPAddress.Parse("192.0.2.7");
+    private static readonly DateTime Arrival = new(2024, 3, 9, 14, 5, 7, DateTimeKind.Local);
+
+    private readonly TempDirectory _temp = new();
+    private readonly string _dumpDir;
+    private readonly string _outside;
+
+    public DumpLocationTests()
+    {
+        _dumpDir = _temp.Combine("crash");
+        _outside = _temp.Combine("outside");
+        Directory.CreateDirectory(_dumpDir);
+        Directory.CreateDirectory(_outside);
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void An_empty_herald_path_chooses_the_dump_directory()
+    {
+        var parent = DumpLocation.ChooseParent(_dumpDir, "", out var refusal);
+
+        Assert.Equal(_dumpDir, parent);
+        Assert.Null(refusal);
+    }
+
+    [Fact]
+    public void A_nested_relative_path_that_exists_is_accepted()
+    {
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "fleet", "web"));
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, "fleet/web", out var refusal);
+
+        Assert.Null(refusal);
+        Assert.Equal(Path.Combine(_dumpDir, "fleet", "web"), parent);
+    }
+
+    [Fact]
+    public void Dot_and_empty_components_are_harmless()
+    {
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "fleet", "web"));
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, "./fleet//web/", out var refusal);
+
+        Assert.Null(refusal);
+        Assert.Equal(Path.Combine(_dumpDir, "fleet", "web"), parent);
+        Assert.Equal(_dumpDir, DumpLocation.ChooseParent(_dumpDir, ".", out refusal));
+        Assert.Null(refusal);
+    }
+
+    [Fact]
+    public void An_absolute_path_is_refused()
+    {
+        var parent = DumpLocation.ChooseParent(_dumpDir, "/etc", out var refusal);
+
+        Assert.Equal(_dumpDir, parent);
+        Assert.Equal("herald path \"/etc\" is absolute", refusal);
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData("a/../b")]
+    [InlineData("a/../..")]
+    [InlineData("a/..")]
+    public void A_path_with_a_dot_dot_component_is_refused(string herald)
+    {
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "a"));
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "b"));
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, herald, out var refusal);
+
+        Assert.Equal(_dumpDir, parent);
+        Assert.Equal($"herald path \"{herald}\" contains \"..\"", refusal);
+    }
+
+    [Fact]
+    public void Dots_inside_a_name_are_not_a_dot_dot_component()
+    {
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "v1..2"));
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, "v1..2", out var refusal);
+
+        Assert.Null(refusal);
+        Assert.Equal(Path.Combine(_dumpDir, "v1..2"), parent);
+    }
+
+    [Fact]
+    public void A_missing_directory_is_refused_and_not_created()
+    {
+        var parent = DumpLocation.ChooseParent(_dumpDir, "x", out var refusal);
+
+        Assert.Equal(_dumpDir, parent);
+        Assert.Equal("herald path \"x\" does not exist under the dump directory", refusal);
+        Assert.False(Directory.Exists(Path.Combine(_dumpDir, "x")));
+    }
+
+    [Fact]
+    public void A_regular_file_is_refused()
+    {
+        File.WriteAllText(Path.Combine(_dumpDir, "file"), "");
+
+        DumpLocation.ChooseParent(_dumpDir, "file", out var refusal);
+
+        Assert.Equal("herald path \"file\" is not a directory", refusal);
+    }
+
+    [Fact]
+    public void A_symlink_pointing_outside_the_dump_directory_is_refused()
+    {
+        File.CreateSymbolicLink(Path.Combine(_dumpDir, "link"), _outside);
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, "link", out var refusal);
+
+        Assert.Equal(_dumpDir, parent);
+        Assert.Equal("herald path \"link\" resolves outside the dump directory", refusal);
+    }
+
+    [Fact]
+    public void A_relative_symlink_escaping_through_a_nested_directory_is_refused()
+    {
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "a"));
+        File.CreateSymbolicLink(Path.Combine(_dumpDir, "a", "up"), "../../outside");
+
+        DumpLocation.ChooseParent(_dumpDir, "a/up", out var refusal);
+
+        Assert.Equal("herald path \"a/up\" resolves outside the dump directory", refusal);
+    }
+
+    [Fact]
+    public void A_sibling_directory_sharing_the_dump_directory_prefix_is_outside()
+    {
+        var sibling = _dumpDir + "-other";
+        Directory.CreateDirectory(sibling);
+        File.CreateSymbolicLink(Path.Combine(_dumpDir, "link"), sibling);
+
+        DumpLocation.ChooseParent(_dumpDir, "link", out var refusal);
+
+        Assert.Equal("herald path \"link\" resolves outside the dump directory", refusal);
+    }
+
+    [Fact]
+    public void A_symlink_loop_is_refused_with_the_errno_text()
+    {
+        File.CreateSymbolicLink(Path.Combine(_dumpDir, "loop"), "loop");
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, "loop", out var refusal);
+
+        Assert.Equal(_dumpDir, parent);
+        Assert.Equal("herald path \"loop\" cannot be resolved: Too many levels of symbolic links", refusal);
+    }
+
+    [Fact]
+    public void A_symlink_pointing_inside_is_accepted_as_its_target()
+    {
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "real", "dir"));
+        File.CreateSymbolicLink(Path.Combine(_dumpDir, "link"), Path.Combine(_dumpDir, "real", "dir"));
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, "link", out var refusal);
+
+        Assert.Null(refusal);
+        Assert.Equal(Path.Combine(_dumpDir, "real", "dir"), parent);
+    }
+
+    [Fact]
+    public void A_dump_directory_reached_through_a_symlink_keeps_its_spelling()
+    {
+        var linkedDumpDir = _temp.Combine("crash-link");
+        File.CreateSymbolicLink(linkedDumpDir, _dumpDir);
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "web"));
+
+        var parent = DumpLocation.ChooseParent(linkedDumpDir, "web", out var refusal);
+
+        Assert.Null(refusal);
+        Assert.Equal(Path.Combine(linkedDumpDir, "web"), parent);
+    }
+
+    [Fact]
+    public void An_over_long_path_is_refused()
+    {
+        var herald = string.Join('/', Enumerable.Repeat("abcdefghi", 103));
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, herald, out var refusal);
+
+        Assert.Equal(_dumpDir, parent);
+        Assert.Equal("herald path of 1029 bytes is longer than 1024", refusal);
+    }
+
+    [Fact]
+    public void A_path_with_a_control_character_is_refused()
+    {
+        DumpLocation.ChooseParent(_dumpDir, "a\nb", out var refusal);
+
+        Assert.Equal("herald path \"a?b\" contains a control character", refusal);
+    }
+
+    [Fact]
+    public void A_relative_dump_directory_is_made_absolute()
+    {
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, _dumpDir);
+
+        var parent = DumpLocation.ChooseParent(relative, "", out _);
+
+        Assert.Equal(_dumpDir, parent);
+    }
+
+    [Fact]
+    public void The_dump_directory_is_named_after_the_client_and_the_local_time()
+    {
+        var dir = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
+
+        Assert.Equal(Path.Combine(_dumpDir, "192.0.2.7-2024-03-09-14:05:07"), dir);
+        Assert.True(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void The_dump_directory_has_mode_0700()
+    {
+        var dir = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir));
+    }
+
+    [Fact]
+    public void A_collision_in_the_same_second_gets_numbered_suffixes()
+    {
+        var first = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
+        var second = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
+        var third = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
+
+        Assert.Equal(first + "-1", second);
+        Assert.Equal(first + "-2", third);
+        Assert.All([first, second, third], d => Assert.True(Directory.Exists(d)));
+    }
+
+    [Fact]
+    public void A_different_client_in_the_same_second_does_not_collide()
+    {
+        var first = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
+        var other = DumpLocation.CreateDumpDirectory(_dumpDir, IPAddress.Parse("192.0.2.8"), Arrival);
+
+        Assert.EndsWith("192.0.2.8-2024-03-09-14:05:07", other);
+        Assert.NotEqual(first, other);
+    }
+
+    [Fact]
+    public void An_ipv4_mapped_client_address_is_named_as_plain_ipv4()
+    {
+        var dir = DumpLocation.CreateDumpDirectory(_dumpDir, Client.MapToIPv6(), Arrival);
+
+        Assert.Equal("192.0.2.7-2024-03-09-14:05:07", Path.GetFileName(dir));
+    }
+
+    [Fact]
+    public void Creating_under_a_missing_parent_throws_an_io_exception_naming_the_path()
+    {
+        var missing = Path.Combine(_dumpDir, "missing");
+
+        var error = Assert.Throws<IOException>(() => DumpLocation.CreateDumpDirectory(missing, Client, Arrival));
+
+        Assert.Contains(missing, error.Message);
+        Assert.Contains("No such file or directory", error.Message);
+    }
+}

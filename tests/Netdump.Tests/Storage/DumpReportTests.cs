@@ -1,0 +1,367 @@
+using System.Net;
+using System.Text.Json;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Tests.Storage;
+
+public sealed class DumpReportTests : IDisposable
+{
+    private static readonly string[] AllKeys =
+    [
+        "status", "reason", "client_ip", "server_ip", "herald_path", "directory", "received_at", "finished_at",
+        "magic", "hostname", "architecture", "architecture_version", "version_string", "panic_string", "dump_time",
+        "dump_length", "block_size", "dump_key_size", "bytes_received", "ranges", "holes", "compression",
+        "encrypted", "parity_ok", "vmcore", "superseded_by",
+    ];
+
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void Json_of_a_complete_dump_carries_every_key_with_its_value()
+    {
+        var record = Complete();
+
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+        var root = json.RootElement;
+
+        Assert.Equal(AllKeys.Order(), root.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal("complete", root.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("reason").ValueKind);
+        Assert.Equal("192.0.2.7", root.GetProperty("client_ip").GetString());
+        Assert.Equal("198.51.100.1", root.GetProperty("server_ip").GetString());
+        Assert.Equal("fleet/web", root.GetProperty("herald_path").GetString());
+        Assert.Equal("/var/crash/fleet/web/192.0.2.7-2024-03-09-14:05:07", root.GetProperty("directory").GetString());
+        Assert.Equal("2024-03-09T13:05:07.250Z", root.GetProperty("received_at").GetString());
+        Assert.Equal("2024-03-09T13:06:10.000Z", root.GetProperty("finished_at").GetString());
+        Assert.Equal("FreeBSD Kernel Dump", root.GetProperty("magic").GetString());
+        Assert.Equal("web1.example.org", root.GetProperty("hostname").GetString());
+        Assert.Equal("amd64", root.GetProperty("architecture").GetString());
+        Assert.Equal(2u, root.GetProperty("architecture_version").GetUInt32());
+        Assert.Equal("FreeBSD 14.1-RELEASE GENERIC", root.GetProperty("version_string").GetString());
+        Assert.Equal("page fault while in kernel mode", root.GetProperty("panic_string").GetString());
+        Assert.Equal("2024-03-09T13:04:00Z", root.GetProperty("dump_time").GetString());
+        Assert.Equal(8192UL, root.GetProperty("dump_length").GetUInt64());
+        Assert.Equal(512u, root.GetProperty("block_size").GetUInt32());
+        Assert.Equal(0u, root.GetProperty("dump_key_size").GetUInt32());
+        Assert.Equal(8192UL, root.GetProperty("bytes_received").GetUInt64());
+        Assert.Equal([[0UL, 8192UL]], Pairs(root.GetProperty("ranges")));
+        Assert.Empty(Pairs(root.GetProperty("holes")));
+        Assert.Equal("gzip", root.GetProperty("compression").GetString());
+        Assert.False(root.GetProperty("encrypted").GetBoolean());
+        Assert.True(root.GetProperty("parity_ok").GetBoolean());
+        Assert.Equal("vmcore.gz", root.GetProperty("vmcore").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("superseded_by").ValueKind);
+    }
+
+    [Fact]
+    public void Json_keeps_the_largest_u64_values_exact()
+    {
+        var record = Complete() with
+        {
+            Status = DumpStatus.Incomplete,
+            Reason = "holes",
+            Header = Header() with { DumpLength = ulong.MaxValue },
+            BytesReceived = ulong.MaxValue,
+            Ranges = [new ByteRange(0, 4096), new ByteRange(ulong.MaxValue - 1, ulong.MaxValue)],
+            Holes = [new ByteRange(4096, ulong.MaxValue - 1)],
+        };
+
+        var text = DumpReport.FormatJson(record);
+        using var json = JsonDocument.Parse(text);
+        var root = json.RootElement;
+
+        Assert.Contains("18446744073709551615", text);
+        Assert.Equal(ulong.MaxValue, root.GetProperty("bytes_received").GetUInt64());
+        Assert.Equal(ulong.MaxValue, root.GetProperty("dump_length").GetUInt64());
+        Assert.Equal([[0UL, 4096UL], [ulong.MaxValue - 1, ulong.MaxValue]], Pairs(root.GetProperty("ranges")));
+        Assert.Equal([[4096UL, ulong.MaxValue - 1]], Pairs(root.GetProperty("holes")));
+    }
+
+    [Fact]
+    public void Json_puts_one_range_pair_on_each_line()
+    {
+        var record = Complete() with { Ranges = [new ByteRange(0, 10), new ByteRange(20, 30)], Holes = [] };
+
+        var text = DumpReport.FormatJson(record);
+
+        Assert.Contains("  \"ranges\": [\n    [0, 10],\n    [20, 30]\n  ],\n", text);
+        Assert.Contains("  \"holes\": [],\n", text);
+    }
+
+    [Fact]
+    public void Json_of_a_dump_still_receiving_without_a_header_has_nulls_for_header_fields()
+    {
+        var record = Receiving();
+
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+        var root = json.RootElement;
+
+        Assert.Equal(AllKeys.Order(), root.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal("receiving", root.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("reason").ValueKind);
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("finished_at").ValueKind);
+        foreach (var key in new[]
+                 {
+                     "magic", "hostname", "architecture", "architecture_version", "version_string", "panic_string",
+                     "dump_time", "dump_length", "block_size", "dump_key_size", "compression", "parity_ok",
+                 })
+        {
+            Assert.True(root.GetProperty(key).ValueKind == JsonValueKind.Null, $"{key} should be null");
+        }
+
+        Assert.Equal(4096UL, root.GetProperty("bytes_received").GetUInt64());
+        Assert.Equal("vmcore-incomplete", root.GetProperty("vmcore").GetString());
+        Assert.Equal("", root.GetProperty("herald_path").GetString());
+    }
+
+    [Fact]
+    public void Json_of_a_superseded_dump_gives_the_reason_and_the_new_directory()
+    {
+        var record = Receiving() with
+        {
+            Status = DumpStatus.Incomplete,
+            Reason = "superseded",
+            FinishedAt = new DateTimeOffset(2024, 3, 9, 14, 10, 0, TimeSpan.FromHours(1)),
+            SupersededBy = "/var/crash/192.0.2.7-2024-03-09-14:10:00",
+        };
+
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+        var root = json.RootElement;
+
+        Assert.Equal("incomplete", root.GetProperty("status").GetString());
+        Assert.Equal("superseded", root.GetProperty("reason").GetString());
+        Assert.Equal("2024-03-09T13:10:00.000Z", root.GetProperty("finished_at").GetString());
+        Assert.Equal("/var/crash/192.0.2.7-2024-03-09-14:10:00", root.GetProperty("superseded_by").GetString());
+    }
+
+    [Fact]
+    public void Json_of_a_complete_dump_has_a_null_reason_even_if_one_was_set()
+    {
+        var record = Complete() with { Reason = "stale" };
+
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("reason").ValueKind);
+    }
+
+    [Theory]
+    [InlineData(DumpCompression.None, "none")]
+    [InlineData(DumpCompression.Gzip, "gzip")]
+    [InlineData(DumpCompression.Zstd, "zstd")]
+    public void Json_names_the_compression(DumpCompression compression, string name)
+    {
+        var record = Complete() with { Header = Header() with { Compression = compression } };
+
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+
+        Assert.Equal(name, json.RootElement.GetProperty("compression").GetString());
+    }
+
+    [Fact]
+    public void Info_of_a_complete_dump_ends_with_dump_complete()
+    {
+        var lines = InfoLines(Complete());
+
+        Assert.Equal("Dump from web1.example.org [192.0.2.7]", lines[0]);
+        Assert.Equal("Dump complete", lines[^1]);
+    }
+
+    [Fact]
+    public void Info_of_an_incomplete_dump_ends_with_the_reason()
+    {
+        var lines = InfoLines(Complete() with { Status = DumpStatus.Incomplete, Reason = "client timed out" });
+
+        Assert.Equal("Dump incomplete: client timed out", lines[^1]);
+    }
+
+    [Fact]
+    public void Info_of_a_dump_still_arriving_ends_with_dump_in_progress()
+    {
+        var lines = InfoLines(Receiving());
+
+        Assert.Equal("Dump in progress", lines[^1]);
+    }
+
+    [Fact]
+    public void Info_lists_the_header_facts_in_netdumpd_order()
+    {
+        var lines = InfoLines(Complete() with { Encrypted = true });
+
+        Assert.Equal(
+            [
+                "Dump from web1.example.org [192.0.2.7]",
+                "  Architecture: amd64",
+                "  Architecture Version: 2",
+                "  Dump Length: 8192B (0 MB)",
+                "  Blocksize: 512",
+                "  Compression: gzip",
+                "  Dumptime: 2024-03-09T13:04:00Z",
+                "  Hostname: web1.example.org",
+                "  Version String: FreeBSD 14.1-RELEASE GENERIC",
+                "  Panic String: page fault while in kernel mode",
+                "  Header Parity Check: Pass",
+                "  Encrypted: yes",
+                "  Received: 8192 bytes in 1 range",
+                "  Holes: none",
+                "  Herald Path: fleet/web",
+                "Dump complete",
+            ],
+            lines);
+    }
+
+    [Fact]
+    public void Info_without_a_header_says_so_and_names_an_unknown_host()
+    {
+        var lines = InfoLines(Receiving());
+
+        Assert.Equal("Dump from unknown host [192.0.2.7]", lines[0]);
+        Assert.Contains("  Kernel Dump Header: not received", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("  Architecture:", StringComparison.Ordinal));
+        Assert.Contains("  Received: 4096 bytes in 1 range", lines);
+        Assert.Contains("  Holes: unknown (no dump length yet)", lines);
+        Assert.Contains("  Herald Path: none", lines);
+    }
+
+    [Fact]
+    public void Info_lists_holes_and_a_failed_parity_check()
+    {
+        var record = Complete() with
+        {
+            Status = DumpStatus.Incomplete,
+            Reason = "holes",
+            Header = Header() with { DumpLength = 3 * 1048576, ParityOk = false },
+            BytesReceived = 3 * 1048576 - 2048,
+            Ranges = [new ByteRange(0, 1024), new ByteRange(2048, 3 * 1048576 - 1024)],
+            Holes = [new ByteRange(1024, 2048), new ByteRange(3 * 1048576 - 1024, 3 * 1048576)],
+        };
+
+        var lines = InfoLines(record);
+
+        Assert.Contains("  Dump Length: 3145728B (3 MB)", lines);
+        Assert.Contains("  Header Parity Check: Fail", lines);
+        Assert.Contains("  Received: 3143680 bytes in 2 ranges", lines);
+        Assert.Contains("  Holes: [1024, 2048), [3144704, 3145728) (2048 bytes missing)", lines);
+        Assert.Equal("Dump incomplete: holes", lines[^1]);
+    }
+
+    [Fact]
+    public void Info_flattens_kernel_strings_so_they_cannot_forge_the_last_line()
+    {
+        var record = Complete() with
+        {
+            Status = DumpStatus.Incomplete,
+            Reason = "client timed out",
+            Header = Header() with
+            {
+                VersionString = "FreeBSD 14.1-RELEASE\n    root@builder:/usr/obj/GENERIC",
+                PanicString = "oops\nDump complete",
+            },
+        };
+
+        var lines = InfoLines(record);
+
+        Assert.Contains("  Version String: FreeBSD 14.1-RELEASE root@builder:/usr/obj/GENERIC", lines);
+        Assert.Contains("  Panic String: oops Dump complete", lines);
+        Assert.Equal("Dump incomplete: client timed out", lines[^1]);
+    }
+
+    [Fact]
+    public void Write_creates_both_files_with_mode_0600_and_leaves_no_temporary_files()
+    {
+        var record = Complete() with { Directory = _temp.Path };
+
+        DumpReport.Write(record);
+
+        var info = Path.Combine(_temp.Path, DumpReport.InfoFileName);
+        var json = Path.Combine(_temp.Path, DumpReport.JsonFileName);
+        Assert.Equal(DumpReport.FormatInfo(record), File.ReadAllText(info));
+        Assert.Equal(DumpReport.FormatJson(record), File.ReadAllText(json));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(info));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(json));
+        Assert.Equal(
+            [DumpReport.JsonFileName, DumpReport.InfoFileName],
+            Directory.GetFileSystemEntries(_temp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Write_replaces_the_previous_files()
+    {
+        var receiving = Receiving() with { Directory = _temp.Path };
+        DumpReport.Write(receiving);
+        var complete = Complete() with { Directory = _temp.Path };
+
+        DumpReport.Write(complete);
+
+        Assert.EndsWith("Dump complete\n", File.ReadAllText(Path.Combine(_temp.Path, DumpReport.InfoFileName)));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_temp.Path, DumpReport.JsonFileName)));
+        Assert.Equal("complete", json.RootElement.GetProperty("status").GetString());
+        Assert.Equal(2, Directory.GetFileSystemEntries(_temp.Path).Length);
+    }
+
+    [Fact]
+    public void Write_into_a_missing_directory_throws_and_creates_nothing()
+    {
+        var record = Complete() with { Directory = _temp.Combine("missing") };
+
+        Assert.ThrowsAny<IOException>(() => DumpReport.Write(record));
+        Assert.Empty(Directory.GetFileSystemEntries(_temp.Path));
+    }
+
+    private static string[] InfoLines(DumpRecord record)
+    {
+        var text = DumpReport.FormatInfo(record);
+        Assert.EndsWith("\n", text);
+        return text[..^1].Split('\n');
+    }
+
+    private static List<ulong[]> Pairs(JsonElement array) =>
+        array.EnumerateArray().Select(p => p.EnumerateArray().Select(x => x.GetUInt64()).ToArray()).ToList();
+
+    private static KernelDumpHeader Header() => new(
+        Magic: KernelDumpHeader.KernelDumpMagic,
+        Architecture: "amd64",
+        Version: KernelDumpHeader.SupportedVersion,
+        ArchitectureVersion: 2,
+        DumpLength: 8192,
+        DumpTime: (ulong)new DateTimeOffset(2024, 3, 9, 13, 4, 0, TimeSpan.Zero).ToUnixTimeSeconds(),
+        DumpKeySize: 0,
+        BlockSize: 512,
+        Hostname: "web1.example.org",
+        VersionString: "FreeBSD 14.1-RELEASE GENERIC",
+        PanicString: "page fault while in kernel mode",
+        Compression: DumpCompression.Gzip,
+        DumpExtent: 0,
+        Parity: 0);
+
+    private static DumpRecord Complete() => new()
+    {
+        Status = DumpStatus.Complete,
+        ClientIp = IPAddress.Parse("192.0.2.7"),
+        ServerIp = IPAddress.Parse("198.51.100.1"),
+        HeraldPath = "fleet/web",
+        Directory = "/var/crash/fleet/web/192.0.2.7-2024-03-09-14:05:07",
+        ReceivedAt = new DateTimeOffset(2024, 3, 9, 14, 5, 7, 250, TimeSpan.FromHours(1)),
+        FinishedAt = new DateTimeOffset(2024, 3, 9, 13, 6, 10, TimeSpan.Zero),
+        Header = Header(),
+        BytesReceived = 8192,
+        Ranges = [new ByteRange(0, 8192)],
+        Holes = [],
+        Vmcore = "vmcore.gz",
+    };
+
+    private static DumpRecord Receiving() => new()
+    {
+        Status = DumpStatus.Receiving,
+        ClientIp = IPAddress.Parse("192.0.2.7"),
+        ServerIp = IPAddress.Parse("198.51.100.1"),
+        HeraldPath = "",
+        Directory = "/var/crash/192.0.2.7-2024-03-09-14:05:07",
+        ReceivedAt = new DateTimeOffset(2024, 3, 9, 13, 5, 7, TimeSpan.Zero),
+        BytesReceived = 4096,
+        Ranges = [new ByteRange(0, 4096)],
+        Vmcore = "vmcore-incomplete",
+    };
+}
