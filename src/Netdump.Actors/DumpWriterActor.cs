@@ -20,7 +20,7 @@ namespace Netdump.Actors;
 public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 {
     /// <summary>The dispatcher (in netdump.hocon) for disk work.</summary>
-    public const string DispatcherId = "netdump-disk-dispatcher";
+    public const string DispatcherId = "akka.actor.netdump-disk-dispatcher";
 
     public const string IncompleteCoreName = "vmcore-incomplete";
     public const string KeyFileName = "key";

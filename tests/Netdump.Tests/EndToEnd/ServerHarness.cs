@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Netdump.App.CommandLine;
+using Netdump.App.Hosting;
+using Netdump.App.Simulation;
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Formatting.Display;
+
+namespace Netdump.Tests.EndToEnd;
+
+/// <summary>
+/// A real server in this process, built by the production <see cref="NetdumpHost"/>, listening
+/// on 127.0.0.1 port 0 with a temporary dump directory and short timeouts. Keeps every log line
+/// so tests can assert what an operator would read.
+/// </summary>
+public sealed class ServerHarness : IAsyncDisposable
+{
+    private readonly IHost _host;
+    private readonly LogCapture _logs = new();
+
+    private ServerHarness(IHost host, string dumpDir, IPEndPoint endpoint, LogCapture logs)
+    {
+        _host = host;
+        DumpDir = dumpDir;
+        Endpoint = endpoint;
+        _logs = logs;
+    }
+
+    public string DumpDir { get; }
+    public IPEndPoint Endpoint { get; }
+    public IReadOnlyCollection<string> LogLines => _logs.Lines;
+
+    public static async Task<ServerHarness> StartAsync(IDictionary<string, object?>? settings = null)
+    {
+        var dumpDir = Path.Combine(Path.GetTempPath(), $"netdump-e2e-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dumpDir);
+        var keys = new Dictionary<string, object?>
+        {
+            ["addr"] = "127.0.0.1",
+            ["port"] = 0,
+            ["dumpdir"] = dumpDir,
+            ["session_timeout"] = "2s",
+            ["linger"] = "2s",
+            ["flush_interval"] = "200ms",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, object?>())
+        {
+            keys[key] = value;
+        }
+
+        var logs = new LogCapture();
+        var logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(logs).CreateLogger();
+        var host = NetdumpHost.Build(ServerCommand.BuildConfig(keys), logger);
+        await host.StartAsync();
+        var endpoint = await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
+        return new ServerHarness(host, dumpDir, endpoint, logs);
+    }
+
+    /// <summary>Options for a simulated client from <paramref name="source"/> aimed at this server, with a short resend time.</summary>
+    public SimulationOptions Client(string source = "127.0.0.1") => new()
+    {
+        Server = Endpoint,
+        Source = IPAddress.Parse(source),
+        ResendAfter = TimeSpan.FromMilliseconds(200),
+    };
+
+    /// <summary>The dump directories of one client, oldest first.</summary>
+    public IReadOnlyList<string> DumpsOf(string client, string? under = null) =>
+        Directory.GetDirectories(under ?? DumpDir, client + "-*").Order(StringComparer.Ordinal).ToList();
+
+    public string SingleDumpOf(string client, string? under = null) => Assert.Single(DumpsOf(client, under));
+
+    public static JsonElement ReadJson(string dumpDir) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(dumpDir, "dump.json"))).RootElement;
+
+    /// <summary>Waits (bounded) until the dump's dump.json leaves "receiving", and returns it.</summary>
+    public static async Task<JsonElement> WaitForEndAsync(string dumpDir, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            var json = ReadJson(dumpDir);
+            if (json.GetProperty("status").GetString() != "receiving")
+            {
+                return json;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{dumpDir} still receiving");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Waits (bounded) for a log line containing all the given fragments.</summary>
+    public async Task<string> WaitForLogAsync(params string[] fragments)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var line = _logs.Lines.FirstOrDefault(l => fragments.All(l.Contains));
+            if (line is not null)
+            {
+                return line;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no log line with {string.Join(", ", fragments)}; log:\n{string.Join("\n", _logs.Lines)}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        try
+        {
+            Directory.Delete(DumpDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private sealed class LogCapture : ILogEventSink
+    {
+        private readonly ConcurrentQueue<string> _lines = new();
+        private readonly MessageTemplateTextFormatter _format = new("[{Level}] {Message:lj}");
+
+        public IReadOnlyCollection<string> Lines => _lines;
+
+        public void Emit(LogEvent logEvent)
+        {
+            using var line = new StringWriter();
+            _format.Format(logEvent, line);
+            _lines.Enqueue(line.ToString());
+        }
+    }
+}
