@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Netdump.Actors.Protocol;
+
+namespace Netdump.App.Simulation;
+
+/// <summary>
+/// What a <see cref="SimulatedClient"/> dumps and how: the server, the dump's size and format,
+/// the FreeBSD release whose message order it follows, and the network faults it suffers.
+/// Everything random (data and faults) follows <see cref="Seed"/>, except the encryption keys.
+/// </summary>
+public sealed record SimulationOptions
+{
+    /// <summary>Where the HERALD goes; later messages go to this address and the session port.</summary>
+    public IPEndPoint Server { get; init; } = new(IPAddress.Loopback, 20023);
+
+    /// <summary>The client socket is bound to (Source, SourcePort).</summary>
+    public IPAddress Source { get; init; } = IPAddress.Loopback;
+
+    /// <summary>Real clients use 20024; 0 picks an ephemeral port (tests).</summary>
+    public int SourcePort { get; init; }
+
+    /// <summary>Bytes of (uncompressed) kernel memory.</summary>
+    public long Size { get; init; } = 1 << 20;
+
+    /// <summary>Interface MTU; a packet carries at most MTU - 52 payload bytes (at most 4096 on FreeBSD 12).</summary>
+    public int Mtu { get; init; } = 1500;
+
+    public string Hostname { get; init; } = "simulated-host";
+
+    public string Panic { get; init; } = "simulated panic";
+
+    /// <summary>The HERALD path (<c>net.netdump.path</c>); empty sends an empty HERALD.</summary>
+    public string Path { get; init; } = "";
+
+    /// <summary>Encrypt the dump with AES-256-CBC and send an EKCD key.</summary>
+    public bool Encrypt { get; init; }
+
+    public DumpCompression Compress { get; init; } = DumpCompression.None;
+
+    /// <summary>FreeBSD 12: 4096-byte payload cap, and the key after the KDH.</summary>
+    public bool FreeBsd12 { get; init; }
+
+    /// <summary>Probability each datagram sent (and each ack received) is dropped.</summary>
+    public double Loss { get; init; }
+
+    /// <summary>Probability a sent datagram is sent twice.</summary>
+    public double Duplicate { get; init; }
+
+    /// <summary>Probability a burst is sent in shuffled order.</summary>
+    public double Reorder { get; init; }
+
+    /// <summary>Makes the data and the network faults reproducible.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>How long a burst waits for its acks before the unacked packets are resent (the kernel: about 1 s).</summary>
+    public TimeSpan ResendAfter { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Transmissions of one burst before the client gives up (the kernel: 12).</summary>
+    public int MaxSends { get; init; } = 12;
+
+    /// <summary>Stop silently (like a client losing power) once this many core bytes were acked: no KDH, no FINISHED.</summary>
+    public long? DieAfterBytes { get; init; }
+
+    /// <summary>
+    /// Never send the VMCORE packets overlapping this range but treat them as acked, which is
+    /// what the kernel's ack-aliasing bug does to a lost packet.
+    /// </summary>
+    public (long Offset, int Length)? Hole { get; init; }
+
+    /// <summary>Most payload bytes one packet carries: debugnet bounds it by MTU - 28 - 24, FreeBSD 12 also by 4096.</summary>
+    internal int MaxPayload => FreeBsd12 ? Math.Min(4096, Mtu - 52) : Mtu - 52;
+
+    /// <summary>Throws <see cref="ArgumentException"/> with a one-line message when a value cannot work.</summary>
+    internal void Validate()
+    {
+        if (Server.AddressFamily != AddressFamily.InterNetwork)
+        {
+            throw new ArgumentException($"server {Server.Address} is not IPv4 (netdump is IPv4 only)");
+        }
+
+        if (Server.Port is < 1 or > 65535)
+        {
+            throw new ArgumentException($"server port {Server.Port} is not 1-65535");
+        }
+
+        if (Source.AddressFamily != AddressFamily.InterNetwork)
+        {
+            throw new ArgumentException($"source {Source} is not IPv4 (netdump is IPv4 only)");
+        }
+
+        if (SourcePort is < 0 or > 65535)
+        {
+            throw new ArgumentException($"source port {SourcePort} is not 0-65535");
+        }
+
+        if (Size < 0)
+        {
+            throw new ArgumentException($"size {Size} is negative");
+        }
+
+        // A 64 KiB call must fit in the client's 64-entry ack window, and a datagram in UDP.
+        const int minimumMtu = 52 + 1024;
+        const int maximumMtu = 65507 - MessageHeader.Size + 52;
+        if (Mtu is < minimumMtu or > maximumMtu)
+        {
+            throw new ArgumentException($"mtu {Mtu} is not {minimumMtu}-{maximumMtu}");
+        }
+
+        if (Encoding.UTF8.GetByteCount(Path) + 1 > HeraldPayload.MaxLength)
+        {
+            throw new ArgumentException($"path is longer than {HeraldPayload.MaxLength - 1} bytes");
+        }
+
+        if (!Enum.IsDefined(Compress))
+        {
+            throw new ArgumentException($"unknown compression {Compress}");
+        }
+
+        if (FreeBsd12 && Encrypt && Compress != DumpCompression.None)
+        {
+            throw new ArgumentException("FreeBSD 12 cannot compress and encrypt a dump at once");
+        }
+
+        CheckProbability(nameof(Loss), Loss);
+        CheckProbability(nameof(Duplicate), Duplicate);
+        CheckProbability(nameof(Reorder), Reorder);
+
+        if (ResendAfter <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"resend interval {ResendAfter} is not positive");
+        }
+
+        if (MaxSends < 1)
+        {
+            throw new ArgumentException($"max sends {MaxSends} is below 1");
+        }
+
+        if (DieAfterBytes is < 0)
+        {
+            throw new ArgumentException($"die-after {DieAfterBytes} is negative");
+        }
+
+        if (Hole is { } hole && (hole.Offset < 0 || hole.Length < 0))
+        {
+            throw new ArgumentException($"hole ({hole.Offset}, {hole.Length}) is negative");
+        }
+    }
+
+    private static void CheckProbability(string name, double value)
+    {
+        if (!(value is >= 0 and <= 1))
+        {
+            throw new ArgumentException($"{name.ToLowerInvariant()} {value} is not a probability (0..1)");
+        }
+    }
+}
+
+/// <summary>
+/// How a simulated dump went. <paramref name="PacketsSent"/> counts the client's transmissions
+/// (a datagram the simulated network then drops still counts, a duplicate it adds does not);
+/// <paramref name="Retransmits"/> those sent again after <see cref="SimulationOptions.ResendAfter"/>;
+/// <paramref name="CoreBytes"/> the VMCORE bytes of the calls that were acked (or treated as acked).
+/// <paramref name="SessionPort"/> is 0 when no ack ever came.
+/// </summary>
+public sealed record SimulationResult(
+    bool Success,
+    string? Error,
+    int SessionPort,
+    long PacketsSent,
+    long Retransmits,
+    long AcksReceived,
+    long CoreBytes,
+    TimeSpan Elapsed);
