@@ -114,7 +114,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private void Receiving()
     {
         Receive<Herald>(HandleHerald);
-        Receive<PumpEvent.HeraldRetransmitted>(h => HandleHerald(_herald with { Sequence = h.Sequence, Client = h.From }));
+        Receive<PumpEvent.HeraldRetransmitted>(h => HandleHerald(_herald with { Sequence = h.Sequence, Client = h.From, ReceivedAt = DateTimeOffset.UtcNow }));
         Receive<PumpEvent.FirstData>(d => _log.Info("Client {Client}: first data at offset {Offset}", _herald.Client.Address, d.Offset));
         Receive<PumpEvent.ControlPacket>(HandleControl);
         Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence, stored.From));

@@ -23,6 +23,29 @@ public sealed record NetdumpSettings
 
     public required TimeSpan FlushInterval { get; init; }
     public required int MaxKeySize { get; init; }
+    public required int MaxConcurrentDumps { get; init; }
+
+    /// <summary>Only known clients (in <see cref="Allow"/> or with a magic file) may dump.</summary>
+    public required bool Secure { get; init; }
+
+    public required IReadOnlyList<IPNetwork> Allow { get; init; }
+    public required ulong MinFreeSpace { get; init; }
+    public required TimeSpan ScriptTimeout { get; init; }
+    public required TimeSpan CrashScriptTimeout { get; init; }
+
+    /// <summary>The port range for session sockets; null means any ephemeral port.</summary>
+    public PortRange? SessionPorts { get; init; }
+
+    public required TimeSpan RefusalEpisode { get; init; }
+    public required TimeSpan ShutdownTimeout { get; init; }
+
+    /// <summary>Where the pidfile goes; null for none.</summary>
+    public string? PidFile { get; init; }
+
+    public required bool Daemon { get; init; }
+
+    /// <summary>A log file besides the console; null for none.</summary>
+    public string? LogFile { get; init; }
 
     /// <summary>Reads the <c>netdump</c> block; throws <see cref="ConfigurationException"/> with the key and the problem.</summary>
     public static NetdumpSettings Create(Config config)
@@ -41,6 +64,15 @@ public sealed record NetdumpSettings
         }
 
         var maxDump = c.GetString("max_dump_size", "");
+        var concurrent = c.GetInt("max_concurrent_dumps");
+        if (concurrent < 1)
+        {
+            throw new ConfigurationException($"max_concurrent_dumps: {concurrent} must be at least 1");
+        }
+
+        var sessionPorts = c.GetString("session_ports", "");
+        var pidFile = c.GetString("pidfile", "");
+        var logFile = c.GetString("log_file", "");
         return new NetdumpSettings
         {
             Address = address,
@@ -51,6 +83,18 @@ public sealed record NetdumpSettings
             MaxDumpSize = string.IsNullOrEmpty(maxDump) ? null : ParseSize("max_dump_size", maxDump),
             FlushInterval = Positive(c, "flush_interval"),
             MaxKeySize = checked((int)ParseSize("max_key_size", c.GetString("max_key_size"))),
+            MaxConcurrentDumps = concurrent,
+            Secure = c.GetBoolean("secure"),
+            Allow = ParseAllow(c.GetString("allow", "")),
+            MinFreeSpace = ParseSize("min_free_space", c.GetString("min_free_space")),
+            ScriptTimeout = Positive(c, "script_timeout"),
+            CrashScriptTimeout = Positive(c, "crash_script_timeout"),
+            SessionPorts = string.IsNullOrWhiteSpace(sessionPorts) ? null : PortRange.Parse("session_ports", sessionPorts),
+            RefusalEpisode = Positive(c, "refusal_episode"),
+            ShutdownTimeout = Positive(c, "shutdown_timeout"),
+            PidFile = string.IsNullOrWhiteSpace(pidFile) ? null : Path.GetFullPath(pidFile),
+            Daemon = c.GetBoolean("daemon"),
+            LogFile = string.IsNullOrWhiteSpace(logFile) ? null : Path.GetFullPath(logFile),
         };
     }
 
@@ -87,6 +131,24 @@ public sealed record NetdumpSettings
         }
 
         return value * unit;
+    }
+
+    /// <summary>Parses a comma-separated list of IPv4 CIDR prefixes (a bare address means /32).</summary>
+    public static IReadOnlyList<IPNetwork> ParseAllow(string text)
+    {
+        var networks = new List<IPNetwork>();
+        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var cidr = item.Contains('/') ? item : item + "/32";
+            if (!IPNetwork.TryParse(cidr, out var network) || network.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+            {
+                throw new ConfigurationException($"allow: \"{item}\" is not an IPv4 CIDR prefix such as 192.0.2.0/24");
+            }
+
+            networks.Add(network);
+        }
+
+        return networks;
     }
 
     private static TimeSpan Positive(Config c, string key)
