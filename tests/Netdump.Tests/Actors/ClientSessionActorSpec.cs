@@ -1,0 +1,336 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.TestKit;
+using Netdump.Actors;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Storage;
+using Netdump.Tests.Storage;
+using Xunit.Abstractions;
+using static Netdump.Tests.Actors.FakeSessionChannel;
+using TestKit = Akka.TestKit.Xunit2.TestKit;
+
+namespace Netdump.Tests.Actors;
+
+/// <summary>
+/// The session with a fake channel and a probe for its writer. The session is a child of the
+/// TestActor, so what it tells its parent (the listener) arrives there.
+/// </summary>
+public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
+{
+    private static readonly IPEndPoint Client = new(IPAddress.Parse("127.0.0.9"), 20024);
+    private static readonly IPAddress Local = IPAddress.Parse("127.0.0.2");
+    private static readonly DateTimeOffset ReceivedAt = new(2024, 3, 9, 13, 5, 7, TimeSpan.Zero);
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(150);
+
+    private readonly TempDirectory _temp = new();
+    private readonly NetdumpSettings _settings;
+    private readonly TestProbe _writer;
+    private readonly TestProbe _acks;
+    private readonly ConcurrentQueue<(IPAddress Local, IPAddress Client)> _channelRequests = new();
+    private readonly string _dumpDir;
+    private readonly CoreFile _core;
+    private volatile FakeSessionChannel? _channel;
+
+    public ClientSessionActorSpec(ITestOutputHelper output)
+        : base(NetdumpSettings.BuiltInConfig(), output: output)
+    {
+        _settings = NetdumpSettings.Create(NetdumpSettings.BuiltInConfig()) with
+        {
+            DumpDirectory = _temp.Path,
+            MaxDumpSize = 1 << 20,
+        };
+        _writer = CreateTestProbe("writer");
+        _acks = CreateTestProbe("acks");
+        _dumpDir = _temp.Combine("127.0.0.9-2024-03-09-13:05:07");
+        Directory.CreateDirectory(_dumpDir);
+        _core = CoreFile.Create(Path.Combine(_dumpDir, DumpWriterActor.IncompleteCoreName), 1 << 20);
+    }
+
+    private FakeSessionChannel Channel => _channel ?? throw new InvalidOperationException("no channel was created");
+
+    [Fact]
+    public async Task Session_acks_the_herald_only_once_the_writer_has_opened_the_dump()
+    {
+        var session = await StartSession();
+        session.Tell(HeraldFromClient()); // a retransmission while the directory is being made
+
+        await _acks.ExpectNoMsgAsync(Quiet);
+        Assert.Empty(_channelRequests);
+
+        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
+
+        await _acks.ExpectMsgAsync(new AckSent(1, Client));
+        Assert.Equal((Local, Client.Address), Assert.Single(_channelRequests));
+        Assert.Same(_core, Channel.StartedWith);
+        Assert.Equal(session, Channel.Session);
+        await _acks.ExpectNoMsgAsync(Quiet);
+    }
+
+    [Fact]
+    public async Task Session_stops_without_an_ack_when_the_dump_cannot_be_opened()
+    {
+        var session = await StartSession();
+        var watcher = WatcherOf(session);
+
+        _writer.Reply(new DumpWriterActor.OpenFailed("permission denied"));
+
+        await watcher.ExpectTerminatedAsync(session);
+        await _acks.ExpectNoMsgAsync(Quiet);
+        Assert.Empty(_channelRequests);
+    }
+
+    [Fact]
+    public async Task Session_refuses_the_dump_silently_when_it_cannot_open_a_session_socket()
+    {
+        var session = await StartSession(channels: (_, _) => throw new SocketException((int)SocketError.AddressNotAvailable));
+        var watcher = WatcherOf(session);
+
+        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
+
+        var finish = await _writer.ExpectMsgAsync<DumpWriterActor.Finish>();
+        Assert.StartsWith("no session socket", finish.Reason);
+        _writer.Reply(Finalized("no session socket"));
+        await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
+        await watcher.ExpectTerminatedAsync(session);
+        await _acks.ExpectNoMsgAsync(Quiet);
+    }
+
+    [Fact]
+    public async Task Session_reacks_a_retransmitted_herald_while_no_data_has_arrived()
+    {
+        var session = await StartReceiving();
+        var fromAnotherPort = new IPEndPoint(Client.Address, 20025);
+
+        session.Tell(HeraldFromClient());
+        await _acks.ExpectMsgAsync(new AckSent(1, Client));
+
+        session.Tell(new PumpEvent.HeraldRetransmitted(1, fromAnotherPort));
+        await _acks.ExpectMsgAsync(new AckSent(1, fromAnotherPort));
+
+        await ExpectNoMsgAsync(Quiet); // the parent is not asked to supersede a retransmission
+    }
+
+    [Fact]
+    public async Task Session_asks_its_parent_exactly_once_to_supersede_it_when_heralds_follow_data()
+    {
+        var session = await StartReceiving();
+        Channel.HasData = true;
+        var second = HeraldFromClient() with { ReceivedAt = ReceivedAt.AddSeconds(40) };
+
+        session.Tell(second);
+        session.Tell(HeraldFromClient());
+        session.Tell(new PumpEvent.HeraldRetransmitted(1, Client));
+
+        Assert.Equal(second, (await ExpectMsgAsync<UdpListenerActor.Supersede>()).Herald);
+        await ExpectNoMsgAsync(Quiet);
+        await _acks.ExpectNoMsgAsync(TimeSpan.Zero);
+        await _writer.ExpectNoMsgAsync(TimeSpan.Zero); // the dump goes on until the new one exists
+    }
+
+    [Fact]
+    public async Task Session_dates_a_new_dump_heralded_on_its_own_socket_by_that_heralds_arrival()
+    {
+        var session = await StartReceiving();
+        Channel.HasData = true;
+        var before = DateTimeOffset.UtcNow;
+
+        session.Tell(new PumpEvent.HeraldRetransmitted(1, Client));
+
+        var herald = (await ExpectMsgAsync<UdpListenerActor.Supersede>()).Herald;
+        Assert.Equal(Client, herald.Client);
+        Assert.True(
+            herald.ReceivedAt >= before,
+            $"the new dump is dated {herald.ReceivedAt:O}, when the HERALD of the dump it replaces arrived");
+    }
+
+    [Fact]
+    public async Task Session_ends_a_superseded_dump_as_incomplete_and_stops_without_acking()
+    {
+        var session = await StartReceiving();
+        var watcher = WatcherOf(session);
+        const string newDump = "/var/crash/127.0.0.9-2024-03-09-13:05:47";
+
+        session.Tell(new ClientSessionActor.SupersededBy(newDump));
+
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("superseded", newDump));
+        Assert.True(Channel.Disposed);
+        _writer.Reply(Finalized("superseded"));
+        await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
+        await watcher.ExpectTerminatedAsync(session);
+        await _acks.ExpectNoMsgAsync(Quiet);
+    }
+
+    [Fact]
+    public async Task Session_stores_a_kernel_dump_header_through_the_writer_and_acks_it_once_stored()
+    {
+        var session = await StartReceiving();
+        var kdh = Control(MessageType.Kdh, sequence: 70, payload: new byte[KernelDumpHeader.Size]);
+
+        session.Tell(kdh);
+
+        Assert.Same(kdh, (await _writer.ExpectMsgAsync<DumpWriterActor.Store>()).Packet);
+        await _acks.ExpectNoMsgAsync(Quiet);
+        _writer.Reply(new DumpWriterActor.Stored(70, Client));
+        await _acks.ExpectMsgAsync(new AckSent(70, Client));
+    }
+
+    [Fact]
+    public async Task Session_acks_finished_only_once_the_dump_is_final_then_reacks_it_while_lingering_and_stops()
+    {
+        var session = await StartReceiving(_settings with { Linger = TimeSpan.FromMilliseconds(400) });
+        var watcher = WatcherOf(session);
+        var finished = Control(MessageType.Finished, sequence: 71);
+
+        session.Tell(finished);
+
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        session.Tell(finished); // retransmitted while the writer fsyncs: still no ack
+        await _acks.ExpectNoMsgAsync(Quiet);
+        await ExpectNoMsgAsync(TimeSpan.Zero);
+
+        _writer.Reply(Finalized(reason: null));
+
+        await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
+        await _acks.ExpectMsgAsync(new AckSent(71, Client));
+
+        session.Tell(finished);
+        await _acks.ExpectMsgAsync(new AckSent(71, Client));
+
+        await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(2));
+        Assert.True(Channel.Disposed);
+    }
+
+    [Fact]
+    public async Task Session_times_out_an_idle_client_after_closing_its_channel()
+    {
+        var session = await StartReceiving(_settings with { SessionTimeout = TimeSpan.FromMilliseconds(300) });
+        var watcher = WatcherOf(session);
+
+        await _writer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        var finish = await _writer.ExpectMsgAsync<DumpWriterActor.Finish>(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(new DumpWriterActor.Finish("client timed out"), finish);
+        Assert.True(Channel.Disposed, "the channel must be closed before the writer's final fsync");
+        _writer.Reply(Finalized("client timed out"));
+        await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
+        await watcher.ExpectTerminatedAsync(session);
+        await _acks.ExpectNoMsgAsync(TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task Session_does_not_time_out_while_packets_keep_arriving()
+    {
+        var timeout = TimeSpan.FromMilliseconds(500);
+        await StartReceiving(_settings with { SessionTimeout = timeout });
+
+        for (var i = 0; i < 6; i++)
+        {
+            await _writer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100));
+            Channel.Touch();
+        }
+
+        var lastPacket = Channel.LastPacketTicks;
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("client timed out"), TimeSpan.FromSeconds(1));
+        Assert.True(Environment.TickCount64 - lastPacket >= (long)timeout.TotalMilliseconds);
+    }
+
+    [Fact]
+    public async Task Session_ends_the_dump_with_the_reason_of_a_failed_write()
+    {
+        var session = await StartReceiving();
+
+        session.Tell(new PumpEvent.WriteFailed("no space left on device"));
+
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space left on device"));
+        Assert.True(Channel.Disposed);
+    }
+
+    [Fact]
+    public async Task Session_tells_the_dump_it_supersedes_its_directory_once_opened()
+    {
+        var supersedes = CreateTestProbe("previous-session");
+        await StartSession(supersedes: supersedes.Ref);
+
+        await supersedes.ExpectNoMsgAsync(Quiet);
+        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
+
+        await supersedes.ExpectMsgAsync(new ClientSessionActor.SupersededBy(_dumpDir));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// Stops the actor system without blocking a pool thread: on a small machine the TestKit's
+    /// blocking shutdown in Dispose can wait most of a second for the thread pool to grow.
+    /// </summary>
+    public async Task DisposeAsync() => await ShutdownAsync();
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            _core.Dispose();
+            _temp.Dispose();
+        }
+    }
+
+    /// <summary>Starts a session under the TestActor and waits for it to ask its writer to open the dump.</summary>
+    private async Task<IActorRef> StartSession(NetdumpSettings? settings = null, IActorRef? supersedes = null, SessionChannelFactory? channels = null)
+    {
+        var props = ClientSessionActor.Props(
+            settings ?? _settings,
+            HeraldFromClient(),
+            channels ?? OpenFakeChannel,
+            (_, _, _) => _writer.Ref,
+            supersedes);
+        var session = await ChildActorOfAsync(props);
+        await _writer.ExpectMsgAsync<DumpWriterActor.Open>();
+        return session;
+    }
+
+    /// <summary>A session whose dump is open and whose HERALD was acked.</summary>
+    private async Task<IActorRef> StartReceiving(NetdumpSettings? settings = null)
+    {
+        var session = await StartSession(settings);
+        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
+        await _acks.ExpectMsgAsync(new AckSent(1, Client));
+        return session;
+    }
+
+    private ISessionChannel OpenFakeChannel(IPAddress local, IPAddress client)
+    {
+        _channelRequests.Enqueue((local, client));
+        return _channel = new FakeSessionChannel(_acks.Ref, local);
+    }
+
+    private TestProbe WatcherOf(IActorRef session)
+    {
+        var watcher = CreateTestProbe();
+        watcher.Watch(session);
+        return watcher;
+    }
+
+    private static Herald HeraldFromClient() =>
+        new(Sequence: 1, Client, Local, RequestedPath: "", PathProblem: null, ReceivedAt);
+
+    private static PumpEvent.ControlPacket Control(MessageType type, uint sequence, byte[]? payload = null) =>
+        new(type, sequence, Offset: 0, payload ?? [], Client);
+
+    private DumpWriterActor.Finalized Finalized(string? reason) => new(new DumpRecord
+    {
+        Status = reason is null ? DumpStatus.Complete : DumpStatus.Incomplete,
+        Reason = reason,
+        ClientIp = Client.Address,
+        ServerIp = Local,
+        HeraldPath = "",
+        Directory = _dumpDir,
+        ReceivedAt = ReceivedAt,
+        FinishedAt = ReceivedAt.AddSeconds(30),
+        Vmcore = reason is null ? "vmcore" : DumpWriterActor.IncompleteCoreName,
+    });
+}

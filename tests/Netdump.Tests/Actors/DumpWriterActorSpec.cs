@@ -1,0 +1,392 @@
+using System.Net;
+using System.Text.Json;
+using Akka.Actor;
+using Netdump.Actors;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Storage;
+using Netdump.Tests.Storage;
+using Xunit.Abstractions;
+using TestKit = Akka.TestKit.Xunit2.TestKit;
+
+namespace Netdump.Tests.Actors;
+
+/// <summary>
+/// The real writer on its disk dispatcher, in a temporary dump directory; the TestActor plays
+/// the session, and the test writes dump data through the <see cref="CoreFile"/> the way the
+/// session's receive pump does.
+/// </summary>
+public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
+{
+    private const UnixFileMode Mode0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode Mode0700 = Mode0600 | UnixFileMode.UserExecute;
+
+    private static readonly IPEndPoint Client = new(IPAddress.Parse("127.0.0.9"), 20024);
+    private static readonly DateTimeOffset ReceivedAt = new(2024, 3, 9, 13, 5, 7, 250, TimeSpan.Zero);
+
+    private readonly TempDirectory _temp = new();
+    private readonly string _dumpDir;
+    private readonly NetdumpSettings _settings;
+    private uint _sequence = 100;
+
+    public DumpWriterActorSpec(ITestOutputHelper output)
+        : base(NetdumpSettings.BuiltInConfig(), output: output)
+    {
+        _dumpDir = _temp.Combine("crash");
+        Directory.CreateDirectory(_dumpDir);
+        _settings = NetdumpSettings.Create(NetdumpSettings.BuiltInConfig()) with
+        {
+            DumpDirectory = _dumpDir,
+            MaxDumpSize = 1 << 20,
+            MaxKeySize = 4096,
+        };
+    }
+
+    private string ExpectedDirectoryName =>
+        $"127.0.0.9-{ReceivedAt.LocalDateTime:yyyy-MM-dd-HH:mm:ss}";
+
+    [Fact]
+    public async Task Open_creates_the_dump_directory_an_empty_incomplete_core_and_a_receiving_report()
+    {
+        var (_, opened) = await OpenDump();
+
+        Assert.Equal(Path.Combine(_dumpDir, ExpectedDirectoryName), opened.Directory);
+        Assert.Equal(Mode0700, File.GetUnixFileMode(opened.Directory));
+        var core = Path.Combine(opened.Directory, "vmcore-incomplete");
+        Assert.Equal(core, opened.Core.Path);
+        Assert.Equal(0, new FileInfo(core).Length);
+        Assert.Equal(Mode0600, File.GetUnixFileMode(core));
+        var json = ReadJson(opened.Directory);
+        Assert.Equal("receiving", json.GetProperty("status").GetString());
+        Assert.Equal("127.0.0.9", json.GetProperty("client_ip").GetString());
+        Assert.Equal("vmcore-incomplete", json.GetProperty("vmcore").GetString());
+    }
+
+    [Fact]
+    public async Task A_complete_dump_is_renamed_to_vmcore_byte_for_byte_and_described_as_complete()
+    {
+        var (writer, opened) = await OpenDump();
+        var data = Pattern(3000);
+        WriteData(opened.Core, data, chunk: 1448);
+
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
+        var record = await FinishDump(writer, reason: null);
+
+        Assert.Equal(DumpStatus.Complete, record.Status);
+        Assert.Null(record.Reason);
+        Assert.Equal("vmcore", record.Vmcore);
+        Assert.False(File.Exists(Path.Combine(opened.Directory, "vmcore-incomplete")));
+        Assert.Equal(data, File.ReadAllBytes(Path.Combine(opened.Directory, "vmcore")));
+        Assert.Equal("Dump complete", LastInfoLine(opened.Directory));
+        var json = ReadJson(opened.Directory);
+        Assert.Equal("complete", json.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("reason").ValueKind);
+        Assert.Equal("crashy.example.org", json.GetProperty("hostname").GetString());
+        Assert.Equal("page fault while in kernel mode", json.GetProperty("panic_string").GetString());
+        Assert.True(json.GetProperty("parity_ok").GetBoolean());
+        Assert.Equal(3000UL, json.GetProperty("bytes_received").GetUInt64());
+        Assert.Equal("vmcore", json.GetProperty("vmcore").GetString());
+    }
+
+    [Theory]
+    [InlineData(DumpCompression.Gzip, "vmcore.gz")]
+    [InlineData(DumpCompression.Zstd, "vmcore.zst")]
+    public async Task A_compressed_dump_is_truncated_to_its_length_and_named_for_its_compression(DumpCompression compression, string name)
+    {
+        var (writer, opened) = await OpenDump();
+        var data = Pattern(1536); // the last 512-byte block is padding past dumplength
+        WriteData(opened.Core, data, chunk: 512);
+
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1100, compression: compression));
+        var record = await FinishDump(writer, reason: null);
+
+        Assert.Equal(DumpStatus.Complete, record.Status);
+        Assert.Equal(name, record.Vmcore);
+        Assert.Equal(data[..1100], File.ReadAllBytes(Path.Combine(opened.Directory, name)));
+    }
+
+    [Fact]
+    public async Task An_encrypted_dump_keeps_its_key_beside_vmcore_encrypted()
+    {
+        var (writer, opened) = await OpenDump();
+        var key = Pattern(2000, seed: 7);
+        var data = Pattern(1024);
+
+        await StoreAndExpectAck(writer, MessageType.EkcdKey, 0, key[..1448]);
+        await StoreAndExpectAck(writer, MessageType.EkcdKey, 1448, key[1448..]);
+        WriteData(opened.Core, data, chunk: 1024);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1024, dumpKeySize: 2000));
+        var record = await FinishDump(writer, reason: null);
+
+        Assert.Equal(DumpStatus.Complete, record.Status);
+        Assert.True(record.Encrypted);
+        Assert.Equal("vmcore_encrypted", record.Vmcore);
+        Assert.Equal(data, File.ReadAllBytes(Path.Combine(opened.Directory, "vmcore_encrypted")));
+        var keyFile = Path.Combine(opened.Directory, "key");
+        Assert.Equal(key, File.ReadAllBytes(keyFile));
+        Assert.Equal(Mode0600, File.GetUnixFileMode(keyFile));
+        Assert.True(ReadJson(opened.Directory).GetProperty("encrypted").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_encrypted_compressed_dump_is_named_vmcore_encrypted_with_the_compression_suffix()
+    {
+        var (writer, opened) = await OpenDump();
+        WriteData(opened.Core, Pattern(1024), chunk: 1024);
+
+        await StoreAndExpectAck(writer, MessageType.EkcdKey, 0, Pattern(64, seed: 7));
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1000, compression: DumpCompression.Zstd, dumpKeySize: 64));
+        var record = await FinishDump(writer, reason: null);
+
+        Assert.Equal(DumpStatus.Complete, record.Status);
+        Assert.Equal("vmcore_encrypted.zst", record.Vmcore);
+        Assert.Equal(1000, new FileInfo(Path.Combine(opened.Directory, "vmcore_encrypted.zst")).Length);
+    }
+
+    [Fact]
+    public async Task A_key_beyond_max_key_size_is_not_acknowledged()
+    {
+        var (writer, opened) = await OpenDump();
+
+        writer.Tell(new DumpWriterActor.Store(Control(MessageType.EkcdKey, 4096, Pattern(16))));
+        writer.Tell(new DumpWriterActor.Store(Control(MessageType.EkcdKey, 4000, Pattern(200))));
+
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        Assert.False(File.Exists(Path.Combine(opened.Directory, "key")));
+    }
+
+    [Fact]
+    public async Task A_dump_with_a_hole_stays_incomplete_and_lists_the_hole()
+    {
+        var (writer, opened) = await OpenDump();
+        Assert.Equal(CoreWriteResult.Written, opened.Core.Write(0, Pattern(100)));
+        Assert.Equal(CoreWriteResult.Written, opened.Core.Write(200, Pattern(100)));
+
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 300));
+        var record = await FinishDump(writer, reason: null);
+
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.Contains("holes", record.Reason);
+        Assert.Equal([new ByteRange(100, 200)], record.Holes);
+        Assert.Equal("vmcore-incomplete", record.Vmcore);
+        Assert.True(File.Exists(Path.Combine(opened.Directory, "vmcore-incomplete")));
+        Assert.False(File.Exists(Path.Combine(opened.Directory, "vmcore")));
+        var json = ReadJson(opened.Directory);
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        var hole = Assert.Single(json.GetProperty("holes").EnumerateArray());
+        Assert.Equal([100UL, 200UL], hole.EnumerateArray().Select(e => e.GetUInt64()));
+        Assert.Equal($"Dump incomplete: {record.Reason}", LastInfoLine(opened.Directory));
+    }
+
+    [Fact]
+    public async Task A_dump_without_a_kernel_dump_header_is_incomplete()
+    {
+        var (writer, opened) = await OpenDump();
+        WriteData(opened.Core, Pattern(1024), chunk: 1024);
+
+        var record = await FinishDump(writer, reason: null);
+
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.Equal("no kernel dump header", record.Reason);
+        Assert.Equal("vmcore-incomplete", record.Vmcore);
+        Assert.Equal("Dump incomplete: no kernel dump header", LastInfoLine(opened.Directory));
+    }
+
+    [Fact]
+    public async Task A_bad_kernel_dump_header_is_acknowledged_but_leaves_the_dump_incomplete()
+    {
+        var (writer, opened) = await OpenDump();
+        WriteData(opened.Core, Pattern(1024), chunk: 1024);
+
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1024, magic: "Linux Kernel Dump"));
+        var record = await FinishDump(writer, reason: null);
+
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.StartsWith("bad kernel dump header", record.Reason);
+        Assert.Null(record.Header);
+        Assert.True(File.Exists(Path.Combine(opened.Directory, "vmcore-incomplete")));
+    }
+
+    [Fact]
+    public async Task A_dump_the_client_abandoned_is_incomplete_with_that_reason()
+    {
+        var (writer, opened) = await OpenDump();
+        WriteData(opened.Core, Pattern(1024), chunk: 1024);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1024));
+
+        var record = await FinishDump(writer, reason: "client timed out");
+
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.Equal("client timed out", record.Reason);
+        Assert.Equal("vmcore-incomplete", record.Vmcore);
+        Assert.Equal("client timed out", ReadJson(opened.Directory).GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task A_superseded_dump_names_the_dump_that_replaced_it()
+    {
+        var (writer, opened) = await OpenDump();
+
+        writer.Tell(new DumpWriterActor.Finish("superseded", "/some/dir"));
+        var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
+
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.Equal("/some/dir", record.SupersededBy);
+        var json = ReadJson(opened.Directory);
+        Assert.Equal("superseded", json.GetProperty("reason").GetString());
+        Assert.Equal("/some/dir", json.GetProperty("superseded_by").GetString());
+    }
+
+    [Fact]
+    public async Task An_existing_herald_path_under_the_dump_directory_is_used()
+    {
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "fleet", "web"));
+
+        var (_, opened) = await OpenDump(heraldPath: "fleet/web");
+
+        Assert.Equal(Path.Combine(_dumpDir, "fleet", "web", ExpectedDirectoryName), opened.Directory);
+        Assert.Equal("fleet/web", ReadJson(opened.Directory).GetProperty("herald_path").GetString());
+    }
+
+    [Theory]
+    [InlineData("/tmp")]
+    [InlineData("fleet/../fleet")]
+    [InlineData("../outside")]
+    public async Task A_herald_path_that_is_absolute_or_climbs_out_falls_back_to_the_dump_directory(string heraldPath)
+    {
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "fleet"));
+        Directory.CreateDirectory(_temp.Combine("outside"));
+
+        var (_, opened) = await OpenDump(heraldPath: heraldPath);
+
+        Assert.Equal(Path.Combine(_dumpDir, ExpectedDirectoryName), opened.Directory);
+    }
+
+    [Fact]
+    public async Task A_write_beyond_max_dump_size_is_refused_without_creating_a_sparse_file()
+    {
+        var (_, opened) = await OpenDump(_settings with { MaxDumpSize = 4096 });
+
+        Assert.Equal(4096UL, opened.Core.MaxSize);
+        Assert.Equal(CoreWriteResult.BeyondLimit, opened.Core.Write(1UL << 40, Pattern(512)));
+        Assert.Equal(CoreWriteResult.BeyondLimit, opened.Core.Write(4000, Pattern(200)));
+        Assert.Equal(0, new FileInfo(opened.Core.Path).Length);
+        Assert.Equal(0UL, opened.Core.BytesReceived);
+
+        Assert.Equal(CoreWriteResult.Written, opened.Core.Write(0, Pattern(4096)));
+        Assert.Equal(4096, new FileInfo(opened.Core.Path).Length);
+    }
+
+    [Fact]
+    public async Task A_writer_that_fails_marks_its_dump_incomplete()
+    {
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings, HeraldFor("")), SupervisorStrategy.StoppingStrategy);
+        Watch(writer);
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+
+        // the writer stores only KDH and key messages: anything else makes it throw, and its
+        // parent stops it, as a session does with a writer that fails
+        writer.Tell(new DumpWriterActor.Store(Control(MessageType.Vmcore, 0, Pattern(16))));
+        await ExpectTerminatedAsync(writer);
+
+        var json = ReadJson(opened.Directory);
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("reason").GetString()));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// Stops the actor system without blocking a pool thread: on a small machine the TestKit's
+    /// blocking shutdown in Dispose can wait most of a second for the thread pool to grow.
+    /// </summary>
+    public async Task DisposeAsync() => await ShutdownAsync();
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            _temp.Dispose();
+        }
+    }
+
+    private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened)> OpenDump(NetdumpSettings? settings = null, string heraldPath = "")
+    {
+        var writer = Sys.ActorOf(DumpWriterActor.Props(settings ?? _settings, HeraldFor(heraldPath)));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        return (writer, await ExpectMsgAsync<DumpWriterActor.Opened>());
+    }
+
+    private static Herald HeraldFor(string heraldPath) =>
+        new(Sequence: 1, Client, IPAddress.Loopback, heraldPath, PathProblem: null, ReceivedAt);
+
+    /// <summary>Writes data as the receive pump does, one payload at a time.</summary>
+    private static void WriteData(CoreFile core, byte[] data, int chunk)
+    {
+        for (var offset = 0; offset < data.Length; offset += chunk)
+        {
+            var length = Math.Min(chunk, data.Length - offset);
+            Assert.Equal(CoreWriteResult.Written, core.Write((ulong)offset, data.AsSpan(offset, length)));
+        }
+    }
+
+    private async Task StoreAndExpectAck(IActorRef writer, MessageType type, ulong offset, byte[] payload)
+    {
+        var packet = Control(type, offset, payload);
+        writer.Tell(new DumpWriterActor.Store(packet));
+        await ExpectMsgAsync(new DumpWriterActor.Stored(packet.Sequence, Client));
+    }
+
+    private async Task<DumpRecord> FinishDump(IActorRef writer, string? reason)
+    {
+        writer.Tell(new DumpWriterActor.Finish(reason));
+        return (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
+    }
+
+    private PumpEvent.ControlPacket Control(MessageType type, ulong offset, byte[] payload) =>
+        new(type, ++_sequence, offset, payload, Client);
+
+    private static byte[] Kdh(
+        ulong dumpLength,
+        DumpCompression compression = DumpCompression.None,
+        uint dumpKeySize = 0,
+        string magic = KernelDumpHeader.KernelDumpMagic)
+    {
+        var header = new KernelDumpHeader(
+            magic,
+            Architecture: "amd64",
+            Version: KernelDumpHeader.SupportedVersion,
+            ArchitectureVersion: 2,
+            DumpLength: dumpLength,
+            DumpTime: 1_709_989_507,
+            DumpKeySize: dumpKeySize,
+            BlockSize: 512,
+            Hostname: "crashy.example.org",
+            VersionString: "FreeBSD 14.1-RELEASE GENERIC",
+            PanicString: "page fault while in kernel mode",
+            Compression: compression,
+            DumpExtent: dumpLength,
+            Parity: 0);
+        var bytes = new byte[KernelDumpHeader.Size];
+        header.Write(bytes);
+        return bytes;
+    }
+
+    private static byte[] Pattern(int length, int seed = 1)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static string LastInfoLine(string directory) => File.ReadAllLines(Path.Combine(directory, "info"))[^1];
+
+    private static JsonElement ReadJson(string directory)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "dump.json")));
+        return document.RootElement.Clone();
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net;
+using Akka.Actor;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Tests.Actors;
+
+/// <summary>
+/// Stands in for a session's socket and receive pump: every <see cref="SendAck"/> is told to
+/// <c>acks</c> as an <see cref="AckSent"/>, and the test decides what the pump has seen
+/// (<see cref="LastPacketTicks"/>, <see cref="HasData"/>). Start and Dispose are recorded.
+/// </summary>
+internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISessionChannel
+{
+    private long _lastPacketTicks = Environment.TickCount64;
+    private int _hasData;
+    private int _disposals;
+
+    /// <summary>What the fake tells its probe for each ack the session sends.</summary>
+    public sealed record AckSent(uint Sequence, IPEndPoint To);
+
+    public IPEndPoint LocalEndpoint { get; } = new(local, 40_000);
+
+    public CoreFile? StartedWith { get; private set; }
+
+    public IActorRef? Session { get; private set; }
+
+    public long LastPacketTicks
+    {
+        get => Interlocked.Read(ref _lastPacketTicks);
+        set => Interlocked.Exchange(ref _lastPacketTicks, value);
+    }
+
+    public bool HasData
+    {
+        get => Volatile.Read(ref _hasData) != 0;
+        set => Volatile.Write(ref _hasData, value ? 1 : 0);
+    }
+
+    public bool Disposed => Volatile.Read(ref _disposals) > 0;
+
+    public PumpCounters Counters => default;
+
+    /// <summary>A packet arrived just now.</summary>
+    public void Touch() => LastPacketTicks = Environment.TickCount64;
+
+    public void Start(CoreFile core, IActorRef session)
+    {
+        StartedWith = core;
+        Session = session;
+    }
+
+    public void SendAck(uint sequence, IPEndPoint to) => acks.Tell(new AckSent(sequence, to));
+
+    public void Dispose() => Interlocked.Increment(ref _disposals);
+}
