@@ -21,6 +21,7 @@ public sealed class ServerHarness : IAsyncDisposable
 {
     private readonly IHost _host;
     private readonly LogCapture _logs = new();
+    private bool _stopped;
 
     private ServerHarness(IHost host, string dumpDir, IPEndPoint endpoint, LogCapture logs)
     {
@@ -119,9 +120,19 @@ public sealed class ServerHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the server as SIGTERM would (in-flight dumps are marked, scripts run).</summary>
+    public async Task StopAsync()
+    {
+        if (!_stopped)
+        {
+            _stopped = true;
+            await _host.StopAsync();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await _host.StopAsync();
+        await StopAsync();
         _host.Dispose();
         try
         {
