@@ -1,0 +1,125 @@
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Scripts;
+
+namespace Netdump.Actors;
+
+/// <summary>
+/// Runs a session's hook scripts from <c>&lt;dumpDirectory&gt;/scripts/</c> (SPEC §5). Answers
+/// every <see cref="Run"/> with exactly one <see cref="ScriptResult"/> to its sender: at once when
+/// the script is missing or fails <see cref="ScriptCheck"/>, otherwise when the process has
+/// exited or been killed at its time limit. The process is awaited on a pool thread and the
+/// outcome piped back, so the actor never blocks and several runs may be in flight at once.
+/// A script problem is always an answer, never an exception out of the actor.
+/// </summary>
+public sealed class ScriptRunnerActor : ReceiveActor
+{
+    private readonly string _dumpDirectory;
+    private readonly string _scriptDirectory;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public ScriptRunnerActor(string dumpDirectory)
+    {
+        _dumpDirectory = dumpDirectory;
+        _scriptDirectory = Path.Combine(dumpDirectory, ScriptNames.Directory);
+        Receive<Run>(HandleRun);
+        Receive<Completed>(HandleCompleted);
+    }
+
+    /// <summary>
+    /// Run the script <paramref name="Name"/> (one of <see cref="ScriptNames"/>) with
+    /// <paramref name="Arguments"/> after the program name (SPEC §5: the client IP, then the dump
+    /// directory) and <paramref name="Environment"/> on top of a clean base (the NETDUMP_*
+    /// facts). <paramref name="Client"/> names the client in the log.
+    /// </summary>
+    public sealed record Run(string Name, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment, TimeSpan Timeout, string Client);
+
+    /// <summary>A process run has ended; answer whoever asked for it.</summary>
+    private sealed record Completed(Run Run, string Path, IActorRef ReplyTo, ScriptResult Result);
+
+    public static Props Props(string dumpDirectory) =>
+        Akka.Actor.Props.Create(() => new ScriptRunnerActor(dumpDirectory));
+
+    private void HandleRun(Run run)
+    {
+        // Captured here: by the time the process ends, Sender is whoever sent the last message.
+        var replyTo = Sender;
+        var path = Path.Combine(_scriptDirectory, run.Name);
+
+        var refusal = RefuseRequest(run);
+        if (refusal is not null)
+        {
+            _log.Warning("not running script {Script} for {Client}: {Reason}", run.Name, run.Client, refusal);
+            replyTo.Tell(new ScriptResult(run.Name, ScriptOutcome.FailedToStart, null, refusal));
+            return;
+        }
+
+        // Two stat calls on the actor thread: cheap and on the local dump file system, and they
+        // let a missing or unsafe script be answered at once.
+        if (!ScriptCheck.IsPresent(path))
+        {
+            _log.Debug("no script {Path}", path);
+            replyTo.Tell(new ScriptResult(run.Name, ScriptOutcome.NotPresent, null, null));
+            return;
+        }
+
+        var reason = ScriptCheck.WhyNotRunnable(path);
+        if (reason is not null)
+        {
+            _log.Warning("skipping {Path}: {Reason}", path, reason);
+            replyTo.Tell(new ScriptResult(run.Name, ScriptOutcome.Skipped, null, reason));
+            return;
+        }
+
+        _log.Info("running {Path} for {Client}", path, run.Client);
+        var log = _log;
+        var workingDirectory = _dumpDirectory;
+        // Process.Start forks and execs, and the wait may last the whole time limit: both happen
+        // on a pool thread. The task touches no actor state; its result comes back as a message.
+        Task.Run(() => ScriptProcess.RunAsync(path, workingDirectory, run, log)).PipeTo(
+            Self,
+            success: result => new Completed(run, path, replyTo, result),
+            failure: e => new Completed(run, path, replyTo, new ScriptResult(run.Name, ScriptOutcome.FailedToStart, null, e.Message)));
+    }
+
+    private void HandleCompleted(Completed completed)
+    {
+        var (run, path, replyTo, result) = completed;
+        switch (result.Outcome)
+        {
+            case ScriptOutcome.TimedOut:
+                _log.Warning("{Script} for {Client} did not finish within {Seconds} s and was killed",
+                    run.Name, run.Client, ScriptProcess.Seconds(run.Timeout));
+                break;
+            case ScriptOutcome.Exited when result.ExitCode != 0:
+                _log.Warning("{Script} for {Client} exited with code {ExitCode}", run.Name, run.Client, result.ExitCode);
+                break;
+            case ScriptOutcome.Exited:
+                _log.Info("{Script} for {Client} exited with code 0", run.Name, run.Client);
+                break;
+            case ScriptOutcome.FailedToStart:
+                _log.Warning("{Path} for {Client} could not be started: {Reason}", path, run.Client, result.Detail);
+                break;
+        }
+
+        replyTo.Tell(result);
+    }
+
+    /// <summary>A request the runner cannot honour whatever the scripts folder holds.</summary>
+    private static string? RefuseRequest(Run run)
+    {
+        // The name is joined to the scripts folder: a separator or a dot name would leave it.
+        if (string.IsNullOrEmpty(run.Name) || run.Name is "." or ".." || run.Name.Contains('/') || run.Name.Contains('\0'))
+        {
+            return $"\"{run.Name}\" is not a script name";
+        }
+
+        // CancellationTokenSource takes up to int.MaxValue milliseconds (about 24 days).
+        if (run.Timeout <= TimeSpan.Zero || run.Timeout.TotalMilliseconds > int.MaxValue)
+        {
+            return $"time limit {run.Timeout} is out of range";
+        }
+
+        return null;
+    }
+}

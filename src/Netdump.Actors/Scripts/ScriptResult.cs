@@ -1,0 +1,33 @@
+namespace Netdump.Actors.Scripts;
+
+/// <summary>What became of one request to run a script.</summary>
+public enum ScriptOutcome
+{
+    /// <summary>No file of that name in the scripts folder: nothing to run, nothing wrong.</summary>
+    NotPresent,
+
+    /// <summary>A file is there but fails <see cref="ScriptCheck"/>; the reason is in the detail.</summary>
+    Skipped,
+
+    /// <summary>The script ran to its end; see the exit code.</summary>
+    Exited,
+
+    /// <summary>The script outran its time limit and was killed with all its descendants.</summary>
+    TimedOut,
+
+    /// <summary>The operating system would not start it (bad interpreter line, exec format error...).</summary>
+    FailedToStart,
+}
+
+/// <summary>
+/// The answer of <see cref="ScriptRunnerActor"/> to a <see cref="ScriptRunnerActor.Run"/>:
+/// the script's <paramref name="Name"/>, what happened, the exit code when it exited, and a
+/// human-readable detail (the skip reason, the start error, the time limit).
+/// </summary>
+public sealed record ScriptResult(string Name, ScriptOutcome Outcome, int? ExitCode, string? Detail)
+{
+    /// <summary>The script's process existed (it exited or was killed).</summary>
+    public bool Ran => Outcome is ScriptOutcome.Exited or ScriptOutcome.TimedOut;
+
+    public bool ExitedZero => Outcome == ScriptOutcome.Exited && ExitCode == 0;
+}

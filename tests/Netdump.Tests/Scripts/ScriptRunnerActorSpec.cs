@@ -1,0 +1,281 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Akka.TestKit;
+using Netdump.Actors;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Scripts;
+using Xunit.Abstractions;
+
+namespace Netdump.Tests.Scripts;
+
+/// <summary>
+/// The runner with real shell scripts in a temporary dump directory: what it answers, what the
+/// scripts see, what reaches the log, and that a hung script and its children are killed.
+/// </summary>
+public sealed class ScriptRunnerActorSpec : Akka.TestKit.Xunit2.TestKit, IDisposable
+{
+    private const string Client = "192.0.2.7";
+
+    private static readonly TimeSpan Answer = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(2.5);
+
+    private readonly ScriptFolder _folder = new();
+    private readonly TestProbe _log;
+    private readonly IActorRef _runner;
+
+    public ScriptRunnerActorSpec(ITestOutputHelper output) : base(NetdumpSettings.BuiltInConfig(), output: output)
+    {
+        _log = CreateTestProbe();
+        Sys.EventStream.Subscribe(_log.Ref, typeof(Info));
+        Sys.EventStream.Subscribe(_log.Ref, typeof(Warning));
+        _runner = Sys.ActorOf(ScriptRunnerActor.Props(_folder.DumpDirectory));
+    }
+
+    void IDisposable.Dispose()
+    {
+        _folder.Dispose();
+        Dispose();
+    }
+
+    private static ScriptRunnerActor.Run Request(string name, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null) =>
+        new(name, [Client, "/var/crash/192.0.2.7-2026-11-23-19:48"], environment ?? new Dictionary<string, string>(), timeout ?? Limit, Client);
+
+    private ScriptResult RunScript(ScriptRunnerActor.Run run)
+    {
+        _runner.Tell(run, TestActor);
+        var result = ExpectMsg<ScriptResult>(Answer);
+        Assert.Equal(run.Name, result.Name);
+        return result;
+    }
+
+    /// <summary>Waits for a log event of type <typeparamref name="T"/> whose text contains <paramref name="text"/>.</summary>
+    private string ExpectLog<T>(string text) where T : LogEvent
+    {
+        var found = _log.FishForMessage<LogEvent>(e => e is T && e.Message.ToString()!.Contains(text, StringComparison.Ordinal), Answer);
+        return found.Message.ToString()!;
+    }
+
+    [Fact]
+    public void A_script_that_exits_zero_is_answered_Exited_0()
+    {
+        _folder.Write(ScriptNames.Crash, "exit 0");
+
+        var result = RunScript(Request(ScriptNames.Crash));
+
+        Assert.Equal(ScriptOutcome.Exited, result.Outcome);
+        Assert.Equal(0, result.ExitCode);
+        Assert.True(result.ExitedZero);
+        Assert.True(result.Ran);
+    }
+
+    [Fact]
+    public void A_script_that_exits_3_is_answered_Exited_3_and_warned_about()
+    {
+        _folder.Write(ScriptNames.Nospace, "exit 3");
+
+        var result = RunScript(Request(ScriptNames.Nospace));
+
+        Assert.Equal(new ScriptResult(ScriptNames.Nospace, ScriptOutcome.Exited, 3, null), result);
+        Assert.False(result.ExitedZero);
+        ExpectLog<Warning>($"netdump-nospace for {Client} exited with code 3");
+    }
+
+    [Fact]
+    public void A_script_gets_its_arguments_and_the_requested_environment_but_not_the_servers()
+    {
+        // Set in this process only: a runner that passed its own environment on would leak it.
+        Environment.SetEnvironmentVariable("NETDUMP_TEST_SERVER_ONLY", "leaked");
+        _folder.Write(ScriptNames.Reboot, """
+            echo "$1 $2 $NETDUMP_CLIENT_IP $NETDUMP_STATUS" > seen
+            echo "${NETDUMP_TEST_SERVER_ONLY-unset}|$PATH|$LANG|$#" >> seen
+            echo "${HOME-unset}" >> seen
+            """);
+        var environment = new Dictionary<string, string> { ["NETDUMP_CLIENT_IP"] = Client, ["NETDUMP_STATUS"] = "complete" };
+
+        var result = RunScript(Request(ScriptNames.Reboot, environment: environment));
+
+        Assert.True(result.ExitedZero, result.ToString());
+        // Written to a relative path: the working directory is the dump directory root.
+        var seen = File.ReadAllLines(_folder.InDump("seen"));
+        Assert.Equal($"{Client} /var/crash/192.0.2.7-2026-11-23-19:48 {Client} complete", seen[0]);
+        Assert.Equal("unset|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|C.UTF-8|2", seen[1]);
+        Assert.Equal(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), seen[2]);
+    }
+
+    [Fact]
+    public void Output_lines_are_logged_stdout_at_Info_and_stderr_at_Warning()
+    {
+        _folder.Write(ScriptNames.Crash, """
+            echo "paging the on-call engineer"
+            echo "mail relay unreachable" >&2
+            """);
+
+        var result = RunScript(Request(ScriptNames.Crash));
+
+        Assert.True(result.ExitedZero, result.ToString());
+        // The two streams are read side by side, so the two lines may be logged in either order.
+        var expected = new HashSet<(Type, string)>
+        {
+            (typeof(Info), $"netdump-crash [{Client}]: paging the on-call engineer"),
+            (typeof(Warning), $"netdump-crash [{Client}]: mail relay unreachable"),
+        };
+        _log.FishForMessage<LogEvent>(e => expected.Remove((e.GetType(), e.Message.ToString()!)) && expected.Count == 0, Answer);
+    }
+
+    [Fact]
+    public void A_script_that_reads_stdin_gets_EOF()
+    {
+        _folder.Write(ScriptNames.Crash, "cat > stdin-copy; echo done >> stdin-copy");
+
+        var result = RunScript(Request(ScriptNames.Crash));
+
+        Assert.True(result.ExitedZero, result.ToString());
+        Assert.Equal("done\n", File.ReadAllText(_folder.InDump("stdin-copy")));
+    }
+
+    [Fact]
+    public void A_hung_script_and_its_children_are_killed_at_the_time_limit()
+    {
+        _folder.Write(ScriptNames.Crash, """
+            sleep 30 &
+            echo "$$ $!" > pids
+            wait
+            """);
+        var watch = Stopwatch.StartNew();
+
+        var result = RunScript(Request(ScriptNames.Crash, timeout: TimeSpan.FromMilliseconds(300)));
+
+        Assert.Equal(ScriptOutcome.TimedOut, result.Outcome);
+        Assert.Null(result.ExitCode);
+        Assert.True(result.Ran);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2.5), $"answered after {watch.Elapsed}");
+        ExpectLog<Warning>($"netdump-crash for {Client} did not finish within 0.3 s and was killed");
+        var pids = File.ReadAllText(_folder.InDump("pids")).Split(' ', StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+        Assert.Equal(2, pids.Length);
+        AwaitCondition(() => !ScriptFolder.IsRunning(pids[0]) && !ScriptFolder.IsRunning(pids[1]), TimeSpan.FromSeconds(2));
+    }
+
+    [Theory]
+    [InlineData("0720")]
+    [InlineData("0702")]
+    public void A_group_or_world_writable_script_is_skipped_with_a_warning(string mode)
+    {
+        var path = _folder.Write(ScriptNames.Crash, "touch ran; exit 0", ScriptFolder.Mode(mode));
+
+        var result = RunScript(Request(ScriptNames.Crash));
+
+        Assert.Equal(new ScriptResult(ScriptNames.Crash, ScriptOutcome.Skipped, null, "group or world writable"), result);
+        Assert.False(result.Ran);
+        Assert.Equal($"skipping {path}: group or world writable", ExpectLog<Warning>("skipping"));
+        Assert.False(File.Exists(_folder.InDump("ran")));
+    }
+
+    [Fact]
+    public void A_script_its_owner_cannot_execute_is_skipped()
+    {
+        _folder.Write(ScriptNames.Crash, "exit 0", ScriptFolder.Mode("0600"));
+
+        var result = RunScript(Request(ScriptNames.Crash));
+
+        Assert.Equal(ScriptOutcome.Skipped, result.Outcome);
+        Assert.Equal("not executable by its owner", result.Detail);
+        ExpectLog<Warning>("not executable by its owner");
+    }
+
+    [Fact]
+    public void A_directory_named_like_the_script_is_skipped()
+    {
+        Directory.CreateDirectory(_folder.ScriptPath(ScriptNames.Reboot));
+
+        var result = RunScript(Request(ScriptNames.Reboot));
+
+        Assert.Equal(ScriptOutcome.Skipped, result.Outcome);
+        Assert.Equal("a directory, not a regular file", result.Detail);
+    }
+
+    [Fact]
+    public void A_missing_script_is_answered_NotPresent()
+    {
+        var result = RunScript(Request(ScriptNames.Start));
+
+        Assert.Equal(new ScriptResult(ScriptNames.Start, ScriptOutcome.NotPresent, null, null), result);
+    }
+
+    [Fact]
+    public void Without_a_scripts_folder_every_script_is_NotPresent()
+    {
+        Directory.Delete(_folder.ScriptsPath);
+
+        Assert.Equal(ScriptOutcome.NotPresent, RunScript(Request(ScriptNames.Crash)).Outcome);
+    }
+
+    [Fact]
+    public void A_script_with_a_missing_interpreter_fails_to_start()
+    {
+        // execve fails with ENOENT in the forked child; .NET reports that from Process.Start as a
+        // Win32Exception, so the script never runs and no exit code exists.
+        _folder.WriteRaw(ScriptNames.Crash, "#!/nonexistent\nexit 0\n");
+
+        var result = RunScript(Request(ScriptNames.Crash));
+
+        Assert.Equal(ScriptOutcome.FailedToStart, result.Outcome);
+        Assert.Null(result.ExitCode);
+        Assert.False(result.Ran);
+        Assert.Contains("No such file or directory", result.Detail);
+        ExpectLog<Warning>("could not be started");
+    }
+
+    [Fact]
+    public void A_script_without_an_interpreter_line_fails_to_start()
+    {
+        // execve does not fall back to /bin/sh as a shell would: ENOEXEC, reported the same way.
+        _folder.WriteRaw(ScriptNames.Crash, "exit 0\n");
+
+        var result = RunScript(Request(ScriptNames.Crash));
+
+        Assert.Equal(ScriptOutcome.FailedToStart, result.Outcome);
+        Assert.Contains("Exec format error", result.Detail);
+    }
+
+    [Fact]
+    public void Two_runs_in_flight_at_once_are_both_answered()
+    {
+        // The crash script waits for a file the reboot script makes: it can only end if both run
+        // at the same time (one after the other, it would hit its time limit).
+        _folder.Write(ScriptNames.Crash, "while [ ! -e reboot-ran ]; do sleep 0.05; done");
+        _folder.Write(ScriptNames.Reboot, "touch reboot-ran");
+
+        _runner.Tell(Request(ScriptNames.Crash), TestActor);
+        _runner.Tell(Request(ScriptNames.Reboot), TestActor);
+        var results = new[] { ExpectMsg<ScriptResult>(Answer), ExpectMsg<ScriptResult>(Answer) };
+
+        Assert.Equal([ScriptNames.Crash, ScriptNames.Reboot], results.Select(r => r.Name).Order());
+        Assert.All(results, r => Assert.True(r.ExitedZero, r.ToString()));
+    }
+
+    [Fact]
+    public void Each_run_is_answered_to_its_own_sender()
+    {
+        _folder.Write(ScriptNames.Crash, "exit 1");
+        var other = CreateTestProbe();
+
+        _runner.Tell(Request(ScriptNames.Crash), other.Ref);
+        _runner.Tell(Request(ScriptNames.Start), TestActor);
+
+        Assert.Equal(ScriptOutcome.NotPresent, ExpectMsg<ScriptResult>(Answer).Outcome);
+        Assert.Equal(1, other.ExpectMsg<ScriptResult>(Answer).ExitCode);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Theory]
+    [InlineData("../netdump-crash")]
+    [InlineData("..")]
+    [InlineData("")]
+    public void A_name_that_would_leave_the_scripts_folder_is_refused(string name)
+    {
+        var result = RunScript(Request(name));
+
+        Assert.Equal(ScriptOutcome.FailedToStart, result.Outcome);
+    }
+}
