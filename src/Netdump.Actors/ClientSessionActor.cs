@@ -1,20 +1,25 @@
-using System.Net;
 using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
 using Netdump.Actors.Protocol;
+using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;
 
 /// <summary>
 /// One client's dump, from its HERALD to the end of the linger time. Owns the session socket
-/// and receive pump (<see cref="ISessionChannel"/>), which write and ack data inline, and a
-/// <see cref="DumpWriterActor"/> child that owns the files. It hears only control events and
-/// makes every decision: when to ack the HERALD, KDH, key and FINISHED, when the client has
-/// timed out, when a new HERALD supersedes this dump, and when to stop.
-/// States: opening → receiving → finishing → lingering (only after FINISHED) → stopped.
+/// and receive pump (<see cref="ISessionChannel"/>), which write and ack data inline, a
+/// <see cref="DumpWriterActor"/> child that owns the files and a <see cref="ScriptRunnerActor"/>
+/// child for the netdump scripts. It hears only control events and makes every decision.
+/// <para>
+/// Life: ask the <see cref="ConcurrencyGuardActor"/> for a slot (refused: silence, stop) →
+/// the writer creates the dump → <c>netdump-crash</c> (non-zero exit: the dump is removed,
+/// silence) → the HERALD is acked and data flows → FINISHED, timeout, failure, no space,
+/// supersede or shutdown → the writer finalizes → the slot is released → the FINISHED ack →
+/// <c>netdump-reboot</c> (not for a superseded dump) → linger (only after FINISHED) → stop.
+/// </para>
 /// Tells its parent <see cref="UdpListenerActor.ReceivingEnded"/> and <see cref="UdpListenerActor.Supersede"/>.
 /// </summary>
 public sealed class ClientSessionActor : ReceiveActor, IWithTimers
@@ -24,24 +29,35 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 
     private readonly NetdumpSettings _settings;
     private readonly Herald _herald;
+    private readonly IActorRef _guard;
     private readonly SessionChannelFactory _channels;
     private readonly IActorRef? _supersedes;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _writer;
+    private readonly IActorRef _scripts;
     private ISessionChannel? _channel;
     private string _directory = "";
+    private bool _slotHeld;
     private bool _supersedeRequested;
+    private bool _nospaceRan;
+    private bool _recheckingSpace;
+    private bool _rebootRunning;
+    private bool _lingerOver;
+    private DumpWriterActor.LowSpace? _earlyLowSpace;
     private PumpEvent.ControlPacket? _finished;
 
-    public ClientSessionActor(NetdumpSettings settings, Herald herald, SessionChannelFactory channels, WriterFactory writers, IActorRef? supersedes)
+    public ClientSessionActor(NetdumpSettings settings, Herald herald, IActorRef guard, SessionChannelFactory channels,
+        WriterFactory writers, ScriptRunnerFactory scripts, IActorRef? supersedes)
     {
         _settings = settings;
         _herald = herald;
+        _guard = guard;
         _channels = channels;
         _supersedes = supersedes;
         _writer = writers(Context, settings, herald);
+        _scripts = scripts(Context, settings);
         Context.Watch(_writer);
-        Opening();
+        AwaitingSlot();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -49,8 +65,18 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     /// <summary>Creates a session's writer child; tests pass one that answers from a probe.</summary>
     public delegate IActorRef WriterFactory(IActorContext context, NetdumpSettings settings, Herald herald);
 
+    /// <summary>Creates a session's script runner child; tests pass one that answers from a probe.</summary>
+    public delegate IActorRef ScriptRunnerFactory(IActorContext context, NetdumpSettings settings);
+
     /// <summary>The dump this session replaced has been given a new directory: end this one as superseded.</summary>
     public sealed record SupersededBy(string Directory);
+
+    /// <summary>The server is stopping: end the dump ("server shut down"), run netdump-reboot, stop.</summary>
+    public sealed class ServerShuttingDown
+    {
+        public static readonly ServerShuttingDown Instance = new();
+        private ServerShuttingDown() { }
+    }
 
     private sealed class IdleCheck
     {
@@ -67,63 +93,130 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     public static WriterFactory DefaultWriters { get; } =
         (context, settings, herald) => context.ActorOf(DumpWriterActor.Props(settings, herald), "writer");
 
-    public static Props Props(NetdumpSettings settings, Herald herald, SessionChannelFactory channels, WriterFactory? writers = null, IActorRef? supersedes = null) =>
-        Akka.Actor.Props.Create(() => new ClientSessionActor(settings, herald, channels, writers ?? DefaultWriters, supersedes));
+    public static ScriptRunnerFactory DefaultScripts { get; } =
+        (context, settings) => context.ActorOf(ScriptRunnerActor.Props(settings.DumpDirectory), "scripts");
 
-    /// <summary>A writer that fails is stopped; the session then ends its dump (see <see cref="Terminated"/>).</summary>
+    public static Props Props(NetdumpSettings settings, Herald herald, IActorRef guard, SessionChannelFactory channels,
+        WriterFactory? writers = null, ScriptRunnerFactory? scripts = null, IActorRef? supersedes = null) =>
+        Akka.Actor.Props.Create(() => new ClientSessionActor(settings, herald, guard, channels,
+            writers ?? DefaultWriters, scripts ?? DefaultScripts, supersedes));
+
+    /// <summary>A writer or script runner that fails is stopped; the session then ends its dump (see <see cref="WriterLost"/>).</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
-    protected override void PreStart() => _writer.Tell(DumpWriterActor.Open.Instance);
+    protected override void PreStart() => _guard.Tell(new ConcurrencyGuardActor.RequestSlot(_herald.Client.Address, _supersedes));
+
+    private void AwaitingSlot()
+    {
+        Receive<ConcurrencyGuardActor.SlotGranted>(_ =>
+        {
+            _slotHeld = true;
+            _writer.Tell(DumpWriterActor.Open.Instance);
+            Become(Opening);
+        });
+        Receive<ConcurrencyGuardActor.SlotRefused>(_ => Context.Stop(Self)); // the guard logged it; the client reboots
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(ConcurrencyGuardActor.NoSlot.Instance));
+        Receive<ServerShuttingDown>(_ => Context.Stop(Self));
+        Receive<Herald>(_ => { });
+    }
 
     private void Opening()
     {
         Receive<DumpWriterActor.Opened>(opened =>
         {
             _directory = opened.Directory;
-            try
-            {
-                _channel = _channels(_herald.LocalAddress, _herald.Client.Address);
-            }
-            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
-            {
-                _log.Error("Client {Client}: cannot open a session socket on {Local}: {Error}; dump refused",
-                    _herald.Client.Address, _herald.LocalAddress, e.Message);
-                _writer.Tell(new DumpWriterActor.Finish($"no session socket: {e.Message}"));
-                Become(Finishing);
-                return;
-            }
-
-            _channel.Start(opened.Core, Self);
-            _channel.SendAck(_herald.Sequence, _herald.Client);
-            _log.Info("Client {Client}: dump started in {Dir}, session port {Port}",
-                _herald.Client.Address, _directory, _channel.LocalEndpoint.Port);
-            _supersedes?.Tell(new SupersededBy(_directory));
-            Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
-            Become(Receiving);
+            _scripts.Tell(new ScriptRunnerActor.Run(ScriptNames.Crash, [ClientText, _directory],
+                ScriptEnvironment("receiving", null, null), _settings.CrashScriptTimeout, ClientText));
+            Become(() => CrashGate(opened.Core));
         });
         Receive<DumpWriterActor.OpenFailed>(failed =>
         {
             _log.Error("Client {Client}: cannot create the dump in {DumpDir}: {Error}; dump refused",
-                _herald.Client.Address, _settings.DumpDirectory, failed.Reason);
+                ClientText, _settings.DumpDirectory, failed.Reason);
+            ReleaseSlot();
             Context.Stop(Self);
         });
+        BeforeReceiving();
+    }
+
+    /// <summary>netdump-crash runs before the HERALD is acked; only its non-zero exit refuses the dump.</summary>
+    private void CrashGate(CoreFile core)
+    {
+        Receive<ScriptResult>(r => r.Name == ScriptNames.Crash, result =>
+        {
+            if (result.Outcome == ScriptOutcome.Exited && result.ExitCode != 0)
+            {
+                _log.Warning("Client {Client}: netdump-crash exited {Code}: dump refused, the client will reboot", ClientText, result.ExitCode);
+                _writer.Tell(DumpWriterActor.Discard.Instance);
+                Become(Discarding);
+                return;
+            }
+
+            StartReceiving(core);
+        });
+        Receive<DumpWriterActor.LowSpace>(low => _earlyLowSpace = low);
+        BeforeReceiving();
+    }
+
+    /// <summary>What every state before the first ack shares.</summary>
+    private void BeforeReceiving()
+    {
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address)));
         Receive<Herald>(_ => { }); // acked once the dump exists; the client retries meanwhile
-        Receive<Terminated>(t => t.ActorRef.Equals(_writer), _ => Context.Stop(Self));
+        Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
+        Receive<Terminated>(t => t.ActorRef.Equals(_writer), _ => WriterLost());
+    }
+
+    private void Discarding()
+    {
+        Receive<DumpWriterActor.Discarded>(_ =>
+        {
+            ReleaseSlot();
+            Context.Stop(Self);
+        });
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address)));
+        ReceiveAny(_ => { });
+    }
+
+    private void StartReceiving(CoreFile core)
+    {
+        try
+        {
+            _channel = _channels(_herald.LocalAddress, _herald.Client.Address, _settings.SessionPorts);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        {
+            _log.Error("Client {Client}: cannot open a session socket on {Local}: {Error}; dump refused",
+                ClientText, _herald.LocalAddress, e.Message);
+            EndIncomplete($"no session socket: {e.Message}");
+            return;
+        }
+
+        _channel.Start(core, Self);
+        _channel.SendAck(_herald.Sequence, _herald.Client);
+        _log.Info("Client {Client}: dump started in {Dir}, session port {Port}", ClientText, _directory, _channel.LocalEndpoint.Port);
+        _supersedes?.Tell(new SupersededBy(_directory));
+        Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
+        Become(Receiving);
+        if (_earlyLowSpace is { } low)
+        {
+            Self.Tell(low);
+        }
     }
 
     private void Receiving()
     {
         Receive<Herald>(HandleHerald);
         Receive<PumpEvent.HeraldRetransmitted>(h => HandleHerald(_herald with { Sequence = h.Sequence, Client = h.From, ReceivedAt = DateTimeOffset.UtcNow }));
-        Receive<PumpEvent.FirstData>(d => _log.Info("Client {Client}: first data at offset {Offset}", _herald.Client.Address, d.Offset));
+        Receive<PumpEvent.FirstData>(d => _log.Info("Client {Client}: first data at offset {Offset}", ClientText, d.Offset));
         Receive<PumpEvent.ControlPacket>(HandleControl);
         Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence, stored.From));
-        Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram from {From}: {Reason}", _herald.Client.Address, d.From, d.Reason));
+        Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram from {From}: {Reason}", ClientText, d.From, d.Reason));
         Receive<PumpEvent.WriteFailed>(f => EndIncomplete(f.Reason));
         Receive<PumpEvent.Faulted>(f => EndIncomplete($"receive error: {f.Reason}"));
         Receive<SupersededBy>(s =>
         {
-            _log.Warning("Client {Client}: dump in {Dir} superseded by a new dump in {NewDir}", _herald.Client.Address, _directory, s.Directory);
+            _log.Warning("Client {Client}: dump in {Dir} superseded by a new dump in {NewDir}", ClientText, _directory, s.Directory);
             EndIncomplete("superseded", s.Directory);
         });
         Receive<IdleCheck>(_ =>
@@ -138,6 +231,26 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout - idle);
             }
         });
+        Receive<DumpWriterActor.LowSpace>(HandleLowSpace);
+        Receive<DumpWriterActor.SpaceOk>(_ =>
+        {
+            _recheckingSpace = false;
+            _log.Info("Client {Client}: there is room again after netdump-nospace; the dump goes on", ClientText);
+        });
+        Receive<ScriptResult>(r => r.Name == ScriptNames.Nospace, result =>
+        {
+            if (result.ExitedZero)
+            {
+                GiveUpForSpace("netdump-nospace exited 0");
+            }
+            else
+            {
+                _recheckingSpace = true;
+                _writer.Tell(DumpWriterActor.CheckSpace.Instance);
+            }
+        });
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address)));
+        Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
         Receive<Terminated>(t => t.ActorRef.Equals(_writer), _ => WriterLost());
     }
 
@@ -145,7 +258,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     {
         if (!_channel!.HasData)
         {
-            _log.Debug("Client {Client}: HERALD {Seq} retransmitted, re-acked", herald.Client.Address, herald.Sequence);
+            _log.Debug("Client {Client}: HERALD {Seq} retransmitted, re-acked", ClientText, herald.Sequence);
             _channel.SendAck(herald.Sequence, herald.Client);
         }
         else if (!_supersedeRequested)
@@ -171,10 +284,32 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>netdump-nospace runs once per dump; non-zero: check once more; zero or still no room: give up.</summary>
+    private void HandleLowSpace(DumpWriterActor.LowSpace low)
+    {
+        if (_recheckingSpace || _nospaceRan)
+        {
+            GiveUpForSpace($"{low.Available} bytes free, {low.Needed} needed");
+            return;
+        }
+
+        _nospaceRan = true;
+        _log.Warning("Client {Client}: {Available} bytes free on the dump file system, {Needed} needed; running netdump-nospace",
+            ClientText, low.Available, low.Needed);
+        _scripts.Tell(new ScriptRunnerActor.Run(ScriptNames.Nospace, [ClientText, _directory],
+            ScriptEnvironment("receiving", null, null), _settings.ScriptTimeout, ClientText));
+    }
+
+    private void GiveUpForSpace(string why)
+    {
+        _log.Warning("Client {Client}: no space for the dump, even after netdump-nospace ({Why}); giving up", ClientText, why);
+        EndIncomplete("no space");
+    }
+
     private void EndIncomplete(string reason, string? supersededBy = null)
     {
         Timers.Cancel(IdleTimer);
-        _channel?.Dispose(); // no write may race the final fsync
+        _channel?.Dispose(); // stops acking; no write may race the final fsync
         _writer.Tell(new DumpWriterActor.Finish(reason, supersededBy));
         Become(Finishing);
     }
@@ -184,42 +319,110 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<DumpWriterActor.Finalized>(f =>
         {
             var r = f.Record;
-            var seconds = Math.Max((DateTimeOffset.UtcNow - r.ReceivedAt).TotalSeconds, 0.001);
-            var status = r.Reason is null ? "complete" : $"incomplete ({r.Reason})";
-            var counters = _channel?.Counters ?? default;
-            var transfer = $"{r.BytesReceived} bytes in {seconds:F1} s ({r.BytesReceived / seconds / (1 << 20):F1} MiB/s)";
-            _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped and {Foreign} foreign datagrams",
-                r.ClientIp, status, r.Directory, transfer, counters.Dropped, counters.Foreign);
+            LogEnd(r);
+            ReleaseSlot();
             Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
             if (_finished is { } finished && _channel is not null)
             {
                 _channel.SendAck(finished.Sequence, finished.From);
                 Timers.StartSingleTimer(LingerTimer, LingerOver.Instance, _settings.Linger);
-                Become(Lingering);
             }
             else
             {
-                Context.Stop(Self);
+                _lingerOver = true;
             }
+
+            if (r.SupersededBy is null)
+            {
+                // the client is about to reboot (a superseded client is not: it is dumping again)
+                _rebootRunning = true;
+                _scripts.Tell(new ScriptRunnerActor.Run(ScriptNames.Reboot, [ClientText, _directory],
+                    ScriptEnvironment(r.Status.ToString().ToLowerInvariant(), r.Reason, r), _settings.ScriptTimeout, ClientText));
+            }
+
+            Become(Closing);
+            StopWhenDone();
         });
         Receive<DumpWriterActor.Stored>(stored => _channel?.SendAck(stored.Sequence, stored.From));
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address)));
         Receive<Terminated>(t => t.ActorRef.Equals(_writer), _ => WriterLost());
         ReceiveAny(_ => { }); // retransmits wait for the final answer
     }
 
-    private void Lingering()
+    /// <summary>After the dump: re-ack FINISHED while lingering, and wait for netdump-reboot.</summary>
+    private void Closing()
     {
         Receive<PumpEvent.ControlPacket>(p => p.Type == MessageType.Finished, p => _channel!.SendAck(p.Sequence, p.From));
-        Receive<LingerOver>(_ => Context.Stop(Self));
+        Receive<ScriptResult>(r => r.Name == ScriptNames.Reboot, _ =>
+        {
+            _rebootRunning = false;
+            StopWhenDone();
+        });
+        Receive<LingerOver>(_ =>
+        {
+            _lingerOver = true;
+            StopWhenDone();
+        });
+        Receive<ServerShuttingDown>(_ =>
+        {
+            _lingerOver = true;
+            StopWhenDone();
+        });
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(ConcurrencyGuardActor.NoSlot.Instance));
         ReceiveAny(_ => { });
+    }
+
+    private void StopWhenDone()
+    {
+        if (_lingerOver && !_rebootRunning)
+        {
+            Context.Stop(Self);
+        }
+    }
+
+    private void LogEnd(DumpRecord r)
+    {
+        var seconds = Math.Max((DateTimeOffset.UtcNow - r.ReceivedAt).TotalSeconds, 0.001);
+        var status = r.Reason is null ? "complete" : $"incomplete ({r.Reason})";
+        var counters = _channel?.Counters ?? default;
+        var transfer = $"{r.BytesReceived} bytes in {seconds:F1} s ({r.BytesReceived / seconds / (1 << 20):F1} MiB/s)";
+        _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped and {Foreign} foreign datagrams",
+            ClientText, status, r.Directory, transfer, counters.Dropped, counters.Foreign);
+    }
+
+    private void ReleaseSlot()
+    {
+        if (_slotHeld)
+        {
+            _slotHeld = false;
+            _guard.Tell(ConcurrencyGuardActor.ReleaseSlot.Instance);
+        }
     }
 
     private void WriterLost()
     {
-        _log.Error("Client {Client}: the writer of {Dir} failed; the dump ends incomplete", _herald.Client.Address, _directory);
+        _log.Error("Client {Client}: the writer of {Dir} failed; the dump ends incomplete", ClientText, _directory);
+        ReleaseSlot();
         Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
         Context.Stop(Self);
     }
 
-    protected override void PostStop() => _channel?.Dispose();
+    private string ClientText => _herald.Client.Address.ToString();
+
+    /// <summary>The NETDUMP_* variables every script gets (SPEC §5).</summary>
+    private Dictionary<string, string> ScriptEnvironment(string status, string? reason, DumpRecord? record) => new()
+    {
+        ["NETDUMP_CLIENT_IP"] = ClientText,
+        ["NETDUMP_DUMP_DIR"] = _directory,
+        ["NETDUMP_HOSTNAME"] = record?.Header?.Hostname ?? "",
+        ["NETDUMP_PANIC"] = record?.Header?.PanicString ?? "",
+        ["NETDUMP_STATUS"] = status,
+        ["NETDUMP_REASON"] = reason ?? "",
+    };
+
+    protected override void PostStop()
+    {
+        _channel?.Dispose();
+        ReleaseSlot();
+    }
 }

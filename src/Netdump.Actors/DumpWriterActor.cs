@@ -15,7 +15,10 @@ namespace Netdump.Actors;
 /// (SPEC §3), renames, writes the reports and fsyncs before it answers <see cref="Finalized"/>.
 /// Runs on the disk dispatcher, so its blocking file work never holds up an ack.
 /// Answers: <see cref="Open"/> → <see cref="Opened"/> | <see cref="OpenFailed"/>;
-/// <see cref="Store"/> → <see cref="Stored"/> (or nothing when refused); <see cref="Finish"/> → <see cref="Finalized"/>.
+/// <see cref="Store"/> → <see cref="Stored"/> (or nothing when refused); <see cref="Finish"/> → <see cref="Finalized"/>;
+/// <see cref="Discard"/> → <see cref="Discarded"/>; <see cref="CheckSpace"/> → <see cref="SpaceOk"/> | <see cref="LowSpace"/>.
+/// It also tells its parent <see cref="LowSpace"/> by itself when free space falls below
+/// <c>min_free_space</c> (checked at open and at each background flush).
 /// </summary>
 public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 {
@@ -25,10 +28,20 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     public const string IncompleteCoreName = "vmcore-incomplete";
     public const string KeyFileName = "key";
 
+    /// <summary>
+    /// Room kept for the final reports: allocated when the dump opens (before the size cap is
+    /// measured) and deleted just before info and dump.json are written, so a dump that fills
+    /// the file system can still be marked.
+    /// </summary>
+    public const string ReserveFileName = ".reserve";
+
+    private const int ReserveSize = 64 * 1024;
+
     private const string FlushTimer = "flush";
 
     private readonly NetdumpSettings _settings;
     private readonly Herald _herald;
+    private readonly FreeSpaceProbe _freeSpace;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private string _directory = "";
     private CoreFile? _core;
@@ -37,16 +50,28 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private KernelDumpHeader? _header;
     private string? _headerProblem;
     private string? _failure;
+    private bool _lowSpaceReported;
+    private bool _finalized;
 
-    public DumpWriterActor(NetdumpSettings settings, Herald herald)
+    public DumpWriterActor(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null)
     {
         _settings = settings;
         _herald = herald;
+        _freeSpace = freeSpace ?? FileSystemSync.AvailableBytes;
         Receive<Open>(_ => HandleOpen());
         Receive<Store>(HandleStore);
-        Receive<FlushTick>(_ => FlushInBackground());
+        Receive<FlushTick>(_ =>
+        {
+            FlushInBackground();
+            ReportLowSpace();
+        });
+        Receive<CheckSpace>(_ => Sender.Tell(MeasureSpace() ?? (object)SpaceOk.Instance));
         Receive<Finish>(HandleFinish);
+        Receive<Discard>(_ => HandleDiscard());
     }
+
+    /// <summary>Free bytes for unprivileged users on the file system holding a path; tests inject one.</summary>
+    public delegate ulong FreeSpaceProbe(string path);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -75,6 +100,35 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
     public sealed record Finalized(DumpRecord Record);
 
+    /// <summary>The dump was refused before any data (netdump-crash said no): remove its directory.</summary>
+    public sealed class Discard
+    {
+        public static readonly Discard Instance = new();
+        private Discard() { }
+    }
+
+    public sealed class Discarded
+    {
+        public static readonly Discarded Instance = new();
+        private Discarded() { }
+    }
+
+    /// <summary>Measure free space now; answered with <see cref="SpaceOk"/> or <see cref="LowSpace"/>.</summary>
+    public sealed class CheckSpace
+    {
+        public static readonly CheckSpace Instance = new();
+        private CheckSpace() { }
+    }
+
+    public sealed class SpaceOk
+    {
+        public static readonly SpaceOk Instance = new();
+        private SpaceOk() { }
+    }
+
+    /// <summary>Free space is below what this dump needs: <c>min_free_space</c>, plus the rest of the dump once the KDH gave its length.</summary>
+    public sealed record LowSpace(ulong Available, ulong Needed);
+
     private sealed class FlushTick
     {
         public static readonly FlushTick Instance = new();
@@ -82,8 +136,8 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>The props of a writer on the disk dispatcher.</summary>
-    public static Props Props(NetdumpSettings settings, Herald herald) =>
-        Akka.Actor.Props.Create(() => new DumpWriterActor(settings, herald)).WithDispatcher(DispatcherId);
+    public static Props Props(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null) =>
+        Akka.Actor.Props.Create(() => new DumpWriterActor(settings, herald, freeSpace)).WithDispatcher(DispatcherId);
 
     private void HandleOpen()
     {
@@ -97,11 +151,15 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             }
 
             _directory = DumpLocation.CreateDumpDirectory(parent, _herald.Client.Address, _herald.ReceivedAt.LocalDateTime);
-            var maxSize = _settings.MaxDumpSize ?? FileSystemSync.AvailableBytes(_directory);
-            _core = CoreFile.Create(Path.Combine(_directory, IncompleteCoreName), maxSize);
+            ReserveRoomForReports();
             DumpReport.Write(BuildRecord(DumpStatus.Receiving, reason: null, supersededBy: null, finishedAt: null));
+
+            // measured last, so that everything else this dump needs is already taken
+            var maxSize = _settings.MaxDumpSize ?? _freeSpace(_directory);
+            _core = CoreFile.Create(Path.Combine(_directory, IncompleteCoreName), maxSize);
             Timers.StartPeriodicTimer(FlushTimer, FlushTick.Instance, _settings.FlushInterval);
             Sender.Tell(new Opened(_directory, _core));
+            ReportLowSpace();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -182,7 +240,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             _keyBytes = Math.Max(_keyBytes, end);
             return true;
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _failure ??= $"write error on the key: {e.Message}";
             _log.Error("Client {Client}: cannot write the encryption key: {Error}", _herald.Client.Address, e.Message);
@@ -208,6 +266,71 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         }
     }
 
+    private void ReserveRoomForReports()
+    {
+        var path = Path.Combine(_directory, ReserveFileName);
+        try
+        {
+            using var reserve = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            reserve.Write(new byte[ReserveSize]);
+            reserve.Flush(flushToDisk: true);
+        }
+        catch (IOException e)
+        {
+            File.Delete(path);
+            _log.Warning("Client {Client}: no room to reserve for the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
+        }
+    }
+
+    private void ReleaseReserve() => File.Delete(Path.Combine(_directory, ReserveFileName));
+
+    /// <summary>Null when there is room; otherwise what is free and what is needed.</summary>
+    private LowSpace? MeasureSpace()
+    {
+        var available = _freeSpace(_directory);
+        var needed = _settings.MinFreeSpace;
+        if (_header is not null && _core is not null && _header.DumpLength > _core.BytesReceived)
+        {
+            needed += _header.DumpLength - _core.BytesReceived;
+        }
+
+        return available < needed ? new LowSpace(available, needed) : null;
+    }
+
+    /// <summary>Tells the session once when space runs low; again only after it recovered.</summary>
+    private void ReportLowSpace()
+    {
+        var low = MeasureSpace();
+        if (low is not null && !_lowSpaceReported)
+        {
+            Context.Parent.Tell(low);
+        }
+
+        _lowSpaceReported = low is not null;
+    }
+
+    private void HandleDiscard()
+    {
+        Timers.CancelAll();
+        _core?.Dispose();
+        _core = null;
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException e)
+        {
+            _log.Warning("Client {Client}: cannot remove the refused dump {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
+        }
+
+        Sender.Tell(Discarded.Instance);
+    }
+
     private void HandleFinish(Finish finish)
     {
         Timers.CancelAll();
@@ -231,6 +354,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         var record = BuildRecord(reason is null ? DumpStatus.Complete : DumpStatus.Incomplete, reason, finish.SupersededBy, DateTimeOffset.UtcNow);
         try
         {
+            ReleaseReserve();
             DumpReport.Write(record);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -239,6 +363,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             record = record with { Status = DumpStatus.Incomplete, Reason = $"write error: {e.Message}" };
         }
 
+        _finalized = true;
         Sender.Tell(new Finalized(record));
     }
 
@@ -326,8 +451,26 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         SupersededBy = supersededBy,
     };
 
+    /// <summary>
+    /// A writer stopped before its dump was finalized (it threw, or the system is going down
+    /// hard) still marks the dump, so no dump.json says "receiving" for ever.
+    /// </summary>
     protected override void PostStop()
     {
+        if (_core is not null && !_finalized)
+        {
+            try
+            {
+                _core.Flush();
+                ReleaseReserve();
+                DumpReport.Write(BuildRecord(DumpStatus.Incomplete, _failure ?? "writer failed", supersededBy: null, DateTimeOffset.UtcNow));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.Error("Client {Client}: cannot mark the unfinished dump {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
+            }
+        }
+
         _core?.Dispose();
         _key?.Dispose();
     }

@@ -13,7 +13,13 @@ namespace Netdump.Actors;
 /// retransmitted HERALD goes to the client's receiving session, which decides whether it is a
 /// retransmission or a new dump (then it asks for <see cref="Supersede"/>). A session that
 /// finished receiving (<see cref="ReceivingEnded"/>) keeps lingering but no longer gets HERALDs.
-/// Answers <see cref="GetListenEndpoint"/> with <see cref="ListenEndpoint"/> or <see cref="BindFailed"/>.
+/// Before a session exists, the client must be known (<c>secure</c>, <see cref="KnownClients"/>):
+/// an unknown client is logged once per episode and gets silence. The listener owns the
+/// <see cref="ConcurrencyGuardActor"/> child, which the sessions ask for a slot; it restarts the
+/// guard when it crashes and stops a session that crashes.
+/// Answers <see cref="GetListenEndpoint"/> with <see cref="ListenEndpoint"/> or <see cref="BindFailed"/>,
+/// <see cref="ListSessions"/> with <see cref="Sessions"/>, and <see cref="Drain"/> with
+/// <see cref="Drained"/> once every session has closed (server shutdown).
 /// </summary>
 public sealed class UdpListenerActor : ReceiveActor
 {
@@ -21,7 +27,11 @@ public sealed class UdpListenerActor : ReceiveActor
     private readonly SessionPropsFactory _sessions;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IPAddress, IActorRef> _receiving = [];
+    private readonly KnownClients _known;
+    private readonly RefusalEpisodes _unknownRefusals;
+    private readonly IActorRef _guard;
     private HeraldReceiver? _receiver;
+    private IActorRef? _drainRequester;
     private string? _bindError;
     private long _sessionCount;
 
@@ -29,6 +39,9 @@ public sealed class UdpListenerActor : ReceiveActor
     {
         _settings = settings;
         _sessions = sessions;
+        _known = new KnownClients(settings);
+        _unknownRefusals = new RefusalEpisodes(settings.RefusalEpisode);
+        _guard = Context.ActorOf(ConcurrencyGuardActor.Props(settings), GuardName);
         Receive<GetListenEndpoint>(_ => Sender.Tell(_receiver is null
             ? new BindFailed(_bindError ?? "not bound")
             : new ListenEndpoint(_receiver.LocalEndpoint)));
@@ -36,17 +49,23 @@ public sealed class UdpListenerActor : ReceiveActor
         Receive<Supersede>(HandleSupersede);
         Receive<ReceivingEnded>(ended => Forget(ended.Client, Sender));
         Receive<HeraldReceiver.Dropped>(d => _log.Warning("Dropped a datagram from {From} on the listen port: {Reason}", d.From, d.Reason));
+        Receive<ListSessions>(_ => Sender.Tell(new Sessions(SessionChildren().ToList())));
+        Receive<Drain>(_ => StartDrain());
         Receive<Terminated>(t =>
         {
             foreach (var (client, session) in _receiving.Where(kv => kv.Value.Equals(t.ActorRef)).ToList())
             {
                 Forget(client, session);
             }
+
+            ReplyIfDrained();
         });
     }
 
-    /// <summary>Makes the props of a session for a HERALD, and the session it supersedes, if any.</summary>
-    public delegate Props SessionPropsFactory(Herald herald, IActorRef? supersedes);
+    public const string GuardName = "concurrency-guard";
+
+    /// <summary>Makes the props of a session for a HERALD, given the guard and the session it supersedes, if any.</summary>
+    public delegate Props SessionPropsFactory(Herald herald, IActorRef guard, IActorRef? supersedes);
 
     public sealed class GetListenEndpoint
     {
@@ -64,15 +83,50 @@ public sealed class UdpListenerActor : ReceiveActor
     /// <summary>From a session: it no longer receives (finished, failed or timed out).</summary>
     public sealed record ReceivingEnded(IPAddress Client);
 
+    /// <summary>From the guard after a restart: which sessions are alive? Answered with <see cref="Sessions"/>.</summary>
+    public sealed class ListSessions
+    {
+        public static readonly ListSessions Instance = new();
+        private ListSessions() { }
+    }
+
+    public sealed record Sessions(IReadOnlyList<IActorRef> Refs);
+
+    /// <summary>
+    /// Server shutdown: stop taking HERALDs, tell every session <see cref="ClientSessionActor.ServerShuttingDown"/>
+    /// and answer <see cref="Drained"/> once they have all stopped.
+    /// </summary>
+    public sealed class Drain
+    {
+        public static readonly Drain Instance = new();
+        private Drain() { }
+    }
+
+    public sealed class Drained
+    {
+        public static readonly Drained Instance = new();
+        private Drained() { }
+    }
+
     public static Props Props(NetdumpSettings settings, SessionPropsFactory sessions) =>
         Akka.Actor.Props.Create(() => new UdpListenerActor(settings, sessions));
 
     /// <summary>The production wiring: real session sockets and writers.</summary>
     public static Props Props(NetdumpSettings settings) =>
-        Props(settings, (herald, supersedes) => ClientSessionActor.Props(settings, herald, UdpSessionChannel.Factory, supersedes: supersedes));
+        Props(settings, (herald, guard, supersedes) =>
+            ClientSessionActor.Props(settings, herald, guard, UdpSessionChannel.Factory, supersedes: supersedes));
 
-    /// <summary>A session that throws is stopped, never restarted with a stale HERALD; the others carry on.</summary>
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+    protected override SupervisorStrategy SupervisorStrategy() => new ListenerSupervision(_guard);
+
+    /// <summary>
+    /// A session that throws is stopped, never restarted with a stale HERALD, and the others carry
+    /// on; the guard is restarted and recounts its slots from the live sessions.
+    /// </summary>
+    private sealed class ListenerSupervision(IActorRef guard) : OneForOneStrategy(_ => Directive.Stop)
+    {
+        protected override Directive Handle(IActorRef child, Exception exception) =>
+            child.Equals(guard) ? Directive.Restart : Directive.Stop;
+    }
 
     protected override void PreStart()
     {
@@ -81,6 +135,10 @@ public sealed class UdpListenerActor : ReceiveActor
             _receiver = HeraldReceiver.Bind(_settings.Address, _settings.Port);
             _receiver.Start(Self);
             _log.Info("Listening for netdump HERALDs on {Endpoint}, dumps go to {DumpDir}", _receiver.LocalEndpoint, _settings.DumpDirectory);
+            if (_known.OnlyLocalClientsWarning() is { } warning)
+            {
+                _log.Warning("{Warning}", warning);
+            }
         }
         catch (SocketException e)
         {
@@ -99,6 +157,23 @@ public sealed class UdpListenerActor : ReceiveActor
             return;
         }
 
+        if (_drainRequester is not null)
+        {
+            return;
+        }
+
+        if (!_known.IsAllowed(herald.Client.Address))
+        {
+            if (_unknownRefusals.Refuse(herald.Client.Address))
+            {
+                _log.Warning("Refusing dump from unknown client {Client} (secure mode): add it to allow= in netdump.conf or create {Magic}",
+                    herald.Client.Address, Path.Combine(_settings.DumpDirectory, KnownClients.MagicDirectory, herald.Client.Address.ToString()));
+            }
+
+            return;
+        }
+
+        _unknownRefusals.Forget(herald.Client.Address);
         _log.Info("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\"", herald.Client, herald.Sequence, herald.LocalAddress, herald.RequestedPath);
         Spawn(herald, supersedes: null);
     }
@@ -116,9 +191,32 @@ public sealed class UdpListenerActor : ReceiveActor
     private void Spawn(Herald herald, IActorRef? supersedes)
     {
         var name = $"session-{herald.Client.Address}-{++_sessionCount}";
-        var session = Context.ActorOf(_sessions(herald, supersedes), name);
+        var session = Context.ActorOf(_sessions(herald, _guard, supersedes), name);
         Context.Watch(session);
         _receiving[herald.Client.Address] = session;
+    }
+
+    private IEnumerable<IActorRef> SessionChildren() => Context.GetChildren().Where(child => !child.Equals(_guard));
+
+    private void StartDrain()
+    {
+        _drainRequester = Sender;
+        _receiver?.Dispose();
+        _receiver = null;
+        foreach (var session in SessionChildren())
+        {
+            session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
+        }
+
+        ReplyIfDrained();
+    }
+
+    private void ReplyIfDrained()
+    {
+        if (_drainRequester is not null && !SessionChildren().Any())
+        {
+            _drainRequester.Tell(Drained.Instance);
+        }
     }
 
     private void Forget(IPAddress client, IActorRef session)

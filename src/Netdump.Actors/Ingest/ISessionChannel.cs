@@ -1,5 +1,6 @@
 using System.Net;
 using Akka.Actor;
+using Netdump.Actors.Configuration;
 using Netdump.Actors.Protocol;
 using Netdump.Actors.Storage;
 
@@ -38,9 +39,10 @@ public readonly record struct PumpCounters(long Packets, long Dropped, long Fore
 
 /// <summary>
 /// Creates the channel of a new session: a socket bound to the local address the HERALD was sent
-/// to, which accepts datagrams only from <paramref name="client"/>.
+/// to (on a port of <paramref name="ports"/> when given), which accepts datagrams only from
+/// <paramref name="client"/>.
 /// </summary>
-public delegate ISessionChannel SessionChannelFactory(IPAddress local, IPAddress client);
+public delegate ISessionChannel SessionChannelFactory(IPAddress local, IPAddress client, PortRange? ports);
 
 /// <summary>The control events a receive pump tells its session actor (data never travels this way).</summary>
 public static class PumpEvent

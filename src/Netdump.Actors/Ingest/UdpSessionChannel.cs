@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
+using Netdump.Actors.Configuration;
 using Netdump.Actors.Protocol;
 using Netdump.Actors.Storage;
 
@@ -31,7 +32,7 @@ public sealed class UdpSessionChannel : ISessionChannel
     private long _dropped;
     private long _foreign;
 
-    public UdpSessionChannel(IPAddress local, IPAddress client)
+    public UdpSessionChannel(IPAddress local, IPAddress client, PortRange? ports = null)
     {
         _client = client;
         _clientBytes = client.GetAddressBytes();
@@ -39,7 +40,7 @@ public sealed class UdpSessionChannel : ISessionChannel
         try
         {
             _socket.ReceiveTimeout = 250;
-            _socket.Bind(new IPEndPoint(local, 0));
+            Bind(local, ports);
         }
         catch
         {
@@ -49,7 +50,32 @@ public sealed class UdpSessionChannel : ISessionChannel
     }
 
     /// <summary>The production factory.</summary>
-    public static SessionChannelFactory Factory { get; } = (local, client) => new UdpSessionChannel(local, client);
+    public static SessionChannelFactory Factory { get; } = (local, client, ports) => new UdpSessionChannel(local, client, ports);
+
+    /// <summary>Binds an ephemeral port, or the first free port of the range starting at a random one.</summary>
+    private void Bind(IPAddress local, PortRange? ports)
+    {
+        if (ports is null)
+        {
+            _socket.Bind(new IPEndPoint(local, 0));
+            return;
+        }
+
+        var start = Random.Shared.Next(ports.Count);
+        for (var i = 0; i < ports.Count; i++)
+        {
+            try
+            {
+                _socket.Bind(new IPEndPoint(local, ports.First + (start + i) % ports.Count));
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+            }
+        }
+
+        throw new SocketException((int)SocketError.AddressAlreadyInUse, $"no free session port in {ports}");
+    }
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
 
@@ -76,6 +102,10 @@ public sealed class UdpSessionChannel : ISessionChannel
         catch (ObjectDisposedException)
         {
             // the session is closing; the client will retransmit into a closed port
+        }
+        catch (SocketException)
+        {
+            // one lost ack costs nothing: the client resends the packet
         }
     }
 

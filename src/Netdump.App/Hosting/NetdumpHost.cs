@@ -1,4 +1,6 @@
+using Akka;
 using Akka.Actor;
+using Akka.Event;
 using Akka.Configuration;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +27,22 @@ public static class NetdumpHost
         {
             var listener = system.ActorOf(UdpListenerActor.Props(settings), "listener");
             registry.Register<UdpListenerActor>(listener);
+
+            // SIGTERM/SIGINT: stop taking HERALDs, mark in-flight dumps "server shut down" and
+            // let their netdump-reboot run, before the actor system goes away
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "finish-dumps", async () =>
+            {
+                try
+                {
+                    await listener.Ask<UdpListenerActor.Drained>(UdpListenerActor.Drain.Instance, settings.ShutdownTimeout);
+                }
+                catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+                {
+                    system.Log.Warning("Shutdown: dumps still closing after {Timeout}; stopping anyway", settings.ShutdownTimeout);
+                }
+
+                return Done.Instance;
+            });
         });
 
     /// <summary>Builds the host for a validated config (the <c>netdump</c> block plus Akka settings).</summary>
@@ -38,6 +56,10 @@ public static class NetdumpHost
         });
         builder.Logging.ClearProviders();
         builder.Services.AddSerilog(logger ?? Log.Logger, dispose: false);
+
+        // Under systemd (Type=notify): READY=1 once the host has started, STOPPING=1 on SIGTERM.
+        // Anywhere else this does nothing and the console lifetime handles SIGTERM and SIGINT.
+        builder.Services.AddSystemd();
         builder.Services.AddAkka(ActorSystemName, (akka, _) =>
         {
             akka.AddHocon(config, HoconAddMode.Replace)

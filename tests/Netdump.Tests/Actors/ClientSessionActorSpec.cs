@@ -7,6 +7,7 @@ using Netdump.Actors;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
 using Netdump.Actors.Protocol;
+using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
 using Netdump.Tests.Storage;
 using Xunit.Abstractions;
@@ -16,8 +17,10 @@ using TestKit = Akka.TestKit.Xunit2.TestKit;
 namespace Netdump.Tests.Actors;
 
 /// <summary>
-/// The session with a fake channel and a probe for its writer. The session is a child of the
-/// TestActor, so what it tells its parent (the listener) arrives there.
+/// The session with a fake channel and probes for its writer, its script runner and the
+/// concurrency guard. The session is a child of the TestActor, so what it tells its parent (the
+/// listener) arrives there. The guard probe grants every slot; the script probe answers every
+/// run with "not present" unless a test sets the outcome of a script.
 /// </summary>
 public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 {
@@ -30,6 +33,11 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     private readonly NetdumpSettings _settings;
     private readonly TestProbe _writer;
     private readonly TestProbe _acks;
+    private readonly TestProbe _guard;
+    private readonly TestProbe _scripts;
+    private readonly ConcurrentQueue<ScriptRunnerActor.Run> _scriptRuns = new();
+    private readonly ConcurrentQueue<object> _guardMessages = new();
+    private readonly ConcurrentDictionary<string, ScriptResult> _scriptOutcomes = new();
     private readonly ConcurrentQueue<(IPAddress Local, IPAddress Client)> _channelRequests = new();
     private readonly string _dumpDir;
     private readonly CoreFile _core;
@@ -45,6 +53,30 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         };
         _writer = CreateTestProbe("writer");
         _acks = CreateTestProbe("acks");
+        _guard = CreateTestProbe("guard");
+        _guard.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            _guardMessages.Enqueue(message);
+            if (message is ConcurrencyGuardActor.RequestSlot)
+            {
+                sender.Tell(ConcurrencyGuardActor.SlotGranted.Instance);
+            }
+
+            return AutoPilot.KeepRunning;
+        }));
+        _scripts = CreateTestProbe("scripts");
+        _scripts.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is ScriptRunnerActor.Run run)
+            {
+                _scriptRuns.Enqueue(run);
+                sender.Tell(_scriptOutcomes.TryGetValue(run.Name, out var outcome)
+                    ? outcome
+                    : new ScriptResult(run.Name, ScriptOutcome.NotPresent, null, null));
+            }
+
+            return AutoPilot.KeepRunning;
+        }));
         _dumpDir = _temp.Combine("127.0.0.9-2024-03-09-13:05:07");
         Directory.CreateDirectory(_dumpDir);
         _core = CoreFile.Create(Path.Combine(_dumpDir, DumpWriterActor.IncompleteCoreName), 1 << 20);
@@ -86,7 +118,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task Session_refuses_the_dump_silently_when_it_cannot_open_a_session_socket()
     {
-        var session = await StartSession(channels: (_, _) => throw new SocketException((int)SocketError.AddressNotAvailable));
+        var session = await StartSession(channels: (_, _, _) => throw new SocketException((int)SocketError.AddressNotAvailable));
         var watcher = WatcherOf(session);
 
         _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
@@ -285,8 +317,10 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         var props = ClientSessionActor.Props(
             settings ?? _settings,
             HeraldFromClient(),
+            _guard.Ref,
             channels ?? OpenFakeChannel,
             (_, _, _) => _writer.Ref,
+            (_, _) => _scripts.Ref,
             supersedes);
         var session = await ChildActorOfAsync(props);
         await _writer.ExpectMsgAsync<DumpWriterActor.Open>();
@@ -302,7 +336,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         return session;
     }
 
-    private ISessionChannel OpenFakeChannel(IPAddress local, IPAddress client)
+    private ISessionChannel OpenFakeChannel(IPAddress local, IPAddress client, PortRange? ports)
     {
         _channelRequests.Enqueue((local, client));
         return _channel = new FakeSessionChannel(_acks.Ref, local);

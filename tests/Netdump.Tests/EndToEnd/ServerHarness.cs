@@ -53,6 +53,12 @@ public sealed class ServerHarness : IAsyncDisposable
             keys[key] = value;
         }
 
+        if (!Equals(keys["dumpdir"], dumpDir))
+        {
+            Directory.Delete(dumpDir);
+            dumpDir = (string)keys["dumpdir"]!;
+        }
+
         var logs = new LogCapture();
         var logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(logs).CreateLogger();
         var host = NetdumpHost.Build(ServerCommand.BuildConfig(keys), logger);

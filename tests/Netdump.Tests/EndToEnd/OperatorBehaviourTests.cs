@@ -1,0 +1,272 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Netdump.App.Simulation;
+
+namespace Netdump.Tests.EndToEnd;
+
+/// <summary>
+/// The operator's surface over real loopback dumps: the concurrency limit, secure mode, the
+/// four scripts, disk space, session ports and a clean shutdown.
+/// </summary>
+public sealed class OperatorBehaviourTests : IAsyncLifetime
+{
+    private ServerHarness? _server;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    private async Task<ServerHarness> Start(Dictionary<string, object?>? settings = null)
+    {
+        var keys = new Dictionary<string, object?> { ["secure"] = false };
+        foreach (var (k, v) in settings ?? [])
+        {
+            keys[k] = v;
+        }
+
+        return _server = await ServerHarness.StartAsync(keys);
+    }
+
+    private static void Script(ServerHarness server, string name, string body)
+    {
+        var dir = Path.Combine(server.DumpDir, "scripts");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    private static async Task<string> WaitForFile(string path)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!File.Exists(path) || new FileInfo(path).Length == 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{path} never appeared");
+            }
+
+            await Task.Delay(20);
+        }
+
+        await Task.Delay(50); // let the script finish its write
+        return File.ReadAllText(path);
+    }
+
+    [Fact]
+    public async Task A_client_beyond_max_concurrent_dumps_is_ignored_and_logged_once_then_served_when_a_slot_frees()
+    {
+        var server = await Start(new() { ["max_concurrent_dumps"] = 2, ["session_timeout"] = "2s" });
+        var holders = await Task.WhenAll(
+            new SimulatedClient(server.Client("127.0.0.31") with { Size = 1_000_000, DieAfterBytes = 100_000 }).RunAsync(),
+            new SimulatedClient(server.Client("127.0.0.32") with { Size = 1_000_000, DieAfterBytes = 100_000 }).RunAsync());
+        Assert.All(holders, r => Assert.False(r.Success));
+
+        var refused = await new SimulatedClient(server.Client("127.0.0.33") with { Size = 10_000, MaxSends = 5 }).RunAsync();
+        Assert.False(refused.Success);
+        Assert.Equal(0, refused.AcksReceived);
+        Assert.Empty(server.DumpsOf("127.0.0.33"));
+        Assert.Single(server.LogLines, l => l.Contains("Too many concurrent netdumps, ignoring dump from 127.0.0.33"));
+
+        // the two dead clients time out, freeing their slots
+        await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.0.31"));
+        await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.0.32"));
+        var later = await new SimulatedClient(server.Client("127.0.0.33") with { Size = 10_000 }).RunAsync();
+        Assert.True(later.Success, later.Error);
+    }
+
+    [Fact]
+    public async Task In_secure_mode_an_unknown_client_gets_silence_and_a_known_one_is_served()
+    {
+        var server = await Start(new() { ["secure"] = true, ["allow"] = "127.0.0.1/32, 127.0.2.0/24" });
+        var unknown = await new SimulatedClient(server.Client("127.0.0.40") with { Size = 10_000, MaxSends = 4 }).RunAsync();
+        Assert.False(unknown.Success);
+        Assert.Empty(server.DumpsOf("127.0.0.40"));
+        Assert.Single(server.LogLines, l => l.Contains("unknown client 127.0.0.40") && l.Contains("allow="));
+
+        Assert.True((await new SimulatedClient(server.Client("127.0.2.7") with { Size = 10_000 }).RunAsync()).Success);
+
+        Directory.CreateDirectory(Path.Combine(server.DumpDir, "magic"));
+        File.WriteAllText(Path.Combine(server.DumpDir, "magic", "127.0.0.41"), "");
+        Assert.True((await new SimulatedClient(server.Client("127.0.0.41") with { Size = 10_000 }).RunAsync()).Success);
+    }
+
+    [Fact]
+    public async Task Netdump_crash_exiting_non_zero_refuses_the_dump_and_removes_its_directory()
+    {
+        var server = await Start();
+        Script(server, "netdump-crash", "exit 1");
+        var result = await new SimulatedClient(server.Client("127.0.0.42") with { Size = 10_000, MaxSends = 4 }).RunAsync();
+        Assert.False(result.Success);
+        Assert.Equal(0, result.AcksReceived);
+        await server.WaitForLogAsync("127.0.0.42", "netdump-crash exited 1");
+        Assert.Empty(server.DumpsOf("127.0.0.42"));
+    }
+
+    [Fact]
+    public async Task A_hung_netdump_crash_is_killed_and_the_dump_goes_ahead()
+    {
+        var server = await Start(new() { ["crash_script_timeout"] = "300ms" });
+        Script(server, "netdump-crash", "sleep 30");
+        var result = await new SimulatedClient(server.Client("127.0.0.43") with { Size = 10_000 }).RunAsync();
+        Assert.True(result.Success, result.Error);
+        Assert.Equal("complete", ServerHarness.ReadJson(server.SingleDumpOf("127.0.0.43")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Netdump_crash_and_netdump_reboot_get_their_arguments_and_environment()
+    {
+        var server = await Start();
+        var log = Path.Combine(server.DumpDir, "script.log");
+        Script(server, "netdump-crash", $"echo \"crash $1 $2 $NETDUMP_CLIENT_IP\" >> {log}");
+        Script(server, "netdump-reboot", $"echo \"reboot $1 $2 $NETDUMP_STATUS $NETDUMP_HOSTNAME [$NETDUMP_PANIC] [$NETDUMP_REASON]\" >> {log}.reboot");
+        var result = await new SimulatedClient(server.Client("127.0.0.44") with { Size = 10_000, Hostname = "db3", Panic = "double fault" }).RunAsync();
+        Assert.True(result.Success, result.Error);
+
+        var dir = server.SingleDumpOf("127.0.0.44");
+        Assert.Equal($"crash 127.0.0.44 {dir} 127.0.0.44\n", File.ReadAllText(log));
+        Assert.Equal($"reboot 127.0.0.44 {dir} complete db3 [double fault] []\n", await WaitForFile(log + ".reboot"));
+    }
+
+    [Fact]
+    public async Task Netdump_reboot_runs_for_a_timed_out_dump_but_not_for_a_superseded_one()
+    {
+        var server = await Start(new() { ["session_timeout"] = "1s" });
+        var log = Path.Combine(server.DumpDir, "reboot.log");
+        Script(server, "netdump-reboot", $"echo \"$NETDUMP_STATUS $NETDUMP_REASON $2\" >> {log}");
+
+        Assert.False((await new SimulatedClient(server.Client("127.0.0.45") with { Size = 1_000_000, DieAfterBytes = 100_000 }).RunAsync()).Success);
+        Assert.True((await new SimulatedClient(server.Client("127.0.0.45") with { Size = 10_000, Seed = 3 }).RunAsync()).Success);
+        var dumps = server.DumpsOf("127.0.0.45");
+        Assert.Equal("superseded", ServerHarness.ReadJson(dumps[0]).GetProperty("reason").GetString());
+        Assert.Equal($"complete  {dumps[1]}\n", await WaitForFile(log));
+
+        File.Delete(log);
+        Assert.False((await new SimulatedClient(server.Client("127.0.0.46") with { Size = 1_000_000, DieAfterBytes = 100_000 }).RunAsync()).Success);
+        Assert.Equal($"incomplete client timed out {server.SingleDumpOf("127.0.0.46")}\n", await WaitForFile(log));
+    }
+
+    [Theory]
+    [InlineData("exit 0", "netdump-nospace exited 0")]
+    [InlineData("exit 1", "needed")]
+    public async Task Without_room_for_the_reserve_the_dump_is_given_up_as_no_space(string nospace, string why)
+    {
+        var server = await Start(new() { ["min_free_space"] = "1000000T" });
+        Script(server, "netdump-nospace", nospace);
+        // big enough that the decision (which never holds up an ack) comes before the end of the dump
+        var result = await new SimulatedClient(server.Client("127.0.0.47") with { Size = 64L << 20, MaxSends = 4 }).RunAsync();
+        Assert.False(result.Success);
+
+        var json = await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.0.47"));
+        Assert.Equal("no space", json.GetProperty("reason").GetString());
+        await server.WaitForLogAsync("127.0.0.47", "no space for the dump, even after netdump-nospace", why);
+    }
+
+    [Fact]
+    public async Task A_full_file_system_mid_dump_ends_the_dump_with_the_error_and_the_server_serves_others()
+    {
+        var mount = Path.Combine(Path.GetTempPath(), $"netdump-tmpfs-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(mount);
+        if (!Mount(mount, "size=3m"))
+        {
+            // only root can mount a small tmpfs; CI runs as root on this machine kind
+            Assert.NotEqual(0u, geteuid());
+            return;
+        }
+
+        try
+        {
+            var server = await Start(new() { ["dumpdir"] = mount, ["min_free_space"] = "0", ["max_dump_size"] = "1G" });
+            var result = await new SimulatedClient(server.Client("127.0.0.48") with { Size = 8_000_000, MaxSends = 4 }).RunAsync();
+            Assert.False(result.Success);
+            var json = await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.0.48"));
+            Assert.Equal("incomplete", json.GetProperty("status").GetString());
+            Assert.Contains("No space left on device", json.GetProperty("reason").GetString());
+
+            File.Delete(Path.Combine(server.SingleDumpOf("127.0.0.48"), "vmcore-incomplete"));
+            Assert.True((await new SimulatedClient(server.Client("127.0.0.49") with { Size = 100_000 }).RunAsync()).Success);
+            await server.DisposeAsync();
+            _server = null;
+        }
+        finally
+        {
+            Process.Start("umount", ["-l", mount])!.WaitForExit();
+            Directory.Delete(mount, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task By_default_a_dump_may_not_grow_beyond_the_free_space_at_its_HERALD()
+    {
+        var mount = Path.Combine(Path.GetTempPath(), $"netdump-tmpfs-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(mount);
+        if (!Mount(mount, "size=3m"))
+        {
+            Assert.NotEqual(0u, geteuid());
+            return;
+        }
+
+        try
+        {
+            var server = await Start(new() { ["dumpdir"] = mount, ["min_free_space"] = "0" });
+            var result = await new SimulatedClient(server.Client("127.0.0.50") with { Size = 8_000_000, MaxSends = 4 }).RunAsync();
+            Assert.False(result.Success);
+            var json = await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.0.50"));
+            Assert.Contains("beyond max_dump_size", json.GetProperty("reason").GetString());
+            Assert.True(new FileInfo(Path.Combine(server.SingleDumpOf("127.0.0.50"), "vmcore-incomplete")).Length <= 3 << 20);
+            await server.DisposeAsync();
+            _server = null;
+        }
+        finally
+        {
+            Process.Start("umount", ["-l", mount])!.WaitForExit();
+            Directory.Delete(mount, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Session_sockets_stay_in_the_session_ports_range()
+    {
+        var server = await Start(new() { ["session_ports"] = "40100-40109" });
+        var results = await Task.WhenAll(Enumerable.Range(1, 3).Select(i =>
+            new SimulatedClient(server.Client($"127.0.3.{i}") with { Size = 10_000 }).RunAsync()));
+        Assert.All(results, r => Assert.InRange(r.SessionPort, 40100, 40109));
+    }
+
+    [Fact]
+    public async Task At_shutdown_a_receiving_dump_is_marked_server_shut_down_and_netdump_reboot_runs()
+    {
+        var server = await Start();
+        var log = Path.Combine(server.DumpDir, "reboot.log");
+        Script(server, "netdump-reboot", $"echo \"$NETDUMP_STATUS $NETDUMP_REASON\" >> {log}");
+        Assert.False((await new SimulatedClient(server.Client("127.0.0.51") with { Size = 1_000_000, DieAfterBytes = 100_000 }).RunAsync()).Success);
+        var dir = server.SingleDumpOf("127.0.0.51");
+
+        await server.StopAsync();
+        var json = ServerHarness.ReadJson(dir);
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal("server shut down", json.GetProperty("reason").GetString());
+        Assert.Equal("incomplete server shut down\n", File.ReadAllText(log));
+    }
+
+    private static bool Mount(string path, string options)
+    {
+        if (geteuid() != 0)
+        {
+            return false;
+        }
+
+        using var mount = Process.Start("mount", ["-t", "tmpfs", "-o", options, "tmpfs", path])!;
+        mount.WaitForExit();
+        return mount.ExitCode == 0;
+    }
+
+    [DllImport("libc")]
+    private static extern uint geteuid();
+}
