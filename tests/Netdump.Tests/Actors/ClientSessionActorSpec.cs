@@ -293,6 +293,154 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         await supersedes.ExpectMsgAsync(new ClientSessionActor.SupersededBy(_dumpDir));
     }
 
+    [Fact]
+    public async Task Session_refused_a_slot_stops_without_creating_a_dump_or_acking()
+    {
+        _guard.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is ConcurrencyGuardActor.RequestSlot)
+            {
+                sender.Tell(ConcurrencyGuardActor.SlotRefused.Instance);
+            }
+
+            return AutoPilot.KeepRunning;
+        }));
+        var session = await ChildActorOfAsync(ClientSessionActor.Props(_settings, HeraldFromClient(), _guard.Ref,
+            OpenFakeChannel, (_, _, _) => _writer.Ref, (_, _) => _scripts.Ref));
+        var watcher = WatcherOf(session);
+
+        await watcher.ExpectTerminatedAsync(session);
+        await _writer.ExpectNoMsgAsync(TimeSpan.Zero);
+        await _acks.ExpectNoMsgAsync(TimeSpan.Zero);
+        Assert.Empty(_scriptRuns);
+    }
+
+    [Fact]
+    public async Task Session_runs_netdump_crash_with_the_slot_held_and_the_directory_made_before_the_ack()
+    {
+        await StartReceiving();
+        var crash = Assert.Single(_scriptRuns);
+        Assert.Equal(ScriptNames.Crash, crash.Name);
+        Assert.Equal(["127.0.0.9", _dumpDir], crash.Arguments);
+        Assert.Equal("127.0.0.9", crash.Environment["NETDUMP_CLIENT_IP"]);
+        Assert.Equal(_dumpDir, crash.Environment["NETDUMP_DUMP_DIR"]);
+        Assert.Equal(_settings.CrashScriptTimeout, crash.Timeout);
+        Assert.IsType<ConcurrencyGuardActor.RequestSlot>(Assert.Single(_guardMessages));
+    }
+
+    [Fact]
+    public async Task Session_refused_by_netdump_crash_discards_the_dump_frees_the_slot_and_never_acks()
+    {
+        _scriptOutcomes[ScriptNames.Crash] = new ScriptResult(ScriptNames.Crash, ScriptOutcome.Exited, 2, null);
+        var session = await StartSession();
+        var watcher = WatcherOf(session);
+        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
+
+        await _writer.ExpectMsgAsync<DumpWriterActor.Discard>();
+        _writer.Reply(DumpWriterActor.Discarded.Instance);
+        await watcher.ExpectTerminatedAsync(session);
+        Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.ReleaseSlot);
+        await _acks.ExpectNoMsgAsync(TimeSpan.Zero);
+        Assert.Empty(_channelRequests);
+        Assert.DoesNotContain(_scriptRuns, r => r.Name == ScriptNames.Reboot);
+    }
+
+    [Theory]
+    [InlineData(ScriptOutcome.TimedOut)]
+    [InlineData(ScriptOutcome.FailedToStart)]
+    [InlineData(ScriptOutcome.Skipped)]
+    public async Task Session_goes_ahead_when_netdump_crash_is_broken(ScriptOutcome outcome)
+    {
+        _scriptOutcomes[ScriptNames.Crash] = new ScriptResult(ScriptNames.Crash, outcome, null, "broken");
+        await StartReceiving();
+    }
+
+    [Fact]
+    public async Task Session_runs_netdump_reboot_after_the_final_files_with_the_dump_facts()
+    {
+        var session = await StartReceiving();
+        session.Tell(Control(MessageType.Finished, sequence: 90));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        Assert.DoesNotContain(_scriptRuns, r => r.Name == ScriptNames.Reboot);
+
+        _writer.Reply(Finalized("client timed out"));
+        await AwaitAssertAsync(() => Assert.Contains(_scriptRuns, r => r.Name == ScriptNames.Reboot));
+        var reboot = _scriptRuns.Single(r => r.Name == ScriptNames.Reboot);
+        Assert.Equal(["127.0.0.9", _dumpDir], reboot.Arguments);
+        Assert.Equal("incomplete", reboot.Environment["NETDUMP_STATUS"]);
+        Assert.Equal("client timed out", reboot.Environment["NETDUMP_REASON"]);
+        Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.ReleaseSlot);
+    }
+
+    [Fact]
+    public async Task Session_answers_a_recount_truthfully_before_and_after_its_dump()
+    {
+        var session = await StartReceiving(_settings with { Linger = TimeSpan.FromSeconds(5) });
+        var recount = CreateTestProbe();
+        session.Tell(ConcurrencyGuardActor.ConfirmSlot.Instance, recount.Ref);
+        Assert.Equal(Client.Address, (await recount.ExpectMsgAsync<ConcurrencyGuardActor.SlotHeld>()).Client);
+
+        session.Tell(Control(MessageType.Finished, sequence: 91));
+        await _writer.ExpectMsgAsync<DumpWriterActor.Finish>();
+        _writer.Reply(Finalized(reason: null));
+        await _acks.ExpectMsgAsync(new AckSent(91, Client));
+
+        session.Tell(ConcurrencyGuardActor.ConfirmSlot.Instance, recount.Ref);
+        await recount.ExpectMsgAsync<ConcurrencyGuardActor.NoSlot>(); // a lingering session holds no slot
+    }
+
+    [Fact]
+    public async Task Session_gives_up_for_space_when_netdump_nospace_exits_zero()
+    {
+        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(ScriptNames.Nospace, ScriptOutcome.Exited, 0, null);
+        var session = await StartReceiving();
+
+        session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
+
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space"));
+        Assert.True(Channel.Disposed, "giving up stops the acks");
+        Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Nospace);
+    }
+
+    [Fact]
+    public async Task Session_checks_once_more_after_netdump_nospace_exits_non_zero_and_goes_on_when_there_is_room()
+    {
+        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(ScriptNames.Nospace, ScriptOutcome.Exited, 1, null);
+        var session = await StartReceiving();
+
+        session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
+        await _writer.ExpectMsgAsync<DumpWriterActor.CheckSpace>();
+        _writer.Reply(DumpWriterActor.SpaceOk.Instance);
+        await _writer.ExpectNoMsgAsync(Quiet);
+        Assert.False(Channel.Disposed);
+
+        // it ran once per dump: the next shortage gives up at once
+        session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space"));
+        Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Nospace);
+    }
+
+    [Fact]
+    public async Task Session_gives_up_when_there_is_still_no_room_after_netdump_nospace()
+    {
+        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(ScriptNames.Nospace, ScriptOutcome.NotPresent, null, null);
+        var session = await StartReceiving();
+
+        session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
+        await _writer.ExpectMsgAsync<DumpWriterActor.CheckSpace>();
+        _writer.Reply(new DumpWriterActor.LowSpace(10, 1 << 30));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space"));
+    }
+
+    [Fact]
+    public async Task Session_ends_its_dump_as_server_shut_down_when_the_server_stops()
+    {
+        var session = await StartReceiving();
+        session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("server shut down"));
+        Assert.True(Channel.Disposed);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     /// <summary>

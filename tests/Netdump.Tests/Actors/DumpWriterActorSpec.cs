@@ -296,6 +296,65 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(json.GetProperty("reason").GetString()));
     }
 
+    [Fact]
+    public async Task A_writer_tells_its_session_once_when_free_space_falls_below_the_reserve_and_answers_checks()
+    {
+        ulong free = 10UL << 30;
+        var settings = _settings with { MaxDumpSize = null, MinFreeSpace = 1UL << 30, FlushInterval = TimeSpan.FromMilliseconds(50) };
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(settings, HeraldFor(""), _ => Volatile.Read(ref free)));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        Assert.Equal(10UL << 30, opened.Core.MaxSize); // the default cap: free space at the HERALD
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(150));
+
+        Volatile.Write(ref free, 100UL << 20);
+        var low = await ExpectMsgAsync<DumpWriterActor.LowSpace>();
+        Assert.Equal((100UL << 20, 1UL << 30), (low.Available, low.Needed));
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200)); // once, not at every flush
+
+        writer.Tell(DumpWriterActor.CheckSpace.Instance);
+        await ExpectMsgAsync<DumpWriterActor.LowSpace>();
+        Volatile.Write(ref free, 2UL << 30);
+        writer.Tell(DumpWriterActor.CheckSpace.Instance);
+        await ExpectMsgAsync<DumpWriterActor.SpaceOk>();
+    }
+
+    [Fact]
+    public async Task Once_the_header_gives_the_length_the_rest_of_the_dump_counts_against_free_space()
+    {
+        ulong free = 3UL << 30;
+        var settings = _settings with { MinFreeSpace = 1UL << 30 };
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(settings, HeraldFor(""), _ => free));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        await ExpectMsgAsync<DumpWriterActor.Opened>();
+
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 4UL << 30));
+        writer.Tell(DumpWriterActor.CheckSpace.Instance);
+        var low = await ExpectMsgAsync<DumpWriterActor.LowSpace>();
+        Assert.Equal((1UL << 30) + (4UL << 30), low.Needed);
+    }
+
+    [Fact]
+    public async Task A_discarded_dump_leaves_no_directory()
+    {
+        var (writer, opened) = await OpenDump();
+        writer.Tell(DumpWriterActor.Discard.Instance);
+        await ExpectMsgAsync<DumpWriterActor.Discarded>();
+        Assert.False(Directory.Exists(opened.Directory));
+    }
+
+    [Fact]
+    public async Task Room_for_the_reports_is_reserved_while_receiving_and_released_at_the_end()
+    {
+        var (writer, opened) = await OpenDump();
+        var reserve = Path.Combine(opened.Directory, DumpWriterActor.ReserveFileName);
+        Assert.True(new FileInfo(reserve).Length > 0);
+
+        writer.Tell(new DumpWriterActor.Finish("client timed out"));
+        await ExpectMsgAsync<DumpWriterActor.Finalized>();
+        Assert.False(File.Exists(reserve));
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     /// <summary>
