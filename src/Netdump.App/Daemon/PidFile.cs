@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Text;
+using Netdump.Actors.Storage;
+
+namespace Netdump.App.Daemon;
+
+/// <summary>
+/// The pidfile of a running server: holds this process's pid from <see cref="Acquire"/> until
+/// <see cref="Dispose"/>. Refuses a file that names another live process, takes over a stale one
+/// (process gone, or content that is no pid), and never leaves a half-written file: the pid is
+/// written to a temporary file in the same directory, fsynced, then linked or renamed into place.
+/// </summary>
+public sealed class PidFile : IDisposable
+{
+    private bool _released;
+
+    private PidFile(string path, int pid, string? takeOverNote)
+    {
+        Path = path;
+        Pid = pid;
+        TakeOverNote = takeOverNote;
+    }
+
+    /// <summary>The absolute path of the pidfile.</summary>
+    public string Path { get; }
+
+    /// <summary>The pid written into it (this process).</summary>
+    public int Pid { get; }
+
+    /// <summary>What was replaced, when a stale pidfile was taken over (for the log); null for a fresh one.</summary>
+    public string? TakeOverNote { get; }
+
+    /// <summary>
+    /// Writes this process's pid to <paramref name="path"/>. Throws <see cref="IOException"/>
+    /// "pidfile PATH is held by running process PID" when the file names a live process other
+    /// than this one (kill(pid, 0) succeeds, or fails with EPERM: alive but another user's), and an
+    /// <see cref="IOException"/> with the reason when the file cannot be written.
+    /// </summary>
+    public static PidFile Acquire(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var directory = System.IO.Path.GetDirectoryName(full) ?? "/";
+        var pid = Posix.GetPid();
+
+        // A few rounds only for the case where another process removes the file between our
+        // failed link and our read of it.
+        for (var round = 0; round < 5; round++)
+        {
+            var temp = WriteTemporary(full, directory, pid);
+            try
+            {
+                // link(2) creates the name only if it does not exist: of two servers starting at
+                // once on a fresh path, exactly one gets it.
+                if (Posix.Link(temp, full) == 0)
+                {
+                    SyncDirectory(directory);
+                    return new PidFile(full, pid, null);
+                }
+
+                var error = Posix.LastError($"cannot write pidfile {full}");
+                if (!File.Exists(full))
+                {
+                    if (Directory.Exists(directory))
+                    {
+                        continue;
+                    }
+
+                    throw error;
+                }
+
+                var (holder, content) = Read(full);
+                if (content is null)
+                {
+                    continue;
+                }
+
+                if (holder is int other && other != pid && Posix.IsAlive(other))
+                {
+                    throw new IOException($"pidfile {full} is held by running process {other}");
+                }
+
+                var note = holder is int gone
+                    ? $"pidfile {full} named process {gone}, which is not running: taking it over"
+                    : $"pidfile {full} held no pid ({Describe(content)}): taking it over";
+
+                // rename(2) replaces the stale file in one step: a reader sees the old content or
+                // ours, never an empty file.
+                File.Move(temp, full, overwrite: true);
+                SyncDirectory(directory);
+                return new PidFile(full, pid, note);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new IOException($"cannot write pidfile {full}: {e.Message}", e);
+            }
+            finally
+            {
+                // After link(2) the temporary name is a second link to the pidfile; after a
+                // rename it is already gone; after a failure it is garbage. Remove it in all cases.
+                TryDelete(temp);
+            }
+        }
+
+        throw new IOException($"cannot write pidfile {full}: it keeps changing under us");
+    }
+
+    /// <summary>The pid a pidfile names (null when it holds anything else) and its raw content (null when it does not exist).</summary>
+    public static (int? Pid, string? Content) Read(string path)
+    {
+        string content;
+        try
+        {
+            content = File.ReadAllText(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return (null, null);
+        }
+
+        return int.TryParse(content.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0
+            ? (pid, content)
+            : (null, content);
+    }
+
+    /// <summary>Removes the pidfile, but only while it still holds our pid (a successor's is left alone). Never throws.</summary>
+    public void Dispose()
+    {
+        if (_released)
+        {
+            return;
+        }
+
+        _released = true;
+        try
+        {
+            if (Read(Path).Pid == Pid)
+            {
+                File.Delete(Path);
+                SyncDirectory(System.IO.Path.GetDirectoryName(Path) ?? "/");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Exiting anyway: a pidfile left behind is taken over as stale by the next start.
+        }
+    }
+
+    private static string WriteTemporary(string full, string directory, int pid)
+    {
+        var temp = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(full)}.{pid}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            stream.Write(Encoding.ASCII.GetBytes(pid.ToString(CultureInfo.InvariantCulture) + "\n"));
+            stream.Flush(flushToDisk: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new IOException($"cannot write pidfile {full}: {e.Message}", e);
+        }
+
+        return temp;
+    }
+
+    /// <summary>Makes the new name durable; best effort, since a pidfile lost in a crash is only stale anyway.</summary>
+    private static void SyncDirectory(string directory)
+    {
+        try
+        {
+            FileSystemSync.FsyncDirectory(directory);
+        }
+        catch (IOException)
+        {
+            // Some file systems refuse fsync on a directory; the name is in place regardless.
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a stray temporary file is harmless.
+        }
+    }
+
+    private static string Describe(string content)
+    {
+        var text = content.Trim();
+        if (text.Length == 0)
+        {
+            return "empty";
+        }
+
+        var shown = text.Length > 20 ? text[..20] + "..." : text;
+        return "\"" + new string(shown.Select(c => char.IsControl(c) ? '?' : c).ToArray()) + "\"";
+    }
+}

@@ -1,0 +1,73 @@
+using System.Runtime.InteropServices;
+
+namespace Netdump.App.Daemon;
+
+/// <summary>
+/// The POSIX calls the daemon and pidfile code needs and .NET does not expose: probing a pid
+/// with signal 0, a new session, and re-pointing the standard descriptors at /dev/null.
+/// errno values and open flags are Linux's (the server is Linux only).
+/// </summary>
+internal static partial class Posix
+{
+    private const string LibC = "libc";
+
+    public const int EPERM = 1;
+    public const int ESRCH = 3;
+    public const int EINTR = 4;
+    public const int EEXIST = 17;
+
+    public const int SIGTERM = 15;
+
+    public const int ORdWr = 2;
+    public const int OCloExec = 0x80000;
+
+    [LibraryImport(LibC, EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
+    [LibraryImport(LibC, EntryPoint = "getpid")]
+    public static partial int GetPid();
+
+    [LibraryImport(LibC, EntryPoint = "setsid", SetLastError = true)]
+    public static partial int SetSid();
+
+    [LibraryImport(LibC, EntryPoint = "chdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ChDir(string path);
+
+    [LibraryImport(LibC, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport(LibC, EntryPoint = "dup", SetLastError = true)]
+    public static partial int Dup(int fd);
+
+    [LibraryImport(LibC, EntryPoint = "dup2", SetLastError = true)]
+    public static partial int Dup2(int fd, int target);
+
+    [LibraryImport(LibC, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(LibC, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Link(string existing, string created);
+
+    /// <summary>What kill(pid, 0) says about a pid: alive (ours or, with EPERM, another user's) or gone.</summary>
+    public static bool IsAlive(int pid)
+    {
+        if (pid <= 0)
+        {
+            return false;
+        }
+
+        if (Kill(pid, 0) == 0)
+        {
+            return true;
+        }
+
+        return Marshal.GetLastPInvokeError() == EPERM;
+    }
+
+    /// <summary>The errno of the last call as an <see cref="IOException"/> naming what failed.</summary>
+    public static IOException LastError(string what)
+    {
+        var errno = Marshal.GetLastPInvokeError();
+        return new IOException($"{what}: {Marshal.GetPInvokeErrorMessage(errno)}");
+    }
+}

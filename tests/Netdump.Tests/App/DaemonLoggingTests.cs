@@ -1,0 +1,135 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using Akka.Configuration;
+using Netdump.Actors.Configuration;
+using Netdump.App.Logging;
+using Netdump.Tests.Storage;
+using Serilog.Events;
+using Serilog.Parsing;
+
+namespace Netdump.Tests.App;
+
+/// <summary>The daemon's log destinations: syslog over a Unix datagram socket, and the log file.</summary>
+public sealed class DaemonLoggingTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    [Fact]
+    public void Syslog_sink_should_send_an_rfc3164_line_with_facility_daemon()
+    {
+        using var receiver = Receiver(out var path);
+        using var sink = new SyslogSink(path);
+
+        sink.Emit(Event(LogEventLevel.Information, "Client {Client} started dump {Dir}", "192.0.2.7", "/var/crash/x"));
+
+        var line = Receive(receiver);
+        Assert.Matches(new Regex(@"^<30>[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d netdump-server\[\d+\]: "), line);
+        Assert.EndsWith($"netdump-server[{Environment.ProcessId}]: Client 192.0.2.7 started dump /var/crash/x", line);
+    }
+
+    [Theory]
+    [InlineData(LogEventLevel.Debug, 31)]
+    [InlineData(LogEventLevel.Information, 30)]
+    [InlineData(LogEventLevel.Warning, 28)]
+    [InlineData(LogEventLevel.Error, 27)]
+    [InlineData(LogEventLevel.Fatal, 26)]
+    public void Syslog_sink_should_take_the_severity_from_the_level(LogEventLevel level, int priority)
+    {
+        using var receiver = Receiver(out var path);
+        using var sink = new SyslogSink(path);
+
+        sink.Emit(Event(level, "x"));
+
+        Assert.StartsWith($"<{priority}>", Receive(receiver));
+    }
+
+    [Fact]
+    public void Syslog_sink_should_append_the_exception()
+    {
+        using var receiver = Receiver(out var path);
+        using var sink = new SyslogSink(path);
+        var logEvent = new LogEvent(DateTimeOffset.Now, LogEventLevel.Error, new InvalidOperationException("boom"), Template("failed"), []);
+
+        sink.Emit(logEvent);
+
+        Assert.Contains("]: failed: System.InvalidOperationException: boom", Receive(receiver));
+    }
+
+    [Fact]
+    public void Syslog_sink_should_drop_events_silently_without_a_syslog_socket()
+    {
+        using var sink = new SyslogSink(_dir.Combine("no-such-socket"));
+
+        sink.Emit(Event(LogEventLevel.Warning, "nobody listens"));
+        sink.Emit(Event(LogEventLevel.Warning, "still nobody"));
+    }
+
+    [Fact]
+    public void Logging_should_write_the_log_file_when_configured()
+    {
+        var file = _dir.Combine("netdump.log");
+        var settings = Settings($"netdump.log_file = \"{file}\"");
+
+        using (var logger = NetdumpLogging.Create(settings, console: false, syslog: false))
+        {
+            logger.Information("Listening on {Endpoint}", "127.0.0.1:20023");
+        }
+
+        Assert.Matches(new Regex(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[INF\] Listening on 127\.0\.0\.1:20023\n$"), File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void Logging_should_send_to_syslog_in_daemon_mode()
+    {
+        using var receiver = Receiver(out var path);
+
+        using (var logger = NetdumpLogging.Create(Settings(""), console: false, syslog: true, syslogPath: path))
+        {
+            logger.Warning("Refused client {Client}", "192.0.2.9");
+        }
+
+        Assert.EndsWith("]: Refused client 192.0.2.9", Receive(receiver));
+    }
+
+    [Fact]
+    public void Logging_should_refuse_a_log_file_it_cannot_open()
+    {
+        var file = _dir.Combine("missing", "netdump.log");
+
+        var error = Assert.Throws<IOException>(() => NetdumpLogging.Create(Settings($"netdump.log_file = \"{file}\""), console: false, syslog: false));
+
+        Assert.StartsWith($"cannot open log file {file}", error.Message);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private static NetdumpSettings Settings(string hocon) =>
+        NetdumpSettings.Create(ConfigurationFactory.ParseString(hocon).WithFallback(NetdumpSettings.BuiltInConfig()));
+
+    private static MessageTemplate Template(string text) => new MessageTemplateParser().Parse(text);
+
+    private static LogEvent Event(LogEventLevel level, string template, params string[] values)
+    {
+        var parsed = Template(template);
+        var names = parsed.Tokens.OfType<PropertyToken>().Select(t => t.PropertyName).ToArray();
+        var properties = names.Zip(values, (n, v) => new LogEventProperty(n, new ScalarValue(v)));
+        return new LogEvent(DateTimeOffset.Now, level, null, parsed, properties);
+    }
+
+    private Socket Receiver(out string path)
+    {
+        path = _dir.Combine("log");
+        var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(path));
+        socket.ReceiveTimeout = 5000;
+        return socket;
+    }
+
+    private static string Receive(Socket socket)
+    {
+        var buffer = new byte[65536];
+        var length = socket.Receive(buffer);
+        return Encoding.UTF8.GetString(buffer, 0, length);
+    }
+}

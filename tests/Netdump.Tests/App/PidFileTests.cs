@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using Netdump.App.Daemon;
+using Netdump.Tests.Storage;
+
+namespace Netdump.Tests.App;
+
+public sealed class PidFileTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    private string PidPath => _dir.Combine("netdump-server.pid");
+
+    private static string Own => $"{Environment.ProcessId}\n";
+
+    [Fact]
+    public void PidFile_should_write_our_pid_to_a_fresh_path()
+    {
+        using var pidFile = PidFile.Acquire(PidPath);
+
+        Assert.Equal(Own, File.ReadAllText(PidPath));
+        Assert.Equal(Environment.ProcessId, pidFile.Pid);
+        Assert.Null(pidFile.TakeOverNote);
+    }
+
+    [Fact]
+    public void PidFile_should_take_over_one_naming_a_process_that_is_gone()
+    {
+        var dead = DeadPid();
+        File.WriteAllText(PidPath, $"{dead}\n");
+
+        using var pidFile = PidFile.Acquire(PidPath);
+
+        Assert.Equal(Own, File.ReadAllText(PidPath));
+        Assert.Contains($"named process {dead}, which is not running", pidFile.TakeOverNote);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not a pid\n")]
+    [InlineData("-5\n")]
+    [InlineData("0\n")]
+    public void PidFile_should_take_over_one_holding_no_pid(string content)
+    {
+        File.WriteAllText(PidPath, content);
+
+        using var pidFile = PidFile.Acquire(PidPath);
+
+        Assert.Equal(Own, File.ReadAllText(PidPath));
+        Assert.Contains("held no pid", pidFile.TakeOverNote);
+    }
+
+    [Fact]
+    public void PidFile_should_take_over_one_naming_our_own_pid()
+    {
+        // A previous server's pid that the system has since given to us.
+        File.WriteAllText(PidPath, Own);
+
+        using var pidFile = PidFile.Acquire(PidPath);
+
+        Assert.Equal(Own, File.ReadAllText(PidPath));
+    }
+
+    [Fact]
+    public void PidFile_should_refuse_one_held_by_a_running_process_and_name_it()
+    {
+        using var sleeper = Process.Start("/bin/sleep", "30");
+        try
+        {
+            File.WriteAllText(PidPath, $"{sleeper.Id}\n");
+
+            var error = Assert.Throws<IOException>(() => PidFile.Acquire(PidPath));
+
+            Assert.Equal($"pidfile {PidPath} is held by running process {sleeper.Id}", error.Message);
+            Assert.Equal($"{sleeper.Id}\n", File.ReadAllText(PidPath));
+            Assert.Equal([PidPath], Directory.GetFiles(_dir.Path));
+        }
+        finally
+        {
+            sleeper.Kill();
+            sleeper.WaitForExit(5000);
+        }
+    }
+
+    [Fact]
+    public void PidFile_should_refuse_one_held_by_init()
+    {
+        // Alive for certain; for an unprivileged test run kill(1, 0) fails with EPERM, which
+        // still means alive.
+        File.WriteAllText(PidPath, "1\n");
+
+        var error = Assert.Throws<IOException>(() => PidFile.Acquire(PidPath));
+
+        Assert.Contains("held by running process 1", error.Message);
+    }
+
+    [Fact]
+    public void PidFile_should_leave_no_temporary_file_behind()
+    {
+        using (PidFile.Acquire(PidPath))
+        {
+            Assert.Equal([PidPath], Directory.GetFiles(_dir.Path));
+        }
+
+        File.WriteAllText(PidPath, $"{DeadPid()}\n");
+        using (PidFile.Acquire(PidPath))
+        {
+            Assert.Equal([PidPath], Directory.GetFiles(_dir.Path));
+        }
+    }
+
+    [Fact]
+    public void PidFile_should_be_removed_on_dispose()
+    {
+        var pidFile = PidFile.Acquire(PidPath);
+
+        pidFile.Dispose();
+        pidFile.Dispose();
+
+        Assert.False(File.Exists(PidPath));
+    }
+
+    [Fact]
+    public void PidFile_should_not_remove_a_successors_file_on_dispose()
+    {
+        var pidFile = PidFile.Acquire(PidPath);
+        File.WriteAllText(PidPath, "4242\n");
+
+        pidFile.Dispose();
+
+        Assert.Equal("4242\n", File.ReadAllText(PidPath));
+    }
+
+    [Fact]
+    public void PidFile_should_say_why_it_cannot_be_written()
+    {
+        var path = _dir.Combine("missing", "netdump-server.pid");
+
+        var error = Assert.Throws<IOException>(() => PidFile.Acquire(path));
+
+        Assert.StartsWith($"cannot write pidfile {path}", error.Message);
+    }
+
+    [Fact]
+    public void PidFile_should_read_the_pid_it_names()
+    {
+        File.WriteAllText(PidPath, " 123 \n");
+
+        Assert.Equal(123, PidFile.Read(PidPath).Pid);
+        Assert.Equal((null, null), PidFile.Read(_dir.Combine("none")));
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>The pid of a process that has run, exited and been reaped.</summary>
+    private static int DeadPid()
+    {
+        using var process = Process.Start("/bin/true");
+        process.WaitForExit();
+        return process.Id;
+    }
+}
