@@ -114,7 +114,7 @@ public sealed class UdpListenerActor : ReceiveActor
     /// <summary>The production wiring: real session sockets and writers.</summary>
     public static Props Props(NetdumpSettings settings) =>
         Props(settings, (herald, guard, supersedes) =>
-            ClientSessionActor.Props(settings, herald, guard, UdpSessionChannel.Factory, supersedes: supersedes));
+            ClientSessionActor.Props(settings, herald, guard, UdpSessionChannel.FactoryFor(settings.IngestEngine), supersedes: supersedes));
 
     protected override SupervisorStrategy SupervisorStrategy() => new ListenerSupervision(_guard);
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Reflection;
 using Akka.Configuration;
+using Netdump.Actors.Ingest;
 
 namespace Netdump.Actors.Configuration;
 
@@ -24,6 +25,9 @@ public sealed record NetdumpSettings
     public required TimeSpan FlushInterval { get; init; }
     public required int MaxKeySize { get; init; }
     public required int MaxConcurrentDumps { get; init; }
+
+    /// <summary>The receive loop of session sockets.</summary>
+    public required IngestEngine IngestEngine { get; init; }
 
     /// <summary>Only known clients (in <see cref="Allow"/> or with a magic file) may dump.</summary>
     public required bool Secure { get; init; }
@@ -84,6 +88,12 @@ public sealed record NetdumpSettings
             FlushInterval = Positive(c, "flush_interval"),
             MaxKeySize = checked((int)ParseSize("max_key_size", c.GetString("max_key_size"))),
             MaxConcurrentDumps = concurrent,
+            IngestEngine = c.GetString("ingest_engine", "batched") switch
+            {
+                "batched" => IngestEngine.Batched,
+                "managed" => IngestEngine.Managed,
+                var other => throw new ConfigurationException($"ingest_engine: \"{other}\" is neither batched nor managed"),
+            },
             Secure = c.GetBoolean("secure"),
             Allow = ParseAllow(c.GetString("allow", "")),
             MinFreeSpace = ParseSize("min_free_space", c.GetString("min_free_space")),

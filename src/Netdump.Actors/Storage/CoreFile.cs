@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Netdump.Actors.Native;
 
 namespace Netdump.Actors.Storage;
 
@@ -16,7 +18,7 @@ public enum CoreWriteResult
 /// writes, safe from any thread); the <c>DumpWriterActor</c> flushes, renames and closes it.
 /// The range bookkeeping is locked because both of them read it.
 /// </summary>
-public sealed class CoreFile : IDisposable
+public sealed unsafe class CoreFile : IDisposable
 {
     private readonly FileStream _stream;
     private readonly SafeFileHandle _handle;
@@ -92,6 +94,72 @@ public sealed class CoreFile : IDisposable
         }
 
         Interlocked.Add(ref _unflushed, data.Length);
+        return CoreWriteResult.Written;
+    }
+
+    /// <summary>
+    /// Writes a contiguous run of payloads (one <c>pwritev</c>) starting at <paramref name="offset"/>,
+    /// <paramref name="length"/> bytes in all, and records the range. Same limits and errors as
+    /// <see cref="Write(ulong, ReadOnlySpan{byte})"/>. The vectors are consumed.
+    /// </summary>
+    internal CoreWriteResult Write(ulong offset, LinuxIo.IoVec* iov, int count, ulong length)
+    {
+        if (offset > MaxSize || length > MaxSize - offset)
+        {
+            return CoreWriteResult.BeyondLimit;
+        }
+
+        var added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            var fd = (int)_handle.DangerousGetHandle();
+            var done = 0UL;
+            while (count > 0)
+            {
+                var n = LinuxIo.pwritev(fd, iov, count, (long)(offset + done));
+                if (n <= 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (n < 0 && errno == LinuxIo.EIntr)
+                    {
+                        continue;
+                    }
+
+                    LastError = n == 0 ? "short write" : Marshal.GetPInvokeErrorMessage(errno);
+                    return CoreWriteResult.Failed;
+                }
+
+                done += (ulong)n;
+                var left = (nuint)n;
+                while (count > 0 && left >= iov->Length)
+                {
+                    left -= iov->Length;
+                    iov++;
+                    count--;
+                }
+
+                if (count > 0)
+                {
+                    iov->Base += left;
+                    iov->Length -= left;
+                }
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+
+        lock (_lock)
+        {
+            _ranges.Add(offset, offset + length);
+        }
+
+        Interlocked.Add(ref _unflushed, (long)length);
         return CoreWriteResult.Written;
     }
 

@@ -5,13 +5,14 @@ namespace Netdump.Tests.EndToEnd;
 
 /// <summary>
 /// Whole dumps over real loopback sockets: the simulated FreeBSD client against the real
-/// server, and the stored files compared byte for byte with what was sent.
+/// server, and the stored files compared byte for byte with what was sent. Run once per
+/// receive engine (the classes below).
 /// </summary>
-public sealed class DumpReceptionTests : IAsyncLifetime
+public abstract class DumpReceptionTests(string engine) : IAsyncLifetime
 {
     private ServerHarness _server = null!;
 
-    public async Task InitializeAsync() => _server = await ServerHarness.StartAsync();
+    public async Task InitializeAsync() => _server = await ServerHarness.StartAsync(new Dictionary<string, object?> { ["ingest_engine"] = engine });
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
@@ -151,3 +152,9 @@ public sealed class DumpReceptionTests : IAsyncLifetime
         }
     }
 }
+
+/// <summary>The Linux engine: recvmmsg, pwritev, sendmmsg.</summary>
+public sealed class BatchedEngineDumpReceptionTests() : DumpReceptionTests("batched");
+
+/// <summary>The portable fallback: one datagram per call.</summary>
+public sealed class ManagedEngineDumpReceptionTests() : DumpReceptionTests("managed");

@@ -85,7 +85,7 @@ public sealed class FailedDumpTests : IAsyncLifetime
 
         var dumps = _server.DumpsOf("127.0.0.25");
         Assert.Equal(2, dumps.Count);
-        var old = ServerHarness.ReadJson(dumps[0]);
+        var old = await ServerHarness.WaitForEndAsync(dumps[0]); // the old dump ends while the new one runs
         var renewed = ServerHarness.ReadJson(dumps[1]);
         Assert.Equal("incomplete", old.GetProperty("status").GetString());
         Assert.Equal("superseded", old.GetProperty("reason").GetString());

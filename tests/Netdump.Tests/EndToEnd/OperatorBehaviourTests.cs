@@ -144,7 +144,7 @@ public sealed class OperatorBehaviourTests : IAsyncLifetime
         Assert.False((await new SimulatedClient(server.Client("127.0.0.45") with { Size = 1_000_000, DieAfterBytes = 100_000 }).RunAsync()).Success);
         Assert.True((await new SimulatedClient(server.Client("127.0.0.45") with { Size = 10_000, Seed = 3 }).RunAsync()).Success);
         var dumps = server.DumpsOf("127.0.0.45");
-        Assert.Equal("superseded", ServerHarness.ReadJson(dumps[0]).GetProperty("reason").GetString());
+        Assert.Equal("superseded", (await ServerHarness.WaitForEndAsync(dumps[0])).GetProperty("reason").GetString());
         Assert.Equal($"complete  {dumps[1]}\n", await WaitForFile(log));
 
         File.Delete(log);

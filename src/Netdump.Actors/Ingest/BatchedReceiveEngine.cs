@@ -1,0 +1,193 @@
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Netdump.Actors.Native;
+using Netdump.Actors.Protocol;
+
+namespace Netdump.Actors.Ingest;
+
+/// <summary>
+/// The Linux receive engine, netdumpd's and the C reference's design: one <c>recvmmsg</c>
+/// drains up to a whole burst, each run of contiguous VMCORE payloads is written with one
+/// <c>pwritev</c>, and one <c>sendmmsg</c> sends every ack of the batch, each to its packet's
+/// source. An ack leaves only after its bytes were written. Buffers are native and reused:
+/// nothing is allocated per packet, and receive slots the kernel never fills (they are sized
+/// for 64 KiB datagrams) are never made resident.
+/// </summary>
+internal sealed unsafe class BatchedReceiveEngine : IDisposable
+{
+    private const int Batch = 64;
+    private const int SlotSize = 65536;
+    private const int NameSize = 16; // sockaddr_in
+
+    private readonly byte* _slots;
+    private readonly byte* _names;
+    private readonly LinuxIo.IoVec* _receiveVectors;
+    private readonly LinuxIo.MMsgHdr* _received;
+    private readonly uint* _ackWords;
+    private readonly LinuxIo.IoVec* _ackVectors;
+    private readonly LinuxIo.MMsgHdr* _acks;
+    private readonly LinuxIo.IoVec* _runVectors;
+    private readonly int* _runAcks;
+
+    public BatchedReceiveEngine()
+    {
+        _slots = (byte*)NativeMemory.Alloc((nuint)Batch * SlotSize);
+        _names = (byte*)NativeMemory.AllocZeroed((nuint)Batch * NameSize);
+        _receiveVectors = (LinuxIo.IoVec*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.IoVec)));
+        _received = (LinuxIo.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.MMsgHdr)));
+        _ackWords = (uint*)NativeMemory.AllocZeroed(Batch * sizeof(uint));
+        _ackVectors = (LinuxIo.IoVec*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.IoVec)));
+        _acks = (LinuxIo.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.MMsgHdr)));
+        _runVectors = (LinuxIo.IoVec*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.IoVec)));
+        _runAcks = (int*)NativeMemory.AllocZeroed(Batch * sizeof(int));
+        for (var i = 0; i < Batch; i++)
+        {
+            _receiveVectors[i] = new LinuxIo.IoVec { Base = _slots + (long)i * SlotSize, Length = SlotSize };
+            _received[i].Header.Iov = &_receiveVectors[i];
+            _received[i].Header.IovLength = 1;
+            _received[i].Header.Name = _names + i * NameSize;
+            _ackVectors[i] = new LinuxIo.IoVec { Base = (byte*)&_ackWords[i], Length = Ack.Size };
+            _acks[i].Header.Iov = &_ackVectors[i];
+            _acks[i].Header.IovLength = 1;
+            _acks[i].Header.NameLength = NameSize;
+        }
+    }
+
+    public static bool Supported => LinuxIo.Supported;
+
+    public void Run(Socket socket, SessionPacketHandler handler, Func<bool> stopping)
+    {
+        var fd = (int)socket.Handle;
+        while (!stopping())
+        {
+            for (var i = 0; i < Batch; i++)
+            {
+                _received[i].Header.NameLength = NameSize;
+                _received[i].Header.Flags = 0;
+            }
+
+            var count = LinuxIo.recvmmsg(fd, _received, Batch, LinuxIo.MsgWaitForOne, null);
+            if (count < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno is LinuxIo.EAgain or LinuxIo.EIntr)
+                {
+                    continue; // the receive timeout: look at the stop flag again
+                }
+
+                if (!stopping())
+                {
+                    handler.Faulted($"recvmmsg: {Marshal.GetPInvokeErrorMessage(errno)}");
+                }
+
+                return;
+            }
+
+            if (stopping())
+            {
+                return;
+            }
+
+            SendAcks(fd, Process(handler, count));
+        }
+    }
+
+    /// <summary>Classifies a batch, writes its contiguous runs and returns how many acks are ready.</summary>
+    private int Process(SessionPacketHandler handler, int count)
+    {
+        var acks = 0;
+        var runCount = 0;
+        var runStart = 0UL;
+        var runLength = 0UL;
+        for (var i = 0; i < count; i++)
+        {
+            var slot = _slots + (long)i * SlotSize;
+            var datagram = new ReadOnlySpan<byte>(slot, (int)_received[i].Length);
+            var name = new ReadOnlySpan<byte>(_names + i * NameSize, NameSize);
+            switch (handler.Classify(datagram, name, out var header))
+            {
+                case PacketVerdict.Write:
+                    if (runCount > 0 && header.Offset != runStart + runLength)
+                    {
+                        acks = FlushRun(handler, runStart, runLength, runCount, acks);
+                        runCount = 0;
+                    }
+
+                    if (runCount == 0)
+                    {
+                        runStart = header.Offset;
+                        runLength = 0;
+                    }
+
+                    _runVectors[runCount] = new LinuxIo.IoVec { Base = slot + MessageHeader.Size, Length = header.Length };
+                    _runAcks[runCount++] = i;
+                    runLength += header.Length;
+                    break;
+                case PacketVerdict.AckOnly:
+                    acks = QueueAck(i, header.Sequence, acks);
+                    break;
+            }
+        }
+
+        return runCount > 0 ? FlushRun(handler, runStart, runLength, runCount, acks) : acks;
+    }
+
+    private int FlushRun(SessionPacketHandler handler, ulong start, ulong length, int count, int acks)
+    {
+        var result = handler.Core.Write(start, _runVectors, count, length);
+        if (!handler.Written(result, start, length))
+        {
+            return acks;
+        }
+
+        for (var r = 0; r < count; r++)
+        {
+            var i = _runAcks[r];
+            var sequence = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(_slots + (long)i * SlotSize + 4, 4));
+            acks = QueueAck(i, sequence, acks);
+        }
+
+        return acks;
+    }
+
+    private int QueueAck(int received, uint sequence, int acks)
+    {
+        Ack.Write(new Span<byte>(&_ackWords[acks], Ack.Size), sequence);
+        _acks[acks].Header.Name = _names + received * NameSize;
+        return acks + 1;
+    }
+
+    private void SendAcks(int fd, int count)
+    {
+        var sent = 0;
+        while (sent < count)
+        {
+            var n = LinuxIo.sendmmsg(fd, _acks + sent, (uint)(count - sent), 0);
+            if (n < 0)
+            {
+                if (Marshal.GetLastPInvokeError() == LinuxIo.EIntr)
+                {
+                    continue;
+                }
+
+                sent++; // skip the ack that failed; a lost ack costs nothing, the client resends
+                continue;
+            }
+
+            sent += n;
+        }
+    }
+
+    public void Dispose()
+    {
+        NativeMemory.Free(_slots);
+        NativeMemory.Free(_names);
+        NativeMemory.Free(_receiveVectors);
+        NativeMemory.Free(_received);
+        NativeMemory.Free(_ackWords);
+        NativeMemory.Free(_ackVectors);
+        NativeMemory.Free(_acks);
+        NativeMemory.Free(_runVectors);
+        NativeMemory.Free(_runAcks);
+    }
+}

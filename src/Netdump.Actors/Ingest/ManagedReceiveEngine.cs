@@ -1,0 +1,64 @@
+using System.Net;
+using System.Net.Sockets;
+using Netdump.Actors.Protocol;
+
+namespace Netdump.Actors.Ingest;
+
+/// <summary>
+/// The portable receive engine: one datagram per call. <c>ReceiveFrom</c> → classify →
+/// positional write → 4-byte ack to the packet's source, with no allocation per packet.
+/// The fallback where <see cref="BatchedReceiveEngine"/> is not supported (and a check on it).
+/// </summary>
+internal static class ManagedReceiveEngine
+{
+    public static void Run(Socket socket, SessionPacketHandler handler, Func<bool> stopping)
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
+        var from = new SocketAddress(AddressFamily.InterNetwork);
+        Span<byte> ack = stackalloc byte[Ack.Size];
+        while (!stopping())
+        {
+            int length;
+            try
+            {
+                length = socket.ReceiveFrom(buffer, SocketFlags.None, from);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock
+                                                or SocketError.MessageSize or SocketError.ConnectionReset or SocketError.Interrupted)
+            {
+                continue;
+            }
+
+            if (stopping())
+            {
+                return;
+            }
+
+            var datagram = buffer.AsSpan(0, length);
+            var verdict = handler.Classify(datagram, from.Buffer.Span, out var header);
+            if (verdict == PacketVerdict.Write)
+            {
+                var payload = datagram[MessageHeader.Size..];
+                var result = handler.Core.Write(header.Offset, payload);
+                if (!handler.Written(result, header.Offset, (ulong)payload.Length))
+                {
+                    continue;
+                }
+            }
+            else if (verdict == PacketVerdict.Drop)
+            {
+                continue;
+            }
+
+            Ack.Write(ack, header.Sequence);
+            try
+            {
+                socket.SendTo(ack, SocketFlags.None, from);
+            }
+            catch (SocketException)
+            {
+                // one lost ack costs nothing: the client resends the packet
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+using System.Buffers.Binary;
+using System.Net;
+using Akka.Actor;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors.Ingest;
+
+/// <summary>What a receive engine does with one datagram after <see cref="SessionPacketHandler.Classify"/>.</summary>
+internal enum PacketVerdict
+{
+    /// <summary>Not acked: foreign, malformed, control (the actor acks it), or refused.</summary>
+    Drop,
+
+    /// <summary>VMCORE data to write at its offset, then ack.</summary>
+    Write,
+
+    /// <summary>A late duplicate of data already held after FINISHED: ack without writing.</summary>
+    AckOnly,
+}
+
+/// <summary>
+/// Every per-packet decision of a session's receive pump, shared by both receive engines:
+/// source check, header check, counters, the pump's state (has data, sealed after FINISHED,
+/// failed after a refused write) and the control events told to the session actor. The engine
+/// only moves bytes: it receives, writes what is <see cref="PacketVerdict.Write"/>, and acks.
+/// Used by the pump thread alone, except the counters and flags read by the actor.
+/// </summary>
+internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPAddress client)
+{
+    private readonly byte[] _clientBytes = client.GetAddressBytes();
+    private readonly ReportBudget _dropReports = new(10);
+    private volatile bool _hasData;
+    private bool _sealed;
+    private bool _failed;
+    private long _lastPacket = Environment.TickCount64;
+    private long _packets;
+    private long _dropped;
+    private long _foreign;
+
+    public bool HasData => _hasData;
+
+    public long LastPacketTicks => Interlocked.Read(ref _lastPacket);
+
+    public PumpCounters Counters => new(Interlocked.Read(ref _packets), Interlocked.Read(ref _dropped), Interlocked.Read(ref _foreign));
+
+    public CoreFile Core => core;
+
+    /// <summary>
+    /// Decides what to do with one datagram from <paramref name="sockaddr"/> (a Linux
+    /// <c>sockaddr_in</c>: family, port, address). Control messages are told to the session here.
+    /// </summary>
+    public PacketVerdict Classify(ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> sockaddr, out MessageHeader header)
+    {
+        if (!sockaddr.Slice(4, 4).SequenceEqual(_clientBytes))
+        {
+            Interlocked.Increment(ref _foreign);
+            header = default;
+            return PacketVerdict.Drop;
+        }
+
+        var error = MessageHeader.TryRead(datagram, out header);
+        if (error != HeaderError.None)
+        {
+            Interlocked.Increment(ref _dropped);
+            if (_dropReports.TryTake())
+            {
+                var reason = error == HeaderError.UnknownType
+                    ? $"unknown message type {(uint)header.Type}"
+                    : MessageHeader.Describe(error);
+                session.Tell(new PumpEvent.Dropped(ToEndPoint(sockaddr), reason));
+            }
+
+            return PacketVerdict.Drop;
+        }
+
+        Interlocked.Increment(ref _packets);
+        Interlocked.Exchange(ref _lastPacket, Environment.TickCount64);
+        switch (header.Type)
+        {
+            case MessageType.Vmcore:
+                return ClassifyData(header);
+            case MessageType.Herald:
+                session.Tell(new PumpEvent.HeraldRetransmitted(header.Sequence, ToEndPoint(sockaddr)));
+                return PacketVerdict.Drop;
+            default:
+                _hasData = true;
+                _sealed |= header.Type == MessageType.Finished;
+                session.Tell(new PumpEvent.ControlPacket(header.Type, header.Sequence, header.Offset,
+                    datagram[MessageHeader.Size..].ToArray(), ToEndPoint(sockaddr)));
+                return PacketVerdict.Drop;
+        }
+    }
+
+    private PacketVerdict ClassifyData(in MessageHeader header)
+    {
+        if (_failed)
+        {
+            return PacketVerdict.Drop;
+        }
+
+        if (_sealed)
+        {
+            // after FINISHED only a late duplicate of data we hold is acked; nothing is written
+            if (header.End is { } end && core.Covers(header.Offset, end))
+            {
+                return PacketVerdict.AckOnly;
+            }
+
+            Interlocked.Increment(ref _dropped);
+            return PacketVerdict.Drop;
+        }
+
+        if (!_hasData)
+        {
+            _hasData = true;
+            session.Tell(new PumpEvent.FirstData(header.Offset));
+        }
+
+        return PacketVerdict.Write;
+    }
+
+    /// <summary>
+    /// Called after a write of <paramref name="length"/> bytes at <paramref name="offset"/>; a
+    /// failure stops all further data (nothing more is written or acked) and tells the session.
+    /// </summary>
+    public bool Written(CoreWriteResult result, ulong offset, ulong length)
+    {
+        switch (result)
+        {
+            case CoreWriteResult.Written:
+                return true;
+            case CoreWriteResult.BeyondLimit:
+                _failed = true;
+                session.Tell(new PumpEvent.WriteFailed(
+                    $"write of {length} bytes at offset {offset} is beyond max_dump_size {core.MaxSize}"));
+                return false;
+            default:
+                _failed = true;
+                session.Tell(new PumpEvent.WriteFailed($"write error at offset {offset}: {core.LastError}"));
+                return false;
+        }
+    }
+
+    public void Faulted(string reason) => session.Tell(new PumpEvent.Faulted(reason));
+
+    private static IPEndPoint ToEndPoint(ReadOnlySpan<byte> sockaddr) =>
+        new(new IPAddress(sockaddr.Slice(4, 4)), BinaryPrimitives.ReadUInt16BigEndian(sockaddr[2..]));
+}

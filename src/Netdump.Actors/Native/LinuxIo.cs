@@ -1,0 +1,67 @@
+using System.Runtime.InteropServices;
+
+namespace Netdump.Actors.Native;
+
+/// <summary>
+/// The few Linux calls .NET has no managed form of: <c>recvmmsg</c>, <c>sendmmsg</c> and
+/// <c>pwritev</c>, with the 64-bit layouts of their structures (x86_64 and arm64 agree).
+/// Used by the batched receive engine and by <c>CoreFile</c> for vectored writes.
+/// </summary>
+internal static unsafe partial class LinuxIo
+{
+    public const int MsgTrunc = 0x20;
+    public const int MsgWaitForOne = 0x10000;
+    public const int EAgain = 11;
+    public const int EIntr = 4;
+    public const short PollIn = 0x1;
+
+    /// <summary>True where the structures below match the kernel's (64-bit Linux).</summary>
+    public static bool Supported => OperatingSystem.IsLinux() && Environment.Is64BitProcess
+        && sizeof(MMsgHdr) == 64 && sizeof(IoVec) == 16;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MsgHdr
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVec* Iov;
+        public nuint IovLength;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct MMsgHdr
+    {
+        public MsgHdr Header;
+        public uint Length;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int recvmmsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int sendmmsg(int fd, MMsgHdr* messages, uint count, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint pwritev(int fd, IoVec* iov, int count, long offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
+}

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Storage;
+using Xunit.Abstractions;
+
+namespace Netdump.Tests.Ingest;
+
+/// <summary>A session channel over real loopback sockets, with a probe as its session actor.</summary>
+public sealed class UdpSessionChannelTests(ITestOutputHelper output)
+    : Akka.TestKit.Xunit2.TestKit(NetdumpSettings.BuiltInConfig(), output: output), IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("netdump-channel-").FullName;
+
+    [Fact]
+    public void The_batched_engine_runs_on_this_machine()
+    {
+        using var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Loopback, engine: IngestEngine.Batched);
+        Assert.Equal(IngestEngine.Batched, channel.Engine);
+    }
+
+    [Theory]
+    [InlineData(IngestEngine.Batched)]
+    [InlineData(IngestEngine.Managed)]
+    public void Data_is_written_and_acked_to_its_source_and_other_sources_are_counted_but_ignored(IngestEngine engine)
+    {
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
+        using var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse("127.0.0.30"), engine: engine);
+        channel.Start(core, TestActor);
+        using var client = Bound("127.0.0.30");
+        using var spoofer = Bound("127.0.0.31");
+
+        var payload = new byte[1448];
+        new Random(5).NextBytes(payload);
+        spoofer.SendTo(Datagram(MessageType.Vmcore, 7, 0, payload), channel.LocalEndpoint);
+        client.SendTo(Datagram(MessageType.Vmcore, 8, 1448, payload), channel.LocalEndpoint);
+
+        Assert.Equal(8u, ReceiveAck(client));
+        Assert.Equal(0, spoofer.Available);
+        ExpectMsg<PumpEvent.FirstData>();
+        AwaitAssert(() => Assert.Equal(1, channel.Counters.Foreign));
+        Assert.Equal(1, channel.Counters.Packets);
+        Assert.Equal([new ByteRange(1448, 2896)], core.Ranges());
+        Assert.Equal(payload, File.ReadAllBytes(core.Path).AsSpan(1448).ToArray());
+    }
+
+    [Theory]
+    [InlineData(IngestEngine.Batched)]
+    [InlineData(IngestEngine.Managed)]
+    public void A_malformed_datagram_is_dropped_and_reported_and_a_write_past_the_cap_is_refused(IngestEngine engine)
+    {
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
+        using var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse("127.0.0.32"), engine: engine);
+        channel.Start(core, TestActor);
+        using var client = Bound("127.0.0.32");
+
+        var bad = Datagram(MessageType.Vmcore, 3, 0, new byte[100]);
+        client.SendTo(bad.AsSpan(0, 50), channel.LocalEndpoint); // size differs from 24 + len
+        Assert.Contains("24 + len", ExpectMsg<PumpEvent.Dropped>().Reason);
+
+        client.SendTo(Datagram(MessageType.Vmcore, 4, ulong.MaxValue - 10, new byte[100]), channel.LocalEndpoint);
+        ExpectMsg<PumpEvent.FirstData>();
+        Assert.Contains("beyond max_dump_size", ExpectMsg<PumpEvent.WriteFailed>().Reason);
+        Assert.Equal(0, new FileInfo(core.Path).Length);
+        Assert.False(client.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead), "a refused write was acked");
+    }
+
+    private static Socket Bound(string address)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 3000 };
+        socket.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
+        return socket;
+    }
+
+    private static uint ReceiveAck(Socket socket)
+    {
+        var buffer = new byte[16];
+        var n = socket.Receive(buffer);
+        Assert.True(Ack.TryRead(buffer.AsSpan(0, n), out var sequence));
+        return sequence;
+    }
+
+    private static byte[] Datagram(MessageType type, uint sequence, ulong offset, byte[] payload)
+    {
+        var datagram = new byte[MessageHeader.Size + payload.Length];
+        new MessageHeader(type, sequence, offset, (uint)payload.Length, 0).Write(datagram);
+        payload.CopyTo(datagram, MessageHeader.Size);
+        return datagram;
+    }
+
+    void IDisposable.Dispose()
+    {
+        Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
