@@ -26,6 +26,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 {
     private const string IdleTimer = "idle";
     private const string LingerTimer = "linger";
+    private const string SilentTimer = "silent";
 
     private readonly NetdumpSettings _settings;
     private readonly Herald _herald;
@@ -33,8 +34,11 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private readonly SessionChannelFactory _channels;
     private readonly IActorRef? _supersedes;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly IActorRef _writer;
-    private readonly IActorRef _scripts;
+    private readonly WriterFactory _writers;
+    private readonly ScriptRunnerFactory _scriptRunners;
+    private IActorRef _writer = ActorRefs.Nobody;
+    private IActorRef _scripts = ActorRefs.Nobody;
+    private bool _active;
     private ISessionChannel? _channel;
     private string _directory = "";
     private bool _slotHeld;
@@ -43,6 +47,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private bool _recheckingSpace;
     private bool _rebootRunning;
     private bool _lingerOver;
+    private bool _scriptsLost;
+    private readonly HashSet<string> _pendingScripts = [];
     private DumpWriterActor.LowSpace? _earlyLowSpace;
     private PumpEvent.ControlPacket? _finished;
 
@@ -54,9 +60,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _guard = guard;
         _channels = channels;
         _supersedes = supersedes;
-        _writer = writers(Context, settings, herald);
-        _scripts = scripts(Context, settings);
-        Context.Watch(_writer);
+        _writers = writers;
+        _scriptRunners = scripts;
         AwaitingSlot();
     }
 
@@ -82,6 +87,12 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     {
         public static readonly IdleCheck Instance = new();
         private IdleCheck() { }
+    }
+
+    private sealed class SilenceOver
+    {
+        public static readonly SilenceOver Instance = new();
+        private SilenceOver() { }
     }
 
     private sealed class LingerOver
@@ -110,12 +121,15 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     {
         Receive<ConcurrencyGuardActor.SlotGranted>(_ =>
         {
+            // the children exist only for an admitted dump: a refused HERALD costs one short-lived actor
             _slotHeld = true;
+            _writer = Context.Watch(_writers(Context, _settings, _herald));
+            _scripts = Context.Watch(_scriptRunners(Context, _settings));
             _writer.Tell(DumpWriterActor.Open.Instance);
             Become(Opening);
         });
         Receive<ConcurrencyGuardActor.SlotRefused>(_ => Context.Stop(Self)); // the guard logged it; the client reboots
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(ConcurrencyGuardActor.NoSlot.Instance));
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
         Receive<ServerShuttingDown>(_ => Context.Stop(Self));
         Receive<Herald>(_ => { });
     }
@@ -125,8 +139,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<DumpWriterActor.Opened>(opened =>
         {
             _directory = opened.Directory;
-            _scripts.Tell(new ScriptRunnerActor.Run(ScriptNames.Crash, [ClientText, _directory],
-                ScriptEnvironment("receiving", null, null), _settings.CrashScriptTimeout, ClientText));
+            RunScript(ScriptNames.Crash, "receiving", null, null, _settings.CrashScriptTimeout);
             Become(() => CrashGate(opened.Core));
         });
         Receive<DumpWriterActor.OpenFailed>(failed =>
@@ -161,10 +174,10 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     /// <summary>What every state before the first ack shares.</summary>
     private void BeforeReceiving()
     {
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address)));
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
         Receive<Herald>(_ => { }); // acked once the dump exists; the client retries meanwhile
         Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
-        Receive<Terminated>(t => t.ActorRef.Equals(_writer), _ => WriterLost());
+        Receive<Terminated>(OnTerminated);
     }
 
     private void Discarding()
@@ -174,7 +187,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             ReleaseSlot();
             Context.Stop(Self);
         });
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address)));
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
+        Receive<Terminated>(OnTerminated);
         ReceiveAny(_ => { });
     }
 
@@ -197,6 +211,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _log.Info("Client {Client}: dump started in {Dir}, session port {Port}", ClientText, _directory, _channel.LocalEndpoint.Port);
         _supersedes?.Tell(new SupersededBy(_directory));
         Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
+        Timers.StartSingleTimer(SilentTimer, SilenceOver.Instance, _settings.SilentTimeout);
         Become(Receiving);
         if (_earlyLowSpace is { } low)
         {
@@ -208,7 +223,28 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     {
         Receive<Herald>(HandleHerald);
         Receive<PumpEvent.HeraldRetransmitted>(h => HandleHerald(_herald with { Sequence = h.Sequence, Client = h.From, ReceivedAt = DateTimeOffset.UtcNow }));
-        Receive<PumpEvent.FirstData>(d => _log.Info("Client {Client}: first data at offset {Offset}", ClientText, d.Offset));
+        Receive<PumpEvent.FirstData>(d =>
+        {
+            MarkActive();
+            _log.Info("Client {Client}: first data at offset {Offset}", ClientText, d.Offset);
+        });
+        Receive<SilenceOver>(_ =>
+        {
+            if (_channel!.HasData)
+            {
+                MarkActive();
+                return;
+            }
+
+            // a HERALD and nothing else (a flood, or a client that died at once): nothing was
+            // received, so nothing is kept; the slot and the socket go back at once
+            _log.Warning("Client {Client}: nothing but a HERALD within {Timeout}; session dropped, nothing was received",
+                ClientText, _settings.SilentTimeout);
+            Timers.Cancel(IdleTimer);
+            _channel.Dispose();
+            _writer.Tell(DumpWriterActor.Discard.Instance);
+            Become(Discarding);
+        });
         Receive<PumpEvent.ControlPacket>(HandleControl);
         Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence, stored.From));
         Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram from {From}: {Reason}", ClientText, d.From, d.Reason));
@@ -249,9 +285,9 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 _writer.Tell(DumpWriterActor.CheckSpace.Instance);
             }
         });
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address)));
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
         Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
-        Receive<Terminated>(t => t.ActorRef.Equals(_writer), _ => WriterLost());
+        Receive<Terminated>(OnTerminated);
     }
 
     private void HandleHerald(Herald herald)
@@ -271,6 +307,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 
     private void HandleControl(PumpEvent.ControlPacket packet)
     {
+        MarkActive();
         if (packet.Type == MessageType.Finished)
         {
             _finished = packet;
@@ -296,8 +333,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         _nospaceRan = true;
         _log.Warning("Client {Client}: {Available} bytes free on the dump file system, {Needed} needed; running netdump-nospace",
             ClientText, low.Available, low.Needed);
-        _scripts.Tell(new ScriptRunnerActor.Run(ScriptNames.Nospace, [ClientText, _directory],
-            ScriptEnvironment("receiving", null, null), _settings.ScriptTimeout, ClientText));
+        RunScript(ScriptNames.Nospace, "receiving", null, null, _settings.ScriptTimeout);
     }
 
     private void GiveUpForSpace(string why)
@@ -336,16 +372,15 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             {
                 // the client is about to reboot (a superseded client is not: it is dumping again)
                 _rebootRunning = true;
-                _scripts.Tell(new ScriptRunnerActor.Run(ScriptNames.Reboot, [ClientText, _directory],
-                    ScriptEnvironment(r.Status.ToString().ToLowerInvariant(), r.Reason, r), _settings.ScriptTimeout, ClientText));
+                RunScript(ScriptNames.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason, r, _settings.ScriptTimeout);
             }
 
             Become(Closing);
             StopWhenDone();
         });
         Receive<DumpWriterActor.Stored>(stored => _channel?.SendAck(stored.Sequence, stored.From));
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address)));
-        Receive<Terminated>(t => t.ActorRef.Equals(_writer), _ => WriterLost());
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
+        Receive<Terminated>(OnTerminated);
         ReceiveAny(_ => { }); // retransmits wait for the final answer
     }
 
@@ -368,8 +403,59 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             _lingerOver = true;
             StopWhenDone();
         });
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(ConcurrencyGuardActor.NoSlot.Instance));
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
+        Receive<Terminated>(t => t.ActorRef.Equals(_scripts), _ => ScriptsLost());
         ReceiveAny(_ => { });
+    }
+
+    /// <summary>Runs a script through the runner, or answers at once that it failed when the runner is gone.</summary>
+    private void RunScript(string name, string status, string? reason, DumpRecord? record, TimeSpan timeout)
+    {
+        if (_scriptsLost)
+        {
+            Self.Tell(new ScriptResult(name, ScriptOutcome.FailedToStart, null, "the script runner failed"));
+            return;
+        }
+
+        _pendingScripts.Add(name);
+        _scripts.Tell(new ScriptRunnerActor.Run(name, [ClientText, _directory],
+            ScriptEnvironment(status, reason, record), timeout, ClientText));
+    }
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is ScriptResult result)
+        {
+            _pendingScripts.Remove(result.Name);
+        }
+
+        return base.AroundReceive(receive, message);
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        if (terminated.ActorRef.Equals(_writer))
+        {
+            WriterLost();
+        }
+        else if (terminated.ActorRef.Equals(_scripts))
+        {
+            ScriptsLost();
+        }
+    }
+
+    /// <summary>
+    /// The script runner failed (it is stopped by this session's strategy): the dump goes on
+    /// without scripts, and whatever script was pending counts as one that failed to start.
+    /// </summary>
+    private void ScriptsLost()
+    {
+        _scriptsLost = true;
+        _log.Error("Client {Client}: the script runner failed; this dump goes on without scripts", ClientText);
+        foreach (var name in _pendingScripts.ToList())
+        {
+            Self.Tell(new ScriptResult(name, ScriptOutcome.FailedToStart, null, "the script runner failed"));
+        }
     }
 
     private void StopWhenDone()
@@ -388,6 +474,22 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         var transfer = $"{r.BytesReceived} bytes in {seconds:F1} s ({r.BytesReceived / seconds / (1 << 20):F1} MiB/s)";
         _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped and {Foreign} foreign datagrams",
             ClientText, status, r.Directory, transfer, counters.Dropped, counters.Foreign);
+    }
+
+    /// <summary>The guard is recounting after a restart: say whether this session holds a slot.</summary>
+    private void AnswerRecount() => Sender.Tell(_slotHeld
+        ? new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address, _active)
+        : ConcurrencyGuardActor.NoSlot.Instance);
+
+    /// <summary>The client sent more than its HERALD: the dump is under way, not a silent session.</summary>
+    private void MarkActive()
+    {
+        if (!_active)
+        {
+            _active = true;
+            Timers.Cancel(SilentTimer);
+            _guard.Tell(ConcurrencyGuardActor.SlotActive.Instance);
+        }
     }
 
     private void ReleaseSlot()

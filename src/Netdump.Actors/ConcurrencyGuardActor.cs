@@ -13,6 +13,9 @@ namespace Netdump.Actors;
 /// at a time. Slots are freed by <see cref="ReleaseSlot"/> or when the holder stops (watched).
 /// A refusal is logged once per episode: a client refused again within <c>refusal_episode</c>
 /// of its last refusal (its HERALD retransmissions) is not logged again.
+/// Slots of sessions that were acked but have sent no data yet (<see cref="SlotActive"/> not
+/// received) are also capped at <c>max_silent_sessions</c>, so a flood of HERALDs cannot hold
+/// every slot, socket and thread with sessions that will never send anything.
 /// The listener is its parent and restarts it when it crashes; after a restart the guard
 /// recounts the slots from the live sessions (<see cref="UdpListenerActor.ListSessions"/>,
 /// then <see cref="ConfirmSlot"/> to each), holding new requests until the count is known.
@@ -21,7 +24,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
 {
     private readonly NetdumpSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<IActorRef, IPAddress> _holders = [];
+    private readonly Dictionary<IActorRef, Holder> _holders = [];
     private readonly RefusalEpisodes _refusals;
     private readonly HashSet<IActorRef> _unconfirmed = [];
 
@@ -33,6 +36,10 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
     }
 
     public IStash Stash { get; set; } = null!;
+
+    private sealed record Holder(IPAddress Client, bool Active);
+
+    private int SilentHolders => _holders.Values.Count(h => !h.Active);
 
     /// <summary>
     /// From a session: may its client dump? Answered with <see cref="SlotGranted"/> or
@@ -52,6 +59,13 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
         private SlotRefused() { }
     }
 
+    /// <summary>From a session holding a slot: its client sent something besides the HERALD.</summary>
+    public sealed class SlotActive
+    {
+        public static readonly SlotActive Instance = new();
+        private SlotActive() { }
+    }
+
     /// <summary>From a session: its dump stopped receiving (a lingering session holds no slot).</summary>
     public sealed class ReleaseSlot
     {
@@ -66,7 +80,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
         private ConfirmSlot() { }
     }
 
-    public sealed record SlotHeld(IPAddress Client);
+    public sealed record SlotHeld(IPAddress Client, bool Active);
 
     public sealed class NoSlot
     {
@@ -81,7 +95,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
         private GetSlots() { }
     }
 
-    public sealed record Slots(IReadOnlyList<IPAddress> Clients);
+    public sealed record Slots(IReadOnlyList<IPAddress> Clients, int Silent);
 
     public static Props Props(NetdumpSettings settings) =>
         Akka.Actor.Props.Create(() => new ConcurrencyGuardActor(settings));
@@ -97,8 +111,9 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
     {
         Receive<RequestSlot>(HandleRequest);
         Receive<ReleaseSlot>(_ => Release(Sender));
+        Receive<SlotActive>(_ => MarkActive(Sender));
         Receive<Terminated>(t => Release(t.ActorRef));
-        Receive<GetSlots>(_ => Sender.Tell(new Slots(_holders.Values.ToList())));
+        Receive<GetSlots>(_ => Sender.Tell(new Slots(_holders.Values.Select(h => h.Client).ToList(), SilentHolders)));
     }
 
     private void Recounting()
@@ -118,7 +133,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
         {
             if (_unconfirmed.Remove(Sender))
             {
-                _holders[Sender] = held.Client;
+                _holders[Sender] = new Holder(held.Client, held.Active);
             }
 
             FinishRecountIfDone();
@@ -133,6 +148,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
             FinishRecountIfDone();
         });
         Receive<ReleaseSlot>(_ => Release(Sender));
+        Receive<SlotActive>(_ => MarkActive(Sender));
         Receive<Terminated>(t =>
         {
             _unconfirmed.Remove(t.ActorRef);
@@ -170,23 +186,45 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
             return;
         }
 
-        if (_holders.Count < _settings.MaxConcurrentDumps)
+        if (_holders.Count >= _settings.MaxConcurrentDumps)
+        {
+            Refuse(request.Client, "Too many concurrent netdumps, ignoring dump from {Client}");
+        }
+        else if (SilentHolders >= _settings.MaxSilentSessions)
+        {
+            Refuse(request.Client, "Too many sessions that sent nothing after their HERALD, ignoring dump from {Client}");
+        }
+        else
         {
             Grant(request.Client);
-            return;
         }
+    }
 
-        if (_refusals.Refuse(request.Client))
+    private void Refuse(IPAddress client, string template)
+    {
+        if (_refusals.Refuse(client))
         {
-            _log.Warning("Too many concurrent netdumps, ignoring dump from {Client}", request.Client);
+            _log.Warning(template, client);
+            if (_refusals.TakeSuppressed() is > 0 and var more)
+            {
+                _log.Warning("{Count} more clients were refused without a log line of their own (flood)", more);
+            }
         }
 
         Sender.Tell(SlotRefused.Instance);
     }
 
+    private void MarkActive(IActorRef session)
+    {
+        if (_holders.TryGetValue(session, out var holder))
+        {
+            _holders[session] = holder with { Active = true };
+        }
+    }
+
     private void Grant(IPAddress client)
     {
-        _holders[Sender] = client;
+        _holders[Sender] = new Holder(client, Active: false);
         _refusals.Forget(client);
         Context.Watch(Sender);
         Sender.Tell(SlotGranted.Instance);

@@ -296,7 +296,9 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         var needed = _settings.MinFreeSpace;
         if (_header is not null && _core is not null && _header.DumpLength > _core.BytesReceived)
         {
-            needed += _header.DumpLength - _core.BytesReceived;
+            // saturating: a KDH may claim any length up to 2^64
+            var rest = _header.DumpLength - _core.BytesReceived;
+            needed = rest > ulong.MaxValue - needed ? ulong.MaxValue : needed + rest;
         }
 
         return available < needed ? new LowSpace(available, needed) : null;

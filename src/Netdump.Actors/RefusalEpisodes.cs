@@ -1,4 +1,5 @@
 using System.Net;
+using Netdump.Actors.Ingest;
 
 namespace Netdump.Actors;
 
@@ -13,12 +14,23 @@ internal sealed class RefusalEpisodes(TimeSpan episode)
     private const int PruneAbove = 4096;
     private readonly Dictionary<IPAddress, long> _lastRefusal = [];
     private readonly long _episodeMs = (long)episode.TotalMilliseconds;
+    private readonly ReportBudget _logBudget = new(10);
+    private int _suppressed;
 
-    /// <summary>Records a refusal; true when it starts a new episode (log it).</summary>
+    /// <summary>
+    /// Records a refusal; true when it starts a new episode and should be logged. Under a flood
+    /// of new clients at most 10 a second are; the others are counted (<see cref="TakeSuppressed"/>).
+    /// </summary>
     public bool Refuse(IPAddress client)
     {
         var now = Environment.TickCount64;
         var fresh = !_lastRefusal.TryGetValue(client, out var last) || now - last > _episodeMs;
+        if (fresh && !_logBudget.TryTake())
+        {
+            _suppressed++;
+            fresh = false;
+        }
+
         _lastRefusal[client] = now;
         if (_lastRefusal.Count > PruneAbove)
         {
@@ -29,6 +41,14 @@ internal sealed class RefusalEpisodes(TimeSpan episode)
         }
 
         return fresh;
+    }
+
+    /// <summary>How many new refusals went unlogged since the last call (for a summary line).</summary>
+    public int TakeSuppressed()
+    {
+        var suppressed = _suppressed;
+        _suppressed = 0;
+        return suppressed;
     }
 
     /// <summary>The client was let in: a later refusal starts a new episode.</summary>

@@ -168,6 +168,10 @@ public sealed class UdpListenerActor : ReceiveActor
             {
                 _log.Warning("Refusing dump from unknown client {Client} (secure mode): add it to allow= in netdump.conf or create {Magic}",
                     herald.Client.Address, Path.Combine(_settings.DumpDirectory, KnownClients.MagicDirectory, herald.Client.Address.ToString()));
+                if (_unknownRefusals.TakeSuppressed() is > 0 and var more)
+                {
+                    _log.Warning("{Count} more unknown clients were refused without a log line of their own (flood)", more);
+                }
             }
 
             return;

@@ -41,6 +41,12 @@ public sealed record NetdumpSettings
     public PortRange? SessionPorts { get; init; }
 
     public required TimeSpan RefusalEpisode { get; init; }
+
+    /// <summary>Most sessions at once that were acked but have received nothing else.</summary>
+    public required int MaxSilentSessions { get; init; }
+
+    /// <summary>How long an acked session may stay without data before it is given up.</summary>
+    public required TimeSpan SilentTimeout { get; init; }
     public required TimeSpan ShutdownTimeout { get; init; }
 
     /// <summary>Where the pidfile goes; null for none.</summary>
@@ -101,6 +107,10 @@ public sealed record NetdumpSettings
             CrashScriptTimeout = Positive(c, "crash_script_timeout"),
             SessionPorts = string.IsNullOrWhiteSpace(sessionPorts) ? null : PortRange.Parse("session_ports", sessionPorts),
             RefusalEpisode = Positive(c, "refusal_episode"),
+            MaxSilentSessions = c.GetInt("max_silent_sessions") is var silent and >= 1
+                ? silent
+                : throw new ConfigurationException("max_silent_sessions: must be at least 1"),
+            SilentTimeout = Positive(c, "silent_timeout"),
             ShutdownTimeout = Positive(c, "shutdown_timeout"),
             PidFile = string.IsNullOrWhiteSpace(pidFile) ? null : Path.GetFullPath(pidFile),
             Daemon = c.GetBoolean("daemon"),

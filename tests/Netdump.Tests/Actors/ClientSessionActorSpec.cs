@@ -441,6 +441,60 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         Assert.True(Channel.Disposed);
     }
 
+    [Fact]
+    public async Task Session_that_gets_nothing_after_its_HERALD_is_dropped_with_its_empty_dump_after_the_silent_timeout()
+    {
+        var session = await StartReceiving(_settings with { SilentTimeout = TimeSpan.FromMilliseconds(300) });
+        var watcher = WatcherOf(session);
+
+        await _writer.ExpectMsgAsync<DumpWriterActor.Discard>(TimeSpan.FromSeconds(2));
+        Assert.True(Channel.Disposed);
+        _writer.Reply(DumpWriterActor.Discarded.Instance);
+        await watcher.ExpectTerminatedAsync(session);
+        Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.ReleaseSlot);
+        Assert.DoesNotContain(_guardMessages, m => m is ConcurrencyGuardActor.SlotActive);
+        Assert.DoesNotContain(_scriptRuns, r => r.Name == ScriptNames.Reboot);
+    }
+
+    [Fact]
+    public async Task Session_with_data_tells_the_guard_and_outlives_the_silent_timeout()
+    {
+        var session = await StartReceiving(_settings with { SilentTimeout = TimeSpan.FromMilliseconds(300) });
+        Channel.HasData = true;
+        session.Tell(new PumpEvent.FirstData(0));
+
+        await AwaitAssertAsync(() => Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.SlotActive));
+        await _writer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(600));
+        Assert.False(Channel.Disposed);
+    }
+
+    [Fact]
+    public async Task Session_goes_on_without_scripts_when_its_script_runner_dies()
+    {
+        _scripts.SetAutoPilot(new DelegateAutoPilot((_, message) =>
+        {
+            if (message is ScriptRunnerActor.Run run)
+            {
+                _scriptRuns.Enqueue(run); // and never answer: the runner is about to die
+            }
+
+            return AutoPilot.KeepRunning;
+        }));
+        var session = await StartSession();
+        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
+        await AwaitAssertAsync(() => Assert.Single(_scriptRuns));
+
+        Sys.Stop(_scripts.Ref); // the pending netdump-crash counts as failed: the dump goes ahead
+        await _acks.ExpectMsgAsync(new AckSent(1, Client));
+
+        var watcher = WatcherOf(session);
+        session.Tell(Control(MessageType.Finished, sequence: 95));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        _writer.Reply(Finalized(reason: null));
+        await _acks.ExpectMsgAsync(new AckSent(95, Client));
+        Assert.Single(_scriptRuns); // netdump-reboot was not sent to a dead runner
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     /// <summary>

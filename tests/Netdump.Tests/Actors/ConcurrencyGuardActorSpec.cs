@@ -39,6 +39,11 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
         public static readonly Release Instance = new();
     }
 
+    private sealed class SendData
+    {
+        public static readonly SendData Instance = new();
+    }
+
     /// <summary>Asks for a slot at start, answers recounts truthfully, releases on request.</summary>
     private sealed class FakeSession : ReceiveActor
     {
@@ -58,21 +63,22 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
                 Context.Stop(Self); // as a real session does: the client gets silence
             });
             Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(_holding
-                ? new ConcurrencyGuardActor.SlotHeld(herald.Client.Address)
+                ? new ConcurrencyGuardActor.SlotHeld(herald.Client.Address, Active: false)
                 : ConcurrencyGuardActor.NoSlot.Instance));
             Receive<Release>(_ =>
             {
                 _holding = false;
                 guard.Tell(ConcurrencyGuardActor.ReleaseSlot.Instance);
             });
+            Receive<SendData>(_ => guard.Tell(ConcurrencyGuardActor.SlotActive.Instance));
             Receive<Herald>(_ => { });
         }
     }
 
-    private (IActorRef Listener, int Port) StartListener()
+    private (IActorRef Listener, int Port) StartListener(NetdumpSettings? settings = null)
     {
         var report = _answers.Ref;
-        var listener = Sys.ActorOf(UdpListenerActor.Props(_settings,
+        var listener = Sys.ActorOf(UdpListenerActor.Props(settings ?? _settings,
             (herald, guard, supersedes) => Props.Create(() => new FakeSession(herald, guard, supersedes, report))), "listener");
         listener.Tell(UdpListenerActor.GetListenEndpoint.Instance, TestActor);
         return (listener, ExpectMsg<UdpListenerActor.ListenEndpoint>().Endpoint.Port);
@@ -159,6 +165,26 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
         Assert.NotEqual(old.Session, renewed.Session);
 
         Assert.Equal(["127.0.0.71", "127.0.0.72"], SlotHolders());
+    }
+
+    [Fact]
+    public void Sessions_that_sent_nothing_after_their_HERALD_are_capped_apart_from_the_concurrency_limit()
+    {
+        var (_, port) = StartListener(_settings with { MaxConcurrentDumps = 4, MaxSilentSessions = 2 });
+        var first = HeraldAndAnswer("127.0.0.91", port);
+        HeraldAndAnswer("127.0.0.92", port);
+
+        EventFilter.Warning(start: "Too many sessions that sent nothing after their HERALD, ignoring dump from 127.0.0.93").Expect(1, () =>
+            Assert.IsType<ConcurrencyGuardActor.SlotRefused>(HeraldAndAnswer("127.0.0.93", port).Reply));
+
+        first.Session.Tell(SendData.Instance); // a dump under way is no longer silent
+        AwaitAssert(() =>
+        {
+            Guard().Tell(ConcurrencyGuardActor.GetSlots.Instance, TestActor);
+            Assert.Equal(1, ExpectMsg<ConcurrencyGuardActor.Slots>().Silent);
+        });
+        Assert.IsType<ConcurrencyGuardActor.SlotGranted>(HeraldAndAnswer("127.0.0.94", port).Reply);
+        Assert.IsType<ConcurrencyGuardActor.SlotRefused>(HeraldAndAnswer("127.0.0.95", port).Reply);
     }
 
     [Fact]
