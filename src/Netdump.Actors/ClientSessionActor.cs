@@ -249,6 +249,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence, stored.From));
         Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram from {From}: {Reason}", ClientText, d.From, d.Reason));
         Receive<PumpEvent.WriteFailed>(f => EndIncomplete(f.Reason));
+        Receive<DumpWriterActor.DiskFailed>(f => EndIncomplete(f.Reason));
         Receive<PumpEvent.Faulted>(f => EndIncomplete($"receive error: {f.Reason}"));
         Receive<SupersededBy>(s =>
         {

@@ -42,6 +42,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private readonly NetdumpSettings _settings;
     private readonly Herald _herald;
     private readonly FreeSpaceProbe _freeSpace;
+    private readonly CoreDisk _disk;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private string _directory = "";
     private CoreFile? _core;
@@ -53,11 +54,12 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private bool _lowSpaceReported;
     private bool _finalized;
 
-    public DumpWriterActor(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null)
+    public DumpWriterActor(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null)
     {
         _settings = settings;
         _herald = herald;
         _freeSpace = freeSpace ?? FileSystemSync.AvailableBytes;
+        _disk = disk ?? CoreDisk.Real;
         Receive<Open>(_ => HandleOpen());
         Receive<Store>(HandleStore);
         Receive<FlushTick>(_ =>
@@ -100,6 +102,9 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
     public sealed record Finalized(DumpRecord Record);
 
+    /// <summary>To the session: the disk failed under this dump (a background fsync); end it with this reason.</summary>
+    public sealed record DiskFailed(string Reason);
+
     /// <summary>The dump was refused before any data (netdump-crash said no): remove its directory.</summary>
     public sealed class Discard
     {
@@ -136,8 +141,8 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>The props of a writer on the disk dispatcher.</summary>
-    public static Props Props(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null) =>
-        Akka.Actor.Props.Create(() => new DumpWriterActor(settings, herald, freeSpace)).WithDispatcher(DispatcherId);
+    public static Props Props(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null) =>
+        Akka.Actor.Props.Create(() => new DumpWriterActor(settings, herald, freeSpace, disk)).WithDispatcher(DispatcherId);
 
     private void HandleOpen()
     {
@@ -156,7 +161,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
             // measured last, so that everything else this dump needs is already taken
             var maxSize = _settings.MaxDumpSize ?? _freeSpace(_directory);
-            _core = CoreFile.Create(Path.Combine(_directory, IncompleteCoreName), maxSize);
+            _core = CoreFile.Create(Path.Combine(_directory, IncompleteCoreName), maxSize, _disk);
             Timers.StartPeriodicTimer(FlushTimer, FlushTick.Instance, _settings.FlushInterval);
             Sender.Tell(new Opened(_directory, _core));
             ReportLowSpace();
@@ -261,8 +266,11 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         }
         catch (IOException e)
         {
+            // the kernel may have dropped the dirty pages: what was acked may not be on disk, so
+            // the dump cannot be trusted to complete; the session ends it now
             _failure ??= $"fsync failed: {e.Message}";
             _log.Error("Client {Client}: fsync of {Core} failed: {Error}", _herald.Client.Address, _core.Path, e.Message);
+            Context.Parent.Tell(new DiskFailed(_failure));
         }
     }
 

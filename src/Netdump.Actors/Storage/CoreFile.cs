@@ -24,11 +24,13 @@ public sealed unsafe class CoreFile : IDisposable
     private readonly SafeFileHandle _handle;
     private readonly ByteRanges _ranges = new();
     private readonly Lock _lock = new();
+    private readonly CoreDisk _disk;
     private long _unflushed;
 
-    private CoreFile(string path, FileStream stream, ulong maxSize)
+    private CoreFile(string path, FileStream stream, ulong maxSize, CoreDisk disk)
     {
         Path = path;
+        _disk = disk;
         _stream = stream;
         _handle = stream.SafeFileHandle;
         MaxSize = maxSize;
@@ -44,7 +46,7 @@ public sealed unsafe class CoreFile : IDisposable
     public string? LastError { get; private set; }
 
     /// <summary>Creates the file, which must not exist yet, with mode 0600.</summary>
-    public static CoreFile Create(string path, ulong maxSize)
+    public static CoreFile Create(string path, ulong maxSize, CoreDisk? disk = null)
     {
         var stream = new FileStream(path, new FileStreamOptions
         {
@@ -54,7 +56,7 @@ public sealed unsafe class CoreFile : IDisposable
             BufferSize = 0,
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         });
-        return new CoreFile(path, stream, maxSize);
+        return new CoreFile(path, stream, maxSize, disk ?? CoreDisk.Real);
     }
 
     /// <summary>Distinct bytes written so far.</summary>
@@ -80,7 +82,7 @@ public sealed unsafe class CoreFile : IDisposable
 
         try
         {
-            RandomAccess.Write(_handle, data, (long)offset);
+            _disk.Write(_handle, data, (long)offset);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -117,7 +119,7 @@ public sealed unsafe class CoreFile : IDisposable
             var done = 0UL;
             while (count > 0)
             {
-                var n = LinuxIo.pwritev(fd, iov, count, (long)(offset + done));
+                var n = _disk.WriteVector(fd, iov, count, (long)(offset + done));
                 if (n <= 0)
                 {
                     var errno = Marshal.GetLastPInvokeError();
@@ -185,7 +187,7 @@ public sealed unsafe class CoreFile : IDisposable
         var pending = Interlocked.Exchange(ref _unflushed, 0);
         try
         {
-            RandomAccess.FlushToDisk(_handle);
+            _disk.FlushToDisk(_handle);
         }
         catch
         {

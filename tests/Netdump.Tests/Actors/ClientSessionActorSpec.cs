@@ -495,6 +495,18 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         Assert.Single(_scriptRuns); // netdump-reboot was not sent to a dead runner
     }
 
+    [Fact]
+    public async Task Session_ends_the_dump_when_the_disk_fails_under_it()
+    {
+        var session = await StartReceiving();
+        session.Tell(new DumpWriterActor.DiskFailed("fsync failed: Input/output error"));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("fsync failed: Input/output error"));
+        Assert.True(Channel.Disposed);
+        _writer.Reply(Finalized("fsync failed: Input/output error"));
+        await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
+        await AwaitAssertAsync(() => Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.ReleaseSlot));
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     /// <summary>

@@ -355,6 +355,45 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.False(File.Exists(reserve));
     }
 
+    [Fact]
+    public async Task A_background_fsync_failure_is_reported_to_the_session_and_ends_the_dump_incomplete()
+    {
+        var disk = new Netdump.Tests.Storage.FaultyDisk();
+        var settings = _settings with { FlushInterval = TimeSpan.FromMilliseconds(50) };
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(settings, HeraldFor(""), disk: disk));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+
+        disk.FailFsync = true;
+        WriteData(opened.Core, Pattern(4096), 1024);
+        var failed = await ExpectMsgAsync<DumpWriterActor.DiskFailed>();
+        Assert.Equal("fsync failed: Input/output error", failed.Reason);
+
+        writer.Tell(new DumpWriterActor.Finish(failed.Reason));
+        var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.Equal("fsync failed: Input/output error", record.Reason);
+        Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_failing_final_fsync_makes_a_finished_dump_incomplete()
+    {
+        var disk = new Netdump.Tests.Storage.FaultyDisk();
+        var writer = Sys.ActorOf(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor(""), disk: disk));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        WriteData(opened.Core, Pattern(4096), 1024);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 4096));
+
+        disk.FailFsync = true;
+        writer.Tell(new DumpWriterActor.Finish(null));
+        var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.Equal("fsync failed: Input/output error", record.Reason);
+        Assert.Equal(DumpWriterActor.IncompleteCoreName, record.Vmcore);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     /// <summary>

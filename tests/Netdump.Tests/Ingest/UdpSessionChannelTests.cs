@@ -68,6 +68,29 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         Assert.False(client.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead), "a refused write was acked");
     }
 
+    [Theory]
+    [InlineData(IngestEngine.Batched)]
+    [InlineData(IngestEngine.Managed)]
+    public void A_write_error_mid_dump_stops_the_acks_and_tells_the_session_the_error(IngestEngine engine)
+    {
+        var disk = new Netdump.Tests.Storage.FaultyDisk { FailWritesFrom = 3000 };
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20, disk);
+        using var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse("127.0.0.33"), engine: engine);
+        channel.Start(core, TestActor);
+        using var client = Bound("127.0.0.33");
+
+        client.SendTo(Datagram(MessageType.Vmcore, 2, 0, new byte[1448]), channel.LocalEndpoint);
+        Assert.Equal(2u, ReceiveAck(client));
+        ExpectMsg<PumpEvent.FirstData>();
+        client.SendTo(Datagram(MessageType.Vmcore, 3, 1448, new byte[1448]), channel.LocalEndpoint);
+        Assert.Equal(3u, ReceiveAck(client));
+        client.SendTo(Datagram(MessageType.Vmcore, 4, 2896, new byte[1448]), channel.LocalEndpoint);
+
+        Assert.Equal("write error at offset 2896: Input/output error", ExpectMsg<PumpEvent.WriteFailed>().Reason);
+        Assert.False(client.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead), "a failed write was acked");
+        Assert.Equal([new ByteRange(0, 2896)], core.Ranges());
+    }
+
     private static Socket Bound(string address)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 3000 };

@@ -1,0 +1,21 @@
+using Microsoft.Win32.SafeHandles;
+using Netdump.Actors.Native;
+
+namespace Netdump.Actors.Storage;
+
+/// <summary>
+/// The disk operations a dump's core goes through: positional writes, vectored writes and
+/// fsync. <see cref="Real"/> is the file system; tests derive from it to inject write errors
+/// and fsync failures where a real disk cannot be made to fail on demand.
+/// </summary>
+public class CoreDisk
+{
+    public static readonly CoreDisk Real = new();
+
+    public virtual void Write(SafeFileHandle file, ReadOnlySpan<byte> data, long offset) => RandomAccess.Write(file, data, offset);
+
+    /// <summary><c>pwritev</c>: bytes written, or -1 with the errno in <see cref="System.Runtime.InteropServices.Marshal.GetLastPInvokeError"/>.</summary>
+    internal virtual unsafe nint WriteVector(int fd, LinuxIo.IoVec* iov, int count, long offset) => LinuxIo.pwritev(fd, iov, count, offset);
+
+    public virtual void FlushToDisk(SafeFileHandle file) => RandomAccess.FlushToDisk(file);
+}

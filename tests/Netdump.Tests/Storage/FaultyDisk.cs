@@ -1,0 +1,53 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+using Netdump.Actors.Native;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Tests.Storage;
+
+/// <summary>A disk that fails on demand: writes at or past an offset fail with EIO, and fsync can fail.</summary>
+internal sealed class FaultyDisk : CoreDisk
+{
+    private const int EIO = 5;
+
+    public long FailWritesFrom { get; set; } = long.MaxValue;
+
+    public volatile bool FailFsync;
+
+    public override void Write(SafeFileHandle file, ReadOnlySpan<byte> data, long offset)
+    {
+        if (offset + data.Length > FailWritesFrom)
+        {
+            throw new IOException("Input/output error");
+        }
+
+        base.Write(file, data, offset);
+    }
+
+    internal override unsafe nint WriteVector(int fd, LinuxIo.IoVec* iov, int count, long offset)
+    {
+        long length = 0;
+        for (var i = 0; i < count; i++)
+        {
+            length += (long)iov[i].Length;
+        }
+
+        if (offset + length > FailWritesFrom)
+        {
+            Marshal.SetLastPInvokeError(EIO);
+            return -1;
+        }
+
+        return base.WriteVector(fd, iov, count, offset);
+    }
+
+    public override void FlushToDisk(SafeFileHandle file)
+    {
+        if (FailFsync)
+        {
+            throw new IOException("Input/output error");
+        }
+
+        base.FlushToDisk(file);
+    }
+}
