@@ -394,6 +394,68 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.Equal(DumpWriterActor.IncompleteCoreName, record.Vmcore);
     }
 
+    [Fact]
+    public async Task A_header_of_another_version_is_acked_logged_with_the_client_and_makes_the_dump_incomplete()
+    {
+        var (writer, opened) = await OpenDump();
+        WriteData(opened.Core, Pattern(4096), 1024);
+        var header = Kdh(dumpLength: 4096);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(32), 5);
+
+        await EventFilter.Warning(contains: "127.0.0.9: bad kernel dump header: kernel dump header version 5, expected 4")
+            .ExpectOneAsync(() => StoreAndExpectAck(writer, MessageType.Kdh, 0, header));
+        var record = await FinishDump(writer, null);
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.Equal("bad kernel dump header: kernel dump header version 5, expected 4", record.Reason);
+    }
+
+    [Fact]
+    public async Task A_header_with_bad_parity_is_recorded_and_logged_but_the_data_still_decides()
+    {
+        var (writer, opened) = await OpenDump();
+        WriteData(opened.Core, Pattern(4096), 1024);
+        var header = Kdh(dumpLength: 4096);
+        header[508] ^= 0xff;
+
+        await EventFilter.Warning(contains: "127.0.0.9: kernel dump header parity check failed")
+            .ExpectOneAsync(() => StoreAndExpectAck(writer, MessageType.Kdh, 0, header));
+        var record = await FinishDump(writer, null);
+        Assert.Equal(DumpStatus.Complete, record.Status);
+        Assert.False(record.Header!.ParityOk);
+        Assert.False(ReadJson(opened.Directory).GetProperty("parity_ok").GetBoolean());
+        Assert.Contains("Header Parity Check: Fail", File.ReadAllText(Path.Combine(opened.Directory, "info")));
+    }
+
+    [Fact]
+    public async Task A_header_that_claims_an_enormous_length_leaves_the_dump_incomplete_with_its_hole()
+    {
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings, HeraldFor(""), _ => 10UL << 30));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        WriteData(opened.Core, Pattern(4096), 1024);
+
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: ulong.MaxValue - 7));
+        writer.Tell(DumpWriterActor.CheckSpace.Instance);
+        Assert.Equal(ulong.MaxValue, (await ExpectMsgAsync<DumpWriterActor.LowSpace>()).Needed); // saturated, not wrapped
+
+        var record = await FinishDump(writer, null);
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.Equal([new ByteRange(4096, ulong.MaxValue - 7)], record.Holes);
+        Assert.Equal(4096, new FileInfo(opened.Core.Path).Length); // no sparse giant
+    }
+
+    [Fact]
+    public async Task An_over_large_key_is_not_acked_and_is_logged_with_the_client()
+    {
+        var (writer, _) = await OpenDump(_settings with { MaxKeySize = 8192 });
+        await EventFilter.Warning(contains: "127.0.0.9: encryption key bytes 8000-12096 exceed max_key_size 8192")
+            .ExpectOneAsync(async () =>
+            {
+                writer.Tell(new DumpWriterActor.Store(Control(MessageType.EkcdKey, 8000, Pattern(4096))));
+                await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+            });
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     /// <summary>

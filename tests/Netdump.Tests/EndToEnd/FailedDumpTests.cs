@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+using Netdump.Actors.Protocol;
 using Netdump.App.Simulation;
 
 namespace Netdump.Tests.EndToEnd;
@@ -50,16 +53,41 @@ public sealed class FailedDumpTests : IAsyncLifetime
     [InlineData("/etc", "absolute")]
     [InlineData("crash/../..", "..")]
     [InlineData("missing", "does not exist")]
+    [InlineData("crash\u0001x", "control character")]
+    [InlineData("crash\u001b[2J", "control character")]
+    [InlineData("outside-link", "outside the dump directory")]
     public async Task A_herald_path_that_may_not_be_used_sends_the_dump_to_the_dump_directory_with_a_logged_reason(string path, string reason)
     {
         Directory.CreateDirectory(Path.Combine(_server.DumpDir, "crash"));
+        var outside = Directory.CreateTempSubdirectory("netdump-outside-").FullName;
+        File.CreateSymbolicLink(Path.Combine(_server.DumpDir, "outside-link"), outside);
         var client = new SimulatedClient(_server.Client("127.0.0.23") with { Size = 10_000, Path = path });
         var result = await client.RunAsync();
         Assert.True(result.Success, result.Error);
 
         var dir = _server.SingleDumpOf("127.0.0.23");
-        Assert.Equal(path, ServerHarness.ReadJson(dir).GetProperty("herald_path").GetString());
         await _server.WaitForLogAsync("127.0.0.23", reason);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside)); // never a file outside the dump directory
+        Directory.Delete(outside);
+    }
+
+    [Fact]
+    public async Task An_over_long_herald_path_is_not_used_and_the_reason_is_logged()
+    {
+        // no kernel sends this (net.netdump.path holds 1024 bytes): a raw HERALD
+        var payload = new byte[2001];
+        payload.AsSpan(0, 2000).Fill((byte)'a');
+        var datagram = new byte[MessageHeader.Size + payload.Length];
+        new MessageHeader(MessageType.Herald, 1, 0, (uint)payload.Length, 0).Write(datagram);
+        payload.CopyTo(datagram, MessageHeader.Size);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 5000 };
+        socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.27"), 0));
+        socket.SendTo(datagram, _server.Endpoint);
+
+        var ack = new byte[8];
+        Assert.Equal(Ack.Size, socket.Receive(ack)); // the dump goes ahead, in the dump directory itself
+        await _server.WaitForLogAsync("127.0.0.27", "exceeds 1024");
+        Assert.Single(_server.DumpsOf("127.0.0.27"));
     }
 
     [Fact]
