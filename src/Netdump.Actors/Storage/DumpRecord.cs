@@ -56,4 +56,13 @@ public sealed record DumpRecord
 
     /// <summary>The directory of the dump that replaced this one, when a new HERALD superseded it.</summary>
     public string? SupersededBy { get; init; }
+
+    /// <summary>
+    /// True when the record was rebuilt at start-up for a dump a previous run left "receiving"
+    /// (see <see cref="RecoveryScan"/>). The received ranges lived only in that run's memory, so
+    /// <see cref="Ranges"/> and <see cref="Holes"/> are then empty for "unknown", and
+    /// <see cref="BytesReceived"/> is the size of the core file: an upper bound, since a hole
+    /// inside it reads as zeros.
+    /// </summary>
+    public bool Recovered { get; init; }
 }

@@ -62,8 +62,17 @@ public static class DumpReport
         }
 
         Line(sb, $"  Encrypted: {(r.Encrypted ? "yes" : "no")}");
-        Line(sb, $"  Received: {r.BytesReceived} bytes in {r.Ranges.Count} {(r.Ranges.Count == 1 ? "range" : "ranges")}");
-        Line(sb, $"  Holes: {FormatHoles(r)}");
+        if (r.Recovered)
+        {
+            Line(sb, $"  Received: at most {r.BytesReceived} bytes (the size of {OneLine(r.Vmcore)}; the received ranges were lost when the server stopped)");
+            Line(sb, "  Holes: unknown (the received ranges were lost when the server stopped)");
+        }
+        else
+        {
+            Line(sb, $"  Received: {r.BytesReceived} bytes in {r.Ranges.Count} {(r.Ranges.Count == 1 ? "range" : "ranges")}");
+            Line(sb, $"  Holes: {FormatHoles(r)}");
+        }
+
         Line(sb, $"  Herald Path: {(r.HeraldPath.Length == 0 ? "none" : OneLine(r.HeraldPath))}");
         Line(sb, r.Status switch
         {
@@ -76,7 +85,9 @@ public static class DumpReport
 
     /// <summary>
     /// The <c>dump.json</c> text (schema in SPEC §3). Header-derived fields are null until a
-    /// KDH arrived; 64-bit counts are written as exact integers.
+    /// KDH arrived; 64-bit counts are written as exact integers. <c>recovered</c> is true for a
+    /// dump marked at start-up after the server stopped while receiving it: its <c>ranges</c>
+    /// and <c>holes</c> are then unknown (empty) and <c>bytes_received</c> is the core's size.
     /// </summary>
     public static string FormatJson(DumpRecord r)
     {
@@ -119,6 +130,7 @@ public static class DumpReport
 
             w.WriteString("vmcore", r.Vmcore);
             w.WriteString("superseded_by", r.SupersededBy);
+            w.WriteBoolean("recovered", r.Recovered);
             w.WriteEndObject();
         }
 

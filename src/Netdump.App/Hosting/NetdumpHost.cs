@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Netdump.Actors;
 using Netdump.Actors.Configuration;
+using Netdump.Actors.Storage;
 using Serilog;
 
 namespace Netdump.App.Hosting;
@@ -25,6 +26,19 @@ public static class NetdumpHost
     public static AkkaConfigurationBuilder WithNetdumpListener(this AkkaConfigurationBuilder builder, NetdumpSettings settings) =>
         builder.WithActors((system, registry) =>
         {
+            // before the listener binds: a dump a killed run left "receiving" is marked incomplete
+            foreach (var dump in RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow))
+            {
+                if (dump.Problem is null)
+                {
+                    system.Log.Warning("Recovered dump {Dir} left receiving by a previous run: marked incomplete", dump.Directory);
+                }
+                else
+                {
+                    system.Log.Warning("Start-up recovery scan: {Dir}: {Problem}", dump.Directory, dump.Problem);
+                }
+            }
+
             var listener = system.ActorOf(UdpListenerActor.Props(settings), "listener");
             registry.Register<UdpListenerActor>(listener);
 

@@ -12,7 +12,7 @@ public sealed class DumpReportTests : IDisposable
         "status", "reason", "client_ip", "server_ip", "herald_path", "directory", "received_at", "finished_at",
         "magic", "hostname", "architecture", "architecture_version", "version_string", "panic_string", "dump_time",
         "dump_length", "block_size", "dump_key_size", "bytes_received", "ranges", "holes", "compression",
-        "encrypted", "parity_ok", "vmcore", "superseded_by",
+        "encrypted", "parity_ok", "vmcore", "superseded_by", "recovered",
     ];
 
     private readonly TempDirectory _temp = new();
@@ -54,6 +54,7 @@ public sealed class DumpReportTests : IDisposable
         Assert.True(root.GetProperty("parity_ok").GetBoolean());
         Assert.Equal("vmcore.gz", root.GetProperty("vmcore").GetString());
         Assert.Equal(JsonValueKind.Null, root.GetProperty("superseded_by").ValueKind);
+        Assert.False(root.GetProperty("recovered").GetBoolean());
     }
 
     [Fact]
@@ -135,6 +136,30 @@ public sealed class DumpReportTests : IDisposable
         Assert.Equal("superseded", root.GetProperty("reason").GetString());
         Assert.Equal("2024-03-09T13:10:00.000Z", root.GetProperty("finished_at").GetString());
         Assert.Equal("/var/crash/192.0.2.7-2024-03-09-14:10:00", root.GetProperty("superseded_by").GetString());
+    }
+
+    [Fact]
+    public void Json_of_a_recovered_dump_says_so_and_leaves_ranges_and_holes_empty()
+    {
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(Recovered()));
+        var root = json.RootElement;
+
+        Assert.Equal(AllKeys.Order(), root.EnumerateObject().Select(p => p.Name).Order());
+        Assert.True(root.GetProperty("recovered").GetBoolean());
+        Assert.Equal("incomplete", root.GetProperty("status").GetString());
+        Assert.Equal(2097152UL, root.GetProperty("bytes_received").GetUInt64());
+        Assert.Empty(Pairs(root.GetProperty("ranges")));
+        Assert.Empty(Pairs(root.GetProperty("holes")));
+    }
+
+    [Fact]
+    public void Info_of_a_recovered_dump_gives_the_core_size_as_an_upper_bound_and_unknown_holes()
+    {
+        var lines = InfoLines(Recovered());
+
+        Assert.Contains("  Received: at most 2097152 bytes (the size of vmcore-incomplete; the received ranges were lost when the server stopped)", lines);
+        Assert.Contains("  Holes: unknown (the received ranges were lost when the server stopped)", lines);
+        Assert.Equal("Dump incomplete: server stopped", lines[^1]);
     }
 
     [Fact]
@@ -350,6 +375,17 @@ public sealed class DumpReportTests : IDisposable
         Ranges = [new ByteRange(0, 8192)],
         Holes = [],
         Vmcore = "vmcore.gz",
+    };
+
+    private static DumpRecord Recovered() => Complete() with
+    {
+        Status = DumpStatus.Incomplete,
+        Reason = "server stopped",
+        BytesReceived = 2097152,
+        Ranges = [],
+        Holes = [],
+        Vmcore = "vmcore-incomplete",
+        Recovered = true,
     };
 
     private static DumpRecord Receiving() => new()

@@ -1,0 +1,432 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Scripts;
+
+namespace Netdump.Actors.Storage;
+
+/// <summary>
+/// One dump directory the start-up scan acted on: <paramref name="Problem"/> is null when it was
+/// marked incomplete, otherwise why it was left as it is.
+/// </summary>
+public sealed record RecoveredDump(string Directory, string? Problem);
+
+/// <summary>
+/// The start-up scan for dumps a previous run left half-way (SPEC §3, crash safety): a server
+/// killed while receiving leaves <c>dump.json</c> saying "receiving" for ever, or (killed
+/// before its first report) a core with no <c>dump.json</c> at all. The scan walks the dump
+/// directory before the listener binds and rewrites such a dump's <c>info</c> and
+/// <c>dump.json</c> as "incomplete" with <see cref="Reason"/>. It never opens a core for
+/// writing: the received data stays exactly as the killed run left it.
+/// <para>
+/// The received ranges lived only in the killed run's memory, and a sparse core cannot tell a
+/// hole from received zeros, so a recovered record has empty <c>ranges</c> and <c>holes</c>
+/// (unknown), <c>recovered: true</c>, and <c>bytes_received</c> set to the core's size, an
+/// upper bound on what arrived (see <see cref="DumpRecord.Recovered"/>).
+/// </para>
+/// </summary>
+public static class RecoveryScan
+{
+    /// <summary>The reason a recovered dump is incomplete.</summary>
+    public const string Reason = "server stopped while receiving (recovered at start-up); the received ranges were lost";
+
+    /// <summary>How many directory levels below dumpdir are searched (herald paths nest dumps).</summary>
+    public const int MaxDepth = 8;
+
+    /// <summary>Where an unreadable dump.json is moved before a recovered one replaces it.</summary>
+    public const string CorruptJsonFileName = DumpReport.JsonFileName + ".corrupt";
+
+    // dump.json lists every hole; even a million of them stays far below this.
+    private const long MaxJsonBytes = 64L * 1024 * 1024;
+
+    /// <summary>Top-level folders of dumpdir that never hold dumps.</summary>
+    private static readonly string[] NotDumps = [ScriptNames.Directory, KnownClients.MagicDirectory, "lost+found"];
+
+    /// <summary>Names a core can have, in the order they are looked for: the writer's names (SPEC §3).</summary>
+    private static readonly string[] CoreNames =
+    [
+        DumpWriterActor.IncompleteCoreName,
+        "vmcore", "vmcore.gz", "vmcore.zst",
+        "vmcore_encrypted", "vmcore_encrypted.gz", "vmcore_encrypted.zst",
+    ];
+
+    /// <summary>
+    /// Finds and marks every dump under <paramref name="dumpDirectory"/> left receiving, and
+    /// returns what it did: one entry per recovered dump (Problem null) and one per dump, or
+    /// directory, it could not handle (Problem says why). Dumps already complete or incomplete
+    /// are not touched and not listed. Symbolic links are never followed, <c>scripts/</c>,
+    /// <c>magic/</c> and <c>lost+found/</c> are skipped, and the search stops
+    /// <see cref="MaxDepth"/> levels down. Never throws for what it finds on disk.
+    /// </summary>
+    public static IReadOnlyList<RecoveredDump> Run(string dumpDirectory, DateTimeOffset now)
+    {
+        var results = new List<RecoveredDump>();
+        string root;
+        try
+        {
+            root = Path.GetFullPath(dumpDirectory);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or NotSupportedException)
+        {
+            results.Add(new RecoveredDump(dumpDirectory, $"not a usable path: {e.Message}"));
+            return results;
+        }
+
+        Walk(root, root, depth: 0, now, results);
+        return results;
+    }
+
+    private static void Walk(string directory, string root, int depth, DateTimeOffset now, List<RecoveredDump> results)
+    {
+        Dictionary<string, FileSystemInfo> entries;
+        try
+        {
+            entries = List(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            results.Add(new RecoveredDump(directory, $"cannot be listed: {e.Message}"));
+            return;
+        }
+
+        if (depth > 0 && LooksLikeDump(directory, entries))
+        {
+            RecoveredDump? result;
+            try
+            {
+                result = Examine(directory, root, entries, now);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // One odd directory (or a bug here) must not keep the server from starting: it
+                // is reported and left as it is.
+                result = new RecoveredDump(directory, $"left alone: {e.Message}");
+            }
+
+            if (result is not null)
+            {
+                results.Add(result);
+            }
+
+            return;
+        }
+
+        if (depth >= MaxDepth)
+        {
+            return;
+        }
+
+        foreach (var entry in entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal))
+        {
+            if (entry is not DirectoryInfo || IsLink(entry) || (depth == 0 && NotDumps.Contains(entry.Name)))
+            {
+                continue;
+            }
+
+            Walk(entry.FullName, root, depth + 1, now, results);
+        }
+    }
+
+    /// <summary>The entries of a directory as <c>lstat</c> sees them: a symlink is itself, not its target.</summary>
+    private static Dictionary<string, FileSystemInfo> List(string directory)
+    {
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = false,
+            IgnoreInaccessible = false,
+            AttributesToSkip = 0,
+            ReturnSpecialDirectories = false,
+        };
+        return new DirectoryInfo(directory)
+            .EnumerateFileSystemInfos("*", options)
+            .ToDictionary(e => e.Name, StringComparer.Ordinal);
+    }
+
+    private static bool IsLink(FileSystemInfo entry) => entry.Attributes.HasFlag(FileAttributes.ReparsePoint);
+
+    /// <summary>
+    /// What only the writer leaves in a directory: a dump.json, an unfinished core, or the room
+    /// it reserves for the reports (kept from before the first dump.json until the last).
+    /// </summary>
+    private static bool LooksLikeDump(string directory, Dictionary<string, FileSystemInfo> entries) =>
+        entries.ContainsKey(DumpReport.JsonFileName)
+        || entries.ContainsKey(DumpWriterActor.IncompleteCoreName)
+        || (entries.ContainsKey(DumpWriterActor.ReserveFileName) && DirectoryName.TryParse(Path.GetFileName(directory), out _));
+
+    /// <summary>Null when the dump is finished (left untouched); otherwise what was done or why not.</summary>
+    private static RecoveredDump? Examine(string directory, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now)
+    {
+        JsonElement? previous = null;
+        string? unreadable = null;
+        if (entries.TryGetValue(DumpReport.JsonFileName, out var jsonEntry))
+        {
+            if (IsLink(jsonEntry) || jsonEntry is not FileInfo)
+            {
+                return new RecoveredDump(directory, $"{DumpReport.JsonFileName} is not a regular file; left alone");
+            }
+
+            previous = ReadJson((FileInfo)jsonEntry, out unreadable);
+            if (previous is { } json)
+            {
+                var status = json.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+                switch (status)
+                {
+                    case "complete" or "incomplete":
+                        return null;
+                    case "receiving":
+                        break;
+                    default:
+                        return new RecoveredDump(directory, $"{DumpReport.JsonFileName} has an unknown status \"{status}\"; left alone");
+                }
+            }
+            else if (!entries.ContainsKey(DumpWriterActor.IncompleteCoreName) && !entries.ContainsKey(DumpWriterActor.ReserveFileName))
+            {
+                // Without the marks of a dump in progress, a finished dump may be behind the
+                // damaged file: rewriting it as incomplete could hide a good core.
+                return new RecoveredDump(directory, $"{DumpReport.JsonFileName} {unreadable}, and nothing says the dump was in progress; left alone");
+            }
+        }
+
+        var coreName = CoreNames.FirstOrDefault(entries.ContainsKey);
+        if (coreName is not null && (IsLink(entries[coreName]) || entries[coreName] is not FileInfo))
+        {
+            return new RecoveredDump(directory, $"{coreName} is not a regular file; left alone");
+        }
+
+        var fromName = DirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
+        var client = Address(previous, "client_ip") ?? fromName?.Client;
+        var receivedAt = Time(previous, "received_at") ?? fromName?.ReceivedAt;
+        if (client is null || receivedAt is null)
+        {
+            return new RecoveredDump(directory, $"neither {DumpReport.JsonFileName} nor the directory name (<ip>-<yyyy-MM-dd-HH:mm:ss>) tells the client and the time; left alone");
+        }
+
+        using var core = OpenExclusive(directory, coreName, out var busy);
+        if (busy is not null)
+        {
+            return new RecoveredDump(directory, busy);
+        }
+
+        var header = HeaderFrom(previous);
+        var record = new DumpRecord
+        {
+            Status = DumpStatus.Incomplete,
+            Reason = Reason,
+            ClientIp = client,
+            ServerIp = Address(previous, "server_ip") ?? (client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any),
+            HeraldPath = String(previous, "herald_path") ?? HeraldPathFrom(root, directory),
+            Directory = directory,
+            ReceivedAt = receivedAt.Value,
+            FinishedAt = now,
+            Header = header,
+            BytesReceived = core is null ? 0 : (ulong)RandomAccess.GetLength(core),
+            Ranges = [],
+            Holes = [],
+            Encrypted = Bool(previous, "encrypted") == true
+                || entries.ContainsKey(DumpWriterActor.KeyFileName)
+                || header is { DumpKeySize: > 0 }
+                || coreName?.StartsWith("vmcore_encrypted", StringComparison.Ordinal) == true,
+            Vmcore = coreName ?? DumpWriterActor.IncompleteCoreName,
+            SupersededBy = String(previous, "superseded_by"),
+            Recovered = true,
+        };
+
+        if (jsonEntry is not null && previous is null)
+        {
+            // keep the damaged bytes for whoever investigates
+            File.Move(jsonEntry.FullName, Path.Combine(directory, CorruptJsonFileName), overwrite: true);
+        }
+
+        RemoveLeftovers(directory, entries);
+        DumpReport.Write(record);
+        return new RecoveredDump(directory, null);
+    }
+
+    /// <summary>
+    /// Opens the core read-only with FileShare.None, which takes an exclusive flock: the core of
+    /// a live writer (another server on the same dumpdir) holds a shared one, so a dump still
+    /// being received elsewhere is not taken from it. Null without a core.
+    /// </summary>
+    private static SafeFileHandle? OpenExclusive(string directory, string? coreName, out string? problem)
+    {
+        problem = null;
+        if (coreName is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return File.OpenHandle(Path.Combine(directory, coreName), FileMode.Open, FileAccess.Read, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            problem = $"{coreName} cannot be opened exclusively (is a server still writing it?): {e.Message}; left alone";
+            return null;
+        }
+    }
+
+    /// <summary>The parsed dump.json object, or null with <paramref name="why"/> ("is unreadable: ...").</summary>
+    private static JsonElement? ReadJson(FileInfo file, out string? why)
+    {
+        why = null;
+        try
+        {
+            if (file.Length > MaxJsonBytes)
+            {
+                why = $"is larger than {MaxJsonBytes} bytes";
+                return null;
+            }
+
+            using var document = JsonDocument.Parse(File.ReadAllBytes(file.FullName));
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                why = "is not a JSON object";
+                return null;
+            }
+
+            return document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            why = $"is corrupt: {e.Message}";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            why = $"is unreadable: {e.Message}";
+        }
+
+        return null;
+    }
+
+    /// <summary>The writer's report reserve and the temporary files of a report write cut short.</summary>
+    private static void RemoveLeftovers(string directory, Dictionary<string, FileSystemInfo> entries)
+    {
+        foreach (var entry in entries.Values)
+        {
+            var name = entry.Name;
+            var leftover = name == DumpWriterActor.ReserveFileName
+                || (name.EndsWith(".tmp", StringComparison.Ordinal)
+                    && (name.StartsWith($".{DumpReport.InfoFileName}.", StringComparison.Ordinal)
+                        || name.StartsWith($".{DumpReport.JsonFileName}.", StringComparison.Ordinal)));
+            if (leftover && entry is FileInfo && !IsLink(entry))
+            {
+                File.Delete(Path.Combine(directory, name));
+            }
+        }
+    }
+
+    /// <summary>The herald path a dump's place implies: its parent relative to dumpdir ("" directly in it).</summary>
+    private static string HeraldPathFrom(string root, string directory)
+    {
+        var parent = Path.GetDirectoryName(directory) ?? root;
+        var relative = Path.GetRelativePath(root, parent);
+        return relative == "." ? "" : relative;
+    }
+
+    /// <summary>
+    /// The kernel dump header as dump.json described it, when every field is there. The KDH
+    /// version, extent and parity word are not in dump.json; only version 4 is ever accepted,
+    /// and the others are not reported.
+    /// </summary>
+    private static KernelDumpHeader? HeaderFrom(JsonElement? json)
+    {
+        if (String(json, "magic") is not { } magic
+            || String(json, "architecture") is not { } architecture
+            || UInt(json, "architecture_version") is not { } architectureVersion
+            || ULong(json, "dump_length") is not { } length
+            || Time(json, "dump_time") is not { } dumpTime
+            || dumpTime.ToUnixTimeSeconds() < 0
+            || UInt(json, "dump_key_size") is not { } keySize
+            || UInt(json, "block_size") is not { } blockSize
+            || String(json, "hostname") is not { } hostname
+            || String(json, "version_string") is not { } versionString
+            || String(json, "panic_string") is not { } panicString
+            || Compression(String(json, "compression")) is not { } compression
+            || Bool(json, "parity_ok") is not { } parityOk)
+        {
+            return null;
+        }
+
+        return new KernelDumpHeader(
+            magic, architecture, KernelDumpHeader.SupportedVersion, architectureVersion, length,
+            (ulong)dumpTime.ToUnixTimeSeconds(), keySize, blockSize, hostname, versionString, panicString,
+            compression, DumpExtent: length, Parity: 0)
+        {
+            ParityOk = parityOk,
+        };
+    }
+
+    private static DumpCompression? Compression(string? name) => name switch
+    {
+        "none" => DumpCompression.None,
+        "gzip" => DumpCompression.Gzip,
+        "zstd" => DumpCompression.Zstd,
+        _ => null,
+    };
+
+    private static JsonElement? Property(JsonElement? json, string name, JsonValueKind kind) =>
+        json is { } j && j.TryGetProperty(name, out var value) && value.ValueKind == kind ? value : null;
+
+    private static string? String(JsonElement? json, string name) => Property(json, name, JsonValueKind.String)?.GetString();
+
+    private static ulong? ULong(JsonElement? json, string name) =>
+        Property(json, name, JsonValueKind.Number) is { } v && v.TryGetUInt64(out var n) ? n : null;
+
+    private static uint? UInt(JsonElement? json, string name) =>
+        Property(json, name, JsonValueKind.Number) is { } v && v.TryGetUInt32(out var n) ? n : null;
+
+    private static bool? Bool(JsonElement? json, string name) =>
+        Property(json, name, JsonValueKind.True) is not null ? true
+        : Property(json, name, JsonValueKind.False) is not null ? false
+        : null;
+
+    private static IPAddress? Address(JsonElement? json, string name) =>
+        String(json, name) is { } text && IPAddress.TryParse(text, out var address) ? address : null;
+
+    private static DateTimeOffset? Time(JsonElement? json, string name) =>
+        String(json, name) is { } text
+        && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
+            : null;
+
+    /// <summary>
+    /// What a dump directory's name says (<see cref="DumpLocation.CreateDumpDirectory"/>):
+    /// <c>&lt;client-ip&gt;-&lt;yyyy-MM-dd-HH:mm:ss&gt;[-N]</c>, the time in the server's
+    /// local time zone.
+    /// </summary>
+    private sealed record DirectoryName(IPAddress Client, DateTimeOffset ReceivedAt)
+    {
+        private const string TimeFormat = "yyyy-MM-dd-HH:mm:ss";
+
+        public static bool TryParse(string name, out DirectoryName? parsed)
+        {
+            parsed = null;
+            var dash = name.IndexOf('-', StringComparison.Ordinal); // IPv4 and IPv6 text have none
+            if (dash <= 0 || !IPAddress.TryParse(name.AsSpan(0, dash), out var client))
+            {
+                return false;
+            }
+
+            var rest = name.AsSpan(dash + 1);
+            if (rest.Length < TimeFormat.Length
+                || !DateTime.TryParseExact(rest[..TimeFormat.Length], TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+            {
+                return false;
+            }
+
+            var suffix = rest[TimeFormat.Length..];
+            if (suffix.Length > 0 && (suffix.Length < 2 || suffix[0] != '-' || !uint.TryParse(suffix[1..], NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+            {
+                return false;
+            }
+
+            parsed = new DirectoryName(client, new DateTimeOffset(local, TimeZoneInfo.Local.GetUtcOffset(local)));
+            return true;
+        }
+    }
+}

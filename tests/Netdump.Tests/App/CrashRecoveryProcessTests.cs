@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Netdump.Actors;
+using Netdump.Actors.Storage;
+using Netdump.App.Daemon;
+using Netdump.App.Simulation;
+using Netdump.Tests.Storage;
+
+namespace Netdump.Tests.App;
+
+/// <summary>
+/// The real executable killed with SIGKILL in the middle of a dump, then started again on the
+/// same dump directory: the start-up scan marks the dump it left receiving, without losing a
+/// received byte, and the server takes new dumps as before. Loopback only.
+/// </summary>
+public sealed class CrashRecoveryProcessTests : IDisposable
+{
+    private const int MiB = 1024 * 1024;
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan DumpTimeout = TimeSpan.FromSeconds(60);
+    private static readonly IPAddress ClientAddress = IPAddress.Parse("127.0.0.80");
+
+    private readonly TempDirectory _temp = new();
+    private readonly List<Server> _started = [];
+
+    private string DumpDir => _temp.Combine("crash");
+
+    [Fact]
+    public async Task CrashRecovery_should_mark_the_dump_a_killed_server_left_receiving_and_take_new_dumps()
+    {
+        var port = FreeUdpPort();
+
+        var first = Start(port);
+        await first.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
+        var dying = new SimulatedClient(Options(port) with { DieAfterBytes = 2 * MiB });
+        await dying.RunAsync().WaitAsync(DumpTimeout);
+
+        var dir = Assert.Single(DumpDirectories());
+        var core = Path.Combine(dir, DumpWriterActor.IncompleteCoreName);
+        first.Process.Kill(); // SIGKILL: no shutdown, no final reports
+        Assert.True(first.Process.WaitForExit(10_000), "the killed server exits");
+
+        Assert.Equal("receiving", Status(dir).GetProperty("status").GetString());
+        var received = File.ReadAllBytes(core);
+        Assert.Equal(2 * MiB, received.Length);
+        Assert.True(dying.Core.Span[..received.Length].SequenceEqual(received), "the core holds the acked bytes");
+
+        var second = Start(port);
+        await second.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
+
+        var recovered = Status(dir);
+        Assert.Equal("incomplete", recovered.GetProperty("status").GetString());
+        Assert.Equal(RecoveryScan.Reason, recovered.GetProperty("reason").GetString());
+        Assert.True(recovered.GetProperty("recovered").GetBoolean());
+        Assert.Equal((ulong)received.Length, recovered.GetProperty("bytes_received").GetUInt64());
+        Assert.Equal(received, File.ReadAllBytes(core));
+        Assert.Contains(second.Stdout, l => l.Contains("Recovered dump", StringComparison.Ordinal) && l.Contains(dir, StringComparison.Ordinal));
+
+        var client = new SimulatedClient(Options(port));
+        var result = await client.RunAsync().WaitAsync(DumpTimeout);
+
+        Assert.True(result.Success, $"the new dump completes: {result.Error}");
+        var fresh = Assert.Single(DumpDirectories(), d => d != dir);
+        var report = Status(fresh);
+        Assert.Equal("complete", report.GetProperty("status").GetString());
+        Assert.False(report.GetProperty("recovered").GetBoolean());
+        Assert.Equal(client.Core.ToArray(), File.ReadAllBytes(Path.Combine(fresh, report.GetProperty("vmcore").GetString()!)));
+        Assert.Equal("incomplete", Status(dir).GetProperty("status").GetString());
+    }
+
+    public void Dispose()
+    {
+        foreach (var server in _started)
+        {
+            server.Dispose();
+        }
+
+        _temp.Dispose();
+    }
+
+    private static SimulationOptions Options(int port) => new()
+    {
+        Server = new IPEndPoint(IPAddress.Loopback, port),
+        Source = ClientAddress,
+        Size = 8 * MiB,
+    };
+
+    /// <summary>A port nobody uses right now: bound and released again.</summary>
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private IEnumerable<string> DumpDirectories() =>
+        Directory.EnumerateDirectories(DumpDir, $"{ClientAddress}-*").Order(StringComparer.Ordinal);
+
+    private static JsonElement Status(string dir)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, DumpReport.JsonFileName)));
+        return json.RootElement.Clone();
+    }
+
+    private Server Start(int port)
+    {
+        var arguments = new List<string>
+        {
+            "--addr", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--dumpdir", DumpDir,
+        };
+        if (Server.AcceptsConfigOption.Value)
+        {
+            // an empty file, so that no /etc/netdump.conf on this machine changes the test
+            var config = _temp.Combine("netdump.conf");
+            File.WriteAllText(config, "");
+            arguments.AddRange(["--config", config]);
+        }
+
+        var server = Server.Start(arguments);
+        _started.Add(server);
+        return server;
+    }
+
+    /// <summary>One run of <c>dotnet netdump-server.dll</c> with its output collected line by line.</summary>
+    private sealed class Server : IDisposable
+    {
+        private readonly ConcurrentQueue<string> _stdout = new();
+        private readonly ConcurrentQueue<string> _stderr = new();
+
+        private Server(Process process) => Process = process;
+
+        /// <summary>Whether this build's server has <c>--config</c> (its help lists it).</summary>
+        public static Lazy<bool> AcceptsConfigOption { get; } = new(() =>
+        {
+            using var help = Server.Start(["--help"]);
+            if (!help.Process.WaitForExit(30_000))
+            {
+                throw new TimeoutException("netdump-server --help did not exit");
+            }
+
+            help.Process.WaitForExit(); // the output is all read
+            return help.Stdout.Any(l => l.Contains("--config", StringComparison.Ordinal));
+        });
+
+        public Process Process { get; }
+
+        public IReadOnlyList<string> Stdout => _stdout.ToArray();
+
+        public static Server Start(IEnumerable<string> arguments)
+        {
+            var start = new ProcessStartInfo(DotnetHost())
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "netdump-server.dll"));
+            foreach (var argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            start.Environment.Remove(Daemonizer.ChildMarker);
+            var process = new Process { StartInfo = start };
+            var server = new Server(process);
+            process.OutputDataReceived += (_, e) => Collect(e.Data, server._stdout);
+            process.ErrorDataReceived += (_, e) => Collect(e.Data, server._stderr);
+            process.Start();
+            process.StandardInput.Close();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            return server;
+        }
+
+        public async Task WaitForOutputAsync(string fragment, TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (!_stdout.Any(l => l.Contains(fragment, StringComparison.Ordinal)))
+            {
+                if (Process.HasExited || DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException(
+                        $"no \"{fragment}\" (exited: {Process.HasExited}); stdout:\n{string.Join("\n", _stdout)}\nstderr:\n{string.Join("\n", _stderr)}");
+                }
+
+                await Task.Delay(50);
+            }
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                if (!Process.HasExited)
+                {
+                    Process.Kill(entireProcessTree: true);
+                    Process.WaitForExit(5000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // never started, or already gone
+            }
+
+            Process.Dispose();
+        }
+
+        private static string DotnetHost()
+        {
+            var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
+            {
+                return fromSdk;
+            }
+
+            var own = Environment.ProcessPath;
+            return own is not null && Path.GetFileNameWithoutExtension(own) == "dotnet" ? own : "dotnet";
+        }
+
+        private static void Collect(string? line, ConcurrentQueue<string> lines)
+        {
+            if (line is not null)
+            {
+                lines.Enqueue(line);
+            }
+        }
+    }
+}

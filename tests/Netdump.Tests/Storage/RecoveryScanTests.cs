@@ -1,0 +1,401 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Netdump.Actors;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Tests.Storage;
+
+public sealed class RecoveryScanTests : IDisposable
+{
+    private static readonly IPAddress Client = IPAddress.Parse("192.0.2.7");
+    private static readonly IPAddress Server = IPAddress.Parse("198.51.100.1");
+    private static readonly DateTimeOffset ReceivedAt = new(2024, 3, 9, 13, 5, 7, 250, TimeSpan.Zero);
+    private static readonly DateTimeOffset Now = new(2024, 3, 10, 8, 0, 0, TimeSpan.Zero);
+
+    private readonly TempDirectory _temp = new();
+
+    public RecoveryScanTests()
+    {
+        Directory.CreateDirectory(DumpDir);
+    }
+
+    private string DumpDir => _temp.Combine("crash");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void RecoveryScan_should_mark_a_receiving_dump_incomplete_and_keep_its_core_bytes()
+    {
+        var core = Pattern(3 * 65536 + 100);
+        var dir = ReceivingDump(DumpDir, core, Header());
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal([new RecoveredDump(dir, null)], results);
+        Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
+        var json = Json(dir);
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal(RecoveryScan.Reason, json.GetProperty("reason").GetString());
+        Assert.StartsWith("server stopped while receiving (recovered at start-up)", RecoveryScan.Reason);
+        Assert.True(json.GetProperty("recovered").GetBoolean());
+        Assert.Equal("2024-03-10T08:00:00.000Z", json.GetProperty("finished_at").GetString());
+        Assert.Equal("192.0.2.7", json.GetProperty("client_ip").GetString());
+        Assert.Equal("198.51.100.1", json.GetProperty("server_ip").GetString());
+        Assert.Equal("2024-03-09T13:05:07.250Z", json.GetProperty("received_at").GetString());
+        Assert.Equal(dir, json.GetProperty("directory").GetString());
+        Assert.Equal((ulong)core.Length, json.GetProperty("bytes_received").GetUInt64());
+        Assert.Equal(0, json.GetProperty("ranges").GetArrayLength());
+        Assert.Equal(0, json.GetProperty("holes").GetArrayLength());
+        Assert.Equal("vmcore-incomplete", json.GetProperty("vmcore").GetString());
+        Assert.False(File.Exists(Path.Combine(dir, DumpWriterActor.ReserveFileName)), "the report reserve is released");
+
+        // the header facts the killed run had recorded are kept
+        Assert.Equal("web1.example.org", json.GetProperty("hostname").GetString());
+        Assert.Equal("page fault", json.GetProperty("panic_string").GetString());
+        Assert.Equal("2024-03-09T13:04:00Z", json.GetProperty("dump_time").GetString());
+        Assert.Equal(1048576UL, json.GetProperty("dump_length").GetUInt64());
+        Assert.Equal("zstd", json.GetProperty("compression").GetString());
+        Assert.False(json.GetProperty("parity_ok").GetBoolean());
+
+        var info = File.ReadAllText(Path.Combine(dir, DumpReport.InfoFileName));
+        Assert.StartsWith("Dump from web1.example.org [192.0.2.7]\n", info);
+        Assert.Contains($"  Received: at most {core.Length} bytes", info);
+        Assert.EndsWith($"Dump incomplete: {RecoveryScan.Reason}\n", info);
+    }
+
+    [Fact]
+    public void RecoveryScan_should_leave_complete_and_incomplete_dumps_byte_for_byte()
+    {
+        var complete = FinishedDump(DumpStatus.Complete, "vmcore", reason: null);
+        var incomplete = FinishedDump(DumpStatus.Incomplete, DumpWriterActor.IncompleteCoreName, "client timed out");
+        var before = Snapshot(DumpDir);
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Empty(results);
+        Assert.Equal(before, Snapshot(DumpDir));
+        Assert.Equal("complete", Json(complete).GetProperty("status").GetString());
+        Assert.Equal("client timed out", Json(incomplete).GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public void RecoveryScan_should_recover_a_core_without_dump_json_from_the_directory_name()
+    {
+        var dir = Path.Combine(DumpDir, "192.0.2.9-2024-03-09-14:05:07-2");
+        Directory.CreateDirectory(dir);
+        var core = Pattern(70000);
+        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), core);
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal([new RecoveredDump(dir, null)], results);
+        Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
+        var json = Json(dir);
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal(RecoveryScan.Reason, json.GetProperty("reason").GetString());
+        Assert.Equal("192.0.2.9", json.GetProperty("client_ip").GetString());
+        Assert.Equal("0.0.0.0", json.GetProperty("server_ip").GetString());
+        Assert.Equal(NameTime("2024-03-09 14:05:07"), json.GetProperty("received_at").GetString());
+        Assert.Equal("", json.GetProperty("herald_path").GetString());
+        Assert.Equal(70000UL, json.GetProperty("bytes_received").GetUInt64());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("hostname").ValueKind);
+        Assert.Contains("  Kernel Dump Header: not received\n", File.ReadAllText(Path.Combine(dir, DumpReport.InfoFileName)));
+    }
+
+    [Fact]
+    public void RecoveryScan_should_keep_a_corrupt_dump_json_aside_and_recover_from_the_directory_name()
+    {
+        var core = Pattern(5000);
+        var dir = ReceivingDump(DumpDir, core);
+        var corrupt = "{\"status\": \"receiving\", \"client_ip\": \"19"u8.ToArray();
+        File.WriteAllBytes(Path.Combine(dir, DumpReport.JsonFileName), corrupt);
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal([new RecoveredDump(dir, null)], results);
+        Assert.Equal(corrupt, File.ReadAllBytes(Path.Combine(dir, RecoveryScan.CorruptJsonFileName)));
+        Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
+        var json = Json(dir);
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal("192.0.2.7", json.GetProperty("client_ip").GetString());
+        Assert.Equal(NameTime(ReceivedAt.LocalDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)), json.GetProperty("received_at").GetString());
+    }
+
+    [Fact]
+    public void RecoveryScan_should_leave_a_corrupt_dump_json_alone_when_nothing_says_the_dump_was_in_progress()
+    {
+        var dir = FinishedDump(DumpStatus.Complete, "vmcore", reason: null);
+        File.WriteAllText(Path.Combine(dir, DumpReport.JsonFileName), "not json");
+        var before = Snapshot(DumpDir);
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        var result = Assert.Single(results);
+        Assert.Equal(dir, result.Directory);
+        Assert.Contains("corrupt", result.Problem);
+        Assert.Equal(before, Snapshot(DumpDir));
+    }
+
+    [Fact]
+    public void RecoveryScan_should_keep_the_name_of_a_core_renamed_just_before_the_server_died()
+    {
+        var dir = ReceivingDump(DumpDir, core: null, Header());
+        File.Delete(Path.Combine(dir, DumpWriterActor.ReserveFileName));
+        var core = Pattern(1000);
+        File.WriteAllBytes(Path.Combine(dir, "vmcore.zst"), core);
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal([new RecoveredDump(dir, null)], results);
+        var json = Json(dir);
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal("vmcore.zst", json.GetProperty("vmcore").GetString());
+        Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, "vmcore.zst")));
+        Assert.False(File.Exists(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
+    }
+
+    [Fact]
+    public void RecoveryScan_should_find_a_dump_under_a_herald_path()
+    {
+        var parent = Path.Combine(DumpDir, "fleet", "web");
+        Directory.CreateDirectory(parent);
+        var dir = ReceivingDump(parent, Pattern(100), heraldPath: "fleet/web");
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal([new RecoveredDump(dir, null)], results);
+        var json = Json(dir);
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal("fleet/web", json.GetProperty("herald_path").GetString());
+    }
+
+    [Fact]
+    public void RecoveryScan_should_take_the_herald_path_from_the_place_of_a_dump_without_dump_json()
+    {
+        var dir = Path.Combine(DumpDir, "fleet", "192.0.2.7-2024-03-09-14:05:07");
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), []);
+
+        RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal("fleet", Json(dir).GetProperty("herald_path").GetString());
+    }
+
+    [Fact]
+    public void RecoveryScan_should_not_follow_a_symlink_out_of_the_dump_directory()
+    {
+        var outside = _temp.Combine("elsewhere");
+        Directory.CreateDirectory(outside);
+        var dir = ReceivingDump(outside, Pattern(100));
+        Directory.CreateSymbolicLink(Path.Combine(DumpDir, "link"), outside);
+        Directory.CreateSymbolicLink(Path.Combine(DumpDir, "dumplink"), dir);
+        var before = Snapshot(outside);
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Empty(results);
+        Assert.Equal(before, Snapshot(outside));
+        Assert.Equal("receiving", Json(dir).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public void RecoveryScan_should_ignore_scripts_and_magic()
+    {
+        foreach (var folder in new[] { "scripts", "magic" })
+        {
+            var parent = Path.Combine(DumpDir, folder);
+            Directory.CreateDirectory(parent);
+            ReceivingDump(parent, Pattern(10));
+        }
+
+        var before = Snapshot(DumpDir);
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Empty(results);
+        Assert.Equal(before, Snapshot(DumpDir));
+    }
+
+    [Fact]
+    public void RecoveryScan_should_search_at_most_MaxDepth_levels_down()
+    {
+        var deepest = Path.Combine([DumpDir, .. Enumerable.Repeat("d", RecoveryScan.MaxDepth - 1)]);
+        Directory.CreateDirectory(Path.Combine(deepest, "d"));
+        var found = ReceivingDump(deepest, Pattern(10));
+        var tooDeep = ReceivingDump(Path.Combine(deepest, "d"), Pattern(10));
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal([new RecoveredDump(found, null)], results);
+        Assert.Equal("receiving", Json(tooDeep).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public void RecoveryScan_should_leave_a_core_held_by_a_live_writer_alone()
+    {
+        var dir = ReceivingDump(DumpDir, core: null);
+        using var live = CoreFile.Create(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), ulong.MaxValue);
+        live.Write(0, Pattern(100));
+        var before = Snapshot(DumpDir);
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        var result = Assert.Single(results);
+        Assert.Equal(dir, result.Directory);
+        Assert.Contains("is a server still writing it?", result.Problem);
+        Assert.Equal(before, Snapshot(DumpDir));
+    }
+
+    [Fact]
+    public void RecoveryScan_should_report_an_unknown_status_and_go_on_with_the_other_dumps()
+    {
+        var odd = FinishedDump(DumpStatus.Complete, "vmcore", reason: null);
+        File.WriteAllText(Path.Combine(odd, DumpReport.JsonFileName), "{\"status\": \"decrypting\"}");
+        var dir = ReceivingDump(DumpDir, Pattern(10));
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal(2, results.Count);
+        Assert.Contains(new RecoveredDump(dir, null), results);
+        Assert.Contains(results, r => r.Directory == odd && r.Problem!.Contains("unknown status", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void RecoveryScan_should_remove_the_temporary_files_of_a_report_write_cut_short()
+    {
+        var dir = ReceivingDump(DumpDir, Pattern(10));
+        File.WriteAllText(Path.Combine(dir, $".dump.json.{Guid.NewGuid():N}.tmp"), "{\"stat");
+        File.WriteAllText(Path.Combine(dir, $".info.{Guid.NewGuid():N}.tmp"), "Dump fr");
+
+        RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal(
+            [DumpReport.JsonFileName, DumpReport.InfoFileName, DumpWriterActor.IncompleteCoreName],
+            Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void RecoveryScan_of_a_missing_dump_directory_reports_a_problem_instead_of_throwing()
+    {
+        var missing = _temp.Combine("missing");
+
+        var result = Assert.Single(RecoveryScan.Run(missing, Now));
+
+        Assert.Equal(missing, result.Directory);
+        Assert.NotNull(result.Problem);
+    }
+
+    [Fact]
+    public void RecoveryScan_should_find_nothing_in_an_empty_dump_directory()
+    {
+        Assert.Empty(RecoveryScan.Run(DumpDir, Now));
+    }
+
+    /// <summary>What the writer leaves when it dies while receiving: dump.json "receiving", the reserve, the core.</summary>
+    private static string ReceivingDump(string parent, byte[]? core, KernelDumpHeader? header = null, string heraldPath = "")
+    {
+        var dir = DumpLocation.CreateDumpDirectory(parent, Client, ReceivedAt.LocalDateTime);
+        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.ReserveFileName), new byte[64 * 1024]);
+        DumpReport.Write(new DumpRecord
+        {
+            Status = DumpStatus.Receiving,
+            ClientIp = Client,
+            ServerIp = Server,
+            HeraldPath = heraldPath,
+            Directory = dir,
+            ReceivedAt = ReceivedAt,
+            Header = header,
+            BytesReceived = 4096,
+            Ranges = [new ByteRange(0, 4096)],
+            Vmcore = DumpWriterActor.IncompleteCoreName,
+        });
+        if (core is not null)
+        {
+            File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), core);
+        }
+
+        return dir;
+    }
+
+    private string FinishedDump(DumpStatus status, string coreName, string? reason)
+    {
+        var dir = DumpLocation.CreateDumpDirectory(DumpDir, Client, ReceivedAt.LocalDateTime);
+        File.WriteAllBytes(Path.Combine(dir, coreName), Pattern(4096));
+        DumpReport.Write(new DumpRecord
+        {
+            Status = status,
+            Reason = reason,
+            ClientIp = Client,
+            ServerIp = Server,
+            HeraldPath = "",
+            Directory = dir,
+            ReceivedAt = ReceivedAt,
+            FinishedAt = ReceivedAt.AddMinutes(1),
+            Header = Header() with { DumpLength = 4096 },
+            BytesReceived = 4096,
+            Ranges = [new ByteRange(0, 4096)],
+            Vmcore = coreName,
+        });
+        return dir;
+    }
+
+    private static KernelDumpHeader Header() => new(
+        Magic: KernelDumpHeader.KernelDumpMagic,
+        Architecture: "amd64",
+        Version: KernelDumpHeader.SupportedVersion,
+        ArchitectureVersion: 2,
+        DumpLength: 1048576,
+        DumpTime: (ulong)new DateTimeOffset(2024, 3, 9, 13, 4, 0, TimeSpan.Zero).ToUnixTimeSeconds(),
+        DumpKeySize: 0,
+        BlockSize: 512,
+        Hostname: "web1.example.org",
+        VersionString: "FreeBSD 14.1-RELEASE GENERIC",
+        PanicString: "page fault",
+        Compression: DumpCompression.Zstd,
+        DumpExtent: 0,
+        Parity: 1)
+    {
+        ParityOk = false,
+    };
+
+    private static byte[] Pattern(int length)
+    {
+        var bytes = new byte[length];
+        new Random(length).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static JsonElement Json(string dir)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(dir, DumpReport.JsonFileName)));
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>A directory-name time (server local time) as dump.json writes it (UTC).</summary>
+    private static string NameTime(string local)
+    {
+        var time = DateTime.ParseExact(local, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        return new DateTimeOffset(time, TimeZoneInfo.Local.GetUtcOffset(time)).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Every entry below a directory with its bytes and modification time, symlinks as their target text.</summary>
+    private static List<string> Snapshot(string root) =>
+        Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Order(StringComparer.Ordinal)
+            .Select(path =>
+            {
+                var info = new FileInfo(path);
+                var relative = Path.GetRelativePath(root, path);
+                if (info.LinkTarget is { } target)
+                {
+                    return $"{relative} -> {target}";
+                }
+
+                return File.Exists(path)
+                    ? $"{relative} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)))} {info.LastWriteTimeUtc.Ticks}"
+                    : $"{relative}/";
+            })
+            .ToList();
+}
