@@ -143,6 +143,11 @@ public sealed class UdpSessionChannel : ISessionChannel
 
     public void Dispose()
     {
+        if (_stopping)
+        {
+            return; // the session ends a dump with it, then disposes it again when it stops
+        }
+
         _stopping = true;
         try
         {

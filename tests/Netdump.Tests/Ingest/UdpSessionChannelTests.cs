@@ -91,6 +91,16 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         Assert.Equal([new ByteRange(0, 2896)], core.Ranges());
     }
 
+    [Fact]
+    public void A_channel_can_be_disposed_twice_while_its_pump_runs()
+    {
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
+        var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse("127.0.0.34"));
+        channel.Start(core, TestActor);
+        channel.Dispose();
+        channel.Dispose(); // a session ends its dump with it, then disposes it again in PostStop
+    }
+
     private static Socket Bound(string address)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 3000 };
