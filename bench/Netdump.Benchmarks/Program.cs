@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Netdump.Benchmarks.PacketPathBenchmarks).Assembly).Run(args);
