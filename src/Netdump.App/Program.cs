@@ -3,4 +3,4 @@ using Netdump.App.Simulation;
 
 var root = ServerCommand.Create();
 root.Subcommands.Add(SimulateCommand.Create());
-return await root.Parse(args).InvokeAsync();
+return await ServerCommand.InvokeAsync(root, args);

@@ -1,118 +1,197 @@
 using System.CommandLine;
-using System.Net;
-using System.Text.Json;
+using System.CommandLine.Invocation;
+using System.Globalization;
+using System.Reflection;
 using Akka.Configuration;
 using Microsoft.Extensions.Hosting;
-using Netdump.Actors.Configuration;
+using Netdump.App.Configuration;
 using Netdump.App.Hosting;
+using Netdump.App.Logging;
 using Serilog;
 
 namespace Netdump.App.CommandLine;
 
 /// <summary>
-/// The root command: runs the server. Settings come from the command line, in front of the
-/// built-in defaults of netdump.hocon. Bad operator input ends with one line on stderr and a
-/// non-zero exit.
+/// The root command: runs the server with netdump-server(8)'s options. Settings: command line >
+/// netdump.conf (<c>--config</c>, default <c>/etc/netdump.conf</c>) > netdump.hocon. Every problem
+/// found before the server listens, and every command-line parse error, is one line on stderr
+/// (<c>netdump-server: ...</c>) and exit status 1; a clean exit, SIGTERM and SIGINT included, is 0.
 /// </summary>
 public static class ServerCommand
 {
     public const int ExitOk = 0;
     public const int ExitError = 1;
 
+    /// <summary>The version of this build (the App project's <c>Version</c>), without a source revision.</summary>
+    public static string Version { get; } =
+        typeof(ServerCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? typeof(ServerCommand).Assembly.GetName().Version?.ToString(3)
+        ?? "unknown";
+
     public static RootCommand Create()
     {
-        var addr = new Option<string>("--addr") { Description = "IPv4 address to listen on (default 0.0.0.0)" };
-        var port = new Option<int?>("--port") { Description = "UDP port for HERALDs (default 20023)" };
-        var dumpdir = new Option<string>("--dumpdir") { Description = "where dumps go (default /var/crash)" };
         var root = new RootCommand("netdump-server: collects FreeBSD netdump crash dumps over UDP");
-        root.Options.Add(addr);
-        root.Options.Add(port);
-        root.Options.Add(dumpdir);
-        root.SetAction((parse, cancel) =>
+        root.Options.Add(Integer("--port", "N", "UDP port for HERALDs (default 20023)"));
+        root.Options.Add(Text("--addr", "IP", "IPv4 address to listen on (default 0.0.0.0)"));
+        root.Options.Add(Integer("--concurrent", "N", "dumps received at once, conf key max_concurrent_dumps (default 4)"));
+        root.Options.Add(Text("--pidfile", "PATH", "write a pidfile (default: none)"));
+        root.Options.Add(Flag("--daemon", "detach and run in the background"));
+        root.Options.Add(Boolean("--secure", "1: only known clients may dump (default); 0: any client"));
+        root.Options.Add(Text("--dumpdir", "PATH", "where dumps go (default /var/crash)"));
+        root.Options.Add(Text("--config", "PATH", $"the key=value settings file (default {OperatorConfig.DefaultConfigPath}; may be missing)"));
+        foreach (var version in root.Options.OfType<VersionOption>())
         {
-            var overrides = new Dictionary<string, object?>
-            {
-                ["addr"] = parse.GetValue(addr),
-                ["port"] = parse.GetValue(port),
-                ["dumpdir"] = parse.GetValue(dumpdir),
-            };
-            return RunAsync(overrides, cancel);
-        });
+            version.Action = new PrintVersion();
+        }
+
+        root.SetAction((parse, cancel) => RunAsync(ServerOptions.From(parse), cancel));
         return root;
     }
 
-    /// <summary>The built-in config with the given netdump keys (null = not set) in front of it.</summary>
-    public static Config BuildConfig(IReadOnlyDictionary<string, object?> netdumpKeys)
+    /// <summary>
+    /// Parses and runs: the process's main. A parse error (unknown option, missing or bad value) is
+    /// one line and status 1, for the subcommands too. For the server, SIGTERM and SIGINT are left
+    /// to the host, which stops cleanly however long in-flight dumps take to close; System.CommandLine
+    /// would otherwise end the process with 143 or 130 two seconds after the signal.
+    /// </summary>
+    public static Task<int> InvokeAsync(RootCommand root, IReadOnlyList<string> args)
     {
-        var lines = netdumpKeys
-            .Where(kv => kv.Value is not null)
-            .Select(kv => $"netdump.{kv.Key} = {JsonSerializer.Serialize(kv.Value)}");
-        return ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(NetdumpSettings.BuiltInConfig());
+        var parse = root.Parse(args);
+        if (parse.Action is ParseErrorAction)
+        {
+            var errors = string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')));
+            return Task.FromResult(Fail($"{errors} (see --help)"));
+        }
+
+        var configuration = new InvocationConfiguration();
+        if (parse.CommandResult.Command == root)
+        {
+            configuration.ProcessTerminationTimeout = null;
+        }
+
+        return parse.InvokeAsync(configuration);
     }
 
-    private static async Task<int> RunAsync(IReadOnlyDictionary<string, object?> overrides, CancellationToken cancel)
+    /// <summary>
+    /// The built-in config with the given netdump keys (null = not set) in front of it; see
+    /// <see cref="OperatorConfig.BuildConfig"/>.
+    /// </summary>
+    public static Config BuildConfig(IReadOnlyDictionary<string, object?> netdumpKeys) => OperatorConfig.BuildConfig(netdumpKeys);
+
+    private static async Task<int> RunAsync(ServerOptions options, CancellationToken cancel)
     {
-        Config config;
-        NetdumpSettings settings;
+        // Everything the operator said, checked before anything runs: the conf file, every value,
+        // the dump directory, the HERALD port.
+        OperatorConfig loaded;
         try
         {
-            config = BuildConfig(overrides);
-            settings = NetdumpSettings.Create(config);
-            PrepareDumpDirectory(settings.DumpDirectory);
+            loaded = options.Load();
+            StartupChecks.PrepareDumpDirectory(loaded.Settings.DumpDirectory);
+            StartupChecks.CheckListenPort(loaded.Settings.Address, loaded.Settings.Port);
         }
-        catch (Exception e) when (e is ConfigurationException or IOException or UnauthorizedAccessException or FormatException)
+        catch (OperatorConfigException e)
         {
             return Fail(e.Message);
         }
 
-        Log.Logger = new LoggerConfiguration()
-            .MinimumLevel.Information()
-            .WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff} [{Level:u3}] {Message:lj}{NewLine}{Exception}")
-            .CreateLogger();
-        using var host = NetdumpHost.Build(config);
+        var settings = loaded.Settings;
+
+        // ---- Start-up point 1: the configuration is valid (settings.Daemon, settings.PidFile are
+        // ---- set), nothing runs yet. Daemon launch and detach and the pidfile belong here.
+
+        try
+        {
+            Log.Logger = NetdumpLogging.Create(settings, console: true, syslog: false);
+        }
+        catch (IOException e)
+        {
+            return Fail(e.Message);
+        }
+
+        foreach (var warning in loaded.Warnings)
+        {
+            Log.Warning("{Warning}", warning);
+        }
+
+        using var host = NetdumpHost.Build(loaded.Config);
         try
         {
             await host.StartAsync(cancel);
             await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException)
         {
             await host.StopAsync(CancellationToken.None);
             await Log.CloseAndFlushAsync();
             return Fail(e.Message);
         }
 
+        // ---- Start-up point 2: the listener is bound; the server has started. A daemon reports
+        // ---- readiness to its launcher here.
+
         await host.WaitForShutdownAsync(cancel);
         await Log.CloseAndFlushAsync();
         return ExitOk;
     }
 
-    /// <summary>The dump directory must exist (it is made, mode 0700, when missing) and be writable.</summary>
-    public static void PrepareDumpDirectory(string path)
+    /// <summary>One line for the operator on stderr, and the error status.</summary>
+    public static int Fail(string message)
     {
-        if (!Directory.Exists(path))
-        {
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        var probe = Path.Combine(path, $".netdump-write-test-{Environment.ProcessId}");
-        try
-        {
-            File.WriteAllBytes(probe, []);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"dump directory {path} is not writable: {e.Message}", e);
-        }
-        finally
-        {
-            File.Delete(probe);
-        }
+        Console.Error.WriteLine($"netdump-server: {message.ReplaceLineEndings(" ")}");
+        return ExitError;
     }
 
-    private static int Fail(string message)
+    private static Option<string?> Text(string name, string helpName, string description) =>
+        new(name) { HelpName = helpName, Description = description };
+
+    /// <summary>A whole number; anything else is a parse error naming the option.</summary>
+    private static Option<int?> Integer(string name, string helpName, string description) => new(name)
     {
-        Console.Error.WriteLine($"netdump-server: {message}");
-        return ExitError;
+        HelpName = helpName,
+        Description = description,
+        Arity = ArgumentArity.ExactlyOne,
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+
+            result.AddError($"{name}: \"{text}\" is not a number");
+            return null;
+        },
+    };
+
+    /// <summary>
+    /// 0/1, true/false, yes/no, on/off (netdump.conf's booleans). Taken as text: System.CommandLine
+    /// would only let a bool option take "true" or "false"; <see cref="ServerOptions"/> converts it.
+    /// </summary>
+    private static Option<string?> Boolean(string name, string description)
+    {
+        var option = new Option<string?>(name) { HelpName = "0|1", Description = description, Arity = ArgumentArity.ExactlyOne };
+        option.Validators.Add(result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            if (!NetdumpConfFile.TryParseBoolean(text, out _))
+            {
+                result.AddError($"{name}: \"{text}\" is not 0 or 1 (or true/false, yes/no, on/off)");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>An option without a value, like the Red Hat server's <c>--daemon</c>.</summary>
+    private static Option<bool> Flag(string name, string description) =>
+        new(name) { Description = description, Arity = ArgumentArity.Zero };
+
+    /// <summary><c>--version</c>: the version alone (<c>0.1.0</c>), without the source revision .NET appends.</summary>
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(Version);
+            return ExitOk;
+        }
     }
 }

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Netdump.App.Configuration;
+
+namespace Netdump.App.CommandLine;
+
+/// <summary>
+/// What the operator gave on the root command line (null: not given), and the netdump.conf keys
+/// those options set. The options themselves are defined by <see cref="ServerCommand"/>.
+/// </summary>
+public sealed record ServerOptions
+{
+    /// <summary>The conf key each option sets (SPEC §6).</summary>
+    public static IReadOnlyDictionary<string, string> KeyOfOption { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["--port"] = "port",
+        ["--addr"] = "addr",
+        ["--concurrent"] = "max_concurrent_dumps",
+        ["--pidfile"] = "pidfile",
+        ["--daemon"] = "daemon",
+        ["--secure"] = "secure",
+        ["--dumpdir"] = "dumpdir",
+    };
+
+    /// <summary>The option that sets each conf key, for messages.</summary>
+    public static IReadOnlyDictionary<string, string> OptionOfKey { get; } =
+        KeyOfOption.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+
+    public int? Port { get; init; }
+    public string? Addr { get; init; }
+    public int? Concurrent { get; init; }
+    public string? PidFile { get; init; }
+    /// <summary>True when <c>--daemon</c> was given; the option has no value, so it can only turn daemon mode on.</summary>
+    public bool? Daemon { get; init; }
+    public bool? Secure { get; init; }
+    public string? DumpDir { get; init; }
+
+    /// <summary>The <c>--config</c> path; null means the default, which may be missing.</summary>
+    public string? ConfigPath { get; init; }
+
+    /// <summary>The options of a parse of <see cref="ServerCommand.Create"/>'s root command.</summary>
+    public static ServerOptions From(ParseResult parse) => new()
+    {
+        Port = parse.GetValue<int?>("--port"),
+        Addr = parse.GetValue<string?>("--addr"),
+        Concurrent = parse.GetValue<int?>("--concurrent"),
+        PidFile = parse.GetValue<string?>("--pidfile"),
+        Daemon = parse.GetValue<bool>("--daemon") ? true : null,
+        Secure = parse.GetValue<string?>("--secure") is { } secure && NetdumpConfFile.TryParseBoolean(secure, out var on) ? on : null,
+        DumpDir = parse.GetValue<string?>("--dumpdir"),
+        ConfigPath = parse.GetValue<string?>("--config"),
+    };
+
+    /// <summary>The netdump keys these options set; a null value was not given.</summary>
+    public IReadOnlyDictionary<string, object?> ToNetdumpKeys() => new Dictionary<string, object?>(StringComparer.Ordinal)
+    {
+        ["port"] = Port,
+        ["addr"] = Addr,
+        ["max_concurrent_dumps"] = Concurrent,
+        ["pidfile"] = PidFile,
+        ["daemon"] = Daemon,
+        ["secure"] = Secure,
+        ["dumpdir"] = DumpDir,
+    };
+
+    /// <summary>Reads the conf file and merges (command line > conf file > netdump.hocon); throws <see cref="OperatorConfigException"/>.</summary>
+    public OperatorConfig Load() =>
+        OperatorConfig.Load(ToNetdumpKeys(), ConfigPath ?? OperatorConfig.DefaultConfigPath, explicitPath: ConfigPath is not null, OptionOfKey);
+}

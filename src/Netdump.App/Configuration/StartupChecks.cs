@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Netdump.App.Configuration;
+
+/// <summary>
+/// What the settings cannot tell by themselves and the server must know before its actor system
+/// starts: that the dump directory can be written, and that the HERALD port can be bound. Each
+/// failure is an <see cref="OperatorConfigException"/> with one line for the operator.
+/// </summary>
+public static class StartupChecks
+{
+    /// <summary>The dump directory must exist (it is made, mode 0700, when missing) and be writable.</summary>
+    public static void PrepareDumpDirectory(string path)
+    {
+        if (File.Exists(path))
+        {
+            throw new OperatorConfigException($"dumpdir {path} is a file, not a directory");
+        }
+
+        try
+        {
+            if (!Directory.Exists(path))
+            {
+                Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var reason = FileAmongParents(path) is { } file ? $"{file} is not a directory" : Reason(e);
+            throw new OperatorConfigException($"dumpdir {path} cannot be created: {reason}", e);
+        }
+
+        var probe = Path.Combine(path, $".netdump-write-test-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OperatorConfigException($"dumpdir {path} is not writable: {Reason(e)}", e);
+        }
+        finally
+        {
+            File.Delete(probe);
+        }
+    }
+
+    /// <summary>
+    /// Binds and releases the HERALD port, so that a port in use (or an address this machine does
+    /// not have, or a privileged port) stops the start before anything runs. Port 0 (any port)
+    /// always binds. The listener binds for real moments later and reports a failure the same way.
+    /// </summary>
+    public static void CheckListenPort(IPAddress address, int port)
+    {
+        if (port == 0)
+        {
+            return;
+        }
+
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.Bind(new IPEndPoint(address, port));
+        }
+        catch (SocketException e)
+        {
+            // the listener's wording (UdpListenerActor), so both checks read alike
+            throw new OperatorConfigException($"cannot bind {address}:{port}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The nearest existing parent of <paramref name="path"/> when it is a file: .NET reports that
+    /// case (ENOTDIR) as "could not find a part of the path", which sends the operator looking for
+    /// a missing directory.
+    /// </summary>
+    private static string? FileAmongParents(string path)
+    {
+        for (var parent = Path.GetDirectoryName(path); !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
+        {
+            if (File.Exists(parent))
+            {
+                return parent;
+            }
+
+            if (Directory.Exists(parent))
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The OS's reason, on one line.</summary>
+    private static string Reason(Exception e) => e.Message.ReplaceLineEndings(" ");
+}

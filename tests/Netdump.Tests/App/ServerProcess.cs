@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Netdump.Tests.App;
+
+/// <summary>
+/// One run of the real executable (<c>dotnet netdump-server.dll</c>, copied next to the test
+/// assembly by the project reference), its stdout and stderr collected line by line. Disposing
+/// kills it if it still runs.
+/// </summary>
+internal sealed partial class ServerProcess : IDisposable
+{
+    private const int SIGTERM = 15;
+
+    private readonly ConcurrentQueue<string> _stdout = new();
+    private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ServerProcess(Process process) => Process = process;
+
+    public Process Process { get; }
+
+    public IReadOnlyList<string> StdoutLines => _stdout.ToArray();
+
+    public IReadOnlyList<string> StderrLines => _stderr.ToArray();
+
+    public string Stdout => string.Join("\n", _stdout);
+
+    public string Stderr => string.Join("\n", _stderr);
+
+    public static ServerProcess Start(params string[] arguments)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "netdump-server.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // never the re-executed daemon, whatever the test runner's environment says
+        start.Environment.Remove("NETDUMP_DAEMON_CHILD");
+        var process = new Process { StartInfo = start };
+        var server = new ServerProcess(process);
+        process.OutputDataReceived += (_, e) => Collect(e.Data, server._stdout, server._stdoutClosed);
+        process.ErrorDataReceived += (_, e) => Collect(e.Data, server._stderr, server._stderrClosed);
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return server;
+    }
+
+    /// <summary>Runs to the end (bounded) and returns the exit status with all output read.</summary>
+    public static async Task<ServerProcess> RunAsync(TimeSpan timeout, params string[] arguments)
+    {
+        var server = Start(arguments);
+        try
+        {
+            await server.WaitForExitAsync(timeout);
+            return server;
+        }
+        catch
+        {
+            server.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Waits (bounded) for a stdout line containing <paramref name="fragment"/>.</summary>
+    public async Task WaitForOutputAsync(string fragment, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!_stdout.Any(l => l.Contains(fragment, StringComparison.Ordinal)))
+        {
+            if (Process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no \"{fragment}\" (exited: {Process.HasExited}); stdout:\n{Stdout}\nstderr:\n{Stderr}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The exit status, once the process has exited and its output is all read.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await Process.WaitForExitAsync(cancel.Token);
+            await Task.WhenAll(_stdoutClosed.Task, _stderrClosed.Task).WaitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"still running after {timeout}; stdout:\n{Stdout}\nstderr:\n{Stderr}");
+        }
+
+        return Process.ExitCode;
+    }
+
+    /// <summary>SIGTERM, as an init system or <c>kill</c> sends it (Process.Kill would send SIGKILL).</summary>
+    public void Terminate()
+    {
+        if (Kill(Process.Id, SIGTERM) != 0)
+        {
+            throw new InvalidOperationException($"kill -TERM {Process.Id} failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // never started, or gone already
+        }
+
+        Process.Dispose();
+    }
+
+    private static string DotnetHost()
+    {
+        var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
+        {
+            return fromSdk;
+        }
+
+        var own = Environment.ProcessPath;
+        return own is not null && Path.GetFileNameWithoutExtension(own) == "dotnet" ? own : "dotnet";
+    }
+
+    private static void Collect(string? line, ConcurrentQueue<string> lines, TaskCompletionSource closed)
+    {
+        if (line is null)
+        {
+            closed.TrySetResult();
+        }
+        else
+        {
+            lines.Enqueue(line);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Netdump.Tests.Storage;
+
+namespace Netdump.Tests.App;
+
+/// <summary>
+/// The real executable as an operator runs it, on loopback: <c>--version</c>, <c>--help</c>, every
+/// kind of bad start (one line on stderr, status 1) and a clean start and SIGTERM (status 0).
+/// </summary>
+public sealed class ServerProcessTests : IDisposable
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly TempDirectory _dir = new();
+
+    public ServerProcessTests()
+    {
+        File.WriteAllText(ConfPath, "");
+    }
+
+    private string ConfPath => _dir.Combine("netdump.conf");
+
+    private string DumpDir => _dir.Combine("crash");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Server_version_should_print_the_project_version_and_exit_0()
+    {
+        using var run = await ServerProcess.RunAsync(RunTimeout, "--version");
+
+        Assert.Equal(0, run.Process.ExitCode);
+        Assert.Equal(["0.1.0"], run.StdoutLines);
+        Assert.Empty(run.StderrLines);
+    }
+
+    [Fact]
+    public async Task Server_help_should_list_every_option_and_exit_0()
+    {
+        using var run = await ServerProcess.RunAsync(RunTimeout, "--help");
+
+        Assert.Equal(0, run.Process.ExitCode);
+        foreach (var option in new[] { "--port", "--addr", "--concurrent", "--pidfile", "--daemon", "--secure", "--dumpdir", "--config", "--help", "--version", "simulate" })
+        {
+            Assert.Contains(option, run.Stdout, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("foo = bar\n", "unknown key \"foo\"")]
+    [InlineData("secure = maybe\n", "secure: \"maybe\" is not a boolean")]
+    [InlineData("# a comment\nport = -1\n", "netdump.conf:2: port: -1 is out of range 0-65535")]
+    [InlineData("allow = 10.0.0.0/99\n", "netdump.conf:1: allow: \"10.0.0.0/99\" is not an IPv4 CIDR prefix")]
+    [InlineData("dumpdir = \"/srv/crash\n", "netdump.conf:1: dumpdir: unterminated quote")]
+    public async Task Server_should_exit_1_with_one_line_for_a_bad_conf_file(string conf, string expected)
+    {
+        File.WriteAllText(ConfPath, conf);
+
+        // no --port: it would win over the file's
+        var line = await FailingStartAsync("--addr", "127.0.0.1", "--dumpdir", DumpDir, "--config", ConfPath);
+
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--port 70000", "--port: 70000 is out of range 0-65535")]
+    [InlineData("--port abc", "--port: \"abc\" is not a number")]
+    [InlineData("--concurrent 0", "--concurrent: 0 must be at least 1")]
+    [InlineData("--addr example.org", "--addr: \"example.org\" is not an IPv4 address")]
+    [InlineData("--secure maybe", "--secure: \"maybe\" is not 0 or 1")]
+    [InlineData("--bogus", "Unrecognized command or argument '--bogus'")]
+    [InlineData("--port", "Required argument missing for option: '--port'")]
+    public async Task Server_should_exit_1_with_one_line_for_a_bad_command_line(string args, string expected)
+    {
+        var line = await FailingStartAsync(["--dumpdir", DumpDir, "--config", ConfPath, .. args.Split(' ')]);
+
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Server_should_exit_1_when_an_explicit_config_file_does_not_exist()
+    {
+        var missing = _dir.Combine("missing.conf");
+
+        var line = await FailingStartAsync("--addr", "127.0.0.1", "--port", "0", "--dumpdir", DumpDir, "--config", missing);
+
+        Assert.Equal($"netdump-server: config file {missing} does not exist", line);
+    }
+
+    [Fact]
+    public async Task Server_should_exit_1_when_the_dump_directory_cannot_be_made()
+    {
+        // a path under a regular file fails even for root, whom mode bits do not stop
+        var file = _dir.Combine("file");
+        File.WriteAllText(file, "");
+
+        var line = await FailingStartAsync("--addr", "127.0.0.1", "--port", "0", "--dumpdir", Path.Combine(file, "crash"), "--config", ConfPath);
+
+        Assert.Equal($"netdump-server: dumpdir {file}/crash cannot be created: {file} is not a directory", line);
+        Assert.False(Directory.Exists(DumpDir));
+    }
+
+    [Fact]
+    public async Task Server_should_exit_1_when_the_log_file_cannot_be_opened()
+    {
+        var file = _dir.Combine("file");
+        File.WriteAllText(file, "");
+        File.WriteAllText(ConfPath, $"log_file = {file}/netdump.log\n");
+
+        var line = await FailingStartAsync("--addr", "127.0.0.1", "--port", "0", "--dumpdir", DumpDir, "--config", ConfPath);
+
+        Assert.StartsWith($"netdump-server: cannot open log file {file}/netdump.log: ", line);
+    }
+
+    [Fact]
+    public async Task Server_should_exit_1_when_the_port_is_in_use()
+    {
+        using var holder = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)holder.Client.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture);
+
+        var line = await FailingStartAsync("--addr", "127.0.0.1", "--port", port, "--dumpdir", DumpDir, "--config", ConfPath);
+
+        Assert.Equal($"netdump-server: cannot bind 127.0.0.1:{port}: Address already in use", line);
+    }
+
+    [Fact]
+    public async Task Server_should_start_with_the_command_line_over_the_conf_file_and_exit_0_on_SIGTERM()
+    {
+        // the file's port, address and dump directory would not start; the command line wins
+        File.WriteAllText(ConfPath, string.Join("\n",
+            "# an old Red Hat file",
+            "port = 70000",
+            "addr = 192.0.2.1",
+            $"dumpdir = {_dir.Combine("file-dumpdir")}",
+            "max_concurrent_dumps = 2",
+            "space_check = 1",
+            ""));
+        using var server = ServerProcess.Start("--port", "0", "--addr", "127.0.0.1", "--dumpdir", DumpDir, "--config", ConfPath);
+
+        await server.WaitForOutputAsync("Listening for netdump HERALDs on 127.0.0.1:", RunTimeout);
+        server.Terminate();
+        var exitCode = await server.WaitForExitAsync(RunTimeout);
+
+        Assert.True(exitCode == 0, $"exit {exitCode}; stderr:\n{server.Stderr}");
+        Assert.Empty(server.StderrLines);
+        Assert.Contains(server.StdoutLines, l => l.Contains($"{ConfPath}:6: space_check has no meaning for this server and is ignored", StringComparison.Ordinal));
+        Assert.Contains(server.StdoutLines, l => l.Contains($"dumps go to {DumpDir}", StringComparison.Ordinal));
+        Assert.True(Directory.Exists(DumpDir));
+        Assert.False(Directory.Exists(_dir.Combine("file-dumpdir")));
+    }
+
+    /// <summary>Runs the server, expects status 1, and returns its one line of stderr.</summary>
+    private static async Task<string> FailingStartAsync(params string[] args)
+    {
+        using var run = await ServerProcess.RunAsync(RunTimeout, args);
+
+        Assert.True(run.Process.ExitCode == 1, $"exit {run.Process.ExitCode}; stdout:\n{run.Stdout}\nstderr:\n{run.Stderr}");
+        var line = Assert.Single(run.StderrLines);
+        Assert.StartsWith("netdump-server: ", line);
+        return line;
+    }
+}
