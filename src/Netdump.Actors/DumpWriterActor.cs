@@ -53,6 +53,10 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private string? _failure;
     private bool _lowSpaceReported;
     private bool _finalized;
+    private int _headerProblemsLogged;
+
+    /// <summary>A client that keeps sending bad headers or keys gets this many log lines, not one per packet.</summary>
+    private const int MaxHeaderProblemsLogged = 3;
 
     public DumpWriterActor(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null)
     {
@@ -202,6 +206,11 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         }
         else if (KernelDumpHeader.TryParse(packet.Payload.Span, out var header, out var problem))
         {
+            if (header == _header)
+            {
+                return; // a retransmission: logged and reported already
+            }
+
             _header = header;
             _headerProblem = null;
             if (!header!.ParityOk)
@@ -209,8 +218,9 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
                 _log.Warning("Client {Client}: kernel dump header parity check failed", _herald.Client.Address);
             }
 
+            // the strings come from the client: one line each, so they cannot forge log lines
             _log.Info("Client {Client}: kernel dump header from {Host}, {Length} bytes, panic \"{Panic}\"",
-                _herald.Client.Address, header.Hostname, header.DumpLength, header.PanicString);
+                _herald.Client.Address, DumpReport.OneLine(header.Hostname), header.DumpLength, DumpReport.OneLine(header.PanicString));
             WriteReceivingReport();
             return;
         }
@@ -219,7 +229,10 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             _headerProblem = problem;
         }
 
-        _log.Warning("Client {Client}: bad kernel dump header: {Reason}", _herald.Client.Address, _headerProblem);
+        if (_headerProblemsLogged++ < MaxHeaderProblemsLogged)
+        {
+            _log.Warning("Client {Client}: bad kernel dump header: {Reason}", _herald.Client.Address, DumpReport.OneLine(_headerProblem!));
+        }
     }
 
     private bool StoreKey(PumpEvent.ControlPacket packet)
@@ -227,8 +240,11 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         var end = packet.Offset + (ulong)packet.Payload.Length;
         if (packet.Offset > (ulong)_settings.MaxKeySize || end > (ulong)_settings.MaxKeySize)
         {
-            _log.Warning("Client {Client}: encryption key bytes {Start}-{End} exceed max_key_size {Max}; not acked",
-                _herald.Client.Address, packet.Offset, end, _settings.MaxKeySize);
+            if (_headerProblemsLogged++ < MaxHeaderProblemsLogged)
+            {
+                _log.Warning("Client {Client}: encryption key bytes {Start}-{End} exceed max_key_size {Max}; not acked",
+                    _herald.Client.Address, packet.Offset, end, _settings.MaxKeySize);
+            }
             return false;
         }
 

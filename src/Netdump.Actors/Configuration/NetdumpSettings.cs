@@ -92,7 +92,9 @@ public sealed record NetdumpSettings
             Linger = Positive(c, "linger"),
             MaxDumpSize = string.IsNullOrEmpty(maxDump) ? null : ParseSize("max_dump_size", maxDump),
             FlushInterval = Positive(c, "flush_interval"),
-            MaxKeySize = checked((int)ParseSize("max_key_size", c.GetString("max_key_size"))),
+            MaxKeySize = ParseSize("max_key_size", c.GetString("max_key_size")) is var key and <= 1 << 30
+                ? (int)key
+                : throw new ConfigurationException("max_key_size: at most 1G"),
             MaxConcurrentDumps = concurrent,
             IngestEngine = c.GetString("ingest_engine", "batched") switch
             {

@@ -66,7 +66,7 @@ public sealed record KernelDumpHeader(
         }
 
         var h = payload[..Size];
-        var magic = ReadString(h[..MagicLength]);
+        var magic = ReadMagic(h[..MagicLength]);
         if (magic is not (KernelDumpMagic or TextDumpMagic))
         {
             reason = $"bad kernel dump header magic \"{Printable(magic)}\"";
@@ -143,6 +143,13 @@ public sealed record KernelDumpHeader(
         }
 
         return parity;
+    }
+
+    /// <summary>The magic exactly as sent (up to its NUL, nothing trimmed), as savecore compares it.</summary>
+    private static string ReadMagic(ReadOnlySpan<byte> field)
+    {
+        var end = field.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(end < 0 ? field : field[..end]);
     }
 
     private static string ReadString(ReadOnlySpan<byte> field)

@@ -111,6 +111,11 @@ public sealed unsafe class CoreFile : IDisposable
             return CoreWriteResult.BeyondLimit;
         }
 
+        if (length == 0)
+        {
+            return CoreWriteResult.Written; // empty VMCOREs are valid: nothing to write
+        }
+
         var added = false;
         try
         {

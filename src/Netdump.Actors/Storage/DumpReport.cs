@@ -272,7 +272,8 @@ public static class DumpReport
     }
 
     /// <summary>One line of printable text: control characters and whitespace runs become one space.</summary>
-    private static string OneLine(string text)
+    /// <summary>Client-supplied text made safe for one line of a report or the log: no control characters or line breaks.</summary>
+    public static string OneLine(string text)
     {
         var sb = new StringBuilder(text.Length);
         var pendingSpace = false;
