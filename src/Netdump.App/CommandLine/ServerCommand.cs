@@ -5,6 +5,7 @@ using System.Reflection;
 using Akka.Configuration;
 using Microsoft.Extensions.Hosting;
 using Netdump.App.Configuration;
+using Netdump.App.Daemon;
 using Netdump.App.Hosting;
 using Netdump.App.Logging;
 using Serilog;
@@ -96,16 +97,50 @@ public static class ServerCommand
 
         var settings = loaded.Settings;
 
-        // ---- Start-up point 1: the configuration is valid (settings.Daemon, settings.PidFile are
-        // ---- set), nothing runs yet. Daemon launch and detach and the pidfile belong here.
+        // The configuration is valid and nothing runs yet. With --daemon this process only
+        // launches the daemon (this same program again) and waits until it listens or fails.
+        if (Daemonizer.ShouldLaunch(settings.Daemon))
+        {
+            var launch = await Daemonizer.LaunchAsync(Daemonizer.OwnArguments(), Daemonizer.DefaultReadyTimeout);
+            return launch.Ready ? ExitOk : Fail(launch.Error ?? "the daemon did not start");
+        }
 
+        var daemonChild = Daemonizer.IsDaemonChild;
+        PidFile? pidFile;
         try
         {
-            Log.Logger = NetdumpLogging.Create(settings, console: true, syslog: false);
+            if (daemonChild)
+            {
+                Daemonizer.Detach();
+            }
+
+            pidFile = settings.PidFile is { } pidPath ? PidFile.Acquire(pidPath) : null;
         }
         catch (IOException e)
         {
             return Fail(e.Message);
+        }
+
+        // Removed at every exit after this point (explicitly before the exit status is reported).
+        using var ownPidFile = pidFile;
+        try
+        {
+            Log.Logger = NetdumpLogging.Create(settings, console: !daemonChild, syslog: daemonChild);
+        }
+        catch (IOException e)
+        {
+            pidFile?.Dispose();
+            return Fail(e.Message);
+        }
+
+        if (pidFile?.TakeOverNote is { } takeOver)
+        {
+            Log.Warning("{PidFile}", takeOver);
+        }
+
+        if (settings.Daemon && !daemonChild && Daemonizer.UnderSystemd)
+        {
+            Log.Warning("daemon = yes is ignored under systemd, which keeps the server in the background itself");
         }
 
         foreach (var warning in loaded.Warnings)
@@ -123,20 +158,31 @@ public static class ServerCommand
         {
             await host.StopAsync(CancellationToken.None);
             await Log.CloseAndFlushAsync();
+            pidFile?.Dispose();
             return Fail(e.Message);
         }
 
-        // ---- Start-up point 2: the listener is bound; the server has started. A daemon reports
-        // ---- readiness to its launcher here.
+        // The listener is bound: a daemon's launcher may now exit 0.
+        if (daemonChild)
+        {
+            Daemonizer.ReportReady();
+        }
 
         await host.WaitForShutdownAsync(cancel);
+        pidFile?.Dispose();
         await Log.CloseAndFlushAsync();
         return ExitOk;
     }
 
-    /// <summary>One line for the operator on stderr, and the error status.</summary>
+    /// <summary>One line for the operator on stderr (from a daemon: to its launcher, which prints it), and the error status.</summary>
     public static int Fail(string message)
     {
+        if (Daemonizer.IsDaemonChild)
+        {
+            Daemonizer.ReportError(message);
+            return ExitError;
+        }
+
         Console.Error.WriteLine($"netdump-server: {message.ReplaceLineEndings(" ")}");
         return ExitError;
     }

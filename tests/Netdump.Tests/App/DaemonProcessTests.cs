@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Sockets;
+using Netdump.App.Daemon;
+using Netdump.Tests.Storage;
+
+namespace Netdump.Tests.App;
+
+/// <summary>
+/// The real executable, started as an operator would start it, on loopback with port 0: the
+/// pidfile, SIGTERM, and <c>--daemon</c> reporting readiness or the reason it could not start.
+/// </summary>
+public sealed class DaemonProcessTests : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly TempDirectory _dir = new();
+    private readonly List<ServerProcess> _started = [];
+    private readonly List<int> _daemons = [];
+
+    public DaemonProcessTests()
+    {
+        File.WriteAllText(ConfigPath, "");
+    }
+
+    private string PidPath => _dir.Combine("nd.pid");
+
+    private string ConfigPath => _dir.Combine("netdump.conf");
+
+    [Fact]
+    public async Task Daemon_foreground_server_should_hold_the_pidfile_and_exit_0_on_SIGTERM()
+    {
+        var server = Start();
+        await server.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
+
+        Assert.Equal($"{server.Process.Id}\n", File.ReadAllText(PidPath));
+
+        server.Terminate();
+        var exitCode = await server.WaitForExitAsync(StopTimeout);
+
+        Assert.Equal(0, exitCode);
+        Assert.False(File.Exists(PidPath), "the pidfile is removed at exit");
+    }
+
+    [Fact]
+    public async Task Daemon_launcher_should_exit_0_once_a_detached_daemon_listens()
+    {
+        var logFile = _dir.Combine("netdump.log");
+        File.WriteAllText(ConfigPath, $"log_file = \"{logFile}\"\n");
+        var launcher = Start("--daemon");
+        var exitCode = await launcher.WaitForExitAsync(StartTimeout);
+
+        Assert.True(exitCode == 0, $"launcher exit {exitCode}, stderr: {launcher.Stderr}");
+        Assert.Equal("", launcher.Stderr);
+        var daemon = Assert.IsType<int>(PidFile.Read(PidPath).Pid);
+        _daemons.Add(daemon);
+        Assert.NotEqual(launcher.Process.Id, daemon);
+        Assert.True(IsRunning(daemon), "the daemon runs on after the launcher exits");
+
+        var stat = Stat(daemon);
+        Assert.Equal(daemon, stat.Session);
+        Assert.Equal(0, stat.Terminal);
+        // Akka's log reaches Serilog asynchronously: the line may trail the READY by a moment.
+        await WaitUntil(() => File.ReadAllText(logFile).Contains("Listening for netdump HERALDs", StringComparison.Ordinal), StopTimeout, "the daemon logs to log_file");
+
+        Assert.Equal(0, Posix.Kill(daemon, Posix.SIGTERM));
+        await WaitUntil(() => !IsRunning(daemon), StopTimeout, "the daemon exits on SIGTERM");
+        Assert.False(File.Exists(PidPath), "the pidfile is removed at exit");
+    }
+
+    [Fact]
+    public async Task Daemon_launcher_should_fail_with_one_line_when_the_port_is_in_use()
+    {
+        using var holder = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)holder.Client.LocalEndPoint!).Port;
+
+        var launcher = Start("--daemon", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var exitCode = await launcher.WaitForExitAsync(StartTimeout);
+
+        Assert.NotEqual(0, exitCode);
+        var line = Assert.Single(launcher.StderrLines);
+        Assert.StartsWith("netdump-server: ", line);
+        Assert.Contains("in use", line);
+        Assert.False(File.Exists(PidPath), "a daemon that failed to start leaves no pidfile");
+    }
+
+    [Fact]
+    public async Task Daemon_second_server_should_refuse_a_pidfile_held_by_the_first()
+    {
+        var first = Start();
+        await first.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
+
+        var second = Start();
+        var exitCode = await second.WaitForExitAsync(StartTimeout);
+
+        Assert.NotEqual(0, exitCode);
+        var line = Assert.Single(second.StderrLines);
+        Assert.Contains($"is held by running process {first.Process.Id}", line);
+        Assert.Equal($"{first.Process.Id}\n", File.ReadAllText(PidPath));
+        Assert.False(first.Process.HasExited, "the first server runs on");
+    }
+
+    [Fact]
+    public async Task Daemon_launcher_should_print_the_daemons_reason_when_it_cannot_start()
+    {
+        var first = Start();
+        await first.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
+
+        // The pidfile is the daemon's own business: this refusal travels back over the status pipe.
+        var launcher = Start("--daemon");
+        var exitCode = await launcher.WaitForExitAsync(StartTimeout);
+
+        Assert.NotEqual(0, exitCode);
+        var line = Assert.Single(launcher.StderrLines);
+        Assert.Equal($"netdump-server: pidfile {PidPath} is held by running process {first.Process.Id}", line);
+        Assert.Equal($"{first.Process.Id}\n", File.ReadAllText(PidPath));
+    }
+
+    public void Dispose()
+    {
+        foreach (var pid in _daemons.Where(IsRunning))
+        {
+            _ = Posix.Kill(pid, 9);
+        }
+
+        foreach (var server in _started)
+        {
+            server.Dispose();
+        }
+
+        _dir.Dispose();
+    }
+
+    private ServerProcess Start(params string[] extra)
+    {
+        var arguments = new List<string>
+        {
+            "--addr", "127.0.0.1", "--port", "0", "--dumpdir", _dir.Combine("crash"),
+            "--config", ConfigPath, "--pidfile", PidPath,
+        };
+        if (extra.Contains("--port"))
+        {
+            arguments.RemoveRange(2, 2);
+        }
+
+        arguments.AddRange(extra);
+        var server = ServerProcess.Start([.. arguments]);
+        _started.Add(server);
+        return server;
+    }
+
+    /// <summary>Alive and not a zombie (a daemon's reaper here may be slow or absent).</summary>
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            return Stat(pid).State != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The fields of /proc/PID/stat this test needs (state, session id, controlling tty).</summary>
+    private static (char State, int Session, int Terminal) Stat(int pid)
+    {
+        var text = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        return (fields[0][0], int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture), int.Parse(fields[4], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting: {what}");
+            await Task.Delay(50);
+        }
+    }
+}
