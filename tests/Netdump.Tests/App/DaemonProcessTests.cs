@@ -11,6 +11,8 @@ namespace Netdump.Tests.App;
 /// </summary>
 public sealed class DaemonProcessTests : IDisposable
 {
+    private const int SIGINT = 2;
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(20);
 
@@ -27,15 +29,17 @@ public sealed class DaemonProcessTests : IDisposable
 
     private string ConfigPath => _dir.Combine("netdump.conf");
 
-    [Fact]
-    public async Task Daemon_foreground_server_should_hold_the_pidfile_and_exit_0_on_SIGTERM()
+    [Theory]
+    [InlineData(Posix.SIGTERM)]
+    [InlineData(SIGINT)]
+    public async Task Daemon_foreground_server_should_hold_the_pidfile_and_exit_0_on_SIGTERM_or_SIGINT(int signal)
     {
         var server = Start();
         await server.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
 
         Assert.Equal($"{server.Process.Id}\n", File.ReadAllText(PidPath));
 
-        server.Terminate();
+        Assert.Equal(0, Posix.Kill(server.Process.Id, signal));
         var exitCode = await server.WaitForExitAsync(StopTimeout);
 
         Assert.Equal(0, exitCode);
