@@ -88,7 +88,9 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
                 return;
             }
 
-            SendAcks(fd, Process(handler, count));
+            var acks = Process(handler, count);
+            handler.EndOfBatch();
+            SendAcks(fd, acks);
         }
     }
 

@@ -36,6 +36,7 @@ internal static class ManagedReceiveEngine
 
             var datagram = buffer.AsSpan(0, length);
             var verdict = handler.Classify(datagram, from.Buffer.Span, out var header);
+            handler.EndOfBatch(); // a batch of one
             if (verdict == PacketVerdict.Write)
             {
                 var payload = datagram[MessageHeader.Size..];

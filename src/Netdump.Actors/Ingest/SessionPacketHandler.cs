@@ -35,6 +35,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPA
     private bool _failed;
     private long _lastPacket = Environment.TickCount64;
     private long _packets;
+    private int _validInBatch;
     private long _dropped;
     private long _foreign;
 
@@ -74,8 +75,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPA
             return PacketVerdict.Drop;
         }
 
-        Interlocked.Increment(ref _packets);
-        Interlocked.Exchange(ref _lastPacket, Environment.TickCount64);
+        _validInBatch++;
         switch (header.Type)
         {
             case MessageType.Vmcore:
@@ -139,6 +139,20 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPA
                 _failed = true;
                 session.Tell(new PumpEvent.WriteFailed($"write error at offset {offset}: {core.LastError}"));
                 return false;
+        }
+    }
+
+    /// <summary>
+    /// Called by the engine after each receive call: the packet count and the last-packet time
+    /// (the session's idle timer reads it) are updated once per batch, not per packet.
+    /// </summary>
+    public void EndOfBatch()
+    {
+        if (_validInBatch > 0)
+        {
+            Interlocked.Add(ref _packets, _validInBatch);
+            Interlocked.Exchange(ref _lastPacket, Environment.TickCount64);
+            _validInBatch = 0;
         }
     }
 
