@@ -8,6 +8,8 @@
 #   ROUNDS=5 MIB=256 bench/run.sh
 #   CONFIGS="8:1500" bench/run.sh        # only some configurations (clients:mtu)
 #   ENGINE=managed bench/run.sh          # the fallback receive engine
+#   SIZES="16 128 1024" (default)        # the cost-per-byte table: 1 client, one warm server
+#   SIZES= bench/run.sh                  # skip it
 #
 # Everything stays on 127.0.0.0/8. Not part of the test run.
 set -u
@@ -69,5 +71,49 @@ print(f"| {clients} | {mtu} | {summary['target_median_mib_s']:.1f} | {summary['r
 PY
 	[ -n "${KEEP:-}" ] || rm -rf "$work"
 done
+# cost per byte against dump size, in one running server (as in production: a warm-up dump,
+# then dumps of each size one after the other), CPU read from /proc around each dump
+SIZES=${SIZES:-"16 128 1024"}
+if [ -n "$SIZES" ]; then
+	echo
+	echo "| dump MiB (1 client, warm server) | ours MiB/s (median) | server CPU s per GiB (median) | runs |"
+	echo "|---|---|---|---|"
+	work=$(mktemp -d /tmp/netdump-bench.XXXXXX)
+	mkdir -p "$work/dumps"
+	port=20023
+	extra=
+	[ -n "$ENGINE_CONF" ] && extra="--config $ENGINE_CONF"
+	setsid "$ROOT/bench/serve.sh" "$DLL" "$work/dumps" 127.0.0.1 $port "$work/peak_rss_kb" $extra > "$work/server.log" 2>&1 &
+	spgid=$!
+	for _ in $(seq 100); do grep -q "Listening for netdump" "$work/server.log" && break; sleep 0.1; done
+	cpu() { python3 -c 'import os,sys
+pg=int(sys.argv[1]); t=0
+for p in filter(str.isdigit, os.listdir("/proc")):
+    try: f=open("/proc/%s/stat"%p).read().rsplit(")",1)[1].split()
+    except OSError: continue
+    if int(f[2])==pg: t+=int(f[11])+int(f[12])
+print(t/os.sysconf("SC_CLK_TCK"))' "$spgid"; }
+	load() { /tmp/netdump-bench-build/fbsd_load --clients 1 --mib "$1" --server 127.0.0.1 --port $port --quiet; }
+	load 8 > /dev/null   # warm-up: first-use costs of a fresh process are not per byte
+	for mib in $SIZES; do
+		: > "$work/size.jsonl"
+		for r in $(seq "$ROUNDS"); do
+			c0=$(cpu); out=$(load "$mib"); c1=$(cpu)
+			python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_cpu_s"]=float(sys.argv[3])-float(sys.argv[2]); print(json.dumps(d))' "$out" "$c0" "$c1" >> "$work/size.jsonl" || status=1
+			rm -rf "$work/dumps"/127.*
+		done
+		python3 - "$work/size.jsonl" "$mib" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ok = [r for r in runs if r.get("aggregate_mib_s") and not r.get("failed_clients")]
+rate = statistics.median(r["aggregate_mib_s"] for r in ok) if ok else 0
+cpu = statistics.median(r["server_cpu_s"] / r["total_mib"] * 1024 for r in ok) if ok else 0
+print(f"| {sys.argv[2]} | {rate:.1f} | {cpu:.2f} | {len(ok)}/{len(runs)} |")
+PY
+	done
+	kill -TERM -- "-$spgid" 2>/dev/null; wait "$spgid" 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$work"
+fi
+
 [ -n "$ENGINE_CONF" ] && rm -f "$ENGINE_CONF"
 exit $status
