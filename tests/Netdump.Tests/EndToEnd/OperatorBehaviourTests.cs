@@ -98,6 +98,30 @@ public sealed class OperatorBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Secure_mode_with_only_loopback_allowed_warns_at_start_that_real_clients_will_be_refused()
+    {
+        var server = await Start(new() { ["secure"] = true });
+        await server.WaitForLogAsync("secure mode allows only loopback clients: real clients will be refused");
+    }
+
+    [Theory]
+    [InlineData("127.0.0.0/8, 192.0.2.0/24", false)]
+    [InlineData("127.0.0.0/8", true)]
+    public async Task Secure_mode_does_not_warn_when_a_real_client_is_allowed(string allow, bool magicFile)
+    {
+        var dumpDir = Directory.CreateTempSubdirectory("netdump-secure-").FullName;
+        if (magicFile)
+        {
+            Directory.CreateDirectory(Path.Combine(dumpDir, "magic"));
+            File.WriteAllText(Path.Combine(dumpDir, "magic", "192.0.2.8"), "");
+        }
+
+        var server = await Start(new() { ["secure"] = true, ["allow"] = allow, ["dumpdir"] = dumpDir });
+        await server.WaitForLogAsync("Listening for netdump HERALDs");
+        Assert.DoesNotContain(server.LogLines, l => l.Contains("only loopback clients"));
+    }
+
+    [Fact]
     public async Task Netdump_crash_exiting_non_zero_refuses_the_dump_and_removes_its_directory()
     {
         var server = await Start();
