@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -26,7 +24,7 @@ public sealed class CrashRecoveryProcessTests : IDisposable
     private static readonly IPAddress ClientAddress = IPAddress.Parse("127.0.0.80");
 
     private readonly TempDirectory _temp = new();
-    private readonly List<Server> _started = [];
+    private readonly List<ServerProcess> _started = [];
 
     private string DumpDir => _temp.Combine("crash");
 
@@ -59,7 +57,7 @@ public sealed class CrashRecoveryProcessTests : IDisposable
         Assert.True(recovered.GetProperty("recovered").GetBoolean());
         Assert.Equal((ulong)received.Length, recovered.GetProperty("bytes_received").GetUInt64());
         Assert.Equal(received, File.ReadAllBytes(core));
-        Assert.Contains(second.Stdout, l => l.Contains("Recovered dump", StringComparison.Ordinal) && l.Contains(dir, StringComparison.Ordinal));
+        Assert.Contains(second.StdoutLines, l => l.Contains("Recovered dump", StringComparison.Ordinal) && l.Contains(dir, StringComparison.Ordinal));
 
         var client = new SimulatedClient(Options(port));
         var result = await client.RunAsync().WaitAsync(DumpTimeout);
@@ -107,128 +105,14 @@ public sealed class CrashRecoveryProcessTests : IDisposable
         return json.RootElement.Clone();
     }
 
-    private Server Start(int port)
+    private ServerProcess Start(int port)
     {
-        var arguments = new List<string>
-        {
-            "--addr", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--dumpdir", DumpDir,
-        };
-        if (Server.AcceptsConfigOption.Value)
-        {
-            // an empty file, so that no /etc/netdump.conf on this machine changes the test
-            var config = _temp.Combine("netdump.conf");
-            File.WriteAllText(config, "");
-            arguments.AddRange(["--config", config]);
-        }
-
-        var server = Server.Start(arguments);
+        // an empty file, so that no /etc/netdump.conf on this machine changes the test
+        var config = _temp.Combine("netdump.conf");
+        File.WriteAllText(config, "");
+        var server = ServerProcess.Start(
+            "--addr", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--dumpdir", DumpDir, "--config", config);
         _started.Add(server);
         return server;
-    }
-
-    /// <summary>One run of <c>dotnet netdump-server.dll</c> with its output collected line by line.</summary>
-    private sealed class Server : IDisposable
-    {
-        private readonly ConcurrentQueue<string> _stdout = new();
-        private readonly ConcurrentQueue<string> _stderr = new();
-
-        private Server(Process process) => Process = process;
-
-        /// <summary>Whether this build's server has <c>--config</c> (its help lists it).</summary>
-        public static Lazy<bool> AcceptsConfigOption { get; } = new(() =>
-        {
-            using var help = Server.Start(["--help"]);
-            if (!help.Process.WaitForExit(30_000))
-            {
-                throw new TimeoutException("netdump-server --help did not exit");
-            }
-
-            help.Process.WaitForExit(); // the output is all read
-            return help.Stdout.Any(l => l.Contains("--config", StringComparison.Ordinal));
-        });
-
-        public Process Process { get; }
-
-        public IReadOnlyList<string> Stdout => _stdout.ToArray();
-
-        public static Server Start(IEnumerable<string> arguments)
-        {
-            var start = new ProcessStartInfo(DotnetHost())
-            {
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "netdump-server.dll"));
-            foreach (var argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            start.Environment.Remove(Daemonizer.ChildMarker);
-            var process = new Process { StartInfo = start };
-            var server = new Server(process);
-            process.OutputDataReceived += (_, e) => Collect(e.Data, server._stdout);
-            process.ErrorDataReceived += (_, e) => Collect(e.Data, server._stderr);
-            process.Start();
-            process.StandardInput.Close();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return server;
-        }
-
-        public async Task WaitForOutputAsync(string fragment, TimeSpan timeout)
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            while (!_stdout.Any(l => l.Contains(fragment, StringComparison.Ordinal)))
-            {
-                if (Process.HasExited || DateTime.UtcNow > deadline)
-                {
-                    throw new TimeoutException(
-                        $"no \"{fragment}\" (exited: {Process.HasExited}); stdout:\n{string.Join("\n", _stdout)}\nstderr:\n{string.Join("\n", _stderr)}");
-                }
-
-                await Task.Delay(50);
-            }
-        }
-
-        public void Dispose()
-        {
-            try
-            {
-                if (!Process.HasExited)
-                {
-                    Process.Kill(entireProcessTree: true);
-                    Process.WaitForExit(5000);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // never started, or already gone
-            }
-
-            Process.Dispose();
-        }
-
-        private static string DotnetHost()
-        {
-            var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-            if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
-            {
-                return fromSdk;
-            }
-
-            var own = Environment.ProcessPath;
-            return own is not null && Path.GetFileNameWithoutExtension(own) == "dotnet" ? own : "dotnet";
-        }
-
-        private static void Collect(string? line, ConcurrentQueue<string> lines)
-        {
-            if (line is not null)
-            {
-                lines.Enqueue(line);
-            }
-        }
     }
 }

@@ -6,6 +6,8 @@ using Netdump.Actors.Protocol;
 using Netdump.Actors.Storage;
 using Xunit.Abstractions;
 
+using static Netdump.Tests.Ingest.Loopback;
+
 namespace Netdump.Tests.Fuzzing;
 
 /// <summary>
@@ -63,28 +65,8 @@ public sealed class FuzzFindingsTests(ITestOutputHelper output)
         Assert.Null(second);
     }
 
-    private static Socket Bound(string address)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 3000 };
-        socket.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
-        return socket;
-    }
 
-    private static uint ReceiveAck(Socket socket)
-    {
-        var buffer = new byte[16];
-        var n = socket.Receive(buffer);
-        Assert.True(Ack.TryRead(buffer.AsSpan(0, n), out var sequence));
-        return sequence;
-    }
 
-    private static byte[] Datagram(MessageType type, uint sequence, ulong offset, byte[] payload)
-    {
-        var datagram = new byte[MessageHeader.Size + payload.Length];
-        new MessageHeader(type, sequence, offset, (uint)payload.Length, 0).Write(datagram);
-        payload.CopyTo(datagram, MessageHeader.Size);
-        return datagram;
-    }
 
     void IDisposable.Dispose()
     {
