@@ -34,6 +34,7 @@ ENGINE_CONF=
 if [ "$ENGINE" != batched ]; then
 	ENGINE_CONF=$(mktemp /tmp/netdump-bench-engine.XXXXXX)
 	echo "ingest_engine = $ENGINE" > "$ENGINE_CONF"
+	export NETDUMP_BENCH_CONF=$ENGINE_CONF
 fi
 
 echo "netdump-server vs C reference: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $ROUNDS rounds x $MIB MiB per client, engine $ENGINE"
@@ -45,7 +46,6 @@ for config in $CONFIGS; do
 	clients=${config%%:*} mtu=${config##*:}
 	work=$(mktemp -d /tmp/netdump-bench.XXXXXX)
 	extra="--concurrent $clients"
-	[ -n "$ENGINE_CONF" ] && extra="$extra --config $ENGINE_CONF"
 	cmd="$ROOT/bench/serve.sh $DLL {dir} {addr} {port} {dir}/../peak_rss_kb $extra"
 	"$SHARED/bench/run_perf.sh" --vs-ref --clients "$clients" --mib "$MIB" --mtu "$mtu" \
 	    --rounds "$ROUNDS" --work-dir "$work" --server-cmd "$cmd" > "$work/runs.jsonl" 2> "$work/stderr.log" || status=1
@@ -73,7 +73,7 @@ PY
 done
 # cost per byte against dump size, in one running server (as in production: a warm-up dump,
 # then dumps of each size one after the other), CPU read from /proc around each dump
-SIZES=${SIZES:-"16 128 1024"}
+SIZES=${SIZES-"16 128 1024"}
 if [ -n "$SIZES" ]; then
 	echo
 	echo "| dump MiB (1 client, warm server) | ours MiB/s (median) | server CPU s per GiB (median) | runs |"
@@ -82,7 +82,6 @@ if [ -n "$SIZES" ]; then
 	mkdir -p "$work/dumps"
 	port=20023
 	extra=
-	[ -n "$ENGINE_CONF" ] && extra="--config $ENGINE_CONF"
 	setsid "$ROOT/bench/serve.sh" "$DLL" "$work/dumps" 127.0.0.1 $port "$work/peak_rss_kb" $extra > "$work/server.log" 2>&1 &
 	spgid=$!
 	for _ in $(seq 100); do grep -q "Listening for netdump" "$work/server.log" && break; sleep 0.1; done

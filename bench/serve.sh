@@ -4,7 +4,9 @@
 set -u
 dll=$1 dir=$2 addr=$3 port=$4 rss=$5
 shift 5
-conf=$(mktemp /tmp/netdump-bench-conf.XXXXXX)   # empty: no /etc/netdump.conf in the way
+# the settings file: NETDUMP_BENCH_CONF, else an empty one (no /etc/netdump.conf in the way)
+conf=$(mktemp /tmp/netdump-bench-conf.XXXXXX)
+[ -n "${NETDUMP_BENCH_CONF:-}" ] && cp "$NETDUMP_BENCH_CONF" "$conf"
 dotnet "$dll" --dumpdir "$dir" --addr "$addr" --port "$port" --secure 0 --config "$conf" "$@" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid; rm -f "$conf"; exit 0' TERM INT

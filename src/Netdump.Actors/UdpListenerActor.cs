@@ -30,6 +30,8 @@ public sealed class UdpListenerActor : ReceiveActor
     private readonly KnownClients _known;
     private readonly RefusalEpisodes _unknownRefusals;
     private readonly IActorRef _guard;
+    private readonly EpollPump? _pump;
+    private readonly SessionChannelFactory _channels;
     private HeraldReceiver? _receiver;
     private IActorRef? _drainRequester;
     private string? _bindError;
@@ -42,6 +44,8 @@ public sealed class UdpListenerActor : ReceiveActor
         _known = new KnownClients(settings);
         _unknownRefusals = new RefusalEpisodes(settings.RefusalEpisode);
         _guard = Context.ActorOf(ConcurrencyGuardActor.Props(settings), GuardName);
+        _pump = settings.IngestEngine == IngestEngine.Epoll && BatchedReceiveEngine.Supported ? new EpollPump() : null;
+        _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, _pump);
         Receive<GetListenEndpoint>(_ => Sender.Tell(_receiver is null
             ? new BindFailed(_bindError ?? "not bound")
             : new ListenEndpoint(_receiver.LocalEndpoint)));
@@ -65,7 +69,7 @@ public sealed class UdpListenerActor : ReceiveActor
     public const string GuardName = "concurrency-guard";
 
     /// <summary>Makes the props of a session for a HERALD, given the guard and the session it supersedes, if any.</summary>
-    public delegate Props SessionPropsFactory(Herald herald, IActorRef guard, IActorRef? supersedes);
+    public delegate Props SessionPropsFactory(Herald herald, IActorRef guard, IActorRef? supersedes, SessionChannelFactory channels);
 
     public sealed class GetListenEndpoint
     {
@@ -113,8 +117,8 @@ public sealed class UdpListenerActor : ReceiveActor
 
     /// <summary>The production wiring: real session sockets and writers.</summary>
     public static Props Props(NetdumpSettings settings) =>
-        Props(settings, (herald, guard, supersedes) =>
-            ClientSessionActor.Props(settings, herald, guard, UdpSessionChannel.FactoryFor(settings.IngestEngine), supersedes: supersedes));
+        Props(settings, (herald, guard, supersedes, channels) =>
+            ClientSessionActor.Props(settings, herald, guard, channels, supersedes: supersedes));
 
     protected override SupervisorStrategy SupervisorStrategy() => new ListenerSupervision(_guard);
 
@@ -147,7 +151,11 @@ public sealed class UdpListenerActor : ReceiveActor
         }
     }
 
-    protected override void PostStop() => _receiver?.Dispose();
+    protected override void PostStop()
+    {
+        _receiver?.Dispose();
+        _pump?.Dispose(); // the sessions (children) have stopped and unregistered by now
+    }
 
     private void HandleHerald(Herald herald)
     {
@@ -195,7 +203,7 @@ public sealed class UdpListenerActor : ReceiveActor
     private void Spawn(Herald herald, IActorRef? supersedes)
     {
         var name = $"session-{herald.Client.Address}-{++_sessionCount}";
-        var session = Context.ActorOf(_sessions(herald, _guard, supersedes), name);
+        var session = Context.ActorOf(_sessions(herald, _guard, supersedes, _channels), name);
         Context.Watch(session);
         _receiving[herald.Client.Address] = session;
     }

@@ -100,7 +100,8 @@ public sealed record NetdumpSettings
             {
                 "batched" => IngestEngine.Batched,
                 "managed" => IngestEngine.Managed,
-                var other => throw new ConfigurationException($"ingest_engine: \"{other}\" is neither batched nor managed"),
+                "epoll" => IngestEngine.Epoll,
+                var other => throw new ConfigurationException($"ingest_engine: \"{other}\" is not batched, epoll or managed"),
             },
             Secure = c.GetBoolean("secure"),
             Allow = ParseAllow(c.GetString("allow", "")),

@@ -60,39 +60,50 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
         var fd = (int)socket.Handle;
         while (!stopping())
         {
-            for (var i = 0; i < Batch; i++)
+            var count = ReceiveBatch(fd, handler, LinuxIo.MsgWaitForOne, stopping);
+            if (count < 0 && count != -LinuxIo.EAgain && count != -LinuxIo.EIntr)
             {
-                _received[i].Header.NameLength = NameSize;
-                _received[i].Header.Flags = 0;
-            }
-
-            var count = LinuxIo.recvmmsg(fd, _received, Batch, LinuxIo.MsgWaitForOne, null);
-            if (count < 0)
-            {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno is LinuxIo.EAgain or LinuxIo.EIntr)
-                {
-                    continue; // the receive timeout: look at the stop flag again
-                }
-
                 if (!stopping())
                 {
-                    handler.Faulted($"recvmmsg: {Marshal.GetPInvokeErrorMessage(errno)}");
+                    handler.Faulted($"recvmmsg: {Marshal.GetPInvokeErrorMessage(-count)}");
                 }
 
                 return;
             }
-
-            if (stopping())
-            {
-                return;
-            }
-
-            var acks = Process(handler, count);
-            handler.EndOfBatch();
-            SendAcks(fd, acks);
         }
     }
+
+    /// <summary>
+    /// One step: a <c>recvmmsg</c> with <paramref name="flags"/>, then the batch's writes and
+    /// acks. Returns the datagrams handled, or minus the errno (EAGAIN: the timeout, or nothing
+    /// waiting with MSG_DONTWAIT). Used by <see cref="Run"/> and by <see cref="EpollPump"/>.
+    /// </summary>
+    public int ReceiveBatch(int fd, SessionPacketHandler handler, int flags, Func<bool> stopping)
+    {
+        for (var i = 0; i < Batch; i++)
+        {
+            _received[i].Header.NameLength = NameSize;
+            _received[i].Header.Flags = 0;
+        }
+
+        var count = LinuxIo.recvmmsg(fd, _received, Batch, flags, null);
+        if (count < 0)
+        {
+            return -Marshal.GetLastPInvokeError();
+        }
+
+        if (stopping())
+        {
+            return 0;
+        }
+
+        var acks = Process(handler, count);
+        handler.EndOfBatch();
+        SendAcks(fd, acks);
+        return count;
+    }
+
+    public const int BatchSize = Batch;
 
     /// <summary>Classifies a batch, writes its contiguous runs and returns how many acks are ready.</summary>
     private int Process(SessionPacketHandler handler, int count)

@@ -15,6 +15,9 @@ public enum IngestEngine
 
     /// <summary>One datagram per call through .NET's socket API.</summary>
     Managed,
+
+    /// <summary>One epoll thread for all session sockets, each drained with the batched engine's step.</summary>
+    Epoll,
 }
 
 /// <summary>
@@ -30,15 +33,25 @@ public sealed class UdpSessionChannel : ISessionChannel
     private readonly Socket _socket;
     private readonly IPAddress _client;
     private readonly IngestEngine _engine;
+    private readonly EpollPump? _pump;
+    private EpollPump.Registration? _registration;
     private readonly long _created = Environment.TickCount64;
     private SessionPacketHandler? _handler;
     private Thread? _thread;
     private volatile bool _stopping;
 
     public UdpSessionChannel(IPAddress local, IPAddress client, PortRange? ports = null, IngestEngine engine = IngestEngine.Batched)
+        : this(local, client, ports, engine, pump: null)
+    {
+    }
+
+    internal UdpSessionChannel(IPAddress local, IPAddress client, PortRange? ports, IngestEngine engine, EpollPump? pump)
     {
         _client = client;
-        _engine = engine == IngestEngine.Batched && !BatchedReceiveEngine.Supported ? IngestEngine.Managed : engine;
+        _pump = engine == IngestEngine.Epoll ? pump : null;
+        _engine = engine != IngestEngine.Managed && !BatchedReceiveEngine.Supported ? IngestEngine.Managed
+            : engine == IngestEngine.Epoll && _pump is null ? IngestEngine.Batched
+            : engine;
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -52,9 +65,9 @@ public sealed class UdpSessionChannel : ISessionChannel
         }
     }
 
-    /// <summary>The production factory for an engine.</summary>
-    public static SessionChannelFactory FactoryFor(IngestEngine engine) =>
-        (local, client, ports) => new UdpSessionChannel(local, client, ports, engine);
+    /// <summary>The production factory for an engine (the epoll engine needs the listener's pump).</summary>
+    internal static SessionChannelFactory FactoryFor(IngestEngine engine, EpollPump? pump) =>
+        (local, client, ports) => new UdpSessionChannel(local, client, ports, engine, pump);
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
 
@@ -70,6 +83,12 @@ public sealed class UdpSessionChannel : ISessionChannel
     public void Start(CoreFile core, IActorRef session)
     {
         var handler = _handler = new SessionPacketHandler(core, session, _client);
+        if (_engine == IngestEngine.Epoll)
+        {
+            _registration = _pump!.Register(_socket, handler);
+            return;
+        }
+
         _thread = new Thread(() => Run(handler)) { IsBackground = true, Name = $"session-{_client}" };
         _thread.Start();
     }
@@ -149,6 +168,11 @@ public sealed class UdpSessionChannel : ISessionChannel
         }
 
         _stopping = true;
+        if (_registration is not null)
+        {
+            _pump!.Unregister(_registration); // after this the shared pump never touches the socket
+        }
+
         try
         {
             // wakes a receive call blocked in the pump at once (Linux ends it with no data)

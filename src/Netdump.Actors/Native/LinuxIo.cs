@@ -14,6 +14,29 @@ internal static unsafe partial class LinuxIo
     public const int EAgain = 11;
     public const int EIntr = 4;
     public const short PollIn = 0x1;
+    public const int MsgDontWait = 0x40;
+    public const uint EpollIn = 0x1;
+    public const int EpollCtlAdd = 1;
+    public const int EpollCtlDel = 2;
+    public const int EpollCloexec = 0x80000;
+
+    /// <summary>struct epoll_event is packed (12 bytes) on x86_64 and 16 bytes elsewhere.</summary>
+    public static int EpollEventSize => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 ? 12 : 16;
+
+    /// <summary>Where epoll_data sits inside an event.</summary>
+    public static int EpollDataOffset => EpollEventSize == 12 ? 4 : 8;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_ctl(int epfd, int op, int fd, byte* @event);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int epoll_wait(int epfd, byte* events, int maxEvents, int timeoutMs);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
 
     /// <summary>True where the structures below match the kernel's (64-bit Linux).</summary>
     public static bool Supported => OperatingSystem.IsLinux() && Environment.Is64BitProcess

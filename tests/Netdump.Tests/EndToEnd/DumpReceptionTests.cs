@@ -158,3 +158,6 @@ public sealed class BatchedEngineDumpReceptionTests() : DumpReceptionTests("batc
 
 /// <summary>The portable fallback: one datagram per call.</summary>
 public sealed class ManagedEngineDumpReceptionTests() : DumpReceptionTests("managed");
+
+/// <summary>One epoll thread for all session sockets.</summary>
+public sealed class EpollEngineDumpReceptionTests() : DumpReceptionTests("epoll");

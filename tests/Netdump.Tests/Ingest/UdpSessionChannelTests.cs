@@ -24,13 +24,26 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         Assert.Equal(IngestEngine.Batched, channel.Engine);
     }
 
+    [Fact]
+    public void The_epoll_engine_runs_when_given_a_pump_and_falls_back_to_batched_without_one()
+    {
+        using (var shared = Channel("127.0.0.35", IngestEngine.Epoll))
+        {
+            Assert.Equal(IngestEngine.Epoll, shared.Engine);
+        }
+
+        using var alone = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Loopback, engine: IngestEngine.Epoll);
+        Assert.Equal(IngestEngine.Batched, alone.Engine);
+    }
+
     [Theory]
     [InlineData(IngestEngine.Batched)]
     [InlineData(IngestEngine.Managed)]
+    [InlineData(IngestEngine.Epoll)]
     public void Data_is_written_and_acked_to_its_source_and_other_sources_are_counted_but_ignored(IngestEngine engine)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
-        using var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse("127.0.0.30"), engine: engine);
+        using var channel = Channel("127.0.0.30", engine);
         channel.Start(core, TestActor);
         using var client = Bound("127.0.0.30");
         using var spoofer = Bound("127.0.0.31");
@@ -52,10 +65,11 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     [Theory]
     [InlineData(IngestEngine.Batched)]
     [InlineData(IngestEngine.Managed)]
+    [InlineData(IngestEngine.Epoll)]
     public void A_malformed_datagram_is_dropped_and_reported_and_a_write_past_the_cap_is_refused(IngestEngine engine)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
-        using var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse("127.0.0.32"), engine: engine);
+        using var channel = Channel("127.0.0.32", engine);
         channel.Start(core, TestActor);
         using var client = Bound("127.0.0.32");
 
@@ -73,11 +87,12 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     [Theory]
     [InlineData(IngestEngine.Batched)]
     [InlineData(IngestEngine.Managed)]
+    [InlineData(IngestEngine.Epoll)]
     public void A_write_error_mid_dump_stops_the_acks_and_tells_the_session_the_error(IngestEngine engine)
     {
         var disk = new Netdump.Tests.Storage.FaultyDisk { FailWritesFrom = 3000 };
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20, disk);
-        using var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse("127.0.0.33"), engine: engine);
+        using var channel = Channel("127.0.0.33", engine);
         channel.Start(core, TestActor);
         using var client = Bound("127.0.0.33");
 
@@ -106,8 +121,22 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
 
 
 
+    private EpollPump? _pump;
+
+    /// <summary>A channel on the given engine; the epoll engine gets a pump of its own, as a listener would give it.</summary>
+    private UdpSessionChannel Channel(string client, IngestEngine engine)
+    {
+        if (engine == IngestEngine.Epoll)
+        {
+            _pump ??= new EpollPump();
+        }
+
+        return new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse(client), null, engine, _pump);
+    }
+
     void IDisposable.Dispose()
     {
+        _pump?.Dispose();
         Dispose();
         Directory.Delete(_dir, recursive: true);
     }

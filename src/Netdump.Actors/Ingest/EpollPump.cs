@@ -1,0 +1,141 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Netdump.Actors.Native;
+
+namespace Netdump.Actors.Ingest;
+
+/// <summary>
+/// One receive thread for every session socket (<c>ingest_engine = epoll</c>), the C
+/// reference's design: <c>epoll_wait</c>, then each ready socket drained with
+/// <c>recvmmsg(MSG_DONTWAIT)</c> through the same <see cref="BatchedReceiveEngine"/> step and
+/// <see cref="SessionPacketHandler"/>, so one wake-up serves every client that has data instead
+/// of one thread waking per session. Owned by the listener; sessions register their socket.
+/// </summary>
+internal sealed unsafe class EpollPump : IDisposable
+{
+    private const int MaxEvents = 64;
+    private readonly int _epoll;
+    private readonly ConcurrentDictionary<int, Registration> _registrations = new();
+    private readonly Thread _thread;
+    private volatile bool _stopping;
+
+    public EpollPump()
+    {
+        _epoll = LinuxIo.epoll_create1(LinuxIo.EpollCloexec);
+        if (_epoll < 0)
+        {
+            throw new IOException($"epoll_create1: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+
+        _thread = new Thread(Run) { IsBackground = true, Name = "session-pump" };
+        _thread.Start();
+    }
+
+    /// <summary>A session socket in the pump; the gate keeps it from being closed mid-drain.</summary>
+    public sealed class Registration(int fd, SessionPacketHandler handler)
+    {
+        public int Fd { get; } = fd;
+        public SessionPacketHandler Handler { get; } = handler;
+        public object Gate { get; } = new();
+        public bool Closed { get; set; }
+    }
+
+    public Registration Register(Socket socket, SessionPacketHandler handler)
+    {
+        var fd = (int)socket.Handle;
+        var registration = new Registration(fd, handler);
+        _registrations[fd] = registration;
+        var ev = stackalloc byte[16];
+        new Span<byte>(ev, 16).Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(new Span<byte>(ev, 4), LinuxIo.EpollIn);
+        BinaryPrimitives.WriteInt32LittleEndian(new Span<byte>(ev + LinuxIo.EpollDataOffset, 4), fd);
+        if (LinuxIo.epoll_ctl(_epoll, LinuxIo.EpollCtlAdd, fd, ev) < 0)
+        {
+            _registrations.TryRemove(fd, out _);
+            throw new IOException($"epoll_ctl: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+
+        return registration;
+    }
+
+    /// <summary>Takes a socket out; once this returns the pump will not touch it again, so it may be closed.</summary>
+    public void Unregister(Registration registration)
+    {
+        lock (registration.Gate)
+        {
+            registration.Closed = true;
+        }
+
+        var ev = stackalloc byte[16];
+        LinuxIo.epoll_ctl(_epoll, LinuxIo.EpollCtlDel, registration.Fd, ev);
+        _registrations.TryRemove(new KeyValuePair<int, Registration>(registration.Fd, registration));
+    }
+
+    private void Run()
+    {
+        using var engine = new BatchedReceiveEngine();
+        var size = LinuxIo.EpollEventSize;
+        var events = (byte*)NativeMemory.AllocZeroed((nuint)(MaxEvents * size));
+        try
+        {
+            while (!_stopping)
+            {
+                var ready = LinuxIo.epoll_wait(_epoll, events, MaxEvents, 250);
+                for (var i = 0; i < ready; i++)
+                {
+                    var fd = BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(events + i * size + LinuxIo.EpollDataOffset, 4));
+                    if (_registrations.TryGetValue(fd, out var registration))
+                    {
+                        Drain(engine, registration);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(events);
+        }
+    }
+
+    private static void Drain(BatchedReceiveEngine engine, Registration registration)
+    {
+        lock (registration.Gate)
+        {
+            if (registration.Closed)
+            {
+                return;
+            }
+
+            try
+            {
+                int count;
+                do
+                {
+                    count = engine.ReceiveBatch(registration.Fd, registration.Handler, LinuxIo.MsgDontWait, () => false);
+                }
+                while (count == BatchedReceiveEngine.BatchSize);
+
+                if (count < 0 && count != -LinuxIo.EAgain && count != -LinuxIo.EIntr)
+                {
+                    registration.Closed = true;
+                    registration.Handler.Faulted($"recvmmsg: {Marshal.GetPInvokeErrorMessage(-count)}");
+                }
+            }
+            catch (Exception e)
+            {
+                // one session's failure ends that session's dump, never the pump
+                registration.Closed = true;
+                registration.Handler.Faulted(e.Message);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _thread.Join(TimeSpan.FromSeconds(2));
+        LinuxIo.close(_epoll);
+    }
+}
