@@ -196,7 +196,20 @@ public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     private static (string Path, long Length) LargestFile(string dumpDir) =>
-        Files(dumpDir).Select(f => (f.FullName, f.Length)).DefaultIfEmpty(("", 0L)).MaxBy(f => f.Item2);
+        Files(dumpDir).Select(f => (f.FullName, LengthOrZero(f))).DefaultIfEmpty(("", 0L)).MaxBy(f => f.Item2);
+
+    /// <summary>A file's length, or 0 when it vanished since it was listed (a report's temp file renamed meanwhile).</summary>
+    private static long LengthOrZero(FileInfo file)
+    {
+        try
+        {
+            return file.Length;
+        }
+        catch (FileNotFoundException)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>Every file below the dump directory; directories that vanish meanwhile are skipped.</summary>
     private static List<FileInfo> Files(string dumpDir)
