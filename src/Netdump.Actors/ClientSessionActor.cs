@@ -45,7 +45,6 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private bool _supersedeRequested;
     private bool _nospaceRan;
     private bool _recheckingSpace;
-    private bool _rebootRunning;
     private bool _lingerOver;
     private bool _scriptsLost;
     private readonly HashSet<string> _pendingScripts = [];
@@ -372,7 +371,6 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             if (r.SupersededBy is null)
             {
                 // the client is about to reboot (a superseded client is not: it is dumping again)
-                _rebootRunning = true;
                 RunScript(ScriptNames.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason, r, _settings.ScriptTimeout);
             }
 
@@ -389,11 +387,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private void Closing()
     {
         Receive<PumpEvent.ControlPacket>(p => p.Type == MessageType.Finished, p => _channel!.SendAck(p.Sequence, p.From));
-        Receive<ScriptResult>(r => r.Name == ScriptNames.Reboot, _ =>
-        {
-            _rebootRunning = false;
-            StopWhenDone();
-        });
+        Receive<ScriptResult>(r => r.Name == ScriptNames.Reboot, _ => StopWhenDone());
         Receive<LingerOver>(_ =>
         {
             _lingerOver = true;
@@ -461,7 +455,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 
     private void StopWhenDone()
     {
-        if (_lingerOver && !_rebootRunning)
+        if (_lingerOver && !_pendingScripts.Contains(ScriptNames.Reboot))
         {
             Context.Stop(Self);
         }
@@ -472,7 +466,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         var seconds = Math.Max((DateTimeOffset.UtcNow - r.ReceivedAt).TotalSeconds, 0.001);
         var status = r.Reason is null ? "complete" : $"incomplete ({r.Reason})";
         var counters = _channel?.Counters ?? default;
-        var transfer = $"{r.BytesReceived} bytes in {seconds:F1} s ({r.BytesReceived / seconds / (1 << 20):F1} MiB/s)";
+        var transfer = $"{r.BytesReceived} bytes in {seconds:F1} s ({r.BytesReceived / seconds / (1 << 20):F1} MiB/s), {counters.Packets} packets";
         _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped and {Foreign} foreign datagrams",
             ClientText, status, r.Directory, transfer, counters.Dropped, counters.Foreign);
     }

@@ -9,7 +9,7 @@ namespace Netdump.Actors.Ingest;
 /// The listen-port socket (default 20023) and its receive thread. Only HERALDs belong here:
 /// each valid one (aux2 = 0) is told to the listener actor as a <see cref="Herald"/>, with the
 /// local address it was sent to (IP_PKTINFO, which Akka.IO does not report). Everything else is
-/// counted and reported as <see cref="Dropped"/>, at most <see cref="DropReportLimit"/> times
+/// reported as <see cref="Dropped"/>, at most <see cref="DropReportLimit"/> times
 /// a second so a flood cannot flood the log.
 /// </summary>
 public sealed class HeraldReceiver : IDisposable
@@ -19,7 +19,6 @@ public sealed class HeraldReceiver : IDisposable
     private readonly Socket _socket;
     private Thread? _thread;
     private volatile bool _stopping;
-    private long _dropped;
 
     private HeraldReceiver(Socket socket) => _socket = socket;
 
@@ -27,9 +26,6 @@ public sealed class HeraldReceiver : IDisposable
     public sealed record Dropped(IPEndPoint From, string Reason);
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
-
-    /// <summary>Datagrams dropped so far.</summary>
-    public long DroppedCount => Interlocked.Read(ref _dropped);
 
     /// <summary>Binds addr:port; a port in use throws <see cref="SocketException"/>.</summary>
     public static HeraldReceiver Bind(IPAddress address, int port)
@@ -94,7 +90,6 @@ public sealed class HeraldReceiver : IDisposable
                 continue;
             }
 
-            Interlocked.Increment(ref _dropped);
             if (dropReports.TryTake())
             {
                 listener.Tell(new Dropped(from, reason));

@@ -9,11 +9,9 @@ namespace Netdump.Actors.Native;
 /// </summary>
 internal static unsafe partial class LinuxIo
 {
-    public const int MsgTrunc = 0x20;
     public const int MsgWaitForOne = 0x10000;
     public const int EAgain = 11;
     public const int EIntr = 4;
-    public const short PollIn = 0x1;
     public const int MsgDontWait = 0x40;
     public const uint EpollIn = 0x1;
     public const int EpollCtlAdd = 1;
@@ -68,13 +66,6 @@ internal static unsafe partial class LinuxIo
         public uint Length;
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    public struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int recvmmsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);
@@ -85,6 +76,4 @@ internal static unsafe partial class LinuxIo
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint pwritev(int fd, IoVec* iov, int count, long offset);
 
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
 }

@@ -73,11 +73,6 @@ public static class ServerCommand
         return parse.InvokeAsync(configuration);
     }
 
-    /// <summary>
-    /// The built-in config with the given netdump keys (null = not set) in front of it; see
-    /// <see cref="OperatorConfig.BuildConfig"/>.
-    /// </summary>
-    public static Config BuildConfig(IReadOnlyDictionary<string, object?> netdumpKeys) => OperatorConfig.BuildConfig(netdumpKeys);
 
     private static async Task<int> RunAsync(ServerOptions options, CancellationToken cancel)
     {

@@ -202,7 +202,7 @@ public sealed class OperatorConfigTests : IDisposable
     [Fact]
     public void BuildConfig_should_put_netdump_keys_in_front_of_the_defaults_and_leave_out_nulls()
     {
-        var config = ServerCommand.BuildConfig(new Dictionary<string, object?>
+        var config = OperatorConfig.BuildConfig(new Dictionary<string, object?>
         {
             ["port"] = 0,
             ["session_timeout"] = "2s",

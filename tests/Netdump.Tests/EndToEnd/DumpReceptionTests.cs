@@ -80,7 +80,9 @@ public abstract class DumpReceptionTests(string engine) : IAsyncLifetime
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, "vmcore")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir));
         await _server.WaitForLogAsync("127.0.0.1", "kernel dump header from web7.example.org", "page fault while in kernel mode");
-        await _server.WaitForLogAsync("127.0.0.1", "dump complete");
+        var end = await _server.WaitForLogAsync("127.0.0.1", "dump complete");
+        var packets = int.Parse(System.Text.RegularExpressions.Regex.Match(end, @"(\d+) packets").Groups[1].Value);
+        Assert.True(packets >= 208 + 2, $"{packets} packets for 300,000 bytes in 1448-byte payloads, a KDH and a FINISHED");
     }
 
     [Fact]

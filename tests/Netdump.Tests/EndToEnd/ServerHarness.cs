@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
-using Netdump.App.CommandLine;
+using Netdump.App.Configuration;
 using Netdump.App.Hosting;
 using Netdump.App.Simulation;
 using Serilog;
@@ -61,7 +61,7 @@ public sealed class ServerHarness : IAsyncDisposable
 
         var logs = new LogCapture();
         var logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(logs).CreateLogger();
-        var host = NetdumpHost.Build(ServerCommand.BuildConfig(keys), logger);
+        var host = NetdumpHost.Build(OperatorConfig.BuildConfig(keys), logger);
         await host.StartAsync();
         var endpoint = await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
         return new ServerHarness(host, dumpDir, endpoint, logs);
