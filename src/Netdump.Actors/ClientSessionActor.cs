@@ -195,7 +195,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     {
         try
         {
-            _channel = _channels(_herald.LocalAddress, _herald.Client.Address, _settings.SessionPorts);
+            _channel = _channels(_herald.LocalAddress, _herald.Client, _settings.SessionPorts);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
         {
@@ -467,8 +467,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         var status = r.Reason is null ? "complete" : $"incomplete ({r.Reason})";
         var counters = _channel?.Counters ?? default;
         var transfer = $"{r.BytesReceived} bytes in {seconds:F1} s ({r.BytesReceived / seconds / (1 << 20):F1} MiB/s), {counters.Packets} packets";
-        _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped and {Foreign} foreign datagrams",
-            ClientText, status, r.Directory, transfer, counters.Dropped, counters.Foreign);
+        _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped datagrams",
+            ClientText, status, r.Directory, transfer, counters.Dropped);
     }
 
     /// <summary>The guard is recounting after a restart: say whether this session holds a slot.</summary>

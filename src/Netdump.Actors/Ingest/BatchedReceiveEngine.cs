@@ -8,8 +8,8 @@ namespace Netdump.Actors.Ingest;
 /// <summary>
 /// The Linux receive engine, netdumpd's and the C reference's design: one <c>recvmmsg</c>
 /// drains up to a whole burst, each run of contiguous VMCORE payloads is written with one
-/// <c>pwritev</c>, and one <c>sendmmsg</c> sends every ack of the batch, each to its packet's
-/// source. An ack leaves only after its bytes were written. Buffers are native and reused:
+/// <c>pwritev</c>, and one <c>sendmmsg</c> sends every ack of the batch on the connected session
+/// socket (so to the packets' source, the only one it hears). An ack leaves only after its bytes were written. Buffers are native and reused:
 /// nothing is allocated per packet, and receive slots the kernel never fills (they are sized
 /// for 64 KiB datagrams) are never made resident.
 /// </summary>
@@ -17,10 +17,8 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
 {
     private const int Batch = 64;
     private const int SlotSize = 65536;
-    private const int NameSize = 16; // sockaddr_in
 
     private readonly byte* _slots;
-    private readonly byte* _names;
     private readonly LinuxIo.IoVec* _receiveVectors;
     private readonly LinuxIo.MMsgHdr* _received;
     private readonly uint* _ackWords;
@@ -32,7 +30,6 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
     public BatchedReceiveEngine()
     {
         _slots = (byte*)NativeMemory.Alloc((nuint)Batch * SlotSize);
-        _names = (byte*)NativeMemory.AllocZeroed((nuint)Batch * NameSize);
         _receiveVectors = (LinuxIo.IoVec*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.IoVec)));
         _received = (LinuxIo.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.MMsgHdr)));
         _ackWords = (uint*)NativeMemory.AllocZeroed(Batch * sizeof(uint));
@@ -45,11 +42,9 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
             _receiveVectors[i] = new LinuxIo.IoVec { Base = _slots + (long)i * SlotSize, Length = SlotSize };
             _received[i].Header.Iov = &_receiveVectors[i];
             _received[i].Header.IovLength = 1;
-            _received[i].Header.Name = _names + i * NameSize;
             _ackVectors[i] = new LinuxIo.IoVec { Base = (byte*)&_ackWords[i], Length = Ack.Size };
             _acks[i].Header.Iov = &_ackVectors[i];
             _acks[i].Header.IovLength = 1;
-            _acks[i].Header.NameLength = NameSize;
         }
     }
 
@@ -61,7 +56,7 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
         while (!stopping())
         {
             var count = ReceiveBatch(fd, handler, LinuxIo.MsgWaitForOne, stopping);
-            if (count < 0 && count != -LinuxIo.EAgain && count != -LinuxIo.EIntr)
+            if (count < 0 && !LinuxIo.IsTransient(-count))
             {
                 if (!stopping())
                 {
@@ -82,7 +77,6 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
     {
         for (var i = 0; i < Batch; i++)
         {
-            _received[i].Header.NameLength = NameSize;
             _received[i].Header.Flags = 0;
         }
 
@@ -116,8 +110,7 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
         {
             var slot = _slots + (long)i * SlotSize;
             var datagram = new ReadOnlySpan<byte>(slot, (int)_received[i].Length);
-            var name = new ReadOnlySpan<byte>(_names + i * NameSize, NameSize);
-            switch (handler.Classify(datagram, name, out var header))
+            switch (handler.Classify(datagram, out var header))
             {
                 case PacketVerdict.Write:
                     if (runCount > 0 && header.Offset != runStart + runLength)
@@ -137,7 +130,7 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
                     runLength += header.Length;
                     break;
                 case PacketVerdict.AckOnly:
-                    acks = QueueAck(i, header.Sequence, acks);
+                    acks = QueueAck(header.Sequence, acks);
                     break;
             }
         }
@@ -157,16 +150,15 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
         {
             var i = _runAcks[r];
             var sequence = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(_slots + (long)i * SlotSize + 4, 4));
-            acks = QueueAck(i, sequence, acks);
+            acks = QueueAck(sequence, acks);
         }
 
         return acks;
     }
 
-    private int QueueAck(int received, uint sequence, int acks)
+    private int QueueAck(uint sequence, int acks)
     {
         Ack.Write(new Span<byte>(&_ackWords[acks], Ack.Size), sequence);
-        _acks[acks].Header.Name = _names + received * NameSize;
         return acks + 1;
     }
 
@@ -194,7 +186,6 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
     public void Dispose()
     {
         NativeMemory.Free(_slots);
-        NativeMemory.Free(_names);
         NativeMemory.Free(_receiveVectors);
         NativeMemory.Free(_received);
         NativeMemory.Free(_ackWords);

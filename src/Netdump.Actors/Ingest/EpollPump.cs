@@ -117,7 +117,7 @@ internal sealed unsafe class EpollPump : IDisposable
                 }
                 while (count == BatchedReceiveEngine.BatchSize);
 
-                if (count < 0 && count != -LinuxIo.EAgain && count != -LinuxIo.EIntr)
+                if (count < 0 && !LinuxIo.IsTransient(-count))
                 {
                     registration.Closed = true;
                     registration.Handler.Faulted($"recvmmsg: {Marshal.GetPInvokeErrorMessage(-count)}");

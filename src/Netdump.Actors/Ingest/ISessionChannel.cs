@@ -30,19 +30,19 @@ public interface ISessionChannel : IDisposable
     /// <summary>True once anything but a HERALD arrived from the client.</summary>
     bool HasData { get; }
 
-    /// <summary>What the pump counted: packets handled, datagrams dropped, and from other sources.</summary>
+    /// <summary>What the pump counted: packets handled and datagrams dropped.</summary>
     PumpCounters Counters { get; }
 }
 
 /// <summary>A snapshot of a pump's counters.</summary>
-public readonly record struct PumpCounters(long Packets, long Dropped, long Foreign);
+public readonly record struct PumpCounters(long Packets, long Dropped);
 
 /// <summary>
 /// Creates the channel of a new session: a socket bound to the local address the HERALD was sent
-/// to (on a port of <paramref name="ports"/> when given), which accepts datagrams only from
-/// <paramref name="client"/>.
+/// to (on a port of <paramref name="ports"/> when given) and connected to the HERALD's source
+/// <paramref name="client"/>, so the kernel delivers it datagrams from that address and port only.
 /// </summary>
-public delegate ISessionChannel SessionChannelFactory(IPAddress local, IPAddress client, PortRange? ports);
+public delegate ISessionChannel SessionChannelFactory(IPAddress local, IPEndPoint client, PortRange? ports);
 
 /// <summary>The control events a receive pump tells its session actor (data never travels this way).</summary>
 public static class PumpEvent

@@ -5,8 +5,8 @@ using Netdump.Actors.Protocol;
 namespace Netdump.Actors.Ingest;
 
 /// <summary>
-/// The portable receive engine: one datagram per call. <c>ReceiveFrom</c> → classify →
-/// positional write → 4-byte ack to the packet's source, with no allocation per packet.
+/// The portable receive engine: one datagram per call on the connected session socket.
+/// <c>Receive</c> → classify → positional write → 4-byte ack, with no allocation per packet.
 /// The fallback where <see cref="BatchedReceiveEngine"/> is not supported (and a check on it).
 /// </summary>
 internal static class ManagedReceiveEngine
@@ -14,17 +14,17 @@ internal static class ManagedReceiveEngine
     public static void Run(Socket socket, SessionPacketHandler handler, Func<bool> stopping)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
-        var from = new SocketAddress(AddressFamily.InterNetwork);
         Span<byte> ack = stackalloc byte[Ack.Size];
         while (!stopping())
         {
             int length;
             try
             {
-                length = socket.ReceiveFrom(buffer, SocketFlags.None, from);
+                length = socket.Receive(buffer, SocketFlags.None);
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock
-                                                or SocketError.MessageSize or SocketError.ConnectionReset or SocketError.Interrupted)
+                                                or SocketError.MessageSize or SocketError.ConnectionReset or SocketError.ConnectionRefused
+                                                or SocketError.Interrupted)
             {
                 continue;
             }
@@ -35,7 +35,7 @@ internal static class ManagedReceiveEngine
             }
 
             var datagram = buffer.AsSpan(0, length);
-            var verdict = handler.Classify(datagram, from.Buffer.Span, out var header);
+            var verdict = handler.Classify(datagram, out var header);
             handler.EndOfBatch(); // a batch of one
             if (verdict == PacketVerdict.Write)
             {
@@ -54,7 +54,7 @@ internal static class ManagedReceiveEngine
             Ack.Write(ack, header.Sequence);
             try
             {
-                socket.SendTo(ack, SocketFlags.None, from);
+                socket.Send(ack, SocketFlags.None);
             }
             catch (SocketException)
             {

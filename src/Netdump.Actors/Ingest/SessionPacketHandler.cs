@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using Akka.Actor;
 using Netdump.Actors.Protocol;
@@ -9,7 +8,7 @@ namespace Netdump.Actors.Ingest;
 /// <summary>What a receive engine does with one datagram after <see cref="SessionPacketHandler.Classify"/>.</summary>
 internal enum PacketVerdict
 {
-    /// <summary>Not acked: foreign, malformed, control (the actor acks it), or refused.</summary>
+    /// <summary>Not acked: malformed, control (the actor acks it), or refused.</summary>
     Drop,
 
     /// <summary>VMCORE data to write at its offset, then ack.</summary>
@@ -20,15 +19,15 @@ internal enum PacketVerdict
 }
 
 /// <summary>
-/// Every per-packet decision of a session's receive pump, shared by both receive engines:
-/// source check, header check, counters, the pump's state (has data, sealed after FINISHED,
+/// Every per-packet decision of a session's receive pump, shared by the receive engines:
+/// header check, counters, the pump's state (has data, sealed after FINISHED,
 /// failed after a refused write) and the control events told to the session actor. The engine
 /// only moves bytes: it receives, writes what is <see cref="PacketVerdict.Write"/>, and acks.
 /// Used by the pump thread alone, except the counters and flags read by the actor.
 /// </summary>
-internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPAddress client)
+/// The session socket is connected, so every datagram comes from <paramref name="client"/>.
+internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPEndPoint client)
 {
-    private readonly byte[] _clientBytes = client.GetAddressBytes();
     private readonly ReportBudget _dropReports = new(10);
     private volatile bool _hasData;
     private bool _sealed;
@@ -37,29 +36,21 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPA
     private long _packets;
     private int _validInBatch;
     private long _dropped;
-    private long _foreign;
 
     public bool HasData => _hasData;
 
     public long LastPacketTicks => Interlocked.Read(ref _lastPacket);
 
-    public PumpCounters Counters => new(Interlocked.Read(ref _packets), Interlocked.Read(ref _dropped), Interlocked.Read(ref _foreign));
+    public PumpCounters Counters => new(Interlocked.Read(ref _packets), Interlocked.Read(ref _dropped));
 
     public CoreFile Core => core;
 
     /// <summary>
-    /// Decides what to do with one datagram from <paramref name="sockaddr"/> (a Linux
-    /// <c>sockaddr_in</c>: family, port, address). Control messages are told to the session here.
+    /// Decides what to do with one datagram from the client. Control messages are told to the
+    /// session here.
     /// </summary>
-    public PacketVerdict Classify(ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> sockaddr, out MessageHeader header)
+    public PacketVerdict Classify(ReadOnlySpan<byte> datagram, out MessageHeader header)
     {
-        if (!sockaddr.Slice(4, 4).SequenceEqual(_clientBytes))
-        {
-            Interlocked.Increment(ref _foreign);
-            header = default;
-            return PacketVerdict.Drop;
-        }
-
         var error = MessageHeader.TryRead(datagram, out header);
         if (error != HeaderError.None)
         {
@@ -69,7 +60,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPA
                 var reason = error == HeaderError.UnknownType
                     ? $"unknown message type {(uint)header.Type}"
                     : MessageHeader.Describe(error);
-                session.Tell(new PumpEvent.Dropped(ToEndPoint(sockaddr), reason));
+                session.Tell(new PumpEvent.Dropped(client, reason));
             }
 
             return PacketVerdict.Drop;
@@ -81,13 +72,13 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPA
             case MessageType.Vmcore:
                 return ClassifyData(header);
             case MessageType.Herald:
-                session.Tell(new PumpEvent.HeraldRetransmitted(header.Sequence, ToEndPoint(sockaddr)));
+                session.Tell(new PumpEvent.HeraldRetransmitted(header.Sequence, client));
                 return PacketVerdict.Drop;
             default:
                 _hasData = true;
                 _sealed |= header.Type == MessageType.Finished;
                 session.Tell(new PumpEvent.ControlPacket(header.Type, header.Sequence, header.Offset,
-                    datagram[MessageHeader.Size..].ToArray(), ToEndPoint(sockaddr)));
+                    datagram[MessageHeader.Size..].ToArray(), client));
                 return PacketVerdict.Drop;
         }
     }
@@ -158,6 +149,4 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPA
 
     public void Faulted(string reason) => session.Tell(new PumpEvent.Faulted(reason));
 
-    private static IPEndPoint ToEndPoint(ReadOnlySpan<byte> sockaddr) =>
-        new(new IPAddress(sockaddr.Slice(4, 4)), BinaryPrimitives.ReadUInt16BigEndian(sockaddr[2..]));
 }

@@ -22,7 +22,9 @@ public enum IngestEngine
 
 /// <summary>
 /// A session's own UDP socket on (the HERALD's local address, an ephemeral port or one of
-/// <c>session_ports</c>) and the thread that pumps it. Where a data packet goes: the receive
+/// <c>session_ports</c>), connected to the HERALD's source address and port, and the thread that
+/// pumps it. Connected, the socket hears only its client (the kernel drops every other source)
+/// and the kernel reuses one route for all of its receives and acks. Where a data packet goes: the receive
 /// engine (<see cref="BatchedReceiveEngine"/> or <see cref="ManagedReceiveEngine"/>) reads it,
 /// <see cref="SessionPacketHandler"/> decides, the engine writes it at its offset in the
 /// <see cref="CoreFile"/> and acks it to its source, all on this thread. Everything else
@@ -31,7 +33,7 @@ public enum IngestEngine
 public sealed class UdpSessionChannel : ISessionChannel
 {
     private readonly Socket _socket;
-    private readonly IPAddress _client;
+    private readonly IPEndPoint _client;
     private readonly IngestEngine _engine;
     private readonly EpollPump? _pump;
     private EpollPump.Registration? _registration;
@@ -40,12 +42,12 @@ public sealed class UdpSessionChannel : ISessionChannel
     private Thread? _thread;
     private volatile bool _stopping;
 
-    public UdpSessionChannel(IPAddress local, IPAddress client, PortRange? ports = null, IngestEngine engine = IngestEngine.Batched)
+    public UdpSessionChannel(IPAddress local, IPEndPoint client, PortRange? ports = null, IngestEngine engine = IngestEngine.Batched)
         : this(local, client, ports, engine, pump: null)
     {
     }
 
-    internal UdpSessionChannel(IPAddress local, IPAddress client, PortRange? ports, IngestEngine engine, EpollPump? pump)
+    internal UdpSessionChannel(IPAddress local, IPEndPoint client, PortRange? ports, IngestEngine engine, EpollPump? pump)
     {
         _client = client;
         _pump = engine == IngestEngine.Epoll ? pump : null;
@@ -57,6 +59,7 @@ public sealed class UdpSessionChannel : ISessionChannel
         {
             _socket.ReceiveTimeout = 250;
             Bind(local, ports);
+            _socket.Connect(client);
         }
         catch
         {
@@ -89,7 +92,7 @@ public sealed class UdpSessionChannel : ISessionChannel
             return;
         }
 
-        _thread = new Thread(() => Run(handler)) { IsBackground = true, Name = $"session-{_client}" };
+        _thread = new Thread(() => Run(handler)) { IsBackground = true, Name = $"session-{_client.Address}" };
         _thread.Start();
     }
 

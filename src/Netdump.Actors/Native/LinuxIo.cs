@@ -12,6 +12,14 @@ internal static unsafe partial class LinuxIo
     public const int MsgWaitForOne = 0x10000;
     public const int EAgain = 11;
     public const int EIntr = 4;
+    public const int EConnRefused = 111;
+
+    /// <summary>
+    /// An error a receive loop goes on after: EAGAIN (a timeout, or nothing waiting), EINTR, and
+    /// ECONNREFUSED (a connected socket reporting an ICMP port-unreachable for an earlier ack;
+    /// nothing received was lost, and the client resends what it missed).
+    /// </summary>
+    public static bool IsTransient(int errno) => errno is EAgain or EIntr or EConnRefused;
     public const int MsgDontWait = 0x40;
     public const uint EpollIn = 0x1;
     public const int EpollCtlAdd = 1;

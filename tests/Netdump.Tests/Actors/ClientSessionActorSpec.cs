@@ -38,7 +38,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     private readonly ConcurrentQueue<ScriptRunnerActor.Run> _scriptRuns = new();
     private readonly ConcurrentQueue<object> _guardMessages = new();
     private readonly ConcurrentDictionary<string, ScriptResult> _scriptOutcomes = new();
-    private readonly ConcurrentQueue<(IPAddress Local, IPAddress Client)> _channelRequests = new();
+    private readonly ConcurrentQueue<(IPAddress Local, IPEndPoint Client)> _channelRequests = new();
     private readonly string _dumpDir;
     private readonly CoreFile _core;
     private volatile FakeSessionChannel? _channel;
@@ -96,7 +96,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
 
         await _acks.ExpectMsgAsync(new AckSent(1, Client));
-        Assert.Equal((Local, Client.Address), Assert.Single(_channelRequests));
+        Assert.Equal((Local, Client), Assert.Single(_channelRequests));
         Assert.Same(_core, Channel.StartedWith);
         Assert.Equal(session, Channel.Session);
         await _acks.ExpectNoMsgAsync(Quiet);
@@ -550,7 +550,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         return session;
     }
 
-    private ISessionChannel OpenFakeChannel(IPAddress local, IPAddress client, PortRange? ports)
+    private ISessionChannel OpenFakeChannel(IPAddress local, IPEndPoint client, PortRange? ports)
     {
         _channelRequests.Enqueue((local, client));
         return _channel = new FakeSessionChannel(_acks.Ref, local);

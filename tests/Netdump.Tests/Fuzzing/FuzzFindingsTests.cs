@@ -30,9 +30,9 @@ public sealed class FuzzFindingsTests(ITestOutputHelper output)
     public void A_zero_length_vmcore_is_acked_and_the_dump_goes_on(IngestEngine engine)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, $"vmcore-{engine}"), 1 << 20);
-        using var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse("127.0.0.40"), engine: engine);
-        channel.Start(core, TestActor);
         using var client = Bound("127.0.0.40");
+        using var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, engine: engine);
+        channel.Start(core, TestActor);
 
         client.SendTo(Datagram(MessageType.Vmcore, 2, 4096, []), channel.LocalEndpoint);
         ExpectMsg<PumpEvent.FirstData>();
@@ -57,7 +57,7 @@ public sealed class FuzzFindingsTests(ITestOutputHelper output)
     public void A_session_channel_may_be_disposed_twice(IngestEngine engine)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, $"vmcore-dispose-{engine}"), 1 << 20);
-        var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse("127.0.0.41"), engine: engine);
+        var channel = new UdpSessionChannel(IPAddress.Loopback, new IPEndPoint(IPAddress.Parse("127.0.0.41"), 9), engine: engine);
         channel.Start(core, TestActor);
         channel.Dispose();
 

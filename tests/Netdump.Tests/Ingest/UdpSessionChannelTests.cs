@@ -20,19 +20,19 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     [Fact]
     public void The_batched_engine_runs_on_this_machine()
     {
-        using var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Loopback, engine: IngestEngine.Batched);
+        using var channel = new UdpSessionChannel(IPAddress.Loopback, Nobody, engine: IngestEngine.Batched);
         Assert.Equal(IngestEngine.Batched, channel.Engine);
     }
 
     [Fact]
     public void The_epoll_engine_runs_when_given_a_pump_and_falls_back_to_batched_without_one()
     {
-        using (var shared = Channel("127.0.0.35", IngestEngine.Epoll))
+        using (var shared = Channel(Nobody, IngestEngine.Epoll))
         {
             Assert.Equal(IngestEngine.Epoll, shared.Engine);
         }
 
-        using var alone = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Loopback, engine: IngestEngine.Epoll);
+        using var alone = new UdpSessionChannel(IPAddress.Loopback, Nobody, engine: IngestEngine.Epoll);
         Assert.Equal(IngestEngine.Batched, alone.Engine);
     }
 
@@ -40,24 +40,26 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     [InlineData(IngestEngine.Batched)]
     [InlineData(IngestEngine.Managed)]
     [InlineData(IngestEngine.Epoll)]
-    public void Data_is_written_and_acked_to_its_source_and_other_sources_are_counted_but_ignored(IngestEngine engine)
+    public void Data_is_written_and_acked_to_its_client_and_no_other_source_reaches_the_session(IngestEngine engine)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
-        using var channel = Channel("127.0.0.30", engine);
-        channel.Start(core, TestActor);
         using var client = Bound("127.0.0.30");
+        using var otherPort = Bound("127.0.0.30");
         using var spoofer = Bound("127.0.0.31");
+        using var channel = Channel(client, engine);
+        channel.Start(core, TestActor);
 
         var payload = new byte[1448];
         new Random(5).NextBytes(payload);
         spoofer.SendTo(Datagram(MessageType.Vmcore, 7, 0, payload), channel.LocalEndpoint);
+        otherPort.SendTo(Datagram(MessageType.Vmcore, 9, 2896, payload), channel.LocalEndpoint);
         client.SendTo(Datagram(MessageType.Vmcore, 8, 1448, payload), channel.LocalEndpoint);
 
         Assert.Equal(8u, ReceiveAck(client));
-        Assert.Equal(0, spoofer.Available);
         ExpectMsg<PumpEvent.FirstData>();
-        AwaitAssert(() => Assert.Equal(1, channel.Counters.Foreign));
-        Assert.Equal(1, channel.Counters.Packets);
+        Assert.False(spoofer.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead), "another address was acked");
+        Assert.Equal(0, otherPort.Available);
+        Assert.Equal(new PumpCounters(Packets: 1, Dropped: 0), channel.Counters);
         Assert.Equal([new ByteRange(1448, 2896)], core.Ranges());
         Assert.Equal(payload, File.ReadAllBytes(core.Path).AsSpan(1448).ToArray());
     }
@@ -69,9 +71,9 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     public void A_malformed_datagram_is_dropped_and_reported_and_a_write_past_the_cap_is_refused(IngestEngine engine)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
-        using var channel = Channel("127.0.0.32", engine);
-        channel.Start(core, TestActor);
         using var client = Bound("127.0.0.32");
+        using var channel = Channel(client, engine);
+        channel.Start(core, TestActor);
 
         var bad = Datagram(MessageType.Vmcore, 3, 0, new byte[100]);
         client.SendTo(bad.AsSpan(0, 50), channel.LocalEndpoint); // size differs from 24 + len
@@ -92,9 +94,9 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     {
         var disk = new Netdump.Tests.Storage.FaultyDisk { FailWritesFrom = 3000 };
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20, disk);
-        using var channel = Channel("127.0.0.33", engine);
-        channel.Start(core, TestActor);
         using var client = Bound("127.0.0.33");
+        using var channel = Channel(client, engine);
+        channel.Start(core, TestActor);
 
         client.SendTo(Datagram(MessageType.Vmcore, 2, 0, new byte[1448]), channel.LocalEndpoint);
         Assert.Equal(2u, ReceiveAck(client));
@@ -112,7 +114,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     public void A_channel_can_be_disposed_twice_while_its_pump_runs()
     {
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
-        var channel = new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse("127.0.0.34"));
+        var channel = new UdpSessionChannel(IPAddress.Loopback, Nobody);
         channel.Start(core, TestActor);
         channel.Dispose();
         channel.Dispose(); // a session ends its dump with it, then disposes it again in PostStop
@@ -123,15 +125,20 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
 
     private EpollPump? _pump;
 
-    /// <summary>A channel on the given engine; the epoll engine gets a pump of its own, as a listener would give it.</summary>
-    private UdpSessionChannel Channel(string client, IngestEngine engine)
+    /// <summary>A client endpoint for channels that never hear one (connecting a UDP socket sends nothing).</summary>
+    private static readonly IPEndPoint Nobody = new(IPAddress.Parse("127.0.0.34"), 9);
+
+    /// <summary>A channel for the client's socket on the given engine; the epoll engine gets a pump of its own, as a listener would give it.</summary>
+    private UdpSessionChannel Channel(Socket client, IngestEngine engine) => Channel((IPEndPoint)client.LocalEndPoint!, engine);
+
+    private UdpSessionChannel Channel(IPEndPoint client, IngestEngine engine)
     {
         if (engine == IngestEngine.Epoll)
         {
             _pump ??= new EpollPump();
         }
 
-        return new UdpSessionChannel(IPAddress.Loopback, IPAddress.Parse(client), null, engine, _pump);
+        return new UdpSessionChannel(IPAddress.Loopback, client, null, engine, _pump);
     }
 
     void IDisposable.Dispose()
