@@ -10,6 +10,7 @@
 #   ENGINE=managed bench/run.sh          # the fallback receive engine
 #   SIZES="16 128 1024" (default)        # the cost-per-byte table: 1 client, one warm server
 #   SIZES= bench/run.sh                  # skip it
+#   BENCH_KEEP=1 bench/run.sh            # keep each configuration's runs.jsonl and logs in /tmp
 #
 # Everything stays on 127.0.0.0/8. Not part of the test run.
 set -u
@@ -69,7 +70,7 @@ print(f"| {clients} | {mtu} | {summary['target_median_mib_s']:.1f} | {summary['r
       f"**{summary['ratio_target_over_ref']:.2f}** | {sum(r.get('retransmits', 0) for r in ours)}/{sum(r.get('retransmits', 0) for r in ref)} | "
       f"{failed} | {med(ours, 'server_cpu_s'):.2f}/{med(ref, 'server_cpu_s'):.2f} | {max(rss) / 1024 if rss else 0:.0f} |")
 PY
-	[ -n "${KEEP:-}" ] || rm -rf "$work"
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 done
 # cost per byte against dump size, in one running server (as in production: a warm-up dump,
 # then dumps of each size one after the other), CPU read from /proc around each dump
@@ -111,7 +112,7 @@ print(f"| {sys.argv[2]} | {rate:.1f} | {cpu:.2f} | {len(ok)}/{len(runs)} |")
 PY
 	done
 	kill -TERM -- "-$spgid" 2>/dev/null; wait "$spgid" 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$work"
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 fi
 
 [ -n "$ENGINE_CONF" ] && rm -f "$ENGINE_CONF"
