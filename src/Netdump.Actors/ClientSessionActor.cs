@@ -28,6 +28,13 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private const string LingerTimer = "linger";
     private const string SilentTimer = "silent";
 
+    /// <summary>
+    /// A HERALD received less than this after the dump's first data is a retransmission that
+    /// waited in a queue, never a new dump: a FreeBSD client abandons a dump (the only way to
+    /// send a new HERALD) after about 12 s of sends without an ack.
+    /// </summary>
+    internal static readonly TimeSpan LateRetransmissionWindow = TimeSpan.FromSeconds(10);
+
     private readonly NetdumpSettings _settings;
     private readonly Herald _herald;
     private readonly IActorRef _guard;
@@ -292,10 +299,17 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 
     private void HandleHerald(Herald herald)
     {
-        if (!_channel!.HasData)
+        if (_channel!.FirstDataAt is not { } firstData)
         {
             _log.Debug("Client {Client}: HERALD {Seq} retransmitted, re-acked", ClientText, herald.Sequence);
             _channel.SendAck(herald.Sequence, herald.Client);
+        }
+        else if (herald.ReceivedAt < firstData + LateRetransmissionWindow)
+        {
+            // sent before the client had our ack, handled only now (the listener was busy): the
+            // client abandons a dump only after about 12 s without acks, so this is no new dump
+            _log.Debug("Client {Client}: HERALD {Seq} received {Delay} ms after the first data is a late retransmission; ignored",
+                ClientText, herald.Sequence, (long)(herald.ReceivedAt - firstData).TotalMilliseconds);
         }
         else if (!_supersedeRequested)
         {

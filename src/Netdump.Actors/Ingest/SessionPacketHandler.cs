@@ -29,7 +29,7 @@ internal enum PacketVerdict
 internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPEndPoint client)
 {
     private readonly ReportBudget _dropReports = new(10);
-    private volatile bool _hasData;
+    private long _firstDataUtcTicks;
     private bool _sealed;
     private bool _failed;
     private long _lastPacket = Environment.TickCount64;
@@ -37,7 +37,12 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPE
     private int _validInBatch;
     private long _dropped;
 
-    public bool HasData => _hasData;
+    /// <summary>When the first packet other than a HERALD arrived; null until one did.</summary>
+    public DateTimeOffset? FirstDataAt => Interlocked.Read(ref _firstDataUtcTicks) is var ticks and > 0
+        ? new DateTimeOffset(ticks, TimeSpan.Zero)
+        : null;
+
+    public bool HasData => Interlocked.Read(ref _firstDataUtcTicks) > 0;
 
     public long LastPacketTicks => Interlocked.Read(ref _lastPacket);
 
@@ -75,7 +80,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPE
                 session.Tell(new PumpEvent.HeraldRetransmitted(header.Sequence, client));
                 return PacketVerdict.Drop;
             default:
-                _hasData = true;
+                MarkData();
                 _sealed |= header.Type == MessageType.Finished;
                 session.Tell(new PumpEvent.ControlPacket(header.Type, header.Sequence, header.Offset,
                     datagram[MessageHeader.Size..].ToArray(), client));
@@ -102,14 +107,18 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPE
             return PacketVerdict.Drop;
         }
 
-        if (!_hasData)
+        if (MarkData())
         {
-            _hasData = true;
             session.Tell(new PumpEvent.FirstData(header.Offset));
         }
 
         return PacketVerdict.Write;
     }
+
+    /// <summary>Records the first data's time, once; true the first time.</summary>
+    private bool MarkData() =>
+        Interlocked.Read(ref _firstDataUtcTicks) == 0
+        && Interlocked.CompareExchange(ref _firstDataUtcTicks, DateTimeOffset.UtcNow.UtcTicks, 0) == 0;
 
     /// <summary>
     /// Called after a write of <paramref name="length"/> bytes at <paramref name="offset"/>; a

@@ -76,7 +76,7 @@ public sealed class UdpSessionChannel : ISessionChannel
 
     public long LastPacketTicks => _handler?.LastPacketTicks ?? _created;
 
-    public bool HasData => _handler?.HasData ?? false;
+    public DateTimeOffset? FirstDataAt => _handler?.FirstDataAt;
 
     public PumpCounters Counters => _handler?.Counters ?? default;
 

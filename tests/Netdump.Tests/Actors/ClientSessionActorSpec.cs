@@ -150,7 +150,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     public async Task Session_asks_its_parent_exactly_once_to_supersede_it_when_heralds_follow_data()
     {
         var session = await StartReceiving();
-        Channel.HasData = true;
+        Channel.FirstDataAt = ReceivedAt.AddSeconds(1);
         var second = HeraldFromClient() with { ReceivedAt = ReceivedAt.AddSeconds(40) };
 
         session.Tell(second);
@@ -163,11 +163,37 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         await _writer.ExpectNoMsgAsync(TimeSpan.Zero); // the dump goes on until the new one exists
     }
 
+    /// <summary>
+    /// A HERALD retransmitted before the client had the session's ack, and handled by the
+    /// session only after the dump's first data (the listener was busy with a mass panic), is
+    /// no new dump: found when 64 clients at once lost dumps that such a HERALD had replaced.
+    /// </summary>
+    [Theory]
+    [InlineData(-0.5)]
+    [InlineData(0.5)]
+    [InlineData(9.5)]
+    public async Task Session_ignores_a_herald_received_before_or_soon_after_its_first_data(double secondsAfterFirstData)
+    {
+        var session = await StartReceiving();
+        var firstData = ReceivedAt.AddSeconds(1);
+        Channel.FirstDataAt = firstData;
+
+        session.Tell(HeraldFromClient() with { ReceivedAt = firstData.AddSeconds(secondsAfterFirstData) });
+
+        await ExpectNoMsgAsync(Quiet); // no Supersede
+        await _acks.ExpectNoMsgAsync(TimeSpan.Zero);
+        await _writer.ExpectNoMsgAsync(TimeSpan.Zero);
+        Assert.False(Channel.Disposed);
+
+        session.Tell(HeraldFromClient() with { ReceivedAt = firstData + ClientSessionActor.LateRetransmissionWindow });
+        Assert.NotNull(await ExpectMsgAsync<UdpListenerActor.Supersede>());
+    }
+
     [Fact]
     public async Task Session_dates_a_new_dump_heralded_on_its_own_socket_by_that_heralds_arrival()
     {
         var session = await StartReceiving();
-        Channel.HasData = true;
+        Channel.FirstDataAt = ReceivedAt.AddSeconds(1);
         var before = DateTimeOffset.UtcNow;
 
         session.Tell(new PumpEvent.HeraldRetransmitted(1, Client));
@@ -460,7 +486,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     public async Task Session_with_data_tells_the_guard_and_outlives_the_silent_timeout()
     {
         var session = await StartReceiving(_settings with { SilentTimeout = TimeSpan.FromMilliseconds(300) });
-        Channel.HasData = true;
+        Channel.FirstDataAt = DateTimeOffset.UtcNow;
         session.Tell(new PumpEvent.FirstData(0));
 
         await AwaitAssertAsync(() => Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.SlotActive));

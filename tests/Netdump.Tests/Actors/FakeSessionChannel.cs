@@ -8,12 +8,12 @@ namespace Netdump.Tests.Actors;
 /// <summary>
 /// Stands in for a session's socket and receive pump: every <see cref="SendAck"/> is told to
 /// <c>acks</c> as an <see cref="AckSent"/>, and the test decides what the pump has seen
-/// (<see cref="LastPacketTicks"/>, <see cref="HasData"/>). Start and Dispose are recorded.
+/// (<see cref="LastPacketTicks"/>, <see cref="FirstDataAt"/>). Start and Dispose are recorded.
 /// </summary>
 internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISessionChannel
 {
     private long _lastPacketTicks = Environment.TickCount64;
-    private int _hasData;
+    private DateTimeOffset? _firstDataAt;
     private int _disposals;
 
     /// <summary>What the fake tells its probe for each ack the session sends.</summary>
@@ -31,10 +31,10 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
         set => Interlocked.Exchange(ref _lastPacketTicks, value);
     }
 
-    public bool HasData
+    public DateTimeOffset? FirstDataAt
     {
-        get => Volatile.Read(ref _hasData) != 0;
-        set => Volatile.Write(ref _hasData, value ? 1 : 0);
+        get { lock (this) return _firstDataAt; }
+        set { lock (this) _firstDataAt = value; }
     }
 
     public bool Disposed => Volatile.Read(ref _disposals) > 0;
