@@ -73,18 +73,21 @@ PY
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 done
 # cost per byte against dump size, in one running server (as in production: a warm-up dump,
-# then dumps of each size one after the other), CPU read from /proc around each dump
+# then dumps of each size one after the other), CPU read from /proc around each dump. The
+# reference runs beside it on another port, and every round loads both with every size in
+# turn, so a change in the machine's speed over the run shows in both columns alike.
 SIZES=${SIZES-"16 128 1024"}
 if [ -n "$SIZES" ]; then
 	echo
-	echo "| dump MiB (1 client, warm server) | ours MiB/s (median) | server CPU s per GiB (median) | runs |"
-	echo "|---|---|---|---|"
+	echo "| dump MiB (1 client, warm server) | ours MiB/s (median) | ref MiB/s (median) | ours CPU s per GiB (median) | ref CPU s per GiB (median) | runs |"
+	echo "|---|---|---|---|---|---|"
 	work=$(mktemp -d /tmp/netdump-bench.XXXXXX)
-	mkdir -p "$work/dumps"
-	port=20023
-	extra=
-	setsid "$ROOT/bench/serve.sh" "$DLL" "$work/dumps" 127.0.0.1 $port "$work/peak_rss_kb" $extra > "$work/server.log" 2>&1 &
-	spgid=$!
+	mkdir -p "$work/dumps" "$work/ref"
+	port=20023 refport=20033
+	setsid "$ROOT/bench/serve.sh" "$DLL" "$work/dumps" 127.0.0.1 $port "$work/peak_rss_kb" > "$work/server.log" 2>&1 &
+	ours=$!
+	setsid /tmp/netdump-bench-build/ref_server --dir "$work/ref" --addr 127.0.0.1 --port $refport --quiet > "$work/ref.log" 2>&1 &
+	ref=$!
 	for _ in $(seq 100); do grep -q "Listening for netdump" "$work/server.log" && break; sleep 0.1; done
 	cpu() { python3 -c 'import os,sys
 pg=int(sys.argv[1]); t=0
@@ -92,26 +95,36 @@ for p in filter(str.isdigit, os.listdir("/proc")):
     try: f=open("/proc/%s/stat"%p).read().rsplit(")",1)[1].split()
     except OSError: continue
     if int(f[2])==pg: t+=int(f[11])+int(f[12])
-print(t/os.sysconf("SC_CLK_TCK"))' "$spgid"; }
-	load() { /tmp/netdump-bench-build/fbsd_load --clients 1 --mib "$1" --server 127.0.0.1 --port $port --quiet; }
-	load 8 > /dev/null   # warm-up: first-use costs of a fresh process are not per byte
-	for mib in $SIZES; do
-		: > "$work/size.jsonl"
-		for r in $(seq "$ROUNDS"); do
-			c0=$(cpu); out=$(load "$mib"); c1=$(cpu)
-			python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_cpu_s"]=float(sys.argv[3])-float(sys.argv[2]); print(json.dumps(d))' "$out" "$c0" "$c1" >> "$work/size.jsonl" || status=1
-			rm -rf "$work/dumps"/127.*
+print(t/os.sysconf("SC_CLK_TCK"))' "$1"; }
+	load() { /tmp/netdump-bench-build/fbsd_load --clients 1 --mib "$2" --server 127.0.0.1 --port "$1" --quiet; }
+	# warm-up: first-use costs of a fresh process are not per byte
+	load $port 8 > /dev/null; load $refport 8 > /dev/null
+	for r in $(seq "$ROUNDS"); do
+		for mib in $SIZES; do
+			for side in ours ref; do
+				if [ $side = ours ]; then pg=$ours p=$port dir=$work/dumps; else pg=$ref p=$refport dir=$work/ref; fi
+				c0=$(cpu $pg); out=$(load $p "$mib"); c1=$(cpu $pg)
+				python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_cpu_s"]=float(sys.argv[3])-float(sys.argv[2]); d["side"]=sys.argv[4]; print(json.dumps(d))' \
+				    "$out" "$c0" "$c1" $side >> "$work/size-$mib.jsonl" || status=1
+				rm -rf "$dir"/127.*
+			done
 		done
-		python3 - "$work/size.jsonl" "$mib" <<'PY'
+	done
+	for mib in $SIZES; do
+		python3 - "$work/size-$mib.jsonl" "$mib" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-ok = [r for r in runs if r.get("aggregate_mib_s") and not r.get("failed_clients")]
-rate = statistics.median(r["aggregate_mib_s"] for r in ok) if ok else 0
-cpu = statistics.median(r["server_cpu_s"] / r["total_mib"] * 1024 for r in ok) if ok else 0
-print(f"| {sys.argv[2]} | {rate:.1f} | {cpu:.2f} | {len(ok)}/{len(runs)} |")
+def stats(side):
+    rs = [r for r in runs if r["side"] == side]
+    ok = [r for r in rs if r.get("aggregate_mib_s") and not r.get("failed_clients")]
+    rate = statistics.median(r["aggregate_mib_s"] for r in ok) if ok else 0
+    cpu = statistics.median(r["server_cpu_s"] / r["total_mib"] * 1024 for r in ok) if ok else 0
+    return rate, cpu, f"{len(ok)}/{len(rs)}"
+(orate, ocpu, on), (rrate, rcpu, rn) = stats("ours"), stats("ref")
+print(f"| {sys.argv[2]} | {orate:.1f} | {rrate:.1f} | {ocpu:.2f} | {rcpu:.2f} | {on} ours, {rn} ref |")
 PY
 	done
-	kill -TERM -- "-$spgid" 2>/dev/null; wait "$spgid" 2>/dev/null
+	kill -TERM -- "-$ours" "-$ref" 2>/dev/null; wait "$ours" "$ref" 2>/dev/null
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 fi
 

@@ -98,7 +98,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
     public sealed record Slots(IReadOnlyList<IPAddress> Clients, int Silent);
 
     public static Props Props(NetdumpSettings settings) =>
-        Akka.Actor.Props.Create(() => new ConcurrencyGuardActor(settings));
+        Akka.Actor.Props.Create<ConcurrencyGuardActor>(settings);
 
     protected override void PostRestart(Exception reason)
     {

@@ -146,7 +146,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
     /// <summary>The props of a writer on the disk dispatcher.</summary>
     public static Props Props(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null) =>
-        Akka.Actor.Props.Create(() => new DumpWriterActor(settings, herald, freeSpace, disk)).WithDispatcher(DispatcherId);
+        Akka.Actor.Props.Create<DumpWriterActor>(settings, herald, freeSpace, disk).WithDispatcher(DispatcherId);
 
     private void HandleOpen()
     {

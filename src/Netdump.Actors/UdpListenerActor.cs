@@ -113,7 +113,7 @@ public sealed class UdpListenerActor : ReceiveActor
     }
 
     public static Props Props(NetdumpSettings settings, SessionPropsFactory sessions) =>
-        Akka.Actor.Props.Create(() => new UdpListenerActor(settings, sessions));
+        Akka.Actor.Props.Create<UdpListenerActor>(settings, sessions);
 
     /// <summary>The production wiring: real session sockets and writers.</summary>
     public static Props Props(NetdumpSettings settings) =>

@@ -47,6 +47,9 @@ public sealed record NetdumpSettings
 
     /// <summary>How long an acked session may stay without data before it is given up.</summary>
     public required TimeSpan SilentTimeout { get; init; }
+
+    /// <summary>A HERALD received less than this after a dump's first data is a late retransmission.</summary>
+    public required TimeSpan HeraldRetransmitWindow { get; init; }
     public required TimeSpan ShutdownTimeout { get; init; }
 
     /// <summary>Where the pidfile goes; null for none.</summary>
@@ -114,6 +117,9 @@ public sealed record NetdumpSettings
                 ? silent
                 : throw new ConfigurationException("max_silent_sessions: must be at least 1"),
             SilentTimeout = Positive(c, "silent_timeout"),
+            HeraldRetransmitWindow = c.GetTimeSpan("herald_retransmit_window") is var window && window >= TimeSpan.Zero
+                ? window
+                : throw new ConfigurationException("herald_retransmit_window: must not be negative"),
             ShutdownTimeout = Positive(c, "shutdown_timeout"),
             PidFile = string.IsNullOrWhiteSpace(pidFile) ? null : Path.GetFullPath(pidFile),
             Daemon = c.GetBoolean("daemon"),

@@ -185,7 +185,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         await _writer.ExpectNoMsgAsync(TimeSpan.Zero);
         Assert.False(Channel.Disposed);
 
-        session.Tell(HeraldFromClient() with { ReceivedAt = firstData + ClientSessionActor.LateRetransmissionWindow });
+        session.Tell(HeraldFromClient() with { ReceivedAt = firstData + _settings.HeraldRetransmitWindow });
         Assert.NotNull(await ExpectMsgAsync<UdpListenerActor.Supersede>());
     }
 

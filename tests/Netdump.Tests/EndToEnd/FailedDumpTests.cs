@@ -10,7 +10,9 @@ public sealed class FailedDumpTests : IAsyncLifetime
 {
     private ServerHarness _server = null!;
 
-    public async Task InitializeAsync() => _server = await ServerHarness.StartAsync(new Dictionary<string, object?> { ["session_timeout"] = "1s" });
+    // clients here die and come back at once, not after a reboot: no HERALD retransmit window
+    public async Task InitializeAsync() => _server = await ServerHarness.StartAsync(
+        new Dictionary<string, object?> { ["session_timeout"] = "1s", ["herald_retransmit_window"] = "0s" });
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
