@@ -111,7 +111,7 @@ print(t/os.sysconf("SC_CLK_TCK"))' "$1"; }
 		done
 	done
 	for mib in $SIZES; do
-		python3 - "$work/size-$mib.jsonl" "$mib" <<'PY'
+		python3 - "$work/size-$mib.jsonl" "$mib" "$work/medians" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 def stats(side):
@@ -122,8 +122,26 @@ def stats(side):
     return rate, cpu, f"{len(ok)}/{len(rs)}"
 (orate, ocpu, on), (rrate, rcpu, rn) = stats("ours"), stats("ref")
 print(f"| {sys.argv[2]} | {orate:.1f} | {rrate:.1f} | {ocpu:.2f} | {rcpu:.2f} | {on} ours, {rn} ref |")
+with open(sys.argv[3], "a") as medians:
+    medians.write(f"{sys.argv[2]} {ocpu} {rcpu}\n")
 PY
 	done
+	# the cost of each further byte (between consecutive sizes) and the fixed CPU per dump
+	python3 - "$work/medians" <<'PY'
+import sys
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+def marginal(side):
+    out = []
+    for (m0, *c0), (m1, *c1) in zip(rows, rows[1:]):
+        out.append((m0, m1, (c1[side] * m1 - c0[side] * m0) / (m1 - m0)))
+    return out
+print()
+for side, name in ((0, "ours"), (1, "ref")):
+    steps = marginal(side)
+    text = ", ".join(f"{int(a)}->{int(b)} MiB {c:.2f}" for a, b, c in steps)
+    fixed = (rows[0][1 + side] - steps[0][2]) * rows[0][0] / 1024 * 1000 if steps else 0
+    print(f"{name}: CPU s per further GiB {text}; fixed CPU per dump {fixed:.0f} ms")
+PY
 	kill -TERM -- "-$ours" "-$ref" 2>/dev/null; wait "$ours" "$ref" 2>/dev/null
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 fi

@@ -38,11 +38,11 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPE
     private long _dropped;
 
     /// <summary>When the first packet other than a HERALD arrived; null until one did.</summary>
-    public DateTimeOffset? FirstDataAt => Interlocked.Read(ref _firstDataUtcTicks) is var ticks and > 0
+    public DateTimeOffset? FirstDataAt => Volatile.Read(ref _firstDataUtcTicks) is var ticks and > 0
         ? new DateTimeOffset(ticks, TimeSpan.Zero)
         : null;
 
-    public bool HasData => Interlocked.Read(ref _firstDataUtcTicks) > 0;
+    public bool HasData => Volatile.Read(ref _firstDataUtcTicks) > 0;
 
     public long LastPacketTicks => Interlocked.Read(ref _lastPacket);
 
@@ -115,9 +115,9 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPE
         return PacketVerdict.Write;
     }
 
-    /// <summary>Records the first data's time, once; true the first time.</summary>
+    /// <summary>Records the first data's time, once; true the first time (a plain read per packet after that).</summary>
     private bool MarkData() =>
-        Interlocked.Read(ref _firstDataUtcTicks) == 0
+        Volatile.Read(ref _firstDataUtcTicks) == 0
         && Interlocked.CompareExchange(ref _firstDataUtcTicks, DateTimeOffset.UtcNow.UtcTicks, 0) == 0;
 
     /// <summary>
