@@ -18,7 +18,6 @@ public class PacketPathBenchmarks
     private readonly byte[] _datagram = new byte[MessageHeader.Size + 1448];
     private readonly byte[] _kdh = new byte[KernelDumpHeader.Size];
     private readonly byte[] _ack = new byte[Ack.Size];
-    private readonly byte[] _sockaddr = new byte[16];
     private string _dir = "";
     private CoreFile _core = null!;
     private SessionPacketHandler _handler = null!;
@@ -32,12 +31,9 @@ public class PacketPathBenchmarks
         new KernelDumpHeader("FreeBSD Kernel Dump", "amd64", 4, 2, 1 << 30, 1_700_000_000, 0, 4096,
             "web7.example.org", "FreeBSD 14.1-RELEASE GENERIC", "page fault while in kernel mode",
             DumpCompression.None, 1 << 30, 0).Write(_kdh);
-        _sockaddr[0] = 2;
-        _sockaddr[4] = 127;
-        _sockaddr[7] = 9;
         _dir = Directory.CreateTempSubdirectory("netdump-bench-").FullName;
         _core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), ulong.MaxValue);
-        _handler = new SessionPacketHandler(_core, ActorRefs.Nobody, IPAddress.Parse("127.0.0.9"));
+        _handler = new SessionPacketHandler(_core, ActorRefs.Nobody, new IPEndPoint(IPAddress.Parse("127.0.0.9"), 20024));
     }
 
     [GlobalCleanup]
@@ -63,7 +59,7 @@ public class PacketPathBenchmarks
         // a 1 GiB window of the file, rewritten over and over: page cache, no disk growth
         _offset = (_offset + 1448) % (1UL << 30);
         new MessageHeader(MessageType.Vmcore, ++_sequence, _offset, 1448, 0).Write(_datagram);
-        if (_handler.Classify(_datagram, _sockaddr, out var header) != PacketVerdict.Write)
+        if (_handler.Classify(_datagram, out var header) != PacketVerdict.Write)
         {
             return false;
         }
