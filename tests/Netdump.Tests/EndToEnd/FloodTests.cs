@@ -11,6 +11,7 @@ namespace Netdump.Tests.EndToEnd;
 /// A HERALD flood from 10,000 distinct loopback addresses while a real dump is running: the
 /// dump must complete byte-exact, and sessions, sockets, threads and memory stay bounded.
 /// </summary>
+[Collection(RunsAloneCollection.Name)]
 public sealed class FloodTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int FloodSources = 10_000;

@@ -10,7 +10,7 @@ namespace Netdump.Tests.Fuzzing;
 /// A million seeded, mutated datagrams through the pure codec: no decoder ever throws, every
 /// answer agrees with the bytes it was given, and a million inputs leave no memory behind.
 /// </summary>
-[Collection(FuzzingCollection.Name)]
+[Collection(RunsAloneCollection.Name)]
 public sealed class CodecFuzzTests(ITestOutputHelper output)
 {
     private const int Seed = 20023;

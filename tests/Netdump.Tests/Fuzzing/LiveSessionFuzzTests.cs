@@ -18,7 +18,7 @@ namespace Netdump.Tests.Fuzzing;
 /// memory stays bounded, every dump ends (none stuck "receiving"), and no file outgrows
 /// <c>max_dump_size</c>.
 /// </summary>
-[Collection(FuzzingCollection.Name)]
+[Collection(RunsAloneCollection.Name)]
 public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const ulong MaxDumpSize = 64UL << 20;
