@@ -141,16 +141,20 @@ public static class DumpReport
     /// Writes <c>info</c> and <c>dump.json</c> into <see cref="DumpRecord.Directory"/>: each to a
     /// temporary name (mode 0600), fsynced, renamed over the final name; then the directory is
     /// fsynced so that the renames are durable too. Throws <see cref="IOException"/> on failure,
-    /// leaving the previous files in place.
+    /// leaving the previous files in place. <paramref name="durable"/> false skips the fsyncs,
+    /// for an update that a durable one follows anyway.
     /// </summary>
-    public static void Write(DumpRecord r)
+    public static void Write(DumpRecord r, bool durable = true)
     {
-        WriteAtomically(r.Directory, InfoFileName, FormatInfo(r));
-        WriteAtomically(r.Directory, JsonFileName, FormatJson(r));
-        FileSystemSync.FsyncDirectory(r.Directory);
+        WriteAtomically(r.Directory, InfoFileName, FormatInfo(r), durable);
+        WriteAtomically(r.Directory, JsonFileName, FormatJson(r), durable);
+        if (durable)
+        {
+            FileSystemSync.FsyncDirectory(r.Directory);
+        }
     }
 
-    private static void WriteAtomically(string directory, string name, string text)
+    private static void WriteAtomically(string directory, string name, string text, bool durable)
     {
         var final = Path.Combine(directory, name);
         var temporary = Path.Combine(directory, $".{name}.{Guid.NewGuid():N}.tmp");
@@ -170,7 +174,7 @@ public static class DumpReport
             using (var stream = new FileStream(temporary, options))
             {
                 stream.Write(Utf8NoBom.GetBytes(text));
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
 
             File.Move(temporary, final, overwrite: true);
