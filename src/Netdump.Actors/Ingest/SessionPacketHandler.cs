@@ -23,9 +23,9 @@ internal enum PacketVerdict
 /// header check, counters, the pump's state (has data, sealed after FINISHED,
 /// failed after a refused write) and the control events told to the session actor. The engine
 /// only moves bytes: it receives, writes what is <see cref="PacketVerdict.Write"/>, and acks.
-/// Used by the pump thread alone, except the counters and flags read by the actor.
+/// Used by the pump thread alone, except the counters and flags read by the actor. The session
+/// socket is connected, so every datagram comes from <paramref name="client"/>.
 /// </summary>
-/// The session socket is connected, so every datagram comes from <paramref name="client"/>.
 internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPEndPoint client)
 {
     private readonly ReportBudget _dropReports = new(10);
