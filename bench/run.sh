@@ -6,7 +6,7 @@
 #
 #   bench/run.sh                         # 3 rounds of 128 MiB per client
 #   ROUNDS=5 MIB=256 bench/run.sh
-#   CONFIGS="8:1500" bench/run.sh        # only some configurations (clients:mtu)
+#   CONFIGS="8:1500" bench/run.sh        # only some configurations (clients:mtu); CONFIGS= none
 #   ENGINE=managed bench/run.sh          # the fallback receive engine
 #   SIZES="16 128 1024" (default)        # the cost-per-byte table: 1 client, one warm server
 #   SIZES= bench/run.sh                  # skip it
@@ -18,7 +18,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${NETDUMP_SHARED:-$ROOT/../shared}
 ROUNDS=${ROUNDS:-3}
 MIB=${MIB:-128}
-CONFIGS=${CONFIGS:-"1:1500 8:1500 64:1500 8:9000"}
+CONFIGS=${CONFIGS-"1:1500 8:1500 64:1500 8:9000"}
 ENGINE=${ENGINE:-batched}
 OUT=${BENCH_OUT:-/tmp/netdump-bench-server}
 export NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
