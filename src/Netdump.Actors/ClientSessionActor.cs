@@ -227,7 +227,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private void Receiving()
     {
         Receive<Herald>(HandleHerald);
-        Receive<PumpEvent.HeraldRetransmitted>(h => HandleHerald(_herald with { Sequence = h.Sequence, Client = h.From, ReceivedAt = DateTimeOffset.UtcNow }));
+        Receive<PumpEvent.HeraldRetransmitted>(h => HandleHerald(_herald with { Sequence = h.Sequence, ReceivedAt = h.ReceivedAt }));
         Receive<PumpEvent.FirstData>(d =>
         {
             MarkActive();

@@ -117,9 +117,7 @@ public sealed record NetdumpSettings
                 ? silent
                 : throw new ConfigurationException("max_silent_sessions: must be at least 1"),
             SilentTimeout = Positive(c, "silent_timeout"),
-            HeraldRetransmitWindow = c.GetTimeSpan("herald_retransmit_window") is var window && window >= TimeSpan.Zero
-                ? window
-                : throw new ConfigurationException("herald_retransmit_window: must not be negative"),
+            HeraldRetransmitWindow = c.GetTimeSpan("herald_retransmit_window"), // 0 allowed; HOCON refuses a negative one
             ShutdownTimeout = Positive(c, "shutdown_timeout"),
             PidFile = string.IsNullOrWhiteSpace(pidFile) ? null : Path.GetFullPath(pidFile),
             Daemon = c.GetBoolean("daemon"),

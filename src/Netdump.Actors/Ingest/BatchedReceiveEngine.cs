@@ -9,9 +9,10 @@ namespace Netdump.Actors.Ingest;
 /// The Linux receive engine, netdumpd's and the C reference's design: one <c>recvmmsg</c>
 /// drains up to a whole burst, each run of contiguous VMCORE payloads is written with one
 /// <c>pwritev</c>, and one <c>sendmmsg</c> sends every ack of the batch on the connected session
-/// socket (so to the packets' source, the only one it hears). An ack leaves only after its bytes were written. Buffers are native and reused:
-/// nothing is allocated per packet, and receive slots the kernel never fills (they are sized
-/// for 64 KiB datagrams) are never made resident.
+/// socket (so to the packets' source, the only one it hears). An ack leaves only after its
+/// bytes were written. Buffers are native and reused: nothing is allocated per packet, and
+/// receive slots the kernel never fills (they are sized for 64 KiB datagrams) are never made
+/// resident.
 /// </summary>
 internal sealed unsafe class BatchedReceiveEngine : IDisposable
 {

@@ -50,8 +50,11 @@ public delegate ISessionChannel SessionChannelFactory(IPAddress local, IPEndPoin
 /// <summary>The control events a receive pump tells its session actor (data never travels this way).</summary>
 public static class PumpEvent
 {
-    /// <summary>A HERALD retransmission that reached the session socket.</summary>
-    public sealed record HeraldRetransmitted(uint Sequence, IPEndPoint From);
+    /// <summary>
+    /// A HERALD that reached the session socket (so from the session's client: the socket is
+    /// connected), stamped when the pump read it.
+    /// </summary>
+    public sealed record HeraldRetransmitted(uint Sequence, DateTimeOffset ReceivedAt);
 
     /// <summary>A KDH, EKCD_KEY or FINISHED message, with its own copy of the payload.</summary>
     public sealed record ControlPacket(MessageType Type, uint Sequence, ulong Offset, ReadOnlyMemory<byte> Payload, IPEndPoint From);

@@ -42,8 +42,6 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPE
         ? new DateTimeOffset(ticks, TimeSpan.Zero)
         : null;
 
-    public bool HasData => Volatile.Read(ref _firstDataUtcTicks) > 0;
-
     public long LastPacketTicks => Interlocked.Read(ref _lastPacket);
 
     public PumpCounters Counters => new(Interlocked.Read(ref _packets), Interlocked.Read(ref _dropped));
@@ -77,7 +75,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPE
             case MessageType.Vmcore:
                 return ClassifyData(header);
             case MessageType.Herald:
-                session.Tell(new PumpEvent.HeraldRetransmitted(header.Sequence, client));
+                session.Tell(new PumpEvent.HeraldRetransmitted(header.Sequence, DateTimeOffset.UtcNow));
                 return PacketVerdict.Drop;
             default:
                 MarkData();

@@ -140,7 +140,10 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         session.Tell(HeraldFromClient());
         await _acks.ExpectMsgAsync(new AckSent(1, Client));
 
-        session.Tell(new PumpEvent.HeraldRetransmitted(1, fromAnotherPort));
+        session.Tell(new PumpEvent.HeraldRetransmitted(1, DateTimeOffset.UtcNow)); // on the session socket
+        await _acks.ExpectMsgAsync(new AckSent(1, Client));
+
+        session.Tell(HeraldFromClient() with { Client = fromAnotherPort }); // on the listen port, from another port
         await _acks.ExpectMsgAsync(new AckSent(1, fromAnotherPort));
 
         await ExpectNoMsgAsync(Quiet); // the parent is not asked to supersede a retransmission
@@ -155,7 +158,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(second);
         session.Tell(HeraldFromClient());
-        session.Tell(new PumpEvent.HeraldRetransmitted(1, Client));
+        session.Tell(new PumpEvent.HeraldRetransmitted(1, ReceivedAt.AddSeconds(41)));
 
         Assert.Equal(second, (await ExpectMsgAsync<UdpListenerActor.Supersede>()).Herald);
         await ExpectNoMsgAsync(Quiet);
@@ -194,15 +197,25 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving();
         Channel.FirstDataAt = ReceivedAt.AddSeconds(1);
-        var before = DateTimeOffset.UtcNow;
+        var arrived = ReceivedAt.AddMinutes(5);
 
-        session.Tell(new PumpEvent.HeraldRetransmitted(1, Client));
+        session.Tell(new PumpEvent.HeraldRetransmitted(1, arrived));
 
         var herald = (await ExpectMsgAsync<UdpListenerActor.Supersede>()).Herald;
         Assert.Equal(Client, herald.Client);
-        Assert.True(
-            herald.ReceivedAt >= before,
-            $"the new dump is dated {herald.ReceivedAt:O}, when the HERALD of the dump it replaces arrived");
+        Assert.Equal(arrived, herald.ReceivedAt); // not the arrival of the HERALD of the dump it replaces
+    }
+
+    [Fact]
+    public async Task Session_ignores_a_herald_its_pump_read_before_the_first_data_even_when_handled_later()
+    {
+        var session = await StartReceiving();
+        Channel.FirstDataAt = ReceivedAt.AddSeconds(1);
+
+        session.Tell(new PumpEvent.HeraldRetransmitted(1, ReceivedAt.AddSeconds(0.9)));
+
+        await ExpectNoMsgAsync(Quiet); // no Supersede
+        await _acks.ExpectNoMsgAsync(TimeSpan.Zero);
     }
 
     [Fact]

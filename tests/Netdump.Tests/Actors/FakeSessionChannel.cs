@@ -13,6 +13,7 @@ namespace Netdump.Tests.Actors;
 internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISessionChannel
 {
     private long _lastPacketTicks = Environment.TickCount64;
+    private readonly object _gate = new();
     private DateTimeOffset? _firstDataAt;
     private int _disposals;
 
@@ -33,8 +34,8 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
 
     public DateTimeOffset? FirstDataAt
     {
-        get { lock (this) return _firstDataAt; }
-        set { lock (this) _firstDataAt = value; }
+        get { lock (_gate) return _firstDataAt; }
+        set { lock (_gate) _firstDataAt = value; }
     }
 
     public bool Disposed => Volatile.Read(ref _disposals) > 0;

@@ -34,6 +34,16 @@ public sealed class OperatorConfigTests : IDisposable
         Assert.Null(settings.PidFile);
         Assert.Equal(TimeSpan.FromSeconds(60), settings.SessionTimeout);
         Assert.Equal(1UL << 30, settings.MinFreeSpace);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.HeraldRetransmitWindow);
+    }
+
+    [Fact]
+    public void OperatorConfig_should_take_a_herald_retransmit_window_of_zero_and_refuse_a_negative_one()
+    {
+        Assert.Equal(TimeSpan.Zero, Merge(new ServerOptions(), Conf("herald_retransmit_window = 0")).Settings.HeraldRetransmitWindow);
+        Assert.Equal(TimeSpan.FromMilliseconds(2500), Merge(new ServerOptions(), Conf("herald_retransmit_window = 2500ms")).Settings.HeraldRetransmitWindow);
+        Assert.Equal("test.conf:1: herald_retransmit_window: \"-1\" must be positive",
+            Assert.Throws<OperatorConfigException>(() => Conf("herald_retransmit_window = -1")).Message);
     }
 
     [Fact]

@@ -51,17 +51,56 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
 
         var payload = new byte[1448];
         new Random(5).NextBytes(payload);
+        var heraldSent = DateTimeOffset.UtcNow;
+        client.SendTo(Datagram(MessageType.Herald, 1, 0, []), channel.LocalEndpoint);
+        var herald = ExpectMsg<PumpEvent.HeraldRetransmitted>();
+        Assert.InRange(herald.ReceivedAt, heraldSent, DateTimeOffset.UtcNow);
+        Assert.Null(channel.FirstDataAt); // a HERALD is no data
+
         spoofer.SendTo(Datagram(MessageType.Vmcore, 7, 0, payload), channel.LocalEndpoint);
         otherPort.SendTo(Datagram(MessageType.Vmcore, 9, 2896, payload), channel.LocalEndpoint);
         client.SendTo(Datagram(MessageType.Vmcore, 8, 1448, payload), channel.LocalEndpoint);
 
         Assert.Equal(8u, ReceiveAck(client));
         ExpectMsg<PumpEvent.FirstData>();
+        Assert.InRange(channel.FirstDataAt!.Value, herald.ReceivedAt, DateTimeOffset.UtcNow);
         Assert.False(spoofer.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead), "another address was acked");
         Assert.Equal(0, otherPort.Available);
-        Assert.Equal(new PumpCounters(Packets: 1, Dropped: 0), channel.Counters);
+        Assert.Equal(new PumpCounters(Packets: 2, Dropped: 0), channel.Counters); // the HERALD and the data
         Assert.Equal([new ByteRange(1448, 2896)], core.Ranges());
         Assert.Equal(payload, File.ReadAllBytes(core.Path).AsSpan(1448).ToArray());
+    }
+
+    /// <summary>
+    /// A connected socket reports an ICMP port-unreachable (an ack to a client port that was
+    /// closed for a moment) as ECONNREFUSED on its next receive: the pump goes on, and the data
+    /// that follows is written and acked.
+    /// </summary>
+    [Theory]
+    [InlineData(IngestEngine.Batched)]
+    [InlineData(IngestEngine.Managed)]
+    [InlineData(IngestEngine.Epoll)]
+    public void A_refused_ack_does_not_stop_the_pump(IngestEngine engine)
+    {
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
+        IPEndPoint clientEndpoint;
+        using (var closed = Bound("127.0.0.36"))
+        {
+            clientEndpoint = (IPEndPoint)closed.LocalEndPoint!; // a port the client had, closed for a moment
+        }
+
+        using var channel = Channel(clientEndpoint, engine);
+        channel.Start(core, TestActor);
+
+        channel.SendAck(1, clientEndpoint); // to a closed port: the kernel answers port-unreachable
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 3000 };
+        client.Bind(clientEndpoint);
+        client.SendTo(Datagram(MessageType.Vmcore, 2, 0, new byte[1448]), channel.LocalEndpoint);
+
+        Assert.Equal(2u, ReceiveAck(client));
+        ExpectMsg<PumpEvent.FirstData>();
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // no Faulted
+        Assert.Equal([new ByteRange(0, 1448)], core.Ranges());
     }
 
     [Theory]
