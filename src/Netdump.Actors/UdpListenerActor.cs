@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using Microsoft.Extensions.ObjectPool;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
 
@@ -31,6 +32,7 @@ public sealed class UdpListenerActor : ReceiveActor
     private readonly RefusalEpisodes _unknownRefusals;
     private readonly IActorRef _guard;
     private readonly EpollPump? _pump;
+    private readonly ObjectPool<BatchedReceiveEngine>? _engines;
     private readonly SessionChannelFactory _channels;
     private HeraldReceiver? _receiver;
     private IActorRef? _drainRequester;
@@ -45,7 +47,10 @@ public sealed class UdpListenerActor : ReceiveActor
         _unknownRefusals = new RefusalEpisodes(settings.RefusalEpisode);
         _guard = Context.ActorOf(ConcurrencyGuardActor.Props(settings), GuardName);
         _pump = settings.IngestEngine == IngestEngine.Epoll && BatchedReceiveEngine.Supported ? new EpollPump() : null;
-        _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, _pump);
+        _engines = settings.IngestEngine == IngestEngine.Batched && BatchedReceiveEngine.Supported
+            ? new DefaultObjectPoolProvider { MaximumRetained = IdleEnginesKept(settings) }.Create<BatchedReceiveEngine>()
+            : null;
+        _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, _pump, _engines);
         Receive<GetListenEndpoint>(_ => Sender.Tell(_receiver is null
             ? new BindFailed(_bindError ?? "not bound")
             : new ListenEndpoint(_receiver.LocalEndpoint)));
@@ -67,6 +72,13 @@ public sealed class UdpListenerActor : ReceiveActor
     }
 
     public const string GuardName = "concurrency-guard";
+
+    /// <summary>
+    /// How many idle receive engines the listener keeps for the next sessions: one per
+    /// concurrent dump, up to 8. An idle engine holds the pages its datagrams touched (256 KiB
+    /// at MTU 1500, at most its 4 MiB); engines beyond that are freed when their session ends.
+    /// </summary>
+    internal static int IdleEnginesKept(NetdumpSettings settings) => Math.Clamp(settings.MaxConcurrentDumps, 1, 8);
 
     /// <summary>Makes the props of a session for a HERALD, given the guard and the session it supersedes, if any.</summary>
     public delegate Props SessionPropsFactory(Herald herald, IActorRef guard, IActorRef? supersedes, SessionChannelFactory channels);
@@ -155,6 +167,7 @@ public sealed class UdpListenerActor : ReceiveActor
     {
         _receiver?.Dispose();
         _pump?.Dispose(); // the sessions (children) have stopped and unregistered by now
+        (_engines as IDisposable)?.Dispose(); // and their pump threads gave their engines back
     }
 
     private void HandleHerald(Herald herald)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Netdump.Actors.Protocol;
 
 namespace Netdump.Actors.Ingest;
@@ -11,9 +12,28 @@ namespace Netdump.Actors.Ingest;
 /// </summary>
 internal static class ManagedReceiveEngine
 {
-    public static void Run(Socket socket, SessionPacketHandler handler, Func<bool> stopping)
+    private const int BufferSize = 65536;
+
+    /// <summary>
+    /// Runs until <paramref name="stopping"/>. The buffer is native memory, not a managed array:
+    /// a lingering session runs this loop for its whole linger time, and thousands of pinned
+    /// 64 KiB arrays would weigh on every garbage collection.
+    /// </summary>
+    public static unsafe void Run(Socket socket, SessionPacketHandler handler, Func<bool> stopping)
     {
-        var buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
+        var memory = (byte*)NativeMemory.Alloc(BufferSize);
+        try
+        {
+            Run(socket, handler, stopping, new Span<byte>(memory, BufferSize));
+        }
+        finally
+        {
+            NativeMemory.Free(memory);
+        }
+    }
+
+    private static void Run(Socket socket, SessionPacketHandler handler, Func<bool> stopping, Span<byte> buffer)
+    {
         Span<byte> ack = stackalloc byte[Ack.Size];
         while (!stopping())
         {
@@ -34,7 +54,7 @@ internal static class ManagedReceiveEngine
                 return;
             }
 
-            var datagram = buffer.AsSpan(0, length);
+            var datagram = buffer[..length];
             var verdict = handler.Classify(datagram, out var header);
             handler.EndOfBatch(); // a batch of one
             if (verdict == PacketVerdict.Write)

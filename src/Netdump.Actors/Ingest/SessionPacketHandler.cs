@@ -48,6 +48,9 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPE
 
     public CoreFile Core => core;
 
+    /// <summary>FINISHED arrived: no more data is written (pump thread only).</summary>
+    public bool Sealed => _sealed;
+
     /// <summary>
     /// Decides what to do with one datagram from the client. Control messages are told to the
     /// session here.

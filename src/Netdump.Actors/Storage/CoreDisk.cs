@@ -5,7 +5,7 @@ namespace Netdump.Actors.Storage;
 
 /// <summary>
 /// The disk operations a dump's core goes through: positional writes, vectored writes and
-/// fsync. <see cref="Real"/> is the file system; tests derive from it to inject write errors
+/// fsync, and the fsync of the directories that hold it. <see cref="Real"/> is the file system; tests derive from it to inject write errors
 /// and fsync failures where a real disk cannot be made to fail on demand.
 /// </summary>
 public class CoreDisk
@@ -18,4 +18,7 @@ public class CoreDisk
     internal virtual unsafe nint WriteVector(int fd, LinuxIo.IoVec* iov, int count, long offset) => LinuxIo.pwritev(fd, iov, count, offset);
 
     public virtual void FlushToDisk(SafeFileHandle file) => RandomAccess.FlushToDisk(file);
+
+    /// <summary>Makes the entries of a directory durable; <see cref="IOException"/> on failure.</summary>
+    public virtual void FsyncDirectory(string path) => FileSystemSync.FsyncDirectory(path);
 }

@@ -368,6 +368,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         WriteData(opened.Core, Pattern(4096), 1024);
         var failed = await ExpectMsgAsync<DumpWriterActor.DiskFailed>();
         Assert.Equal("fsync failed: Input/output error", failed.Reason);
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300)); // told once, though every flush fails
 
         writer.Tell(new DumpWriterActor.Finish(failed.Reason));
         var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
@@ -377,14 +378,74 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_dump_directory_and_its_own_entry_become_durable_with_the_first_background_flush_and_only_once()
+    {
+        var disk = new RecordingDisk();
+        var settings = _settings with { FlushInterval = TimeSpan.FromMilliseconds(50) };
+        var writer = Sys.ActorOf(DumpWriterActor.Props(settings, HeraldFor(""), disk: disk));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        Assert.Empty(disk.Fsyncs); // opening fsyncs nothing (it held up the HERALD's ack)
+
+        WriteData(opened.Core, Pattern(4096), 1024);
+        await AwaitConditionAsync(() => Task.FromResult(disk.Fsyncs.Count >= 3));
+        Assert.Equal(["core", "dir " + opened.Directory, "dir " + _dumpDir], disk.Fsyncs.Take(3));
+
+        WriteData(opened.Core, Pattern(8192, seed: 2), 1024);
+        await AwaitConditionAsync(() => Task.FromResult(disk.Fsyncs.Count(f => f == "core") >= 2));
+        writer.Tell(new DumpWriterActor.Finish(null));
+        await ExpectMsgAsync<DumpWriterActor.Finalized>();
+        Assert.Equal(2, disk.Fsyncs.Count(f => f.StartsWith("dir ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_dump_that_ends_before_its_first_flush_makes_its_directory_entry_durable_before_it_answers()
+    {
+        var disk = new RecordingDisk();
+        var (writer, opened) = await WholeDumpBeforeAnyFlush(disk);
+
+        writer.Tell(new DumpWriterActor.Finish(null));
+        var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
+
+        Assert.Equal(DumpStatus.Complete, record.Status);
+        // the core, then the dump directory's entry in its parent (the final report fsyncs the dump directory itself)
+        Assert.Equal(["core", "dir " + _dumpDir], disk.Fsyncs);
+    }
+
+    [Fact]
+    public async Task A_failing_directory_fsync_is_a_disk_failure_like_a_failing_core_fsync()
+    {
+        var disk = new RecordingDisk { FailDirectoryFsync = true };
+        var settings = _settings with { FlushInterval = TimeSpan.FromMilliseconds(50) };
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(settings, HeraldFor(""), disk: disk));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+
+        WriteData(opened.Core, Pattern(4096), 1024);
+        var failed = await ExpectMsgAsync<DumpWriterActor.DiskFailed>();
+        Assert.Equal("fsync failed: Input/output error", failed.Reason);
+    }
+
+    [Fact]
+    public async Task A_failing_directory_fsync_at_the_end_makes_a_finished_dump_incomplete()
+    {
+        var disk = new RecordingDisk();
+        var (writer, opened) = await WholeDumpBeforeAnyFlush(disk);
+
+        disk.FailDirectoryFsync = true;
+        writer.Tell(new DumpWriterActor.Finish(null));
+        var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
+
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.Equal("fsync failed: Input/output error", record.Reason);
+        Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task A_failing_final_fsync_makes_a_finished_dump_incomplete()
     {
         var disk = new Netdump.Tests.Storage.FaultyDisk();
-        var writer = Sys.ActorOf(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor(""), disk: disk));
-        writer.Tell(DumpWriterActor.Open.Instance);
-        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
-        WriteData(opened.Core, Pattern(4096), 1024);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 4096));
+        var (writer, opened) = await WholeDumpBeforeAnyFlush(disk);
 
         disk.FailFsync = true;
         writer.Tell(new DumpWriterActor.Finish(null));
@@ -478,6 +539,17 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var writer = Sys.ActorOf(DumpWriterActor.Props(settings ?? _settings, HeraldFor(heraldPath)));
         writer.Tell(DumpWriterActor.Open.Instance);
         return (writer, await ExpectMsgAsync<DumpWriterActor.Opened>());
+    }
+
+    /// <summary>A writer on <paramref name="disk"/> whose background flush never comes, holding a whole 4 KiB dump and its KDH.</summary>
+    private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened)> WholeDumpBeforeAnyFlush(CoreDisk disk)
+    {
+        var writer = Sys.ActorOf(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor(""), disk: disk));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        WriteData(opened.Core, Pattern(4096), 1024);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 4096));
+        return (writer, opened);
     }
 
     private static Herald HeraldFor(string heraldPath) =>

@@ -57,6 +57,15 @@ public sealed class UdpListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         socket.SendTo(datagram, new IPEndPoint(IPAddress.Parse(to), port));
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(4, 4)]
+    [InlineData(64, 8)]
+    public void The_listener_keeps_an_idle_receive_engine_per_concurrent_dump_up_to_eight(int concurrent, int kept)
+    {
+        Assert.Equal(kept, UdpListenerActor.IdleEnginesKept(_settings with { MaxConcurrentDumps = concurrent }));
+    }
+
     [Fact]
     public void A_HERALD_from_a_new_client_spawns_a_session_that_knows_the_local_address_it_was_sent_to()
     {
