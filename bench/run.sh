@@ -10,6 +10,7 @@
 #   ENGINE=managed bench/run.sh          # the fallback receive engine
 #   SIZES="16 128 1024" (default)        # the cost-per-byte table: 1 client, one warm server
 #   SIZES= bench/run.sh                  # skip it
+#   FIXED_DUMPS=60 (default)             # 1 MiB dumps per server for the direct fixed-cost measurement
 #   BENCH_KEEP=1 bench/run.sh            # keep each configuration's runs.jsonl and logs in /tmp
 #
 # Everything stays on 127.0.0.0/8. Not part of the test run.
@@ -110,6 +111,19 @@ print(t/os.sysconf("SC_CLK_TCK"))' "$1"; }
 			done
 		done
 	done
+	# the fixed cost measured directly: FIXED_DUMPS dumps of 1 MiB back to back on each side,
+	# in chunks of 10 that alternate between the servers (the CPU clock ticks 10 ms)
+	FIXED_DUMPS=${FIXED_DUMPS:-60}
+	for chunk in $(seq $((FIXED_DUMPS / 10))); do
+		for side in ours ref; do
+			if [ $side = ours ]; then pg=$ours p=$port dir=$work/dumps; else pg=$ref p=$refport dir=$work/ref; fi
+			c0=$(cpu $pg)
+			for _ in $(seq 10); do load $p 1 > /dev/null; done
+			c1=$(cpu $pg)
+			echo "$side $c0 $c1" >> "$work/fixed"
+			rm -rf "$dir"/127.*
+		done
+	done
 	for mib in $SIZES; do
 		python3 - "$work/size-$mib.jsonl" "$mib" "$work/medians" <<'PY'
 import json, statistics, sys
@@ -140,7 +154,24 @@ for side, name in ((0, "ours"), (1, "ref")):
     steps = marginal(side)
     text = ", ".join(f"{int(a)}->{int(b)} MiB {c:.2f}" for a, b, c in steps)
     fixed = (rows[0][1 + side] - steps[0][2]) * rows[0][0] / 1024 * 1000 if steps else 0
-    print(f"{name}: CPU s per further GiB {text}; fixed CPU per dump {fixed:.0f} ms")
+    print(f"{name}: CPU s per further GiB {text}; fixed CPU per dump {fixed:.0f} ms (from the medians)")
+PY
+	python3 - "$work/fixed" "$work/medians" <<'PY'
+import statistics, sys
+chunks = {}
+for line in open(sys.argv[1]):
+    side, c0, c1 = line.split()
+    chunks.setdefault(side, []).append((float(c1) - float(c0)) * 1000 / 10)
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[2]) if l.strip()]
+print()
+for i, side in enumerate(("ours", "ref")):
+    per_dump = statistics.median(chunks.get(side, [0]))
+    # what 1 MiB costs at the margin: the last step of the size table, CPU s per GiB
+    last = rows[-2:] if len(rows) >= 2 else []
+    per_gib = (last[1][1 + i] * last[1][0] - last[0][1 + i] * last[0][0]) / (last[1][0] - last[0][0]) if last else 0
+    marginal = per_gib * 1000 / 1024  # ms of CPU per MiB
+    print(f"{side}: 1 MiB dumps back to back: {per_dump:.1f} ms CPU each (median of {len(chunks.get(side, []))} chunks of 10), "
+          f"fixed CPU per dump {per_dump - marginal:.1f} ms after {marginal:.2f} ms for the MiB itself")
 PY
 	kill -TERM -- "-$ours" "-$ref" 2>/dev/null; wait "$ours" "$ref" 2>/dev/null
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
