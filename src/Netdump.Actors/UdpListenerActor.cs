@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
-using Microsoft.Extensions.ObjectPool;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
 
@@ -32,7 +31,8 @@ public sealed class UdpListenerActor : ReceiveActor
     private readonly RefusalEpisodes _unknownRefusals;
     private readonly IActorRef _guard;
     private readonly EpollPump? _pump;
-    private readonly ObjectPool<BatchedReceiveEngine>? _engines;
+    private readonly PumpThreads? _pumpThreads;
+    private readonly EpollPump? _lingerPump;
     private readonly SessionChannelFactory _channels;
     private HeraldReceiver? _receiver;
     private IActorRef? _drainRequester;
@@ -47,10 +47,13 @@ public sealed class UdpListenerActor : ReceiveActor
         _unknownRefusals = new RefusalEpisodes(settings.RefusalEpisode);
         _guard = Context.ActorOf(ConcurrencyGuardActor.Props(settings), GuardName);
         _pump = settings.IngestEngine == IngestEngine.Epoll && BatchedReceiveEngine.Supported ? new EpollPump() : null;
-        _engines = settings.IngestEngine == IngestEngine.Batched && BatchedReceiveEngine.Supported
-            ? new DefaultObjectPoolProvider { MaximumRetained = IdleEnginesKept(settings) }.Create<BatchedReceiveEngine>()
-            : null;
-        _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, _pump, _engines);
+        if (settings.IngestEngine == IngestEngine.Batched && BatchedReceiveEngine.Supported)
+        {
+            _pumpThreads = new PumpThreads(IdlePumpThreadsKept(settings), IdlePumpThreadLifetime);
+            _lingerPump = new EpollPump();
+        }
+
+        _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, _pump, _pumpThreads, _lingerPump);
         Receive<GetListenEndpoint>(_ => Sender.Tell(_receiver is null
             ? new BindFailed(_bindError ?? "not bound")
             : new ListenEndpoint(_receiver.LocalEndpoint)));
@@ -74,11 +77,14 @@ public sealed class UdpListenerActor : ReceiveActor
     public const string GuardName = "concurrency-guard";
 
     /// <summary>
-    /// How many idle receive engines the listener keeps for the next sessions: one per
-    /// concurrent dump, up to 8. An idle engine holds the pages its datagrams touched (256 KiB
-    /// at MTU 1500, at most its 4 MiB); engines beyond that are freed when their session ends.
+    /// How many pump threads wait for the next dumps (batched engine): one per concurrent dump,
+    /// up to 8. A waiting thread holds its receive engine: the pages its datagrams touched
+    /// (256 KiB at MTU 1500, at most 4 MiB). Threads beyond that exit when their dump ends.
     /// </summary>
-    internal static int IdleEnginesKept(NetdumpSettings settings) => Math.Clamp(settings.MaxConcurrentDumps, 1, 8);
+    internal static int IdlePumpThreadsKept(NetdumpSettings settings) => Math.Clamp(settings.MaxConcurrentDumps, 1, 8);
+
+    /// <summary>A pump thread with no dump for this long exits.</summary>
+    internal static readonly TimeSpan IdlePumpThreadLifetime = TimeSpan.FromMinutes(5);
 
     /// <summary>Makes the props of a session for a HERALD, given the guard and the session it supersedes, if any.</summary>
     public delegate Props SessionPropsFactory(Herald herald, IActorRef guard, IActorRef? supersedes, SessionChannelFactory channels);
@@ -167,7 +173,8 @@ public sealed class UdpListenerActor : ReceiveActor
     {
         _receiver?.Dispose();
         _pump?.Dispose(); // the sessions (children) have stopped and unregistered by now
-        (_engines as IDisposable)?.Dispose(); // and their pump threads gave their engines back
+        _lingerPump?.Dispose();
+        _pumpThreads?.Dispose();
     }
 
     private void HandleHerald(Herald herald)

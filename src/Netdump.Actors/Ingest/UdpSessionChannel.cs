@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
-using Microsoft.Extensions.ObjectPool;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Protocol;
 using Netdump.Actors.Storage;
@@ -37,11 +36,16 @@ public sealed class UdpSessionChannel : ISessionChannel
     private readonly IPEndPoint _client;
     private readonly IngestEngine _engine;
     private readonly EpollPump? _pump;
-    private readonly ObjectPool<BatchedReceiveEngine>? _engines;
+    private readonly PumpThreads? _threads;
+    private readonly EpollPump? _linger;
+    private readonly object _gate = new();
+    private EpollPump? _registeredIn;
     private EpollPump.Registration? _registration;
     private readonly long _created = Environment.TickCount64;
     private SessionPacketHandler? _handler;
     private Thread? _thread;
+    private Thread? _pumpThread;
+    private ManualResetEventSlim? _pumpDone;
     private volatile bool _stopping;
 
     /// <summary>The longest a pump thread sleeps in a receive call before it looks at its stop flag.</summary>
@@ -53,16 +57,17 @@ public sealed class UdpSessionChannel : ISessionChannel
     }
 
     /// <param name="pump">the listener's shared pump, for the epoll engine</param>
-    /// <param name="engines">
-    /// the listener's idle batched engines: a session's pump thread takes one and gives it back
-    /// when it stops, so a new dump does not allocate 4 MiB of receive buffers and fault their
-    /// pages in again (measured: about 64 page faults per dump, 14 µs each on this machine)
+    /// <param name="threads">the listener's pump threads, kept between dumps (batched engine)</param>
+    /// <param name="linger">
+    /// the listener's pump for lingering sessions (batched engine): at FINISHED the socket moves
+    /// there and the pump thread goes back to <paramref name="threads"/> for the next dump
     /// </param>
     internal UdpSessionChannel(IPAddress local, IPEndPoint client, PortRange? ports, IngestEngine engine, EpollPump? pump,
-        ObjectPool<BatchedReceiveEngine>? engines = null)
+        PumpThreads? threads = null, EpollPump? linger = null)
     {
         _client = client;
-        _engines = engines;
+        _threads = threads;
+        _linger = linger;
         _pump = engine == IngestEngine.Epoll ? pump : null;
         _engine = engine != IngestEngine.Managed && !BatchedReceiveEngine.Supported ? IngestEngine.Managed
             : engine == IngestEngine.Epoll && _pump is null ? IngestEngine.Batched
@@ -84,8 +89,8 @@ public sealed class UdpSessionChannel : ISessionChannel
     }
 
     /// <summary>The production factory for an engine (the epoll engine needs the listener's pump).</summary>
-    internal static SessionChannelFactory FactoryFor(IngestEngine engine, EpollPump? pump, ObjectPool<BatchedReceiveEngine>? engines) =>
-        (local, client, ports) => new UdpSessionChannel(local, client, ports, engine, pump, engines);
+    internal static SessionChannelFactory FactoryFor(IngestEngine engine, EpollPump? pump, PumpThreads? threads, EpollPump? linger) =>
+        (local, client, ports) => new UdpSessionChannel(local, client, ports, engine, pump, threads, linger);
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
 
@@ -104,10 +109,17 @@ public sealed class UdpSessionChannel : ISessionChannel
         if (_engine == IngestEngine.Epoll)
         {
             _registration = _pump!.Register(_socket, handler);
+            _registeredIn = _pump;
             return;
         }
 
-        _thread = new Thread(() => Run(handler)) { IsBackground = true, Name = $"session-{_client.Address}" };
+        if (_engine == IngestEngine.Batched && _threads is not null)
+        {
+            _pumpDone = _threads.Run(engine => Run(handler, engine));
+            return;
+        }
+
+        _thread = new Thread(() => Run(handler, engine: null)) { IsBackground = true, Name = $"session-{_client.Address}" };
         _thread.Start();
     }
 
@@ -129,37 +141,35 @@ public sealed class UdpSessionChannel : ISessionChannel
         }
     }
 
-    private void Run(SessionPacketHandler handler)
+    /// <summary>The pump: on the pool's thread with its engine, or on a thread of its own (engine null).</summary>
+    private void Run(SessionPacketHandler handler, BatchedReceiveEngine? engine)
     {
+        _pumpThread = Thread.CurrentThread;
         try
         {
             if (_engine == IngestEngine.Batched)
             {
-                var engine = _engines?.Get() ?? new BatchedReceiveEngine();
-                try
+                // until FINISHED; then the socket lingers elsewhere and the thread is free
+                if (engine is null)
                 {
-                    // until FINISHED: then the batch buffers go back for the next dump
+                    using var own = new BatchedReceiveEngine();
+                    own.Run(_socket, handler, () => _stopping || handler.Sealed);
+                }
+                else
+                {
                     engine.Run(_socket, handler, () => _stopping || handler.Sealed);
                 }
-                finally
+
+                if (handler.Sealed && LingerIn(_linger, handler))
                 {
-                    // the engine keeps no state between receive calls: only its buffers go back
-                    if (_engines is null)
-                    {
-                        engine.Dispose();
-                    }
-                    else
-                    {
-                        _engines.Return(engine);
-                    }
+                    return;
                 }
             }
 
             if (_engine == IngestEngine.Managed || handler.Sealed)
             {
-                // after FINISHED the managed loop serves what is left: a lingering session
-                // re-acks a retransmitted FINISHED from one 64 KiB buffer instead of holding the
-                // batch buffers for the whole linger time
+                // without a linger pump, the managed loop serves a lingering session on this
+                // thread from one 64 KiB buffer
                 ManagedReceiveEngine.Run(_socket, handler, () => _stopping);
             }
         }
@@ -170,6 +180,34 @@ public sealed class UdpSessionChannel : ISessionChannel
         catch (Exception e)
         {
             handler.Faulted(e.Message);
+        }
+    }
+
+    /// <summary>Moves the socket into the linger pump; false when there is none or it refused.</summary>
+    private bool LingerIn(EpollPump? linger, SessionPacketHandler handler)
+    {
+        if (linger is null)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                return true; // the session is closing: nothing left to serve
+            }
+
+            try
+            {
+                _registration = linger.Register(_socket, handler);
+                _registeredIn = linger;
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
         }
     }
 
@@ -200,15 +238,19 @@ public sealed class UdpSessionChannel : ISessionChannel
 
     public void Dispose()
     {
-        if (_stopping)
+        lock (_gate)
         {
-            return; // the session ends a dump with it, then disposes it again when it stops
+            if (_stopping)
+            {
+                return; // the session ends a dump with it, then disposes it again when it stops
+            }
+
+            _stopping = true;
         }
 
-        _stopping = true;
         if (_registration is not null)
         {
-            _pump!.Unregister(_registration); // after this the shared pump never touches the socket
+            _registeredIn!.Unregister(_registration); // after this the shared pump never touches the socket
         }
 
         try
@@ -220,11 +262,12 @@ public sealed class UdpSessionChannel : ISessionChannel
         {
         }
 
-        if (_thread is not null && _thread != Thread.CurrentThread)
+        // the socket is closed only after the pump left, so no engine ever uses a closed (or
+        // reused) descriptor; the receive timeout bounds the wait if the wake-up failed
+        if (_pumpThread != Thread.CurrentThread)
         {
-            // the socket is closed only after the pump left, so no engine ever uses a closed
-            // (or reused) descriptor; the receive timeout bounds the wait if the wake-up failed
-            _thread.Join(WakeUpBound + TimeSpan.FromSeconds(1));
+            _thread?.Join(WakeUpBound + TimeSpan.FromSeconds(1));
+            _pumpDone?.Wait(WakeUpBound + TimeSpan.FromSeconds(1));
         }
 
         _socket.Dispose();

@@ -61,9 +61,9 @@ public sealed class UdpListenerActorSpec : Akka.TestKit.Xunit2.TestKit
     [InlineData(1, 1)]
     [InlineData(4, 4)]
     [InlineData(64, 8)]
-    public void The_listener_keeps_an_idle_receive_engine_per_concurrent_dump_up_to_eight(int concurrent, int kept)
+    public void The_listener_keeps_an_idle_pump_thread_per_concurrent_dump_up_to_eight(int concurrent, int kept)
     {
-        Assert.Equal(kept, UdpListenerActor.IdleEnginesKept(_settings with { MaxConcurrentDumps = concurrent }));
+        Assert.Equal(kept, UdpListenerActor.IdlePumpThreadsKept(_settings with { MaxConcurrentDumps = concurrent }));
     }
 
     [Fact]

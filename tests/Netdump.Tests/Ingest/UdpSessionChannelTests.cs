@@ -150,100 +150,46 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_pooled_engine_goes_back_to_the_pool_when_its_channel_stops_and_serves_the_next_dump()
+    public void At_finished_the_pump_thread_is_freed_for_the_next_dump_and_the_linger_pump_serves_the_client()
     {
-        using var pool = new CountingEnginePool();
-        using var client = Bound("127.0.0.35");
-        for (var dump = 1u; dump <= 2; dump++)
-        {
-            using var core = CoreFile.Create(Path.Combine(_dir, $"vmcore-{dump}"), 1 << 20);
-            var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, null, IngestEngine.Batched, pump: null, engines: pool);
-            channel.Start(core, TestActor);
-            var payload = new byte[1448];
-            new Random((int)dump).NextBytes(payload);
-            client.SendTo(Datagram(MessageType.Vmcore, dump, 0, payload), channel.LocalEndpoint);
-            Assert.Equal(dump, ReceiveAck(client));
-            ExpectMsg<PumpEvent.FirstData>();
-            channel.Dispose();
-
-            Assert.Equal(payload, File.ReadAllBytes(core.Path));
-            Assert.Equal((int)dump, pool.Returns); // given back when its pump thread stopped
-        }
-
-        Assert.Equal(2, pool.Gets);
-        Assert.Equal(1, pool.Created); // the second dump reused the first one's engine
-    }
-
-    [Fact]
-    public void After_finished_the_pump_gives_its_engine_back_and_still_serves_the_lingering_client()
-    {
-        using var pool = new CountingEnginePool();
+        using var threads = new PumpThreads(maxIdle: 2, TimeSpan.FromMinutes(1));
+        using var linger = new EpollPump();
         using var client = Bound("127.0.0.36");
-        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
-        using var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, null, IngestEngine.Batched, pump: null, engines: pool);
-        channel.Start(core, TestActor);
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-1"), 1 << 20);
+        using var first = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, null, IngestEngine.Batched, pump: null, threads, linger);
+        first.Start(core, TestActor);
         var payload = new byte[1448];
         new Random(6).NextBytes(payload);
-        client.SendTo(Datagram(MessageType.Vmcore, 1, 0, payload), channel.LocalEndpoint);
+        client.SendTo(Datagram(MessageType.Vmcore, 1, 0, payload), first.LocalEndpoint);
         Assert.Equal(1u, ReceiveAck(client));
         ExpectMsg<PumpEvent.FirstData>();
-        Assert.Equal(0, pool.Returns);
+        Assert.Equal(0, threads.Idle);
 
-        client.SendTo(Datagram(MessageType.Finished, 2, 0, []), channel.LocalEndpoint);
+        client.SendTo(Datagram(MessageType.Finished, 2, 0, []), first.LocalEndpoint);
         Assert.Equal(MessageType.Finished, ExpectMsg<PumpEvent.ControlPacket>().Type);
-        AwaitCondition(() => Volatile.Read(ref pool.Returns) == 1);
+        AwaitCondition(() => threads.Idle == 1); // the thread left the lingering session
 
-        // lingering: a retransmitted FINISHED still reaches the session, a late duplicate is still acked
-        client.SendTo(Datagram(MessageType.Finished, 3, 0, []), channel.LocalEndpoint);
+        // lingering, in the linger pump: a retransmitted FINISHED still reaches the session and a
+        // late duplicate of held data is still acked
+        client.SendTo(Datagram(MessageType.Finished, 3, 0, []), first.LocalEndpoint);
         Assert.Equal(3u, ExpectMsg<PumpEvent.ControlPacket>().Sequence);
-        client.SendTo(Datagram(MessageType.Vmcore, 4, 0, payload), channel.LocalEndpoint);
+        client.SendTo(Datagram(MessageType.Vmcore, 4, 0, payload), first.LocalEndpoint);
         Assert.Equal(4u, ReceiveAck(client));
 
-        channel.Dispose();
-        Assert.Equal(1, pool.Returns); // given back once
+        // the next dump runs on the same thread
+        using var nextClient = Bound("127.0.0.37");
+        using var nextCore = CoreFile.Create(Path.Combine(_dir, "vmcore-2"), 1 << 20);
+        using var next = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)nextClient.LocalEndPoint!, null, IngestEngine.Batched, pump: null, threads, linger);
+        next.Start(nextCore, TestActor);
+        nextClient.SendTo(Datagram(MessageType.Vmcore, 5, 0, payload), next.LocalEndpoint);
+        Assert.Equal(5u, ReceiveAck(nextClient));
+        ExpectMsg<PumpEvent.FirstData>();
+        Assert.Equal(1, threads.ThreadsCreated);
+
+        first.Dispose();
+        next.Dispose();
         Assert.Equal(payload, File.ReadAllBytes(core.Path));
-    }
-
-    /// <summary>A pool of engines that counts what it lends, gets back and creates.</summary>
-    private sealed class CountingEnginePool : Microsoft.Extensions.ObjectPool.ObjectPool<BatchedReceiveEngine>, IDisposable
-    {
-        private readonly Stack<BatchedReceiveEngine> _idle = new();
-
-        public int Gets;
-        public int Returns;
-        public int Created;
-
-        public override BatchedReceiveEngine Get()
-        {
-            Interlocked.Increment(ref Gets);
-            lock (_idle)
-            {
-                if (_idle.TryPop(out var engine))
-                {
-                    return engine;
-                }
-            }
-
-            Interlocked.Increment(ref Created);
-            return new BatchedReceiveEngine();
-        }
-
-        public override void Return(BatchedReceiveEngine engine)
-        {
-            Interlocked.Increment(ref Returns);
-            lock (_idle)
-            {
-                _idle.Push(engine);
-            }
-        }
-
-        public void Dispose()
-        {
-            foreach (var engine in _idle)
-            {
-                engine.Dispose();
-            }
-        }
+        Assert.Equal(payload, File.ReadAllBytes(nextCore.Path));
     }
 
     [Fact]
