@@ -19,7 +19,10 @@ internal sealed unsafe class EpollPump : IDisposable
     private readonly int _epoll;
     private readonly ConcurrentDictionary<int, Registration> _registrations = new();
     private readonly Thread _thread;
+    private readonly object _lifecycle = new();
     private volatile bool _stopping;
+    private bool _disposed;
+    private long _wakeUps;
 
     public EpollPump()
     {
@@ -42,19 +45,31 @@ internal sealed unsafe class EpollPump : IDisposable
         public bool Closed { get; set; }
     }
 
+    /// <summary>How many times <c>epoll_wait</c> returned with a ready socket (tests check that a failed socket stops waking it).</summary>
+    internal long WakeUps => Interlocked.Read(ref _wakeUps);
+
+    /// <summary>Adds a socket; <see cref="IOException"/> when the kernel refuses or the pump is disposed.</summary>
     public Registration Register(Socket socket, SessionPacketHandler handler)
     {
         var fd = (int)socket.Handle;
         var registration = new Registration(fd, handler);
-        _registrations[fd] = registration;
-        var ev = stackalloc byte[16];
-        new Span<byte>(ev, 16).Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(new Span<byte>(ev, 4), LinuxIo.EpollIn);
-        BinaryPrimitives.WriteInt32LittleEndian(new Span<byte>(ev + LinuxIo.EpollDataOffset, 4), fd);
-        if (LinuxIo.epoll_ctl(_epoll, LinuxIo.EpollCtlAdd, fd, ev) < 0)
+        lock (_lifecycle)
         {
-            _registrations.TryRemove(fd, out _);
-            throw new IOException($"epoll_ctl: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            if (_disposed)
+            {
+                throw new IOException("the pump is stopped");
+            }
+
+            _registrations[fd] = registration;
+            var ev = stackalloc byte[16];
+            new Span<byte>(ev, 16).Clear();
+            BinaryPrimitives.WriteUInt32LittleEndian(new Span<byte>(ev, 4), LinuxIo.EpollIn);
+            BinaryPrimitives.WriteInt32LittleEndian(new Span<byte>(ev + LinuxIo.EpollDataOffset, 4), fd);
+            if (LinuxIo.epoll_ctl(_epoll, LinuxIo.EpollCtlAdd, fd, ev) < 0)
+            {
+                _registrations.TryRemove(fd, out _);
+                throw new IOException($"epoll_ctl: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            }
         }
 
         return registration;
@@ -68,9 +83,22 @@ internal sealed unsafe class EpollPump : IDisposable
             registration.Closed = true;
         }
 
-        var ev = stackalloc byte[16];
-        LinuxIo.epoll_ctl(_epoll, LinuxIo.EpollCtlDel, registration.Fd, ev);
-        _registrations.TryRemove(new KeyValuePair<int, Registration>(registration.Fd, registration));
+        Remove(registration);
+    }
+
+    /// <summary>Out of the epoll set and the table; nothing once the pump is disposed (its epoll descriptor is closed).</summary>
+    private void Remove(Registration registration)
+    {
+        lock (_lifecycle)
+        {
+            if (!_disposed)
+            {
+                var ev = stackalloc byte[16];
+                LinuxIo.epoll_ctl(_epoll, LinuxIo.EpollCtlDel, registration.Fd, ev);
+            }
+
+            _registrations.TryRemove(new KeyValuePair<int, Registration>(registration.Fd, registration));
+        }
     }
 
     private void Run()
@@ -83,6 +111,11 @@ internal sealed unsafe class EpollPump : IDisposable
             while (!_stopping)
             {
                 var ready = LinuxIo.epoll_wait(_epoll, events, MaxEvents, 250);
+                if (ready > 0)
+                {
+                    Interlocked.Increment(ref _wakeUps);
+                }
+
                 for (var i = 0; i < ready; i++)
                 {
                     var fd = BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(events + i * size + LinuxIo.EpollDataOffset, 4));
@@ -99,7 +132,7 @@ internal sealed unsafe class EpollPump : IDisposable
         }
     }
 
-    private static void Drain(BatchedReceiveEngine engine, Registration registration)
+    private void Drain(BatchedReceiveEngine engine, Registration registration)
     {
         lock (registration.Gate)
         {
@@ -119,23 +152,46 @@ internal sealed unsafe class EpollPump : IDisposable
 
                 if (count < 0 && !LinuxIo.IsTransient(-count))
                 {
-                    registration.Closed = true;
-                    registration.Handler.Faulted($"recvmmsg: {Marshal.GetPInvokeErrorMessage(-count)}");
+                    Fail(registration, $"recvmmsg: {Marshal.GetPInvokeErrorMessage(-count)}");
                 }
             }
             catch (Exception e)
             {
                 // one session's failure ends that session's dump, never the pump
-                registration.Closed = true;
-                registration.Handler.Faulted(e.Message);
+                Fail(registration, e.Message);
             }
         }
     }
 
+    /// <summary>
+    /// A socket that failed leaves the epoll set at once: it may stay readable for ever, and
+    /// epoll reports a readable socket on every wait (the session unregisters it later).
+    /// </summary>
+    private void Fail(Registration registration, string reason)
+    {
+        registration.Closed = true;
+        Remove(registration);
+        registration.Handler.Faulted(reason);
+    }
+
+    /// <summary>
+    /// Stops the thread and closes the epoll descriptor. Sessions still registered (a listener
+    /// restarting stops its sessions without waiting for them) are left alone: registering
+    /// afterwards fails with <see cref="IOException"/>, and unregistering does nothing.
+    /// </summary>
     public void Dispose()
     {
         _stopping = true;
         _thread.Join(TimeSpan.FromSeconds(2));
-        LinuxIo.close(_epoll);
+        lock (_lifecycle)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            LinuxIo.close(_epoll);
+        }
     }
 }

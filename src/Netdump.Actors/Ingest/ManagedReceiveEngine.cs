@@ -44,6 +44,7 @@ internal static class ManagedReceiveEngine
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock
                                                 or SocketError.MessageSize or SocketError.ConnectionReset or SocketError.ConnectionRefused
+                                                or SocketError.HostUnreachable or SocketError.HostDown or SocketError.NetworkUnreachable
                                                 or SocketError.Interrupted)
             {
                 continue;

@@ -16,13 +16,16 @@ internal sealed class PumpThreads : IDisposable
     private readonly List<Worker> _idle = [];
     private readonly int _maxIdle;
     private readonly TimeSpan _idleLifetime;
+    private readonly Func<BatchedReceiveEngine> _newEngine;
     private bool _disposed;
     private int _created;
 
-    public PumpThreads(int maxIdle, TimeSpan idleLifetime)
+    /// <param name="newEngine">makes a thread's engine (tests make it fail)</param>
+    public PumpThreads(int maxIdle, TimeSpan idleLifetime, Func<BatchedReceiveEngine>? newEngine = null)
     {
         _maxIdle = maxIdle;
         _idleLifetime = idleLifetime;
+        _newEngine = newEngine ?? (() => new BatchedReceiveEngine());
     }
 
     /// <summary>How many threads were started so far.</summary>
@@ -41,10 +44,11 @@ internal sealed class PumpThreads : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="pump"/> (given the thread's engine) on a waiting thread, or on a new
+    /// Runs <paramref name="pump"/> (given the thread's engine; null when the thread could not
+    /// make one, and the pump makes its own or reports why not) on a waiting thread, or on a new
     /// one. The returned event is set once the pump returned.
     /// </summary>
-    public ManualResetEventSlim Run(Action<BatchedReceiveEngine> pump)
+    public ManualResetEventSlim Run(Action<BatchedReceiveEngine?> pump)
     {
         var job = new Job(pump, new ManualResetEventSlim(false, spinCount: 0));
         lock (_gate)
@@ -65,9 +69,19 @@ internal sealed class PumpThreads : IDisposable
 
     private void Serve(Job first)
     {
-        using var engine = new BatchedReceiveEngine();
+        BatchedReceiveEngine? engine = null;
+        try
+        {
+            engine = _newEngine();
+        }
+        catch (Exception)
+        {
+            // out of memory for 4 MiB of buffers: this one pump goes without (it makes its own
+            // engine inside its error handling, or reports the failure), and the thread ends
+        }
+
         using var worker = new Worker();
-        for (var job = first; job is not null; job = Park(worker))
+        for (var job = first; job is not null; job = engine is null ? null : Park(worker))
         {
             try
             {
@@ -82,6 +96,8 @@ internal sealed class PumpThreads : IDisposable
                 job.Done.Set();
             }
         }
+
+        engine?.Dispose();
     }
 
     /// <summary>Waits as an idle thread for the next pump; null when the thread should exit.</summary>
@@ -132,7 +148,7 @@ internal sealed class PumpThreads : IDisposable
         }
     }
 
-    private sealed record Job(Action<BatchedReceiveEngine> Pump, ManualResetEventSlim Done);
+    private sealed record Job(Action<BatchedReceiveEngine?> Pump, ManualResetEventSlim Done);
 
     private sealed class Worker : IDisposable
     {

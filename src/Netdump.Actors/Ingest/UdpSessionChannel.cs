@@ -47,9 +47,13 @@ public sealed class UdpSessionChannel : ISessionChannel
     private Thread? _pumpThread;
     private ManualResetEventSlim? _pumpDone;
     private volatile bool _stopping;
+    private bool _pumpLeft;
+    private bool _closeWhenPumpLeaves;
 
     /// <summary>The longest a pump thread sleeps in a receive call before it looks at its stop flag.</summary>
     internal static readonly TimeSpan WakeUpBound = TimeSpan.FromSeconds(5);
+
+    private readonly TimeSpan _wakeUpBound;
 
     public UdpSessionChannel(IPAddress local, IPEndPoint client, PortRange? ports = null, IngestEngine engine = IngestEngine.Batched)
         : this(local, client, ports, engine, pump: null)
@@ -62,10 +66,12 @@ public sealed class UdpSessionChannel : ISessionChannel
     /// the listener's pump for lingering sessions (batched engine): at FINISHED the socket moves
     /// there and the pump thread goes back to <paramref name="threads"/> for the next dump
     /// </param>
+    /// <param name="wakeUpBound">the pump's receive timeout (tests shorten it)</param>
     internal UdpSessionChannel(IPAddress local, IPEndPoint client, PortRange? ports, IngestEngine engine, EpollPump? pump,
-        PumpThreads? threads = null, EpollPump? linger = null)
+        PumpThreads? threads = null, EpollPump? linger = null, TimeSpan? wakeUpBound = null)
     {
         _client = client;
+        _wakeUpBound = wakeUpBound ?? WakeUpBound;
         _threads = threads;
         _linger = linger;
         _pump = engine == IngestEngine.Epoll ? pump : null;
@@ -77,7 +83,7 @@ public sealed class UdpSessionChannel : ISessionChannel
         {
             // Dispose wakes a blocked receive at once (shutdown); the timeout only bounds the wait
             // should that fail. Short, it woke every lingering session's thread 4 times a second.
-            _socket.ReceiveTimeout = (int)WakeUpBound.TotalMilliseconds;
+            _socket.ReceiveTimeout = (int)_wakeUpBound.TotalMilliseconds;
             Bind(local, ports);
             _socket.Connect(client);
         }
@@ -145,6 +151,18 @@ public sealed class UdpSessionChannel : ISessionChannel
     private void Run(SessionPacketHandler handler, BatchedReceiveEngine? engine)
     {
         _pumpThread = Thread.CurrentThread;
+        try
+        {
+            Pump(handler, engine);
+        }
+        finally
+        {
+            PumpLeft();
+        }
+    }
+
+    private void Pump(SessionPacketHandler handler, BatchedReceiveEngine? engine)
+    {
         try
         {
             if (_engine == IngestEngine.Batched)
@@ -263,11 +281,35 @@ public sealed class UdpSessionChannel : ISessionChannel
         }
 
         // the socket is closed only after the pump left, so no engine ever uses a closed (or
-        // reused) descriptor; the receive timeout bounds the wait if the wake-up failed
+        // reused) descriptor; the receive timeout bounds the wait if the wake-up failed, and a
+        // pump still busy after that (a write stuck on a hung disk) closes it when it leaves
         if (_pumpThread != Thread.CurrentThread)
         {
-            _thread?.Join(WakeUpBound + TimeSpan.FromSeconds(1));
-            _pumpDone?.Wait(WakeUpBound + TimeSpan.FromSeconds(1));
+            var bound = _wakeUpBound + TimeSpan.FromSeconds(1);
+            var left = (_thread?.Join(bound) ?? true) && (_pumpDone?.Wait(bound) ?? true);
+            lock (_gate)
+            {
+                if (!left && !_pumpLeft)
+                {
+                    _closeWhenPumpLeaves = true;
+                    return;
+                }
+            }
+        }
+
+        _socket.Dispose();
+    }
+
+    /// <summary>The pump's last act: closes the socket if the session gave up waiting for it.</summary>
+    private void PumpLeft()
+    {
+        lock (_gate)
+        {
+            _pumpLeft = true;
+            if (!_closeWhenPumpLeaves)
+            {
+                return;
+            }
         }
 
         _socket.Dispose();

@@ -13,13 +13,17 @@ internal static unsafe partial class LinuxIo
     public const int EAgain = 11;
     public const int EIntr = 4;
     public const int EConnRefused = 111;
+    public const int ENetUnreach = 101;
+    public const int EHostDown = 112;
+    public const int EHostUnreach = 113;
 
     /// <summary>
     /// An error a receive loop goes on after: EAGAIN (a timeout, or nothing waiting), EINTR, and
-    /// ECONNREFUSED (a connected socket reporting an ICMP port-unreachable for an earlier ack;
-    /// nothing received was lost, and the client resends what it missed).
+    /// the errors a connected socket reports for an ICMP message about an earlier ack:
+    /// ECONNREFUSED (port unreachable), EHOSTUNREACH, EHOSTDOWN, ENETUNREACH (a client that is
+    /// rebooting). Nothing received was lost, and the client resends what it missed.
     /// </summary>
-    public static bool IsTransient(int errno) => errno is EAgain or EIntr or EConnRefused;
+    public static bool IsTransient(int errno) => errno is EAgain or EIntr or EConnRefused or EHostUnreach or EHostDown or ENetUnreach;
     public const int MsgDontWait = 0x40;
     public const uint EpollIn = 0x1;
     public const int EpollCtlAdd = 1;

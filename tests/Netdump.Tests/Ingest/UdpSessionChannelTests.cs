@@ -193,6 +193,84 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Without_a_working_linger_pump_the_pump_thread_serves_the_lingering_client_itself()
+    {
+        using var threads = new PumpThreads(maxIdle: 2, TimeSpan.FromMinutes(1));
+        var linger = new EpollPump();
+        linger.Dispose(); // as a restarting listener leaves it
+        using var client = Bound("127.0.0.38");
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
+        using var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, null, IngestEngine.Batched, pump: null, threads, linger);
+        channel.Start(core, TestActor);
+
+        client.SendTo(Datagram(MessageType.Finished, 1, 0, []), channel.LocalEndpoint);
+        Assert.Equal(1u, ExpectMsg<PumpEvent.ControlPacket>().Sequence);
+        client.SendTo(Datagram(MessageType.Finished, 2, 0, []), channel.LocalEndpoint);
+        Assert.Equal(2u, ExpectMsg<PumpEvent.ControlPacket>().Sequence);
+        Assert.Equal(0, threads.Idle); // the thread stayed with its session
+
+        channel.Dispose();
+        Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void A_socket_that_fails_in_the_epoll_pump_leaves_it_and_stops_waking_it()
+    {
+        using var pump = new EpollPump();
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
+        // a listening TCP socket is readable once a connection waits, and recvmmsg on it fails (ENOTCONN)
+        using var failing = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        failing.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.39"), 0));
+        failing.Listen();
+        var registration = pump.Register(failing, new SessionPacketHandler(core, TestActor, Nobody));
+        using var connecting = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        connecting.Connect(failing.LocalEndPoint!);
+
+        Assert.StartsWith("recvmmsg: ", ExpectMsg<PumpEvent.Faulted>().Reason);
+        var wakeUps = pump.WakeUps;
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // still readable, but no longer in the epoll set
+        Assert.Equal(wakeUps, pump.WakeUps);
+        pump.Unregister(registration); // as the session does later: harmless
+    }
+
+    [Fact]
+    public void A_pump_stuck_in_a_write_keeps_its_socket_until_it_leaves()
+    {
+        var disk = new StuckDisk();
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20, disk);
+        using var client = Bound("127.0.0.40");
+        var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, null, IngestEngine.Batched,
+            pump: null, wakeUpBound: TimeSpan.FromMilliseconds(100));
+        var port = channel.LocalEndpoint;
+        channel.Start(core, TestActor);
+        client.SendTo(Datagram(MessageType.Vmcore, 1, 0, new byte[1448]), port);
+        Assert.True(disk.Entered.Wait(TimeSpan.FromSeconds(10)));
+
+        channel.Dispose(); // gives up waiting for the pump after 1.1 s
+
+        // the pump still holds the descriptor: it stays open, so no other socket can reuse it
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        Assert.Equal(SocketError.AddressAlreadyInUse, Assert.Throws<SocketException>(() => probe.Bind(port)).SocketErrorCode);
+        disk.Release.Set();
+        AwaitAssert(() => probe.Bind(port), TimeSpan.FromSeconds(10)); // closed once the pump left
+    }
+
+    /// <summary>A disk whose vectored writes wait until released, like a hung disk.</summary>
+    private sealed class StuckDisk : CoreDisk
+    {
+        public ManualResetEventSlim Entered { get; } = new();
+
+        public ManualResetEventSlim Release { get; } = new();
+
+        internal override unsafe nint WriteVector(int fd, Netdump.Actors.Native.LinuxIo.IoVec* iov, int count, long offset)
+        {
+            Entered.Set();
+            Release.Wait();
+            return base.WriteVector(fd, iov, count, offset);
+        }
+    }
+
+    [Fact]
     public void A_channel_can_be_disposed_twice_while_its_pump_runs()
     {
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
