@@ -22,12 +22,15 @@ public enum IngestEngine
 
 /// <summary>
 /// A session's own UDP socket on (the HERALD's local address, an ephemeral port or one of
-/// <c>session_ports</c>), connected to the HERALD's source address and port, and the thread
-/// that pumps it. Connected, the socket hears only its client (the kernel drops every other
-/// source) and the kernel reuses one route for all of its receives and acks. Where a data
-/// packet goes: the receive engine (<see cref="BatchedReceiveEngine"/> or <see cref="ManagedReceiveEngine"/>) reads it,
+/// <c>session_ports</c>), connected to the HERALD's source address and port, and its receive
+/// pump: one of the listener's <see cref="PumpThreads"/> until FINISHED, then the listener's
+/// linger pump for the rest of the linger time (a thread of its own where those are not given;
+/// the listener's <see cref="EpollPump"/> throughout with <c>ingest_engine = epoll</c>).
+/// Connected, the socket hears only its client (the kernel drops every other source) and the
+/// kernel reuses one route for all of its receives and acks. Where a data packet goes: the
+/// receive engine (<see cref="BatchedReceiveEngine"/> or <see cref="ManagedReceiveEngine"/>) reads it,
 /// <see cref="SessionPacketHandler"/> decides, the engine writes it at its offset in the
-/// <see cref="CoreFile"/> and acks it to its source, all on this thread. Everything else
+/// <see cref="CoreFile"/> and acks it to its source, all on the pump's thread. Everything else
 /// becomes a <see cref="PumpEvent"/> for the session actor, which decides.
 /// </summary>
 public sealed class UdpSessionChannel : ISessionChannel
