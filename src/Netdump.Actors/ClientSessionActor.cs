@@ -212,7 +212,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         }
 
         _channel.Start(core, Self);
-        _channel.SendAck(_herald.Sequence, _herald.Client);
+        _channel.SendAck(_herald.Sequence);
         _log.Info("Client {Client}: dump started in {Dir}, session port {Port}", ClientText, _directory, _channel.LocalEndpoint.Port);
         _supersedes?.Tell(new SupersededBy(_directory));
         Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
@@ -251,8 +251,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             Become(Discarding);
         });
         Receive<PumpEvent.ControlPacket>(HandleControl);
-        Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence, stored.From));
-        Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram from {From}: {Reason}", ClientText, d.From, d.Reason));
+        Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence));
+        Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram: {Reason}", ClientText, d.Reason));
         Receive<PumpEvent.WriteFailed>(f => EndIncomplete(f.Reason));
         Receive<DumpWriterActor.DiskFailed>(f => EndIncomplete(f.Reason));
         Receive<PumpEvent.Faulted>(f => EndIncomplete($"receive error: {f.Reason}"));
@@ -298,10 +298,16 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 
     private void HandleHerald(Herald herald)
     {
-        if (_channel!.FirstDataAt is not { } firstData)
+        if (!herald.Client.Equals(_herald.Client))
+        {
+            // from another port: the session socket, connected to the first HERALD's source,
+            // could neither ack that port nor hear it; only a new session can serve it
+            RequestSupersede(herald);
+        }
+        else if (_channel!.FirstDataAt is not { } firstData)
         {
             _log.Debug("Client {Client}: HERALD {Seq} retransmitted, re-acked", ClientText, herald.Sequence);
-            _channel.SendAck(herald.Sequence, herald.Client);
+            _channel.SendAck(herald.Sequence);
         }
         else if (herald.ReceivedAt < firstData + _settings.HeraldRetransmitWindow)
         {
@@ -310,9 +316,18 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             _log.Debug("Client {Client}: HERALD {Seq} received {Delay} ms after the first data is a late retransmission; ignored",
                 ClientText, herald.Sequence, (long)(herald.ReceivedAt - firstData).TotalMilliseconds);
         }
-        else if (!_supersedeRequested)
+        else
         {
-            // a second panic, a dump from ddb or a minidump retry: a new dump replaces this one
+            // a second panic, a dump from ddb or a minidump retry
+            RequestSupersede(herald);
+        }
+    }
+
+    /// <summary>A new dump replaces this one: asks the listener once.</summary>
+    private void RequestSupersede(Herald herald)
+    {
+        if (!_supersedeRequested)
+        {
             _supersedeRequested = true;
             Context.Parent.Tell(new UdpListenerActor.Supersede(herald));
         }
@@ -373,7 +388,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
             if (_finished is { } finished && _channel is not null)
             {
-                _channel.SendAck(finished.Sequence, finished.From);
+                _channel.SendAck(finished.Sequence);
                 Timers.StartSingleTimer(LingerTimer, LingerOver.Instance, _settings.Linger);
             }
             else
@@ -390,7 +405,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             Become(Closing);
             StopWhenDone();
         });
-        Receive<DumpWriterActor.Stored>(stored => _channel?.SendAck(stored.Sequence, stored.From));
+        Receive<DumpWriterActor.Stored>(stored => _channel?.SendAck(stored.Sequence));
         Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
         Receive<Terminated>(OnTerminated);
         ReceiveAny(_ => { }); // retransmits wait for the final answer
@@ -399,7 +414,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     /// <summary>After the dump: re-ack FINISHED while lingering, and wait for netdump-reboot.</summary>
     private void Closing()
     {
-        Receive<PumpEvent.ControlPacket>(p => p.Type == MessageType.Finished, p => _channel!.SendAck(p.Sequence, p.From));
+        Receive<PumpEvent.ControlPacket>(p => p.Type == MessageType.Finished, p => _channel!.SendAck(p.Sequence));
         Receive<ScriptResult>(r => r.Name == ScriptNames.Reboot, _ => StopWhenDone());
         Receive<LingerOver>(_ =>
         {

@@ -98,7 +98,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     /// <summary>Store a KDH or EKCD_KEY message; answered with <see cref="Stored"/> once it is written.</summary>
     public sealed record Store(PumpEvent.ControlPacket Packet);
 
-    public sealed record Stored(uint Sequence, IPEndPoint From);
+    public sealed record Stored(uint Sequence);
 
     /// <summary>
     /// End the dump. <paramref name="Reason"/> null means FINISHED arrived and the data decides;
@@ -201,7 +201,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
                 throw new ArgumentException($"the writer does not store {packet.Type}");
         }
 
-        Sender.Tell(new Stored(packet.Sequence, packet.From));
+        Sender.Tell(new Stored(packet.Sequence));
     }
 
     private void StoreHeader(PumpEvent.ControlPacket packet)

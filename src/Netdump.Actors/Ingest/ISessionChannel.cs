@@ -21,8 +21,8 @@ public interface ISessionChannel : IDisposable
     /// </summary>
     void Start(CoreFile core, IActorRef session);
 
-    /// <summary>Sends a 4-byte ack. Safe from any thread.</summary>
-    void SendAck(uint sequence, IPEndPoint to);
+    /// <summary>Sends a 4-byte ack to the client (the socket is connected to it). Safe from any thread.</summary>
+    void SendAck(uint sequence);
 
     /// <summary><see cref="Environment.TickCount64"/> of the last valid packet from the client.</summary>
     long LastPacketTicks { get; }
@@ -57,7 +57,7 @@ public static class PumpEvent
     public sealed record HeraldRetransmitted(uint Sequence, DateTimeOffset ReceivedAt);
 
     /// <summary>A KDH, EKCD_KEY or FINISHED message, with its own copy of the payload.</summary>
-    public sealed record ControlPacket(MessageType Type, uint Sequence, ulong Offset, ReadOnlyMemory<byte> Payload, IPEndPoint From);
+    public sealed record ControlPacket(MessageType Type, uint Sequence, ulong Offset, ReadOnlyMemory<byte> Payload);
 
     /// <summary>The first VMCORE data arrived (the dump is no longer empty).</summary>
     public sealed record FirstData(ulong Offset);
@@ -66,7 +66,7 @@ public static class PumpEvent
     public sealed record WriteFailed(string Reason);
 
     /// <summary>A datagram from the client that was dropped; reported a few times per second at most.</summary>
-    public sealed record Dropped(IPEndPoint From, string Reason);
+    public sealed record Dropped(string Reason);
 
     /// <summary>The pump stopped on an unexpected error.</summary>
     public sealed record Faulted(string Reason);

@@ -24,9 +24,9 @@ internal enum PacketVerdict
 /// failed after a refused write) and the control events told to the session actor. The engine
 /// only moves bytes: it receives, writes what is <see cref="PacketVerdict.Write"/>, and acks.
 /// Used by the pump thread alone, except the counters and flags read by the actor. The session
-/// socket is connected, so every datagram comes from <paramref name="client"/>.
+/// socket is connected, so every datagram comes from the session's client.
 /// </summary>
-internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPEndPoint client)
+internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
 {
     private readonly ReportBudget _dropReports = new(10);
     private long _firstDataUtcTicks;
@@ -66,7 +66,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPE
                 var reason = error == HeaderError.UnknownType
                     ? $"unknown message type {(uint)header.Type}"
                     : MessageHeader.Describe(error);
-                session.Tell(new PumpEvent.Dropped(client, reason));
+                session.Tell(new PumpEvent.Dropped(reason));
             }
 
             return PacketVerdict.Drop;
@@ -84,7 +84,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session, IPE
                 MarkData();
                 _sealed |= header.Type == MessageType.Finished;
                 session.Tell(new PumpEvent.ControlPacket(header.Type, header.Sequence, header.Offset,
-                    datagram[MessageHeader.Size..].ToArray(), client));
+                    datagram[MessageHeader.Size..].ToArray()));
                 return PacketVerdict.Drop;
         }
     }

@@ -114,7 +114,7 @@ public sealed class UdpSessionChannel : ISessionChannel
 
     public void Start(CoreFile core, IActorRef session)
     {
-        var handler = _handler = new SessionPacketHandler(core, session, _client);
+        var handler = _handler = new SessionPacketHandler(core, session);
         if (_engine == IngestEngine.Epoll)
         {
             _registration = _pump!.Register(_socket, handler);
@@ -132,13 +132,13 @@ public sealed class UdpSessionChannel : ISessionChannel
         _thread.Start();
     }
 
-    public void SendAck(uint sequence, IPEndPoint to)
+    public void SendAck(uint sequence)
     {
         Span<byte> ack = stackalloc byte[Ack.Size];
         Ack.Write(ack, sequence);
         try
         {
-            _socket.SendTo(ack, SocketFlags.None, to);
+            _socket.Send(ack, SocketFlags.None);
         }
         catch (ObjectDisposedException)
         {

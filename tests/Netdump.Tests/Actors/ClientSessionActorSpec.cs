@@ -95,7 +95,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
 
-        await _acks.ExpectMsgAsync(new AckSent(1, Client));
+        await _acks.ExpectMsgAsync(new AckSent(1));
         Assert.Equal((Local, Client), Assert.Single(_channelRequests));
         Assert.Same(_core, Channel.StartedWith);
         Assert.Equal(session, Channel.Session);
@@ -135,18 +135,32 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     public async Task Session_reacks_a_retransmitted_herald_while_no_data_has_arrived()
     {
         var session = await StartReceiving();
-        var fromAnotherPort = new IPEndPoint(Client.Address, 20025);
 
         session.Tell(HeraldFromClient());
-        await _acks.ExpectMsgAsync(new AckSent(1, Client));
+        await _acks.ExpectMsgAsync(new AckSent(1));
 
         session.Tell(new PumpEvent.HeraldRetransmitted(1, DateTimeOffset.UtcNow)); // on the session socket
-        await _acks.ExpectMsgAsync(new AckSent(1, Client));
-
-        session.Tell(HeraldFromClient() with { Client = fromAnotherPort }); // on the listen port, from another port
-        await _acks.ExpectMsgAsync(new AckSent(1, fromAnotherPort));
+        await _acks.ExpectMsgAsync(new AckSent(1));
 
         await ExpectNoMsgAsync(Quiet); // the parent is not asked to supersede a retransmission
+    }
+
+    /// <summary>
+    /// The session socket is connected to the first HERALD's source, so it can neither ack nor
+    /// hear another port of the same client: a HERALD from there is a new dump, even before data.
+    /// </summary>
+    [Fact]
+    public async Task Session_gives_way_to_a_herald_from_another_port_of_its_client()
+    {
+        var session = await StartReceiving();
+        var fromAnotherPort = HeraldFromClient() with { Client = new IPEndPoint(Client.Address, 20025) };
+
+        session.Tell(fromAnotherPort);
+        session.Tell(fromAnotherPort);
+
+        Assert.Equal(fromAnotherPort, (await ExpectMsgAsync<UdpListenerActor.Supersede>()).Herald);
+        await ExpectNoMsgAsync(Quiet); // asked once
+        await _acks.ExpectNoMsgAsync(Quiet); // never acked from this socket
     }
 
     [Fact]
@@ -245,8 +259,8 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         Assert.Same(kdh, (await _writer.ExpectMsgAsync<DumpWriterActor.Store>()).Packet);
         await _acks.ExpectNoMsgAsync(Quiet);
-        _writer.Reply(new DumpWriterActor.Stored(70, Client));
-        await _acks.ExpectMsgAsync(new AckSent(70, Client));
+        _writer.Reply(new DumpWriterActor.Stored(70));
+        await _acks.ExpectMsgAsync(new AckSent(70));
     }
 
     [Fact]
@@ -266,10 +280,10 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         _writer.Reply(Finalized(reason: null));
 
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
-        await _acks.ExpectMsgAsync(new AckSent(71, Client));
+        await _acks.ExpectMsgAsync(new AckSent(71));
 
         session.Tell(finished);
-        await _acks.ExpectMsgAsync(new AckSent(71, Client));
+        await _acks.ExpectMsgAsync(new AckSent(71));
 
         await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(2));
         Assert.True(Channel.Disposed);
@@ -422,7 +436,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         session.Tell(Control(MessageType.Finished, sequence: 91));
         await _writer.ExpectMsgAsync<DumpWriterActor.Finish>();
         _writer.Reply(Finalized(reason: null));
-        await _acks.ExpectMsgAsync(new AckSent(91, Client));
+        await _acks.ExpectMsgAsync(new AckSent(91));
 
         session.Tell(ConcurrencyGuardActor.ConfirmSlot.Instance, recount.Ref);
         await recount.ExpectMsgAsync<ConcurrencyGuardActor.NoSlot>(); // a lingering session holds no slot
@@ -524,13 +538,13 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         await AwaitAssertAsync(() => Assert.Single(_scriptRuns));
 
         Sys.Stop(_scripts.Ref); // the pending netdump-crash counts as failed: the dump goes ahead
-        await _acks.ExpectMsgAsync(new AckSent(1, Client));
+        await _acks.ExpectMsgAsync(new AckSent(1));
 
         var watcher = WatcherOf(session);
         session.Tell(Control(MessageType.Finished, sequence: 95));
         await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
         _writer.Reply(Finalized(reason: null));
-        await _acks.ExpectMsgAsync(new AckSent(95, Client));
+        await _acks.ExpectMsgAsync(new AckSent(95));
         Assert.Single(_scriptRuns); // netdump-reboot was not sent to a dead runner
     }
 
@@ -585,7 +599,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartSession(settings);
         _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
-        await _acks.ExpectMsgAsync(new AckSent(1, Client));
+        await _acks.ExpectMsgAsync(new AckSent(1));
         return session;
     }
 
@@ -606,7 +620,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         new(Sequence: 1, Client, Local, RequestedPath: "", PathProblem: null, ReceivedAt);
 
     private static PumpEvent.ControlPacket Control(MessageType type, uint sequence, byte[]? payload = null) =>
-        new(type, sequence, Offset: 0, payload ?? [], Client);
+        new(type, sequence, Offset: 0, payload ?? []);
 
     private DumpWriterActor.Finalized Finalized(string? reason) => new(new DumpRecord
     {

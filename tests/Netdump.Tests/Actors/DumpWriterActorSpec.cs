@@ -569,7 +569,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         var packet = Control(type, offset, payload);
         writer.Tell(new DumpWriterActor.Store(packet));
-        await ExpectMsgAsync(new DumpWriterActor.Stored(packet.Sequence, Client));
+        await ExpectMsgAsync(new DumpWriterActor.Stored(packet.Sequence));
     }
 
     private async Task<DumpRecord> FinishDump(IActorRef writer, string? reason)
@@ -579,7 +579,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     private PumpEvent.ControlPacket Control(MessageType type, ulong offset, byte[] payload) =>
-        new(type, ++_sequence, offset, payload, Client);
+        new(type, ++_sequence, offset, payload);
 
     private static byte[] Kdh(
         ulong dumpLength,

@@ -18,7 +18,7 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
     private int _disposals;
 
     /// <summary>What the fake tells its probe for each ack the session sends.</summary>
-    public sealed record AckSent(uint Sequence, IPEndPoint To);
+    public sealed record AckSent(uint Sequence);
 
     public IPEndPoint LocalEndpoint { get; } = new(local, 40_000);
 
@@ -51,7 +51,7 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
         Session = session;
     }
 
-    public void SendAck(uint sequence, IPEndPoint to) => acks.Tell(new AckSent(sequence, to));
+    public void SendAck(uint sequence) => acks.Tell(new AckSent(sequence));
 
     public void Dispose() => Interlocked.Increment(ref _disposals);
 }

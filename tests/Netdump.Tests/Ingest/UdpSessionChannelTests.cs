@@ -92,7 +92,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var channel = Channel(clientEndpoint, engine);
         channel.Start(core, TestActor);
 
-        channel.SendAck(1, clientEndpoint); // to a closed port: the kernel answers port-unreachable
+        channel.SendAck(1); // to a closed port: the kernel answers port-unreachable
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 3000 };
         client.Bind(clientEndpoint);
         client.SendTo(Datagram(MessageType.Vmcore, 2, 0, new byte[1448]), channel.LocalEndpoint);
@@ -222,7 +222,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var failing = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         failing.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.39"), 0));
         failing.Listen();
-        var registration = pump.Register(failing, new SessionPacketHandler(core, TestActor, Nobody));
+        var registration = pump.Register(failing, new SessionPacketHandler(core, TestActor));
         using var connecting = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         connecting.Connect(failing.LocalEndPoint!);
 
