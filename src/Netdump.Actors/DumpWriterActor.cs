@@ -54,7 +54,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private bool _lowSpaceReported;
     private bool _finalized;
     private bool _directoryDurable;
-    private bool _diskFailureReported;
     private int _headerProblemsLogged;
 
     /// <summary>A client that keeps sending bad headers or keys gets this many log lines, not one per packet.</summary>
@@ -291,14 +290,11 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         {
             // the kernel may have dropped the dirty pages: what was acked may not be on disk, so
             // the dump cannot be trusted to complete; the session ends it now
+            // no more background flushes: they would fail alike until the session ends the dump
             _failure ??= $"fsync failed: {e.Message}";
-            if (!_diskFailureReported)
-            {
-                // once: the flushes that follow until the session ends the dump fail alike
-                _diskFailureReported = true;
-                _log.Error("Client {Client}: fsync of {Core} failed: {Error}", _herald.Client.Address, _core.Path, e.Message);
-                Context.Parent.Tell(new DiskFailed(_failure));
-            }
+            Timers.Cancel(FlushTimer);
+            _log.Error("Client {Client}: fsync of {Core} failed: {Error}", _herald.Client.Address, _core.Path, e.Message);
+            Context.Parent.Tell(new DiskFailed(_failure));
         }
     }
 

@@ -46,28 +46,26 @@ internal sealed class PumpThreads : IDisposable
     /// <summary>
     /// Runs <paramref name="pump"/> (given the thread's engine; null when the thread could not
     /// make one, and the pump makes its own or reports why not) on a waiting thread, or on a new
-    /// one. The returned event is set once the pump returned.
+    /// one.
     /// </summary>
-    public ManualResetEventSlim Run(Action<BatchedReceiveEngine?> pump)
+    public void Run(Action<BatchedReceiveEngine?> pump)
     {
-        var job = new Job(pump, new ManualResetEventSlim(false, spinCount: 0));
         lock (_gate)
         {
             if (_idle.Count > 0)
             {
                 var worker = _idle[^1];
                 _idle.RemoveAt(_idle.Count - 1);
-                worker.Assign(job);
-                return job.Done;
+                worker.Assign(pump);
+                return;
             }
         }
 
         Interlocked.Increment(ref _created);
-        new Thread(() => Serve(job)) { IsBackground = true, Name = "session-pump" }.Start();
-        return job.Done;
+        new Thread(() => Serve(pump)) { IsBackground = true, Name = "session-pump" }.Start();
     }
 
-    private void Serve(Job first)
+    private void Serve(Action<BatchedReceiveEngine?> first)
     {
         BatchedReceiveEngine? engine = null;
         try
@@ -81,19 +79,15 @@ internal sealed class PumpThreads : IDisposable
         }
 
         using var worker = new Worker();
-        for (var job = first; job is not null; job = engine is null ? null : Park(worker))
+        for (var pump = first; pump is not null; pump = engine is null ? null : Park(worker))
         {
             try
             {
-                job.Pump(engine);
+                pump(engine);
             }
             catch (Exception)
             {
                 // a pump reports its own failures to its session; the thread goes on serving
-            }
-            finally
-            {
-                job.Done.Set();
             }
         }
 
@@ -101,7 +95,7 @@ internal sealed class PumpThreads : IDisposable
     }
 
     /// <summary>Waits as an idle thread for the next pump; null when the thread should exit.</summary>
-    private Job? Park(Worker worker)
+    private Action<BatchedReceiveEngine?>? Park(Worker worker)
     {
         lock (_gate)
         {
@@ -126,7 +120,7 @@ internal sealed class PumpThreads : IDisposable
             }
         }
 
-        // Run took this thread as its wait timed out: the job is on its way
+        // Run took this thread as its wait timed out: the pump is on its way
         worker.Signal.Wait();
         return worker.Take();
     }
@@ -148,29 +142,27 @@ internal sealed class PumpThreads : IDisposable
         }
     }
 
-    private sealed record Job(Action<BatchedReceiveEngine?> Pump, ManualResetEventSlim Done);
-
     private sealed class Worker : IDisposable
     {
-        private Job? _job;
+        private Action<BatchedReceiveEngine?>? _pump;
 
         /// <summary>
-        /// Set when a job was handed over. It does not spin before it blocks: a SemaphoreSlim
+        /// Set when a pump was handed over. It does not spin before it blocks: a SemaphoreSlim
         /// spun about 70 sched_yield calls each time a thread went idle.
         /// </summary>
         public ManualResetEventSlim Signal { get; } = new(false, spinCount: 0);
 
-        /// <summary>Hands a job (null: exit) to the waiting thread; only a thread in the idle list gets one.</summary>
-        public void Assign(Job? job)
+        /// <summary>Hands a pump (null: exit) to the waiting thread; only a thread in the idle list gets one.</summary>
+        public void Assign(Action<BatchedReceiveEngine?>? pump)
         {
-            Volatile.Write(ref _job, job);
+            Volatile.Write(ref _pump, pump);
             Signal.Set();
         }
 
-        public Job? Take()
+        public Action<BatchedReceiveEngine?>? Take()
         {
             Signal.Reset();
-            return Interlocked.Exchange(ref _job, null);
+            return Interlocked.Exchange(ref _pump, null);
         }
 
         public void Dispose() => Signal.Dispose();

@@ -116,10 +116,17 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
         return PacketVerdict.Write;
     }
 
-    /// <summary>Records the first data's time, once; true the first time (a plain read per packet after that).</summary>
-    private bool MarkData() =>
-        Volatile.Read(ref _firstDataUtcTicks) == 0
-        && Interlocked.CompareExchange(ref _firstDataUtcTicks, DateTimeOffset.UtcNow.UtcTicks, 0) == 0;
+    /// <summary>Records the first data's time, once; true the first time (the pump thread is the only writer).</summary>
+    private bool MarkData()
+    {
+        if (_firstDataUtcTicks != 0)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _firstDataUtcTicks, DateTimeOffset.UtcNow.UtcTicks);
+        return true;
+    }
 
     /// <summary>
     /// Called after a write of <paramref name="length"/> bytes at <paramref name="offset"/>; a

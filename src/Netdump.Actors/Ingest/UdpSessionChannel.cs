@@ -46,11 +46,9 @@ public sealed class UdpSessionChannel : ISessionChannel
     private EpollPump.Registration? _registration;
     private readonly long _created = Environment.TickCount64;
     private SessionPacketHandler? _handler;
-    private Thread? _thread;
     private Thread? _pumpThread;
-    private ManualResetEventSlim? _pumpDone;
+    private ManualResetEventSlim? _pumpLeft; // set when a pump thread is done with the socket
     private volatile bool _stopping;
-    private bool _pumpLeft;
     private bool _closeWhenPumpLeaves;
 
     /// <summary>The longest a pump thread sleeps in a receive call before it looks at its stop flag.</summary>
@@ -122,14 +120,14 @@ public sealed class UdpSessionChannel : ISessionChannel
             return;
         }
 
+        _pumpLeft = new ManualResetEventSlim(false, spinCount: 0);
         if (_engine == IngestEngine.Batched && _threads is not null)
         {
-            _pumpDone = _threads.Run(engine => Run(handler, engine));
+            _threads.Run(engine => Run(handler, engine));
             return;
         }
 
-        _thread = new Thread(() => Run(handler, engine: null)) { IsBackground = true, Name = $"session-{_client.Address}" };
-        _thread.Start();
+        new Thread(() => Run(handler, engine: null)) { IsBackground = true, Name = $"session-{_client.Address}" }.Start();
     }
 
     public void SendAck(uint sequence)
@@ -286,13 +284,11 @@ public sealed class UdpSessionChannel : ISessionChannel
         // the socket is closed only after the pump left, so no engine ever uses a closed (or
         // reused) descriptor; the receive timeout bounds the wait if the wake-up failed, and a
         // pump still busy after that (a write stuck on a hung disk) closes it when it leaves
-        if (_pumpThread != Thread.CurrentThread)
+        if (_pumpLeft is { } left && _pumpThread != Thread.CurrentThread && !left.Wait(_wakeUpBound + TimeSpan.FromSeconds(1)))
         {
-            var bound = _wakeUpBound + TimeSpan.FromSeconds(1);
-            var left = (_thread?.Join(bound) ?? true) && (_pumpDone?.Wait(bound) ?? true);
             lock (_gate)
             {
-                if (!left && !_pumpLeft)
+                if (!left.IsSet)
                 {
                     _closeWhenPumpLeaves = true;
                     return;
@@ -308,7 +304,7 @@ public sealed class UdpSessionChannel : ISessionChannel
     {
         lock (_gate)
         {
-            _pumpLeft = true;
+            _pumpLeft!.Set();
             if (!_closeWhenPumpLeaves)
             {
                 return;

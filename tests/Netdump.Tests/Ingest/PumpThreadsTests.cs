@@ -14,9 +14,9 @@ public sealed class PumpThreadsTests
         BatchedReceiveEngine? firstEngine = null, secondEngine = null;
         int firstThread = 0, secondThread = 0;
 
-        Assert.True(threads.Run(e => (firstEngine, firstThread) = (e, Environment.CurrentManagedThreadId)).Wait(Wait));
-        SpinWait.SpinUntil(() => threads.Idle == 1, Wait);
-        Assert.True(threads.Run(e => (secondEngine, secondThread) = (e, Environment.CurrentManagedThreadId)).Wait(Wait));
+        RunToEnd(threads, e => (firstEngine, firstThread) = (e, Environment.CurrentManagedThreadId));
+        Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
+        RunToEnd(threads, e => (secondEngine, secondThread) = (e, Environment.CurrentManagedThreadId));
 
         Assert.Equal(1, threads.ThreadsCreated);
         Assert.Equal(firstThread, secondThread);
@@ -29,26 +29,29 @@ public sealed class PumpThreadsTests
         using var threads = new PumpThreads(maxIdle: 1, TimeSpan.FromMinutes(1));
         using var release = new ManualResetEventSlim();
         using var running = new CountdownEvent(3);
-        var done = Enumerable.Range(0, 3).Select(_ => threads.Run(_ =>
+        for (var i = 0; i < 3; i++)
         {
-            running.Signal();
-            release.Wait();
-        })).ToList();
+            threads.Run(_ =>
+            {
+                running.Signal();
+                release.Wait();
+            });
+        }
 
         Assert.True(running.Wait(Wait));
         Assert.Equal(3, threads.ThreadsCreated);
         release.Set();
-        Assert.All(done, d => Assert.True(d.Wait(Wait)));
         Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
+        Assert.False(SpinWait.SpinUntil(() => threads.Idle > 1, TimeSpan.FromMilliseconds(200)));
     }
 
     [Fact]
     public void A_pump_that_throws_does_not_cost_its_thread()
     {
         using var threads = new PumpThreads(maxIdle: 1, TimeSpan.FromMinutes(1));
-        Assert.True(threads.Run(_ => throw new InvalidOperationException("pump failed")).Wait(Wait));
+        RunToEnd(threads, _ => throw new InvalidOperationException("pump failed"));
         Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
-        Assert.True(threads.Run(_ => { }).Wait(Wait));
+        RunToEnd(threads, _ => { });
         Assert.Equal(1, threads.ThreadsCreated);
     }
 
@@ -56,11 +59,11 @@ public sealed class PumpThreadsTests
     public void A_thread_idle_for_its_lifetime_exits_and_the_next_pump_gets_a_new_one()
     {
         using var threads = new PumpThreads(maxIdle: 1, TimeSpan.FromMilliseconds(100));
-        Assert.True(threads.Run(_ => { }).Wait(Wait));
+        RunToEnd(threads, _ => { });
         Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
         Assert.True(SpinWait.SpinUntil(() => threads.Idle == 0, Wait)); // after 100 ms idle
 
-        Assert.True(threads.Run(_ => { }).Wait(Wait));
+        RunToEnd(threads, _ => { });
         Assert.Equal(2, threads.ThreadsCreated);
     }
 
@@ -70,13 +73,31 @@ public sealed class PumpThreadsTests
         using var threads = new PumpThreads(maxIdle: 1, TimeSpan.FromMinutes(1), () => throw new OutOfMemoryException());
         var ran = false;
         var givenAnEngine = true;
-        Assert.True(threads.Run(e => (ran, givenAnEngine) = (true, e is not null)).Wait(Wait));
+        RunToEnd(threads, e => (ran, givenAnEngine) = (true, e is not null));
 
         Assert.True(ran);
         Assert.False(givenAnEngine); // the pump makes its own engine, or reports that it cannot
         Assert.Equal(0, threads.Idle); // the thread did not stay
-        Assert.True(threads.Run(_ => { }).Wait(Wait));
+        RunToEnd(threads, _ => { });
         Assert.Equal(2, threads.ThreadsCreated);
+    }
+
+    /// <summary>Runs a pump and waits until it returned.</summary>
+    private static void RunToEnd(PumpThreads threads, Action<BatchedReceiveEngine?> pump)
+    {
+        using var done = new ManualResetEventSlim();
+        threads.Run(e =>
+        {
+            try
+            {
+                pump(e);
+            }
+            finally
+            {
+                done.Set();
+            }
+        });
+        Assert.True(done.Wait(Wait));
     }
 
     [Fact]
@@ -84,7 +105,7 @@ public sealed class PumpThreadsTests
     {
         var threads = new PumpThreads(maxIdle: 2, TimeSpan.FromMinutes(1));
         Thread? worker = null;
-        Assert.True(threads.Run(_ => worker = Thread.CurrentThread).Wait(Wait));
+        RunToEnd(threads, _ => worker = Thread.CurrentThread);
         Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
 
         threads.Dispose();
