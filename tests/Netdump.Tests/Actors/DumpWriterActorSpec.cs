@@ -359,10 +359,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     public async Task A_background_fsync_failure_is_reported_to_the_session_and_ends_the_dump_incomplete()
     {
         var disk = new Netdump.Tests.Storage.FaultyDisk();
-        var settings = _settings with { FlushInterval = TimeSpan.FromMilliseconds(50) };
-        var writer = await ChildActorOfAsync(DumpWriterActor.Props(settings, HeraldFor(""), disk: disk));
-        writer.Tell(DumpWriterActor.Open.Instance);
-        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        var (writer, opened) = await OpenFlushingOften(disk);
 
         disk.FailFsync = true;
         WriteData(opened.Core, Pattern(4096), 1024);
@@ -381,10 +378,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     public async Task The_dump_directory_and_its_own_entry_become_durable_with_the_first_background_flush_and_only_once()
     {
         var disk = new RecordingDisk();
-        var settings = _settings with { FlushInterval = TimeSpan.FromMilliseconds(50) };
-        var writer = Sys.ActorOf(DumpWriterActor.Props(settings, HeraldFor(""), disk: disk));
-        writer.Tell(DumpWriterActor.Open.Instance);
-        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        var (writer, opened) = await OpenFlushingOften(disk);
         Assert.Empty(disk.Fsyncs); // opening fsyncs nothing (it held up the HERALD's ack)
 
         WriteData(opened.Core, Pattern(4096), 1024);
@@ -416,10 +410,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     public async Task A_failing_directory_fsync_is_a_disk_failure_like_a_failing_core_fsync()
     {
         var disk = new RecordingDisk { FailDirectoryFsync = true };
-        var settings = _settings with { FlushInterval = TimeSpan.FromMilliseconds(50) };
-        var writer = await ChildActorOfAsync(DumpWriterActor.Props(settings, HeraldFor(""), disk: disk));
-        writer.Tell(DumpWriterActor.Open.Instance);
-        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        var (_, opened) = await OpenFlushingOften(disk);
 
         WriteData(opened.Core, Pattern(4096), 1024);
         var failed = await ExpectMsgAsync<DumpWriterActor.DiskFailed>();
@@ -537,6 +528,15 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened)> OpenDump(NetdumpSettings? settings = null, string heraldPath = "")
     {
         var writer = Sys.ActorOf(DumpWriterActor.Props(settings ?? _settings, HeraldFor(heraldPath)));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        return (writer, await ExpectMsgAsync<DumpWriterActor.Opened>());
+    }
+
+    /// <summary>A writer (this test's child, so it hears DiskFailed) on <paramref name="disk"/> that flushes every 50 ms.</summary>
+    private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened)> OpenFlushingOften(CoreDisk disk)
+    {
+        var settings = _settings with { FlushInterval = TimeSpan.FromMilliseconds(50) };
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(settings, HeraldFor(""), disk: disk));
         writer.Tell(DumpWriterActor.Open.Instance);
         return (writer, await ExpectMsgAsync<DumpWriterActor.Opened>());
     }

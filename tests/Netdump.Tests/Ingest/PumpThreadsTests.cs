@@ -82,6 +82,20 @@ public sealed class PumpThreadsTests
         Assert.Equal(2, threads.ThreadsCreated);
     }
 
+    [Fact]
+    public void Disposing_ends_the_idle_threads()
+    {
+        var threads = new PumpThreads(maxIdle: 2, TimeSpan.FromMinutes(1));
+        Thread? worker = null;
+        RunToEnd(threads, _ => worker = Thread.CurrentThread);
+        Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
+
+        threads.Dispose();
+
+        Assert.Equal(0, threads.Idle);
+        Assert.True(worker!.Join(Wait), "the idle thread did not exit");
+    }
+
     /// <summary>Runs a pump and waits until it returned.</summary>
     private static void RunToEnd(PumpThreads threads, Action<BatchedReceiveEngine?> pump)
     {
@@ -98,19 +112,5 @@ public sealed class PumpThreadsTests
             }
         });
         Assert.True(done.Wait(Wait));
-    }
-
-    [Fact]
-    public void Disposing_ends_the_idle_threads()
-    {
-        var threads = new PumpThreads(maxIdle: 2, TimeSpan.FromMinutes(1));
-        Thread? worker = null;
-        RunToEnd(threads, _ => worker = Thread.CurrentThread);
-        Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
-
-        threads.Dispose();
-
-        Assert.Equal(0, threads.Idle);
-        Assert.True(worker!.Join(Wait), "the idle thread did not exit");
     }
 }

@@ -17,6 +17,9 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("netdump-channel-").FullName;
 
+    /// <summary>Every receive engine: the channel behaves alike on each.</summary>
+    public static TheoryData<IngestEngine> Engines => new() { IngestEngine.Batched, IngestEngine.Managed, IngestEngine.Epoll };
+
     [Fact]
     public void The_batched_engine_runs_on_this_machine()
     {
@@ -37,9 +40,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(IngestEngine.Batched)]
-    [InlineData(IngestEngine.Managed)]
-    [InlineData(IngestEngine.Epoll)]
+    [MemberData(nameof(Engines))]
     public void Data_is_written_and_acked_to_its_client_and_no_other_source_reaches_the_session(IngestEngine engine)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
@@ -77,9 +78,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     /// that follows is written and acked.
     /// </summary>
     [Theory]
-    [InlineData(IngestEngine.Batched)]
-    [InlineData(IngestEngine.Managed)]
-    [InlineData(IngestEngine.Epoll)]
+    [MemberData(nameof(Engines))]
     public void A_refused_ack_does_not_stop_the_pump(IngestEngine engine)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
@@ -104,9 +103,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(IngestEngine.Batched)]
-    [InlineData(IngestEngine.Managed)]
-    [InlineData(IngestEngine.Epoll)]
+    [MemberData(nameof(Engines))]
     public void A_malformed_datagram_is_dropped_and_reported_and_a_write_past_the_cap_is_refused(IngestEngine engine)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
@@ -126,9 +123,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(IngestEngine.Batched)]
-    [InlineData(IngestEngine.Managed)]
-    [InlineData(IngestEngine.Epoll)]
+    [MemberData(nameof(Engines))]
     public void A_write_error_mid_dump_stops_the_acks_and_tells_the_session_the_error(IngestEngine engine)
     {
         var disk = new Netdump.Tests.Storage.FaultyDisk { FailWritesFrom = 3000 };
@@ -198,6 +193,14 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var threads = new PumpThreads(maxIdle: 2, TimeSpan.FromMinutes(1));
         var linger = new EpollPump();
         linger.Dispose(); // as a restarting listener leaves it
+        using (var other = Bound("127.0.0.41"))
+        using (var otherCore = CoreFile.Create(Path.Combine(_dir, "other"), 4096))
+        {
+            // its descriptor may be another's by now: it is never used again
+            var refusal = Assert.Throws<IOException>(() => linger.Register(other, new SessionPacketHandler(otherCore, TestActor)));
+            Assert.Equal("the pump is stopped", refusal.Message);
+        }
+
         using var client = Bound("127.0.0.38");
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
         using var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, null, IngestEngine.Batched, pump: null, threads, linger);
@@ -243,6 +246,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         channel.Start(core, TestActor);
         client.SendTo(Datagram(MessageType.Vmcore, 1, 0, new byte[1448]), port);
         Assert.True(disk.Entered.Wait(TimeSpan.FromSeconds(10)));
+        Assert.False(client.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead), "acked before its bytes were written");
 
         channel.Dispose(); // gives up waiting for the pump after 1.1 s
 
