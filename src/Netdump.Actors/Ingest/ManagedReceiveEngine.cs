@@ -16,7 +16,7 @@ internal static class ManagedReceiveEngine
 
     /// <summary>
     /// Runs until <paramref name="stopping"/>. The buffer is native memory, not a managed array:
-    /// a lingering session runs this loop for its whole linger time, and thousands of pinned
+    /// a session on this engine keeps it through its 30 s linger time, and thousands of pinned
     /// 64 KiB arrays would weigh on every garbage collection.
     /// </summary>
     public static unsafe void Run(Socket socket, SessionPacketHandler handler, Func<bool> stopping)
