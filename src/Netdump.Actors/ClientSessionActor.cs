@@ -245,10 +245,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             // received, so nothing is kept; the slot and the socket go back at once
             _log.Warning("Client {Client}: nothing but a HERALD within {Timeout}; session dropped, nothing was received",
                 ClientText, _settings.SilentTimeout);
-            Timers.Cancel(IdleTimer);
-            _channel.Dispose();
-            _writer.Tell(DumpWriterActor.Discard.Instance);
-            Become(Discarding);
+            DropEmptyDump();
         });
         Receive<PumpEvent.ControlPacket>(HandleControl);
         Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence));
@@ -258,6 +255,15 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<PumpEvent.Faulted>(f => EndIncomplete($"receive error: {f.Reason}"));
         Receive<SupersededBy>(s =>
         {
+            if (!_channel!.HasData)
+            {
+                // the client started over from a new port before sending data: one dump, as a
+                // HERALD before any data is a retransmission (SPEC §4); no empty dump is left
+                _log.Info("Client {Client}: no data had come for {Dir}; removed, the dump goes on in {NewDir}", ClientText, _directory, s.Directory);
+                DropEmptyDump();
+                return;
+            }
+
             _log.Warning("Client {Client}: dump in {Dir} superseded by a new dump in {NewDir}", ClientText, _directory, s.Directory);
             EndIncomplete("superseded", s.Directory);
         });
@@ -294,6 +300,16 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
         Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
         Receive<Terminated>(OnTerminated);
+    }
+
+    /// <summary>Nothing was received: the socket, the directory and the slot go back at once.</summary>
+    private void DropEmptyDump()
+    {
+        Timers.Cancel(IdleTimer);
+        Timers.Cancel(SilentTimer);
+        _channel!.Dispose();
+        _writer.Tell(DumpWriterActor.Discard.Instance);
+        Become(Discarding);
     }
 
     private void HandleHerald(Herald herald)

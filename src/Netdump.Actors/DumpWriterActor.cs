@@ -28,15 +28,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     public const string IncompleteCoreName = "vmcore-incomplete";
     public const string KeyFileName = "key";
 
-    /// <summary>
-    /// Room kept for the final reports: allocated when the dump opens (before the size cap is
-    /// measured) and deleted just before info and dump.json are written, so a dump that fills
-    /// the file system can still be marked.
-    /// </summary>
-    public const string ReserveFileName = ".reserve";
-
-    private const int ReserveSize = 64 * 1024;
-
     private const string FlushTimer = "flush";
 
     private readonly NetdumpSettings _settings;
@@ -54,6 +45,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private bool _lowSpaceReported;
     private bool _finalized;
     private bool _directoryDurable;
+    private bool _reportStale;
     private int _headerProblemsLogged;
 
     /// <summary>A client that keeps sending bad headers or keys gets this many log lines, not one per packet.</summary>
@@ -70,6 +62,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         Receive<FlushTick>(_ =>
         {
             FlushInBackground();
+            WriteReceivingReport();
             ReportLowSpace();
         });
         Receive<CheckSpace>(_ => Sender.Tell(MeasureSpace() ?? (object)SpaceOk.Instance));
@@ -82,7 +75,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Create the dump directory, the empty core and a first dump.json.</summary>
+    /// <summary>Create the dump directory, the room for its reports and the empty core.</summary>
     public sealed class Open
     {
         public static readonly Open Instance = new();
@@ -162,11 +155,12 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
             _directory = DumpLocation.CreateDumpDirectory(parent, _herald.Client.Address, _herald.ReceivedAt.LocalDateTime);
             ReserveRoomForReports();
-            // not fsynced: the directory is made durable with the first background flush of the
-            // core (MakeDirectoryDurable), and the final report is; a run killed before either
-            // is found by the recovery scan, which rebuilds a missing report. Its 3 fsyncs held
-            // up the HERALD's ack and were most of the writer's fixed cost (docs/performance.md).
-            DumpReport.Write(BuildRecord(DumpStatus.Receiving, reason: null, supersededBy: null, finishedAt: null), durable: false);
+            // the first dump.json ("receiving") is written by the first flush tick, if the dump
+            // is still going then: a dump that ends sooner gets only its final, durable report.
+            // Until then the directory and vmcore-incomplete say that a dump is arriving, and the
+            // recovery scan treats them so. Each report write made and deleted inodes, and that
+            // was most of the writer's fixed cost per dump (docs/performance.md).
+            _reportStale = true;
 
             // measured last, so that everything else this dump needs is already taken
             var maxSize = _settings.MaxDumpSize ?? _freeSpace(_directory);
@@ -226,7 +220,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             // the strings come from the client: one line each, so they cannot forge log lines
             _log.Info("Client {Client}: kernel dump header from {Host}, {Length} bytes, panic \"{Panic}\"",
                 _herald.Client.Address, DumpReport.OneLine(header.Hostname), header.DumpLength, DumpReport.OneLine(header.PanicString));
-            WriteReceivingReport();
+            _reportStale = true; // the next flush tick describes it
             return;
         }
         else
@@ -320,25 +314,15 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
     private void ReserveRoomForReports()
     {
-        var path = Path.Combine(_directory, ReserveFileName);
         try
         {
-            using var reserve = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
-            reserve.Write(new byte[ReserveSize]); // held by the file system's block reservation; no fsync needed
+            DumpReport.Reserve(_directory);
         }
         catch (IOException e)
         {
-            File.Delete(path);
             _log.Warning("Client {Client}: no room to reserve for the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
         }
     }
-
-    private void ReleaseReserve() => File.Delete(Path.Combine(_directory, ReserveFileName));
 
     /// <summary>Null when there is room; otherwise what is free and what is needed.</summary>
     private LowSpace? MeasureSpace()
@@ -414,7 +398,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         var record = BuildRecord(reason is null ? DumpStatus.Complete : DumpStatus.Incomplete, reason, finish.SupersededBy, DateTimeOffset.UtcNow);
         try
         {
-            ReleaseReserve();
             DumpReport.Write(record);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -481,13 +464,18 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// The report after the KDH (host name, panic string) while data still arrives: not fsynced,
-    /// since the durable report at open already records the dump as receiving and the one at
-    /// the end follows (after a crash, the recovery scan rebuilds a report it cannot read).
-    /// Its fsyncs held up the KDH's ack: measured 41 → 33 ms per 1 MiB dump.
+    /// On a flush tick, the report of a dump still receiving, when it opened or its KDH arrived
+    /// since the last one: not fsynced, since the final report is and the recovery scan rebuilds
+    /// a report it cannot read. Its fsyncs held up the KDH's ack: 41 → 33 ms per 1 MiB dump.
     /// </summary>
     private void WriteReceivingReport()
     {
+        if (!_reportStale || _finalized)
+        {
+            return;
+        }
+
+        _reportStale = false;
         try
         {
             DumpReport.Write(BuildRecord(DumpStatus.Receiving, reason: null, supersededBy: null, finishedAt: null), durable: false);
@@ -528,7 +516,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             try
             {
                 _core.Flush();
-                ReleaseReserve();
                 DumpReport.Write(BuildRecord(DumpStatus.Incomplete, _failure ?? "writer failed", supersededBy: null, DateTimeOffset.UtcNow));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

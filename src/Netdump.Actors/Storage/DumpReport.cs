@@ -138,11 +138,34 @@ public static class DumpReport
     }
 
     /// <summary>
+    /// Creates the files that the final <see cref="Write"/> fills: <c>info</c>'s and
+    /// <c>dump.json</c>'s temporary names, <see cref="ReservedInfoBytes"/> and
+    /// <see cref="ReservedJsonBytes"/> long, so that a dump which fills the file system can still
+    /// be described (the final write overwrites blocks it already holds). Throws
+    /// <see cref="IOException"/> when there is no room; a part made is removed.
+    /// </summary>
+    public static void Reserve(string directory)
+    {
+        ReserveOne(Path.Combine(directory, ReservedName(InfoFileName)), ReservedInfoBytes);
+        ReserveOne(Path.Combine(directory, ReservedName(JsonFileName)), ReservedJsonBytes);
+    }
+
+    /// <summary>Room kept for <c>info</c>, which lists at most <see cref="MaxInfoHoles"/> holes.</summary>
+    public const int ReservedInfoBytes = 8 * 1024;
+
+    /// <summary>Room kept for <c>dump.json</c>; one with more holes than this holds still needs free blocks.</summary>
+    public const int ReservedJsonBytes = 56 * 1024;
+
+    /// <summary>The temporary name a durable write of <paramref name="name"/> goes through, made early by <see cref="Reserve"/>.</summary>
+    public static string ReservedName(string name) => $".{name}.final.tmp";
+
+    /// <summary>
     /// Writes <c>info</c> and <c>dump.json</c> into <see cref="DumpRecord.Directory"/>: each to a
     /// temporary name (mode 0600), fsynced, renamed over the final name; then the directory is
     /// fsynced so that the renames are durable too. Throws <see cref="IOException"/> on failure,
-    /// leaving the previous files in place. <paramref name="durable"/> false skips the fsyncs,
-    /// for an update that a durable one follows anyway.
+    /// leaving the previous files in place. A durable write goes through the files
+    /// <see cref="Reserve"/> made, when they are there. <paramref name="durable"/> false skips
+    /// the fsyncs, for an update that a durable one follows anyway.
     /// </summary>
     public static void Write(DumpRecord r, bool durable = true)
     {
@@ -157,23 +180,16 @@ public static class DumpReport
     private static void WriteAtomically(string directory, string name, string text, bool durable)
     {
         var final = Path.Combine(directory, name);
-        var temporary = Path.Combine(directory, $".{name}.{Guid.NewGuid():N}.tmp");
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew, // never follows or reuses something already at that name
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
+        // a durable write fills the reserved file (its own, in the writer's 0700 directory);
+        // any other write takes a fresh name and never follows or reuses something at it
+        var temporary = Path.Combine(directory, durable ? ReservedName(name) : $".{name}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temporary, options))
+            using (var stream = new FileStream(temporary, TemporaryOptions(durable ? FileMode.OpenOrCreate : FileMode.CreateNew)))
             {
-                stream.Write(Utf8NoBom.GetBytes(text));
+                var bytes = Utf8NoBom.GetBytes(text);
+                stream.Write(bytes);
+                stream.SetLength(bytes.Length); // the rest of the reservation
                 stream.Flush(flushToDisk: durable);
             }
 
@@ -184,6 +200,38 @@ public static class DumpReport
             TryDelete(temporary);
             throw;
         }
+    }
+
+    private static void ReserveOne(string path, int length)
+    {
+        try
+        {
+            using var stream = new FileStream(path, TemporaryOptions(FileMode.CreateNew));
+            // written, not preallocated: delayed allocation holds the blocks for this file from
+            // now on, and the final write overwrites them (no fsync: it is a reservation only)
+            stream.Write(new byte[length]);
+        }
+        catch
+        {
+            TryDelete(path);
+            throw;
+        }
+    }
+
+    private static FileStreamOptions TemporaryOptions(FileMode mode)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = mode,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return options;
     }
 
     private static void TryDelete(string path)

@@ -150,12 +150,16 @@ public static class RecoveryScan
 
     /// <summary>
     /// What only the writer leaves in a directory: a dump.json, an unfinished core, or the room
-    /// it reserves for the reports (kept from before the first dump.json until the last).
+    /// it reserves for the reports (made before the core, kept until the final report).
     /// </summary>
     private static bool LooksLikeDump(string directory, Dictionary<string, FileSystemInfo> entries) =>
         entries.ContainsKey(DumpReport.JsonFileName)
         || entries.ContainsKey(DumpWriterActor.IncompleteCoreName)
-        || (entries.ContainsKey(DumpWriterActor.ReserveFileName) && DirectoryName.TryParse(Path.GetFileName(directory), out _));
+        || (HasReserve(entries) && DirectoryName.TryParse(Path.GetFileName(directory), out _));
+
+    private static bool HasReserve(Dictionary<string, FileSystemInfo> entries) =>
+        entries.ContainsKey(DumpReport.ReservedName(DumpReport.InfoFileName))
+        || entries.ContainsKey(DumpReport.ReservedName(DumpReport.JsonFileName));
 
     /// <summary>Null when the dump is finished (left untouched); otherwise what was done or why not.</summary>
     private static RecoveredDump? Examine(string directory, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now)
@@ -183,7 +187,7 @@ public static class RecoveryScan
                         return new RecoveredDump(directory, $"{DumpReport.JsonFileName} has an unknown status \"{status}\"; left alone");
                 }
             }
-            else if (!entries.ContainsKey(DumpWriterActor.IncompleteCoreName) && !entries.ContainsKey(DumpWriterActor.ReserveFileName))
+            else if (!entries.ContainsKey(DumpWriterActor.IncompleteCoreName) && !HasReserve(entries))
             {
                 // Without the marks of a dump in progress, a finished dump may be behind the
                 // damaged file: rewriting it as incomplete could hide a good core.
@@ -309,10 +313,10 @@ public static class RecoveryScan
         foreach (var entry in entries.Values)
         {
             var name = entry.Name;
-            var leftover = name == DumpWriterActor.ReserveFileName
-                || (name.EndsWith(".tmp", StringComparison.Ordinal)
-                    && (name.StartsWith($".{DumpReport.InfoFileName}.", StringComparison.Ordinal)
-                        || name.StartsWith($".{DumpReport.JsonFileName}.", StringComparison.Ordinal)));
+            // the reserve is made of the reports' own temporary names
+            var leftover = name.EndsWith(".tmp", StringComparison.Ordinal)
+                && (name.StartsWith($".{DumpReport.InfoFileName}.", StringComparison.Ordinal)
+                    || name.StartsWith($".{DumpReport.JsonFileName}.", StringComparison.Ordinal));
             if (leftover && entry is FileInfo && !IsLink(entry))
             {
                 File.Delete(Path.Combine(directory, name));

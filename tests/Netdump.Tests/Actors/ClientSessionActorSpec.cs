@@ -236,6 +236,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     public async Task Session_ends_a_superseded_dump_as_incomplete_and_stops_without_acking()
     {
         var session = await StartReceiving();
+        Channel.FirstDataAt = ReceivedAt.AddSeconds(1);
         var watcher = WatcherOf(session);
         const string newDump = "/var/crash/127.0.0.9-2024-03-09-13:05:47";
 
@@ -246,6 +247,27 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         _writer.Reply(Finalized("superseded"));
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
         await watcher.ExpectTerminatedAsync(session);
+        await _acks.ExpectNoMsgAsync(Quiet);
+    }
+
+    /// <summary>
+    /// A client that starts over from a new port before sending data (seen when a HERALD flood
+    /// repeated its sources) leaves one dump, not a trail of empty "superseded" ones.
+    /// </summary>
+    [Fact]
+    public async Task Session_superseded_before_any_data_removes_its_empty_dump_and_stops()
+    {
+        var session = await StartReceiving();
+        var watcher = WatcherOf(session);
+
+        session.Tell(new ClientSessionActor.SupersededBy("/var/crash/127.0.0.9-2024-03-09-13:05:47"));
+
+        await _writer.ExpectMsgAsync<DumpWriterActor.Discard>();
+        Assert.True(Channel.Disposed);
+        _writer.Reply(DumpWriterActor.Discarded.Instance);
+        await watcher.ExpectTerminatedAsync(session);
+        Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.ReleaseSlot);
+        Assert.DoesNotContain(_scriptRuns, r => r.Name == ScriptNames.Reboot);
         await _acks.ExpectNoMsgAsync(Quiet);
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Akka.Actor;
 using Netdump.Actors;
@@ -47,9 +48,9 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         $"127.0.0.9-{ReceivedAt.LocalDateTime:yyyy-MM-dd-HH:mm:ss}";
 
     [Fact]
-    public async Task Open_creates_the_dump_directory_an_empty_incomplete_core_and_a_receiving_report()
+    public async Task Open_creates_the_dump_directory_the_room_for_its_reports_and_an_empty_incomplete_core()
     {
-        var (_, opened) = await OpenDump();
+        var (_, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromHours(1) });
 
         Assert.Equal(Path.Combine(_dumpDir, ExpectedDirectoryName), opened.Directory);
         Assert.Equal(Mode0700, File.GetUnixFileMode(opened.Directory));
@@ -57,10 +58,47 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.Equal(core, opened.Core.Path);
         Assert.Equal(0, new FileInfo(core).Length);
         Assert.Equal(Mode0600, File.GetUnixFileMode(core));
-        var json = ReadJson(opened.Directory);
-        Assert.Equal("receiving", json.GetProperty("status").GetString());
+        foreach (var name in new[] { DumpReport.InfoFileName, DumpReport.JsonFileName })
+        {
+            var reserve = Path.Combine(opened.Directory, DumpReport.ReservedName(name));
+            Assert.True(new FileInfo(reserve).Length > 0, $"room is reserved for {name}");
+            Assert.Equal(Mode0600, File.GetUnixFileMode(reserve));
+            Assert.False(File.Exists(Path.Combine(opened.Directory, name)), $"{name} waits for the first flush tick");
+        }
+    }
+
+    [Fact]
+    public async Task The_first_flush_tick_writes_a_receiving_report_and_the_next_one_after_the_KDH_describes_it()
+    {
+        var (writer, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromMilliseconds(50) });
+
+        var json = await AwaitJson(opened.Directory, j => j.GetProperty("status").GetString() == "receiving");
         Assert.Equal("127.0.0.9", json.GetProperty("client_ip").GetString());
         Assert.Equal("vmcore-incomplete", json.GetProperty("vmcore").GetString());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("hostname").ValueKind);
+        Assert.Equal("Dump in progress", LastInfoLine(opened.Directory));
+
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 4096));
+        json = await AwaitJson(opened.Directory, j => j.GetProperty("hostname").ValueKind == JsonValueKind.String);
+        Assert.Equal("receiving", json.GetProperty("status").GetString());
+        Assert.Equal("crashy.example.org", json.GetProperty("hostname").GetString());
+        Assert.Equal(4096UL, json.GetProperty("dump_length").GetUInt64());
+        Assert.Contains("  Hostname: crashy.example.org", File.ReadAllLines(Path.Combine(opened.Directory, DumpReport.InfoFileName)));
+        Assert.True(File.Exists(Path.Combine(opened.Directory, DumpReport.ReservedName(DumpReport.JsonFileName))), "the reserve is kept for the final report");
+    }
+
+    [Fact]
+    public async Task A_dump_that_ends_before_a_flush_tick_gets_only_its_final_report()
+    {
+        var (writer, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromHours(1) });
+        WriteData(opened.Core, Pattern(3000), chunk: 1448);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
+        Assert.False(File.Exists(Path.Combine(opened.Directory, DumpReport.JsonFileName)), "no report before a flush tick or the end");
+
+        await FinishDump(writer, reason: null);
+
+        Assert.Equal("complete", ReadJson(opened.Directory).GetProperty("status").GetString());
+        Assert.Equal(["dump.json", "info", "vmcore"], Directory.GetFileSystemEntries(opened.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -243,7 +281,8 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         Directory.CreateDirectory(Path.Combine(_dumpDir, "fleet", "web"));
 
-        var (_, opened) = await OpenDump(heraldPath: "fleet/web");
+        var (writer, opened) = await OpenDump(heraldPath: "fleet/web");
+        await FinishDump(writer, "client timed out");
 
         Assert.Equal(Path.Combine(_dumpDir, "fleet", "web", ExpectedDirectoryName), opened.Directory);
         Assert.Equal("fleet/web", ReadJson(opened.Directory).GetProperty("herald_path").GetString());
@@ -344,15 +383,25 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
-    public async Task Room_for_the_reports_is_reserved_while_receiving_and_released_at_the_end()
+    public async Task The_room_reserved_for_the_reports_becomes_the_reports_at_the_end()
     {
         var (writer, opened) = await OpenDump();
-        var reserve = Path.Combine(opened.Directory, DumpWriterActor.ReserveFileName);
-        Assert.True(new FileInfo(reserve).Length > 0);
+        var reserves = new[] { DumpReport.InfoFileName, DumpReport.JsonFileName }
+            .Select(name => (Name: name, Inode: Inode(Path.Combine(opened.Directory, DumpReport.ReservedName(name)))))
+            .ToList();
 
         writer.Tell(new DumpWriterActor.Finish("client timed out"));
         await ExpectMsgAsync<DumpWriterActor.Finalized>();
-        Assert.False(File.Exists(reserve));
+
+        foreach (var (name, inode) in reserves)
+        {
+            Assert.False(File.Exists(Path.Combine(opened.Directory, DumpReport.ReservedName(name))));
+            // the same file: its blocks were held since the dump opened
+            Assert.Equal(inode, Inode(Path.Combine(opened.Directory, name)));
+        }
+
+        Assert.Equal("Dump incomplete: client timed out", LastInfoLine(opened.Directory));
+        Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
     }
 
     [Fact]
@@ -621,4 +670,31 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "dump.json")));
         return document.RootElement.Clone();
     }
+
+    /// <summary>Waits (bounded) for a dump.json the writer wrote on its own, until <paramref name="until"/> holds.</summary>
+    private async Task<JsonElement> AwaitJson(string directory, Func<JsonElement, bool> until)
+    {
+        JsonElement json = default;
+        await AwaitConditionAsync(() =>
+        {
+            if (!File.Exists(Path.Combine(directory, "dump.json")))
+            {
+                return Task.FromResult(false);
+            }
+
+            json = ReadJson(directory); // replaced atomically: never half-written
+            return Task.FromResult(until(json));
+        }, TimeSpan.FromSeconds(5));
+        return json;
+    }
+
+    private static ulong Inode(string path)
+    {
+        var stat = new byte[256]; // struct stat: st_dev, then st_ino (x86-64 and arm64)
+        Assert.True(Stat(path, stat) == 0, $"stat {path}");
+        return BitConverter.ToUInt64(stat, 8);
+    }
+
+    [DllImport("libc", EntryPoint = "stat")]
+    private static extern int Stat(string path, byte[] buffer);
 }

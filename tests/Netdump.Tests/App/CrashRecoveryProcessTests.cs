@@ -40,6 +40,13 @@ public sealed class CrashRecoveryProcessTests : IDisposable
 
         var dir = Assert.Single(DumpDirectories());
         var core = Path.Combine(dir, DumpWriterActor.IncompleteCoreName);
+        // the first flush tick (flush_interval, 1 s) writes the "receiving" report
+        var deadline = DateTime.UtcNow + DumpTimeout;
+        while (!File.Exists(Path.Combine(dir, "dump.json")) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
         first.Process.Kill(); // SIGKILL: no shutdown, no final reports
         Assert.True(first.Process.WaitForExit(10_000), "the killed server exits");
 

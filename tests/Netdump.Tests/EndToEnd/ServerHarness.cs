@@ -84,14 +84,17 @@ public sealed class ServerHarness : IAsyncDisposable
     public static JsonElement ReadJson(string dumpDir) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(dumpDir, "dump.json"))).RootElement;
 
-    /// <summary>Waits (bounded) until the dump's dump.json leaves "receiving", and returns it.</summary>
+    /// <summary>
+    /// Waits (bounded) until the dump's dump.json leaves "receiving", and returns it. The first
+    /// dump.json comes with the writer's first flush tick or the end, whichever is sooner.
+    /// </summary>
     public static async Task<JsonElement> WaitForEndAsync(string dumpDir, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
         while (true)
         {
-            var json = ReadJson(dumpDir);
-            if (json.GetProperty("status").GetString() != "receiving")
+            if (File.Exists(Path.Combine(dumpDir, "dump.json")) && ReadJson(dumpDir) is var json
+                && json.GetProperty("status").GetString() != "receiving")
             {
                 return json;
             }

@@ -49,7 +49,8 @@ public sealed class RecoveryScanTests : IDisposable
         Assert.Equal(0, json.GetProperty("ranges").GetArrayLength());
         Assert.Equal(0, json.GetProperty("holes").GetArrayLength());
         Assert.Equal("vmcore-incomplete", json.GetProperty("vmcore").GetString());
-        Assert.False(File.Exists(Path.Combine(dir, DumpWriterActor.ReserveFileName)), "the report reserve is released");
+        Assert.False(File.Exists(Path.Combine(dir, DumpReport.ReservedName(DumpReport.InfoFileName))), "the report reserve is used up");
+        Assert.False(File.Exists(Path.Combine(dir, DumpReport.ReservedName(DumpReport.JsonFileName))), "the report reserve is used up");
 
         // the header facts the killed run had recorded are kept
         Assert.Equal("web1.example.org", json.GetProperty("hostname").GetString());
@@ -105,6 +106,33 @@ public sealed class RecoveryScanTests : IDisposable
     }
 
     [Fact]
+    public void RecoveryScan_should_mark_a_dump_killed_before_its_core_was_made_from_its_report_reserve()
+    {
+        var dir = Path.Combine(DumpDir, "192.0.2.9-2024-03-09-14:05:07");
+        Directory.CreateDirectory(dir);
+        DumpReport.Reserve(dir);
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal([new RecoveredDump(dir, null)], results);
+        var json = Json(dir);
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal(0UL, json.GetProperty("bytes_received").GetUInt64());
+        Assert.Equal(["dump.json", "info"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void RecoveryScan_should_leave_a_directory_alone_whose_name_is_not_a_dump_even_with_reserve_names_in_it()
+    {
+        var dir = Path.Combine(DumpDir, "notes");
+        Directory.CreateDirectory(dir);
+        DumpReport.Reserve(dir);
+
+        Assert.Empty(RecoveryScan.Run(DumpDir, Now));
+        Assert.True(File.Exists(Path.Combine(dir, DumpReport.ReservedName(DumpReport.JsonFileName))));
+    }
+
+    [Fact]
     public void RecoveryScan_should_keep_a_corrupt_dump_json_aside_and_recover_from_the_directory_name()
     {
         var core = Pattern(5000);
@@ -142,7 +170,9 @@ public sealed class RecoveryScanTests : IDisposable
     public void RecoveryScan_should_keep_the_name_of_a_core_renamed_just_before_the_server_died()
     {
         var dir = ReceivingDump(DumpDir, core: null, Header());
-        File.Delete(Path.Combine(dir, DumpWriterActor.ReserveFileName));
+        // the strictest case: nothing of the reserve is left either
+        File.Delete(Path.Combine(dir, DumpReport.ReservedName(DumpReport.InfoFileName)));
+        File.Delete(Path.Combine(dir, DumpReport.ReservedName(DumpReport.JsonFileName)));
         var core = Pattern(1000);
         File.WriteAllBytes(Path.Combine(dir, "vmcore.zst"), core);
 
@@ -297,7 +327,7 @@ public sealed class RecoveryScanTests : IDisposable
     private static string ReceivingDump(string parent, byte[]? core, KernelDumpHeader? header = null, string heraldPath = "")
     {
         var dir = DumpLocation.CreateDumpDirectory(parent, Client, ReceivedAt.LocalDateTime);
-        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.ReserveFileName), new byte[64 * 1024]);
+        DumpReport.Reserve(dir);
         DumpReport.Write(new DumpRecord
         {
             Status = DumpStatus.Receiving,
