@@ -206,7 +206,7 @@ public sealed class UdpListenerActor : ReceiveActor
         }
 
         _unknownRefusals.Forget(herald.Client.Address);
-        _log.Info("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\"", herald.Client, herald.Sequence, herald.LocalAddress, herald.RequestedPath);
+        _log.Debug("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\"", herald.Client, herald.Sequence, herald.LocalAddress, herald.RequestedPath);
         Spawn(herald, supersedes: null);
     }
 

@@ -150,11 +150,15 @@ public static class DumpReport
         ReserveOne(Path.Combine(directory, ReservedName(JsonFileName)), ReservedJsonBytes);
     }
 
-    /// <summary>Room kept for <c>info</c>, which lists at most <see cref="MaxInfoHoles"/> holes.</summary>
-    public const int ReservedInfoBytes = 8 * 1024;
+    /// <summary>Room kept for <c>info</c> (one block), which lists at most <see cref="MaxInfoHoles"/> holes.</summary>
+    public const int ReservedInfoBytes = 4 * 1024;
 
-    /// <summary>Room kept for <c>dump.json</c>; one with more holes than this holds still needs free blocks.</summary>
-    public const int ReservedJsonBytes = 56 * 1024;
+    /// <summary>
+    /// Room kept for <c>dump.json</c>: about 350 ranges and holes. One that lists more needs
+    /// free blocks for the rest; on a full file system its write fails, which is logged and
+    /// makes the dump incomplete. Each reserved block costs every dump CPU (docs/performance.md).
+    /// </summary>
+    public const int ReservedJsonBytes = 12 * 1024;
 
     /// <summary>The temporary name a durable write of <paramref name="name"/> goes through, made early by <see cref="Reserve"/>.</summary>
     public static string ReservedName(string name) => $".{name}.final.tmp";

@@ -70,7 +70,7 @@ public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifet
         // the valid dump, and its session port for the spoofed datagrams
         var valid = new SimulatedClient(_server.Client("127.0.0.60") with { Size = ValidDumpSize, Seed = 60, Loss = ValidDumpLoss });
         var validRun = valid.RunAsync();
-        var started = await _server.WaitForLogAsync("Client 127.0.0.60: dump started", "session port");
+        var started = await _server.WaitForLogAsync("Client 127.0.0.60:", "dump started", "session port");
         var validPort = int.Parse(Regex.Match(started, @"session port (\d+)").Groups[1].Value);
 
         var flood = new Flood(_server.Endpoint, new IPEndPoint(IPAddress.Loopback, validPort), fuzzClient, process, _server.DumpDir);
