@@ -12,6 +12,7 @@
 #   SIZES= bench/run.sh                  # skip it
 #   FIXED_DUMPS=60 (default)             # 1 MiB dumps per server for the direct fixed-cost measurement
 #   SIZE_BATCH_MIB=256 (default)         # each size-table measurement: dumps back to back up to this many MiB
+#                                        # (the size table ends with the file work alone, bench/layout_floor.c)
 #   BENCH_KEEP=1 bench/run.sh            # keep each configuration's runs.jsonl and logs in /tmp
 #
 # Everything stays on 127.0.0.0/8. Not part of the test run.
@@ -186,6 +187,25 @@ for i, side in enumerate(("ours", "ref")):
           f"fixed CPU per dump {per_dump - marginal:.1f} ms after {marginal:.2f} ms for the MiB itself")
 PY
 	kill -TERM -- "-$ours" "-$ref" 2>/dev/null; wait "$ours" "$ref" 2>/dev/null
+	# the part of the fixed cost the disk layout makes unavoidable: the same file work in C,
+	# without data (bench/layout_floor.c), 200 dumps per side, 3 alternating rounds, medians
+	if command -v cc > /dev/null && cc -O2 -o "$work/layout_floor" "$ROOT/bench/layout_floor.c"; then
+		for _ in 1 2 3; do
+			for layout in ours ref; do
+				rm -rf "$work/floor"; mkdir "$work/floor"
+				echo "$layout $("$work/layout_floor" "$work/floor" 200 $layout)" >> "$work/floor.txt" || status=1
+			done
+		done
+		python3 - "$work/floor.txt" <<'PY'
+import statistics, sys
+by = {}
+for line in open(sys.argv[1]):
+    layout, ms = line.split()
+    by.setdefault(layout, []).append(float(ms))
+print(f"file work alone (C, no data): our layout {statistics.median(by['ours']):.2f} ms CPU per dump, "
+      f"the reference's {statistics.median(by['ref']):.2f} ms (bench/layout_floor.c)")
+PY
+	fi
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 fi
 
