@@ -10,7 +10,9 @@
  *       dump.json written into their reserved files, fsynced and renamed, the dump directory
  *       fsynced.
  * ref:  the reference server's files: <ip>.vmcore, <ip>.kdh and <ip>.info in one directory,
- *       the same names reused (O_TRUNC) for every dump from one client, two fsyncs.
+ *       the same names reused (O_TRUNC) for every dump from one client, three fsyncs.
+ *
+ * KIB is rounded up to whole 64 KiB writes.
  *
  * Prints the process's CPU (user + system) per dump. Every error is fatal.
  */
@@ -66,6 +68,10 @@ int main(int argc, char **argv)
 	}
 	const char *root = argv[1];
 	int n = atoi(argv[2]), ours = !strcmp(argv[3], "ours"), kib = argc > 4 ? atoi(argv[4]) : 0;
+	if (n < 1 || kib < 0) {
+		fprintf(stderr, "layout_floor: N must be at least 1, KIB at least 0\n");
+		return 2;
+	}
 	static char buffer[65536], report[800];
 	memset(report, 'x', sizeof report - 1);
 	char dir[512], path[640], final[640];
@@ -91,7 +97,7 @@ int main(int argc, char **argv)
 			for (int j = 0; j < 2; j++) {
 				snprintf(path, sizeof path, "%s/.%s.final.tmp", dir, names[j]);
 				int fd = open(path, O_WRONLY | O_CLOEXEC);
-				check(fd >= 0 && write(fd, report, strlen(report)) > 0, path);
+				check(fd >= 0 && write(fd, report, strlen(report)) == (ssize_t)strlen(report), path);
 				check(ftruncate(fd, strlen(report)) == 0 && fsync(fd) == 0, "report");
 				close(fd);
 				snprintf(final, sizeof final, "%s/%s", dir, names[j]);

@@ -193,17 +193,18 @@ PY
 		for _ in 1 2 3; do
 			for layout in ours ref; do
 				rm -rf "$work/floor"; mkdir "$work/floor"
-				echo "$layout $("$work/layout_floor" "$work/floor" 200 $layout)" >> "$work/floor.txt" || status=1
+				if ms=$("$work/layout_floor" "$work/floor" 200 $layout); then echo "$layout $ms" >> "$work/floor.txt"; else status=1; fi
 			done
 		done
-		python3 - "$work/floor.txt" <<'PY'
+		[ -s "$work/floor.txt" ] && python3 - "$work/floor.txt" <<'PY'
 import statistics, sys
 by = {}
 for line in open(sys.argv[1]):
     layout, ms = line.split()
     by.setdefault(layout, []).append(float(ms))
-print(f"file work alone (C, no data): our layout {statistics.median(by['ours']):.2f} ms CPU per dump, "
-      f"the reference's {statistics.median(by['ref']):.2f} ms (bench/layout_floor.c)")
+def median(layout):
+    return f"{statistics.median(by[layout]):.2f} ms" if layout in by else "failed"
+print(f"file work alone (C, no data): our layout {median('ours')} CPU per dump, the reference's {median('ref')} (bench/layout_floor.c)")
 PY
 	fi
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"

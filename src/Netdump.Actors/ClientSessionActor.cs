@@ -248,7 +248,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             // received, so nothing is kept; the slot and the socket go back at once
             _log.Warning("Client {Client}: nothing but a HERALD within {Timeout}; session dropped, nothing was received",
                 ClientText, _settings.SilentTimeout);
-            DropEmptyDump();
+            DropEmptyDump(ifDataCameMeanwhile: "client silent after its HERALD");
         });
         Receive<PumpEvent.ControlPacket>(HandleControl);
         Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence));
@@ -263,7 +263,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 // the client started over from a new port before sending data: one dump, as a
                 // HERALD before any data is a retransmission (SPEC §4); no empty dump is left
                 _log.Info("Client {Client}: no data had come for {Dir}; removed, the dump goes on in {NewDir}", ClientText, _directory, s.Directory);
-                DropEmptyDump();
+                DropEmptyDump(ifDataCameMeanwhile: "superseded", supersededBy: s.Directory);
                 return;
             }
 
@@ -305,12 +305,23 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<Terminated>(OnTerminated);
     }
 
-    /// <summary>Nothing was received: the socket, the directory and the slot go back at once.</summary>
-    private void DropEmptyDump()
+    /// <summary>
+    /// Nothing was received: the socket, the directory and the slot go back at once. The pump
+    /// is stopped first, so no packet is acked after the last look at the data; one that came
+    /// in between was acked and is kept, ending the dump incomplete for
+    /// <paramref name="ifDataCameMeanwhile"/>.
+    /// </summary>
+    private void DropEmptyDump(string ifDataCameMeanwhile, string? supersededBy = null)
     {
         Timers.Cancel(IdleTimer);
         Timers.Cancel(SilentTimer);
         _channel!.Dispose();
+        if (_channel.HasData)
+        {
+            EndIncomplete(ifDataCameMeanwhile, supersededBy);
+            return;
+        }
+
         _writer.Tell(DumpWriterActor.Discard.Instance);
         Become(Discarding);
     }

@@ -398,7 +398,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         var record = BuildRecord(reason is null ? DumpStatus.Complete : DumpStatus.Incomplete, reason, finish.SupersededBy, DateTimeOffset.UtcNow);
         try
         {
-            DumpReport.Write(record);
+            DumpReport.WriteFinal(record);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -516,7 +516,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             try
             {
                 _core.Flush();
-                DumpReport.Write(BuildRecord(DumpStatus.Incomplete, _failure ?? "writer failed", supersededBy: null, DateTimeOffset.UtcNow));
+                DumpReport.WriteFinal(BuildRecord(DumpStatus.Incomplete, _failure ?? "writer failed", supersededBy: null, DateTimeOffset.UtcNow));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

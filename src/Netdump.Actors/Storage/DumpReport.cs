@@ -154,7 +154,7 @@ public static class DumpReport
     public const int ReservedInfoBytes = 4 * 1024;
 
     /// <summary>
-    /// Room kept for <c>dump.json</c>: about 350 ranges and holes. One that lists more needs
+    /// Room kept for <c>dump.json</c>: a few hundred ranges and holes. One that lists more needs
     /// free blocks for the rest; on a full file system its write fails, which is logged and
     /// makes the dump incomplete. Each reserved block costs every dump CPU (docs/performance.md).
     /// </summary>
@@ -165,35 +165,46 @@ public static class DumpReport
 
     /// <summary>
     /// Writes <c>info</c> and <c>dump.json</c> into <see cref="DumpRecord.Directory"/>: each to a
-    /// temporary name (mode 0600), fsynced, renamed over the final name; then the directory is
-    /// fsynced so that the renames are durable too. Throws <see cref="IOException"/> on failure,
-    /// leaving the previous files in place. A durable write goes through the files
-    /// <see cref="Reserve"/> made, when they are there. <paramref name="durable"/> false skips
-    /// the fsyncs, for an update that a durable one follows anyway.
+    /// fresh temporary name (mode 0600, never following or reusing anything at that name),
+    /// fsynced, renamed over the final name; then the directory is fsynced so that the renames
+    /// are durable too. Throws <see cref="IOException"/> on failure, leaving the previous files
+    /// in place. <paramref name="durable"/> false skips the fsyncs, for an update that a durable
+    /// one follows anyway.
     /// </summary>
     public static void Write(DumpRecord r, bool durable = true)
     {
-        WriteAtomically(r.Directory, InfoFileName, FormatInfo(r), durable);
-        WriteAtomically(r.Directory, JsonFileName, FormatJson(r), durable);
+        WriteAtomically(r.Directory, InfoFileName, FormatInfo(r), durable, reserved: false);
+        WriteAtomically(r.Directory, JsonFileName, FormatJson(r), durable, reserved: false);
         if (durable)
         {
             FileSystemSync.FsyncDirectory(r.Directory);
         }
     }
 
-    private static void WriteAtomically(string directory, string name, string text, bool durable)
+    /// <summary>
+    /// The writer's final, durable reports, written into the files <see cref="Reserve"/> made in
+    /// the dump directory it created (0700, its own: nothing else can have put a link there),
+    /// or made now if the reservation failed. A reserved file whose write fails is left for the
+    /// recovery scan, which reads it as the mark of an unfinished dump.
+    /// </summary>
+    public static void WriteFinal(DumpRecord r)
+    {
+        WriteAtomically(r.Directory, InfoFileName, FormatInfo(r), durable: true, reserved: true);
+        WriteAtomically(r.Directory, JsonFileName, FormatJson(r), durable: true, reserved: true);
+        FileSystemSync.FsyncDirectory(r.Directory);
+    }
+
+    private static void WriteAtomically(string directory, string name, string text, bool durable, bool reserved)
     {
         var final = Path.Combine(directory, name);
-        // a durable write fills the reserved file (its own, in the writer's 0700 directory);
-        // any other write takes a fresh name and never follows or reuses something at it
-        var temporary = Path.Combine(directory, durable ? ReservedName(name) : $".{name}.{Guid.NewGuid():N}.tmp");
+        var temporary = Path.Combine(directory, reserved ? ReservedName(name) : $".{name}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temporary, TemporaryOptions(durable ? FileMode.OpenOrCreate : FileMode.CreateNew)))
+            using (var stream = new FileStream(temporary, TemporaryOptions(reserved ? FileMode.OpenOrCreate : FileMode.CreateNew)))
             {
                 var bytes = Utf8NoBom.GetBytes(text);
                 stream.Write(bytes);
-                stream.SetLength(bytes.Length); // the rest of the reservation
+                stream.SetLength(bytes.Length); // the rest of a reservation
                 stream.Flush(flushToDisk: durable);
             }
 
@@ -201,7 +212,11 @@ public static class DumpReport
         }
         catch
         {
-            TryDelete(temporary);
+            if (!reserved)
+            {
+                TryDelete(temporary);
+            }
+
             throw;
         }
     }

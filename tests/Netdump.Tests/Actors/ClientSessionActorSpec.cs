@@ -272,6 +272,27 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Session_superseded_while_its_first_data_arrives_keeps_that_data_as_a_superseded_dump()
+    {
+        var session = await StartReceiving();
+        const string newDump = "/var/crash/127.0.0.9-2024-03-09-13:05:47";
+        Channel.WhileStopping = () => Channel.FirstDataAt = ReceivedAt.AddSeconds(1); // acked before the pump stopped
+
+        session.Tell(new ClientSessionActor.SupersededBy(newDump));
+
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("superseded", newDump));
+    }
+
+    [Fact]
+    public async Task Session_whose_first_data_arrives_as_its_silent_timeout_ends_keeps_that_data()
+    {
+        var session = await StartReceiving(_settings with { SilentTimeout = TimeSpan.FromMilliseconds(300) });
+        Channel.WhileStopping = () => Channel.FirstDataAt = DateTimeOffset.UtcNow;
+
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("client silent after its HERALD"), TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
     public async Task Session_stores_a_kernel_dump_header_through_the_writer_and_acks_it_once_stored()
     {
         var session = await StartReceiving();

@@ -495,6 +495,33 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.Equal(DumpWriterActor.IncompleteCoreName, record.Vmcore);
     }
 
+    /// <summary>
+    /// A short dump has no dump.json before its final one: when that write fails, its reserved
+    /// file stays as the mark the recovery scan finds (the core is already named vmcore).
+    /// </summary>
+    [Fact]
+    public async Task A_final_report_that_cannot_be_written_leaves_a_mark_the_recovery_scan_finds()
+    {
+        var (writer, opened) = await WholeDumpBeforeAnyFlush(CoreDisk.Real);
+        var reserve = Path.Combine(opened.Directory, DumpReport.ReservedName(DumpReport.JsonFileName));
+        var blocker = Path.Combine(opened.Directory, DumpReport.JsonFileName);
+        Directory.CreateDirectory(Path.Combine(blocker, "x")); // dump.json cannot be renamed into place
+
+        var record = await FinishDump(writer, reason: null);
+
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.StartsWith("write error: ", record.Reason);
+        Assert.True(File.Exists(reserve), "the reserved file stays as the mark of an unfinished dump");
+        Directory.Delete(blocker, recursive: true);
+        Watch(writer);
+        Sys.Stop(writer); // as the server stops: the core is closed
+        await ExpectTerminatedAsync(writer);
+        var recovered = Assert.Single(RecoveryScan.Run(_dumpDir, DateTimeOffset.UtcNow));
+        Assert.Equal(new RecoveredDump(opened.Directory, null), recovered);
+        Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
+        Assert.Equal("vmcore", ReadJson(opened.Directory).GetProperty("vmcore").GetString());
+    }
+
     [Fact]
     public async Task A_header_of_another_version_is_acked_logged_with_the_client_and_makes_the_dump_incomplete()
     {

@@ -53,5 +53,14 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
 
     public void SendAck(uint sequence) => acks.Tell(new AckSent(sequence));
 
-    public void Dispose() => Interlocked.Increment(ref _disposals);
+    /// <summary>Runs inside the first Dispose, as a pump that receives one last packet before it stops.</summary>
+    public Action? WhileStopping { get; set; }
+
+    public void Dispose()
+    {
+        if (Interlocked.Increment(ref _disposals) == 1)
+        {
+            WhileStopping?.Invoke();
+        }
+    }
 }

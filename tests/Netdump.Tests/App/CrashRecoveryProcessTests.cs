@@ -78,6 +78,40 @@ public sealed class CrashRecoveryProcessTests : IDisposable
         Assert.Equal("incomplete", Status(dir).GetProperty("status").GetString());
     }
 
+    /// <summary>
+    /// Killed in a dump's first moments, before the first background flush wrote any report:
+    /// the directory holds only the core and the reports' reserved files, and the next start
+    /// still marks it.
+    /// </summary>
+    [Fact]
+    public async Task CrashRecovery_should_mark_a_dump_killed_before_its_first_report()
+    {
+        var port = FreeUdpPort();
+
+        var first = Start(port, "flush_interval = 600\n");
+        await first.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
+        var dying = new SimulatedClient(Options(port) with { DieAfterBytes = MiB });
+        await dying.RunAsync().WaitAsync(DumpTimeout);
+
+        var dir = Assert.Single(DumpDirectories());
+        first.Process.Kill();
+        Assert.True(first.Process.WaitForExit(10_000), "the killed server exits");
+        Assert.False(File.Exists(Path.Combine(dir, "dump.json")), "no report before the first flush");
+        Assert.True(File.Exists(Path.Combine(dir, DumpReport.ReservedName(DumpReport.JsonFileName))));
+        var received = File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName));
+        Assert.Equal(MiB, received.Length);
+
+        var second = Start(port);
+        await second.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
+
+        var recovered = Status(dir);
+        Assert.Equal("incomplete", recovered.GetProperty("status").GetString());
+        Assert.True(recovered.GetProperty("recovered").GetBoolean());
+        Assert.Equal((ulong)MiB, recovered.GetProperty("bytes_received").GetUInt64());
+        Assert.Equal(received, File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
+        Assert.False(File.Exists(Path.Combine(dir, DumpReport.ReservedName(DumpReport.JsonFileName))), "the reserve is removed");
+    }
+
     public void Dispose()
     {
         foreach (var server in _started)
@@ -112,13 +146,13 @@ public sealed class CrashRecoveryProcessTests : IDisposable
         return json.RootElement.Clone();
     }
 
-    private ServerProcess Start(int port)
+    private ServerProcess Start(int port, string config = "")
     {
-        // an empty file, so that no /etc/netdump.conf on this machine changes the test
-        var config = _temp.Combine("netdump.conf");
-        File.WriteAllText(config, "");
+        // a file of its own, so that no /etc/netdump.conf on this machine changes the test
+        var path = _temp.Combine($"netdump-{_started.Count}.conf");
+        File.WriteAllText(path, config);
         var server = ServerProcess.Start(
-            "--addr", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--dumpdir", DumpDir, "--config", config);
+            "--addr", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--dumpdir", DumpDir, "--config", path);
         _started.Add(server);
         return server;
     }

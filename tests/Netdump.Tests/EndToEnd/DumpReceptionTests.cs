@@ -80,6 +80,7 @@ public abstract class DumpReceptionTests(string engine) : IAsyncLifetime
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, "vmcore")));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(dir));
         // one line for the HERALD and the dump it started; its first data is Debug only
+        await _server.WaitForLogAsync("127.0.0.1", "dump started in");
         var started = Assert.Single(_server.LogLines, l => l.Contains("dump started in"));
         Assert.Matches($@"Client 127\.0\.0\.1:\d+: HERALD 1 to 127\.0\.0\.1, path """": dump started in {System.Text.RegularExpressions.Regex.Escape(dir)}, session port \d+", started);
         Assert.DoesNotContain(_server.LogLines, l => l.Contains("first data"));
