@@ -122,6 +122,22 @@ public sealed class RecoveryScanTests : IDisposable
     }
 
     [Fact]
+    public void RecoveryScan_should_not_write_through_a_link_at_a_reserved_name()
+    {
+        var dir = ReceivingDump(DumpDir, Pattern(4096));
+        var victim = _temp.Combine("victim");
+        File.WriteAllText(victim, "precious");
+        var reserve = Path.Combine(dir, DumpReport.ReservedName(DumpReport.InfoFileName));
+        File.Delete(reserve);
+        File.CreateSymbolicLink(reserve, victim);
+
+        RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal("precious", File.ReadAllText(victim));
+        Assert.Equal("incomplete", Json(dir).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public void RecoveryScan_should_leave_a_directory_alone_whose_name_is_not_a_dump_even_with_reserve_names_in_it()
     {
         var dir = Path.Combine(DumpDir, "notes");
