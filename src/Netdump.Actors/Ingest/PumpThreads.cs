@@ -18,7 +18,6 @@ internal sealed class PumpThreads : IDisposable
     private readonly TimeSpan _idleLifetime;
     private readonly Func<BatchedReceiveEngine> _newEngine;
     private bool _disposed;
-    private int _created;
 
     /// <param name="newEngine">makes a thread's engine (tests make it fail)</param>
     public PumpThreads(int maxIdle, TimeSpan idleLifetime, Func<BatchedReceiveEngine>? newEngine = null)
@@ -27,9 +26,6 @@ internal sealed class PumpThreads : IDisposable
         _idleLifetime = idleLifetime;
         _newEngine = newEngine ?? (() => new BatchedReceiveEngine());
     }
-
-    /// <summary>How many threads were started so far.</summary>
-    public int ThreadsCreated => Volatile.Read(ref _created);
 
     /// <summary>How many threads wait for a pump.</summary>
     public int Idle
@@ -61,7 +57,6 @@ internal sealed class PumpThreads : IDisposable
             }
         }
 
-        Interlocked.Increment(ref _created);
         new Thread(() => Serve(pump)) { IsBackground = true, Name = "session-pump" }.Start();
     }
 

@@ -12,14 +12,12 @@ public sealed class PumpThreadsTests
     {
         using var threads = new PumpThreads(maxIdle: 1, TimeSpan.FromMinutes(1));
         BatchedReceiveEngine? firstEngine = null, secondEngine = null;
-        int firstThread = 0, secondThread = 0;
 
-        RunToEnd(threads, e => (firstEngine, firstThread) = (e, Environment.CurrentManagedThreadId));
+        var first = RunToEnd(threads, e => firstEngine = e);
         Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
-        RunToEnd(threads, e => (secondEngine, secondThread) = (e, Environment.CurrentManagedThreadId));
+        var second = RunToEnd(threads, e => secondEngine = e);
 
-        Assert.Equal(1, threads.ThreadsCreated);
-        Assert.Equal(firstThread, secondThread);
+        Assert.Same(first, second);
         Assert.Same(firstEngine, secondEngine); // its receive buffers go with it
     }
 
@@ -29,17 +27,19 @@ public sealed class PumpThreadsTests
         using var threads = new PumpThreads(maxIdle: 1, TimeSpan.FromMinutes(1));
         using var release = new ManualResetEventSlim();
         using var running = new CountdownEvent(3);
+        var pumpThreads = new System.Collections.Concurrent.ConcurrentBag<Thread>();
         for (var i = 0; i < 3; i++)
         {
             threads.Run(_ =>
             {
+                pumpThreads.Add(Thread.CurrentThread);
                 running.Signal();
                 release.Wait();
             });
         }
 
         Assert.True(running.Wait(Wait));
-        Assert.Equal(3, threads.ThreadsCreated);
+        Assert.Equal(3, pumpThreads.Distinct().Count());
         release.Set();
         Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
         Assert.False(SpinWait.SpinUntil(() => threads.Idle > 1, TimeSpan.FromMilliseconds(200)));
@@ -49,22 +49,21 @@ public sealed class PumpThreadsTests
     public void A_pump_that_throws_does_not_cost_its_thread()
     {
         using var threads = new PumpThreads(maxIdle: 1, TimeSpan.FromMinutes(1));
-        RunToEnd(threads, _ => throw new InvalidOperationException("pump failed"));
+        var first = RunToEnd(threads, _ => throw new InvalidOperationException("pump failed"));
         Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
-        RunToEnd(threads, _ => { });
-        Assert.Equal(1, threads.ThreadsCreated);
+        Assert.Same(first, RunToEnd(threads, _ => { }));
     }
 
     [Fact]
     public void A_thread_idle_for_its_lifetime_exits_and_the_next_pump_gets_a_new_one()
     {
         using var threads = new PumpThreads(maxIdle: 1, TimeSpan.FromMilliseconds(100));
-        RunToEnd(threads, _ => { });
+        var first = RunToEnd(threads, _ => { });
         Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
         Assert.True(SpinWait.SpinUntil(() => threads.Idle == 0, Wait)); // after 100 ms idle
+        Assert.True(first.Join(Wait), "the idle thread did not exit");
 
-        RunToEnd(threads, _ => { });
-        Assert.Equal(2, threads.ThreadsCreated);
+        Assert.NotSame(first, RunToEnd(threads, _ => { }));
     }
 
     [Fact]
@@ -73,35 +72,36 @@ public sealed class PumpThreadsTests
         using var threads = new PumpThreads(maxIdle: 1, TimeSpan.FromMinutes(1), () => throw new OutOfMemoryException());
         var ran = false;
         var givenAnEngine = true;
-        RunToEnd(threads, e => (ran, givenAnEngine) = (true, e is not null));
+        var first = RunToEnd(threads, e => (ran, givenAnEngine) = (true, e is not null));
 
         Assert.True(ran);
         Assert.False(givenAnEngine); // the pump makes its own engine, or reports that it cannot
-        Assert.Equal(0, threads.Idle); // the thread did not stay
-        RunToEnd(threads, _ => { });
-        Assert.Equal(2, threads.ThreadsCreated);
+        Assert.True(first.Join(Wait), "the thread did not stay");
+        Assert.Equal(0, threads.Idle);
+        Assert.NotSame(first, RunToEnd(threads, _ => { }));
     }
 
     [Fact]
     public void Disposing_ends_the_idle_threads()
     {
         var threads = new PumpThreads(maxIdle: 2, TimeSpan.FromMinutes(1));
-        Thread? worker = null;
-        RunToEnd(threads, _ => worker = Thread.CurrentThread);
+        var worker = RunToEnd(threads, _ => { });
         Assert.True(SpinWait.SpinUntil(() => threads.Idle == 1, Wait));
 
         threads.Dispose();
 
         Assert.Equal(0, threads.Idle);
-        Assert.True(worker!.Join(Wait), "the idle thread did not exit");
+        Assert.True(worker.Join(Wait), "the idle thread did not exit");
     }
 
-    /// <summary>Runs a pump and waits until it returned.</summary>
-    private static void RunToEnd(PumpThreads threads, Action<BatchedReceiveEngine?> pump)
+    /// <summary>Runs a pump, waits until it returned, and gives the thread that ran it.</summary>
+    private static Thread RunToEnd(PumpThreads threads, Action<BatchedReceiveEngine?> pump)
     {
         using var done = new ManualResetEventSlim();
+        Thread? ranOn = null;
         threads.Run(e =>
         {
+            ranOn = Thread.CurrentThread;
             try
             {
                 pump(e);
@@ -112,5 +112,6 @@ public sealed class PumpThreadsTests
             }
         });
         Assert.True(done.Wait(Wait));
+        return ranOn!;
     }
 }
