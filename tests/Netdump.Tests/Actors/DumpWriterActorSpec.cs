@@ -407,7 +407,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task A_background_fsync_failure_is_reported_to_the_session_and_ends_the_dump_incomplete()
     {
-        var disk = new Netdump.Tests.Storage.FaultyDisk();
+        var disk = new FaultyDisk();
         var (writer, opened) = await OpenFlushingOften(disk);
 
         disk.FailFsync = true;
@@ -426,7 +426,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task The_dump_directory_and_its_own_entry_become_durable_with_the_first_background_flush_and_only_once()
     {
-        var disk = new RecordingDisk();
+        var disk = new FaultyDisk();
         var (writer, opened) = await OpenFlushingOften(disk);
         Assert.Empty(disk.Fsyncs); // opening fsyncs nothing (it held up the HERALD's ack)
 
@@ -444,7 +444,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task A_dump_that_ends_before_its_first_flush_makes_its_directory_entry_durable_before_it_answers()
     {
-        var disk = new RecordingDisk();
+        var disk = new FaultyDisk();
         var (writer, opened) = await WholeDumpBeforeAnyFlush(disk);
 
         writer.Tell(new DumpWriterActor.Finish(null));
@@ -458,7 +458,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task A_failing_directory_fsync_is_a_disk_failure_like_a_failing_core_fsync()
     {
-        var disk = new RecordingDisk { FailDirectoryFsync = true };
+        var disk = new FaultyDisk { FailDirectoryFsync = true };
         var (_, opened) = await OpenFlushingOften(disk);
 
         WriteData(opened.Core, Pattern(4096), 1024);
@@ -466,33 +466,23 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.Equal("fsync failed: Input/output error", failed.Reason);
     }
 
-    [Fact]
-    public async Task A_failing_directory_fsync_at_the_end_makes_a_finished_dump_incomplete()
+    /// <summary>The core's final fsync, or the fsync of the dump directory's entry at the end, fails.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_failing_fsync_at_the_end_makes_a_finished_dump_incomplete(bool directory)
     {
-        var disk = new RecordingDisk();
+        var disk = new FaultyDisk();
         var (writer, opened) = await WholeDumpBeforeAnyFlush(disk);
 
-        disk.FailDirectoryFsync = true;
-        writer.Tell(new DumpWriterActor.Finish(null));
-        var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
+        disk.FailFsync = !directory;
+        disk.FailDirectoryFsync = directory;
+        var record = await FinishDump(writer, reason: null);
 
-        Assert.Equal(DumpStatus.Incomplete, record.Status);
-        Assert.Equal("fsync failed: Input/output error", record.Reason);
-        Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
-    }
-
-    [Fact]
-    public async Task A_failing_final_fsync_makes_a_finished_dump_incomplete()
-    {
-        var disk = new Netdump.Tests.Storage.FaultyDisk();
-        var (writer, opened) = await WholeDumpBeforeAnyFlush(disk);
-
-        disk.FailFsync = true;
-        writer.Tell(new DumpWriterActor.Finish(null));
-        var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
         Assert.Equal(DumpStatus.Incomplete, record.Status);
         Assert.Equal("fsync failed: Input/output error", record.Reason);
         Assert.Equal(DumpWriterActor.IncompleteCoreName, record.Vmcore);
+        Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using Netdump.Actors.Native;
@@ -5,7 +6,11 @@ using Netdump.Actors.Storage;
 
 namespace Netdump.Tests.Storage;
 
-/// <summary>A disk that fails on demand: writes at or past an offset fail with EIO, and fsync can fail.</summary>
+/// <summary>
+/// A disk that fails on demand (writes at or past an offset fail with EIO; a core fsync or a
+/// directory fsync can fail) and records every fsync that succeeded, in order ("core", or
+/// "dir " and the path).
+/// </summary>
 internal sealed class FaultyDisk : CoreDisk
 {
     private const int EIO = 5;
@@ -13,6 +18,10 @@ internal sealed class FaultyDisk : CoreDisk
     public long FailWritesFrom { get; set; } = long.MaxValue;
 
     public volatile bool FailFsync;
+
+    public volatile bool FailDirectoryFsync;
+
+    public ConcurrentQueue<string> Fsyncs { get; } = new();
 
     public override void Write(SafeFileHandle file, ReadOnlySpan<byte> data, long offset)
     {
@@ -49,5 +58,17 @@ internal sealed class FaultyDisk : CoreDisk
         }
 
         base.FlushToDisk(file);
+        Fsyncs.Enqueue("core");
+    }
+
+    public override void FsyncDirectory(string path)
+    {
+        if (FailDirectoryFsync)
+        {
+            throw new IOException("Input/output error");
+        }
+
+        base.FsyncDirectory(path);
+        Fsyncs.Enqueue("dir " + path);
     }
 }
