@@ -246,9 +246,16 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 
             // a HERALD and nothing else (a flood, or a client that died at once): nothing was
             // received, so nothing is kept; the slot and the socket go back at once
+            _channel.Dispose(); // the pump stops first: nothing is acked after the look below
+            if (_channel.HasData)
+            {
+                EndIncomplete("client silent after its HERALD"); // its first data came just now, and was acked
+                return;
+            }
+
             _log.Warning("Client {Client}: nothing but a HERALD within {Timeout}; session dropped, nothing was received",
                 ClientText, _settings.SilentTimeout);
-            DropEmptyDump(ifDataCameMeanwhile: "client silent after its HERALD");
+            DiscardEmptyDump();
         });
         Receive<PumpEvent.ControlPacket>(HandleControl);
         Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence));
@@ -258,12 +265,13 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<PumpEvent.Faulted>(f => EndIncomplete($"receive error: {f.Reason}"));
         Receive<SupersededBy>(s =>
         {
-            if (!_channel!.HasData)
+            _channel!.Dispose(); // the pump stops first: nothing is acked after the look below
+            if (!_channel.HasData)
             {
                 // the client started over from a new port before sending data: one dump, as a
                 // HERALD before any data is a retransmission (SPEC §4); no empty dump is left
                 _log.Info("Client {Client}: no data had come for {Dir}; removed, the dump goes on in {NewDir}", ClientText, _directory, s.Directory);
-                DropEmptyDump(ifDataCameMeanwhile: "superseded", supersededBy: s.Directory);
+                DiscardEmptyDump();
                 return;
             }
 
@@ -305,23 +313,11 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<Terminated>(OnTerminated);
     }
 
-    /// <summary>
-    /// Nothing was received: the socket, the directory and the slot go back at once. The pump
-    /// is stopped first, so no packet is acked after the last look at the data; one that came
-    /// in between was acked and is kept, ending the dump incomplete for
-    /// <paramref name="ifDataCameMeanwhile"/>.
-    /// </summary>
-    private void DropEmptyDump(string ifDataCameMeanwhile, string? supersededBy = null)
+    /// <summary>Nothing was received (the pump is stopped): the directory and the slot go back at once.</summary>
+    private void DiscardEmptyDump()
     {
         Timers.Cancel(IdleTimer);
         Timers.Cancel(SilentTimer);
-        _channel!.Dispose();
-        if (_channel.HasData)
-        {
-            EndIncomplete(ifDataCameMeanwhile, supersededBy);
-            return;
-        }
-
         _writer.Tell(DumpWriterActor.Discard.Instance);
         Become(Discarding);
     }

@@ -169,14 +169,9 @@ public sealed class UdpSessionChannel : ISessionChannel
             if (_engine == IngestEngine.Batched)
             {
                 // until FINISHED; then the socket lingers elsewhere and the thread is free
-                if (engine is null)
+                using (var own = engine is null ? new BatchedReceiveEngine() : null)
                 {
-                    using var own = new BatchedReceiveEngine();
-                    own.Run(_socket, handler, () => _stopping || handler.Sealed);
-                }
-                else
-                {
-                    engine.Run(_socket, handler, () => _stopping || handler.Sealed);
+                    (engine ?? own!).Run(_socket, handler, () => _stopping || handler.Sealed);
                 }
 
                 if (handler.Sealed && LingerIn(_linger, handler))

@@ -138,11 +138,11 @@ public static class DumpReport
     }
 
     /// <summary>
-    /// Creates the files that the final <see cref="Write"/> fills: <c>info</c>'s and
+    /// Creates the files that <see cref="WriteFinal"/> fills: <c>info</c>'s and
     /// <c>dump.json</c>'s temporary names, <see cref="ReservedInfoBytes"/> and
     /// <see cref="ReservedJsonBytes"/> long, so that a dump which fills the file system can still
     /// be described (the final write overwrites blocks it already holds). Throws
-    /// <see cref="IOException"/> when there is no room; a part made is removed.
+    /// <see cref="IOException"/> when there is no room; a file is kept only whole.
     /// </summary>
     public static void Reserve(string directory)
     {
@@ -160,7 +160,7 @@ public static class DumpReport
     /// </summary>
     public const int ReservedJsonBytes = 12 * 1024;
 
-    /// <summary>The temporary name a durable write of <paramref name="name"/> goes through, made early by <see cref="Reserve"/>.</summary>
+    /// <summary>The temporary name <see cref="WriteFinal"/> writes <paramref name="name"/> through, made early by <see cref="Reserve"/>.</summary>
     public static string ReservedName(string name) => $".{name}.final.tmp";
 
     /// <summary>
@@ -171,15 +171,7 @@ public static class DumpReport
     /// in place. <paramref name="durable"/> false skips the fsyncs, for an update that a durable
     /// one follows anyway.
     /// </summary>
-    public static void Write(DumpRecord r, bool durable = true)
-    {
-        WriteAtomically(r.Directory, InfoFileName, FormatInfo(r), durable, reserved: false);
-        WriteAtomically(r.Directory, JsonFileName, FormatJson(r), durable, reserved: false);
-        if (durable)
-        {
-            FileSystemSync.FsyncDirectory(r.Directory);
-        }
-    }
+    public static void Write(DumpRecord r, bool durable = true) => Write(r, durable, reserved: false);
 
     /// <summary>
     /// The writer's final, durable reports, written into the files <see cref="Reserve"/> made in
@@ -187,11 +179,16 @@ public static class DumpReport
     /// or made now if the reservation failed. A reserved file whose write fails is left for the
     /// recovery scan, which reads it as the mark of an unfinished dump.
     /// </summary>
-    public static void WriteFinal(DumpRecord r)
+    public static void WriteFinal(DumpRecord r) => Write(r, durable: true, reserved: true);
+
+    private static void Write(DumpRecord r, bool durable, bool reserved)
     {
-        WriteAtomically(r.Directory, InfoFileName, FormatInfo(r), durable: true, reserved: true);
-        WriteAtomically(r.Directory, JsonFileName, FormatJson(r), durable: true, reserved: true);
-        FileSystemSync.FsyncDirectory(r.Directory);
+        WriteAtomically(r.Directory, InfoFileName, FormatInfo(r), durable, reserved);
+        WriteAtomically(r.Directory, JsonFileName, FormatJson(r), durable, reserved);
+        if (durable)
+        {
+            FileSystemSync.FsyncDirectory(r.Directory);
+        }
     }
 
     private static void WriteAtomically(string directory, string name, string text, bool durable, bool reserved)
@@ -228,7 +225,7 @@ public static class DumpReport
             using var stream = new FileStream(path, TemporaryOptions(FileMode.CreateNew));
             // written, not preallocated: delayed allocation holds the blocks for this file from
             // now on, and the final write overwrites them (no fsync: it is a reservation only)
-            stream.Write(new byte[length]);
+            stream.Write(Zeros.AsSpan(0, length));
         }
         catch
         {
@@ -236,6 +233,8 @@ public static class DumpReport
             throw;
         }
     }
+
+    private static readonly byte[] Zeros = new byte[Math.Max(ReservedInfoBytes, ReservedJsonBytes)];
 
     private static FileStreamOptions TemporaryOptions(FileMode mode)
     {
