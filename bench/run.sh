@@ -101,26 +101,32 @@ for p in filter(str.isdigit, os.listdir("/proc")):
     if int(f[2])==pg: t+=int(f[11])+int(f[12])
 print(t/os.sysconf("SC_CLK_TCK"))' "$1"; }
 	load() { /tmp/netdump-bench-build/fbsd_load --clients 1 --mib "$2" --server 127.0.0.1 --port "$1" --quiet; }
+	# batch SIDE MIB COUNT: COUNT dumps of MIB MiB back to back on one server (ours or ref); its
+	# CPU before and after in c0 and c1, the load generator's lines in $work/batch, the dumps removed
+	batch() {
+		local pg p dir
+		if [ "$1" = ours ]; then pg=$ours p=$port dir=$work/dumps; else pg=$ref p=$refport dir=$work/ref; fi
+		: > "$work/batch"
+		c0=$(cpu $pg)
+		for _ in $(seq "$3"); do load $p "$2" >> "$work/batch"; done
+		c1=$(cpu $pg)
+		rm -rf "$dir"/127.*
+	}
 	# warm-up: first-use costs of a fresh process are not per byte
 	load $port 8 > /dev/null; load $refport 8 > /dev/null
 	for r in $(seq "$ROUNDS"); do
 		for mib in $SIZES; do
 			for side in ours ref; do
-				if [ $side = ours ]; then pg=$ours p=$port dir=$work/dumps; else pg=$ref p=$refport dir=$work/ref; fi
 				# dumps of this size back to back, SIZE_BATCH_MIB in all (at least one): the CPU
 				# clock ticks 10 ms, a sixth of a 16 MiB dump's CPU
 				reps=$(( SIZE_BATCH_MIB / mib )); [ "$reps" -ge 1 ] || reps=1
-				: > "$work/batch"
-				c0=$(cpu $pg)
-				for _ in $(seq "$reps"); do load $p "$mib" >> "$work/batch"; done
-				c1=$(cpu $pg)
+				batch $side "$mib" "$reps"
 				python3 -c 'import json,sys
 runs=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 wall=sum(r.get("wall_s",0) for r in runs); total=sum(r.get("total_mib",0) for r in runs)
 d={"side":sys.argv[4],"dumps":len(runs),"total_mib":total,"aggregate_mib_s":total/wall if wall else 0,
    "failed_clients":sum(r.get("failed_clients",0) for r in runs),"server_cpu_s":float(sys.argv[3])-float(sys.argv[2])}
 print(json.dumps(d))' "$work/batch" "$c0" "$c1" $side >> "$work/size-$mib.jsonl" || status=1
-				rm -rf "$dir"/127.*
 			done
 		done
 	done
@@ -129,12 +135,8 @@ print(json.dumps(d))' "$work/batch" "$c0" "$c1" $side >> "$work/size-$mib.jsonl"
 	FIXED_DUMPS=${FIXED_DUMPS:-60}
 	for chunk in $(seq $((FIXED_DUMPS / 10))); do
 		for side in ours ref; do
-			if [ $side = ours ]; then pg=$ours p=$port dir=$work/dumps; else pg=$ref p=$refport dir=$work/ref; fi
-			c0=$(cpu $pg)
-			for _ in $(seq 10); do load $p 1 > /dev/null; done
-			c1=$(cpu $pg)
+			batch $side 1 10
 			echo "$side $c0 $c1" >> "$work/fixed"
-			rm -rf "$dir"/127.*
 		done
 	done
 	for mib in $SIZES; do
@@ -153,7 +155,7 @@ with open(sys.argv[3], "a") as medians:
     medians.write(f"{sys.argv[2]} {ocpu} {rcpu}\n")
 PY
 	done
-	# the cost of each further byte (between consecutive sizes) and the fixed CPU per dump
+	# the cost of each further byte (between consecutive sizes)
 	python3 - "$work/medians" <<'PY'
 import sys
 rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
@@ -166,8 +168,8 @@ print()
 for side, name in ((0, "ours"), (1, "ref")):
     steps = marginal(side)
     text = ", ".join(f"{int(a)}->{int(b)} MiB {c:.2f}" for a, b, c in steps)
-    fixed = (rows[0][1 + side] - steps[0][2]) * rows[0][0] / 1024 * 1000 if steps else 0
-    print(f"{name}: CPU s per further GiB {text}; fixed CPU per dump {fixed:.0f} ms (from the medians)")
+    # (the fixed cost is measured directly below: derived from these medians it was noise)
+    print(f"{name}: CPU s per further GiB {text}")
 PY
 	python3 - "$work/fixed" "$work/medians" <<'PY'
 import statistics, sys
