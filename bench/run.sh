@@ -171,6 +171,25 @@ for side, name in ((0, "ours"), (1, "ref")):
     # (the fixed cost is measured directly below: derived from these medians it was noise)
     print(f"{name}: CPU s per further GiB {text}")
 PY
+	# flatness round by round: each size's CPU per byte over the largest size's in the same
+	# round (paired, so a slow minute of the machine cancels), median and range over the rounds
+	python3 - "$work" $SIZES <<'PY'
+import json, statistics, sys
+work, sizes = sys.argv[1], sys.argv[2:]
+def per_gib(mib, side):
+    runs = [json.loads(l) for l in open(f"{work}/size-{mib}.jsonl") if l.strip()]
+    return [r["server_cpu_s"] / r["total_mib"] * 1024 if r.get("total_mib") and not r.get("failed_clients") else None
+            for r in runs if r["side"] == side]
+print()
+for side in ("ours", "ref"):
+    top = per_gib(sizes[-1], side)
+    parts = []
+    for mib in sizes[:-1]:
+        ratios = [a / b for a, b in zip(per_gib(mib, side), top) if a and b]
+        if ratios:
+            parts.append(f"{mib} MiB {statistics.median(ratios) - 1:+.0%} ({min(ratios) - 1:+.0%} to {max(ratios) - 1:+.0%})")
+    print(f"{side}: CPU per byte against {sizes[-1]} MiB dumps in the same round, median (range) of {len(top)} rounds: " + ", ".join(parts))
+PY
 	python3 - "$work/fixed" "$work/medians" <<'PY'
 import statistics, sys
 chunks = {}
