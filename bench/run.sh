@@ -10,7 +10,7 @@
 #   ENGINE=managed bench/run.sh          # the fallback receive engine
 #   SIZES="16 128 1024" (default)        # the cost-per-byte table: 1 client, one warm server
 #   SIZES= bench/run.sh                  # skip it
-#   FIXED_DUMPS=60 (default)             # 1 MiB dumps per server for the direct fixed-cost measurement
+#   FIXED_CHUNKS=6 (default)             # the direct fixed-cost measurement: pairs of 32 x 1 MiB and 4 x 8 MiB per server
 #   SIZE_BATCH_MIB=256 (default)         # each size-table measurement: dumps back to back up to this many MiB
 #                                        # (the size table ends with the file work alone, bench/layout_floor.c)
 #   BENCH_KEEP=1 bench/run.sh            # keep each configuration's runs.jsonl and logs in /tmp
@@ -130,13 +130,15 @@ print(json.dumps(d))' "$work/batch" "$c0" "$c1" $side >> "$work/size-$mib.jsonl"
 			done
 		done
 	done
-	# the fixed cost measured directly: FIXED_DUMPS dumps of 1 MiB back to back on each side,
-	# in chunks of 10 that alternate between the servers (the CPU clock ticks 10 ms)
-	FIXED_DUMPS=${FIXED_DUMPS:-60}
-	for chunk in $(seq $((FIXED_DUMPS / 10))); do
+	# the fixed cost measured directly: the same bytes as many small dumps and as a few larger
+	# ones, so the cost of the bytes cancels: (CPU of 32 x 1 MiB - CPU of 4 x 8 MiB) / 28 dumps.
+	# FIXED_CHUNKS pairs, alternating between the servers (the CPU clock ticks 10 ms)
+	FIXED_CHUNKS=${FIXED_CHUNKS:-6}
+	for chunk in $(seq "$FIXED_CHUNKS"); do
 		for side in ours ref; do
-			batch $side 1 10
-			echo "$side $c0 $c1" >> "$work/fixed"
+			batch $side 1 32; small0=$c0 small1=$c1
+			batch $side 8 4
+			echo "$side $small0 $small1 $c0 $c1" >> "$work/fixed"
 		done
 	done
 	for mib in $SIZES; do
@@ -192,20 +194,24 @@ for side in ("ours", "ref"):
 PY
 	python3 - "$work/fixed" "$work/medians" <<'PY'
 import statistics, sys
-chunks = {}
+fixed = {}
 for line in open(sys.argv[1]):
-    side, c0, c1 = line.split()
-    chunks.setdefault(side, []).append((float(c1) - float(c0)) * 1000 / 10)
+    side, s0, s1, b0, b1 = line.split()
+    # 32 dumps of 1 MiB and 4 of 8 MiB carry the same bytes: the difference is 28 dumps' fixed cost
+    fixed.setdefault(side, []).append(((float(s1) - float(s0)) - (float(b1) - float(b0))) * 1000 / 28)
 rows = [tuple(map(float, l.split())) for l in open(sys.argv[2]) if l.strip()]
 print()
 for i, side in enumerate(("ours", "ref")):
-    per_dump = statistics.median(chunks.get(side, [0]))
-    # what 1 MiB costs at the margin: the last step of the size table, CPU s per GiB
-    last = rows[-2:] if len(rows) >= 2 else []
-    per_gib = (last[1][1 + i] * last[1][0] - last[0][1 + i] * last[0][0]) / (last[1][0] - last[0][0]) if last else 0
-    marginal = per_gib * 1000 / 1024  # ms of CPU per MiB
-    print(f"{side}: 1 MiB dumps back to back: {per_dump:.1f} ms CPU each (median of {len(chunks.get(side, []))} chunks of 10), "
-          f"fixed CPU per dump {per_dump - marginal:.1f} ms after {marginal:.2f} ms for the MiB itself")
+    values = fixed.get(side, [])
+    if not values or not rows:
+        continue
+    per_dump = statistics.median(values)
+    # what that adds to each byte of the smallest size, against the largest size's CPU per byte
+    small, large = rows[0][0], rows[-1]
+    per_mib = large[1 + i] * 1000 / 1024
+    print(f"{side}: fixed CPU per dump {per_dump:.1f} ms (32 dumps of 1 MiB against 4 of 8 MiB, median of {len(values)} pairs: "
+          f"{' '.join(f'{v:.1f}' for v in values)}), {per_dump / (small * per_mib):+.0%} on each byte of a {int(small)} MiB dump "
+          f"at the {int(large[0])} MiB cost per byte")
 PY
 	kill -TERM -- "-$ours" "-$ref" 2>/dev/null; wait "$ours" "$ref" 2>/dev/null
 	# the part of the fixed cost the disk layout makes unavoidable: the same file work in C,
