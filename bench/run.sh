@@ -114,9 +114,15 @@ print(t/os.sysconf("SC_CLK_TCK"))' "$1"; }
 	}
 	# warm-up: first-use costs of a fresh process are not per byte
 	load $port 8 > /dev/null; load $refport 8 > /dev/null
+	# each round turns the order of the sizes and of the two servers, so that neither a size nor
+	# a server always follows the same batch (the first server of a round measured about 1 ms
+	# more per dump whichever it was; docs/performance.md)
+	sizes=($SIZES)
 	for r in $(seq "$ROUNDS"); do
-		for mib in $SIZES; do
-			for side in ours ref; do
+		order="ours ref"; [ $((r % 2)) = 0 ] && order="ref ours"
+		for k in "${!sizes[@]}"; do
+			mib=${sizes[$(( (k + r - 1) % ${#sizes[@]} ))]}
+			for side in $order; do
 				# dumps of this size back to back, SIZE_BATCH_MIB in all (at least one): the CPU
 				# clock ticks 10 ms, a sixth of a 16 MiB dump's CPU
 				reps=$(( SIZE_BATCH_MIB / mib )); [ "$reps" -ge 1 ] || reps=1
@@ -135,7 +141,8 @@ print(json.dumps(d))' "$work/batch" "$c0" "$c1" $side >> "$work/size-$mib.jsonl"
 	# FIXED_CHUNKS pairs, alternating between the servers (the CPU clock ticks 10 ms)
 	FIXED_CHUNKS=${FIXED_CHUNKS:-6}
 	for chunk in $(seq "$FIXED_CHUNKS"); do
-		for side in ours ref; do
+		order="ours ref"; [ $((chunk % 2)) = 0 ] && order="ref ours"
+		for side in $order; do
 			batch $side 1 32; small0=$c0 small1=$c1
 			batch $side 8 4
 			echo "$side $small0 $small1 $c0 $c1" >> "$work/fixed"
