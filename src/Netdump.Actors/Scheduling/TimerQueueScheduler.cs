@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Dispatch;
+using Akka.Event;
+
+namespace Netdump.Actors.Scheduling;
+
+/// <summary>
+/// Akka's scheduler on .NET timers (<c>akka.scheduler.implementation</c> in netdump.hocon): the
+/// runtime's timer thread sleeps until the next timer is due, so a server with no timer pending
+/// spends no CPU on timing. Akka's <see cref="HashedWheelTimerScheduler"/> ticks every
+/// <c>tick-duration</c> forever once the first timer has been scheduled: measured here, 6 ms
+/// of CPU a second on an idle server after its first dump. Every timer in this server is a
+/// second or longer (flush, linger, timeouts), and a .NET timer fires within about a
+/// millisecond of its due time, closer than a wheel's tick.
+/// A due action runs on the .NET thread pool, as the wheel's did on its worker thread: a
+/// <c>Tell</c>, or Akka's own short callbacks.
+/// </summary>
+public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeProvider, IDisposable
+{
+    // a System.Threading.Timer's longest due time (about 49.7 days); longer delays wait that long
+    private static readonly TimeSpan LongestDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    private readonly ConcurrentDictionary<Entry, byte> _pending = new();
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private volatile bool _stopped;
+
+    /// <summary>The constructor Akka calls with <c>akka.scheduler</c> and its log.</summary>
+    public TimerQueueScheduler(Config scheduler, ILoggingAdapter log)
+        : base(scheduler, log)
+    {
+    }
+
+    /// <summary>Timers scheduled and neither done nor cancelled yet.</summary>
+    public int Pending => _pending.Count;
+
+    /// <inheritdoc />
+    protected override DateTimeOffset TimeNow => DateTimeOffset.Now;
+
+    /// <inheritdoc />
+    public override TimeSpan MonotonicClock => Stopwatch.GetElapsedTime(_started);
+
+    /// <inheritdoc />
+    public override TimeSpan HighResMonotonicClock => Stopwatch.GetElapsedTime(_started);
+
+    /// <inheritdoc />
+    protected override void InternalScheduleTellOnce(TimeSpan delay, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable) =>
+        Schedule(delay, null, () => receiver.Tell(message, sender), cancelable);
+
+    /// <inheritdoc />
+    protected override void InternalScheduleTellRepeatedly(TimeSpan initialDelay, TimeSpan interval, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable) =>
+        Schedule(initialDelay, interval, () => receiver.Tell(message, sender), cancelable);
+
+    /// <inheritdoc />
+    protected override void InternalScheduleOnce(TimeSpan delay, Action action, ICancelable cancelable) =>
+        Schedule(delay, null, action, cancelable);
+
+    /// <inheritdoc />
+    protected override void InternalScheduleOnce(TimeSpan delay, IRunnable action, ICancelable cancelable) =>
+        Schedule(delay, null, action.Run, cancelable);
+
+    /// <inheritdoc />
+    protected override void InternalScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, Action action, ICancelable cancelable) =>
+        Schedule(initialDelay, interval, action, cancelable);
+
+    /// <inheritdoc />
+    protected override void InternalScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action, ICancelable cancelable) =>
+        Schedule(initialDelay, interval, action.Run, cancelable);
+
+    /// <summary>
+    /// Stops every pending timer (the actor system is terminating); nothing scheduled runs after
+    /// this, and scheduling throws, as Akka's own scheduler does after its shutdown.
+    /// </summary>
+    public void Dispose()
+    {
+        _stopped = true;
+        foreach (var entry in _pending.Keys)
+        {
+            entry.Stop();
+        }
+    }
+
+    private void Schedule(TimeSpan delay, TimeSpan? interval, Action action, ICancelable? cancelable)
+    {
+        if (_stopped)
+        {
+            throw new SchedulerException("cannot schedule: the scheduler has stopped");
+        }
+
+        if (cancelable?.IsCancellationRequested == true)
+        {
+            return;
+        }
+
+        var entry = new Entry(this, action, interval is null, cancelable);
+        _pending[entry] = 0;
+        entry.Start(Clamp(delay), interval is { } period ? Clamp(period) : Timeout.InfiniteTimeSpan);
+        if (_stopped)
+        {
+            entry.Stop(); // Dispose ran while this one was being added
+        }
+    }
+
+    private static TimeSpan Clamp(TimeSpan delay) => delay > LongestDelay ? LongestDelay : delay;
+
+    private void Run(Entry entry)
+    {
+        if (_stopped || entry.Cancelable?.IsCancellationRequested == true)
+        {
+            entry.Stop();
+            return;
+        }
+
+        if (entry.Once)
+        {
+            entry.Stop();
+        }
+
+        try
+        {
+            entry.Action();
+        }
+        catch (Exception e)
+        {
+            Log.Error(e, "A scheduled action failed");
+        }
+    }
+
+    /// <summary>One scheduled action and its timer; stopped when done, cancelled or disposed.</summary>
+    private sealed class Entry(TimerQueueScheduler owner, Action action, bool once, ICancelable? cancelable)
+    {
+        private readonly Lock _gate = new();
+        private Timer? _timer;
+        private CancellationTokenRegistration _onCancel;
+        private volatile bool _stopped;
+
+        public Action Action { get; } = action;
+        public bool Once { get; } = once;
+        public ICancelable? Cancelable { get; } = cancelable;
+
+        public void Start(TimeSpan delay, TimeSpan period)
+        {
+            lock (_gate)
+            {
+                if (_stopped)
+                {
+                    return;
+                }
+
+                _timer = new Timer(static state => ((Entry)state!).Fire(), this, delay, period);
+            }
+
+            if (Cancelable is null)
+            {
+                return;
+            }
+
+            // runs Stop at once if the token is already cancelled (this thread holds no lock)
+            var onCancel = Cancelable.Token.UnsafeRegister(static state => ((Entry)state!).Stop(), this);
+            lock (_gate)
+            {
+                if (!_stopped)
+                {
+                    _onCancel = onCancel;
+                    return;
+                }
+            }
+
+            onCancel.Dispose();
+        }
+
+        public void Stop()
+        {
+            lock (_gate)
+            {
+                if (_stopped)
+                {
+                    return;
+                }
+
+                _stopped = true;
+            }
+
+            owner._pending.TryRemove(this, out _);
+            _timer?.Dispose();
+            _onCancel.Dispose();
+        }
+
+        private void Fire()
+        {
+            if (!_stopped)
+            {
+                owner.Run(this);
+            }
+        }
+    }
+}
