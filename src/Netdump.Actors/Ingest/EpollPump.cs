@@ -17,6 +17,8 @@ internal sealed unsafe class EpollPump : IDisposable
 {
     private const int MaxEvents = 64;
     private readonly int _epoll;
+    // written once by Dispose: the thread waits without a timeout, and this wakes it to stop
+    private readonly int _wake;
     private readonly ConcurrentDictionary<int, Registration> _registrations = new();
     private readonly Thread _thread;
     private readonly object _lifecycle = new();
@@ -29,6 +31,19 @@ internal sealed unsafe class EpollPump : IDisposable
         if (_epoll < 0)
         {
             throw new IOException($"epoll_create1: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+
+        _wake = LinuxIo.eventfd(0, LinuxIo.EfdCloexec);
+        if (_wake < 0 || !Watch(_wake))
+        {
+            var error = Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
+            if (_wake >= 0)
+            {
+                LinuxIo.close(_wake);
+            }
+
+            LinuxIo.close(_epoll);
+            throw new IOException($"eventfd: {error}");
         }
 
         _thread = new Thread(Run) { IsBackground = true, Name = "session-pump" };
@@ -47,6 +62,9 @@ internal sealed unsafe class EpollPump : IDisposable
     /// <summary>How many sockets the pump serves.</summary>
     internal int Count => _registrations.Count;
 
+    /// <summary>Whether its thread is still alive.</summary>
+    internal bool Running => _thread.IsAlive;
+
     /// <summary>Adds a socket; <see cref="IOException"/> when the kernel refuses or the pump is disposed.</summary>
     public Registration Register(Socket socket, SessionPacketHandler handler)
     {
@@ -60,11 +78,7 @@ internal sealed unsafe class EpollPump : IDisposable
             }
 
             _registrations[fd] = registration;
-            var ev = stackalloc byte[16];
-            new Span<byte>(ev, 16).Clear();
-            BinaryPrimitives.WriteUInt32LittleEndian(new Span<byte>(ev, 4), LinuxIo.EpollIn);
-            BinaryPrimitives.WriteInt32LittleEndian(new Span<byte>(ev + LinuxIo.EpollDataOffset, 4), fd);
-            if (LinuxIo.epoll_ctl(_epoll, LinuxIo.EpollCtlAdd, fd, ev) < 0)
+            if (!Watch(fd))
             {
                 _registrations.TryRemove(fd, out _);
                 throw new IOException($"epoll_ctl: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
@@ -100,6 +114,16 @@ internal sealed unsafe class EpollPump : IDisposable
         }
     }
 
+    /// <summary>Adds a descriptor to the epoll set for reading, its number as the event's data.</summary>
+    private bool Watch(int fd)
+    {
+        var ev = stackalloc byte[16];
+        new Span<byte>(ev, 16).Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(new Span<byte>(ev, 4), LinuxIo.EpollIn);
+        BinaryPrimitives.WriteInt32LittleEndian(new Span<byte>(ev + LinuxIo.EpollDataOffset, 4), fd);
+        return LinuxIo.epoll_ctl(_epoll, LinuxIo.EpollCtlAdd, fd, ev) == 0;
+    }
+
     private void Run()
     {
         using var engine = new BatchedReceiveEngine();
@@ -109,7 +133,8 @@ internal sealed unsafe class EpollPump : IDisposable
         {
             while (!_stopping)
             {
-                var ready = LinuxIo.epoll_wait(_epoll, events, MaxEvents, 250);
+                // no timeout: an idle pump sleeps until a socket has data or Dispose wakes it
+                var ready = LinuxIo.epoll_wait(_epoll, events, MaxEvents, -1);
                 for (var i = 0; i < ready; i++)
                 {
                     var fd = BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(events + i * size + LinuxIo.EpollDataOffset, 4));
@@ -176,6 +201,15 @@ internal sealed unsafe class EpollPump : IDisposable
     public void Dispose()
     {
         _stopping = true;
+        lock (_lifecycle)
+        {
+            if (!_disposed)
+            {
+                ulong one = 1;
+                LinuxIo.write(_wake, (byte*)&one, sizeof(ulong));
+            }
+        }
+
         _thread.Join(TimeSpan.FromSeconds(2));
         lock (_lifecycle)
         {
@@ -186,6 +220,7 @@ internal sealed unsafe class EpollPump : IDisposable
 
             _disposed = true;
             LinuxIo.close(_epoll);
+            LinuxIo.close(_wake);
         }
     }
 }

@@ -27,6 +27,9 @@ public sealed class HeraldReceiver : IDisposable
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
 
+    /// <summary>Whether its receive thread is alive.</summary>
+    internal bool Running => _thread?.IsAlive == true;
+
     /// <summary>Binds addr:port; a port in use throws <see cref="SocketException"/>.</summary>
     public static HeraldReceiver Bind(IPAddress address, int port)
     {
@@ -34,7 +37,6 @@ public sealed class HeraldReceiver : IDisposable
         try
         {
             socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
-            socket.ReceiveTimeout = 250;
             socket.Bind(new IPEndPoint(address, port));
             return new HeraldReceiver(socket);
         }
@@ -67,7 +69,7 @@ public sealed class HeraldReceiver : IDisposable
             {
                 length = _socket.ReceiveMessageFrom(buffer, ref flags, ref remote, out packetInfo);
             }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.MessageSize)
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.MessageSize)
             {
                 continue;
             }
@@ -78,6 +80,11 @@ public sealed class HeraldReceiver : IDisposable
             catch (ObjectDisposedException)
             {
                 break;
+            }
+
+            if (_stopping)
+            {
+                break; // woken by Dispose
             }
 
             var from = (IPEndPoint)remote;
@@ -113,6 +120,11 @@ public sealed class HeraldReceiver : IDisposable
         return header.Aux2 != 0 ? $"HERALD with aux2 0x{header.Aux2:x8} (another debugnet user, e.g. netgdb)" : null;
     }
 
+    /// <summary>
+    /// Stops the receive thread. It waits without a timeout, so an idle listener costs nothing;
+    /// disposing the socket wakes it (.NET shuts a socket down when closing it under a blocking
+    /// receive; HeraldReceiverTests checks that the thread ends).
+    /// </summary>
     public void Dispose()
     {
         _stopping = true;

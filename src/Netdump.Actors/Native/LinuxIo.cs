@@ -29,6 +29,7 @@ internal static unsafe partial class LinuxIo
     public const int EpollCtlAdd = 1;
     public const int EpollCtlDel = 2;
     public const int EpollCloexec = 0x80000;
+    public const int EfdCloexec = 0x80000;
 
     /// <summary>struct epoll_event is packed (12 bytes) on x86_64 and 16 bytes elsewhere.</summary>
     public static int EpollEventSize => System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64 ? 12 : 16;
@@ -47,6 +48,12 @@ internal static unsafe partial class LinuxIo
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int eventfd(uint initialValue, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, byte* buffer, nuint count);
 
     /// <summary>True where the structures below match the kernel's (64-bit Linux).</summary>
     public static bool Supported => OperatingSystem.IsLinux() && Environment.Is64BitProcess

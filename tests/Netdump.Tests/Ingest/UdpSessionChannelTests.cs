@@ -217,6 +217,17 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void An_idle_epoll_pump_waits_without_a_timeout_and_stops_when_disposed()
+    {
+        var pump = new EpollPump();
+        Assert.True(pump.Running);
+
+        pump.Dispose(); // its thread waits in epoll_wait with no timeout: the eventfd wakes it
+
+        Assert.False(pump.Running);
+    }
+
+    [Fact]
     public void A_socket_that_fails_in_the_epoll_pump_leaves_it_and_stops_waking_it()
     {
         using var pump = new EpollPump();
