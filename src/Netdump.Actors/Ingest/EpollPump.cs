@@ -34,7 +34,8 @@ internal sealed unsafe class EpollPump : IDisposable
         }
 
         _wake = LinuxIo.eventfd(0, LinuxIo.EfdCloexec);
-        if (_wake < 0 || !Watch(_wake))
+        var failed = _wake < 0 ? "eventfd" : Watch(_wake) ? null : "epoll_ctl";
+        if (failed is not null)
         {
             var error = Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
             if (_wake >= 0)
@@ -43,7 +44,7 @@ internal sealed unsafe class EpollPump : IDisposable
             }
 
             LinuxIo.close(_epoll);
-            throw new IOException($"eventfd: {error}");
+            throw new IOException($"{failed}: {error}");
         }
 
         _thread = new Thread(Run) { IsBackground = true, Name = "session-pump" };
