@@ -206,6 +206,7 @@ internal sealed unsafe class EpollPump : IDisposable
         {
             if (!_disposed)
             {
+                // cannot fail: the counter goes from 0 to 1 once, on an open descriptor
                 ulong one = 1;
                 LinuxIo.write(_wake, (byte*)&one, sizeof(ulong));
             }

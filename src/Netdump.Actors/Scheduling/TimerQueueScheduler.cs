@@ -15,21 +15,26 @@ namespace Netdump.Actors.Scheduling;
 /// of CPU a second on an idle server after its first dump. Every timer in this server is a
 /// second or longer (flush, linger, timeouts), and a .NET timer fires within about a
 /// millisecond of its due time, closer than a wheel's tick.
-/// A due action runs on the .NET thread pool, as the wheel's did on its worker thread: a
-/// <c>Tell</c>, or Akka's own short callbacks.
+/// A due action runs on the .NET thread pool, where the wheel ran them one after another on its
+/// own thread: two actions due at the same moment may run in either order, and a repeated action
+/// that takes longer than its interval may overlap itself. Every action here is a <c>Tell</c>
+/// (actor timers) or one of Akka's own short callbacks, for which neither matters. As with the
+/// wheel, a repeated action that throws is not repeated, and stopping the scheduler (the actor
+/// system terminating) runs what is still pending once.
 /// </summary>
 public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeProvider, IDisposable
 {
-    // a System.Threading.Timer's longest due time (about 49.7 days); longer delays wait that long
+    // a System.Threading.Timer's longest due time (about 49.7 days): a longer delay fires early,
+    // after that long (nothing here waits more than minutes)
     private static readonly TimeSpan LongestDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     private readonly ConcurrentDictionary<Entry, byte> _pending = new();
     private readonly long _started = Stopwatch.GetTimestamp();
     private volatile bool _stopped;
 
-    /// <summary>The constructor Akka calls with <c>akka.scheduler</c> and its log.</summary>
-    public TimerQueueScheduler(Config scheduler, ILoggingAdapter log)
-        : base(scheduler, log)
+    /// <summary>The constructor Akka calls, with the system's configuration and its log.</summary>
+    public TimerQueueScheduler(Config config, ILoggingAdapter log)
+        : base(config, log)
     {
     }
 
@@ -70,15 +75,20 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
         Schedule(initialDelay, interval, action.Run, cancelable);
 
     /// <summary>
-    /// Stops every pending timer (the actor system is terminating); nothing scheduled runs after
-    /// this, and scheduling throws, as Akka's own scheduler does after its shutdown.
+    /// Stops every timer (the actor system is terminating) and runs once what was still pending
+    /// and not cancelled, as Akka's wheel does at its shutdown: among those are the dispatchers'
+    /// delayed shutdowns. Scheduling afterwards throws <see cref="SchedulerException"/>, as it does
+    /// with the wheel.
     /// </summary>
     public void Dispose()
     {
         _stopped = true;
         foreach (var entry in _pending.Keys)
         {
-            entry.Stop();
+            if (entry.Stop() && entry.Cancelable?.IsCancellationRequested != true)
+            {
+                RunAction(entry);
+            }
         }
     }
 
@@ -96,14 +106,19 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
 
         var entry = new Entry(this, action, interval is null, cancelable);
         _pending[entry] = 0;
-        entry.Start(Clamp(delay), interval is { } period ? Clamp(period) : Timeout.InfiniteTimeSpan);
+        entry.Start(WholeMilliseconds(delay, 0), interval is { } period ? WholeMilliseconds(period, 1) : Timeout.InfiniteTimeSpan);
         if (_stopped)
         {
             entry.Stop(); // Dispose ran while this one was being added
         }
     }
 
-    private static TimeSpan Clamp(TimeSpan delay) => delay > LongestDelay ? LongestDelay : delay;
+    /// <summary>
+    /// A timer counts whole milliseconds and cuts off the rest, which would fire early and make a
+    /// period under 1 ms (0: not periodic) fire once: rounded up, at least <paramref name="least"/>.
+    /// </summary>
+    private static TimeSpan WholeMilliseconds(TimeSpan span, double least) =>
+        span >= LongestDelay ? LongestDelay : TimeSpan.FromMilliseconds(Math.Max(least, Math.Ceiling(span.TotalMilliseconds)));
 
     private void Run(Entry entry)
     {
@@ -118,13 +133,27 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
             entry.Stop();
         }
 
+        if (!RunAction(entry))
+        {
+            entry.Stop(); // a repeated action that failed is not repeated, as with the wheel
+        }
+    }
+
+    private bool RunAction(Entry entry)
+    {
         try
         {
             entry.Action();
+            return true;
+        }
+        catch (SchedulerException)
+        {
+            return false; // an action scheduling into a stopped scheduler, at shutdown
         }
         catch (Exception e)
         {
             Log.Error(e, "A scheduled action failed");
+            return false;
         }
     }
 
@@ -149,7 +178,16 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
                     return;
                 }
 
-                _timer = new Timer(static state => ((Entry)state!).Fire(), this, delay, period);
+                // the caller's execution context (its async locals) is not kept with the timer
+                var flow = ExecutionContext.IsFlowSuppressed() ? (AsyncFlowControl?)null : ExecutionContext.SuppressFlow();
+                try
+                {
+                    _timer = new Timer(static state => ((Entry)state!).Fire(), this, delay, period);
+                }
+                finally
+                {
+                    flow?.Undo();
+                }
             }
 
             if (Cancelable is null)
@@ -171,13 +209,14 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
             onCancel.Dispose();
         }
 
-        public void Stop()
+        /// <summary>Stops the timer; false when it was stopped already.</summary>
+        public bool Stop()
         {
             lock (_gate)
             {
                 if (_stopped)
                 {
-                    return;
+                    return false;
                 }
 
                 _stopped = true;
@@ -186,6 +225,7 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
             owner._pending.TryRemove(this, out _);
             _timer?.Dispose();
             _onCancel.Dispose();
+            return true;
         }
 
         private void Fire()

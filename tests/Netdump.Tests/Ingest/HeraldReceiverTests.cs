@@ -17,7 +17,7 @@ public sealed class HeraldReceiverTests(ITestOutputHelper output)
     [Fact]
     public void A_herald_reaches_the_listener_and_an_idle_receiver_stops_when_disposed()
     {
-        var receiver = HeraldReceiver.Bind(IPAddress.Parse("127.0.0.42"), 0);
+        using var receiver = HeraldReceiver.Bind(IPAddress.Parse("127.0.0.42"), 0);
         receiver.Start(TestActor);
         using var client = Bound("127.0.0.43");
 

@@ -220,9 +220,19 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     public void An_idle_epoll_pump_waits_without_a_timeout_and_stops_when_disposed()
     {
         var pump = new EpollPump();
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
+        using var client = Bound("127.0.0.44");
+        using var session = Bound("127.0.0.45");
+        session.Connect(client.LocalEndPoint!);
+        var registration = pump.Register(session, new SessionPacketHandler(core, TestActor));
+
+        // one datagram through the pump: its thread has been through a wait and is in the next
+        client.SendTo(Datagram(MessageType.Finished, 1, 0, []), session.LocalEndPoint!);
+        Assert.Equal(1u, ExpectMsg<PumpEvent.ControlPacket>().Sequence);
+        pump.Unregister(registration);
         Assert.True(pump.Running);
 
-        pump.Dispose(); // its thread waits in epoll_wait with no timeout: the eventfd wakes it
+        pump.Dispose(); // it waits in epoll_wait with no timeout: the eventfd wakes it
 
         Assert.False(pump.Running);
     }

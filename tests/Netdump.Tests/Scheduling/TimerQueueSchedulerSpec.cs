@@ -15,6 +15,9 @@ public sealed class TimerQueueSchedulerSpec(ITestOutputHelper output)
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
 
+    // far enough that nothing fires before the test cancels or stops it, however busy the machine
+    private static readonly TimeSpan Later = TimeSpan.FromSeconds(30);
+
     private TimerQueueScheduler Scheduler => (TimerQueueScheduler)Sys.Scheduler;
 
     [Fact]
@@ -34,7 +37,7 @@ public sealed class TimerQueueSchedulerSpec(ITestOutputHelper output)
     [Fact]
     public void A_cancelled_tell_never_arrives_and_its_timer_is_gone_at_once()
     {
-        var cancelable = Sys.Scheduler.ScheduleTellOnceCancelable(TimeSpan.FromMilliseconds(100), TestActor, "cancelled", ActorRefs.NoSender);
+        var cancelable = Sys.Scheduler.ScheduleTellOnceCancelable(Later, TestActor, "cancelled", ActorRefs.NoSender);
         Assert.Equal(1, Scheduler.Pending);
 
         cancelable.Cancel();
@@ -55,6 +58,33 @@ public sealed class TimerQueueSchedulerSpec(ITestOutputHelper output)
         ReceiveWhile(TimeSpan.FromMilliseconds(100), m => m); // one may have been on its way
         ExpectNoMsg(Quiet);
         Assert.Equal(0, Scheduler.Pending);
+    }
+
+    [Fact]
+    public void An_interval_under_a_millisecond_still_repeats()
+    {
+        var cancelable = Sys.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.Zero, TimeSpan.FromMilliseconds(0.5), TestActor, "fast", ActorRefs.NoSender);
+
+        ExpectMsg("fast");
+        ExpectMsg("fast");
+        ExpectMsg("fast");
+        cancelable.Cancel();
+    }
+
+    [Fact]
+    public void A_repeated_action_that_throws_is_not_repeated()
+    {
+        var runs = 0;
+        EventFilter.Error(contains: "A scheduled action failed").ExpectOne(() =>
+            Sys.Scheduler.Advanced.ScheduleRepeatedly(TimeSpan.Zero, TimeSpan.FromMilliseconds(10), () =>
+            {
+                Interlocked.Increment(ref runs);
+                throw new InvalidOperationException("boom");
+            }));
+
+        AwaitCondition(() => Scheduler.Pending == 0);
+        ExpectNoMsg(Quiet);
+        Assert.Equal(1, Volatile.Read(ref runs));
     }
 
     [Fact]
@@ -79,18 +109,24 @@ public sealed class TimerQueueSchedulerSpec(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_stopped_scheduler_runs_nothing_more_and_refuses_new_timers()
+    public void Stopping_runs_what_is_pending_once_then_nothing_more_and_refuses_new_timers()
     {
-        using var stopped = new TimerQueueScheduler(Sys.Settings.Config.GetConfig("akka.scheduler"), Sys.Log);
+        using var stopped = new TimerQueueScheduler(Sys.Settings.Config, Sys.Log);
         IScheduler scheduler = stopped;
-        using var ran = new ManualResetEventSlim();
-        scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(50), ran.Set);
+        int once = 0, repeated = 0, cancelled = 0;
+        scheduler.Advanced.ScheduleOnce(Later, () => Interlocked.Increment(ref once));
+        scheduler.Advanced.ScheduleRepeatedly(Later, TimeSpan.FromMilliseconds(10), () => Interlocked.Increment(ref repeated));
+        var cancel = new Cancelable(scheduler);
+        scheduler.Advanced.ScheduleOnce(Later, () => Interlocked.Increment(ref cancelled), cancel);
+        cancel.Cancel();
 
-        stopped.Dispose();
+        stopped.Dispose(); // as when the actor system terminates: Akka's wheel does the same
 
         Assert.Equal(0, stopped.Pending);
-        Assert.False(ran.Wait(Quiet));
-        Assert.Throws<SchedulerException>(() => scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, ran.Set));
+        Assert.Equal((1, 1, 0), (Volatile.Read(ref once), Volatile.Read(ref repeated), Volatile.Read(ref cancelled)));
+        ExpectNoMsg(Quiet);
+        Assert.Equal(1, Volatile.Read(ref repeated));
+        Assert.Throws<SchedulerException>(() => scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, () => { }));
     }
 
     [Fact]
