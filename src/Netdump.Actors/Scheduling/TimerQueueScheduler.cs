@@ -85,7 +85,8 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
         _stopped = true;
         foreach (var entry in _pending.Keys)
         {
-            if (entry.Stop() && entry.Cancelable?.IsCancellationRequested != true)
+            // a cancelled one is stopped already: its cancellation stops it
+            if (entry.Stop())
             {
                 RunAction(entry);
             }
@@ -97,11 +98,6 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
         if (_stopped)
         {
             throw new SchedulerException("cannot schedule: the scheduler has stopped");
-        }
-
-        if (cancelable?.IsCancellationRequested == true)
-        {
-            return;
         }
 
         var entry = new Entry(this, action, interval is null, cancelable);
@@ -120,14 +116,9 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
     private static TimeSpan WholeMilliseconds(TimeSpan span, double least) =>
         span >= LongestDelay ? LongestDelay : TimeSpan.FromMilliseconds(Math.Max(least, Math.Ceiling(span.TotalMilliseconds)));
 
+    /// <summary>A due timer whose entry is not stopped (cancelled, disposed, done).</summary>
     private void Run(Entry entry)
     {
-        if (_stopped || entry.Cancelable?.IsCancellationRequested == true)
-        {
-            entry.Stop();
-            return;
-        }
-
         if (entry.Once)
         {
             entry.Stop();
@@ -167,41 +158,28 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
 
         public Action Action { get; } = action;
         public bool Once { get; } = once;
-        public ICancelable? Cancelable { get; } = cancelable;
 
         public void Start(TimeSpan delay, TimeSpan period)
         {
-            lock (_gate)
-            {
-                if (_stopped)
-                {
-                    return;
-                }
-
-                // the caller's execution context (its async locals) is not kept with the timer
-                var flow = ExecutionContext.IsFlowSuppressed() ? (AsyncFlowControl?)null : ExecutionContext.SuppressFlow();
-                try
-                {
-                    _timer = new Timer(static state => ((Entry)state!).Fire(), this, delay, period);
-                }
-                finally
-                {
-                    flow?.Undo();
-                }
-            }
-
-            if (Cancelable is null)
-            {
-                return;
-            }
-
-            // runs Stop at once if the token is already cancelled (this thread holds no lock)
-            var onCancel = Cancelable.Token.UnsafeRegister(static state => ((Entry)state!).Stop(), this);
+            // the cancellation is hooked before the timer exists, so a cancelled action never
+            // fires (on a token cancelled already, Stop runs here and now: no lock is held)
+            var onCancel = cancelable?.Token.UnsafeRegister(static state => ((Entry)state!).Stop(), this) ?? default;
             lock (_gate)
             {
                 if (!_stopped)
                 {
                     _onCancel = onCancel;
+                    // the caller's execution context (its async locals) is not kept with the timer
+                    var flow = ExecutionContext.IsFlowSuppressed() ? (AsyncFlowControl?)null : ExecutionContext.SuppressFlow();
+                    try
+                    {
+                        _timer = new Timer(static state => ((Entry)state!).Fire(), this, delay, period);
+                    }
+                    finally
+                    {
+                        flow?.Undo();
+                    }
+
                     return;
                 }
             }

@@ -47,6 +47,18 @@ public sealed class TimerQueueSchedulerSpec(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_tell_cancelled_before_it_is_scheduled_never_arrives_even_when_due_at_once()
+    {
+        var cancelable = new Cancelable(Sys.Scheduler);
+        cancelable.Cancel();
+
+        Sys.Scheduler.ScheduleTellOnce(TimeSpan.Zero, TestActor, "cancelled", ActorRefs.NoSender, cancelable);
+
+        Assert.Equal(0, Scheduler.Pending);
+        ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
     public void A_repeated_tell_repeats_until_cancelled()
     {
         var cancelable = Sys.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.Zero, TimeSpan.FromMilliseconds(20), TestActor, "tick", ActorRefs.NoSender);
