@@ -7,6 +7,7 @@ using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
 using Netdump.Actors.Protocol;
 using Netdump.Actors.Storage;
+using Netdump.Tests.EndToEnd;
 using Netdump.Tests.Storage;
 using Xunit.Abstractions;
 using TestKit = Akka.TestKit.Xunit2.TestKit;
@@ -72,14 +73,14 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         var (writer, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromMilliseconds(50) });
 
-        var json = await AwaitJson(opened.Directory, j => j.GetProperty("status").GetString() == "receiving");
+        var json = await ServerHarness.WaitForJsonAsync(opened.Directory, j => j.GetProperty("status").GetString() == "receiving");
         Assert.Equal("127.0.0.9", json.GetProperty("client_ip").GetString());
         Assert.Equal("vmcore-incomplete", json.GetProperty("vmcore").GetString());
         Assert.Equal(JsonValueKind.Null, json.GetProperty("hostname").ValueKind);
         Assert.Equal("Dump in progress", LastInfoLine(opened.Directory));
 
         await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 4096));
-        json = await AwaitJson(opened.Directory, j => j.GetProperty("hostname").ValueKind == JsonValueKind.String);
+        json = await ServerHarness.WaitForJsonAsync(opened.Directory, j => j.GetProperty("hostname").ValueKind == JsonValueKind.String);
         Assert.Equal("receiving", json.GetProperty("status").GetString());
         Assert.Equal("crashy.example.org", json.GetProperty("hostname").GetString());
         Assert.Equal(4096UL, json.GetProperty("dump_length").GetUInt64());
@@ -686,23 +687,6 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "dump.json")));
         return document.RootElement.Clone();
-    }
-
-    /// <summary>Waits (bounded) for a dump.json the writer wrote on its own, until <paramref name="until"/> holds.</summary>
-    private async Task<JsonElement> AwaitJson(string directory, Func<JsonElement, bool> until)
-    {
-        JsonElement json = default;
-        await AwaitConditionAsync(() =>
-        {
-            if (!File.Exists(Path.Combine(directory, "dump.json")))
-            {
-                return Task.FromResult(false);
-            }
-
-            json = ReadJson(directory); // replaced atomically: never half-written
-            return Task.FromResult(until(json));
-        }, TimeSpan.FromSeconds(5));
-        return json;
     }
 
     private static ulong Inode(string path)

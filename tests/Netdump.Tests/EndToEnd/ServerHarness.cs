@@ -88,20 +88,24 @@ public sealed class ServerHarness : IAsyncDisposable
     /// Waits (bounded) until the dump's dump.json leaves "receiving", and returns it. The first
     /// dump.json comes with the writer's first flush tick or the end, whichever is sooner.
     /// </summary>
-    public static async Task<JsonElement> WaitForEndAsync(string dumpDir, TimeSpan? timeout = null)
+    public static Task<JsonElement> WaitForEndAsync(string dumpDir, TimeSpan? timeout = null) =>
+        WaitForJsonAsync(dumpDir, json => json.GetProperty("status").GetString() != "receiving", timeout);
+
+    /// <summary>Waits (bounded) until the dump has a dump.json for which <paramref name="until"/> holds, and returns it.</summary>
+    public static async Task<JsonElement> WaitForJsonAsync(string dumpDir, Func<JsonElement, bool> until, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
         while (true)
         {
-            if (File.Exists(Path.Combine(dumpDir, "dump.json")) && ReadJson(dumpDir) is var json
-                && json.GetProperty("status").GetString() != "receiving")
+            // replaced atomically by the writer: never half-written
+            if (File.Exists(Path.Combine(dumpDir, "dump.json")) && ReadJson(dumpDir) is var json && until(json))
             {
                 return json;
             }
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"{dumpDir} still receiving");
+                throw new TimeoutException($"{dumpDir}: no dump.json as awaited");
             }
 
             await Task.Delay(50);
