@@ -148,53 +148,42 @@ print(json.dumps(d))' "$work/batch" "$c0" "$c1" $side >> "$work/size-$mib.jsonl"
 			echo "$side $small0 $small1 $c0 $c1" >> "$work/fixed"
 		done
 	done
-	for mib in $SIZES; do
-		python3 - "$work/size-$mib.jsonl" "$mib" "$work/medians" <<'PY'
-import json, statistics, sys
-runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-def stats(side):
-    rs = [r for r in runs if r["side"] == side]
-    ok = [r for r in rs if r.get("aggregate_mib_s") and not r.get("failed_clients")]
-    rate = statistics.median(r["aggregate_mib_s"] for r in ok) if ok else 0
-    cpu = statistics.median(r["server_cpu_s"] / r["total_mib"] * 1024 for r in ok) if ok else 0
-    return rate, cpu, f"{len(ok)}/{len(rs)}"
-(orate, ocpu, on), (rrate, rcpu, rn) = stats("ours"), stats("ref")
-print(f"| {sys.argv[2]} | {orate:.1f} | {rrate:.1f} | {ocpu:.2f} | {rcpu:.2f} | {on} ours, {rn} ref |")
-with open(sys.argv[3], "a") as medians:
-    medians.write(f"{sys.argv[2]} {ocpu} {rcpu}\n")
-PY
-	done
-	# the cost of each further byte (between consecutive sizes)
-	python3 - "$work/medians" <<'PY'
-import sys
-rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
-def marginal(side):
-    out = []
-    for (m0, *c0), (m1, *c1) in zip(rows, rows[1:]):
-        out.append((m0, m1, (c1[side] * m1 - c0[side] * m0) / (m1 - m0)))
-    return out
-print()
-for side, name in ((0, "ours"), (1, "ref")):
-    steps = marginal(side)
-    text = ", ".join(f"{int(a)}->{int(b)} MiB {c:.2f}" for a, b, c in steps)
-    # (the fixed cost is measured directly below: derived from these medians it was noise)
-    print(f"{name}: CPU s per further GiB {text}")
-PY
-	# flatness round by round: each size's CPU per byte over the largest size's in the same
-	# round (paired, so a slow minute of the machine cancels), median and range over the rounds
+	# the table's rows, the cost of each further byte between consecutive sizes, and flatness
+	# round by round: each size's CPU per byte over the largest size's in the same round
+	# (paired, so a slow minute of the machine cancels), median and range over the rounds
 	python3 - "$work" $SIZES <<'PY'
 import json, statistics, sys
-work, sizes = sys.argv[1], sys.argv[2:]
-def per_gib(mib, side):
+work, sizes = sys.argv[1], [int(m) for m in sys.argv[2:]]
+def rounds(mib, side):
+    """each round's result in order: (MiB/s, CPU s per GiB), None for a round with a failure"""
     runs = [json.loads(l) for l in open(f"{work}/size-{mib}.jsonl") if l.strip()]
-    return [r["server_cpu_s"] / r["total_mib"] * 1024 if r.get("total_mib") and not r.get("failed_clients") else None
+    return [(r["aggregate_mib_s"], r["server_cpu_s"] / r["total_mib"] * 1024)
+            if r.get("aggregate_mib_s") and not r.get("failed_clients") else None
             for r in runs if r["side"] == side]
+def medians(mib, side):
+    all_rounds = rounds(mib, side)
+    ok = [r for r in all_rounds if r]
+    rate = statistics.median(r[0] for r in ok) if ok else 0
+    cpu = statistics.median(r[1] for r in ok) if ok else 0
+    return rate, cpu, f"{len(ok)}/{len(all_rounds)}"
+cpu = {}
+with open(f"{work}/medians", "w") as out:
+    for mib in sizes:
+        (orate, ocpu, on), (rrate, rcpu, rn) = medians(mib, "ours"), medians(mib, "ref")
+        cpu[mib] = {"ours": ocpu, "ref": rcpu}
+        print(f"| {mib} | {orate:.1f} | {rrate:.1f} | {ocpu:.2f} | {rcpu:.2f} | {on} ours, {rn} ref |")
+        out.write(f"{mib} {ocpu} {rcpu}\n")
 print()
 for side in ("ours", "ref"):
-    top = per_gib(sizes[-1], side)
+    # (the fixed cost is measured directly below: derived from these medians it was noise)
+    steps = [f"{a}->{b} MiB {(cpu[b][side] * b - cpu[a][side] * a) / (b - a):.2f}" for a, b in zip(sizes, sizes[1:])]
+    print(f"{side}: CPU s per further GiB {', '.join(steps)}")
+print()
+for side in ("ours", "ref"):
+    top = rounds(sizes[-1], side)
     parts = []
     for mib in sizes[:-1]:
-        ratios = [a / b for a, b in zip(per_gib(mib, side), top) if a and b]
+        ratios = [a[1] / b[1] for a, b in zip(rounds(mib, side), top) if a and b and b[1]]
         if ratios:
             parts.append(f"{mib} MiB {statistics.median(ratios) - 1:+.0%} ({min(ratios) - 1:+.0%} to {max(ratios) - 1:+.0%})")
     print(f"{side}: CPU per byte against {sizes[-1]} MiB dumps in the same round, median (range) of {len(top)} rounds: " + ", ".join(parts))
