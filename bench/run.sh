@@ -148,12 +148,14 @@ print(json.dumps(d))' "$work/batch" "$c0" "$c1" $side >> "$work/size-$mib.jsonl"
 			echo "$side $small0 $small1 $c0 $c1" >> "$work/fixed"
 		done
 	done
-	# the table's rows, the cost of each further byte between consecutive sizes, and flatness
-	# round by round: each size's CPU per byte over the largest size's in the same round
-	# (paired, so a slow minute of the machine cancels), median and range over the rounds
+	# the table's rows; the cost of each further byte between consecutive sizes, and the last
+	# step's against the first (does a byte cost more in a bigger dump?); each size's CPU per
+	# byte over the largest size's in the same round (paired, so a slow minute of the machine
+	# cancels), median and range over the rounds; the fixed cost per dump from $work/fixed
 	python3 - "$work" $SIZES <<'PY'
 import json, statistics, sys
 work, sizes = sys.argv[1], [int(m) for m in sys.argv[2:]]
+sides = ("ours", "ref")
 def rounds(mib, side):
     """each round's result in order: (MiB/s, CPU s per GiB), None for a round with a failure"""
     runs = [json.loads(l) for l in open(f"{work}/size-{mib}.jsonl") if l.strip()]
@@ -167,19 +169,19 @@ def medians(mib, side):
     cpu = statistics.median(r[1] for r in ok) if ok else 0
     return rate, cpu, f"{len(ok)}/{len(all_rounds)}"
 cpu = {}
-with open(f"{work}/medians", "w") as out:
-    for mib in sizes:
-        (orate, ocpu, on), (rrate, rcpu, rn) = medians(mib, "ours"), medians(mib, "ref")
-        cpu[mib] = {"ours": ocpu, "ref": rcpu}
-        print(f"| {mib} | {orate:.1f} | {rrate:.1f} | {ocpu:.2f} | {rcpu:.2f} | {on} ours, {rn} ref |")
-        out.write(f"{mib} {ocpu} {rcpu}\n")
+for mib in sizes:
+    (orate, ocpu, on), (rrate, rcpu, rn) = medians(mib, "ours"), medians(mib, "ref")
+    cpu[mib] = {"ours": ocpu, "ref": rcpu}
+    print(f"| {mib} | {orate:.1f} | {rrate:.1f} | {ocpu:.2f} | {rcpu:.2f} | {on} ours, {rn} ref |")
 print()
-for side in ("ours", "ref"):
-    # (the fixed cost is measured directly below: derived from these medians it was noise)
-    steps = [f"{a}->{b} MiB {(cpu[b][side] * b - cpu[a][side] * a) / (b - a):.2f}" for a, b in zip(sizes, sizes[1:])]
-    print(f"{side}: CPU s per further GiB {', '.join(steps)}")
+for side in sides:
+    steps = [(a, b, (cpu[b][side] * b - cpu[a][side] * a) / (b - a)) for a, b in zip(sizes, sizes[1:])]
+    text = ", ".join(f"{a}->{b} MiB {c:.2f}" for a, b, c in steps)
+    if len(steps) > 1 and steps[0][2] > 0:
+        text += f"; the last step against the first {steps[-1][2] / steps[0][2] - 1:+.0%}"
+    print(f"{side}: CPU s per further GiB {text}")
 print()
-for side in ("ours", "ref"):
+for side in sides:
     top = rounds(sizes[-1], side)
     parts = []
     for mib in sizes[:-1]:
@@ -187,27 +189,22 @@ for side in ("ours", "ref"):
         if ratios:
             parts.append(f"{mib} MiB {statistics.median(ratios) - 1:+.0%} ({min(ratios) - 1:+.0%} to {max(ratios) - 1:+.0%})")
     print(f"{side}: CPU per byte against {sizes[-1]} MiB dumps in the same round, median (range) of {len(top)} rounds: " + ", ".join(parts))
-PY
-	python3 - "$work/fixed" "$work/medians" <<'PY'
-import statistics, sys
 fixed = {}
-for line in open(sys.argv[1]):
+for line in open(f"{work}/fixed"):
     side, s0, s1, b0, b1 = line.split()
     # 32 dumps of 1 MiB and 4 of 8 MiB carry the same bytes: the difference is 28 dumps' fixed cost
     fixed.setdefault(side, []).append(((float(s1) - float(s0)) - (float(b1) - float(b0))) * 1000 / 28)
-rows = [tuple(map(float, l.split())) for l in open(sys.argv[2]) if l.strip()]
 print()
-for i, side in enumerate(("ours", "ref")):
+for side in sides:
     values = fixed.get(side, [])
-    if not values or not rows:
+    if not values:
         continue
     per_dump = statistics.median(values)
     # what that adds to each byte of the smallest size, against the largest size's CPU per byte
-    small, large = rows[0][0], rows[-1]
-    per_mib = large[1 + i] * 1000 / 1024
+    per_mib = cpu[sizes[-1]][side] * 1000 / 1024
     print(f"{side}: fixed CPU per dump {per_dump:.1f} ms (32 dumps of 1 MiB against 4 of 8 MiB, median of {len(values)} pairs: "
-          f"{' '.join(f'{v:.1f}' for v in values)}), {per_dump / (small * per_mib):+.0%} on each byte of a {int(small)} MiB dump "
-          f"at the {int(large[0])} MiB cost per byte")
+          f"{' '.join(f'{v:.1f}' for v in values)}), {per_dump / (sizes[0] * per_mib):+.0%} on each byte of a {sizes[0]} MiB dump "
+          f"at the {sizes[-1]} MiB cost per byte")
 PY
 	kill -TERM -- "-$ours" "-$ref" 2>/dev/null; wait "$ours" "$ref" 2>/dev/null
 	# the part of the fixed cost the disk layout makes unavoidable: the same file work in C,
