@@ -15,8 +15,10 @@ namespace Netdump.Actors;
 /// child for the netdump scripts. It hears only control events and makes every decision.
 /// <para>
 /// Life: ask the <see cref="ConcurrencyGuardActor"/> for a slot (refused: silence, stop) →
+/// the session socket is opened (no port: the slot goes back, nothing is made on disk) →
 /// the writer creates the dump → <c>netdump-crash</c> (non-zero exit: the dump is removed,
-/// silence) → the HERALD is acked and data flows → FINISHED, timeout, failure, no space,
+/// silence, and the client's retransmitted HERALDs are ignored for the refusal episode) →
+/// the HERALD is acked and data flows (a silent session may yield its slot to a waiting client) → FINISHED, timeout, failure, no space,
 /// supersede or shutdown → the writer finalizes → the slot is released → the FINISHED ack →
 /// <c>netdump-reboot</c> (not for a superseded dump) → linger (only after FINISHED) → stop.
 /// </para>
@@ -27,6 +29,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private const string IdleTimer = "idle";
     private const string LingerTimer = "linger";
     private const string SilentTimer = "silent";
+    private const string RefusalTimer = "refusal";
 
     private readonly NetdumpSettings _settings;
     private readonly Herald _herald;
@@ -100,6 +103,12 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         private LingerOver() { }
     }
 
+    private sealed class RefusalOver
+    {
+        public static readonly RefusalOver Instance = new();
+        private RefusalOver() { }
+    }
+
     public static WriterFactory DefaultWriters { get; } =
         (context, settings, herald) => context.ActorOf(DumpWriterActor.Props(settings, herald), "writer");
 
@@ -126,6 +135,19 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     {
         Receive<ConcurrencyGuardActor.SlotGranted>(_ =>
         {
+            // the socket first: a client refused for want of a port leaves no directory, runs no script
+            try
+            {
+                _channel = _channels(_herald.LocalAddress, _herald.Client);
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+            {
+                _guard.Tell(new ConcurrencyGuardActor.SlotUnusable(_herald.Client.Address,
+                    $"cannot open a session socket on {_herald.LocalAddress}: {e.Message}"));
+                Context.Stop(Self);
+                return;
+            }
+
             // the children exist only for an admitted dump: a refused HERALD costs one short-lived actor
             _slotHeld = true;
             _writer = Context.Watch(_writers(Context, _settings, _herald));
@@ -134,9 +156,15 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             Become(Opening);
         });
         Receive<ConcurrencyGuardActor.SlotRefused>(_ => Context.Stop(Self)); // the guard logged it; the client reboots
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ =>
+        {
+            // a restarted guard forgot the waiting line: answer, and ask again
+            Sender.Tell(ConcurrencyGuardActor.NoSlot.Instance);
+            Sender.Tell(new ConcurrencyGuardActor.RequestSlot(_herald.Client.Address, _supersedes));
+        });
         Receive<ServerShuttingDown>(_ => Context.Stop(Self));
         Receive<Herald>(_ => { });
+        KeepSlot();
     }
 
     private void Opening()
@@ -164,9 +192,11 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         {
             if (result.Outcome == ScriptOutcome.Exited && result.ExitCode != 0)
             {
-                _log.Warning("Client {Client}: netdump-crash exited {Code}: dump refused, the client will reboot", ClientText, result.ExitCode);
+                _log.Warning("Client {Client}: netdump-crash exited {Code}: dump refused, the client will reboot; its HERALDs are ignored for {Episode}",
+                    ClientText, result.ExitCode, _settings.RefusalEpisode);
+                _channel!.Dispose();
                 _writer.Tell(DumpWriterActor.Discard.Instance);
-                Become(Discarding);
+                Become(() => Discarding(thenRefuse: true));
                 return;
             }
 
@@ -179,40 +209,60 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     /// <summary>What every state before the first ack shares.</summary>
     private void BeforeReceiving()
     {
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
         Receive<Herald>(_ => { }); // acked once the dump exists; the client retries meanwhile
         Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
         Receive<Terminated>(OnTerminated);
+        KeepSlot();
     }
 
-    private void Discarding()
+    /// <summary>The slot messages every state answers: a recount, and a request to yield (refused: not a silent receiving session).</summary>
+    private void KeepSlot()
+    {
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
+        Receive<ConcurrencyGuardActor.YieldSlot>(_ => Sender.Tell(ConcurrencyGuardActor.SlotKept.Instance));
+    }
+
+    /// <summary>The empty dump is being removed; then the slot goes back and the session stops, or waits out a refusal.</summary>
+    private void Discarding(bool thenRefuse)
     {
         Receive<DumpWriterActor.Discarded>(_ =>
         {
             ReleaseSlot();
-            Context.Stop(Self);
+            if (thenRefuse)
+            {
+                Timers.StartSingleTimer(RefusalTimer, RefusalOver.Instance, _settings.RefusalEpisode);
+                Become(Refused);
+            }
+            else
+            {
+                Context.Stop(Self);
+            }
         });
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
         Receive<Terminated>(OnTerminated);
+        KeepSlot();
+        ReceiveAny(_ => { });
+    }
+
+    /// <summary>
+    /// netdump-crash refused the dump: the client's retransmitted HERALDs come here and are
+    /// ignored, so the script runs once per refusal episode, not once per retry. The episode
+    /// ends <c>refusal_episode</c> after the last HERALD; a HERALD after that is a new dump.
+    /// </summary>
+    private void Refused()
+    {
+        Receive<Herald>(_ => Timers.StartSingleTimer(RefusalTimer, RefusalOver.Instance, _settings.RefusalEpisode));
+        Receive<RefusalOver>(_ => Context.Stop(Self));
+        Receive<ServerShuttingDown>(_ => Context.Stop(Self));
+        Receive<Terminated>(_ => { });
+        KeepSlot();
         ReceiveAny(_ => { });
     }
 
     private void StartReceiving(CoreFile core)
     {
-        try
-        {
-            _channel = _channels(_herald.LocalAddress, _herald.Client, _settings.SessionPorts);
-        }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
-        {
-            _log.Error("Client {Client}: cannot open a session socket on {Local}: {Error}; dump refused",
-                ClientText, _herald.LocalAddress, e.Message);
-            EndIncomplete($"no session socket: {e.Message}");
-            return;
-        }
-
-        _channel.Start(core, Self);
+        _channel!.Start(core, Self);
         _channel.SendAck(_herald.Sequence);
+        _guard.Tell(ConcurrencyGuardActor.SlotAcked.Instance);
         // one line for the HERALD and the dump it started (the listener's own line is Debug):
         // each log line costs about 0.1 ms of CPU, a fixed cost of every dump
         _log.Info("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\": dump started in {Dir}, session port {Port}",
@@ -238,24 +288,30 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         });
         Receive<SilenceOver>(_ =>
         {
-            if (_channel!.HasData)
-            {
-                MarkActive();
-                return;
-            }
-
             // a HERALD and nothing else (a flood, or a client that died at once): nothing was
             // received, so nothing is kept; the slot and the socket go back at once
-            _channel.Dispose(); // the pump stops first: nothing is acked after the look below
-            if (_channel.HasData)
+            if (TryRetireEmpty())
             {
-                EndIncomplete("client silent after its HERALD"); // its first data came just now, and was acked
-                return;
+                _log.Warning("Client {Client}: nothing but a HERALD within {Timeout}; session dropped, nothing was received",
+                    ClientText, _settings.SilentTimeout);
+                ReleaseSlot();
+                DiscardEmptyDump();
             }
-
-            _log.Warning("Client {Client}: nothing but a HERALD within {Timeout}; session dropped, nothing was received",
-                ClientText, _settings.SilentTimeout);
-            DiscardEmptyDump();
+        });
+        Receive<ConcurrencyGuardActor.YieldSlot>(_ =>
+        {
+            if (TryRetireEmpty())
+            {
+                _slotHeld = false; // the guard takes it back with this answer
+                Sender.Tell(ConcurrencyGuardActor.SlotYielded.Instance);
+                _log.Warning("Client {Client}: nothing but a HERALD within {Grace} of its ack, and a client is waiting; session dropped, nothing was received",
+                    ClientText, _settings.SilentGrace);
+                DiscardEmptyDump();
+            }
+            else
+            {
+                Sender.Tell(ConcurrencyGuardActor.SlotKept.Instance);
+            }
         });
         Receive<PumpEvent.ControlPacket>(HandleControl);
         Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence));
@@ -265,8 +321,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<PumpEvent.Faulted>(f => EndIncomplete($"receive error: {f.Reason}"));
         Receive<SupersededBy>(s =>
         {
-            _channel!.Dispose(); // the pump stops first: nothing is acked after the look below
-            if (!_channel.HasData)
+            if (TryRetireEmpty())
             {
                 // the client started over from a new port before sending data: one dump, as a
                 // HERALD before any data is a retransmission (SPEC §4); no empty dump is left
@@ -308,18 +363,36 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 _writer.Tell(DumpWriterActor.CheckSpace.Instance);
             }
         });
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
         Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
         Receive<Terminated>(OnTerminated);
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount(acked: true));
+        KeepSlot();
     }
 
-    /// <summary>Nothing was received (the pump is stopped): the directory and the slot go back at once.</summary>
+    /// <summary>
+    /// If nothing but HERALDs has arrived, ends the pump so that nothing ever will be written
+    /// or acked (one atomic step against the pump's first data) and closes the socket; true
+    /// then. Otherwise the dump is under way: false.
+    /// </summary>
+    private bool TryRetireEmpty()
+    {
+        if (!_channel!.TryRetireIfEmpty())
+        {
+            MarkActive();
+            return false;
+        }
+
+        _channel.Dispose();
+        return true;
+    }
+
+    /// <summary>Nothing was received (the pump is retired): the directory and the slot go back at once.</summary>
     private void DiscardEmptyDump()
     {
         Timers.Cancel(IdleTimer);
         Timers.Cancel(SilentTimer);
         _writer.Tell(DumpWriterActor.Discard.Instance);
-        Become(Discarding);
+        Become(() => Discarding(thenRefuse: false));
     }
 
     private void HandleHerald(Herald herald)
@@ -415,6 +488,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             if (_finished is { } finished && _channel is not null)
             {
                 _channel.SendAck(finished.Sequence);
+                _channel.Lingering();
                 Timers.StartSingleTimer(LingerTimer, LingerOver.Instance, _settings.Linger);
             }
             else
@@ -432,8 +506,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             StopWhenDone();
         });
         Receive<DumpWriterActor.Stored>(stored => _channel?.SendAck(stored.Sequence));
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
         Receive<Terminated>(OnTerminated);
+        KeepSlot();
         ReceiveAny(_ => { }); // retransmits wait for the final answer
     }
 
@@ -452,8 +526,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             _lingerOver = true;
             StopWhenDone();
         });
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
         Receive<Terminated>(t => t.ActorRef.Equals(_scripts), _ => ScriptsLost());
+        KeepSlot();
         ReceiveAny(_ => { });
     }
 
@@ -526,8 +600,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>The guard is recounting after a restart: say whether this session holds a slot.</summary>
-    private void AnswerRecount() => Sender.Tell(_slotHeld
-        ? new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address, _active)
+    private void AnswerRecount(bool acked = false) => Sender.Tell(_slotHeld
+        ? new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address, _active, acked)
         : ConcurrencyGuardActor.NoSlot.Instance);
 
     /// <summary>The client sent more than its HERALD: the dump is under way, not a silent session.</summary>

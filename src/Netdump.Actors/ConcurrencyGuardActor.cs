@@ -13,20 +13,37 @@ namespace Netdump.Actors;
 /// at a time. Slots are freed by <see cref="ReleaseSlot"/> or when the holder stops (watched).
 /// A refusal is logged once per episode: a client refused again within <c>refusal_episode</c>
 /// of its last refusal (its HERALD retransmissions) is not logged again.
-/// Slots of sessions that were acked but have sent no data yet (<see cref="SlotActive"/> not
-/// received) are also capped at <c>max_silent_sessions</c>, so a flood of HERALDs cannot hold
-/// every slot, socket and thread with sessions that will never send anything.
+/// <para>
+/// Silent sessions, acked but with nothing else received (<see cref="SlotActive"/> not told),
+/// are capped at <c>max_silent_sessions</c> and never keep a client that sends data from
+/// dumping: when no slot is free and some holder is silent, a request waits in line (one
+/// entry per session, so a client's rate of HERALDs buys no place) and the silent holder
+/// acked longest ago, once <c>silent_grace</c> has passed since its ack, is asked to
+/// <see cref="YieldSlot"/>. It gives its slot up only if still nothing has arrived (the check
+/// and the end of its pump are one atomic step), so a real client, whose first data follows
+/// its ack at once, keeps its dump, and a HERALD flood only takes turns with itself.
+/// </para>
 /// The listener is its parent and restarts it when it crashes; after a restart the guard
 /// recounts the slots from the live sessions (<see cref="UdpListenerActor.ListSessions"/>,
 /// then <see cref="ConfirmSlot"/> to each), holding new requests until the count is known.
 /// </summary>
-public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
+public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
+    /// <summary>
+    /// Most requests waiting in line. Each is a session actor and nothing else (no socket, no
+    /// file); beyond this a flood's requests are refused at once.
+    /// </summary>
+    internal const int MaxWaiting = 256;
+
+    private const string ServeTimer = "serve";
+
     private readonly NetdumpSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IActorRef, Holder> _holders = [];
+    private readonly LinkedList<Waiting> _waiting = [];
     private readonly RefusalEpisodes _refusals;
     private readonly HashSet<IActorRef> _unconfirmed = [];
+    private IActorRef? _askedToYield;
 
     public ConcurrencyGuardActor(NetdumpSettings settings)
     {
@@ -37,13 +54,19 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
 
     public IStash Stash { get; set; } = null!;
 
-    private sealed record Holder(IPAddress Client, bool Active);
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>A slot's holder: its client, whether data came, and when its HERALD was acked (ticks; null before).</summary>
+    private sealed record Holder(IPAddress Client, bool Active, long? AckedAt);
+
+    private sealed record Waiting(IActorRef Session, IPAddress Client, long Since);
 
     private int SilentHolders => _holders.Values.Count(h => !h.Active);
 
     /// <summary>
     /// From a session: may its client dump? Answered with <see cref="SlotGranted"/> or
-    /// <see cref="SlotRefused"/>. A session that supersedes another takes over its slot.
+    /// <see cref="SlotRefused"/>, at once or after waiting in line. A session that supersedes
+    /// another takes over its slot.
     /// </summary>
     public sealed record RequestSlot(IPAddress Client, IActorRef? Supersedes = null);
 
@@ -59,12 +82,48 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
         private SlotRefused() { }
     }
 
+    /// <summary>From a session holding a slot: its HERALD was acked (its silence counts from now).</summary>
+    public sealed class SlotAcked
+    {
+        public static readonly SlotAcked Instance = new();
+        private SlotAcked() { }
+    }
+
     /// <summary>From a session holding a slot: its client sent something besides the HERALD.</summary>
     public sealed class SlotActive
     {
         public static readonly SlotActive Instance = new();
         private SlotActive() { }
     }
+
+    /// <summary>
+    /// To a silent holder, when a client waits: give the slot up if nothing has arrived yet.
+    /// Answered with <see cref="SlotYielded"/> (its dump is gone, its pump will accept nothing)
+    /// or <see cref="SlotKept"/>.
+    /// </summary>
+    public sealed class YieldSlot
+    {
+        public static readonly YieldSlot Instance = new();
+        private YieldSlot() { }
+    }
+
+    public sealed class SlotYielded
+    {
+        public static readonly SlotYielded Instance = new();
+        private SlotYielded() { }
+    }
+
+    public sealed class SlotKept
+    {
+        public static readonly SlotKept Instance = new();
+        private SlotKept() { }
+    }
+
+    /// <summary>
+    /// From a session that was granted a slot but cannot use it (no session port): the slot
+    /// goes back, and the refusal is logged once per episode like any other.
+    /// </summary>
+    public sealed record SlotUnusable(IPAddress Client, string Why);
 
     /// <summary>From a session: its dump stopped receiving (a lingering session holds no slot).</summary>
     public sealed class ReleaseSlot
@@ -80,7 +139,8 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
         private ConfirmSlot() { }
     }
 
-    public sealed record SlotHeld(IPAddress Client, bool Active);
+    /// <summary>A session's answer to a recount: it holds a slot; acked or not, active or silent.</summary>
+    public sealed record SlotHeld(IPAddress Client, bool Active, bool Acked = false);
 
     public sealed class NoSlot
     {
@@ -95,7 +155,13 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
         private GetSlots() { }
     }
 
-    public sealed record Slots(IReadOnlyList<IPAddress> Clients, int Silent);
+    public sealed record Slots(IReadOnlyList<IPAddress> Clients, int Silent, int Waiting = 0);
+
+    private sealed class Serve
+    {
+        public static readonly Serve Instance = new();
+        private Serve() { }
+    }
 
     public static Props Props(NetdumpSettings settings) =>
         Akka.Actor.Props.Create<ConcurrencyGuardActor>(settings);
@@ -111,9 +177,35 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
     {
         Receive<RequestSlot>(HandleRequest);
         Receive<ReleaseSlot>(_ => Release(Sender));
-        Receive<SlotActive>(_ => MarkActive(Sender));
-        Receive<Terminated>(t => Release(t.ActorRef));
-        Receive<GetSlots>(_ => Sender.Tell(new Slots(_holders.Values.Select(h => h.Client).ToList(), SilentHolders)));
+        Receive<SlotUnusable>(unusable =>
+        {
+            Release(Sender);
+            LogRefusal(unusable.Client, "Client {Client}: dump refused: " + unusable.Why.Replace("{", "{{").Replace("}", "}}"));
+        });
+        Receive<SlotAcked>(_ => Update(Sender, h => h with { AckedAt = Environment.TickCount64 }));
+        Receive<SlotActive>(_ => Update(Sender, h => h with { Active = true }));
+        Receive<SlotYielded>(_ =>
+        {
+            Release(Sender);
+            ServeWaiting();
+        });
+        Receive<SlotKept>(_ =>
+        {
+            Update(Sender, h => h with { Active = true });
+            if (Equals(_askedToYield, Sender))
+            {
+                _askedToYield = null;
+            }
+
+            ServeWaiting();
+        });
+        Receive<Serve>(_ => ServeWaiting());
+        Receive<Terminated>(t =>
+        {
+            Release(t.ActorRef);
+            ServeWaiting();
+        });
+        Receive<GetSlots>(_ => Sender.Tell(new Slots(_holders.Values.Select(h => h.Client).ToList(), SilentHolders, _waiting.Count)));
     }
 
     private void Recounting()
@@ -133,7 +225,8 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
         {
             if (_unconfirmed.Remove(Sender))
             {
-                _holders[Sender] = new Holder(held.Client, held.Active);
+                // an acked session's silence is counted from the recount: the conservative choice
+                _holders[Sender] = new Holder(held.Client, held.Active, held.Acked ? Environment.TickCount64 : null);
             }
 
             FinishRecountIfDone();
@@ -148,7 +241,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
             FinishRecountIfDone();
         });
         Receive<ReleaseSlot>(_ => Release(Sender));
-        Receive<SlotActive>(_ => MarkActive(Sender));
+        Receive<SlotActive>(_ => Update(Sender, h => h with { Active = true }));
         Receive<Terminated>(t =>
         {
             _unconfirmed.Remove(t.ActorRef);
@@ -178,29 +271,97 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
             return;
         }
 
+        if (_waiting.Any(w => w.Session.Equals(Sender)))
+        {
+            return; // asked again after a recount: it keeps its place
+        }
+
         if (request.Supersedes is { } replaced && _holders.ContainsKey(replaced))
         {
             // a second panic of a client that is dumping: the new dump inherits the old one's slot
             Release(replaced);
-            Grant(request.Client);
+            Grant(Sender, request.Client);
             return;
         }
 
-        if (_holders.Count >= _settings.MaxConcurrentDumps)
+        if (_waiting.Count == 0 && Free())
         {
-            Refuse(request.Client, "Too many concurrent netdumps, ignoring dump from {Client}");
+            Grant(Sender, request.Client);
         }
-        else if (SilentHolders >= _settings.MaxSilentSessions)
+        else if (_waiting.Count < MaxWaiting && _holders.Values.Any(h => h is { Active: false, AckedAt: not null }))
         {
-            Refuse(request.Client, "Too many sessions that sent nothing after their HERALD, ignoring dump from {Client}");
+            // a silent holder may yield: the request waits its turn; the waiting session watched,
+            // so a session that stops while it waits leaves the line
+            Context.Watch(Sender);
+            _waiting.AddLast(new Waiting(Sender, request.Client, Environment.TickCount64));
+            ServeWaiting();
         }
         else
         {
-            Grant(request.Client);
+            Refuse(Sender, request.Client);
         }
     }
 
-    private void Refuse(IPAddress client, string template)
+    /// <summary>Is there a slot for one more silent session (every new one starts silent)?</summary>
+    private bool Free() => _holders.Count < _settings.MaxConcurrentDumps && SilentHolders < _settings.MaxSilentSessions;
+
+    /// <summary>
+    /// Grants the first in line while slots are free; otherwise asks the silent holder acked
+    /// longest ago to yield once its grace is over, or waits for that moment. A request that
+    /// waited <c>silent_timeout</c> is refused: its client has given up by then.
+    /// </summary>
+    private void ServeWaiting()
+    {
+        var now = Environment.TickCount64;
+        var patience = (long)_settings.SilentTimeout.TotalMilliseconds;
+        while (_waiting.First is { Value: var first } && (Free() || now - first.Since >= patience))
+        {
+            _waiting.RemoveFirst();
+            if (Free())
+            {
+                Grant(first.Session, first.Client);
+            }
+            else
+            {
+                Context.Unwatch(first.Session);
+                Refuse(first.Session, first.Client);
+            }
+        }
+
+        if (_waiting.First is not { Value: var head } || _askedToYield is not null)
+        {
+            return;
+        }
+
+        var grace = (long)_settings.SilentGrace.TotalMilliseconds;
+        var candidates = _holders.Where(h => h.Value is { Active: false, AckedAt: not null }).ToList();
+        var next = head.Since + patience;
+        if (candidates.Count > 0)
+        {
+            var (session, holder) = candidates.MinBy(h => h.Value.AckedAt);
+            var yieldAt = holder.AckedAt!.Value + grace;
+            if (yieldAt <= now)
+            {
+                _askedToYield = session;
+                session.Tell(YieldSlot.Instance);
+                return;
+            }
+
+            next = Math.Min(next, yieldAt);
+        }
+
+        Timers.StartSingleTimer(ServeTimer, Serve.Instance, TimeSpan.FromMilliseconds(Math.Max(next - now, 1)));
+    }
+
+    private void Refuse(IActorRef session, IPAddress client)
+    {
+        LogRefusal(client, _holders.Count >= _settings.MaxConcurrentDumps
+            ? "Too many concurrent netdumps, ignoring dump from {Client}"
+            : "Too many sessions that sent nothing after their HERALD, ignoring dump from {Client}");
+        session.Tell(SlotRefused.Instance);
+    }
+
+    private void LogRefusal(IPAddress client, string template)
     {
         if (_refusals.Refuse(client))
         {
@@ -210,30 +371,38 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash
                 _log.Warning("{Count} more clients were refused without a log line of their own (flood)", more);
             }
         }
-
-        Sender.Tell(SlotRefused.Instance);
     }
 
-    private void MarkActive(IActorRef session)
+    private void Update(IActorRef session, Func<Holder, Holder> change)
     {
         if (_holders.TryGetValue(session, out var holder))
         {
-            _holders[session] = holder with { Active = true };
+            _holders[session] = change(holder);
         }
     }
 
-    private void Grant(IPAddress client)
+    private void Grant(IActorRef session, IPAddress client)
     {
-        _holders[Sender] = new Holder(client, Active: false);
+        _holders[session] = new Holder(client, Active: false, AckedAt: null);
         _refusals.Forget(client);
-        Context.Watch(Sender);
-        Sender.Tell(SlotGranted.Instance);
+        Context.Watch(session);
+        session.Tell(SlotGranted.Instance);
     }
 
     private void Release(IActorRef session)
     {
+        if (Equals(_askedToYield, session))
+        {
+            _askedToYield = null;
+        }
+
         if (_holders.Remove(session))
         {
+            Context.Unwatch(session);
+        }
+        else if (_waiting.FirstOrDefault(w => w.Session.Equals(session)) is { } waiting)
+        {
+            _waiting.Remove(waiting);
             Context.Unwatch(session);
         }
     }

@@ -53,7 +53,7 @@ public sealed class UdpListenerActor : ReceiveActor
             _lingerPump = new EpollPump();
         }
 
-        _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, _pump, _pumpThreads, _lingerPump);
+        _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, new SessionPorts(settings.SessionPorts), _pump, _pumpThreads, _lingerPump);
         Receive<GetListenEndpoint>(_ => Sender.Tell(_receiver is null
             ? new BindFailed(_bindError ?? "not bound")
             : new ListenEndpoint(_receiver.LocalEndpoint)));

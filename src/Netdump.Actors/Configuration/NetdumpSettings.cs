@@ -48,6 +48,9 @@ public sealed record NetdumpSettings
     /// <summary>How long an acked session may stay without data before it is given up.</summary>
     public required TimeSpan SilentTimeout { get; init; }
 
+    /// <summary>How long after its ack a silent session keeps its slot against a waiting client (its first data is on the way).</summary>
+    public required TimeSpan SilentGrace { get; init; }
+
     /// <summary>A HERALD received less than this after a dump's first data is a late retransmission.</summary>
     public required TimeSpan HeraldRetransmitWindow { get; init; }
     public required TimeSpan ShutdownTimeout { get; init; }
@@ -117,6 +120,7 @@ public sealed record NetdumpSettings
                 ? silent
                 : throw new ConfigurationException("max_silent_sessions: must be at least 1"),
             SilentTimeout = Positive(c, "silent_timeout"),
+            SilentGrace = Positive(c, "silent_grace"),
             HeraldRetransmitWindow = c.GetTimeSpan("herald_retransmit_window"), // 0 allowed; HOCON refuses a negative one
             ShutdownTimeout = Positive(c, "shutdown_timeout"),
             PidFile = string.IsNullOrWhiteSpace(pidFile) ? null : Path.GetFullPath(pidFile),

@@ -35,6 +35,19 @@ public interface ISessionChannel : IDisposable
 
     /// <summary>What the pump counted: packets handled and datagrams dropped.</summary>
     PumpCounters Counters { get; }
+
+    /// <summary>
+    /// If nothing but HERALDs has arrived, makes the pump refuse every later packet (nothing
+    /// written, nothing acked) and returns true; the check and the refusal are one atomic step
+    /// against the pump's first data. False once data has arrived. Safe from any thread.
+    /// </summary>
+    bool TryRetireIfEmpty();
+
+    /// <summary>
+    /// The dump is over and the socket only re-acks a retransmitted FINISHED: its port may be
+    /// taken back (the socket closed) when a new dump finds every session port taken.
+    /// </summary>
+    void Lingering();
 }
 
 /// <summary>A snapshot of a pump's counters.</summary>
@@ -42,10 +55,11 @@ public readonly record struct PumpCounters(long Packets, long Dropped);
 
 /// <summary>
 /// Creates the channel of a new session: a socket bound to the local address the HERALD was sent
-/// to (on a port of <paramref name="ports"/> when given) and connected to the HERALD's source
+/// to (on a port of <c>session_ports</c> when set) and connected to the HERALD's source
 /// <paramref name="client"/>, so the kernel delivers it datagrams from that address and port only.
+/// Throws <see cref="System.Net.Sockets.SocketException"/> when no port is free.
 /// </summary>
-public delegate ISessionChannel SessionChannelFactory(IPAddress local, IPEndPoint client, PortRange? ports);
+public delegate ISessionChannel SessionChannelFactory(IPAddress local, IPEndPoint client);
 
 /// <summary>The control events a receive pump tells its session actor (data never travels this way).</summary>
 public static class PumpEvent

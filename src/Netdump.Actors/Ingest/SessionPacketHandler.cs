@@ -37,10 +37,19 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
     private int _validInBatch;
     private long _dropped;
 
+    /// <summary>Stands for the first data's time once the session retired an empty pump: no data is ever taken.</summary>
+    private const long Retired = -1;
+
     /// <summary>When the first packet other than a HERALD arrived; null until one did.</summary>
     public DateTimeOffset? FirstDataAt => Volatile.Read(ref _firstDataUtcTicks) is var ticks and > 0
         ? new DateTimeOffset(ticks, TimeSpan.Zero)
         : null;
+
+    /// <summary>
+    /// From the session (any thread): if no data has come, no data ever will be taken; true then.
+    /// Races with <see cref="StartData"/> on one field, so exactly one of them wins.
+    /// </summary>
+    public bool TryRetire() => Interlocked.CompareExchange(ref _firstDataUtcTicks, Retired, 0) is 0 or Retired;
 
     public long LastPacketTicks => Interlocked.Read(ref _lastPacket);
 
@@ -81,7 +90,11 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
                 session.Tell(new PumpEvent.HeraldRetransmitted(header.Sequence, DateTimeOffset.UtcNow));
                 return PacketVerdict.Drop;
             default:
-                MarkData();
+                if (StartData() == DataStart.Retired)
+                {
+                    return PacketVerdict.Drop;
+                }
+
                 _sealed |= header.Type == MessageType.Finished;
                 session.Tell(new PumpEvent.ControlPacket(header.Type, header.Sequence, header.Offset,
                     datagram[MessageHeader.Size..].ToArray()));
@@ -108,24 +121,40 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
             return PacketVerdict.Drop;
         }
 
-        if (MarkData())
+        switch (StartData())
         {
-            session.Tell(new PumpEvent.FirstData(header.Offset));
+            case DataStart.Retired:
+                return PacketVerdict.Drop;
+            case DataStart.First:
+                session.Tell(new PumpEvent.FirstData(header.Offset));
+                break;
         }
 
         return PacketVerdict.Write;
     }
 
-    /// <summary>Records the first data's time, once; true the first time (the pump thread is the only writer).</summary>
-    private bool MarkData()
+    private enum DataStart
     {
-        if (_firstDataUtcTicks != 0)
+        First,
+        Again,
+        Retired,
+    }
+
+    /// <summary>Records the first data's time, once, unless the session retired the pump first.</summary>
+    private DataStart StartData()
+    {
+        var ticks = Volatile.Read(ref _firstDataUtcTicks);
+        if (ticks == 0)
         {
-            return false;
+            ticks = Interlocked.CompareExchange(ref _firstDataUtcTicks, DateTimeOffset.UtcNow.UtcTicks, 0);
         }
 
-        Volatile.Write(ref _firstDataUtcTicks, DateTimeOffset.UtcNow.UtcTicks);
-        return true;
+        return ticks switch
+        {
+            0 => DataStart.First,
+            Retired => DataStart.Retired,
+            _ => DataStart.Again,
+        };
     }
 
     /// <summary>

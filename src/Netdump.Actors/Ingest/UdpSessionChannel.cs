@@ -41,6 +41,7 @@ public sealed class UdpSessionChannel : ISessionChannel
     private readonly EpollPump? _pump;
     private readonly PumpThreads? _threads;
     private readonly EpollPump? _linger;
+    private readonly SessionPorts _ports;
     private readonly object _gate = new();
     private EpollPump? _registeredIn;
     private EpollPump.Registration? _registration;
@@ -57,7 +58,7 @@ public sealed class UdpSessionChannel : ISessionChannel
     private readonly TimeSpan _wakeUpBound;
 
     public UdpSessionChannel(IPAddress local, IPEndPoint client, PortRange? ports = null, IngestEngine engine = IngestEngine.Batched)
-        : this(local, client, ports, engine, pump: null)
+        : this(local, client, new SessionPorts(ports), engine, pump: null)
     {
     }
 
@@ -68,10 +69,12 @@ public sealed class UdpSessionChannel : ISessionChannel
     /// there and the pump thread goes back to <paramref name="threads"/> for the next dump
     /// </param>
     /// <param name="wakeUpBound">the pump's receive timeout (tests shorten it)</param>
-    internal UdpSessionChannel(IPAddress local, IPEndPoint client, PortRange? ports, IngestEngine engine, EpollPump? pump,
+    internal UdpSessionChannel(IPAddress local, IPEndPoint client, SessionPorts ports, IngestEngine engine, EpollPump? pump,
         PumpThreads? threads = null, EpollPump? linger = null, TimeSpan? wakeUpBound = null)
     {
         _client = client;
+        _ports = ports;
+        BoundAddress = local;
         _wakeUpBound = wakeUpBound ?? WakeUpBound;
         _threads = threads;
         _linger = linger;
@@ -85,7 +88,7 @@ public sealed class UdpSessionChannel : ISessionChannel
             // Dispose wakes a blocked receive at once (shutdown); the timeout only bounds the wait
             // should that fail. Short, it woke every lingering session's thread 4 times a second.
             _socket.ReceiveTimeout = (int)_wakeUpBound.TotalMilliseconds;
-            Bind(local, ports);
+            ports.Bind(_socket, local);
             _socket.Connect(client);
         }
         catch
@@ -96,10 +99,17 @@ public sealed class UdpSessionChannel : ISessionChannel
     }
 
     /// <summary>The production factory for an engine (the epoll engine needs the listener's pump).</summary>
-    internal static SessionChannelFactory FactoryFor(IngestEngine engine, EpollPump? pump, PumpThreads? threads, EpollPump? linger) =>
-        (local, client, ports) => new UdpSessionChannel(local, client, ports, engine, pump, threads, linger);
+    internal static SessionChannelFactory FactoryFor(IngestEngine engine, SessionPorts ports, EpollPump? pump, PumpThreads? threads, EpollPump? linger) =>
+        (local, client) => new UdpSessionChannel(local, client, ports, engine, pump, threads, linger);
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
+
+    /// <summary>The local address the socket is bound to (a port is in use per address).</summary>
+    internal IPAddress BoundAddress { get; }
+
+    public bool TryRetireIfEmpty() => _handler?.TryRetire() ?? true;
+
+    public void Lingering() => _ports.Lingers(this);
 
     public long LastPacketTicks => _handler?.LastPacketTicks ?? _created;
 
@@ -225,31 +235,6 @@ public sealed class UdpSessionChannel : ISessionChannel
         }
     }
 
-    /// <summary>Binds an ephemeral port, or the first free port of the range starting at a random one.</summary>
-    private void Bind(IPAddress local, PortRange? ports)
-    {
-        if (ports is null)
-        {
-            _socket.Bind(new IPEndPoint(local, 0));
-            return;
-        }
-
-        var start = Random.Shared.Next(ports.Count);
-        for (var i = 0; i < ports.Count; i++)
-        {
-            try
-            {
-                _socket.Bind(new IPEndPoint(local, ports.First + (start + i) % ports.Count));
-                return;
-            }
-            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
-            {
-            }
-        }
-
-        throw new SocketException((int)SocketError.AddressAlreadyInUse, $"no free session port in {ports}");
-    }
-
     public void Dispose()
     {
         lock (_gate)
@@ -261,6 +246,8 @@ public sealed class UdpSessionChannel : ISessionChannel
 
             _stopping = true;
         }
+
+        _ports.Closed(this);
 
         if (_registration is not null)
         {

@@ -63,6 +63,7 @@ public sealed partial class NetdumpConfFile
         ["ingest_engine"] = ValueKind.Text,
         ["max_silent_sessions"] = ValueKind.Integer,
         ["silent_timeout"] = ValueKind.Duration,
+        ["silent_grace"] = ValueKind.Duration,
         ["herald_retransmit_window"] = ValueKind.Duration,
         ["refusal_episode"] = ValueKind.Duration,
         ["shutdown_timeout"] = ValueKind.Duration,

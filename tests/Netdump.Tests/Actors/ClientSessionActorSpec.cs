@@ -91,12 +91,12 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         session.Tell(HeraldFromClient()); // a retransmission while the directory is being made
 
         await _acks.ExpectNoMsgAsync(Quiet);
-        Assert.Empty(_channelRequests);
+        Assert.Equal((Local, Client), Assert.Single(_channelRequests)); // the port is taken before the dump is made
+        Assert.Null(Channel.StartedWith);
 
         _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
 
         await _acks.ExpectMsgAsync(new AckSent(1));
-        Assert.Equal((Local, Client), Assert.Single(_channelRequests));
         Assert.Same(_core, Channel.StartedWith);
         Assert.Equal(session, Channel.Session);
         await _acks.ExpectNoMsgAsync(Quiet);
@@ -112,22 +112,23 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         await watcher.ExpectTerminatedAsync(session);
         await _acks.ExpectNoMsgAsync(Quiet);
-        Assert.Empty(_channelRequests);
+        Assert.True(Channel.Disposed);
     }
 
     [Fact]
-    public async Task Session_refuses_the_dump_silently_when_it_cannot_open_a_session_socket()
+    public async Task Session_that_cannot_open_a_session_socket_gives_its_slot_back_before_making_anything()
     {
-        var session = await StartSession(channels: (_, _, _) => throw new SocketException((int)SocketError.AddressNotAvailable));
+        var props = ClientSessionActor.Props(_settings, HeraldFromClient(), _guard.Ref,
+            (_, _) => throw new SocketException((int)SocketError.AddressAlreadyInUse), (_, _, _) => _writer.Ref, (_, _) => _scripts.Ref);
+        var session = await ChildActorOfAsync(props);
         var watcher = WatcherOf(session);
 
-        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
-
-        var finish = await _writer.ExpectMsgAsync<DumpWriterActor.Finish>();
-        Assert.StartsWith("no session socket", finish.Reason);
-        _writer.Reply(Finalized("no session socket"));
-        await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
         await watcher.ExpectTerminatedAsync(session);
+        var unusable = Assert.Single(_guardMessages.OfType<ConcurrencyGuardActor.SlotUnusable>());
+        Assert.Equal(Client.Address, unusable.Client);
+        Assert.Contains("cannot open a session socket", unusable.Why);
+        await _writer.ExpectNoMsgAsync(Quiet); // no directory
+        Assert.Empty(_scriptRuns);            // no netdump-crash
         await _acks.ExpectNoMsgAsync(Quiet);
     }
 
@@ -276,7 +277,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving();
         const string newDump = "/var/crash/127.0.0.9-2024-03-09-13:05:47";
-        Channel.WhileStopping = () => Channel.FirstDataAt = ReceivedAt.AddSeconds(1); // acked before the pump stopped
+        Channel.BeforeRetiring = () => Channel.FirstDataAt = ReceivedAt.AddSeconds(1); // acked before the pump could be retired
 
         session.Tell(new ClientSessionActor.SupersededBy(newDump));
 
@@ -284,12 +285,58 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
-    public async Task Session_whose_first_data_arrives_as_its_silent_timeout_ends_keeps_that_data()
+    public async Task Session_whose_first_data_arrives_as_its_silent_timeout_ends_goes_on_with_its_dump()
     {
         var session = await StartReceiving(_settings with { SilentTimeout = TimeSpan.FromMilliseconds(300) });
-        Channel.WhileStopping = () => Channel.FirstDataAt = DateTimeOffset.UtcNow;
+        Channel.BeforeRetiring = () => Channel.FirstDataAt = DateTimeOffset.UtcNow;
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("client silent after its HERALD"), TimeSpan.FromSeconds(2));
+        await AwaitAssertAsync(() => Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.SlotActive), TimeSpan.FromSeconds(2));
+        await _writer.ExpectNoMsgAsync(Quiet);
+        Assert.False(Channel.Retired);
+        Assert.False(Channel.Disposed);
+    }
+
+    [Fact]
+    public async Task Session_asked_to_yield_while_silent_retires_its_pump_and_removes_its_empty_dump()
+    {
+        var session = await StartReceiving();
+        var watcher = WatcherOf(session);
+
+        session.Tell(ConcurrencyGuardActor.YieldSlot.Instance, TestActor);
+
+        await ExpectMsgAsync<ConcurrencyGuardActor.SlotYielded>();
+        Assert.True(Channel.Retired);
+        Assert.True(Channel.Disposed);
+        await _writer.ExpectMsgAsync<DumpWriterActor.Discard>();
+        _writer.Reply(DumpWriterActor.Discarded.Instance);
+        await watcher.ExpectTerminatedAsync(session);
+        Assert.DoesNotContain(_guardMessages, m => m is ConcurrencyGuardActor.ReleaseSlot); // the yield answer gave it back
+    }
+
+    [Fact]
+    public async Task Session_asked_to_yield_as_its_first_data_arrives_keeps_its_slot_and_its_dump()
+    {
+        var session = await StartReceiving();
+        Channel.BeforeRetiring = () => Channel.FirstDataAt = DateTimeOffset.UtcNow;
+
+        session.Tell(ConcurrencyGuardActor.YieldSlot.Instance, TestActor);
+
+        await ExpectMsgAsync<ConcurrencyGuardActor.SlotKept>();
+        Assert.False(Channel.Retired);
+        Assert.False(Channel.Disposed);
+        await _writer.ExpectNoMsgAsync(Quiet);
+    }
+
+    [Fact]
+    public async Task Session_tells_the_guard_when_its_herald_is_acked()
+    {
+        await StartSession();
+        Assert.DoesNotContain(_guardMessages, m => m is ConcurrencyGuardActor.SlotAcked);
+
+        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
+
+        await _acks.ExpectMsgAsync(new AckSent(1));
+        await AwaitAssertAsync(() => Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.SlotAcked));
     }
 
     [Fact]
@@ -421,23 +468,33 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         Assert.Equal("127.0.0.9", crash.Environment["NETDUMP_CLIENT_IP"]);
         Assert.Equal(_dumpDir, crash.Environment["NETDUMP_DUMP_DIR"]);
         Assert.Equal(_settings.CrashScriptTimeout, crash.Timeout);
-        Assert.IsType<ConcurrencyGuardActor.RequestSlot>(Assert.Single(_guardMessages));
+        Assert.IsType<ConcurrencyGuardActor.RequestSlot>(_guardMessages.First());
+        Assert.DoesNotContain(_guardMessages, m => m is ConcurrencyGuardActor.ReleaseSlot);
     }
 
     [Fact]
-    public async Task Session_refused_by_netdump_crash_discards_the_dump_frees_the_slot_and_never_acks()
+    public async Task Session_refused_by_netdump_crash_discards_the_dump_frees_the_slot_and_ignores_the_clients_retries_for_the_episode()
     {
         _scriptOutcomes[ScriptNames.Crash] = new ScriptResult(ScriptNames.Crash, ScriptOutcome.Exited, 2, null);
-        var session = await StartSession();
+        var session = await StartSession(_settings with { RefusalEpisode = TimeSpan.FromMilliseconds(600) });
         var watcher = WatcherOf(session);
         _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
 
         await _writer.ExpectMsgAsync<DumpWriterActor.Discard>();
+        Assert.True(Channel.Disposed); // its port is free at once
         _writer.Reply(DumpWriterActor.Discarded.Instance);
-        await watcher.ExpectTerminatedAsync(session);
-        Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.ReleaseSlot);
+        await AwaitAssertAsync(() => Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.ReleaseSlot));
+
+        // the client's retransmitted HERALDs: no new dump, no second netdump-crash, no ack
+        for (var i = 0; i < 3; i++)
+        {
+            session.Tell(HeraldFromClient());
+            await watcher.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300)); // each HERALD restarts the episode
+        }
+
+        await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(3)); // the episode is over
+        Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Crash);
         await _acks.ExpectNoMsgAsync(TimeSpan.Zero);
-        Assert.Empty(_channelRequests);
         Assert.DoesNotContain(_scriptRuns, r => r.Name == ScriptNames.Reboot);
     }
 
@@ -646,7 +703,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         return session;
     }
 
-    private ISessionChannel OpenFakeChannel(IPAddress local, IPEndPoint client, PortRange? ports)
+    private ISessionChannel OpenFakeChannel(IPAddress local, IPEndPoint client)
     {
         _channelRequests.Enqueue((local, client));
         return _channel = new FakeSessionChannel(_acks.Ref, local);

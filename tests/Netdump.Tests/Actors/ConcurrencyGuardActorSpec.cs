@@ -44,10 +44,26 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
         public static readonly SendData Instance = new();
     }
 
-    /// <summary>Asks for a slot at start, answers recounts truthfully, releases on request.</summary>
+    /// <summary>Data reached the session's pump, but the session has not told the guard yet.</summary>
+    private sealed class DataInFlight
+    {
+        public static readonly DataInFlight Instance = new();
+    }
+
+    /// <summary>The session acks its HERALD (from now on it is silent until data comes).</summary>
+    private sealed class AckHerald
+    {
+        public static readonly AckHerald Instance = new();
+    }
+
+    /// <summary>
+    /// Asks for a slot at start, answers recounts truthfully, releases on request; asked to yield,
+    /// gives the slot up (and stops, as a real session removes its empty dump) unless it had data.
+    /// </summary>
     private sealed class FakeSession : ReceiveActor
     {
         private bool _holding;
+        private bool _data;
 
         public FakeSession(Herald herald, IActorRef guard, IActorRef? supersedes, IActorRef report)
         {
@@ -70,7 +86,30 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
                 _holding = false;
                 guard.Tell(ConcurrencyGuardActor.ReleaseSlot.Instance);
             });
-            Receive<SendData>(_ => guard.Tell(ConcurrencyGuardActor.SlotActive.Instance));
+            Receive<SendData>(_ =>
+            {
+                _data = true;
+                guard.Tell(ConcurrencyGuardActor.SlotActive.Instance);
+            });
+            Receive<DataInFlight>(_ => _data = true);
+            Receive<AckHerald>(a =>
+            {
+                guard.Tell(ConcurrencyGuardActor.SlotAcked.Instance);
+                report.Tell(new Answer(herald.Client.Address, a, Self)); // the guard has it in its mailbox by now
+            });
+            Receive<ConcurrencyGuardActor.YieldSlot>(y =>
+            {
+                report.Tell(new Answer(herald.Client.Address, y, Self));
+                if (_data)
+                {
+                    Sender.Tell(ConcurrencyGuardActor.SlotKept.Instance);
+                    return;
+                }
+
+                _holding = false;
+                Sender.Tell(ConcurrencyGuardActor.SlotYielded.Instance);
+                Context.Stop(Self);
+            });
             Receive<Herald>(_ => { });
         }
     }
@@ -97,6 +136,13 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         Herald(from, port);
         return _answers.ExpectMsg<Answer>(a => a.Client.Equals(IPAddress.Parse(from)));
+    }
+
+    /// <summary>The session acks its HERALD; returns once the guard has been told.</summary>
+    private void Ack(Answer session)
+    {
+        session.Session.Tell(AckHerald.Instance);
+        _answers.ExpectMsg<Answer>(a => a.Reply is AckHerald && a.Session.Equals(session.Session));
     }
 
     private IActorRef Guard()
@@ -208,5 +254,94 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
         AwaitAssert(() => Assert.Equal(["127.0.0.82"], SlotHolders()));
         Assert.IsType<ConcurrencyGuardActor.SlotGranted>(HeraldAndAnswer("127.0.0.85", port).Reply);
         Assert.IsType<ConcurrencyGuardActor.SlotRefused>(HeraldAndAnswer("127.0.0.86", port).Reply);
+    }
+
+    [Fact]
+    public void A_silent_session_acked_longest_ago_yields_its_slot_to_a_waiting_client_once_its_grace_is_over()
+    {
+        var (_, port) = StartListener(_settings with { SilentGrace = TimeSpan.FromMilliseconds(300) });
+        var first = HeraldAndAnswer("127.0.0.101", port);
+        var second = HeraldAndAnswer("127.0.0.102", port);
+        Ack(first);
+        Ack(second);
+
+        Herald("127.0.0.103", port); // waits in line: nothing answers it at once
+        _answers.ExpectNoMsg(TimeSpan.FromMilliseconds(150));
+
+        // the grace over, the first acked is asked, yields, and the waiting client gets its slot
+        var asked = _answers.ExpectMsg<Answer>(TimeSpan.FromSeconds(3));
+        Assert.Equal(first.Session, asked.Session);
+        Assert.IsType<ConcurrencyGuardActor.YieldSlot>(asked.Reply);
+        var granted = _answers.ExpectMsg<Answer>();
+        Assert.Equal(IPAddress.Parse("127.0.0.103"), granted.Client);
+        Assert.IsType<ConcurrencyGuardActor.SlotGranted>(granted.Reply);
+        Assert.Equal(["127.0.0.102", "127.0.0.103"], SlotHolders());
+    }
+
+    [Fact]
+    public void A_silent_session_whose_data_arrived_keeps_its_slot_and_the_next_silent_one_is_asked()
+    {
+        var (_, port) = StartListener(_settings with { SilentGrace = TimeSpan.FromMilliseconds(100) });
+        var first = HeraldAndAnswer("127.0.0.111", port);
+        var second = HeraldAndAnswer("127.0.0.112", port);
+        Ack(first);
+        Ack(second);
+        first.Session.Tell(DataInFlight.Instance); // the guard still takes it for silent: it asks it first
+        Herald("127.0.0.113", port);
+
+        var answers = new List<Answer>();
+        while (answers.LastOrDefault()?.Reply is not ConcurrencyGuardActor.SlotGranted)
+        {
+            answers.Add(_answers.ExpectMsg<Answer>(TimeSpan.FromSeconds(3)));
+        }
+
+        Assert.Equal(IPAddress.Parse("127.0.0.113"), answers[^1].Client);
+        Assert.Equal(second.Session, answers[^2].Session); // the one that yielded
+        Assert.Equal(["127.0.0.111", "127.0.0.113"], SlotHolders());
+    }
+
+    [Fact]
+    public void A_waiting_client_is_refused_when_no_silent_session_yields_within_the_silent_timeout()
+    {
+        var (_, port) = StartListener(_settings with { SilentGrace = TimeSpan.FromMilliseconds(100), SilentTimeout = TimeSpan.FromMilliseconds(600) });
+        var first = HeraldAndAnswer("127.0.0.121", port);
+        HeraldAndAnswer("127.0.0.122", port);
+        Ack(first); // the only candidate, and its data is on the way
+        first.Session.Tell(DataInFlight.Instance);
+
+        EventFilter.Warning(TooMany + "127.0.0.123").Expect(1, TimeSpan.FromSeconds(3), () =>
+        {
+            Herald("127.0.0.123", port);
+            Assert.IsType<ConcurrencyGuardActor.YieldSlot>(_answers.ExpectMsg<Answer>(TimeSpan.FromSeconds(2)).Reply);
+            _answers.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // it waits on...
+            var answer = _answers.ExpectMsg<Answer>(TimeSpan.FromSeconds(2)); // ...until the silent timeout
+            Assert.Equal(IPAddress.Parse("127.0.0.123"), answer.Client);
+            Assert.IsType<ConcurrencyGuardActor.SlotRefused>(answer.Reply);
+        });
+        Assert.Equal(["127.0.0.121", "127.0.0.122"], SlotHolders());
+    }
+
+    [Fact]
+    public void Waiting_clients_are_served_in_the_order_they_came_whatever_their_rate()
+    {
+        var (listener, port) = StartListener(_settings with { MaxConcurrentDumps = 1, SilentGrace = TimeSpan.FromSeconds(1) });
+        var flooder = HeraldAndAnswer("127.0.0.131", port);
+        Ack(flooder);
+        Herald("127.0.0.132", port); // waits first
+        AwaitAssert(() =>
+        {
+            Guard().Tell(ConcurrencyGuardActor.GetSlots.Instance, TestActor);
+            Assert.Equal(1, ExpectMsg<ConcurrencyGuardActor.Slots>().Waiting);
+        });
+        Herald("127.0.0.133", port);
+        for (var i = 0; i < 20; i++)
+        {
+            Herald("127.0.0.131", port); // the flooder's retransmissions go to its own session
+        }
+
+        var granted = (Answer)_answers.FishForMessage(m => m is Answer { Reply: ConcurrencyGuardActor.SlotGranted }, TimeSpan.FromSeconds(3));
+        Assert.Equal(IPAddress.Parse("127.0.0.132"), granted.Client);
+        Guard().Tell(ConcurrencyGuardActor.GetSlots.Instance, TestActor);
+        Assert.Equal(1, ExpectMsg<ConcurrencyGuardActor.Slots>().Waiting);
     }
 }

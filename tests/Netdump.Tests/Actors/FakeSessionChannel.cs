@@ -8,13 +8,15 @@ namespace Netdump.Tests.Actors;
 /// <summary>
 /// Stands in for a session's socket and receive pump: every <see cref="SendAck"/> is told to
 /// <c>acks</c> as an <see cref="AckSent"/>, and the test decides what the pump has seen
-/// (<see cref="LastPacketTicks"/>, <see cref="FirstDataAt"/>). Start and Dispose are recorded.
+/// (<see cref="LastPacketTicks"/>, <see cref="FirstDataAt"/>). Start, Dispose and Lingering are
+/// recorded; once retired, the fake takes no data, as the real pump.
 /// </summary>
 internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISessionChannel
 {
     private long _lastPacketTicks = Environment.TickCount64;
     private readonly object _gate = new();
     private DateTimeOffset? _firstDataAt;
+    private bool _retired;
     private int _disposals;
 
     /// <summary>What the fake tells its probe for each ack the session sends.</summary>
@@ -35,7 +37,16 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
     public DateTimeOffset? FirstDataAt
     {
         get { lock (_gate) return _firstDataAt; }
-        set { lock (_gate) _firstDataAt = value; }
+        set
+        {
+            lock (_gate)
+            {
+                if (!_retired)
+                {
+                    _firstDataAt = value;
+                }
+            }
+        }
     }
 
     public bool Disposed => Volatile.Read(ref _disposals) > 0;
@@ -53,14 +64,27 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
 
     public void SendAck(uint sequence) => acks.Tell(new AckSent(sequence));
 
-    /// <summary>Runs inside the first Dispose, as a pump that receives one last packet before it stops.</summary>
-    public Action? WhileStopping { get; set; }
+    /// <summary>Runs as the session tries to retire the pump, as a pump whose first data arrives just then.</summary>
+    public Action? BeforeRetiring { get; set; }
 
-    public void Dispose()
+    public bool Retired
     {
-        if (Interlocked.Increment(ref _disposals) == 1)
+        get { lock (_gate) return _retired; }
+    }
+
+    public bool IsLingering { get; private set; }
+
+    public bool TryRetireIfEmpty()
+    {
+        BeforeRetiring?.Invoke();
+        lock (_gate)
         {
-            WhileStopping?.Invoke();
+            _retired |= _firstDataAt is null;
+            return _retired;
         }
     }
+
+    public void Lingering() => IsLingering = true;
+
+    public void Dispose() => Interlocked.Increment(ref _disposals);
 }

@@ -151,7 +151,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var linger = new EpollPump();
         using var client = Bound("127.0.0.36");
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-1"), 1 << 20);
-        using var first = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, null, IngestEngine.Batched, pump: null, threads, linger);
+        using var first = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pump: null, threads, linger);
         first.Start(core, TestActor);
         var payload = new byte[1448];
         new Random(6).NextBytes(payload);
@@ -174,7 +174,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         // the next dump runs on the same thread
         using var nextClient = Bound("127.0.0.37");
         using var nextCore = CoreFile.Create(Path.Combine(_dir, "vmcore-2"), 1 << 20);
-        using var next = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)nextClient.LocalEndPoint!, null, IngestEngine.Batched, pump: null, threads, linger);
+        using var next = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)nextClient.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pump: null, threads, linger);
         next.Start(nextCore, TestActor);
         nextClient.SendTo(Datagram(MessageType.Vmcore, 5, 0, payload), next.LocalEndpoint);
         Assert.Equal(5u, ReceiveAck(nextClient));
@@ -203,7 +203,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
 
         using var client = Bound("127.0.0.38");
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
-        using var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, null, IngestEngine.Batched, pump: null, threads, linger);
+        using var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pump: null, threads, linger);
         channel.Start(core, TestActor);
 
         client.SendTo(Datagram(MessageType.Finished, 1, 0, []), channel.LocalEndpoint);
@@ -261,7 +261,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         var disk = new StuckDisk();
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20, disk);
         using var client = Bound("127.0.0.40");
-        var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, null, IngestEngine.Batched,
+        var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched,
             pump: null, wakeUpBound: TimeSpan.FromMilliseconds(100));
         var port = channel.LocalEndpoint;
         channel.Start(core, TestActor);
@@ -321,7 +321,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
             _pump ??= new EpollPump();
         }
 
-        return new UdpSessionChannel(IPAddress.Loopback, client, null, engine, _pump);
+        return new UdpSessionChannel(IPAddress.Loopback, client, new SessionPorts(null), engine, _pump);
     }
 
     void IDisposable.Dispose()
