@@ -182,7 +182,16 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
             Release(Sender);
             LogRefusal(unusable.Client, "Client {Client}: dump refused: " + unusable.Why.Replace("{", "{{").Replace("}", "}}"));
         });
-        Receive<SlotAcked>(_ => Update(Sender, h => h with { AckedAt = Environment.TickCount64 }));
+        Receive<SlotAcked>(_ =>
+        {
+            // let in: a later refusal starts a new episode (not at the grant: a slot granted but
+            // unusable is a refusal of the same episode)
+            Update(Sender, h =>
+            {
+                _refusals.Forget(h.Client);
+                return h with { AckedAt = Environment.TickCount64 };
+            });
+        });
         Receive<SlotActive>(_ => Update(Sender, h => h with { Active = true }));
         Receive<SlotYielded>(_ =>
         {
@@ -384,7 +393,6 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
     private void Grant(IActorRef session, IPAddress client)
     {
         _holders[session] = new Holder(client, Active: false, AckedAt: null);
-        _refusals.Forget(client);
         Context.Watch(session);
         session.Tell(SlotGranted.Instance);
     }

@@ -33,7 +33,7 @@ public sealed class OperatorBehaviourTests : IAsyncLifetime
         return _server = await ServerHarness.StartAsync(keys);
     }
 
-    private static void Script(ServerHarness server, string name, string body)
+    internal static void Script(ServerHarness server, string name, string body)
     {
         var dir = Path.Combine(server.DumpDir, "scripts");
         Directory.CreateDirectory(dir);
