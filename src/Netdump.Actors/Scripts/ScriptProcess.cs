@@ -100,7 +100,8 @@ internal static class ScriptProcess
         var output = new ScriptOutput(
             line => log.Info("{Script} [{Client}]: {Line}", run.Name, run.Client, line),
             line => log.Warning("{Script} [{Client}]: {Line}", run.Name, run.Client, line));
-        // The pipes' own streams: their readers would decode into buffers as long as a line.
+        // The pipes' bytes, not their readers: ScriptOutput cuts the lines itself, in fixed
+        // buffers, and decodes only what it logs.
         var stdout = output.PumpStdoutAsync(process.StandardOutput.BaseStream);
         var stderr = output.PumpStderrAsync(process.StandardError.BaseStream);
 
