@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Akka.Event;
+using Netdump.Actors.Storage;
 
 namespace Netdump.Actors.Scripts;
 
 /// <summary>
-/// Runs one script process to its end or its time limit: a clean environment, stdin at EOF,
-/// stdout and stderr logged line by line, the whole process tree killed on expiry. No actor
+/// Runs one script process to its end or its time limit: a clean environment with client text
+/// made one printable line, stdin at EOF, stdout and stderr logged line by line within the
+/// bounds of <see cref="ScriptOutput"/>, the whole process tree killed on expiry. No actor
 /// state: <see cref="ScriptRunnerActor"/> calls it on a pool thread and pipes the result back.
 /// </summary>
 internal static class ScriptProcess
@@ -63,8 +64,6 @@ internal static class ScriptProcess
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
         };
         foreach (var argument in run.Arguments)
         {
@@ -77,9 +76,12 @@ internal static class ScriptProcess
             start.Environment[key] = value;
         }
 
+        // The NETDUMP_* values carry client text (the hostname and panic string of the kernel
+        // dump header) that a script is likely to echo into the log or a message: cleaned here,
+        // for every value and every caller, by the rule the server's own log lines follow.
         foreach (var (key, value) in run.Environment)
         {
-            start.Environment[key] = value;
+            start.Environment[key] = DumpReport.OneLine(value);
         }
 
         using var process = new Process { StartInfo = start };
@@ -95,8 +97,13 @@ internal static class ScriptProcess
         }
 
         process.StandardInput.Close();
-        var stdout = PumpAsync(process.StandardOutput, line => log.Info("{Script} [{Client}]: {Line}", run.Name, run.Client, line));
-        var stderr = PumpAsync(process.StandardError, line => log.Warning("{Script} [{Client}]: {Line}", run.Name, run.Client, line));
+        var output = new ScriptOutput(
+            line => log.Info("{Script} [{Client}]: {Line}", run.Name, run.Client, line),
+            line => log.Warning("{Script} [{Client}]: {Line}", run.Name, run.Client, line));
+        // The pipes' bytes, not their readers: ScriptOutput cuts the lines itself, in fixed
+        // buffers, and decodes only what it logs.
+        var stdout = output.PumpStdoutAsync(process.StandardOutput.BaseStream);
+        var stderr = output.PumpStderrAsync(process.StandardError.BaseStream);
 
         var timedOut = false;
         using (var limit = new CancellationTokenSource(run.Timeout))
@@ -129,6 +136,11 @@ internal static class ScriptProcess
             log.Debug("{Script} for {Client} ended but its output is still open (a background child?); no longer read", run.Name, run.Client);
         }
 
+        if (output.Close() is { } cut)
+        {
+            log.Warning("{Script} for {Client}: output cut: {Cut}", run.Name, run.Client, cut);
+        }
+
         if (timedOut)
         {
             return new ScriptResult(run.Name, ScriptOutcome.TimedOut, null, $"killed after {Seconds(run.Timeout)} s");
@@ -155,22 +167,6 @@ internal static class ScriptProcess
         catch (Exception e)
         {
             log.Warning(e, "killing the process tree of pid {Pid} failed", process.Id);
-        }
-    }
-
-    private static async Task PumpAsync(StreamReader reader, Action<string> logLine)
-    {
-        try
-        {
-            while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
-            {
-                logLine(line);
-            }
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException)
-        {
-            // The pipe went away with the process (or was closed under a pending read after the
-            // drain grace); what was read has been logged.
         }
     }
 }

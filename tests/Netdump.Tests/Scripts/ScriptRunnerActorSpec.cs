@@ -56,6 +56,28 @@ public sealed class ScriptRunnerActorSpec : Akka.TestKit.Xunit2.TestKit, IDispos
         return found.Message.ToString()!;
     }
 
+    /// <summary>
+    /// The output lines of <paramref name="script"/> as logged (without their prefix), up to the
+    /// runner's note that some output was cut, and that note.
+    /// </summary>
+    private (List<string> Lines, string Note) OutputUntilCutNote(string script)
+    {
+        var prefix = $"{script} [{Client}]: ";
+        var lines = new List<string>();
+        var note = _log.FishForMessage<LogEvent>(e =>
+        {
+            var text = e.Message.ToString()!;
+            if (text.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                lines.Add(text[prefix.Length..]);
+                return false;
+            }
+
+            return text.StartsWith($"{script} for {Client}: output cut", StringComparison.Ordinal);
+        }, Answer);
+        return (lines, note.Message.ToString()!);
+    }
+
     [Fact]
     public void A_script_that_exits_zero_is_answered_Exited_0()
     {
@@ -121,6 +143,103 @@ public sealed class ScriptRunnerActorSpec : Akka.TestKit.Xunit2.TestKit, IDispos
             (typeof(Warning), $"netdump-crash [{Client}]: mail relay unreachable"),
         };
         _log.FishForMessage<LogEvent>(e => expected.Remove((e.GetType(), e.Message.ToString()!)) && expected.Count == 0, Answer);
+    }
+
+    [Fact]
+    public void Client_text_in_the_environment_reaches_the_script_as_one_clean_line()
+    {
+        // What a hostile client can put in its kernel dump header: line breaks that would forge
+        // a log line when a script echoes them, and terminal escapes.
+        _folder.Write(ScriptNames.Reboot, """printf '%s|%s\n' "$NETDUMP_HOSTNAME" "$NETDUMP_PANIC" > seen""");
+        var environment = new Dictionary<string, string>
+        {
+            ["NETDUMP_HOSTNAME"] = "web7\n\u001b[31mroot",
+            ["NETDUMP_PANIC"] = "page fault\r\n2026-11-23 19:34:41.153 [INF] Client 192.0.2.8: dump complete\u001b[0m\u0007",
+        };
+
+        var result = RunScript(Request(ScriptNames.Reboot, environment: environment));
+
+        Assert.True(result.ExitedZero, result.ToString());
+        Assert.Equal(
+            "web7 [31mroot|page fault 2026-11-23 19:34:41.153 [INF] Client 192.0.2.8: dump complete [0m\n",
+            File.ReadAllText(_folder.InDump("seen")));
+    }
+
+    [Fact]
+    public void Script_output_is_cleaned_before_it_is_logged()
+    {
+        _folder.Write(ScriptNames.Crash, """printf 'red \033[31malert\033[0m\tand\rmore\n'""");
+
+        var result = RunScript(Request(ScriptNames.Crash));
+
+        Assert.True(result.ExitedZero, result.ToString());
+        ExpectLog<Info>($"netdump-crash [{Client}]: red [31malert [0m and more");
+    }
+
+    [Fact]
+    public void A_long_line_is_logged_cut_at_1_KiB_and_the_cut_is_reported()
+    {
+        _folder.Write(ScriptNames.Reboot, """
+            head -c 1000000 /dev/zero | tr '\0' x
+            echo
+            echo after
+            """);
+
+        var result = RunScript(Request(ScriptNames.Reboot));
+
+        Assert.True(result.ExitedZero, result.ToString());
+        var (lines, note) = OutputUntilCutNote(ScriptNames.Reboot);
+        Assert.Equal([new string('x', 1024), "after"], lines);
+        // Printed: the long line, its newline and "after\n"; logged: 1024 bytes of it and "after".
+        Assert.Equal(
+            $"netdump-reboot for {Client}: output cut: 998976 of 1000007 bytes not logged (1 line cut to 1024 bytes, 0 lines past the limit of 1000 lines or 65536 bytes per run)",
+            note);
+    }
+
+    [Fact]
+    public void After_1000_lines_a_run_logs_no_more_and_says_how_much_it_dropped()
+    {
+        _folder.Write(ScriptNames.Crash, "seq 1 1500");
+
+        var result = RunScript(Request(ScriptNames.Crash));
+
+        Assert.True(result.ExitedZero, result.ToString());
+        var (lines, note) = OutputUntilCutNote(ScriptNames.Crash);
+        Assert.Equal(Enumerable.Range(1, 1000).Select(i => i.ToString()), lines);
+        var dropped = Enumerable.Range(1001, 500).Sum(i => i.ToString().Length + 1);
+        Assert.Contains($"output cut: {dropped} of ", note);
+        Assert.EndsWith("(0 lines cut to 1024 bytes, 500 lines past the limit of 1000 lines or 65536 bytes per run)", note);
+    }
+
+    [Fact]
+    public void Stdout_and_stderr_share_the_64_KiB_a_run_may_log()
+    {
+        // 100 lines of 1000 bytes, half on each stream: 65 fit in 64 KiB, whichever stream they come from.
+        _folder.Write(ScriptNames.Crash, """
+            line=$(head -c 1000 /dev/zero | tr '\0' y)
+            for i in $(seq 1 50); do echo "$line"; echo "$line" >&2; done
+            """);
+
+        var result = RunScript(Request(ScriptNames.Crash));
+
+        Assert.True(result.ExitedZero, result.ToString());
+        var (lines, note) = OutputUntilCutNote(ScriptNames.Crash);
+        Assert.Equal(65, lines.Count);
+        Assert.Equal($"netdump-crash for {Client}: output cut: {35 * 1001} of {100 * 1001} bytes not logged (0 lines cut to 1024 bytes, 35 lines past the limit of 1000 lines or 65536 bytes per run)", note);
+    }
+
+    [Fact]
+    public void A_script_that_prints_without_end_is_still_killed_at_its_time_limit_and_logs_a_bounded_amount()
+    {
+        _folder.Write(ScriptNames.Crash, "yes");
+
+        var result = RunScript(Request(ScriptNames.Crash, timeout: TimeSpan.FromMilliseconds(300)));
+
+        Assert.Equal(ScriptOutcome.TimedOut, result.Outcome);
+        var (lines, note) = OutputUntilCutNote(ScriptNames.Crash);
+        Assert.Equal(1000, lines.Count);
+        Assert.All(lines, line => Assert.Equal("y", line));
+        Assert.Contains("lines past the limit of 1000 lines", note);
     }
 
     [Fact]
