@@ -38,7 +38,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private string _directory = "";
     private CoreFile? _core;
     private FileStream? _key;
-    private ulong _keyBytes;
+    private readonly ByteRanges _keyRanges = new(); // as for the core: the highest byte says nothing of a lost first packet
     private KernelDumpHeader? _header;
     private string? _headerProblem;
     private string? _failure;
@@ -257,7 +257,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
             });
             RandomAccess.Write(_key.SafeFileHandle, packet.Payload.Span, (long)packet.Offset);
-            _keyBytes = Math.Max(_keyBytes, end);
+            _keyRanges.Add(packet.Offset, end);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -425,8 +425,8 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             return $"holes: {holes.Count} missing ranges, {missing} bytes";
         }
 
-        return _header.DumpKeySize > 0 && _keyBytes < _header.DumpKeySize
-            ? $"encryption key incomplete: {_keyBytes} of {_header.DumpKeySize} bytes"
+        return _header.DumpKeySize > 0 && !_keyRanges.Covers(0, _header.DumpKeySize)
+            ? $"encryption key incomplete: {_keyRanges.TotalBytes} of {_header.DumpKeySize} bytes received, bytes {string.Join(", ", _keyRanges.Holes(_header.DumpKeySize).Select(h => $"{h.Start}-{h.End - 1}"))} missing"
             : null;
     }
 
@@ -450,7 +450,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         }
     }
 
-    private bool Encrypted => _keyBytes > 0 || _header is { DumpKeySize: > 0 };
+    private bool Encrypted => _keyRanges.TotalBytes > 0 || _header is { DumpKeySize: > 0 };
 
     private string FinalCoreName()
     {

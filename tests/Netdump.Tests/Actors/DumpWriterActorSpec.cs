@@ -169,6 +169,22 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_whose_first_packet_never_arrived_is_incomplete_and_so_is_the_dump()
+    {
+        var (writer, opened) = await OpenDump();
+        var data = Pattern(1024);
+
+        await StoreAndExpectAck(writer, MessageType.EkcdKey, 1448, Pattern(4096 - 1448, seed: 7)); // bytes 0-1447 lost
+        WriteData(opened.Core, data, chunk: 1024);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1024, dumpKeySize: 4096));
+        var record = await FinishDump(writer, reason: null);
+
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.Equal("encryption key incomplete: 2648 of 4096 bytes received, bytes 0-1447 missing", record.Reason);
+        Assert.Equal(DumpWriterActor.IncompleteCoreName, record.Vmcore);
+    }
+
+    [Fact]
     public async Task An_encrypted_compressed_dump_is_named_vmcore_encrypted_with_the_compression_suffix()
     {
         var (writer, opened) = await OpenDump();
