@@ -35,6 +35,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private readonly Herald _herald;
     private readonly IActorRef _guard;
     private readonly SessionChannelFactory _channels;
+    private readonly DiskSpace _space;
     private readonly IActorRef? _supersedes;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly WriterFactory _writers;
@@ -55,8 +56,9 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private PumpEvent.ControlPacket? _finished;
 
     public ClientSessionActor(NetdumpSettings settings, Herald herald, IActorRef guard, SessionChannelFactory channels,
-        WriterFactory writers, ScriptRunnerFactory scripts, IActorRef? supersedes)
+        DiskSpace space, WriterFactory writers, ScriptRunnerFactory scripts, IActorRef? supersedes)
     {
+        _space = space;
         _settings = settings;
         _herald = herald;
         _guard = guard;
@@ -69,8 +71,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Creates a session's writer child; tests pass one that answers from a probe.</summary>
-    public delegate IActorRef WriterFactory(IActorContext context, NetdumpSettings settings, Herald herald);
+    /// <summary>Creates a session's writer child, its dump reserving room in <c>space</c>; tests pass one that answers from a probe.</summary>
+    public delegate IActorRef WriterFactory(IActorContext context, NetdumpSettings settings, Herald herald, DiskSpace space);
 
     /// <summary>Creates a session's script runner child; tests pass one that answers from a probe.</summary>
     public delegate IActorRef ScriptRunnerFactory(IActorContext context, NetdumpSettings settings);
@@ -110,7 +112,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     }
 
     public static WriterFactory DefaultWriters { get; } =
-        (context, settings, herald) => context.ActorOf(DumpWriterActor.Props(settings, herald), "writer");
+        (context, settings, herald, space) => context.ActorOf(DumpWriterActor.Props(settings, herald, space: space), "writer");
 
     public static ScriptRunnerFactory DefaultScripts { get; } =
         (context, settings) => context.ActorOf(ScriptRunnerActor.Props(settings.DumpDirectory), "scripts");
@@ -122,8 +124,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     /// of CPU per dump for a session, its writer and its script runner.
     /// </summary>
     public static Props Props(NetdumpSettings settings, Herald herald, IActorRef guard, SessionChannelFactory channels,
-        WriterFactory? writers = null, ScriptRunnerFactory? scripts = null, IActorRef? supersedes = null) =>
-        Akka.Actor.Props.Create<ClientSessionActor>(settings, herald, guard, channels,
+        DiskSpace space, WriterFactory? writers = null, ScriptRunnerFactory? scripts = null, IActorRef? supersedes = null) =>
+        Akka.Actor.Props.Create<ClientSessionActor>(settings, herald, guard, channels, space,
             writers ?? DefaultWriters, scripts ?? DefaultScripts, supersedes);
 
     /// <summary>A writer or script runner that fails is stopped; the session then ends its dump (see <see cref="WriterLost"/>).</summary>
@@ -150,7 +152,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
 
             // the children exist only for an admitted dump: a refused HERALD costs one short-lived actor
             _slotHeld = true;
-            _writer = Context.Watch(_writers(Context, _settings, _herald));
+            _writer = Context.Watch(_writers(Context, _settings, _herald, _space));
             _scripts = Context.Watch(_scriptRunners(Context, _settings));
             _writer.Tell(DumpWriterActor.Open.Instance);
             Become(Opening);
@@ -346,9 +348,18 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             }
         });
         Receive<DumpWriterActor.LowSpace>(HandleLowSpace);
+        Receive<PumpEvent.OutOfRoom>(room =>
+        {
+            // the pump waits (takes and acks nothing) while netdump-nospace or the check after it decides
+            if (!_recheckingSpace && !_pendingScripts.Contains(ScriptNames.Nospace))
+            {
+                HandleLowSpace(new DumpWriterActor.LowSpace(_space.Available, _settings.MinFreeSpace + room.Length));
+            }
+        });
         Receive<DumpWriterActor.SpaceOk>(_ =>
         {
             _recheckingSpace = false;
+            _channel!.ResumeWrites();
             _log.Info("Client {Client}: there is room again after netdump-nospace; the dump goes on", ClientText);
         });
         Receive<ScriptResult>(r => r.Name == ScriptNames.Nospace, result =>

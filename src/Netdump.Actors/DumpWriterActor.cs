@@ -33,6 +33,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private readonly NetdumpSettings _settings;
     private readonly Herald _herald;
     private readonly FreeSpaceProbe _freeSpace;
+    private readonly DiskSpace _space;
     private readonly CoreDisk _disk;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private string _directory = "";
@@ -51,11 +52,13 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     /// <summary>A client that keeps sending bad headers or keys gets this many log lines, not one per packet.</summary>
     private const int MaxHeaderProblemsLogged = 3;
 
-    public DumpWriterActor(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null)
+    /// <param name="space">the room all dumps share (the listener's); a writer given none accounts for its own dump alone</param>
+    public DumpWriterActor(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null, DiskSpace? space = null)
     {
         _settings = settings;
         _herald = herald;
         _freeSpace = freeSpace ?? FileSystemSync.AvailableBytes;
+        _space = space ?? new DiskSpace(settings.DumpDirectory, settings.MinFreeSpace, path => _freeSpace(path));
         _disk = disk ?? CoreDisk.Real;
         Receive<Open>(_ => HandleOpen());
         Receive<Store>(HandleStore);
@@ -65,7 +68,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             WriteReceivingReport();
             ReportLowSpace();
         });
-        Receive<CheckSpace>(_ => Sender.Tell(MeasureSpace() ?? (object)SpaceOk.Instance));
+        Receive<CheckSpace>(_ => Sender.Tell(MeasureSpace() ?? MeasureSharedRoom() ?? (object)SpaceOk.Instance));
         Receive<Finish>(HandleFinish);
         Receive<Discard>(_ => HandleDiscard());
     }
@@ -139,8 +142,8 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>The props of a writer on the disk dispatcher.</summary>
-    public static Props Props(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null) =>
-        Akka.Actor.Props.Create<DumpWriterActor>(settings, herald, freeSpace, disk).WithDispatcher(DispatcherId);
+    public static Props Props(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null, DiskSpace? space = null) =>
+        Akka.Actor.Props.Create<DumpWriterActor>(settings, herald, freeSpace, disk, space).WithDispatcher(DispatcherId);
 
     private void HandleOpen()
     {
@@ -164,7 +167,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
             // measured last, so that everything else this dump needs is already taken
             var maxSize = _settings.MaxDumpSize ?? _freeSpace(_directory);
-            _core = CoreFile.Create(Path.Combine(_directory, IncompleteCoreName), maxSize, _disk);
+            _core = CoreFile.Create(Path.Combine(_directory, IncompleteCoreName), maxSize, _disk, _space.Open());
             Timers.StartPeriodicTimer(FlushTimer, FlushTick.Instance, _settings.FlushInterval);
             Sender.Tell(new Opened(_directory, _core));
             ReportLowSpace();
@@ -339,6 +342,11 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         return available < needed ? new LowSpace(available, needed) : null;
     }
 
+    /// <summary>Null when the room all dumps share (free space less the reserve and the others' reservations) is not empty.</summary>
+    private LowSpace? MeasureSharedRoom() => _space.HasRoomFor(1)
+        ? null
+        : new LowSpace(_freeSpace(_directory), _settings.MinFreeSpace + DiskSpace.Chunk);
+
     /// <summary>Tells the session once when space runs low; again only after it recovered.</summary>
     private void ReportLowSpace()
     {
@@ -389,6 +397,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             _failure ??= $"fsync failed: {e.Message}";
         }
 
+        _core!.ReturnUnusedSpace(); // nothing more is written: the pump is sealed or stopped
         reason ??= _failure ?? IncompleteBecause();
         if (reason is null)
         {

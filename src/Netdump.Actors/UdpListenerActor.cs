@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
+using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;
 
@@ -34,6 +35,7 @@ public sealed class UdpListenerActor : ReceiveActor
     private readonly PumpThreads? _pumpThreads;
     private readonly EpollPump? _lingerPump;
     private readonly SessionChannelFactory _channels;
+    private readonly DiskSpace _space;
     private HeraldReceiver? _receiver;
     private IActorRef? _drainRequester;
     private string? _bindError;
@@ -53,6 +55,7 @@ public sealed class UdpListenerActor : ReceiveActor
             _lingerPump = new EpollPump();
         }
 
+        _space = new DiskSpace(settings.DumpDirectory, settings.MinFreeSpace);
         _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, new SessionPorts(settings.SessionPorts), _pump, _pumpThreads, _lingerPump);
         Receive<GetListenEndpoint>(_ => Sender.Tell(_receiver is null
             ? new BindFailed(_bindError ?? "not bound")
@@ -86,8 +89,11 @@ public sealed class UdpListenerActor : ReceiveActor
     /// <summary>A pump thread with no dump for this long exits.</summary>
     internal static readonly TimeSpan IdlePumpThreadLifetime = TimeSpan.FromMinutes(5);
 
-    /// <summary>Makes the props of a session for a HERALD, given the guard and the session it supersedes, if any.</summary>
-    public delegate Props SessionPropsFactory(Herald herald, IActorRef guard, IActorRef? supersedes, SessionChannelFactory channels);
+    /// <summary>
+    /// Makes the props of a session for a HERALD, given the guard, the session it supersedes (if
+    /// any), the session sockets' factory and the room all dumps share.
+    /// </summary>
+    public delegate Props SessionPropsFactory(Herald herald, IActorRef guard, IActorRef? supersedes, SessionChannelFactory channels, DiskSpace space);
 
     public sealed class GetListenEndpoint
     {
@@ -135,8 +141,8 @@ public sealed class UdpListenerActor : ReceiveActor
 
     /// <summary>The production wiring: real session sockets and writers.</summary>
     public static Props Props(NetdumpSettings settings) =>
-        Props(settings, (herald, guard, supersedes, channels) =>
-            ClientSessionActor.Props(settings, herald, guard, channels, supersedes: supersedes));
+        Props(settings, (herald, guard, supersedes, channels, space) =>
+            ClientSessionActor.Props(settings, herald, guard, channels, space, supersedes: supersedes));
 
     protected override SupervisorStrategy SupervisorStrategy() => new ListenerSupervision(_guard);
 
@@ -223,7 +229,7 @@ public sealed class UdpListenerActor : ReceiveActor
     private void Spawn(Herald herald, IActorRef? supersedes)
     {
         var name = $"session-{herald.Client.Address}-{++_sessionCount}";
-        var session = Context.ActorOf(_sessions(herald, _guard, supersedes, _channels), name);
+        var session = Context.ActorOf(_sessions(herald, _guard, supersedes, _channels, _space), name);
         Context.Watch(session);
         _receiving[herald.Client.Address] = session;
     }

@@ -48,6 +48,9 @@ public interface ISessionChannel : IDisposable
     /// taken back (the socket closed) when a new dump finds every session port taken.
     /// </summary>
     void Lingering();
+
+    /// <summary>There is room again after the pump ran out of it (<see cref="PumpEvent.OutOfRoom"/>): take data again.</summary>
+    void ResumeWrites();
 }
 
 /// <summary>A snapshot of a pump's counters.</summary>
@@ -78,6 +81,12 @@ public static class PumpEvent
 
     /// <summary>A write was refused or failed; the pump stopped acking data.</summary>
     public sealed record WriteFailed(string Reason);
+
+    /// <summary>
+    /// A write found no room (<see cref="Storage.DiskSpace"/>): the pump takes no data (nor acks
+    /// it; the client resends) until the session tells it <see cref="ISessionChannel.ResumeWrites"/>.
+    /// </summary>
+    public sealed record OutOfRoom(ulong Offset, ulong Length);
 
     /// <summary>A datagram from the client that was dropped; reported a few times per second at most.</summary>
     public sealed record Dropped(string Reason);

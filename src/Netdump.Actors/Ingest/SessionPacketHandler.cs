@@ -32,6 +32,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
     private long _firstDataUtcTicks;
     private bool _sealed;
     private bool _failed;
+    private volatile bool _outOfRoom;
     private long _lastPacket = Environment.TickCount64;
     private long _packets;
     private int _validInBatch;
@@ -104,7 +105,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
 
     private PacketVerdict ClassifyData(in MessageHeader header)
     {
-        if (_failed)
+        if (_failed || _outOfRoom)
         {
             return PacketVerdict.Drop;
         }
@@ -167,6 +168,10 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
         {
             case CoreWriteResult.Written:
                 return true;
+            case CoreWriteResult.NoSpace:
+                _outOfRoom = true;
+                session.Tell(new PumpEvent.OutOfRoom(offset, length));
+                return false;
             case CoreWriteResult.BeyondLimit:
                 _failed = true;
                 session.Tell(new PumpEvent.WriteFailed(
@@ -192,6 +197,9 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
             _validInBatch = 0;
         }
     }
+
+    /// <summary>From the session: there is room again.</summary>
+    public void ResumeWrites() => _outOfRoom = false;
 
     public void Faulted(string reason) => session.Tell(new PumpEvent.Faulted(reason));
 

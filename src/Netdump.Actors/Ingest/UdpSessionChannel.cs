@@ -111,6 +111,8 @@ public sealed class UdpSessionChannel : ISessionChannel
 
     public void Lingering() => _ports.Lingers(this);
 
+    public void ResumeWrites() => _handler?.ResumeWrites();
+
     public long LastPacketTicks => _handler?.LastPacketTicks ?? _created;
 
     public DateTimeOffset? FirstDataAt => _handler?.FirstDataAt;

@@ -9,6 +9,9 @@ public enum CoreWriteResult
 {
     Written,
     BeyondLimit,
+
+    /// <summary>Not written: neither the dump's reservation nor the room all dumps share holds it.</summary>
+    NoSpace,
     Failed,
 }
 
@@ -16,7 +19,8 @@ public enum CoreWriteResult
 /// The core file of one dump while it is received: an open handle, the byte ranges written so
 /// far and the size limit. The session's receive pump writes into it inline (positional
 /// writes, safe from any thread); the <c>DumpWriterActor</c> flushes, renames and closes it.
-/// The range bookkeeping is locked because both of them read it.
+/// The range bookkeeping is locked because both of them read it. Each write is first reserved
+/// in the dump's <see cref="DiskSpace.Account"/>, so no dump eats into <c>min_free_space</c>.
 /// </summary>
 public sealed unsafe class CoreFile : IDisposable
 {
@@ -25,12 +29,14 @@ public sealed unsafe class CoreFile : IDisposable
     private readonly ByteRanges _ranges = new();
     private readonly Lock _lock = new();
     private readonly CoreDisk _disk;
+    private readonly DiskSpace.Account? _space;
     private long _unflushed;
 
-    private CoreFile(string path, FileStream stream, ulong maxSize, CoreDisk disk)
+    private CoreFile(string path, FileStream stream, ulong maxSize, CoreDisk disk, DiskSpace.Account? space)
     {
         Path = path;
         _disk = disk;
+        _space = space;
         _stream = stream;
         _handle = stream.SafeFileHandle;
         MaxSize = maxSize;
@@ -45,8 +51,11 @@ public sealed unsafe class CoreFile : IDisposable
     /// <summary>The error of the last failed write, for the dump's reason.</summary>
     public string? LastError { get; private set; }
 
-    /// <summary>Creates the file, which must not exist yet, with mode 0600.</summary>
-    public static CoreFile Create(string path, ulong maxSize, CoreDisk? disk = null)
+    /// <summary>
+    /// Creates the file, which must not exist yet, with mode 0600; its writes are reserved in
+    /// <paramref name="space"/> (which it closes when disposed), or unchecked without one.
+    /// </summary>
+    public static CoreFile Create(string path, ulong maxSize, CoreDisk? disk = null, DiskSpace.Account? space = null)
     {
         var stream = new FileStream(path, new FileStreamOptions
         {
@@ -56,7 +65,7 @@ public sealed unsafe class CoreFile : IDisposable
             BufferSize = 0,
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         });
-        return new CoreFile(path, stream, maxSize, disk ?? CoreDisk.Real);
+        return new CoreFile(path, stream, maxSize, disk ?? CoreDisk.Real, space);
     }
 
     /// <summary>Distinct bytes written so far.</summary>
@@ -80,6 +89,11 @@ public sealed unsafe class CoreFile : IDisposable
             return CoreWriteResult.BeyondLimit;
         }
 
+        if (_space is { } space && !space.TryReserve(length))
+        {
+            return CoreWriteResult.NoSpace;
+        }
+
         try
         {
             _disk.Write(_handle, data, (long)offset);
@@ -90,12 +104,7 @@ public sealed unsafe class CoreFile : IDisposable
             return CoreWriteResult.Failed;
         }
 
-        lock (_lock)
-        {
-            _ranges.Add(offset, offset + length);
-        }
-
-        Interlocked.Add(ref _unflushed, data.Length);
+        Recorded(offset, length);
         return CoreWriteResult.Written;
     }
 
@@ -114,6 +123,11 @@ public sealed unsafe class CoreFile : IDisposable
         if (length == 0)
         {
             return CoreWriteResult.Written; // empty VMCOREs are valid: nothing to write
+        }
+
+        if (_space is { } space && !space.TryReserve(length))
+        {
+            return CoreWriteResult.NoSpace;
         }
 
         var added = false;
@@ -161,13 +175,20 @@ public sealed unsafe class CoreFile : IDisposable
             }
         }
 
+        Recorded(offset, length);
+        return CoreWriteResult.Written;
+    }
+
+    /// <summary>After a write: its range, its bytes to flush, and its room no longer reserved ahead.</summary>
+    private void Recorded(ulong offset, ulong length)
+    {
         lock (_lock)
         {
             _ranges.Add(offset, offset + length);
         }
 
         Interlocked.Add(ref _unflushed, (long)length);
-        return CoreWriteResult.Written;
+        _space?.Spent(length);
     }
 
     /// <summary>True when every byte of <c>[start, end)</c> was already written.</summary>
@@ -212,5 +233,12 @@ public sealed unsafe class CoreFile : IDisposable
         Path = target;
     }
 
-    public void Dispose() => _stream.Dispose();
+    /// <summary>The dump is over: the room it reserved and did not use goes back to the others.</summary>
+    public void ReturnUnusedSpace() => _space?.Dispose();
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _space?.Dispose();
+    }
 }

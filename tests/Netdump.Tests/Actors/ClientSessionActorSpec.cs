@@ -42,6 +42,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     private readonly string _dumpDir;
     private readonly CoreFile _core;
     private volatile FakeSessionChannel? _channel;
+    private readonly DiskSpace _space;
 
     public ClientSessionActorSpec(ITestOutputHelper output)
         : base(NetdumpSettings.BuiltInConfig(), output: output)
@@ -51,6 +52,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
             DumpDirectory = _temp.Path,
             MaxDumpSize = 1 << 20,
         };
+        _space = new DiskSpace(_temp.Path, _settings.MinFreeSpace);
         _writer = CreateTestProbe("writer");
         _acks = CreateTestProbe("acks");
         _guard = CreateTestProbe("guard");
@@ -119,7 +121,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     public async Task Session_that_cannot_open_a_session_socket_gives_its_slot_back_before_making_anything()
     {
         var props = ClientSessionActor.Props(_settings, HeraldFromClient(), _guard.Ref,
-            (_, _) => throw new SocketException((int)SocketError.AddressAlreadyInUse), (_, _, _) => _writer.Ref, (_, _) => _scripts.Ref);
+            (_, _) => throw new SocketException((int)SocketError.AddressAlreadyInUse), _space, (_, _, _, _) => _writer.Ref, (_, _) => _scripts.Ref);
         var session = await ChildActorOfAsync(props);
         var watcher = WatcherOf(session);
 
@@ -449,7 +451,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
             return AutoPilot.KeepRunning;
         }));
         var session = await ChildActorOfAsync(ClientSessionActor.Props(_settings, HeraldFromClient(), _guard.Ref,
-            OpenFakeChannel, (_, _, _) => _writer.Ref, (_, _) => _scripts.Ref));
+            OpenFakeChannel, _space, (_, _, _, _) => _writer.Ref, (_, _) => _scripts.Ref));
         var watcher = WatcherOf(session);
 
         await watcher.ExpectTerminatedAsync(session);
@@ -686,7 +688,8 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
             HeraldFromClient(),
             _guard.Ref,
             channels ?? OpenFakeChannel,
-            (_, _, _) => _writer.Ref,
+            _space,
+            (_, _, _, _) => _writer.Ref,
             (_, _) => _scripts.Ref,
             supersedes);
         var session = await ChildActorOfAsync(props);

@@ -118,7 +118,7 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         var report = _answers.Ref;
         var listener = Sys.ActorOf(UdpListenerActor.Props(settings ?? _settings,
-            (herald, guard, supersedes, _) => Props.Create(() => new FakeSession(herald, guard, supersedes, report))), "listener");
+            (herald, guard, supersedes, _, _) => Props.Create(() => new FakeSession(herald, guard, supersedes, report))), "listener");
         listener.Tell(UdpListenerActor.GetListenEndpoint.Instance, TestActor);
         return (listener, ExpectMsg<UdpListenerActor.ListenEndpoint>().Endpoint.Port);
     }

@@ -86,5 +86,9 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
 
     public void Lingering() => IsLingering = true;
 
+    public bool WritesResumed { get; private set; }
+
+    public void ResumeWrites() => WritesResumed = true;
+
     public void Dispose() => Interlocked.Increment(ref _disposals);
 }

@@ -41,7 +41,7 @@ public sealed class UdpListenerActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         var report = _spawned.Ref;
         var listener = Sys.ActorOf(UdpListenerActor.Props(settings ?? _settings,
-            (herald, _, supersedes, _) => Props.Create(() => new FakeSession(herald, supersedes, report))));
+            (herald, _, supersedes, _, _) => Props.Create(() => new FakeSession(herald, supersedes, report))));
         listener.Tell(UdpListenerActor.GetListenEndpoint.Instance, TestActor);
         return (listener, ExpectMsg<UdpListenerActor.ListenEndpoint>().Endpoint);
     }
@@ -185,7 +185,7 @@ public sealed class UdpListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         var port = ((IPEndPoint)taken.LocalEndPoint!).Port;
         var listener = Sys.ActorOf(UdpListenerActor.Props(_settings with { Address = IPAddress.Loopback, Port = port },
-            (_, _, _, _) => Props.Empty));
+            (_, _, _, _, _) => Props.Empty));
 
         listener.Tell(UdpListenerActor.GetListenEndpoint.Instance, TestActor);
         var reply = ExpectMsg<UdpListenerActor.BindFailed>();

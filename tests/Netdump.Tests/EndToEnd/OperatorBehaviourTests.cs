@@ -194,7 +194,7 @@ public sealed class OperatorBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
-    public Task A_full_file_system_mid_dump_ends_the_dump_with_the_error_and_the_server_serves_others() =>
+    public Task A_file_system_filling_up_mid_dump_ends_the_dump_as_no_space_before_a_write_fails_and_the_server_serves_others() =>
         OnSmallFileSystem(async mount =>
         {
             var server = await Start(new() { ["dumpdir"] = mount, ["min_free_space"] = "0", ["max_dump_size"] = "1G" });
@@ -202,7 +202,8 @@ public sealed class OperatorBehaviourTests : IAsyncLifetime
             Assert.False(result.Success);
             var json = await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.0.48"));
             Assert.Equal("incomplete", json.GetProperty("status").GetString());
-            Assert.Contains("No space left on device", json.GetProperty("reason").GetString());
+            Assert.Equal("no space", json.GetProperty("reason").GetString()); // refused before the disk was full
+            Assert.DoesNotContain(server.LogLines, l => l.Contains("No space left on device"));
 
             File.Delete(Path.Combine(server.SingleDumpOf("127.0.0.48"), "vmcore-incomplete"));
             Assert.True((await new SimulatedClient(server.Client("127.0.0.49") with { Size = 100_000 }).RunAsync()).Success);
@@ -220,15 +221,52 @@ public sealed class OperatorBehaviourTests : IAsyncLifetime
             Assert.True(new FileInfo(Path.Combine(server.SingleDumpOf("127.0.0.50"), "vmcore-incomplete")).Length <= 3 << 20);
         });
 
+    [Fact]
+    public Task On_a_filling_disk_the_dump_that_would_cross_the_reserve_stops_and_the_one_before_it_completes() =>
+        OnSmallFileSystem(async mount =>
+        {
+            var server = await Start(new() { ["dumpdir"] = mount, ["min_free_space"] = "2M" });
+            var nospaceLog = Path.Combine(Path.GetTempPath(), $"netdump-nospace-{Guid.NewGuid():N}.log");
+            Script(server, "netdump-nospace", $"echo \"$1\" >> {nospaceLog}; exit 0");
+            try
+            {
+                // a slow 1 MiB dump (every lost burst waits for the client's resend)...
+                var slow = new SimulatedClient(server.Client("127.0.0.58") with
+                {
+                    Size = 1 << 20, Loss = 0.05, Seed = 58, ResendAfter = TimeSpan.FromMilliseconds(300),
+                });
+                var slowRun = slow.RunAsync();
+                await ServerHarness.WaitForJsonAsync(await server.WaitForDumpOfAsync("127.0.0.58"), _ => true);
+
+                // ...then a 32 MiB dump that would fill the 8 MiB file system in a fraction of a second
+                var big = await new SimulatedClient(server.Client("127.0.0.59") with { Size = 32 << 20, MaxSends = 4 }).RunAsync();
+                Assert.False(big.Success);
+                var bigJson = await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.0.59"));
+                Assert.Equal("no space", bigJson.GetProperty("reason").GetString());
+                Assert.Equal("127.0.0.59", File.ReadAllText(nospaceLog).Trim()); // nospace ran, for the big dump alone
+
+                var done = await slowRun;
+                Assert.True(done.Success, done.Error);
+                var slowDir = server.SingleDumpOf("127.0.0.58");
+                Assert.Equal("complete", ServerHarness.ReadJson(slowDir).GetProperty("status").GetString());
+                Assert.True(slow.Core.Span.SequenceEqual(File.ReadAllBytes(Path.Combine(slowDir, "vmcore"))));
+                Assert.DoesNotContain(server.LogLines, l => l.Contains("No space left on device"));
+            }
+            finally
+            {
+                File.Delete(nospaceLog);
+            }
+        }, size: "8m");
+
     /// <summary>
-    /// Runs a test whose dump directory is a real 3 MiB tmpfs. Only root can mount one; CI runs
-    /// as root on this machine kind, elsewhere the test checks that it really is not root.
+    /// Runs a test whose dump directory is a real tmpfs (3 MiB unless told). Only root can mount
+    /// one; CI runs as root on this machine kind, elsewhere the test checks that it really is not root.
     /// </summary>
-    private async Task OnSmallFileSystem(Func<string, Task> test)
+    private async Task OnSmallFileSystem(Func<string, Task> test, string size = "3m")
     {
         var mount = Path.Combine(Path.GetTempPath(), $"netdump-tmpfs-{Guid.NewGuid():N}");
         Directory.CreateDirectory(mount);
-        if (!Mount(mount, "size=3m"))
+        if (!Mount(mount, $"size={size}"))
         {
             Assert.NotEqual(0u, geteuid());
             Directory.Delete(mount);

@@ -81,6 +81,26 @@ public sealed class ServerHarness : IAsyncDisposable
 
     public string SingleDumpOf(string client, string? under = null) => Assert.Single(DumpsOf(client, under));
 
+    /// <summary>Waits (bounded) until the client's dump directory exists, and returns it.</summary>
+    public async Task<string> WaitForDumpOfAsync(string client)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            if (DumpsOf(client) is [var dir])
+            {
+                return dir;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no dump of {client}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     public static JsonElement ReadJson(string dumpDir) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(dumpDir, "dump.json"))).RootElement;
 
