@@ -13,7 +13,7 @@ namespace Netdump.Actors.Storage;
 /// and a shift inside one chunk (at most 8 KiB); one insert in <see cref="ChunkCapacity"/>/2
 /// also splits a chunk. A single list, as before, shifted every range after the insert point:
 /// 1-byte writes at descending offsets made each insert cost the whole list
-/// (issue 13, docs/performance.md).
+/// (issue 13; measured in docs/performance.md).
 /// </para>
 /// </summary>
 public sealed class ByteRanges
@@ -21,7 +21,7 @@ public sealed class ByteRanges
     /// <summary>
     /// Ranges per chunk: 8 KiB of ranges, a shift no packet notices, and few enough chunks that
     /// splitting one (which shifts the chunk list) stays as cheap at the fragmentation bound of
-    /// <see cref="CoreFile.MaxRanges"/> (1,024 chunks).
+    /// <see cref="CoreFile.MaxRanges"/> (at most about 2,000 chunks).
     /// </summary>
     private const int ChunkCapacity = 512;
 
