@@ -180,6 +180,36 @@ public sealed class ByteRangesTests
         Assert.Equal((2 * count) - 1, ranges.TotalBytes);
     }
 
+    /// <summary>
+    /// A merge that ends exactly at the last range of a later chunk swallows that chunk whole,
+    /// while the first chunk keeps most of its ranges: nothing must be left behind in between.
+    /// </summary>
+    [Fact]
+    public void A_merge_swallowing_a_whole_chunk_leaves_the_set_consistent()
+    {
+        var ranges = new ByteRanges();
+        for (ulong i = 0; i < 1200; i++)
+        {
+            ranges.Add(2 * i, (2 * i) + 1); // in order: chunks of 512 ranges filled one after another
+        }
+
+        ranges.Add(2 * 400, (2 * 1023) + 1); // from range 400 (first chunk) to range 1023 (last of the second)
+        ranges.Add(2 * 1100, (2 * 1100) + 1); // a duplicate in the third chunk
+        ranges.Add(5, 6); // fills a gap in the first chunk, joining two ranges
+
+        var expected = Enumerable.Range(0, 400).Select(i => new ByteRange(2 * (ulong)i, (2 * (ulong)i) + 1))
+            .Append(new ByteRange(2 * 400, (2 * 1023) + 1))
+            .Concat(Enumerable.Range(1024, 176).Select(i => new ByteRange(2 * (ulong)i, (2 * (ulong)i) + 1)))
+            .ToList();
+        expected[2] = new ByteRange(4, 7);
+        expected.RemoveAt(3);
+        Assert.Equal(expected, ranges.ToList());
+        Assert.Equal(expected.Count, ranges.Count);
+        Assert.True(ranges.Covers(2 * 1024, (2 * 1024) + 1));
+        Assert.False(ranges.Covers((2 * 1024) + 1, (2 * 1024) + 2));
+        Assert.Equal(expected.Aggregate(0UL, (sum, r) => sum + r.Length), ranges.TotalBytes);
+    }
+
     /// <summary>The packet path's case: in-order writes grow the last range and allocate nothing.</summary>
     [Fact]
     public void In_order_appends_allocate_nothing()
