@@ -177,6 +177,11 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
                 session.Tell(new PumpEvent.WriteFailed(
                     $"write of {length} bytes at offset {offset} is beyond max_dump_size {core.MaxSize}"));
                 return false;
+            case CoreWriteResult.TooFragmented:
+                _failed = true;
+                session.Tell(new PumpEvent.WriteFailed(
+                    $"too fragmented: the write of {length} bytes at offset {offset} would make more than {CoreFile.MaxRanges} separate received ranges"));
+                return false;
             default:
                 _failed = true;
                 session.Tell(new PumpEvent.WriteFailed($"write error at offset {offset}: {core.LastError}"));

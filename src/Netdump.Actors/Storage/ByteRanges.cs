@@ -1,24 +1,43 @@
+using System.Runtime.InteropServices;
+
 namespace Netdump.Actors.Storage;
 
 /// <summary>
 /// The byte ranges of one file received so far, kept sorted with overlapping and adjacent
 /// ranges merged, so that a hole the client never resent (its ack aliasing, SPEC §2) shows up
-/// as a gap. Appending just past the last range, the common case, is O(1); anything else is a
-/// binary search plus a list splice. Not thread-safe: the owner serialises access.
+/// as a gap. Not thread-safe: the owner serialises access.
+/// <para>
+/// The ranges live in a sorted list of sorted chunks of at most <see cref="ChunkCapacity"/>
+/// ranges (a B+tree of height two). Appending past the last range or growing it, the case of
+/// every in-order packet, is O(1) and allocates nothing. Anything else is two binary searches
+/// and a shift inside one chunk (at most 8 KiB); one insert in <see cref="ChunkCapacity"/>/2
+/// also splits a chunk. A single list, as before, shifted every range after the insert point:
+/// 1-byte writes at descending offsets made each insert cost the whole list
+/// (issue 13; measured in docs/performance.md).
+/// </para>
 /// </summary>
 public sealed class ByteRanges
 {
-    // Invariant: sorted by Start, every range non-empty, and ranges[i].End < ranges[i + 1].Start
-    // (overlapping or touching ranges are always merged into one).
-    private readonly List<ByteRange> _ranges = [];
+    /// <summary>
+    /// Ranges per chunk: 8 KiB of ranges, a shift no packet notices, and few enough chunks that
+    /// splitting one (which shifts the chunk list) stays as cheap at the fragmentation bound of
+    /// <see cref="CoreFile.MaxRanges"/> (at most about 2,000 chunks).
+    /// </summary>
+    private const int ChunkCapacity = 512;
+
+    // Invariant: every chunk is non-empty; all ranges, chunk after chunk, are sorted by Start,
+    // non-empty, and each ends before the next starts (a.End < b.Start: overlapping or touching
+    // ranges are always merged). Two neighbouring chunks hold more than ChunkCapacity / 2
+    // ranges together, so the chunk list stays short however ranges come and go.
+    private readonly List<List<ByteRange>> _chunks = [];
 
     /// <summary>Distinct bytes received.</summary>
     public ulong TotalBytes { get; private set; }
 
     /// <summary>The end of the last range, 0 when nothing was received.</summary>
-    public ulong HighWater => _ranges.Count == 0 ? 0 : _ranges[^1].End;
+    public ulong HighWater => Count == 0 ? 0 : _chunks[^1][^1].End;
 
-    public int Count => _ranges.Count;
+    public int Count { get; private set; }
 
     /// <summary>Adds <c>[start, end)</c>; an empty or inverted range is ignored.</summary>
     public void Add(ulong start, ulong end)
@@ -28,54 +47,42 @@ public sealed class ByteRanges
             return;
         }
 
-        var count = _ranges.Count;
-        if (count == 0 || start > _ranges[^1].End)
+        if (Count == 0 || start > HighWater)
         {
-            _ranges.Add(new ByteRange(start, end));
-            TotalBytes += end - start;
+            Append(new ByteRange(start, end));
             return;
         }
 
-        var last = _ranges[^1];
+        var tail = _chunks[^1];
+        var last = tail[^1];
         if (start >= last.Start)
         {
             // Touches or overlaps only the last range (start <= last.End here).
             if (end > last.End)
             {
-                _ranges[^1] = last with { End = end };
+                tail[^1] = last with { End = end };
                 TotalBytes += end - last.End;
             }
 
             return;
         }
 
-        // First range that overlaps or touches [start, end): the first with End >= start.
-        var first = FirstEndAtOrAfter(start);
+        AddBefore(start, end);
+    }
 
-        // Ranges first..stop-1 overlap or touch: those with Start <= end.
-        var stop = first;
-        while (stop < count && _ranges[stop].Start <= end)
+    /// <summary>
+    /// True when <c>[start, end)</c> overlaps or touches a range already held, so that
+    /// <see cref="Add"/> would grow or merge ranges rather than make one more.
+    /// </summary>
+    public bool Adjoins(ulong start, ulong end)
+    {
+        if (end <= start || Count == 0 || start > HighWater)
         {
-            stop++;
+            return false;
         }
 
-        if (stop == first)
-        {
-            _ranges.Insert(first, new ByteRange(start, end));
-            TotalBytes += end - start;
-            return;
-        }
-
-        var merged = new ByteRange(Math.Min(start, _ranges[first].Start), Math.Max(end, _ranges[stop - 1].End));
-        ulong absorbed = 0;
-        for (var i = first; i < stop; i++)
-        {
-            absorbed += _ranges[i].Length;
-        }
-
-        _ranges[first] = merged;
-        _ranges.RemoveRange(first + 1, stop - first - 1);
-        TotalBytes += merged.Length - absorbed;
+        var (c, i) = FirstEndAtOrAfter(start);
+        return _chunks[c][i].Start <= end;
     }
 
     /// <summary>True when every byte of <c>[start, end)</c> was received; an empty range is.</summary>
@@ -88,19 +95,30 @@ public sealed class ByteRanges
 
         // Merged ranges never touch, so a covered span lies inside a single range: the one
         // containing start, i.e. the first with End > start.
-        var i = FirstEndAtOrAfter(start + 1);
-        return i < _ranges.Count && _ranges[i].Start <= start && _ranges[i].End >= end;
+        var (c, i) = FirstEndAtOrAfter(start + 1);
+        return c < _chunks.Count && _chunks[c][i].Start <= start && _chunks[c][i].End >= end;
     }
 
     /// <summary>A sorted copy of the ranges.</summary>
-    public IReadOnlyList<ByteRange> ToList() => _ranges.ToArray();
+    public IReadOnlyList<ByteRange> ToList()
+    {
+        var copy = new ByteRange[Count];
+        var at = 0;
+        foreach (var chunk in _chunks)
+        {
+            chunk.CopyTo(copy, at);
+            at += chunk.Count;
+        }
+
+        return copy;
+    }
 
     /// <summary>The missing ranges of <c>[0, length)</c>, sorted.</summary>
     public IReadOnlyList<ByteRange> Holes(ulong length)
     {
         var holes = new List<ByteRange>();
         ulong cursor = 0;
-        foreach (var range in _ranges)
+        foreach (var range in _chunks.SelectMany(c => c))
         {
             if (cursor >= length || range.Start >= length)
             {
@@ -123,14 +141,126 @@ public sealed class ByteRanges
         return holes;
     }
 
-    /// <summary>Index of the first range whose End is at least <paramref name="value"/> (Count if none).</summary>
-    private int FirstEndAtOrAfter(ulong value)
+    private void Append(ByteRange range)
     {
-        int lo = 0, hi = _ranges.Count;
+        if (_chunks.Count == 0 || _chunks[^1].Count == ChunkCapacity)
+        {
+            _chunks.Add(new List<ByteRange>(ChunkCapacity));
+        }
+
+        _chunks[^1].Add(range);
+        Count++;
+        TotalBytes += range.Length;
+    }
+
+    /// <summary>Adds a range that starts before the last one (so some range ends at or after its start).</summary>
+    private void AddBefore(ulong start, ulong end)
+    {
+        // First range that overlaps or touches [start, end): the first with End >= start.
+        var (c, i) = FirstEndAtOrAfter(start);
+        var chunk = _chunks[c];
+        if (chunk[i].Start > end)
+        {
+            Insert(c, i, new ByteRange(start, end));
+            return;
+        }
+
+        // The ranges from (c, i) to the last with Start <= end all become one.
+        var (d, j) = LastStartAtOrBefore(end);
+        var merged = new ByteRange(Math.Min(start, chunk[i].Start), Math.Max(end, _chunks[d][j].End));
+        ulong absorbed = 0;
+        var removed = 0;
+        for (var k = c; k <= d; k++)
+        {
+            var from = k == c ? i : 0;
+            var to = k == d ? j : _chunks[k].Count - 1;
+            foreach (var range in CollectionsMarshal.AsSpan(_chunks[k])[from..(to + 1)])
+            {
+                absorbed += range.Length;
+            }
+
+            removed += to - from + 1;
+        }
+
+        if (c == d)
+        {
+            chunk.RemoveRange(i + 1, j - i);
+        }
+        else
+        {
+            chunk.RemoveRange(i + 1, chunk.Count - i - 1);
+            _chunks[d].RemoveRange(0, j + 1);
+            _chunks.RemoveRange(c + 1, d - c - 1); // the chunks wholly absorbed
+        }
+
+        chunk[i] = merged;
+        Count -= removed - 1;
+        TotalBytes += merged.Length - absorbed;
+        Rebalance(c);
+    }
+
+    /// <summary>Inserts a range before position <paramref name="i"/> of chunk <paramref name="c"/>, splitting a full chunk.</summary>
+    private void Insert(int c, int i, ByteRange range)
+    {
+        var chunk = _chunks[c];
+        if (chunk.Count == ChunkCapacity)
+        {
+            const int half = ChunkCapacity / 2;
+            var upper = new List<ByteRange>(ChunkCapacity);
+            upper.AddRange(CollectionsMarshal.AsSpan(chunk)[half..]);
+            chunk.RemoveRange(half, ChunkCapacity - half);
+            _chunks.Insert(c + 1, upper);
+            if (i > half)
+            {
+                (chunk, i) = (upper, i - half);
+            }
+        }
+
+        chunk.Insert(i, range);
+        Count++;
+        TotalBytes += range.Length;
+    }
+
+    /// <summary>
+    /// After chunk <paramref name="c"/> and its successor lost ranges: drops the successor if it
+    /// is empty, and joins neighbours that together fill at most half a chunk.
+    /// </summary>
+    private void Rebalance(int c)
+    {
+        if (c + 1 < _chunks.Count && _chunks[c + 1].Count == 0)
+        {
+            _chunks.RemoveAt(c + 1);
+        }
+
+        if (c + 1 < _chunks.Count && _chunks[c].Count + _chunks[c + 1].Count <= ChunkCapacity / 2)
+        {
+            Join(c);
+        }
+
+        if (c > 0 && _chunks[c - 1].Count + _chunks[c].Count <= ChunkCapacity / 2)
+        {
+            Join(c - 1);
+        }
+    }
+
+    /// <summary>Moves chunk <paramref name="c"/> + 1 to the end of chunk <paramref name="c"/>.</summary>
+    private void Join(int c)
+    {
+        _chunks[c].AddRange(CollectionsMarshal.AsSpan(_chunks[c + 1]));
+        _chunks.RemoveAt(c + 1);
+    }
+
+    /// <summary>
+    /// The position of the first range whose End is at least <paramref name="value"/>; the
+    /// chunk index is the chunk count if there is none.
+    /// </summary>
+    private (int Chunk, int Index) FirstEndAtOrAfter(ulong value)
+    {
+        int lo = 0, hi = _chunks.Count;
         while (lo < hi)
         {
             var mid = lo + ((hi - lo) / 2);
-            if (_ranges[mid].End >= value)
+            if (_chunks[mid][^1].End >= value)
             {
                 hi = mid;
             }
@@ -140,6 +270,63 @@ public sealed class ByteRanges
             }
         }
 
-        return lo;
+        if (lo == _chunks.Count)
+        {
+            return (lo, 0);
+        }
+
+        var ranges = CollectionsMarshal.AsSpan(_chunks[lo]);
+        int first = 0, last = ranges.Length;
+        while (first < last)
+        {
+            var mid = first + ((last - first) / 2);
+            if (ranges[mid].End >= value)
+            {
+                last = mid;
+            }
+            else
+            {
+                first = mid + 1;
+            }
+        }
+
+        return (lo, first);
+    }
+
+    /// <summary>The position of the last range whose Start is at most <paramref name="value"/>; there must be one.</summary>
+    private (int Chunk, int Index) LastStartAtOrBefore(ulong value)
+    {
+        // the last chunk whose first range starts at or before value
+        int lo = 0, hi = _chunks.Count;
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo) / 2);
+            if (_chunks[mid][0].Start <= value)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        var c = lo - 1;
+        var ranges = CollectionsMarshal.AsSpan(_chunks[c]);
+        int first = 0, last = ranges.Length;
+        while (first < last)
+        {
+            var mid = first + ((last - first) / 2);
+            if (ranges[mid].Start <= value)
+            {
+                first = mid + 1;
+            }
+            else
+            {
+                last = mid;
+            }
+        }
+
+        return (c, first - 1);
     }
 }

@@ -12,6 +12,9 @@ public enum CoreWriteResult
 
     /// <summary>Not written: neither the dump's reservation nor the room all dumps share holds it.</summary>
     NoSpace,
+
+    /// <summary>Not written: it would make more than <see cref="CoreFile.MaxRanges"/> separate ranges.</summary>
+    TooFragmented,
     Failed,
 }
 
@@ -31,6 +34,21 @@ public sealed unsafe class CoreFile : IDisposable
     private readonly CoreDisk _disk;
     private readonly DiskSpace.Account? _space;
     private long _unflushed;
+
+    /// <summary>
+    /// The most separate received ranges a core may have; a write that would start one more is
+    /// refused and the dump ends "too fragmented". A FreeBSD client sends in order and resends
+    /// every packet it misses within its burst of at most 64, so the only holes it leaves are
+    /// its ack aliasing's (SPEC §2): a lost packet whose twin 32 places away was acked, at most
+    /// 14 per 64 KiB burst at MTU 1500, about 28 x the loss rate per burst on average. Even at
+    /// 1 % loss (a link on which the dump already crawls through retransmits) reaching this
+    /// bound takes a 57 GiB dump, and a dump that has lost 262,143 packets is incomplete
+    /// whatever comes after. Only a client that scatters its writes gets here (issue 13: 1-byte
+    /// writes at descending offsets). The bound also keeps a core's
+    /// ranges in 4 MiB of memory and its dump.json (which lists every range and hole) under
+    /// 30 MB, within what the start-up scan reads (<see cref="RecoveryScan"/>).
+    /// </summary>
+    public const int MaxRanges = 262_144;
 
     private CoreFile(string path, FileStream stream, ulong maxSize, CoreDisk disk, DiskSpace.Account? space)
     {
@@ -79,14 +97,15 @@ public sealed unsafe class CoreFile : IDisposable
 
     /// <summary>
     /// Writes a payload at its offset and records the range. Refuses (without writing) a range
-    /// that ends past <see cref="MaxSize"/> or past 2^64; a failed write records its error.
+    /// that ends past <see cref="MaxSize"/> or past 2^64, or that would be range number
+    /// <see cref="MaxRanges"/> + 1; a failed write records its error.
     /// </summary>
     public CoreWriteResult Write(ulong offset, ReadOnlySpan<byte> data)
     {
         var length = (ulong)data.Length;
-        if (offset > MaxSize || length > MaxSize - offset)
+        if (Refuse(offset, length) is { } refused)
         {
-            return CoreWriteResult.BeyondLimit;
+            return refused;
         }
 
         if (_space is { } space && !space.TryReserve(length))
@@ -115,9 +134,9 @@ public sealed unsafe class CoreFile : IDisposable
     /// </summary>
     internal CoreWriteResult Write(ulong offset, LinuxIo.IoVec* iov, int count, ulong length)
     {
-        if (offset > MaxSize || length > MaxSize - offset)
+        if (Refuse(offset, length) is { } refused)
         {
-            return CoreWriteResult.BeyondLimit;
+            return refused;
         }
 
         if (length == 0)
@@ -189,6 +208,32 @@ public sealed unsafe class CoreFile : IDisposable
 
         Interlocked.Add(ref _unflushed, (long)length);
         _space?.Spent(length);
+    }
+
+    /// <summary>
+    /// Why a write of <paramref name="length"/> bytes at <paramref name="offset"/> may not
+    /// happen, or null. Called by the pump thread, the only one that adds ranges, so the count
+    /// it reads cannot change before the write records its range.
+    /// </summary>
+    private CoreWriteResult? Refuse(ulong offset, ulong length)
+    {
+        if (offset > MaxSize || length > MaxSize - offset)
+        {
+            return CoreWriteResult.BeyondLimit;
+        }
+
+        if (_ranges.Count >= MaxRanges && length > 0)
+        {
+            lock (_lock)
+            {
+                if (!_ranges.Adjoins(offset, offset + length))
+                {
+                    return CoreWriteResult.TooFragmented;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>True when every byte of <c>[start, end)</c> was already written.</summary>

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Scripts;
 
 namespace Netdump.Actors.Storage;
 
@@ -16,12 +18,38 @@ public static class DumpLocation
     /// <summary>How many <c>-N</c> suffixes are tried before giving up on a name.</summary>
     public const int MaxCollisionSuffix = 9999;
 
+    /// <summary>
+    /// The most directory levels below dumpdir a HERALD path may lead to: as many as a path of
+    /// <see cref="MaxHeraldPathBytes"/> can spell ("a/a/a/..."), so that a symlink cannot place a
+    /// dump deeper than a plain path could. The start-up scan searches this deep and one more.
+    /// </summary>
+    public const int MaxParentDepth = (MaxHeraldPathBytes + 1) / 2;
+
     private const int DirectoryMode = 0x1C0; // 0700
+
+    /// <summary>Folders of dumpdir that are the server's own (its scripts, secure mode's magic files, fsck's).</summary>
+    private static readonly string[] OwnFolders = [ScriptNames.Directory, KnownClients.MagicDirectory, "lost+found"];
+
+    /// <summary>Files only a dump directory holds: its reports, the core being received, the reports' reserved room.</summary>
+    private static readonly string[] DumpFiles =
+    [
+        DumpReport.JsonFileName, DumpReport.InfoFileName, DumpWriterActor.IncompleteCoreName,
+        DumpReport.ReservedName(DumpReport.JsonFileName), DumpReport.ReservedName(DumpReport.InfoFileName),
+    ];
+
+    /// <summary>
+    /// True for a name directly in dumpdir that no dump may go into: the server's own folders,
+    /// and any hidden name (a lock file, a file system's snapshot folder).
+    /// </summary>
+    public static bool IsServersOwn(string topLevelName) =>
+        topLevelName.StartsWith('.') || OwnFolders.Contains(topLevelName, StringComparer.Ordinal);
 
     /// <summary>
     /// The absolute directory the dump directory is created in: <paramref name="dumpDir"/>, or
     /// the directory the HERALD path names when it is relative, has no "..", already exists as
-    /// a directory and, with every symlink resolved, stays inside dumpdir. Otherwise dumpdir,
+    /// a directory and, with every symlink resolved, stays inside dumpdir, at most
+    /// <see cref="MaxParentDepth"/> levels down, outside the server's own folders
+    /// (<see cref="IsServersOwn"/>) and outside every dump directory. Otherwise dumpdir,
     /// with <paramref name="refusal"/> saying which rule the path broke. An accepted path is
     /// returned with its symlinks below dumpdir resolved, so that swapping a link afterwards
     /// cannot move the dump.
@@ -48,7 +76,7 @@ public static class DumpLocation
     public static string CreateDumpDirectory(string parent, IPAddress client, DateTime localTime)
     {
         var root = Path.GetFullPath(parent);
-        var name = $"{FormatAddress(client)}-{localTime.ToString("yyyy-MM-dd-HH:mm:ss", CultureInfo.InvariantCulture)}";
+        var name = $"{FormatAddress(client)}-{localTime.ToString(DumpDirectoryName.TimeFormat, CultureInfo.InvariantCulture)}";
         for (var suffix = 0; suffix <= MaxCollisionSuffix; suffix++)
         {
             var path = Path.Combine(root, suffix == 0 ? name : $"{name}-{suffix}");
@@ -121,9 +149,46 @@ public static class DumpLocation
         }
 
         var relative = Path.GetRelativePath(resolvedRoot, resolved);
-        chosen = relative == "." ? parent : Path.Combine(parent, relative);
+        if (relative == ".")
+        {
+            return null;
+        }
+
+        var levels = relative.Split('/');
+        if (levels.Length > MaxParentDepth)
+        {
+            return $"herald path \"{shown}\" resolves {levels.Length} levels below the dump directory, more than {MaxParentDepth}";
+        }
+
+        if (IsServersOwn(levels[0]))
+        {
+            return $"herald path \"{shown}\" leads into \"{Printable(levels[0])}\", which is the server's own";
+        }
+
+        // A dump inside another would be taken for one of its files, and the start-up scan
+        // treats the outer one as a whole.
+        var level = resolvedRoot;
+        foreach (var name in levels)
+        {
+            level = Path.Combine(level, name);
+            if (IsDumpDirectory(level))
+            {
+                return $"herald path \"{shown}\" leads into the dump directory \"{Printable(Path.GetRelativePath(resolvedRoot, level))}\"";
+            }
+        }
+
+        chosen = Path.Combine(parent, relative);
         return null;
     }
+
+    /// <summary>
+    /// True when <paramref name="directory"/> is, or is about to be, a dump directory: it has a
+    /// dump directory's name (the writer makes the directory before its files), or it holds a
+    /// file only a dump has.
+    /// </summary>
+    private static bool IsDumpDirectory(string directory) =>
+        DumpDirectoryName.TryParse(Path.GetFileName(directory), out _)
+        || DumpFiles.Any(name => Path.Exists(Path.Combine(directory, name)));
 
     private static string Printable(string text) =>
         string.Create(text.Length, text, static (span, source) =>

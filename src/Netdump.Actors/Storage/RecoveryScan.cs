@@ -3,9 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
-using Netdump.Actors.Configuration;
 using Netdump.Actors.Protocol;
-using Netdump.Actors.Scripts;
 
 namespace Netdump.Actors.Storage;
 
@@ -34,17 +32,18 @@ public static class RecoveryScan
     /// <summary>The reason a recovered dump is incomplete.</summary>
     public const string Reason = "server stopped while receiving (recovered at start-up); the received ranges were lost";
 
-    /// <summary>How many directory levels below dumpdir are searched (herald paths nest dumps).</summary>
-    public const int MaxDepth = 8;
+    /// <summary>
+    /// How many directory levels below dumpdir are searched: every level a dump can be made at
+    /// (one below the deepest a HERALD path may lead to), and no deeper, so that a deep tree
+    /// someone else made cannot keep the server from starting.
+    /// </summary>
+    public const int MaxDepth = DumpLocation.MaxParentDepth + 1;
 
     /// <summary>Where an unreadable dump.json is moved before a recovered one replaces it.</summary>
     public const string CorruptJsonFileName = DumpReport.JsonFileName + ".corrupt";
 
     // dump.json lists every hole; even a million of them stays far below this.
     private const long MaxJsonBytes = 64L * 1024 * 1024;
-
-    /// <summary>Top-level folders of dumpdir that never hold dumps.</summary>
-    private static readonly string[] NotDumps = [ScriptNames.Directory, KnownClients.MagicDirectory, "lost+found"];
 
     /// <summary>Names a core can have, in the order they are looked for: the writer's names (SPEC §3).</summary>
     private static readonly string[] CoreNames =
@@ -58,9 +57,11 @@ public static class RecoveryScan
     /// Finds and marks every dump under <paramref name="dumpDirectory"/> left receiving, and
     /// returns what it did: one entry per recovered dump (Problem null) and one per dump, or
     /// directory, it could not handle (Problem says why). Dumps already complete or incomplete
-    /// are not touched and not listed. Symbolic links are never followed, <c>scripts/</c>,
-    /// <c>magic/</c> and <c>lost+found/</c> are skipped, and the search stops
-    /// <see cref="MaxDepth"/> levels down. Never throws for what it finds on disk.
+    /// are not touched and not listed. Symbolic links are never followed (so no loop), the
+    /// server's own folders (<see cref="DumpLocation.IsServersOwn"/>: no dump may be made there)
+    /// are skipped, a dump directory is searched too (a dump nested in another, which an older
+    /// server allowed, is found), and the search stops <see cref="MaxDepth"/> levels down. Never
+    /// throws for what it finds on disk.
     /// </summary>
     public static IReadOnlyList<RecoveredDump> Run(string dumpDirectory, DateTimeOffset now)
     {
@@ -76,11 +77,23 @@ public static class RecoveryScan
             return results;
         }
 
-        Walk(root, root, depth: 0, now, results);
+        // depth first, in name order, without recursion: a deep tree cannot exhaust the stack
+        var pending = new Stack<(string Directory, int Depth)>();
+        pending.Push((root, 0));
+        while (pending.TryPop(out var next))
+        {
+            var children = Visit(next.Directory, root, next.Depth, now, results);
+            for (var i = children.Count - 1; i >= 0; i--)
+            {
+                pending.Push((children[i], next.Depth + 1));
+            }
+        }
+
         return results;
     }
 
-    private static void Walk(string directory, string root, int depth, DateTimeOffset now, List<RecoveredDump> results)
+    /// <summary>Marks the directory if it is a dump left receiving; returns the subdirectories to search.</summary>
+    private static List<string> Visit(string directory, string root, int depth, DateTimeOffset now, List<RecoveredDump> results)
     {
         Dictionary<string, FileSystemInfo> entries;
         try
@@ -90,7 +103,7 @@ public static class RecoveryScan
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             results.Add(new RecoveredDump(directory, $"cannot be listed: {e.Message}"));
-            return;
+            return [];
         }
 
         if (depth > 0 && LooksLikeDump(directory, entries))
@@ -111,24 +124,18 @@ public static class RecoveryScan
             {
                 results.Add(result);
             }
-
-            return;
         }
 
         if (depth >= MaxDepth)
         {
-            return;
+            return [];
         }
 
-        foreach (var entry in entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal))
-        {
-            if (entry is not DirectoryInfo || IsLink(entry) || (depth == 0 && NotDumps.Contains(entry.Name)))
-            {
-                continue;
-            }
-
-            Walk(entry.FullName, root, depth + 1, now, results);
-        }
+        return entries.Values
+            .Where(e => e is DirectoryInfo && !IsLink(e) && !(depth == 0 && DumpLocation.IsServersOwn(e.Name)))
+            .Select(e => e.FullName)
+            .Order(StringComparer.Ordinal)
+            .ToList();
     }
 
     /// <summary>The entries of a directory as <c>lstat</c> sees them: a symlink is itself, not its target.</summary>
@@ -155,7 +162,7 @@ public static class RecoveryScan
     private static bool LooksLikeDump(string directory, Dictionary<string, FileSystemInfo> entries) =>
         entries.ContainsKey(DumpReport.JsonFileName)
         || entries.ContainsKey(DumpWriterActor.IncompleteCoreName)
-        || (HasReserve(entries) && DirectoryName.TryParse(Path.GetFileName(directory), out _));
+        || (HasReserve(entries) && DumpDirectoryName.TryParse(Path.GetFileName(directory), out _));
 
     private static bool HasReserve(Dictionary<string, FileSystemInfo> entries) =>
         entries.ContainsKey(DumpReport.ReservedName(DumpReport.InfoFileName))
@@ -201,7 +208,7 @@ public static class RecoveryScan
             return new RecoveredDump(directory, $"{coreName} is not a regular file; left alone");
         }
 
-        var fromName = DirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
+        var fromName = DumpDirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
         var client = Address(previous, "client_ip") ?? fromName?.Client;
         var receivedAt = Time(previous, "received_at") ?? fromName?.ReceivedAt;
         if (client is null || receivedAt is null)
@@ -397,40 +404,4 @@ public static class RecoveryScan
         && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
             ? time
             : null;
-
-    /// <summary>
-    /// What a dump directory's name says (<see cref="DumpLocation.CreateDumpDirectory"/>):
-    /// <c>&lt;client-ip&gt;-&lt;yyyy-MM-dd-HH:mm:ss&gt;[-N]</c>, the time in the server's
-    /// local time zone.
-    /// </summary>
-    private sealed record DirectoryName(IPAddress Client, DateTimeOffset ReceivedAt)
-    {
-        private const string TimeFormat = "yyyy-MM-dd-HH:mm:ss";
-
-        public static bool TryParse(string name, out DirectoryName? parsed)
-        {
-            parsed = null;
-            var dash = name.IndexOf('-', StringComparison.Ordinal); // IPv4 and IPv6 text have none
-            if (dash <= 0 || !IPAddress.TryParse(name.AsSpan(0, dash), out var client))
-            {
-                return false;
-            }
-
-            var rest = name.AsSpan(dash + 1);
-            if (rest.Length < TimeFormat.Length
-                || !DateTime.TryParseExact(rest[..TimeFormat.Length], TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
-            {
-                return false;
-            }
-
-            var suffix = rest[TimeFormat.Length..];
-            if (suffix.Length > 0 && (suffix.Length < 2 || suffix[0] != '-' || !uint.TryParse(suffix[1..], NumberStyles.None, CultureInfo.InvariantCulture, out _)))
-            {
-                return false;
-            }
-
-            parsed = new DirectoryName(client, new DateTimeOffset(local, TimeZoneInfo.Local.GetUtcOffset(local)));
-            return true;
-        }
-    }
 }

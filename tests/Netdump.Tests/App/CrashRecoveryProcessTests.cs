@@ -112,6 +112,67 @@ public sealed class CrashRecoveryProcessTests : IDisposable
         Assert.False(File.Exists(Path.Combine(dir, DumpReport.ReservedName(DumpReport.JsonFileName))), "the reserve is removed");
     }
 
+    /// <summary>
+    /// Issue 13: HERALD paths into the server's own folders, deep down, and into a dump's
+    /// directory, then SIGKILL. Each dump either went to dumpdir (the path refused, the reason
+    /// logged) or where the scan finds it: after the restart none is left receiving.
+    /// </summary>
+    [Fact]
+    public async Task CrashRecovery_should_find_every_dump_whatever_herald_path_its_client_chose()
+    {
+        var port = FreeUdpPort();
+        var deep = string.Join('/', Enumerable.Range(1, 9).Select(i => $"l{i}"));
+        Directory.CreateDirectory(Path.Combine(DumpDir, deep));
+        foreach (var folder in new[] { "scripts", "magic", "lost+found", ".hidden" })
+        {
+            Directory.CreateDirectory(Path.Combine(DumpDir, folder));
+        }
+
+        var first = Start(port, "max_concurrent_dumps = 16\n");
+        await first.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
+        var finished = new SimulatedClient(Options(port) with { Size = 64 * 1024 });
+        Assert.True((await finished.RunAsync().WaitAsync(DumpTimeout)).Success);
+        var done = Path.GetFileName(Assert.Single(DumpDirectories()));
+        Directory.CreateDirectory(Path.Combine(DumpDir, done, "sub"));
+
+        var paths = new[] { "scripts", "magic", "lost+found", ".hidden", deep, done, $"{done}/sub" };
+        for (var i = 0; i < paths.Length; i++)
+        {
+            var dying = new SimulatedClient(Options(port) with
+            {
+                Source = IPAddress.Parse($"127.0.0.{90 + i}"),
+                Path = paths[i],
+                DieAfterBytes = 256 * 1024,
+            });
+            await dying.RunAsync().WaitAsync(DumpTimeout); // its data was acked: its dump exists
+        }
+
+        first.Process.Kill(); // SIGKILL
+        Assert.True(first.Process.WaitForExit(10_000), "the killed server exits");
+        foreach (var reason in new[] { "which is the server's own", "leads into the dump directory" })
+        {
+            Assert.Contains(first.StdoutLines, l => l.Contains(reason, StringComparison.Ordinal));
+        }
+
+        var second = Start(port);
+        await second.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
+
+        var cores = Directory.GetFiles(DumpDir, DumpWriterActor.IncompleteCoreName, SearchOption.AllDirectories);
+        Assert.Equal(paths.Length, cores.Length);
+        foreach (var core in cores)
+        {
+            var dir = Path.GetDirectoryName(core)!;
+            var json = Status(dir);
+            Assert.True(json.GetProperty("status").GetString() == "incomplete", $"{dir} is {json.GetProperty("status")}");
+            Assert.True(json.GetProperty("recovered").GetBoolean());
+        }
+
+        // only the deep path was allowed; every other dump went to dumpdir itself
+        Assert.Single(cores, c => c.StartsWith(Path.Combine(DumpDir, deep) + "/", StringComparison.Ordinal));
+        Assert.Equal(paths.Length - 1, cores.Count(c => Path.GetDirectoryName(Path.GetDirectoryName(c)) == DumpDir));
+        Assert.Equal("complete", Status(Path.Combine(DumpDir, done)).GetProperty("status").GetString());
+    }
+
     public void Dispose()
     {
         foreach (var server in _started)

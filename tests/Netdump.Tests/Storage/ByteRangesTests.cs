@@ -94,6 +94,140 @@ public sealed class ByteRangesTests
         }
     }
 
+    /// <summary>
+    /// Thousands of ranges, so that they fill many chunks: tiny writes at random places and
+    /// descending offsets, now and then a long one that swallows many ranges across chunks,
+    /// checked against a byte-by-byte model (ranges, holes, totals, covers, adjoins).
+    /// </summary>
+    [Fact]
+    public void Many_scattered_ranges_agree_with_a_byte_by_byte_model()
+    {
+        const int length = 40_000;
+        var random = new Random(1448);
+        for (var round = 0; round < 4; round++)
+        {
+            var model = new bool[length];
+            var ranges = new ByteRanges();
+            var descending = length - 1;
+            for (var n = 1; n <= 12_000; n++)
+            {
+                int start;
+                int end;
+                switch (random.Next(20))
+                {
+                    case 0:
+                        start = random.Next(length);
+                        end = Math.Min(length, start + random.Next(1, 6000)); // across chunks
+                        break;
+                    case < 8:
+                        start = descending = Math.Max(0, descending - random.Next(2, 4));
+                        end = start + 1;
+                        break;
+                    default:
+                        start = random.Next(length);
+                        end = Math.Min(length, start + random.Next(1, 3));
+                        break;
+                }
+
+                var adjoins = model.AsSpan(Math.Max(0, start - 1), Math.Min(length, end + 1) - Math.Max(0, start - 1)).IndexOf(true) >= 0;
+                Assert.Equal(adjoins, ranges.Adjoins((ulong)start, (ulong)end));
+                var before = ranges.Count;
+                ranges.Add((ulong)start, (ulong)end);
+                Array.Fill(model, true, start, end - start);
+                Assert.True(adjoins || ranges.Count == before + 1, "a range that adjoins nothing is one more");
+
+                if (n % 500 == 0)
+                {
+                    var expected = ModelRanges(model, true);
+                    Assert.Equal(expected, ranges.ToList());
+                    Assert.Equal(expected.Count, ranges.Count);
+                    Assert.Equal((ulong)model.Count(x => x), ranges.TotalBytes);
+                    Assert.Equal(expected.Count == 0 ? 0 : expected[^1].End, ranges.HighWater);
+                    Assert.Equal(ModelRanges(model, false), ranges.Holes(length));
+                    for (var probe = 0; probe < 200; probe++)
+                    {
+                        var from = random.Next(length);
+                        var to = Math.Min(length, from + random.Next(0, 40));
+                        Assert.Equal(model.AsSpan(from, to - from).IndexOf(false) < 0, ranges.Covers((ulong)from, (ulong)to));
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Descending_one_byte_writes_with_gaps_each_make_a_range_and_filling_the_gaps_joins_them()
+    {
+        const ulong count = 100_000;
+        var ranges = new ByteRanges();
+        for (var i = count; i > 0; i--)
+        {
+            ranges.Add(2 * i, (2 * i) + 1);
+        }
+
+        Assert.Equal((int)count, ranges.Count);
+        Assert.Equal(new ByteRange(2, 3), ranges.ToList()[0]);
+        Assert.Equal(new ByteRange(2 * count, (2 * count) + 1), ranges.ToList()[^1]);
+        Assert.True(ranges.Adjoins(3, 4));
+        Assert.False(ranges.Adjoins((2 * count) + 2, (2 * count) + 3));
+
+        for (var i = 1UL; i < count; i++)
+        {
+            ranges.Add((2 * i) + 1, (2 * i) + 2);
+        }
+
+        Assert.Equal([new ByteRange(2, (2 * count) + 1)], ranges.ToList());
+        Assert.Equal((2 * count) - 1, ranges.TotalBytes);
+    }
+
+    /// <summary>
+    /// A merge that ends exactly at the last range of a later chunk swallows that chunk whole,
+    /// while the first chunk keeps most of its ranges: nothing must be left behind in between.
+    /// </summary>
+    [Fact]
+    public void A_merge_swallowing_a_whole_chunk_leaves_the_set_consistent()
+    {
+        var ranges = new ByteRanges();
+        for (ulong i = 0; i < 1200; i++)
+        {
+            ranges.Add(2 * i, (2 * i) + 1); // in order: chunks of 512 ranges filled one after another
+        }
+
+        ranges.Add(2 * 400, (2 * 1023) + 1); // from range 400 (first chunk) to range 1023 (last of the second)
+        ranges.Add(2 * 1100, (2 * 1100) + 1); // a duplicate in the third chunk
+        ranges.Add(5, 6); // fills a gap in the first chunk, joining two ranges
+
+        var expected = Enumerable.Range(0, 400).Select(i => new ByteRange(2 * (ulong)i, (2 * (ulong)i) + 1))
+            .Append(new ByteRange(2 * 400, (2 * 1023) + 1))
+            .Concat(Enumerable.Range(1024, 176).Select(i => new ByteRange(2 * (ulong)i, (2 * (ulong)i) + 1)))
+            .ToList();
+        expected[2] = new ByteRange(4, 7);
+        expected.RemoveAt(3);
+        Assert.Equal(expected, ranges.ToList());
+        Assert.Equal(expected.Count, ranges.Count);
+        Assert.True(ranges.Covers(2 * 1024, (2 * 1024) + 1));
+        Assert.False(ranges.Covers((2 * 1024) + 1, (2 * 1024) + 2));
+        Assert.Equal(expected.Aggregate(0UL, (sum, r) => sum + r.Length), ranges.TotalBytes);
+    }
+
+    /// <summary>The packet path's case: in-order writes grow the last range and allocate nothing.</summary>
+    [Fact]
+    public void In_order_appends_allocate_nothing()
+    {
+        var ranges = new ByteRanges();
+        ranges.Add(0, Chunk);
+        ranges.Add(2 * Chunk, 3 * Chunk); // a hole: the last range is not the first
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (ulong i = 3; i < 100_000; i++)
+        {
+            ranges.Add(i * Chunk, (i + 1) * Chunk);
+            ranges.Add(i * Chunk, (i + 1) * Chunk); // a retransmitted duplicate
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(2, ranges.Count);
+    }
+
     [Fact]
     public void Overlapping_ranges_merge_and_count_each_byte_once()
     {

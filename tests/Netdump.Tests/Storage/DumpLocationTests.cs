@@ -192,6 +192,87 @@ public sealed class DumpLocationTests : IDisposable
         Assert.Equal("herald path of 1029 bytes is longer than 1024", refusal);
     }
 
+    [Theory]
+    [InlineData("scripts", "scripts")]
+    [InlineData("magic", "magic")]
+    [InlineData("lost+found", "lost+found")]
+    [InlineData(".snapshot", ".snapshot")]
+    [InlineData("scripts/sub", "scripts")]
+    [InlineData("to-scripts", "scripts")] // a symlink counts as its target
+    public void A_path_into_the_servers_own_folders_is_refused(string herald, string folder)
+    {
+        foreach (var own in new[] { "scripts/sub", "magic", "lost+found", ".snapshot" })
+        {
+            Directory.CreateDirectory(Path.Combine(_dumpDir, own));
+        }
+
+        File.CreateSymbolicLink(Path.Combine(_dumpDir, "to-scripts"), "scripts");
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, herald, out var refusal);
+
+        Assert.Equal(_dumpDir, parent);
+        Assert.Equal($"herald path \"{herald}\" leads into \"{folder}\", which is the server's own", refusal);
+    }
+
+    [Fact]
+    public void A_folder_merely_named_like_the_servers_own_deeper_down_is_accepted()
+    {
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "fleet", "scripts"));
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, "fleet/scripts", out var refusal);
+
+        Assert.Null(refusal);
+        Assert.Equal(Path.Combine(_dumpDir, "fleet", "scripts"), parent);
+    }
+
+    [Theory]
+    [InlineData("dump.json")]
+    [InlineData("info")]
+    [InlineData("vmcore-incomplete")]
+    [InlineData(".dump.json.final.tmp")]
+    public void A_path_into_a_dump_directory_or_below_is_refused(string file)
+    {
+        var dump = Directory.CreateDirectory(Path.Combine(_dumpDir, "fleet", "old-dump", "sub")).Parent!.FullName;
+        File.WriteAllText(Path.Combine(dump, file), "");
+
+        foreach (var herald in new[] { "fleet/old-dump", "fleet/old-dump/sub" })
+        {
+            var parent = DumpLocation.ChooseParent(_dumpDir, herald, out var refusal);
+
+            Assert.Equal(_dumpDir, parent);
+            Assert.Equal($"herald path \"{herald}\" leads into the dump directory \"fleet/old-dump\"", refusal);
+        }
+    }
+
+    [Fact]
+    public void A_path_into_a_directory_named_as_a_dump_is_refused_even_before_its_files_exist()
+    {
+        var dump = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
+        var name = Path.GetFileName(dump);
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, name, out var refusal);
+
+        Assert.Equal(_dumpDir, parent);
+        Assert.Equal($"herald path \"{name}\" leads into the dump directory \"{name}\"", refusal);
+    }
+
+    [Fact]
+    public void The_deepest_path_a_herald_can_spell_is_accepted_and_a_symlink_cannot_lead_deeper()
+    {
+        var levels = Enumerable.Repeat("a", DumpLocation.MaxParentDepth).ToArray();
+        var deepest = Path.Combine([_dumpDir, .. levels]);
+        Directory.CreateDirectory(Path.Combine(deepest, "a"));
+        var herald = string.Join('/', levels);
+        Assert.Equal(DumpLocation.MaxHeraldPathBytes - 1, herald.Length);
+
+        Assert.Equal(deepest, DumpLocation.ChooseParent(_dumpDir, herald, out var refusal));
+        Assert.Null(refusal);
+
+        Directory.CreateSymbolicLink(Path.Combine(_dumpDir, "deep"), Path.Combine(deepest, "a"));
+        Assert.Equal(_dumpDir, DumpLocation.ChooseParent(_dumpDir, "deep", out refusal));
+        Assert.Equal($"herald path \"deep\" resolves {DumpLocation.MaxParentDepth + 1} levels below the dump directory, more than {DumpLocation.MaxParentDepth}", refusal);
+    }
+
     [Fact]
     public void A_path_with_a_control_character_is_refused()
     {

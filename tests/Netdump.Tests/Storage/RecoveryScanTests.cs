@@ -246,10 +246,11 @@ public sealed class RecoveryScanTests : IDisposable
         Assert.Equal("receiving", Json(dir).GetProperty("status").GetString());
     }
 
+    /// <summary>No dump may be made in the server's own folders (DumpLocation refuses them), so none is looked for.</summary>
     [Fact]
-    public void RecoveryScan_should_ignore_scripts_and_magic()
+    public void RecoveryScan_should_ignore_the_servers_own_folders()
     {
-        foreach (var folder in new[] { "scripts", "magic" })
+        foreach (var folder in new[] { "scripts", "magic", "lost+found", ".snapshot" })
         {
             var parent = Path.Combine(DumpDir, folder);
             Directory.CreateDirectory(parent);
@@ -262,6 +263,34 @@ public sealed class RecoveryScanTests : IDisposable
 
         Assert.Empty(results);
         Assert.Equal(before, Snapshot(DumpDir));
+    }
+
+    /// <summary>An older server let a HERALD path lead into another dump's directory.</summary>
+    [Fact]
+    public void RecoveryScan_should_find_a_dump_nested_in_another_dump()
+    {
+        var outer = ReceivingDump(DumpDir, Pattern(10));
+        var inner = ReceivingDump(outer, Pattern(20));
+        var innermost = ReceivingDump(inner, Pattern(30));
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal([new RecoveredDump(outer, null), new RecoveredDump(inner, null), new RecoveredDump(innermost, null)], results);
+        Assert.Equal("incomplete", Json(inner).GetProperty("status").GetString());
+        Assert.Equal(Pattern(20), File.ReadAllBytes(Path.Combine(inner, DumpWriterActor.IncompleteCoreName)));
+    }
+
+    [Fact]
+    public void RecoveryScan_should_not_loop_through_a_symlink_to_a_parent()
+    {
+        var fleet = Directory.CreateDirectory(Path.Combine(DumpDir, "fleet")).FullName;
+        Directory.CreateSymbolicLink(Path.Combine(fleet, "up"), DumpDir);
+        Directory.CreateSymbolicLink(Path.Combine(fleet, "self"), ".");
+        var dir = ReceivingDump(fleet, Pattern(10));
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal([new RecoveredDump(dir, null)], results);
     }
 
     [Fact]
