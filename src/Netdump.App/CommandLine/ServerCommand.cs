@@ -101,7 +101,8 @@ public static class ServerCommand
         }
 
         var daemonChild = Daemonizer.IsDaemonChild;
-        PidFile? pidFile;
+        PidFile? pidFile = null;
+        DumpDirectoryLock dumpDirectoryLock;
         try
         {
             if (daemonChild)
@@ -110,11 +111,18 @@ public static class ServerCommand
             }
 
             pidFile = settings.PidFile is { } pidPath ? PidFile.Acquire(pidPath) : null;
+
+            // Held by the process that runs the server (the daemon, not its launcher) until it
+            // exits, and taken before the recovery scan, which must never see another server's dumps.
+            dumpDirectoryLock = DumpDirectoryLock.Acquire(settings.DumpDirectory);
         }
         catch (IOException e)
         {
+            pidFile?.Dispose();
             return Fail(e.Message);
         }
+
+        using var ownDumpDirectory = dumpDirectoryLock;
 
         // Removed at every exit after this point (explicitly before the exit status is reported).
         using var ownPidFile = pidFile;
