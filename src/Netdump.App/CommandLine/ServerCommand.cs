@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using Akka.Configuration;
 using Microsoft.Extensions.Hosting;
 using Netdump.App.Configuration;
@@ -100,6 +101,16 @@ public static class ServerCommand
             return launch.Ready ? ExitOk : Fail(launch.Error ?? "the daemon did not start");
         }
 
+        // SIGHUP from here on: logrotate's "reopen your log", never the default end of the
+        // process (which left dumps "receiving" and the pidfile behind). Before the log exists
+        // there is nothing to reopen.
+        ServerLog? log = null;
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            Volatile.Read(ref log)?.OnHangup();
+        });
+
         var daemonChild = Daemonizer.IsDaemonChild;
         PidFile? pidFile = null;
         DumpDirectoryLock dumpDirectoryLock;
@@ -128,7 +139,9 @@ public static class ServerCommand
         using var ownPidFile = pidFile;
         try
         {
-            Log.Logger = NetdumpLogging.Create(settings, console: !daemonChild, syslog: daemonChild);
+            var created = NetdumpLogging.Create(settings, console: !daemonChild, syslog: daemonChild);
+            Log.Logger = created.Logger;
+            Volatile.Write(ref log, created);
         }
         catch (IOException e)
         {

@@ -19,6 +19,7 @@ internal static partial class Posix
     public const int EEXIST = 17;
     public const int EWOULDBLOCK = 11;
 
+    public const int SIGHUP = 1;
     public const int SIGTERM = 15;
 
     public const int ORdWr = 2;
