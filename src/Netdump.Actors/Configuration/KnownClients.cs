@@ -5,19 +5,32 @@ namespace Netdump.Actors.Configuration;
 /// <summary>
 /// The <c>secure</c> decision (SPEC §6): with secure on, a client may dump only if its IP is in
 /// <c>allow</c> or a file <c>&lt;dumpdir&gt;/magic/&lt;ip&gt;</c> exists; with secure off, anyone may.
+/// A magic file counts only in a <see cref="TrustedPath">trusted</see> folder and when it is
+/// trusted itself: one that anybody could have planted admits nobody.
 /// </summary>
 public sealed class KnownClients(NetdumpSettings settings)
 {
     public const string MagicDirectory = "magic";
 
+    private readonly string _magic = Path.Combine(settings.DumpDirectory, MagicDirectory);
+
     public bool IsAllowed(IPAddress client) =>
         !settings.Secure
         || settings.Allow.Any(network => network.Contains(client))
-        || File.Exists(Path.Combine(settings.DumpDirectory, MagicDirectory, client.ToString()));
+        || HasMagicFile(client);
+
+    /// <summary>
+    /// Why the magic folder is ignored (for the start-up log): null when it is trusted or does
+    /// not exist. Checked again at every HERALD, so fixing its mode needs no restart.
+    /// </summary>
+    public string? WhyMagicIgnored() =>
+        TrustedPath.IsPresent(_magic) && TrustedPath.WhyNotTrustedDirectory(_magic) is { } problem
+            ? $"{_magic} is not trusted ({problem}): its files admit no client; chown it to the server's user or root and chmod go-w"
+            : null;
 
     /// <summary>
     /// The start-up warning for secure mode when nothing but loopback could dump; null when
-    /// some real client is allowed (a non-loopback prefix or any magic file).
+    /// some real client is allowed (a non-loopback prefix or any magic file that counts).
     /// </summary>
     public string? OnlyLocalClientsWarning()
     {
@@ -26,8 +39,7 @@ public sealed class KnownClients(NetdumpSettings settings)
             return null;
         }
 
-        var magic = Path.Combine(settings.DumpDirectory, MagicDirectory);
-        if (Directory.Exists(magic) && Directory.EnumerateFiles(magic).Any())
+        if (TrustedPath.WhyNotTrustedDirectory(_magic) is null && Directory.EnumerateFiles(_magic).Any(IsTrustedFile))
         {
             return null;
         }
@@ -35,4 +47,10 @@ public sealed class KnownClients(NetdumpSettings settings)
         return "secure mode allows only loopback clients: real clients will be refused; " +
                "add their networks to allow= in netdump.conf, create <dumpdir>/magic/<ip>, or run with --secure 0";
     }
+
+    private bool HasMagicFile(IPAddress client) =>
+        TrustedPath.WhyNotTrustedDirectory(_magic) is null && IsTrustedFile(Path.Combine(_magic, client.ToString()));
+
+    private static bool IsTrustedFile(string path) =>
+        TrustedPath.Examine(path, out var entry) is null && entry.IsRegularFile && TrustedPath.WhyNotTrusted(entry) is null;
 }

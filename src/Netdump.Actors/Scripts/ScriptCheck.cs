@@ -1,137 +1,63 @@
-using System.Runtime.InteropServices;
+using Netdump.Actors.Configuration;
 
 namespace Netdump.Actors.Scripts;
 
 /// <summary>
 /// Decides whether a file in the scripts folder may be run (SPEC §5): a regular file,
-/// executable by its owner, owned by the user the server runs as or by root, and writable by
-/// nobody else. A script runs with the server's rights, so anyone who could change it could
-/// run code as the server; that is what the ownership and write checks refuse.
+/// executable by its owner, in a folder and behind a link (if it is one) that are
+/// <see cref="TrustedPath">trusted</see>, owned by the user the server runs as or by root, and
+/// writable by nobody else. A script runs with the server's rights, so anyone who could change
+/// it, or put another file in its place, could run code as the server; that is what the
+/// ownership and write checks refuse.
 /// </summary>
-public static unsafe partial class ScriptCheck
+public static class ScriptCheck
 {
-    private const string LibC = "libc";
-
-    private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const uint StatxBasicStats = 0x7ff;
-    private const uint StatxType = 0x1, StatxMode = 0x2, StatxUid = 0x8;
-    private const int StatxBufferSize = 256;
-
-    // struct statx starts the same on every Linux architecture (it was designed with fixed-size
-    // fields and explicit padding): stx_mask u32 @0, stx_blksize u32 @4, stx_attributes u64 @8,
-    // stx_nlink u32 @16, stx_uid u32 @20, stx_gid u32 @24, stx_mode u16 @28. The kernel writes
-    // at most 256 bytes.
-    private const int MaskOffset = 0, UidOffset = 20, ModeOffset = 28;
-
-    private const uint FileTypeMask = 0xF000; // S_IFMT
-    private const uint RegularFile = 0x8000;  // S_IFREG
-    private const uint Directory = 0x4000;    // S_IFDIR
-    private const uint OwnerExecute = 0x40;   // S_IXUSR
-    private const uint GroupWrite = 0x10;     // S_IWGRP
-    private const uint OtherWrite = 0x02;     // S_IWOTH
-
-    private const int ENOENT = 2;
-    private const int ENOTDIR = 20;
-
     /// <summary>
     /// Null when <paramref name="path"/> may be run; otherwise why not, in words for the log
-    /// ("group or world writable"). Never throws for a file-system problem: that is a reason too.
+    /// ("group or world writable (mode 0777)"). Never throws for a file-system problem: that is a reason too.
     /// </summary>
     public static string? WhyNotRunnable(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (path.Contains('\0'))
+
+        // The folder first: in a folder others can write, any name could be swapped for another
+        // file between this check and execve, so nothing in it counts.
+        var folder = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(folder) && TrustedPath.WhyNotTrustedDirectory(folder) is { } folderProblem)
         {
-            return "the path contains a NUL character";
+            return $"its folder {folder} is not trusted: {folderProblem}";
         }
 
-        // statx without AT_SYMLINK_NOFOLLOW follows symbolic links to the final target, and the
-        // target is what execve runs, so the target is what is checked. A link owned by someone
-        // else to a good script is fine; a link to a file anyone can write is not.
-        if (!TryStat(path, follow: true, out var uid, out var mode, out var errno))
+        // The target is what execve runs, so its type and mode are what is checked; the link
+        // (if any) must be trusted as well, since its owner chose the target.
+        if (TrustedPath.Examine(path, out var entry) is { } problem)
         {
-            if (errno is ENOENT or ENOTDIR)
-            {
-                return TryStat(path, follow: false, out _, out _, out _)
-                    ? "a symbolic link whose target does not exist"
-                    : "it does not exist";
-            }
-
-            return errno == 0
-                ? "its owner and mode could not be read"
-                : $"it cannot be examined: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
+            return problem;
         }
 
-        if ((mode & FileTypeMask) != RegularFile)
+        if (!entry.IsRegularFile)
         {
-            return (mode & FileTypeMask) == Directory
-                ? "a directory, not a regular file"
-                : "not a regular file";
+            return entry.IsDirectory ? "a directory, not a regular file" : "not a regular file";
         }
 
-        if ((mode & OwnerExecute) == 0)
+        if (!entry.OwnerMayExecute)
         {
             return "not executable by its owner";
         }
 
-        var server = GetEuid();
-        if (uid != server && uid != 0)
-        {
-            return $"owned by uid {uid}, neither the server's user (uid {server}) nor root";
-        }
-
-        if ((mode & (GroupWrite | OtherWrite)) != 0)
-        {
-            return "group or world writable";
-        }
-
-        return null;
+        return TrustedPath.WhyNotTrusted(entry);
     }
 
     /// <summary>
-    /// Whether anything (a file, a directory, a link, even a dangling one) has this name. A
-    /// name that cannot be examined for another reason (a folder without search permission)
-    /// counts as present, so that <see cref="WhyNotRunnable"/> gets to say what is wrong.
+    /// Why no script in <paramref name="scriptDirectory"/> will run (for the start-up log): null
+    /// when the folder is trusted or does not exist. Each run checks again, so fixing the
+    /// folder's mode needs no restart.
     /// </summary>
-    internal static bool IsPresent(string path)
-    {
-        if (path.Contains('\0'))
-        {
-            return true;
-        }
+    public static string? WhyFolderIgnored(string scriptDirectory) =>
+        TrustedPath.IsPresent(scriptDirectory) && TrustedPath.WhyNotTrustedDirectory(scriptDirectory) is { } problem
+            ? $"{scriptDirectory} is not trusted ({problem}): no script in it will run; chown it to the server's user or root and chmod go-w"
+            : null;
 
-        return TryStat(path, follow: false, out _, out _, out var errno) || errno is not (ENOENT or ENOTDIR);
-    }
-
-    /// <summary>False with errno 0 when the kernel answered but without the owner or mode.</summary>
-    private static bool TryStat(string path, bool follow, out uint uid, out uint mode, out int errno)
-    {
-        var buffer = stackalloc byte[StatxBufferSize];
-        new Span<byte>(buffer, StatxBufferSize).Clear();
-        uid = 0;
-        mode = 0;
-        if (Statx(AtFdCwd, path, follow ? 0 : AtSymlinkNoFollow, StatxBasicStats, buffer) != 0)
-        {
-            errno = Marshal.GetLastPInvokeError();
-            return false;
-        }
-
-        errno = 0;
-        var mask = *(uint*)(buffer + MaskOffset);
-        if ((mask & (StatxType | StatxMode | StatxUid)) != (StatxType | StatxMode | StatxUid))
-        {
-            return false;
-        }
-
-        uid = *(uint*)(buffer + UidOffset);
-        mode = *(ushort*)(buffer + ModeOffset);
-        return true;
-    }
-
-    [LibraryImport(LibC, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Statx(int dirFd, string path, int flags, uint mask, byte* buffer);
-
-    [LibraryImport(LibC, EntryPoint = "geteuid")]
-    private static partial uint GetEuid();
+    /// <summary>Whether anything, even a dangling link, has this name (see <see cref="TrustedPath.IsPresent"/>).</summary>
+    internal static bool IsPresent(string path) => TrustedPath.IsPresent(path);
 }

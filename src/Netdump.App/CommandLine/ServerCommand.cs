@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using Akka.Configuration;
 using Microsoft.Extensions.Hosting;
 using Netdump.App.Configuration;
@@ -100,8 +101,19 @@ public static class ServerCommand
             return launch.Ready ? ExitOk : Fail(launch.Error ?? "the daemon did not start");
         }
 
+        // SIGHUP from here on: logrotate's "reopen your log", never the default end of the
+        // process (which left dumps "receiving" and the pidfile behind). Before the log exists
+        // there is nothing to reopen.
+        ServerLog? log = null;
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            Volatile.Read(ref log)?.OnHangup();
+        });
+
         var daemonChild = Daemonizer.IsDaemonChild;
-        PidFile? pidFile;
+        PidFile? pidFile = null;
+        DumpDirectoryLock dumpDirectoryLock;
         try
         {
             if (daemonChild)
@@ -110,17 +122,26 @@ public static class ServerCommand
             }
 
             pidFile = settings.PidFile is { } pidPath ? PidFile.Acquire(pidPath) : null;
+
+            // Held by the process that runs the server (the daemon, not its launcher) until it
+            // exits, and taken before the recovery scan, which must never see another server's dumps.
+            dumpDirectoryLock = DumpDirectoryLock.Acquire(settings.DumpDirectory);
         }
         catch (IOException e)
         {
+            pidFile?.Dispose();
             return Fail(e.Message);
         }
+
+        using var ownDumpDirectory = dumpDirectoryLock;
 
         // Removed at every exit after this point (explicitly before the exit status is reported).
         using var ownPidFile = pidFile;
         try
         {
-            Log.Logger = NetdumpLogging.Create(settings, console: !daemonChild, syslog: daemonChild);
+            var created = NetdumpLogging.Create(settings, console: !daemonChild, syslog: daemonChild);
+            Log.Logger = created.Logger;
+            Volatile.Write(ref log, created);
         }
         catch (IOException e)
         {

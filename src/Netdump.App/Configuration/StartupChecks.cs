@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Netdump.Actors.Configuration;
 
 namespace Netdump.App.Configuration;
 
@@ -10,7 +11,11 @@ namespace Netdump.App.Configuration;
 /// </summary>
 public static class StartupChecks
 {
-    /// <summary>The dump directory must exist (it is made, mode 0700, when missing) and be writable.</summary>
+    /// <summary>
+    /// The dump directory must exist (it is made, mode 0700, when missing), be
+    /// <see cref="TrustedPath">trusted</see> (the server's user's or root's, a link to it too,
+    /// writable by nobody else) and be writable.
+    /// </summary>
     public static void PrepareDumpDirectory(string path)
     {
         if (File.Exists(path))
@@ -29,6 +34,14 @@ public static class StartupChecks
         {
             var reason = FileAmongParents(path) is { } file ? $"{file} is not a directory" : Reason(e);
             throw new OperatorConfigException($"dumpdir {path} cannot be created: {reason}", e);
+        }
+
+        // Scripts run and magic files admit clients from under dumpdir: a directory others can
+        // write would let anyone plant them.
+        if (TrustedPath.WhyNotTrustedDirectory(path) is { } problem)
+        {
+            throw new OperatorConfigException(
+                $"dumpdir {path} is not trusted: {problem}; anyone who can write there could plant scripts or magic files (chown it to the server's user or root, chmod go-w)");
         }
 
         var probe = Path.Combine(path, $".netdump-write-test-{Environment.ProcessId}");

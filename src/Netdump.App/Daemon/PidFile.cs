@@ -1,23 +1,29 @@
 using System.Globalization;
-using System.Text;
 using Netdump.Actors.Storage;
 
 namespace Netdump.App.Daemon;
 
 /// <summary>
-/// The pidfile of a running server: holds this process's pid from <see cref="Acquire"/> until
-/// <see cref="Dispose"/>. Refuses a file that names another live process, takes over a stale one
-/// (process gone, or content that is no pid), and never leaves a half-written file: the pid is
-/// written to a temporary file in the same directory, fsynced, then linked or renamed into place.
+/// The pidfile of a running server: holds this process's pid, and a lock on it (<see cref="FileLock"/>),
+/// from <see cref="Acquire"/> until <see cref="Dispose"/>. A pidfile is held exactly while its lock
+/// is: one whose lock nobody holds is stale and taken over, whatever its content says, even when
+/// the pid in it belongs to a live process (a pid reused after a crash). It is never half-written:
+/// the pid is written to a locked temporary file in the same directory, fsynced, then linked or
+/// renamed into place.
 /// </summary>
 public sealed class PidFile : IDisposable
 {
+    private const UnixFileMode FileMode =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead; // 0644
+
+    private readonly FileLock _lock;
     private bool _released;
 
-    private PidFile(string path, int pid, string? takeOverNote)
+    private PidFile(string path, int pid, FileLock held, string? takeOverNote)
     {
         Path = path;
         Pid = pid;
+        _lock = held;
         TakeOverNote = takeOverNote;
     }
 
@@ -32,9 +38,8 @@ public sealed class PidFile : IDisposable
 
     /// <summary>
     /// Writes this process's pid to <paramref name="path"/>. Throws <see cref="IOException"/>
-    /// "pidfile PATH is held by running process PID" when the file names a live process other
-    /// than this one (kill(pid, 0) succeeds, or fails with EPERM: alive but another user's), and an
-    /// <see cref="IOException"/> with the reason when the file cannot be written.
+    /// "pidfile PATH is held by running process PID" when another server holds it (its lock is
+    /// taken), and an <see cref="IOException"/> with the reason when the file cannot be written.
     /// </summary>
     public static PidFile Acquire(string path)
     {
@@ -43,10 +48,11 @@ public sealed class PidFile : IDisposable
         var pid = Posix.GetPid();
 
         // A few rounds only for the case where another process removes the file between our
-        // failed link and our read of it.
+        // failed link and our look at it.
         for (var round = 0; round < 5; round++)
         {
-            var temp = WriteTemporary(full, directory, pid);
+            var (temp, held) = WriteTemporary(full, directory, pid);
+            var keep = false;
             try
             {
                 // link(2) creates the name only if it does not exist: of two servers starting at
@@ -54,7 +60,8 @@ public sealed class PidFile : IDisposable
                 if (Posix.Link(temp, full) == 0)
                 {
                     SyncDirectory(directory);
-                    return new PidFile(full, pid, null);
+                    keep = true;
+                    return new PidFile(full, pid, held, null);
                 }
 
                 var error = Posix.LastError($"cannot write pidfile {full}");
@@ -68,26 +75,31 @@ public sealed class PidFile : IDisposable
                     throw error;
                 }
 
-                var (holder, content) = Read(full);
+                if (FileLock.IsHeld(full))
+                {
+                    var holder = Read(full).Pid is int other ? other.ToString(CultureInfo.InvariantCulture) : "(pid not written yet)";
+                    throw new IOException($"pidfile {full} is held by running process {holder}");
+                }
+
+                var (named, content) = Read(full);
                 if (content is null)
                 {
                     continue;
                 }
 
-                if (holder is int other && other != pid && Posix.IsAlive(other))
+                var note = named switch
                 {
-                    throw new IOException($"pidfile {full} is held by running process {other}");
-                }
-
-                var note = holder is int gone
-                    ? $"pidfile {full} named process {gone}, which is not running: taking it over"
-                    : $"pidfile {full} held no pid ({Describe(content)}): taking it over";
+                    int gone when !Posix.IsAlive(gone) => $"pidfile {full} named process {gone}, which is not running: taking it over",
+                    int other => $"pidfile {full} named process {other}, which holds no netdump-server lock (its pid was reused): taking it over",
+                    _ => $"pidfile {full} held no pid ({Describe(content)}): taking it over",
+                };
 
                 // rename(2) replaces the stale file in one step: a reader sees the old content or
                 // ours, never an empty file.
                 File.Move(temp, full, overwrite: true);
                 SyncDirectory(directory);
-                return new PidFile(full, pid, note);
+                keep = true;
+                return new PidFile(full, pid, held, note);
             }
             catch (UnauthorizedAccessException e)
             {
@@ -98,6 +110,10 @@ public sealed class PidFile : IDisposable
                 // After link(2) the temporary name is a second link to the pidfile; after a
                 // rename it is already gone; after a failure it is garbage. Remove it in all cases.
                 TryDelete(temp);
+                if (!keep)
+                {
+                    held.Dispose();
+                }
             }
         }
 
@@ -143,24 +159,30 @@ public sealed class PidFile : IDisposable
         {
             // Exiting anyway: a pidfile left behind is taken over as stale by the next start.
         }
+        finally
+        {
+            _lock.Dispose();
+        }
     }
 
-    private static string WriteTemporary(string full, string directory, int pid)
+    /// <summary>A new, locked temporary file in the pidfile's directory holding <paramref name="pid"/>, on disk.</summary>
+    private static (string Temp, FileLock Held) WriteTemporary(string full, string directory, int pid)
     {
         var temp = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(full)}.{pid}.{Guid.NewGuid():N}.tmp");
+        FileLock? held = null;
         try
         {
-            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            stream.Write(Encoding.ASCII.GetBytes(pid.ToString(CultureInfo.InvariantCulture) + "\n"));
-            stream.Flush(flushToDisk: true);
+            // a name nobody else has: the lock is always free
+            held = FileLock.TryAcquire(temp, FileMode, createNew: true) ?? throw new IOException("locked by another process");
+            held.WritePid(pid);
+            return (temp, held);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            held?.Dispose();
             TryDelete(temp);
             throw new IOException($"cannot write pidfile {full}: {e.Message}", e);
         }
-
-        return temp;
     }
 
     /// <summary>Makes the new name durable; best effort, since a pidfile lost in a crash is only stale anyway.</summary>

@@ -4,7 +4,8 @@ namespace Netdump.App.Daemon;
 
 /// <summary>
 /// The POSIX calls the daemon and pidfile code needs and .NET does not expose: probing a pid
-/// with signal 0, a new session, and re-pointing the standard descriptors at /dev/null.
+/// with signal 0, a new session, re-pointing the standard descriptors at /dev/null, and open file
+/// description locks (fcntl F_OFD_SETLK; see <see cref="FileLock"/>).
 /// errno values and open flags are Linux's (the server is Linux only).
 /// </summary>
 internal static partial class Posix
@@ -12,14 +13,21 @@ internal static partial class Posix
     private const string LibC = "libc";
 
     public const int EPERM = 1;
+    public const int ENOENT = 2;
     public const int ESRCH = 3;
     public const int EINTR = 4;
     public const int EEXIST = 17;
+    public const int EWOULDBLOCK = 11;
 
+    public const int SIGHUP = 1;
     public const int SIGTERM = 15;
 
     public const int ORdWr = 2;
+    public const int OCreat = 0x40;
+    public const int OExcl = 0x80;
     public const int OCloExec = 0x80000;
+
+    public const int EACCES = 13;
 
     [LibraryImport(LibC, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
@@ -35,6 +43,13 @@ internal static partial class Posix
 
     [LibraryImport(LibC, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags);
+
+    [LibraryImport(LibC, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags, int mode);
+
+    /// <summary>fcntl(2) with a struct flock, for the open file description locks (F_OFD_*).</summary>
+    [LibraryImport(LibC, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, ref FileRegionLock region);
 
     [LibraryImport(LibC, EntryPoint = "dup", SetLastError = true)]
     public static partial int Dup(int fd);
@@ -69,5 +84,25 @@ internal static partial class Posix
     {
         var errno = Marshal.GetLastPInvokeError();
         return new IOException($"{what}: {Marshal.GetPInvokeErrorMessage(errno)}");
+    }
+
+    public const int FOfdGetLock = 36;
+    public const int FOfdSetLock = 37;
+    public const short FReadLock = 0;
+    public const short FWriteLock = 1;
+    public const short FUnlock = 2;
+
+    /// <summary>
+    /// struct flock as the 64-bit Linux ABIs (x86-64, arm64) lay it out: l_type, l_whence, then
+    /// l_start, l_len (off_t) and l_pid. Start 0 and length 0 mean the whole file.
+    /// </summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct FileRegionLock
+    {
+        public short Type;
+        public short Whence;
+        public long Start;
+        public long Length;
+        public int Pid;
     }
 }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Netdump.Actors;
 using Netdump.Actors.Configuration;
+using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
 using Serilog;
 
@@ -26,6 +27,18 @@ public static class NetdumpHost
     public static AkkaConfigurationBuilder WithNetdumpListener(this AkkaConfigurationBuilder builder, NetdumpSettings settings) =>
         builder.WithActors((system, registry) =>
         {
+            // dumpdir itself was checked before the start (StartupChecks); these two folders are
+            // only ignored while untrusted, and each use checks again
+            var untrusted = new[]
+            {
+                ScriptCheck.WhyFolderIgnored(Path.Combine(settings.DumpDirectory, ScriptNames.Directory)),
+                new KnownClients(settings).WhyMagicIgnored(),
+            };
+            foreach (var warning in untrusted.OfType<string>())
+            {
+                system.Log.Warning("{Warning}", warning);
+            }
+
             // before the listener binds: a dump a killed run left "receiving" is marked incomplete
             foreach (var dump in RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow))
             {

@@ -17,7 +17,7 @@ public static class NetdumpLogging
     /// cannot be opened for appending, so a typo in <c>log_file</c> stops the start instead of
     /// losing the log.
     /// </summary>
-    public static Serilog.Core.Logger Create(NetdumpSettings settings, bool console, bool syslog, string syslogPath = SyslogSink.DefaultPath)
+    public static ServerLog Create(NetdumpSettings settings, bool console, bool syslog, string syslogPath = SyslogSink.DefaultPath)
     {
         var configuration = new LoggerConfiguration().MinimumLevel.Information();
         if (console)
@@ -30,24 +30,12 @@ public static class NetdumpLogging
             configuration.WriteTo.Sink(new SyslogSink(syslogPath));
         }
 
-        if (settings.LogFile is { } file)
+        var file = settings.LogFile is { } path ? new LogFileSink(path) : null;
+        if (file is not null)
         {
-            CheckWritable(file);
-            configuration.WriteTo.File(file, outputTemplate: OutputTemplate);
+            configuration.WriteTo.Sink(file);
         }
 
-        return configuration.CreateLogger();
-    }
-
-    private static void CheckWritable(string file)
-    {
-        try
-        {
-            using var probe = new FileStream(file, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"cannot open log file {file}: {e.Message}", e);
-        }
+        return new ServerLog(configuration.CreateLogger(), file);
     }
 }

@@ -71,12 +71,65 @@ public sealed class DaemonLoggingTests : IDisposable
         var file = _dir.Combine("netdump.log");
         var settings = Settings($"netdump.log_file = \"{file}\"");
 
-        using (var logger = NetdumpLogging.Create(settings, console: false, syslog: false))
+        using (var log = NetdumpLogging.Create(settings, console: false, syslog: false))
         {
-            logger.Information("Listening on {Endpoint}", "127.0.0.1:20023");
+            log.Logger.Information("Listening on {Endpoint}", "127.0.0.1:20023");
         }
 
         Assert.Matches(new Regex(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[INF\] Listening on 127\.0\.0\.1:20023\n$"), File.ReadAllText(file));
+    }
+
+    [Fact]
+    public void Logging_should_go_on_in_a_new_file_after_logrotate_moved_it_and_SIGHUP_reopened_it()
+    {
+        var file = _dir.Combine("netdump.log");
+        var rotated = _dir.Combine("netdump.log.1");
+        using (var log = NetdumpLogging.Create(Settings($"netdump.log_file = \"{file}\""), console: false, syslog: false))
+        {
+            log.Logger.Information("before");
+            File.Move(file, rotated);
+            log.Logger.Information("after the move");
+
+            log.OnHangup();
+            log.Logger.Information("after SIGHUP");
+        }
+
+        Assert.Equal(["before", "after the move"], Messages(rotated));
+        Assert.Equal([$"SIGHUP: reopened log file {file}", "after SIGHUP"], Messages(file));
+    }
+
+    [Fact]
+    public void Logging_should_keep_the_old_file_when_SIGHUP_cannot_reopen_it()
+    {
+        var folder = _dir.Combine("logs");
+        Directory.CreateDirectory(folder);
+        var file = Path.Combine(folder, "netdump.log");
+        var moved = _dir.Combine("moved");
+        using (var log = NetdumpLogging.Create(Settings($"netdump.log_file = \"{file}\""), console: false, syslog: false))
+        {
+            log.Logger.Information("before");
+            Directory.Move(folder, moved);
+
+            log.OnHangup();
+            log.Logger.Information("still here");
+        }
+
+        var lines = Messages(Path.Combine(moved, "netdump.log"));
+        Assert.Equal("before", lines[0]);
+        Assert.StartsWith($"SIGHUP: cannot open log file {file}: ", lines[1]);
+        Assert.EndsWith("; still logging to the file opened before", lines[1]);
+        Assert.Equal("still here", lines[2]);
+    }
+
+    [Fact]
+    public void Logging_should_say_what_SIGHUP_does_without_a_log_file()
+    {
+        using var receiver = Receiver(out var path);
+        using var log = NetdumpLogging.Create(Settings(""), console: false, syslog: true, syslogPath: path);
+
+        log.OnHangup();
+
+        Assert.EndsWith("]: SIGHUP: no log_file to reopen; settings are read only at start (restart to change them)", Receive(receiver));
     }
 
     [Fact]
@@ -84,9 +137,9 @@ public sealed class DaemonLoggingTests : IDisposable
     {
         using var receiver = Receiver(out var path);
 
-        using (var logger = NetdumpLogging.Create(Settings(""), console: false, syslog: true, syslogPath: path))
+        using (var log = NetdumpLogging.Create(Settings(""), console: false, syslog: true, syslogPath: path))
         {
-            logger.Warning("Refused client {Client}", "192.0.2.9");
+            log.Logger.Warning("Refused client {Client}", "192.0.2.9");
         }
 
         Assert.EndsWith("]: Refused client 192.0.2.9", Receive(receiver));
@@ -103,6 +156,10 @@ public sealed class DaemonLoggingTests : IDisposable
     }
 
     public void Dispose() => _dir.Dispose();
+
+    /// <summary>The messages of a log file, without their time stamp and level.</summary>
+    private static string[] Messages(string file) =>
+        File.ReadAllLines(file).Select(l => l[(l.IndexOf("] ", StringComparison.Ordinal) + 2)..]).ToArray();
 
     private static NetdumpSettings Settings(string hocon) =>
         NetdumpSettings.Create(ConfigurationFactory.ParseString(hocon).WithFallback(NetdumpSettings.BuiltInConfig()));

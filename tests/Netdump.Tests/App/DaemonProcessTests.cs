@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Netdump.App.Daemon;
+using Netdump.App.Simulation;
 using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.App;
@@ -44,6 +45,67 @@ public sealed class DaemonProcessTests : IDisposable
 
         Assert.Equal(0, exitCode);
         Assert.False(File.Exists(PidPath), "the pidfile is removed at exit");
+    }
+
+    [Fact]
+    public async Task Daemon_foreground_server_should_reopen_its_log_file_on_SIGHUP_and_go_on_serving()
+    {
+        // issue 13: SIGHUP ended the server on the spot (status 129, pidfile left behind)
+        var logFile = _dir.Combine("netdump.log");
+        var rotated = _dir.Combine("netdump.log.1");
+        File.WriteAllText(ConfigPath, $"log_file = \"{logFile}\"\n");
+        var port = FreeUdpPort();
+        var server = Start("--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await server.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
+
+        File.Move(logFile, rotated); // what logrotate does before its postrotate kill -HUP
+        Assert.Equal(0, Posix.Kill(server.Process.Id, Posix.SIGHUP));
+        await WaitUntil(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains($"SIGHUP: reopened log file {logFile}", StringComparison.Ordinal),
+            StopTimeout, "the server logs to a new log file");
+
+        var client = new SimulatedClient(new SimulationOptions { Server = new IPEndPoint(IPAddress.Loopback, port), Source = IPAddress.Parse("127.0.0.82"), Size = 100_000 });
+        var result = await client.RunAsync().WaitAsync(StopTimeout);
+        Assert.True(result.Success, result.Error);
+        Assert.Contains("Listening for netdump HERALDs", File.ReadAllText(rotated), StringComparison.Ordinal);
+
+        server.Terminate();
+        Assert.Equal(0, await server.WaitForExitAsync(StopTimeout));
+        Assert.False(File.Exists(PidPath), "the pidfile is removed at exit");
+    }
+
+    [Fact]
+    public async Task Daemon_should_reopen_its_log_file_on_SIGHUP()
+    {
+        var logFile = _dir.Combine("netdump.log");
+        File.WriteAllText(ConfigPath, $"log_file = \"{logFile}\"\n");
+        var launcher = Start("--daemon");
+        Assert.Equal(0, await launcher.WaitForExitAsync(StartTimeout));
+        var daemon = Assert.IsType<int>(PidFile.Read(PidPath).Pid);
+        _daemons.Add(daemon);
+
+        File.Move(logFile, _dir.Combine("netdump.log.1"));
+        Assert.Equal(0, Posix.Kill(daemon, Posix.SIGHUP));
+        await WaitUntil(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains("SIGHUP: reopened log file", StringComparison.Ordinal),
+            StopTimeout, "the daemon logs to a new log file");
+        Assert.True(IsRunning(daemon), "the daemon runs on after SIGHUP");
+
+        Assert.Equal(0, Posix.Kill(daemon, Posix.SIGTERM));
+        await WaitUntil(() => !IsRunning(daemon), StopTimeout, "the daemon exits on SIGTERM");
+        Assert.False(File.Exists(PidPath), "the pidfile is removed at exit");
+    }
+
+    [Fact]
+    public async Task Daemon_server_should_take_over_a_pidfile_naming_a_live_process_that_is_no_server()
+    {
+        // issue 13: a server killed outright leaves its pidfile, and its pid may since belong
+        // to another program (here: this test run)
+        File.WriteAllText(PidPath, $"{Environment.ProcessId}\n");
+
+        var server = Start();
+        await server.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
+
+        Assert.Equal($"{server.Process.Id}\n", File.ReadAllText(PidPath));
+        Assert.Contains(server.StdoutLines, l => l.Contains($"named process {Environment.ProcessId}, which holds no netdump-server lock", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -151,6 +213,14 @@ public sealed class DaemonProcessTests : IDisposable
         var server = ServerProcess.Start([.. arguments]);
         _started.Add(server);
         return server;
+    }
+
+    /// <summary>A port nobody uses right now: bound and released again.</summary>
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     /// <summary>Alive and not a zombie (a daemon's reaper here may be slow or absent).</summary>

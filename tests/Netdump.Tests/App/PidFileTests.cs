@@ -61,18 +61,43 @@ public sealed class PidFileTests : IDisposable
     }
 
     [Fact]
-    public void PidFile_should_refuse_one_held_by_a_running_process_and_name_it()
+    public void PidFile_should_refuse_one_held_by_a_running_server_and_name_it()
     {
+        using var first = PidFile.Acquire(PidPath);
+
+        var error = Assert.Throws<IOException>(() => PidFile.Acquire(PidPath));
+
+        Assert.Equal($"pidfile {PidPath} is held by running process {Environment.ProcessId}", error.Message);
+        Assert.Equal(Own, File.ReadAllText(PidPath));
+        Assert.Equal([PidPath], Directory.GetFiles(_dir.Path));
+    }
+
+    [Fact]
+    public void PidFile_should_be_free_again_once_its_holder_released_it()
+    {
+        PidFile.Acquire(PidPath).Dispose();
+
+        using var second = PidFile.Acquire(PidPath);
+
+        Assert.Null(second.TakeOverNote);
+    }
+
+    [Fact]
+    public void PidFile_should_take_over_one_naming_a_live_process_that_is_no_server()
+    {
+        // issue 13: a server killed outright leaves its pidfile; the pid may since belong to
+        // any program, which must not keep the server from starting
         using var sleeper = Process.Start("/bin/sleep", "30");
         try
         {
             File.WriteAllText(PidPath, $"{sleeper.Id}\n");
 
-            var error = Assert.Throws<IOException>(() => PidFile.Acquire(PidPath));
+            using var pidFile = PidFile.Acquire(PidPath);
 
-            Assert.Equal($"pidfile {PidPath} is held by running process {sleeper.Id}", error.Message);
-            Assert.Equal($"{sleeper.Id}\n", File.ReadAllText(PidPath));
-            Assert.Equal([PidPath], Directory.GetFiles(_dir.Path));
+            Assert.Equal(Own, File.ReadAllText(PidPath));
+            Assert.Equal(
+                $"pidfile {PidPath} named process {sleeper.Id}, which holds no netdump-server lock (its pid was reused): taking it over",
+                pidFile.TakeOverNote);
         }
         finally
         {
@@ -82,15 +107,14 @@ public sealed class PidFileTests : IDisposable
     }
 
     [Fact]
-    public void PidFile_should_refuse_one_held_by_init()
+    public void PidFile_should_take_over_one_naming_init()
     {
-        // Alive for certain; for an unprivileged test run kill(1, 0) fails with EPERM, which
-        // still means alive.
+        // Alive for certain, and never a netdump-server.
         File.WriteAllText(PidPath, "1\n");
 
-        var error = Assert.Throws<IOException>(() => PidFile.Acquire(PidPath));
+        using var pidFile = PidFile.Acquire(PidPath);
 
-        Assert.Contains("held by running process 1", error.Message);
+        Assert.Contains("named process 1, which holds no netdump-server lock", pidFile.TakeOverNote);
     }
 
     [Fact]

@@ -103,6 +103,18 @@ public sealed class ServerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Server_should_exit_1_with_one_line_for_a_world_writable_dump_directory()
+    {
+        // issue 13: a root server trusted scripts/ and magic/ planted under a 1777 dumpdir
+        Directory.CreateDirectory(DumpDir);
+        File.SetUnixFileMode(DumpDir, (UnixFileMode)Convert.ToInt32("1777", 8));
+
+        var line = await FailingStartAsync("--addr", "127.0.0.1", "--port", "0", "--dumpdir", DumpDir, "--config", ConfPath);
+
+        Assert.StartsWith($"netdump-server: dumpdir {DumpDir} is not trusted: group or world writable (mode 1777); ", line);
+    }
+
+    [Fact]
     public async Task Server_should_exit_1_when_the_log_file_cannot_be_opened()
     {
         var file = _dir.Combine("file");

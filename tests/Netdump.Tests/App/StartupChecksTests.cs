@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Netdump.App.Configuration;
+using Netdump.Tests.Scripts;
 using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.App;
@@ -43,6 +44,76 @@ public sealed class StartupChecksTests : IDisposable
         var error = Assert.Throws<OperatorConfigException>(() => StartupChecks.PrepareDumpDirectory(file));
 
         Assert.Equal($"dumpdir {file} is a file, not a directory", error.Message);
+    }
+
+    [Theory]
+    [InlineData("1777")]
+    [InlineData("0777")]
+    [InlineData("0770")]
+    [InlineData("0702")]
+    public void StartupChecks_should_refuse_a_dump_directory_others_can_write(string mode)
+    {
+        // issue 13: under a 1777 dumpdir anyone could plant scripts/ and magic/
+        var path = _dir.Combine("crash");
+        Directory.CreateDirectory(path);
+        File.SetUnixFileMode(path, ScriptFolder.Mode(mode));
+
+        var error = Assert.Throws<OperatorConfigException>(() => StartupChecks.PrepareDumpDirectory(path));
+
+        Assert.Equal(
+            $"dumpdir {path} is not trusted: group or world writable (mode {mode}); " +
+            "anyone who can write there could plant scripts or magic files (chown it to the server's user or root, chmod go-w)",
+            error.Message);
+    }
+
+    [Fact]
+    public void StartupChecks_should_accept_a_dump_directory_of_our_own_that_others_can_read()
+    {
+        var path = _dir.Combine("crash");
+        Directory.CreateDirectory(path);
+        File.SetUnixFileMode(path, ScriptFolder.Mode("0755"));
+
+        StartupChecks.PrepareDumpDirectory(path);
+    }
+
+    [Fact]
+    public void StartupChecks_should_refuse_a_dump_directory_behind_another_users_symbolic_link()
+    {
+        var target = _dir.Combine("crash");
+        Directory.CreateDirectory(target, ScriptFolder.Private);
+        var link = _dir.Combine("link");
+        Directory.CreateSymbolicLink(link, target);
+        if (!Environment.IsPrivilegedProcess)
+        {
+            // Only root can give a link away; the other half of the rule: our own link is fine.
+            StartupChecks.PrepareDumpDirectory(link);
+            return;
+        }
+
+        ScriptFolder.Chown(link, 65534, link: true);
+
+        var error = Assert.Throws<OperatorConfigException>(() => StartupChecks.PrepareDumpDirectory(link));
+
+        Assert.StartsWith($"dumpdir {link} is not trusted: a symbolic link owned by uid 65534, neither the server's user (uid 0) nor root; ", error.Message);
+    }
+
+    [Fact]
+    public void StartupChecks_should_refuse_a_dump_directory_of_another_user()
+    {
+        var path = _dir.Combine("crash");
+        Directory.CreateDirectory(path, ScriptFolder.Private);
+        if (!Environment.IsPrivilegedProcess)
+        {
+            // Only root can give a directory away; the other half: our own is accepted.
+            StartupChecks.PrepareDumpDirectory(path);
+            return;
+        }
+
+        ScriptFolder.Chown(path, 65534);
+
+        var error = Assert.Throws<OperatorConfigException>(() => StartupChecks.PrepareDumpDirectory(path));
+
+        Assert.StartsWith($"dumpdir {path} is not trusted: owned by uid 65534, neither the server's user (uid 0) nor root; ", error.Message);
     }
 
     [Fact]

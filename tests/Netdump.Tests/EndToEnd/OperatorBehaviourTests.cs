@@ -10,6 +10,9 @@ namespace Netdump.Tests.EndToEnd;
 /// </summary>
 public sealed class OperatorBehaviourTests : IAsyncLifetime
 {
+    /// <summary>0700 for the folders tests make: under a umask of 002 the default would be group writable, and ignored.</summary>
+    private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
     private ServerHarness? _server;
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -36,10 +39,10 @@ public sealed class OperatorBehaviourTests : IAsyncLifetime
     internal static void Script(ServerHarness server, string name, string body)
     {
         var dir = Path.Combine(server.DumpDir, "scripts");
-        Directory.CreateDirectory(dir);
+        Directory.CreateDirectory(dir, Private);
         var path = Path.Combine(dir, name);
         File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(path, Private);
     }
 
     private static async Task<string> WaitForFile(string path)
@@ -92,7 +95,7 @@ public sealed class OperatorBehaviourTests : IAsyncLifetime
 
         Assert.True((await new SimulatedClient(server.Client("127.0.2.7") with { Size = 10_000 }).RunAsync()).Success);
 
-        Directory.CreateDirectory(Path.Combine(server.DumpDir, "magic"));
+        Directory.CreateDirectory(Path.Combine(server.DumpDir, "magic"), Private);
         File.WriteAllText(Path.Combine(server.DumpDir, "magic", "127.0.0.41"), "");
         Assert.True((await new SimulatedClient(server.Client("127.0.0.41") with { Size = 10_000 }).RunAsync()).Success);
     }
@@ -112,7 +115,7 @@ public sealed class OperatorBehaviourTests : IAsyncLifetime
         var dumpDir = Directory.CreateTempSubdirectory("netdump-secure-").FullName;
         if (magicFile)
         {
-            Directory.CreateDirectory(Path.Combine(dumpDir, "magic"));
+            Directory.CreateDirectory(Path.Combine(dumpDir, "magic"), Private);
             File.WriteAllText(Path.Combine(dumpDir, "magic", "192.0.2.8"), "");
         }
 

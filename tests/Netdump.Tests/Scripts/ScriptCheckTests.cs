@@ -28,7 +28,7 @@ public sealed class ScriptCheckTests : IDisposable
     {
         var path = _folder.Write(ScriptNames.Crash, "exit 0", ScriptFolder.Mode(mode));
 
-        Assert.Equal("group or world writable", ScriptCheck.WhyNotRunnable(path));
+        Assert.Equal($"group or world writable (mode {mode})", ScriptCheck.WhyNotRunnable(path));
     }
 
     [Theory]
@@ -70,7 +70,7 @@ public sealed class ScriptCheckTests : IDisposable
         File.CreateSymbolicLink(toWritable, writable);
 
         Assert.Null(ScriptCheck.WhyNotRunnable(toGood));
-        Assert.Equal("group or world writable", ScriptCheck.WhyNotRunnable(toWritable));
+        Assert.Equal("group or world writable (mode 0722)", ScriptCheck.WhyNotRunnable(toWritable));
     }
 
     [Fact]
@@ -102,5 +102,46 @@ public sealed class ScriptCheckTests : IDisposable
 
         Assert.NotNull(reason);
         Assert.StartsWith("owned by uid 65534", reason);
+    }
+
+    [Theory]
+    [InlineData("0777")]
+    [InlineData("1777")]
+    [InlineData("0770")]
+    public void A_good_script_in_a_folder_others_can_write_is_refused(string mode)
+    {
+        var path = _folder.Write(ScriptNames.Crash, "exit 0");
+        File.SetUnixFileMode(_folder.ScriptsPath, ScriptFolder.Mode(mode));
+
+        Assert.Equal($"its folder {_folder.ScriptsPath} is not trusted: group or world writable (mode {mode})", ScriptCheck.WhyNotRunnable(path));
+        Assert.Equal(
+            $"{_folder.ScriptsPath} is not trusted (group or world writable (mode {mode})): no script in it will run; chown it to the server's user or root and chmod go-w",
+            ScriptCheck.WhyFolderIgnored(_folder.ScriptsPath));
+    }
+
+    [Fact]
+    public void A_trusted_or_missing_folder_is_not_reported()
+    {
+        Assert.Null(ScriptCheck.WhyFolderIgnored(_folder.ScriptsPath));
+        Assert.Null(ScriptCheck.WhyFolderIgnored(_folder.InDump("none")));
+    }
+
+    [Fact]
+    public void A_symbolic_link_owned_by_another_user_is_refused_whatever_its_target()
+    {
+        // issue 13: someone else's scripts/netdump-crash -> /bin/false refused every dump
+        var link = _folder.ScriptPath(ScriptNames.Crash);
+        File.CreateSymbolicLink(link, "/bin/false");
+        if (!Environment.IsPrivilegedProcess)
+        {
+            // Only root can give a link away; the other half of the rule: our own link to a
+            // trusted target is accepted.
+            Assert.Null(ScriptCheck.WhyNotRunnable(link));
+            return;
+        }
+
+        ScriptFolder.Chown(link, 65534, link: true);
+
+        Assert.Equal("a symbolic link owned by uid 65534, neither the server's user (uid 0) nor root", ScriptCheck.WhyNotRunnable(link));
     }
 }

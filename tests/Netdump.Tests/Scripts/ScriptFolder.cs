@@ -13,7 +13,9 @@ internal sealed class ScriptFolder : IDisposable
 
     public ScriptFolder()
     {
-        Directory.CreateDirectory(ScriptsPath);
+        // A mode of its own: under a umask of 002 the default would be group writable, a folder
+        // whose scripts never run.
+        Directory.CreateDirectory(ScriptsPath, Private);
     }
 
     /// <summary>The dump directory root: the runner's working directory and the parent of scripts/.</summary>
@@ -43,10 +45,14 @@ internal sealed class ScriptFolder : IDisposable
     /// <summary>A Unix mode from its octal spelling, so tests read like chmod: <c>Mode("0720")</c>.</summary>
     public static UnixFileMode Mode(string octal) => (UnixFileMode)Convert.ToInt32(octal, 8);
 
-    /// <summary>Gives <paramref name="path"/> to <paramref name="uid"/> with chown(1); only root may.</summary>
-    public static void Chown(string path, int uid)
+    /// <summary>
+    /// Gives <paramref name="path"/> to <paramref name="uid"/> with chown(1); only root may. With
+    /// <paramref name="link"/> a symbolic link itself changes owner, not its target.
+    /// </summary>
+    public static void Chown(string path, int uid, bool link = false)
     {
-        using var chown = Process.Start(new ProcessStartInfo("chown", [uid.ToString(), path]) { RedirectStandardError = true })!;
+        string[] arguments = link ? ["-h", uid.ToString(), path] : [uid.ToString(), path];
+        using var chown = Process.Start(new ProcessStartInfo("chown", arguments) { RedirectStandardError = true })!;
         var error = chown.StandardError.ReadToEnd();
         chown.WaitForExit();
         Assert.True(chown.ExitCode == 0, $"chown {uid} {path} failed: {error}");

@@ -284,9 +284,9 @@ public sealed class ScriptRunnerActorSpec : Akka.TestKit.Xunit2.TestKit, IDispos
 
         var result = RunScript(Request(ScriptNames.Crash));
 
-        Assert.Equal(new ScriptResult(ScriptNames.Crash, ScriptOutcome.Skipped, null, "group or world writable"), result);
+        Assert.Equal(new ScriptResult(ScriptNames.Crash, ScriptOutcome.Skipped, null, $"group or world writable (mode {mode})"), result);
         Assert.False(result.Ran);
-        Assert.Equal($"skipping {path}: group or world writable", ExpectLog<Warning>("skipping"));
+        Assert.Equal($"skipping {path}: group or world writable (mode {mode})", ExpectLog<Warning>("skipping"));
         Assert.False(File.Exists(_folder.InDump("ran")));
     }
 
