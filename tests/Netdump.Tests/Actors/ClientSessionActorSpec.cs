@@ -576,6 +576,44 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Session_whose_pump_ran_out_of_room_runs_netdump_nospace_once_and_resumes_the_pump_when_there_is_room_again()
+    {
+        var session = await StartReceiving();
+        var nospace = new TaskCompletionSource();
+        _scripts.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is ScriptRunnerActor.Run run)
+            {
+                _scriptRuns.Enqueue(run);
+                if (run.Name == ScriptNames.Nospace)
+                {
+                    // answers only when the test says so: the pump's further refusals come meanwhile
+                    nospace.Task.ContinueWith(_ => sender.Tell(new ScriptResult(run.Name, ScriptOutcome.Exited, 1, null)));
+                }
+                else
+                {
+                    sender.Tell(new ScriptResult(run.Name, ScriptOutcome.NotPresent, null, null));
+                }
+            }
+
+            return AutoPilot.KeepRunning;
+        }));
+
+        session.Tell(new PumpEvent.OutOfRoom(1 << 20, 1448));
+        await AwaitAssertAsync(() => Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Nospace));
+        session.Tell(new PumpEvent.OutOfRoom(1 << 20, 1448)); // while the script decides: waits, does not give up
+        await _writer.ExpectNoMsgAsync(Quiet);
+
+        nospace.SetResult();
+        await _writer.ExpectMsgAsync<DumpWriterActor.CheckSpace>();
+        Assert.False(Channel.WritesResumed);
+        _writer.Reply(DumpWriterActor.SpaceOk.Instance);
+        await AwaitAssertAsync(() => Assert.True(Channel.WritesResumed));
+        Assert.False(Channel.Disposed);
+        Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Nospace);
+    }
+
+    [Fact]
     public async Task Session_gives_up_when_there_is_still_no_room_after_netdump_nospace()
     {
         _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(ScriptNames.Nospace, ScriptOutcome.NotPresent, null, null);

@@ -1,0 +1,82 @@
+using Netdump.Actors.Storage;
+
+namespace Netdump.Tests.Storage;
+
+/// <summary>The room all dumps share: reservations ahead of writes, the reserve kept, what a dump did not use given back.</summary>
+public sealed class DiskSpaceTests
+{
+    private const ulong MiB = 1 << 20;
+    private ulong _free;
+
+    private DiskSpace Space(ulong free, ulong reserve)
+    {
+        _free = free;
+        return new DiskSpace("/unused", reserve, _ => Volatile.Read(ref _free));
+    }
+
+    /// <summary>As the disk does: bytes written leave the free space.</summary>
+    private void Write(DiskSpace.Account account, ulong bytes)
+    {
+        Assert.True(account.TryReserve(bytes));
+        Volatile.Write(ref _free, _free - bytes);
+        account.Spent(bytes);
+    }
+
+    [Fact]
+    public void A_dump_opens_with_a_chunk_reserved_and_writes_within_it_without_measuring()
+    {
+        var space = Space(free: 100 * MiB, reserve: 10 * MiB);
+        var account = space.Open();
+        Assert.Equal(DiskSpace.Chunk, account.Held);
+
+        Write(account, MiB);
+        Assert.Equal(DiskSpace.Chunk - MiB, account.Held);
+    }
+
+    [Fact]
+    public void The_dump_that_would_cross_the_reserve_is_refused_and_the_one_with_its_reservation_goes_on()
+    {
+        var space = Space(free: 16 * MiB, reserve: 2 * MiB); // 14 MiB of room
+        var early = space.Open();                           // holds 4 MiB ahead
+        var big = space.Open();                             // holds 4 MiB
+        for (var i = 0; i < 10; i++)
+        {
+            Write(big, MiB);                                // takes the other 6 MiB, a chunk at a time
+        }
+
+        Assert.False(big.TryReserve(MiB));                  // the reserve would be crossed: refused
+        Write(early, MiB);                                  // the earlier dump writes from what it holds
+        Write(early, 3 * MiB);
+        Assert.Equal(2 * MiB, _free);                       // the reserve is whole
+    }
+
+    [Fact]
+    public void A_finished_dump_gives_back_what_it_held_and_cannot_reserve_any_more()
+    {
+        var space = Space(free: 10 * MiB, reserve: 2 * MiB); // 8 MiB: two chunks
+        var first = space.Open();
+        var second = space.Open();
+        var third = space.Open();
+        Assert.Equal(0UL, third.Held);
+        Assert.False(third.TryReserve(1));
+
+        first.Dispose();
+        Assert.True(third.TryReserve(1));
+        Assert.False(first.TryReserve(1));
+        Assert.Equal(8 * MiB, second.Held + third.Held);
+    }
+
+    [Fact]
+    public void Room_freed_on_the_disk_is_seen_at_the_next_measurement()
+    {
+        var space = Space(free: 3 * MiB, reserve: 2 * MiB);
+        var account = space.Open();
+        Write(account, MiB);
+        Assert.False(account.TryReserve(1));
+        Assert.False(space.HasRoomFor(1));
+
+        Volatile.Write(ref _free, 50 * MiB); // netdump-nospace removed an old dump
+        Assert.True(space.HasRoomFor(DiskSpace.Chunk));
+        Assert.True(account.TryReserve(1));
+    }
+}
