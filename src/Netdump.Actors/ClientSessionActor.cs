@@ -462,6 +462,11 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     /// <summary>netdump-nospace runs once per dump; non-zero: check once more; zero or still no room: give up.</summary>
     private void HandleLowSpace(DumpWriterActor.LowSpace low)
     {
+        if (_pendingScripts.Contains(ScriptNames.Nospace))
+        {
+            return; // netdump-nospace is deciding; its answer (and the check after it) decides
+        }
+
         if (_recheckingSpace || _nospaceRan)
         {
             GiveUpForSpace($"{low.Available} bytes free, {low.Needed} needed");

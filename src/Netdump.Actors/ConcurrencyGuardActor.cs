@@ -21,7 +21,9 @@ namespace Netdump.Actors;
 /// acked longest ago, once <c>silent_grace</c> has passed since its ack, is asked to
 /// <see cref="YieldSlot"/>. It gives its slot up only if still nothing has arrived (the check
 /// and the end of its pump are one atomic step), so a real client, whose first data follows
-/// its ack at once, keeps its dump, and a HERALD flood only takes turns with itself.
+/// its ack at once, keeps its dump. The line moves about <c>max_silent_sessions</c> places per
+/// <c>silent_grace</c>, so a flood from more addresses than that in <c>silent_timeout</c>
+/// still delays clients (docs/reliability.md: the defence then is <c>secure</c>).
 /// </para>
 /// The listener is its parent and restarts it when it crashes; after a restart the guard
 /// recounts the slots from the live sessions (<see cref="UdpListenerActor.ListSessions"/>,
@@ -176,11 +178,17 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
     private void Ready()
     {
         Receive<RequestSlot>(HandleRequest);
-        Receive<ReleaseSlot>(_ => Release(Sender));
+        // everything that frees a slot or makes a holder one that could yield serves the line
+        Receive<ReleaseSlot>(_ =>
+        {
+            Release(Sender);
+            ServeWaiting();
+        });
         Receive<SlotUnusable>(unusable =>
         {
             Release(Sender);
             LogRefusal(unusable.Client, "Client {Client}: dump refused: " + unusable.Why.Replace("{", "{{").Replace("}", "}}"));
+            ServeWaiting();
         });
         Receive<SlotAcked>(_ =>
         {
@@ -191,8 +199,13 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
                 _refusals.Forget(h.Client);
                 return h with { AckedAt = Environment.TickCount64 };
             });
+            ServeWaiting();
         });
-        Receive<SlotActive>(_ => Update(Sender, h => h with { Active = true }));
+        Receive<SlotActive>(_ =>
+        {
+            Update(Sender, h => h with { Active = true });
+            ServeWaiting();
+        });
         Receive<SlotYielded>(_ =>
         {
             Release(Sender);
@@ -282,7 +295,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
 
         if (_waiting.Any(w => w.Session.Equals(Sender)))
         {
-            return; // asked again after a recount: it keeps its place
+            return; // asked again after a recount: already in line again
         }
 
         if (request.Supersedes is { } replaced && _holders.ContainsKey(replaced))
@@ -297,7 +310,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
         {
             Grant(Sender, request.Client);
         }
-        else if (_waiting.Count < MaxWaiting && _holders.Values.Any(h => h is { Active: false, AckedAt: not null }))
+        else if (_waiting.Count < MaxWaiting && (_waiting.Count > 0 || _holders.Values.Any(h => h is { Active: false, AckedAt: not null })))
         {
             // a silent holder may yield: the request waits its turn; the waiting session watched,
             // so a session that stops while it waits leaves the line

@@ -167,7 +167,17 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
             // measured last, so that everything else this dump needs is already taken
             var maxSize = _settings.MaxDumpSize ?? _freeSpace(_directory);
-            _core = CoreFile.Create(Path.Combine(_directory, IncompleteCoreName), maxSize, _disk, _space.Open());
+            var account = _space.Open();
+            try
+            {
+                _core = CoreFile.Create(Path.Combine(_directory, IncompleteCoreName), maxSize, _disk, account);
+            }
+            catch
+            {
+                account.Dispose(); // no core, no dump: its room goes back
+                throw;
+            }
+
             Timers.StartPeriodicTimer(FlushTimer, FlushTick.Instance, _settings.FlushInterval);
             Sender.Tell(new Opened(_directory, _core));
             ReportLowSpace();
@@ -343,7 +353,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>Null when the room all dumps share (free space less the reserve and the others' reservations) is not empty.</summary>
-    private LowSpace? MeasureSharedRoom() => _space.HasRoomFor(1)
+    private LowSpace? MeasureSharedRoom() => _space.HasRoomFor(DiskSpace.Chunk)
         ? null
         : new LowSpace(_freeSpace(_directory), _settings.MinFreeSpace + DiskSpace.Chunk);
 
@@ -435,8 +445,17 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         }
 
         return _header.DumpKeySize > 0 && !_keyRanges.Covers(0, _header.DumpKeySize)
-            ? $"encryption key incomplete: {_keyRanges.TotalBytes} of {_header.DumpKeySize} bytes received, bytes {string.Join(", ", _keyRanges.Holes(_header.DumpKeySize).Select(h => $"{h.Start}-{h.End - 1}"))} missing"
+            ? $"encryption key incomplete: {_keyRanges.TotalBytes} of {_header.DumpKeySize} bytes received, {MissingKeyBytes()} missing"
             : null;
+    }
+
+    /// <summary>The key's holes, the first few by name (a scattered key must not make a reason of any length).</summary>
+    private string MissingKeyBytes()
+    {
+        const int named = 4;
+        var holes = _keyRanges.Holes(_header!.DumpKeySize);
+        var text = "bytes " + string.Join(", ", holes.Take(named).Select(h => $"{h.Start}-{h.End - 1}"));
+        return holes.Count > named ? $"{text} and {holes.Count - named} more ranges" : text;
     }
 
     /// <summary>Truncates a compressed core to its length and gives it its final name; a failure is the reason.</summary>

@@ -121,8 +121,13 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
         /// <summary>After a write of <paramref name="bytes"/>: they are on the disk, no longer ahead of it.</summary>
         public void Spent(ulong bytes)
         {
-            var held = Interlocked.Read(ref _held);
-            Interlocked.Add(ref _held, -(long)Math.Min(bytes, (ulong)held));
+            long held, left;
+            do
+            {
+                held = Interlocked.Read(ref _held);
+                left = held - (long)Math.Min(bytes, (ulong)held); // never below 0, whatever closed it meanwhile
+            }
+            while (Interlocked.CompareExchange(ref _held, left, held) != held);
         }
 
         internal void Add(ulong bytes) => Interlocked.Add(ref _held, (long)bytes);
