@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
+using Netdump.Actors.Ingest.Linux;
 using Netdump.Actors.Protocol;
 using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
@@ -157,7 +158,17 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             _writer.Tell(DumpWriterActor.Open.Instance);
             Become(Opening);
         });
-        Receive<ConcurrencyGuardActor.SlotRefused>(_ => Context.Stop(Self)); // the guard logged it; the client reboots
+        Receive<ConcurrencyGuardActor.SlotRefused>(_ =>
+        {
+            // the guard logged it; a FreeBSD client gets silence and reboots, a Linux one is told to
+            if (_herald.Dialect == Dialect.Linux)
+            {
+                using var channel = _channels(_herald.LocalAddress, _herald.Client);
+                channel.LetGo();
+            }
+
+            Context.Stop(Self);
+        });
         Receive<ConcurrencyGuardActor.ConfirmSlot>(_ =>
         {
             // a restarted guard forgot the waiting line: answer, and ask again
@@ -197,6 +208,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 _log.Warning("Client {Client}: netdump-crash exited {Code}: dump refused, the client will reboot; its HERALDs are ignored for {Episode}",
                     ClientText, result.ExitCode, _settings.RefusalEpisode);
                 _channel!.Dispose();
+                _channel.LetGo();
                 _writer.Tell(DumpWriterActor.Discard.Instance);
                 Become(() => Discarding(thenRefuse: true));
                 return;
@@ -316,6 +328,20 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             }
         });
         Receive<PumpEvent.ControlPacket>(HandleControl);
+        Receive<LinuxPull.Described>(d => _writer.Tell(new DumpWriterActor.DescribeLinux(_herald.Linux!, d.Pages, d.PageSize, d.Registers)));
+        Receive<DumpWriterActor.LinuxDescribed>(d => ((LinuxSessionChannel)_channel!).PullMemory(d.DataOffset));
+        Receive<LinuxPull.MemoryDone>(done =>
+        {
+            _writer.Tell(new DumpWriterActor.LinuxMemoryDone(done.Reserved.Select(r => new ByteRange(r.First, r.End)).ToList()));
+            ((LinuxSessionChannel)_channel!).ShowState();
+        });
+        Receive<LinuxPull.ConsoleDone>(_ =>
+        {
+            // a Linux dump's end: what FINISHED is to a FreeBSD one
+            Timers.Cancel(IdleTimer);
+            _writer.Tell(new DumpWriterActor.Finish(null));
+            Become(Finishing);
+        });
         Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence));
         Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram: {Reason}", ClientText, d.Reason));
         Receive<PumpEvent.WriteFailed>(f => EndIncomplete(f.Reason));
@@ -664,6 +690,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _channel?.Dispose();
+        _channel?.LetGo(); // netdump-reboot has run: a Linux client is told to reboot now
         ReleaseSlot();
     }
 }

@@ -4,6 +4,7 @@ using Akka.Event;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
 using Netdump.Actors.Protocol;
+using Netdump.Actors.Protocol.Linux;
 using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;
@@ -41,6 +42,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private FileStream? _key;
     private readonly ByteRanges _keyRanges = new(); // as for the core: the highest byte says nothing of a lost first packet
     private KernelDumpHeader? _header;
+    private LinuxCore? _linux;
     private string? _headerProblem;
     private string? _failure;
     private bool _lowSpaceReported;
@@ -70,6 +72,8 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         });
         Receive<CheckSpace>(_ => Sender.Tell(MeasureSpace() ?? MeasureSharedRoom() ?? (object)SpaceOk.Instance));
         Receive<Finish>(HandleFinish);
+        Receive<DescribeLinux>(HandleDescribeLinux);
+        Receive<LinuxMemoryDone>(done => _linux = _linux! with { Reserved = done.Reserved });
         Receive<Discard>(_ => HandleDiscard());
     }
 
@@ -134,6 +138,21 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
     /// <summary>Free space is below what this dump needs: <c>min_free_space</c>, plus the rest of the dump once the KDH gave its length.</summary>
     public sealed record LowSpace(ulong Available, ulong Needed);
+
+    /// <summary>
+    /// A Linux client described its memory: write the ELF core's header (SPEC §7). Answered with
+    /// <see cref="LinuxDescribed"/>, or <see cref="DiskFailed"/> when the description or the write cannot be used.
+    /// </summary>
+    public sealed record DescribeLinux(LinuxStart Start, uint Pages, uint PageSize, byte[] Registers);
+
+    /// <summary>The header is written; page frame N goes at <paramref name="DataOffset"/> + N × page size.</summary>
+    public sealed record LinuxDescribed(long DataOffset);
+
+    /// <summary>Every page is in; these page frames are not RAM.</summary>
+    public sealed record LinuxMemoryDone(IReadOnlyList<ByteRange> Reserved);
+
+    /// <summary>A Linux dump's core: its layout and what the client said.</summary>
+    private sealed record LinuxCore(LinuxStart Start, ElfCoreLayout Layout, bool Registers, IReadOnlyList<ByteRange> Reserved);
 
     private sealed class FlushTick
     {
@@ -208,6 +227,33 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         }
 
         Sender.Tell(new Stored(packet.Sequence));
+    }
+
+    private void HandleDescribeLinux(DescribeLinux describe)
+    {
+        var start = describe.Start;
+        if (!ElfCoreLayout.TryCreate(start.Machine, describe.PageSize, describe.Pages, start.PageOffset, out var layout, out var problem))
+        {
+            _failure ??= $"unusable memory description: {problem}";
+            _log.Warning("Client {Client}: {Problem}", _herald.Client.Address, _failure);
+            Sender.Tell(new DiskFailed(_failure));
+            return;
+        }
+
+        var header = layout!.Header(describe.Registers, start.TaskStruct);
+        if (_core!.Write(0, header) != CoreWriteResult.Written)
+        {
+            _failure ??= $"cannot write the core's header: {_core.LastError ?? "no room"}";
+            Sender.Tell(new DiskFailed(_failure));
+            return;
+        }
+
+        _linux = new LinuxCore(start, layout, describe.Registers.Length > 0, []);
+        _log.Info("Client {Client}: {Pages} pages of {PageSize} bytes, machine {Machine}; pulling the memory",
+            _herald.Client.Address, describe.Pages, describe.PageSize, start.Machine);
+        _reportStale = true;
+        Sender.Tell(new LinuxDescribed(layout.DataOffset));
+        ReportLowSpace(); // the whole size is known now: netdump-nospace before the pull, if need be
     }
 
     private void StoreHeader(PumpEvent.ControlPacket packet)
@@ -342,10 +388,10 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     {
         var available = _freeSpace(_directory);
         var needed = _settings.MinFreeSpace;
-        if (_header is not null && _core is not null && _header.DumpLength > _core.BytesReceived)
+        if (ExpectedLength is { } length && _core is not null && length > _core.BytesReceived)
         {
             // saturating: a KDH may claim any length up to 2^64
-            var rest = _header.DumpLength - _core.BytesReceived;
+            var rest = length - _core.BytesReceived;
             needed = rest > ulong.MaxValue - needed ? ulong.MaxValue : needed + rest;
         }
 
@@ -429,9 +475,20 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         Sender.Tell(new Finalized(record));
     }
 
+    /// <summary>The core's full length once the client said it (the KDH's, or the ELF core's); null before.</summary>
+    private ulong? ExpectedLength => _header?.DumpLength ?? (ulong?)_linux?.Layout.FileSize;
+
     /// <summary>Why a dump whose FINISHED arrived is still not complete, or null when it is.</summary>
     private string? IncompleteBecause()
     {
+        if (_herald.Dialect == Ingest.Dialect.Linux)
+        {
+            return _linux is null ? "the client never described its memory"
+                : _core!.Holes((ulong)_linux.Layout.FileSize) is { Count: > 0 } missing
+                    ? $"holes: {missing.Count} missing ranges, {missing.Aggregate(0UL, (sum, h) => sum + h.Length)} bytes"
+                    : null;
+        }
+
         if (_header is null)
         {
             return _headerProblem is null ? "no kernel dump header" : $"bad kernel dump header: {_headerProblem}";
@@ -463,7 +520,12 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     {
         try
         {
-            if (_header!.Compression != DumpCompression.None)
+            if (_linux is { } linux)
+            {
+                _core!.Truncate((ulong)linux.Layout.FileSize); // the sparse tail of zero and reserved pages
+                _core.Flush();
+            }
+            else if (_header!.Compression != DumpCompression.None)
             {
                 _core!.Truncate(_header.DumpLength);
                 _core.Flush();
@@ -482,6 +544,11 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
     private string FinalCoreName()
     {
+        if (_linux is not null)
+        {
+            return "vmcore";
+        }
+
         var name = Encrypted ? "vmcore_encrypted" : "vmcore";
         return _header!.Compression switch
         {
@@ -531,7 +598,21 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         Encrypted = Encrypted,
         Vmcore = Path.GetFileName(_core?.Path ?? IncompleteCoreName),
         SupersededBy = supersededBy,
+        Dialect = _herald.Dialect,
+        Linux = LinuxFacts(),
     };
+
+    private LinuxFacts? LinuxFacts()
+    {
+        if (_herald.Linux is not { } start)
+        {
+            return null;
+        }
+
+        var log = ConsoleLog.Read(Path.Combine(_directory, Ingest.Linux.LinuxPull.LogFileName));
+        return new LinuxFacts(LinuxVersion.Effective(start.MaxVersion), start.Machine, _linux?.Layout.PageSize ?? 0,
+            _linux?.Layout.Pages ?? 0, _linux?.Reserved ?? [], _linux?.Registers ?? false, log.Bytes, log.PanicString);
+    }
 
     /// <summary>
     /// A writer stopped before its dump was finalized (it threw, or the system is going down

@@ -4,6 +4,8 @@ using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
+using Netdump.Actors.Ingest.Linux;
+using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;
@@ -37,6 +39,9 @@ public sealed class UdpListenerActor : ReceiveActor
     private readonly SessionChannelFactory _channels;
     private readonly DiskSpace _space;
     private HeraldReceiver? _receiver;
+    private LinuxPort? _linux;
+    private IActorRef _startScripts = ActorRefs.Nobody;
+    private readonly Dictionary<IPAddress, long> _lastStartScript = [];
     private IActorRef? _drainRequester;
     private string? _bindError;
     private long _sessionCount;
@@ -59,11 +64,14 @@ public sealed class UdpListenerActor : ReceiveActor
         _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, new SessionPorts(settings.SessionPorts), _pump, _pumpThreads, _lingerPump);
         Receive<GetListenEndpoint>(_ => Sender.Tell(_receiver is null
             ? new BindFailed(_bindError ?? "not bound")
-            : new ListenEndpoint(_receiver.LocalEndpoint)));
+            : new ListenEndpoint(_receiver.LocalEndpoint, _linux?.LocalEndpoint)));
         Receive<Herald>(HandleHerald);
         Receive<Supersede>(HandleSupersede);
         Receive<ReceivingEnded>(ended => Forget(ended.Client, Sender));
         Receive<HeraldReceiver.Dropped>(d => _log.Warning("Dropped a datagram from {From} on the listen port: {Reason}", d.From, d.Reason));
+        Receive<LinuxPort.Dropped>(d => _log.Warning("Dropped a datagram from {From} on the Linux port: {Reason}", d.From, d.Reason));
+        Receive<LinuxPort.ConsoleStarted>(started => RunStartScript(started.Client));
+        Receive<ScriptResult>(_ => { }); // netdump-start's outcome: the runner logged it
         Receive<ListSessions>(_ => Sender.Tell(new Sessions(SessionChildren().ToList())));
         Receive<Drain>(_ => StartDrain());
         Receive<Terminated>(t =>
@@ -101,7 +109,8 @@ public sealed class UdpListenerActor : ReceiveActor
         private GetListenEndpoint() { }
     }
 
-    public sealed record ListenEndpoint(IPEndPoint Endpoint);
+    /// <summary>Where HERALDs are heard, and Linux clients (null when <c>linux_port</c> is 0).</summary>
+    public sealed record ListenEndpoint(IPEndPoint Endpoint, IPEndPoint? Linux = null);
 
     public sealed record BindFailed(string Reason);
 
@@ -167,10 +176,22 @@ public sealed class UdpListenerActor : ReceiveActor
             {
                 _log.Warning("{Warning}", warning);
             }
+
+            if (_settings.LinuxPort is { } linuxPort)
+            {
+                _linux = LinuxPort.Bind(_settings.Address, linuxPort, _settings.DumpDirectory);
+                _linux.Start(Self);
+                _startScripts = Context.ActorOf(ScriptRunnerActor.Props(_settings.DumpDirectory), "start-scripts");
+                _log.Info("Listening for Linux netdump clients on {Endpoint}", _linux.LocalEndpoint);
+            }
         }
         catch (SocketException e)
         {
-            _bindError = $"cannot bind {_settings.Address}:{_settings.Port}: {e.Message}";
+            _bindError = _receiver is null
+                ? $"cannot bind {_settings.Address}:{_settings.Port}: {e.Message}"
+                : $"cannot bind linux_port {_settings.Address}:{_settings.LinuxPort}: {e.Message}";
+            _receiver?.Dispose();
+            _receiver = null;
             _log.Error("{Error}", _bindError);
         }
     }
@@ -178,6 +199,7 @@ public sealed class UdpListenerActor : ReceiveActor
     protected override void PostStop()
     {
         _receiver?.Dispose();
+        _linux?.Dispose();
         _pump?.Dispose(); // the sessions (children) have stopped and unregistered by now
         _lingerPump?.Dispose();
         _pumpThreads?.Dispose();
@@ -196,7 +218,19 @@ public sealed class UdpListenerActor : ReceiveActor
             return;
         }
 
-        if (!_known.IsAllowed(herald.Client.Address))
+        if (herald.Linux is { } start && !_known.IsAllowed(herald.Client.Address, start.Magic, out var why))
+        {
+            // "logged and then rebooted" (the Red Hat manual); nothing is kept
+            if (_unknownRefusals.Refuse(herald.Client.Address))
+            {
+                _log.Warning("Refusing Linux dump from {Client} (secure mode): {Why}", herald.Client.Address, why);
+            }
+
+            _linux?.Reboot(herald.Client, start.Magic);
+            return;
+        }
+
+        if (herald.Linux is null && !_known.IsAllowed(herald.Client.Address))
         {
             if (_unknownRefusals.Refuse(herald.Client.Address))
             {
@@ -229,12 +263,33 @@ public sealed class UdpListenerActor : ReceiveActor
     private void Spawn(Herald herald, IActorRef? supersedes)
     {
         var name = $"session-{herald.Client.Address}-{++_sessionCount}";
-        var session = Context.ActorOf(_sessions(herald, _guard, supersedes, _channels, _space), name);
+        var channels = herald.Linux is { } start && _linux is { } port
+            ? (SessionChannelFactory)((_, client) => new LinuxSessionChannel(port, client, start))
+            : _channels;
+        var session = Context.ActorOf(_sessions(herald, _guard, supersedes, channels, _space), name);
         Context.Watch(session);
         _receiving[herald.Client.Address] = session;
     }
 
-    private IEnumerable<IActorRef> SessionChildren() => Context.GetChildren().Where(child => !child.Equals(_guard));
+    private IEnumerable<IActorRef> SessionChildren() => Context.GetChildren().Where(child => !child.Equals(_guard) && !child.Equals(_startScripts));
+
+    /// <summary>netdump-start, when a Linux client's console starts (it loaded its netdump module): at most once a minute per client.</summary>
+    private void RunStartScript(IPAddress client)
+    {
+        var now = Environment.TickCount64;
+        if (_lastStartScript.TryGetValue(client, out var last) && now - last < (long)StartScriptInterval.TotalMilliseconds)
+        {
+            return;
+        }
+
+        _lastStartScript[client] = now;
+        _log.Info("Client {Client}: its netdump module started; running netdump-start", client);
+        _startScripts.Tell(new ScriptRunnerActor.Run(ScriptNames.Start, [client.ToString()],
+            new Dictionary<string, string> { ["NETDUMP_CLIENT_IP"] = client.ToString() }, _settings.ScriptTimeout, client.ToString()));
+    }
+
+    /// <summary>A client that reboots in a loop runs netdump-start at most this often.</summary>
+    internal static readonly TimeSpan StartScriptInterval = TimeSpan.FromMinutes(1);
 
     private void StartDrain()
     {

@@ -20,6 +20,59 @@ public sealed class KnownClients(NetdumpSettings settings)
         || HasMagicFile(client);
 
     /// <summary>
+    /// The Linux dialect's check (SPEC §7): allowed, or the client's magic equals the content
+    /// of its magic file, hex digits as the Red Hat init script writes them (<c>MAGIC2MAGIC1</c>),
+    /// compared as numbers since the kernel prints the magic without leading zeros. Says why not.
+    /// </summary>
+    public bool IsAllowed(IPAddress client, ulong magic, out string? why)
+    {
+        why = null;
+        if (!settings.Secure || settings.Allow.Any(network => network.Contains(client)))
+        {
+            return true;
+        }
+
+        var path = Path.Combine(_magic, client.ToString());
+        if (!HasMagicFile(client))
+        {
+            why = $"no trusted magic file {path}";
+            return false;
+        }
+
+        var text = ReadMagic(path);
+        if (text is null || !ulong.TryParse(text, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var expected))
+        {
+            why = $"{path} does not hold a hexadecimal magic";
+            return false;
+        }
+
+        if (expected != magic)
+        {
+            why = $"its magic 0x{magic:x} does not match {path}";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The file's first line, trimmed (at most 64 bytes read: a magic is 16 hex digits).</summary>
+    private static string? ReadMagic(string path)
+    {
+        try
+        {
+            using var file = File.OpenRead(path);
+            var buffer = new byte[64];
+            var length = file.Read(buffer);
+            var text = System.Text.Encoding.ASCII.GetString(buffer, 0, length).Split('\n')[0].Trim();
+            return text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Why the magic folder is ignored (for the start-up log): null when it is trusted or does
     /// not exist. Checked again at every HERALD, so fixing its mode needs no restart.
     /// </summary>

@@ -15,6 +15,9 @@ public sealed record NetdumpSettings
 {
     public required IPAddress Address { get; init; }
     public required int Port { get; init; }
+
+    /// <summary>The Linux dialect's port (SPEC §7); null when it is off (<c>linux_port = 0</c>).</summary>
+    public int? LinuxPort { get; init; }
     public required string DumpDirectory { get; init; }
     public required TimeSpan SessionTimeout { get; init; }
     public required TimeSpan Linger { get; init; }
@@ -79,6 +82,12 @@ public sealed record NetdumpSettings
             throw new ConfigurationException($"port: {port} is out of range 0-65535");
         }
 
+        var linuxPort = c.GetInt("linux_port");
+        if (linuxPort is < 0 or > 65535)
+        {
+            throw new ConfigurationException($"linux_port: {linuxPort} is out of range 0-65535 (0: no Linux clients)");
+        }
+
         var maxDump = c.GetString("max_dump_size", "");
         var concurrent = c.GetInt("max_concurrent_dumps");
         if (concurrent < 1)
@@ -93,6 +102,7 @@ public sealed record NetdumpSettings
         {
             Address = address,
             Port = port,
+            LinuxPort = linuxPort == 0 ? null : linuxPort,
             DumpDirectory = Path.GetFullPath(c.GetString("dumpdir")),
             SessionTimeout = Positive(c, "session_timeout"),
             Linger = Positive(c, "linger"),

@@ -51,6 +51,14 @@ public interface ISessionChannel : IDisposable
 
     /// <summary>There is room again after the pump ran out of it (<see cref="PumpEvent.OutOfRoom"/>): take data again.</summary>
     void ResumeWrites();
+
+    /// <summary>
+    /// The server is done with the client (its dump is final and netdump-reboot has run, or it
+    /// was refused): a Linux client is told to reboot; a FreeBSD client cannot be told anything.
+    /// </summary>
+    void LetGo()
+    {
+    }
 }
 
 /// <summary>A snapshot of a pump's counters.</summary>

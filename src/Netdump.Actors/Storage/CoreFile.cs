@@ -198,6 +198,26 @@ public sealed unsafe class CoreFile : IDisposable
         return CoreWriteResult.Written;
     }
 
+    /// <summary>
+    /// Records <paramref name="length"/> bytes at <paramref name="offset"/> as received without
+    /// writing them: a page of zeros or a range the client says is not RAM, which stays a hole
+    /// in the sparse file and reads as zeros once the file has its final length.
+    /// </summary>
+    public CoreWriteResult RecordSparse(ulong offset, ulong length)
+    {
+        if (Refuse(offset, length) is { } refused)
+        {
+            return refused;
+        }
+
+        lock (_lock)
+        {
+            _ranges.Add(offset, offset + length);
+        }
+
+        return CoreWriteResult.Written;
+    }
+
     /// <summary>After a write: its range, its bytes to flush, and its room no longer reserved ahead.</summary>
     private void Recorded(ulong offset, ulong length)
     {

@@ -65,4 +65,25 @@ public sealed record DumpRecord
     /// inside it reads as zeros.
     /// </summary>
     public bool Recovered { get; init; }
+
+    /// <summary>Which protocol brought the dump.</summary>
+    public Ingest.Dialect Dialect { get; init; }
+
+    /// <summary>What a Linux client told about its memory; null for FreeBSD dumps.</summary>
+    public LinuxFacts? Linux { get; init; }
 }
+
+/// <summary>
+/// The facts of a Linux dump (SPEC §7): the negotiated protocol version, the ELF machine, the
+/// page size and count, the page frames that are not RAM, whether registers came, how much
+/// console text the log holds and the panic line found in it.
+/// </summary>
+public sealed record LinuxFacts(
+    uint ProtocolVersion,
+    ushort Machine,
+    uint PageSize,
+    ulong Pages,
+    IReadOnlyList<ByteRange> Reserved,
+    bool Registers,
+    long LogBytes,
+    string? PanicString);

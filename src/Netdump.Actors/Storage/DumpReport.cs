@@ -43,7 +43,15 @@ public static class DumpReport
         var sb = new StringBuilder();
         var host = h is null || h.Hostname.Length == 0 ? "unknown host" : OneLine(h.Hostname);
         Line(sb, $"Dump from {host} [{DumpLocation.FormatAddress(r.ClientIp)}]");
-        if (h is null)
+        if (r.Linux is { } linux)
+        {
+            Line(sb, $"  Dialect: Linux netdump, protocol version {linux.ProtocolVersion}, ELF machine {linux.Machine}");
+            Line(sb, $"  Memory: {linux.Pages} pages of {linux.PageSize} bytes ({linux.Pages * linux.PageSize / MiB} MB), {linux.Reserved.Aggregate(0UL, (n, r) => n + r.Length)} pages not RAM");
+            Line(sb, $"  Registers: {(linux.Registers ? "received" : "not received")}");
+            Line(sb, $"  Console Log: {linux.LogBytes} bytes");
+            Line(sb, $"  Panic String: {(linux.PanicString is null ? "not found in the log" : OneLine(linux.PanicString))}");
+        }
+        else if (h is null)
         {
             Line(sb, "  Kernel Dump Header: not received");
         }
@@ -109,7 +117,7 @@ public static class DumpReport
             w.WriteString("architecture", h?.Architecture);
             WriteNumberOrNull(w, "architecture_version", h?.ArchitectureVersion);
             w.WriteString("version_string", h?.VersionString);
-            w.WriteString("panic_string", h?.PanicString);
+            w.WriteString("panic_string", h?.PanicString ?? r.Linux?.PanicString);
             w.WriteString("dump_time", h is null ? null : FormatDumpTime(h));
             WriteNumberOrNull(w, "dump_length", h?.DumpLength);
             WriteNumberOrNull(w, "block_size", h?.BlockSize);
@@ -131,6 +139,18 @@ public static class DumpReport
             w.WriteString("vmcore", r.Vmcore);
             w.WriteString("superseded_by", r.SupersededBy);
             w.WriteBoolean("recovered", r.Recovered);
+            w.WriteString("dialect", r.Dialect == Ingest.Dialect.Linux ? "linux" : "freebsd");
+            if (r.Linux is { } linux)
+            {
+                w.WriteNumber("protocol_version", linux.ProtocolVersion);
+                w.WriteNumber("machine", linux.Machine);
+                w.WriteNumber("page_size", linux.PageSize);
+                w.WriteNumber("pages", linux.Pages);
+                WriteRanges(w, "reserved", linux.Reserved);
+                w.WriteBoolean("registers", linux.Registers);
+                w.WriteNumber("log_bytes", linux.LogBytes);
+            }
+
             w.WriteEndObject();
         }
 

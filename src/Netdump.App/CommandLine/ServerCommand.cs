@@ -34,6 +34,7 @@ public static class ServerCommand
     {
         var root = new RootCommand("netdump-server: collects FreeBSD netdump crash dumps over UDP");
         root.Options.Add(Integer("--port", "N", "UDP port for HERALDs (default 20023)"));
+        root.Options.Add(Integer("--linux-port", "N", "UDP port for Linux (Red Hat) netdump clients (default 6666; 0: none)"));
         root.Options.Add(Text("--addr", "IP", "IPv4 address to listen on (default 0.0.0.0)"));
         root.Options.Add(Integer("--concurrent", "N", "dumps received at once, conf key max_concurrent_dumps (default 4)"));
         root.Options.Add(Text("--pidfile", "PATH", "write a pidfile (default: none)"));

@@ -13,6 +13,7 @@ public sealed record ServerOptions
     public static IReadOnlyDictionary<string, string> KeyOfOption { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["--port"] = "port",
+        ["--linux-port"] = "linux_port",
         ["--addr"] = "addr",
         ["--concurrent"] = "max_concurrent_dumps",
         ["--pidfile"] = "pidfile",
@@ -26,6 +27,7 @@ public sealed record ServerOptions
         KeyOfOption.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
 
     public int? Port { get; init; }
+    public int? LinuxPort { get; init; }
     public string? Addr { get; init; }
     public int? Concurrent { get; init; }
     public string? PidFile { get; init; }
@@ -41,6 +43,7 @@ public sealed record ServerOptions
     public static ServerOptions From(ParseResult parse) => new()
     {
         Port = parse.GetValue<int?>("--port"),
+        LinuxPort = parse.GetValue<int?>("--linux-port"),
         Addr = parse.GetValue<string?>("--addr"),
         Concurrent = parse.GetValue<int?>("--concurrent"),
         PidFile = parse.GetValue<string?>("--pidfile"),
@@ -54,6 +57,7 @@ public sealed record ServerOptions
     public IReadOnlyDictionary<string, object?> ToNetdumpKeys() => new Dictionary<string, object?>(StringComparer.Ordinal)
     {
         ["port"] = Port,
+        ["linux_port"] = LinuxPort,
         ["addr"] = Addr,
         ["max_concurrent_dumps"] = Concurrent,
         ["pidfile"] = PidFile,

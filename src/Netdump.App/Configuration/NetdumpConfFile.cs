@@ -44,6 +44,7 @@ public sealed partial class NetdumpConfFile
     public static IReadOnlyDictionary<string, ValueKind> Keys { get; } = new Dictionary<string, ValueKind>(StringComparer.Ordinal)
     {
         ["port"] = ValueKind.Integer,
+        ["linux_port"] = ValueKind.Integer,
         ["addr"] = ValueKind.Text,
         ["max_concurrent_dumps"] = ValueKind.Integer,
         ["daemon"] = ValueKind.Boolean,

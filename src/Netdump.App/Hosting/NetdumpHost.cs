@@ -101,14 +101,18 @@ public static class NetdumpHost
     }
 
     /// <summary>Asks the listener where it listens; a failed bind becomes an exception with the reason.</summary>
-    public static async Task<System.Net.IPEndPoint> ListenEndpointAsync(IHost host, TimeSpan timeout)
+    public static async Task<System.Net.IPEndPoint> ListenEndpointAsync(IHost host, TimeSpan timeout) =>
+        (await ListenEndpointsAsync(host, timeout)).Endpoint;
+
+    /// <summary>Asks the listener where it listens, for both dialects; a failed bind becomes an exception with the reason.</summary>
+    public static async Task<UdpListenerActor.ListenEndpoint> ListenEndpointsAsync(IHost host, TimeSpan timeout)
     {
         var registry = host.Services.GetRequiredService<ActorRegistry>();
         var listener = await registry.GetAsync<UdpListenerActor>();
         var reply = await listener.Ask<object>(UdpListenerActor.GetListenEndpoint.Instance, timeout);
         return reply switch
         {
-            UdpListenerActor.ListenEndpoint endpoint => endpoint.Endpoint,
+            UdpListenerActor.ListenEndpoint endpoint => endpoint,
             UdpListenerActor.BindFailed failed => throw new IOException(failed.Reason),
             _ => throw new InvalidOperationException($"unexpected reply {reply}"),
         };

@@ -25,6 +25,7 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
         _answers = CreateTestProbe();
         _settings = NetdumpSettings.Create(NetdumpSettings.BuiltInConfig()) with
         {
+            LinuxPort = null,
             Address = IPAddress.Loopback,
             Port = 0,
             MaxConcurrentDumps = 2,

@@ -22,7 +22,7 @@ public sealed class UdpListenerActorSpec : Akka.TestKit.Xunit2.TestKit
     public UdpListenerActorSpec(ITestOutputHelper output) : base(NetdumpSettings.BuiltInConfig(), output: output)
     {
         _spawned = CreateTestProbe();
-        _settings = NetdumpSettings.Create(NetdumpSettings.BuiltInConfig()) with { Address = IPAddress.Any, Port = 0 };
+        _settings = NetdumpSettings.Create(NetdumpSettings.BuiltInConfig()) with { Address = IPAddress.Any, Port = 0, LinuxPort = null };
     }
 
     /// <summary>What the fake session factory reports for each session it makes.</summary>

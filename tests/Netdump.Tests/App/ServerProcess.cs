@@ -45,6 +45,13 @@ internal sealed partial class ServerProcess : IDisposable
             start.ArgumentList.Add(argument);
         }
 
+        if (arguments.Contains("--port") && !arguments.Contains("--linux-port"))
+        {
+            // servers under test run side by side: none takes the machine's 6666 unless asked
+            start.ArgumentList.Add("--linux-port");
+            start.ArgumentList.Add("0");
+        }
+
         // never the re-executed daemon, whatever the test runner's environment says
         start.Environment.Remove("NETDUMP_DAEMON_CHILD");
         var process = new Process { StartInfo = start };

@@ -33,6 +33,9 @@ public sealed class ServerHarness : IAsyncDisposable
 
     public string DumpDir { get; }
     public IPEndPoint Endpoint { get; }
+
+    /// <summary>Where Linux clients send (null unless the test set <c>linux_port</c>).</summary>
+    public IPEndPoint? LinuxEndpoint { get; private init; }
     public IReadOnlyCollection<string> LogLines => _logs.Lines;
 
     public static async Task<ServerHarness> StartAsync(IDictionary<string, object?>? settings = null)
@@ -43,6 +46,7 @@ public sealed class ServerHarness : IAsyncDisposable
         {
             ["addr"] = "127.0.0.1",
             ["port"] = 0,
+            ["linux_port"] = 0, // off unless a test asks: servers under test run side by side
             ["dumpdir"] = dumpDir,
             ["session_timeout"] = "2s",
             ["linger"] = "2s",
@@ -63,8 +67,8 @@ public sealed class ServerHarness : IAsyncDisposable
         var logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(logs).CreateLogger();
         var host = NetdumpHost.Build(OperatorConfig.BuildConfig(keys), logger);
         await host.StartAsync();
-        var endpoint = await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
-        return new ServerHarness(host, dumpDir, endpoint, logs);
+        var endpoints = await NetdumpHost.ListenEndpointsAsync(host, TimeSpan.FromSeconds(10));
+        return new ServerHarness(host, dumpDir, endpoints.Endpoint, logs) { LinuxEndpoint = endpoints.Linux };
     }
 
     /// <summary>Options for a simulated client from <paramref name="source"/> aimed at this server, with a short resend time.</summary>

@@ -1,0 +1,88 @@
+using System.Net;
+
+namespace Netdump.Actors.Ingest.Linux;
+
+/// <summary>
+/// Console text of Linux clients that are not dumping (netconsole's REPLY_LOG), one file a
+/// client: <c>&lt;dumpdir&gt;/.console/&lt;ip&gt;.log</c> (a hidden folder: no HERALD path may
+/// lead there and the recovery scan skips it). Text is appended in the order of the console
+/// stream, once (a packet whose bytes were all written already is a duplicate); the stream
+/// starting again at offset 0 (the client booted) just goes on. A file past
+/// <see cref="MaxFileBytes"/> becomes <c>&lt;ip&gt;.log.1</c> (one older generation kept), so a
+/// chatty client costs at most twice that. Used by the Linux port's thread; a dump's start reads
+/// <see cref="Recent"/> from an actor thread, hence the lock.
+/// </summary>
+internal sealed class ConsoleFiles(string dumpDirectory)
+{
+    public const string Folder = ".console";
+
+    /// <summary>About a day of a busy server's console; the oops before a panic is in the last few KiB.</summary>
+    public const long MaxFileBytes = 1 << 20;
+
+    /// <summary>What a new dump's log gets of the text before it: enough for an oops and its call trace.</summary>
+    public const int RecentBytes = 64 << 10;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<IPAddress, long> _next = [];
+    private readonly string _folder = Path.Combine(dumpDirectory, Folder);
+
+    public void Append(IPAddress client, uint offset, ReadOnlySpan<byte> text)
+    {
+        lock (_lock)
+        {
+            var next = _next.GetValueOrDefault(client);
+            if (offset != 0 && offset + (long)text.Length <= next)
+            {
+                return; // a duplicate: every byte was written
+            }
+
+            var skip = offset != 0 && offset < next ? (int)(next - offset) : 0;
+            _next[client] = offset + (long)text.Length;
+            try
+            {
+                Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                var path = PathOf(client);
+                if (File.Exists(path) && new FileInfo(path).Length > MaxFileBytes)
+                {
+                    File.Move(path, path + ".1", overwrite: true);
+                }
+
+                using var file = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.Append,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+                file.Write(text[skip..]);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // console text outside a dump is a convenience: a full or broken disk loses it, not a dump
+            }
+        }
+    }
+
+    /// <summary>The last <see cref="RecentBytes"/> of a client's console, and where its stream stands.</summary>
+    public (byte[] Text, long Next) Recent(IPAddress client)
+    {
+        lock (_lock)
+        {
+            var next = _next.GetValueOrDefault(client);
+            try
+            {
+                using var file = File.OpenRead(PathOf(client));
+                var length = (int)Math.Min(file.Length, RecentBytes);
+                file.Seek(-length, SeekOrigin.End);
+                var text = new byte[length];
+                file.ReadExactly(text);
+                return (text, next);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return ([], next);
+            }
+        }
+    }
+
+    private string PathOf(IPAddress client) => Path.Combine(_folder, client + ".log");
+}

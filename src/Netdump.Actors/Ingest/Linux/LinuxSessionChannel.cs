@@ -1,0 +1,54 @@
+using System.Net;
+using Akka.Actor;
+using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors.Ingest.Linux;
+
+/// <summary>
+/// A Linux client's side of a session: the shared Linux port and this dump's
+/// <see cref="LinuxPull"/>. What the session calls the HERALD ack is COMM_START_NETDUMP_ACK;
+/// "data" is any reply after it; letting the client go is COMM_REBOOT.
+/// </summary>
+public sealed class LinuxSessionChannel : ISessionChannel
+{
+    private readonly LinuxPort _port;
+    private readonly LinuxPull _pull;
+
+    public LinuxSessionChannel(LinuxPort port, IPEndPoint client, LinuxStart start)
+    {
+        _port = port;
+        _pull = new LinuxPull(port, client, start);
+    }
+
+    public IPEndPoint LocalEndpoint => _port.LocalEndpoint;
+
+    public long LastPacketTicks => _pull.LastPacketTicks;
+
+    public DateTimeOffset? FirstDataAt => _pull.FirstDataAt;
+
+    public PumpCounters Counters => _pull.Counters;
+
+    public void Start(CoreFile core, IActorRef session) => _pull.Start(core, session);
+
+    public void SendAck(uint sequence) => _pull.Ack(sequence);
+
+    public bool TryRetireIfEmpty() => _pull.TryRetire();
+
+    public void Lingering()
+    {
+        // a Linux client is rebooted, not lingered for
+    }
+
+    public void ResumeWrites() => _pull.ResumeWrites();
+
+    /// <summary>The header is written at the start of the core: pull the pages into it.</summary>
+    public void PullMemory(long dataOffset) => _pull.PullMemory(dataOffset);
+
+    /// <summary>The memory is final: ask for the task list into the log, then <see cref="LinuxPull.ConsoleDone"/>.</summary>
+    public void ShowState() => _pull.ShowState();
+
+    public void LetGo() => _pull.Reboot();
+
+    public void Dispose() => _pull.Stop();
+}
