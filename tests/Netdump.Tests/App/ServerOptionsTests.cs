@@ -19,13 +19,14 @@ public sealed class ServerOptionsTests
     public void ServerOptions_should_read_every_option_into_its_conf_key()
     {
         var options = OptionsOf(
-            "--port", "20999", "--addr", "192.0.2.10", "--concurrent", "16", "--pidfile", "/run/nd.pid",
+            "--port", "20999", "--linux-port", "6667", "--addr", "192.0.2.10", "--concurrent", "16", "--pidfile", "/run/nd.pid",
             "--daemon", "--secure", "0", "--dumpdir", "/srv/crash", "--config", "/tmp/nd.conf");
 
         Assert.Equal(
             new Dictionary<string, object?>
             {
                 ["port"] = 20999,
+                ["linux_port"] = 6667,
                 ["addr"] = "192.0.2.10",
                 ["max_concurrent_dumps"] = 16,
                 ["pidfile"] = "/run/nd.pid",

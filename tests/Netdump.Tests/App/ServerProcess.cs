@@ -45,7 +45,7 @@ internal sealed partial class ServerProcess : IDisposable
             start.ArgumentList.Add(argument);
         }
 
-        if (arguments.Contains("--port") && !arguments.Contains("--linux-port"))
+        if (Array.IndexOf(arguments, "--port") is >= 0 and var at && at + 1 < arguments.Length && !arguments.Contains("--linux-port"))
         {
             // servers under test run side by side: none takes the machine's 6666 unless asked
             start.ArgumentList.Add("--linux-port");

@@ -12,7 +12,7 @@ public sealed class DumpReportTests : IDisposable
         "status", "reason", "client_ip", "server_ip", "herald_path", "directory", "received_at", "finished_at",
         "magic", "hostname", "architecture", "architecture_version", "version_string", "panic_string", "dump_time",
         "dump_length", "block_size", "dump_key_size", "bytes_received", "ranges", "holes", "compression",
-        "encrypted", "parity_ok", "vmcore", "superseded_by", "recovered",
+        "encrypted", "parity_ok", "vmcore", "superseded_by", "recovered", "dialect",
     ];
 
     private readonly TempDirectory _temp = new();
