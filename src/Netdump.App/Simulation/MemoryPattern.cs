@@ -15,6 +15,9 @@ internal static class MemoryPattern
 
     private const int DictionarySize = 16;
 
+    // A page's kind is its state % 8; kinds below this are zero pages.
+    private const ulong BlankKinds = 2;
+
     /// <summary>Fills <paramref name="destination"/> with the memory at <paramref name="offset"/>.</summary>
     public static void Fill(int seed, long offset, Span<byte> destination)
     {
@@ -54,17 +57,24 @@ internal static class MemoryPattern
         return memory;
     }
 
-    private static void FillPage(int seed, long page, ReadOnlySpan<ulong> dictionary, Span<byte> destination)
+    /// <summary>
+    /// Whether the page is one of the zero pages (a quarter of them), which hold nothing but
+    /// their stamp; the Linux simulation leaves these all zero, as free memory is.
+    /// </summary>
+    public static bool IsBlank(int seed, long page) => PageState(seed, page) % 8 < BlankKinds;
+
+    private static ulong PageState(int seed, long page)
     {
         var state = SplitMix(((ulong)(uint)seed << 32) ^ ((ulong)page * 0x9E3779B97F4A7C15UL));
-        if (state == 0)
-        {
-            state = 1;
-        }
+        return state == 0 ? 1 : state;
+    }
 
+    private static void FillPage(int seed, long page, ReadOnlySpan<ulong> dictionary, Span<byte> destination)
+    {
+        var state = PageState(seed, page);
         switch (state % 8)
         {
-            case 0 or 1:
+            case < BlankKinds:
                 destination.Clear();
                 break;
             case 2 or 3 or 4:

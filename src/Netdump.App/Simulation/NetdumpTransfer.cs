@@ -23,7 +23,7 @@ internal sealed class NetdumpTransfer : IDisposable
     private readonly CancellationToken cancellationToken;
     private readonly int maxPayload;
     private readonly long resendTicks;
-    private readonly Random faults;
+    private readonly SimulatedNetwork network;
     private readonly byte[] serverAddress;
     private readonly SocketAddress heraldDestination;
     private readonly SocketAddress from = new(AddressFamily.InterNetwork);
@@ -58,7 +58,7 @@ internal sealed class NetdumpTransfer : IDisposable
         this.cancellationToken = cancellationToken;
         maxPayload = options.MaxPayload;
         resendTicks = Math.Max(1, (long)(options.ResendAfter.TotalSeconds * Stopwatch.Frequency));
-        faults = new Random(options.Seed);
+        network = new SimulatedNetwork(options.Loss, options.Duplicate, options.Reorder, options.Seed);
         serverAddress = options.Server.Address.GetAddressBytes();
         heraldDestination = options.Server.Serialize();
         sendBuffer = new byte[MessageHeader.Size + maxPayload];
@@ -69,9 +69,7 @@ internal sealed class NetdumpTransfer : IDisposable
         started = Stopwatch.GetTimestamp();
         try
         {
-            socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            TrySetBufferSizes(socket);
-            socket.Bind(new IPEndPoint(options.Source, options.SourcePort));
+            socket = SimulationSocket.Bind(options.Source, options.SourcePort);
         }
         catch (SocketException e)
         {
@@ -246,10 +244,7 @@ internal sealed class NetdumpTransfer : IDisposable
             }
         }
 
-        if (options.Reorder > 0 && faults.NextDouble() < options.Reorder)
-        {
-            faults.Shuffle(order.AsSpan(0, count));
-        }
+        network.MaybeShuffle(order.AsSpan(0, count));
 
         for (var k = 0; k < count; k++)
         {
@@ -260,7 +255,7 @@ internal sealed class NetdumpTransfer : IDisposable
                 retransmits++;
             }
 
-            if (options.Loss > 0 && faults.NextDouble() < options.Loss)
+            if (network.Loses())
             {
                 continue;
             }
@@ -269,7 +264,7 @@ internal sealed class NetdumpTransfer : IDisposable
             new MessageHeader(type, burstBase + (uint)i, (ulong)packetOffsets[i], (uint)length, 0).Write(sendBuffer);
             data.Slice(packetStarts[i], length).CopyTo(sendBuffer.AsSpan(MessageHeader.Size));
             SendDatagram(MessageHeader.Size + length);
-            if (options.Duplicate > 0 && faults.NextDouble() < options.Duplicate)
+            if (network.Duplicates())
             {
                 SendDatagram(MessageHeader.Size + length);
             }
@@ -291,21 +286,9 @@ internal sealed class NetdumpTransfer : IDisposable
     /// <summary>Reads acks until the burst is complete or <paramref name="deadline"/> passes.</summary>
     private void WaitForAcks(long deadline)
     {
-        while (acked != want)
+        while (acked != want && SimulationSocket.WaitReadable(socket!, deadline, cancellationToken))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var remaining = deadline - Stopwatch.GetTimestamp();
-            if (remaining <= 0)
-            {
-                return;
-            }
-
-            // Wake at least every 50 ms so that cancellation is noticed.
-            var microseconds = (int)Math.Min(remaining * 1_000_000 / Stopwatch.Frequency, 50_000);
-            if (socket!.Poll(microseconds, SelectMode.SelectRead))
-            {
-                ReceiveOne();
-            }
+            ReceiveOne();
         }
     }
 
@@ -322,12 +305,12 @@ internal sealed class NetdumpTransfer : IDisposable
         }
 
         // debugnet: only a 4-byte UDP payload from the server's address is an ack.
-        if (length != Ack.Size || !FromServer())
+        if (length != Ack.Size || !SimulationSocket.From(from, serverAddress))
         {
             return;
         }
 
-        if (options.Loss > 0 && faults.NextDouble() < options.Loss)
+        if (network.Loses())
         {
             return;
         }
@@ -348,10 +331,6 @@ internal sealed class NetdumpTransfer : IDisposable
         }
     }
 
-    /// <summary>The sockaddr_in layout: family, port (big-endian) at 2, address at 4.</summary>
-    private bool FromServer() =>
-        from.Family == AddressFamily.InterNetwork && from.Buffer.Span.Slice(4, 4).SequenceEqual(serverAddress);
-
     private SimulationResult Result(string? error) =>
         new(error is null, error, sessionPort, packetsSent, retransmits, acksReceived, coreBytes, Elapsed);
 
@@ -365,17 +344,4 @@ internal sealed class NetdumpTransfer : IDisposable
         MessageType.EkcdKey => "EKCD key",
         _ => "FINISHED",
     };
-
-    private static void TrySetBufferSizes(Socket socket)
-    {
-        try
-        {
-            socket.SendBufferSize = 1 << 20;
-            socket.ReceiveBufferSize = 1 << 20;
-        }
-        catch (SocketException)
-        {
-            // The defaults work too, a little slower.
-        }
-    }
 }

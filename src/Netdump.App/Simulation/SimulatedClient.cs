@@ -51,14 +51,12 @@ public sealed class SimulatedClient
     public Task<SimulationResult> RunAsync(CancellationToken cancellationToken = default)
     {
         var progress = Progress;
-        return Task.Factory.StartNew(
+        return SimulationThread.Run(
             () =>
             {
                 using var transfer = new NetdumpTransfer(Options, image, progress, cancellationToken);
                 return transfer.Run();
             },
-            cancellationToken,
-            TaskCreationOptions.LongRunning,
-            TaskScheduler.Default);
+            cancellationToken);
     }
 }

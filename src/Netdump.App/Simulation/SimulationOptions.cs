@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Netdump.Actors.Protocol;
 
@@ -75,25 +74,7 @@ public sealed record SimulationOptions
     /// <summary>Throws <see cref="ArgumentException"/> with a one-line message when a value cannot work.</summary>
     internal void Validate()
     {
-        if (Server.AddressFamily != AddressFamily.InterNetwork)
-        {
-            throw new ArgumentException($"server {Server.Address} is not IPv4 (netdump is IPv4 only)");
-        }
-
-        if (Server.Port is < 1 or > 65535)
-        {
-            throw new ArgumentException($"server port {Server.Port} is not 1-65535");
-        }
-
-        if (Source.AddressFamily != AddressFamily.InterNetwork)
-        {
-            throw new ArgumentException($"source {Source} is not IPv4 (netdump is IPv4 only)");
-        }
-
-        if (SourcePort is < 0 or > 65535)
-        {
-            throw new ArgumentException($"source port {SourcePort} is not 0-65535");
-        }
+        SimulationChecks.Endpoints(Server, Source, SourcePort);
 
         if (Size < 0)
         {
@@ -123,19 +104,8 @@ public sealed record SimulationOptions
             throw new ArgumentException("FreeBSD 12 cannot compress and encrypt a dump at once");
         }
 
-        CheckProbability(nameof(Loss), Loss);
-        CheckProbability(nameof(Duplicate), Duplicate);
-        CheckProbability(nameof(Reorder), Reorder);
-
-        if (ResendAfter <= TimeSpan.Zero)
-        {
-            throw new ArgumentException($"resend interval {ResendAfter} is not positive");
-        }
-
-        if (MaxSends < 1)
-        {
-            throw new ArgumentException($"max sends {MaxSends} is below 1");
-        }
+        SimulationChecks.Faults(Loss, Duplicate, Reorder);
+        SimulationChecks.Resend(ResendAfter, MaxSends);
 
         if (DieAfterBytes is < 0)
         {
@@ -145,14 +115,6 @@ public sealed record SimulationOptions
         if (Hole is { } hole && (hole.Offset < 0 || hole.Length < 0))
         {
             throw new ArgumentException($"hole ({hole.Offset}, {hole.Length}) is negative");
-        }
-    }
-
-    private static void CheckProbability(string name, double value)
-    {
-        if (!(value is >= 0 and <= 1))
-        {
-            throw new ArgumentException($"{name.ToLowerInvariant()} {value} is not a probability (0..1)");
         }
     }
 }
