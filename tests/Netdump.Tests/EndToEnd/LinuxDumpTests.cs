@@ -101,4 +101,187 @@ public sealed class LinuxDumpTests : IAsyncLifetime
         AssertCoreHoldsMemory(client, Path.Combine(dir, "vmcore"));
         Assert.Contains("Kernel panic - not syncing: simulated panic", File.ReadAllText(Path.Combine(dir, "log")));
     }
+
+    [Theory]
+    [InlineData("x86_64", "rip")]
+    [InlineData("i386", "eip")]
+    public async Task The_core_opens_in_gdb_with_the_registers_the_client_sent(string arch, string register)
+    {
+        var server = await Start();
+        var machine = LinuxMachine.All.Single(m => m.Name == arch);
+        var client = new LinuxSimulatedClient(Client(server, "127.0.9.2") with { Memory = 1 << 20, Machine = machine });
+
+        var result = await client.RunAsync();
+
+        Assert.True(result.Success, $"{result.End}: {result.Error}");
+        var core = Path.Combine(server.SingleDumpOf("127.0.9.2"), "vmcore");
+        await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.9.2"));
+        var readelf = Storage.ElfCoreToolTests.Run("readelf", "-W", "-h", "-l", "-n", core);
+        Assert.Contains("NT_PRSTATUS", readelf);
+        Assert.Contains(arch == "i386" ? "ELF32" : "ELF64", readelf);
+        var gdb = Storage.ElfCoreToolTests.Run("gdb", "-batch", "-nx", "-c", core, "-ex", $"info registers {register}");
+        Assert.Contains($"0x{machine.InstructionPointer:x}", gdb);
+    }
+
+    [Fact]
+    public async Task Loss_duplication_and_reordering_cost_retransmissions_not_bytes()
+    {
+        var server = await Start();
+        var client = new LinuxSimulatedClient(Client(server, "127.0.9.3") with
+        {
+            Memory = 1 << 20,
+            Loss = 0.05,
+            Duplicate = 0.05,
+            Reorder = 0.3,
+            Seed = 3,
+        });
+
+        var result = await client.RunAsync();
+
+        Assert.True(result.Success, $"{result.End}: {result.Error}");
+        Assert.True(result.RepeatedRequests > 0, "with 5 % loss some requests must have been resent");
+        var dir = server.SingleDumpOf("127.0.9.3");
+        Assert.Equal("complete", (await ServerHarness.WaitForEndAsync(dir)).GetProperty("status").GetString());
+        AssertCoreHoldsMemory(client, Path.Combine(dir, "vmcore"));
+    }
+
+    [Fact]
+    public async Task A_client_that_dies_mid_dump_leaves_an_incomplete_dump_with_the_reason()
+    {
+        var server = await Start();
+        var result = await new LinuxSimulatedClient(Client(server, "127.0.9.4") with { Memory = 2 << 20, DieAfterPages = 100 }).RunAsync();
+
+        Assert.Equal(LinuxClientEnd.Died, result.End);
+        var json = await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.9.4"), TimeSpan.FromSeconds(15));
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal("client timed out", json.GetProperty("reason").GetString());
+        Assert.True(File.Exists(Path.Combine(server.SingleDumpOf("127.0.9.4"), "vmcore-incomplete")));
+    }
+
+    [Fact]
+    public async Task In_secure_mode_a_client_whose_magic_matches_its_magic_file_dumps_and_a_mismatch_is_rebooted_with_nothing_kept()
+    {
+        var server = await Start(new() { ["secure"] = true, ["allow"] = "127.0.9.30/32" });
+        var magic = Path.Combine(server.DumpDir, "magic");
+        Directory.CreateDirectory(magic, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(magic, "127.0.9.10"), "0000abcd12345678\n"); // MAGIC2MAGIC1, leading zeros as the init script writes
+        File.WriteAllText(Path.Combine(magic, "127.0.9.11"), "1111111111111111\n");
+
+        var matching = await new LinuxSimulatedClient(Client(server, "127.0.9.10") with { Memory = 256 << 10, Magic = 0xabcd12345678 }).RunAsync();
+        var wrong = await new LinuxSimulatedClient(Client(server, "127.0.9.11") with { Memory = 256 << 10, Magic = 0x2222222222222222 }).RunAsync();
+        var allowed = await new LinuxSimulatedClient(Client(server, "127.0.9.30") with { Memory = 256 << 10 }).RunAsync();
+
+        Assert.True(matching.Success, $"{matching.End}: {matching.Error}");
+        Assert.Equal("complete", (await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.9.10"))).GetProperty("status").GetString());
+        Assert.Equal(LinuxClientEnd.Rebooted, wrong.End); // "logged and then rebooted"
+        Assert.Empty(server.DumpsOf("127.0.9.11"));
+        await server.WaitForLogAsync("Refusing Linux dump from 127.0.9.11", "does not match");
+        Assert.True(allowed.Success, $"{allowed.End}: {allowed.Error}");
+    }
+
+    [Fact]
+    public async Task A_netdump_crash_refusal_is_answered_with_COMM_REBOOT()
+    {
+        var server = await Start();
+        OperatorBehaviourTests.Script(server, "netdump-crash", "exit 1");
+
+        var result = await new LinuxSimulatedClient(Client(server, "127.0.9.5") with { Memory = 256 << 10 }).RunAsync();
+
+        Assert.Equal(LinuxClientEnd.Rebooted, result.End);
+        Assert.Equal(0, result.PagesSent);
+        await WaitFor(() => server.DumpsOf("127.0.9.5").Count == 0); // its empty directory is removed
+    }
+
+    [Fact]
+    public async Task One_exact_limit_holds_for_FreeBSD_and_Linux_clients_at_once()
+    {
+        var server = await Start(new() { ["max_concurrent_dumps"] = 1, ["session_timeout"] = "10s" });
+        // a FreeBSD dump holds the only slot (its client stops sending, its session waits)
+        var freebsd = await new SimulatedClient(server.Client("127.0.9.20") with { Size = 1 << 20, DieAfterBytes = 100_000 }).RunAsync();
+        Assert.False(freebsd.Success);
+
+        var linux = await new LinuxSimulatedClient(Client(server, "127.0.9.21") with { Memory = 256 << 10 }).RunAsync();
+
+        Assert.Equal(LinuxClientEnd.Rebooted, linux.End); // refused: rebooted without a memory dump
+        Assert.Equal(0, linux.PagesSent);
+        await server.WaitForLogAsync("Too many concurrent netdumps, ignoring dump from 127.0.9.21");
+    }
+
+    [Fact]
+    public async Task The_console_startup_line_runs_netdump_start_once_a_minute_at_most_and_console_text_lands_in_the_client_console_file()
+    {
+        var server = await Start();
+        var log = Path.Combine(server.DumpDir, "start.log");
+        OperatorBehaviourTests.Script(server, "netdump-start", $"echo \"$1\" >> {log}");
+
+        // two boots in a row: one netdump-start
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.True((await new LinuxSimulatedClient(Client(server, "127.0.9.6") with { Memory = 64 << 10, Seed = i }).RunAsync()).Success);
+        }
+
+        await server.WaitForLogAsync("Client 127.0.9.6: its netdump module started");
+        await WaitFor(() => File.Exists(log));
+        Assert.Equal(["127.0.9.6"], File.ReadAllLines(log));
+        var console = File.ReadAllText(Path.Combine(server.DumpDir, ".console", "127.0.9.6.log"));
+        Assert.Contains("[...network console startup...]", console);
+        // the text before the panic is in each dump's log too
+        Assert.All(server.DumpsOf("127.0.9.6"), dir => Assert.Contains("Kernel panic - not syncing", File.ReadAllText(Path.Combine(dir, "log"))));
+    }
+
+    [Fact]
+    public async Task Garbage_and_spoofed_packets_to_the_Linux_port_do_not_disturb_a_running_dump()
+    {
+        var server = await Start();
+        var client = new LinuxSimulatedClient(Client(server, "127.0.9.7") with { Memory = 2 << 20 });
+        var run = client.RunAsync();
+        using var noise = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        noise.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.7"), 0)); // the client's address, another port
+        var random = new Random(7);
+        var sent = 0;
+        while (!run.IsCompleted && sent < 20_000)
+        {
+            var datagram = new byte[random.Next(0, 1100)];
+            random.NextBytes(datagram);
+            if (datagram.Length > 13 && sent % 2 == 0)
+            {
+                datagram[5] = datagram[6] = datagram[7] = 0;
+                datagram[8] = 3; // REPLY_MEM-shaped
+            }
+
+            noise.SendTo(datagram, server.LinuxEndpoint!);
+            sent++;
+        }
+
+        var result = await run;
+        Assert.True(result.Success, $"{result.End}: {result.Error}");
+        var dir = server.SingleDumpOf("127.0.9.7");
+        Assert.Equal("complete", (await ServerHarness.WaitForEndAsync(dir)).GetProperty("status").GetString());
+        AssertCoreHoldsMemory(client, Path.Combine(dir, "vmcore"));
+    }
+
+    [Fact]
+    public async Task At_shutdown_a_Linux_dump_is_marked_server_shut_down_and_the_client_rebooted()
+    {
+        var server = await Start();
+        var run = new LinuxSimulatedClient(Client(server, "127.0.9.8") with { Memory = 64 << 20 }).RunAsync();
+        var dir = await server.WaitForDumpOfAsync("127.0.9.8");
+        await ServerHarness.WaitForJsonAsync(dir, json => json.GetProperty("bytes_received").GetUInt64() > 0);
+
+        await server.StopAsync();
+
+        var json = ServerHarness.ReadJson(dir);
+        Assert.Equal("server shut down", json.GetProperty("reason").GetString());
+        Assert.Equal(LinuxClientEnd.Rebooted, (await run).End);
+    }
+
+    private static async Task WaitFor(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met");
+            await Task.Delay(20);
+        }
+    }
 }

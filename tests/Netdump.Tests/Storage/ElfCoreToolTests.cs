@@ -69,7 +69,7 @@ public sealed class ElfCoreToolTests : IDisposable
         return path;
     }
 
-    private static string Run(string tool, params string[] arguments)
+    internal static string Run(string tool, params string[] arguments)
     {
         var path = Environment.GetEnvironmentVariable("PATH")!.Split(':').Select(dir => Path.Combine(dir, tool)).FirstOrDefault(File.Exists);
         Assert.True(path is not null, $"{tool} is not installed: install binutils and gdb (apt-get install binutils gdb), as .ci/run does");

@@ -95,7 +95,12 @@ public sealed class LinuxPort : IDisposable
     /// <summary>True when no newer dump of the client has taken its packets over.</summary>
     internal bool Serves(LinuxPull pull) => !_pulls.TryGetValue(pull.Client.Address, out var current) || ReferenceEquals(current, pull);
 
-    /// <summary>Tells a client to reboot, <see cref="RebootSends"/> times (as the Red Hat server did).</summary>
+    /// <summary>
+    /// Tells a client to reboot, <see cref="RebootSends"/> times (it never answers). Each time
+    /// preceded by START_NETDUMP_ACK: a client still in its handshake drops every request but
+    /// that one (RHEL4 <c>netdump_startup_handshake</c>), so a refused client is first let into
+    /// netdump mode; one already in it answers the extra ACK with REPLY_ERROR, harmlessly.
+    /// </summary>
     public void Reboot(IPEndPoint client, ulong magic)
     {
         _ = RebootAsync();
@@ -104,6 +109,7 @@ public sealed class LinuxPort : IDisposable
         {
             for (var i = 0; i < RebootSends && !_stopping; i++)
             {
+                Send(client, new LinuxRequest(magic, 0, LinuxCommand.StartNetdumpAck, LinuxVersion.Server));
                 Send(client, new LinuxRequest(magic, 0, LinuxCommand.Reboot, 0));
                 await Task.Delay(RebootInterval);
             }
