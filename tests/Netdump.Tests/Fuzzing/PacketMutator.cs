@@ -62,7 +62,7 @@ public sealed record PacketMix(int Herald, int Finished, int Vmcore, int Kdh, in
 /// Everything follows the seed: the same seed gives the same datagrams. Allocation-free per
 /// datagram, so a million of them measure the code under test, not the generator.
 /// </summary>
-public sealed class PacketMutator
+public sealed class PacketMutator : IFuzzedDatagrams
 {
     /// <summary>The largest UDP payload over IPv4, which the server must accept.</summary>
     public const int MaxDatagram = DatagramMutations.MaxDatagram;
@@ -113,8 +113,9 @@ public sealed class PacketMutator
         _kdhTemplates = Enumerable.Range(0, 32).Select(_ => NewKdh()).ToArray();
     }
 
-    /// <summary>The datagram built by the last <see cref="Next"/> (valid until the next call).</summary>
     public ReadOnlySpan<byte> Packet => _buffer.AsSpan(0, _length);
+
+    public string LastOrigin => $"{BaseType} with {LastMutation}";
 
     /// <summary>The type of the valid message the last datagram was made from.</summary>
     public MessageType BaseType { get; private set; }
@@ -125,7 +126,6 @@ public sealed class PacketMutator
     /// <summary>How many datagrams each mutation produced so far.</summary>
     public IReadOnlyList<long> Counts => _counts;
 
-    /// <summary>Builds the next datagram and returns its length; read it from <see cref="Packet"/>.</summary>
     public int Next()
     {
         BaseType = _mix.Pick(_random);
