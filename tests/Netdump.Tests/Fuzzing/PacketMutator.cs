@@ -62,19 +62,18 @@ public sealed record PacketMix(int Herald, int Finished, int Vmcore, int Kdh, in
 /// Everything follows the seed: the same seed gives the same datagrams. Allocation-free per
 /// datagram, so a million of them measure the code under test, not the generator.
 /// </summary>
-public sealed class PacketMutator
+public sealed class PacketMutator : IFuzzedDatagrams
 {
     /// <summary>The largest UDP payload over IPv4, which the server must accept.</summary>
-    public const int MaxDatagram = 65507;
+    public const int MaxDatagram = DatagramMutations.MaxDatagram;
 
     public const int MaxVmcorePayload = 8948;
 
-    private const int PoolSize = 1 << 16;
     private static readonly int[] CommonPayloads = [1448, 4096, MaxVmcorePayload, 512];
 
     private readonly Random _random;
     private readonly byte[] _buffer = new byte[MaxDatagram];
-    private readonly byte[] _pool = new byte[PoolSize + MaxDatagram];
+    private readonly DatagramMutations _generic;
     private readonly byte[][] _heraldPayloads;
     private readonly byte[][] _kdhTemplates;
     private readonly ulong _maxDumpSize;
@@ -93,7 +92,7 @@ public sealed class PacketMutator
     public PacketMutator(int seed, ulong maxDumpSize = 64UL << 20, long dataRange = 8L << 20, PacketMix? mix = null, int validPercent = 5)
     {
         _random = new Random(seed);
-        _random.NextBytes(_pool);
+        _generic = new DatagramMutations(_random);
         _maxDumpSize = maxDumpSize;
         _dataRange = dataRange;
         _mix = mix ?? PacketMix.Even;
@@ -114,8 +113,9 @@ public sealed class PacketMutator
         _kdhTemplates = Enumerable.Range(0, 32).Select(_ => NewKdh()).ToArray();
     }
 
-    /// <summary>The datagram built by the last <see cref="Next"/> (valid until the next call).</summary>
     public ReadOnlySpan<byte> Packet => _buffer.AsSpan(0, _length);
+
+    public string LastOrigin => $"{BaseType} with {LastMutation}";
 
     /// <summary>The type of the valid message the last datagram was made from.</summary>
     public MessageType BaseType { get; private set; }
@@ -126,7 +126,6 @@ public sealed class PacketMutator
     /// <summary>How many datagrams each mutation produced so far.</summary>
     public IReadOnlyList<long> Counts => _counts;
 
-    /// <summary>Builds the next datagram and returns its length; read it from <see cref="Packet"/>.</summary>
     public int Next()
     {
         BaseType = _mix.Pick(_random);
@@ -239,22 +238,10 @@ public sealed class PacketMutator
                 FlipBits();
                 break;
             case Mutation.Truncation:
-                if (_length > 0)
-                {
-                    _length = _random.Next(3) == 0 ? _random.Next(Math.Min(MessageHeader.Size, _length)) : _random.Next(_length);
-                }
-
+                _length = _generic.Truncate(_length, MessageHeader.Size);
                 break;
             case Mutation.Extension:
-                var extra = _random.Next(20) switch
-                {
-                    < 14 => _random.Next(1, 65),
-                    < 19 => _random.Next(65, 4097),
-                    _ => _random.Next(1, MaxDatagram + 1),
-                };
-                extra = Math.Min(extra, MaxDatagram - _length);
-                FromPool(_buffer.AsSpan(_length, extra));
-                _length += extra;
+                _length = _generic.Extend(_buffer, _length);
                 break;
             case Mutation.TypeField:
                 WriteWord(0, _random.Next(8) switch
@@ -336,21 +323,7 @@ public sealed class PacketMutator
         }
     }
 
-    private void FlipBits()
-    {
-        if (_length == 0)
-        {
-            return;
-        }
-
-        var flips = _random.Next(1, 9);
-        for (var i = 0; i < flips; i++)
-        {
-            // half of the flips hit the header, where they change what the datagram means
-            var at = _random.Next(2) == 0 ? _random.Next(Math.Min(MessageHeader.Size, _length)) : _random.Next(_length);
-            _buffer[at] ^= (byte)(1 << _random.Next(8));
-        }
-    }
+    private void FlipBits() => _generic.FlipBits(_buffer.AsSpan(0, _length), MessageHeader.Size);
 
     private void MutateKdh()
     {
@@ -501,17 +474,9 @@ public sealed class PacketMutator
         BinaryPrimitives.WriteUInt32BigEndian(kdh[508..], KernelDumpHeader.ComputeParity(kdh));
     }
 
-    /// <summary>Fills with bytes from the seeded pool at a random place: random enough, and cheap.</summary>
-    private void FromPool(Span<byte> destination) =>
-        _pool.AsSpan(_random.Next(PoolSize), destination.Length).CopyTo(destination);
+    private void FromPool(Span<byte> destination) => _generic.FromPool(destination);
 
-    private void WriteWord(int at, uint value)
-    {
-        if (_length >= at + 4)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(at), value);
-        }
-    }
+    private void WriteWord(int at, uint value) => DatagramMutations.WriteWord(_buffer.AsSpan(0, _length), at, value);
 
     private void WriteOffset(ulong value)
     {
@@ -521,7 +486,7 @@ public sealed class PacketMutator
         }
     }
 
-    private uint RandomUInt() => (uint)_random.NextInt64(1L << 32);
+    private uint RandomUInt() => _generic.RandomUInt();
 
-    private ulong RandomULong() => (ulong)_random.NextInt64() ^ ((ulong)_random.Next(2) << 63);
+    private ulong RandomULong() => _generic.RandomULong();
 }
