@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Globalization;
 using Netdump.Actors.Protocol.Linux;
 using Netdump.App.Simulation;
@@ -7,15 +6,7 @@ namespace Netdump.Tests.Simulation;
 
 public sealed class LinuxSimulateCommandTests
 {
-    private static (int ExitCode, string Output, string Error) Invoke(params string[] args)
-    {
-        var root = new RootCommand("test");
-        root.Subcommands.Add(SimulateCommand.Create());
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-        var exitCode = root.Parse(["simulate", .. args]).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exitCode, output.ToString(), error.ToString());
-    }
+    private static (int ExitCode, string Output, string Error) Invoke(params string[] args) => SimulateCommandTests.Invoke(args);
 
     [Fact]
     public async Task Simulate_linux_dumps_and_exits_0_once_rebooted()
