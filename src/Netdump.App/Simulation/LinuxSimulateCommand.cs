@@ -67,30 +67,13 @@ internal sealed class LinuxSimulateCommand
             $"simulating a RHEL4 {o.Machine} client: {client.Memory.Pages} pages of memory ({client.Memory.RamPages} RAM), " +
             $"magic 0x{o.Magic:x}, to {o.Server}");
         client.Progress = output.WriteLine;
-        LinuxSimulationResult result;
-        try
-        {
-            result = await client.RunAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            errors.WriteLine("simulate: cancelled");
-            return SimulateCommand.Failed;
-        }
-
-        var summary =
-            $"{result.StartsSent} STARTs, {result.RequestsReceived} requests ({result.RepeatedRequests} repeated), " +
-            $"{result.PagesSent} pages sent, {result.PacketsSent} packets, version {result.Version}, {result.Elapsed.TotalSeconds:F2} s";
-        if (!result.Success)
-        {
-            errors.WriteLine($"simulate: dump failed: {result.Error}");
-            output.WriteLine(summary);
-            return SimulateCommand.Failed;
-        }
-
-        output.WriteLine($"dump complete, rebooted: {summary}");
-        return SimulateCommand.Completed;
+        return await SimulateCommand.Conclude(
+            client.RunAsync(cancellationToken), r => r.Success ? null : r.Error, Summary, "dump complete, rebooted", output, errors);
     }
+
+    private static string Summary(LinuxSimulationResult result) =>
+        $"{result.StartsSent} STARTs, {result.RequestsReceived} requests ({result.RepeatedRequests} repeated), " +
+        $"{result.PagesSent} pages sent, {result.PacketsSent} packets, version {result.Version}, {result.Elapsed.TotalSeconds:F2} s";
 
     private static ulong ParseMagic(string text)
     {

@@ -126,10 +126,17 @@ public static partial class SimulateCommand
             $"{client.Header.DumpLength} bytes to dump ({Describe(o.Compress)}{(o.Encrypt ? ", encrypted" : "")}), " +
             $"{o.MaxPayload}-byte payloads, to {o.Server}");
         client.Progress = output.WriteLine;
-        SimulationResult result;
+        return await Conclude(client.RunAsync(cancellationToken), r => r.Success ? null : r.Error, Summary, "dump complete", output, errors);
+    }
+
+    /// <summary>Awaits a simulated client's run and turns how it went into the closing lines and the exit code.</summary>
+    internal static async Task<int> Conclude<T>(
+        Task<T> run, Func<T, string?> failure, Func<T, string> summary, string completed, TextWriter output, TextWriter errors)
+    {
+        T result;
         try
         {
-            result = await client.RunAsync(cancellationToken);
+            result = await run;
         }
         catch (OperationCanceledException)
         {
@@ -137,14 +144,14 @@ public static partial class SimulateCommand
             return Failed;
         }
 
-        if (!result.Success)
+        if (failure(result) is { } error)
         {
-            errors.WriteLine($"simulate: dump failed: {result.Error}");
-            output.WriteLine(Summary(result));
+            errors.WriteLine($"simulate: dump failed: {error}");
+            output.WriteLine(summary(result));
             return Failed;
         }
 
-        output.WriteLine($"dump complete: {Summary(result)}");
+        output.WriteLine($"{completed}: {summary(result)}");
         return Completed;
     }
 

@@ -7,7 +7,7 @@ namespace Netdump.Tests.Simulation;
 
 public sealed class SimulateCommandTests
 {
-    private static (int ExitCode, string Output, string Error) Invoke(params string[] args)
+    internal static (int ExitCode, string Output, string Error) Invoke(params string[] args)
     {
         var root = new RootCommand("test");
         root.Subcommands.Add(SimulateCommand.Create());
