@@ -160,11 +160,11 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         });
         Receive<ConcurrencyGuardActor.SlotRefused>(_ =>
         {
-            // the guard logged it; a FreeBSD client gets silence and reboots, a Linux one is told to
+            // the guard logged it; a FreeBSD client gets silence and reboots, a Linux one is
+            // rebooted by the listener, which keeps its console text
             if (_herald.Dialect == Dialect.Linux)
             {
-                using var channel = _channels(_herald.LocalAddress, _herald.Client);
-                channel.LetGo();
+                Context.Parent.Tell(new UdpListenerActor.LinuxRefused(_herald));
             }
 
             Context.Stop(Self);

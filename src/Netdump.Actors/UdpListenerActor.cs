@@ -42,6 +42,8 @@ public sealed class UdpListenerActor : ReceiveActor
     private LinuxPort? _linux;
     private IActorRef _startScripts = ActorRefs.Nobody;
     private readonly Dictionary<IPAddress, long> _lastStartScript = [];
+    private readonly RefusalEpisodes _linuxRefusals;
+    private int _refusedKept;
     private IActorRef? _drainRequester;
     private string? _bindError;
     private long _sessionCount;
@@ -52,6 +54,7 @@ public sealed class UdpListenerActor : ReceiveActor
         _sessions = sessions;
         _known = new KnownClients(settings);
         _unknownRefusals = new RefusalEpisodes(settings.RefusalEpisode);
+        _linuxRefusals = new RefusalEpisodes(settings.RefusalEpisode);
         _guard = Context.ActorOf(ConcurrencyGuardActor.Props(settings), GuardName);
         _pump = settings.IngestEngine == IngestEngine.Epoll && BatchedReceiveEngine.Supported ? new EpollPump() : null;
         if (settings.IngestEngine == IngestEngine.Batched && BatchedReceiveEngine.Supported)
@@ -71,6 +74,7 @@ public sealed class UdpListenerActor : ReceiveActor
         Receive<HeraldReceiver.Dropped>(d => _log.Warning("Dropped a datagram from {From} on the listen port: {Reason}", d.From, d.Reason));
         Receive<LinuxPort.Dropped>(d => _log.Warning("Dropped a datagram from {From} on the Linux port: {Reason}", d.From, d.Reason));
         Receive<LinuxPort.ConsoleStarted>(started => RunStartScript(started.Client));
+        Receive<LinuxRefused>(refused => KeepRefused(refused.Herald));
         Receive<ScriptResult>(_ => { }); // netdump-start's outcome: the runner logged it
         Receive<ListSessions>(_ => Sender.Tell(new Sessions(SessionChildren().ToList())));
         Receive<Drain>(_ => StartDrain());
@@ -116,6 +120,9 @@ public sealed class UdpListenerActor : ReceiveActor
 
     /// <summary>From a session: its client sent a new HERALD while this dump was receiving.</summary>
     public sealed record Supersede(Herald Herald);
+
+    /// <summary>From a session: its Linux client was refused a slot; reboot it, keeping its console text.</summary>
+    public sealed record LinuxRefused(Herald Herald);
 
     /// <summary>From a session: it no longer receives (finished, failed or timed out).</summary>
     public sealed record ReceivingEnded(IPAddress Client);
@@ -272,6 +279,38 @@ public sealed class UdpListenerActor : ReceiveActor
     }
 
     private IEnumerable<IActorRef> SessionChildren() => Context.GetChildren().Where(child => !child.Equals(_guard) && !child.Equals(_startScripts));
+
+    /// <summary>
+    /// A Linux client refused beyond the limit: rebooted, and its console text kept in a
+    /// <c>refused</c> directory, once per refusal episode and at most <see cref="RefusedDump.MaxKept"/>
+    /// times a run (a small write: the console text is at most 64 KiB).
+    /// </summary>
+    private void KeepRefused(Herald herald)
+    {
+        _linux?.Reboot(herald.Client, herald.Linux!.Magic);
+        if (_linux is null || !_linuxRefusals.Refuse(herald.Client.Address))
+        {
+            return;
+        }
+
+        if (_refusedKept >= Storage.RefusedDump.MaxKept)
+        {
+            _log.Warning("Client {Client}: refused and rebooted; its console text is not kept ({Max} refused directories this run already)",
+                herald.Client.Address, Storage.RefusedDump.MaxKept);
+            return;
+        }
+
+        try
+        {
+            var directory = Storage.RefusedDump.Write(_settings.DumpDirectory, herald, _linux.RecentConsole(herald.Client.Address).Text);
+            _refusedKept++;
+            _log.Info("Client {Client}: refused and rebooted; its console text is kept in {Dir}", herald.Client.Address, directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("Client {Client}: refused and rebooted; cannot keep its console text: {Error}", herald.Client.Address, e.Message);
+        }
+    }
 
     /// <summary>netdump-start, when a Linux client's console starts (it loaded its netdump module): at most once a minute per client.</summary>
     private void RunStartScript(IPAddress client)

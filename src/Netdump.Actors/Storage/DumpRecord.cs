@@ -9,6 +9,9 @@ public enum DumpStatus
     Receiving,
     Complete,
     Incomplete,
+
+    /// <summary>A Linux client refused beyond the concurrency limit: no memory, only its console text (SPEC §7).</summary>
+    Refused,
 }
 
 /// <summary>A received byte range of a file, <c>[Start, End)</c>.</summary>

@@ -86,6 +86,7 @@ public static class DumpReport
         {
             DumpStatus.Complete => "Dump complete",
             DumpStatus.Incomplete => $"Dump incomplete: {(string.IsNullOrWhiteSpace(r.Reason) ? "unknown reason" : OneLine(r.Reason))}",
+            DumpStatus.Refused => $"Dump refused: {OneLine(r.Reason ?? "unknown reason")}; only the console log is kept",
             _ => "Dump in progress",
         });
         return sb.ToString();
@@ -293,6 +294,7 @@ public static class DumpReport
     {
         DumpStatus.Complete => "complete",
         DumpStatus.Incomplete => "incomplete",
+        DumpStatus.Refused => "refused",
         _ => "receiving",
     };
 

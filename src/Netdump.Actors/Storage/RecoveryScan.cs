@@ -186,7 +186,7 @@ public static class RecoveryScan
                 var status = json.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
                 switch (status)
                 {
-                    case "complete" or "incomplete":
+                    case "complete" or "incomplete" or "refused":
                         return null;
                     case "receiving":
                         break;

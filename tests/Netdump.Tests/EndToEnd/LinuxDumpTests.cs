@@ -205,6 +205,14 @@ public sealed class LinuxDumpTests : IAsyncLifetime
         Assert.Equal(LinuxClientEnd.Rebooted, linux.End); // refused: rebooted without a memory dump
         Assert.Equal(0, linux.PagesSent);
         await server.WaitForLogAsync("Too many concurrent netdumps, ignoring dump from 127.0.9.21");
+
+        // only its console text is kept, in a directory that holds no slot
+        var refused = await server.WaitForDumpOfAsync("127.0.9.21");
+        var json = await ServerHarness.WaitForJsonAsync(refused, _ => true);
+        Assert.Equal("refused", json.GetProperty("status").GetString());
+        Assert.Equal("Kernel panic - not syncing: simulated panic", json.GetProperty("panic_string").GetString());
+        Assert.Contains("Kernel panic - not syncing: simulated panic", File.ReadAllText(Path.Combine(refused, "log")));
+        Assert.Equal(["dump.json", "info", "log"], Directory.GetFiles(refused).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -214,7 +214,7 @@ public sealed class LinuxPort : IDisposable
     }
 
     /// <summary>The recent console text of a client, for a new dump's directory.</summary>
-    internal (byte[] Text, long Next) RecentConsole(IPAddress client) => _console.Recent(client);
+    public (byte[] Text, long Next) RecentConsole(IPAddress client) => _console.Recent(client);
 
     public void Dispose()
     {
