@@ -241,9 +241,9 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         }
 
         var header = layout!.Header(describe.Registers, start.TaskStruct);
-        if (_core!.Write(0, header) != CoreWriteResult.Written)
+        if (_core!.WriteHeader(header) != CoreWriteResult.Written)
         {
-            _failure ??= $"cannot write the core's header: {_core.LastError ?? "no room"}";
+            _failure ??= $"cannot write the core's header: {_core.LastError}";
             Sender.Tell(new DiskFailed(_failure));
             return;
         }

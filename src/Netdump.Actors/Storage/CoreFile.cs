@@ -199,6 +199,32 @@ public sealed unsafe class CoreFile : IDisposable
     }
 
     /// <summary>
+    /// Writes the core's own header at offset 0 (a Linux dump's ELF header: a few KiB the core
+    /// cannot do without) without a reservation, so that a dump short of room still reaches
+    /// netdump-nospace with a readable header; the reserve is far larger than this.
+    /// </summary>
+    public CoreWriteResult WriteHeader(ReadOnlySpan<byte> header)
+    {
+        try
+        {
+            _disk.Write(_handle, header, 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LastError = e.Message;
+            return CoreWriteResult.Failed;
+        }
+
+        lock (_lock)
+        {
+            _ranges.Add(0, (ulong)header.Length);
+        }
+
+        Interlocked.Add(ref _unflushed, header.Length);
+        return CoreWriteResult.Written;
+    }
+
+    /// <summary>
     /// Records <paramref name="length"/> bytes at <paramref name="offset"/> as received without
     /// writing them: a page of zeros or a range the client says is not RAM, which stays a hole
     /// in the sparse file and reads as zeros once the file has its final length.

@@ -283,6 +283,23 @@ public sealed class LinuxDumpTests : IAsyncLifetime
         Assert.Equal(LinuxClientEnd.Rebooted, (await run).End);
     }
 
+    [Fact]
+    public async Task Without_room_for_the_memory_netdump_nospace_runs_and_the_dump_is_given_up_as_no_space()
+    {
+        var server = await Start(new() { ["min_free_space"] = "1000000T" });
+        var log = Path.Combine(server.DumpDir, "nospace.log");
+        OperatorBehaviourTests.Script(server, "netdump-nospace", $"echo \"$1 $2\" >> {log}; exit 0");
+
+        var result = await new LinuxSimulatedClient(Client(server, "127.0.9.9") with { Memory = 4 << 20 }).RunAsync();
+
+        Assert.Equal(LinuxClientEnd.Rebooted, result.End);
+        var dir = server.SingleDumpOf("127.0.9.9");
+        var json = await ServerHarness.WaitForEndAsync(dir);
+        Assert.Equal("no space", json.GetProperty("reason").GetString());
+        await WaitFor(() => File.Exists(log));
+        Assert.StartsWith("127.0.9.9 ", File.ReadAllText(log));
+    }
+
     private static async Task WaitFor(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
