@@ -24,8 +24,14 @@ namespace Netdump.Actors;
 /// <c>netdump-reboot</c> (not for a superseded dump) → linger (only after FINISHED) → stop.
 /// </para>
 /// Tells its parent <see cref="UdpListenerActor.ReceivingEnded"/> and <see cref="UdpListenerActor.Supersede"/>.
+/// <para>
+/// This file is the session itself: the slot, the writer, the timeouts and the decisions every
+/// dump shares. What a dialect's packets mean is in <c>ClientSessionActor.Dialects.cs</c> (a
+/// FreeBSD client pushes and says FINISHED; a Linux client is pulled and rebooted), the free
+/// space decision in <c>ClientSessionActor.Space.cs</c>, the scripts in <c>ClientSessionActor.Scripts.cs</c>.
+/// </para>
 /// </summary>
-public sealed class ClientSessionActor : ReceiveActor, IWithTimers
+public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
 {
     private const string IdleTimer = "idle";
     private const string LingerTimer = "linger";
@@ -48,13 +54,8 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     private string _directory = "";
     private bool _slotHeld;
     private bool _supersedeRequested;
-    private bool _nospaceRan;
-    private bool _recheckingSpace;
     private bool _lingerOver;
-    private bool _scriptsLost;
-    private readonly HashSet<string> _pendingScripts = [];
     private DumpWriterActor.LowSpace? _earlyLowSpace;
-    private PumpEvent.ControlPacket? _finished;
 
     public ClientSessionActor(NetdumpSettings settings, Herald herald, IActorRef guard, SessionChannelFactory channels,
         DiskSpace space, WriterFactory writers, ScriptRunnerFactory scripts, IActorRef? supersedes)
@@ -327,22 +328,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 Sender.Tell(ConcurrencyGuardActor.SlotKept.Instance);
             }
         });
-        Receive<PumpEvent.ControlPacket>(HandleControl);
-        Receive<LinuxPull.Described>(d => _writer.Tell(new DumpWriterActor.DescribeLinux(_herald.Linux!, d.Pages, d.PageSize, d.Registers)));
-        Receive<DumpWriterActor.LinuxDescribed>(d => ((LinuxSessionChannel)_channel!).PullMemory(d.DataOffset));
-        Receive<LinuxPull.MemoryDone>(done =>
-        {
-            _writer.Tell(new DumpWriterActor.LinuxMemoryDone(done.Reserved.Select(r => new ByteRange(r.First, r.End)).ToList()));
-            ((LinuxSessionChannel)_channel!).ShowState();
-        });
-        Receive<LinuxPull.ConsoleDone>(_ =>
-        {
-            // a Linux dump's end: what FINISHED is to a FreeBSD one
-            Timers.Cancel(IdleTimer);
-            _writer.Tell(new DumpWriterActor.Finish(null));
-            Become(Finishing);
-        });
-        Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence));
+        DialectEvents();
         Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram: {Reason}", ClientText, d.Reason));
         Receive<PumpEvent.WriteFailed>(f => EndIncomplete(f.Reason));
         Receive<DumpWriterActor.DiskFailed>(f => EndIncomplete(f.Reason));
@@ -373,33 +359,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
                 Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout - idle);
             }
         });
-        Receive<DumpWriterActor.LowSpace>(HandleLowSpace);
-        Receive<PumpEvent.OutOfRoom>(room =>
-        {
-            // the pump waits (takes and acks nothing) while netdump-nospace or the check after it decides
-            if (!_recheckingSpace && !_pendingScripts.Contains(ScriptNames.Nospace))
-            {
-                HandleLowSpace(new DumpWriterActor.LowSpace(_space.Available, _settings.MinFreeSpace + room.Length));
-            }
-        });
-        Receive<DumpWriterActor.SpaceOk>(_ =>
-        {
-            _recheckingSpace = false;
-            _channel!.ResumeWrites();
-            _log.Info("Client {Client}: there is room again after netdump-nospace; the dump goes on", ClientText);
-        });
-        Receive<ScriptResult>(r => r.Name == ScriptNames.Nospace, result =>
-        {
-            if (result.ExitedZero)
-            {
-                GiveUpForSpace("netdump-nospace exited 0");
-            }
-            else
-            {
-                _recheckingSpace = true;
-                _writer.Tell(DumpWriterActor.CheckSpace.Instance);
-            }
-        });
+        SpaceEvents();
         Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
         Receive<Terminated>(OnTerminated);
         Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount(acked: true));
@@ -469,48 +429,6 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void HandleControl(PumpEvent.ControlPacket packet)
-    {
-        MarkActive();
-        if (packet.Type == MessageType.Finished)
-        {
-            _finished = packet;
-            Timers.Cancel(IdleTimer);
-            _writer.Tell(new DumpWriterActor.Finish(null));
-            Become(Finishing);
-        }
-        else
-        {
-            _writer.Tell(new DumpWriterActor.Store(packet));
-        }
-    }
-
-    /// <summary>netdump-nospace runs once per dump; non-zero: check once more; zero or still no room: give up.</summary>
-    private void HandleLowSpace(DumpWriterActor.LowSpace low)
-    {
-        if (_pendingScripts.Contains(ScriptNames.Nospace))
-        {
-            return; // netdump-nospace is deciding; its answer (and the check after it) decides
-        }
-
-        if (_recheckingSpace || _nospaceRan)
-        {
-            GiveUpForSpace($"{low.Available} bytes free, {low.Needed} needed");
-            return;
-        }
-
-        _nospaceRan = true;
-        _log.Warning("Client {Client}: {Available} bytes free on the dump file system, {Needed} needed; running netdump-nospace",
-            ClientText, low.Available, low.Needed);
-        RunScript(ScriptNames.Nospace, "receiving", null, null, _settings.ScriptTimeout);
-    }
-
-    private void GiveUpForSpace(string why)
-    {
-        _log.Warning("Client {Client}: no space for the dump, even after netdump-nospace ({Why}); giving up", ClientText, why);
-        EndIncomplete("no space");
-    }
-
     private void EndIncomplete(string reason, string? supersededBy = null)
     {
         Timers.Cancel(IdleTimer);
@@ -527,16 +445,7 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
             LogEnd(r);
             ReleaseSlot();
             Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
-            if (_finished is { } finished && _channel is not null)
-            {
-                _channel.SendAck(finished.Sequence);
-                _channel.Lingering();
-                Timers.StartSingleTimer(LingerTimer, LingerOver.Instance, _settings.Linger);
-            }
-            else
-            {
-                _lingerOver = true;
-            }
+            _lingerOver = !AckFinishedAndLinger();
 
             if (r.SupersededBy is null)
             {
@@ -573,30 +482,6 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         ReceiveAny(_ => { });
     }
 
-    /// <summary>Runs a script through the runner, or answers at once that it failed when the runner is gone.</summary>
-    private void RunScript(string name, string status, string? reason, DumpRecord? record, TimeSpan timeout)
-    {
-        if (_scriptsLost)
-        {
-            Self.Tell(new ScriptResult(name, ScriptOutcome.FailedToStart, null, "the script runner failed"));
-            return;
-        }
-
-        _pendingScripts.Add(name);
-        _scripts.Tell(new ScriptRunnerActor.Run(name, [ClientText, _directory],
-            ScriptEnvironment(status, reason, record), timeout, ClientText));
-    }
-
-    protected override bool AroundReceive(Receive receive, object message)
-    {
-        if (message is ScriptResult result)
-        {
-            _pendingScripts.Remove(result.Name);
-        }
-
-        return base.AroundReceive(receive, message);
-    }
-
     private void OnTerminated(Terminated terminated)
     {
         if (terminated.ActorRef.Equals(_writer))
@@ -606,20 +491,6 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
         else if (terminated.ActorRef.Equals(_scripts))
         {
             ScriptsLost();
-        }
-    }
-
-    /// <summary>
-    /// The script runner failed (it is stopped by this session's strategy): the dump goes on
-    /// without scripts, and whatever script was pending counts as one that failed to start.
-    /// </summary>
-    private void ScriptsLost()
-    {
-        _scriptsLost = true;
-        _log.Error("Client {Client}: the script runner failed; this dump goes on without scripts", ClientText);
-        foreach (var name in _pendingScripts.ToList())
-        {
-            Self.Tell(new ScriptResult(name, ScriptOutcome.FailedToStart, null, "the script runner failed"));
         }
     }
 
@@ -675,17 +546,6 @@ public sealed class ClientSessionActor : ReceiveActor, IWithTimers
     }
 
     private string ClientText => _herald.Client.Address.ToString();
-
-    /// <summary>The NETDUMP_* variables every script gets (SPEC §5).</summary>
-    private Dictionary<string, string> ScriptEnvironment(string status, string? reason, DumpRecord? record) => new()
-    {
-        ["NETDUMP_CLIENT_IP"] = ClientText,
-        ["NETDUMP_DUMP_DIR"] = _directory,
-        ["NETDUMP_HOSTNAME"] = record?.Header?.Hostname ?? "",
-        ["NETDUMP_PANIC"] = record?.Header?.PanicString ?? "",
-        ["NETDUMP_STATUS"] = status,
-        ["NETDUMP_REASON"] = reason ?? "",
-    };
 
     protected override void PostStop()
     {

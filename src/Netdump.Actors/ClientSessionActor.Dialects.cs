@@ -1,0 +1,83 @@
+using Akka.Actor;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Ingest.Linux;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>
+/// What a dump's packets mean, by dialect. A FreeBSD client pushes: its KDH and key are stored
+/// by the writer, then acked; FINISHED ends the dump, is acked once everything is final and
+/// re-acked while the session lingers. A Linux client is pulled: it describes its memory, the
+/// writer writes the ELF header, the pull fetches the pages, SHOW_STATE's console text follows,
+/// and the quiet console ends the dump; the client is then rebooted (<see cref="ISessionChannel.LetGo"/>).
+/// </summary>
+public sealed partial class ClientSessionActor
+{
+    private PumpEvent.ControlPacket? _finished;
+
+    private void DialectEvents()
+    {
+        if (_herald.Dialect == Dialect.Linux)
+        {
+            LinuxEvents();
+        }
+        else
+        {
+            Receive<PumpEvent.ControlPacket>(HandleControl);
+            Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence));
+        }
+    }
+
+    private void LinuxEvents()
+    {
+        Receive<LinuxPull.Described>(d => _writer.Tell(new DumpWriterActor.DescribeLinux(_herald.Linux!, d.Pages, d.PageSize, d.Registers)));
+        Receive<DumpWriterActor.LinuxDescribed>(d => ((LinuxSessionChannel)_channel!).PullMemory(d.DataOffset));
+        Receive<LinuxPull.MemoryDone>(done =>
+        {
+            _writer.Tell(new DumpWriterActor.LinuxMemoryDone(done.Reserved.Select(r => new ByteRange(r.First, r.End)).ToList()));
+            ((LinuxSessionChannel)_channel!).ShowState();
+        });
+        Receive<LinuxPull.ConsoleDone>(_ => FinishDump()); // what FINISHED is to a FreeBSD dump
+    }
+
+    private void HandleControl(PumpEvent.ControlPacket packet)
+    {
+        MarkActive();
+        if (packet.Type == MessageType.Finished)
+        {
+            _finished = packet;
+            FinishDump();
+        }
+        else
+        {
+            _writer.Tell(new DumpWriterActor.Store(packet));
+        }
+    }
+
+    /// <summary>The client says its dump is all there: the writer decides complete or incomplete.</summary>
+    private void FinishDump()
+    {
+        Timers.Cancel(IdleTimer);
+        _writer.Tell(new DumpWriterActor.Finish(null));
+        Become(Finishing);
+    }
+
+    /// <summary>
+    /// The dump is final: a FreeBSD client that sent FINISHED gets its ack, and the session
+    /// lingers to re-ack a retransmitted one; true then. Otherwise there is nothing to linger for.
+    /// </summary>
+    private bool AckFinishedAndLinger()
+    {
+        if (_finished is not { } finished || _channel is null)
+        {
+            return false;
+        }
+
+        _channel.SendAck(finished.Sequence);
+        _channel.Lingering();
+        Timers.StartSingleTimer(LingerTimer, LingerOver.Instance, _settings.Linger);
+        return true;
+    }
+}

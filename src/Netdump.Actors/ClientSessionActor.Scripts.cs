@@ -1,0 +1,62 @@
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Scripts;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>The session's scripts: run through its runner child, which may fail and leave the dump going on without them.</summary>
+public sealed partial class ClientSessionActor
+{
+    private readonly HashSet<string> _pendingScripts = [];
+    private bool _scriptsLost;
+
+    /// <summary>Runs a script through the runner, or answers at once that it failed when the runner is gone.</summary>
+    private void RunScript(string name, string status, string? reason, DumpRecord? record, TimeSpan timeout)
+    {
+        if (_scriptsLost)
+        {
+            Self.Tell(new ScriptResult(name, ScriptOutcome.FailedToStart, null, "the script runner failed"));
+            return;
+        }
+
+        _pendingScripts.Add(name);
+        _scripts.Tell(new ScriptRunnerActor.Run(name, [ClientText, _directory],
+            ScriptEnvironment(status, reason, record), timeout, ClientText));
+    }
+
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is ScriptResult result)
+        {
+            _pendingScripts.Remove(result.Name);
+        }
+
+        return base.AroundReceive(receive, message);
+    }
+
+    /// <summary>
+    /// The script runner failed (it is stopped by this session's strategy): the dump goes on
+    /// without scripts, and whatever script was pending counts as one that failed to start.
+    /// </summary>
+    private void ScriptsLost()
+    {
+        _scriptsLost = true;
+        _log.Error("Client {Client}: the script runner failed; this dump goes on without scripts", ClientText);
+        foreach (var name in _pendingScripts.ToList())
+        {
+            Self.Tell(new ScriptResult(name, ScriptOutcome.FailedToStart, null, "the script runner failed"));
+        }
+    }
+
+    /// <summary>The NETDUMP_* variables every script gets (SPEC §5).</summary>
+    private Dictionary<string, string> ScriptEnvironment(string status, string? reason, DumpRecord? record) => new()
+    {
+        ["NETDUMP_CLIENT_IP"] = ClientText,
+        ["NETDUMP_DUMP_DIR"] = _directory,
+        ["NETDUMP_HOSTNAME"] = record?.Header?.Hostname ?? "",
+        ["NETDUMP_PANIC"] = record?.Header?.PanicString ?? "",
+        ["NETDUMP_STATUS"] = status,
+        ["NETDUMP_REASON"] = reason ?? "",
+    };
+}

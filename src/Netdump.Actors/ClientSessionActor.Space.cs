@@ -1,0 +1,85 @@
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Scripts;
+
+namespace Netdump.Actors;
+
+/// <summary>
+/// The free-space decision of a receiving dump (SPEC §5): low space, or a write that found no
+/// room, runs netdump-nospace once; a non-zero exit checks once more and goes on if there is
+/// room; exit 0, or still no room, gives the dump up as "no space".
+/// </summary>
+public sealed partial class ClientSessionActor
+{
+    private enum SpaceState
+    {
+        /// <summary>No shortage yet: the next one runs netdump-nospace.</summary>
+        Untried,
+
+        /// <summary>netdump-nospace is running; shortages meanwhile wait for its answer.</summary>
+        ScriptRunning,
+
+        /// <summary>It exited non-zero: the writer measures once more.</summary>
+        Rechecking,
+
+        /// <summary>It ran and there was room after it: the next shortage gives up.</summary>
+        ScriptSpent,
+    }
+
+    private SpaceState _spaceState = SpaceState.Untried;
+
+    private void SpaceEvents()
+    {
+        Receive<DumpWriterActor.LowSpace>(HandleLowSpace);
+        Receive<PumpEvent.OutOfRoom>(room =>
+        {
+            // the pump waits (takes and acks nothing) while netdump-nospace or the check after it decides
+            if (_spaceState is SpaceState.Untried or SpaceState.ScriptSpent)
+            {
+                HandleLowSpace(new DumpWriterActor.LowSpace(_space.Available, _settings.MinFreeSpace + room.Length));
+            }
+        });
+        Receive<DumpWriterActor.SpaceOk>(_ =>
+        {
+            _spaceState = SpaceState.ScriptSpent;
+            _channel!.ResumeWrites();
+            _log.Info("Client {Client}: there is room again after netdump-nospace; the dump goes on", ClientText);
+        });
+        Receive<ScriptResult>(r => r.Name == ScriptNames.Nospace, result =>
+        {
+            if (result.ExitedZero)
+            {
+                GiveUpForSpace("netdump-nospace exited 0");
+            }
+            else
+            {
+                _spaceState = SpaceState.Rechecking;
+                _writer.Tell(DumpWriterActor.CheckSpace.Instance);
+            }
+        });
+    }
+
+    private void HandleLowSpace(DumpWriterActor.LowSpace low)
+    {
+        switch (_spaceState)
+        {
+            case SpaceState.ScriptRunning:
+                return; // netdump-nospace is deciding; its answer (and the check after it) decides
+            case SpaceState.Rechecking or SpaceState.ScriptSpent:
+                GiveUpForSpace($"{low.Available} bytes free, {low.Needed} needed");
+                return;
+        }
+
+        _spaceState = SpaceState.ScriptRunning;
+        _log.Warning("Client {Client}: {Available} bytes free on the dump file system, {Needed} needed; running netdump-nospace",
+            ClientText, low.Available, low.Needed);
+        RunScript(ScriptNames.Nospace, "receiving", null, null, _settings.ScriptTimeout);
+    }
+
+    private void GiveUpForSpace(string why)
+    {
+        _log.Warning("Client {Client}: no space for the dump, even after netdump-nospace ({Why}); giving up", ClientText, why);
+        EndIncomplete("no space");
+    }
+}
