@@ -100,6 +100,12 @@ public sealed class LinuxDumpTests : IAsyncLifetime
         Assert.Equal(2, json.GetProperty("reserved").GetArrayLength());
         AssertCoreHoldsMemory(client, Path.Combine(dir, "vmcore"));
         Assert.Contains("Kernel panic - not syncing: simulated panic", File.ReadAllText(Path.Combine(dir, "log")));
+
+        // zero and reserved pages were never written: the file's blocks hold the other pages only
+        var written = Enumerable.Range(0, (int)client.Memory.Pages).Count(pfn => !client.Memory.IsZero((uint)pfn));
+        var blocks = Storage.ElfCoreToolTests.Run("stat", "-c", "%b %B", Path.Combine(dir, "vmcore")).Split(' ');
+        var allocated = long.Parse(blocks[0]) * long.Parse(blocks[1]);
+        Assert.InRange(allocated, written * 4096L, (written + 8) * 4096L); // plus the header page and the file system's own rounding
     }
 
     [Theory]
