@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Netdump.Actors.Ingest;
 using Netdump.Actors.Ingest.Linux;
 using Netdump.Actors.Protocol;
@@ -32,7 +33,15 @@ public sealed partial class ClientSessionActor
 
     private void LinuxEvents()
     {
-        Receive<LinuxPull.Described>(d => _writer.Tell(new DumpWriterActor.DescribeLinux(_herald.Linux!, d.Pages, d.PageSize, d.Registers)));
+        Receive<LinuxPull.Described>(d =>
+        {
+            if (d.RegistersProblem is { } problem)
+            {
+                _log.Warning("Client {Client}: {Problem}; the core has no registers", ClientText, problem);
+            }
+
+            _writer.Tell(new DumpWriterActor.DescribeLinux(_herald.Linux!, d.Pages, d.PageSize, d.Registers));
+        });
         Receive<DumpWriterActor.LinuxDescribed>(d => ((LinuxSessionChannel)_channel!).PullMemory(d.DataOffset));
         Receive<LinuxPull.MemoryDone>(done =>
         {

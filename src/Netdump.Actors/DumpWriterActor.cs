@@ -594,7 +594,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         Header = _header,
         BytesReceived = _core?.BytesReceived ?? 0,
         Ranges = _core?.Ranges() ?? [],
-        Holes = _header is null || _core is null ? [] : _core.Holes(_header.DumpLength),
+        Holes = ExpectedLength is not { } length || _core is null ? [] : _core.Holes(length),
         Encrypted = Encrypted,
         Vmcore = Path.GetFileName(_core?.Path ?? IncompleteCoreName),
         SupersededBy = supersededBy,

@@ -316,7 +316,7 @@ public static class DumpReport
     {
         if (r.Holes.Count == 0)
         {
-            return r.Header is null ? "unknown (no dump length yet)" : "none";
+            return r.Header is null && r.Linux is not { Pages: > 0 } ? "unknown (no dump length yet)" : "none";
         }
 
         var shown = r.Holes.Take(MaxInfoHoles).Select(x => $"[{x.Start}, {x.End})");

@@ -98,6 +98,10 @@ public sealed class LinuxDumpTests : IAsyncLifetime
         Assert.True(json.GetProperty("registers").GetBoolean());
         Assert.Equal("Kernel panic - not syncing: simulated panic", json.GetProperty("panic_string").GetString());
         Assert.Equal(2, json.GetProperty("reserved").GetArrayLength());
+        Assert.Equal(0, json.GetProperty("holes").GetArrayLength());
+        var info = File.ReadAllText(Path.Combine(dir, "info"));
+        Assert.Contains("  Holes: none\n", info);
+        Assert.Contains("  Dialect: Linux netdump, protocol version 5", info);
         AssertCoreHoldsMemory(client, Path.Combine(dir, "vmcore"));
         Assert.Contains("Kernel panic - not syncing: simulated panic", File.ReadAllText(Path.Combine(dir, "log")));
 
