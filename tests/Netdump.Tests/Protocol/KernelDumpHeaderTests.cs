@@ -272,6 +272,8 @@ public sealed class KernelDumpHeaderTests
     [InlineData("freebsd kernel dump")]
     [InlineData("")]
     [InlineData("Linux Kernel Dump")]
+    [InlineData("FreeBSD Kernel Dump ")] // found by fuzzing: a space where the NUL belongs once passed
+    [InlineData("FreeBSD Text Dump \0")]
     public void Header_with_a_wrong_magic_gives_a_reason(string magic)
     {
         var bytes = SampleHeader(h =>
