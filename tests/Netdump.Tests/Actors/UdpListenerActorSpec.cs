@@ -112,12 +112,18 @@ public sealed class UdpListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         var (_, endpoint) = StartListener();
         Send("127.0.0.14", endpoint.Port, MessageType.Herald, 1, aux2: 0x2515f095); // netgdb
         Send("127.0.0.14", endpoint.Port, MessageType.Vmcore, 2, new byte[16]);
+        Send("127.0.0.14", endpoint.Port, MessageType.Kdh, 3, new byte[KernelDumpHeader.Size]);
+        Send("127.0.0.14", endpoint.Port, MessageType.EkcdKey, 4, new byte[64]);
+        Send("127.0.0.14", endpoint.Port, MessageType.Finished, 5);
         using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
         {
             socket.SendTo(new byte[10], new IPEndPoint(IPAddress.Loopback, endpoint.Port)); // too short
         }
 
-        _spawned.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        // the control: a usable HERALD from the same client, sent last, is the first thing spawned
+        Send("127.0.0.14", endpoint.Port, MessageType.Herald, 99);
+        Assert.Equal(99u, _spawned.ExpectMsg<Spawned>().Herald.Sequence);
+        _spawned.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]

