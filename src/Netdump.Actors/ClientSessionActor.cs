@@ -350,7 +350,13 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<IdleCheck>(_ =>
         {
             var idle = TimeSpan.FromMilliseconds(Environment.TickCount64 - _channel!.LastPacketTicks);
-            if (idle >= _settings.SessionTimeout)
+            if (_spaceState is SpaceState.ScriptRunning or SpaceState.Rechecking)
+            {
+                // the server is the one waiting (netdump-nospace decides): a pulled Linux client
+                // is asked nothing meanwhile, and a pushing one is not acked; neither is idle
+                Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
+            }
+            else if (idle >= _settings.SessionTimeout)
             {
                 EndIncomplete("client timed out");
             }
@@ -394,7 +400,14 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
 
     private void HandleHerald(Herald herald)
     {
-        if (!herald.Client.Equals(_herald.Client))
+        if (herald.Dialect == Dialect.Linux && _channel!.FirstDataAt is not null)
+        {
+            // a Linux client that answers the pull is in its request loop and cannot send START;
+            // one that does is a spoofer, or a client that rebooted and panicked again, which
+            // the idle timeout frees (it repeats START every second until then)
+            _log.Debug("Client {Client}: START from {Source} while its dump is being pulled; ignored", ClientText, herald.Client);
+        }
+        else if (!herald.Client.Equals(_herald.Client))
         {
             // from another port: the session socket, connected to the first HERALD's source,
             // could neither ack that port nor hear it; only a new session can serve it

@@ -185,7 +185,9 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             _reportStale = true;
 
             // measured last, so that everything else this dump needs is already taken
-            var maxSize = _settings.MaxDumpSize ?? _freeSpace(_directory);
+            // a Linux client says its size before any page comes: the free-space checks judge it
+            // then, so only an explicit max_dump_size caps it (DescribeLinux)
+            var maxSize = _settings.MaxDumpSize ?? (_herald.Dialect == Ingest.Dialect.Linux ? ulong.MaxValue : _freeSpace(_directory));
             var account = _space.Open();
             try
             {
@@ -240,6 +242,14 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             return;
         }
 
+        if (_settings.MaxDumpSize is { } cap && (ulong)layout!.FileSize > cap)
+        {
+            _failure ??= $"the client's core of {layout.FileSize} bytes is beyond max_dump_size {cap}";
+            _log.Warning("Client {Client}: {Problem}", _herald.Client.Address, _failure);
+            Sender.Tell(new DiskFailed(_failure));
+            return;
+        }
+
         var header = layout!.Header(describe.Registers, start.TaskStruct);
         if (_core!.WriteHeader(header) != CoreWriteResult.Written)
         {
@@ -248,7 +258,8 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             return;
         }
 
-        _linux = new LinuxCore(start, layout, describe.Registers.Length > 0, []);
+        // registers count only where the core holds them (a machine whose layout is known here)
+        _linux = new LinuxCore(start, layout, describe.Registers.Length > 0 && LinuxRegisters.GregsetSize(start.Machine) is not null, []);
         _log.Info("Client {Client}: {Pages} pages of {PageSize} bytes, machine {Machine}; pulling the memory",
             _herald.Client.Address, describe.Pages, describe.PageSize, start.Machine);
         _reportStale = true;

@@ -42,6 +42,7 @@ public sealed class UdpListenerActor : ReceiveActor
     private LinuxPort? _linux;
     private IActorRef _startScripts = ActorRefs.Nobody;
     private readonly Dictionary<IPAddress, long> _lastStartScript = [];
+    private readonly Dictionary<IPAddress, long> _lastRefusedReboot = [];
     private readonly RefusalEpisodes _linuxRefusals;
     private int _refusedKept;
     private IActorRef? _drainRequester;
@@ -75,6 +76,17 @@ public sealed class UdpListenerActor : ReceiveActor
         Receive<LinuxPort.Dropped>(d => _log.Warning("Dropped a datagram from {From} on the Linux port: {Reason}", d.From, d.Reason));
         Receive<LinuxPort.ConsoleStarted>(started => RunStartScript(started.Client));
         Receive<LinuxRefused>(refused => KeepRefused(refused.Herald));
+        Receive<RefusedKept>(kept =>
+        {
+            if (kept.Directory is not null)
+            {
+                _log.Info("Client {Client}: refused and rebooted; its console text is kept in {Dir}", kept.Client, kept.Directory);
+            }
+            else
+            {
+                _log.Warning("Client {Client}: refused and rebooted; cannot keep its console text: {Error}", kept.Client, kept.Error);
+            }
+        });
         Receive<ScriptResult>(_ => { }); // netdump-start's outcome: the runner logged it
         Receive<ListSessions>(_ => Sender.Tell(new Sessions(SessionChildren().ToList())));
         Receive<Drain>(_ => StartDrain());
@@ -214,17 +226,8 @@ public sealed class UdpListenerActor : ReceiveActor
 
     private void HandleHerald(Herald herald)
     {
-        if (_receiving.TryGetValue(herald.Client.Address, out var session))
-        {
-            session.Tell(herald);
-            return;
-        }
-
-        if (_drainRequester is not null)
-        {
-            return;
-        }
-
+        // a Linux START is checked before it reaches anything: one from a spoofed source (or
+        // with the wrong magic) must not disturb the client's dump, nor start one
         if (herald.Linux is { } start && !_known.IsAllowed(herald.Client.Address, start.Magic, out var why))
         {
             // "logged and then rebooted" (the Red Hat manual); nothing is kept
@@ -233,7 +236,18 @@ public sealed class UdpListenerActor : ReceiveActor
                 _log.Warning("Refusing Linux dump from {Client} (secure mode): {Why}", herald.Client.Address, why);
             }
 
-            _linux?.Reboot(herald.Client, start.Magic);
+            RebootRefused(herald.Client, start.Magic);
+            return;
+        }
+
+        if (_receiving.TryGetValue(herald.Client.Address, out var session))
+        {
+            session.Tell(herald);
+            return;
+        }
+
+        if (_drainRequester is not null)
+        {
             return;
         }
 
@@ -287,7 +301,7 @@ public sealed class UdpListenerActor : ReceiveActor
     /// </summary>
     private void KeepRefused(Herald herald)
     {
-        _linux?.Reboot(herald.Client, herald.Linux!.Magic);
+        RebootRefused(herald.Client, herald.Linux!.Magic);
         if (_linux is null || !_linuxRefusals.Refuse(herald.Client.Address))
         {
             return;
@@ -300,22 +314,60 @@ public sealed class UdpListenerActor : ReceiveActor
             return;
         }
 
-        try
+        // the directory and its fsynced reports are written off this actor, which routes every HERALD
+        _refusedKept++;
+        var console = _linux.RecentConsole(herald.Client.Address).Text;
+        var dumpDirectory = _settings.DumpDirectory;
+        Task.Run(() => Storage.RefusedDump.Write(dumpDirectory, herald, console)).PipeTo(Self,
+            success: directory => new RefusedKept(herald.Client.Address, directory, null),
+            failure: e => new RefusedKept(herald.Client.Address, null, e.GetBaseException().Message));
+    }
+
+    private sealed record RefusedKept(IPAddress Client, string? Directory, string? Error);
+
+    /// <summary>
+    /// Reboots a refused Linux client, at most once every <see cref="RebootRefusedEvery"/> per
+    /// address: a client repeats its START every second, and a spoofed START must not make this
+    /// server send six datagrams for each one it gets.
+    /// </summary>
+    private void RebootRefused(IPEndPoint client, ulong magic)
+    {
+        var now = Environment.TickCount64;
+        if (_lastRefusedReboot.TryGetValue(client.Address, out var last) && now - last < (long)RebootRefusedEvery.TotalMilliseconds)
         {
-            var directory = Storage.RefusedDump.Write(_settings.DumpDirectory, herald, _linux.RecentConsole(herald.Client.Address).Text);
-            _refusedKept++;
-            _log.Info("Client {Client}: refused and rebooted; its console text is kept in {Dir}", herald.Client.Address, directory);
+            return;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+        Prune(_lastRefusedReboot, now, RebootRefusedEvery);
+        _lastRefusedReboot[client.Address] = now;
+        _linux?.Reboot(client, magic);
+    }
+
+    /// <summary>A refused client's reboot is repeated at most this often (it takes about 3 s to act on one).</summary>
+    internal static readonly TimeSpan RebootRefusedEvery = TimeSpan.FromSeconds(5);
+
+    /// <summary>Bounds a per-address memory: past 4096 entries, those older than <paramref name="age"/> go.</summary>
+    private static void Prune(Dictionary<IPAddress, long> byClient, long now, TimeSpan age)
+    {
+        if (byClient.Count > 4096)
         {
-            _log.Warning("Client {Client}: refused and rebooted; cannot keep its console text: {Error}", herald.Client.Address, e.Message);
+            foreach (var stale in byClient.Where(kv => now - kv.Value > (long)age.TotalMilliseconds).Select(kv => kv.Key).ToList())
+            {
+                byClient.Remove(stale);
+            }
         }
     }
 
     /// <summary>netdump-start, when a Linux client's console starts (it loaded its netdump module): at most once a minute per client.</summary>
     private void RunStartScript(IPAddress client)
     {
+        if (!_known.IsAllowed(client))
+        {
+            return; // secure: an unknown (or spoofed) address runs nothing
+        }
+
         var now = Environment.TickCount64;
+        Prune(_lastStartScript, now, StartScriptInterval);
         if (_lastStartScript.TryGetValue(client, out var last) && now - last < (long)StartScriptInterval.TotalMilliseconds)
         {
             return;

@@ -257,6 +257,12 @@ public sealed class LinuxDumpTests : IAsyncLifetime
         noise.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.7"), 0)); // the client's address, another port
         var random = new Random(7);
         var sent = 0;
+        // a forged START (right magic, the client's address, another port): it must not take the dump over
+        var start = client.Start.Payload();
+        var forgedStart = new byte[Netdump.Actors.Protocol.Linux.LinuxReplyHeader.Size + start.Length];
+        new Netdump.Actors.Protocol.Linux.LinuxReplyHeader(4, client.Start.Machine,
+            Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5).Write(forgedStart);
+        start.CopyTo(forgedStart, Netdump.Actors.Protocol.Linux.LinuxReplyHeader.Size);
         while (!run.IsCompleted && sent < 20_000)
         {
             var datagram = new byte[random.Next(0, 1100)];
@@ -267,13 +273,18 @@ public sealed class LinuxDumpTests : IAsyncLifetime
                 datagram[8] = 3; // REPLY_MEM-shaped
             }
 
+            if (sent % 500 == 499)
+            {
+                datagram = forgedStart;
+            }
+
             noise.SendTo(datagram, server.LinuxEndpoint!);
             sent++;
         }
 
         var result = await run;
         Assert.True(result.Success, $"{result.End}: {result.Error}");
-        var dir = server.SingleDumpOf("127.0.9.7");
+        var dir = server.SingleDumpOf("127.0.9.7"); // one dump: no forged START superseded it
         Assert.Equal("complete", (await ServerHarness.WaitForEndAsync(dir)).GetProperty("status").GetString());
         AssertCoreHoldsMemory(client, Path.Combine(dir, "vmcore"));
     }
