@@ -22,6 +22,12 @@ internal sealed class ConsoleFiles(string dumpDirectory)
     /// <summary>What a new dump's log gets of the text before it: enough for an oops and its call trace.</summary>
     public const int RecentBytes = 64 << 10;
 
+    /// <summary>
+    /// Clients whose console is kept: at 2 MiB each at most, 2 GiB in all. Text from further
+    /// addresses (a spoofed flood) is dropped.
+    /// </summary>
+    public const int MaxClients = 1024;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<IPAddress, long> _next = [];
     private readonly string _folder = Path.Combine(dumpDirectory, Folder);
@@ -30,7 +36,11 @@ internal sealed class ConsoleFiles(string dumpDirectory)
     {
         lock (_lock)
         {
-            var next = _next.GetValueOrDefault(client);
+            if (!_next.TryGetValue(client, out var next) && _next.Count >= MaxClients)
+            {
+                return;
+            }
+
             if (offset != 0 && offset + (long)text.Length <= next)
             {
                 return; // a duplicate: every byte was written
@@ -68,19 +78,28 @@ internal sealed class ConsoleFiles(string dumpDirectory)
         lock (_lock)
         {
             var next = _next.GetValueOrDefault(client);
-            try
-            {
-                using var file = File.OpenRead(PathOf(client));
-                var length = (int)Math.Min(file.Length, RecentBytes);
-                file.Seek(-length, SeekOrigin.End);
-                var text = new byte[length];
-                file.ReadExactly(text);
-                return (text, next);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return ([], next);
-            }
+            // the older generation first: right after a rotation the oops may be there
+            var current = Tail(PathOf(client), RecentBytes);
+            var older = Tail(PathOf(client) + ".1", RecentBytes - current.Length);
+            return ([.. older, .. current], next);
+        }
+    }
+
+    /// <summary>The last <paramref name="bytes"/> of a file; none when it is missing or unreadable.</summary>
+    private static byte[] Tail(string path, int bytes)
+    {
+        try
+        {
+            using var file = File.OpenRead(path);
+            var length = (int)Math.Min(file.Length, bytes);
+            file.Seek(-length, SeekOrigin.End);
+            var text = new byte[length];
+            file.ReadExactly(text);
+            return text;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
         }
     }
 
