@@ -59,7 +59,7 @@ public static class DumpReport
         {
             Line(sb, $"  Architecture: {OneLine(h.Architecture)}");
             Line(sb, $"  Architecture Version: {h.ArchitectureVersion}");
-            Line(sb, $"  Dump Length: {h.DumpLength}B ({h.DumpLength / MiB} MB; the dump data, as the kernel dump header gives it)");
+            Line(sb, $"  Dump Length: {h.DumpLength}B ({h.DumpLength / MiB} MB), the dump data as the kernel dump header gives it");
             Line(sb, $"  Blocksize: {h.BlockSize}");
             Line(sb, $"  Compression: {CompressionName(h.Compression)}");
             Line(sb, $"  Dumptime: {FormatDumpTime(h)}");
