@@ -613,7 +613,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         }
 
         var received = $"{bytes} bytes ({ByteUnits.Size(bytes)})";
-        var speed = $"{ByteUnits.Rate(rate)} over the last {(int)_settings.ProgressLogInterval.TotalSeconds} s";
+        var speed = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ByteUnits.Rate(rate)} over the last {_settings.ProgressLogInterval.TotalSeconds:0.#} s");
         if (ExpectedLength is not { } length)
         {
             _log.Info("Client {Client}: {Received} received, {Rate}; length not known yet", _herald.Client.Address, received, speed);
