@@ -53,6 +53,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private string? _heraldPathFallback;
     private readonly ReceiveProgress _progress;
     private long _openedAt; // Stopwatch timestamp: the progress's clock
+    private TimeSpan _nextReportAt; // since the dump opened: a costly report is not written every tick
     private (long Bytes, string? PanicString) _consoleLog; // a Linux dump's log as last read
 
     /// <summary>A client that keeps sending bad headers or keys gets this many log lines, not one per packet.</summary>
@@ -79,7 +80,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
                 _reportStale = true;
             }
 
-            WriteReceivingReport();
+            WriteReceivingReport(elapsed);
             LogProgress(bytes, elapsed);
             ReportLowSpace();
         });
@@ -581,18 +582,23 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     /// (docs/performance.md), so an idle dump writes none. Not fsynced, since the final report
     /// is, and the recovery scan rebuilds a report it cannot read.
     /// </summary>
-    private void WriteReceivingReport()
+    private void WriteReceivingReport(TimeSpan elapsed)
     {
-        if (!_reportStale)
+        if (!_reportStale || elapsed < _nextReportAt)
         {
             return;
         }
 
         _reportStale = false;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var record = BuildRecord(DumpStatus.Receiving, reason: null, supersededBy: null, finishedAt: null) with { Rate = _progress.Rate };
             DumpReport.Write(record, durable: false);
+
+            // a report listing many thousand ranges (a scattering client) costs milliseconds:
+            // it waits, so that reports take at most a tenth of the writer's time
+            _nextReportAt = elapsed + Stopwatch.GetElapsedTime(started) * 10;
         }
         catch (IOException e)
         {
