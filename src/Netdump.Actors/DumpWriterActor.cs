@@ -1,4 +1,4 @@
-using System.Net;
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Configuration;
@@ -50,6 +50,11 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private bool _directoryDurable;
     private bool _reportStale;
     private int _headerProblemsLogged;
+    private string? _heraldPathFallback;
+    private readonly ReceiveProgress _progress;
+    private long _openedAt; // Stopwatch timestamp: the progress's clock
+    private TimeSpan _nextReportAt; // since the dump opened: a costly report is not written every tick
+    private (long Bytes, string? PanicString) _consoleLog; // a Linux dump's log as last read
 
     /// <summary>A client that keeps sending bad headers or keys gets this many log lines, not one per packet.</summary>
     private const int MaxHeaderProblemsLogged = 3;
@@ -62,12 +67,21 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         _freeSpace = freeSpace ?? FileSystemSync.AvailableBytes;
         _space = space ?? new DiskSpace(settings.DumpDirectory, settings.MinFreeSpace, path => _freeSpace(path));
         _disk = disk ?? CoreDisk.Real;
+        _progress = new ReceiveProgress(settings.ProgressLogInterval);
         Receive<Open>(_ => HandleOpen());
         Receive<Store>(HandleStore);
         Receive<FlushTick>(_ =>
         {
             FlushInBackground();
-            WriteReceivingReport();
+            var elapsed = Stopwatch.GetElapsedTime(_openedAt);
+            var bytes = _core?.BytesReceived ?? 0;
+            if (_progress.Tick(bytes, elapsed))
+            {
+                _reportStale = true;
+            }
+
+            WriteReceivingReport(elapsed);
+            LogProgress(bytes, elapsed);
             ReportLowSpace();
         });
         Receive<CheckSpace>(_ => Sender.Tell(MeasureSpace() ?? MeasureSharedRoom() ?? (object)SpaceOk.Instance));
@@ -168,11 +182,13 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     {
         try
         {
+            _openedAt = Stopwatch.GetTimestamp();
             var parent = DumpLocation.ChooseParent(_settings.DumpDirectory, _herald.RequestedPath, out var refusal);
-            if (_herald.PathProblem is not null || refusal is not null)
+            _heraldPathFallback = _herald.PathProblem ?? refusal;
+            if (_heraldPathFallback is not null)
             {
                 _log.Warning("Client {Client}: {Reason}; the dump goes to {DumpDir}",
-                    _herald.Client.Address, _herald.PathProblem ?? refusal, _settings.DumpDirectory);
+                    _herald.Client.Address, _heraldPathFallback, _settings.DumpDirectory);
             }
 
             _directory = DumpLocation.CreateDumpDirectory(parent, _herald.Client.Address, _herald.ReceivedAt.LocalDateTime);
@@ -571,20 +587,29 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
     /// <summary>
     /// On a flush tick (there are none after the end), the report of a dump still receiving,
-    /// when it opened or its KDH arrived since the last one: not fsynced, since the final report
+    /// when something it shows changed since the last one: the dump opened, its KDH or memory
+    /// description arrived, more bytes arrived, or the client stalled. At most once a tick, so
+    /// a dump shorter than a tick has only its final report. Each write makes and frees inodes
+    /// (docs/performance.md), so an idle dump writes none. Not fsynced, since the final report
     /// is, and the recovery scan rebuilds a report it cannot read.
     /// </summary>
-    private void WriteReceivingReport()
+    private void WriteReceivingReport(TimeSpan elapsed)
     {
-        if (!_reportStale)
+        if (!_reportStale || elapsed < _nextReportAt)
         {
             return;
         }
 
         _reportStale = false;
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            DumpReport.Write(BuildRecord(DumpStatus.Receiving, reason: null, supersededBy: null, finishedAt: null), durable: false);
+            var record = BuildRecord(DumpStatus.Receiving, reason: null, supersededBy: null, finishedAt: null) with { Rate = _progress.Rate };
+            DumpReport.Write(record, durable: false);
+
+            // a report listing many thousand ranges (a scattering client) costs milliseconds:
+            // it waits, so that reports take at most a tenth of the writer's time
+            _nextReportAt = elapsed + Stopwatch.GetElapsedTime(started) * 10;
         }
         catch (IOException e)
         {
@@ -592,26 +617,60 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         }
     }
 
-    private DumpRecord BuildRecord(DumpStatus status, string? reason, string? supersededBy, DateTimeOffset? finishedAt) => new()
+    /// <summary>
+    /// Every <see cref="ReceiveProgress"/> interval of a dump still arriving, one line with how
+    /// far it is: the bytes, the share of the length once known, the rate since the last line
+    /// and the time left at that rate.
+    /// </summary>
+    private void LogProgress(ulong bytes, TimeSpan elapsed)
     {
-        Status = status,
-        Reason = reason,
-        ClientIp = _herald.Client.Address,
-        ServerIp = _herald.LocalAddress,
-        HeraldPath = _herald.RequestedPath,
-        Directory = _directory,
-        ReceivedAt = _herald.ReceivedAt,
-        FinishedAt = finishedAt,
-        Header = _header,
-        BytesReceived = _core?.BytesReceived ?? 0,
-        Ranges = _core?.Ranges() ?? [],
-        Holes = ExpectedLength is not { } length || _core is null ? [] : _core.Holes(length),
-        Encrypted = Encrypted,
-        Vmcore = Path.GetFileName(_core?.Path ?? IncompleteCoreName),
-        SupersededBy = supersededBy,
-        Dialect = _herald.Dialect,
-        Linux = LinuxFacts(),
-    };
+        if (_progress.LogDue(bytes, elapsed) is not { } rate)
+        {
+            return;
+        }
+
+        var received = $"{bytes} bytes ({ByteUnits.Size(bytes)})";
+        var speed = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ByteUnits.Rate(rate)} over the last {_settings.ProgressLogInterval.TotalSeconds:0.#} s");
+        if (ExpectedLength is not { } length)
+        {
+            _log.Info("Client {Client}: {Received} received, {Rate}; length not known yet", _herald.Client.Address, received, speed);
+            return;
+        }
+
+        var percent = length == 0 ? 100 : Math.Min(100, (int)(bytes * 100.0 / length));
+        var left = ReceiveRate.SecondsLeft(bytes, length, rate) is { } seconds ? $"about {seconds} s left" : "time left unknown (nothing arriving)";
+        _log.Info("Client {Client}: {Received} of {Length} received ({Percent}%), {Rate}, {Left}",
+            _herald.Client.Address, received, $"{length} ({ByteUnits.Size(length)})", percent, speed, left);
+    }
+
+    private DumpRecord BuildRecord(DumpStatus status, string? reason, string? supersededBy, DateTimeOffset? finishedAt)
+    {
+        var ranges = _core?.Ranges() ?? [];
+        // without the length, the gaps up to the last byte received are holes already
+        var holesUntil = ExpectedLength ?? (ranges.Count > 0 ? ranges[^1].End : 0);
+        return new DumpRecord
+        {
+            Status = status,
+            Reason = reason,
+            ClientIp = _herald.Client.Address,
+            ServerIp = _herald.LocalAddress,
+            HeraldPath = _herald.RequestedPath,
+            HeraldPathFallback = _heraldPathFallback,
+            Directory = _directory,
+            ReceivedAt = _herald.ReceivedAt,
+            FinishedAt = finishedAt,
+            Header = _header,
+            BytesReceived = ranges.Aggregate(0UL, (sum, r) => sum + r.Length),
+            Ranges = ranges,
+            Holes = _core is null ? [] : _core.Holes(holesUntil),
+            Encrypted = Encrypted,
+            KeyBytesReceived = _keyRanges.TotalBytes,
+            Vmcore = Path.GetFileName(_core?.Path ?? IncompleteCoreName),
+            SupersededBy = supersededBy,
+            Dialect = _herald.Dialect,
+            Linux = LinuxFacts(),
+        };
+    }
 
     private LinuxFacts? LinuxFacts()
     {
@@ -620,9 +679,27 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             return null;
         }
 
-        var log = ConsoleLog.Read(Path.Combine(_directory, Ingest.Linux.LinuxPull.LogFileName));
+        var log = ReadConsoleLog();
         return new LinuxFacts(LinuxVersion.Effective(start.MaxVersion), start.Machine, _linux?.Layout.PageSize ?? 0,
-            _linux?.Layout.Pages ?? 0, _linux?.Reserved ?? [], _linux?.Registers ?? false, log.Bytes, log.PanicString);
+            _linux?.Layout.Pages ?? 0, _linux?.Reserved ?? [], _linux?.Registers ?? false, log.Bytes, log.PanicString)
+        {
+            CoreSize = (ulong?)_linux?.Layout.FileSize,
+        };
+    }
+
+    /// <summary>
+    /// A Linux dump's log as the reports show it, read again only when it grew: the receiving
+    /// report is written every tick, and the log (appended to, up to 1 MiB searched) rarely changes.
+    /// </summary>
+    private (long Bytes, string? PanicString) ReadConsoleLog()
+    {
+        var log = new FileInfo(Path.Combine(_directory, Ingest.Linux.LinuxPull.LogFileName));
+        if ((log.Exists ? log.Length : 0) != _consoleLog.Bytes)
+        {
+            _consoleLog = ConsoleLog.Read(log.FullName);
+        }
+
+        return _consoleLog;
     }
 
     /// <summary>

@@ -26,6 +26,12 @@ public sealed record NetdumpSettings
     public ulong? MaxDumpSize { get; init; }
 
     public required TimeSpan FlushInterval { get; init; }
+
+    /// <summary>
+    /// How often a long dump logs its progress: at most one line per dump this often. Not an
+    /// operator's key (30 s keeps a many-GiB dump's log readable); tests shorten it.
+    /// </summary>
+    public TimeSpan ProgressLogInterval { get; init; } = TimeSpan.FromSeconds(30);
     public required int MaxKeySize { get; init; }
     public required int MaxConcurrentDumps { get; init; }
 

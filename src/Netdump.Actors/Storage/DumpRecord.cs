@@ -37,6 +37,12 @@ public sealed record DumpRecord
     /// <summary>The path the HERALD asked for ("" when none), whether or not it was used.</summary>
     public required string HeraldPath { get; init; }
 
+    /// <summary>
+    /// Why the dump went to the dump directory instead of <see cref="HeraldPath"/> (the path
+    /// does not exist, climbs out, names a dump...); null when the path was used or none was asked for.
+    /// </summary>
+    public string? HeraldPathFallback { get; init; }
+
     /// <summary>The absolute dump directory.</summary>
     public required string Directory { get; init; }
 
@@ -46,13 +52,35 @@ public sealed record DumpRecord
     /// <summary>The parsed kernel dump header; null until a valid one arrived.</summary>
     public KernelDumpHeader? Header { get; init; }
 
+    /// <summary>
+    /// The bytes of the core received (the sum of <see cref="Ranges"/>): what the client wrote,
+    /// which may run past <see cref="Length"/> where it pads its last block. Key bytes are
+    /// counted apart, in <see cref="KeyBytesReceived"/>.
+    /// </summary>
     public ulong BytesReceived { get; init; }
+
     public IReadOnlyList<ByteRange> Ranges { get; init; } = [];
 
-    /// <summary>The missing ranges of <c>[0, dump_length)</c>; empty until the length is known.</summary>
+    /// <summary>The missing ranges of <c>[0, <see cref="HolesKnownUntil"/>)</c>.</summary>
     public IReadOnlyList<ByteRange> Holes { get; init; } = [];
 
+    /// <summary>The core's full length once the client gave it (the KDH's dump length, or the ELF core's size); null before.</summary>
+    public ulong? Length => Header?.DumpLength ?? Linux?.CoreSize;
+
+    /// <summary>
+    /// How far <see cref="Holes"/> are known: the whole <see cref="Length"/> once it is known;
+    /// before that, up to the last byte received, since a gap between two received ranges is a
+    /// hole whatever the length turns out to be; null when nothing is known (a recovered dump).
+    /// </summary>
+    public ulong? HolesKnownUntil => Recovered ? null : Length ?? (Ranges.Count > 0 ? Ranges[^1].End : 0);
+
+    /// <summary>How fast the dump is arriving; null unless <see cref="Status"/> is receiving.</summary>
+    public ReceiveRate? Rate { get; init; }
+
     public bool Encrypted { get; init; }
+
+    /// <summary>The bytes of the encryption key received (the <c>key</c> file), apart from the core's.</summary>
+    public ulong KeyBytesReceived { get; init; }
 
     /// <summary>The core's current file name inside <see cref="Directory"/>.</summary>
     public required string Vmcore { get; init; }
@@ -89,4 +117,8 @@ public sealed record LinuxFacts(
     IReadOnlyList<ByteRange> Reserved,
     bool Registers,
     long LogBytes,
-    string? PanicString);
+    string? PanicString)
+{
+    /// <summary>The ELF core's full size (its header, notes and every page); null until the client described its memory.</summary>
+    public ulong? CoreSize { get; init; }
+}

@@ -59,7 +59,7 @@ public static class DumpReport
         {
             Line(sb, $"  Architecture: {OneLine(h.Architecture)}");
             Line(sb, $"  Architecture Version: {h.ArchitectureVersion}");
-            Line(sb, $"  Dump Length: {h.DumpLength}B ({h.DumpLength / MiB} MB)");
+            Line(sb, $"  Dump Length: {h.DumpLength}B ({h.DumpLength / MiB} MB), the dump data as the kernel dump header gives it");
             Line(sb, $"  Blocksize: {h.BlockSize}");
             Line(sb, $"  Compression: {CompressionName(h.Compression)}");
             Line(sb, $"  Dumptime: {FormatDumpTime(h)}");
@@ -72,16 +72,27 @@ public static class DumpReport
         Line(sb, $"  Encrypted: {(r.Encrypted ? "yes" : "no")}");
         if (r.Recovered)
         {
-            Line(sb, $"  Received: at most {r.BytesReceived} bytes (the size of {OneLine(r.Vmcore)}; the received ranges were lost when the server stopped)");
+            Line(sb, $"  Received: at most {r.BytesReceived} bytes (the size of {OneLine(r.Vmcore)}; which ranges of it arrived is unknown: they were kept in memory only, and the server stopped)");
             Line(sb, "  Holes: unknown (the received ranges were lost when the server stopped)");
         }
         else
         {
-            Line(sb, $"  Received: {r.BytesReceived} bytes in {r.Ranges.Count} {(r.Ranges.Count == 1 ? "range" : "ranges")}");
+            Line(sb, $"  Received: {FormatReceived(r)}");
             Line(sb, $"  Holes: {FormatHoles(r)}");
         }
 
-        Line(sb, $"  Herald Path: {(r.HeraldPath.Length == 0 ? "none" : OneLine(r.HeraldPath))}");
+        if (r.Encrypted)
+        {
+            Line(sb, $"  Key: {r.KeyBytesReceived}{(r.Header is { DumpKeySize: > 0 } k ? $" of {k.DumpKeySize}" : "")} bytes received, in {DumpWriterActor.KeyFileName}");
+        }
+
+        if (r.Rate is { } rate)
+        {
+            var left = ReceiveRate.SecondsLeft(r.BytesReceived, r.Length, rate.LastTick);
+            Line(sb, $"  Rate: {ByteUnits.Rate(rate.LastTick)} over the last second, {ByteUnits.Rate(rate.Average)} on average{(left is { } s ? $", about {s} s left" : "")}");
+        }
+
+        Line(sb, $"  Herald Path: {FormatHeraldPath(r)}");
         Line(sb, r.Status switch
         {
             DumpStatus.Complete => "Dump complete",
@@ -93,10 +104,14 @@ public static class DumpReport
     }
 
     /// <summary>
-    /// The <c>dump.json</c> text (schema in SPEC §3). Header-derived fields are null until a
-    /// KDH arrived; 64-bit counts are written as exact integers. <c>recovered</c> is true for a
-    /// dump marked at start-up after the server stopped while receiving it: its <c>ranges</c>
-    /// and <c>holes</c> are then unknown (empty) and <c>bytes_received</c> is the core's size.
+    /// The <c>dump.json</c> text (schema in SPEC §3, and docs/operations.md for the keys added
+    /// since). Header-derived fields are null until a KDH arrived; 64-bit counts are written as
+    /// exact integers. <c>holes</c> covers <c>[0, holes_known_until)</c>: the whole dump once its
+    /// length is known, the gaps up to the last byte received before. <c>recovered</c> is true
+    /// for a dump marked at start-up after the server stopped while receiving it: its
+    /// <c>ranges</c> and <c>holes</c> are then unknown (empty, <c>holes_known_until</c> null) and
+    /// <c>bytes_received</c> is the core's size. The rates and <c>eta_seconds</c> are those of a
+    /// dump still receiving, null otherwise.
     /// </summary>
     public static string FormatJson(DumpRecord r)
     {
@@ -110,6 +125,7 @@ public static class DumpReport
             w.WriteString("client_ip", DumpLocation.FormatAddress(r.ClientIp));
             w.WriteString("server_ip", DumpLocation.FormatAddress(r.ServerIp));
             w.WriteString("herald_path", r.HeraldPath);
+            w.WriteString("herald_path_fallback", r.HeraldPathFallback);
             w.WriteString("directory", r.Directory);
             w.WriteString("received_at", FormatTimestamp(r.ReceivedAt));
             w.WriteString("finished_at", r.FinishedAt is { } finished ? FormatTimestamp(finished) : null);
@@ -126,6 +142,11 @@ public static class DumpReport
             w.WriteNumber("bytes_received", r.BytesReceived);
             WriteRanges(w, "ranges", r.Ranges);
             WriteRanges(w, "holes", r.Holes);
+            WriteNumberOrNull(w, "holes_known_until", r.HolesKnownUntil);
+            WriteNumberOrNull(w, "rate_bytes_per_second", r.Rate?.LastTick);
+            WriteNumberOrNull(w, "average_rate_bytes_per_second", r.Rate?.Average);
+            WriteNumberOrNull(w, "eta_seconds", r.Rate is { } rate ? ReceiveRate.SecondsLeft(r.BytesReceived, r.Length, rate.LastTick) : null);
+            w.WriteNumber("key_bytes_received", r.KeyBytesReceived);
             w.WriteString("compression", h is null ? null : CompressionName(h.Compression));
             w.WriteBoolean("encrypted", r.Encrypted);
             if (h is null)
@@ -312,18 +333,46 @@ public static class DumpReport
     private static string FormatDumpTime(KernelDumpHeader h) =>
         h.DumpTimeUtc.UtcDateTime.ToString(DumpTimeFormat, CultureInfo.InvariantCulture);
 
+    /// <summary>What <see cref="DumpRecord.BytesReceived"/> counts: the core's bytes, some of them perhaps past the dump length.</summary>
+    private static string FormatReceived(DumpRecord r)
+    {
+        var text = $"{r.BytesReceived} bytes of the core in {r.Ranges.Count} {(r.Ranges.Count == 1 ? "range" : "ranges")}";
+        var past = r.Length is { } length ? r.Ranges.Aggregate(0UL, (sum, x) => sum + (x.End > length ? x.End - Math.Max(x.Start, length) : 0)) : 0;
+        return past == 0 ? text : $"{text}, {past} of them past the dump length (where the client pads its last block)";
+    }
+
     private static string FormatHoles(DumpRecord r)
     {
-        if (r.Holes.Count == 0)
+        var until = r.HolesKnownUntil ?? 0;
+        if (r.Length is null)
         {
-            return r.Header is null && r.Linux is not { Pages: > 0 } ? "unknown (no dump length yet)" : "none";
+            // the gaps between received ranges are holes whatever the length turns out to be
+            var why = r.Linux is null ? "no kernel dump header" : "no memory description";
+            return until == 0
+                ? $"unknown (nothing received, and no dump length: {why})"
+                : $"{(r.Holes.Count == 0 ? "none" : ListHoles(r.Holes))} before byte {until}; beyond it unknown (no dump length: {why})";
         }
 
-        var shown = r.Holes.Take(MaxInfoHoles).Select(x => $"[{x.Start}, {x.End})");
+        return r.Holes.Count == 0 ? "none" : ListHoles(r.Holes);
+    }
+
+    private static string ListHoles(IReadOnlyList<ByteRange> holes)
+    {
+        var shown = holes.Take(MaxInfoHoles).Select(x => $"[{x.Start}, {x.End})");
         var text = string.Join(", ", shown);
-        var total = r.Holes.Aggregate(0UL, (sum, x) => sum + x.Length);
-        var more = r.Holes.Count > MaxInfoHoles ? $", ... {r.Holes.Count - MaxInfoHoles} more" : "";
+        var total = holes.Aggregate(0UL, (sum, x) => sum + x.Length);
+        var more = holes.Count > MaxInfoHoles ? $", ... {holes.Count - MaxInfoHoles} more" : "";
         return $"{text}{more} ({total} bytes missing)";
+    }
+
+    /// <summary>The path asked for and, when it was not used, why and where the dump went instead.</summary>
+    private static string FormatHeraldPath(DumpRecord r)
+    {
+        // an undecodable path is recorded as "": it was asked for all the same
+        var asked = r.HeraldPath.Length > 0 ? OneLine(r.HeraldPath) : r.HeraldPathFallback is null ? "none" : "unreadable";
+        return r.HeraldPathFallback is { } why
+            ? $"{asked}, not used: {OneLine(why)}; the dump went to the dump directory instead"
+            : asked;
     }
 
     private static void WriteNumberOrNull(Utf8JsonWriter w, string name, ulong? value)

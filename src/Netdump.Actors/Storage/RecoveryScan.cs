@@ -29,8 +29,21 @@ public sealed record RecoveredDump(string Directory, string? Problem);
 /// </summary>
 public static class RecoveryScan
 {
-    /// <summary>The reason a recovered dump is incomplete.</summary>
-    public const string Reason = "server stopped while receiving (recovered at start-up); the received ranges were lost";
+    /// <summary>How the reason of a recovered dump begins; <see cref="ReasonFor"/> adds what is known of its data.</summary>
+    public const string Reason = "server stopped while receiving (recovered at start-up)";
+
+    /// <summary>
+    /// The reason a recovered dump is incomplete, with what is known of its data: the core's
+    /// size, that which of its bytes arrived is not known, and what the last receiving report
+    /// counted (a lower bound: it was written at most a flush interval before the stop).
+    /// </summary>
+    public static string ReasonFor(string? coreName, ulong coreSize, ulong? lastReported)
+    {
+        var core = coreName is null
+            ? "no core was found"
+            : $"{coreName} is {coreSize} bytes long, but which of its ranges arrived is unknown (they were kept in memory only)";
+        return lastReported is > 0 ? $"{Reason}; {core}; the last report before the stop counted {lastReported} bytes received" : $"{Reason}; {core}";
+    }
 
     /// <summary>
     /// How many directory levels below dumpdir are searched: every level a dump can be made at
@@ -223,24 +236,27 @@ public static class RecoveryScan
         }
 
         var header = HeaderFrom(previous);
+        var coreSize = core is null ? 0 : (ulong)RandomAccess.GetLength(core);
         var record = new DumpRecord
         {
             Status = DumpStatus.Incomplete,
-            Reason = Reason,
+            Reason = ReasonFor(coreName, coreSize, ULong(previous, "bytes_received")),
             ClientIp = client,
             ServerIp = Address(previous, "server_ip") ?? (client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any),
             HeraldPath = String(previous, "herald_path") ?? HeraldPathFrom(root, directory),
+            HeraldPathFallback = String(previous, "herald_path_fallback"),
             Directory = directory,
             ReceivedAt = receivedAt.Value,
             FinishedAt = now,
             Header = header,
-            BytesReceived = core is null ? 0 : (ulong)RandomAccess.GetLength(core),
+            BytesReceived = coreSize,
             Ranges = [],
             Holes = [],
             Encrypted = Bool(previous, "encrypted") == true
                 || entries.ContainsKey(DumpWriterActor.KeyFileName)
                 || header is { DumpKeySize: > 0 }
                 || coreName?.StartsWith("vmcore_encrypted", StringComparison.Ordinal) == true,
+            KeyBytesReceived = entries.TryGetValue(DumpWriterActor.KeyFileName, out var key) && key is FileInfo { } keyFile && !IsLink(key) ? (ulong)keyFile.Length : 0,
             Vmcore = coreName ?? DumpWriterActor.IncompleteCoreName,
             SupersededBy = String(previous, "superseded_by"),
             Recovered = true,

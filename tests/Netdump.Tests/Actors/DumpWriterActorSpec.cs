@@ -89,6 +89,70 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_flush_tick_that_sees_new_data_updates_bytes_received_ranges_and_the_rate()
+    {
+        var (writer, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromMilliseconds(100) });
+
+        // data keeps arriving, as from a client, until a report shows it arriving
+        var json = await WriteUntil(opened, 0, j => j.GetProperty("rate_bytes_per_second").GetUInt64() > 0);
+        var bytes = json.GetProperty("bytes_received").GetUInt64();
+        Assert.Equal("receiving", json.GetProperty("status").GetString());
+        Assert.Equal([[0UL, bytes]], Pairs(json.GetProperty("ranges")));
+        Assert.True(json.GetProperty("average_rate_bytes_per_second").GetUInt64() > 0);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("eta_seconds").ValueKind); // no length yet
+        Assert.Contains(File.ReadAllLines(Path.Combine(opened.Directory, "info")), l => l.StartsWith("  Rate: ", StringComparison.Ordinal));
+
+        // with the length, the time left; data past a gap
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1 << 20));
+        json = await WriteUntil(opened, 1 << 19, j => j.GetProperty("ranges").GetArrayLength() == 2 && j.GetProperty("rate_bytes_per_second").GetUInt64() > 0);
+        Assert.Equal(JsonValueKind.Number, json.GetProperty("eta_seconds").ValueKind);
+        Assert.Equal((ulong)(1 << 20), json.GetProperty("holes_known_until").GetUInt64());
+        Assert.Equal([bytes, 1UL << 19], Pairs(json.GetProperty("holes"))[0]);
+
+        // the client stalls: one more report says nothing is arriving, with every byte counted
+        json = await ServerHarness.WaitForJsonAsync(opened.Directory, j => j.GetProperty("rate_bytes_per_second").GetUInt64() == 0);
+        Assert.Equal(opened.Core.BytesReceived, json.GetProperty("bytes_received").GetUInt64());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("eta_seconds").ValueKind);
+
+        await FinishDump(writer, "client timed out");
+        json = ReadJson(opened.Directory);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("rate_bytes_per_second").ValueKind);
+        Assert.DoesNotContain(File.ReadAllLines(Path.Combine(opened.Directory, "info")), l => l.StartsWith("  Rate: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_long_dump_logs_its_progress_with_the_share_received_the_rate_and_the_time_left()
+    {
+        var settings = _settings with { FlushInterval = TimeSpan.FromMilliseconds(50), ProgressLogInterval = TimeSpan.FromMilliseconds(200) };
+        var (writer, opened) = await OpenDump(settings);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 16384));
+
+        // only the line of the interval in which the data arrived has a rate and a time left
+        await EventFilter.Info(new System.Text.RegularExpressions.Regex(
+                @"^Client 127\.0\.0\.9: 4096 bytes \(4\.0 KiB\) of 16384 \(16\.0 KiB\) received \(25%\), [0-9.]+ [KM]iB/s over the last 0\.2 s, about [0-9]+ s left$"))
+            .ExpectOneAsync(() => Task.FromResult(opened.Core.Write(0, Pattern(4096))));
+    }
+
+    [Fact]
+    public async Task Without_a_header_the_gaps_between_the_received_ranges_are_its_holes()
+    {
+        var (writer, opened) = await OpenDump();
+        Assert.Equal(CoreWriteResult.Written, opened.Core.Write(1024, Pattern(1024)));
+        Assert.Equal(CoreWriteResult.Written, opened.Core.Write(3072, Pattern(1024)));
+
+        var record = await FinishDump(writer, reason: null);
+
+        Assert.Equal("no kernel dump header", record.Reason);
+        Assert.Equal([new ByteRange(0, 1024), new ByteRange(2048, 3072)], record.Holes);
+        var json = ReadJson(opened.Directory);
+        Assert.Equal([[0UL, 1024UL], [2048UL, 3072UL]], Pairs(json.GetProperty("holes")));
+        Assert.Equal(4096UL, json.GetProperty("holes_known_until").GetUInt64());
+        Assert.Contains(
+            "  Holes: [0, 1024), [2048, 3072) (2048 bytes missing) before byte 4096; beyond it unknown (no dump length: no kernel dump header)",
+            File.ReadAllLines(Path.Combine(opened.Directory, "info")));
+    }
+
+    [Fact]
     public async Task A_dump_that_ends_before_a_flush_tick_gets_only_its_final_report()
     {
         var (writer, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromHours(1) });
@@ -165,7 +229,12 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var keyFile = Path.Combine(opened.Directory, "key");
         Assert.Equal(key, File.ReadAllBytes(keyFile));
         Assert.Equal(Mode0600, File.GetUnixFileMode(keyFile));
-        Assert.True(ReadJson(opened.Directory).GetProperty("encrypted").GetBoolean());
+        var json = ReadJson(opened.Directory);
+        Assert.True(json.GetProperty("encrypted").GetBoolean());
+        Assert.Equal(2000UL, record.KeyBytesReceived);
+        Assert.Equal(2000UL, json.GetProperty("key_bytes_received").GetUInt64());
+        Assert.Equal(1024UL, json.GetProperty("bytes_received").GetUInt64());
+        Assert.Contains("  Key: 2000 of 2000 bytes received, in key", File.ReadAllLines(Path.Combine(opened.Directory, "info")));
     }
 
     [Fact]
@@ -314,9 +383,16 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(_dumpDir, "fleet"));
         Directory.CreateDirectory(_temp.Combine("outside"));
 
-        var (_, opened) = await OpenDump(heraldPath: heraldPath);
+        var (writer, opened) = await OpenDump(heraldPath: heraldPath);
+        var record = await FinishDump(writer, "client timed out");
 
         Assert.Equal(Path.Combine(_dumpDir, ExpectedDirectoryName), opened.Directory);
+        Assert.Equal(heraldPath, record.HeraldPath);
+        Assert.Contains(heraldPath.StartsWith('/') ? "is absolute" : "..", record.HeraldPathFallback);
+        Assert.Equal(record.HeraldPathFallback, ReadJson(opened.Directory).GetProperty("herald_path_fallback").GetString());
+        Assert.Contains(
+            $"  Herald Path: {heraldPath}, not used: {record.HeraldPathFallback}; the dump went to the dump directory instead",
+            File.ReadAllLines(Path.Combine(opened.Directory, "info")));
     }
 
     [Fact]
@@ -638,6 +714,26 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     private static Herald HeraldFor(string heraldPath) =>
         new(Sequence: 1, Client, IPAddress.Loopback, heraldPath, PathProblem: null, ReceivedAt);
 
+    /// <summary>
+    /// Writes 1 KiB after 1 KiB from <paramref name="offset"/> at a client's pace (the pause is
+    /// the client's, not a wait for the writer) until the receiving report satisfies <paramref name="until"/>.
+    /// </summary>
+    private static async Task<JsonElement> WriteUntil(DumpWriterActor.Opened opened, ulong offset, Func<JsonElement, bool> until)
+    {
+        const int chunk = 1024;
+        for (var i = 0; i < 400; i++)
+        {
+            Assert.Equal(CoreWriteResult.Written, opened.Core.Write(offset + (ulong)(i * chunk), Pattern(chunk, seed: i)));
+            await Task.Delay(10);
+            if (File.Exists(Path.Combine(opened.Directory, "dump.json")) && ReadJson(opened.Directory) is var json && until(json))
+            {
+                return json;
+            }
+        }
+
+        throw new TimeoutException("no receiving report as awaited while data arrived");
+    }
+
     /// <summary>Writes data as the receive pump does, one payload at a time.</summary>
     private static void WriteData(CoreFile core, byte[] data, int chunk)
     {
@@ -696,6 +792,9 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         new Random(seed).NextBytes(bytes);
         return bytes;
     }
+
+    private static List<ulong[]> Pairs(JsonElement array) =>
+        array.EnumerateArray().Select(p => p.EnumerateArray().Select(x => x.GetUInt64()).ToArray()).ToList();
 
     private static string LastInfoLine(string directory) => File.ReadAllLines(Path.Combine(directory, "info"))[^1];
 

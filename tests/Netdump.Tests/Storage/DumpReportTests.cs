@@ -13,6 +13,8 @@ public sealed class DumpReportTests : IDisposable
         "magic", "hostname", "architecture", "architecture_version", "version_string", "panic_string", "dump_time",
         "dump_length", "block_size", "dump_key_size", "bytes_received", "ranges", "holes", "compression",
         "encrypted", "parity_ok", "vmcore", "superseded_by", "recovered", "dialect",
+        "herald_path_fallback", "holes_known_until", "rate_bytes_per_second", "average_rate_bytes_per_second",
+        "eta_seconds", "key_bytes_received",
     ];
 
     private readonly TempDirectory _temp = new();
@@ -55,6 +57,14 @@ public sealed class DumpReportTests : IDisposable
         Assert.Equal("vmcore.gz", root.GetProperty("vmcore").GetString());
         Assert.Equal(JsonValueKind.Null, root.GetProperty("superseded_by").ValueKind);
         Assert.False(root.GetProperty("recovered").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("herald_path_fallback").ValueKind);
+        Assert.Equal(8192UL, root.GetProperty("holes_known_until").GetUInt64());
+        foreach (var key in new[] { "rate_bytes_per_second", "average_rate_bytes_per_second", "eta_seconds" })
+        {
+            Assert.True(root.GetProperty(key).ValueKind == JsonValueKind.Null, $"{key} is null once the dump ended");
+        }
+
+        Assert.Equal(0UL, root.GetProperty("key_bytes_received").GetUInt64());
     }
 
     [Fact]
@@ -150,6 +160,7 @@ public sealed class DumpReportTests : IDisposable
         Assert.Equal(2097152UL, root.GetProperty("bytes_received").GetUInt64());
         Assert.Empty(Pairs(root.GetProperty("ranges")));
         Assert.Empty(Pairs(root.GetProperty("holes")));
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("holes_known_until").ValueKind);
     }
 
     [Fact]
@@ -157,7 +168,7 @@ public sealed class DumpReportTests : IDisposable
     {
         var lines = InfoLines(Recovered());
 
-        Assert.Contains("  Received: at most 2097152 bytes (the size of vmcore-incomplete; the received ranges were lost when the server stopped)", lines);
+        Assert.Contains("  Received: at most 2097152 bytes (the size of vmcore-incomplete; which ranges of it arrived is unknown: they were kept in memory only, and the server stopped)", lines);
         Assert.Contains("  Holes: unknown (the received ranges were lost when the server stopped)", lines);
         Assert.Equal("Dump incomplete: server stopped", lines[^1]);
     }
@@ -220,7 +231,7 @@ public sealed class DumpReportTests : IDisposable
                 "Dump from web1.example.org [192.0.2.7]",
                 "  Architecture: amd64",
                 "  Architecture Version: 2",
-                "  Dump Length: 8192B (0 MB)",
+                "  Dump Length: 8192B (0 MB), the dump data as the kernel dump header gives it",
                 "  Blocksize: 512",
                 "  Compression: gzip",
                 "  Dumptime: 2024-03-09T13:04:00Z",
@@ -229,8 +240,9 @@ public sealed class DumpReportTests : IDisposable
                 "  Panic String: page fault while in kernel mode",
                 "  Header Parity Check: Pass",
                 "  Encrypted: yes",
-                "  Received: 8192 bytes in 1 range",
+                "  Received: 8192 bytes of the core in 1 range",
                 "  Holes: none",
+                "  Key: 0 bytes received, in key",
                 "  Herald Path: fleet/web",
                 "Dump complete",
             ],
@@ -245,8 +257,8 @@ public sealed class DumpReportTests : IDisposable
         Assert.Equal("Dump from unknown host [192.0.2.7]", lines[0]);
         Assert.Contains("  Kernel Dump Header: not received", lines);
         Assert.DoesNotContain(lines, l => l.StartsWith("  Architecture:", StringComparison.Ordinal));
-        Assert.Contains("  Received: 4096 bytes in 1 range", lines);
-        Assert.Contains("  Holes: unknown (no dump length yet)", lines);
+        Assert.Contains("  Received: 4096 bytes of the core in 1 range", lines);
+        Assert.Contains("  Holes: none before byte 4096; beyond it unknown (no dump length: no kernel dump header)", lines);
         Assert.Contains("  Herald Path: none", lines);
     }
 
@@ -265,11 +277,127 @@ public sealed class DumpReportTests : IDisposable
 
         var lines = InfoLines(record);
 
-        Assert.Contains("  Dump Length: 3145728B (3 MB)", lines);
+        Assert.Contains("  Dump Length: 3145728B (3 MB), the dump data as the kernel dump header gives it", lines);
         Assert.Contains("  Header Parity Check: Fail", lines);
-        Assert.Contains("  Received: 3143680 bytes in 2 ranges", lines);
+        Assert.Contains("  Received: 3143680 bytes of the core in 2 ranges", lines);
         Assert.Contains("  Holes: [1024, 2048), [3144704, 3145728) (2048 bytes missing)", lines);
         Assert.Equal("Dump incomplete: holes", lines[^1]);
+    }
+
+    [Fact]
+    public void Without_a_header_the_gaps_between_received_ranges_are_listed_as_holes_in_both_reports()
+    {
+        var record = Receiving() with
+        {
+            Status = DumpStatus.Incomplete,
+            Reason = "no kernel dump header",
+            BytesReceived = 6144,
+            Ranges = [new ByteRange(1024, 4096), new ByteRange(8192, 11264)],
+            Holes = [new ByteRange(0, 1024), new ByteRange(4096, 8192)],
+        };
+
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+        var root = json.RootElement;
+        Assert.Equal([[0UL, 1024UL], [4096UL, 8192UL]], Pairs(root.GetProperty("holes")));
+        Assert.Equal(11264UL, root.GetProperty("holes_known_until").GetUInt64());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("dump_length").ValueKind);
+        Assert.Contains(
+            "  Holes: [0, 1024), [4096, 8192) (5120 bytes missing) before byte 11264; beyond it unknown (no dump length: no kernel dump header)",
+            InfoLines(record));
+    }
+
+    [Fact]
+    public void Without_a_header_or_any_data_the_holes_are_unknown()
+    {
+        var record = Receiving() with { BytesReceived = 0, Ranges = [] };
+
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+        Assert.Equal(0UL, json.RootElement.GetProperty("holes_known_until").GetUInt64());
+        Assert.Contains("  Holes: unknown (nothing received, and no dump length: no kernel dump header)", InfoLines(record));
+    }
+
+    [Fact]
+    public void An_encrypted_dump_says_what_its_received_bytes_count_and_gives_the_key_apart()
+    {
+        // the FreeBSD client pads a compressed core's last block to 4096: the core received is
+        // longer than the KDH's dump length, and the key is a file of its own
+        var record = Complete() with
+        {
+            Header = Header() with { DumpLength = 8388814, DumpKeySize = 4096, Compression = DumpCompression.Zstd },
+            BytesReceived = 8392704,
+            Ranges = [new ByteRange(0, 8392704)],
+            Encrypted = true,
+            KeyBytesReceived = 4096,
+            Vmcore = "vmcore_encrypted.zst",
+        };
+
+        var lines = InfoLines(record);
+        Assert.Contains("  Dump Length: 8388814B (8 MB), the dump data as the kernel dump header gives it", lines);
+        Assert.Contains("  Received: 8392704 bytes of the core in 1 range, 3890 of them past the dump length (where the client pads its last block)", lines);
+        Assert.Contains("  Key: 4096 of 4096 bytes received, in key", lines);
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+        Assert.Equal(4096UL, json.RootElement.GetProperty("key_bytes_received").GetUInt64());
+        Assert.Equal(8392704UL, json.RootElement.GetProperty("bytes_received").GetUInt64());
+    }
+
+    [Fact]
+    public void A_herald_path_that_was_not_used_is_given_with_why_and_where_the_dump_went()
+    {
+        var record = Complete() with
+        {
+            HeraldPath = "web",
+            HeraldPathFallback = "herald path \"web\" does not exist under the dump directory",
+            Directory = "/var/crash/192.0.2.7-2024-03-09-14:05:07",
+        };
+
+        Assert.Contains(
+            "  Herald Path: web, not used: herald path \"web\" does not exist under the dump directory; the dump went to the dump directory instead",
+            InfoLines(record));
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+        Assert.Equal("web", json.RootElement.GetProperty("herald_path").GetString());
+        Assert.Equal("herald path \"web\" does not exist under the dump directory", json.RootElement.GetProperty("herald_path_fallback").GetString());
+    }
+
+    [Fact]
+    public void A_herald_path_that_could_not_be_decoded_is_not_shown_as_none()
+    {
+        var record = Complete() with { HeraldPath = "", HeraldPathFallback = "herald path is not UTF-8" };
+
+        Assert.Contains("  Herald Path: unreadable, not used: herald path is not UTF-8; the dump went to the dump directory instead", InfoLines(record));
+    }
+
+    [Fact]
+    public void A_receiving_dump_gives_its_rates_and_the_time_left_once_the_length_is_known()
+    {
+        var record = Receiving() with
+        {
+            Header = Header() with { DumpLength = 10 * 1048576 },
+            BytesReceived = 4 * 1048576,
+            Ranges = [new ByteRange(0, 4 * 1048576)],
+            Rate = new ReceiveRate(LastTick: 2 * 1048576, Average: 1048576),
+        };
+
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+        var root = json.RootElement;
+        Assert.Equal(2UL * 1048576, root.GetProperty("rate_bytes_per_second").GetUInt64());
+        Assert.Equal(1048576UL, root.GetProperty("average_rate_bytes_per_second").GetUInt64());
+        Assert.Equal(3UL, root.GetProperty("eta_seconds").GetUInt64());
+        Assert.Contains("  Rate: 2.0 MiB/s over the last second, 1.0 MiB/s on average, about 3 s left", InfoLines(record));
+    }
+
+    [Fact]
+    public void A_stalled_or_headerless_receiving_dump_has_no_time_left()
+    {
+        var stalled = Receiving() with { Header = Header(), Rate = new ReceiveRate(LastTick: 0, Average: 51200) };
+        var headerless = Receiving() with { Rate = new ReceiveRate(LastTick: 51200, Average: 51200) };
+
+        foreach (var record in new[] { stalled, headerless })
+        {
+            using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+            Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("eta_seconds").ValueKind);
+        }
+
+        Assert.Contains("  Rate: 0.0 KiB/s over the last second, 50.0 KiB/s on average", InfoLines(stalled));
     }
 
     [Fact]

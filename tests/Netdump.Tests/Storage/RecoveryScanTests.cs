@@ -37,8 +37,11 @@ public sealed class RecoveryScanTests : IDisposable
         Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
         var json = Json(dir);
         Assert.Equal("incomplete", json.GetProperty("status").GetString());
-        Assert.Equal(RecoveryScan.Reason, json.GetProperty("reason").GetString());
-        Assert.StartsWith("server stopped while receiving (recovered at start-up)", RecoveryScan.Reason);
+        // what is known: the core's size, that its ranges are not, and what the last report counted
+        Assert.Equal(
+            $"server stopped while receiving (recovered at start-up); vmcore-incomplete is {core.Length} bytes long, "
+            + "but which of its ranges arrived is unknown (they were kept in memory only); the last report before the stop counted 4096 bytes received",
+            json.GetProperty("reason").GetString());
         Assert.True(json.GetProperty("recovered").GetBoolean());
         Assert.Equal("2024-03-10T08:00:00.000Z", json.GetProperty("finished_at").GetString());
         Assert.Equal("192.0.2.7", json.GetProperty("client_ip").GetString());
@@ -63,7 +66,7 @@ public sealed class RecoveryScanTests : IDisposable
         var info = File.ReadAllText(Path.Combine(dir, DumpReport.InfoFileName));
         Assert.StartsWith("Dump from web1.example.org [192.0.2.7]\n", info);
         Assert.Contains($"  Received: at most {core.Length} bytes", info);
-        Assert.EndsWith($"Dump incomplete: {RecoveryScan.Reason}\n", info);
+        Assert.EndsWith($"Dump incomplete: {json.GetProperty("reason").GetString()}\n", info);
     }
 
     [Fact]
@@ -95,7 +98,9 @@ public sealed class RecoveryScanTests : IDisposable
         Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
         var json = Json(dir);
         Assert.Equal("incomplete", json.GetProperty("status").GetString());
-        Assert.Equal(RecoveryScan.Reason, json.GetProperty("reason").GetString());
+        Assert.Equal(
+            "server stopped while receiving (recovered at start-up); vmcore-incomplete is 70000 bytes long, but which of its ranges arrived is unknown (they were kept in memory only)",
+            json.GetProperty("reason").GetString());
         Assert.Equal("192.0.2.9", json.GetProperty("client_ip").GetString());
         Assert.Equal("0.0.0.0", json.GetProperty("server_ip").GetString());
         Assert.Equal(NameTime("2024-03-09 14:05:07"), json.GetProperty("received_at").GetString());
@@ -118,6 +123,7 @@ public sealed class RecoveryScanTests : IDisposable
         var json = Json(dir);
         Assert.Equal("incomplete", json.GetProperty("status").GetString());
         Assert.Equal(0UL, json.GetProperty("bytes_received").GetUInt64());
+        Assert.Equal("server stopped while receiving (recovered at start-up); no core was found", json.GetProperty("reason").GetString());
         Assert.Equal(["dump.json", "info"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
@@ -363,13 +369,27 @@ public sealed class RecoveryScanTests : IDisposable
     }
 
     [Fact]
+    public void RecoveryScan_should_keep_why_the_herald_path_was_not_used_and_count_the_key_apart()
+    {
+        var dir = ReceivingDump(DumpDir, Pattern(4096), heraldPath: "web", heraldPathFallback: "herald path \"web\" does not exist");
+        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.KeyFileName), Pattern(256));
+
+        Assert.Equal([new RecoveredDump(dir, null)], RecoveryScan.Run(DumpDir, Now));
+
+        var json = Json(dir);
+        Assert.Equal("herald path \"web\" does not exist", json.GetProperty("herald_path_fallback").GetString());
+        Assert.Equal(256UL, json.GetProperty("key_bytes_received").GetUInt64());
+        Assert.Equal(4096UL, json.GetProperty("bytes_received").GetUInt64());
+    }
+
+    [Fact]
     public void RecoveryScan_should_find_nothing_in_an_empty_dump_directory()
     {
         Assert.Empty(RecoveryScan.Run(DumpDir, Now));
     }
 
     /// <summary>What the writer leaves when it dies while receiving: dump.json "receiving", the reserve, the core.</summary>
-    private static string ReceivingDump(string parent, byte[]? core, KernelDumpHeader? header = null, string heraldPath = "")
+    private static string ReceivingDump(string parent, byte[]? core, KernelDumpHeader? header = null, string heraldPath = "", string? heraldPathFallback = null)
     {
         var dir = DumpLocation.CreateDumpDirectory(parent, Client, ReceivedAt.LocalDateTime);
         DumpReport.Reserve(dir);
@@ -379,6 +399,7 @@ public sealed class RecoveryScanTests : IDisposable
             ClientIp = Client,
             ServerIp = Server,
             HeraldPath = heraldPath,
+            HeraldPathFallback = heraldPathFallback,
             Directory = dir,
             ReceivedAt = ReceivedAt,
             Header = header,
