@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Ingest;
 using Netdump.Actors.Scripts;
+using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;
 
@@ -67,13 +68,13 @@ public sealed partial class ClientSessionActor
             case SpaceState.ScriptRunning:
                 return; // netdump-nospace is deciding; its answer (and the check after it) decides
             case SpaceState.Rechecking or SpaceState.ScriptSpent:
-                GiveUpForSpace($"{low.Available} bytes free, {low.Needed} needed");
+                GiveUpForSpace($"{low.Available} bytes ({ByteUnits.Size(low.Available)}) free, {low.Needed} bytes ({ByteUnits.Size(low.Needed)}) needed");
                 return;
         }
 
         _spaceState = SpaceState.ScriptRunning;
-        _log.Warning("Client {Client}: {Available} bytes free on the dump file system, {Needed} needed; running netdump-nospace",
-            ClientText, low.Available, low.Needed);
+        _log.Warning("Client {Client}: {Available} bytes ({AvailableSize}) free on the dump file system, {Needed} bytes ({NeededSize}) needed; running netdump-nospace",
+            ClientText, low.Available, ByteUnits.Size(low.Available), low.Needed, ByteUnits.Size(low.Needed));
         RunScript(ScriptNames.Nospace, "receiving", null, null, _settings.ScriptTimeout);
     }
 

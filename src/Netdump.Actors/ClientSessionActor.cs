@@ -520,7 +520,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
         var seconds = Math.Max((DateTimeOffset.UtcNow - r.ReceivedAt).TotalSeconds, 0.001);
         var status = r.Reason is null ? "complete" : $"incomplete ({r.Reason})";
         var counters = _channel?.Counters ?? default;
-        var transfer = $"{r.BytesReceived} bytes in {seconds:F1} s ({r.BytesReceived / seconds / (1 << 20):F1} MiB/s), {counters.Packets} packets";
+        var transfer = $"{r.BytesReceived} bytes ({ByteUnits.Size(r.BytesReceived)}) in {seconds:F1} s ({ByteUnits.Rate(r.BytesReceived / seconds)}), {counters.Packets} packets";
         _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped datagrams",
             ClientText, status, r.Directory, transfer, counters.Dropped);
     }

@@ -304,8 +304,8 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             }
 
             // the strings come from the client: one line each, so they cannot forge log lines
-            _log.Info("Client {Client}: kernel dump header from {Host}, {Length} bytes, panic \"{Panic}\"",
-                _herald.Client.Address, DumpReport.OneLine(header.Hostname), header.DumpLength, DumpReport.OneLine(header.PanicString));
+            _log.Info("Client {Client}: kernel dump header from {Host}, {Length} bytes ({LengthSize}), panic \"{Panic}\"",
+                _herald.Client.Address, DumpReport.OneLine(header.Hostname), header.DumpLength, ByteUnits.Size(header.DumpLength), DumpReport.OneLine(header.PanicString));
             _reportStale = true; // the next flush tick describes it
             return;
         }

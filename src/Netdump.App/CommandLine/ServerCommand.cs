@@ -169,7 +169,13 @@ public static class ServerCommand
         try
         {
             await host.StartAsync(cancel);
-            await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
+            var endpoint = await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
+            if (settings.Port == 0)
+            {
+                // allowed (a test or a trial run takes any free port), but a production server
+                // on it would lose every dump: FreeBSD sends its HERALD to 20023, fixed
+                Log.Warning("port = 0: listening on random port {Port}, which no FreeBSD client can reach (they send to 20023); set port", endpoint.Port);
+            }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException)
         {
@@ -187,6 +193,7 @@ public static class ServerCommand
 
         await host.WaitForShutdownAsync(cancel);
         pidFile?.Dispose();
+        Log.Information("Stopped");
         await Log.CloseAndFlushAsync();
         return ExitOk;
     }

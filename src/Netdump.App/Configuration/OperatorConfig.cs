@@ -12,7 +12,8 @@ namespace Netdump.App.Configuration;
 /// then validated by <see cref="NetdumpSettings.Create"/>. Every problem is one
 /// <see cref="OperatorConfigException"/> naming where the bad value came from: the option
 /// (<c>--port: 70000 is out of range 0-65535</c>) or the file and line
-/// (<c>/etc/netdump.conf:3: port: -1 is out of range 0-65535</c>).
+/// (<c>/etc/netdump.conf:3: port: -1 is out of range 0-65535</c>). The conf file is checked whole,
+/// the values the command line overrides included.
 /// </summary>
 public sealed partial record OperatorConfig
 {
@@ -70,6 +71,13 @@ public sealed partial record OperatorConfig
             origins[setting.Key] = $"{file!.FileName}:{setting.Line}: {setting.Key}";
         }
 
+        // The whole file is checked, the values a flag overrides too: the next start without
+        // the flag reads them, and a broken line should surface now, not then.
+        if (file is not null)
+        {
+            Validate(BuildConfig(keys), origins);
+        }
+
         foreach (var (key, value) in commandLine)
         {
             if (value is null)
@@ -90,23 +98,26 @@ public sealed partial record OperatorConfig
         }
 
         var config = BuildConfig(keys);
-        NetdumpSettings settings;
+        return new OperatorConfig
+        {
+            Config = config,
+            Settings = Validate(config, origins),
+            Warnings = file?.Warnings ?? [],
+            ConfigFile = file?.FileName,
+        };
+    }
+
+    /// <summary>The settings of <paramref name="config"/>; a bad value is an <see cref="OperatorConfigException"/> naming its origin.</summary>
+    private static NetdumpSettings Validate(Config config, IReadOnlyDictionary<string, string> origins)
+    {
         try
         {
-            settings = NetdumpSettings.Create(config);
+            return NetdumpSettings.Create(config);
         }
         catch (Exception e) when (e is ConfigurationException or FormatException or ArgumentException or OverflowException)
         {
             throw new OperatorConfigException(Locate(e.Message.ReplaceLineEndings(" "), origins), e);
         }
-
-        return new OperatorConfig
-        {
-            Config = config,
-            Settings = settings,
-            Warnings = file?.Warnings ?? [],
-            ConfigFile = file?.FileName,
-        };
     }
 
     /// <summary>

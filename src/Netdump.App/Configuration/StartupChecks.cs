@@ -12,7 +12,8 @@ namespace Netdump.App.Configuration;
 public static class StartupChecks
 {
     /// <summary>
-    /// The dump directory must exist (it is made, mode 0700, when missing), be
+    /// The dump directory must exist (it is made, mode 0700, when missing and its parent exists:
+    /// a typo higher up the path is refused, not built into a tree of new folders), be
     /// <see cref="TrustedPath">trusted</see> (the server's user's or root's, a link to it too,
     /// writable by nobody else) and be writable.
     /// </summary>
@@ -27,6 +28,14 @@ public static class StartupChecks
         {
             if (!Directory.Exists(path))
             {
+                if (Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(path)) is { } parent && !Path.Exists(parent))
+                {
+                    var reason = FileAmongParents(path) is { } file
+                        ? $"{file} is not a directory"
+                        : $"its parent {parent} does not exist (only the last folder of dumpdir is made)";
+                    throw new OperatorConfigException($"dumpdir {path} cannot be created: {reason}");
+                }
+
                 Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
         }

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Configuration;
 using Akka.Hosting;
+using Akka.Logger.Serilog;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,18 +11,30 @@ using Netdump.Actors;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
+using Netdump.App.Configuration;
 using Serilog;
 
 namespace Netdump.App.Hosting;
 
 /// <summary>
-/// The one place the server is composed: Serilog, the actor system (with Akka's log bridged into
-/// Serilog through Akka.Hosting's logger factory) and the top-level actors. Tests start the same
-/// host in-process.
+/// The one place the server is composed: Serilog, the actor system (with Akka's log written to
+/// Serilog by Akka.Logger.Serilog) and the top-level actors. Tests start the same host in-process.
 /// </summary>
 public static class NetdumpHost
 {
     public const string ActorSystemName = "netdump";
+
+    /// <summary>
+    /// Akka's log, as Akka settings under the host's config: <see cref="SerilogLogger"/> writes
+    /// each event to Serilog's <see cref="Log.Logger"/> with the message template and its
+    /// properties (<c>{Client}</c>, <c>{Dir}</c>) as Serilog properties, plus the actor's path
+    /// and the logging class; <see cref="SerilogLogMessageFormatter"/> renders the same templates
+    /// wherever Akka formats a message itself (its standard-out logger before the log starts).
+    /// </summary>
+    public static Config AkkaLogging { get; } = ConfigurationFactory.ParseString($"""
+        akka.loggers = [{OperatorConfig.HoconQuote(typeof(SerilogLogger).AssemblyQualifiedName!)}]
+        akka.logger-formatter = {OperatorConfig.HoconQuote(typeof(SerilogLogMessageFormatter).AssemblyQualifiedName!)}
+        """);
 
     /// <summary>Registers the <see cref="UdpListenerActor"/> (and through it every session).</summary>
     public static AkkaConfigurationBuilder WithNetdumpListener(this AkkaConfigurationBuilder builder, NetdumpSettings settings) =>
@@ -59,20 +72,26 @@ public static class NetdumpHost
             // let their netdump-reboot run, before the actor system goes away
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "finish-dumps", async () =>
             {
+                system.Log.Info("Stopping: no new dumps; dumps in flight get up to {Seconds} s to close", settings.ShutdownTimeout.TotalSeconds);
                 try
                 {
                     await listener.Ask<UdpListenerActor.Drained>(UdpListenerActor.Drain.Instance, settings.ShutdownTimeout);
                 }
                 catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
                 {
-                    system.Log.Warning("Shutdown: dumps still closing after {Timeout}; stopping anyway", settings.ShutdownTimeout);
+                    system.Log.Warning("Shutdown: dumps still closing after {Seconds} s; stopping anyway", settings.ShutdownTimeout.TotalSeconds);
                 }
 
                 return Done.Instance;
             });
         });
 
-    /// <summary>Builds the host for a validated config (the <c>netdump</c> block plus Akka settings).</summary>
+    /// <summary>
+    /// Builds the host for a validated config (the <c>netdump</c> block plus Akka settings).
+    /// <paramref name="logger"/> (default <see cref="Log.Logger"/>) takes the host's own messages;
+    /// Akka's log goes where <c>akka.loggers</c> sends it, <see cref="AkkaLogging"/> unless the
+    /// config names other loggers.
+    /// </summary>
     public static IHost Build(Config config, Serilog.ILogger? logger = null)
     {
         var settings = NetdumpSettings.Create(config);
@@ -89,12 +108,7 @@ public static class NetdumpHost
         builder.Services.AddSystemd();
         builder.Services.AddAkka(ActorSystemName, (akka, _) =>
         {
-            akka.AddHocon(config, HoconAddMode.Replace)
-                .ConfigureLoggers(loggers =>
-                {
-                    loggers.ClearLoggers();
-                    loggers.AddLoggerFactory();
-                })
+            akka.AddHocon(config.WithFallback(AkkaLogging), HoconAddMode.Replace)
                 .WithNetdumpListener(settings);
         });
         return builder.Build();

@@ -1,5 +1,6 @@
 using Netdump.Actors.Configuration;
 using Serilog;
+using Serilog.Events;
 
 namespace Netdump.App.Logging;
 
@@ -15,25 +16,41 @@ public static class NetdumpLogging
     /// <summary>
     /// Builds the logger. Throws <see cref="IOException"/> with the reason when the log file
     /// cannot be opened for appending, so a typo in <c>log_file</c> stops the start instead of
-    /// losing the log.
+    /// losing the log; and when the log would go nowhere: syslog alone (a daemon without
+    /// <c>log_file</c>) with no syslog socket to connect to.
     /// </summary>
     public static ServerLog Create(NetdumpSettings settings, bool console, bool syslog, string syslogPath = SyslogSink.DefaultPath)
     {
-        var configuration = new LoggerConfiguration().MinimumLevel.Information();
+        var configuration = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            // boilerplate an operator has no use for: the host's "Application started. Press
+            // Ctrl+C", "Hosting environment", "Content root path", "Application is shutting
+            // down", and Akka's "CoordinatedShutdown invoked due to [Reason:...]"; the server
+            // says itself when it listens, stops and has stopped. Their warnings still pass.
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Warning)
+            .MinimumLevel.Override("Akka.Actor.CoordinatedShutdown", LogEventLevel.Warning);
         if (console)
         {
             configuration.WriteTo.Console(outputTemplate: OutputTemplate);
-        }
-
-        if (syslog)
-        {
-            configuration.WriteTo.Sink(new SyslogSink(syslogPath));
         }
 
         var file = settings.LogFile is { } path ? new LogFileSink(path) : null;
         if (file is not null)
         {
             configuration.WriteTo.Sink(file);
+        }
+
+        if (syslog)
+        {
+            var sink = new SyslogSink(syslogPath);
+            if (!console && file is null && sink.WhyUnreachable() is { } why)
+            {
+                // a daemon with nowhere to log would receive dumps that nobody hears about
+                sink.Dispose();
+                throw new IOException($"no log for the daemon: no syslog at {syslogPath} ({why}) and no log_file; set log_file in netdump.conf, or start syslog");
+            }
+
+            configuration.WriteTo.Sink(sink);
         }
 
         return new ServerLog(configuration.CreateLogger(), file);

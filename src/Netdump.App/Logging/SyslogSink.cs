@@ -77,7 +77,7 @@ public sealed class SyslogSink : ILogEventSink, IDisposable
             // A syslog daemon that restarted has a new socket behind the same path: reconnect once.
             for (var attempt = 0; attempt < 2; attempt++)
             {
-                var socket = Connected();
+                var socket = Connected(out _);
                 if (socket is null)
                 {
                     return;
@@ -100,6 +100,22 @@ public sealed class SyslogSink : ILogEventSink, IDisposable
         }
     }
 
+    /// <summary>Connects now; null when connected, else the reason (the socket is missing, or nobody reads it).</summary>
+    public string? WhyUnreachable()
+    {
+        lock (_gate)
+        {
+            _nextConnect = DateTime.MinValue;
+            if (Connected(out var why) is not null)
+            {
+                return null;
+            }
+
+            // .NET words a missing socket file as "Cannot assign requested address"
+            return Path.Exists(_path) ? why : "no such socket";
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)
@@ -108,8 +124,9 @@ public sealed class SyslogSink : ILogEventSink, IDisposable
         }
     }
 
-    private Socket? Connected()
+    private Socket? Connected(out string? why)
     {
+        why = null;
         if (_socket is not null)
         {
             return _socket;
@@ -117,6 +134,7 @@ public sealed class SyslogSink : ILogEventSink, IDisposable
 
         if (DateTime.UtcNow < _nextConnect)
         {
+            why = "retrying later";
             return null;
         }
 
@@ -130,10 +148,11 @@ public sealed class SyslogSink : ILogEventSink, IDisposable
             _socket = socket;
             return socket;
         }
-        catch (SocketException)
+        catch (SocketException e)
         {
             socket.Dispose();
             _nextConnect = DateTime.UtcNow + RetryAfter;
+            why = e.Message;
             return null;
         }
     }

@@ -155,6 +155,51 @@ public sealed class DaemonLoggingTests : IDisposable
         Assert.StartsWith($"cannot open log file {file}", error.Message);
     }
 
+    [Fact]
+    public void Logging_should_refuse_a_daemon_log_that_would_go_nowhere()
+    {
+        // issue 18: --daemon without /dev/log and without log_file logged nothing, silently
+        var missing = _dir.Combine("no-such-socket");
+
+        var error = Assert.Throws<IOException>(() => NetdumpLogging.Create(Settings(""), console: false, syslog: true, syslogPath: missing));
+
+        Assert.Equal(
+            $"no log for the daemon: no syslog at {missing} (no such socket) and no log_file; set log_file in netdump.conf, or start syslog",
+            error.Message);
+    }
+
+    [Fact]
+    public void Logging_should_start_a_daemon_without_syslog_when_it_has_a_log_file()
+    {
+        var file = _dir.Combine("netdump.log");
+
+        using (var log = NetdumpLogging.Create(Settings($"netdump.log_file = \"{file}\""), console: false, syslog: true, syslogPath: _dir.Combine("no-such-socket")))
+        {
+            log.Logger.Information("Listening");
+        }
+
+        Assert.Equal(["Listening"], Messages(file));
+    }
+
+    [Fact]
+    public void Logging_should_leave_out_the_hosts_and_akkas_start_and_stop_boilerplate_but_not_their_warnings()
+    {
+        var file = _dir.Combine("netdump.log");
+
+        using (var log = NetdumpLogging.Create(Settings($"netdump.log_file = \"{file}\""), console: false, syslog: false))
+        {
+            var lifetime = log.Logger.ForContext(Serilog.Core.Constants.SourceContextPropertyName, "Microsoft.Hosting.Lifetime");
+            var shutdown = log.Logger.ForContext(Serilog.Core.Constants.SourceContextPropertyName, "Akka.Actor.CoordinatedShutdown");
+            lifetime.Information("Hosting environment: {EnvironmentName}", "Production");
+            shutdown.Information("CoordinatedShutdown invoked due to [Reason:{Reason}]", "ClrExitReason");
+            lifetime.Warning("lifetime warning");
+            shutdown.Warning("shutdown warning");
+            log.Logger.ForContext(Serilog.Core.Constants.SourceContextPropertyName, "Netdump.Actors.UdpListenerActor").Information("Listening");
+        }
+
+        Assert.Equal(["lifetime warning", "shutdown warning", "Listening"], Messages(file));
+    }
+
     public void Dispose() => _dir.Dispose();
 
     /// <summary>The messages of a log file, without their time stamp and level.</summary>

@@ -77,6 +77,9 @@ public sealed class DumpDirectoryLockProcessTests : IDisposable
     public async Task A_daemon_holds_its_dump_directory_after_its_launcher_exits()
     {
         var pidPath = _temp.Combine("nd.pid");
+
+        // a daemon needs somewhere to log, and this machine may have no /dev/log
+        File.WriteAllText(ConfigPath, $"log_file = \"{_temp.Combine("netdump.log")}\"\n");
         var launcher = Start("--port", "0", "--daemon", "--pidfile", pidPath);
         var launched = await launcher.WaitForExitAsync(StartTimeout);
         Assert.True(launched == 0, $"launcher exit {launched}: {launcher.Stderr}");

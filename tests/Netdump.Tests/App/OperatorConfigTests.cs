@@ -152,6 +152,18 @@ public sealed class OperatorConfigTests : IDisposable
     }
 
     [Fact]
+    public void OperatorConfig_should_check_a_file_value_the_command_line_overrides()
+    {
+        // issue 18: the next start without --port reads this line
+        Assert.Equal(
+            "test.conf:2: port: 70000 is out of range 0-65535",
+            ErrorOf(new ServerOptions { Port = 20125 }, Conf("secure = 1", "port = 70000")));
+        Assert.Equal(
+            "test.conf:1: max_concurrent_dumps: 0 must be at least 1",
+            ErrorOf(new ServerOptions { Concurrent = 2 }, Conf("max_concurrent_dumps = 0")));
+    }
+
+    [Fact]
     public void OperatorConfig_should_skip_a_missing_default_file()
     {
         var loaded = OperatorConfig.Load(new ServerOptions { Port = 0 }.ToNetdumpKeys(), _dir.Combine("netdump.conf"), explicitPath: false);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.App;
@@ -140,10 +141,10 @@ public sealed class ServerProcessTests : IDisposable
     [Fact]
     public async Task Server_should_start_with_the_command_line_over_the_conf_file_and_exit_0_on_SIGTERM()
     {
-        // the file's port, address and dump directory would not start; the command line wins
+        // the file's port, address and dump directory would not start here; the command line wins
         File.WriteAllText(ConfPath, string.Join("\n",
             "# an old Red Hat file",
-            "port = 70000",
+            "port = 1",
             "addr = 192.0.2.1",
             $"dumpdir = {_dir.Combine("file-dumpdir")}",
             "max_concurrent_dumps = 2",
@@ -161,6 +162,52 @@ public sealed class ServerProcessTests : IDisposable
         Assert.Contains(server.StdoutLines, l => l.Contains($"dumps go to {DumpDir}", StringComparison.Ordinal));
         Assert.True(Directory.Exists(DumpDir));
         Assert.False(Directory.Exists(_dir.Combine("file-dumpdir")));
+    }
+
+    [Fact]
+    public async Task Server_should_refuse_a_bad_conf_value_that_the_command_line_overrides()
+    {
+        // issue 18: this started, and the broken line surfaced on the next start without --port
+        File.WriteAllText(ConfPath, "# netdump.conf\nport = 70000\n");
+
+        var line = await FailingStartAsync("--addr", "127.0.0.1", "--port", "20125", "--dumpdir", DumpDir, "--config", ConfPath);
+
+        Assert.Equal($"netdump-server: {ConfPath}:2: port: 70000 is out of range 0-65535", line);
+    }
+
+    [Fact]
+    public async Task Server_should_refuse_to_make_more_than_the_last_folder_of_dumpdir()
+    {
+        var dumpDir = _dir.Combine("typo", "b", "c");
+
+        var line = await FailingStartAsync("--addr", "127.0.0.1", "--port", "0", "--dumpdir", dumpDir, "--config", ConfPath);
+
+        Assert.Equal(
+            $"netdump-server: dumpdir {dumpDir} cannot be created: its parent {_dir.Combine("typo", "b")} does not exist (only the last folder of dumpdir is made)",
+            line);
+        Assert.False(Path.Exists(_dir.Combine("typo")), "nothing was made");
+    }
+
+    [Fact]
+    public async Task Server_log_should_warn_of_port_0_and_end_with_Stopped_without_the_hosts_boilerplate()
+    {
+        using var server = ServerProcess.Start("--port", "0", "--addr", "127.0.0.1", "--dumpdir", DumpDir, "--config", ConfPath);
+        await server.WaitForOutputAsync("Listening for netdump HERALDs on 127.0.0.1:", RunTimeout);
+        server.Terminate();
+        var exitCode = await server.WaitForExitAsync(RunTimeout);
+
+        Assert.True(exitCode == 0, $"exit {exitCode}; stderr:\n{server.Stderr}");
+        var listening = server.StdoutLines.Single(l => l.Contains("Listening for netdump HERALDs", StringComparison.Ordinal));
+        var port = Regex.Match(listening, @"on 127\.0\.0\.1:(\d+),").Groups[1].Value;
+        Assert.Contains(server.StdoutLines, l => l.EndsWith(
+            $"[WRN] port = 0: listening on random port {port}, which no FreeBSD client can reach (they send to 20023); set port", StringComparison.Ordinal));
+        foreach (var boilerplate in new[] { "Application started", "Hosting environment", "Content root path", "Application is shutting down", "CoordinatedShutdown invoked" })
+        {
+            Assert.DoesNotContain(server.StdoutLines, l => l.Contains(boilerplate, StringComparison.Ordinal));
+        }
+
+        Assert.EndsWith("[INF] Stopping: no new dumps; dumps in flight get up to 20 s to close", server.StdoutLines[^2]);
+        Assert.EndsWith("[INF] Stopped", server.StdoutLines[^1]);
     }
 
     /// <summary>Runs the server, expects status 1, and returns its one line of stderr.</summary>

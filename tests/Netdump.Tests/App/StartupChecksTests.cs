@@ -15,13 +15,38 @@ public sealed class StartupChecksTests : IDisposable
     [Fact]
     public void StartupChecks_should_create_a_missing_dump_directory_with_mode_0700()
     {
-        var path = _dir.Combine("a", "crash");
+        var path = _dir.Combine("crash");
 
         StartupChecks.PrepareDumpDirectory(path);
 
         Assert.True(Directory.Exists(path));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(path));
         Assert.Empty(Directory.EnumerateFileSystemEntries(path));
+    }
+
+    [Fact]
+    public void StartupChecks_should_make_only_the_last_folder_of_a_dump_directory()
+    {
+        // issue 18: a typo higher up made a whole tree of 0755 folders
+        var path = _dir.Combine("typo", "b", "c");
+
+        var error = Assert.Throws<OperatorConfigException>(() => StartupChecks.PrepareDumpDirectory(path));
+
+        Assert.Equal(
+            $"dumpdir {path} cannot be created: its parent {_dir.Combine("typo", "b")} does not exist (only the last folder of dumpdir is made)",
+            error.Message);
+        Assert.False(Path.Exists(_dir.Combine("typo")), "nothing was made");
+    }
+
+    [Fact]
+    public void StartupChecks_should_name_a_regular_file_higher_up_the_dump_directory()
+    {
+        var file = _dir.Combine("file");
+        File.WriteAllText(file, "");
+
+        var error = Assert.Throws<OperatorConfigException>(() => StartupChecks.PrepareDumpDirectory(Path.Combine(file, "a", "crash")));
+
+        Assert.Equal($"dumpdir {file}/a/crash cannot be created: {file} is not a directory", error.Message);
     }
 
     [Fact]

@@ -201,6 +201,9 @@ public sealed class OperatorBehaviourTests(Xunit.Abstractions.ITestOutputHelper 
         var json = await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.0.47"));
         Assert.Equal("no space", json.GetProperty("reason").GetString());
         await server.WaitForLogAsync("127.0.0.47", "no space for the dump, even after netdump-nospace", why);
+        Assert.Matches(
+            @"Client 127\.0\.0\.47: \d+ bytes \(\d+(\.\d)? [KMGTPE]?i?B\) free on the dump file system, \d+ bytes \(976\.6 PiB\) needed; running netdump-nospace",
+            await server.WaitForLogAsync("127.0.0.47", "free on the dump file system"));
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public sealed class ServerHarness : IAsyncDisposable
     private readonly IHost _host;
     private readonly LogCapture _logs = new();
     private bool _stopped;
+    private string _captureId = "";
 
     private ServerHarness(IHost host, string dumpDir, IPEndPoint endpoint, LogCapture logs)
     {
@@ -65,10 +66,11 @@ public sealed class ServerHarness : IAsyncDisposable
 
         var logs = new LogCapture();
         var logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(logs).CreateLogger();
-        var host = NetdumpHost.Build(OperatorConfig.BuildConfig(keys), logger);
+        var akkaLog = HarnessAkkaLogger.For(logger, out var captureId);
+        var host = NetdumpHost.Build(akkaLog.WithFallback(OperatorConfig.BuildConfig(keys)), logger);
         await host.StartAsync();
         var endpoints = await NetdumpHost.ListenEndpointsAsync(host, TimeSpan.FromSeconds(10));
-        return new ServerHarness(host, dumpDir, endpoints.Endpoint, logs) { LinuxEndpoint = endpoints.Linux };
+        return new ServerHarness(host, dumpDir, endpoints.Endpoint, logs) { LinuxEndpoint = endpoints.Linux, _captureId = captureId };
     }
 
     /// <summary>Options for a simulated client from <paramref name="source"/> aimed at this server, with a short resend time.</summary>
@@ -171,6 +173,7 @@ public sealed class ServerHarness : IAsyncDisposable
     {
         await StopAsync();
         _host.Dispose();
+        HarnessAkkaLogger.Forget(_captureId);
         try
         {
             Directory.Delete(DumpDir, recursive: true);
