@@ -397,7 +397,7 @@ public sealed class DumpReportTests : IDisposable
             Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("eta_seconds").ValueKind);
         }
 
-        Assert.Contains("  Rate: 0.0 KiB/s over the last second, 50.0 KiB/s on average", InfoLines(stalled));
+        Assert.Contains("  Rate: 0 B/s over the last second, 50.0 KiB/s on average", InfoLines(stalled));
     }
 
     [Fact]

@@ -64,26 +64,4 @@ public sealed class ReceiveProgressTests
         Assert.Null(ReceiveRate.SecondsLeft(10, length: null, bytesPerSecond: 10));
         Assert.Null(ReceiveRate.SecondsLeft(10, length: 100, bytesPerSecond: 0));
     }
-
-    [Theory]
-    [InlineData(0UL, "0 bytes")]
-    [InlineData(1023UL, "1023 bytes")]
-    [InlineData(1536UL, "1.5 KiB")]
-    [InlineData(1_178_200UL, "1.1 MiB")]
-    [InlineData(84_911_214_592UL, "79.1 GiB")]
-    public void Sizes_are_written_in_units_of_1024(ulong bytes, string text)
-    {
-        Assert.Equal(text, ByteUnits.Size(bytes));
-    }
-
-    [Theory]
-    [InlineData(0UL, "0.0 KiB/s")]
-    [InlineData(51_200UL, "50.0 KiB/s")]
-    [InlineData(104_857UL, "102.4 KiB/s")] // just below 0.1 MiB/s: not "0.1 MiB/s" rounded up from less
-    [InlineData(104_858UL, "0.1 MiB/s")]
-    [InlineData(262_144_000UL, "250.0 MiB/s")]
-    public void Rates_below_a_tenth_of_a_MiB_per_second_are_written_in_KiB(ulong bytesPerSecond, string text)
-    {
-        Assert.Equal(text, ByteUnits.Rate(bytesPerSecond));
-    }
 }
