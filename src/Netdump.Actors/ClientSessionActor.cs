@@ -280,8 +280,16 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
         _guard.Tell(ConcurrencyGuardActor.SlotAcked.Instance);
         // one line for the HERALD and the dump it started (the listener's own line is Debug):
         // each log line costs about 0.1 ms of CPU, a fixed cost of every dump
-        _log.Info("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\": dump started in {Dir}, session port {Port}",
-            _herald.Client, _herald.Sequence, _herald.LocalAddress, _herald.RequestedPath, _directory, _channel.LocalEndpoint.Port);
+        if (_herald.Linux is { } start)
+        {
+            _log.Info("Client {Client}: Linux START (ELF machine {Machine}, protocol version {Version}): dump started in {Dir}",
+                _herald.Client, start.Machine, Protocol.Linux.LinuxVersion.Effective(start.MaxVersion), _directory);
+        }
+        else
+        {
+            _log.Info("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\": dump started in {Dir}, session port {Port}",
+                _herald.Client, _herald.Sequence, _herald.LocalAddress, _herald.RequestedPath, _directory, _channel.LocalEndpoint.Port);
+        }
         _supersedes?.Tell(new SupersededBy(_directory));
         Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
         Timers.StartSingleTimer(SilentTimer, SilenceOver.Instance, _settings.SilentTimeout);
