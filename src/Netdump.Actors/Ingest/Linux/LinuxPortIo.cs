@@ -50,6 +50,9 @@ internal sealed unsafe class LinuxPortIo : IDisposable
     /// <summary>A Linux reply is at most 1472 bytes; a longer datagram arrives truncated, and is dropped as too long.</summary>
     private const int SlotSize = 2048;
 
+    /// <summary>The fallback's one buffer: a managed receive says nothing of a datagram cut short, so it takes any whole.</summary>
+    private const int OneSlotSize = 65536;
+
     /// <summary>
     /// Requests queued before a send: a batch of replies asks for at most one page each, but a
     /// tick may resend a whole window for each of several clients; a full queue is sent at once.
@@ -69,7 +72,6 @@ internal sealed unsafe class LinuxPortIo : IDisposable
     private readonly SocketAddress _address = new(AddressFamily.InterNetwork);
     private int _oneLength; // the fallback's datagram
     private Peer _oneFrom;
-    private bool _oneTruncated;
     private int _queued;
 
     /// <param name="batched">recvmmsg and sendmmsg; false: the managed fallback</param>
@@ -77,8 +79,7 @@ internal sealed unsafe class LinuxPortIo : IDisposable
     {
         _socket = socket;
         _batched = batched;
-        var receiveSlots = batched ? Batch : 1;
-        _slots = (byte*)NativeMemory.Alloc((nuint)receiveSlots * SlotSize);
+        _slots = (byte*)NativeMemory.Alloc((nuint)(batched ? Batch * SlotSize : OneSlotSize));
         _sources = (LinuxIo.SockAddrIn*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.SockAddrIn)));
         _receiveVectors = (LinuxIo.IoVec*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.IoVec)));
         _received = (LinuxIo.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.MMsgHdr)));
@@ -88,7 +89,7 @@ internal sealed unsafe class LinuxPortIo : IDisposable
         _sends = (LinuxIo.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(SendCapacity * sizeof(LinuxIo.MMsgHdr)));
         for (var i = 0; i < Batch; i++)
         {
-            _receiveVectors[i] = new LinuxIo.IoVec { Base = _slots + (long)(i % receiveSlots) * SlotSize, Length = SlotSize };
+            _receiveVectors[i] = new LinuxIo.IoVec { Base = _slots + (long)i * SlotSize, Length = SlotSize };
             _received[i].Header.Iov = &_receiveVectors[i];
             _received[i].Header.IovLength = 1;
             _received[i].Header.Name = &_sources[i];
@@ -117,8 +118,8 @@ internal sealed unsafe class LinuxPortIo : IDisposable
         if (!_batched)
         {
             from = _oneFrom;
-            datagram = new ReadOnlySpan<byte>(_slots, _oneLength);
-            return !_oneTruncated;
+            datagram = new ReadOnlySpan<byte>(_slots, Math.Min(_oneLength, SlotSize));
+            return _oneLength <= SlotSize;
         }
 
         from = new Peer(_sources[i].Address, BinaryPrimitives.ReverseEndianness(_sources[i].Port));
@@ -196,18 +197,12 @@ internal sealed unsafe class LinuxPortIo : IDisposable
 
     private int ReceiveOne()
     {
-        _oneTruncated = false;
         try
         {
-            _oneLength = _socket.ReceiveFrom(new Span<byte>(_slots, SlotSize), SocketFlags.None, _address);
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
-        {
-            _oneTruncated = true;
-            _oneLength = SlotSize;
+            _oneLength = _socket.ReceiveFrom(new Span<byte>(_slots, OneSlotSize), SocketFlags.None, _address);
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock
-                                             or SocketError.ConnectionReset or SocketError.Interrupted)
+                                             or SocketError.MessageSize or SocketError.ConnectionReset or SocketError.Interrupted)
         {
             return 0;
         }
