@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """simulate_load.py DLL DIALECT PORT CLIENTS MIB: runs CLIENTS `netdump-server simulate` clients
 at once (linux: --dialect linux --memory MIB M; freebsd: --size MIB M), each from its own
-127.0.0.x, and prints one JSON line: the dumps' seconds (the longest client's own figure, from its
-first packet to its last: a process's start-up is not the server's), MiB in all, aggregate
+127.0.0.x, and prints one JSON line: the dumps' seconds (the longest client's own figure, from
+its first packet to its last: a process's start-up is not the server's), MiB in all, aggregate
 MiB/s, failed clients, what was sent again (linux: requests the server repeated; freebsd: the
-client's retransmits) and the clients' CPU seconds (their own rusage: on a 2-core machine they compete with the
-server). The shared load generator (fbsd_load) speaks only FreeBSD, so bench/run.sh drives the
-Linux rows, and the FreeBSD rows they are compared with, with this. Not part of the test run."""
+client's retransmits) and the clients' CPU seconds (their own rusage: on a 2-core machine they
+compete with the server). The shared load generator (fbsd_load) speaks only FreeBSD, so
+bench/run.sh drives the Linux rows, and the FreeBSD rows they are compared with, with this.
+Not part of the test run."""
 import json
 import os
 import re
