@@ -2,7 +2,8 @@
 # bench/run.sh: builds netdump-server in Release and compares it with the C reference server
 # (../shared/bench, run_perf.sh --vs-ref: reference and ours alternate under the same load) for
 # 1, 8 and 64 clients at MTU 1500 and 8 clients at MTU 9000. Prints a markdown table: medians of
-# the rounds, ratio, retransmits, server CPU seconds, our peak RSS.
+# the rounds, ratio, retransmits, server CPU seconds, our peak RSS. Then the cost per byte against
+# dump size, and the Linux dialect's rows (LINUX_CONFIGS, below).
 #
 #   bench/run.sh                         # 3 rounds of 128 MiB per client
 #   ROUNDS=5 MIB=256 bench/run.sh
@@ -13,6 +14,9 @@
 #   FIXED_CHUNKS=6 (default)             # the direct fixed-cost measurement: pairs of 32 x 1 MiB and 4 x 8 MiB per server
 #   SIZE_BATCH_MIB=256 (default)         # each size-table measurement: dumps back to back up to this many MiB
 #                                        # (the size table ends with the file work alone, bench/layout_floor.c)
+#   LINUX_CONFIGS="1 8" (default)        # the Linux dialect rows (clients): our own `simulate --dialect linux`
+#                                        # clients (fbsd_load speaks only FreeBSD) against as many of our own
+#                                        # FreeBSD `simulate` clients, alternating on one server; LINUX_CONFIGS= none
 #   BENCH_KEEP=1 bench/run.sh            # keep each configuration's runs.jsonl and logs in /tmp
 #
 # Everything stays on 127.0.0.0/8. Not part of the test run.
@@ -46,6 +50,14 @@ echo
 echo "| clients | MTU | ours MiB/s | ref MiB/s | ratio | retransmits (ours/ref) | failed clients | server CPU s (ours/ref) | our peak RSS MB |"
 echo "|---|---|---|---|---|---|---|---|---|"
 status=0
+# the CPU seconds of a process group, from /proc
+cpu() { python3 -c 'import os,sys
+pg=int(sys.argv[1]); t=0
+for p in filter(str.isdigit, os.listdir("/proc")):
+    try: f=open("/proc/%s/stat"%p).read().rsplit(")",1)[1].split()
+    except OSError: continue
+    if int(f[2])==pg: t+=int(f[11])+int(f[12])
+print(t/os.sysconf("SC_CLK_TCK"))' "$1"; }
 for config in $CONFIGS; do
 	clients=${config%%:*} mtu=${config##*:}
 	work=$(mktemp -d /tmp/netdump-bench.XXXXXX)
@@ -93,13 +105,6 @@ if [ -n "$SIZES" ]; then
 	setsid /tmp/netdump-bench-build/ref_server --dir "$work/ref" --addr 127.0.0.1 --port $refport --quiet > "$work/ref.log" 2>&1 &
 	ref=$!
 	for _ in $(seq 100); do grep -q "Listening for netdump" "$work/server.log" && break; sleep 0.1; done
-	cpu() { python3 -c 'import os,sys
-pg=int(sys.argv[1]); t=0
-for p in filter(str.isdigit, os.listdir("/proc")):
-    try: f=open("/proc/%s/stat"%p).read().rsplit(")",1)[1].split()
-    except OSError: continue
-    if int(f[2])==pg: t+=int(f[11])+int(f[12])
-print(t/os.sysconf("SC_CLK_TCK"))' "$1"; }
 	load() { /tmp/netdump-bench-build/fbsd_load --clients 1 --mib "$2" --server 127.0.0.1 --port "$1" --quiet; }
 	# batch SIDE MIB COUNT: COUNT dumps of MIB MiB back to back on one server (ours or ref); its
 	# CPU before and after in c0 and c1, the load generator's lines in $work/batch, the dumps removed
@@ -229,6 +234,63 @@ PY
 	fi
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 fi
+
+# the Linux dialect (SPEC §7): the server pulls each page with SEND_MEM and the client answers
+# with four 1 KiB REPLY_MEMs. fbsd_load and the C reference speak only FreeBSD, so both columns
+# come from our own simulated clients (`simulate`, bench/simulate_load.py): N Linux clients and
+# N FreeBSD ones (MTU 1500) in turn on one server, whose CPU is read from /proc around each
+# batch. The simulated clients share this machine's cores with the server; their CPU is shown.
+LINUX_CONFIGS=${LINUX_CONFIGS-"1 8"}
+if [ -n "$LINUX_CONFIGS" ]; then
+	echo
+	echo "| Linux clients | Linux MiB/s | without the 1 s console wait | FreeBSD MiB/s (simulate) | ratio | requests repeated | failed clients (Linux/FreeBSD) | server CPU s (Linux/FreeBSD) | client CPU s (Linux/FreeBSD) | peak RSS MB |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+fi
+for clients in $LINUX_CONFIGS; do
+	work=$(mktemp -d /tmp/netdump-bench.XXXXXX)
+	mkdir -p "$work/dumps"
+	port=20123 lport=20166
+	setsid "$ROOT/bench/serve.sh" "$DLL" "$work/dumps" 127.0.0.1 $port "$work/peak_rss_kb" \
+	    --linux-port $lport --concurrent "$clients" > "$work/server.log" 2>&1 &
+	server=$!
+	for _ in $(seq 100); do grep -q "Listening for Linux" "$work/server.log" && break; sleep 0.1; done
+	# batch DIALECT MIB: one batch of $clients dumps at once, a JSON line with the server's CPU
+	batch() {
+		local p=$port c0 c1 line
+		[ "$1" = linux ] && p=$lport
+		c0=$(cpu $server)
+		line=$(python3 "$ROOT/bench/simulate_load.py" "$DLL" "$1" $p "$clients" "$2") || status=1
+		c1=$(cpu $server)
+		rm -rf "$work/dumps"/127.*
+		python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_cpu_s"]=float(sys.argv[3])-float(sys.argv[2]); print(json.dumps(d))' "$line" "$c0" "$c1"
+	}
+	batch linux 8 > /dev/null; batch freebsd 8 > /dev/null # warm-up
+	for r in $(seq "$ROUNDS"); do
+		order="linux freebsd"; [ $((r % 2)) = 0 ] && order="freebsd linux"
+		for dialect in $order; do batch $dialect "$MIB" >> "$work/runs.jsonl"; done
+	done
+	kill -TERM -- "-$server" 2>/dev/null; wait "$server" 2>/dev/null
+	python3 - "$work" "$clients" <<'PY'
+import json, os, statistics, sys
+work, clients = sys.argv[1:]
+runs = [json.loads(l) for l in open(os.path.join(work, "runs.jsonl")) if l.strip()]
+def side(dialect):
+    return [r for r in runs if r["dialect"] == dialect]
+def med(rs, f):
+    return statistics.median(f(r) for r in rs) if rs else 0
+linux, bsd = side("linux"), side("freebsd")
+# each Linux dump ends with LinuxPull.QuietTime (1 s) of waiting for console text after SHOW_STATE
+quiet = med(linux, lambda r: r["total_mib"] / max(r["wall_s"] - 1.0, 0.01))
+lrate, brate = med(linux, lambda r: r["mib_s"]), med(bsd, lambda r: r["mib_s"])
+rss = open(os.path.join(work, "peak_rss_kb")).read().strip() if os.path.exists(os.path.join(work, "peak_rss_kb")) else ""
+print(f"| {clients} | {lrate:.1f} | {quiet:.1f} | {brate:.1f} | **{lrate / brate if brate else 0:.2f}** | "
+      f"{sum(r['repeats'] for r in linux)} | {sum(r['failed_clients'] for r in linux)}/{sum(r['failed_clients'] for r in bsd)} | "
+      f"{med(linux, lambda r: r['server_cpu_s']):.2f}/{med(bsd, lambda r: r['server_cpu_s']):.2f} | "
+      f"{med(linux, lambda r: r['client_cpu_s']):.2f}/{med(bsd, lambda r: r['client_cpu_s']):.2f} | "
+      f"{int(rss) / 1024 if rss else 0:.0f} |")
+PY
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
+done
 
 [ -n "$ENGINE_CONF" ] && rm -f "$ENGINE_CONF"
 exit $status

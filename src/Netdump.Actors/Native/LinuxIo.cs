@@ -5,7 +5,8 @@ namespace Netdump.Actors.Native;
 /// <summary>
 /// The few Linux calls .NET has no managed form of: <c>recvmmsg</c>, <c>sendmmsg</c> and
 /// <c>pwritev</c>, with the 64-bit layouts of their structures (x86_64 and arm64 agree).
-/// Used by the batched receive engine and by <c>CoreFile</c> for vectored writes.
+/// Used by the batched receive engine, by the Linux dialect's port (with <see cref="SockAddrIn"/>
+/// names: its socket is not connected) and by <c>CoreFile</c> for vectored writes.
 /// </summary>
 internal static unsafe partial class LinuxIo
 {
@@ -25,6 +26,11 @@ internal static unsafe partial class LinuxIo
     /// </summary>
     public static bool IsTransient(int errno) => errno is EAgain or EIntr or EConnRefused or EHostUnreach or EHostDown or ENetUnreach;
     public const int MsgDontWait = 0x40;
+
+    /// <summary>In a received message's flags: the datagram was longer than its buffer.</summary>
+    public const int MsgTrunc = 0x20;
+
+    public const ushort AfInet = 2;
     public const uint EpollIn = 0x1;
     public const int EpollCtlAdd = 1;
     public const int EpollCtlDel = 2;
@@ -57,7 +63,7 @@ internal static unsafe partial class LinuxIo
 
     /// <summary>True where the structures below match the kernel's (64-bit Linux).</summary>
     public static bool Supported => OperatingSystem.IsLinux() && Environment.Is64BitProcess
-        && sizeof(MMsgHdr) == 64 && sizeof(IoVec) == 16;
+        && sizeof(MMsgHdr) == 64 && sizeof(IoVec) == 16 && sizeof(SockAddrIn) == 16;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct IoVec
@@ -78,13 +84,22 @@ internal static unsafe partial class LinuxIo
         public int Flags;
     }
 
+    /// <summary>struct sockaddr_in: port and address in network byte order.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SockAddrIn
+    {
+        public ushort Family;
+        public ushort Port;
+        public uint Address;
+        public ulong Zero;
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     public struct MMsgHdr
     {
         public MsgHdr Header;
         public uint Length;
     }
-
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int recvmmsg(int fd, MMsgHdr* messages, uint count, int flags, void* timeout);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Akka.Actor;
+using Netdump.Actors.Native;
 using Netdump.Actors.Protocol.Linux;
 
 namespace Netdump.Actors.Ingest.Linux;
@@ -15,7 +16,10 @@ namespace Netdump.Actors.Ingest.Linux;
 /// travels through a mailbox); console text goes to the dump's <c>log</c> or, outside a dump,
 /// to the client's console file (<see cref="ConsoleFiles"/>). The thread also times the pulls'
 /// requests out, every <see cref="Tick"/>. Requests leave from this socket, to the source
-/// address and port of the client's START (never a fixed 6666: Red Hat bz 454703).
+/// address and port of the client's START (never a fixed 6666: Red Hat bz 454703). The thread
+/// takes up to a batch of datagrams per receive and sends the requests they lead to together
+/// (<see cref="LinuxPortIo"/>); a request made on another thread (a session's command) leaves
+/// at once.
 /// </summary>
 public sealed class LinuxPort : IDisposable
 {
@@ -27,11 +31,21 @@ public sealed class LinuxPort : IDisposable
 
     internal static readonly TimeSpan RebootInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// The socket's receive buffer, asked for (the kernel caps it at net.core.rmem_max): a pull
+    /// has <see cref="LinuxPull.Window"/> pages of four 1 KiB datagrams in flight, about 2 KiB
+    /// of buffer each, so the default 208 KiB overflows with one client, and each datagram lost
+    /// there costs its page a <see cref="LinuxPull.RequestTimeout"/>.
+    /// </summary>
+    internal const int ReceiveBuffer = 8 << 20;
+
     private static readonly byte[] StartupLine = Encoding.ASCII.GetBytes("[...network console startup...]");
 
     private readonly Socket _socket;
-    private readonly ConcurrentDictionary<IPAddress, LinuxPull> _pulls = new();
+    private readonly ConcurrentDictionary<uint, LinuxPull> _pulls = new(); // by Peer.Address
     private readonly ConsoleFiles _console;
+    private readonly SocketAddress _direct = new(AddressFamily.InterNetwork); // under its lock
+    private LinuxPortIo? _io;
     private Thread? _thread;
     private volatile bool _stopping;
 
@@ -57,6 +71,7 @@ public sealed class LinuxPort : IDisposable
         {
             socket.Bind(new IPEndPoint(address, port));
             socket.ReceiveTimeout = (int)Tick.TotalMilliseconds;
+            socket.ReceiveBufferSize = ReceiveBuffer;
             return new LinuxPort(socket, new ConsoleFiles(dumpDirectory));
         }
         catch
@@ -68,32 +83,46 @@ public sealed class LinuxPort : IDisposable
 
     public void Start(IActorRef listener)
     {
-        _thread = new Thread(() => Run(listener)) { IsBackground = true, Name = $"linux-{LocalEndpoint.Port}" };
+        var io = _io = new LinuxPortIo(_socket, LinuxIo.Supported);
+        _thread = new Thread(() => Run(listener, io)) { IsBackground = true, Name = $"linux-{LocalEndpoint.Port}" };
         _thread.Start();
     }
 
-    /// <summary>Sends one request; safe from any thread (a lost one is resent by its pull).</summary>
-    internal void Send(IPEndPoint to, in LinuxRequest request)
+    /// <summary>
+    /// Sends one request; safe from any thread (a lost one is resent by its pull). On the port's
+    /// thread it joins the batch's send.
+    /// </summary>
+    internal void Send(Peer to, in LinuxRequest request)
     {
+        if (_io is { } io && Thread.CurrentThread == _thread)
+        {
+            io.Queue(to, request);
+            return;
+        }
+
         Span<byte> datagram = stackalloc byte[LinuxRequest.Size];
         request.Write(datagram);
-        try
+        lock (_direct)
         {
-            _socket.SendTo(datagram, SocketFlags.None, to);
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            // the client resends or the pull resends: one lost request costs a timeout
+            to.WriteTo(_direct);
+            try
+            {
+                _socket.SendTo(datagram, SocketFlags.None, _direct);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // the client resends or the pull resends: one lost request costs a timeout
+            }
         }
     }
 
     /// <summary>The pull that now serves its client's packets (it replaces an older one of the same client).</summary>
-    internal void Register(LinuxPull pull) => _pulls[pull.Client.Address] = pull;
+    internal void Register(LinuxPull pull) => _pulls[pull.Peer.Address] = pull;
 
-    internal void Unregister(LinuxPull pull) => _pulls.TryRemove(new KeyValuePair<IPAddress, LinuxPull>(pull.Client.Address, pull));
+    internal void Unregister(LinuxPull pull) => _pulls.TryRemove(new KeyValuePair<uint, LinuxPull>(pull.Peer.Address, pull));
 
     /// <summary>True when no newer dump of the client has taken its packets over.</summary>
-    internal bool Serves(LinuxPull pull) => !_pulls.TryGetValue(pull.Client.Address, out var current) || ReferenceEquals(current, pull);
+    internal bool Serves(LinuxPull pull) => !_pulls.TryGetValue(pull.Peer.Address, out var current) || ReferenceEquals(current, pull);
 
     /// <summary>
     /// Tells a client to reboot, <see cref="RebootSends"/> times (it never answers). Each time
@@ -103,64 +132,64 @@ public sealed class LinuxPort : IDisposable
     /// </summary>
     public void Reboot(IPEndPoint client, ulong magic)
     {
+        var peer = Peer.Of(client);
         _ = RebootAsync();
 
         async Task RebootAsync()
         {
             for (var i = 0; i < RebootSends && !_stopping; i++)
             {
-                Send(client, new LinuxRequest(magic, 0, LinuxCommand.StartNetdumpAck, LinuxVersion.Server));
-                Send(client, new LinuxRequest(magic, 0, LinuxCommand.Reboot, 0));
+                Send(peer, new LinuxRequest(magic, 0, LinuxCommand.StartNetdumpAck, LinuxVersion.Server));
+                Send(peer, new LinuxRequest(magic, 0, LinuxCommand.Reboot, 0));
                 await Task.Delay(RebootInterval);
             }
         }
     }
 
-    private void Run(IActorRef listener)
+    private void Run(IActorRef listener, LinuxPortIo io)
     {
-        var buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
         var dropReports = new ReportBudget(HeraldReceiver.DropReportLimit);
         var nextTick = Environment.TickCount64 + (long)Tick.TotalMilliseconds;
         while (!_stopping)
         {
-            var remote = any;
-            var length = -1;
-            try
+            var count = io.Receive();
+            if (count < 0)
             {
-                length = _socket.ReceiveFrom(buffer, SocketFlags.None, ref remote);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock
-                                                 or SocketError.MessageSize or SocketError.ConnectionReset)
-            {
-            }
-            catch (Exception) when (_stopping)
-            {
-                break;
-            }
-            catch (ObjectDisposedException)
-            {
-                break;
+                if (_stopping)
+                {
+                    break;
+                }
+
+                Thread.Sleep(Tick); // not expected on a bound UDP socket: try again, without spinning
             }
 
-            if (length >= 0)
+            for (var i = 0; i < count; i++)
             {
-                Handle(listener, (IPEndPoint)remote, buffer.AsSpan(0, length), dropReports);
+                if (io.TryGet(i, out var from, out var datagram))
+                {
+                    Handle(listener, from, datagram, dropReports);
+                }
+                else if (dropReports.TryTake())
+                {
+                    listener.Tell(new Dropped(from.ToEndPoint(), LinuxReplyHeader.Describe(LinuxReplyError.TooLong)));
+                }
             }
 
             var now = Environment.TickCount64;
             if (now >= nextTick)
             {
                 nextTick = now + (long)Tick.TotalMilliseconds;
-                foreach (var pull in _pulls.Values)
+                foreach (var (_, pull) in _pulls)
                 {
                     pull.Tick(now);
                 }
             }
+
+            io.Flush();
         }
     }
 
-    private void Handle(IActorRef listener, IPEndPoint from, ReadOnlySpan<byte> datagram, ReportBudget dropReports)
+    private void Handle(IActorRef listener, Peer from, ReadOnlySpan<byte> datagram, ReportBudget dropReports)
     {
         var error = LinuxReplyHeader.TryRead(datagram, out var header);
         var payload = datagram[Math.Min(datagram.Length, LinuxReplyHeader.Size)..];
@@ -172,7 +201,7 @@ public sealed class LinuxPort : IDisposable
                 case LinuxReplyCode.StartNetdump:
                     if (LinuxStart.TryParse(header, payload, out var start, out problem))
                     {
-                        listener.Tell(new Herald(0, from, LocalEndpoint.Address, "", null, DateTimeOffset.UtcNow, start));
+                        listener.Tell(new Herald(0, from.ToEndPoint(), LocalEndpoint.Address, "", null, DateTimeOffset.UtcNow, start));
                         return;
                     }
 
@@ -181,7 +210,7 @@ public sealed class LinuxPort : IDisposable
                     Console(listener, from, header.Info, payload);
                     return;
                 default:
-                    if (_pulls.TryGetValue(from.Address, out var pull) && pull.Client.Equals(from))
+                    if (_pulls.TryGetValue(from.Address, out var pull) && pull.Peer == from)
                     {
                         pull.Handle(header, payload);
                         return;
@@ -194,35 +223,42 @@ public sealed class LinuxPort : IDisposable
 
         if (dropReports.TryTake())
         {
-            listener.Tell(new Dropped(from, problem!));
+            listener.Tell(new Dropped(from.ToEndPoint(), problem!));
         }
     }
 
     /// <summary>Console text: into the dump's log while a dump runs, else into the client's console file.</summary>
-    private void Console(IActorRef listener, IPEndPoint from, uint offset, ReadOnlySpan<byte> text)
+    private void Console(IActorRef listener, Peer from, uint offset, ReadOnlySpan<byte> text)
     {
         if (_pulls.TryGetValue(from.Address, out var pull) && pull.Log(offset, text))
         {
             return;
         }
 
-        _console.Append(from.Address, offset, text);
+        var client = new IPAddress(from.Address);
+        _console.Append(client, offset, text);
         if (offset == 0 && text.StartsWith(StartupLine))
         {
-            listener.Tell(new ConsoleStarted(from.Address));
+            listener.Tell(new ConsoleStarted(client));
         }
     }
 
     /// <summary>The recent console text of a client, for a new dump's directory.</summary>
     public (byte[] Text, long Next) RecentConsole(IPAddress client) => _console.Recent(client);
 
+    /// <summary>
+    /// Stops the thread, then closes the socket: the thread uses the socket's descriptor
+    /// directly, which must not be closed (and its number reused) under it. A thread that does
+    /// not stop in time keeps its buffers (freed under it, they would be written into).
+    /// </summary>
     public void Dispose()
     {
         _stopping = true;
+        var stopped = _thread is null || _thread == Thread.CurrentThread || _thread.Join(TimeSpan.FromSeconds(2));
         _socket.Dispose();
-        if (_thread is not null && _thread != Thread.CurrentThread)
+        if (stopped && _thread != Thread.CurrentThread)
         {
-            _thread.Join(TimeSpan.FromSeconds(2));
+            _io?.Dispose();
         }
     }
 }

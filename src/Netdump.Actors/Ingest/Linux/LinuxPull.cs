@@ -16,7 +16,8 @@ namespace Netdump.Actors.Ingest.Linux;
 /// in: <see cref="MemoryDone"/>. Then COMM_SHOW_STATE, and the console text that follows goes to
 /// the dump's <c>log</c> until it has been quiet for <see cref="QuietTime"/> (Red Hat bz 226701):
 /// <see cref="ConsoleDone"/>. The session commands it from its actor thread, the port's thread
-/// feeds it packets and ticks; one lock, uncontended but for those commands.
+/// feeds it packets and ticks; one lock, uncontended but for those commands. Requests and their
+/// page buffers are reused: a dump allocates nothing per page.
 /// </summary>
 internal sealed class LinuxPull
 {
@@ -48,14 +49,23 @@ internal sealed class LinuxPull
         Stopped,
     }
 
-    private sealed class Request(LinuxCommand command, uint from, long sentAt)
+    private sealed class Request
     {
-        public LinuxCommand Command { get; } = command;
-        public uint From { get; } = from;
-        public long SentAt { get; set; } = sentAt;
-        public int Sends { get; set; } = 1;
+        public LinuxCommand Command { get; private set; }
+        public uint From { get; private set; }
+        public long SentAt { get; set; }
+        public int Sends { get; set; }
+
+        /// <summary>The page being assembled; kept when the request is reused.</summary>
         public byte[]? Page { get; set; }
+
         public int Chunks { get; set; }
+
+        public Request Reset(LinuxCommand command, uint from, long sentAt)
+        {
+            (Command, From, SentAt, Sends, Chunks) = (command, from, sentAt, 1, 0);
+            return this;
+        }
     }
 
     private readonly LinuxPort _port;
@@ -63,6 +73,7 @@ internal sealed class LinuxPull
     private readonly ushort _machine;
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, Request> _outstanding = [];
+    private readonly Stack<Request> _spare = []; // answered requests, for reuse
     private readonly ByteRanges _reserved = new(); // in page frames
     private readonly Queue<uint> _again = [];
     private IActorRef _session = ActorRefs.Nobody;
@@ -90,11 +101,14 @@ internal sealed class LinuxPull
     {
         _port = port;
         Client = client;
+        Peer = Peer.Of(client);
         _magic = start.Magic;
         _machine = start.Machine;
     }
 
     public IPEndPoint Client { get; }
+
+    internal Peer Peer { get; }
 
     /// <summary>The client answered the queries; the session builds the core's header.</summary>
     public sealed record Described(uint Pages, uint PageSize, byte[] Registers, string? RegistersProblem);
@@ -128,7 +142,7 @@ internal sealed class LinuxPull
     {
         lock (_lock)
         {
-            _port.Send(Client, new LinuxRequest(_magic, sequence, LinuxCommand.StartNetdumpAck, LinuxVersion.Server));
+            _port.Send(Peer, new LinuxRequest(_magic, sequence, LinuxCommand.StartNetdumpAck, LinuxVersion.Server));
             if (_phase == Phase.Acking)
             {
                 _phase = Phase.Querying;
@@ -258,17 +272,17 @@ internal sealed class LinuxPull
                     break;
                 case LinuxReplyCode.Reserved when request.Command == LinuxCommand.SendMem:
                     Reserve(request.From, header.Info);
-                    _outstanding.Remove(header.Sequence);
+                    Retire(header.Sequence);
                     AskForPages(Environment.TickCount64);
                     break;
                 case LinuxReplyCode.Error when request.Command == LinuxCommand.SendMem:
                     // a frame the client says it does not have: recorded like a reserved one
                     Reserve(request.From, request.From + 1);
-                    _outstanding.Remove(header.Sequence);
+                    Retire(header.Sequence);
                     AskForPages(Environment.TickCount64);
                     break;
                 case LinuxReplyCode.ShowState when request.Command == LinuxCommand.ShowState:
-                    _outstanding.Remove(header.Sequence);
+                    Retire(header.Sequence);
                     _lastLog = Environment.TickCount64;
                     break;
             }
@@ -333,13 +347,13 @@ internal sealed class LinuxPull
 
                 if (request.Command == LinuxCommand.ShowState && request.Sends >= ShowStateSends)
                 {
-                    _outstanding.Remove(sequence); // a client that cannot show its state still gets rebooted
+                    Retire(sequence); // a client that cannot show its state still gets rebooted
                     continue;
                 }
 
                 request.SentAt = now;
                 request.Sends++;
-                _port.Send(Client, new LinuxRequest(_magic, sequence, request.Command, request.From));
+                _port.Send(Peer, new LinuxRequest(_magic, sequence, request.Command, request.From));
             }
 
             if (_phase == Phase.ShowingState && _outstanding.Count == 0 && now - _lastLog >= (long)QuietTime.TotalMilliseconds)
@@ -376,17 +390,26 @@ internal sealed class LinuxPull
     private void Ask(LinuxCommand command, uint from)
     {
         var sequence = _nextSequence++;
-        _outstanding[sequence] = new Request(command, from, Environment.TickCount64);
-        _port.Send(Client, new LinuxRequest(_magic, sequence, command, from));
+        _outstanding[sequence] = (_spare.TryPop(out var spare) ? spare : new Request()).Reset(command, from, Environment.TickCount64);
+        _port.Send(Peer, new LinuxRequest(_magic, sequence, command, from));
     }
 
     private void Answered(uint sequence)
     {
-        _outstanding.Remove(sequence);
+        Retire(sequence);
         if (_phase == Phase.Querying && _pages is not null && _pageSize is not null && _registers is not null)
         {
             _phase = Phase.Described;
             _session.Tell(new Described(_pages.Value, _pageSize.Value, _registers, _registersProblem));
+        }
+    }
+
+    /// <summary>The request is answered (or given up): no longer outstanding, kept for reuse.</summary>
+    private void Retire(uint sequence)
+    {
+        if (_outstanding.Remove(sequence, out var request))
+        {
+            _spare.Push(request);
         }
     }
 
@@ -445,18 +468,19 @@ internal sealed class LinuxPull
             return;
         }
 
-        var offset = (ulong)_dataOffset + (ulong)request.From * (ulong)pageSize;
+        var pfn = request.From;
+        var offset = (ulong)_dataOffset + (ulong)pfn * (ulong)pageSize;
         var result = request.Page.AsSpan().ContainsAnyExcept((byte)0)
             ? _core!.Write(offset, request.Page)
             : _core!.RecordSparse(offset, (ulong)pageSize);
-        _outstanding.Remove(header.Sequence);
+        Retire(header.Sequence); // the request may be reused from here on
         switch (result)
         {
             case CoreWriteResult.Written:
                 AskForPages(Environment.TickCount64);
                 break;
             case CoreWriteResult.NoSpace:
-                _again.Enqueue(request.From);
+                _again.Enqueue(pfn);
                 if (!_outOfRoom)
                 {
                     _outOfRoom = true;
@@ -467,7 +491,7 @@ internal sealed class LinuxPull
             default:
                 _phase = Phase.Stopped;
                 _session.Tell(new PumpEvent.WriteFailed(result == CoreWriteResult.BeyondLimit
-                    ? $"page {request.From} at offset {offset} is beyond max_dump_size {_core.MaxSize}"
+                    ? $"page {pfn} at offset {offset} is beyond max_dump_size {_core.MaxSize}"
                     : $"write error at offset {offset}: {_core.LastError}"));
                 break;
         }

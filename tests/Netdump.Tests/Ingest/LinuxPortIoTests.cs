@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Netdump.Actors.Ingest.Linux;
+using Netdump.Actors.Native;
+using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
+
+using static Netdump.Tests.Ingest.Loopback;
+
+namespace Netdump.Tests.Ingest;
+
+/// <summary>The Linux port's datagrams in and out (both ways of doing it), and a pull's packet path without allocations.</summary>
+public sealed class LinuxPortIoTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("netdump-linux-io-").FullName;
+
+    /// <summary>recvmmsg/sendmmsg, and the managed fallback used where they are not supported.</summary>
+    public static TheoryData<bool> Ways => new() { true, false };
+
+    [Fact]
+    public void Batches_are_supported_on_this_machine() => Assert.True(LinuxIo.Supported);
+
+    [Theory]
+    [MemberData(nameof(Ways))]
+    public void Datagrams_come_with_their_sources_and_requests_go_to_theirs(bool batched)
+    {
+        using var server = Bound("127.0.0.1");
+        server.ReceiveTimeout = 50;
+        using var io = new LinuxPortIo(server, batched);
+        using var a = Bound("127.0.0.2");
+        using var b = Bound("127.0.0.3");
+        var to = server.LocalEndPoint!;
+        a.SendTo(new byte[] { 1 }, to);
+        b.SendTo(new byte[] { 2, 2 }, to);
+        a.SendTo(new byte[] { 3, 3, 3 }, to);
+
+        var got = new List<string>();
+        while (got.Count < 3)
+        {
+            var count = io.Receive();
+            Assert.True(count > 0, "a datagram waits");
+            for (var i = 0; i < count; i++)
+            {
+                Assert.True(io.TryGet(i, out var from, out var datagram));
+                got.Add($"{from.ToEndPoint()} {Convert.ToHexString(datagram)}");
+            }
+        }
+
+        Assert.Equal([$"{a.LocalEndPoint} 01", $"{b.LocalEndPoint} 0202", $"{a.LocalEndPoint} 030303"], got);
+        Assert.Equal(0, io.Receive()); // nothing waits: the timeout
+
+        io.Queue(Peer.Of((IPEndPoint)a.LocalEndPoint!), new LinuxRequest(7, 1, LinuxCommand.SendMem, 10));
+        io.Queue(Peer.Of((IPEndPoint)b.LocalEndPoint!), new LinuxRequest(7, 2, LinuxCommand.GetRegs, 0));
+        Assert.Equal(0, b.Available); // queued, not sent
+        io.Flush();
+        Assert.Equal(new LinuxRequest(7, 1, LinuxCommand.SendMem, 10), ReceiveRequest(a));
+        Assert.Equal(new LinuxRequest(7, 2, LinuxCommand.GetRegs, 0), ReceiveRequest(b));
+    }
+
+    [Theory]
+    [MemberData(nameof(Ways))]
+    public void A_datagram_longer_than_any_reply_is_told_apart(bool batched)
+    {
+        using var server = Bound("127.0.0.1");
+        using var io = new LinuxPortIo(server, batched);
+        using var client = Bound("127.0.0.2");
+        client.SendTo(new byte[3000], server.LocalEndPoint!);
+        client.SendTo(new byte[LinuxReplyHeader.Size + LinuxReplyHeader.MaxPayload], server.LocalEndPoint!);
+
+        var verdicts = new List<bool>();
+        while (verdicts.Count < 2)
+        {
+            var count = io.Receive();
+            Assert.True(count > 0, "a datagram waits");
+            for (var i = 0; i < count; i++)
+            {
+                verdicts.Add(io.TryGet(i, out var from, out _));
+                Assert.Equal(client.LocalEndPoint, from.ToEndPoint());
+            }
+        }
+
+        Assert.Equal([false, true], verdicts);
+    }
+
+    /// <summary>
+    /// The port's thread's work for a page, played on the test thread: four REPLY_MEM chunks
+    /// into the pull, the page written, the next SEND_MEM sent. Once the window's requests and
+    /// their page buffers exist (made once, then reused) it allocates nothing.
+    /// </summary>
+    [Fact]
+    public void Pulling_pages_allocates_nothing_per_page()
+    {
+        const uint pages = 2048;
+        const byte version = 5;
+        using var port = LinuxPort.Bind(IPAddress.Loopback, 0, _dir);
+        using var client = Bound("127.0.0.2");
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore"), ulong.MaxValue);
+        var pull = new LinuxPull(port, (IPEndPoint)client.LocalEndPoint!, new LinuxStart(ElfMachine.X86_64, 5, 0, 0, 7));
+        pull.Start(core, ActorRefs.Nobody);
+        pull.Ack(1);
+        Assert.Equal(LinuxCommand.StartNetdumpAck, ReceiveRequest(client).Command);
+        for (var i = 0; i < 3; i++)
+        {
+            var query = ReceiveRequest(client);
+            var (code, info) = query.Command switch
+            {
+                LinuxCommand.GetNrPages => (LinuxReplyCode.NrPages, pages),
+                LinuxCommand.GetPageSize => (LinuxReplyCode.PageSize, 4096u),
+                _ => (LinuxReplyCode.Regs, 0u),
+            };
+            pull.Handle(new LinuxReplyHeader(version, query.Sequence, code, info), []);
+        }
+
+        pull.PullMemory(4096);
+        var buffer = new byte[LinuxRequest.Size];
+        var chunk = new byte[LinuxReplyHeader.MemChunk];
+        long before = 0, allocated = 0;
+        var wrong = 0;
+        for (var answered = 0; answered < pages; answered++)
+        {
+            // measured from the 512th page to the 1536th: not the first use of everything, nor
+            // the end, where the window empties and its requests pile up for reuse
+            if (answered == 512)
+            {
+                before = GC.GetAllocatedBytesForCurrentThread();
+            }
+            else if (answered == 1536)
+            {
+                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+
+            var length = client.Receive(buffer);
+            if (!LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request) || request.Command != LinuxCommand.SendMem)
+            {
+                wrong++; // counted, not asserted: an assertion allocates
+                continue;
+            }
+
+            chunk.AsSpan().Fill((byte)(request.From | 1)); // never a page of zeros: it is written
+            for (uint offset = 0; offset < 4096; offset += LinuxReplyHeader.MemChunk)
+            {
+                pull.Handle(new LinuxReplyHeader(version, request.Sequence, LinuxReplyCode.Mem, offset), chunk);
+            }
+        }
+
+        Assert.Equal(0, wrong);
+        Assert.Equal(0, allocated);
+        Assert.True(core.Covers(4096, 4096 + (ulong)pages * 4096));
+        pull.Stop();
+    }
+
+    private static LinuxRequest ReceiveRequest(Socket socket)
+    {
+        var buffer = new byte[64];
+        var length = socket.Receive(buffer);
+        Assert.True(LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request));
+        return request;
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
