@@ -198,7 +198,7 @@ public sealed class UdpListenerActor : ReceiveActor
 
             if (_settings.LinuxPort is { } linuxPort)
             {
-                _linux = LinuxPort.Bind(_settings.Address, linuxPort, _settings.DumpDirectory);
+                _linux = LinuxPort.Bind(_settings.Address, linuxPort, _settings.DumpDirectory, _known.IsAllowed);
                 _linux.Start(Self);
                 _startScripts = Context.ActorOf(ScriptRunnerActor.Props(_settings.DumpDirectory), "start-scripts");
                 _log.Info("Listening for Linux netdump clients on {Endpoint}", _linux.LocalEndpoint);

@@ -322,6 +322,75 @@ public sealed class LinuxDumpTests : IAsyncLifetime
         Assert.StartsWith("127.0.9.9 ", File.ReadAllText(log));
     }
 
+    /// <summary>
+    /// A client with 64 KiB pages (ia64, ppc64 kernels): 64 chunks a page. A page's chunks were
+    /// once tracked in 32 bits, so such a page never completed and the dump never ended.
+    /// </summary>
+    [Fact]
+    public async Task A_client_with_64_KiB_pages_dumps_complete()
+    {
+        var server = await Start();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        client.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.12"), 0));
+        client.ReceiveTimeout = 5000;
+        const uint pageSize = 64 << 10, pages = 3;
+        var memory = new byte[pageSize * pages];
+        new Random(12).NextBytes(memory);
+        var start = new Netdump.Actors.Protocol.Linux.LinuxStart(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, 5, 0xffff810000001000, 0xffff810000000000, 0x1111111111111111);
+        Reply(client, server.LinuxEndpoint!, 4, 62, Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5, start.Payload());
+
+        var buffer = new byte[2048];
+        var rebooted = false;
+        while (!rebooted)
+        {
+            var length = client.Receive(buffer);
+            Assert.True(Netdump.Actors.Protocol.Linux.LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request));
+            var nr = request.Sequence;
+            switch (request.Command)
+            {
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetNrPages:
+                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.NrPages, pages, []);
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetPageSize:
+                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.PageSize, pageSize, []);
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetRegs:
+                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Regs, pages,
+                        [.. "Sending register info.\n"u8, .. new byte[27 * 8]]);
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.SendMem:
+                    for (var chunk = 0u; chunk < pageSize; chunk += 1024)
+                    {
+                        Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Mem, chunk,
+                            memory.AsSpan((int)(request.From * pageSize + chunk), 1024).ToArray());
+                    }
+
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.ShowState:
+                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.ShowState, 0, []);
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.Reboot:
+                    rebooted = true;
+                    break;
+            }
+        }
+
+        var dir = server.SingleDumpOf("127.0.9.12");
+        Assert.Equal("complete", (await ServerHarness.WaitForEndAsync(dir)).GetProperty("status").GetString());
+        Assert.True(ElfCoreLayout.TryCreate(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, pageSize, pages, start.PageOffset, out var layout, out _));
+        var core = File.ReadAllBytes(Path.Combine(dir, "vmcore"));
+        Assert.True(memory.AsSpan().SequenceEqual(core.AsSpan((int)layout!.DataOffset, memory.Length)));
+    }
+
+    private static void Reply(Socket client, IPEndPoint server, byte version, uint sequence,
+        Netdump.Actors.Protocol.Linux.LinuxReplyCode code, uint info, byte[] payload)
+    {
+        var datagram = new byte[Netdump.Actors.Protocol.Linux.LinuxReplyHeader.Size + payload.Length];
+        new Netdump.Actors.Protocol.Linux.LinuxReplyHeader(version, sequence, code, info).Write(datagram);
+        payload.CopyTo(datagram, Netdump.Actors.Protocol.Linux.LinuxReplyHeader.Size);
+        client.SendTo(datagram, server);
+    }
+
     private static async Task WaitFor(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

@@ -49,10 +49,15 @@ public sealed class LinuxPort : IDisposable
     private Thread? _thread;
     private volatile bool _stopping;
 
-    private LinuxPort(Socket socket, ConsoleFiles console)
+    private readonly Func<IPAddress, bool> _mayDump;
+    private readonly Dictionary<uint, (bool Allowed, long At)> _allowedCache = []; // the port thread's
+    private readonly List<Task> _reboots = [];
+
+    private LinuxPort(Socket socket, ConsoleFiles console, Func<IPAddress, bool> mayDump)
     {
         _socket = socket;
         _console = console;
+        _mayDump = mayDump;
     }
 
     /// <summary>A datagram on the Linux port that is not usable, for the listener's log.</summary>
@@ -64,7 +69,11 @@ public sealed class LinuxPort : IDisposable
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
 
     /// <summary>Binds addr:port; a port in use throws <see cref="SocketException"/>.</summary>
-    public static LinuxPort Bind(IPAddress address, int port, string dumpDirectory)
+    /// <param name="mayDump">
+    /// whether an address may dump at all (<c>secure</c>: in <c>allow</c> or with a magic file);
+    /// console text from others is dropped, so a spoofed flood of addresses writes nothing
+    /// </param>
+    public static LinuxPort Bind(IPAddress address, int port, string dumpDirectory, Func<IPAddress, bool>? mayDump = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -72,7 +81,7 @@ public sealed class LinuxPort : IDisposable
             socket.Bind(new IPEndPoint(address, port));
             socket.ReceiveTimeout = (int)Tick.TotalMilliseconds;
             socket.ReceiveBufferSize = ReceiveBuffer;
-            return new LinuxPort(socket, new ConsoleFiles(dumpDirectory));
+            return new LinuxPort(socket, new ConsoleFiles(dumpDirectory), mayDump ?? (_ => true));
         }
         catch
         {
@@ -130,16 +139,30 @@ public sealed class LinuxPort : IDisposable
     /// that one (RHEL4 <c>netdump_startup_handshake</c>), so a refused client is first let into
     /// netdump mode; one already in it answers the extra ACK with REPLY_ERROR, harmlessly.
     /// </summary>
-    public void Reboot(IPEndPoint client, ulong magic)
+    /// <param name="inHandshake">
+    /// false for a client whose START was acked (it is in its request loop): REBOOT alone, which
+    /// a client that panicked again and is back in its handshake ignores, so it is not rebooted
+    /// out of its new dump
+    /// </param>
+    public void Reboot(IPEndPoint client, ulong magic, bool inHandshake = true)
     {
         var peer = Peer.Of(client);
-        _ = RebootAsync();
+        var reboot = RebootAsync();
+        lock (_reboots)
+        {
+            _reboots.RemoveAll(t => t.IsCompleted);
+            _reboots.Add(reboot);
+        }
 
         async Task RebootAsync()
         {
-            for (var i = 0; i < RebootSends && !_stopping; i++)
+            for (var i = 0; i < RebootSends; i++)
             {
-                Send(peer, new LinuxRequest(magic, 0, LinuxCommand.StartNetdumpAck, LinuxVersion.Server));
+                if (inHandshake)
+                {
+                    Send(peer, new LinuxRequest(magic, 0, LinuxCommand.StartNetdumpAck, LinuxVersion.Server));
+                }
+
                 Send(peer, new LinuxRequest(magic, 0, LinuxCommand.Reboot, 0));
                 await Task.Delay(RebootInterval);
             }
@@ -167,7 +190,7 @@ public sealed class LinuxPort : IDisposable
             {
                 if (io.TryGet(i, out var from, out var datagram))
                 {
-                    Handle(listener, from, datagram, dropReports);
+                    HandleGuarded(listener, from, datagram, dropReports);
                 }
                 else if (dropReports.TryTake())
                 {
@@ -181,11 +204,41 @@ public sealed class LinuxPort : IDisposable
                 nextTick = now + (long)Tick.TotalMilliseconds;
                 foreach (var (_, pull) in _pulls)
                 {
-                    pull.Tick(now);
+                    try
+                    {
+                        pull.Tick(now);
+                    }
+                    catch (Exception e)
+                    {
+                        pull.Fault(e); // one dump ends, not the thread that serves every Linux client
+                    }
                 }
             }
 
             io.Flush();
+        }
+    }
+
+    /// <summary>
+    /// An exception here would end the thread every Linux client depends on (and the process):
+    /// the dump whose packet caused it ends, the others go on.
+    /// </summary>
+    private void HandleGuarded(IActorRef listener, Peer from, ReadOnlySpan<byte> datagram, ReportBudget dropReports)
+    {
+        try
+        {
+            Handle(listener, from, datagram, dropReports);
+        }
+        catch (Exception e)
+        {
+            if (_pulls.TryGetValue(from.Address, out var pull))
+            {
+                pull.Fault(e);
+            }
+            else if (dropReports.TryTake())
+            {
+                listener.Tell(new Dropped(from.ToEndPoint(), $"unexpected error: {e.Message}"));
+            }
         }
     }
 
@@ -216,6 +269,11 @@ public sealed class LinuxPort : IDisposable
                         return;
                     }
 
+                    if (header.Code is LinuxReplyCode.Error or LinuxReplyCode.EndNetdump)
+                    {
+                        return; // a rebooted client's answer to the ACK that preceded its REBOOT
+                    }
+
                     problem = $"{header.Code} from a client with no dump";
                     break;
             }
@@ -236,11 +294,35 @@ public sealed class LinuxPort : IDisposable
         }
 
         var client = new IPAddress(from.Address);
+        if (!MayDump(from.Address, client))
+        {
+            return;
+        }
+
         _console.Append(client, offset, text);
         if (offset == 0 && text.StartsWith(StartupLine))
         {
             listener.Tell(new ConsoleStarted(client));
         }
+    }
+
+    /// <summary>The secure decision for console text, asked at most once a minute per address (it looks at files).</summary>
+    private bool MayDump(uint address, IPAddress client)
+    {
+        var now = Environment.TickCount64;
+        if (_allowedCache.TryGetValue(address, out var known) && now - known.At < 60_000)
+        {
+            return known.Allowed;
+        }
+
+        if (_allowedCache.Count > 4096)
+        {
+            _allowedCache.Clear();
+        }
+
+        var allowed = _mayDump(client);
+        _allowedCache[address] = (allowed, now);
+        return allowed;
     }
 
     /// <summary>The recent console text of a client, for a new dump's directory.</summary>
@@ -253,6 +335,15 @@ public sealed class LinuxPort : IDisposable
     /// </summary>
     public void Dispose()
     {
+        // the repeated REBOOTs of the last clients leave first (a second or so): one lost
+        // datagram would leave a client frozen in netdump mode
+        Task[] reboots;
+        lock (_reboots)
+        {
+            reboots = [.. _reboots];
+        }
+
+        Task.WaitAll(reboots, TimeSpan.FromSeconds(2));
         _stopping = true;
         var stopped = _thread is null || _thread == Thread.CurrentThread || _thread.Join(TimeSpan.FromSeconds(2));
         _socket.Dispose();

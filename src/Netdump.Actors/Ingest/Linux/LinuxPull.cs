@@ -28,7 +28,21 @@ internal sealed class LinuxPull
     internal static readonly TimeSpan RequestTimeout = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How long the console must stay quiet after SHOW_STATE before the dump is closed.</summary>
-    internal static readonly TimeSpan QuietTime = TimeSpan.FromSeconds(1);
+    /// <remarks>
+    /// The kernel prints the task list before it answers SHOW_STATE, and netconsole sends each
+    /// line as it is printed: what is still on its way after the answer arrives within a LAN's
+    /// round trips. Every new line starts the wait again.
+    /// </remarks>
+    internal static readonly TimeSpan QuietTime = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>SHOW_STATE is resent only after this long without its answer or console text (each one prints the whole task list).</summary>
+    internal static readonly TimeSpan ShowStateTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest the console is collected after SHOW_STATE, however much it talks.</summary>
+    internal static readonly TimeSpan ShowStateDeadline = TimeSpan.FromSeconds(30);
+
+    /// <summary>GET_NR_PAGES, GET_PAGE_SIZE and GET_REGS are sent at most this often (5 s of resends).</summary>
+    internal const int QuerySends = 20;
 
     /// <summary>How often SHOW_STATE is sent before the server closes the dump without its answer.</summary>
     internal const int ShowStateSends = 3;
@@ -59,7 +73,8 @@ internal sealed class LinuxPull
         /// <summary>The page being assembled; kept when the request is reused.</summary>
         public byte[]? Page { get; set; }
 
-        public int Chunks { get; set; }
+        /// <summary>The 1024-byte chunks of the page that arrived, a bit each (up to 64: a 64 KiB page).</summary>
+        public ulong Chunks { get; set; }
 
         public Request Reset(LinuxCommand command, uint from, long sentAt)
         {
@@ -83,7 +98,10 @@ internal sealed class LinuxPull
     private long _logPrefix;
     private long _logEnd;
     private Phase _phase;
-    private uint _nextSequence = 1;
+    /// <summary>Starts anywhere, so that a late reply to an earlier dump of the same client matches nothing here.</summary>
+    private uint _nextSequence = (uint)Random.Shared.Next(1, int.MaxValue);
+    private long _showStateAt;
+    private volatile bool _acked;
     private uint? _pages;
     private uint? _pageSize;
     private byte[]? _registers;
@@ -143,6 +161,7 @@ internal sealed class LinuxPull
         lock (_lock)
         {
             _port.Send(Peer, new LinuxRequest(_magic, sequence, LinuxCommand.StartNetdumpAck, LinuxVersion.Server));
+            _acked = true;
             if (_phase == Phase.Acking)
             {
                 _phase = Phase.Querying;
@@ -177,7 +196,7 @@ internal sealed class LinuxPull
             if (_phase == Phase.Pulling)
             {
                 _phase = Phase.ShowingState;
-                _lastLog = Environment.TickCount64;
+                _lastLog = _showStateAt = Environment.TickCount64;
                 Ask(LinuxCommand.ShowState, 0);
             }
         }
@@ -221,12 +240,26 @@ internal sealed class LinuxPull
         }
     }
 
-    /// <summary>Lets the client go: COMM_REBOOT, unless a newer dump of it has taken over.</summary>
+    /// <summary>
+    /// Lets the client go: COMM_REBOOT, unless a newer dump of it has taken over. An acked
+    /// client gets REBOOT alone: should it have panicked again and be back in its handshake,
+    /// it ignores that, instead of being let in and rebooted out of its new dump.
+    /// </summary>
     public void Reboot()
     {
         if (_port.Serves(this))
         {
-            _port.Reboot(Client, _magic);
+            _port.Reboot(Client, _magic, inHandshake: !_acked);
+        }
+    }
+
+    /// <summary>Something unexpected went wrong on the port's thread with this dump: it ends, the others go on.</summary>
+    public void Fault(Exception e)
+    {
+        lock (_lock)
+        {
+            Stop();
+            _session.Tell(new PumpEvent.Faulted(e.Message));
         }
     }
 
@@ -240,17 +273,18 @@ internal sealed class LinuxPull
                 return;
             }
 
+            if (!_outstanding.TryGetValue(header.Sequence, out var request))
+            {
+                return; // a late duplicate of something answered already, or not ours
+            }
+
+            // only an answer to a question counts as the client being alive
             Interlocked.Exchange(ref _lastPacket, Environment.TickCount64);
             Interlocked.Increment(ref _packets);
             if (_firstData == 0)
             {
                 Interlocked.Exchange(ref _firstData, DateTimeOffset.UtcNow.UtcTicks);
                 _session.Tell(new PumpEvent.FirstData(0));
-            }
-
-            if (!_outstanding.TryGetValue(header.Sequence, out var request))
-            {
-                return; // a late duplicate of something answered already
             }
 
             switch (header.Code)
@@ -266,6 +300,12 @@ internal sealed class LinuxPull
                 case LinuxReplyCode.Regs when request.Command == LinuxCommand.GetRegs:
                     _registers = LinuxRegisters.TryRead(_machine, payload, out var gregs, out _registersProblem) ? gregs.ToArray() : [];
                     Answered(header.Sequence);
+                    break;
+                case LinuxReplyCode.Error when request.Command == LinuxCommand.GetRegs:
+                    NoRegisters(header.Sequence, "the client answered GET_REGS with an error");
+                    break;
+                case LinuxReplyCode.Error when request.Command is LinuxCommand.GetNrPages or LinuxCommand.GetPageSize:
+                    CannotDescribe($"the client answered {request.Command} with an error");
                     break;
                 case LinuxReplyCode.Mem when request.Command == LinuxCommand.SendMem:
                     Chunk(header, request, payload);
@@ -299,8 +339,6 @@ internal sealed class LinuxPull
                 return false;
             }
 
-            Interlocked.Exchange(ref _lastPacket, Environment.TickCount64);
-            _lastLog = Environment.TickCount64;
             if (_logBase < 0)
             {
                 _logBase = offset; // no console text before the dump: the stream starts here
@@ -317,6 +355,9 @@ internal sealed class LinuxPull
             {
                 RandomAccess.Write(_log.SafeFileHandle, text[(int)skip..], at);
                 _logEnd = Math.Max(_logEnd, at + text.Length - skip);
+                // new text (not a duplicate, not past the cap) is the client alive and talking
+                _lastLog = Environment.TickCount64;
+                Interlocked.Exchange(ref _lastPacket, _lastLog);
             }
             catch (IOException)
             {
@@ -337,18 +378,38 @@ internal sealed class LinuxPull
                 return;
             }
 
-            var timeout = (long)RequestTimeout.TotalMilliseconds;
             foreach (var (sequence, request) in _outstanding)
             {
-                if (now - request.SentAt < timeout)
+                if (request.Command == LinuxCommand.ShowState)
+                {
+                    // resent only when neither its answer nor console text has come for a while
+                    if (now - Math.Max(request.SentAt, _lastLog) < (long)ShowStateTimeout.TotalMilliseconds)
+                    {
+                        continue;
+                    }
+
+                    if (request.Sends >= ShowStateSends)
+                    {
+                        Retire(sequence); // a client that cannot show its state still gets rebooted
+                        continue;
+                    }
+                }
+                else if (now - request.SentAt < (long)RequestTimeout.TotalMilliseconds)
                 {
                     continue;
                 }
-
-                if (request.Command == LinuxCommand.ShowState && request.Sends >= ShowStateSends)
+                else if (request.Command != LinuxCommand.SendMem && request.Sends >= QuerySends)
                 {
-                    Retire(sequence); // a client that cannot show its state still gets rebooted
-                    continue;
+                    if (request.Command == LinuxCommand.GetRegs)
+                    {
+                        NoRegisters(sequence, $"no answer to GET_REGS after {QuerySends} requests");
+                    }
+                    else
+                    {
+                        CannotDescribe($"no answer to {request.Command} after {QuerySends} requests");
+                    }
+
+                    return;
                 }
 
                 request.SentAt = now;
@@ -356,10 +417,13 @@ internal sealed class LinuxPull
                 _port.Send(Peer, new LinuxRequest(_magic, sequence, request.Command, request.From));
             }
 
-            if (_phase == Phase.ShowingState && _outstanding.Count == 0 && now - _lastLog >= (long)QuietTime.TotalMilliseconds)
+            var quiet = _outstanding.Count == 0 && now - _lastLog >= (long)QuietTime.TotalMilliseconds;
+            if (_phase == Phase.ShowingState && (quiet || now - _showStateAt >= (long)ShowStateDeadline.TotalMilliseconds))
             {
                 _phase = Phase.Done;
                 _log?.Flush(flushToDisk: true);
+                _log?.Dispose(); // the log is final: text from now on goes to the client's console file
+                _log = null;
                 _session.Tell(new ConsoleDone(_logEnd));
             }
         }
@@ -379,7 +443,8 @@ internal sealed class LinuxPull
             var (recent, next) = _port.RecentConsole(Client.Address);
             _log.Write(recent);
             _logPrefix = _logEnd = recent.Length;
-            _logBase = recent.Length > 0 ? next : -1;
+            // after a restart of the server the stream's position is unknown: the first packet sets it
+            _logBase = recent.Length > 0 && next > 0 ? next : -1;
         }
         catch (IOException)
         {
@@ -392,6 +457,21 @@ internal sealed class LinuxPull
         var sequence = _nextSequence++;
         _outstanding[sequence] = (_spare.TryPop(out var spare) ? spare : new Request()).Reset(command, from, Environment.TickCount64);
         _port.Send(Peer, new LinuxRequest(_magic, sequence, command, from));
+    }
+
+    /// <summary>The dump goes on without registers (the core then has no NT_PRSTATUS).</summary>
+    private void NoRegisters(uint sequence, string problem)
+    {
+        _registers = [];
+        _registersProblem = problem;
+        Answered(sequence);
+    }
+
+    /// <summary>Without its page count or size there is no core to fill: the dump ends with the reason.</summary>
+    private void CannotDescribe(string reason)
+    {
+        Stop();
+        _session.Tell(new PumpEvent.WriteFailed(reason));
     }
 
     private void Answered(uint sequence)
@@ -455,7 +535,7 @@ internal sealed class LinuxPull
         }
 
         request.Page ??= new byte[pageSize];
-        var bit = 1 << (int)(header.Info / LinuxReplyHeader.MemChunk);
+        var bit = 1UL << (int)(header.Info / LinuxReplyHeader.MemChunk);
         if ((request.Chunks & bit) != 0)
         {
             return; // a duplicate chunk
@@ -463,7 +543,8 @@ internal sealed class LinuxPull
 
         payload.CopyTo(request.Page.AsSpan((int)header.Info));
         request.Chunks |= bit;
-        if (request.Chunks != (1 << (pageSize / LinuxReplyHeader.MemChunk)) - 1)
+        var chunks = pageSize / LinuxReplyHeader.MemChunk;
+        if (request.Chunks != (chunks == 64 ? ulong.MaxValue : (1UL << chunks) - 1))
         {
             return;
         }
