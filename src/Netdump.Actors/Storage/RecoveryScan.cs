@@ -260,6 +260,8 @@ public static class RecoveryScan
             Vmcore = coreName ?? DumpWriterActor.IncompleteCoreName,
             SupersededBy = String(previous, "superseded_by"),
             Recovered = true,
+            Dialect = IsLinux(previous, entries) ? Ingest.Dialect.Linux : Ingest.Dialect.FreeBsd,
+            Linux = IsLinux(previous, entries) ? LinuxFactsFrom(previous, directory) : null,
         };
 
         if (jsonEntry is not null && previous is null)
@@ -398,6 +400,18 @@ public static class RecoveryScan
 
     private static JsonElement? Property(JsonElement? json, string name, JsonValueKind kind) =>
         json is { } j && j.TryGetProperty(name, out var value) && value.ValueKind == kind ? value : null;
+
+    /// <summary>A Linux dump says so in its report; one killed before its first report has a console log.</summary>
+    private static bool IsLinux(JsonElement? previous, IReadOnlyDictionary<string, FileSystemInfo> entries) =>
+        String(previous, "dialect") is { } dialect ? dialect == "linux" : entries.ContainsKey(Ingest.Linux.LinuxPull.LogFileName);
+
+    /// <summary>What the last report said of a Linux client's memory (the reserved frames are not kept), and its log as it is.</summary>
+    private static LinuxFacts LinuxFactsFrom(JsonElement? previous, string directory)
+    {
+        var (logBytes, panic) = ConsoleLog.Read(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName));
+        return new LinuxFacts(UInt(previous, "protocol_version") ?? 0, (ushort)(UInt(previous, "machine") ?? 0),
+            UInt(previous, "page_size") ?? 0, ULong(previous, "pages") ?? 0, [], Bool(previous, "registers") == true, logBytes, panic);
+    }
 
     private static string? String(JsonElement? json, string name) => Property(json, name, JsonValueKind.String)?.GetString();
 

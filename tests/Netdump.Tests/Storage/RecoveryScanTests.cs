@@ -85,6 +85,44 @@ public sealed class RecoveryScanTests : IDisposable
     }
 
     [Fact]
+    public void RecoveryScan_should_keep_a_Linux_dump_a_Linux_dump_with_its_memory_facts_and_panic_line()
+    {
+        var dir = Path.Combine(DumpDir, "192.0.2.11-2024-03-09-14:05:07");
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), Pattern(8192));
+        File.WriteAllText(Path.Combine(dir, "log"), "eth0: link up\nKernel panic - not syncing: Fatal exception\n");
+        File.WriteAllText(Path.Combine(dir, DumpReport.JsonFileName), """
+            {"status":"receiving","client_ip":"192.0.2.11","received_at":"2024-03-09T14:05:07.000Z","dialect":"linux",
+             "protocol_version":5,"machine":62,"page_size":4096,"pages":512,"registers":true,"bytes_received":8192}
+            """);
+
+        RecoveryScan.Run(DumpDir, Now);
+
+        var json = Json(dir);
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal("linux", json.GetProperty("dialect").GetString());
+        Assert.Equal(512UL, json.GetProperty("pages").GetUInt64());
+        Assert.Equal(4096U, json.GetProperty("page_size").GetUInt32());
+        Assert.True(json.GetProperty("registers").GetBoolean());
+        Assert.Equal("Kernel panic - not syncing: Fatal exception", json.GetProperty("panic_string").GetString());
+    }
+
+    [Fact]
+    public void RecoveryScan_should_take_a_dump_killed_before_its_first_report_with_a_console_log_for_a_Linux_one()
+    {
+        var dir = Path.Combine(DumpDir, "192.0.2.12-2024-03-09-14:05:07");
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), Pattern(4096));
+        File.WriteAllText(Path.Combine(dir, "log"), "Oops: 0002 [#1]\n");
+
+        RecoveryScan.Run(DumpDir, Now);
+
+        var json = Json(dir);
+        Assert.Equal("linux", json.GetProperty("dialect").GetString());
+        Assert.Equal("Oops: 0002 [#1]", json.GetProperty("panic_string").GetString());
+    }
+
+    [Fact]
     public void RecoveryScan_should_recover_a_core_without_dump_json_from_the_directory_name()
     {
         var dir = Path.Combine(DumpDir, "192.0.2.9-2024-03-09-14:05:07-2");
