@@ -69,22 +69,10 @@ public sealed class ElfCoreToolTests : IDisposable
         return path;
     }
 
+    /// <summary>Runs a tool the core tests need (<see cref="Packaging.Tool"/>), saying how to get it when it is missing.</summary>
     internal static string Run(string tool, params string[] arguments)
     {
-        var path = Environment.GetEnvironmentVariable("PATH")!.Split(':').Select(dir => Path.Combine(dir, tool)).FirstOrDefault(File.Exists);
-        Assert.True(path is not null, $"{tool} is not installed: install binutils and gdb (apt-get install binutils gdb), as .ci/run does");
-
-        var info = new ProcessStartInfo(path, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{tool} exited with {process.ExitCode}: {error.Result}");
-        return output + error.Result;
+        Assert.True(Packaging.Tool.OnPath(tool), $"{tool} is not installed: install binutils and gdb (apt-get install binutils gdb), as .ci/run does");
+        return Packaging.Tool.Check(tool, arguments);
     }
 }
