@@ -10,23 +10,8 @@ namespace Netdump.Tests.EndToEnd;
 /// real server: a HERALD flood from a few addresses, session ports held by finished dumps, a
 /// client refused for want of a port, and a refusing netdump-crash under HERALD retries.
 /// </summary>
-public sealed class AttackTests : IAsyncLifetime
+public sealed class AttackTests : ServerTests
 {
-    private ServerHarness? _server;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
-
-    private async Task<ServerHarness> Start(Dictionary<string, object?> settings) =>
-        _server = await ServerHarness.StartAsync(settings);
-
     /// <summary>A bare HERALD from each source every 20 ms until cancelled (no replies needed: it works spoofed).</summary>
     private static async Task Flood(IPEndPoint server, IReadOnlyList<string> sources, CancellationToken stop)
     {

@@ -9,31 +9,10 @@ namespace Netdump.Tests.EndToEnd;
 /// Linux (Red Hat) netdump clients, simulated as the RHEL4 module behaves, dumping over
 /// loopback into a real server (SPEC §7): the pull, the ELF core, the console log, the reboot.
 /// </summary>
-public sealed class LinuxDumpTests : IAsyncLifetime
+public sealed class LinuxDumpTests : ServerTests
 {
-    private ServerHarness? _server;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
-
-    /// <summary>A server with the Linux port on a free loopback port (0 would turn it off).</summary>
-    private async Task<ServerHarness> Start(Dictionary<string, object?>? settings = null)
-    {
-        var keys = new Dictionary<string, object?> { ["secure"] = false, ["linux_port"] = FreeUdpPort() };
-        foreach (var (k, v) in settings ?? [])
-        {
-            keys[k] = v;
-        }
-
-        return _server = await ServerHarness.StartAsync(keys);
-    }
+    /// <summary>The Linux port on a free loopback port (0 would turn it off).</summary>
+    protected override Dictionary<string, object?> Defaults() => new() { ["secure"] = false, ["linux_port"] = FreeUdpPort() };
 
     internal static int FreeUdpPort()
     {

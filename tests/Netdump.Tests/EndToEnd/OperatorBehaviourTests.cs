@@ -8,33 +8,12 @@ namespace Netdump.Tests.EndToEnd;
 /// The operator's surface over real loopback dumps: the concurrency limit, secure mode, the
 /// four scripts, disk space, session ports and a clean shutdown.
 /// </summary>
-public sealed class OperatorBehaviourTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+public sealed class OperatorBehaviourTests(Xunit.Abstractions.ITestOutputHelper output) : ServerTests
 {
     /// <summary>0700 for the folders tests make: under a umask of 002 the default would be group writable, and ignored.</summary>
     private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-    private ServerHarness? _server;
-
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
-
-    private async Task<ServerHarness> Start(Dictionary<string, object?>? settings = null)
-    {
-        var keys = new Dictionary<string, object?> { ["secure"] = false };
-        foreach (var (k, v) in settings ?? [])
-        {
-            keys[k] = v;
-        }
-
-        return _server = await ServerHarness.StartAsync(keys);
-    }
+    protected override Dictionary<string, object?> Defaults() => new() { ["secure"] = false };
 
     internal static void Script(ServerHarness server, string name, string body)
     {
@@ -290,11 +269,7 @@ public sealed class OperatorBehaviourTests(Xunit.Abstractions.ITestOutputHelper 
         try
         {
             await test(mount);
-            if (_server is not null)
-            {
-                await _server.DisposeAsync(); // before the file system goes
-                _server = null;
-            }
+            await StopServerAsync(); // before the file system goes
         }
         finally
         {
