@@ -33,7 +33,7 @@ public class PacketPathBenchmarks
             DumpCompression.None, 1 << 30, 0).Write(_kdh);
         _dir = Directory.CreateTempSubdirectory("netdump-bench-").FullName;
         _core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), ulong.MaxValue);
-        _handler = new SessionPacketHandler(_core, ActorRefs.Nobody);
+        _handler = new SessionPacketHandler(_core, _ => { });
     }
 
     [GlobalCleanup]

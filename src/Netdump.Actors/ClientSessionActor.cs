@@ -275,7 +275,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
 
     private void StartReceiving(CoreFile core)
     {
-        _channel!.Start(core, Self);
+        _channel!.Start(core, Self.Tell);
         _channel.SendAck(_herald.Sequence);
         _guard.Tell(ConcurrencyGuardActor.SlotAcked.Instance);
         // one line for the HERALD and the dump it started (the listener's own line is Debug):

@@ -189,7 +189,7 @@ public sealed class UdpListenerActor : ReceiveActor
         try
         {
             _receiver = HeraldReceiver.Bind(_settings.Address, _settings.Port);
-            _receiver.Start(Self);
+            _receiver.Start(Self.Tell);
             _log.Info("Listening for netdump HERALDs on {Endpoint}, dumps go to {DumpDir}", _receiver.LocalEndpoint, _settings.DumpDirectory);
             if (_known.OnlyLocalClientsWarning() is { } warning)
             {
@@ -199,7 +199,7 @@ public sealed class UdpListenerActor : ReceiveActor
             if (_settings.LinuxPort is { } linuxPort)
             {
                 _linux = LinuxPort.Bind(_settings.Address, linuxPort, _settings.DumpDirectory, _known.IsAllowed);
-                _linux.Start(Self);
+                _linux.Start(Self.Tell);
                 _startScripts = Context.ActorOf(ScriptRunnerActor.Props(_settings.DumpDirectory), "start-scripts");
                 _log.Info("Listening for Linux netdump clients on {Endpoint}", _linux.LocalEndpoint);
             }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Akka.Actor;
 using Netdump.Actors.Protocol;
 
 namespace Netdump.Actors.Ingest;
@@ -48,13 +47,13 @@ public sealed class HeraldReceiver : IDisposable
     }
 
     /// <summary>Starts the receive thread, which tells <paramref name="listener"/> what arrives.</summary>
-    public void Start(IActorRef listener)
+    public void Start(ControlEvents listener)
     {
         _thread = new Thread(() => Run(listener)) { IsBackground = true, Name = $"herald-{LocalEndpoint.Port}" };
         _thread.Start();
     }
 
-    private void Run(IActorRef listener)
+    private void Run(ControlEvents listener)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(65536, pinned: true);
         EndPoint any = new IPEndPoint(IPAddress.Any, 0);
@@ -93,13 +92,13 @@ public sealed class HeraldReceiver : IDisposable
             {
                 var payload = buffer.AsSpan(MessageHeader.Size, length - MessageHeader.Size);
                 var ok = HeraldPayload.TryReadPath(payload, out var path, out var problem);
-                listener.Tell(new Herald(header.Sequence, from, packetInfo.Address, ok ? path : string.Empty, problem, DateTimeOffset.UtcNow));
+                listener(new Herald(header.Sequence, from, packetInfo.Address, ok ? path : string.Empty, problem, DateTimeOffset.UtcNow));
                 continue;
             }
 
             if (dropReports.TryTake())
             {
-                listener.Tell(new Dropped(from, reason));
+                listener(new Dropped(from, reason));
             }
         }
     }

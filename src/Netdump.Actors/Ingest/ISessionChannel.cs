@@ -1,5 +1,4 @@
 using System.Net;
-using Akka.Actor;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Protocol;
 using Netdump.Actors.Storage;
@@ -19,7 +18,7 @@ public interface ISessionChannel : IDisposable
     /// Starts the receive pump: it writes and acks VMCORE data into <paramref name="core"/>
     /// inline and tells <paramref name="session"/> the <see cref="PumpEvent"/>s.
     /// </summary>
-    void Start(CoreFile core, IActorRef session);
+    void Start(CoreFile core, ControlEvents session);
 
     /// <summary>Sends a 4-byte ack to the client (the socket is connected to it). Safe from any thread.</summary>
     void SendAck(uint sequence);

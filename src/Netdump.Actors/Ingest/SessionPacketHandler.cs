@@ -1,5 +1,4 @@
 using System.Net;
-using Akka.Actor;
 using Netdump.Actors.Protocol;
 using Netdump.Actors.Storage;
 
@@ -26,7 +25,7 @@ internal enum PacketVerdict
 /// Used by the pump thread alone, except the counters and flags read by the actor. The session
 /// socket is connected, so every datagram comes from the session's client.
 /// </summary>
-internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
+internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session)
 {
     private readonly ReportBudget _dropReports = new(10);
     private long _firstDataUtcTicks;
@@ -76,7 +75,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
                 var reason = error == HeaderError.UnknownType
                     ? $"unknown message type {(uint)header.Type}"
                     : MessageHeader.Describe(error);
-                session.Tell(new PumpEvent.Dropped(reason));
+                session(new PumpEvent.Dropped(reason));
             }
 
             return PacketVerdict.Drop;
@@ -88,7 +87,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
             case MessageType.Vmcore:
                 return ClassifyData(header);
             case MessageType.Herald:
-                session.Tell(new PumpEvent.HeraldRetransmitted(header.Sequence, DateTimeOffset.UtcNow));
+                session(new PumpEvent.HeraldRetransmitted(header.Sequence, DateTimeOffset.UtcNow));
                 return PacketVerdict.Drop;
             default:
                 if (StartData() == DataStart.Retired)
@@ -97,7 +96,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
                 }
 
                 _sealed |= header.Type == MessageType.Finished;
-                session.Tell(new PumpEvent.ControlPacket(header.Type, header.Sequence, header.Offset,
+                session(new PumpEvent.ControlPacket(header.Type, header.Sequence, header.Offset,
                     datagram[MessageHeader.Size..].ToArray()));
                 return PacketVerdict.Drop;
         }
@@ -127,7 +126,7 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
             case DataStart.Retired:
                 return PacketVerdict.Drop;
             case DataStart.First:
-                session.Tell(new PumpEvent.FirstData(header.Offset));
+                session(new PumpEvent.FirstData(header.Offset));
                 break;
         }
 
@@ -170,21 +169,21 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
                 return true;
             case CoreWriteResult.NoSpace:
                 _outOfRoom = true;
-                session.Tell(new PumpEvent.OutOfRoom(offset, length));
+                session(new PumpEvent.OutOfRoom(offset, length));
                 return false;
             case CoreWriteResult.BeyondLimit:
                 _failed = true;
-                session.Tell(new PumpEvent.WriteFailed(
+                session(new PumpEvent.WriteFailed(
                     $"write of {length} bytes at offset {offset} is beyond max_dump_size {core.MaxSize}"));
                 return false;
             case CoreWriteResult.TooFragmented:
                 _failed = true;
-                session.Tell(new PumpEvent.WriteFailed(
+                session(new PumpEvent.WriteFailed(
                     $"too fragmented: the write of {length} bytes at offset {offset} would make more than {CoreFile.MaxRanges} separate received ranges"));
                 return false;
             default:
                 _failed = true;
-                session.Tell(new PumpEvent.WriteFailed($"write error at offset {offset}: {core.LastError}"));
+                session(new PumpEvent.WriteFailed($"write error at offset {offset}: {core.LastError}"));
                 return false;
         }
     }
@@ -206,6 +205,6 @@ internal sealed class SessionPacketHandler(CoreFile core, IActorRef session)
     /// <summary>From the session: there is room again.</summary>
     public void ResumeWrites() => _outOfRoom = false;
 
-    public void Faulted(string reason) => session.Tell(new PumpEvent.Faulted(reason));
+    public void Faulted(string reason) => session(new PumpEvent.Faulted(reason));
 
 }

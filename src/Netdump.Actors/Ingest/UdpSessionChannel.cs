@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Akka.Actor;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Protocol;
 using Netdump.Actors.Storage;
@@ -122,7 +121,7 @@ public sealed class UdpSessionChannel : ISessionChannel
     /// <summary>The engine this channel really runs (batched falls back to managed where unsupported).</summary>
     public IngestEngine Engine => _engine;
 
-    public void Start(CoreFile core, IActorRef session)
+    public void Start(CoreFile core, ControlEvents session)
     {
         var handler = _handler = new SessionPacketHandler(core, session);
         if (_engine == IngestEngine.Epoll)

@@ -100,7 +100,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         await _acks.ExpectMsgAsync(new AckSent(1));
         Assert.Same(_core, Channel.StartedWith);
-        Assert.Equal(session, Channel.Session);
+        Assert.Equal(session, Channel.Session!.Target); // the pump's events go to this session's mailbox
         await _acks.ExpectNoMsgAsync(Quiet);
     }
 

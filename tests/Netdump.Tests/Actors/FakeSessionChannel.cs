@@ -26,7 +26,7 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
 
     public CoreFile? StartedWith { get; private set; }
 
-    public IActorRef? Session { get; private set; }
+    public ControlEvents? Session { get; private set; }
 
     public long LastPacketTicks
     {
@@ -56,7 +56,7 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
     /// <summary>A packet arrived just now.</summary>
     public void Touch() => LastPacketTicks = Environment.TickCount64;
 
-    public void Start(CoreFile core, IActorRef session)
+    public void Start(CoreFile core, ControlEvents session)
     {
         StartedWith = core;
         Session = session;

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using System.Net;
 using System.Net.Sockets;
 using Netdump.Actors.Configuration;
@@ -32,7 +33,7 @@ public sealed class FuzzFindingsTests(ITestOutputHelper output)
         using var core = CoreFile.Create(Path.Combine(_dir, $"vmcore-{engine}"), 1 << 20);
         using var client = Bound("127.0.0.40");
         using var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, engine: engine);
-        channel.Start(core, TestActor);
+        channel.Start(core, TestActor.Tell);
 
         client.SendTo(Datagram(MessageType.Vmcore, 2, 4096, []), channel.LocalEndpoint);
         ExpectMsg<PumpEvent.FirstData>();
@@ -58,7 +59,7 @@ public sealed class FuzzFindingsTests(ITestOutputHelper output)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, $"vmcore-dispose-{engine}"), 1 << 20);
         var channel = new UdpSessionChannel(IPAddress.Loopback, new IPEndPoint(IPAddress.Parse("127.0.0.41"), 9), engine: engine);
-        channel.Start(core, TestActor);
+        channel.Start(core, TestActor.Tell);
         channel.Dispose();
 
         var second = Record.Exception(channel.Dispose);

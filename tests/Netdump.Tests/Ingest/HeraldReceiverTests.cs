@@ -1,3 +1,4 @@
+using Akka.Actor;
 using System.Net;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
@@ -18,7 +19,7 @@ public sealed class HeraldReceiverTests(ITestOutputHelper output)
     public void A_herald_reaches_the_listener_and_an_idle_receiver_stops_when_disposed()
     {
         using var receiver = HeraldReceiver.Bind(IPAddress.Parse("127.0.0.42"), 0);
-        receiver.Start(TestActor);
+        receiver.Start(TestActor.Tell);
         using var client = Bound("127.0.0.43");
 
         client.SendTo(Datagram(MessageType.Herald, 7, 0, []), receiver.LocalEndpoint);

@@ -97,7 +97,7 @@ public sealed class LinuxPortIoTests : IDisposable
         using var client = Bound("127.0.0.2");
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore"), ulong.MaxValue);
         var pull = new LinuxPull(port, (IPEndPoint)client.LocalEndPoint!, new LinuxStart(ElfMachine.X86_64, 5, 0, 0, 7));
-        pull.Start(core, ActorRefs.Nobody);
+        pull.Start(core, _ => { });
         pull.Ack(1);
         Assert.Equal(LinuxCommand.StartNetdumpAck, ReceiveRequest(client).Command);
         for (var i = 0; i < 3; i++)

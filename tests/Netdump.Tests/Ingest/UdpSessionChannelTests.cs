@@ -48,7 +48,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var otherPort = Bound("127.0.0.30");
         using var spoofer = Bound("127.0.0.31");
         using var channel = Channel(client, engine);
-        channel.Start(core, TestActor);
+        channel.Start(core, TestActor.Tell);
 
         var payload = new byte[1448];
         new Random(5).NextBytes(payload);
@@ -89,7 +89,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         }
 
         using var channel = Channel(clientEndpoint, engine);
-        channel.Start(core, TestActor);
+        channel.Start(core, TestActor.Tell);
 
         channel.SendAck(1); // to a closed port: the kernel answers port-unreachable
         using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 3000 };
@@ -109,7 +109,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
         using var client = Bound("127.0.0.32");
         using var channel = Channel(client, engine);
-        channel.Start(core, TestActor);
+        channel.Start(core, TestActor.Tell);
 
         var bad = Datagram(MessageType.Vmcore, 3, 0, new byte[100]);
         client.SendTo(bad.AsSpan(0, 50), channel.LocalEndpoint); // size differs from 24 + len
@@ -130,7 +130,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20, disk);
         using var client = Bound("127.0.0.33");
         using var channel = Channel(client, engine);
-        channel.Start(core, TestActor);
+        channel.Start(core, TestActor.Tell);
 
         client.SendTo(Datagram(MessageType.Vmcore, 2, 0, new byte[1448]), channel.LocalEndpoint);
         Assert.Equal(2u, ReceiveAck(client));
@@ -152,7 +152,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var client = Bound("127.0.0.36");
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-1"), 1 << 20);
         using var first = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pump: null, threads, linger);
-        first.Start(core, TestActor);
+        first.Start(core, TestActor.Tell);
         var payload = new byte[1448];
         new Random(6).NextBytes(payload);
         client.SendTo(Datagram(MessageType.Vmcore, 1, 0, payload), first.LocalEndpoint);
@@ -175,7 +175,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var nextClient = Bound("127.0.0.37");
         using var nextCore = CoreFile.Create(Path.Combine(_dir, "vmcore-2"), 1 << 20);
         using var next = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)nextClient.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pump: null, threads, linger);
-        next.Start(nextCore, TestActor);
+        next.Start(nextCore, TestActor.Tell);
         nextClient.SendTo(Datagram(MessageType.Vmcore, 5, 0, payload), next.LocalEndpoint);
         Assert.Equal(5u, ReceiveAck(nextClient));
         ExpectMsg<PumpEvent.FirstData>();
@@ -197,14 +197,14 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using (var otherCore = CoreFile.Create(Path.Combine(_dir, "other"), 4096))
         {
             // its descriptor may be another's by now: it is never used again
-            var refusal = Assert.Throws<IOException>(() => linger.Register(other, new SessionPacketHandler(otherCore, TestActor)));
+            var refusal = Assert.Throws<IOException>(() => linger.Register(other, new SessionPacketHandler(otherCore, TestActor.Tell)));
             Assert.Equal("the pump is stopped", refusal.Message);
         }
 
         using var client = Bound("127.0.0.38");
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
         using var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pump: null, threads, linger);
-        channel.Start(core, TestActor);
+        channel.Start(core, TestActor.Tell);
 
         client.SendTo(Datagram(MessageType.Finished, 1, 0, []), channel.LocalEndpoint);
         Assert.Equal(1u, ExpectMsg<PumpEvent.ControlPacket>().Sequence);
@@ -224,7 +224,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var client = Bound("127.0.0.44");
         using var session = Bound("127.0.0.45");
         session.Connect(client.LocalEndPoint!);
-        var registration = pump.Register(session, new SessionPacketHandler(core, TestActor));
+        var registration = pump.Register(session, new SessionPacketHandler(core, TestActor.Tell));
 
         // one datagram through the pump: its thread has been through a wait and is in the next
         client.SendTo(Datagram(MessageType.Finished, 1, 0, []), session.LocalEndPoint!);
@@ -246,7 +246,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var failing = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         failing.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.39"), 0));
         failing.Listen();
-        var registration = pump.Register(failing, new SessionPacketHandler(core, TestActor));
+        var registration = pump.Register(failing, new SessionPacketHandler(core, TestActor.Tell));
         using var connecting = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         connecting.Connect(failing.LocalEndPoint!);
 
@@ -264,7 +264,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched,
             pump: null, wakeUpBound: TimeSpan.FromMilliseconds(100));
         var port = channel.LocalEndpoint;
-        channel.Start(core, TestActor);
+        channel.Start(core, TestActor.Tell);
         client.SendTo(Datagram(MessageType.Vmcore, 1, 0, new byte[1448]), port);
         Assert.True(disk.Entered.Wait(TimeSpan.FromSeconds(10)));
         Assert.False(client.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead), "acked before its bytes were written");
@@ -298,7 +298,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
         var channel = new UdpSessionChannel(IPAddress.Loopback, Nobody);
-        channel.Start(core, TestActor);
+        channel.Start(core, TestActor.Tell);
         channel.Dispose();
         channel.Dispose(); // a session ends its dump with it, then disposes it again in PostStop
     }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Akka.Actor;
 using Netdump.Actors.Native;
 using Netdump.Actors.Protocol.Linux;
 
@@ -90,7 +89,7 @@ public sealed class LinuxPort : IDisposable
         }
     }
 
-    public void Start(IActorRef listener)
+    public void Start(ControlEvents listener)
     {
         var io = _io = new LinuxPortIo(_socket, LinuxIo.Supported);
         _thread = new Thread(() => Run(listener, io)) { IsBackground = true, Name = $"linux-{LocalEndpoint.Port}" };
@@ -169,7 +168,7 @@ public sealed class LinuxPort : IDisposable
         }
     }
 
-    private void Run(IActorRef listener, LinuxPortIo io)
+    private void Run(ControlEvents listener, LinuxPortIo io)
     {
         var dropReports = new ReportBudget(HeraldReceiver.DropReportLimit);
         var nextTick = Environment.TickCount64 + (long)Tick.TotalMilliseconds;
@@ -194,7 +193,7 @@ public sealed class LinuxPort : IDisposable
                 }
                 else if (dropReports.TryTake())
                 {
-                    listener.Tell(new Dropped(from.ToEndPoint(), LinuxReplyHeader.Describe(LinuxReplyError.TooLong)));
+                    listener(new Dropped(from.ToEndPoint(), LinuxReplyHeader.Describe(LinuxReplyError.TooLong)));
                 }
             }
 
@@ -223,7 +222,7 @@ public sealed class LinuxPort : IDisposable
     /// An exception here would end the thread every Linux client depends on (and the process):
     /// the dump whose packet caused it ends, the others go on.
     /// </summary>
-    private void HandleGuarded(IActorRef listener, Peer from, ReadOnlySpan<byte> datagram, ReportBudget dropReports)
+    private void HandleGuarded(ControlEvents listener, Peer from, ReadOnlySpan<byte> datagram, ReportBudget dropReports)
     {
         try
         {
@@ -237,12 +236,12 @@ public sealed class LinuxPort : IDisposable
             }
             else if (dropReports.TryTake())
             {
-                listener.Tell(new Dropped(from.ToEndPoint(), $"unexpected error: {e.Message}"));
+                listener(new Dropped(from.ToEndPoint(), $"unexpected error: {e.Message}"));
             }
         }
     }
 
-    private void Handle(IActorRef listener, Peer from, ReadOnlySpan<byte> datagram, ReportBudget dropReports)
+    private void Handle(ControlEvents listener, Peer from, ReadOnlySpan<byte> datagram, ReportBudget dropReports)
     {
         var error = LinuxReplyHeader.TryRead(datagram, out var header);
         var payload = datagram[Math.Min(datagram.Length, LinuxReplyHeader.Size)..];
@@ -254,7 +253,7 @@ public sealed class LinuxPort : IDisposable
                 case LinuxReplyCode.StartNetdump:
                     if (LinuxStart.TryParse(header, payload, out var start, out problem))
                     {
-                        listener.Tell(new Herald(0, from.ToEndPoint(), LocalEndpoint.Address, "", null, DateTimeOffset.UtcNow, start));
+                        listener(new Herald(0, from.ToEndPoint(), LocalEndpoint.Address, "", null, DateTimeOffset.UtcNow, start));
                         return;
                     }
 
@@ -281,12 +280,12 @@ public sealed class LinuxPort : IDisposable
 
         if (dropReports.TryTake())
         {
-            listener.Tell(new Dropped(from.ToEndPoint(), problem!));
+            listener(new Dropped(from.ToEndPoint(), problem!));
         }
     }
 
     /// <summary>Console text: into the dump's log while a dump runs, else into the client's console file.</summary>
-    private void Console(IActorRef listener, Peer from, uint offset, ReadOnlySpan<byte> text)
+    private void Console(ControlEvents listener, Peer from, uint offset, ReadOnlySpan<byte> text)
     {
         if (_pulls.TryGetValue(from.Address, out var pull) && pull.Log(offset, text))
         {
@@ -302,7 +301,7 @@ public sealed class LinuxPort : IDisposable
         _console.Append(client, offset, text);
         if (offset == 0 && text.StartsWith(StartupLine))
         {
-            listener.Tell(new ConsoleStarted(client));
+            listener(new ConsoleStarted(client));
         }
     }
 

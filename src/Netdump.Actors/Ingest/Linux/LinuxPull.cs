@@ -1,5 +1,4 @@
 using System.Net;
-using Akka.Actor;
 using Netdump.Actors.Protocol.Linux;
 using Netdump.Actors.Storage;
 
@@ -91,7 +90,7 @@ internal sealed class LinuxPull
     private readonly Stack<Request> _spare = []; // answered requests, for reuse
     private readonly ByteRanges _reserved = new(); // in page frames
     private readonly Queue<uint> _again = [];
-    private IActorRef _session = ActorRefs.Nobody;
+    private ControlEvents _session = _ => { };
     private CoreFile? _core;
     private FileStream? _log;
     private long _logBase = -1;
@@ -144,7 +143,7 @@ internal sealed class LinuxPull
     public PumpCounters Counters => new(Interlocked.Read(ref _packets), 0);
 
     /// <summary>Takes the client's packets; the dump's log starts with its recent console text.</summary>
-    public void Start(CoreFile core, IActorRef session)
+    public void Start(CoreFile core, ControlEvents session)
     {
         lock (_lock)
         {
@@ -259,7 +258,7 @@ internal sealed class LinuxPull
         lock (_lock)
         {
             Stop();
-            _session.Tell(new PumpEvent.Faulted(e.Message));
+            _session(new PumpEvent.Faulted(e.Message));
         }
     }
 
@@ -284,7 +283,7 @@ internal sealed class LinuxPull
             if (_firstData == 0)
             {
                 Interlocked.Exchange(ref _firstData, DateTimeOffset.UtcNow.UtcTicks);
-                _session.Tell(new PumpEvent.FirstData(0));
+                _session(new PumpEvent.FirstData(0));
             }
 
             switch (header.Code)
@@ -424,7 +423,7 @@ internal sealed class LinuxPull
                 _log?.Flush(flushToDisk: true);
                 _log?.Dispose(); // the log is final: text from now on goes to the client's console file
                 _log = null;
-                _session.Tell(new ConsoleDone(_logEnd));
+                _session(new ConsoleDone(_logEnd));
             }
         }
     }
@@ -471,7 +470,7 @@ internal sealed class LinuxPull
     private void CannotDescribe(string reason)
     {
         Stop();
-        _session.Tell(new PumpEvent.WriteFailed(reason));
+        _session(new PumpEvent.WriteFailed(reason));
     }
 
     private void Answered(uint sequence)
@@ -480,7 +479,7 @@ internal sealed class LinuxPull
         if (_phase == Phase.Querying && _pages is not null && _pageSize is not null && _registers is not null)
         {
             _phase = Phase.Described;
-            _session.Tell(new Described(_pages.Value, _pageSize.Value, _registers, _registersProblem));
+            _session(new Described(_pages.Value, _pageSize.Value, _registers, _registersProblem));
         }
     }
 
@@ -522,7 +521,7 @@ internal sealed class LinuxPull
         if (!_memoryDone && _outstanding.Count == 0 && _again.Count == 0 && _nextPfn >= _pages!.Value)
         {
             _memoryDone = true;
-            _session.Tell(new MemoryDone(_reserved.ToList().Select(r => (r.Start, r.End)).ToList(), _pages.Value));
+            _session(new MemoryDone(_reserved.ToList().Select(r => (r.Start, r.End)).ToList(), _pages.Value));
         }
     }
 
@@ -565,13 +564,13 @@ internal sealed class LinuxPull
                 if (!_outOfRoom)
                 {
                     _outOfRoom = true;
-                    _session.Tell(new PumpEvent.OutOfRoom(offset, (ulong)pageSize));
+                    _session(new PumpEvent.OutOfRoom(offset, (ulong)pageSize));
                 }
 
                 break;
             default:
                 _phase = Phase.Stopped;
-                _session.Tell(new PumpEvent.WriteFailed(result == CoreWriteResult.BeyondLimit
+                _session(new PumpEvent.WriteFailed(result == CoreWriteResult.BeyondLimit
                     ? $"page {pfn} at offset {offset} is beyond max_dump_size {_core.MaxSize}"
                     : $"write error at offset {offset}: {_core.LastError}"));
                 break;

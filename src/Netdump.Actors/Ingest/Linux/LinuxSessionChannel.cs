@@ -1,5 +1,4 @@
 using System.Net;
-using Akka.Actor;
 using Netdump.Actors.Protocol.Linux;
 using Netdump.Actors.Storage;
 
@@ -29,7 +28,7 @@ public sealed class LinuxSessionChannel : ISessionChannel
 
     public PumpCounters Counters => _pull.Counters;
 
-    public void Start(CoreFile core, IActorRef session) => _pull.Start(core, session);
+    public void Start(CoreFile core, ControlEvents session) => _pull.Start(core, session);
 
     public void SendAck(uint sequence) => _pull.Ack(sequence);
 
