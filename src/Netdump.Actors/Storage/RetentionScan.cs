@@ -56,18 +56,17 @@ public static class RetentionScan
         return new StoredDump(directory, client, receivedAt.Value, bytes, WhyHeld(directory, entries, json));
     }
 
-    /// <summary>Null when the dump is finished and nothing else has a hold on it; otherwise why it must stay.</summary>
+    /// <summary>
+    /// Null when the dump is finished and nothing else has a hold on it; otherwise why it must
+    /// stay. A final status is the writer's last word (a recovered dump keeps its
+    /// <c>vmcore-incomplete</c>); a core still open in a writer is caught by its lock.
+    /// </summary>
     private static string? WhyHeld(string directory, Dictionary<string, FileSystemInfo> entries, System.Text.Json.JsonElement? json)
     {
         var status = RecoveryScan.String(json, "status");
         if (status is not ("complete" or "incomplete" or "refused"))
         {
             return status == "receiving" ? "receiving" : $"no final {DumpReport.JsonFileName}";
-        }
-
-        if (entries.ContainsKey(DumpWriterActor.IncompleteCoreName) || DumpTree.HasReserve(entries))
-        {
-            return "a writer's files are still there";
         }
 
         if (entries.Values.FirstOrDefault(e => e is DirectoryInfo) is { } folder)
