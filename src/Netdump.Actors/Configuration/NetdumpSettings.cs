@@ -3,6 +3,7 @@ using System.Net;
 using System.Reflection;
 using Akka.Configuration;
 using Netdump.Actors.Ingest;
+using Netdump.Actors.Storage;
 
 namespace Netdump.Actors.Configuration;
 
@@ -71,6 +72,16 @@ public sealed record NetdumpSettings
 
     /// <summary>A log file besides the console; null for none.</summary>
     public string? LogFile { get; init; }
+
+    /// <summary>What retention removes (<c>keep_per_host</c>, <c>max_age</c>, <c>max_total</c>); <see cref="RetentionPolicy.None"/> keeps everything.</summary>
+    public RetentionPolicy Retention { get; init; } = RetentionPolicy.None;
+
+    /// <summary>
+    /// How often the server runs retention (and once at start). Not an operator's key: the hour
+    /// every dump is kept makes a shorter pass pointless, a longer one lets a crash storm run
+    /// past <c>max_total</c> for longer; tests shorten it.
+    /// </summary>
+    public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Reads the <c>netdump</c> block; throws <see cref="ConfigurationException"/> with the key and the problem.</summary>
     public static NetdumpSettings Create(Config config)
@@ -142,7 +153,34 @@ public sealed record NetdumpSettings
             PidFile = string.IsNullOrWhiteSpace(pidFile) ? null : Path.GetFullPath(pidFile),
             Daemon = c.GetBoolean("daemon"),
             LogFile = string.IsNullOrWhiteSpace(logFile) ? null : Path.GetFullPath(logFile),
+            Retention = ParseRetention(c),
         };
+    }
+
+    /// <summary><c>keep_per_host</c>, <c>max_age</c> and <c>max_total</c>; 0 or "" is no limit.</summary>
+    private static RetentionPolicy ParseRetention(Config c)
+    {
+        var keep = c.GetInt("keep_per_host", 0);
+        if (keep < 0)
+        {
+            throw new ConfigurationException($"keep_per_host: {keep} must be 0 (no limit) or more");
+        }
+
+        TimeSpan? maxAge = null;
+        if (!string.IsNullOrWhiteSpace(c.GetString("max_age", "")))
+        {
+            var age = c.GetTimeSpan("max_age");
+            if (age > TimeSpan.Zero && age < RetentionPolicy.MinimumAge)
+            {
+                throw new ConfigurationException($"max_age: \"{c.GetString("max_age")}\" is less than the hour every dump is kept (0 = no limit)");
+            }
+
+            maxAge = age > TimeSpan.Zero ? age : null;
+        }
+
+        var totalText = c.GetString("max_total", "");
+        var maxTotal = string.IsNullOrWhiteSpace(totalText) ? 0 : ParseSize("max_total", totalText);
+        return new RetentionPolicy(keep, maxAge, maxTotal == 0 ? null : maxTotal);
     }
 
     /// <summary>The built-in defaults and Akka settings (<c>netdump.hocon</c>, embedded in this assembly).</summary>

@@ -45,21 +45,14 @@ public static class RecoveryScan
         return lastReported is > 0 ? $"{Reason}; {core}; the last report before the stop counted {lastReported} bytes received" : $"{Reason}; {core}";
     }
 
-    /// <summary>
-    /// How many directory levels below dumpdir are searched: every level a dump can be made at
-    /// (one below the deepest a HERALD path may lead to), and no deeper, so that a deep tree
-    /// someone else made cannot keep the server from starting.
-    /// </summary>
-    public const int MaxDepth = DumpLocation.MaxParentDepth + 1;
+    /// <summary>How many directory levels below dumpdir are searched (<see cref="DumpTree.MaxDepth"/>).</summary>
+    public const int MaxDepth = DumpTree.MaxDepth;
 
     /// <summary>Where an unreadable dump.json is moved before a recovered one replaces it.</summary>
     public const string CorruptJsonFileName = DumpReport.JsonFileName + ".corrupt";
 
-    // dump.json lists every hole; even a million of them stays far below this.
-    private const long MaxJsonBytes = 64L * 1024 * 1024;
-
     /// <summary>Names a core can have, in the order they are looked for: the writer's names (SPEC §3).</summary>
-    private static readonly string[] CoreNames =
+    internal static readonly string[] CoreNames =
     [
         DumpWriterActor.IncompleteCoreName,
         "vmcore", "vmcore.gz", "vmcore.zst",
@@ -90,96 +83,30 @@ public static class RecoveryScan
             return results;
         }
 
-        // depth first, in name order, without recursion: a deep tree cannot exhaust the stack
-        var pending = new Stack<(string Directory, int Depth)>();
-        pending.Push((root, 0));
-        while (pending.TryPop(out var next))
-        {
-            var children = Visit(next.Directory, root, next.Depth, now, results);
-            for (var i = children.Count - 1; i >= 0; i--)
-            {
-                pending.Push((children[i], next.Depth + 1));
-            }
-        }
-
+        DumpTree.Walk(root, (directory, entries) => Visit(directory, root, entries, now, results), (directory, problem) => results.Add(new RecoveredDump(directory, problem)));
         return results;
     }
 
-    /// <summary>Marks the directory if it is a dump left receiving; returns the subdirectories to search.</summary>
-    private static List<string> Visit(string directory, string root, int depth, DateTimeOffset now, List<RecoveredDump> results)
+    /// <summary>Marks the directory if it is a dump left receiving.</summary>
+    private static void Visit(string directory, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now, List<RecoveredDump> results)
     {
-        Dictionary<string, FileSystemInfo> entries;
+        RecoveredDump? result;
         try
         {
-            entries = List(directory);
+            result = Examine(directory, root, entries, now);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            results.Add(new RecoveredDump(directory, $"cannot be listed: {e.Message}"));
-            return [];
+            // One odd directory (or a bug here) must not keep the server from starting: it
+            // is reported and left as it is.
+            result = new RecoveredDump(directory, $"left alone: {e.Message}");
         }
 
-        if (depth > 0 && LooksLikeDump(directory, entries))
+        if (result is not null)
         {
-            RecoveredDump? result;
-            try
-            {
-                result = Examine(directory, root, entries, now);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // One odd directory (or a bug here) must not keep the server from starting: it
-                // is reported and left as it is.
-                result = new RecoveredDump(directory, $"left alone: {e.Message}");
-            }
-
-            if (result is not null)
-            {
-                results.Add(result);
-            }
+            results.Add(result);
         }
-
-        if (depth >= MaxDepth)
-        {
-            return [];
-        }
-
-        return entries.Values
-            .Where(e => e is DirectoryInfo && !IsLink(e) && !(depth == 0 && DumpLocation.IsServersOwn(e.Name)))
-            .Select(e => e.FullName)
-            .Order(StringComparer.Ordinal)
-            .ToList();
     }
-
-    /// <summary>The entries of a directory as <c>lstat</c> sees them: a symlink is itself, not its target.</summary>
-    private static Dictionary<string, FileSystemInfo> List(string directory)
-    {
-        var options = new EnumerationOptions
-        {
-            RecurseSubdirectories = false,
-            IgnoreInaccessible = false,
-            AttributesToSkip = 0,
-            ReturnSpecialDirectories = false,
-        };
-        return new DirectoryInfo(directory)
-            .EnumerateFileSystemInfos("*", options)
-            .ToDictionary(e => e.Name, StringComparer.Ordinal);
-    }
-
-    private static bool IsLink(FileSystemInfo entry) => entry.Attributes.HasFlag(FileAttributes.ReparsePoint);
-
-    /// <summary>
-    /// What only the writer leaves in a directory: a dump.json, an unfinished core, or the room
-    /// it reserves for the reports (made before the core, kept until the final report).
-    /// </summary>
-    private static bool LooksLikeDump(string directory, Dictionary<string, FileSystemInfo> entries) =>
-        entries.ContainsKey(DumpReport.JsonFileName)
-        || entries.ContainsKey(DumpWriterActor.IncompleteCoreName)
-        || (HasReserve(entries) && DumpDirectoryName.TryParse(Path.GetFileName(directory), out _));
-
-    private static bool HasReserve(Dictionary<string, FileSystemInfo> entries) =>
-        entries.ContainsKey(DumpReport.ReservedName(DumpReport.InfoFileName))
-        || entries.ContainsKey(DumpReport.ReservedName(DumpReport.JsonFileName));
 
     /// <summary>Null when the dump is finished (left untouched); otherwise what was done or why not.</summary>
     private static RecoveredDump? Examine(string directory, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now)
@@ -188,12 +115,12 @@ public static class RecoveryScan
         string? unreadable = null;
         if (entries.TryGetValue(DumpReport.JsonFileName, out var jsonEntry))
         {
-            if (IsLink(jsonEntry) || jsonEntry is not FileInfo)
+            if (DumpTree.IsLink(jsonEntry) || jsonEntry is not FileInfo)
             {
                 return new RecoveredDump(directory, $"{DumpReport.JsonFileName} is not a regular file; left alone");
             }
 
-            previous = ReadJson((FileInfo)jsonEntry, out unreadable);
+            previous = DumpTree.ReadJson((FileInfo)jsonEntry, out unreadable);
             if (previous is { } json)
             {
                 var status = json.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
@@ -207,7 +134,7 @@ public static class RecoveryScan
                         return new RecoveredDump(directory, $"{DumpReport.JsonFileName} has an unknown status \"{status}\"; left alone");
                 }
             }
-            else if (!entries.ContainsKey(DumpWriterActor.IncompleteCoreName) && !HasReserve(entries))
+            else if (!entries.ContainsKey(DumpWriterActor.IncompleteCoreName) && !DumpTree.HasReserve(entries))
             {
                 // Without the marks of a dump in progress, a finished dump may be behind the
                 // damaged file: rewriting it as incomplete could hide a good core.
@@ -216,7 +143,7 @@ public static class RecoveryScan
         }
 
         var coreName = CoreNames.FirstOrDefault(entries.ContainsKey);
-        if (coreName is not null && (IsLink(entries[coreName]) || entries[coreName] is not FileInfo))
+        if (coreName is not null && (DumpTree.IsLink(entries[coreName]) || entries[coreName] is not FileInfo))
         {
             return new RecoveredDump(directory, $"{coreName} is not a regular file; left alone");
         }
@@ -256,7 +183,7 @@ public static class RecoveryScan
                 || entries.ContainsKey(DumpWriterActor.KeyFileName)
                 || header is { DumpKeySize: > 0 }
                 || coreName?.StartsWith("vmcore_encrypted", StringComparison.Ordinal) == true,
-            KeyBytesReceived = entries.TryGetValue(DumpWriterActor.KeyFileName, out var key) && key is FileInfo { } keyFile && !IsLink(key) ? (ulong)keyFile.Length : 0,
+            KeyBytesReceived = entries.TryGetValue(DumpWriterActor.KeyFileName, out var key) && key is FileInfo { } keyFile && !DumpTree.IsLink(key) ? (ulong)keyFile.Length : 0,
             Vmcore = coreName ?? DumpWriterActor.IncompleteCoreName,
             SupersededBy = String(previous, "superseded_by"),
             Recovered = true,
@@ -280,7 +207,7 @@ public static class RecoveryScan
     /// a live writer (another server on the same dumpdir) holds a shared one, so a dump still
     /// being received elsewhere is not taken from it. Null without a core.
     /// </summary>
-    private static SafeFileHandle? OpenExclusive(string directory, string? coreName, out string? problem)
+    internal static SafeFileHandle? OpenExclusive(string directory, string? coreName, out string? problem)
     {
         problem = null;
         if (coreName is null)
@@ -299,39 +226,6 @@ public static class RecoveryScan
         }
     }
 
-    /// <summary>The parsed dump.json object, or null with <paramref name="why"/> ("is unreadable: ...").</summary>
-    private static JsonElement? ReadJson(FileInfo file, out string? why)
-    {
-        why = null;
-        try
-        {
-            if (file.Length > MaxJsonBytes)
-            {
-                why = $"is larger than {MaxJsonBytes} bytes";
-                return null;
-            }
-
-            using var document = JsonDocument.Parse(File.ReadAllBytes(file.FullName));
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                why = "is not a JSON object";
-                return null;
-            }
-
-            return document.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            why = $"is corrupt: {e.Message}";
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            why = $"is unreadable: {e.Message}";
-        }
-
-        return null;
-    }
-
     /// <summary>The writer's report reserve and the temporary files of a report write cut short.</summary>
     private static void RemoveLeftovers(string directory, Dictionary<string, FileSystemInfo> entries)
     {
@@ -342,7 +236,7 @@ public static class RecoveryScan
             var leftover = name.EndsWith(".tmp", StringComparison.Ordinal)
                 && (name.StartsWith($".{DumpReport.InfoFileName}.", StringComparison.Ordinal)
                     || name.StartsWith($".{DumpReport.JsonFileName}.", StringComparison.Ordinal));
-            if (leftover && entry is FileInfo && !IsLink(entry))
+            if (leftover && entry is FileInfo && !DumpTree.IsLink(entry))
             {
                 File.Delete(Path.Combine(directory, name));
             }
@@ -413,7 +307,7 @@ public static class RecoveryScan
             UInt(previous, "page_size") ?? 0, ULong(previous, "pages") ?? 0, [], Bool(previous, "registers") == true, logBytes, panic);
     }
 
-    private static string? String(JsonElement? json, string name) => Property(json, name, JsonValueKind.String)?.GetString();
+    internal static string? String(JsonElement? json, string name) => Property(json, name, JsonValueKind.String)?.GetString();
 
     private static ulong? ULong(JsonElement? json, string name) =>
         Property(json, name, JsonValueKind.Number) is { } v && v.TryGetUInt64(out var n) ? n : null;
@@ -426,10 +320,10 @@ public static class RecoveryScan
         : Property(json, name, JsonValueKind.False) is not null ? false
         : null;
 
-    private static IPAddress? Address(JsonElement? json, string name) =>
+    internal static IPAddress? Address(JsonElement? json, string name) =>
         String(json, name) is { } text && IPAddress.TryParse(text, out var address) ? address : null;
 
-    private static DateTimeOffset? Time(JsonElement? json, string name) =>
+    internal static DateTimeOffset? Time(JsonElement? json, string name) =>
         String(json, name) is { } text
         && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
             ? time

@@ -69,6 +69,9 @@ public sealed partial class NetdumpConfFile
         ["refusal_episode"] = ValueKind.Duration,
         ["shutdown_timeout"] = ValueKind.Duration,
         ["log_file"] = ValueKind.OptionalText,
+        ["keep_per_host"] = ValueKind.Integer,
+        ["max_age"] = ValueKind.Duration,
+        ["max_total"] = ValueKind.OptionalText,
     };
 
     /// <summary>Keys of the Red Hat server that mean nothing here: accepted with a warning so an old file still starts.</summary>

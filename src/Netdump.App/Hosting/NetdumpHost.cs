@@ -68,6 +68,12 @@ public static class NetdumpHost
             var listener = system.ActorOf(UdpListenerActor.Props(settings), "listener");
             registry.Register<UdpListenerActor>(listener);
 
+            // after the recovery scan: a dump a killed run left receiving is finished by then
+            if (settings.Retention.IsActive)
+            {
+                registry.Register<RetentionActor>(system.ActorOf(RetentionActor.Props(settings, TimeProvider.System), "retention"));
+            }
+
             // SIGTERM/SIGINT: stop taking HERALDs, mark in-flight dumps "server shut down" and
             // let their netdump-reboot run, before the actor system goes away
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "finish-dumps", async () =>

@@ -1,0 +1,95 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>
+/// Runs retention (SPEC §10) in the server: a pass at start and every
+/// <see cref="NetdumpSettings.RetentionInterval"/>, on the disk dispatcher, off every packet's
+/// path. A pass scans dumpdir, plans (<see cref="RetentionPlan"/>: never a receiving dump, never
+/// one younger than an hour) and removes, logging each removal here and in
+/// <c>retention.log</c>. Only made when a retention key is set.
+/// </summary>
+public sealed class RetentionActor : ReceiveActor, IWithTimers
+{
+    private readonly NetdumpSettings _settings;
+    private readonly TimeProvider _clock;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public RetentionActor(NetdumpSettings settings, TimeProvider clock)
+    {
+        _settings = settings;
+        _clock = clock;
+        Receive<Pass>(_ =>
+        {
+            try
+            {
+                RunPass();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // a restart would run the pass again at once; the next tick tries again instead
+                _log.Error(e, "Retention pass failed; trying again in {Minutes} min", _settings.RetentionInterval.TotalMinutes.ToString(CultureInfo.InvariantCulture));
+            }
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(NetdumpSettings settings, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new RetentionActor(settings, clock)).WithDispatcher(DumpWriterActor.DispatcherId);
+
+    protected override void PreStart()
+    {
+        _log.Info(
+            "Retention: keep_per_host {Keep}, max_age {MaxAge}, max_total {MaxTotal}, checked every {Minutes} min",
+            _settings.Retention.KeepPerHost == 0 ? "none" : _settings.Retention.KeepPerHost.ToString(CultureInfo.InvariantCulture),
+            _settings.Retention.MaxAge?.ToString() ?? "none",
+            _settings.Retention.MaxTotal is { } total ? ByteUnits.Size(total) : "none",
+            _settings.RetentionInterval.TotalMinutes.ToString(CultureInfo.InvariantCulture));
+        Self.Tell(Pass.Instance);
+        Timers.StartPeriodicTimer("pass", Pass.Instance, _settings.RetentionInterval);
+    }
+
+    private void RunPass()
+    {
+        var (plan, outcomes, problems) = RetentionRun.Prune(_settings.DumpDirectory, _settings.Retention, _clock.GetUtcNow(), dryRun: false);
+        foreach (var problem in problems)
+        {
+            _log.Warning("Retention: {Problem}", problem);
+        }
+
+        foreach (var outcome in outcomes)
+        {
+            var dump = outcome.Removal.Dump;
+            if (outcome.Error is null)
+            {
+                _log.Warning("Retention: removed {Dir} ({Bytes}): {Why}", dump.Directory, ByteUnits.Size(dump.Bytes), outcome.Removal.Why);
+            }
+            else
+            {
+                _log.Error("Retention: could not remove {Dir}: {Error}", dump.Directory, outcome.Error);
+            }
+        }
+
+        if (_settings.Retention.MaxTotal is { } maxTotal && plan.TotalAfter > maxTotal)
+        {
+            _log.Warning(
+                "Retention: dumps hold {Total} on disk, above max_total {MaxTotal}, and none of the rest may go yet (receiving, or received less than an hour ago)",
+                ByteUnits.Size(plan.TotalAfter), ByteUnits.Size(maxTotal));
+        }
+    }
+
+    /// <summary>Time for a retention pass.</summary>
+    public sealed class Pass
+    {
+        public static readonly Pass Instance = new();
+
+        private Pass()
+        {
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+
+namespace Netdump.Actors.Storage;
+
+/// <summary>Which retention key a dump goes by.</summary>
+public enum RetentionRule
+{
+    MaxAge,
+    KeepPerHost,
+    MaxTotal,
+}
+
+/// <summary>One dump to remove and why, in words for the log and <c>retention.log</c>.</summary>
+public sealed record Removal(StoredDump Dump, RetentionRule Rule, string Why);
+
+/// <summary>
+/// What retention removes (SPEC §10), decided from the dumps found, the policy and the time
+/// alone: no I/O, so every rule is tested on made-up trees. Candidates are the finished dumps
+/// (complete, incomplete, refused) received at least <see cref="RetentionPolicy.MinimumAge"/>
+/// ago; a held dump (receiving, no final report) and a younger one always stay. Rules, each on
+/// what the one before left:
+/// <list type="number">
+/// <item><c>max_age</c>: every candidate received longer ago goes.</item>
+/// <item><c>keep_per_host</c>: of each client's finished dumps (young ones counted, held ones
+/// not), the newest N stay; the older candidates go.</item>
+/// <item><c>max_total</c>: while the bytes on disk of all dumps (held ones counted: they use the
+/// disk) exceed it, the oldest remaining candidate goes.</item>
+/// </list>
+/// Removals are listed oldest first.
+/// </summary>
+/// <param name="Removals">What goes, oldest first.</param>
+/// <param name="TotalBytes">The bytes on disk of every dump found.</param>
+/// <param name="TotalAfter">What stays once the removals are done.</param>
+public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalBytes, ulong TotalAfter)
+{
+    public static RetentionPlan Make(IEnumerable<StoredDump> found, RetentionPolicy policy, DateTimeOffset now)
+    {
+        var dumps = found.ToList();
+        var total = dumps.Aggregate(0UL, (sum, d) => sum + d.Bytes);
+        var chosen = new Dictionary<StoredDump, Removal>(ReferenceEqualityComparer.Instance);
+        bool IsCandidate(StoredDump d) => d.Held is null && now - d.ReceivedAt >= RetentionPolicy.MinimumAge && !chosen.ContainsKey(d);
+
+        if (policy.MaxAge is { } maxAge)
+        {
+            foreach (var dump in dumps.Where(d => IsCandidate(d) && now - d.ReceivedAt > maxAge))
+            {
+                chosen[dump] = new Removal(dump, RetentionRule.MaxAge, $"older than max_age {Duration(maxAge)} (received {Stamp(dump.ReceivedAt)})");
+            }
+        }
+
+        if (policy.KeepPerHost > 0)
+        {
+            foreach (var host in dumps.Where(d => d.Held is null).GroupBy(d => d.Client))
+            {
+                var beyond = host.OrderByDescending(d => d.ReceivedAt).Skip(policy.KeepPerHost).Where(IsCandidate);
+                foreach (var dump in beyond)
+                {
+                    chosen[dump] = new Removal(
+                        dump, RetentionRule.KeepPerHost,
+                        $"{host.Count()} finished dumps from {DumpLocation.FormatAddress(host.Key)}, keep_per_host {policy.KeepPerHost} (received {Stamp(dump.ReceivedAt)})");
+                }
+            }
+        }
+
+        var left = total - chosen.Keys.Aggregate(0UL, (sum, d) => sum + d.Bytes);
+        if (policy.MaxTotal is { } maxTotal)
+        {
+            foreach (var dump in dumps.Where(IsCandidate).OrderBy(d => d.ReceivedAt).ToList())
+            {
+                if (left <= maxTotal)
+                {
+                    break;
+                }
+
+                chosen[dump] = new Removal(
+                    dump, RetentionRule.MaxTotal,
+                    $"dumps hold {ByteUnits.Size(left)} on disk, above max_total {ByteUnits.Size(maxTotal)} (received {Stamp(dump.ReceivedAt)})");
+                left -= dump.Bytes;
+            }
+        }
+
+        var removals = chosen.Values.OrderBy(r => r.Dump.ReceivedAt).ThenBy(r => r.Dump.Directory, StringComparer.Ordinal).ToList();
+        return new RetentionPlan(removals, total, left);
+    }
+
+    private static string Stamp(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
+    /// <summary>30d, 36h, 90m: the largest whole unit, as the operator likely wrote it.</summary>
+    private static string Duration(TimeSpan span) =>
+        span.Ticks % TimeSpan.TicksPerDay == 0 ? $"{span.TotalDays:0}d"
+        : span.Ticks % TimeSpan.TicksPerHour == 0 ? $"{span.TotalHours:0}h"
+        : span.Ticks % TimeSpan.TicksPerMinute == 0 ? $"{span.TotalMinutes:0}m"
+        : $"{span.TotalSeconds:0.###}s";
+}

@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text;
+
+namespace Netdump.Actors.Storage;
+
+/// <summary>What became of one planned removal: <paramref name="Error"/> is null when the dump is gone.</summary>
+public sealed record RemovalOutcome(Removal Removal, string? Error);
+
+/// <summary>
+/// Carries out a <see cref="RetentionPlan"/>: removes each dump directory and appends one line
+/// per removal to <c>&lt;dumpdir&gt;/retention.log</c>, the operator's record of what went and
+/// why (the server's log may rotate away). Used by the server's periodic run and by
+/// <c>netdump-server prune</c>.
+/// </summary>
+public static class RetentionRun
+{
+    public const string LogFileName = "retention.log";
+
+    /// <summary>Scans, plans and removes: what one retention pass does.</summary>
+    public static (RetentionPlan Plan, IReadOnlyList<RemovalOutcome> Outcomes, IReadOnlyList<string> Problems) Prune(
+        string dumpDirectory, RetentionPolicy policy, DateTimeOffset now, bool dryRun)
+    {
+        var (dumps, problems) = RetentionScan.Run(dumpDirectory);
+        var plan = RetentionPlan.Make(dumps, policy, now);
+        return (plan, dryRun ? [] : Execute(dumpDirectory, plan, now), problems);
+    }
+
+    /// <summary>Removes every dump of the plan, in its order; one failure does not stop the others.</summary>
+    public static IReadOnlyList<RemovalOutcome> Execute(string dumpDirectory, RetentionPlan plan, DateTimeOffset now)
+    {
+        var outcomes = new List<RemovalOutcome>();
+        foreach (var removal in plan.Removals)
+        {
+            string? error = null;
+            try
+            {
+                Remove(removal.Dump.Directory);
+                AppendLog(dumpDirectory, removal, now);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error = e.Message;
+            }
+
+            outcomes.Add(new RemovalOutcome(removal, error));
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>
+    /// The line retention.log gets: time (UTC), directory, why, bytes on disk, tab-separated
+    /// (a reason has no tab; a directory name never has one either, the writer refuses such paths).
+    /// </summary>
+    public static string LogLine(Removal removal, DateTimeOffset now) =>
+        string.Join('\t',
+            now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+            removal.Dump.Directory,
+            removal.Why,
+            removal.Dump.Bytes.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// Unlinks the dump's files (a symlink is unlinked, never followed) and then the directory.
+    /// The reports go last: a removal cut short leaves a dump that still says it is finished, so
+    /// the next pass removes the rest. A directory inside (the scan holds such a dump) stops it.
+    /// </summary>
+    private static void Remove(string directory)
+    {
+        var self = new DirectoryInfo(directory);
+        if (!self.Exists)
+        {
+            return; // already gone (prune and the server's own pass at the same time)
+        }
+
+        if (DumpTree.IsLink(self))
+        {
+            throw new IOException($"{directory} is a symbolic link now; left alone");
+        }
+
+        var entries = DumpTree.List(directory).Values.ToList();
+        if (entries.FirstOrDefault(e => e is DirectoryInfo && !DumpTree.IsLink(e)) is { } folder)
+        {
+            throw new IOException($"{directory} holds the directory \"{folder.Name}\"; left alone");
+        }
+
+        static bool IsReport(FileSystemInfo e) => e.Name is DumpReport.JsonFileName or DumpReport.InfoFileName;
+        foreach (var entry in entries.Where(e => !IsReport(e)).Concat(entries.Where(IsReport)))
+        {
+            File.Delete(entry.FullName);
+        }
+
+        Directory.Delete(directory, recursive: false);
+    }
+
+    private static void AppendLog(string dumpDirectory, Removal removal, DateTimeOffset now)
+    {
+        var path = Path.Combine(dumpDirectory, LogFileName);
+        if (new FileInfo(path).LinkTarget is not null)
+        {
+            throw new IOException($"{path} is a symbolic link; the removal of {removal.Dump.Directory} is not recorded there");
+        }
+
+        using var log = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        log.Write(Encoding.UTF8.GetBytes(LogLine(removal, now) + "\n"));
+        log.Flush(flushToDisk: true);
+    }
+}

@@ -1,0 +1,87 @@
+namespace Netdump.Actors.Storage;
+
+/// <summary>
+/// Finds the dumps under dumpdir for retention (<see cref="DumpTree"/>: the directories the
+/// start-up scan walks, never through a symlink nor into the server's own folders), with
+/// whose each is, when it arrived, its bytes on disk and why it must stay, if it must. Reads
+/// only: a core is opened (read-only) just to learn whether a writer holds it.
+/// </summary>
+public static class RetentionScan
+{
+    /// <summary>The dumps found, and one line per directory that could not be looked at.</summary>
+    public static (IReadOnlyList<StoredDump> Dumps, IReadOnlyList<string> Problems) Run(string dumpDirectory)
+    {
+        var dumps = new List<StoredDump>();
+        var problems = new List<string>();
+        DumpTree.Walk(
+            Path.GetFullPath(dumpDirectory),
+            (directory, entries) =>
+            {
+                try
+                {
+                    if (Examine(directory, entries, out var problem) is { } dump)
+                    {
+                        dumps.Add(dump);
+                    }
+                    else
+                    {
+                        problems.Add($"{directory}: {problem}; left alone");
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    problems.Add($"{directory}: {e.Message}; left alone");
+                }
+            },
+            (directory, problem) => problems.Add($"{directory}: {problem}"));
+        return (dumps, problems);
+    }
+
+    private static StoredDump? Examine(string directory, Dictionary<string, FileSystemInfo> entries, out string? problem)
+    {
+        problem = null;
+        var json = entries.TryGetValue(DumpReport.JsonFileName, out var jsonEntry) && jsonEntry is FileInfo file && !DumpTree.IsLink(jsonEntry)
+            ? DumpTree.ReadJson(file, out _)
+            : null;
+        var fromName = DumpDirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
+        var client = RecoveryScan.Address(json, "client_ip") ?? fromName?.Client;
+        var receivedAt = RecoveryScan.Time(json, "received_at") ?? fromName?.ReceivedAt;
+        if (client is null || receivedAt is null)
+        {
+            problem = $"neither {DumpReport.JsonFileName} nor the directory name tells the client and the time";
+            return null;
+        }
+
+        var bytes = entries.Values.Where(e => e is FileInfo).Aggregate(0UL, (sum, e) => sum + DiskUsage.Of(e));
+        return new StoredDump(directory, client, receivedAt.Value, bytes, WhyHeld(directory, entries, json));
+    }
+
+    /// <summary>
+    /// Null when the dump is finished and nothing else has a hold on it; otherwise why it must
+    /// stay. A final status is the writer's last word (a recovered dump keeps its
+    /// <c>vmcore-incomplete</c>); a core still open in a writer is caught by its lock.
+    /// </summary>
+    private static string? WhyHeld(string directory, Dictionary<string, FileSystemInfo> entries, System.Text.Json.JsonElement? json)
+    {
+        var status = RecoveryScan.String(json, "status");
+        if (status is not ("complete" or "incomplete" or "refused"))
+        {
+            return status == "receiving" ? "receiving" : $"no final {DumpReport.JsonFileName}";
+        }
+
+        if (entries.Values.FirstOrDefault(e => e is DirectoryInfo) is { } folder)
+        {
+            // a dump nested in this one (an older server allowed it) must not go with it
+            return $"holds the directory \"{folder.Name}\"";
+        }
+
+        var coreName = RecoveryScan.CoreNames.FirstOrDefault(entries.ContainsKey);
+        if (coreName is not null && DumpTree.IsLink(entries[coreName]))
+        {
+            return $"{coreName} is a symbolic link";
+        }
+
+        using var core = RecoveryScan.OpenExclusive(directory, coreName, out var busy);
+        return busy;
+    }
+}

@@ -1,0 +1,141 @@
+using Microsoft.Win32.SafeHandles;
+using Netdump.Actors;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Tests.Storage;
+
+/// <summary>Retention on dump trees made on disk: what the scan finds and holds, what a pass removes and records.</summary>
+public sealed class RetentionRunTests : IDisposable
+{
+    private static readonly DateTimeOffset Now = new(2024, 6, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset LongAgo = Now.AddDays(-100);
+    private static readonly RetentionPolicy OlderThanADay = new(0, TimeSpan.FromDays(1), null);
+
+    private readonly TempDirectory _temp = new();
+
+    public RetentionRunTests() => Directory.CreateDirectory(DumpDir);
+
+    private string DumpDir => _temp.Combine("crash");
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void RetentionRun_should_remove_old_finished_dumps_of_every_status_and_record_each_in_retention_log()
+    {
+        var complete = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
+        // as the start-up scan leaves a recovered dump: its core keeps the receiving name
+        var incomplete = DumpTreeBuilder.Dump(DumpDir, "192.0.2.2", LongAgo.AddMinutes(1), "incomplete", core: DumpWriterActorNames.Incomplete);
+        var refused = DumpTreeBuilder.Dump(DumpDir, "192.0.2.3", LongAgo.AddMinutes(2), "refused", coreBytes: 0);
+
+        var (plan, outcomes, problems) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
+
+        Assert.Empty(problems);
+        Assert.Equal([complete, incomplete, refused], plan.Removals.Select(r => r.Dump.Directory));
+        Assert.All(outcomes, o => Assert.Null(o.Error));
+        Assert.False(Directory.Exists(complete));
+        Assert.False(Directory.Exists(incomplete));
+        Assert.False(Directory.Exists(refused));
+        var lines = File.ReadAllLines(Path.Combine(DumpDir, RetentionRun.LogFileName));
+        Assert.Equal(3, lines.Length);
+        var fields = lines[0].Split('\t');
+        Assert.Equal(["2024-06-01T12:00:00.000Z", complete], fields[..2]);
+        Assert.StartsWith("older than max_age 1d", fields[2]);
+        Assert.Equal(plan.Removals[0].Dump.Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[3]);
+        Assert.True(plan.Removals[0].Dump.Bytes >= 4096, "the core's bytes on disk are counted");
+    }
+
+    [Fact]
+    public void RetentionRun_dry_run_should_plan_the_same_and_touch_nothing()
+    {
+        var old = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
+
+        var (plan, outcomes, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: true);
+
+        Assert.Equal(old, Assert.Single(plan.Removals).Dump.Directory);
+        Assert.Empty(outcomes);
+        Assert.True(Directory.Exists(old));
+        Assert.False(File.Exists(Path.Combine(DumpDir, RetentionRun.LogFileName)));
+    }
+
+    [Fact]
+    public void RetentionScan_should_hold_dumps_still_being_received_however_old()
+    {
+        var receiving = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo, "receiving", core: DumpWriterActorNames.Incomplete);
+        // killed before its first report: the writer's reserve and core, no dump.json
+        var unreported = DumpTreeBuilder.Dump(DumpDir, "192.0.2.2", LongAgo, status: null, core: DumpWriterActorNames.Incomplete);
+        File.WriteAllText(Path.Combine(unreported, DumpReport.ReservedName(DumpReport.JsonFileName)), "");
+        // finished on paper, but its core is open in a live writer
+        var written = DumpTreeBuilder.Dump(DumpDir, "192.0.2.3", LongAgo);
+        using var writer = File.OpenHandle(Path.Combine(written, "vmcore"), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+
+        var (dumps, _) = RetentionScan.Run(DumpDir);
+        var (plan, outcomes, _) = RetentionRun.Prune(DumpDir, new RetentionPolicy(1, TimeSpan.FromDays(1), 1), Now, dryRun: false);
+
+        Assert.Equal("receiving", dumps.Single(d => d.Directory == receiving).Held);
+        Assert.Equal("no final dump.json", dumps.Single(d => d.Directory == unreported).Held);
+        Assert.Contains("cannot be opened exclusively", dumps.Single(d => d.Directory == written).Held);
+        Assert.Empty(plan.Removals);
+        Assert.Empty(outcomes);
+        Assert.True(Directory.Exists(receiving) && Directory.Exists(unreported) && Directory.Exists(written));
+    }
+
+    [Fact]
+    public void RetentionRun_should_leave_what_is_not_a_dump_directory_and_never_follow_a_symlink()
+    {
+        var dump = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
+        // the server's own folders, even holding something that looks like a dump
+        var own = new[] { ".console", "magic", "scripts" }.Select(f => DumpTreeBuilder.Dump(Path.Combine(DumpDir, f), "192.0.2.9", LongAgo)).ToList();
+        // a dump elsewhere, reached only through links: <host>.last and a link to a folder
+        var outside = DumpTreeBuilder.Dump(_temp.Combine("elsewhere"), "192.0.2.1", LongAgo);
+        File.CreateSymbolicLink(Path.Combine(DumpDir, "host1.last"), dump);
+        Directory.CreateSymbolicLink(Path.Combine(DumpDir, "linked"), _temp.Combine("elsewhere"));
+        // a link inside a dump is unlinked with it, its target untouched
+        var target = _temp.Combine("precious");
+        File.WriteAllText(target, "keep me");
+        File.CreateSymbolicLink(Path.Combine(dump, "link"), target);
+
+        var (plan, outcomes, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
+
+        Assert.Equal(dump, Assert.Single(plan.Removals).Dump.Directory);
+        Assert.Null(Assert.Single(outcomes).Error);
+        Assert.False(Directory.Exists(dump));
+        Assert.All(own, d => Assert.True(Directory.Exists(d), d));
+        Assert.True(Directory.Exists(outside));
+        Assert.Equal("keep me", File.ReadAllText(target));
+        Assert.NotNull(new FileInfo(Path.Combine(DumpDir, "host1.last")).LinkTarget); // the (now dangling) link is another's to replace
+    }
+
+    [Fact]
+    public void RetentionScan_should_count_a_sparse_core_by_its_bytes_on_disk_not_its_length()
+    {
+        var dir = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo, coreBytes: 0);
+        using (var core = new FileStream(Path.Combine(dir, "vmcore"), FileMode.Open))
+        {
+            core.SetLength(1L << 30);
+            core.Write(new byte[65536]);
+        }
+
+        var dump = Assert.Single(RetentionScan.Run(DumpDir).Dumps);
+
+        Assert.InRange(dump.Bytes, 65536UL, 1UL << 20);
+    }
+
+    [Fact]
+    public void RetentionScan_should_hold_a_dump_that_holds_another_dump()
+    {
+        var outer = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
+        var inner = DumpTreeBuilder.Dump(outer, "192.0.2.2", LongAgo);
+
+        var (plan, _, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
+
+        Assert.Equal(inner, Assert.Single(plan.Removals).Dump.Directory);
+        Assert.True(Directory.Exists(outer));
+        Assert.False(Directory.Exists(inner));
+    }
+
+    /// <summary>The writer's core name while a dump is received.</summary>
+    private static class DumpWriterActorNames
+    {
+        public const string Incomplete = DumpWriterActor.IncompleteCoreName;
+    }
+}
