@@ -21,7 +21,8 @@ namespace Netdump.Actors;
 /// silence, and the client's retransmitted HERALDs are ignored for the refusal episode) →
 /// the HERALD is acked and data flows (a silent session may yield its slot to a waiting client) → FINISHED, timeout, failure, no space,
 /// supersede or shutdown → the writer finalizes → the slot is released → the FINISHED ack →
-/// <c>netdump-reboot</c> (not for a superseded dump) → linger (only after FINISHED) → stop.
+/// <c>netdump-reboot</c> (not for a superseded dump) → linger (only after FINISHED) and, for a
+/// complete dump, the writer's checksum (<see cref="DumpWriterActor.ChecksumDone"/>) → stop.
 /// </para>
 /// Tells its parent <see cref="UdpListenerActor.ReceivingEnded"/> and <see cref="UdpListenerActor.Supersede"/>.
 /// <para>
@@ -55,6 +56,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     private bool _slotHeld;
     private bool _supersedeRequested;
     private bool _lingerOver;
+    private bool _checksumPending; // a complete dump's writer is hashing its core: stopping now would abandon it
     private DumpWriterActor.LowSpace? _earlyLowSpace;
 
     public ClientSessionActor(NetdumpSettings settings, Herald herald, IActorRef guard, SessionChannelFactory channels,
@@ -467,6 +469,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
             ReleaseSlot();
             Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
             _lingerOver = !AckFinishedAndLinger();
+            _checksumPending = r.Status == DumpStatus.Complete;
 
             if (r.SupersededBy is null)
             {
@@ -493,9 +496,22 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
             _lingerOver = true;
             StopWhenDone();
         });
+        Receive<DumpWriterActor.ChecksumDone>(_ =>
+        {
+            _checksumPending = false;
+            StopWhenDone();
+        });
         Receive<ServerShuttingDown>(_ =>
         {
+            // shutdown does not wait for a hash, which may take minutes: the dump keeps its
+            // final reports without one (docs/operations.md)
             _lingerOver = true;
+            _checksumPending = false;
+            StopWhenDone();
+        });
+        Receive<Terminated>(t => t.ActorRef.Equals(_writer), _ =>
+        {
+            _checksumPending = false;
             StopWhenDone();
         });
         Receive<Terminated>(t => t.ActorRef.Equals(_scripts), _ => ScriptsLost());
@@ -517,7 +533,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
 
     private void StopWhenDone()
     {
-        if (_lingerOver && !_pendingScripts.Contains(ScriptNames.Reboot))
+        if (_lingerOver && !_checksumPending && !_pendingScripts.Contains(ScriptNames.Reboot))
         {
             Context.Stop(Self);
         }

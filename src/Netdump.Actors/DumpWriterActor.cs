@@ -15,6 +15,11 @@ namespace Netdump.Actors;
 /// background as data arrives and, on <see cref="Finish"/>, decides complete or incomplete
 /// (SPEC §3), renames, writes the reports and fsyncs before it answers <see cref="Finalized"/>.
 /// Runs on the disk dispatcher, so its blocking file work never holds up an ack.
+/// After a complete dump's <see cref="Finalized"/> it points the host's <c>.last</c> link at the
+/// dump (<see cref="LastLinks"/>) and hashes the core on a thread of its own
+/// (<see cref="CoreChecksum"/>): the FINISHED ack never waits for either. With the hash in the
+/// reports it tells its parent <see cref="ChecksumDone"/>; the session waits for that before it
+/// stops, since stopping the writer abandons the hash.
 /// Answers: <see cref="Open"/> → <see cref="Opened"/> | <see cref="OpenFailed"/>;
 /// <see cref="Store"/> → <see cref="Stored"/> (or nothing when refused); <see cref="Finish"/> → <see cref="Finalized"/>;
 /// <see cref="Discard"/> → <see cref="Discarded"/>; <see cref="CheckSpace"/> → <see cref="SpaceOk"/> | <see cref="LowSpace"/>.
@@ -55,6 +60,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private long _openedAt; // Stopwatch timestamp: the progress's clock
     private TimeSpan _nextReportAt; // since the dump opened: a costly report is not written every tick
     private (long Bytes, string? PanicString) _consoleLog; // a Linux dump's log as last read
+    private CancellationTokenSource? _checksumCancel;
 
     /// <summary>A client that keeps sending bad headers or keys gets this many log lines, not one per packet.</summary>
     private const int MaxHeaderProblemsLogged = 3;
@@ -89,6 +95,7 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         Receive<DescribeLinux>(HandleDescribeLinux);
         Receive<LinuxMemoryDone>(done => _linux = _linux! with { Reserved = done.Reserved });
         Receive<Discard>(_ => HandleDiscard());
+        Receive<ChecksumComputed>(HandleChecksum);
     }
 
     /// <summary>Free bytes for unprivileged users on the file system holding a path; tests inject one.</summary>
@@ -120,6 +127,19 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     public sealed record Finish(string? Reason, string? SupersededBy = null);
 
     public sealed record Finalized(DumpRecord Record);
+
+    /// <summary>
+    /// To the parent, after a complete dump's <see cref="Finalized"/>: its SHA-256 is in its
+    /// reports, or could not be computed or written (logged). No other dump gets one.
+    /// </summary>
+    public sealed class ChecksumDone
+    {
+        public static readonly ChecksumDone Instance = new();
+        private ChecksumDone() { }
+    }
+
+    /// <summary>The hash's thread is done: <paramref name="Sha256"/> or why not.</summary>
+    private sealed record ChecksumComputed(DumpRecord Record, string? Sha256, string? Error, TimeSpan Took);
 
     /// <summary>To the session: the disk failed under this dump (a background fsync); end it with this reason.</summary>
     public sealed record DiskFailed(string Reason);
@@ -500,6 +520,69 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
         _finalized = true;
         Sender.Tell(new Finalized(record));
+        if (record.Status == DumpStatus.Complete)
+        {
+            PointLastLink(record);
+            StartChecksum(record);
+        }
+    }
+
+    /// <summary><c>&lt;host&gt;.last</c> beside the dump now points to it; a failure costs the link only.</summary>
+    private void PointLastLink(DumpRecord record)
+    {
+        var name = LastLinks.LinkName(_header?.Hostname, _herald.Client.Address);
+        try
+        {
+            LastLinks.Point(ParentDirectory, name, record.Directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("Client {Client}: cannot point {Link} at {Dir}: {Error}", _herald.Client.Address, name, record.Directory, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Hashes the finished core on a long-running thread of its own: a core of many gigabytes
+    /// takes seconds to minutes, which must not hold a disk dispatcher thread that other dumps'
+    /// writers need. Nothing writes the core any more (the pump is sealed or stopped, the core
+    /// has its final name), so the hash is the file's. Stopping the writer cancels it.
+    /// </summary>
+    private void StartChecksum(DumpRecord record)
+    {
+        _checksumCancel = new CancellationTokenSource();
+        var cancel = _checksumCancel.Token;
+        var path = Path.Combine(record.Directory, record.Vmcore);
+        var started = Stopwatch.GetTimestamp();
+        Task.Factory.StartNew(() => CoreChecksum.Compute(path, cancel), cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            .PipeTo(Self,
+                success: sha256 => new ChecksumComputed(record, sha256, null, Stopwatch.GetElapsedTime(started)),
+                failure: e => new ChecksumComputed(record, null, e.GetBaseException().Message, Stopwatch.GetElapsedTime(started)));
+    }
+
+    /// <summary>The final reports again, now with the hash, as durably as the first time.</summary>
+    private void HandleChecksum(ChecksumComputed computed)
+    {
+        var record = computed.Record;
+        if (computed.Sha256 is null)
+        {
+            _log.Error("Client {Client}: cannot compute the SHA-256 of {Dir}/{Core}: {Error}; the reports go without it",
+                _herald.Client.Address, record.Directory, record.Vmcore, computed.Error);
+        }
+        else
+        {
+            try
+            {
+                DumpReport.Write(record with { Sha256 = computed.Sha256 });
+                _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
+                    _herald.Client.Address, record.Directory, record.Vmcore, computed.Sha256, computed.Took.TotalSeconds);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.Error("Client {Client}: cannot write the SHA-256 into the reports of {Dir}: {Error}", _herald.Client.Address, record.Directory, e.Message);
+            }
+        }
+
+        Context.Parent.Tell(ChecksumDone.Instance);
     }
 
     /// <summary>The core's full length once the client said it (the KDH's, or the ELF core's); null before.</summary>
@@ -721,6 +804,8 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             }
         }
 
+        _checksumCancel?.Cancel(); // the server is going down: the dump keeps its reports without a hash
+        _checksumCancel?.Dispose();
         _core?.Dispose();
         _key?.Dispose();
     }

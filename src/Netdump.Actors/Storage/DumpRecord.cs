@@ -85,6 +85,13 @@ public sealed record DumpRecord
     /// <summary>The core's current file name inside <see cref="Directory"/>.</summary>
     public required string Vmcore { get; init; }
 
+    /// <summary>
+    /// The lowercase hex SHA-256 of <see cref="Vmcore"/> as stored, once computed after a
+    /// complete dump ended (<see cref="CoreChecksum"/>); null before, and always for a dump that
+    /// is not complete.
+    /// </summary>
+    public string? Sha256 { get; init; }
+
     /// <summary>The directory of the dump that replaced this one, when a new HERALD superseded it.</summary>
     public string? SupersededBy { get; init; }
 

@@ -92,6 +92,11 @@ public static class DumpReport
             Line(sb, $"  Rate: {ByteUnits.Rate(rate.LastTick)} over the last second, {ByteUnits.Rate(rate.Average)} on average{(left is { } s ? $", about {s} s left" : "")}");
         }
 
+        if (r.Sha256 is { } sha256)
+        {
+            Line(sb, $"  SHA-256: {sha256} ({OneLine(r.Vmcore)})");
+        }
+
         Line(sb, $"  Herald Path: {FormatHeraldPath(r)}");
         Line(sb, r.Status switch
         {
@@ -111,7 +116,8 @@ public static class DumpReport
     /// for a dump marked at start-up after the server stopped while receiving it: its
     /// <c>ranges</c> and <c>holes</c> are then unknown (empty, <c>holes_known_until</c> null) and
     /// <c>bytes_received</c> is the core's size. The rates and <c>eta_seconds</c> are those of a
-    /// dump still receiving, null otherwise.
+    /// dump still receiving, null otherwise. <c>sha256</c> is that of <c>vmcore</c>, written
+    /// only once computed after a complete dump ended, null until then and for any other dump.
     /// </summary>
     public static string FormatJson(DumpRecord r)
     {
@@ -159,6 +165,7 @@ public static class DumpReport
             }
 
             w.WriteString("vmcore", r.Vmcore);
+            w.WriteString("sha256", r.Sha256);
             w.WriteString("superseded_by", r.SupersededBy);
             w.WriteBoolean("recovered", r.Recovered);
             w.WriteString("dialect", r.Dialect == Ingest.Dialect.Linux ? "linux" : "freebsd");

@@ -5,6 +5,7 @@ namespace Netdump.Actors.Storage;
 /// <summary>
 /// The few POSIX calls .NET does not expose: fsync of a directory (so a rename survives a
 /// crash), an exclusive <c>mkdir</c> with a mode (so a name collision is seen atomically),
+/// a <c>rename</c> that moves a symlink itself and never replaces a directory,
 /// <c>realpath</c>, and the free space an unprivileged writer may use.
 /// </summary>
 public static unsafe partial class FileSystemSync
@@ -135,6 +136,21 @@ public static unsafe partial class FileSystemSync
         }
     }
 
+    /// <summary>
+    /// <c>rename(2)</c>: atomically replaces whatever non-directory is at <paramref name="to"/>,
+    /// and moves a symlink as the link itself. Throws <see cref="IOException"/> with the errno
+    /// text (a directory at <paramref name="to"/> is refused, not replaced).
+    /// </summary>
+    public static void Rename(string from, string to)
+    {
+        RejectNul(from);
+        RejectNul(to);
+        if (RenameNative(from, to) != 0)
+        {
+            throw LastError($"cannot rename \"{from}\" to", to);
+        }
+    }
+
     private static int DirectoryFlag =>
         OperatingSystem.IsLinux()
             ? RuntimeInformation.ProcessArchitecture switch
@@ -187,6 +203,9 @@ public static unsafe partial class FileSystemSync
 
     [LibraryImport(LibC, EntryPoint = "realpath", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr RealPathNative(string path, IntPtr resolved);
+
+    [LibraryImport(LibC, EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameNative(string from, string to);
 
     [LibraryImport(LibC, EntryPoint = "free")]
     private static partial void Free(IntPtr pointer);

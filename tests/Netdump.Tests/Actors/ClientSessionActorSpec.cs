@@ -377,8 +377,40 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         session.Tell(finished);
         await _acks.ExpectMsgAsync(new AckSent(71));
 
+        _writer.Reply(DumpWriterActor.ChecksumDone.Instance);
         await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(2));
         Assert.True(Channel.Disposed);
+    }
+
+    [Fact]
+    public async Task Session_of_a_complete_dump_outlives_its_linger_until_the_writer_has_written_the_checksum()
+    {
+        var session = await StartReceiving(_settings with { Linger = TimeSpan.FromMilliseconds(50) });
+        var watcher = WatcherOf(session);
+        session.Tell(Control(MessageType.Finished, sequence: 72));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        _writer.Reply(Finalized(reason: null));
+        await _acks.ExpectMsgAsync(new AckSent(72));
+
+        // stopping the session would stop the writer and abandon its hash
+        await watcher.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        _writer.Reply(DumpWriterActor.ChecksumDone.Instance);
+        await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task Session_does_not_hold_up_shutdown_for_a_checksum()
+    {
+        var session = await StartReceiving(_settings with { Linger = TimeSpan.FromSeconds(30) });
+        var watcher = WatcherOf(session);
+        session.Tell(Control(MessageType.Finished, sequence: 73));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        _writer.Reply(Finalized(reason: null));
+        await _acks.ExpectMsgAsync(new AckSent(73));
+
+        session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
+        await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(2));
     }
 
     [Fact]

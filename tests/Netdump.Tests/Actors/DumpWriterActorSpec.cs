@@ -194,6 +194,63 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.Equal("vmcore", json.GetProperty("vmcore").GetString());
     }
 
+    [Fact]
+    public async Task A_complete_dump_gets_the_sha256_of_its_core_after_it_was_finalized_then_tells_its_session()
+    {
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor("")));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        var data = Pattern(300_000);
+        WriteData(opened.Core, data, chunk: 1448);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: (ulong)data.Length));
+
+        var record = await FinishDump(writer, reason: null);
+        Assert.Null(record.Sha256); // the FINISHED ack does not wait for the hash
+        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
+
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(opened.Directory, "vmcore"))));
+        var json = ReadJson(opened.Directory);
+        Assert.Equal(expected, json.GetProperty("sha256").GetString());
+        Assert.Equal("complete", json.GetProperty("status").GetString());
+        Assert.Equal(record.FinishedAt!.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"), json.GetProperty("finished_at").GetString());
+        var info = File.ReadAllLines(Path.Combine(opened.Directory, DumpReport.InfoFileName));
+        Assert.Contains($"  SHA-256: {expected} (vmcore)", info);
+        Assert.Equal("Dump complete", info[^1]);
+        Assert.Empty(Directory.GetFiles(opened.Directory, ".*")); // no temporary report left
+    }
+
+    [Fact]
+    public async Task An_incomplete_dump_gets_neither_a_checksum_nor_a_last_link()
+    {
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor("")));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        WriteData(opened.Core, Pattern(4096), chunk: 1024);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 8192));
+
+        Assert.Equal(DumpStatus.Incomplete, (await FinishDump(writer, reason: null)).Status);
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200)); // no ChecksumDone: nothing to wait for
+
+        Assert.Equal(JsonValueKind.Null, ReadJson(opened.Directory).GetProperty("sha256").ValueKind);
+        Assert.DoesNotContain(File.ReadAllLines(Path.Combine(opened.Directory, DumpReport.InfoFileName)), l => l.Contains("SHA-256", StringComparison.Ordinal));
+        Assert.Empty(Directory.GetFileSystemEntries(_dumpDir, "*.last"));
+    }
+
+    [Fact]
+    public async Task A_complete_dump_is_what_its_hosts_last_link_beside_it_points_to()
+    {
+        Directory.CreateDirectory(Path.Combine(_dumpDir, "web"));
+        var (writer, opened) = await OpenDump(heraldPath: "web");
+        WriteData(opened.Core, Pattern(4096), chunk: 1024);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 4096));
+        await FinishDump(writer, reason: null);
+
+        var link = new FileInfo(Path.Combine(_dumpDir, "web", "crashy.example.org.last"));
+        await AwaitAssertAsync(() => Assert.Equal(ExpectedDirectoryName, new FileInfo(link.FullName).LinkTarget)); // made after Finalized, relative
+        Assert.Equal(Path.Combine(_dumpDir, "web", ExpectedDirectoryName), link.ResolveLinkTarget(returnFinalTarget: true)!.FullName);
+        Assert.False(File.Exists(Path.Combine(_dumpDir, "crashy.example.org.last")));
+    }
+
     [Theory]
     [InlineData(DumpCompression.Gzip, "vmcore.gz")]
     [InlineData(DumpCompression.Zstd, "vmcore.zst")]

@@ -130,6 +130,8 @@ public sealed class FailedDumpTests : IAsyncLifetime
         var first = new SimulatedClient(_server.Client("127.0.0.26") with { Size = 100_000, Seed = 1 });
         Assert.True((await first.RunAsync()).Success);
         var firstDir = _server.SingleDumpOf("127.0.0.26");
+        // its last report is the one with its checksum, written after the FINISHED ack
+        await ServerHarness.WaitForJsonAsync(firstDir, j => j.GetProperty("sha256").ValueKind == System.Text.Json.JsonValueKind.String);
         var firstJson = File.ReadAllText(Path.Combine(firstDir, "dump.json"));
 
         var second = new SimulatedClient(_server.Client("127.0.0.26") with { Size = 100_000, Seed = 2 });

@@ -85,6 +85,11 @@ public sealed class LinuxDumpTests : ServerTests
         AssertCoreHoldsMemory(client, Path.Combine(dir, "vmcore"));
         Assert.Contains("Kernel panic - not syncing: simulated panic", File.ReadAllText(Path.Combine(dir, "log")));
 
+        // no hostname comes from a Linux client: its link is named by its address
+        json = await ServerHarness.WaitForJsonAsync(dir, j => j.GetProperty("sha256").ValueKind == System.Text.Json.JsonValueKind.String);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, "vmcore")))), json.GetProperty("sha256").GetString());
+        Assert.Equal(Path.GetFileName(dir), new FileInfo(Path.Combine(server.DumpDir, "127.0.9.1.last")).LinkTarget);
+
         // zero and reserved pages were never written: the file's blocks hold the other pages only
         var written = Enumerable.Range(0, (int)client.Memory.Pages).Count(pfn => !client.Memory.IsZero((uint)pfn));
         var blocks = Storage.ElfCoreToolTests.Run("stat", "-c", "%b %B", Path.Combine(dir, "vmcore")).Split(' ');

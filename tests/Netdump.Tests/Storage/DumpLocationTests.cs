@@ -56,6 +56,18 @@ public sealed class DumpLocationTests : IDisposable
     }
 
     [Fact]
+    public void A_hosts_last_link_is_no_herald_path_since_it_leads_into_a_dump()
+    {
+        var dump = DumpLocation.CreateDumpDirectory(_dumpDir, System.Net.IPAddress.Parse("192.0.2.7"), new DateTime(2024, 3, 9, 14, 5, 7));
+        LastLinks.Point(_dumpDir, "web7.example.org.last", dump);
+
+        var parent = DumpLocation.ChooseParent(_dumpDir, "web7.example.org.last", out var refusal);
+
+        Assert.Equal(_dumpDir, parent);
+        Assert.Equal("herald path \"web7.example.org.last\" leads into the dump directory \"192.0.2.7-2024-03-09-14:05:07\"", refusal);
+    }
+
+    [Fact]
     public void An_absolute_path_is_refused()
     {
         var parent = DumpLocation.ChooseParent(_dumpDir, "/etc", out var refusal);

@@ -12,7 +12,7 @@ public sealed class DumpReportTests : IDisposable
         "status", "reason", "client_ip", "server_ip", "herald_path", "directory", "received_at", "finished_at",
         "magic", "hostname", "architecture", "architecture_version", "version_string", "panic_string", "dump_time",
         "dump_length", "block_size", "dump_key_size", "bytes_received", "ranges", "holes", "compression",
-        "encrypted", "parity_ok", "vmcore", "superseded_by", "recovered", "dialect",
+        "encrypted", "parity_ok", "vmcore", "sha256", "superseded_by", "recovered", "dialect",
         "herald_path_fallback", "holes_known_until", "rate_bytes_per_second", "average_rate_bytes_per_second",
         "eta_seconds", "key_bytes_received",
     ];
@@ -20,6 +20,19 @@ public sealed class DumpReportTests : IDisposable
     private readonly TempDirectory _temp = new();
 
     public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public void A_computed_checksum_is_in_both_reports()
+    {
+        const string sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        var record = Complete() with { Sha256 = sha256 };
+
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+        Assert.Equal(sha256, json.RootElement.GetProperty("sha256").GetString());
+        var info = DumpReport.FormatInfo(record).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains($"  SHA-256: {sha256} (vmcore.gz)", info);
+        Assert.Equal("Dump complete", info[^1]);
+    }
 
     [Fact]
     public void Json_of_a_complete_dump_carries_every_key_with_its_value()
@@ -55,6 +68,7 @@ public sealed class DumpReportTests : IDisposable
         Assert.False(root.GetProperty("encrypted").GetBoolean());
         Assert.True(root.GetProperty("parity_ok").GetBoolean());
         Assert.Equal("vmcore.gz", root.GetProperty("vmcore").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("sha256").ValueKind); // not computed yet
         Assert.Equal(JsonValueKind.Null, root.GetProperty("superseded_by").ValueKind);
         Assert.False(root.GetProperty("recovered").GetBoolean());
         Assert.Equal(JsonValueKind.Null, root.GetProperty("herald_path_fallback").ValueKind);

@@ -290,6 +290,24 @@ public sealed class RecoveryScanTests : IDisposable
         Assert.Equal("receiving", Json(dir).GetProperty("status").GetString());
     }
 
+    [Fact]
+    public void RecoveryScan_should_keep_a_complete_dumps_checksum_and_take_last_links_for_neither_dumps_nor_paths()
+    {
+        var complete = FinishedDump(DumpStatus.Complete, "vmcore", reason: null);
+        DumpReport.Write(ReportOf(complete) with { Sha256 = new string('a', 64) });
+        var receiving = ReceivingDump(DumpDir, Pattern(100));
+        LastLinks.Point(DumpDir, "done.example.org.last", complete);
+        LastLinks.Point(DumpDir, "busy.example.org.last", receiving);
+        var before = File.ReadAllText(Path.Combine(complete, DumpReport.JsonFileName));
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal([new RecoveredDump(receiving, null)], results); // once, by its own name
+        Assert.Equal(before, File.ReadAllText(Path.Combine(complete, DumpReport.JsonFileName)));
+        Assert.Equal(new string('a', 64), Json(complete).GetProperty("sha256").GetString());
+        Assert.Equal(Path.GetFileName(receiving), new FileInfo(Path.Combine(DumpDir, "busy.example.org.last")).LinkTarget);
+    }
+
     /// <summary>No dump may be made in the server's own folders (DumpLocation refuses them), so none is looked for.</summary>
     [Fact]
     public void RecoveryScan_should_ignore_the_servers_own_folders()
@@ -457,7 +475,12 @@ public sealed class RecoveryScanTests : IDisposable
     {
         var dir = DumpLocation.CreateDumpDirectory(DumpDir, Client, ReceivedAt.LocalDateTime);
         File.WriteAllBytes(Path.Combine(dir, coreName), Pattern(4096));
-        DumpReport.Write(new DumpRecord
+        DumpReport.Write(ReportOf(dir, status, coreName, reason));
+        return dir;
+    }
+
+    private static DumpRecord ReportOf(string dir, DumpStatus status = DumpStatus.Complete, string coreName = "vmcore", string? reason = null) =>
+        new()
         {
             Status = status,
             Reason = reason,
@@ -471,9 +494,7 @@ public sealed class RecoveryScanTests : IDisposable
             BytesReceived = 4096,
             Ranges = [new ByteRange(0, 4096)],
             Vmcore = coreName,
-        });
-        return dir;
-    }
+        };
 
     private static KernelDumpHeader Header() => new(
         Magic: KernelDumpHeader.KernelDumpMagic,
