@@ -35,6 +35,7 @@ public static class RetentionRun
             try
             {
                 Remove(removal.Dump.Directory);
+                RemoveLinksTo(removal.Dump.Directory);
                 AppendLog(dumpDirectory, removal, now);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -90,6 +91,23 @@ public static class RetentionRun
         }
 
         Directory.Delete(directory, recursive: false);
+    }
+
+    /// <summary>
+    /// A <c>&lt;host&gt;.last</c> link to a removed dump would point at nothing: it goes too (the
+    /// host's next complete dump makes a new one). Only links, and only those to this directory.
+    /// </summary>
+    private static void RemoveLinksTo(string directory)
+    {
+        var parent = Path.GetDirectoryName(directory)!;
+        var name = Path.GetFileName(directory);
+        foreach (var link in new DirectoryInfo(parent).EnumerateFileSystemInfos("*" + LastLinks.Suffix))
+        {
+            if (link.LinkTarget is { } target && Path.GetFileName(target.TrimEnd('/')) == name)
+            {
+                File.Delete(link.FullName); // unlinks the link itself, never what it names
+            }
+        }
     }
 
     private static void AppendLog(string dumpDirectory, Removal removal, DateTimeOffset now)

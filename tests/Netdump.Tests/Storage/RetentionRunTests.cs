@@ -45,6 +45,23 @@ public sealed class RetentionRunTests : IDisposable
     }
 
     [Fact]
+    public void RetentionRun_should_remove_a_last_link_to_a_removed_dump_and_leave_the_others()
+    {
+        var old = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
+        var other = Path.Combine(DumpDir, "elsewhere");
+        Directory.CreateDirectory(other);
+        File.CreateSymbolicLink(Path.Combine(DumpDir, "web7.last"), Path.GetFileName(old));
+        File.CreateSymbolicLink(Path.Combine(DumpDir, "db1.last"), "elsewhere");
+
+        RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
+
+        Assert.False(Directory.Exists(old));
+        Assert.Null(new FileInfo(Path.Combine(DumpDir, "web7.last")).LinkTarget); // gone: it would point at nothing
+        Assert.Equal("elsewhere", new FileInfo(Path.Combine(DumpDir, "db1.last")).LinkTarget);
+        Assert.True(Directory.Exists(other));
+    }
+
+    [Fact]
     public void RetentionRun_dry_run_should_plan_the_same_and_touch_nothing()
     {
         var old = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
@@ -102,7 +119,7 @@ public sealed class RetentionRunTests : IDisposable
         Assert.All(own, d => Assert.True(Directory.Exists(d), d));
         Assert.True(Directory.Exists(outside));
         Assert.Equal("keep me", File.ReadAllText(target));
-        Assert.NotNull(new FileInfo(Path.Combine(DumpDir, "host1.last")).LinkTarget); // the (now dangling) link is another's to replace
+        Assert.Null(new FileInfo(Path.Combine(DumpDir, "host1.last")).LinkTarget); // a link to the removed dump goes with it
     }
 
     [Fact]
