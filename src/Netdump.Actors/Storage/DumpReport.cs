@@ -142,7 +142,7 @@ public static class DumpReport
             w.WriteString("version_string", h?.VersionString);
             w.WriteString("panic_string", h?.PanicString ?? r.Linux?.PanicString);
             w.WriteString("dump_time", h is null ? null : FormatDumpTime(h));
-            WriteNumberOrNull(w, "dump_length", h?.DumpLength);
+            WriteNumberOrNull(w, "dump_length", r.Length); // the KDH's, or a Linux core's full size
             WriteNumberOrNull(w, "block_size", h?.BlockSize);
             WriteNumberOrNull(w, "dump_key_size", h?.DumpKeySize);
             w.WriteNumber("bytes_received", r.BytesReceived);

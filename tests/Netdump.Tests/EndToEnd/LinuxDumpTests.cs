@@ -83,6 +83,7 @@ public sealed class LinuxDumpTests : ServerTests
         Assert.Contains("  Holes: none\n", info);
         Assert.Contains("  Dialect: Linux netdump, protocol version 5", info);
         AssertCoreHoldsMemory(client, Path.Combine(dir, "vmcore"));
+        Assert.Equal((ulong)new FileInfo(Path.Combine(dir, "vmcore")).Length, json.GetProperty("dump_length").GetUInt64());
         Assert.Contains("Kernel panic - not syncing: simulated panic", File.ReadAllText(Path.Combine(dir, "log")));
 
         // no hostname comes from a Linux client: its link is named by its address
