@@ -25,8 +25,14 @@ namespace Netdump.Actors;
 /// <see cref="Discard"/> → <see cref="Discarded"/>; <see cref="CheckSpace"/> → <see cref="SpaceOk"/> | <see cref="LowSpace"/>.
 /// It also tells its parent <see cref="LowSpace"/> by itself when free space falls below
 /// <c>min_free_space</c> (checked at open and at each background flush).
+/// <para>
+/// This file holds the dump's life (open, flush, finish, discard) and its reports; the FreeBSD
+/// KDH and key are in <c>DumpWriterActor.Headers.cs</c>, a Linux core's header and facts in
+/// <c>.Linux.cs</c>, the live progress in <c>.Progress.cs</c>, the checksum and the <c>.last</c>
+/// link after the end in <c>.Aftercare.cs</c>.
+/// </para>
 /// </summary>
-public sealed class DumpWriterActor : ReceiveActor, IWithTimers
+public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
 {
     /// <summary>The dispatcher (in netdump.hocon) for disk work.</summary>
     public const string DispatcherId = "akka.actor.netdump-disk-dispatcher";
@@ -61,9 +67,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
     private TimeSpan _nextReportAt; // since the dump opened: a costly report is not written every tick
     private (long Bytes, string? PanicString) _consoleLog; // a Linux dump's log as last read
     private CancellationTokenSource? _checksumCancel;
-
-    /// <summary>A client that keeps sending bad headers or keys gets this many log lines, not one per packet.</summary>
-    private const int MaxHeaderProblemsLogged = 3;
 
     /// <param name="space">the room all dumps share (the listener's); a writer given none accounts for its own dump alone</param>
     public DumpWriterActor(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null, DiskSpace? space = null)
@@ -128,19 +131,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
     public sealed record Finalized(DumpRecord Record);
 
-    /// <summary>
-    /// To the parent, after a complete dump's <see cref="Finalized"/>: its SHA-256 is in its
-    /// reports, or could not be computed or written (logged). No other dump gets one.
-    /// </summary>
-    public sealed class ChecksumDone
-    {
-        public static readonly ChecksumDone Instance = new();
-        private ChecksumDone() { }
-    }
-
-    /// <summary>The hash's thread is done: <paramref name="Sha256"/> or why not.</summary>
-    private sealed record ChecksumComputed(DumpRecord Record, string? Sha256, string? Error, TimeSpan Took);
-
     /// <summary>To the session: the disk failed under this dump (a background fsync); end it with this reason.</summary>
     public sealed record DiskFailed(string Reason);
 
@@ -172,21 +162,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
 
     /// <summary>Free space is below what this dump needs: <c>min_free_space</c>, plus the rest of the dump once the KDH gave its length.</summary>
     public sealed record LowSpace(ulong Available, ulong Needed);
-
-    /// <summary>
-    /// A Linux client described its memory: write the ELF core's header (SPEC §7). Answered with
-    /// <see cref="LinuxDescribed"/>, or <see cref="DiskFailed"/> when the description or the write cannot be used.
-    /// </summary>
-    public sealed record DescribeLinux(LinuxStart Start, uint Pages, uint PageSize, byte[] Registers);
-
-    /// <summary>The header is written; page frame N goes at <paramref name="DataOffset"/> + N × page size.</summary>
-    public sealed record LinuxDescribed(long DataOffset);
-
-    /// <summary>Every page is in; these page frames are not RAM.</summary>
-    public sealed record LinuxMemoryDone(IReadOnlyList<ByteRange> Reserved);
-
-    /// <summary>A Linux dump's core: its layout and what the client said.</summary>
-    private sealed record LinuxCore(LinuxStart Start, ElfCoreLayout Layout, bool Registers, IReadOnlyList<ByteRange> Reserved);
 
     private sealed class FlushTick
     {
@@ -242,135 +217,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Sender.Tell(new OpenFailed(e.Message));
-        }
-    }
-
-    private void HandleStore(Store store)
-    {
-        var packet = store.Packet;
-        switch (packet.Type)
-        {
-            case MessageType.Kdh:
-                StoreHeader(packet);
-                break;
-            case MessageType.EkcdKey:
-                if (!StoreKey(packet))
-                {
-                    return;
-                }
-
-                break;
-            default:
-                throw new ArgumentException($"the writer does not store {packet.Type}");
-        }
-
-        Sender.Tell(new Stored(packet.Sequence));
-    }
-
-    private void HandleDescribeLinux(DescribeLinux describe)
-    {
-        var start = describe.Start;
-        if (!ElfCoreLayout.TryCreate(start.Machine, describe.PageSize, describe.Pages, start.PageOffset, out var layout, out var problem))
-        {
-            _failure ??= $"unusable memory description: {problem}";
-            _log.Warning("Client {Client}: {Problem}", _herald.Client.Address, _failure);
-            Sender.Tell(new DiskFailed(_failure));
-            return;
-        }
-
-        if (_settings.MaxDumpSize is { } cap && (ulong)layout!.FileSize > cap)
-        {
-            _failure ??= $"the client's core of {layout.FileSize} bytes is beyond max_dump_size {cap}";
-            _log.Warning("Client {Client}: {Problem}", _herald.Client.Address, _failure);
-            Sender.Tell(new DiskFailed(_failure));
-            return;
-        }
-
-        var header = layout!.Header(describe.Registers, start.TaskStruct);
-        if (_core!.WriteHeader(header) != CoreWriteResult.Written)
-        {
-            _failure ??= $"cannot write the core's header: {_core.LastError}";
-            Sender.Tell(new DiskFailed(_failure));
-            return;
-        }
-
-        // registers count only where the core holds them (a machine whose layout is known here)
-        _linux = new LinuxCore(start, layout, describe.Registers.Length > 0 && LinuxRegisters.GregsetSize(start.Machine) is not null, []);
-        _log.Info("Client {Client}: {Pages} pages of {PageSize} bytes, machine {Machine}; pulling the memory",
-            _herald.Client.Address, describe.Pages, describe.PageSize, start.Machine);
-        _reportStale = true;
-        Sender.Tell(new LinuxDescribed(layout.DataOffset));
-        ReportLowSpace(); // the whole size is known now: netdump-nospace before the pull, if need be
-    }
-
-    private void StoreHeader(PumpEvent.ControlPacket packet)
-    {
-        if (packet.Offset != 0)
-        {
-            _headerProblem = $"kernel dump header at offset {packet.Offset}";
-        }
-        else if (KernelDumpHeader.TryParse(packet.Payload.Span, out var header, out var problem))
-        {
-            if (header == _header)
-            {
-                return; // a retransmission: logged and reported already
-            }
-
-            _header = header;
-            _headerProblem = null;
-            if (!header!.ParityOk)
-            {
-                _log.Warning("Client {Client}: kernel dump header parity check failed", _herald.Client.Address);
-            }
-
-            // the strings come from the client: one line each, so they cannot forge log lines
-            _log.Info("Client {Client}: kernel dump header from {Host}, {Length} bytes ({LengthSize}), panic \"{Panic}\"",
-                _herald.Client.Address, DumpReport.OneLine(header.Hostname), header.DumpLength, ByteUnits.Size(header.DumpLength), DumpReport.OneLine(header.PanicString));
-            _reportStale = true; // the next flush tick describes it
-            return;
-        }
-        else
-        {
-            _headerProblem = problem;
-        }
-
-        if (_headerProblemsLogged++ < MaxHeaderProblemsLogged)
-        {
-            _log.Warning("Client {Client}: bad kernel dump header: {Reason}", _herald.Client.Address, DumpReport.OneLine(_headerProblem!));
-        }
-    }
-
-    private bool StoreKey(PumpEvent.ControlPacket packet)
-    {
-        var end = packet.Offset + (ulong)packet.Payload.Length;
-        if (packet.Offset > (ulong)_settings.MaxKeySize || end > (ulong)_settings.MaxKeySize)
-        {
-            if (_headerProblemsLogged++ < MaxHeaderProblemsLogged)
-            {
-                _log.Warning("Client {Client}: encryption key bytes {Start}-{End} exceed max_key_size {Max}; not acked",
-                    _herald.Client.Address, packet.Offset, end, _settings.MaxKeySize);
-            }
-            return false;
-        }
-
-        try
-        {
-            _key ??= new FileStream(Path.Combine(_directory, KeyFileName), new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.ReadWrite,
-                BufferSize = 0,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
-            RandomAccess.Write(_key.SafeFileHandle, packet.Payload.Span, (long)packet.Offset);
-            _keyRanges.Add(packet.Offset, end);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _failure ??= $"write error on the key: {e.Message}";
-            _log.Error("Client {Client}: cannot write the encryption key: {Error}", _herald.Client.Address, e.Message);
-            return false;
         }
     }
 
@@ -527,64 +373,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary><c>&lt;host&gt;.last</c> beside the dump now points to it; a failure costs the link only.</summary>
-    private void PointLastLink(DumpRecord record)
-    {
-        var name = LastLinks.LinkName(_header?.Hostname, _herald.Client.Address);
-        try
-        {
-            LastLinks.Point(ParentDirectory, name, record.Directory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _log.Warning("Client {Client}: cannot point {Link} at {Dir}: {Error}", _herald.Client.Address, name, record.Directory, e.Message);
-        }
-    }
-
-    /// <summary>
-    /// Hashes the finished core on a long-running thread of its own: a core of many gigabytes
-    /// takes seconds to minutes, which must not hold a disk dispatcher thread that other dumps'
-    /// writers need. Nothing writes the core any more (the pump is sealed or stopped, the core
-    /// has its final name), so the hash is the file's. Stopping the writer cancels it.
-    /// </summary>
-    private void StartChecksum(DumpRecord record)
-    {
-        _checksumCancel = new CancellationTokenSource();
-        var cancel = _checksumCancel.Token;
-        var path = Path.Combine(record.Directory, record.Vmcore);
-        var started = Stopwatch.GetTimestamp();
-        Task.Factory.StartNew(() => CoreChecksum.Compute(path, cancel), cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-            .PipeTo(Self,
-                success: sha256 => new ChecksumComputed(record, sha256, null, Stopwatch.GetElapsedTime(started)),
-                failure: e => new ChecksumComputed(record, null, e.GetBaseException().Message, Stopwatch.GetElapsedTime(started)));
-    }
-
-    /// <summary>The final reports again, now with the hash, as durably as the first time.</summary>
-    private void HandleChecksum(ChecksumComputed computed)
-    {
-        var record = computed.Record;
-        if (computed.Sha256 is null)
-        {
-            _log.Error("Client {Client}: cannot compute the SHA-256 of {Dir}/{Core}: {Error}; the reports go without it",
-                _herald.Client.Address, record.Directory, record.Vmcore, computed.Error);
-        }
-        else
-        {
-            try
-            {
-                DumpReport.Write(record with { Sha256 = computed.Sha256 });
-                _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
-                    _herald.Client.Address, record.Directory, record.Vmcore, computed.Sha256, computed.Took.TotalSeconds);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _log.Error("Client {Client}: cannot write the SHA-256 into the reports of {Dir}: {Error}", _herald.Client.Address, record.Directory, e.Message);
-            }
-        }
-
-        Context.Parent.Tell(ChecksumDone.Instance);
-    }
-
     /// <summary>The core's full length once the client said it (the KDH's, or the ELF core's); null before.</summary>
     private ulong? ExpectedLength => _header?.DumpLength ?? (ulong?)_linux?.Layout.FileSize;
 
@@ -614,15 +402,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         return _header.DumpKeySize > 0 && !_keyRanges.Covers(0, _header.DumpKeySize)
             ? $"encryption key incomplete: {_keyRanges.TotalBytes} of {_header.DumpKeySize} bytes received, {MissingKeyBytes()} missing"
             : null;
-    }
-
-    /// <summary>The key's holes, the first few by name (a scattered key must not make a reason of any length).</summary>
-    private string MissingKeyBytes()
-    {
-        const int named = 4;
-        var holes = _keyRanges.Holes(_header!.DumpKeySize);
-        var text = "bytes " + string.Join(", ", holes.Take(named).Select(h => $"{h.Start}-{h.End - 1}"));
-        return holes.Count > named ? $"{text} and {holes.Count - named} more ranges" : text;
     }
 
     /// <summary>Truncates a compressed core to its length and gives it its final name; a failure is the reason.</summary>
@@ -668,64 +447,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
         };
     }
 
-    /// <summary>
-    /// On a flush tick (there are none after the end), the report of a dump still receiving,
-    /// when something it shows changed since the last one: the dump opened, its KDH or memory
-    /// description arrived, more bytes arrived, or the client stalled. At most once a tick, so
-    /// a dump shorter than a tick has only its final report. Each write makes and frees inodes
-    /// (docs/performance.md), so an idle dump writes none. Not fsynced, since the final report
-    /// is, and the recovery scan rebuilds a report it cannot read.
-    /// </summary>
-    private void WriteReceivingReport(TimeSpan elapsed)
-    {
-        if (!_reportStale || elapsed < _nextReportAt)
-        {
-            return;
-        }
-
-        _reportStale = false;
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            var record = BuildRecord(DumpStatus.Receiving, reason: null, supersededBy: null, finishedAt: null) with { Rate = _progress.Rate };
-            DumpReport.Write(record, durable: false);
-
-            // a report listing many thousand ranges (a scattering client) costs milliseconds:
-            // it waits, so that reports take at most a tenth of the writer's time
-            _nextReportAt = elapsed + Stopwatch.GetElapsedTime(started) * 10;
-        }
-        catch (IOException e)
-        {
-            _log.Warning("Client {Client}: cannot update {Dir}/dump.json: {Error}", _herald.Client.Address, _directory, e.Message);
-        }
-    }
-
-    /// <summary>
-    /// Every <see cref="ReceiveProgress"/> interval of a dump still arriving, one line with how
-    /// far it is: the bytes, the share of the length once known, the rate since the last line
-    /// and the time left at that rate.
-    /// </summary>
-    private void LogProgress(ulong bytes, TimeSpan elapsed)
-    {
-        if (_progress.LogDue(bytes, elapsed) is not { } rate)
-        {
-            return;
-        }
-
-        var received = $"{bytes} bytes ({ByteUnits.Size(bytes)})";
-        var speed = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ByteUnits.Rate(rate)} over the last {_settings.ProgressLogInterval.TotalSeconds:0.#} s");
-        if (ExpectedLength is not { } length)
-        {
-            _log.Info("Client {Client}: {Received} received, {Rate}; length not known yet", _herald.Client.Address, received, speed);
-            return;
-        }
-
-        var percent = length == 0 ? 100 : Math.Min(100, (int)(bytes * 100.0 / length));
-        var left = ReceiveRate.SecondsLeft(bytes, length, rate) is { } seconds ? $"about {seconds} s left" : "time left unknown (nothing arriving)";
-        _log.Info("Client {Client}: {Received} of {Length} received ({Percent}%), {Rate}, {Left}",
-            _herald.Client.Address, received, $"{length} ({ByteUnits.Size(length)})", percent, speed, left);
-    }
-
     private DumpRecord BuildRecord(DumpStatus status, string? reason, string? supersededBy, DateTimeOffset? finishedAt)
     {
         var ranges = _core?.Ranges() ?? [];
@@ -753,36 +474,6 @@ public sealed class DumpWriterActor : ReceiveActor, IWithTimers
             Dialect = _herald.Dialect,
             Linux = LinuxFacts(),
         };
-    }
-
-    private LinuxFacts? LinuxFacts()
-    {
-        if (_herald.Linux is not { } start)
-        {
-            return null;
-        }
-
-        var log = ReadConsoleLog();
-        return new LinuxFacts(LinuxVersion.Effective(start.MaxVersion), start.Machine, _linux?.Layout.PageSize ?? 0,
-            _linux?.Layout.Pages ?? 0, _linux?.Reserved ?? [], _linux?.Registers ?? false, log.Bytes, log.PanicString)
-        {
-            CoreSize = (ulong?)_linux?.Layout.FileSize,
-        };
-    }
-
-    /// <summary>
-    /// A Linux dump's log as the reports show it, read again only when it grew: the receiving
-    /// report is written every tick, and the log (appended to, up to 1 MiB searched) rarely changes.
-    /// </summary>
-    private (long Bytes, string? PanicString) ReadConsoleLog()
-    {
-        var log = new FileInfo(Path.Combine(_directory, Ingest.Linux.LinuxPull.LogFileName));
-        if ((log.Exists ? log.Length : 0) != _consoleLog.Bytes)
-        {
-            _consoleLog = ConsoleLog.Read(log.FullName);
-        }
-
-        return _consoleLog;
     }
 
     /// <summary>

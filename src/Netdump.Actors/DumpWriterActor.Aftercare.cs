@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>After a complete dump is final (and acked): its core's SHA-256, off the ack path, and the host's <c>.last</c> link.</summary>
+public sealed partial class DumpWriterActor
+{
+    /// <summary>
+    /// To the parent, after a complete dump's <see cref="Finalized"/>: its SHA-256 is in its
+    /// reports, or could not be computed or written (logged). No other dump gets one.
+    /// </summary>
+    public sealed class ChecksumDone
+    {
+        public static readonly ChecksumDone Instance = new();
+        private ChecksumDone() { }
+    }
+    /// <summary>The hash's thread is done: <paramref name="Sha256"/> or why not.</summary>
+    private sealed record ChecksumComputed(DumpRecord Record, string? Sha256, string? Error, TimeSpan Took);
+    /// <summary><c>&lt;host&gt;.last</c> beside the dump now points to it; a failure costs the link only.</summary>
+    private void PointLastLink(DumpRecord record)
+    {
+        var name = LastLinks.LinkName(_header?.Hostname, _herald.Client.Address);
+        try
+        {
+            LastLinks.Point(ParentDirectory, name, record.Directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("Client {Client}: cannot point {Link} at {Dir}: {Error}", _herald.Client.Address, name, record.Directory, e.Message);
+        }
+    }
+    /// <summary>
+    /// Hashes the finished core on a long-running thread of its own: a core of many gigabytes
+    /// takes seconds to minutes, which must not hold a disk dispatcher thread that other dumps'
+    /// writers need. Nothing writes the core any more (the pump is sealed or stopped, the core
+    /// has its final name), so the hash is the file's. Stopping the writer cancels it.
+    /// </summary>
+    private void StartChecksum(DumpRecord record)
+    {
+        _checksumCancel = new CancellationTokenSource();
+        var cancel = _checksumCancel.Token;
+        var path = Path.Combine(record.Directory, record.Vmcore);
+        var started = Stopwatch.GetTimestamp();
+        Task.Factory.StartNew(() => CoreChecksum.Compute(path, cancel), cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            .PipeTo(Self,
+                success: sha256 => new ChecksumComputed(record, sha256, null, Stopwatch.GetElapsedTime(started)),
+                failure: e => new ChecksumComputed(record, null, e.GetBaseException().Message, Stopwatch.GetElapsedTime(started)));
+    }
+    /// <summary>The final reports again, now with the hash, as durably as the first time.</summary>
+    private void HandleChecksum(ChecksumComputed computed)
+    {
+        var record = computed.Record;
+        if (computed.Sha256 is null)
+        {
+            _log.Error("Client {Client}: cannot compute the SHA-256 of {Dir}/{Core}: {Error}; the reports go without it",
+                _herald.Client.Address, record.Directory, record.Vmcore, computed.Error);
+        }
+        else
+        {
+            try
+            {
+                DumpReport.Write(record with { Sha256 = computed.Sha256 });
+                _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
+                    _herald.Client.Address, record.Directory, record.Vmcore, computed.Sha256, computed.Took.TotalSeconds);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.Error("Client {Client}: cannot write the SHA-256 into the reports of {Dir}: {Error}", _herald.Client.Address, record.Directory, e.Message);
+            }
+        }
+
+        Context.Parent.Tell(ChecksumDone.Instance);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>A Linux dump: the client's description of its memory becomes the ELF core's header; its console log feeds the reports.</summary>
+public sealed partial class DumpWriterActor
+{
+    /// <summary>
+    /// A Linux client described its memory: write the ELF core's header (SPEC §7). Answered with
+    /// <see cref="LinuxDescribed"/>, or <see cref="DiskFailed"/> when the description or the write cannot be used.
+    /// </summary>
+    public sealed record DescribeLinux(LinuxStart Start, uint Pages, uint PageSize, byte[] Registers);
+    /// <summary>The header is written; page frame N goes at <paramref name="DataOffset"/> + N × page size.</summary>
+    public sealed record LinuxDescribed(long DataOffset);
+    /// <summary>Every page is in; these page frames are not RAM.</summary>
+    public sealed record LinuxMemoryDone(IReadOnlyList<ByteRange> Reserved);
+    /// <summary>A Linux dump's core: its layout and what the client said.</summary>
+    private sealed record LinuxCore(LinuxStart Start, ElfCoreLayout Layout, bool Registers, IReadOnlyList<ByteRange> Reserved);
+    private void HandleDescribeLinux(DescribeLinux describe)
+    {
+        var start = describe.Start;
+        if (!ElfCoreLayout.TryCreate(start.Machine, describe.PageSize, describe.Pages, start.PageOffset, out var layout, out var problem))
+        {
+            _failure ??= $"unusable memory description: {problem}";
+            _log.Warning("Client {Client}: {Problem}", _herald.Client.Address, _failure);
+            Sender.Tell(new DiskFailed(_failure));
+            return;
+        }
+
+        if (_settings.MaxDumpSize is { } cap && (ulong)layout!.FileSize > cap)
+        {
+            _failure ??= $"the client's core of {layout.FileSize} bytes is beyond max_dump_size {cap}";
+            _log.Warning("Client {Client}: {Problem}", _herald.Client.Address, _failure);
+            Sender.Tell(new DiskFailed(_failure));
+            return;
+        }
+
+        var header = layout!.Header(describe.Registers, start.TaskStruct);
+        if (_core!.WriteHeader(header) != CoreWriteResult.Written)
+        {
+            _failure ??= $"cannot write the core's header: {_core.LastError}";
+            Sender.Tell(new DiskFailed(_failure));
+            return;
+        }
+
+        // registers count only where the core holds them (a machine whose layout is known here)
+        _linux = new LinuxCore(start, layout, describe.Registers.Length > 0 && LinuxRegisters.GregsetSize(start.Machine) is not null, []);
+        _log.Info("Client {Client}: {Pages} pages of {PageSize} bytes, machine {Machine}; pulling the memory",
+            _herald.Client.Address, describe.Pages, describe.PageSize, start.Machine);
+        _reportStale = true;
+        Sender.Tell(new LinuxDescribed(layout.DataOffset));
+        ReportLowSpace(); // the whole size is known now: netdump-nospace before the pull, if need be
+    }
+    private LinuxFacts? LinuxFacts()
+    {
+        if (_herald.Linux is not { } start)
+        {
+            return null;
+        }
+
+        var log = ReadConsoleLog();
+        return new LinuxFacts(LinuxVersion.Effective(start.MaxVersion), start.Machine, _linux?.Layout.PageSize ?? 0,
+            _linux?.Layout.Pages ?? 0, _linux?.Reserved ?? [], _linux?.Registers ?? false, log.Bytes, log.PanicString)
+        {
+            CoreSize = (ulong?)_linux?.Layout.FileSize,
+        };
+    }
+    /// <summary>
+    /// A Linux dump's log as the reports show it, read again only when it grew: the receiving
+    /// report is written every tick, and the log (appended to, up to 1 MiB searched) rarely changes.
+    /// </summary>
+    private (long Bytes, string? PanicString) ReadConsoleLog()
+    {
+        var log = new FileInfo(Path.Combine(_directory, Ingest.Linux.LinuxPull.LogFileName));
+        if ((log.Exists ? log.Length : 0) != _consoleLog.Bytes)
+        {
+            _consoleLog = ConsoleLog.Read(log.FullName);
+        }
+
+        return _consoleLog;
+    }
+}
