@@ -40,7 +40,7 @@ public sealed class KnownClients(NetdumpSettings settings)
         }
 
         var text = ReadMagic(path);
-        if (text is null || !ulong.TryParse(text, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var expected))
+        if (text is null || !Protocol.Linux.LinuxStart.TryHexDigits(text.TrimStart('0') is { Length: > 0 } t ? t : "0", out var expected))
         {
             why = $"{path} does not hold a hexadecimal magic";
             return false;

@@ -215,12 +215,7 @@ public sealed unsafe class CoreFile : IDisposable
             return CoreWriteResult.Failed;
         }
 
-        lock (_lock)
-        {
-            _ranges.Add(0, (ulong)header.Length);
-        }
-
-        Interlocked.Add(ref _unflushed, header.Length);
+        Recorded(0, (ulong)header.Length);
         return CoreWriteResult.Written;
     }
 

@@ -79,8 +79,7 @@ internal sealed class LinuxSimulateCommand
     {
         var digits = text.Trim();
         digits = digits.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? digits[2..] : digits;
-        return digits.Length is > 0 and <= 16
-            && ulong.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var value)
+        return Netdump.Actors.Protocol.Linux.LinuxStart.TryHexDigits(digits, out var value)
             ? value
             : throw new ArgumentException($"--magic \"{text}\" is not a 64-bit hex number");
     }

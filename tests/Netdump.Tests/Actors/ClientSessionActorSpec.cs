@@ -646,6 +646,28 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Session_does_not_time_its_client_out_while_netdump_nospace_decides()
+    {
+        var session = await StartReceiving(_settings with { SessionTimeout = TimeSpan.FromMilliseconds(300) });
+        _scripts.SetAutoPilot(new DelegateAutoPilot((_, message) =>
+        {
+            if (message is ScriptRunnerActor.Run run)
+            {
+                _scriptRuns.Enqueue(run); // netdump-nospace runs on and on: no answer
+            }
+
+            return AutoPilot.KeepRunning;
+        }));
+
+        session.Tell(new PumpEvent.OutOfRoom(0, 1448)); // the pump waits: nothing is asked of the client, nothing acked
+        await AwaitAssertAsync(() => Assert.Contains(_scriptRuns, r => r.Name == ScriptNames.Nospace));
+
+        // three session timeouts pass without a packet: the server is the one waiting
+        await _writer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(1000));
+        Assert.False(Channel.Disposed);
+    }
+
+    [Fact]
     public async Task Session_gives_up_when_there_is_still_no_room_after_netdump_nospace()
     {
         _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(ScriptNames.Nospace, ScriptOutcome.NotPresent, null, null);

@@ -134,7 +134,11 @@ internal sealed class LinuxPull
     public sealed record MemoryDone(IReadOnlyList<(ulong First, ulong End)> Reserved, ulong Pages);
 
     /// <summary>SHOW_STATE was answered (or not, after its resends) and the console has gone quiet.</summary>
-    public sealed record ConsoleDone(long LogBytes);
+    public sealed class ConsoleDone
+    {
+        public static readonly ConsoleDone Instance = new();
+        private ConsoleDone() { }
+    }
 
     public long LastPacketTicks => Interlocked.Read(ref _lastPacket);
 
@@ -423,7 +427,7 @@ internal sealed class LinuxPull
                 _log?.Flush(flushToDisk: true);
                 _log?.Dispose(); // the log is final: text from now on goes to the client's console file
                 _log = null;
-                _session(new ConsoleDone(_logEnd));
+                _session(ConsoleDone.Instance);
             }
         }
     }
@@ -570,9 +574,12 @@ internal sealed class LinuxPull
                 break;
             default:
                 _phase = Phase.Stopped;
-                _session(new PumpEvent.WriteFailed(result == CoreWriteResult.BeyondLimit
-                    ? $"page {pfn} at offset {offset} is beyond max_dump_size {_core.MaxSize}"
-                    : $"write error at offset {offset}: {_core.LastError}"));
+                _session(new PumpEvent.WriteFailed(result switch
+                {
+                    CoreWriteResult.BeyondLimit => $"page {pfn} at offset {offset} is beyond max_dump_size {_core.MaxSize}",
+                    CoreWriteResult.TooFragmented => $"too fragmented: page {pfn} would make more than {CoreFile.MaxRanges} separate received ranges",
+                    _ => $"write error at offset {offset}: {_core.LastError}",
+                }));
                 break;
         }
     }

@@ -78,8 +78,15 @@ public sealed record LinuxStart(ushort Machine, uint MaxVersion, ulong TaskStruc
     private static bool TryHex(string text, out ulong value)
     {
         value = 0;
-        return text.StartsWith("0x", StringComparison.Ordinal) && text.Length is > 2 and <= 18
-            && ulong.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
+        return text.StartsWith("0x", StringComparison.Ordinal) && TryHexDigits(text.AsSpan(2), out value);
+    }
+
+    /// <summary>1 to 16 hex digits as a 64-bit number (a magic as the kernel prints it, or as its magic file holds it).</summary>
+    public static bool TryHexDigits(ReadOnlySpan<char> digits, out ulong value)
+    {
+        value = 0;
+        return digits.Length is > 0 and <= 16
+            && ulong.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
     }
 }
 
