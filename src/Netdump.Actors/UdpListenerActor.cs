@@ -41,8 +41,8 @@ public sealed class UdpListenerActor : ReceiveActor
     private HeraldReceiver? _receiver;
     private LinuxPort? _linux;
     private IActorRef _startScripts = ActorRefs.Nobody;
-    private readonly Dictionary<IPAddress, long> _lastStartScript = [];
-    private readonly Dictionary<IPAddress, long> _lastRefusedReboot = [];
+    private readonly AddressClock _startScriptsRun = new(StartScriptInterval);
+    private readonly AddressClock _refusedReboots = new(RebootRefusedEvery);
     private readonly RefusalEpisodes _linuxRefusals;
     private int _refusedKept;
     private IActorRef? _drainRequester;
@@ -332,31 +332,14 @@ public sealed class UdpListenerActor : ReceiveActor
     /// </summary>
     private void RebootRefused(IPEndPoint client, ulong magic)
     {
-        var now = Environment.TickCount64;
-        if (_lastRefusedReboot.TryGetValue(client.Address, out var last) && now - last < (long)RebootRefusedEvery.TotalMilliseconds)
+        if (_refusedReboots.TryTake(client.Address))
         {
-            return;
+            _linux?.Reboot(client, magic);
         }
-
-        Prune(_lastRefusedReboot, now, RebootRefusedEvery);
-        _lastRefusedReboot[client.Address] = now;
-        _linux?.Reboot(client, magic);
     }
 
     /// <summary>A refused client's reboot is repeated at most this often (it takes about 3 s to act on one).</summary>
     internal static readonly TimeSpan RebootRefusedEvery = TimeSpan.FromSeconds(5);
-
-    /// <summary>Bounds a per-address memory: past 4096 entries, those older than <paramref name="age"/> go.</summary>
-    private static void Prune(Dictionary<IPAddress, long> byClient, long now, TimeSpan age)
-    {
-        if (byClient.Count > 4096)
-        {
-            foreach (var stale in byClient.Where(kv => now - kv.Value > (long)age.TotalMilliseconds).Select(kv => kv.Key).ToList())
-            {
-                byClient.Remove(stale);
-            }
-        }
-    }
 
     /// <summary>netdump-start, when a Linux client's console starts (it loaded its netdump module): at most once a minute per client.</summary>
     private void RunStartScript(IPAddress client)
@@ -366,14 +349,11 @@ public sealed class UdpListenerActor : ReceiveActor
             return; // secure: an unknown (or spoofed) address runs nothing
         }
 
-        var now = Environment.TickCount64;
-        Prune(_lastStartScript, now, StartScriptInterval);
-        if (_lastStartScript.TryGetValue(client, out var last) && now - last < (long)StartScriptInterval.TotalMilliseconds)
+        if (!_startScriptsRun.TryTake(client))
         {
             return;
         }
 
-        _lastStartScript[client] = now;
         _log.Info("Client {Client}: its netdump module started; running netdump-start", client);
         _startScripts.Tell(new ScriptRunnerActor.Run(ScriptNames.Start, [client.ToString()],
             new Dictionary<string, string> { ["NETDUMP_CLIENT_IP"] = client.ToString() }, _settings.ScriptTimeout, client.ToString()));
