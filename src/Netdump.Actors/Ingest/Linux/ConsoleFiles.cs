@@ -29,32 +29,45 @@ internal sealed class ConsoleFiles(string dumpDirectory)
     public const int MaxClients = 1024;
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<IPAddress, long> _next = [];
+    /// <summary>Per client: where its stream stands, and how long its file is (stat once, then counted).</summary>
+    private readonly Dictionary<IPAddress, (long Next, long FileBytes)> _clients = [];
     private readonly string _folder = Path.Combine(dumpDirectory, Folder);
+    private bool _folderMade;
 
     public void Append(IPAddress client, uint offset, ReadOnlySpan<byte> text)
     {
         lock (_lock)
         {
-            if (!_next.TryGetValue(client, out var next) && _next.Count >= MaxClients)
+            var path = PathOf(client);
+            if (!_clients.TryGetValue(client, out var known))
             {
-                return;
+                if (_clients.Count >= MaxClients)
+                {
+                    return;
+                }
+
+                known = (0, File.Exists(path) ? new FileInfo(path).Length : 0);
             }
 
-            if (offset != 0 && offset + (long)text.Length <= next)
+            if (offset != 0 && offset + (long)text.Length <= known.Next)
             {
                 return; // a duplicate: every byte was written
             }
 
-            var skip = offset != 0 && offset < next ? (int)(next - offset) : 0;
-            _next[client] = offset + (long)text.Length;
+            var skip = offset != 0 && offset < known.Next ? (int)(known.Next - offset) : 0;
+            var fileBytes = known.FileBytes;
             try
             {
-                Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                var path = PathOf(client);
-                if (File.Exists(path) && new FileInfo(path).Length > MaxFileBytes)
+                if (!_folderMade)
+                {
+                    Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                    _folderMade = true;
+                }
+
+                if (fileBytes > MaxFileBytes)
                 {
                     File.Move(path, path + ".1", overwrite: true);
+                    fileBytes = 0;
                 }
 
                 using var file = new FileStream(path, new FileStreamOptions
@@ -64,11 +77,15 @@ internal sealed class ConsoleFiles(string dumpDirectory)
                     UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
                 });
                 file.Write(text[skip..]);
+                fileBytes += text.Length - skip;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // console text outside a dump is a convenience: a full or broken disk loses it, not a dump
+                _folderMade = false; // made again next time, should it have been removed
             }
+
+            _clients[client] = (offset + (long)text.Length, fileBytes);
         }
     }
 
@@ -77,7 +94,7 @@ internal sealed class ConsoleFiles(string dumpDirectory)
     {
         lock (_lock)
         {
-            var next = _next.GetValueOrDefault(client);
+            var next = _clients.GetValueOrDefault(client).Next;
             // the older generation first: right after a rotation the oops may be there
             var current = Tail(PathOf(client), RecentBytes);
             var older = Tail(PathOf(client) + ".1", RecentBytes - current.Length);
