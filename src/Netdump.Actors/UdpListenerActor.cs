@@ -33,7 +33,7 @@ public sealed class UdpListenerActor : ReceiveActor
     private readonly KnownClients _known;
     private readonly RefusalEpisodes _unknownRefusals;
     private readonly IActorRef _guard;
-    private readonly EpollPump? _pump;
+    private readonly EpollPumps? _pumps;
     private readonly PumpThreads? _pumpThreads;
     private readonly EpollPump? _lingerPump;
     private readonly SessionChannelFactory _channels;
@@ -57,7 +57,7 @@ public sealed class UdpListenerActor : ReceiveActor
         _unknownRefusals = new RefusalEpisodes(settings.RefusalEpisode);
         _linuxRefusals = new RefusalEpisodes(settings.RefusalEpisode);
         _guard = Context.ActorOf(ConcurrencyGuardActor.Props(settings), GuardName);
-        _pump = settings.IngestEngine == IngestEngine.Epoll && BatchedReceiveEngine.Supported ? new EpollPump() : null;
+        _pumps = settings.IngestEngine != IngestEngine.Managed && BatchedReceiveEngine.Supported ? new EpollPumps(EpollPumps.PerCore) : null;
         if (settings.IngestEngine == IngestEngine.Batched && BatchedReceiveEngine.Supported)
         {
             _pumpThreads = new PumpThreads(IdlePumpThreadsKept(settings), IdlePumpThreadLifetime);
@@ -65,7 +65,7 @@ public sealed class UdpListenerActor : ReceiveActor
         }
 
         _space = new DiskSpace(settings.DumpDirectory, settings.MinFreeSpace);
-        _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, new SessionPorts(settings.SessionPorts), _pump, _pumpThreads, _lingerPump);
+        _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, new SessionPorts(settings.SessionPorts), _pumps, _pumpThreads, _lingerPump);
         Receive<GetListenEndpoint>(_ => Sender.Tell(_receiver is null
             ? new BindFailed(_bindError ?? "not bound")
             : new ListenEndpoint(_receiver.LocalEndpoint, _linux?.LocalEndpoint)));
@@ -219,7 +219,7 @@ public sealed class UdpListenerActor : ReceiveActor
     {
         _receiver?.Dispose();
         _linux?.Dispose();
-        _pump?.Dispose(); // the sessions (children) have stopped and unregistered by now
+        _pumps?.Dispose(); // the sessions (children) have stopped and unregistered by now
         _lingerPump?.Dispose();
         _pumpThreads?.Dispose();
     }

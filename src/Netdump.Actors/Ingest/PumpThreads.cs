@@ -18,6 +18,7 @@ internal sealed class PumpThreads : IDisposable
     private readonly TimeSpan _idleLifetime;
     private readonly Func<BatchedReceiveEngine> _newEngine;
     private bool _disposed;
+    private int _busy;
 
     /// <param name="newEngine">makes a thread's engine (tests make it fail)</param>
     public PumpThreads(int maxIdle, TimeSpan idleLifetime, Func<BatchedReceiveEngine>? newEngine = null)
@@ -39,6 +40,27 @@ internal sealed class PumpThreads : IDisposable
         }
     }
 
+    /// <summary>How many threads run a pump now.</summary>
+    public int Busy => Volatile.Read(ref _busy);
+
+    /// <summary>
+    /// Runs <paramref name="pump"/> as <see cref="Run"/> does unless <paramref name="maxBusy"/>
+    /// threads already run one; false then, and the caller serves the session another way.
+    /// </summary>
+    public bool TryRun(Action<BatchedReceiveEngine?> pump, int maxBusy)
+    {
+        lock (_gate)
+        {
+            if (_busy >= maxBusy)
+            {
+                return false;
+            }
+
+            Run(pump);
+            return true;
+        }
+    }
+
     /// <summary>
     /// Runs <paramref name="pump"/> (given the thread's engine; null when the thread could not
     /// make one, and the pump makes its own or reports why not) on a waiting thread, or on a new
@@ -48,6 +70,7 @@ internal sealed class PumpThreads : IDisposable
     {
         lock (_gate)
         {
+            Interlocked.Increment(ref _busy);
             if (_idle.Count > 0)
             {
                 var worker = _idle[^1];
@@ -83,6 +106,10 @@ internal sealed class PumpThreads : IDisposable
             catch (Exception)
             {
                 // a pump reports its own failures to its session; the thread goes on serving
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _busy);
             }
         }
 

@@ -37,7 +37,7 @@ public sealed class UdpSessionChannel : ISessionChannel
     private readonly Socket _socket;
     private readonly IPEndPoint _client;
     private readonly IngestEngine _engine;
-    private readonly EpollPump? _pump;
+    private readonly EpollPumps? _pumps;
     private readonly PumpThreads? _threads;
     private readonly EpollPump? _linger;
     private readonly SessionPorts _ports;
@@ -57,18 +57,21 @@ public sealed class UdpSessionChannel : ISessionChannel
     private readonly TimeSpan _wakeUpBound;
 
     public UdpSessionChannel(IPAddress local, IPEndPoint client, PortRange? ports = null, IngestEngine engine = IngestEngine.Batched)
-        : this(local, client, new SessionPorts(ports), engine, pump: null)
+        : this(local, client, new SessionPorts(ports), engine, pumps: null)
     {
     }
 
-    /// <param name="pump">the listener's shared pump, for the epoll engine</param>
+    /// <param name="pumps">
+    /// the listener's shared pumps: every session's with the epoll engine; with the batched
+    /// engine, those of the sessions beyond <see cref="DedicatedThreads"/> at once
+    /// </param>
     /// <param name="threads">the listener's pump threads, kept between dumps (batched engine)</param>
     /// <param name="linger">
     /// the listener's pump for lingering sessions (batched engine): at FINISHED the socket moves
     /// there and the pump thread goes back to <paramref name="threads"/> for the next dump
     /// </param>
     /// <param name="wakeUpBound">the pump's receive timeout (tests shorten it)</param>
-    internal UdpSessionChannel(IPAddress local, IPEndPoint client, SessionPorts ports, IngestEngine engine, EpollPump? pump,
+    internal UdpSessionChannel(IPAddress local, IPEndPoint client, SessionPorts ports, IngestEngine engine, EpollPumps? pumps,
         PumpThreads? threads = null, EpollPump? linger = null, TimeSpan? wakeUpBound = null)
     {
         _client = client;
@@ -77,9 +80,9 @@ public sealed class UdpSessionChannel : ISessionChannel
         _wakeUpBound = wakeUpBound ?? WakeUpBound;
         _threads = threads;
         _linger = linger;
-        _pump = engine == IngestEngine.Epoll ? pump : null;
+        _pumps = pumps;
         _engine = engine != IngestEngine.Managed && !BatchedReceiveEngine.Supported ? IngestEngine.Managed
-            : engine == IngestEngine.Epoll && _pump is null ? IngestEngine.Batched
+            : engine == IngestEngine.Epoll && _pumps is null ? IngestEngine.Batched
             : engine;
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -97,9 +100,17 @@ public sealed class UdpSessionChannel : ISessionChannel
         }
     }
 
-    /// <summary>The production factory for an engine (the epoll engine needs the listener's pump).</summary>
-    internal static SessionChannelFactory FactoryFor(IngestEngine engine, SessionPorts ports, EpollPump? pump, PumpThreads? threads, EpollPump? linger) =>
-        (local, client) => new UdpSessionChannel(local, client, ports, engine, pump, threads, linger);
+    /// <summary>The production factory for an engine (the epoll engine needs the listener's pumps).</summary>
+    internal static SessionChannelFactory FactoryFor(IngestEngine engine, SessionPorts ports, EpollPumps? pumps, PumpThreads? threads, EpollPump? linger) =>
+        (local, client) => new UdpSessionChannel(local, client, ports, engine, pumps, threads, linger);
+
+    /// <summary>
+    /// How many sessions at once get a pump thread of their own (batched engine): one per core.
+    /// A thread that blocks in its own <c>recvmmsg</c> is the fastest pump for a few large
+    /// dumps; beyond one per core, threads only take turns on the cores and every client's
+    /// burst wakes one, so further sessions share the epoll pumps (docs/performance.md, "Crash storms").
+    /// </summary>
+    internal static int DedicatedThreads => Environment.ProcessorCount;
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
 
@@ -126,19 +137,35 @@ public sealed class UdpSessionChannel : ISessionChannel
         var handler = _handler = new SessionPacketHandler(core, session);
         if (_engine == IngestEngine.Epoll)
         {
-            _registration = _pump!.Register(_socket, handler);
-            _registeredIn = _pump;
+            Share(handler);
             return;
         }
 
         _pumpLeft = new ManualResetEventSlim(false, spinCount: 0);
         if (_engine == IngestEngine.Batched && _threads is not null)
         {
-            _threads.Run(engine => Run(handler, engine));
+            if (_pumps is null)
+            {
+                _threads.Run(engine => Run(handler, engine));
+            }
+            else if (!_threads.TryRun(engine => Run(handler, engine), DedicatedThreads))
+            {
+                _pumpLeft.Set(); // no thread of its own will touch the socket
+                Share(handler);
+            }
+
             return;
         }
 
         new Thread(() => Run(handler, engine: null)) { IsBackground = true, Name = $"session-{_client.Address}" }.Start();
+    }
+
+    /// <summary>Into the least busy shared pump, for the rest of the session (linger included).</summary>
+    private void Share(SessionPacketHandler handler)
+    {
+        var pump = _pumps!.Least();
+        _registration = pump.Register(_socket, handler);
+        _registeredIn = pump;
     }
 
     public void SendAck(uint sequence)

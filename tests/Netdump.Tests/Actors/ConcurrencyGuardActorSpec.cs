@@ -215,23 +215,47 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void Sessions_that_sent_nothing_after_their_HERALD_are_capped_apart_from_the_concurrency_limit()
+    public void Sessions_silent_past_their_grace_are_capped_apart_from_the_concurrency_limit()
     {
-        var (_, port) = StartListener(_settings with { MaxConcurrentDumps = 4, MaxSilentSessions = 2 });
+        var (_, port) = StartListener(_settings with { MaxConcurrentDumps = 4, MaxSilentSessions = 2, SilentGrace = TimeSpan.Zero });
         var first = HeraldAndAnswer("127.0.0.91", port);
-        HeraldAndAnswer("127.0.0.92", port);
+        var second = HeraldAndAnswer("127.0.0.92", port);
+        Ack(first);
+        Ack(second);
+        Guard().Tell(ConcurrencyGuardActor.GetSlots.Instance, TestActor);
+        Assert.Equal(2, ExpectMsg<ConcurrencyGuardActor.Slots>().Silent);
 
-        EventFilter.Warning(start: "Too many sessions that sent nothing after their HERALD, ignoring dump from 127.0.0.93").Expect(1, () =>
-            Assert.IsType<ConcurrencyGuardActor.SlotRefused>(HeraldAndAnswer("127.0.0.93", port).Reply));
+        // two slots are free, but two sessions are silent: the next client waits for one to give way
+        Herald("127.0.0.93", port);
+        var asked = _answers.ExpectMsg<Answer>();
+        Assert.Equal(first.Session, asked.Session);
+        Assert.IsType<ConcurrencyGuardActor.YieldSlot>(asked.Reply);
+        Assert.IsType<ConcurrencyGuardActor.SlotGranted>(_answers.ExpectMsg<Answer>(a => a.Client.Equals(IPAddress.Parse("127.0.0.93"))).Reply);
 
-        first.Session.Tell(SendData.Instance); // a dump under way is no longer silent
+        second.Session.Tell(SendData.Instance); // a dump under way is no longer silent
         AwaitAssert(() =>
         {
             Guard().Tell(ConcurrencyGuardActor.GetSlots.Instance, TestActor);
-            Assert.Equal(1, ExpectMsg<ConcurrencyGuardActor.Slots>().Silent);
+            Assert.Equal(0, ExpectMsg<ConcurrencyGuardActor.Slots>().Silent); // 127.0.0.93 was not acked yet
         });
         Assert.IsType<ConcurrencyGuardActor.SlotGranted>(HeraldAndAnswer("127.0.0.94", port).Reply);
-        Assert.IsType<ConcurrencyGuardActor.SlotRefused>(HeraldAndAnswer("127.0.0.95", port).Reply);
+        Assert.IsType<ConcurrencyGuardActor.SlotGranted>(HeraldAndAnswer("127.0.0.95", port).Reply);
+        Assert.IsType<ConcurrencyGuardActor.SlotRefused>(HeraldAndAnswer("127.0.0.96", port).Reply); // 4 of 4, none silent
+    }
+
+    [Fact]
+    public void Sessions_still_starting_are_not_silent_so_a_crash_storm_starts_at_once()
+    {
+        // every client of a storm sends its HERALD at the same moment, and each one's data
+        // follows its own ack: none of them is silent before its grace is over
+        var (_, port) = StartListener(_settings with { MaxConcurrentDumps = 6, MaxSilentSessions = 2, SilentGrace = TimeSpan.FromMinutes(1) });
+        var sessions = Enumerable.Range(1, 6).Select(i => HeraldAndAnswer($"127.0.0.{200 + i}", port)).ToList();
+        Assert.All(sessions, s => Assert.IsType<ConcurrencyGuardActor.SlotGranted>(s.Reply));
+        sessions.ForEach(Ack);
+        Guard().Tell(ConcurrencyGuardActor.GetSlots.Instance, TestActor);
+        var slots = ExpectMsg<ConcurrencyGuardActor.Slots>();
+        Assert.Equal(6, slots.Clients.Count);
+        Assert.Equal(0, slots.Silent);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class SessionPortsTests
         var b = IPAddress.Parse("127.0.0.42");
         using var client = Udp();
         client.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        using var lingering = new UdpSessionChannel(a, (IPEndPoint)client.LocalEndPoint!, ports, IngestEngine.Managed, pump: null);
+        using var lingering = new UdpSessionChannel(a, (IPEndPoint)client.LocalEndPoint!, ports, IngestEngine.Managed, pumps: null);
         lingering.Lingering();
         using var holder = Udp(); // b's only port, held by a dump being received
         holder.Bind(new IPEndPoint(b, port));

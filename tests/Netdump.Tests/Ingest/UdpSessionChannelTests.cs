@@ -151,7 +151,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var linger = new EpollPump();
         using var client = Bound("127.0.0.36");
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-1"), 1 << 20);
-        using var first = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pump: null, threads, linger);
+        using var first = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pumps: null, threads, linger);
         first.Start(core, TestActor.Tell);
         var payload = new byte[1448];
         new Random(6).NextBytes(payload);
@@ -174,7 +174,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         // the next dump runs on the same thread
         using var nextClient = Bound("127.0.0.37");
         using var nextCore = CoreFile.Create(Path.Combine(_dir, "vmcore-2"), 1 << 20);
-        using var next = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)nextClient.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pump: null, threads, linger);
+        using var next = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)nextClient.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pumps: null, threads, linger);
         next.Start(nextCore, TestActor.Tell);
         nextClient.SendTo(Datagram(MessageType.Vmcore, 5, 0, payload), next.LocalEndpoint);
         Assert.Equal(5u, ReceiveAck(nextClient));
@@ -203,7 +203,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
 
         using var client = Bound("127.0.0.38");
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20);
-        using var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pump: null, threads, linger);
+        using var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pumps: null, threads, linger);
         channel.Start(core, TestActor.Tell);
 
         client.SendTo(Datagram(MessageType.Finished, 1, 0, []), channel.LocalEndpoint);
@@ -262,7 +262,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20, disk);
         using var client = Bound("127.0.0.40");
         var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched,
-            pump: null, wakeUpBound: TimeSpan.FromMilliseconds(100));
+            pumps: null, wakeUpBound: TimeSpan.FromMilliseconds(100));
         var port = channel.LocalEndpoint;
         channel.Start(core, TestActor.Tell);
         client.SendTo(Datagram(MessageType.Vmcore, 1, 0, new byte[1448]), port);
@@ -306,7 +306,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
 
 
 
-    private EpollPump? _pump;
+    private EpollPumps? _pump;
 
     /// <summary>A client endpoint for channels that never hear one (connecting a UDP socket sends nothing).</summary>
     private static readonly IPEndPoint Nobody = new(IPAddress.Parse("127.0.0.34"), 9);
@@ -318,7 +318,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     {
         if (engine == IngestEngine.Epoll)
         {
-            _pump ??= new EpollPump();
+            _pump ??= new EpollPumps(2);
         }
 
         return new UdpSessionChannel(IPAddress.Loopback, client, new SessionPorts(null), engine, _pump);
