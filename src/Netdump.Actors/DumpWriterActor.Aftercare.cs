@@ -37,10 +37,11 @@ public sealed partial class DumpWriterActor
         }
     }
     /// <summary>
-    /// Hashes the finished core on a long-running thread of its own: a core of many gigabytes
+    /// Hashes the finished core on the <see cref="BackgroundLane"/>: a core of many gigabytes
     /// takes seconds to minutes, which must not hold a disk dispatcher thread that other dumps'
-    /// writers need. Nothing writes the core any more (the pump is sealed or stopped, the core
-    /// has its final name), so the hash is the file's. Stopping the writer cancels it.
+    /// writers need, nor take CPU from dumps still arriving. Nothing writes the core any more
+    /// (the pump is sealed or stopped, the core has its final name), so the hash is the file's.
+    /// Stopping the writer cancels it.
     /// </summary>
     private void StartChecksum(DumpRecord record)
     {
@@ -48,7 +49,7 @@ public sealed partial class DumpWriterActor
         var cancel = _checksumCancel.Token;
         var path = Path.Combine(record.Directory, record.Vmcore);
         var started = Stopwatch.GetTimestamp();
-        Task.Factory.StartNew(() => CoreChecksum.Compute(path, cancel), cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+        BackgroundLane.Shared.Run(() => CoreChecksum.Compute(path, cancel), cancel)
             .PipeTo(Self,
                 success: sha256 => new ChecksumComputed(record, sha256, null, Stopwatch.GetElapsedTime(started)),
                 failure: e => new ChecksumComputed(record, null, e.GetBaseException().Message, Stopwatch.GetElapsedTime(started)));

@@ -13,21 +13,31 @@ namespace Netdump.Actors;
 public sealed partial class DumpWriterActor
 {
     /// <summary>
+    /// Ticks between two receiving reports that only the bytes or the rate changed: each write
+    /// makes and frees two inodes, and in a crash storm of 128 dumps a report every tick was
+    /// most of the file creations and a tenth of the server's CPU (docs/performance.md). The
+    /// live progress is the catalog's (HTTP, CLI) and the progress log line's.
+    /// </summary>
+    internal const int ProgressReportTicks = 10;
+
+    /// <summary>
     /// On a flush tick (there are none after the end), the report of a dump still receiving,
-    /// when something it shows changed since the last one: the dump opened, its KDH or memory
-    /// description arrived, more bytes arrived, or the client stalled. At most once a tick, so
-    /// a dump shorter than a tick has only its final report. Each write makes and frees inodes
-    /// (docs/performance.md), so an idle dump writes none. Not fsynced, since the final report
-    /// is, and the recovery scan rebuilds a report it cannot read.
+    /// when something it shows changed since the last one: at the next tick when the dump
+    /// opened or its KDH or memory description arrived; every <see cref="ProgressReportTicks"/>
+    /// ticks when only more bytes arrived or the client stalled. A dump shorter than a tick has
+    /// only its final report, and an idle dump writes none (each write makes and frees inodes,
+    /// docs/performance.md). Not fsynced, since the final report is, and the recovery scan
+    /// rebuilds a report it cannot read.
     /// </summary>
     private void WriteReceivingReport(TimeSpan elapsed)
     {
-        if (!_reportStale || elapsed < _nextReportAt)
+        if (!(_reportStale || (_progressStale && elapsed >= _nextProgressReportAt)) || elapsed < _nextReportAt)
         {
             return;
         }
 
-        _reportStale = false;
+        _reportStale = _progressStale = false;
+        _nextProgressReportAt = elapsed + _settings.FlushInterval * ProgressReportTicks;
         var started = Stopwatch.GetTimestamp();
         try
         {

@@ -59,12 +59,14 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
     private bool _lowSpaceReported;
     private bool _finalized;
     private bool _directoryDurable;
-    private bool _reportStale;
+    private bool _reportStale; // what the dump is changed (opened, KDH, memory described): the next tick reports it
+    private bool _progressStale; // only the bytes or the rate changed: reported every ProgressReportTicks ticks
     private int _headerProblemsLogged;
     private string? _heraldPathFallback;
     private readonly ReceiveProgress _progress;
     private long _openedAt; // Stopwatch timestamp: the progress's clock
     private TimeSpan _nextReportAt; // since the dump opened: a costly report is not written every tick
+    private TimeSpan _nextProgressReportAt;
     private (long Bytes, string? PanicString) _consoleLog; // a Linux dump's log as last read
     private CancellationTokenSource? _checksumCancel;
 
@@ -86,7 +88,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             var bytes = _core?.BytesReceived ?? 0;
             if (_progress.Tick(bytes, elapsed))
             {
-                _reportStale = true;
+                _progressStale = true;
             }
 
             WriteReceivingReport(elapsed);

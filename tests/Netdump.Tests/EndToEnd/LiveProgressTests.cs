@@ -15,7 +15,9 @@ public sealed class LiveProgressTests : IAsyncLifetime
     private ServerHarness _server = null!;
     private uint _sequence = 1;
 
-    public async Task InitializeAsync() => _server = await ServerHarness.StartAsync();
+    // the progress alone is reported every tenth flush tick (DumpWriterActor.ProgressReportTicks):
+    // 0.5 s here, well inside the harness's 2 s session timeout while the client waits for it
+    public async Task InitializeAsync() => _server = await ServerHarness.StartAsync(new Dictionary<string, object?> { ["flush_interval"] = "50ms" });
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 

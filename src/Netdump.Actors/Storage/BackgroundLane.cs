@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using Netdump.Actors.Native;
+
+namespace Netdump.Actors.Storage;
+
+/// <summary>
+/// One thread for the work on finished dumps that nobody waits for (the SHA-256 of a core),
+/// one job at a time, in order. On Linux the thread runs at nice <see cref="Nice"/>: beside a
+/// busy thread at nice 0 it gets about a tenth of a core, so in a crash storm it takes little
+/// CPU from the dumps still arriving (a checksum per finished dump, each on a thread of its
+/// own, took a tenth of the server's CPU in a storm of 128 dumps; docs/performance.md), and on
+/// an idle machine it runs at full speed. SCHED_IDLE would take nothing at all, but a machine
+/// that is never idle (a collector beside other work) would then never get its checksums.
+/// <para>
+/// A thread a niced thread starts inherits its nice value, and .NET's thread pool may start a
+/// worker on the thread that queues work to it: so the lane thread never completes a task
+/// itself (whose continuations go to the pool), and a second thread at normal priority hands
+/// each outcome over. Elsewhere than Linux both run at normal priority.
+/// </para>
+/// </summary>
+public sealed class BackgroundLane : IDisposable
+{
+    private readonly BlockingCollection<Action> _jobs = new();
+    private readonly BlockingCollection<Action> _outcomes = new();
+    private readonly TaskCompletionSource<bool> _lowered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The lane thread's nice value (weight 110 against 1024 at nice 0).</summary>
+    public const int Nice = 10;
+
+    public BackgroundLane(string name = "background-lane")
+    {
+        new Thread(Deliver) { IsBackground = true, Name = name + "-outcomes" }.Start();
+        new Thread(Work) { IsBackground = true, Name = name }.Start();
+    }
+
+    /// <summary>The process's lane: its threads start with the first job.</summary>
+    public static BackgroundLane Shared => SharedLane.Value;
+
+    private static readonly Lazy<BackgroundLane> SharedLane = new(() => new BackgroundLane());
+
+    /// <summary>Whether the lane thread got its lower priority (false off Linux, or if the kernel refused).</summary>
+    public Task<bool> Lowered => _lowered.Task;
+
+    /// <summary>
+    /// Queues <paramref name="job"/>; the task ends with its result or exception. A job whose
+    /// <paramref name="cancel"/> fired before it started is cancelled without running.
+    /// </summary>
+    public Task<T> Run<T>(Func<T> job, CancellationToken cancel = default)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _jobs.Add(() =>
+        {
+            Action outcome;
+            if (cancel.IsCancellationRequested)
+            {
+                outcome = () => done.TrySetCanceled(cancel);
+            }
+            else
+            {
+                try
+                {
+                    var result = job();
+                    outcome = () => done.TrySetResult(result);
+                }
+                catch (OperationCanceledException e)
+                {
+                    outcome = () => done.TrySetCanceled(e.CancellationToken);
+                }
+                catch (Exception e)
+                {
+                    outcome = () => done.TrySetException(e);
+                }
+            }
+
+            _outcomes.Add(outcome);
+        });
+        return done.Task;
+    }
+
+    private void Work()
+    {
+        var lowered = OperatingSystem.IsLinux() && LinuxIo.setpriority(LinuxIo.PrioProcess, LinuxIo.gettid(), Nice) == 0;
+        _outcomes.Add(() => _lowered.TrySetResult(lowered));
+        foreach (var job in _jobs.GetConsumingEnumerable())
+        {
+            job();
+        }
+
+        _outcomes.CompleteAdding();
+    }
+
+    private void Deliver()
+    {
+        foreach (var outcome in _outcomes.GetConsumingEnumerable())
+        {
+            outcome();
+        }
+    }
+
+    /// <summary>Runs what is queued, hands over its outcomes, then both threads end.</summary>
+    public void Dispose() => _jobs.CompleteAdding();
+}

@@ -1,0 +1,68 @@
+using Netdump.Actors.Native;
+using Netdump.Actors.Storage;
+using Xunit;
+
+namespace Netdump.Tests.Storage;
+
+public sealed class BackgroundLaneTests
+{
+    [Fact]
+    public async Task Jobs_run_one_at_a_time_in_the_order_they_came()
+    {
+        using var lane = new BackgroundLane("test-lane");
+        var running = 0;
+        var most = 0;
+        var order = new List<int>();
+        var jobs = Enumerable.Range(0, 20).Select(i => lane.Run(() =>
+        {
+            most = Math.Max(most, Interlocked.Increment(ref running));
+            Thread.Sleep(1); // gives a second thread, if there were one, the time to overlap
+            order.Add(i);
+            Interlocked.Decrement(ref running);
+            return i;
+        })).ToList();
+
+        Assert.Equal(Enumerable.Range(0, 20), await Task.WhenAll(jobs));
+        Assert.Equal(Enumerable.Range(0, 20), order);
+        Assert.Equal(1, most);
+    }
+
+    [Fact]
+    public async Task The_lane_thread_runs_at_a_lower_priority_than_the_server()
+    {
+        using var lane = new BackgroundLane("test-lane");
+        var nice = await lane.Run(() => LinuxIo.getpriority(LinuxIo.PrioProcess, LinuxIo.gettid()));
+        Assert.True(await lane.Lowered);
+        Assert.Equal(BackgroundLane.Nice, nice);
+
+        // the tasks' continuations, and any pool thread started on their way, keep normal priority
+        Assert.Equal(0, LinuxIo.getpriority(LinuxIo.PrioProcess, LinuxIo.gettid()));
+        var after = await lane.Run(() => 1).ContinueWith(_ => LinuxIo.getpriority(LinuxIo.PrioProcess, LinuxIo.gettid()), TaskScheduler.Default);
+        Assert.Equal(0, after);
+    }
+
+    [Fact]
+    public async Task A_failing_job_fails_its_task_and_the_lane_goes_on()
+    {
+        using var lane = new BackgroundLane("test-lane");
+        var failed = lane.Run<int>(() => throw new IOException("disk gone"));
+        Assert.Equal("disk gone", (await Assert.ThrowsAsync<IOException>(() => failed)).Message);
+        Assert.Equal(7, await lane.Run(() => 7));
+    }
+
+    [Fact]
+    public async Task A_job_cancelled_before_it_starts_never_runs()
+    {
+        using var lane = new BackgroundLane("test-lane");
+        using var gate = new ManualResetEventSlim();
+        var blocker = lane.Run(() => gate.Wait(TimeSpan.FromSeconds(10)));
+        using var cancel = new CancellationTokenSource();
+        var ran = false;
+        var cancelled = lane.Run(() => ran = true, cancel.Token);
+        cancel.Cancel();
+        gate.Set();
+        Assert.True(await blocker);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.False(ran);
+    }
+}
