@@ -1,0 +1,94 @@
+using Akka.Configuration;
+using Akka.Dispatch;
+
+namespace Netdump.Actors.Scheduling;
+
+/// <summary>
+/// The executor of the disk dispatcher (<c>netdump-disk-dispatcher</c> in netdump.hocon): a few
+/// threads of its own for the writers, whose work blocks in <c>mkdir</c>, file creation and
+/// <c>fsync</c>. On the .NET thread pool, where the control actors also run, 128 dumps' flush
+/// ticks blocked the pool's few threads and a new dump's HERALD waited behind them for its
+/// session, its slot and its directory (a median of 130–190 ms to the ack in a storm of 128;
+/// docs/performance.md). Akka's own dedicated pool (<c>fork-join-executor</c>) isolates as well,
+/// but its threads spin in <c>sched_yield</c> before they sleep (90,000 calls in one storm);
+/// these sleep on a monitor at once.
+/// </summary>
+public sealed class DiskThreadsConfigurator : ExecutorServiceConfigurator
+{
+    private readonly int _threads;
+
+    public DiskThreadsConfigurator(Config config, IDispatcherPrerequisites prerequisites) : base(config, prerequisites)
+    {
+        _threads = config.GetInt("thread-count", 4);
+        if (_threads < 1)
+        {
+            throw new ConfigurationException($"thread-count must be at least 1, not {_threads}");
+        }
+    }
+
+    public override ExecutorService Produce(string id) => new DiskThreads(id, _threads);
+}
+
+/// <summary>Runs each queued mailbox run on the first of its threads that is free, in order.</summary>
+public sealed class DiskThreads : ExecutorService
+{
+    private readonly Queue<IRunnable> _queue = new();
+    private bool _stopping;
+
+    public DiskThreads(string id, int threads) : base(id)
+    {
+        for (var i = 0; i < threads; i++)
+        {
+            new Thread(Serve) { IsBackground = true, Name = "disk-" + i }.Start();
+        }
+    }
+
+    public override void Execute(IRunnable run)
+    {
+        lock (_queue)
+        {
+            _queue.Enqueue(run);
+            Monitor.Pulse(_queue);
+        }
+    }
+
+    public override void Shutdown()
+    {
+        lock (_queue)
+        {
+            _stopping = true;
+            Monitor.PulseAll(_queue);
+        }
+    }
+
+    private void Serve()
+    {
+        while (true)
+        {
+            IRunnable run;
+            lock (_queue)
+            {
+                while (_queue.Count == 0)
+                {
+                    if (_stopping)
+                    {
+                        return;
+                    }
+
+                    Monitor.Wait(_queue);
+                }
+
+                run = _queue.Dequeue();
+            }
+
+            try
+            {
+                run.Run();
+            }
+            catch (Exception)
+            {
+                // a mailbox run handles its actor's failures itself; nothing may end the thread
+            }
+        }
+    }
+}
