@@ -17,6 +17,8 @@
 #   LINUX_CONFIGS="1 8" (default)        # the Linux dialect rows (clients): our own `simulate --dialect linux`
 #                                        # clients (fbsd_load speaks only FreeBSD) against as many of our own
 #                                        # FreeBSD `simulate` clients, alternating on one server; LINUX_CONFIGS= none
+#   STORMS="64:16 128:8 200:4" (default) # crash storms of small machines (clients:MiB each), bench/storm.sh:
+#                                        # HERALD-to-ack latency, retransmits, CPU, threads, RSS; STORMS= none
 #   BENCH_KEEP=1 bench/run.sh            # keep each configuration's runs.jsonl and logs in /tmp
 #
 # Everything stays on 127.0.0.0/8. Not part of the test run.
@@ -291,6 +293,15 @@ print(f"| {clients} | {lrate:.1f} | {quiet:.1f} | {brate:.1f} | **{lrate / brate
 PY
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 done
+
+# crash storms of small machines (issue 19): many clients at once, each against the reference
+STORMS=${STORMS-"64:16 128:8 200:4"}
+if [ -n "$STORMS" ]; then
+	echo
+	echo "Crash storms ($ROUNDS rounds, alternating; medians; HERALD-to-ack over every client of every round):"
+	echo
+	STORMS="$STORMS" ROUNDS="$ROUNDS" "$ROOT/bench/storm.sh" "$DLL" || status=1
+fi
 
 [ -n "$ENGINE_CONF" ] && rm -f "$ENGINE_CONF"
 exit $status
