@@ -14,8 +14,8 @@ namespace Netdump.Actors;
 /// A refusal is logged once per episode: a client refused again within <c>refusal_episode</c>
 /// of its last refusal (its HERALD retransmissions) is not logged again.
 /// <para>
-/// Silent sessions, acked but with nothing else received (<see cref="SlotActive"/> not told),
-/// are capped at <c>max_silent_sessions</c> and never keep a client that sends data from
+/// Silent sessions, acked at least <c>silent_grace</c> ago with nothing else received
+/// (<see cref="SlotActive"/> not told), are capped at <c>max_silent_sessions</c> and never keep a client that sends data from
 /// dumping: when no slot is free and some holder is silent, a request waits in line (one
 /// entry per session, so a client's rate of HERALDs buys no place) and the silent holder
 /// acked longest ago, once <c>silent_grace</c> has passed since its ack, is asked to
