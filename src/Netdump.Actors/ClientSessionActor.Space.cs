@@ -81,6 +81,6 @@ public sealed partial class ClientSessionActor
     private void GiveUpForSpace(string why)
     {
         _log.Warning("Client {Client}: no space for the dump, even after netdump-nospace ({Why}); giving up", ClientText, why);
-        EndIncomplete("no space");
+        EndIncomplete(EndReason.NoSpace);
     }
 }

@@ -227,7 +227,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     private void BeforeReceiving()
     {
         Receive<Herald>(_ => { }); // acked once the dump exists; the client retries meanwhile
-        Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
+        Receive<ServerShuttingDown>(_ => EndIncomplete(EndReason.ServerShutDown));
         Receive<Terminated>(OnTerminated);
         KeepSlot();
     }
@@ -342,7 +342,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram: {Reason}", ClientText, d.Reason));
         Receive<PumpEvent.WriteFailed>(f => EndIncomplete(f.Reason));
         Receive<DumpWriterActor.DiskFailed>(f => EndIncomplete(f.Reason));
-        Receive<PumpEvent.Faulted>(f => EndIncomplete($"receive error: {f.Reason}"));
+        Receive<PumpEvent.Faulted>(f => EndIncomplete(EndReason.ReceiveError(f.Reason)));
         Receive<SupersededBy>(s =>
         {
             if (TryRetireEmpty())
@@ -355,7 +355,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
             }
 
             _log.Warning("Client {Client}: dump in {Dir} superseded by a new dump in {NewDir}", ClientText, _directory, s.Directory);
-            EndIncomplete("superseded", s.Directory);
+            EndIncomplete(EndReason.Superseded, s.Directory);
         });
         Receive<IdleCheck>(_ =>
         {
@@ -368,7 +368,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
             }
             else if (idle >= _settings.SessionTimeout)
             {
-                EndIncomplete("client timed out");
+                EndIncomplete(EndReason.ClientTimedOut);
             }
             else
             {
@@ -376,7 +376,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
             }
         });
         SpaceEvents();
-        Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
+        Receive<ServerShuttingDown>(_ => EndIncomplete(EndReason.ServerShutDown));
         Receive<Terminated>(OnTerminated);
         Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount(acked: true));
         KeepSlot();
@@ -452,7 +452,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void EndIncomplete(string reason, string? supersededBy = null)
+    private void EndIncomplete(EndReason reason, string? supersededBy = null)
     {
         Timers.Cancel(IdleTimer);
         _channel?.Dispose(); // stops acking; no write may race the final fsync
@@ -474,7 +474,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
             if (r.SupersededBy is null)
             {
                 // the client is about to reboot (a superseded client is not: it is dumping again)
-                RunScript(ScriptNames.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason, r, _settings.ScriptTimeout);
+                RunScript(ScriptNames.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason?.Text, r, _settings.ScriptTimeout);
             }
 
             Become(Closing);
@@ -542,7 +542,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     private void LogEnd(DumpRecord r)
     {
         var seconds = Math.Max((DateTimeOffset.UtcNow - r.ReceivedAt).TotalSeconds, 0.001);
-        var status = r.Reason is null ? "complete" : $"incomplete ({r.Reason})";
+        var status = r.Reason is null ? "complete" : $"incomplete ({r.Reason.Text})";
         var counters = _channel?.Counters ?? default;
         var transfer = $"{r.BytesReceived} bytes ({ByteUnits.Size(r.BytesReceived)}) in {seconds:F1} s ({ByteUnits.Rate(r.BytesReceived / seconds)}), {counters.Packets} packets";
         _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped datagrams",

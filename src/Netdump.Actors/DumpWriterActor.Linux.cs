@@ -28,7 +28,7 @@ public sealed partial class DumpWriterActor
         var start = describe.Start;
         if (!ElfCoreLayout.TryCreate(start.Machine, describe.PageSize, describe.Pages, start.PageOffset, out var layout, out var problem))
         {
-            _failure ??= $"unusable memory description: {problem}";
+            _failure ??= EndReason.BadMemoryDescription(problem!);
             _log.Warning("Client {Client}: {Problem}", _herald.Client.Address, _failure);
             Sender.Tell(new DiskFailed(_failure));
             return;
@@ -36,7 +36,7 @@ public sealed partial class DumpWriterActor
 
         if (_settings.MaxDumpSize is { } cap && (ulong)layout!.FileSize > cap)
         {
-            _failure ??= $"the client's core of {layout.FileSize} bytes is beyond max_dump_size {cap}";
+            _failure ??= EndReason.TooLarge($"the client's core of {layout.FileSize} bytes is beyond max_dump_size {cap}");
             _log.Warning("Client {Client}: {Problem}", _herald.Client.Address, _failure);
             Sender.Tell(new DiskFailed(_failure));
             return;
@@ -45,7 +45,7 @@ public sealed partial class DumpWriterActor
         var header = layout!.Header(describe.Registers, start.TaskStruct);
         if (_core!.WriteHeader(header) != CoreWriteResult.Written)
         {
-            _failure ??= $"cannot write the core's header: {_core.LastError}";
+            _failure ??= EndReason.WriteError($"cannot write the core's header: {_core.LastError}");
             Sender.Tell(new DiskFailed(_failure));
             return;
         }

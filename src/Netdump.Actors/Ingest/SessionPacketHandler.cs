@@ -173,17 +173,17 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session)
                 return false;
             case CoreWriteResult.BeyondLimit:
                 _failed = true;
-                session(new PumpEvent.WriteFailed(
-                    $"write of {length} bytes at offset {offset} is beyond max_dump_size {core.MaxSize}"));
+                session(new PumpEvent.WriteFailed(EndReason.TooLarge(
+                    $"write of {length} bytes at offset {offset} is beyond max_dump_size {core.MaxSize}")));
                 return false;
             case CoreWriteResult.TooFragmented:
                 _failed = true;
-                session(new PumpEvent.WriteFailed(
-                    $"too fragmented: the write of {length} bytes at offset {offset} would make more than {CoreFile.MaxRanges} separate received ranges"));
+                session(new PumpEvent.WriteFailed(EndReason.TooFragmented(
+                    $"the write of {length} bytes at offset {offset} would make more than {CoreFile.MaxRanges} separate received ranges")));
                 return false;
             default:
                 _failed = true;
-                session(new PumpEvent.WriteFailed($"write error at offset {offset}: {core.LastError}"));
+                session(new PumpEvent.WriteFailed(EndReason.WriteError($"write error at offset {offset}: {core.LastError}")));
                 return false;
         }
     }

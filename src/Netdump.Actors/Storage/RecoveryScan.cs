@@ -175,7 +175,7 @@ public static class RecoveryScan
         var record = new DumpRecord
         {
             Status = DumpStatus.Incomplete,
-            Reason = ReasonFor(coreName, coreSize, ULong(previous, DumpJsonFields.BytesReceived)),
+            Reason = EndReason.ServerStopped(ReasonFor(coreName, coreSize, ULong(previous, DumpJsonFields.BytesReceived))),
             ClientIp = client,
             ServerIp = Address(previous, DumpJsonFields.ServerIp) ?? (client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any),
             HeraldPath = String(previous, DumpJsonFields.HeraldPath) ?? HeraldPathFrom(root, directory),

@@ -37,7 +37,7 @@ public static class RefusedDump
         DumpReport.Write(new DumpRecord
         {
             Status = DumpStatus.Refused,
-            Reason = Reason,
+            Reason = EndReason.TooManyDumps,
             ClientIp = herald.Client.Address,
             ServerIp = herald.LocalAddress,
             HeraldPath = "",

@@ -245,7 +245,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(new ClientSessionActor.SupersededBy(newDump));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("superseded", newDump));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("superseded"), newDump));
         Assert.True(Channel.Disposed);
         _writer.Reply(Finalized("superseded"));
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
@@ -283,7 +283,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(new ClientSessionActor.SupersededBy(newDump));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("superseded", newDump));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("superseded"), newDump));
     }
 
     [Fact]
@@ -422,7 +422,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         await _writer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
         var finish = await _writer.ExpectMsgAsync<DumpWriterActor.Finish>(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(new DumpWriterActor.Finish("client timed out"), finish);
+        Assert.Equal(new DumpWriterActor.Finish(EndReason.Parse("client timed out")), finish);
         Assert.True(Channel.Disposed, "the channel must be closed before the writer's final fsync");
         _writer.Reply(Finalized("client timed out"));
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
@@ -443,7 +443,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         }
 
         var lastPacket = Channel.LastPacketTicks;
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("client timed out"), TimeSpan.FromSeconds(1));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("client timed out")), TimeSpan.FromSeconds(1));
         Assert.True(Environment.TickCount64 - lastPacket >= (long)timeout.TotalMilliseconds);
     }
 
@@ -452,9 +452,9 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving();
 
-        session.Tell(new PumpEvent.WriteFailed("no space left on device"));
+        session.Tell(new PumpEvent.WriteFailed(EndReason.Parse("no space left on device")));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space left on device"));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space left on device")));
         Assert.True(Channel.Disposed);
     }
 
@@ -584,7 +584,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space"));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space")));
         Assert.True(Channel.Disposed, "giving up stops the acks");
         Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Nospace);
     }
@@ -603,7 +603,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         // it ran once per dump: the next shortage gives up at once
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space"));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space")));
         Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Nospace);
     }
 
@@ -676,7 +676,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
         await _writer.ExpectMsgAsync<DumpWriterActor.CheckSpace>();
         _writer.Reply(new DumpWriterActor.LowSpace(10, 1 << 30));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space"));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space")));
     }
 
     [Fact]
@@ -684,7 +684,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving();
         session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("server shut down"));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("server shut down")));
         Assert.True(Channel.Disposed);
     }
 
@@ -746,8 +746,8 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     public async Task Session_ends_the_dump_when_the_disk_fails_under_it()
     {
         var session = await StartReceiving();
-        session.Tell(new DumpWriterActor.DiskFailed("fsync failed: Input/output error"));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("fsync failed: Input/output error"));
+        session.Tell(new DumpWriterActor.DiskFailed(EndReason.Parse("fsync failed: Input/output error")));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("fsync failed: Input/output error")));
         Assert.True(Channel.Disposed);
         _writer.Reply(Finalized("fsync failed: Input/output error"));
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
@@ -820,7 +820,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     private DumpWriterActor.Finalized Finalized(string? reason) => new(new DumpRecord
     {
         Status = reason is null ? DumpStatus.Complete : DumpStatus.Incomplete,
-        Reason = reason,
+        Reason = reason is null ? null : EndReason.Parse(reason),
         ClientIp = Client.Address,
         ServerIp = Local,
         HeraldPath = "",

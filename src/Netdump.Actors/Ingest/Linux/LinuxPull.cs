@@ -474,7 +474,7 @@ internal sealed class LinuxPull
     private void CannotDescribe(string reason)
     {
         Stop();
-        _session(new PumpEvent.WriteFailed(reason));
+        _session(new PumpEvent.WriteFailed(EndReason.Undescribed(reason)));
     }
 
     private void Answered(uint sequence)
@@ -576,9 +576,9 @@ internal sealed class LinuxPull
                 _phase = Phase.Stopped;
                 _session(new PumpEvent.WriteFailed(result switch
                 {
-                    CoreWriteResult.BeyondLimit => $"page {pfn} at offset {offset} is beyond max_dump_size {_core.MaxSize}",
-                    CoreWriteResult.TooFragmented => $"too fragmented: page {pfn} would make more than {CoreFile.MaxRanges} separate received ranges",
-                    _ => $"write error at offset {offset}: {_core.LastError}",
+                    CoreWriteResult.BeyondLimit => EndReason.TooLarge($"page {pfn} at offset {offset} is beyond max_dump_size {_core.MaxSize}"),
+                    CoreWriteResult.TooFragmented => EndReason.TooFragmented($"page {pfn} would make more than {CoreFile.MaxRanges} separate received ranges"),
+                    _ => EndReason.WriteError($"write error at offset {offset}: {_core.LastError}"),
                 }));
                 break;
         }
