@@ -71,13 +71,14 @@ public sealed partial class DumpWriterActor
             _linux?.Layout.Pages ?? 0, _linux?.Reserved ?? [], _linux?.Registers ?? false, log.Bytes, log.PanicString)
         {
             CoreSize = (ulong?)_linux?.Layout.FileSize,
+            KernelVersion = log.KernelVersion,
         };
     }
     /// <summary>
     /// A Linux dump's log as the reports show it, read again only when it grew: the receiving
     /// report is written every tick, and the log (appended to, up to 1 MiB searched) rarely changes.
     /// </summary>
-    private (long Bytes, string? PanicString) ReadConsoleLog()
+    private ConsoleFacts ReadConsoleLog()
     {
         var log = new FileInfo(Path.Combine(_directory, Ingest.Linux.LinuxPull.LogFileName));
         if ((log.Exists ? log.Length : 0) != _consoleLog.Bytes)

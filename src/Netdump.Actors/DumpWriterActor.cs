@@ -65,7 +65,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
     private readonly ReceiveProgress _progress;
     private long _openedAt; // Stopwatch timestamp: the progress's clock
     private TimeSpan _nextReportAt; // since the dump opened: a costly report is not written every tick
-    private (long Bytes, string? PanicString) _consoleLog; // a Linux dump's log as last read
+    private ConsoleFacts _consoleLog; // a Linux dump's log as last read
     private CancellationTokenSource? _checksumCancel;
 
     /// <param name="space">the room all dumps share (the listener's); a writer given none accounts for its own dump alone</param>

@@ -178,6 +178,7 @@ public static class DumpReport
                 WriteRanges(w, DumpJsonFields.Reserved, linux.Reserved);
                 w.WriteBoolean(DumpJsonFields.Registers, linux.Registers);
                 w.WriteNumber(DumpJsonFields.LogBytes, linux.LogBytes);
+                w.WriteString(DumpJsonFields.KernelVersion, linux.KernelVersion);
             }
 
             w.WriteEndObject();

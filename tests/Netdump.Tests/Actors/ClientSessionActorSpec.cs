@@ -74,7 +74,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
                 _scriptRuns.Enqueue(run);
                 sender.Tell(_scriptOutcomes.TryGetValue(run.Name, out var outcome)
                     ? outcome
-                    : new ScriptResult(run.Name, ScriptOutcome.NotPresent, null, null));
+                    : new ScriptResult(run.Script, ScriptOutcome.NotPresent, null, null));
             }
 
             return AutoPilot.KeepRunning;
@@ -509,7 +509,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task Session_refused_by_netdump_crash_discards_the_dump_frees_the_slot_and_ignores_the_clients_retries_for_the_episode()
     {
-        _scriptOutcomes[ScriptNames.Crash] = new ScriptResult(ScriptNames.Crash, ScriptOutcome.Exited, 2, null);
+        _scriptOutcomes[ScriptNames.Crash] = new ScriptResult(Script.Crash, ScriptOutcome.Exited, 2, null);
         var session = await StartSession(_settings with { RefusalEpisode = TimeSpan.FromMilliseconds(600) });
         var watcher = WatcherOf(session);
         _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
@@ -538,7 +538,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     [InlineData(ScriptOutcome.Skipped)]
     public async Task Session_goes_ahead_when_netdump_crash_is_broken(ScriptOutcome outcome)
     {
-        _scriptOutcomes[ScriptNames.Crash] = new ScriptResult(ScriptNames.Crash, outcome, null, "broken");
+        _scriptOutcomes[ScriptNames.Crash] = new ScriptResult(Script.Crash, outcome, null, "broken");
         await StartReceiving();
     }
 
@@ -579,7 +579,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task Session_gives_up_for_space_when_netdump_nospace_exits_zero()
     {
-        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(ScriptNames.Nospace, ScriptOutcome.Exited, 0, null);
+        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(Script.Nospace, ScriptOutcome.Exited, 0, null);
         var session = await StartReceiving();
 
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
@@ -592,7 +592,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task Session_checks_once_more_after_netdump_nospace_exits_non_zero_and_goes_on_when_there_is_room()
     {
-        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(ScriptNames.Nospace, ScriptOutcome.Exited, 1, null);
+        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(Script.Nospace, ScriptOutcome.Exited, 1, null);
         var session = await StartReceiving();
 
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
@@ -620,11 +620,11 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
                 if (run.Name == ScriptNames.Nospace)
                 {
                     // answers only when the test says so: the pump's further refusals come meanwhile
-                    nospace.Task.ContinueWith(_ => sender.Tell(new ScriptResult(run.Name, ScriptOutcome.Exited, 1, null)));
+                    nospace.Task.ContinueWith(_ => sender.Tell(new ScriptResult(run.Script, ScriptOutcome.Exited, 1, null)));
                 }
                 else
                 {
-                    sender.Tell(new ScriptResult(run.Name, ScriptOutcome.NotPresent, null, null));
+                    sender.Tell(new ScriptResult(run.Script, ScriptOutcome.NotPresent, null, null));
                 }
             }
 
@@ -670,7 +670,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task Session_gives_up_when_there_is_still_no_room_after_netdump_nospace()
     {
-        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(ScriptNames.Nospace, ScriptOutcome.NotPresent, null, null);
+        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(Script.Nospace, ScriptOutcome.NotPresent, null, null);
         var session = await StartReceiving();
 
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
