@@ -57,6 +57,7 @@ public sealed partial class DumpWriterActor
             _log.Info("Client {Client}: kernel dump header from {Host}, {Length} bytes ({LengthSize}), panic \"{Panic}\"",
                 _herald.Client.Address, DumpReport.OneLine(header.Hostname), header.DumpLength, ByteUnits.Size(header.DumpLength), DumpReport.OneLine(header.PanicString));
             _reportStale = true; // the next flush tick describes it
+            PublishReceiving(); // the catalog learns the host and the panic now
             return;
         }
         else
@@ -97,7 +98,7 @@ public sealed partial class DumpWriterActor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _failure ??= $"write error on the key: {e.Message}";
+            _failure ??= EndReason.WriteError($"write error on the key: {e.Message}");
             _log.Error("Client {Client}: cannot write the encryption key: {Error}", _herald.Client.Address, e.Message);
             return false;
         }

@@ -101,8 +101,12 @@ public sealed class UdpSessionChannel : ISessionChannel
     }
 
     /// <summary>The production factory for an engine (the epoll engine needs the listener's pumps).</summary>
-    internal static SessionChannelFactory FactoryFor(IngestEngine engine, SessionPorts ports, EpollPumps? pumps, PumpThreads? threads, EpollPump? linger) =>
-        (local, client) => new UdpSessionChannel(local, client, ports, engine, pumps, threads, linger);
+    internal static SessionChannelFactory FactoryFor(IngestEngine engine, SessionPorts ports, EpollPumps? pumps, PumpThreads? threads, EpollPump? linger,
+        PacketMeter? meter = null) =>
+        (local, client) => new UdpSessionChannel(local, client, ports, engine, pumps, threads, linger) { Meter = meter };
+
+    /// <summary>Where the pump counts what it receives; null: not counted.</summary>
+    internal PacketMeter? Meter { get; init; }
 
     /// <summary>
     /// How many sessions at once get a pump thread of their own (batched engine): one per core.
@@ -134,7 +138,7 @@ public sealed class UdpSessionChannel : ISessionChannel
 
     public void Start(CoreFile core, ControlEvents session)
     {
-        var handler = _handler = new SessionPacketHandler(core, session);
+        var handler = _handler = new SessionPacketHandler(core, session, Meter);
         if (_engine == IngestEngine.Epoll)
         {
             Share(handler);

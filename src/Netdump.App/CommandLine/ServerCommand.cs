@@ -7,6 +7,7 @@ using Akka.Configuration;
 using Microsoft.Extensions.Hosting;
 using Netdump.App.Configuration;
 using Netdump.App.Daemon;
+using Netdump.App.Http;
 using Netdump.App.Hosting;
 using Netdump.App.Logging;
 using Serilog;
@@ -41,6 +42,7 @@ public static class ServerCommand
         root.Options.Add(Flag("--daemon", "detach and run in the background"));
         root.Options.Add(Boolean("--secure", "1: only known clients may dump (default); 0: any client"));
         root.Options.Add(Text("--dumpdir", "PATH", "where dumps go (default /var/crash)"));
+        root.Options.Add(Text("--http", "ADDR:PORT", "serve the HTTP API, /metrics and the dashboard there (default 127.0.0.1:20080; off: none)"));
         root.Options.Add(Text("--config", "PATH", $"the key=value settings file (default {OperatorConfig.DefaultConfigPath}; may be missing)"));
         foreach (var version in root.Options.OfType<VersionOption>())
         {
@@ -86,6 +88,10 @@ public static class ServerCommand
             loaded = options.Load();
             StartupChecks.PrepareDumpDirectory(loaded.Settings.DumpDirectory);
             StartupChecks.CheckListenPort(loaded.Settings.Address, loaded.Settings.Port);
+            if (loaded.Settings.Http is { } http)
+            {
+                _ = HttpService.LoadSecrets(http); // the token and certificate files, before anything runs
+            }
         }
         catch (OperatorConfigException e)
         {
@@ -177,7 +183,7 @@ public static class ServerCommand
                 Log.Warning("port = 0: listening on random port {Port}, which no FreeBSD client can reach (they send to 20023); set port", endpoint.Port);
             }
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException or OperatorConfigException)
         {
             await host.StopAsync(CancellationToken.None);
             await Log.CloseAndFlushAsync();
