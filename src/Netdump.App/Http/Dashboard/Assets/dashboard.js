@@ -31,7 +31,7 @@ function dumpsQuery() {
   const since = $('#filter-since').value;
   if (host) q.set('host', host);
   if (status) q.set('status', status);
-  if (since) q.set('since', new Date(Date.now() - since * 1000).toISOString());
+  if (since) q.set('since', since);
   if (view.group) q.set('group', view.group.id);
   return `api/dumps?${q}`;
 }
@@ -101,6 +101,9 @@ function hostCell(item) {
   return item.hostname ? cell(item.hostname, 'host', ip) : cell(ip, 'host mono');
 }
 
+// a receiving dump's progress (bytes, length once known, rates, time left); null once it ended
+const progressOf = (item) => item.progress ?? { bytes_received: item.bytes_received, dump_length: item.dump_length };
+
 function badge(status, reason) {
   const td = document.createElement('td');
   const span = document.createElement('span');
@@ -124,9 +127,9 @@ function progress(item) {
   return td;
 }
 
-function setProgress(bar, item) {
-  const known = item.dump_length > 0;
-  const percent = known ? Math.min(100, (100 * item.bytes_received) / item.dump_length) : 0;
+function setProgress(bar, p) {
+  const known = p.dump_length > 0;
+  const percent = known ? Math.min(100, (100 * p.bytes_received) / p.dump_length) : 0;
   bar.classList.toggle('unknown', !known);
   bar.firstChild.style.width = `${percent.toFixed(1)}%`;
   bar.lastChild.textContent = known ? `${Math.floor(percent)} %` : 'length not known yet';
@@ -147,10 +150,11 @@ function showSessions(sessions) {
       row.append(hostCell(item), cell(item.node, 'node'), progress(item), cell('', 'num'), cell('', 'num'), cell('', 'num'), cell('', 'num'));
       body.append(row);
     }
-    setProgress(row.cells[2].firstChild, item);
-    setText(row.cells[3], size(item.bytes_received), item.dump_length ? `of ${size(item.dump_length)}` : '');
-    setText(row.cells[4], rate(item.rate_bytes_per_second));
-    setText(row.cells[5], duration(item.eta_seconds));
+    const p = progressOf(item);
+    setProgress(row.cells[2].firstChild, p);
+    setText(row.cells[3], size(p.bytes_received), p.dump_length ? `of ${size(p.dump_length)}` : '');
+    setText(row.cells[4], rate(p.rate_bytes_per_second));
+    setText(row.cells[5], duration(p.eta_seconds));
     setText(row.cells[6], ago(item.received_at), '', item.received_at);
   }
   for (const gone of rows.values()) gone.remove();
@@ -185,7 +189,7 @@ function showDumps(page) {
       hostCell(item),
       cell(item.node, 'node'),
       badge(item.status, item.reason),
-      cell(panic, item.panic_string ? 'panic' : 'panic missing', [why, item.version_string].filter(Boolean).join(' · ')),
+      cell(panic, item.panic_string ? 'panic' : 'panic missing', [why, item.kernel ?? item.version_string].filter(Boolean).join(' · ')),
       cell(size(item.dump_length ?? item.bytes_received), 'num'));
     return row;
   }));
@@ -205,9 +209,14 @@ function showGroups(groups) {
     const row = document.createElement('tr');
     row.dataset.id = group.id;
     if (view.group?.id === group.id) row.classList.add('selected');
-    const panic = cell(group.panic, 'panic', group.version_string || 'kernel version not known');
-    if (group.storm) panic.firstChild.before(Object.assign(document.createElement('span'), { className: 'storm', textContent: 'storm · ' }));
-    row.append(panic, cell(String(group.hosts), 'num'), cell(String(group.dumps), 'num'), cell(ago(group.last_seen), 'num', '', group.last_seen));
+    const panic = cell(group.panic, 'panic', group.kernel || 'kernel version not known', `${group.sample_panic ?? group.panic}\n${group.kernel ?? ''}`);
+    if (group.storm_at) {
+      const storm = Object.assign(document.createElement('span'), { className: 'storm', textContent: 'storm · ' });
+      storm.title = `storm: many hosts within minutes, ${clock(group.storm_at)}`;
+      panic.firstChild.before(storm);
+    }
+    const hosts = cell(String(group.host_count), 'num', '', (group.hosts ?? []).join('\n'));
+    row.append(panic, hosts, cell(String(group.dumps), 'num'), cell(ago(group.last_seen), 'num', '', group.last_seen));
     row.addEventListener('click', () => chooseGroup(view.group?.id === group.id ? null : group));
     return row;
   }));
