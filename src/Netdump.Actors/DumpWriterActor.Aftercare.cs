@@ -67,6 +67,7 @@ public sealed partial class DumpWriterActor
             try
             {
                 DumpReport.Write(record with { Sha256 = computed.Sha256 });
+                Publish(record with { Sha256 = computed.Sha256 });
                 _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
                     _herald.Client.Address, record.Directory, record.Vmcore, computed.Sha256, computed.Took.TotalSeconds);
             }

@@ -56,6 +56,7 @@ public sealed partial class DumpWriterActor
             _herald.Client.Address, describe.Pages, describe.PageSize, start.Machine);
         _reportStale = true;
         Sender.Tell(new LinuxDescribed(layout.DataOffset));
+        PublishReceiving();
         ReportLowSpace(); // the whole size is known now: netdump-nospace before the pull, if need be
     }
     private LinuxFacts? LinuxFacts()

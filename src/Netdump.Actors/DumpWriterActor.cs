@@ -90,6 +90,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             }
 
             WriteReceivingReport(elapsed);
+            PublishProgress(bytes, elapsed);
             LogProgress(bytes, elapsed);
             ReportLowSpace();
         });
@@ -212,6 +213,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
 
             Timers.StartPeriodicTimer(FlushTimer, FlushTick.Instance, _settings.FlushInterval);
             Sender.Tell(new Opened(_directory, _core));
+            PublishReceiving();
             ReportLowSpace();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -322,6 +324,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             _log.Warning("Client {Client}: cannot remove the refused dump {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
         }
 
+        Context.System.EventStream.Publish(new Catalog.CatalogProtocol.DumpsRemoved([_directory]));
         Sender.Tell(Discarded.Instance);
     }
 
@@ -366,6 +369,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
 
         _finalized = true;
         Sender.Tell(new Finalized(record));
+        Publish(record);
         if (record.Status == DumpStatus.Complete)
         {
             PointLastLink(record);
@@ -487,7 +491,9 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             try
             {
                 _core.Flush();
-                DumpReport.WriteFinal(BuildRecord(DumpStatus.Incomplete, _failure ?? "writer failed", supersededBy: null, DateTimeOffset.UtcNow));
+                var record = BuildRecord(DumpStatus.Incomplete, _failure ?? "writer failed", supersededBy: null, DateTimeOffset.UtcNow);
+                DumpReport.WriteFinal(record);
+                Publish(record);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

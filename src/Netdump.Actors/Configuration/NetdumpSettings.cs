@@ -83,6 +83,18 @@ public sealed record NetdumpSettings
     /// </summary>
     public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>The HTTP API, <c>/metrics</c> and the dashboard (<c>http</c>, <c>http_token_file</c>, <c>http_cert</c>, <c>http_key</c>); null when <c>http = off</c>.</summary>
+    public HttpSettings? Http { get; init; }
+
+    /// <summary>When a panic group is a storm (<c>storm_hosts</c>, <c>storm_window</c>).</summary>
+    public StormSettings Storm { get; init; } = StormSettings.Default;
+
+    /// <summary>
+    /// The longest a receiving dump's progress waits to reach the catalog. Not an operator's
+    /// key: the views refresh about once a second; tests shorten it.
+    /// </summary>
+    public TimeSpan ProgressPublishInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Reads the <c>netdump</c> block; throws <see cref="ConfigurationException"/> with the key and the problem.</summary>
     public static NetdumpSettings Create(Config config)
     {
@@ -154,6 +166,8 @@ public sealed record NetdumpSettings
             Daemon = c.GetBoolean("daemon"),
             LogFile = string.IsNullOrWhiteSpace(logFile) ? null : Path.GetFullPath(logFile),
             Retention = ParseRetention(c),
+            Http = HttpSettings.Create(c),
+            Storm = StormSettings.Create(c),
         };
     }
 

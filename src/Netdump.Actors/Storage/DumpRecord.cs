@@ -128,4 +128,7 @@ public sealed record LinuxFacts(
 {
     /// <summary>The ELF core's full size (its header, notes and every page); null until the client described its memory.</summary>
     public ulong? CoreSize { get; init; }
+
+    /// <summary>The kernel version the console log printed (<see cref="Catalog.KernelVersion.FromLinuxLine"/>); null when it printed none.</summary>
+    public string? KernelVersion { get; init; }
 }

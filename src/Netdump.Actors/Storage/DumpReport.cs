@@ -126,58 +126,58 @@ public static class DumpReport
         using (var w = new Utf8JsonWriter(buffer, JsonOptions))
         {
             w.WriteStartObject();
-            w.WriteString("status", StatusName(r.Status));
-            w.WriteString("reason", r.Status == DumpStatus.Complete ? null : r.Reason);
-            w.WriteString("client_ip", DumpLocation.FormatAddress(r.ClientIp));
-            w.WriteString("server_ip", DumpLocation.FormatAddress(r.ServerIp));
-            w.WriteString("herald_path", r.HeraldPath);
-            w.WriteString("herald_path_fallback", r.HeraldPathFallback);
-            w.WriteString("directory", r.Directory);
-            w.WriteString("received_at", FormatTimestamp(r.ReceivedAt));
-            w.WriteString("finished_at", r.FinishedAt is { } finished ? FormatTimestamp(finished) : null);
-            w.WriteString("magic", h?.Magic);
-            w.WriteString("hostname", h?.Hostname);
-            w.WriteString("architecture", h?.Architecture);
-            WriteNumberOrNull(w, "architecture_version", h?.ArchitectureVersion);
-            w.WriteString("version_string", h?.VersionString);
-            w.WriteString("panic_string", h?.PanicString ?? r.Linux?.PanicString);
-            w.WriteString("dump_time", h is null ? null : FormatDumpTime(h));
-            WriteNumberOrNull(w, "dump_length", r.Length); // the KDH's, or a Linux core's full size
-            WriteNumberOrNull(w, "block_size", h?.BlockSize);
-            WriteNumberOrNull(w, "dump_key_size", h?.DumpKeySize);
-            w.WriteNumber("bytes_received", r.BytesReceived);
-            WriteRanges(w, "ranges", r.Ranges);
-            WriteRanges(w, "holes", r.Holes);
-            WriteNumberOrNull(w, "holes_known_until", r.HolesKnownUntil);
-            WriteNumberOrNull(w, "rate_bytes_per_second", r.Rate?.LastTick);
-            WriteNumberOrNull(w, "average_rate_bytes_per_second", r.Rate?.Average);
-            WriteNumberOrNull(w, "eta_seconds", r.Rate is { } rate ? ReceiveRate.SecondsLeft(r.BytesReceived, r.Length, rate.LastTick) : null);
-            w.WriteNumber("key_bytes_received", r.KeyBytesReceived);
-            w.WriteString("compression", h is null ? null : CompressionName(h.Compression));
-            w.WriteBoolean("encrypted", r.Encrypted);
+            w.WriteString(DumpJsonFields.Status, StatusName(r.Status));
+            w.WriteString(DumpJsonFields.Reason, r.Status == DumpStatus.Complete ? null : r.Reason);
+            w.WriteString(DumpJsonFields.ClientIp, DumpLocation.FormatAddress(r.ClientIp));
+            w.WriteString(DumpJsonFields.ServerIp, DumpLocation.FormatAddress(r.ServerIp));
+            w.WriteString(DumpJsonFields.HeraldPath, r.HeraldPath);
+            w.WriteString(DumpJsonFields.HeraldPathFallback, r.HeraldPathFallback);
+            w.WriteString(DumpJsonFields.Directory, r.Directory);
+            w.WriteString(DumpJsonFields.ReceivedAt, FormatTimestamp(r.ReceivedAt));
+            w.WriteString(DumpJsonFields.FinishedAt, r.FinishedAt is { } finished ? FormatTimestamp(finished) : null);
+            w.WriteString(DumpJsonFields.Magic, h?.Magic);
+            w.WriteString(DumpJsonFields.Hostname, h?.Hostname);
+            w.WriteString(DumpJsonFields.Architecture, h?.Architecture);
+            WriteNumberOrNull(w, DumpJsonFields.ArchitectureVersion, h?.ArchitectureVersion);
+            w.WriteString(DumpJsonFields.VersionString, h?.VersionString);
+            w.WriteString(DumpJsonFields.PanicString, h?.PanicString ?? r.Linux?.PanicString);
+            w.WriteString(DumpJsonFields.DumpTime, h is null ? null : FormatDumpTime(h));
+            WriteNumberOrNull(w, DumpJsonFields.DumpLength, r.Length); // the KDH's, or a Linux core's full size
+            WriteNumberOrNull(w, DumpJsonFields.BlockSize, h?.BlockSize);
+            WriteNumberOrNull(w, DumpJsonFields.DumpKeySize, h?.DumpKeySize);
+            w.WriteNumber(DumpJsonFields.BytesReceived, r.BytesReceived);
+            WriteRanges(w, DumpJsonFields.Ranges, r.Ranges);
+            WriteRanges(w, DumpJsonFields.Holes, r.Holes);
+            WriteNumberOrNull(w, DumpJsonFields.HolesKnownUntil, r.HolesKnownUntil);
+            WriteNumberOrNull(w, DumpJsonFields.RateBytesPerSecond, r.Rate?.LastTick);
+            WriteNumberOrNull(w, DumpJsonFields.AverageRateBytesPerSecond, r.Rate?.Average);
+            WriteNumberOrNull(w, DumpJsonFields.EtaSeconds, r.Rate is { } rate ? ReceiveRate.SecondsLeft(r.BytesReceived, r.Length, rate.LastTick) : null);
+            w.WriteNumber(DumpJsonFields.KeyBytesReceived, r.KeyBytesReceived);
+            w.WriteString(DumpJsonFields.Compression, h is null ? null : CompressionName(h.Compression));
+            w.WriteBoolean(DumpJsonFields.Encrypted, r.Encrypted);
             if (h is null)
             {
-                w.WriteNull("parity_ok");
+                w.WriteNull(DumpJsonFields.ParityOk);
             }
             else
             {
-                w.WriteBoolean("parity_ok", h.ParityOk);
+                w.WriteBoolean(DumpJsonFields.ParityOk, h.ParityOk);
             }
 
-            w.WriteString("vmcore", r.Vmcore);
-            w.WriteString("sha256", r.Sha256);
-            w.WriteString("superseded_by", r.SupersededBy);
-            w.WriteBoolean("recovered", r.Recovered);
-            w.WriteString("dialect", r.Dialect == Ingest.Dialect.Linux ? "linux" : "freebsd");
+            w.WriteString(DumpJsonFields.Vmcore, r.Vmcore);
+            w.WriteString(DumpJsonFields.Sha256, r.Sha256);
+            w.WriteString(DumpJsonFields.SupersededBy, r.SupersededBy);
+            w.WriteBoolean(DumpJsonFields.Recovered, r.Recovered);
+            w.WriteString(DumpJsonFields.Dialect, r.Dialect == Ingest.Dialect.Linux ? DumpJsonFields.Linux : DumpJsonFields.FreeBsd);
             if (r.Linux is { } linux)
             {
-                w.WriteNumber("protocol_version", linux.ProtocolVersion);
-                w.WriteNumber("machine", linux.Machine);
-                w.WriteNumber("page_size", linux.PageSize);
-                w.WriteNumber("pages", linux.Pages);
-                WriteRanges(w, "reserved", linux.Reserved);
-                w.WriteBoolean("registers", linux.Registers);
-                w.WriteNumber("log_bytes", linux.LogBytes);
+                w.WriteNumber(DumpJsonFields.ProtocolVersion, linux.ProtocolVersion);
+                w.WriteNumber(DumpJsonFields.Machine, linux.Machine);
+                w.WriteNumber(DumpJsonFields.PageSize, linux.PageSize);
+                w.WriteNumber(DumpJsonFields.Pages, linux.Pages);
+                WriteRanges(w, DumpJsonFields.Reserved, linux.Reserved);
+                w.WriteBoolean(DumpJsonFields.Registers, linux.Registers);
+                w.WriteNumber(DumpJsonFields.LogBytes, linux.LogBytes);
             }
 
             w.WriteEndObject();
@@ -318,21 +318,9 @@ public static class DumpReport
 
     private static void Line(StringBuilder sb, string text) => sb.Append(text).Append('\n');
 
-    private static string StatusName(DumpStatus status) => status switch
-    {
-        DumpStatus.Complete => "complete",
-        DumpStatus.Incomplete => "incomplete",
-        DumpStatus.Refused => "refused",
-        _ => "receiving",
-    };
+    private static string StatusName(DumpStatus status) => DumpJsonFields.StatusName(status);
 
-    private static string CompressionName(DumpCompression compression) => compression switch
-    {
-        DumpCompression.None => "none",
-        DumpCompression.Gzip => "gzip",
-        DumpCompression.Zstd => "zstd",
-        _ => "unknown",
-    };
+    private static string CompressionName(DumpCompression compression) => DumpJsonFields.CompressionName(compression);
 
     private static string FormatTimestamp(DateTimeOffset time) =>
         time.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture);

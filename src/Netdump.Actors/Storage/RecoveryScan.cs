@@ -69,7 +69,12 @@ public static class RecoveryScan
     /// server allowed, is found), and the search stops <see cref="MaxDepth"/> levels down. Never
     /// throws for what it finds on disk.
     /// </summary>
-    public static IReadOnlyList<RecoveredDump> Run(string dumpDirectory, DateTimeOffset now)
+    /// <param name="described">
+    /// told, for every dump that has a readable <c>dump.json</c> once the scan is done with it
+    /// (finished, or just marked), its directory and that report: what the catalog is built
+    /// from, so that the dump tree is walked once at start.
+    /// </param>
+    public static IReadOnlyList<RecoveredDump> Run(string dumpDirectory, DateTimeOffset now, Action<string, JsonElement>? described = null)
     {
         var results = new List<RecoveredDump>();
         string root;
@@ -83,17 +88,18 @@ public static class RecoveryScan
             return results;
         }
 
-        DumpTree.Walk(root, (directory, entries) => Visit(directory, root, entries, now, results), (directory, problem) => results.Add(new RecoveredDump(directory, problem)));
+        DumpTree.Walk(root, (directory, entries) => Visit(directory, root, entries, now, results, described), (directory, problem) => results.Add(new RecoveredDump(directory, problem)));
         return results;
     }
 
     /// <summary>Marks the directory if it is a dump left receiving.</summary>
-    private static void Visit(string directory, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now, List<RecoveredDump> results)
+    private static void Visit(string directory, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now, List<RecoveredDump> results,
+        Action<string, JsonElement>? described)
     {
         RecoveredDump? result;
         try
         {
-            result = Examine(directory, root, entries, now);
+            result = Examine(directory, root, entries, now, described);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -109,7 +115,8 @@ public static class RecoveryScan
     }
 
     /// <summary>Null when the dump is finished (left untouched); otherwise what was done or why not.</summary>
-    private static RecoveredDump? Examine(string directory, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now)
+    private static RecoveredDump? Examine(string directory, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now,
+        Action<string, JsonElement>? described)
     {
         JsonElement? previous = null;
         string? unreadable = null;
@@ -123,12 +130,13 @@ public static class RecoveryScan
             previous = DumpTree.ReadJson((FileInfo)jsonEntry, out unreadable);
             if (previous is { } json)
             {
-                var status = json.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+                var status = json.TryGetProperty(DumpJsonFields.Status, out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
                 switch (status)
                 {
-                    case "complete" or "incomplete" or "refused":
+                    case DumpJsonFields.Complete or DumpJsonFields.Incomplete or DumpJsonFields.Refused:
+                        described?.Invoke(directory, json);
                         return null;
-                    case "receiving":
+                    case DumpJsonFields.Receiving:
                         break;
                     default:
                         return new RecoveredDump(directory, $"{DumpReport.JsonFileName} has an unknown status \"{status}\"; left alone");
@@ -149,8 +157,8 @@ public static class RecoveryScan
         }
 
         var fromName = DumpDirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
-        var client = Address(previous, "client_ip") ?? fromName?.Client;
-        var receivedAt = Time(previous, "received_at") ?? fromName?.ReceivedAt;
+        var client = Address(previous, DumpJsonFields.ClientIp) ?? fromName?.Client;
+        var receivedAt = Time(previous, DumpJsonFields.ReceivedAt) ?? fromName?.ReceivedAt;
         if (client is null || receivedAt is null)
         {
             return new RecoveredDump(directory, $"neither {DumpReport.JsonFileName} nor the directory name (<ip>-<yyyy-MM-dd-HH:mm:ss>) tells the client and the time; left alone");
@@ -167,11 +175,11 @@ public static class RecoveryScan
         var record = new DumpRecord
         {
             Status = DumpStatus.Incomplete,
-            Reason = ReasonFor(coreName, coreSize, ULong(previous, "bytes_received")),
+            Reason = ReasonFor(coreName, coreSize, ULong(previous, DumpJsonFields.BytesReceived)),
             ClientIp = client,
-            ServerIp = Address(previous, "server_ip") ?? (client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any),
-            HeraldPath = String(previous, "herald_path") ?? HeraldPathFrom(root, directory),
-            HeraldPathFallback = String(previous, "herald_path_fallback"),
+            ServerIp = Address(previous, DumpJsonFields.ServerIp) ?? (client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any),
+            HeraldPath = String(previous, DumpJsonFields.HeraldPath) ?? HeraldPathFrom(root, directory),
+            HeraldPathFallback = String(previous, DumpJsonFields.HeraldPathFallback),
             Directory = directory,
             ReceivedAt = receivedAt.Value,
             FinishedAt = now,
@@ -179,13 +187,13 @@ public static class RecoveryScan
             BytesReceived = coreSize,
             Ranges = [],
             Holes = [],
-            Encrypted = Bool(previous, "encrypted") == true
+            Encrypted = Bool(previous, DumpJsonFields.Encrypted) == true
                 || entries.ContainsKey(DumpWriterActor.KeyFileName)
                 || header is { DumpKeySize: > 0 }
                 || coreName?.StartsWith("vmcore_encrypted", StringComparison.Ordinal) == true,
             KeyBytesReceived = entries.TryGetValue(DumpWriterActor.KeyFileName, out var key) && key is FileInfo { } keyFile && !DumpTree.IsLink(key) ? (ulong)keyFile.Length : 0,
             Vmcore = coreName ?? DumpWriterActor.IncompleteCoreName,
-            SupersededBy = String(previous, "superseded_by"),
+            SupersededBy = String(previous, DumpJsonFields.SupersededBy),
             Recovered = true,
             Dialect = IsLinux(previous, entries) ? Ingest.Dialect.Linux : Ingest.Dialect.FreeBsd,
             Linux = IsLinux(previous, entries) ? LinuxFactsFrom(previous, directory) : null,
@@ -199,6 +207,11 @@ public static class RecoveryScan
 
         RemoveLeftovers(directory, entries);
         DumpReport.Write(record);
+        if (described is not null)
+        {
+            using var written = JsonDocument.Parse(DumpReport.FormatJson(record));
+            described(directory, written.RootElement.Clone());
+        }
         return new RecoveredDump(directory, null);
     }
 
@@ -258,19 +271,19 @@ public static class RecoveryScan
     /// </summary>
     private static KernelDumpHeader? HeaderFrom(JsonElement? json)
     {
-        if (String(json, "magic") is not { } magic
-            || String(json, "architecture") is not { } architecture
-            || UInt(json, "architecture_version") is not { } architectureVersion
-            || ULong(json, "dump_length") is not { } length
-            || Time(json, "dump_time") is not { } dumpTime
+        if (String(json, DumpJsonFields.Magic) is not { } magic
+            || String(json, DumpJsonFields.Architecture) is not { } architecture
+            || UInt(json, DumpJsonFields.ArchitectureVersion) is not { } architectureVersion
+            || ULong(json, DumpJsonFields.DumpLength) is not { } length
+            || Time(json, DumpJsonFields.DumpTime) is not { } dumpTime
             || dumpTime.ToUnixTimeSeconds() < 0
-            || UInt(json, "dump_key_size") is not { } keySize
-            || UInt(json, "block_size") is not { } blockSize
-            || String(json, "hostname") is not { } hostname
-            || String(json, "version_string") is not { } versionString
-            || String(json, "panic_string") is not { } panicString
-            || Compression(String(json, "compression")) is not { } compression
-            || Bool(json, "parity_ok") is not { } parityOk)
+            || UInt(json, DumpJsonFields.DumpKeySize) is not { } keySize
+            || UInt(json, DumpJsonFields.BlockSize) is not { } blockSize
+            || String(json, DumpJsonFields.Hostname) is not { } hostname
+            || String(json, DumpJsonFields.VersionString) is not { } versionString
+            || String(json, DumpJsonFields.PanicString) is not { } panicString
+            || Compression(String(json, DumpJsonFields.Compression)) is not { } compression
+            || Bool(json, DumpJsonFields.ParityOk) is not { } parityOk)
         {
             return null;
         }
@@ -284,27 +297,21 @@ public static class RecoveryScan
         };
     }
 
-    private static DumpCompression? Compression(string? name) => name switch
-    {
-        "none" => DumpCompression.None,
-        "gzip" => DumpCompression.Gzip,
-        "zstd" => DumpCompression.Zstd,
-        _ => null,
-    };
+    private static DumpCompression? Compression(string? name) => DumpJsonFields.ParseCompression(name);
 
     private static JsonElement? Property(JsonElement? json, string name, JsonValueKind kind) =>
         json is { } j && j.TryGetProperty(name, out var value) && value.ValueKind == kind ? value : null;
 
     /// <summary>A Linux dump says so in its report; one killed before its first report has a console log.</summary>
     private static bool IsLinux(JsonElement? previous, IReadOnlyDictionary<string, FileSystemInfo> entries) =>
-        String(previous, "dialect") is { } dialect ? dialect == "linux" : entries.ContainsKey(Ingest.Linux.LinuxPull.LogFileName);
+        String(previous, DumpJsonFields.Dialect) is { } dialect ? dialect == DumpJsonFields.Linux : entries.ContainsKey(Ingest.Linux.LinuxPull.LogFileName);
 
     /// <summary>What the last report said of a Linux client's memory (the reserved frames are not kept), and its log as it is.</summary>
     private static LinuxFacts LinuxFactsFrom(JsonElement? previous, string directory)
     {
         var (logBytes, panic) = ConsoleLog.Read(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName));
-        return new LinuxFacts(UInt(previous, "protocol_version") ?? 0, (ushort)(UInt(previous, "machine") ?? 0),
-            UInt(previous, "page_size") ?? 0, ULong(previous, "pages") ?? 0, [], Bool(previous, "registers") == true, logBytes, panic);
+        return new LinuxFacts(UInt(previous, DumpJsonFields.ProtocolVersion) ?? 0, (ushort)(UInt(previous, DumpJsonFields.Machine) ?? 0),
+            UInt(previous, DumpJsonFields.PageSize) ?? 0, ULong(previous, DumpJsonFields.Pages) ?? 0, [], Bool(previous, DumpJsonFields.Registers) == true, logBytes, panic);
     }
 
     internal static string? String(JsonElement? json, string name) => Property(json, name, JsonValueKind.String)?.GetString();

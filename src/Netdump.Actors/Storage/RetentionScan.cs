@@ -44,8 +44,8 @@ public static class RetentionScan
             ? DumpTree.ReadJson(file, out _)
             : null;
         var fromName = DumpDirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
-        var client = RecoveryScan.Address(json, "client_ip") ?? fromName?.Client;
-        var receivedAt = RecoveryScan.Time(json, "received_at") ?? fromName?.ReceivedAt;
+        var client = RecoveryScan.Address(json, DumpJsonFields.ClientIp) ?? fromName?.Client;
+        var receivedAt = RecoveryScan.Time(json, DumpJsonFields.ReceivedAt) ?? fromName?.ReceivedAt;
         if (client is null || receivedAt is null)
         {
             problem = $"neither {DumpReport.JsonFileName} nor the directory name tells the client and the time";
@@ -63,10 +63,10 @@ public static class RetentionScan
     /// </summary>
     private static string? WhyHeld(string directory, Dictionary<string, FileSystemInfo> entries, System.Text.Json.JsonElement? json)
     {
-        var status = RecoveryScan.String(json, "status");
-        if (status is not ("complete" or "incomplete" or "refused"))
+        var status = RecoveryScan.String(json, DumpJsonFields.Status);
+        if (status is not (DumpJsonFields.Complete or DumpJsonFields.Incomplete or DumpJsonFields.Refused))
         {
-            return status == "receiving" ? "receiving" : $"no final {DumpReport.JsonFileName}";
+            return status == DumpJsonFields.Receiving ? "receiving" : $"no final {DumpReport.JsonFileName}";
         }
 
         if (entries.Values.FirstOrDefault(e => e is DirectoryInfo) is { } folder)

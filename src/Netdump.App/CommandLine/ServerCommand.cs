@@ -41,6 +41,7 @@ public static class ServerCommand
         root.Options.Add(Flag("--daemon", "detach and run in the background"));
         root.Options.Add(Boolean("--secure", "1: only known clients may dump (default); 0: any client"));
         root.Options.Add(Text("--dumpdir", "PATH", "where dumps go (default /var/crash)"));
+        root.Options.Add(Text("--http", "ADDR:PORT", "serve the HTTP API, /metrics and the dashboard there (default 127.0.0.1:20080; off: none)"));
         root.Options.Add(Text("--config", "PATH", $"the key=value settings file (default {OperatorConfig.DefaultConfigPath}; may be missing)"));
         foreach (var version in root.Options.OfType<VersionOption>())
         {

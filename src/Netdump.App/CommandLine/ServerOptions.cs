@@ -20,6 +20,7 @@ public sealed record ServerOptions
         ["--daemon"] = "daemon",
         ["--secure"] = "secure",
         ["--dumpdir"] = "dumpdir",
+        ["--http"] = "http",
     };
 
     /// <summary>The option that sets each conf key, for messages.</summary>
@@ -36,6 +37,9 @@ public sealed record ServerOptions
     public bool? Secure { get; init; }
     public string? DumpDir { get; init; }
 
+    /// <summary>The <c>--http</c> address and port, or <c>off</c>.</summary>
+    public string? Http { get; init; }
+
     /// <summary>The <c>--config</c> path; null means the default, which may be missing.</summary>
     public string? ConfigPath { get; init; }
 
@@ -50,6 +54,7 @@ public sealed record ServerOptions
         Daemon = parse.GetValue<bool>("--daemon") ? true : null,
         Secure = parse.GetValue<string?>("--secure") is { } secure && NetdumpConfFile.TryParseBoolean(secure, out var on) ? on : null,
         DumpDir = parse.GetValue<string?>("--dumpdir"),
+        Http = parse.GetValue<string?>("--http"),
         ConfigPath = parse.GetValue<string?>("--config"),
     };
 
@@ -64,6 +69,7 @@ public sealed record ServerOptions
         ["daemon"] = Daemon,
         ["secure"] = Secure,
         ["dumpdir"] = DumpDir,
+        ["http"] = Http,
     };
 
     /// <summary>Reads the conf file and merges (command line > conf file > netdump.hocon); throws <see cref="OperatorConfigException"/>.</summary>

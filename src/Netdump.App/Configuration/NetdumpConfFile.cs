@@ -72,6 +72,12 @@ public sealed partial class NetdumpConfFile
         ["keep_per_host"] = ValueKind.Integer,
         ["max_age"] = ValueKind.Duration,
         ["max_total"] = ValueKind.OptionalText,
+        ["http"] = ValueKind.Text,
+        ["http_token_file"] = ValueKind.OptionalText,
+        ["http_cert"] = ValueKind.OptionalText,
+        ["http_key"] = ValueKind.OptionalText,
+        ["storm_hosts"] = ValueKind.Integer,
+        ["storm_window"] = ValueKind.Duration,
     };
 
     /// <summary>Keys of the Red Hat server that mean nothing here: accepted with a warning so an old file still starts.</summary>

@@ -8,10 +8,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Netdump.Actors;
+using Netdump.Actors.Catalog;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
 using Netdump.App.Configuration;
+using Netdump.App.Http;
 using Serilog;
 
 namespace Netdump.App.Hosting;
@@ -52,8 +54,20 @@ public static class NetdumpHost
                 system.Log.Warning("{Warning}", warning);
             }
 
-            // before the listener binds: a dump a killed run left "receiving" is marked incomplete
-            foreach (var dump in RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow))
+            // before the listener binds: a dump a killed run left "receiving" is marked incomplete;
+            // the same walk reads every dump's report for the catalog
+            var catalogued = new List<CatalogEntry>();
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var recovered = RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow, (directory, json) =>
+            {
+                if (CatalogEntries.FromJson(settings.DumpDirectory, directory, json) is { } entry)
+                {
+                    catalogued.Add(entry);
+                }
+            });
+            system.Log.Info("Start-up scan: {Dumps} dumps in {Seconds:F1} s", catalogued.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            registry.Register<CatalogActor>(system.ActorOf(CatalogActor.Props(settings, catalogued), "catalog"));
+            foreach (var dump in recovered)
             {
                 if (dump.Problem is null)
                 {
@@ -117,8 +131,16 @@ public static class NetdumpHost
             akka.AddHocon(config.WithFallback(AkkaLogging), HoconAddMode.Replace)
                 .WithNetdumpListener(settings);
         });
+
+        // after Akka's: started once the catalog exists, stopped before the actor system
+        builder.Services.AddSingleton(sp => new HttpService(settings, sp.GetRequiredService<ActorSystem>(),
+            sp.GetRequiredService<ActorRegistry>(), logger ?? Log.Logger));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpService>());
         return builder.Build();
     }
+
+    /// <summary>The base URL of the HTTP API once the host started (<c>http://127.0.0.1:41234</c>); null with <c>http = off</c>.</summary>
+    public static string? HttpUrl(IHost host) => host.Services.GetRequiredService<HttpService>().Url;
 
     /// <summary>Asks the listener where it listens; a failed bind becomes an exception with the reason.</summary>
     public static async Task<System.Net.IPEndPoint> ListenEndpointAsync(IHost host, TimeSpan timeout) =>

@@ -52,6 +52,13 @@ internal sealed partial class ServerProcess : IDisposable
             start.ArgumentList.Add("0");
         }
 
+        if (Array.IndexOf(arguments, "--port") >= 0 && !arguments.Contains("--http"))
+        {
+            // nor the machine's HTTP port 20080
+            start.ArgumentList.Add("--http");
+            start.ArgumentList.Add("off");
+        }
+
         // never the re-executed daemon, whatever the test runner's environment says
         start.Environment.Remove("NETDUMP_DAEMON_CHILD");
         var process = new Process { StartInfo = start };

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Hosting;
+using Netdump.Actors.Configuration;
 using Netdump.App.Configuration;
 using Netdump.App.Hosting;
 using Netdump.App.Simulation;
@@ -39,6 +40,12 @@ public sealed class ServerHarness : IAsyncDisposable
     public IPEndPoint? LinuxEndpoint { get; private init; }
     public IReadOnlyCollection<string> LogLines => _logs.Lines;
 
+    /// <summary>The HTTP API's base URL (null unless the test set <c>http</c>, e.g. to 127.0.0.1:0).</summary>
+    public string? HttpUrl { get; private init; }
+
+    /// <summary>The host's services (the actor system, the registry), for tests that look inside.</summary>
+    public IServiceProvider Services => _host.Services;
+
     public static async Task<ServerHarness> StartAsync(IDictionary<string, object?>? settings = null)
     {
         var dumpDir = Path.Combine(Path.GetTempPath(), $"netdump-e2e-{Guid.NewGuid():N}");
@@ -52,6 +59,7 @@ public sealed class ServerHarness : IAsyncDisposable
             ["session_timeout"] = "2s",
             ["linger"] = "2s",
             ["flush_interval"] = "200ms",
+            ["http"] = HttpSettings.Off, // servers under test run side by side: a test that wants HTTP asks for 127.0.0.1:0
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, object?>())
         {
@@ -70,7 +78,12 @@ public sealed class ServerHarness : IAsyncDisposable
         var host = NetdumpHost.Build(akkaLog.WithFallback(OperatorConfig.BuildConfig(keys)), logger);
         await host.StartAsync();
         var endpoints = await NetdumpHost.ListenEndpointsAsync(host, TimeSpan.FromSeconds(10));
-        return new ServerHarness(host, dumpDir, endpoints.Endpoint, logs) { LinuxEndpoint = endpoints.Linux, _captureId = captureId };
+        return new ServerHarness(host, dumpDir, endpoints.Endpoint, logs)
+        {
+            LinuxEndpoint = endpoints.Linux,
+            HttpUrl = NetdumpHost.HttpUrl(host),
+            _captureId = captureId,
+        };
     }
 
     /// <summary>Options for a simulated client from <paramref name="source"/> aimed at this server, with a short resend time.</summary>

@@ -1,0 +1,20 @@
+namespace Netdump.Actors.Catalog;
+
+/// <summary>
+/// A dump's id in the catalog and the HTTP API: its directory relative to dumpdir, with each
+/// <c>/</c> written as <c>~</c> (and a literal <c>%</c> or <c>~</c> percent-encoded, so two
+/// directories never share an id). A dump directly in dumpdir has its directory name as id
+/// (<c>192.0.2.7-2024-05-01-10:00:00</c>); one under a HERALD path <c>rack1/web</c> has
+/// <c>rack1~web~192.0.2.7-...</c>. An id is only ever looked up, never turned into a path.
+/// </summary>
+public static class DumpId
+{
+    /// <summary>The id of <paramref name="directory"/> under <paramref name="root"/>.</summary>
+    public static string Of(string root, string directory)
+    {
+        var relative = Path.GetRelativePath(root, directory);
+        return relative.Replace("%", "%25", StringComparison.Ordinal)
+            .Replace("~", "%7E", StringComparison.Ordinal)
+            .Replace('/', '~');
+    }
+}

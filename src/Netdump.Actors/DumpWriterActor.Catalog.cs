@@ -1,0 +1,31 @@
+using Akka.Actor;
+using Netdump.Actors.Catalog;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>What the writer tells the catalog (on the event stream): each milestone's record, and the live progress at most once a <c>ProgressPublishInterval</c>.</summary>
+public sealed partial class DumpWriterActor
+{
+    private TimeSpan _progressPublishedAt = TimeSpan.MinValue;
+
+    /// <summary>The dump's record as it stands, to the catalog.</summary>
+    private void Publish(DumpRecord record) =>
+        Context.System.EventStream.Publish(new CatalogProtocol.DumpChanged(record));
+
+    /// <summary>A receiving dump's record after a milestone (opened, header, memory description).</summary>
+    private void PublishReceiving() =>
+        Publish(BuildRecord(DumpStatus.Receiving, reason: null, supersededBy: null, finishedAt: null) with { Rate = _progress.Rate });
+
+    /// <summary>At a flush tick: the bytes and rates, when the last ones are old enough.</summary>
+    private void PublishProgress(ulong bytes, TimeSpan elapsed)
+    {
+        if (elapsed - _progressPublishedAt < _settings.ProgressPublishInterval)
+        {
+            return;
+        }
+
+        _progressPublishedAt = elapsed;
+        Context.System.EventStream.Publish(new CatalogProtocol.DumpProgress(_directory, bytes, ExpectedLength, _progress.Rate));
+    }
+}

@@ -1,0 +1,93 @@
+using Akka.Actor;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Netdump.Actors.Catalog;
+using static Netdump.Actors.Catalog.CatalogProtocol;
+
+namespace Netdump.App.Http;
+
+/// <summary>
+/// The JSON API's endpoints (SPEC §9; the contract is in docs/operations.md, "HTTP API"). Each
+/// answer comes from the catalog actor, which holds everything in memory: a request never walks
+/// the dump tree (one dump's request lists its one directory for its files).
+/// </summary>
+public static class DumpsApi
+{
+    /// <summary>How long a request waits for the catalog before it answers 503.</summary>
+    public static readonly TimeSpan CatalogTimeout = TimeSpan.FromSeconds(5);
+
+    public static void Map(IEndpointRouteBuilder app, IActorRef catalog, TimeProvider time)
+    {
+        app.MapGet("/api/dumps", async (HttpRequest request) =>
+        {
+            var q = request.Query;
+            if (ListQuery.Parse(q["host"], q["status"], q["since"], q["group"], q["limit"], q["offset"], time.GetUtcNow(), out var problem) is not { } query)
+            {
+                return Error(StatusCodes.Status400BadRequest, problem!);
+            }
+
+            var page = await catalog.Ask<DumpPage>(new QueryDumps(query.Filter, query.Offset, query.Limit), CatalogTimeout);
+            return Results.Json(new DumpList(page.Total, page.Offset, page.Limit, page.Items.Select(DumpItem.From).ToList()), ApiJson.Default.DumpList);
+        });
+
+        app.MapGet("/api/dumps/{id}", async (string id) =>
+        {
+            if (await Find(catalog, id) is not { } entry)
+            {
+                return NotFound(id);
+            }
+
+            var files = DumpFiles.List(entry.Directory).Select(f => new FileItem(f.Name, f.Size, FileUrl(entry.Id, f.Name))).ToList();
+            return Results.Json(DumpItem.From(entry) with { Files = files }, ApiJson.Default.DumpItem);
+        });
+
+        app.MapGet("/api/dumps/{id}/files/{name}", async (string id, string name) =>
+        {
+            // a route value keeps an encoded "/" as %2F: decoded here, so that it is refused as a path
+            var plain = Uri.UnescapeDataString(name);
+            if (DumpFiles.WhyRefused(plain) is { } refused)
+            {
+                return Error(StatusCodes.Status400BadRequest, refused);
+            }
+
+            if (await Find(catalog, id) is not { } entry)
+            {
+                return NotFound(id);
+            }
+
+            return DumpFiles.Find(entry.Directory, plain) is { } file
+                ? Results.File(file.FullName, "application/octet-stream", file.Name, enableRangeProcessing: true)
+                : Error(StatusCodes.Status404NotFound, $"dump {id} has no file \"{Netdump.Actors.Storage.DumpReport.OneLine(plain)}\"");
+        });
+
+        app.MapGet("/api/sessions", async () =>
+        {
+            var sessions = await catalog.Ask<Sessions>(GetSessions.Instance, CatalogTimeout);
+            return Results.Json(new SessionList(sessions.Items.Select(DumpItem.From).ToList()), ApiJson.Default.SessionList);
+        });
+
+        app.MapGet("/api/groups", async () =>
+        {
+            var groups = await catalog.Ask<Groups>(GetGroups.Instance, CatalogTimeout);
+            return Results.Json(new GroupList(groups.Items.Select(GroupItem.From).ToList()), ApiJson.Default.GroupList);
+        });
+
+        app.MapGet("/healthz", async () =>
+        {
+            var page = await catalog.Ask<DumpPage>(new QueryDumps(DumpFilter.All, 0, 0), CatalogTimeout);
+            var sessions = await catalog.Ask<Sessions>(GetSessions.Instance, CatalogTimeout);
+            return Results.Json(new Health("ok", page.Total, sessions.Items.Count), ApiJson.Default.Health);
+        });
+    }
+
+    /// <summary>The URL of a dump's file, relative to the server.</summary>
+    public static string FileUrl(string id, string name) => $"/api/dumps/{Uri.EscapeDataString(id)}/files/{Uri.EscapeDataString(name)}";
+
+    public static IResult Error(int status, string message) => Results.Json(new ApiError(message), ApiJson.Default.ApiError, statusCode: status);
+
+    private static IResult NotFound(string id) => Error(StatusCodes.Status404NotFound, $"no dump {Netdump.Actors.Storage.DumpReport.OneLine(id)}");
+
+    private static async Task<CatalogEntry?> Find(IActorRef catalog, string id) =>
+        await catalog.Ask<object>(new GetDump(id), CatalogTimeout) is DumpFound found ? found.Entry : null;
+}

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Netdump.Actors;
+using Netdump.Actors.Configuration;
+using Netdump.App.Configuration;
+using Prometheus;
+using Serilog;
+
+namespace Netdump.App.Http;
+
+/// <summary>
+/// The HTTP side of the server (SPEC §9): Kestrel in the same process, started by the host after
+/// the actor system and stopped before it. Serves the JSON API (<see cref="DumpsApi"/>),
+/// <c>/metrics</c> (prometheus-net, the actor system's <see cref="MetricsExtension"/> registry)
+/// and <c>/healthz</c>; <c>/</c> is left for the dashboard. With <c>http = off</c> it starts
+/// nothing. With <c>http_token_file</c> every request needs the bearer token
+/// (<see cref="BearerToken"/>); with <c>http_cert</c>/<c>http_key</c> it speaks TLS only.
+/// </summary>
+public sealed class HttpService(NetdumpSettings settings, ActorSystem system, ActorRegistry registry, Serilog.ILogger logger) : IHostedService
+{
+    private WebApplication? _app;
+
+    /// <summary>Where it listens once started (the real port when <c>http</c> asked for port 0); null when off.</summary>
+    public IPEndPoint? Endpoint { get; private set; }
+
+    /// <summary>The base URL (<c>http://127.0.0.1:20080</c>) once started; null when off.</summary>
+    public string? Url => Endpoint is { } e ? settings.Http!.Url(e.Port) : null;
+
+    /// <summary>Checks what <c>http_token_file</c>, <c>http_cert</c> and <c>http_key</c> name before anything starts; throws <see cref="OperatorConfigException"/>.</summary>
+    public static (BearerToken? Token, X509Certificate2? Certificate) LoadSecrets(HttpSettings http)
+    {
+        var token = http.TokenFile is { } file ? BearerToken.Load(file) : null;
+        X509Certificate2? certificate = null;
+        if (http.CertificateFile is { } cert)
+        {
+            try
+            {
+                certificate = X509Certificate2.CreateFromPemFile(cert, http.KeyFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                throw new OperatorConfigException($"http_cert {cert} with http_key {http.KeyFile}: not a PEM certificate and matching private key: {e.Message}", e);
+            }
+        }
+
+        return (token, certificate);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (settings.Http is not { } http)
+        {
+            return;
+        }
+
+        var (token, certificate) = LoadSecrets(http);
+        var catalog = await registry.GetAsync<CatalogActor>(cancellationToken);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSerilog(logger, dispose: false);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(http.Endpoint, listen =>
+            {
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
+        });
+
+        var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            if (token is not null && !token.Admits(context.Request))
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await DumpsApi.Error(StatusCodes.Status401Unauthorized, "a bearer token is required (Authorization: Bearer <the token of http_token_file>)").ExecuteAsync(context);
+                return;
+            }
+
+            try
+            {
+                await next(context);
+            }
+            catch (AskTimeoutException)
+            {
+                await DumpsApi.Error(StatusCodes.Status503ServiceUnavailable, "the catalog did not answer in time").ExecuteAsync(context);
+            }
+        });
+        var metrics = MetricsExtension.For(system);
+        app.MapMetrics("/metrics", metrics.Registry);
+        DumpsApi.Map(app, catalog, TimeProvider.System);
+
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch (IOException e)
+        {
+            await app.DisposeAsync();
+            throw new IOException($"http: cannot listen on {http.Endpoint}: {(e.InnerException ?? e).Message}", e);
+        }
+
+        _app = app;
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Endpoint = new IPEndPoint(http.Endpoint.Address, new Uri(bound).Port);
+        logger.Information("HTTP API, /metrics and dashboard on {Url}{Auth}", Url, token is null ? "" : " (bearer token required)");
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            await app.StopAsync(cancellationToken);
+            await app.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Netdump.Actors.Catalog;
+using Netdump.Actors.Storage;
+
+namespace Netdump.App.Http;
+
+/// <summary>
+/// The query of <c>GET /api/dumps</c>: <c>host</c>, <c>status</c> (one or several, comma
+/// separated), <c>since</c> (an ISO 8601 time, or an age such as <c>90s</c>, <c>15m</c>,
+/// <c>1h</c>, <c>7d</c>), <c>group</c>, <c>limit</c> (1 to <see cref="MaxLimit"/>, default
+/// <see cref="DefaultLimit"/>) and <c>offset</c>. A bad value is a one-line problem, never a guess.
+/// </summary>
+public static partial class ListQuery
+{
+    public const int DefaultLimit = 50;
+    public const int MaxLimit = 1000;
+
+    /// <summary>The filter and page, or null with <paramref name="problem"/>.</summary>
+    public static (DumpFilter Filter, int Offset, int Limit)? Parse(
+        string? host, string? status, string? since, string? group, string? limit, string? offset, DateTimeOffset now, out string? problem)
+    {
+        problem = null;
+        var statuses = status is null ? null : new HashSet<DumpStatus>();
+        foreach (var name in status?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [])
+        {
+            if (DumpJsonFields.ParseStatus(name) is not { } parsed)
+            {
+                problem = $"status: \"{name}\" is not receiving, complete, incomplete or refused";
+                return null;
+            }
+
+            statuses!.Add(parsed);
+        }
+
+        DateTimeOffset? from = null;
+        if (!string.IsNullOrWhiteSpace(since))
+        {
+            from = ParseSince(since.Trim(), now);
+            if (from is null)
+            {
+                problem = $"since: \"{since}\" is neither an ISO 8601 time (2024-05-01T10:00:00Z) nor an age (90s, 15m, 1h, 7d)";
+                return null;
+            }
+        }
+
+        if (!TryCount(limit, DefaultLimit, 1, MaxLimit, out var pageSize))
+        {
+            problem = $"limit: \"{limit}\" is not a number from 1 to {MaxLimit}";
+            return null;
+        }
+
+        if (!TryCount(offset, 0, 0, int.MaxValue, out var skip))
+        {
+            problem = $"offset: \"{offset}\" is not a number from 0 up";
+            return null;
+        }
+
+        var filter = new DumpFilter(Blank(host), statuses, from, Blank(group));
+        return (filter, skip, pageSize);
+    }
+
+    /// <summary>An ISO 8601 time, or now less an age (<c>90s</c>, <c>15m</c>, <c>1h</c>, <c>7d</c>).</summary>
+    public static DateTimeOffset? ParseSince(string text, DateTimeOffset now)
+    {
+        if (Age().Match(text) is { Success: true } age)
+        {
+            var n = long.Parse(age.Groups[1].Value, CultureInfo.InvariantCulture);
+            var unit = age.Groups[2].Value switch
+            {
+                "s" => TimeSpan.FromSeconds(1),
+                "m" => TimeSpan.FromMinutes(1),
+                "h" => TimeSpan.FromHours(1),
+                _ => TimeSpan.FromDays(1),
+            };
+            return n > 100_000 ? null : now - unit * n;
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
+            : null;
+    }
+
+    private static bool TryCount(string? text, int fallback, int min, int max, out int value)
+    {
+        value = fallback;
+        return string.IsNullOrWhiteSpace(text)
+            || (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min && value <= max);
+    }
+
+    private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+
+    [GeneratedRegex("^([0-9]+)([smhd])$")]
+    private static partial Regex Age();
+}
