@@ -7,7 +7,7 @@ namespace Netdump.Actors;
 /// <summary>What the writer tells the catalog (on the event stream): each milestone's record, and the live progress at most once a <c>ProgressPublishInterval</c>.</summary>
 public sealed partial class DumpWriterActor
 {
-    private TimeSpan _progressPublishedAt = TimeSpan.MinValue;
+    private TimeSpan? _progressPublishedAt;
 
     /// <summary>The dump's record as it stands, to the catalog.</summary>
     private void Publish(DumpRecord record) =>
@@ -20,7 +20,8 @@ public sealed partial class DumpWriterActor
     /// <summary>At a flush tick: the bytes and rates, when the last ones are old enough.</summary>
     private void PublishProgress(ulong bytes, TimeSpan elapsed)
     {
-        if (elapsed - _progressPublishedAt < _settings.ProgressPublishInterval)
+        // none published yet: publish now (elapsed - TimeSpan.MinValue would overflow)
+        if (_progressPublishedAt is { } last && elapsed - last < _settings.ProgressPublishInterval)
         {
             return;
         }
