@@ -39,7 +39,7 @@ public static class GroupsCommand
     /// <summary>One row a group; its id is what <c>list --group</c> takes.</summary>
     public static Table Table(GroupList groups, DateTimeOffset now)
     {
-        var table = new Table().Border(TableBorder.Simple).Expand();
+        var table = new Table().Border(TableBorder.Minimal);
         table.AddColumn("GROUP", c => c.NoWrap());
         table.AddColumn(new TableColumn("HOSTS").RightAligned());
         table.AddColumn(new TableColumn("DUMPS").RightAligned());

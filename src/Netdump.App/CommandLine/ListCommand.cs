@@ -66,7 +66,7 @@ public static class ListCommand
     public static Table Table(DumpList page)
     {
         var fleet = page.Items.Any(i => i.Node is not null);
-        var table = new Table().Border(TableBorder.Simple).Expand();
+        var table = new Table().Border(TableBorder.Minimal);
         table.AddColumn("ID", c => c.NoWrap());
         table.AddColumn("HOST");
         if (fleet)

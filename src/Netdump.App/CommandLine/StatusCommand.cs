@@ -74,7 +74,7 @@ public static class StatusCommand
     /// <summary>One row a dump arriving: host, how far (percent once the length is known), bytes, rate, time left, when it started.</summary>
     public static Table Table(SessionList sessions, DateTimeOffset now)
     {
-        var table = new Table().Border(TableBorder.Simple).Expand();
+        var table = new Table().Border(TableBorder.Minimal);
         table.AddColumn("ID", c => c.NoWrap());
         table.AddColumn("HOST");
         if (sessions.Items.Any(i => i.Node is not null))
