@@ -17,6 +17,8 @@ public static class StatusCommand
     /// <summary>How often <c>--watch</c> asks.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
+    public const string NoneArriving = "no dump is arriving";
+
     public static Command Create() => Create(TimeProvider.System, Terminal.For);
 
     public static Command Create(TimeProvider clock, Terminal.Factory consoles)
@@ -40,7 +42,11 @@ public static class StatusCommand
             var console = consoles(output);
             if (!parse.GetValue(watch))
             {
-                if (console.Profile.Capabilities is { Ansi: true, Interactive: true })
+                if (first.Value.Items.Count == 0)
+                {
+                    output.WriteLine(NoneArriving);
+                }
+                else if (console.Profile.Capabilities is { Ansi: true, Interactive: true })
                 {
                     StatusWatch.Once(console, first.Value);
                 }
@@ -109,7 +115,7 @@ public static class StatusCommand
 
         return table.Caption(sessions.Items.Count switch
         {
-            0 => "no dump is arriving",
+            0 => NoneArriving,
             1 => "1 dump arriving",
             var n => $"{n} dumps arriving",
         });

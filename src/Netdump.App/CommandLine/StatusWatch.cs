@@ -17,12 +17,6 @@ internal sealed class StatusWatch(FleetClient client, IAnsiConsole console, Text
     /// <summary>The progress bars of the sessions now, drawn once.</summary>
     public static void Once(IAnsiConsole console, SessionList sessions)
     {
-        if (sessions.Items.Count == 0)
-        {
-            console.WriteLine("no dump is arriving");
-            return;
-        }
-
         Bars(console).AutoRefresh(false).Start(context =>
         {
             foreach (var item in sessions.Items)
