@@ -1,7 +1,9 @@
+using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Catalog;
 using Netdump.Actors.Configuration;
+using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
 using static Netdump.Actors.Catalog.CatalogProtocol;
 
@@ -12,23 +14,33 @@ namespace Netdump.Actors;
 /// recovery scan read, then kept current by the writers' <see cref="DumpChanged"/> and
 /// <see cref="DumpProgress"/> and retention's <see cref="DumpsRemoved"/> on the event stream, so
 /// that no question it answers walks the disk. Answers <see cref="QueryDumps"/>,
-/// <see cref="GetDump"/>, <see cref="GetSessions"/> and <see cref="GetGroups"/>.
+/// <see cref="GetDump"/>, <see cref="GetSessions"/> and <see cref="GetGroups"/>. Watches the
+/// panic groups for storms (<see cref="StormWatch"/>): one warning, <c>netdump_storms_total</c>
+/// and <c>netdump-storm</c> through its script runner child.
 /// </summary>
 public sealed class CatalogActor : ReceiveActor
 {
     private readonly CatalogIndex _index = new();
     private readonly string _root;
+    private readonly NetdumpSettings _settings;
+    private readonly TimeProvider _time;
+    private readonly StormWatch _storms;
+    private readonly Metrics.NetdumpMetrics _metrics = MetricsExtension.For(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IActorRef _scripts = ActorRefs.Nobody;
 
-    public CatalogActor(NetdumpSettings settings, IReadOnlyList<CatalogEntry> initial)
+    public CatalogActor(NetdumpSettings settings, IReadOnlyList<CatalogEntry> initial, TimeProvider time)
     {
+        _settings = settings;
         _root = settings.DumpDirectory;
+        _time = time;
+        _storms = new StormWatch(settings.Storm);
         foreach (var entry in initial)
         {
             _index.Put(entry);
         }
 
-        Receive<DumpChanged>(changed => _index.Put(CatalogEntries.FromRecord(_root, changed.Record)));
+        Receive<DumpChanged>(changed => Changed(CatalogEntries.FromRecord(_root, changed.Record)));
         Receive<DumpProgress>(HandleProgress);
         Receive<DumpsRemoved>(removed =>
         {
@@ -36,22 +48,56 @@ public sealed class CatalogActor : ReceiveActor
             {
                 _index.Remove(DumpId.Of(_root, directory));
             }
+
+            Count();
         });
         Receive<QueryDumps>(q => Sender.Tell(_index.Query(q.Filter, q.Offset, q.Limit)));
         Receive<GetDump>(g => Sender.Tell(_index.Get(g.Id) is { } entry ? new DumpFound(entry) : DumpNotFound.Instance));
         Receive<GetSessions>(_ => Sender.Tell(new Sessions(_index.Receiving())));
-        Receive<GetGroups>(_ => Sender.Tell(new Groups(_index.Groups.All())));
+        Receive<GetGroups>(_ => Sender.Tell(new Groups(_index.Groups.All().Select(g => g with { StormAt = _storms.StormAt(g.Key.Id) }).ToList())));
+        Receive<ScriptResult>(_ => { }); // netdump-storm's outcome: the runner logged it
     }
 
-    public static Props Props(NetdumpSettings settings, IReadOnlyList<CatalogEntry> initial) =>
-        Akka.Actor.Props.Create<CatalogActor>(settings, initial);
+    public static Props Props(NetdumpSettings settings, IReadOnlyList<CatalogEntry> initial, TimeProvider? time = null) =>
+        Akka.Actor.Props.Create<CatalogActor>(settings, initial, time ?? TimeProvider.System);
 
     protected override void PreStart()
     {
+        _scripts = Context.ActorOf(ScriptRunnerActor.Props(_settings.DumpDirectory), "storm-scripts");
         Context.System.EventStream.Subscribe<DumpChanged>(Self);
         Context.System.EventStream.Subscribe<DumpProgress>(Self);
         Context.System.EventStream.Subscribe<DumpsRemoved>(Self);
+        Count();
         _log.Info("Catalog: {Dumps} dumps in {Groups} panic groups", _index.Count, _index.Groups.Count);
+    }
+
+    /// <summary>A dump's new record; a host that joins a group may make it a storm.</summary>
+    private void Changed(CatalogEntry entry)
+    {
+        var previous = _index.Put(entry);
+        Count();
+        if (entry.Group is { } group && previous?.Group != group
+            && _storms.Join(group, entry.Host, _time.GetUtcNow()) is { } storm)
+        {
+            Stormed(storm, entry);
+        }
+    }
+
+    private void Stormed(Storm storm, CatalogEntry entry)
+    {
+        var key = PanicGroupKey.Of(entry.PanicString, entry.Kernel)!;
+        _metrics.Storms.Inc();
+        _log.Warning("Panic storm: {Hosts} hosts in {Minutes} minutes in group {Group}: \"{Panic}\" on {Kernel} (hosts {HostList})",
+            storm.Hosts.Count, _settings.Storm.Window.TotalMinutes, storm.Group, key.Panic, key.Kernel.Length == 0 ? "an unknown kernel" : key.Kernel,
+            string.Join(", ", storm.Hosts));
+        var count = storm.Hosts.Count.ToString(CultureInfo.InvariantCulture);
+        _scripts.Tell(new ScriptRunnerActor.Run(Script.Storm, [storm.Group, count], new Dictionary<string, string>
+        {
+            ["NETDUMP_GROUP"] = storm.Group,
+            ["NETDUMP_HOSTS"] = string.Join(",", storm.Hosts),
+            ["NETDUMP_PANIC"] = key.Panic,
+            ["NETDUMP_KERNEL"] = key.Kernel,
+        }, _settings.ScriptTimeout, $"panic group {storm.Group}"));
     }
 
     private void HandleProgress(DumpProgress progress)
@@ -61,5 +107,11 @@ public sealed class CatalogActor : ReceiveActor
         {
             _index.Put(entry with { BytesReceived = progress.BytesReceived, DumpLength = progress.Length ?? entry.DumpLength, Rate = progress.Rate });
         }
+    }
+
+    private void Count()
+    {
+        _metrics.CatalogDumps.Set(_index.Count);
+        _metrics.PanicGroups.Set(_index.Groups.Count);
     }
 }

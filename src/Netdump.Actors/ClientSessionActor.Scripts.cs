@@ -8,20 +8,20 @@ namespace Netdump.Actors;
 /// <summary>The session's scripts: run through its runner child, which may fail and leave the dump going on without them.</summary>
 public sealed partial class ClientSessionActor
 {
-    private readonly HashSet<string> _pendingScripts = [];
+    private readonly HashSet<Script> _pendingScripts = [];
     private bool _scriptsLost;
 
     /// <summary>Runs a script through the runner, or answers at once that it failed when the runner is gone.</summary>
-    private void RunScript(string name, string status, string? reason, DumpRecord? record, TimeSpan timeout)
+    private void RunScript(Script script, string status, string? reason, DumpRecord? record, TimeSpan timeout)
     {
         if (_scriptsLost)
         {
-            Self.Tell(new ScriptResult(name, ScriptOutcome.FailedToStart, null, "the script runner failed"));
+            Self.Tell(new ScriptResult(script, ScriptOutcome.FailedToStart, null, "the script runner failed"));
             return;
         }
 
-        _pendingScripts.Add(name);
-        _scripts.Tell(new ScriptRunnerActor.Run(name, [ClientText, _directory],
+        _pendingScripts.Add(script);
+        _scripts.Tell(new ScriptRunnerActor.Run(script, [ClientText, _directory],
             ScriptEnvironment(status, reason, record), timeout, ClientText));
     }
 
@@ -29,7 +29,7 @@ public sealed partial class ClientSessionActor
     {
         if (message is ScriptResult result)
         {
-            _pendingScripts.Remove(result.Name);
+            _pendingScripts.Remove(result.Script);
         }
 
         return base.AroundReceive(receive, message);
@@ -43,9 +43,9 @@ public sealed partial class ClientSessionActor
     {
         _scriptsLost = true;
         _log.Error("Client {Client}: the script runner failed; this dump goes on without scripts", ClientText);
-        foreach (var name in _pendingScripts.ToList())
+        foreach (var script in _pendingScripts.ToList())
         {
-            Self.Tell(new ScriptResult(name, ScriptOutcome.FailedToStart, null, "the script runner failed"));
+            Self.Tell(new ScriptResult(script, ScriptOutcome.FailedToStart, null, "the script runner failed"));
         }
     }
 

@@ -47,7 +47,7 @@ public sealed partial class ClientSessionActor
             _channel!.ResumeWrites();
             _log.Info("Client {Client}: there is room again after netdump-nospace; the dump goes on", ClientText);
         });
-        Receive<ScriptResult>(r => r.Name == ScriptNames.Nospace, result =>
+        Receive<ScriptResult>(r => r.Script == Script.Nospace, result =>
         {
             if (result.ExitedZero)
             {
@@ -75,12 +75,12 @@ public sealed partial class ClientSessionActor
         _spaceState = SpaceState.ScriptRunning;
         _log.Warning("Client {Client}: {Available} bytes ({AvailableSize}) free on the dump file system, {Needed} bytes ({NeededSize}) needed; running netdump-nospace",
             ClientText, low.Available, ByteUnits.Size(low.Available), low.Needed, ByteUnits.Size(low.Needed));
-        RunScript(ScriptNames.Nospace, "receiving", null, null, _settings.ScriptTimeout);
+        RunScript(Script.Nospace, "receiving", null, null, _settings.ScriptTimeout);
     }
 
     private void GiveUpForSpace(string why)
     {
         _log.Warning("Client {Client}: no space for the dump, even after netdump-nospace ({Why}); giving up", ClientText, why);
-        EndIncomplete("no space");
+        EndIncomplete(EndReason.NoSpace);
     }
 }

@@ -58,6 +58,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     private bool _lingerOver;
     private bool _checksumPending; // a complete dump's writer is hashing its core: stopping now would abandon it
     private DumpWriterActor.LowSpace? _earlyLowSpace;
+    private readonly Metrics.NetdumpMetrics _metrics = MetricsExtension.For(Context.System);
 
     public ClientSessionActor(NetdumpSettings settings, Herald herald, IActorRef guard, SessionChannelFactory channels,
         DiskSpace space, WriterFactory writers, ScriptRunnerFactory scripts, IActorRef? supersedes)
@@ -150,6 +151,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
             {
                 _guard.Tell(new ConcurrencyGuardActor.SlotUnusable(_herald.Client.Address,
                     $"cannot open a session socket on {_herald.LocalAddress}: {e.Message}"));
+                _metrics.Refused(Metrics.RefusalReason.NoSessionPort).Inc();
                 Context.Stop(Self);
                 return;
             }
@@ -188,13 +190,14 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<DumpWriterActor.Opened>(opened =>
         {
             _directory = opened.Directory;
-            RunScript(ScriptNames.Crash, "receiving", null, null, _settings.CrashScriptTimeout);
+            RunScript(Script.Crash, "receiving", null, null, _settings.CrashScriptTimeout);
             Become(() => CrashGate(opened.Core));
         });
         Receive<DumpWriterActor.OpenFailed>(failed =>
         {
             _log.Error("Client {Client}: cannot create the dump in {DumpDir}: {Error}; dump refused",
                 ClientText, _settings.DumpDirectory, failed.Reason);
+            _metrics.Refused(Metrics.RefusalReason.CannotCreate).Inc();
             ReleaseSlot();
             Context.Stop(Self);
         });
@@ -204,12 +207,13 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     /// <summary>netdump-crash runs before the HERALD is acked; only its non-zero exit refuses the dump.</summary>
     private void CrashGate(CoreFile core)
     {
-        Receive<ScriptResult>(r => r.Name == ScriptNames.Crash, result =>
+        Receive<ScriptResult>(r => r.Script == Script.Crash, result =>
         {
             if (result.Outcome == ScriptOutcome.Exited && result.ExitCode != 0)
             {
                 _log.Warning("Client {Client}: netdump-crash exited {Code}: dump refused, the client will reboot; its HERALDs are ignored for {Episode}",
                     ClientText, result.ExitCode, _settings.RefusalEpisode);
+                _metrics.Refused(Metrics.RefusalReason.CrashScript).Inc();
                 _channel!.Dispose();
                 _channel.LetGo();
                 _writer.Tell(DumpWriterActor.Discard.Instance);
@@ -227,7 +231,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     private void BeforeReceiving()
     {
         Receive<Herald>(_ => { }); // acked once the dump exists; the client retries meanwhile
-        Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
+        Receive<ServerShuttingDown>(_ => EndIncomplete(EndReason.ServerShutDown));
         Receive<Terminated>(OnTerminated);
         KeepSlot();
     }
@@ -279,6 +283,8 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     {
         _channel!.Start(core, Self.Tell);
         _channel.SendAck(_herald.Sequence);
+        _metrics.DumpsStarted.Inc();
+        _metrics.HeraldToAck.Observe(Math.Max((DateTimeOffset.UtcNow - _herald.ReceivedAt).TotalSeconds, 0));
         _guard.Tell(ConcurrencyGuardActor.SlotAcked.Instance);
         // one line for the HERALD and the dump it started (the listener's own line is Debug):
         // each log line costs about 0.1 ms of CPU, a fixed cost of every dump
@@ -342,7 +348,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
         Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram: {Reason}", ClientText, d.Reason));
         Receive<PumpEvent.WriteFailed>(f => EndIncomplete(f.Reason));
         Receive<DumpWriterActor.DiskFailed>(f => EndIncomplete(f.Reason));
-        Receive<PumpEvent.Faulted>(f => EndIncomplete($"receive error: {f.Reason}"));
+        Receive<PumpEvent.Faulted>(f => EndIncomplete(EndReason.ReceiveError(f.Reason)));
         Receive<SupersededBy>(s =>
         {
             if (TryRetireEmpty())
@@ -355,7 +361,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
             }
 
             _log.Warning("Client {Client}: dump in {Dir} superseded by a new dump in {NewDir}", ClientText, _directory, s.Directory);
-            EndIncomplete("superseded", s.Directory);
+            EndIncomplete(EndReason.Superseded, s.Directory);
         });
         Receive<IdleCheck>(_ =>
         {
@@ -368,7 +374,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
             }
             else if (idle >= _settings.SessionTimeout)
             {
-                EndIncomplete("client timed out");
+                EndIncomplete(EndReason.ClientTimedOut);
             }
             else
             {
@@ -376,7 +382,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
             }
         });
         SpaceEvents();
-        Receive<ServerShuttingDown>(_ => EndIncomplete("server shut down"));
+        Receive<ServerShuttingDown>(_ => EndIncomplete(EndReason.ServerShutDown));
         Receive<Terminated>(OnTerminated);
         Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount(acked: true));
         KeepSlot();
@@ -452,7 +458,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void EndIncomplete(string reason, string? supersededBy = null)
+    private void EndIncomplete(EndReason reason, string? supersededBy = null)
     {
         Timers.Cancel(IdleTimer);
         _channel?.Dispose(); // stops acking; no write may race the final fsync
@@ -466,6 +472,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
         {
             var r = f.Record;
             LogEnd(r);
+            _metrics.Finished(r.Status, r.Reason, DateTimeOffset.UtcNow - r.ReceivedAt);
             ReleaseSlot();
             Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
             _lingerOver = !AckFinishedAndLinger();
@@ -474,7 +481,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
             if (r.SupersededBy is null)
             {
                 // the client is about to reboot (a superseded client is not: it is dumping again)
-                RunScript(ScriptNames.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason, r, _settings.ScriptTimeout);
+                RunScript(Script.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason?.Text, r, _settings.ScriptTimeout);
             }
 
             Become(Closing);
@@ -490,7 +497,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     private void Closing()
     {
         Receive<PumpEvent.ControlPacket>(p => p.Type == MessageType.Finished, p => _channel!.SendAck(p.Sequence));
-        Receive<ScriptResult>(r => r.Name == ScriptNames.Reboot, _ => StopWhenDone());
+        Receive<ScriptResult>(r => r.Script == Script.Reboot, _ => StopWhenDone());
         Receive<LingerOver>(_ =>
         {
             _lingerOver = true;
@@ -533,7 +540,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
 
     private void StopWhenDone()
     {
-        if (_lingerOver && !_checksumPending && !_pendingScripts.Contains(ScriptNames.Reboot))
+        if (_lingerOver && !_checksumPending && !_pendingScripts.Contains(Script.Reboot))
         {
             Context.Stop(Self);
         }
@@ -542,7 +549,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     private void LogEnd(DumpRecord r)
     {
         var seconds = Math.Max((DateTimeOffset.UtcNow - r.ReceivedAt).TotalSeconds, 0.001);
-        var status = r.Reason is null ? "complete" : $"incomplete ({r.Reason})";
+        var status = r.Reason is null ? "complete" : $"incomplete ({r.Reason.Text})";
         var counters = _channel?.Counters ?? default;
         var transfer = $"{r.BytesReceived} bytes ({ByteUnits.Size(r.BytesReceived)}) in {seconds:F1} s ({ByteUnits.Rate(r.BytesReceived / seconds)}), {counters.Packets} packets";
         _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped datagrams",
@@ -577,6 +584,7 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     private void WriterLost()
     {
         _log.Error("Client {Client}: the writer of {Dir} failed; the dump ends incomplete", ClientText, _directory);
+        _metrics.Finished(DumpStatus.Incomplete, EndReason.WriterFailed, DateTimeOffset.UtcNow - _herald.ReceivedAt);
         ReleaseSlot();
         Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
         Context.Stop(Self);

@@ -51,7 +51,19 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
     {
         _settings = settings;
         _refusals = new RefusalEpisodes(settings.RefusalEpisode);
+        _metrics = MetricsExtension.For(Context.System);
+        _metrics.SlotsMax.Set(settings.MaxConcurrentDumps);
         Ready();
+    }
+
+    private readonly Metrics.NetdumpMetrics _metrics;
+
+    /// <summary>The slots in use, to the metrics after every message (one gauge write).</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        var handled = base.AroundReceive(receive, message);
+        _metrics.SlotsInUse.Set(_holders.Count);
+        return handled;
     }
 
     public IStash Stash { get; set; } = null!;
@@ -387,9 +399,11 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
     {
         if (_refusals.Refuse(client))
         {
+            _metrics.Refused(Metrics.RefusalReason.TooManyDumps).Inc();
             _log.Warning(template, client);
             if (_refusals.TakeSuppressed() is > 0 and var more)
             {
+                _metrics.Refused(Metrics.RefusalReason.TooManyDumps).Inc(more);
                 _log.Warning("{Count} more clients were refused without a log line of their own (flood)", more);
             }
         }

@@ -20,7 +20,6 @@ public sealed partial class DumpWriterActor
     /// <summary>At a flush tick: the bytes and rates, when the last ones are old enough.</summary>
     private void PublishProgress(ulong bytes, TimeSpan elapsed)
     {
-        // none published yet: publish now (elapsed - TimeSpan.MinValue would overflow)
         if (_progressPublishedAt is { } last && elapsed - last < _settings.ProgressPublishInterval)
         {
             return;

@@ -28,7 +28,7 @@ public sealed partial class DumpWriterActor
         var start = describe.Start;
         if (!ElfCoreLayout.TryCreate(start.Machine, describe.PageSize, describe.Pages, start.PageOffset, out var layout, out var problem))
         {
-            _failure ??= $"unusable memory description: {problem}";
+            _failure ??= EndReason.BadMemoryDescription(problem!);
             _log.Warning("Client {Client}: {Problem}", _herald.Client.Address, _failure);
             Sender.Tell(new DiskFailed(_failure));
             return;
@@ -36,7 +36,7 @@ public sealed partial class DumpWriterActor
 
         if (_settings.MaxDumpSize is { } cap && (ulong)layout!.FileSize > cap)
         {
-            _failure ??= $"the client's core of {layout.FileSize} bytes is beyond max_dump_size {cap}";
+            _failure ??= EndReason.TooLarge($"the client's core of {layout.FileSize} bytes is beyond max_dump_size {cap}");
             _log.Warning("Client {Client}: {Problem}", _herald.Client.Address, _failure);
             Sender.Tell(new DiskFailed(_failure));
             return;
@@ -45,7 +45,7 @@ public sealed partial class DumpWriterActor
         var header = layout!.Header(describe.Registers, start.TaskStruct);
         if (_core!.WriteHeader(header) != CoreWriteResult.Written)
         {
-            _failure ??= $"cannot write the core's header: {_core.LastError}";
+            _failure ??= EndReason.WriteError($"cannot write the core's header: {_core.LastError}");
             Sender.Tell(new DiskFailed(_failure));
             return;
         }
@@ -71,13 +71,14 @@ public sealed partial class DumpWriterActor
             _linux?.Layout.Pages ?? 0, _linux?.Reserved ?? [], _linux?.Registers ?? false, log.Bytes, log.PanicString)
         {
             CoreSize = (ulong?)_linux?.Layout.FileSize,
+            KernelVersion = log.KernelVersion,
         };
     }
     /// <summary>
     /// A Linux dump's log as the reports show it, read again only when it grew: the receiving
     /// report is written every tick, and the log (appended to, up to 1 MiB searched) rarely changes.
     /// </summary>
-    private (long Bytes, string? PanicString) ReadConsoleLog()
+    private ConsoleFacts ReadConsoleLog()
     {
         var log = new FileInfo(Path.Combine(_directory, Ingest.Linux.LinuxPull.LogFileName));
         if ((log.Exists ? log.Length : 0) != _consoleLog.Bytes)

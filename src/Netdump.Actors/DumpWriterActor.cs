@@ -55,7 +55,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
     private KernelDumpHeader? _header;
     private LinuxCore? _linux;
     private string? _headerProblem;
-    private string? _failure;
+    private EndReason? _failure;
     private bool _lowSpaceReported;
     private bool _finalized;
     private bool _directoryDurable;
@@ -65,7 +65,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
     private readonly ReceiveProgress _progress;
     private long _openedAt; // Stopwatch timestamp: the progress's clock
     private TimeSpan _nextReportAt; // since the dump opened: a costly report is not written every tick
-    private (long Bytes, string? PanicString) _consoleLog; // a Linux dump's log as last read
+    private ConsoleFacts _consoleLog; // a Linux dump's log as last read
     private CancellationTokenSource? _checksumCancel;
 
     /// <param name="space">the room all dumps share (the listener's); a writer given none accounts for its own dump alone</param>
@@ -128,12 +128,12 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
     /// End the dump. <paramref name="Reason"/> null means FINISHED arrived and the data decides;
     /// otherwise the dump is incomplete for that reason.
     /// </summary>
-    public sealed record Finish(string? Reason, string? SupersededBy = null);
+    public sealed record Finish(EndReason? Reason, string? SupersededBy = null);
 
     public sealed record Finalized(DumpRecord Record);
 
     /// <summary>To the session: the disk failed under this dump (a background fsync); end it with this reason.</summary>
-    public sealed record DiskFailed(string Reason);
+    public sealed record DiskFailed(EndReason Reason);
 
     /// <summary>The dump was refused before any data (netdump-crash said no): remove its directory.</summary>
     public sealed class Discard
@@ -239,7 +239,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             // the kernel may have dropped the dirty pages: what was acked may not be on disk, so
             // the dump cannot be trusted to complete; the session ends it now
             // no more background flushes: they would fail alike until the session ends the dump
-            _failure ??= $"fsync failed: {e.Message}";
+            _failure ??= EndReason.WriteError($"fsync failed: {e.Message}");
             Timers.Cancel(FlushTimer);
             _log.Error("Client {Client}: fsync of {Core} failed: {Error}", _herald.Client.Address, _core.Path, e.Message);
             Context.Parent.Tell(new DiskFailed(_failure));
@@ -346,7 +346,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
         }
         catch (IOException e)
         {
-            _failure ??= $"fsync failed: {e.Message}";
+            _failure ??= EndReason.WriteError($"fsync failed: {e.Message}");
         }
 
         _core!.ReturnUnusedSpace(); // nothing more is written: the pump is sealed or stopped
@@ -364,7 +364,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _log.Error("Client {Client}: cannot write the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
-            record = record with { Status = DumpStatus.Incomplete, Reason = $"write error: {e.Message}" };
+            record = record with { Status = DumpStatus.Incomplete, Reason = EndReason.WriteError($"write error: {e.Message}") };
         }
 
         _finalized = true;
@@ -381,35 +381,34 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
     private ulong? ExpectedLength => _header?.DumpLength ?? (ulong?)_linux?.Layout.FileSize;
 
     /// <summary>Why a dump whose FINISHED arrived is still not complete, or null when it is.</summary>
-    private string? IncompleteBecause()
+    private EndReason? IncompleteBecause()
     {
         if (_herald.Dialect == Ingest.Dialect.Linux)
         {
-            return _linux is null ? "the client never described its memory"
+            return _linux is null ? EndReason.NoMemoryDescription
                 : _core!.Holes((ulong)_linux.Layout.FileSize) is { Count: > 0 } missing
-                    ? $"holes: {missing.Count} missing ranges, {missing.Aggregate(0UL, (sum, h) => sum + h.Length)} bytes"
+                    ? EndReason.Holes(missing.Count, missing.Aggregate(0UL, (sum, h) => sum + h.Length))
                     : null;
         }
 
         if (_header is null)
         {
-            return _headerProblem is null ? "no kernel dump header" : $"bad kernel dump header: {_headerProblem}";
+            return _headerProblem is null ? EndReason.NoKernelDumpHeader : EndReason.BadKernelDumpHeader(_headerProblem);
         }
 
         var holes = _core!.Holes(_header.DumpLength);
         if (holes.Count > 0)
         {
-            var missing = holes.Aggregate(0UL, (sum, h) => sum + h.Length);
-            return $"holes: {holes.Count} missing ranges, {missing} bytes";
+            return EndReason.Holes(holes.Count, holes.Aggregate(0UL, (sum, h) => sum + h.Length));
         }
 
         return _header.DumpKeySize > 0 && !_keyRanges.Covers(0, _header.DumpKeySize)
-            ? $"encryption key incomplete: {_keyRanges.TotalBytes} of {_header.DumpKeySize} bytes received, {MissingKeyBytes()} missing"
+            ? EndReason.KeyIncomplete($"{_keyRanges.TotalBytes} of {_header.DumpKeySize} bytes received, {MissingKeyBytes()} missing")
             : null;
     }
 
     /// <summary>Truncates a compressed core to its length and gives it its final name; a failure is the reason.</summary>
-    private string? Seal()
+    private EndReason? Seal()
     {
         try
         {
@@ -429,7 +428,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
         }
         catch (IOException e)
         {
-            return $"write error: {e.Message}";
+            return EndReason.WriteError($"write error: {e.Message}");
         }
     }
 
@@ -451,7 +450,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
         };
     }
 
-    private DumpRecord BuildRecord(DumpStatus status, string? reason, string? supersededBy, DateTimeOffset? finishedAt)
+    private DumpRecord BuildRecord(DumpStatus status, EndReason? reason, string? supersededBy, DateTimeOffset? finishedAt)
     {
         var ranges = _core?.Ranges() ?? [];
         // without the length, the gaps up to the last byte received are holes already
@@ -491,7 +490,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             try
             {
                 _core.Flush();
-                var record = BuildRecord(DumpStatus.Incomplete, _failure ?? "writer failed", supersededBy: null, DateTimeOffset.UtcNow);
+                var record = BuildRecord(DumpStatus.Incomplete, _failure ?? EndReason.WriterFailed, supersededBy: null, DateTimeOffset.UtcNow);
                 DumpReport.WriteFinal(record);
                 Publish(record);
             }

@@ -75,6 +75,13 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
             }
         }
 
+        // the catalog forgets what went
+        var removed = outcomes.Where(o => o.Error is null).Select(o => o.Removal.Dump.Directory).ToList();
+        if (removed.Count > 0)
+        {
+            Context.System.EventStream.Publish(new Catalog.CatalogProtocol.DumpsRemoved(removed));
+        }
+
         if (_settings.Retention.MaxTotal is { } maxTotal && plan.TotalAfter > maxTotal)
         {
             _log.Warning(

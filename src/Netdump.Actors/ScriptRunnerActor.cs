@@ -17,6 +17,7 @@ public sealed class ScriptRunnerActor : ReceiveActor
     private readonly string _dumpDirectory;
     private readonly string _scriptDirectory;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Metrics.NetdumpMetrics _metrics = MetricsExtension.For(Context.System);
 
     public ScriptRunnerActor(string dumpDirectory)
     {
@@ -27,12 +28,16 @@ public sealed class ScriptRunnerActor : ReceiveActor
     }
 
     /// <summary>
-    /// Run the script <paramref name="Name"/> (one of <see cref="ScriptNames"/>) with
+    /// Run <paramref name="Script"/> (its file <see cref="ScriptNames.FileName"/> in the scripts folder) with
     /// <paramref name="Arguments"/> after the program name (SPEC §5: the client IP, then the dump
     /// directory) and <paramref name="Environment"/> on top of a clean base (the NETDUMP_*
     /// facts). <paramref name="Client"/> names the client in the log.
     /// </summary>
-    public sealed record Run(string Name, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment, TimeSpan Timeout, string Client);
+    public sealed record Run(Script Script, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment, TimeSpan Timeout, string Client)
+    {
+        /// <summary>The script's file name.</summary>
+        public string Name => ScriptNames.FileName(Script);
+    }
 
     /// <summary>A process run has ended; answer whoever asked for it.</summary>
     private sealed record Completed(Run Run, string Path, IActorRef ReplyTo, ScriptResult Result);
@@ -50,7 +55,7 @@ public sealed class ScriptRunnerActor : ReceiveActor
         if (refusal is not null)
         {
             _log.Warning("not running script {Script} for {Client}: {Reason}", run.Name, run.Client, refusal);
-            replyTo.Tell(new ScriptResult(run.Name, ScriptOutcome.FailedToStart, null, refusal));
+            Answer(replyTo, new ScriptResult(run.Script, ScriptOutcome.FailedToStart, null, refusal));
             return;
         }
 
@@ -59,7 +64,7 @@ public sealed class ScriptRunnerActor : ReceiveActor
         if (!ScriptCheck.IsPresent(path))
         {
             _log.Debug("no script {Path}", path);
-            replyTo.Tell(new ScriptResult(run.Name, ScriptOutcome.NotPresent, null, null));
+            Answer(replyTo, new ScriptResult(run.Script, ScriptOutcome.NotPresent, null, null));
             return;
         }
 
@@ -67,7 +72,7 @@ public sealed class ScriptRunnerActor : ReceiveActor
         if (reason is not null)
         {
             _log.Warning("skipping {Path}: {Reason}", path, reason);
-            replyTo.Tell(new ScriptResult(run.Name, ScriptOutcome.Skipped, null, reason));
+            Answer(replyTo, new ScriptResult(run.Script, ScriptOutcome.Skipped, null, reason));
             return;
         }
 
@@ -79,7 +84,7 @@ public sealed class ScriptRunnerActor : ReceiveActor
         Task.Run(() => ScriptProcess.RunAsync(path, workingDirectory, run, log)).PipeTo(
             Self,
             success: result => new Completed(run, path, replyTo, result),
-            failure: e => new Completed(run, path, replyTo, new ScriptResult(run.Name, ScriptOutcome.FailedToStart, null, e.Message)));
+            failure: e => new Completed(run, path, replyTo, new ScriptResult(run.Script, ScriptOutcome.FailedToStart, null, e.Message)));
     }
 
     private void HandleCompleted(Completed completed)
@@ -102,18 +107,19 @@ public sealed class ScriptRunnerActor : ReceiveActor
                 break;
         }
 
+        Answer(replyTo, result);
+    }
+
+    /// <summary>Every outcome ends here: counted (<c>netdump_script_runs_total</c>) and answered.</summary>
+    private void Answer(IActorRef replyTo, ScriptResult result)
+    {
+        _metrics.ScriptRan(result.Script, result.Outcome, result.ExitCode);
         replyTo.Tell(result);
     }
 
     /// <summary>A request the runner cannot honour whatever the scripts folder holds.</summary>
     private static string? RefuseRequest(Run run)
     {
-        // The name is joined to the scripts folder: a separator or a dot name would leave it.
-        if (string.IsNullOrEmpty(run.Name) || run.Name is "." or ".." || run.Name.Contains('/') || run.Name.Contains('\0'))
-        {
-            return $"\"{run.Name}\" is not a script name";
-        }
-
         // CancellationTokenSource takes up to int.MaxValue milliseconds (about 24 days).
         if (run.Timeout <= TimeSpan.Zero || run.Timeout.TotalMilliseconds > int.MaxValue)
         {

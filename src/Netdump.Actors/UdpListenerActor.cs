@@ -48,6 +48,8 @@ public sealed class UdpListenerActor : ReceiveActor
     private IActorRef? _drainRequester;
     private string? _bindError;
     private long _sessionCount;
+    private readonly Metrics.NetdumpMetrics _metrics;
+    private readonly PacketMeter _meter;
 
     public UdpListenerActor(NetdumpSettings settings, SessionPropsFactory sessions)
     {
@@ -65,7 +67,9 @@ public sealed class UdpListenerActor : ReceiveActor
         }
 
         _space = new DiskSpace(settings.DumpDirectory, settings.MinFreeSpace);
-        _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, new SessionPorts(settings.SessionPorts), _pump, _pumpThreads, _lingerPump);
+        _metrics = MetricsExtension.For(Context.System);
+        _meter = PacketMeter.Of(_metrics);
+        _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, new SessionPorts(settings.SessionPorts), _pump, _pumpThreads, _lingerPump, _meter);
         Receive<GetListenEndpoint>(_ => Sender.Tell(_receiver is null
             ? new BindFailed(_bindError ?? "not bound")
             : new ListenEndpoint(_receiver.LocalEndpoint, _linux?.LocalEndpoint)));
@@ -78,8 +82,9 @@ public sealed class UdpListenerActor : ReceiveActor
         Receive<LinuxRefused>(refused => KeepRefused(refused.Herald));
         Receive<RefusedKept>(kept =>
         {
-            if (kept.Directory is not null)
+            if (kept.Record is { } record)
             {
+                Context.System.EventStream.Publish(new Catalog.CatalogProtocol.DumpChanged(record));
                 _log.Info("Client {Client}: refused and rebooted; its console text is kept in {Dir}", kept.Client, kept.Directory);
             }
             else
@@ -96,6 +101,8 @@ public sealed class UdpListenerActor : ReceiveActor
             {
                 Forget(client, session);
             }
+
+            _metrics.Sessions.Set(SessionChildren().Count(child => !child.Equals(t.ActorRef)));
 
             ReplyIfDrained();
         });
@@ -188,7 +195,7 @@ public sealed class UdpListenerActor : ReceiveActor
     {
         try
         {
-            _receiver = HeraldReceiver.Bind(_settings.Address, _settings.Port);
+            _receiver = HeraldReceiver.Bind(_settings.Address, _settings.Port, _metrics.Dropped(Metrics.DropReason.ListenPort));
             _receiver.Start(Self.Tell);
             _log.Info("Listening for netdump HERALDs on {Endpoint}, dumps go to {DumpDir}", _receiver.LocalEndpoint, _settings.DumpDirectory);
             if (_known.OnlyLocalClientsWarning() is { } warning)
@@ -198,7 +205,7 @@ public sealed class UdpListenerActor : ReceiveActor
 
             if (_settings.LinuxPort is { } linuxPort)
             {
-                _linux = LinuxPort.Bind(_settings.Address, linuxPort, _settings.DumpDirectory, _known.IsAllowed);
+                _linux = LinuxPort.Bind(_settings.Address, linuxPort, _settings.DumpDirectory, _known.IsAllowed, _metrics.Dropped(Metrics.DropReason.LinuxPort));
                 _linux.Start(Self.Tell);
                 _startScripts = Context.ActorOf(ScriptRunnerActor.Props(_settings.DumpDirectory), "start-scripts");
                 _log.Info("Listening for Linux netdump clients on {Endpoint}", _linux.LocalEndpoint);
@@ -233,6 +240,7 @@ public sealed class UdpListenerActor : ReceiveActor
             // "logged and then rebooted" (the Red Hat manual); nothing is kept
             if (_unknownRefusals.Refuse(herald.Client.Address))
             {
+                _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc();
                 _log.Warning("Refusing Linux dump from {Client} (secure mode): {Why}", herald.Client.Address, why);
             }
 
@@ -255,10 +263,12 @@ public sealed class UdpListenerActor : ReceiveActor
         {
             if (_unknownRefusals.Refuse(herald.Client.Address))
             {
+                _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc();
                 _log.Warning("Refusing dump from unknown client {Client} (secure mode): add it to allow= in netdump.conf or create {Magic}",
                     herald.Client.Address, Path.Combine(_settings.DumpDirectory, KnownClients.MagicDirectory, herald.Client.Address.ToString()));
                 if (_unknownRefusals.TakeSuppressed() is > 0 and var more)
                 {
+                    _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc(more);
                     _log.Warning("{Count} more unknown clients were refused without a log line of their own (flood)", more);
                 }
             }
@@ -285,11 +295,12 @@ public sealed class UdpListenerActor : ReceiveActor
     {
         var name = $"session-{herald.Client.Address}-{++_sessionCount}";
         var channels = herald.Linux is { } start && _linux is { } port
-            ? (SessionChannelFactory)((_, client) => new LinuxSessionChannel(port, client, start))
+            ? (SessionChannelFactory)((_, client) => new LinuxSessionChannel(port, client, start, _meter))
             : _channels;
         var session = Context.ActorOf(_sessions(herald, _guard, supersedes, channels, _space), name);
         Context.Watch(session);
         _receiving[herald.Client.Address] = session;
+        _metrics.Sessions.Set(SessionChildren().Count());
     }
 
     private IEnumerable<IActorRef> SessionChildren() => Context.GetChildren().Where(child => !child.Equals(_guard) && !child.Equals(_startScripts));
@@ -319,11 +330,11 @@ public sealed class UdpListenerActor : ReceiveActor
         var console = _linux.RecentConsole(herald.Client.Address).Text;
         var dumpDirectory = _settings.DumpDirectory;
         Task.Run(() => Storage.RefusedDump.Write(dumpDirectory, herald, console)).PipeTo(Self,
-            success: directory => new RefusedKept(herald.Client.Address, directory, null),
+            success: record => new RefusedKept(herald.Client.Address, record.Directory, null, record),
             failure: e => new RefusedKept(herald.Client.Address, null, e.GetBaseException().Message));
     }
 
-    private sealed record RefusedKept(IPAddress Client, string? Directory, string? Error);
+    private sealed record RefusedKept(IPAddress Client, string? Directory, string? Error, DumpRecord? Record = null);
 
     /// <summary>
     /// Reboots a refused Linux client, at most once every <see cref="RebootRefusedEvery"/> per
@@ -355,7 +366,7 @@ public sealed class UdpListenerActor : ReceiveActor
         }
 
         _log.Info("Client {Client}: its netdump module started; running netdump-start", client);
-        _startScripts.Tell(new ScriptRunnerActor.Run(ScriptNames.Start, [client.ToString()],
+        _startScripts.Tell(new ScriptRunnerActor.Run(Script.Start, [client.ToString()],
             new Dictionary<string, string> { ["NETDUMP_CLIENT_IP"] = client.ToString() }, _settings.ScriptTimeout, client.ToString()));
     }
 

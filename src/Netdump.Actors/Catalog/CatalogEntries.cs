@@ -74,7 +74,7 @@ public static class CatalogEntries
             Id = DumpId.Of(root, record.Directory),
             Directory = record.Directory,
             Status = record.Status,
-            Reason = record.Status == DumpStatus.Complete || record.Reason is null ? null : EndReason.Parse(record.Reason),
+            Reason = record.Status == DumpStatus.Complete ? null : record.Reason,
             ClientIp = DumpLocation.FormatAddress(record.ClientIp),
             Hostname = h?.Hostname,
             Architecture = h?.Architecture,

@@ -26,18 +26,21 @@ public sealed class HeraldReceiver : IDisposable
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
 
+    /// <summary>Counts every datagram dropped (the log hears of a few a second); set before <see cref="Start"/>.</summary>
+    public Prometheus.Counter.Child? Drops { get; init; }
+
     /// <summary>Whether its receive thread is alive.</summary>
     internal bool Running => _thread?.IsAlive == true;
 
     /// <summary>Binds addr:port; a port in use throws <see cref="SocketException"/>.</summary>
-    public static HeraldReceiver Bind(IPAddress address, int port)
+    public static HeraldReceiver Bind(IPAddress address, int port, Prometheus.Counter.Child? drops = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
             socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
             socket.Bind(new IPEndPoint(address, port));
-            return new HeraldReceiver(socket);
+            return new HeraldReceiver(socket) { Drops = drops };
         }
         catch
         {
@@ -96,6 +99,7 @@ public sealed class HeraldReceiver : IDisposable
                 continue;
             }
 
+            Drops?.Inc();
             if (dropReports.TryTake())
             {
                 listener(new Dropped(from, reason));

@@ -87,7 +87,7 @@ public static class PumpEvent
     public sealed record FirstData(ulong Offset);
 
     /// <summary>A write was refused or failed; the pump stopped acking data.</summary>
-    public sealed record WriteFailed(string Reason);
+    public sealed record WriteFailed(EndReason Reason);
 
     /// <summary>
     /// A write found no room (<see cref="Storage.DiskSpace"/>): the pump takes no data (nor acks

@@ -25,7 +25,7 @@ internal enum PacketVerdict
 /// Used by the pump thread alone, except the counters and flags read by the actor. The session
 /// socket is connected, so every datagram comes from the session's client.
 /// </summary>
-internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session)
+internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session, PacketMeter? meter = null)
 {
     private readonly ReportBudget _dropReports = new(10);
     private long _firstDataUtcTicks;
@@ -35,6 +35,9 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session)
     private long _lastPacket = Environment.TickCount64;
     private long _packets;
     private int _validInBatch;
+    private long _bytesInBatch;
+    private int _malformedInBatch;
+    private int _lateInBatch;
     private long _dropped;
 
     /// <summary>Stands for the first data's time once the session retired an empty pump: no data is ever taken.</summary>
@@ -70,6 +73,7 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session)
         if (error != HeaderError.None)
         {
             Interlocked.Increment(ref _dropped);
+            _malformedInBatch++;
             if (_dropReports.TryTake())
             {
                 var reason = error == HeaderError.UnknownType
@@ -118,6 +122,7 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session)
             }
 
             Interlocked.Increment(ref _dropped);
+            _lateInBatch++;
             return PacketVerdict.Drop;
         }
 
@@ -130,6 +135,7 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session)
                 break;
         }
 
+        _bytesInBatch += header.Length;
         return PacketVerdict.Write;
     }
 
@@ -173,27 +179,32 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session)
                 return false;
             case CoreWriteResult.BeyondLimit:
                 _failed = true;
-                session(new PumpEvent.WriteFailed(
-                    $"write of {length} bytes at offset {offset} is beyond max_dump_size {core.MaxSize}"));
+                session(new PumpEvent.WriteFailed(EndReason.TooLarge(
+                    $"write of {length} bytes at offset {offset} is beyond max_dump_size {core.MaxSize}")));
                 return false;
             case CoreWriteResult.TooFragmented:
                 _failed = true;
-                session(new PumpEvent.WriteFailed(
-                    $"too fragmented: the write of {length} bytes at offset {offset} would make more than {CoreFile.MaxRanges} separate received ranges"));
+                session(new PumpEvent.WriteFailed(EndReason.TooFragmented(
+                    $"the write of {length} bytes at offset {offset} would make more than {CoreFile.MaxRanges} separate received ranges")));
                 return false;
             default:
                 _failed = true;
-                session(new PumpEvent.WriteFailed($"write error at offset {offset}: {core.LastError}"));
+                session(new PumpEvent.WriteFailed(EndReason.WriteError($"write error at offset {offset}: {core.LastError}")));
                 return false;
         }
     }
 
     /// <summary>
     /// Called by the engine after each receive call: the packet count and the last-packet time
-    /// (the session's idle timer reads it) are updated once per batch, not per packet.
+    /// (the session's idle timer reads it) are updated once per batch, not per packet, and so
+    /// are the metrics (<see cref="PacketMeter"/>).
     /// </summary>
     public void EndOfBatch()
     {
+        meter?.Add(_validInBatch, _bytesInBatch, _malformedInBatch, _lateInBatch);
+        _bytesInBatch = 0;
+        _malformedInBatch = 0;
+        _lateInBatch = 0;
         if (_validInBatch > 0)
         {
             Interlocked.Add(ref _packets, _validInBatch);

@@ -98,8 +98,12 @@ public sealed class UdpSessionChannel : ISessionChannel
     }
 
     /// <summary>The production factory for an engine (the epoll engine needs the listener's pump).</summary>
-    internal static SessionChannelFactory FactoryFor(IngestEngine engine, SessionPorts ports, EpollPump? pump, PumpThreads? threads, EpollPump? linger) =>
-        (local, client) => new UdpSessionChannel(local, client, ports, engine, pump, threads, linger);
+    internal static SessionChannelFactory FactoryFor(IngestEngine engine, SessionPorts ports, EpollPump? pump, PumpThreads? threads, EpollPump? linger,
+        PacketMeter? meter = null) =>
+        (local, client) => new UdpSessionChannel(local, client, ports, engine, pump, threads, linger) { Meter = meter };
+
+    /// <summary>Where the pump counts what it receives; null: not counted.</summary>
+    internal PacketMeter? Meter { get; init; }
 
     public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
 
@@ -123,7 +127,7 @@ public sealed class UdpSessionChannel : ISessionChannel
 
     public void Start(CoreFile core, ControlEvents session)
     {
-        var handler = _handler = new SessionPacketHandler(core, session);
+        var handler = _handler = new SessionPacketHandler(core, session, Meter);
         if (_engine == IngestEngine.Epoll)
         {
             _registration = _pump!.Register(_socket, handler);

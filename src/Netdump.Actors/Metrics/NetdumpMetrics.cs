@@ -100,6 +100,20 @@ public sealed class NetdumpMetrics
 
     public Counter.Child Dropped(DropReason reason) => _drops[(int)reason];
 
+    /// <summary>From now on each scrape measures the free space of the file system holding <paramref name="directory"/> first.</summary>
+    public void WatchFreeSpace(string directory) =>
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            try
+            {
+                FreeSpace.Set(FileSystemSync.AvailableBytes(directory));
+            }
+            catch (IOException)
+            {
+                // the dump directory went away: the last value stays, the log says why elsewhere
+            }
+        });
+
     public Counter.Child Refused(RefusalReason reason) => _refusals[(int)reason];
 
     /// <summary>A dump ended: counted by status and reason, its duration observed.</summary>

@@ -93,7 +93,7 @@ internal static class ScriptProcess
         {
             // execve failures (ENOENT for a missing interpreter, ENOEXEC, EACCES, ETXTBSY) come
             // back from the forked child as a Win32Exception; anything else is as fatal for this run.
-            return new ScriptResult(run.Name, ScriptOutcome.FailedToStart, null, e.Message);
+            return new ScriptResult(run.Script, ScriptOutcome.FailedToStart, null, e.Message);
         }
 
         process.StandardInput.Close();
@@ -143,10 +143,10 @@ internal static class ScriptProcess
 
         if (timedOut)
         {
-            return new ScriptResult(run.Name, ScriptOutcome.TimedOut, null, $"killed after {Seconds(run.Timeout)} s");
+            return new ScriptResult(run.Script, ScriptOutcome.TimedOut, null, $"killed after {Seconds(run.Timeout)} s");
         }
 
-        return new ScriptResult(run.Name, ScriptOutcome.Exited, process.ExitCode, null);
+        return new ScriptResult(run.Script, ScriptOutcome.Exited, process.ExitCode, null);
     }
 
     /// <summary>A time limit in seconds for the log: "60", "0.3".</summary>

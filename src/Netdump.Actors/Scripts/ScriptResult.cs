@@ -21,11 +21,14 @@ public enum ScriptOutcome
 
 /// <summary>
 /// The answer of <see cref="ScriptRunnerActor"/> to a <see cref="ScriptRunnerActor.Run"/>:
-/// the script's <paramref name="Name"/>, what happened, the exit code when it exited, and a
+/// the <paramref name="Script"/>, what happened, the exit code when it exited, and a
 /// human-readable detail (the skip reason, the start error, the time limit).
 /// </summary>
-public sealed record ScriptResult(string Name, ScriptOutcome Outcome, int? ExitCode, string? Detail)
+public sealed record ScriptResult(Script Script, ScriptOutcome Outcome, int? ExitCode, string? Detail)
 {
+    /// <summary>The script's file name.</summary>
+    public string Name => ScriptNames.FileName(Script);
+
     /// <summary>The script's process existed (it exited or was killed).</summary>
     public bool Ran => Outcome is ScriptOutcome.Exited or ScriptOutcome.TimedOut;
 

@@ -2,9 +2,14 @@ using System.Text;
 
 namespace Netdump.Actors.Storage;
 
+/// <summary>What a console log says: its size, its panic line, the kernel version it printed.</summary>
+public readonly record struct ConsoleFacts(long Bytes, string? PanicString, string? KernelVersion);
+
 /// <summary>
-/// What a Linux dump's <c>log</c> (its console text) says for the reports: its size, and the
-/// panic line ("Kernel panic - not syncing: …", else the first Oops or BUG line, SPEC §7).
+/// What a Linux dump's <c>log</c> (its console text) says for the reports: its size, the
+/// panic line ("Kernel panic - not syncing: …", else the first Oops or BUG line, SPEC §7), and
+/// the kernel version (<see cref="Catalog.KernelVersion.FromLinuxLine"/>), which the panic
+/// groups are keyed by.
 /// </summary>
 public static partial class ConsoleLog
 {
@@ -17,20 +22,27 @@ public static partial class ConsoleLog
     /// <summary>How much of the log is searched: the panic is near its start (the text before the dump).</summary>
     private const int Searched = 1 << 20;
 
-    public static (long Bytes, string? PanicString) Read(string path)
+    public static ConsoleFacts Read(string path)
     {
         try
         {
             using var file = File.OpenRead(path);
             var buffer = new byte[(int)Math.Min(file.Length, Searched)];
             file.ReadExactly(buffer);
-            return (file.Length, PanicLine(Encoding.UTF8.GetString(buffer)));
+            var text = Encoding.UTF8.GetString(buffer);
+            return new ConsoleFacts(file.Length, PanicLine(text), Kernel(text));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return (0, null);
+            return new ConsoleFacts(0, null, null);
         }
     }
+
+    /// <summary>The kernel version of the first line that names one; null when none does.</summary>
+    public static string? Kernel(string text) =>
+        text.Split('\n').Select(line => Catalog.KernelVersion.FromLinuxLine(line.Trim('\0', '\r'))).FirstOrDefault(v => v is not null) is { } version
+            ? DumpReport.OneLine(version)
+            : null;
 
     public static string? PanicLine(string text)
     {

@@ -29,7 +29,7 @@ public sealed record DumpRecord
     public required DumpStatus Status { get; init; }
 
     /// <summary>Why the dump is incomplete; null while receiving or when complete.</summary>
-    public string? Reason { get; init; }
+    public EndReason? Reason { get; init; }
 
     public required IPAddress ClientIp { get; init; }
     public required IPAddress ServerIp { get; init; }

@@ -101,8 +101,8 @@ public static class DumpReport
         Line(sb, r.Status switch
         {
             DumpStatus.Complete => "Dump complete",
-            DumpStatus.Incomplete => $"Dump incomplete: {(string.IsNullOrWhiteSpace(r.Reason) ? "unknown reason" : OneLine(r.Reason))}",
-            DumpStatus.Refused => $"Dump refused: {OneLine(r.Reason ?? "unknown reason")}; only the console log is kept",
+            DumpStatus.Incomplete => $"Dump incomplete: {(string.IsNullOrWhiteSpace(r.Reason?.Text) ? "unknown reason" : OneLine(r.Reason.Text))}",
+            DumpStatus.Refused => $"Dump refused: {OneLine(r.Reason?.Text ?? "unknown reason")}; only the console log is kept",
             _ => "Dump in progress",
         });
         return sb.ToString();
@@ -127,7 +127,7 @@ public static class DumpReport
         {
             w.WriteStartObject();
             w.WriteString(DumpJsonFields.Status, StatusName(r.Status));
-            w.WriteString(DumpJsonFields.Reason, r.Status == DumpStatus.Complete ? null : r.Reason);
+            w.WriteString(DumpJsonFields.Reason, r.Status == DumpStatus.Complete ? null : r.Reason?.Text);
             w.WriteString(DumpJsonFields.ClientIp, DumpLocation.FormatAddress(r.ClientIp));
             w.WriteString(DumpJsonFields.ServerIp, DumpLocation.FormatAddress(r.ServerIp));
             w.WriteString(DumpJsonFields.HeraldPath, r.HeraldPath);
@@ -178,6 +178,7 @@ public static class DumpReport
                 WriteRanges(w, DumpJsonFields.Reserved, linux.Reserved);
                 w.WriteBoolean(DumpJsonFields.Registers, linux.Registers);
                 w.WriteNumber(DumpJsonFields.LogBytes, linux.LogBytes);
+                w.WriteString(DumpJsonFields.KernelVersion, linux.KernelVersion);
             }
 
             w.WriteEndObject();

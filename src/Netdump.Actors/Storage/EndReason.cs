@@ -51,6 +51,9 @@ public sealed record EndReason(EndKind Kind, string Text)
     public static EndReason KeyIncomplete(string detail) => new(EndKind.KeyIncomplete, $"encryption key incomplete: {detail}");
     public static EndReason BadMemoryDescription(string problem) => new(EndKind.BadMemoryDescription, $"unusable memory description: {problem}");
     public static EndReason TooLarge(string detail) => new(EndKind.TooLarge, detail);
+
+    /// <summary>A Linux client that could not say its memory's size (<paramref name="problem"/> says why).</summary>
+    public static EndReason Undescribed(string problem) => new(EndKind.NoMemoryDescription, problem);
     public static EndReason TooFragmented(string detail) => new(EndKind.TooFragmented, $"too fragmented: {detail}");
 
     /// <summary>A write, fsync or rename that failed; <paramref name="text"/> says which (<c>write error: ...</c>, <c>fsync failed: ...</c>).</summary>
@@ -85,6 +88,8 @@ public sealed record EndReason(EndKind Kind, string Text)
         ("encryption key incomplete", EndKind.KeyIncomplete),
         (NoMemoryDescription.Text, EndKind.NoMemoryDescription),
         ("unusable memory description", EndKind.BadMemoryDescription),
+        ("the client answered ", EndKind.NoMemoryDescription),
+        ("no answer to ", EndKind.NoMemoryDescription),
         ("too fragmented", EndKind.TooFragmented),
         ("write of ", EndKind.TooLarge),
         ("page ", EndKind.TooLarge),
@@ -94,7 +99,7 @@ public sealed record EndReason(EndKind Kind, string Text)
         ("cannot write", EndKind.WriteError),
         ("receive error", EndKind.ReceiveError),
         (WriterFailed.Text, EndKind.WriterFailed),
-        ("server stopped while receiving", EndKind.ServerStopped),
+        (RecoveryScan.Reason, EndKind.ServerStopped),
         (TooManyDumps.Text, EndKind.TooManyDumps),
     ];
 

@@ -175,7 +175,7 @@ public static class RecoveryScan
         var record = new DumpRecord
         {
             Status = DumpStatus.Incomplete,
-            Reason = ReasonFor(coreName, coreSize, ULong(previous, DumpJsonFields.BytesReceived)),
+            Reason = EndReason.ServerStopped(ReasonFor(coreName, coreSize, ULong(previous, DumpJsonFields.BytesReceived))),
             ClientIp = client,
             ServerIp = Address(previous, DumpJsonFields.ServerIp) ?? (client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any),
             HeraldPath = String(previous, DumpJsonFields.HeraldPath) ?? HeraldPathFrom(root, directory),
@@ -309,9 +309,9 @@ public static class RecoveryScan
     /// <summary>What the last report said of a Linux client's memory (the reserved frames are not kept), and its log as it is.</summary>
     private static LinuxFacts LinuxFactsFrom(JsonElement? previous, string directory)
     {
-        var (logBytes, panic) = ConsoleLog.Read(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName));
+        var (logBytes, panic, kernel) = ConsoleLog.Read(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName));
         return new LinuxFacts(UInt(previous, DumpJsonFields.ProtocolVersion) ?? 0, (ushort)(UInt(previous, DumpJsonFields.Machine) ?? 0),
-            UInt(previous, DumpJsonFields.PageSize) ?? 0, ULong(previous, DumpJsonFields.Pages) ?? 0, [], Bool(previous, DumpJsonFields.Registers) == true, logBytes, panic);
+            UInt(previous, DumpJsonFields.PageSize) ?? 0, ULong(previous, DumpJsonFields.Pages) ?? 0, [], Bool(previous, DumpJsonFields.Registers) == true, logBytes, panic) { KernelVersion = kernel };
     }
 
     internal static string? String(JsonElement? json, string name) => Property(json, name, JsonValueKind.String)?.GetString();

@@ -15,10 +15,8 @@ public static class RefusedDump
     /// <summary>Refused directories one run of the server keeps; beyond that a refusal is only logged.</summary>
     public const int MaxKept = 64;
 
-    public const string Reason = "too many concurrent netdumps";
-
-    /// <summary>Makes the directory; returns it. Throws <see cref="IOException"/> as the directory layout does.</summary>
-    public static string Write(string dumpDirectory, Herald herald, ReadOnlySpan<byte> console)
+    /// <summary>Makes the directory; returns its record. Throws <see cref="IOException"/> as the directory layout does.</summary>
+    public static DumpRecord Write(string dumpDirectory, Herald herald, ReadOnlySpan<byte> console)
     {
         var directory = DumpLocation.CreateDumpDirectory(dumpDirectory, herald.Client.Address, herald.ReceivedAt.LocalDateTime);
         using (var log = new FileStream(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName), new FileStreamOptions
@@ -32,12 +30,12 @@ public static class RefusedDump
             log.Flush(flushToDisk: true);
         }
 
-        var (bytes, panic) = ConsoleLog.Read(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName));
+        var (bytes, panic, kernel) = ConsoleLog.Read(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName));
         var start = herald.Linux!;
-        DumpReport.Write(new DumpRecord
+        var record = new DumpRecord
         {
             Status = DumpStatus.Refused,
-            Reason = Reason,
+            Reason = EndReason.TooManyDumps,
             ClientIp = herald.Client.Address,
             ServerIp = herald.LocalAddress,
             HeraldPath = "",
@@ -46,8 +44,9 @@ public static class RefusedDump
             FinishedAt = DateTimeOffset.UtcNow,
             Vmcore = "",
             Dialect = Dialect.Linux,
-            Linux = new LinuxFacts(Protocol.Linux.LinuxVersion.Effective(start.MaxVersion), start.Machine, 0, 0, [], false, bytes, panic),
-        });
-        return directory;
+            Linux = new LinuxFacts(Protocol.Linux.LinuxVersion.Effective(start.MaxVersion), start.Machine, 0, 0, [], false, bytes, panic) { KernelVersion = kernel },
+        };
+        DumpReport.Write(record);
+        return record;
     }
 }

@@ -67,6 +67,7 @@ public static class NetdumpHost
             });
             system.Log.Info("Start-up scan: {Dumps} dumps in {Seconds:F1} s", catalogued.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             registry.Register<CatalogActor>(system.ActorOf(CatalogActor.Props(settings, catalogued), "catalog"));
+            MetricsExtension.For(system).WatchFreeSpace(settings.DumpDirectory);
             foreach (var dump in recovered)
             {
                 if (dump.Problem is null)

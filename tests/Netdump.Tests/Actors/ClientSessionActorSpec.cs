@@ -74,7 +74,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
                 _scriptRuns.Enqueue(run);
                 sender.Tell(_scriptOutcomes.TryGetValue(run.Name, out var outcome)
                     ? outcome
-                    : new ScriptResult(run.Name, ScriptOutcome.NotPresent, null, null));
+                    : new ScriptResult(run.Script, ScriptOutcome.NotPresent, null, null));
             }
 
             return AutoPilot.KeepRunning;
@@ -245,7 +245,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(new ClientSessionActor.SupersededBy(newDump));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("superseded", newDump));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("superseded"), newDump));
         Assert.True(Channel.Disposed);
         _writer.Reply(Finalized("superseded"));
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
@@ -283,7 +283,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(new ClientSessionActor.SupersededBy(newDump));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("superseded", newDump));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("superseded"), newDump));
     }
 
     [Fact]
@@ -422,7 +422,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         await _writer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
         var finish = await _writer.ExpectMsgAsync<DumpWriterActor.Finish>(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(new DumpWriterActor.Finish("client timed out"), finish);
+        Assert.Equal(new DumpWriterActor.Finish(EndReason.Parse("client timed out")), finish);
         Assert.True(Channel.Disposed, "the channel must be closed before the writer's final fsync");
         _writer.Reply(Finalized("client timed out"));
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
@@ -443,7 +443,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         }
 
         var lastPacket = Channel.LastPacketTicks;
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("client timed out"), TimeSpan.FromSeconds(1));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("client timed out")), TimeSpan.FromSeconds(1));
         Assert.True(Environment.TickCount64 - lastPacket >= (long)timeout.TotalMilliseconds);
     }
 
@@ -452,9 +452,9 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving();
 
-        session.Tell(new PumpEvent.WriteFailed("no space left on device"));
+        session.Tell(new PumpEvent.WriteFailed(EndReason.Parse("no space left on device")));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space left on device"));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space left on device")));
         Assert.True(Channel.Disposed);
     }
 
@@ -509,7 +509,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task Session_refused_by_netdump_crash_discards_the_dump_frees_the_slot_and_ignores_the_clients_retries_for_the_episode()
     {
-        _scriptOutcomes[ScriptNames.Crash] = new ScriptResult(ScriptNames.Crash, ScriptOutcome.Exited, 2, null);
+        _scriptOutcomes[ScriptNames.Crash] = new ScriptResult(Script.Crash, ScriptOutcome.Exited, 2, null);
         var session = await StartSession(_settings with { RefusalEpisode = TimeSpan.FromMilliseconds(600) });
         var watcher = WatcherOf(session);
         _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
@@ -538,7 +538,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     [InlineData(ScriptOutcome.Skipped)]
     public async Task Session_goes_ahead_when_netdump_crash_is_broken(ScriptOutcome outcome)
     {
-        _scriptOutcomes[ScriptNames.Crash] = new ScriptResult(ScriptNames.Crash, outcome, null, "broken");
+        _scriptOutcomes[ScriptNames.Crash] = new ScriptResult(Script.Crash, outcome, null, "broken");
         await StartReceiving();
     }
 
@@ -579,12 +579,12 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task Session_gives_up_for_space_when_netdump_nospace_exits_zero()
     {
-        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(ScriptNames.Nospace, ScriptOutcome.Exited, 0, null);
+        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(Script.Nospace, ScriptOutcome.Exited, 0, null);
         var session = await StartReceiving();
 
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space"));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space")));
         Assert.True(Channel.Disposed, "giving up stops the acks");
         Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Nospace);
     }
@@ -592,7 +592,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task Session_checks_once_more_after_netdump_nospace_exits_non_zero_and_goes_on_when_there_is_room()
     {
-        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(ScriptNames.Nospace, ScriptOutcome.Exited, 1, null);
+        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(Script.Nospace, ScriptOutcome.Exited, 1, null);
         var session = await StartReceiving();
 
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
@@ -603,7 +603,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         // it ran once per dump: the next shortage gives up at once
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space"));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space")));
         Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Nospace);
     }
 
@@ -620,11 +620,11 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
                 if (run.Name == ScriptNames.Nospace)
                 {
                     // answers only when the test says so: the pump's further refusals come meanwhile
-                    nospace.Task.ContinueWith(_ => sender.Tell(new ScriptResult(run.Name, ScriptOutcome.Exited, 1, null)));
+                    nospace.Task.ContinueWith(_ => sender.Tell(new ScriptResult(run.Script, ScriptOutcome.Exited, 1, null)));
                 }
                 else
                 {
-                    sender.Tell(new ScriptResult(run.Name, ScriptOutcome.NotPresent, null, null));
+                    sender.Tell(new ScriptResult(run.Script, ScriptOutcome.NotPresent, null, null));
                 }
             }
 
@@ -670,13 +670,13 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task Session_gives_up_when_there_is_still_no_room_after_netdump_nospace()
     {
-        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(ScriptNames.Nospace, ScriptOutcome.NotPresent, null, null);
+        _scriptOutcomes[ScriptNames.Nospace] = new ScriptResult(Script.Nospace, ScriptOutcome.NotPresent, null, null);
         var session = await StartReceiving();
 
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
         await _writer.ExpectMsgAsync<DumpWriterActor.CheckSpace>();
         _writer.Reply(new DumpWriterActor.LowSpace(10, 1 << 30));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("no space"));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space")));
     }
 
     [Fact]
@@ -684,7 +684,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving();
         session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("server shut down"));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("server shut down")));
         Assert.True(Channel.Disposed);
     }
 
@@ -746,8 +746,8 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     public async Task Session_ends_the_dump_when_the_disk_fails_under_it()
     {
         var session = await StartReceiving();
-        session.Tell(new DumpWriterActor.DiskFailed("fsync failed: Input/output error"));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish("fsync failed: Input/output error"));
+        session.Tell(new DumpWriterActor.DiskFailed(EndReason.Parse("fsync failed: Input/output error")));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("fsync failed: Input/output error")));
         Assert.True(Channel.Disposed);
         _writer.Reply(Finalized("fsync failed: Input/output error"));
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
@@ -820,7 +820,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     private DumpWriterActor.Finalized Finalized(string? reason) => new(new DumpRecord
     {
         Status = reason is null ? DumpStatus.Complete : DumpStatus.Incomplete,
-        Reason = reason,
+        Reason = reason is null ? null : EndReason.Parse(reason),
         ClientIp = Client.Address,
         ServerIp = Local,
         HeraldPath = "",

@@ -144,7 +144,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
 
         var record = await FinishDump(writer, reason: null);
 
-        Assert.Equal("no kernel dump header", record.Reason);
+        Assert.Equal("no kernel dump header", record.Reason?.Text);
         Assert.Equal([new ByteRange(0, 1024), new ByteRange(2048, 3072)], record.Holes);
         var json = ReadJson(opened.Directory);
         Assert.Equal([[0UL, 1024UL], [2048UL, 3072UL]], Pairs(json.GetProperty("holes")));
@@ -308,7 +308,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
-        Assert.Equal("encryption key incomplete: 2648 of 4096 bytes received, bytes 0-1447 missing", record.Reason);
+        Assert.Equal("encryption key incomplete: 2648 of 4096 bytes received, bytes 0-1447 missing", record.Reason?.Text);
         Assert.Equal(DumpWriterActor.IncompleteCoreName, record.Vmcore);
     }
 
@@ -350,7 +350,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
-        Assert.Contains("holes", record.Reason);
+        Assert.Contains("holes", record.Reason?.Text);
         Assert.Equal([new ByteRange(100, 200)], record.Holes);
         Assert.Equal("vmcore-incomplete", record.Vmcore);
         Assert.True(File.Exists(Path.Combine(opened.Directory, "vmcore-incomplete")));
@@ -371,7 +371,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
-        Assert.Equal("no kernel dump header", record.Reason);
+        Assert.Equal("no kernel dump header", record.Reason?.Text);
         Assert.Equal("vmcore-incomplete", record.Vmcore);
         Assert.Equal("Dump incomplete: no kernel dump header", LastInfoLine(opened.Directory));
     }
@@ -386,7 +386,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
-        Assert.StartsWith("bad kernel dump header", record.Reason);
+        Assert.StartsWith("bad kernel dump header", record.Reason?.Text);
         Assert.Null(record.Header);
         Assert.True(File.Exists(Path.Combine(opened.Directory, "vmcore-incomplete")));
     }
@@ -401,7 +401,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var record = await FinishDump(writer, reason: "client timed out");
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
-        Assert.Equal("client timed out", record.Reason);
+        Assert.Equal("client timed out", record.Reason?.Text);
         Assert.Equal("vmcore-incomplete", record.Vmcore);
         Assert.Equal("client timed out", ReadJson(opened.Directory).GetProperty("reason").GetString());
     }
@@ -411,7 +411,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         var (writer, opened) = await OpenDump();
 
-        writer.Tell(new DumpWriterActor.Finish("superseded", "/some/dir"));
+        writer.Tell(new DumpWriterActor.Finish(EndReason.Parse("superseded"), "/some/dir"));
         var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
@@ -542,7 +542,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
             .Select(name => (Name: name, Inode: Inode(Path.Combine(opened.Directory, DumpReport.ReservedName(name)))))
             .ToList();
 
-        writer.Tell(new DumpWriterActor.Finish("client timed out"));
+        writer.Tell(new DumpWriterActor.Finish(EndReason.Parse("client timed out")));
         await ExpectMsgAsync<DumpWriterActor.Finalized>();
 
         foreach (var (name, inode) in reserves)
@@ -565,13 +565,13 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         disk.FailFsync = true;
         WriteData(opened.Core, Pattern(4096), 1024);
         var failed = await ExpectMsgAsync<DumpWriterActor.DiskFailed>();
-        Assert.Equal("fsync failed: Input/output error", failed.Reason);
+        Assert.Equal("fsync failed: Input/output error", failed.Reason?.Text);
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300)); // told once, though every flush fails
 
         writer.Tell(new DumpWriterActor.Finish(failed.Reason));
         var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
         Assert.Equal(DumpStatus.Incomplete, record.Status);
-        Assert.Equal("fsync failed: Input/output error", record.Reason);
+        Assert.Equal("fsync failed: Input/output error", record.Reason?.Text);
         Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
     }
 
@@ -615,7 +615,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
 
         WriteData(opened.Core, Pattern(4096), 1024);
         var failed = await ExpectMsgAsync<DumpWriterActor.DiskFailed>();
-        Assert.Equal("fsync failed: Input/output error", failed.Reason);
+        Assert.Equal("fsync failed: Input/output error", failed.Reason?.Text);
     }
 
     /// <summary>The core's final fsync, or the fsync of the dump directory's entry at the end, fails.</summary>
@@ -632,7 +632,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
-        Assert.Equal("fsync failed: Input/output error", record.Reason);
+        Assert.Equal("fsync failed: Input/output error", record.Reason?.Text);
         Assert.Equal(DumpWriterActor.IncompleteCoreName, record.Vmcore);
         Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
     }
@@ -652,7 +652,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
-        Assert.StartsWith("write error: ", record.Reason);
+        Assert.StartsWith("write error: ", record.Reason?.Text);
         Assert.True(File.Exists(reserve), "the reserved file stays as the mark of an unfinished dump");
         Directory.Delete(blocker, recursive: true);
         Watch(writer);
@@ -676,7 +676,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
             .ExpectOneAsync(() => StoreAndExpectAck(writer, MessageType.Kdh, 0, header));
         var record = await FinishDump(writer, null);
         Assert.Equal(DumpStatus.Incomplete, record.Status);
-        Assert.Equal("bad kernel dump header: kernel dump header version 5, expected 4", record.Reason);
+        Assert.Equal("bad kernel dump header: kernel dump header version 5, expected 4", record.Reason?.Text);
     }
 
     [Fact]
@@ -812,7 +812,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
 
     private async Task<DumpRecord> FinishDump(IActorRef writer, string? reason)
     {
-        writer.Tell(new DumpWriterActor.Finish(reason));
+        writer.Tell(new DumpWriterActor.Finish(reason is null ? null : EndReason.Parse(reason)));
         return (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
     }
 

@@ -20,7 +20,7 @@ public sealed class ServerOptionsTests
     {
         var options = OptionsOf(
             "--port", "20999", "--linux-port", "6667", "--addr", "192.0.2.10", "--concurrent", "16", "--pidfile", "/run/nd.pid",
-            "--daemon", "--secure", "0", "--dumpdir", "/srv/crash", "--config", "/tmp/nd.conf");
+            "--daemon", "--secure", "0", "--dumpdir", "/srv/crash", "--http", "off", "--config", "/tmp/nd.conf");
 
         Assert.Equal(
             new Dictionary<string, object?>
@@ -33,6 +33,7 @@ public sealed class ServerOptionsTests
                 ["daemon"] = true,
                 ["secure"] = false,
                 ["dumpdir"] = "/srv/crash",
+                ["http"] = "off",
             },
             options.ToNetdumpKeys());
         Assert.Equal("/tmp/nd.conf", options.ConfigPath);

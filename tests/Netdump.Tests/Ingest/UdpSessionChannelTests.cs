@@ -117,7 +117,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
 
         client.SendTo(Datagram(MessageType.Vmcore, 4, ulong.MaxValue - 10, new byte[100]), channel.LocalEndpoint);
         ExpectMsg<PumpEvent.FirstData>();
-        Assert.Contains("beyond max_dump_size", ExpectMsg<PumpEvent.WriteFailed>().Reason);
+        Assert.Contains("beyond max_dump_size", ExpectMsg<PumpEvent.WriteFailed>().Reason?.Text);
         Assert.Equal(0, new FileInfo(core.Path).Length);
         Assert.False(client.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead), "a refused write was acked");
     }
@@ -139,7 +139,7 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         Assert.Equal(3u, ReceiveAck(client));
         client.SendTo(Datagram(MessageType.Vmcore, 4, 2896, new byte[1448]), channel.LocalEndpoint);
 
-        Assert.Equal("write error at offset 2896: Input/output error", ExpectMsg<PumpEvent.WriteFailed>().Reason);
+        Assert.Equal("write error at offset 2896: Input/output error", ExpectMsg<PumpEvent.WriteFailed>().Reason?.Text);
         Assert.False(client.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead), "a failed write was acked");
         Assert.Equal([new ByteRange(0, 2896)], core.Ranges());
     }

@@ -41,7 +41,7 @@ public sealed class ScriptOutputMemoryTests : Akka.TestKit.Xunit2.TestKit, IDisp
         var log = CreateTestProbe();
         Sys.EventStream.Subscribe(log.Ref, typeof(Warning));
         var runner = Sys.ActorOf(ScriptRunnerActor.Props(_folder.DumpDirectory));
-        var run = new ScriptRunnerActor.Run(ScriptNames.Reboot, [Client, "/var/crash/x"], new Dictionary<string, string>(), TimeSpan.FromSeconds(20), Client);
+        var run = new ScriptRunnerActor.Run(Script.Reboot, [Client, "/var/crash/x"], new Dictionary<string, string>(), TimeSpan.FromSeconds(20), Client);
 
         var before = GC.GetTotalAllocatedBytes(precise: true);
         runner.Tell(run, TestActor);

@@ -87,7 +87,7 @@ public sealed class DumpReportTests : IDisposable
         var record = Complete() with
         {
             Status = DumpStatus.Incomplete,
-            Reason = "holes",
+            Reason = EndReason.Parse("holes"),
             Header = Header() with { DumpLength = ulong.MaxValue },
             BytesReceived = ulong.MaxValue,
             Ranges = [new ByteRange(0, 4096), new ByteRange(ulong.MaxValue - 1, ulong.MaxValue)],
@@ -148,7 +148,7 @@ public sealed class DumpReportTests : IDisposable
         var record = Receiving() with
         {
             Status = DumpStatus.Incomplete,
-            Reason = "superseded",
+            Reason = EndReason.Parse("superseded"),
             FinishedAt = new DateTimeOffset(2024, 3, 9, 14, 10, 0, TimeSpan.FromHours(1)),
             SupersededBy = "/var/crash/192.0.2.7-2024-03-09-14:10:00",
         };
@@ -190,7 +190,7 @@ public sealed class DumpReportTests : IDisposable
     [Fact]
     public void Json_of_a_complete_dump_has_a_null_reason_even_if_one_was_set()
     {
-        var record = Complete() with { Reason = "stale" };
+        var record = Complete() with { Reason = EndReason.Parse("stale") };
 
         using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
 
@@ -222,7 +222,7 @@ public sealed class DumpReportTests : IDisposable
     [Fact]
     public void Info_of_an_incomplete_dump_ends_with_the_reason()
     {
-        var lines = InfoLines(Complete() with { Status = DumpStatus.Incomplete, Reason = "client timed out" });
+        var lines = InfoLines(Complete() with { Status = DumpStatus.Incomplete, Reason = EndReason.Parse("client timed out") });
 
         Assert.Equal("Dump incomplete: client timed out", lines[^1]);
     }
@@ -282,7 +282,7 @@ public sealed class DumpReportTests : IDisposable
         var record = Complete() with
         {
             Status = DumpStatus.Incomplete,
-            Reason = "holes",
+            Reason = EndReason.Parse("holes"),
             Header = Header() with { DumpLength = 3 * 1048576, ParityOk = false },
             BytesReceived = 3 * 1048576 - 2048,
             Ranges = [new ByteRange(0, 1024), new ByteRange(2048, 3 * 1048576 - 1024)],
@@ -304,7 +304,7 @@ public sealed class DumpReportTests : IDisposable
         var record = Receiving() with
         {
             Status = DumpStatus.Incomplete,
-            Reason = "no kernel dump header",
+            Reason = EndReason.Parse("no kernel dump header"),
             BytesReceived = 6144,
             Ranges = [new ByteRange(1024, 4096), new ByteRange(8192, 11264)],
             Holes = [new ByteRange(0, 1024), new ByteRange(4096, 8192)],
@@ -420,7 +420,7 @@ public sealed class DumpReportTests : IDisposable
         var record = Complete() with
         {
             Status = DumpStatus.Incomplete,
-            Reason = "client timed out",
+            Reason = EndReason.Parse("client timed out"),
             Header = Header() with
             {
                 VersionString = "FreeBSD 14.1-RELEASE\n    root@builder:/usr/obj/GENERIC",
@@ -522,7 +522,7 @@ public sealed class DumpReportTests : IDisposable
     private static DumpRecord Recovered() => Complete() with
     {
         Status = DumpStatus.Incomplete,
-        Reason = "server stopped",
+        Reason = EndReason.Parse("server stopped"),
         BytesReceived = 2097152,
         Ranges = [],
         Holes = [],

@@ -483,7 +483,7 @@ public sealed class RecoveryScanTests : IDisposable
         new()
         {
             Status = status,
-            Reason = reason,
+            Reason = reason is null ? null : EndReason.Parse(reason),
             ClientIp = Client,
             ServerIp = Server,
             HeraldPath = "",

@@ -62,6 +62,9 @@ public sealed class LinuxPort : IDisposable
     /// <summary>A datagram on the Linux port that is not usable, for the listener's log.</summary>
     public sealed record Dropped(IPEndPoint From, string Reason);
 
+    /// <summary>Counts every datagram dropped (the log hears of a few a second).</summary>
+    public Prometheus.Counter.Child? Drops { get; init; }
+
     /// <summary>A client's console stream started again at offset 0 with the startup line: it loaded its netdump module.</summary>
     public sealed record ConsoleStarted(IPAddress Client);
 
@@ -72,7 +75,7 @@ public sealed class LinuxPort : IDisposable
     /// whether an address may dump at all (<c>secure</c>: in <c>allow</c> or with a magic file);
     /// console text from others is dropped, so a spoofed flood of addresses writes nothing
     /// </param>
-    public static LinuxPort Bind(IPAddress address, int port, string dumpDirectory, Func<IPAddress, bool>? mayDump = null)
+    public static LinuxPort Bind(IPAddress address, int port, string dumpDirectory, Func<IPAddress, bool>? mayDump = null, Prometheus.Counter.Child? drops = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
@@ -80,13 +83,20 @@ public sealed class LinuxPort : IDisposable
             socket.Bind(new IPEndPoint(address, port));
             socket.ReceiveTimeout = (int)Tick.TotalMilliseconds;
             socket.ReceiveBufferSize = ReceiveBuffer;
-            return new LinuxPort(socket, new ConsoleFiles(dumpDirectory), mayDump ?? (_ => true));
+            return new LinuxPort(socket, new ConsoleFiles(dumpDirectory), mayDump ?? (_ => true)) { Drops = drops };
         }
         catch
         {
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A drop: counted always, and true when the log may hear of it.</summary>
+    private bool Counted(ReportBudget dropReports)
+    {
+        Drops?.Inc();
+        return dropReports.TryTake();
     }
 
     public void Start(ControlEvents listener)
@@ -191,7 +201,7 @@ public sealed class LinuxPort : IDisposable
                 {
                     HandleGuarded(listener, from, datagram, dropReports);
                 }
-                else if (dropReports.TryTake())
+                else if (Counted(dropReports))
                 {
                     listener(new Dropped(from.ToEndPoint(), LinuxReplyHeader.Describe(LinuxReplyError.TooLong)));
                 }
@@ -234,7 +244,7 @@ public sealed class LinuxPort : IDisposable
             {
                 pull.Fault(e);
             }
-            else if (dropReports.TryTake())
+            else if (Counted(dropReports))
             {
                 listener(new Dropped(from.ToEndPoint(), $"unexpected error: {e.Message}"));
             }
@@ -278,7 +288,7 @@ public sealed class LinuxPort : IDisposable
             }
         }
 
-        if (dropReports.TryTake())
+        if (Counted(dropReports))
         {
             listener(new Dropped(from.ToEndPoint(), problem!));
         }

@@ -113,9 +113,13 @@ internal sealed class LinuxPull
     private long _lastLog;
     private long _firstData;
     private long _packets;
+    private readonly PacketMeter? _meter;
+    private long _meteredPackets; // told to the meter at each tick
+    private long _bytesSinceTick;
 
-    public LinuxPull(LinuxPort port, IPEndPoint client, LinuxStart start)
+    public LinuxPull(LinuxPort port, IPEndPoint client, LinuxStart start, PacketMeter? meter = null)
     {
+        _meter = meter;
         _port = port;
         Client = client;
         Peer = Peer.Of(client);
@@ -235,6 +239,7 @@ internal sealed class LinuxPull
     {
         lock (_lock)
         {
+            FlushMeter();
             _phase = Phase.Stopped;
             _outstanding.Clear();
             _port.Unregister(this);
@@ -284,6 +289,7 @@ internal sealed class LinuxPull
             // only an answer to a question counts as the client being alive
             Interlocked.Exchange(ref _lastPacket, Environment.TickCount64);
             Interlocked.Increment(ref _packets);
+            _bytesSinceTick += payload.Length;
             if (_firstData == 0)
             {
                 Interlocked.Exchange(ref _firstData, DateTimeOffset.UtcNow.UtcTicks);
@@ -371,11 +377,22 @@ internal sealed class LinuxPull
         }
     }
 
+    /// <summary>What arrived since the last tick, to the metrics: once a tick, not once a packet (under the lock).</summary>
+    private void FlushMeter()
+    {
+        var packets = Interlocked.Read(ref _packets);
+        _meter?.Add(packets - _meteredPackets, _bytesSinceTick, 0, 0);
+        _meteredPackets = packets;
+        _bytesSinceTick = 0;
+    }
+
     /// <summary>Resends what timed out; closes SHOW_STATE when the console went quiet (the port's thread).</summary>
     public void Tick(long now)
     {
         lock (_lock)
         {
+            FlushMeter();
+
             if (_phase is Phase.Stopped or Phase.Done or Phase.Acking)
             {
                 return;
@@ -474,7 +491,7 @@ internal sealed class LinuxPull
     private void CannotDescribe(string reason)
     {
         Stop();
-        _session(new PumpEvent.WriteFailed(reason));
+        _session(new PumpEvent.WriteFailed(EndReason.Undescribed(reason)));
     }
 
     private void Answered(uint sequence)
@@ -576,9 +593,9 @@ internal sealed class LinuxPull
                 _phase = Phase.Stopped;
                 _session(new PumpEvent.WriteFailed(result switch
                 {
-                    CoreWriteResult.BeyondLimit => $"page {pfn} at offset {offset} is beyond max_dump_size {_core.MaxSize}",
-                    CoreWriteResult.TooFragmented => $"too fragmented: page {pfn} would make more than {CoreFile.MaxRanges} separate received ranges",
-                    _ => $"write error at offset {offset}: {_core.LastError}",
+                    CoreWriteResult.BeyondLimit => EndReason.TooLarge($"page {pfn} at offset {offset} is beyond max_dump_size {_core.MaxSize}"),
+                    CoreWriteResult.TooFragmented => EndReason.TooFragmented($"page {pfn} would make more than {CoreFile.MaxRanges} separate received ranges"),
+                    _ => EndReason.WriteError($"write error at offset {offset}: {_core.LastError}"),
                 }));
                 break;
         }

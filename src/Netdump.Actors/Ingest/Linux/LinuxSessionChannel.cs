@@ -14,10 +14,10 @@ public sealed class LinuxSessionChannel : ISessionChannel
     private readonly LinuxPort _port;
     private readonly LinuxPull _pull;
 
-    public LinuxSessionChannel(LinuxPort port, IPEndPoint client, LinuxStart start)
+    public LinuxSessionChannel(LinuxPort port, IPEndPoint client, LinuxStart start, PacketMeter? meter = null)
     {
         _port = port;
-        _pull = new LinuxPull(port, client, start);
+        _pull = new LinuxPull(port, client, start, meter);
     }
 
     public IPEndPoint LocalEndpoint => _port.LocalEndpoint;
