@@ -7,6 +7,7 @@ using Akka.Configuration;
 using Microsoft.Extensions.Hosting;
 using Netdump.App.Configuration;
 using Netdump.App.Daemon;
+using Netdump.App.Http;
 using Netdump.App.Hosting;
 using Netdump.App.Logging;
 using Serilog;
@@ -87,6 +88,10 @@ public static class ServerCommand
             loaded = options.Load();
             StartupChecks.PrepareDumpDirectory(loaded.Settings.DumpDirectory);
             StartupChecks.CheckListenPort(loaded.Settings.Address, loaded.Settings.Port);
+            if (loaded.Settings.Http is { } http)
+            {
+                _ = HttpService.LoadSecrets(http); // the token and certificate files, before anything runs
+            }
         }
         catch (OperatorConfigException e)
         {
@@ -178,7 +183,7 @@ public static class ServerCommand
                 Log.Warning("port = 0: listening on random port {Port}, which no FreeBSD client can reach (they send to 20023); set port", endpoint.Port);
             }
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException or OperatorConfigException)
         {
             await host.StopAsync(CancellationToken.None);
             await Log.CloseAndFlushAsync();

@@ -69,6 +69,9 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Services.AddSerilog(logger, dispose: false);
+
+        // the server's own host owns the process's signals and lifetime: this one only starts and stops
+        builder.Services.AddSingleton<IHostLifetime, InnerLifetime>();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -119,6 +122,14 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Endpoint = new IPEndPoint(http.Endpoint.Address, new Uri(bound).Port);
         logger.Information("HTTP API, /metrics and dashboard on {Url}{Auth}", Url, token is null ? "" : " (bearer token required)");
+    }
+
+    /// <summary>The web application's lifetime inside the server's host: no console or signal handling of its own.</summary>
+    private sealed class InnerLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

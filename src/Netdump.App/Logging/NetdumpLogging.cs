@@ -28,6 +28,8 @@ public static class NetdumpLogging
             // down", and Akka's "CoordinatedShutdown invoked due to [Reason:...]"; the server
             // says itself when it listens, stops and has stopped. Their warnings still pass.
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Warning)
+            // Kestrel and ASP.NET log every request at Information: the HTTP side logs its own start
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
             .MinimumLevel.Override("Akka.Actor.CoordinatedShutdown", LogEventLevel.Warning);
         if (console)
         {

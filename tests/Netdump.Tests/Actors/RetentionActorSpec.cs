@@ -55,11 +55,4 @@ public sealed class RetentionActorSpec : Akka.TestKit.Xunit2.TestKit, IDisposabl
         Shutdown();
         _temp.Dispose();
     }
-
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 }

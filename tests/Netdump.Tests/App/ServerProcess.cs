@@ -52,7 +52,7 @@ internal sealed partial class ServerProcess : IDisposable
             start.ArgumentList.Add("0");
         }
 
-        if (Array.IndexOf(arguments, "--port") >= 0 && !arguments.Contains("--http"))
+        if (Array.IndexOf(arguments, "--port") is >= 0 and var portAt && portAt + 1 < arguments.Length && !arguments.Contains("--http"))
         {
             // nor the machine's HTTP port 20080
             start.ArgumentList.Add("--http");

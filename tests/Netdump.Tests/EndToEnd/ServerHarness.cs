@@ -76,8 +76,21 @@ public sealed class ServerHarness : IAsyncDisposable
         var logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(logs).CreateLogger();
         var akkaLog = HarnessAkkaLogger.For(logger, out var captureId);
         var host = NetdumpHost.Build(akkaLog.WithFallback(OperatorConfig.BuildConfig(keys)), logger);
-        await host.StartAsync();
-        var endpoints = await NetdumpHost.ListenEndpointsAsync(host, TimeSpan.FromSeconds(10));
+        Netdump.Actors.UdpListenerActor.ListenEndpoint endpoints;
+        try
+        {
+            await host.StartAsync();
+            endpoints = await NetdumpHost.ListenEndpointsAsync(host, TimeSpan.FromSeconds(10));
+        }
+        catch
+        {
+            // a server that did not start must not keep its actor system and sockets for the rest of the run
+            await host.StopAsync();
+            host.Dispose();
+            HarnessAkkaLogger.Forget(captureId);
+            throw;
+        }
+
         return new ServerHarness(host, dumpDir, endpoints.Endpoint, logs)
         {
             LinuxEndpoint = endpoints.Linux,
