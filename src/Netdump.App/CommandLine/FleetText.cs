@@ -13,16 +13,17 @@ internal static class FleetText
     /// <summary>The status, coloured, with the reason of a dump that is not complete.</summary>
     public static IRenderable Status(string status, string? reason)
     {
-        var colour = status switch
+        var parsed = DumpJsonFields.ParseStatus(status);
+        var colour = parsed switch
         {
-            "complete" => Color.Green,
-            "incomplete" => Color.Red,
-            "receiving" => Color.Blue,
+            DumpStatus.Complete => Color.Green,
+            DumpStatus.Incomplete => Color.Red,
+            DumpStatus.Receiving => Color.Blue,
             _ => Color.Grey,
         };
         var text = new Paragraph();
         text.Append(status, new Style(colour));
-        if (reason is not null && status != "complete")
+        if (reason is not null && parsed != DumpStatus.Complete)
         {
             text.Append($": {reason}");
         }
