@@ -13,6 +13,7 @@ using Microsoft.Extensions.Logging;
 using Netdump.Actors;
 using Netdump.Actors.Configuration;
 using Netdump.App.Configuration;
+using Netdump.App.Http.Dashboard;
 using Prometheus;
 using Serilog;
 
@@ -105,6 +106,7 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
         var metrics = MetricsExtension.For(system);
         app.MapMetrics("/metrics", metrics.Registry);
         DumpsApi.Map(app, catalog, TimeProvider.System);
+        app.MapDashboard();
 
         try
         {

@@ -1,0 +1,111 @@
+using Netdump.Actors.Catalog;
+using Netdump.Actors.Storage;
+using Netdump.App.Http;
+
+namespace Netdump.App.CommandLine;
+
+/// <summary>The query of <c>list</c>, as the API takes it (<see cref="ListQuery"/>): each part as the operator wrote it; null is none.</summary>
+public sealed record ListArguments(string? Host, string? Status, string? Since, string? Group, string? Limit, string? Offset);
+
+/// <summary>
+/// Where <c>list</c> and <c>show</c> find dumps: the running server's API, or, with no server,
+/// the dump directory's reports read into the same catalog index the server keeps. Both answer
+/// with the API's own types, so the table and <c>--json</c> read the same either way.
+/// </summary>
+public abstract class DumpSource
+{
+    /// <summary>What the source is, for the operator (<c>http://127.0.0.1:20080/</c>, <c>/var/crash (no server)</c>).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The dump directory whose dumps the source has (for the server: the one of its conf), to name a dump by its directory.</summary>
+    public abstract string Root { get; }
+
+    public abstract Task<DumpList> ListAsync(ListArguments query, CancellationToken cancel);
+
+    /// <summary>The dump with its files; null when there is none with that id.</summary>
+    public abstract Task<DumpItem?> GetAsync(string id, CancellationToken cancel);
+
+    /// <summary>The dumps of the running server.</summary>
+    public sealed class Server(FleetClient client, string dumpDirectory) : DumpSource
+    {
+        public override string Name => client.Server.ToString();
+
+        public override string Root { get; } = Path.GetFullPath(dumpDirectory);
+
+        public override async Task<DumpList> ListAsync(ListArguments q, CancellationToken cancel)
+        {
+            var parameters = new[] { ("host", q.Host), ("status", q.Status), ("since", q.Since), ("group", q.Group), ("limit", q.Limit), ("offset", q.Offset) }
+                .Where(p => p.Item2 is not null)
+                .Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}");
+            return (await client.GetAsync($"api/dumps?{string.Join('&', parameters)}", ApiJson.Default.DumpList, cancel)).Value;
+        }
+
+        public override async Task<DumpItem?> GetAsync(string id, CancellationToken cancel)
+        {
+            try
+            {
+                return (await client.GetAsync($"api/dumps/{Uri.EscapeDataString(id)}", ApiJson.Default.DumpItem, cancel)).Value;
+            }
+            catch (ServerAnswerException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The dumps on disk, read once (<see cref="ReportScan"/>) into a <see cref="CatalogIndex"/>:
+    /// the server's own filters and order, without a server. A dump whose report cannot be read
+    /// is one line on <see cref="Problems"/>.
+    /// </summary>
+    public sealed class Disk : DumpSource
+    {
+        private readonly string _root;
+        private readonly TimeProvider _clock;
+        private readonly CatalogIndex _index = new();
+
+        public Disk(string dumpDirectory, TimeProvider clock)
+        {
+            _root = Path.GetFullPath(dumpDirectory);
+            _clock = clock;
+            if (!Directory.Exists(_root))
+            {
+                throw new Configuration.OperatorConfigException($"dumpdir {_root} does not exist");
+            }
+
+            Problems = ReportScan.Run(_root, (directory, json) =>
+            {
+                if (CatalogEntries.FromJson(_root, directory, json) is { } entry)
+                {
+                    _index.Put(entry);
+                }
+            });
+        }
+
+        public override string Name => $"{_root} (no server)";
+
+        /// <summary>The dumps whose report could not be read, one line each.</summary>
+        public IReadOnlyList<string> Problems { get; }
+
+        public override string Root => _root;
+
+        public override Task<DumpList> ListAsync(ListArguments q, CancellationToken cancel)
+        {
+            var query = ListQuery.Parse(q.Host, q.Status, q.Since, q.Group, q.Limit, q.Offset, _clock.GetUtcNow(), out var problem)
+                ?? throw new Configuration.OperatorConfigException(problem!);
+            var page = _index.Query(query.Filter, query.Offset, query.Limit);
+            return Task.FromResult(new DumpList(page.Total, page.Offset, page.Limit, page.Items.Select(DumpItem.From).ToList()));
+        }
+
+        public override Task<DumpItem?> GetAsync(string id, CancellationToken cancel)
+        {
+            if (_index.Get(id) is not { } entry)
+            {
+                return Task.FromResult<DumpItem?>(null);
+            }
+
+            var files = DumpFiles.List(entry.Directory).Select(f => new FileItem(f.Name, f.Size, DumpsApi.FileUrl(entry.Id, f.Name))).ToList();
+            return Task.FromResult<DumpItem?>(DumpItem.From(entry) with { Files = files });
+        }
+    }
+}

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Netdump.App.Configuration;
+using Netdump.App.Http;
+
+namespace Netdump.App.CommandLine;
+
+/// <summary>The server could not be asked at all (refused, timed out, TLS failed): the message is one line naming the server.</summary>
+public sealed class ServerUnreachableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>The server answered with an error (<c>404 no dump ...</c>, <c>401</c>, <c>400</c>): <see cref="Exception.Message"/> is its one line.</summary>
+public sealed class ServerAnswerException(HttpStatusCode status, string message) : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+}
+
+/// <summary>
+/// The fleet commands' side of the HTTP API (docs/operations.md, "HTTP API"): GETs with the
+/// bearer token when one is configured, a short timeout, and the API's own JSON types, so that
+/// what the CLI reads is what the server wrote. TLS with a certificate the system does not
+/// trust is accepted only when it is exactly the one of the server's own conf (<c>http_cert</c>).
+/// </summary>
+public sealed class FleetClient : IDisposable
+{
+    /// <summary>How long a question may take before the server counts as not answering.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
+
+    private readonly HttpClient _http;
+
+    public FleetClient(FleetTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target.Server);
+        Server = target.Server;
+        var pinned = target.Pinned is { } path && File.Exists(path) ? X509Certificate2.CreateFromPemFile(path) : null;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = Timeout,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                    errors == SslPolicyErrors.None || (pinned is not null && certificate is not null && pinned.RawData.AsSpan().SequenceEqual(certificate.GetRawCertData())),
+            },
+        };
+        _http = new HttpClient(handler) { BaseAddress = Server, Timeout = Timeout };
+        _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (target.TokenFile is { } tokenFile)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ReadToken(tokenFile));
+        }
+    }
+
+    public Uri Server { get; }
+
+    /// <summary>GETs <paramref name="path"/> (relative, e.g. <c>api/sessions</c>): the parsed answer and its text as sent.</summary>
+    public async Task<(T Value, string Text)> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancel = default)
+    {
+        string text;
+        HttpStatusCode status;
+        try
+        {
+            using var response = await _http.GetAsync(path, cancel);
+            status = response.StatusCode;
+            text = await response.Content.ReadAsStringAsync(cancel);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && !cancel.IsCancellationRequested))
+        {
+            throw new ServerUnreachableException($"cannot reach the server at {Server}: {Why(e)}", e);
+        }
+
+        if (status != HttpStatusCode.OK)
+        {
+            throw new ServerAnswerException(status, $"{Server}{path}: {(int)status} {ErrorOf(text) ?? status.ToString()}");
+        }
+
+        try
+        {
+            return (JsonSerializer.Deserialize(text, type) ?? throw new JsonException("null"), text);
+        }
+        catch (JsonException e)
+        {
+            throw new ServerAnswerException(status, $"{Server}{path}: not the API's JSON ({e.Message.ReplaceLineEndings(" ")}); is this a netdump server?");
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>The token on the first line of <c>http_token_file</c>, as the server reads it.</summary>
+    private static string ReadToken(string path)
+    {
+        try
+        {
+            return File.ReadLines(path).FirstOrDefault()?.Trim() ?? "";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OperatorConfigException($"http_token_file {path} cannot be read: {e.Message}", e);
+        }
+    }
+
+    private static string Why(Exception e)
+    {
+        if (e is TaskCanceledException)
+        {
+            return $"no answer within {Timeout.TotalSeconds:0} s";
+        }
+
+        var socket = e.InnerException as SocketException ?? e.InnerException?.InnerException as SocketException;
+        return socket?.SocketErrorCode switch
+        {
+            SocketError.ConnectionRefused => "connection refused (is the server running, with http on?)",
+            SocketError.TimedOut => $"no answer within {Timeout.TotalSeconds:0} s",
+            _ => (e.InnerException ?? e).Message.ReplaceLineEndings(" "),
+        };
+    }
+
+    private static string? ErrorOf(string text)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(text, ApiJson.Default.ApiError)?.Error;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Netdump.App.Http;
+using Spectre.Console;
+
+namespace Netdump.App.CommandLine;
+
+/// <summary>
+/// <c>netdump-server groups</c>: the running server's panic groups (a panic string with its
+/// addresses and numbers masked, on one kernel version), the most recently seen first, with
+/// their host and dump counts and their last storm; the API's JSON with <c>--json</c>. Only the
+/// server keeps groups: none answering is one line and exit 1.
+/// </summary>
+public static class GroupsCommand
+{
+    public static Command Create() => Create(TimeProvider.System, Terminal.For);
+
+    public static Command Create(TimeProvider clock, Terminal.Factory consoles)
+    {
+        var options = new FleetOptions();
+        var command = new Command("groups", "list the panic groups: which panic, on which kernel, how many hosts (from the running server)");
+        options.AddTo(command, disk: false);
+        command.SetAction((parse, cancel) => FleetRun.WithServer(parse, options, async client =>
+        {
+            var (groups, text) = await client.GetAsync("api/groups", ApiJson.Default.GroupList, cancel);
+            if (parse.GetValue(options.Json))
+            {
+                parse.InvocationConfiguration.Output.WriteLine(text);
+            }
+            else
+            {
+                consoles(parse.InvocationConfiguration.Output).Write(Table(groups, clock.GetUtcNow()));
+            }
+
+            return ServerCommand.ExitOk;
+        }));
+        return command;
+    }
+
+    /// <summary>One row a group; its id is what <c>list --group</c> takes.</summary>
+    public static Table Table(GroupList groups, DateTimeOffset now)
+    {
+        var table = new Table().Border(TableBorder.Minimal);
+        table.AddColumn("GROUP", c => c.NoWrap());
+        table.AddColumn(new TableColumn("HOSTS").RightAligned());
+        table.AddColumn(new TableColumn("DUMPS").RightAligned());
+        table.AddColumn("LAST SEEN", c => c.NoWrap());
+        table.AddColumn("KERNEL");
+        table.AddColumn("PANIC");
+        foreach (var g in groups.Items)
+        {
+            var panic = new Paragraph();
+            if (g.StormAt is { } storm)
+            {
+                panic.Append($"storm at {Terminal.Time(storm)}: ", new Style(Color.Red, decoration: Decoration.Bold));
+            }
+
+            panic.Append(g.Panic);
+            table.AddRow(
+                new Text(g.Id), new Text(g.HostCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Text(g.Dumps.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Text(Terminal.Ago(g.LastSeen, now)),
+                new Text(g.Kernel.Length == 0 ? "-" : g.Kernel), panic);
+        }
+
+        return table.Caption(groups.Items.Count == 0 ? "no panic yet" : $"{groups.Items.Count} {(groups.Items.Count == 1 ? "group" : "groups")}; list --group GROUP shows the dumps of one");
+    }
+}

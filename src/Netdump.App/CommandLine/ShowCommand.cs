@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.Text.Json;
+using Netdump.Actors.Catalog;
+using Netdump.Actors.Storage;
+using Netdump.App.Http;
+using Spectre.Console;
+
+namespace Netdump.App.CommandLine;
+
+/// <summary>
+/// <c>netdump-server show ID|DIR</c>: everything known of one dump (its facts, why it is not
+/// complete, its progress while it arrives, its files); the API's JSON with <c>--json</c>. The
+/// dump is named by its id (as <c>list</c> prints it) or its directory. Asks the running server,
+/// else reads the dump directory, as <see cref="ListCommand"/> does. A dump that does not exist
+/// is one line and exit 1.
+/// </summary>
+public static class ShowCommand
+{
+    public static Command Create() => Create(TimeProvider.System, Terminal.For);
+
+    public static Command Create(TimeProvider clock, Terminal.Factory consoles)
+    {
+        var options = new FleetOptions();
+        var dump = new Argument<string>("ID|DIR") { Description = "the dump's id (as list prints it) or its directory" };
+        var command = new Command("show", "show one dump: its facts, status, progress and files");
+        command.Arguments.Add(dump);
+        options.AddTo(command, disk: true);
+        command.SetAction(async (parse, cancel) =>
+        {
+            var named = parse.GetValue(dump)!;
+            return await FleetRun.WithDumps(parse, options, clock, async source =>
+            {
+                var item = await Find(source, named, cancel);
+                if (item is null)
+                {
+                    return FleetRun.Fail(parse, $"show: no dump {DumpReport.OneLine(named)} at {source.Name}");
+                }
+
+                if (parse.GetValue(options.Json))
+                {
+                    parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(item, ApiJson.Default.DumpItem));
+                }
+                else
+                {
+                    consoles(parse.InvocationConfiguration.Output).Write(Facts(item, clock.GetUtcNow()));
+                }
+
+                return ServerCommand.ExitOk;
+            });
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The dump <paramref name="named"/>: an existing directory is turned into its id under the
+    /// source's dump directory (a directory elsewhere, read from disk, is read alone); anything
+    /// else is an id.
+    /// </summary>
+    private static async Task<DumpItem?> Find(DumpSource source, string named, CancellationToken cancel)
+    {
+        if (!Directory.Exists(named))
+        {
+            return await source.GetAsync(named, cancel);
+        }
+
+        var directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(named));
+        var relative = Path.GetRelativePath(source.Root, directory);
+        if (relative != ".." && !relative.StartsWith("../", StringComparison.Ordinal) && relative != ".")
+        {
+            return await source.GetAsync(DumpId.Of(source.Root, directory), cancel);
+        }
+
+        // a dump outside the dump directory (a copy, an archive): its own report, from disk
+        if (source is DumpSource.Disk && ReportScan.ReadOne(directory, out _) is { } json
+            && CatalogEntries.FromJson(Path.GetDirectoryName(directory)!, directory, json) is { } entry)
+        {
+            var files = DumpFiles.List(directory).Select(f => new FileItem(f.Name, f.Size, DumpsApi.FileUrl(entry.Id, f.Name))).ToList();
+            return DumpItem.From(entry) with { Files = files };
+        }
+
+        return null;
+    }
+
+    /// <summary>Two columns, name and value, one fact a line (a script can grep them; <c>--json</c> is for parsing).</summary>
+    public static Grid Facts(DumpItem d, DateTimeOffset now)
+    {
+        var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
+        void Row(string name, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                grid.AddRow(new Text(name), new Text(value));
+            }
+        }
+
+        Row("id", d.Id);
+        Row("node", d.Node);
+        grid.AddRow(new Text("status"), FleetText.Status(d.Status, d.Reason));
+        Row("host", FleetText.Host(d));
+        Row("panic", d.PanicString);
+        Row("kernel", d.VersionString);
+        Row("group", d.Group);
+        Row("architecture", d.Architecture);
+        Row("received at", $"{Terminal.Time(d.ReceivedAt)} ({Terminal.Ago(d.ReceivedAt, now)})");
+        Row("finished at", d.FinishedAt is { } finished ? Terminal.Time(finished) : null);
+        Row("dump time", d.DumpTime is { } dumpTime ? Terminal.Time(dumpTime) : null);
+        Row("length", d.DumpLength is { } length ? $"{length} bytes ({FleetText.Size(length)})" : "not known (no kernel dump header yet)");
+        Row("received", $"{d.BytesReceived} bytes ({FleetText.Size(d.BytesReceived)})");
+        if (d.Progress is { } p)
+        {
+            var left = p.EtaSeconds is { } eta ? $", about {Terminal.Duration(eta)} left" : "";
+            Row("progress", $"{(p.Percent is { } percent ? $"{percent:0.0} %, " : "")}{ByteUnits.Rate(p.RateBytesPerSecond)} now, {ByteUnits.Rate(p.AverageRateBytesPerSecond)} on average{left}");
+        }
+
+        Row("holes", d.HoleCount == 0 ? null : $"{d.HoleCount} ({d.MissingBytes} bytes missing)");
+        Row("compression", d.Compression);
+        Row("encrypted", d.Encrypted ? "yes" : null);
+        Row("dialect", d.Dialect);
+        Row("sha256", d.Sha256);
+        Row("superseded by", d.SupersededBy);
+        Row("recovered", d.Recovered ? "yes: the server stopped while receiving it" : null);
+        Row("directory", d.Directory);
+        foreach (var file in d.Files ?? [])
+        {
+            Row(file == d.Files![0] ? "files" : "", $"{file.Name}  {FleetText.Size((ulong)file.Size)}");
+        }
+
+        return grid;
+    }
+}

@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Netdump.Actors.Catalog;
+using Netdump.Actors.Storage;
+using Netdump.Tests.App;
+
+namespace Netdump.Tests.CommandLine;
+
+/// <summary>
+/// <c>list</c> and <c>show</c> with no server, through the real executable, over dump trees the
+/// writer's report code made; and every command's one line and exit 1 when the server it must
+/// ask does not answer.
+/// </summary>
+public sealed class FleetCommandsOfflineTests : IDisposable
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly GeneratedDumps _dumps = new();
+
+    public void Dispose() => _dumps.Dispose();
+
+    [Fact]
+    public async Task List_reads_the_dump_directory_newest_first_with_filters_and_json()
+    {
+        var oldest = _dumps.Add("127.0.7.1", "web1.example.org", "page fault while in kernel mode", TimeSpan.FromHours(5));
+        var middle = _dumps.Add("127.0.7.2", "web2.example.org", "page fault while in kernel mode", TimeSpan.FromHours(2), DumpStatus.Incomplete, EndReason.ClientTimedOut, under: "rack1");
+        var newest = _dumps.Add("127.0.7.3", "db1.example.org", "vm_fault: pager read error, pid 4312 (postgres)", TimeSpan.FromMinutes(5));
+
+        using var table = await Run("list", "--offline", "--dumpdir", _dumps.Root);
+        Assert.Equal(0, table.Process.ExitCode);
+        var order = new[] { newest, middle, oldest }.Select(d => table.StdoutLines.FindIndex(l => l.Contains(DumpId.Of(_dumps.Root, d)))).ToList();
+        Assert.True(order.All(i => i >= 0) && order.SequenceEqual(order.Order()), table.Stdout);
+        Assert.Contains(table.StdoutLines, l => l.Contains("web2.example.org") && l.Contains("incomplete: client timed out"));
+        Assert.Contains(DumpId.Of(_dumps.Root, middle), table.Stdout);
+        Assert.StartsWith("rack1~", DumpId.Of(_dumps.Root, middle));
+
+        using var filtered = await Run("list", "--offline", "--dumpdir", _dumps.Root, "--json", "--status", "complete", "--since", "3h");
+        var page = JsonDocument.Parse(filtered.Stdout).RootElement;
+        Assert.Equal(1, page.GetProperty("total").GetInt32());
+        Assert.Equal("db1.example.org", page.GetProperty("items")[0].GetProperty("hostname").GetString());
+
+        using var host = await Run("list", "--offline", "--dumpdir", _dumps.Root, "--json", "--host", "WEB1.example.org");
+        Assert.Equal(DumpId.Of(_dumps.Root, oldest), Assert.Single(JsonDocument.Parse(host.Stdout).RootElement.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Show_names_a_dump_by_id_or_directory_and_says_what_it_holds()
+    {
+        var dir = _dumps.Add("127.0.7.4", "web4.example.org", "page fault while in kernel mode", TimeSpan.FromMinutes(20), DumpStatus.Incomplete, EndReason.Holes(1, 4096));
+        var id = DumpId.Of(_dumps.Root, dir);
+
+        using var byId = await Run("show", id, "--offline", "--dumpdir", _dumps.Root);
+        Assert.Equal(0, byId.Process.ExitCode);
+        Assert.Contains(byId.StdoutLines, l => l.StartsWith("status") && l.Contains("incomplete: holes: 1 missing ranges, 4096 bytes"));
+        Assert.Contains(byId.StdoutLines, l => l.StartsWith("host") && l.Contains("web4.example.org (127.0.7.4)"));
+        Assert.Contains(byId.StdoutLines, l => l.StartsWith("panic") && l.Contains("page fault while in kernel mode"));
+        Assert.Contains(byId.StdoutLines, l => l.Contains("vmcore-incomplete") && l.Contains("8.0 KiB"));
+
+        using var byDirectory = await Run("show", dir, "--offline", "--dumpdir", _dumps.Root, "--json");
+        var item = JsonDocument.Parse(byDirectory.Stdout).RootElement;
+        Assert.Equal(id, item.GetProperty("id").GetString());
+        Assert.Equal(3, item.GetProperty("files").GetArrayLength());
+
+        using var missing = await Run("show", "127.0.7.9-2024-01-01-00:00:00", "--offline", "--dumpdir", _dumps.Root);
+        Assert.Equal(1, missing.Process.ExitCode);
+        Assert.Equal($"netdump-server: show: no dump 127.0.7.9-2024-01-01-00:00:00 at {_dumps.Root} (no server)", Assert.Single(missing.StderrLines));
+    }
+
+    [Fact]
+    public async Task List_and_show_read_the_disk_when_the_conf_server_does_not_answer_and_say_so()
+    {
+        _dumps.Add("127.0.7.5", "web5.example.org", "page fault while in kernel mode", TimeSpan.FromMinutes(1));
+        var port = ClosedPort();
+
+        using var fallback = await Run("list", "--config", _dumps.Conf($"http = 127.0.0.1:{port}"));
+        Assert.Equal(0, fallback.Process.ExitCode);
+        Assert.Contains("web5.example.org", fallback.Stdout);
+        Assert.Equal(
+            $"netdump-server: cannot reach the server at http://127.0.0.1:{port}/: connection refused (is the server running, with http on?); reading {_dumps.Root} instead",
+            Assert.Single(fallback.StderrLines));
+
+        using var off = await Run("list", "--config", _dumps.Conf("http = off"));
+        Assert.Equal(0, off.Process.ExitCode);
+        Assert.Contains("web5.example.org", off.Stdout);
+        Assert.Empty(off.StderrLines);
+    }
+
+    [Theory]
+    [InlineData("list")]
+    [InlineData("show", "127.0.7.1-2024-01-01-00:00:00")]
+    [InlineData("status")]
+    [InlineData("status", "--watch")]
+    [InlineData("groups")]
+    public async Task A_server_that_must_answer_and_does_not_is_one_line_and_exit_1(params string[] command)
+    {
+        var url = $"http://127.0.0.1:{ClosedPort()}/";
+        using var run = await Run([.. command, "--server", url]);
+        Assert.Equal(1, run.Process.ExitCode);
+        Assert.Empty(run.StdoutLines);
+        Assert.Equal($"netdump-server: cannot reach the server at {url}: connection refused (is the server running, with http on?)", Assert.Single(run.StderrLines));
+    }
+
+    [Theory]
+    [InlineData("status")]
+    [InlineData("groups")]
+    public async Task Status_and_groups_with_http_off_say_there_is_no_server_to_ask(string command)
+    {
+        using var run = await Run(command, "--config", _dumps.Conf("http = off"));
+        Assert.Equal(1, run.Process.ExitCode);
+        Assert.Equal("netdump-server: http = off in the settings: no server to ask (set http, or give --server URL)", Assert.Single(run.StderrLines));
+    }
+
+    [Theory]
+    [InlineData("netdump-server: list: since: \"yesterday\" is neither an ISO 8601 time (2024-05-01T10:00:00Z) nor an age (90s, 15m, 1h, 7d)", "list", "--offline", "--since", "yesterday")]
+    [InlineData("netdump-server: list: status: \"lost\" is not receiving, complete, incomplete or refused", "list", "--offline", "--status", "lost")]
+    [InlineData("netdump-server: --offline and --server exclude each other (see --help)", "list", "--offline", "--server", "http://127.0.0.1:1")]
+    [InlineData("netdump-server: --server: \"ftp://x\" is not an http:// or https:// URL (such as http://127.0.0.1:20080)", "groups", "--server", "ftp://x")]
+    public async Task A_bad_option_is_one_line_and_exit_1(string message, params string[] command)
+    {
+        using var run = await Run(command);
+        Assert.Equal(1, run.Process.ExitCode);
+        Assert.Equal(message, Assert.Single(run.StderrLines));
+    }
+
+    private static Task<ServerProcess> Run(params string[] arguments) => ServerProcess.RunAsync(RunTimeout, arguments);
+
+    /// <summary>A loopback TCP port nothing listens on (bound, then let go).</summary>
+    internal static int ClosedPort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+}
+
+internal static class LineSearch
+{
+    public static int FindIndex(this IReadOnlyList<string> lines, Func<string, bool> match)
+    {
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (match(lines[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}
