@@ -29,6 +29,9 @@ command -v tcpdump > /dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q 
 echo "| clients x MiB | ours MiB/s | ref MiB/s | ratio | HERALD-to-ack ms, median / p99 / max (ours) | (ref) | retransmits (ours/ref) | failed clients (ours/ref) | server CPU s (ours/ref) | threads (ours/ref) | peak RSS MB (ours/ref) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 status=0
+# a capture or a sampler left running would load the next measurement
+trap 'kill $capture $sampler 2> /dev/null; exit 130' INT TERM
+capture= sampler=
 for storm in $STORMS; do
 	clients=${storm%%:*} mib=${storm##*:}
 	work=$(mktemp -d /tmp/netdump-storm.XXXXXX)
