@@ -39,7 +39,9 @@ public static class NetdumpCluster
         }
 
         return builder
-            .AddHocon(Hocon, HoconAddMode.Append)
+            // the node's name as a role, in this config rather than ClusterOptions.Roles, which
+            // writes roles unquoted (a name such as host:port would not parse)
+            .AddHocon($"{Hocon}\nakka.cluster.roles = [{Configuration.OperatorConfig.HoconQuote(MembershipLogActor.NodeRole + cluster.NodeName)}]", HoconAddMode.Append)
             .WithRemoting(new RemoteOptions
             {
                 HostName = settings.Address.ToString(),
@@ -49,7 +51,6 @@ public static class NetdumpCluster
             .WithClustering(new ClusterOptions
             {
                 SeedNodes = cluster.Seeds.Select(s => ClusterSettings.AddressOf(systemName, s)).ToArray(),
-                Roles = [MembershipLogActor.NodeRole + cluster.NodeName],
                 SplitBrainResolver = new KeepMajorityOption(),
             })
             .WithActors((system, registry) =>
