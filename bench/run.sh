@@ -50,14 +50,7 @@ echo
 echo "| clients | MTU | ours MiB/s | ref MiB/s | ratio | retransmits (ours/ref) | failed clients | server CPU s (ours/ref) | our peak RSS MB |"
 echo "|---|---|---|---|---|---|---|---|---|"
 status=0
-# the CPU seconds of a process group, from /proc
-cpu() { python3 -c 'import os,sys
-pg=int(sys.argv[1]); t=0
-for p in filter(str.isdigit, os.listdir("/proc")):
-    try: f=open("/proc/%s/stat"%p).read().rsplit(")",1)[1].split()
-    except OSError: continue
-    if int(f[2])==pg: t+=int(f[11])+int(f[12])
-print(t/os.sysconf("SC_CLK_TCK"))' "$1"; }
+. "$ROOT/bench/cpu.sh"
 for config in $CONFIGS; do
 	clients=${config%%:*} mtu=${config##*:}
 	work=$(mktemp -d /tmp/netdump-bench.XXXXXX)

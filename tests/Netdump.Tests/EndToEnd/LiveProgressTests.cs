@@ -60,21 +60,10 @@ public sealed class LiveProgressTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, json.GetProperty("rate_bytes_per_second").ValueKind);
     }
 
-    private List<byte[]> Data(int offset, int chunks) =>
-        Enumerable.Range(0, chunks)
-            .Select(i => RawClient.Message(MessageType.Vmcore, ++_sequence, (ulong)(offset + i * Chunk), new byte[Chunk]))
-            .ToList();
+    private List<byte[]> Data(int offset, int chunks) => RawClient.Data(ref _sequence, offset, chunks, Chunk);
 
     private static ulong[] Hole(JsonElement json) =>
         Assert.Single(json.GetProperty("holes").EnumerateArray()).EnumerateArray().Select(x => x.GetUInt64()).ToArray();
 
-    private static byte[] Kdh(ulong dumpLength)
-    {
-        var bytes = new byte[KernelDumpHeader.Size];
-        new KernelDumpHeader(
-            KernelDumpHeader.KernelDumpMagic, "amd64", KernelDumpHeader.SupportedVersion, ArchitectureVersion: 2,
-            dumpLength, DumpTime: 1_709_989_507, DumpKeySize: 0, BlockSize: 512, "slow.example.org",
-            "FreeBSD 14.1-RELEASE GENERIC", "panic: slow", DumpCompression.None, DumpExtent: dumpLength, Parity: 0).Write(bytes);
-        return bytes;
-    }
+    private static byte[] Kdh(ulong dumpLength) => RawClient.Kdh(dumpLength, "slow.example.org", "FreeBSD 14.1-RELEASE GENERIC", "panic: slow");
 }

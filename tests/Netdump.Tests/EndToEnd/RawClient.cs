@@ -27,6 +27,32 @@ public static class RawClient
         return datagram;
     }
 
+    /// <summary>
+    /// <paramref name="chunks"/> VMCORE messages of <paramref name="chunk"/> zero bytes from
+    /// <paramref name="offset"/> on, numbered after <paramref name="sequence"/> (which is advanced).
+    /// </summary>
+    public static List<byte[]> Data(ref uint sequence, int offset, int chunks, int chunk)
+    {
+        var packets = new List<byte[]>(chunks);
+        for (var i = 0; i < chunks; i++)
+        {
+            packets.Add(Message(MessageType.Vmcore, ++sequence, (ulong)(offset + i * chunk), new byte[chunk]));
+        }
+
+        return packets;
+    }
+
+    /// <summary>A valid amd64 kernel dump header for a dump of <paramref name="dumpLength"/> bytes.</summary>
+    public static byte[] Kdh(ulong dumpLength, string hostname, string versionString, string panic)
+    {
+        var bytes = new byte[KernelDumpHeader.Size];
+        new KernelDumpHeader(
+            KernelDumpHeader.KernelDumpMagic, "amd64", KernelDumpHeader.SupportedVersion, ArchitectureVersion: 2,
+            dumpLength, DumpTime: 1_709_989_507, DumpKeySize: 0, BlockSize: 512, hostname,
+            versionString, panic, DumpCompression.None, DumpExtent: dumpLength, Parity: 0).Write(bytes);
+        return bytes;
+    }
+
     /// <summary>Sends the HERALD (seqno 1) until it is acked; returns the session's endpoint (the ack's source).</summary>
     public static IPEndPoint Herald(Socket socket, IPEndPoint server, string path = "")
     {

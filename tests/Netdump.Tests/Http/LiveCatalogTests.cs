@@ -100,18 +100,7 @@ public sealed class LiveCatalogTests : IAsyncLifetime
         }
     }
 
-    private List<byte[]> Data(int offset, int chunks) =>
-        Enumerable.Range(0, chunks)
-            .Select(i => RawClient.Message(MessageType.Vmcore, ++_sequence, (ulong)(offset + i * Chunk), new byte[Chunk]))
-            .ToList();
+    private List<byte[]> Data(int offset, int chunks) => RawClient.Data(ref _sequence, offset, chunks, Chunk);
 
-    private static byte[] Kdh(ulong dumpLength)
-    {
-        var bytes = new byte[KernelDumpHeader.Size];
-        new KernelDumpHeader(
-            KernelDumpHeader.KernelDumpMagic, "amd64", KernelDumpHeader.SupportedVersion, ArchitectureVersion: 2,
-            dumpLength, DumpTime: 1_709_989_507, DumpKeySize: 0, BlockSize: 512, "slow.example.org",
-            "FreeBSD 14.1-RELEASE #0 releng/14.1-n267679-10e31f0946d8: Fri May 31 05:41:19 UTC 2024\n", "slow panic", DumpCompression.None, DumpExtent: dumpLength, Parity: 0).Write(bytes);
-        return bytes;
-    }
+    private static byte[] Kdh(ulong dumpLength) => RawClient.Kdh(dumpLength, "slow.example.org", "FreeBSD 14.1-RELEASE #0 releng/14.1-n267679-10e31f0946d8: Fri May 31 05:41:19 UTC 2024\n", "slow panic");
 }

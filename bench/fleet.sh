@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# bench/fleet.sh: what seeing the fleet (issue 15) costs. Builds netdump-server in Release
+# (ReadyToRun, as bench/run.sh) and prints three tables:
+#   1. ingest with HTTP on and scraped (serve_scraped.sh: /metrics and /api/sessions once a
+#      second) against HTTP off, alternating rounds under the same fbsd_load, medians and ratio;
+#      the metrics are counted in both (they cannot be turned off): their per-packet cost is
+#      PacketPathBenchmarks' ReceivedPacketMetered
+#   2. an idle server's CPU: HTTP off, HTTP on, HTTP on and scraped every 15 s, IDLE seconds each
+#   3. the catalog at scale: a dump directory of SCALE generated dumps (gen_dumps.py): the
+#      start-up scan's time, the server's RSS against an empty one's, and the time of API pages
+#
+#   bench/fleet.sh                       # ROUNDS=5 MIB=128 CLIENTS="1 8" IDLE=60 SCALE=100000
+#   PARTS="scale" bench/fleet.sh         # only some of: ingest idle scale
+# Everything stays on 127.0.0.0/8. Not part of the test run.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${NETDUMP_SHARED:-$ROOT/../shared}
+ROUNDS=${ROUNDS:-5} MIB=${MIB:-128} CLIENTS=${CLIENTS:-"1 8"} IDLE=${IDLE:-60} SCALE=${SCALE:-100000}
+PARTS=${PARTS:-"ingest idle scale"}
+OUT=${BENCH_OUT:-/tmp/netdump-bench-fleet}
+HTTP=127.0.0.1:20181
+export NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+case $(uname -m) in x86_64) RID=linux-x64 ;; aarch64) RID=linux-arm64 ;; *) RID= ;; esac
+rm -rf "$OUT"
+dotnet publish "$ROOT/src/Netdump.App" -c Release ${RID:+-r $RID -p:PublishReadyToRun=true} --self-contained false \
+    -o "$OUT" -v quiet -nologo >/dev/null || { echo "bench: build failed" >&2; exit 2; }
+DLL=$OUT/netdump-server.dll
+CONF=$(mktemp /tmp/netdump-fleet-conf.XXXXXX)
+. "$ROOT/bench/cpu.sh"
+rss_mb() { awk '/VmRSS/ {print $2/1024}' "/proc/$1/status"; }
+# start DIR [options]: a server in its own process group on port 20123; its pid in $srv
+start() {
+	local dir=$1; shift
+	setsid dotnet "$DLL" --dumpdir "$dir" --addr 127.0.0.1 --port 20123 --linux-port 0 --secure 0 --config "$CONF" "$@" > "$dir.log" 2>&1 &
+	srv=$!
+	for _ in $(seq 6000); do grep -q "Listening for netdump" "$dir.log" && break; sleep 0.1; done
+}
+stop() { kill -TERM "$srv"; wait "$srv" 2>/dev/null; }
+
+echo "netdump-server, seeing the fleet: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
+if [[ " $PARTS " == *" ingest "* ]]; then
+	echo
+	echo "| clients | MTU | HTTP off MiB/s | HTTP on + scraped MiB/s | ratio on/off | server CPU s (off/on) | rounds |"
+	echo "|---|---|---|---|---|---|---|"
+	for clients in $CLIENTS; do
+		work=$(mktemp -d /tmp/netdump-fleet.XXXXXX)
+		for r in $(seq "$ROUNDS"); do
+			"$SHARED/bench/run_perf.sh" --clients "$clients" --mib "$MIB" --label off --work-dir "$work/off$r" \
+			    --server-cmd "$ROOT/bench/serve.sh $DLL {dir} {addr} {port} /dev/null --concurrent $clients --http off" >> "$work/runs.jsonl" 2>> "$work/stderr.log"
+			SCRAPE=$HTTP "$SHARED/bench/run_perf.sh" --clients "$clients" --mib "$MIB" --label on --work-dir "$work/on$r" \
+			    --server-cmd "SCRAPE=$HTTP $ROOT/bench/serve_scraped.sh $DLL {dir} {addr} {port} /dev/null --concurrent $clients --http $HTTP" >> "$work/runs.jsonl" 2>> "$work/stderr.log"
+		done
+		python3 - "$work/runs.jsonl" "$clients" "$ROUNDS" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+def med(label, key): 
+    v = [r.get(key, 0) for r in runs if r.get("server") == label and not r.get("error")]
+    return statistics.median(v) if v else 0
+off, on = med("off", "aggregate_mib_s"), med("on", "aggregate_mib_s")
+print(f"| {sys.argv[2]} | 1500 | {off:.1f} | {on:.1f} | **{on / off if off else 0:.3f}** | {med('off', 'server_cpu_s'):.2f}/{med('on', 'server_cpu_s'):.2f} | {sys.argv[3]} each |")
+PY
+		rm -rf "$work"
+	done
+fi
+if [[ " $PARTS " == *" idle "* ]]; then
+	echo
+	echo "| idle server, $IDLE s after 10 s of warm-up | CPU ms per second | RSS MB |"
+	echo "|---|---|---|"
+	for mode in off on scraped; do
+		dir=$(mktemp -d /tmp/netdump-fleet-idle.XXXXXX)
+		if [ $mode = off ]; then start "$dir" --http off; else start "$dir" --http $HTTP; fi
+		sleep 10
+		c0=$(cpu "$srv")
+		if [ $mode = scraped ]; then
+			for _ in $(seq $((IDLE / 15))); do curl -s -o /dev/null "http://$HTTP/metrics"; sleep 15; done
+		else
+			sleep "$IDLE"
+		fi
+		c1=$(cpu "$srv")
+		echo "| HTTP $mode$([ $mode = scraped ] && echo ' (/metrics every 15 s)') | $(python3 -c "print(round(($c1-$c0)*1000/$IDLE, 2))") | $(rss_mb "$srv") |"
+		stop; rm -rf "$dir" "$dir.log"
+	done
+fi
+if [[ " $PARTS " == *" scale "* ]]; then
+	echo
+	empty=$(mktemp -d /tmp/netdump-fleet-empty.XXXXXX)
+	start "$empty" --http $HTTP
+	for _ in $(seq 20); do curl -s -o /dev/null "http://$HTTP/api/dumps?host=web1.example.org"; done
+	empty_rss=$(rss_mb "$srv")
+	stop; rm -rf "$empty" "$empty.log"
+	big=/tmp/netdump-fleet-scale
+	if [ "$(ls "$big" 2>/dev/null | wc -l)" != "$SCALE" ]; then rm -rf "$big"; python3 "$ROOT/bench/gen_dumps.py" "$big" "$SCALE"; fi
+	sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
+	t0=$(date +%s.%N)
+	start "$big" --http $HTTP
+	until curl -sf "http://$HTTP/healthz" | grep -q "\"dumps\":$SCALE"; do sleep 0.1; done
+	t1=$(date +%s.%N)
+	scan=$(grep -o "Start-up scan: [0-9]* dumps in [0-9.]* s" "$big.log")
+	# median of 21 requests each, timed by curl
+	page() { for _ in $(seq 21); do curl -s -o /dev/null -w '%{time_total}\n' "http://$HTTP$1"; done | sort -n | sed -n 11p; }
+	echo "| catalog of $SCALE dumps | value |"
+	echo "|---|---|"
+	echo "| start to /healthz answering (cold cache) | $(python3 -c "print(round($t1-$t0, 1))") s ($scan) |"
+	full_rss=$(rss_mb "$srv")
+	echo "| RSS: empty server / $SCALE dumps / difference | $empty_rss / $full_rss / **$(python3 -c "print(round($full_rss-$empty_rss))") MB** |"
+	for q in "/api/dumps?limit=50" "/api/dumps?host=web123.example.org" "/api/dumps?status=incomplete&since=1d&limit=50" "/api/dumps?offset=90000&limit=50" "/api/groups" "/api/sessions" "/healthz"; do
+		echo "| GET $q (median of 21) | $(python3 -c "print(round($(page "$q")*1000, 2))") ms |"
+	done
+	for _ in $(seq 50); do curl -s -o /dev/null "http://$HTTP/api/dumps?status=incomplete&limit=1000"; done
+	echo "| RSS after 50 pages of 1,000 | $(rss_mb "$srv") MB |"
+	stop; rm -f "$big.log"
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$big"
+fi
+rm -f "$CONF"
