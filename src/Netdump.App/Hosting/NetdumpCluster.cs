@@ -41,7 +41,7 @@ public static class NetdumpCluster
         return builder
             // the node's name as a role, in this config rather than ClusterOptions.Roles, which
             // writes roles unquoted (a name such as host:port would not parse)
-            .AddHocon($"{Hocon}\nakka.cluster.roles = [{Configuration.OperatorConfig.HoconQuote(MembershipLogActor.NodeRole + cluster.NodeName)}]", HoconAddMode.Append)
+            .AddHocon($"{Hocon}\nakka.cluster.roles = [{string.Join(", ", Roles(settings, cluster).Select(Configuration.OperatorConfig.HoconQuote))}]", HoconAddMode.Append)
             .WithRemoting(new RemoteOptions
             {
                 HostName = settings.Address.ToString(),
@@ -62,6 +62,31 @@ public static class NetdumpCluster
                 }
             });
     }
+
+    /// <summary>The role prefix that carries a node's HTTP API base URL, where its dumps' files are fetched.</summary>
+    public const string HttpRole = "http=";
+
+    /// <summary>
+    /// This node's roles: its name, and its HTTP API's URL when it has one at a fixed port (an
+    /// address of 0.0.0.0 is written as the node's host name, which its peers resolve).
+    /// </summary>
+    private static IEnumerable<string> Roles(NetdumpSettings settings, ClusterSettings cluster)
+    {
+        yield return MembershipLogActor.NodeRole + cluster.NodeName;
+        if (settings.Http is { Endpoint.Port: > 0 } http)
+        {
+            var url = http.Url(http.Endpoint.Port);
+            yield return HttpRole + (http.Endpoint.Address.Equals(System.Net.IPAddress.Any)
+                ? url.Replace("0.0.0.0", cluster.Host, StringComparison.Ordinal)
+                : url);
+        }
+    }
+
+    /// <summary>The HTTP API URL of the fleet's node named <paramref name="node"/>, while it is a member; null otherwise.</summary>
+    public static string? HttpUrlOf(ActorSystem system, string node) =>
+        Akka.Cluster.Cluster.Get(system).State.Members
+            .FirstOrDefault(m => MembershipLogActor.NameOf(m) == node)?.Roles
+            .FirstOrDefault(r => r.StartsWith(HttpRole, StringComparison.Ordinal))?[HttpRole.Length..];
 
     /// <summary>
     /// Starts this node's fleet guard singleton manager and its proxy (at
