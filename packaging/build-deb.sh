@@ -57,6 +57,11 @@ install -d -m 0755 "$lib" "$root/usr/sbin" "$root/etc/logrotate.d" "$root/usr/li
 # is a relative link: the apphost finds its assemblies beside the file the link points to.
 cp -R "$from"/. "$lib"/
 rm -f "$lib"/*.runtimeconfig.dev.json
+# Akka.DistributedData brings LightningDB's native library for every platform; its durable
+# store is not used here (the fleet catalog is republished from each node's disk), and the
+# other platforms' copies are not this package's architecture.
+find "$lib/runtimes" -name liblmdb.so -not -path "*/runtimes/$rid/*" -delete 2>/dev/null || true
+find "$lib/runtimes" -type d -empty -delete 2>/dev/null || true
 find "$lib" -type d -exec chmod 0755 {} +
 find "$lib" -type f -exec chmod 0644 {} +
 chmod 0755 "$lib/netdump-server"
@@ -65,6 +70,7 @@ ln -s ../lib/netdump-server/netdump-server "$root/usr/sbin/netdump-server"
 install -m 0644 "$repo/packaging/netdump.conf" "$root/etc/netdump.conf"
 install -m 0644 "$repo/packaging/netdump-server.logrotate" "$root/etc/logrotate.d/netdump-server"
 install -m 0644 "$repo/packaging/netdump-server.service" "$root/usr/lib/systemd/system/netdump-server.service"
+install -m 0644 "$repo/packaging/netdump-server@.service" "$root/usr/lib/systemd/system/netdump-server@.service"
 install -m 0644 "$repo/packaging/netdump-server.sysusers" "$root/usr/lib/sysusers.d/netdump-server.conf"
 install -m 0644 "$repo/packaging/netdump-server.tmpfiles" "$root/usr/lib/tmpfiles.d/netdump-server.conf"
 install -m 0644 "$repo/packaging/netdump-server.bash-completion" "$root/usr/share/bash-completion/completions/netdump-server"

@@ -29,24 +29,32 @@ public sealed class CatalogActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef _scripts = ActorRefs.Nobody;
 
+    // in a cluster: this node's name, the fleet catalog child, the nodes not reachable now
+    private readonly string? _node;
+    private IActorRef? _fleet;
+    private readonly HashSet<string> _unreachable = new(StringComparer.Ordinal);
+
     public CatalogActor(NetdumpSettings settings, IReadOnlyList<CatalogEntry> initial, TimeProvider time)
     {
         _settings = settings;
         _root = settings.DumpDirectory;
         _time = time;
         _storms = new StormWatch(settings.Storm);
+        _node = settings.Cluster?.NodeName;
         foreach (var entry in initial)
         {
-            _index.Put(entry);
+            _index.Put(Local(entry));
         }
 
-        Receive<DumpChanged>(changed => Changed(CatalogEntries.FromRecord(_root, changed.Record)));
+        Receive<DumpChanged>(changed => Changed(Local(CatalogEntries.FromRecord(_root, changed.Record))));
         Receive<DumpProgress>(HandleProgress);
         Receive<DumpsRemoved>(removed =>
         {
             foreach (var directory in removed.Directories)
             {
-                _index.Remove(DumpId.Of(_root, directory));
+                var id = LocalId(directory);
+                _index.Remove(id);
+                _fleet?.Tell(new FleetCatalogActor.Unpublish(id));
             }
 
             Count();
@@ -56,6 +64,46 @@ public sealed class CatalogActor : ReceiveActor
         Receive<GetSessions>(_ => Sender.Tell(new Sessions(_index.Receiving())));
         Receive<GetGroups>(_ => Sender.Tell(new Groups(_index.Groups.All().Select(g => g with { StormAt = _storms.StormAt(g.Key.Id) }).ToList())));
         Receive<ScriptResult>(_ => { }); // netdump-storm's outcome: the runner logged it
+        Receive<FleetCatalogActor.RemoteChanged>(changed =>
+        {
+            // other nodes' dumps: shown, but they make no storm here (their own node watches them)
+            foreach (var id in changed.Removed)
+            {
+                _index.Remove(id);
+            }
+
+            foreach (var entry in changed.Put)
+            {
+                _index.Put(entry with { Unreachable = entry.Node is { } node && _unreachable.Contains(node) });
+            }
+
+            Count();
+        });
+        Receive<FleetCatalogActor.NodeReachability>(HandleReachability);
+    }
+
+    /// <summary>This node's entry, in a cluster named with its node and an id unique in the fleet.</summary>
+    private CatalogEntry Local(CatalogEntry entry) =>
+        _node is null ? entry : entry with { Node = _node, Id = DumpId.OnNode(_node, entry.Id) };
+
+    private string LocalId(string directory) => DumpId.OnNode(_node, DumpId.Of(_root, directory));
+
+    /// <summary>A node's entries are marked while it is unreachable (or removed), unmarked when it is back.</summary>
+    private void HandleReachability(FleetCatalogActor.NodeReachability reachability)
+    {
+        var changed = reachability.Reachable ? _unreachable.Remove(reachability.Node) : _unreachable.Add(reachability.Node);
+        if (!changed)
+        {
+            return;
+        }
+
+        var entries = _index.Query(DumpFilter.All, 0, int.MaxValue).Items.Where(e => e.Node == reachability.Node).ToList();
+        foreach (var entry in entries)
+        {
+            _index.Put(entry with { Unreachable = !reachability.Reachable });
+        }
+
+        _log.Info("Catalog: {Count} dumps of node {Node} marked {State}", entries.Count, reachability.Node, reachability.Reachable ? "reachable" : "unreachable");
     }
 
     public static Props Props(NetdumpSettings settings, IReadOnlyList<CatalogEntry> initial, TimeProvider? time = null) =>
@@ -67,6 +115,16 @@ public sealed class CatalogActor : ReceiveActor
         Context.System.EventStream.Subscribe<DumpChanged>(Self);
         Context.System.EventStream.Subscribe<DumpProgress>(Self);
         Context.System.EventStream.Subscribe<DumpsRemoved>(Self);
+        if (_node is not null)
+        {
+            // this node's dumps as its disk holds them: a node that returns republishes them
+            _fleet = Context.ActorOf(FleetCatalogActor.Props(_node), "fleet");
+            foreach (var entry in _index.Query(DumpFilter.All, 0, int.MaxValue).Items)
+            {
+                _fleet.Tell(new FleetCatalogActor.Publish(entry));
+            }
+        }
+
         Count();
         _log.Info("Catalog: {Dumps} dumps in {Groups} panic groups", _index.Count, _index.Groups.Count);
     }
@@ -75,6 +133,7 @@ public sealed class CatalogActor : ReceiveActor
     private void Changed(CatalogEntry entry)
     {
         var previous = _index.Put(entry);
+        _fleet?.Tell(new FleetCatalogActor.Publish(entry));
         Count();
         if (entry.Group is { } group && previous?.Group != group
             && _storms.Join(group, entry.Host, _time.GetUtcNow()) is { } storm)
@@ -103,9 +162,12 @@ public sealed class CatalogActor : ReceiveActor
     private void HandleProgress(DumpProgress progress)
     {
         // only a dump still receiving moves: a late tick must not undo its end
-        if (_index.Get(DumpId.Of(_root, progress.Directory)) is { Status: DumpStatus.Receiving } entry)
+        if (_index.Get(LocalId(progress.Directory)) is { Status: DumpStatus.Receiving } entry)
         {
-            _index.Put(entry with { BytesReceived = progress.BytesReceived, DumpLength = progress.Length ?? entry.DumpLength, Rate = progress.Rate });
+            // the writer tells at most once a second, so the fleet hears no more often
+            var moved = entry with { BytesReceived = progress.BytesReceived, DumpLength = progress.Length ?? entry.DumpLength, Rate = progress.Rate };
+            _index.Put(moved);
+            _fleet?.Tell(new FleetCatalogActor.Publish(moved));
         }
     }
 

@@ -28,6 +28,14 @@ namespace Netdump.Actors;
 /// The listener is its parent and restarts it when it crashes; after a restart the guard
 /// recounts the slots from the live sessions (<see cref="UdpListenerActor.ListSessions"/>,
 /// then <see cref="ConfirmSlot"/> to each), holding new requests until the count is known.
+/// <para>
+/// In a cluster with <c>fleet_max_concurrent_dumps</c> (SPEC §8), a request this node's limit
+/// lets in is then put to the fleet guard (<see cref="FleetGuardActor"/>, through its proxy): the
+/// slot is held here meanwhile, so the local limit stays exact, and the session is told only
+/// once the fleet answers. No answer within <c>fleet_guard_timeout</c>: the node decides alone
+/// (granted; logged once until the fleet answers again) and tells the fleet guard to count the
+/// dump when it can (<see cref="FleetGuardActor.Adopt"/>): a partition never costs a dump.
+/// </para>
 /// </summary>
 public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
@@ -47,12 +55,17 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
     private readonly HashSet<IActorRef> _unconfirmed = [];
     private IActorRef? _askedToYield;
 
+    // the fleet guard's proxy; null without a fleet limit
+    private readonly ActorSelection? _fleet;
+    private bool _fleetSilent;
+
     public ConcurrencyGuardActor(NetdumpSettings settings)
     {
         _settings = settings;
         _refusals = new RefusalEpisodes(settings.RefusalEpisode);
         _metrics = MetricsExtension.For(Context.System);
         _metrics.SlotsMax.Set(settings.MaxConcurrentDumps);
+        _fleet = settings.Cluster is { HasFleetLimit: true } ? Context.ActorSelection(FleetGuardActor.ProxyPath) : null;
         Ready();
     }
 
@@ -70,8 +83,14 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>A slot's holder: its client, whether data came, and when its HERALD was acked (ticks; null before).</summary>
-    private sealed record Holder(IPAddress Client, bool Active, long? AckedAt);
+    /// <summary>
+    /// A slot's holder: its client, whether data came, when its HERALD was acked (ticks; null
+    /// before), and whether it still waits for the fleet guard's answer (not told yet).
+    /// </summary>
+    private sealed record Holder(IPAddress Client, bool Active, long? AckedAt, bool AskingFleet = false);
+
+    /// <summary>The fleet guard has not answered for a session within <c>fleet_guard_timeout</c>.</summary>
+    private sealed record FleetSilent(IActorRef Session);
 
     private sealed record Waiting(IActorRef Session, IPAddress Client, long Since);
 
@@ -254,6 +273,58 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
             ServeWaiting();
         });
         Receive<GetSlots>(_ => Sender.Tell(new Slots(_holders.Values.Select(h => h.Client).ToList(), SilentHolders, _waiting.Count)));
+        Receive<FleetGuardActor.Granted>(granted =>
+        {
+            FleetAnswered();
+            if (_holders.TryGetValue(granted.Session, out var holder) && holder.AskingFleet)
+            {
+                Timers.Cancel(FleetTimer(granted.Session));
+                _holders[granted.Session] = holder with { AskingFleet = false };
+                granted.Session.Tell(SlotGranted.Instance);
+            }
+        });
+        Receive<FleetGuardActor.Refused>(refused =>
+        {
+            FleetAnswered();
+            if (_holders.TryGetValue(refused.Session, out var holder) && holder.AskingFleet)
+            {
+                Timers.Cancel(FleetTimer(refused.Session));
+                _holders.Remove(refused.Session);
+                Context.Unwatch(refused.Session);
+                LogRefusal(holder.Client, "Too many concurrent netdumps, ignoring dump from {Client} (the fleet's limit, fleet_max_concurrent_dumps = "
+                    + refused.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")");
+                refused.Session.Tell(SlotRefused.Instance);
+                ServeWaiting();
+            }
+        });
+        Receive<FleetSilent>(silent =>
+        {
+            if (_holders.TryGetValue(silent.Session, out var holder) && holder.AskingFleet)
+            {
+                if (!_fleetSilent)
+                {
+                    _fleetSilent = true;
+                    _log.Warning("Fleet guard did not answer within {Timeout}: this node decides with its own limit ({Limit}) until it answers again",
+                        _settings.Cluster!.FleetGuardTimeout, _settings.MaxConcurrentDumps);
+                }
+
+                _holders[silent.Session] = holder with { AskingFleet = false };
+                _fleet!.Tell(new FleetGuardActor.Adopt(silent.Session));
+                silent.Session.Tell(SlotGranted.Instance);
+            }
+        });
+        Receive<FleetGuardActor.ReportSlots>(_ => Sender.Tell(new FleetGuardActor.SlotsReport(_holders.Keys.ToList())));
+    }
+
+    private static string FleetTimer(IActorRef session) => "fleet-" + session.Path;
+
+    private void FleetAnswered()
+    {
+        if (_fleetSilent)
+        {
+            _fleetSilent = false;
+            _log.Info("Fleet guard answers again: the fleet's limit holds");
+        }
     }
 
     private void Recounting()
@@ -313,9 +384,13 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
 
     private void HandleRequest(RequestSlot request)
     {
-        if (_holders.ContainsKey(Sender))
+        if (_holders.TryGetValue(Sender, out var held))
         {
-            Sender.Tell(SlotGranted.Instance);
+            if (!held.AskingFleet)
+            {
+                Sender.Tell(SlotGranted.Instance);
+            }
+
             return;
         }
 
@@ -328,7 +403,10 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
         {
             // a second panic of a client that is dumping: the new dump inherits the old one's slot
             Release(replaced);
-            Grant(Sender, request.Client);
+            _holders[Sender] = new Holder(request.Client, Active: false, AckedAt: null);
+            Context.Watch(Sender);
+            _fleet?.Tell(new FleetGuardActor.Adopt(Sender));
+            Sender.Tell(SlotGranted.Instance);
             return;
         }
 
@@ -433,9 +511,16 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
 
     private void Grant(IActorRef session, IPAddress client)
     {
-        _holders[session] = new Holder(client, Active: false, AckedAt: null);
+        _holders[session] = new Holder(client, Active: false, AckedAt: null, AskingFleet: _fleet is not null);
         Context.Watch(session);
-        session.Tell(SlotGranted.Instance);
+        if (_fleet is null)
+        {
+            session.Tell(SlotGranted.Instance);
+            return;
+        }
+
+        _fleet.Tell(new FleetGuardActor.Acquire(session));
+        Timers.StartSingleTimer(FleetTimer(session), new FleetSilent(session), _settings.Cluster!.FleetGuardTimeout);
     }
 
     private void Release(IActorRef session)
@@ -448,6 +533,12 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
         if (_holders.Remove(session))
         {
             Context.Unwatch(session);
+            if (_fleet is not null)
+            {
+                // after its Acquire through the same proxy, so the fleet guard frees what it granted
+                Timers.Cancel(FleetTimer(session));
+                _fleet.Tell(new FleetGuardActor.Release(session));
+            }
         }
         else if (_waiting.FirstOrDefault(w => w.Session.Equals(session)) is { } waiting)
         {

@@ -110,6 +110,9 @@ public sealed class UdpListenerActor : ReceiveActor
 
     public const string GuardName = "concurrency-guard";
 
+    /// <summary>The guard's path on every node, where the fleet guard asks for the slots.</summary>
+    public const string GuardPath = "/user/listener/" + GuardName;
+
     /// <summary>
     /// How many pump threads wait for the next dumps (batched engine): one per concurrent dump,
     /// up to 8. A waiting thread holds its receive engine: the pages its datagrams touched

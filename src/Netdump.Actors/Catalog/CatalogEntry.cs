@@ -16,7 +16,10 @@ public sealed record CatalogEntry
     /// <summary>The node that holds the dump; null for this one (a cluster fills it in).</summary>
     public string? Node { get; init; }
 
-    /// <summary>The absolute dump directory.</summary>
+    /// <summary>Its node is unreachable in the cluster: the entry is what was last heard (SPEC §8).</summary>
+    public bool Unreachable { get; init; }
+
+    /// <summary>The absolute dump directory (on its node).</summary>
     public required string Directory { get; init; }
 
     public required DumpStatus Status { get; init; }

@@ -9,6 +9,16 @@ namespace Netdump.Actors.Catalog;
 /// </summary>
 public static class DumpId
 {
+    /// <summary>
+    /// In a cluster every id names its node first (<c>node1~~rack1~web~192.0.2.7-...</c>), so
+    /// that two nodes' dumps never share one: a relative path never holds <c>//</c>, so no
+    /// local id holds <c>~~</c>, and a node name holds no <c>~</c>.
+    /// </summary>
+    public static string OnNode(string? node, string id) => node is null ? id : NodePrefix(node) + id;
+
+    /// <summary>What every id of <paramref name="node"/>'s dumps starts with.</summary>
+    public static string NodePrefix(string node) => node + "~~";
+
     /// <summary>The id of <paramref name="directory"/> under <paramref name="root"/>.</summary>
     public static string Of(string root, string directory)
     {

@@ -89,6 +89,9 @@ public sealed record NetdumpSettings
     /// <summary>When a panic group is a storm (<c>storm_hosts</c>, <c>storm_window</c>).</summary>
     public StormSettings Storm { get; init; } = StormSettings.Default;
 
+    /// <summary>The cluster of collectors (<c>cluster</c>, <c>cluster_seeds</c>, <c>cluster_port</c>, <c>node_name</c>, <c>fleet_*</c>); null when <c>cluster = off</c>.</summary>
+    public ClusterSettings? Cluster { get; init; }
+
     /// <summary>
     /// The longest a receiving dump's progress waits to reach the catalog. Not an operator's
     /// key: the views refresh about once a second; tests shorten it.
@@ -168,6 +171,7 @@ public sealed record NetdumpSettings
             Retention = ParseRetention(c),
             Http = HttpSettings.Create(c),
             Storm = StormSettings.Create(c),
+            Cluster = ClusterSettings.Create(c, address),
         };
     }
 

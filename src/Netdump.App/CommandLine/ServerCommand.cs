@@ -43,6 +43,8 @@ public static class ServerCommand
         root.Options.Add(Boolean("--secure", "1: only known clients may dump (default); 0: any client"));
         root.Options.Add(Text("--dumpdir", "PATH", "where dumps go (default /var/crash)"));
         root.Options.Add(Text("--http", "ADDR:PORT", "serve the HTTP API, /metrics and the dashboard there (default 127.0.0.1:20080; off: none)"));
+        root.Options.Add(Integer("--cluster-port", "N", "with cluster = on: the TCP port this node's peers reach it on (conf key cluster_port, default 20090)"));
+        root.Options.Add(Text("--node-name", "NAME", "with cluster = on: this node's name in the fleet (conf key node_name; default addr:cluster_port)"));
         root.Options.Add(Text("--config", "PATH", $"the key=value settings file (default {OperatorConfig.DefaultConfigPath}; may be missing)"));
         foreach (var version in root.Options.OfType<VersionOption>())
         {

@@ -21,6 +21,8 @@ public sealed record ServerOptions
         ["--secure"] = "secure",
         ["--dumpdir"] = "dumpdir",
         ["--http"] = "http",
+        ["--cluster-port"] = "cluster_port",
+        ["--node-name"] = "node_name",
     };
 
     /// <summary>The option that sets each conf key, for messages.</summary>
@@ -40,6 +42,10 @@ public sealed record ServerOptions
     /// <summary>The <c>--http</c> address and port, or <c>off</c>.</summary>
     public string? Http { get; init; }
 
+    /// <summary>This node's <c>--cluster-port</c> and <c>--node-name</c>: what differs per node of a fleet that shares one conf file.</summary>
+    public int? ClusterPort { get; init; }
+    public string? NodeName { get; init; }
+
     /// <summary>The <c>--config</c> path; null means the default, which may be missing.</summary>
     public string? ConfigPath { get; init; }
 
@@ -55,6 +61,8 @@ public sealed record ServerOptions
         Secure = parse.GetValue<string?>("--secure") is { } secure && NetdumpConfFile.TryParseBoolean(secure, out var on) ? on : null,
         DumpDir = parse.GetValue<string?>("--dumpdir"),
         Http = parse.GetValue<string?>("--http"),
+        ClusterPort = parse.GetValue<int?>("--cluster-port"),
+        NodeName = parse.GetValue<string?>("--node-name"),
         ConfigPath = parse.GetValue<string?>("--config"),
     };
 
@@ -70,6 +78,8 @@ public sealed record ServerOptions
         ["secure"] = Secure,
         ["dumpdir"] = DumpDir,
         ["http"] = Http,
+        ["cluster_port"] = ClusterPort,
+        ["node_name"] = NodeName,
     };
 
     /// <summary>Reads the conf file and merges (command line > conf file > netdump.hocon); throws <see cref="OperatorConfigException"/>.</summary>

@@ -78,6 +78,12 @@ public sealed partial class NetdumpConfFile
         ["http_key"] = ValueKind.OptionalText,
         ["storm_hosts"] = ValueKind.Integer,
         ["storm_window"] = ValueKind.Duration,
+        ["cluster"] = ValueKind.Boolean,
+        ["cluster_seeds"] = ValueKind.OptionalText,
+        ["cluster_port"] = ValueKind.Integer,
+        ["node_name"] = ValueKind.OptionalText,
+        ["fleet_max_concurrent_dumps"] = ValueKind.Integer,
+        ["fleet_guard_timeout"] = ValueKind.Duration,
     };
 
     /// <summary>Keys of the Red Hat server that mean nothing here: accepted with a warning so an old file still starts.</summary>

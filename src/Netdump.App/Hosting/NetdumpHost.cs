@@ -130,6 +130,7 @@ public static class NetdumpHost
         builder.Services.AddAkka(ActorSystemName, (akka, _) =>
         {
             akka.AddHocon(config.WithFallback(AkkaLogging), HoconAddMode.Replace)
+                .WithNetdumpCluster(settings, ActorSystemName)
                 .WithNetdumpListener(settings);
         });
 

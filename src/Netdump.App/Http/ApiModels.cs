@@ -13,6 +13,7 @@ namespace Netdump.App.Http;
 public sealed record DumpItem(
     string Id,
     string? Node,
+    bool Unreachable,
     string Directory,
     string Status,
     string? Reason,
@@ -45,7 +46,7 @@ public sealed record DumpItem(
     public IReadOnlyList<FileItem>? Files { get; init; }
 
     public static DumpItem From(CatalogEntry e) => new(
-        e.Id, e.Node, e.Directory, DumpJsonFields.StatusName(e.Status), e.Reason?.Text,
+        e.Id, e.Node, e.Unreachable, e.Directory, DumpJsonFields.StatusName(e.Status), e.Reason?.Text,
         e.Reason is { } reason ? NetdumpMetrics.LabelOf(reason.Kind) : null,
         e.ClientIp, e.Hostname, e.Host, e.Architecture, e.VersionString, e.Kernel, e.PanicString, e.Group,
         e.ReceivedAt.ToUniversalTime(), e.FinishedAt?.ToUniversalTime(), e.DumpTime?.ToUniversalTime(),

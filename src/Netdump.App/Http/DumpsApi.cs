@@ -17,7 +17,10 @@ public static class DumpsApi
     /// <summary>How long a request waits for the catalog before it answers 503.</summary>
     public static readonly TimeSpan CatalogTimeout = TimeSpan.FromSeconds(5);
 
-    public static void Map(IEndpointRouteBuilder app, IActorRef catalog, TimeProvider time)
+    /// <summary>In a cluster: this node's name, and where another node's HTTP API is (null: not known now).</summary>
+    public sealed record Fleet(string Node, Func<string, string?> HttpUrlOf);
+
+    public static void Map(IEndpointRouteBuilder app, IActorRef catalog, TimeProvider time, Fleet? fleet = null)
     {
         app.MapGet("/api/dumps", async (HttpRequest request) =>
         {
@@ -31,18 +34,23 @@ public static class DumpsApi
             return Results.Json(new DumpList(page.Total, page.Offset, page.Limit, page.Items.Select(DumpItem.From).ToList()), ApiJson.Default.DumpList);
         });
 
-        app.MapGet("/api/dumps/{id}", async (string id) =>
+        app.MapGet("/api/dumps/{id}", async (string id, HttpRequest request) =>
         {
             if (await Find(catalog, id) is not { } entry)
             {
                 return NotFound(id);
             }
 
+            if (Elsewhere(fleet, entry, request) is { } redirect)
+            {
+                return redirect;
+            }
+
             var files = DumpFiles.List(entry.Directory).Select(f => new FileItem(f.Name, f.Size, FileUrl(entry.Id, f.Name))).ToList();
             return Results.Json(DumpItem.From(entry) with { Files = files }, ApiJson.Default.DumpItem);
         });
 
-        app.MapGet("/api/dumps/{id}/files/{name}", async (string id, string name) =>
+        app.MapGet("/api/dumps/{id}/files/{name}", async (string id, string name, HttpRequest request) =>
         {
             // a route value keeps an encoded "/" as %2F: decoded here, so that it is refused as a path
             var plain = Uri.UnescapeDataString(name);
@@ -54,6 +62,11 @@ public static class DumpsApi
             if (await Find(catalog, id) is not { } entry)
             {
                 return NotFound(id);
+            }
+
+            if (Elsewhere(fleet, entry, request) is { } redirect)
+            {
+                return redirect;
             }
 
             return DumpFiles.Find(entry.Directory, plain) is { } file
@@ -79,6 +92,23 @@ public static class DumpsApi
             var sessions = await catalog.Ask<Sessions>(GetSessions.Instance, CatalogTimeout);
             return Results.Json(new Health("ok", page.Total, sessions.Items.Count), ApiJson.Default.Health);
         });
+    }
+
+    /// <summary>
+    /// A dump on another node of the fleet: its files and its file list are that node's, so the
+    /// request is redirected there (307, the same path and query); 503 while that node's API is
+    /// not known (unreachable, or it has no HTTP API at a fixed port). Null for this node's dump.
+    /// </summary>
+    private static IResult? Elsewhere(Fleet? fleet, CatalogEntry entry, HttpRequest request)
+    {
+        if (fleet is null || entry.Node is not { } node || node == fleet.Node)
+        {
+            return null;
+        }
+
+        return fleet.HttpUrlOf(node) is { } url
+            ? Results.Redirect(url.TrimEnd('/') + request.Path + request.QueryString, permanent: false, preserveMethod: true)
+            : Error(StatusCodes.Status503ServiceUnavailable, $"dump {entry.Id} is on node {node}, whose HTTP API is not reachable now");
     }
 
     /// <summary>The URL of a dump's file, relative to the server.</summary>

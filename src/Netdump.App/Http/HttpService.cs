@@ -105,7 +105,9 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
         });
         var metrics = MetricsExtension.For(system);
         app.MapMetrics("/metrics", metrics.Registry);
-        DumpsApi.Map(app, catalog, TimeProvider.System);
+        DumpsApi.Map(app, catalog, TimeProvider.System, settings.Cluster is { } cluster
+            ? new DumpsApi.Fleet(cluster.NodeName, node => Hosting.NetdumpCluster.HttpUrlOf(system, node))
+            : null);
         app.MapDashboard();
 
         try

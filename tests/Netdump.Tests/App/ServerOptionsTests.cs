@@ -20,7 +20,7 @@ public sealed class ServerOptionsTests
     {
         var options = OptionsOf(
             "--port", "20999", "--linux-port", "6667", "--addr", "192.0.2.10", "--concurrent", "16", "--pidfile", "/run/nd.pid",
-            "--daemon", "--secure", "0", "--dumpdir", "/srv/crash", "--http", "off", "--config", "/tmp/nd.conf");
+            "--daemon", "--secure", "0", "--dumpdir", "/srv/crash", "--http", "off", "--cluster-port", "20091", "--node-name", "rack1", "--config", "/tmp/nd.conf");
 
         Assert.Equal(
             new Dictionary<string, object?>
@@ -34,6 +34,8 @@ public sealed class ServerOptionsTests
                 ["secure"] = false,
                 ["dumpdir"] = "/srv/crash",
                 ["http"] = "off",
+                ["cluster_port"] = 20091,
+                ["node_name"] = "rack1",
             },
             options.ToNetdumpKeys());
         Assert.Equal("/tmp/nd.conf", options.ConfigPath);

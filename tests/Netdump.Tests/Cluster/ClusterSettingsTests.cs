@@ -1,0 +1,41 @@
+using Netdump.App.Configuration;
+
+namespace Netdump.Tests.Cluster;
+
+/// <summary>The cluster keys of netdump.conf and their per-node options (SPEC §8).</summary>
+public sealed class ClusterSettingsTests
+{
+    private static OperatorConfig Merge(string conf, Dictionary<string, object?>? commandLine = null) =>
+        OperatorConfig.Merge(commandLine ?? [], NetdumpConfFile.Parse(conf, "netdump.conf"));
+
+    [Fact]
+    public void Cluster_should_be_off_by_default()
+    {
+        Assert.Null(Merge("").Settings.Cluster);
+    }
+
+    [Fact]
+    public void One_conf_file_should_give_each_node_its_own_name_and_port_from_the_command_line()
+    {
+        const string conf = "cluster = on\ncluster_seeds = 127.0.0.11:20091, 127.0.0.12:20092\nfleet_max_concurrent_dumps = 8\nfleet_guard_timeout = 500ms\n";
+        var node = Merge(conf, new() { ["addr"] = "127.0.0.12", ["cluster_port"] = 20092, ["node_name"] = "rack2" }).Settings.Cluster!;
+        Assert.Equal("rack2", node.NodeName);
+        Assert.Equal(20092, node.Port);
+        Assert.Equal("127.0.0.12", node.Host);
+        Assert.Equal(["127.0.0.11", "127.0.0.12"], node.Seeds.Select(s => s.Host));
+        Assert.Equal(8, node.FleetMaxConcurrentDumps);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), node.FleetGuardTimeout);
+        Assert.Equal("127.0.0.13:20090", Merge(conf, new() { ["addr"] = "127.0.0.13" }).Settings.Cluster!.NodeName);
+    }
+
+    [Theory]
+    [InlineData("cluster = on\n", "cluster_seeds: cluster = on needs at least one seed node")]
+    [InlineData("cluster = on\ncluster_seeds = rack1\n", "netdump.conf:2: cluster_seeds: \"rack1\" is not host:port")]
+    [InlineData("cluster = on\ncluster_seeds = a:1\nfleet_max_concurrent_dumps = -1\n", "netdump.conf:3: fleet_max_concurrent_dumps: -1 must be 0")]
+    [InlineData("cluster = on\ncluster_seeds = a:1\nnode_name = \"a b\"\n", "netdump.conf:3: node_name: \"a b\" may not hold spaces")]
+    public void Bad_cluster_keys_should_be_one_line_naming_the_line(string conf, string start)
+    {
+        var e = Assert.Throws<OperatorConfigException>(() => Merge(conf));
+        Assert.StartsWith(start, e.Message);
+    }
+}

@@ -1,0 +1,109 @@
+using System.Net;
+using Akka.Actor;
+using Netdump.Actors;
+using Netdump.Actors.Catalog;
+using Netdump.Actors.Storage;
+using static Netdump.Actors.Catalog.CatalogProtocol;
+
+namespace Netdump.Tests.Cluster;
+
+/// <summary>
+/// The fleet catalog (SPEC §8) on three in-process nodes: every node lists every node's dumps
+/// with their node, an unreachable node's dumps stay marked, and a node that returns
+/// republishes what its disk holds (and no longer lists what retention took meanwhile).
+/// </summary>
+[Collection(RunsAloneCollection.Name)]
+public sealed class FleetCatalogSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+{
+    private const int PerNode = 40;
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    private readonly List<FleetNode> _nodes = [];
+    private readonly Dictionary<string, object?> _keys = new() { ["max_concurrent_dumps"] = 4 };
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    private static List<CatalogEntry> Disk(string root, int node, int count, int skip = -1) =>
+        Enumerable.Range(0, count).Where(i => i != skip).Select(i => new CatalogEntry
+        {
+            Id = $"192.0.2.{node}-{i:D4}",
+            Directory = Path.Combine(root, $"192.0.2.{node}-{i:D4}"),
+            Status = DumpStatus.Complete,
+            ClientIp = $"192.0.2.{node}",
+            Hostname = $"host{node}-{i}",
+            PanicString = "page fault",
+            ReceivedAt = DateTimeOffset.UnixEpoch.AddMinutes(node * 1000 + i),
+            Vmcore = "vmcore",
+            BytesReceived = 4096,
+        }).ToList();
+
+    private async Task<(FleetNode Node, IActorRef Catalog)> StartAsync(int index, string seed, int port, int skip = -1)
+    {
+        var node = await FleetNode.StartAsync(index, seed, port, _keys);
+        var catalog = node.System.ActorOf(CatalogActor.Props(node.Settings, Disk(node.Settings.DumpDirectory, index, PerNode, skip)), "catalog");
+        return (node, catalog);
+    }
+
+    private async Task<List<CatalogEntry>> ListAsync(IActorRef catalog) =>
+        (await catalog.Ask<DumpPage>(new QueryDumps(DumpFilter.All, 0, 1000), TimeSpan.FromSeconds(2))).Items.ToList();
+
+    [Fact]
+    public async Task Catalog_should_converge_mark_an_unreachable_node_and_take_back_a_returning_node()
+    {
+        var ports = Enumerable.Range(1, 3).Select(i => FleetNode.FreePort(IPAddress.Parse($"127.0.0.{10 + i}"))).ToArray();
+        var seed = FleetNode.Seed(1, ports[0]);
+        var catalogs = new List<IActorRef>();
+        for (var i = 1; i <= 3; i++)
+        {
+            var (node, catalog) = await StartAsync(i, seed, ports[i - 1]);
+            _nodes.Add(node);
+            catalogs.Add(catalog);
+        }
+
+        // converges: every node lists every dump once, with its node
+        foreach (var catalog in catalogs)
+        {
+            await AwaitAssertAsync(async () =>
+            {
+                var all = await ListAsync(catalog);
+                Assert.Equal(3 * PerNode, all.Count);
+                Assert.Equal(3 * PerNode, all.Select(e => e.Id).Distinct().Count());
+                Assert.All(all, e => Assert.Equal($"node{e.ClientIp[^1]}", e.Node));
+                Assert.All(all, e => Assert.StartsWith(e.Node + "~~", e.Id));
+                Assert.DoesNotContain(all, e => e.Unreachable);
+            }, Wait, TimeSpan.FromMilliseconds(200));
+        }
+
+        // node3 crashes: its dumps stay on the others, marked unreachable
+        await _nodes[2].CrashAsync();
+        await AwaitAssertAsync(async () =>
+        {
+            var all = await ListAsync(catalogs[0]);
+            Assert.Equal(3 * PerNode, all.Count);
+            Assert.All(all, e => Assert.Equal(e.Node == "node3", e.Unreachable));
+        }, Wait, TimeSpan.FromMilliseconds(200));
+
+        // it returns, its disk one dump shorter (retention ran): it republishes, the rest follow
+        await AwaitAssertAsync(() => Assert.DoesNotContain(Akka.Cluster.Cluster.Get(_nodes[0].System).State.Members, m => m.Address == _nodes[2].Address),
+            Wait, TimeSpan.FromMilliseconds(200));
+        var (back, backCatalog) = await StartAsync(3, seed, ports[2], skip: 7);
+        _nodes[2] = back;
+        foreach (var catalog in new[] { catalogs[0], catalogs[1], backCatalog })
+        {
+            await AwaitAssertAsync(async () =>
+            {
+                var all = await ListAsync(catalog);
+                Assert.Equal(3 * PerNode - 1, all.Count);
+                Assert.DoesNotContain(all, e => e.Unreachable);
+                Assert.DoesNotContain(all, e => e.Id == "node3~~192.0.2.3-0007");
+            }, Wait, TimeSpan.FromMilliseconds(200));
+        }
+    }
+}

@@ -1,0 +1,172 @@
+using System.Net;
+using Akka.Actor;
+using Akka.TestKit;
+using Netdump.Actors;
+using static Netdump.Actors.ConcurrencyGuardActor;
+
+namespace Netdump.Tests.Cluster;
+
+/// <summary>
+/// The fleet-wide limit (SPEC §8) across three in-process nodes on loopback: exact while the
+/// fleet guard answers, handed over without a leaked or double-counted slot, and never costing
+/// a dump when the guard's node is gone. Sessions are probes on each node's own actor system,
+/// so their refs travel between nodes as a real session's do.
+/// </summary>
+[Collection(RunsAloneCollection.Name)]
+public sealed class FleetGuardSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+    private readonly List<FleetNode> _nodes = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    private async Task StartFleetAsync(int fleetLimit, TimeSpan guardTimeout)
+    {
+        var keys = new Dictionary<string, object?>
+        {
+            ["max_concurrent_dumps"] = 4,
+            ["fleet_max_concurrent_dumps"] = fleetLimit,
+            ["fleet_guard_timeout"] = $"{(int)guardTimeout.TotalMilliseconds}ms",
+        };
+        var ports = Enumerable.Range(1, 3).Select(i => FleetNode.FreePort(IPAddress.Parse($"127.0.0.{10 + i}"))).ToArray();
+        var seed = FleetNode.Seed(1, ports[0]);
+        _nodes.Add(await FleetNode.StartAsync(1, seed, ports[0], keys));
+        await AwaitMembersAsync(1);
+        for (var i = 2; i <= 3; i++)
+        {
+            _nodes.Add(await FleetNode.StartAsync(i, seed, ports[i - 1], keys));
+        }
+
+        await AwaitMembersAsync(3);
+        foreach (var node in _nodes)
+        {
+            // every proxy has found the singleton and its recount is over
+            await AwaitCountAsync(node, 0);
+        }
+    }
+
+    private async Task AwaitMembersAsync(int count) => await AwaitConditionAsync(() => Task.FromResult(_nodes.All(n =>
+        Akka.Cluster.Cluster.Get(n.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) == count)), Wait, TimeSpan.FromMilliseconds(100));
+
+    private async Task AwaitCountAsync(FleetNode node, int slots) => await AwaitAssertAsync(async () =>
+    {
+        var count = await node.FleetGuard.Ask<FleetGuardActor.Count>(new FleetGuardActor.GetCount(), TimeSpan.FromSeconds(1));
+        Assert.Equal(slots, count.Slots);
+    }, Wait, TimeSpan.FromMilliseconds(200));
+
+    private TestProbe Session(FleetNode node) => CreateTestProbe(node.System);
+
+    private static void Ask(FleetNode node, TestProbe session, int client) =>
+        node.Guard.Tell(new RequestSlot(IPAddress.Parse($"192.0.2.{client}")), session.Ref);
+
+    [Fact]
+    public async Task Fleet_limit_should_hold_exactly_across_three_nodes()
+    {
+        await StartFleetAsync(fleetLimit: 3, TimeSpan.FromSeconds(10));
+        var sessions = new List<(FleetNode Node, TestProbe Probe)>();
+        var client = 1;
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var node in _nodes)
+            {
+                var probe = Session(node);
+                Ask(node, probe, client++);
+                sessions.Add((node, probe));
+            }
+        }
+
+        var granted = new List<(FleetNode Node, TestProbe Probe)>();
+        foreach (var (node, probe) in sessions)
+        {
+            var answer = await probe.ExpectMsgAsync<object>(Wait);
+            if (answer is SlotGranted)
+            {
+                granted.Add((node, probe));
+            }
+            else
+            {
+                Assert.IsType<SlotRefused>(answer);
+            }
+        }
+
+        Assert.Equal(3, granted.Count);
+        await AwaitCountAsync(_nodes[1], 3);
+
+        // one dump ends: exactly one more may start, on any node
+        _nodes.Find(n => n == granted[0].Node)!.Guard.Tell(ReleaseSlot.Instance, granted[0].Probe.Ref);
+        var next = Session(_nodes[2]);
+        Ask(_nodes[2], next, 200);
+        await next.ExpectMsgAsync<SlotGranted>(Wait);
+        var refused = Session(_nodes[0]);
+        Ask(_nodes[0], refused, 201);
+        await refused.ExpectMsgAsync<SlotRefused>(Wait);
+        await AwaitCountAsync(_nodes[0], 3);
+    }
+
+    [Fact]
+    public async Task Fleet_guard_should_hand_over_without_a_leaked_or_double_counted_slot()
+    {
+        await StartFleetAsync(fleetLimit: 3, TimeSpan.FromSeconds(10));
+        var probes = new List<TestProbe>();
+        for (var i = 0; i < 3; i++)
+        {
+            var probe = Session(_nodes[i]);
+            Ask(_nodes[i], probe, i + 1);
+            await probe.ExpectMsgAsync<SlotGranted>(Wait);
+            probes.Add(probe);
+        }
+
+        // the singleton's node (the oldest: node1) leaves mid-run with its dump
+        await _nodes[0].LeaveAsync();
+        _nodes[0].System.Stop(probes[0].Ref);
+
+        // the new singleton recounted from the nodes: two dumps, not three, not four
+        await AwaitCountAsync(_nodes[1], 2);
+        await AwaitCountAsync(_nodes[2], 2);
+        var third = Session(_nodes[1]);
+        Ask(_nodes[1], third, 10);
+        await third.ExpectMsgAsync<SlotGranted>(Wait);
+        var fourth = Session(_nodes[2]);
+        Ask(_nodes[2], fourth, 11);
+        await fourth.ExpectMsgAsync<SlotRefused>(Wait);
+    }
+
+    [Fact]
+    public async Task Nodes_should_decide_alone_within_the_timeout_when_the_guard_node_is_unreachable_and_keep_taking_dumps()
+    {
+        var timeout = TimeSpan.FromMilliseconds(800);
+        await StartFleetAsync(fleetLimit: 2, timeout);
+        var first = Session(_nodes[1]);
+        Ask(_nodes[1], first, 1);
+        await first.ExpectMsgAsync<SlotGranted>(Wait);
+
+        // the singleton's node crashes: it never leaves, the others only stop hearing it
+        await _nodes[0].CrashAsync();
+
+        // each node's own limit (4) now decides: three more dumps although the fleet's limit is 2
+        var taken = new List<TestProbe>();
+        for (var i = 0; i < 3; i++)
+        {
+            var node = _nodes[1 + (i % 2)];
+            var probe = Session(node);
+            Ask(node, probe, 20 + i);
+            await probe.ExpectMsgAsync<SlotGranted>(Wait);
+            taken.Add(probe);
+        }
+
+        // once the crashed node is downed (keep-majority: two of three) the guard moves and
+        // counts what the nodes took alone
+        await AwaitCountAsync(_nodes[1], 4);
+        var refused = Session(_nodes[2]);
+        Ask(_nodes[2], refused, 40);
+        await refused.ExpectMsgAsync<SlotRefused>(Wait);
+    }
+}
