@@ -22,7 +22,7 @@ public sealed partial class DumpWriterActor
         private ChecksumDone() { }
     }
     /// <summary>The hash's thread is done: <paramref name="Sha256"/> or why not.</summary>
-    private sealed record ChecksumComputed(DumpRecord Record, string? Sha256, string? Error, TimeSpan Took);
+    private sealed record ChecksumComputed(DumpRecord Record, (string Sha256, ulong Bytes)? Hash, string? Error, TimeSpan Took);
     /// <summary><c>&lt;host&gt;.last</c> beside the dump now points to it; a failure costs the link only.</summary>
     private void PointLastLink(DumpRecord record)
     {
@@ -48,16 +48,16 @@ public sealed partial class DumpWriterActor
         var cancel = _checksumCancel.Token;
         var path = Path.Combine(record.Directory, record.Vmcore);
         var started = Stopwatch.GetTimestamp();
-        Task.Factory.StartNew(() => CoreChecksum.Compute(path, cancel), cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+        Task.Factory.StartNew(() => (CoreChecksum.Compute(path, cancel), (ulong)new FileInfo(path).Length), cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             .PipeTo(Self,
-                success: sha256 => new ChecksumComputed(record, sha256, null, Stopwatch.GetElapsedTime(started)),
+                success: hash => new ChecksumComputed(record, hash, null, Stopwatch.GetElapsedTime(started)),
                 failure: e => new ChecksumComputed(record, null, e.GetBaseException().Message, Stopwatch.GetElapsedTime(started)));
     }
     /// <summary>The final reports again, now with the hash, as durably as the first time.</summary>
     private void HandleChecksum(ChecksumComputed computed)
     {
         var record = computed.Record;
-        if (computed.Sha256 is null)
+        if (computed.Hash is not { } hash)
         {
             _log.Error("Client {Client}: cannot compute the SHA-256 of {Dir}/{Core}: {Error}; the reports go without it",
                 _herald.Client.Address, record.Directory, record.Vmcore, computed.Error);
@@ -66,9 +66,10 @@ public sealed partial class DumpWriterActor
         {
             try
             {
-                DumpReport.Write(record with { Sha256 = computed.Sha256 });
+                // the core as stored is the core as received, until it is compressed at rest
+                DumpReport.Write(record with { Sha256 = hash.Sha256, StoredSha256 = hash.Sha256, StoredBytes = hash.Bytes });
                 _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
-                    _herald.Client.Address, record.Directory, record.Vmcore, computed.Sha256, computed.Took.TotalSeconds);
+                    _herald.Client.Address, record.Directory, record.Vmcore, hash.Sha256, computed.Took.TotalSeconds);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

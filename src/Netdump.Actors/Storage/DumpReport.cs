@@ -61,7 +61,7 @@ public static class DumpReport
             Line(sb, $"  Architecture Version: {h.ArchitectureVersion}");
             Line(sb, $"  Dump Length: {h.DumpLength}B ({h.DumpLength / MiB} MB), the dump data as the kernel dump header gives it");
             Line(sb, $"  Blocksize: {h.BlockSize}");
-            Line(sb, $"  Compression: {CompressionName(h.Compression)}");
+            Line(sb, $"  Compression: {DumpJson.CompressionName(h.Compression)}");
             Line(sb, $"  Dumptime: {FormatDumpTime(h)}");
             Line(sb, $"  Hostname: {OneLine(h.Hostname)}");
             Line(sb, $"  Version String: {OneLine(h.VersionString)}");
@@ -94,7 +94,27 @@ public static class DumpReport
 
         if (r.Sha256 is { } sha256)
         {
-            Line(sb, $"  SHA-256: {sha256} ({OneLine(r.Vmcore)})");
+            Line(sb, r.CompressedAtRest
+                ? $"  SHA-256: {sha256} (the core as received; {OneLine(r.Vmcore)} decompresses to it)"
+                : $"  SHA-256: {sha256} ({OneLine(r.Vmcore)})");
+        }
+
+        if (r.CompressedAtRest)
+        {
+            Line(sb, $"  Stored: {OneLine(r.Vmcore)}, compressed at rest with zstd, {r.StoredBytes} bytes, SHA-256 {r.StoredSha256}");
+        }
+        else if (r.CompressionProblem is { } compressionProblem)
+        {
+            Line(sb, $"  Stored: {OneLine(r.Vmcore)}, not compressed at rest: {OneLine(compressionProblem)}");
+        }
+
+        if (r.DecryptedVmcore is { } decrypted)
+        {
+            Line(sb, $"  Decrypted: {OneLine(decrypted)}");
+        }
+        else if (r.DecryptionProblem is { } decryptionProblem)
+        {
+            Line(sb, $"  Decrypted: no: {OneLine(decryptionProblem)}");
         }
 
         Line(sb, $"  Herald Path: {FormatHeraldPath(r)}");
@@ -126,58 +146,65 @@ public static class DumpReport
         using (var w = new Utf8JsonWriter(buffer, JsonOptions))
         {
             w.WriteStartObject();
-            w.WriteString("status", StatusName(r.Status));
-            w.WriteString("reason", r.Status == DumpStatus.Complete ? null : r.Reason);
-            w.WriteString("client_ip", DumpLocation.FormatAddress(r.ClientIp));
-            w.WriteString("server_ip", DumpLocation.FormatAddress(r.ServerIp));
-            w.WriteString("herald_path", r.HeraldPath);
-            w.WriteString("herald_path_fallback", r.HeraldPathFallback);
-            w.WriteString("directory", r.Directory);
-            w.WriteString("received_at", FormatTimestamp(r.ReceivedAt));
-            w.WriteString("finished_at", r.FinishedAt is { } finished ? FormatTimestamp(finished) : null);
-            w.WriteString("magic", h?.Magic);
-            w.WriteString("hostname", h?.Hostname);
-            w.WriteString("architecture", h?.Architecture);
-            WriteNumberOrNull(w, "architecture_version", h?.ArchitectureVersion);
-            w.WriteString("version_string", h?.VersionString);
-            w.WriteString("panic_string", h?.PanicString ?? r.Linux?.PanicString);
-            w.WriteString("dump_time", h is null ? null : FormatDumpTime(h));
-            WriteNumberOrNull(w, "dump_length", r.Length); // the KDH's, or a Linux core's full size
-            WriteNumberOrNull(w, "block_size", h?.BlockSize);
-            WriteNumberOrNull(w, "dump_key_size", h?.DumpKeySize);
-            w.WriteNumber("bytes_received", r.BytesReceived);
-            WriteRanges(w, "ranges", r.Ranges);
-            WriteRanges(w, "holes", r.Holes);
-            WriteNumberOrNull(w, "holes_known_until", r.HolesKnownUntil);
-            WriteNumberOrNull(w, "rate_bytes_per_second", r.Rate?.LastTick);
-            WriteNumberOrNull(w, "average_rate_bytes_per_second", r.Rate?.Average);
-            WriteNumberOrNull(w, "eta_seconds", r.Rate is { } rate ? ReceiveRate.SecondsLeft(r.BytesReceived, r.Length, rate.LastTick) : null);
-            w.WriteNumber("key_bytes_received", r.KeyBytesReceived);
-            w.WriteString("compression", h is null ? null : CompressionName(h.Compression));
-            w.WriteBoolean("encrypted", r.Encrypted);
+            w.WriteString(DumpJson.Status, DumpJson.StatusName(r.Status));
+            w.WriteString(DumpJson.Reason, r.Status == DumpStatus.Complete ? null : r.Reason);
+            w.WriteString(DumpJson.ClientIp, DumpLocation.FormatAddress(r.ClientIp));
+            w.WriteString(DumpJson.ServerIp, DumpLocation.FormatAddress(r.ServerIp));
+            w.WriteString(DumpJson.HeraldPath, r.HeraldPath);
+            w.WriteString(DumpJson.HeraldPathFallback, r.HeraldPathFallback);
+            w.WriteString(DumpJson.Directory, r.Directory);
+            w.WriteString(DumpJson.ReceivedAt, FormatTimestamp(r.ReceivedAt));
+            w.WriteString(DumpJson.FinishedAt, r.FinishedAt is { } finished ? FormatTimestamp(finished) : null);
+            w.WriteString(DumpJson.Magic, h?.Magic);
+            w.WriteString(DumpJson.Hostname, h?.Hostname);
+            w.WriteString(DumpJson.Architecture, h?.Architecture);
+            WriteNumberOrNull(w, DumpJson.ArchitectureVersion, h?.ArchitectureVersion);
+            w.WriteString(DumpJson.VersionString, h?.VersionString);
+            w.WriteString(DumpJson.PanicString, h?.PanicString ?? r.Linux?.PanicString);
+            w.WriteString(DumpJson.DumpTime, h is null ? null : FormatDumpTime(h));
+            WriteNumberOrNull(w, DumpJson.DumpLength, r.Length); // the KDH's, or a Linux core's full size
+            WriteNumberOrNull(w, DumpJson.BlockSize, h?.BlockSize);
+            WriteNumberOrNull(w, DumpJson.DumpKeySize, h?.DumpKeySize);
+            w.WriteNumber(DumpJson.BytesReceived, r.BytesReceived);
+            WriteRanges(w, DumpJson.Ranges, r.Ranges);
+            WriteRanges(w, DumpJson.Holes, r.Holes);
+            WriteNumberOrNull(w, DumpJson.HolesKnownUntil, r.HolesKnownUntil);
+            WriteNumberOrNull(w, DumpJson.RateBytesPerSecond, r.Rate?.LastTick);
+            WriteNumberOrNull(w, DumpJson.AverageRateBytesPerSecond, r.Rate?.Average);
+            WriteNumberOrNull(w, DumpJson.EtaSeconds, r.Rate is { } rate ? ReceiveRate.SecondsLeft(r.BytesReceived, r.Length, rate.LastTick) : null);
+            w.WriteNumber(DumpJson.KeyBytesReceived, r.KeyBytesReceived);
+            w.WriteString(DumpJson.Compression, h is null ? null : DumpJson.CompressionName(h.Compression));
+            w.WriteBoolean(DumpJson.Encrypted, r.Encrypted);
             if (h is null)
             {
-                w.WriteNull("parity_ok");
+                w.WriteNull(DumpJson.ParityOk);
             }
             else
             {
-                w.WriteBoolean("parity_ok", h.ParityOk);
+                w.WriteBoolean(DumpJson.ParityOk, h.ParityOk);
             }
 
-            w.WriteString("vmcore", r.Vmcore);
-            w.WriteString("sha256", r.Sha256);
-            w.WriteString("superseded_by", r.SupersededBy);
-            w.WriteBoolean("recovered", r.Recovered);
-            w.WriteString("dialect", r.Dialect == Ingest.Dialect.Linux ? "linux" : "freebsd");
+            w.WriteString(DumpJson.Vmcore, r.Vmcore);
+            w.WriteString(DumpJson.Sha256, r.Sha256);
+            w.WriteString(DumpJson.StoredCompression, StoredCompression(r) is { } stored ? DumpJson.CompressionName(stored) : null);
+            w.WriteBoolean(DumpJson.CompressedAtRest, r.CompressedAtRest);
+            WriteNumberOrNull(w, DumpJson.StoredBytes, r.StoredBytes);
+            w.WriteString(DumpJson.StoredSha256, r.StoredSha256);
+            w.WriteString(DumpJson.CompressionProblem, r.CompressionProblem);
+            w.WriteString(DumpJson.DecryptedVmcore, r.DecryptedVmcore);
+            w.WriteString(DumpJson.DecryptionProblem, r.DecryptionProblem);
+            w.WriteString(DumpJson.SupersededBy, r.SupersededBy);
+            w.WriteBoolean(DumpJson.Recovered, r.Recovered);
+            w.WriteString(DumpJson.Dialect, DumpJson.DialectName(r.Dialect));
             if (r.Linux is { } linux)
             {
-                w.WriteNumber("protocol_version", linux.ProtocolVersion);
-                w.WriteNumber("machine", linux.Machine);
-                w.WriteNumber("page_size", linux.PageSize);
-                w.WriteNumber("pages", linux.Pages);
-                WriteRanges(w, "reserved", linux.Reserved);
-                w.WriteBoolean("registers", linux.Registers);
-                w.WriteNumber("log_bytes", linux.LogBytes);
+                w.WriteNumber(DumpJson.ProtocolVersion, linux.ProtocolVersion);
+                w.WriteNumber(DumpJson.Machine, linux.Machine);
+                w.WriteNumber(DumpJson.PageSize, linux.PageSize);
+                w.WriteNumber(DumpJson.Pages, linux.Pages);
+                WriteRanges(w, DumpJson.Reserved, linux.Reserved);
+                w.WriteBoolean(DumpJson.Registers, linux.Registers);
+                w.WriteNumber(DumpJson.LogBytes, linux.LogBytes);
             }
 
             w.WriteEndObject();
@@ -318,22 +345,6 @@ public static class DumpReport
 
     private static void Line(StringBuilder sb, string text) => sb.Append(text).Append('\n');
 
-    private static string StatusName(DumpStatus status) => status switch
-    {
-        DumpStatus.Complete => "complete",
-        DumpStatus.Incomplete => "incomplete",
-        DumpStatus.Refused => "refused",
-        _ => "receiving",
-    };
-
-    private static string CompressionName(DumpCompression compression) => compression switch
-    {
-        DumpCompression.None => "none",
-        DumpCompression.Gzip => "gzip",
-        DumpCompression.Zstd => "zstd",
-        _ => "unknown",
-    };
-
     private static string FormatTimestamp(DateTimeOffset time) =>
         time.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture);
 
@@ -381,6 +392,12 @@ public static class DumpReport
             ? $"{asked}, not used: {OneLine(why)}; the dump went to the dump directory instead"
             : asked;
     }
+
+    /// <summary>How the stored core is encoded, once its size is known: the client's compression, or zstd when the server compressed it at rest.</summary>
+    private static DumpCompression? StoredCompression(DumpRecord r) =>
+        r.StoredBytes is null ? null
+        : r.CompressedAtRest ? DumpCompression.Zstd
+        : r.Header?.Compression ?? DumpCompression.None;
 
     private static void WriteNumberOrNull(Utf8JsonWriter w, string name, ulong? value)
     {

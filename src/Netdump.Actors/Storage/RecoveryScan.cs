@@ -123,7 +123,7 @@ public static class RecoveryScan
             previous = DumpTree.ReadJson((FileInfo)jsonEntry, out unreadable);
             if (previous is { } json)
             {
-                var status = json.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+                var status = DumpJson.String(json, DumpJson.Status);
                 switch (status)
                 {
                     case "complete" or "incomplete" or "refused":
@@ -149,8 +149,8 @@ public static class RecoveryScan
         }
 
         var fromName = DumpDirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
-        var client = Address(previous, "client_ip") ?? fromName?.Client;
-        var receivedAt = Time(previous, "received_at") ?? fromName?.ReceivedAt;
+        var client = DumpJson.Address(previous, DumpJson.ClientIp) ?? fromName?.Client;
+        var receivedAt = DumpJson.Time(previous, DumpJson.ReceivedAt) ?? fromName?.ReceivedAt;
         if (client is null || receivedAt is null)
         {
             return new RecoveredDump(directory, $"neither {DumpReport.JsonFileName} nor the directory name (<ip>-<yyyy-MM-dd-HH:mm:ss>) tells the client and the time; left alone");
@@ -167,11 +167,11 @@ public static class RecoveryScan
         var record = new DumpRecord
         {
             Status = DumpStatus.Incomplete,
-            Reason = ReasonFor(coreName, coreSize, ULong(previous, "bytes_received")),
+            Reason = ReasonFor(coreName, coreSize, DumpJson.ULong(previous, DumpJson.BytesReceived)),
             ClientIp = client,
-            ServerIp = Address(previous, "server_ip") ?? (client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any),
-            HeraldPath = String(previous, "herald_path") ?? HeraldPathFrom(root, directory),
-            HeraldPathFallback = String(previous, "herald_path_fallback"),
+            ServerIp = DumpJson.Address(previous, DumpJson.ServerIp) ?? (client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any),
+            HeraldPath = DumpJson.String(previous, DumpJson.HeraldPath) ?? HeraldPathFrom(root, directory),
+            HeraldPathFallback = DumpJson.String(previous, DumpJson.HeraldPathFallback),
             Directory = directory,
             ReceivedAt = receivedAt.Value,
             FinishedAt = now,
@@ -179,13 +179,13 @@ public static class RecoveryScan
             BytesReceived = coreSize,
             Ranges = [],
             Holes = [],
-            Encrypted = Bool(previous, "encrypted") == true
+            Encrypted = DumpJson.Bool(previous, DumpJson.Encrypted) == true
                 || entries.ContainsKey(DumpWriterActor.KeyFileName)
                 || header is { DumpKeySize: > 0 }
                 || coreName?.StartsWith("vmcore_encrypted", StringComparison.Ordinal) == true,
             KeyBytesReceived = entries.TryGetValue(DumpWriterActor.KeyFileName, out var key) && key is FileInfo { } keyFile && !DumpTree.IsLink(key) ? (ulong)keyFile.Length : 0,
             Vmcore = coreName ?? DumpWriterActor.IncompleteCoreName,
-            SupersededBy = String(previous, "superseded_by"),
+            SupersededBy = DumpJson.String(previous, DumpJson.SupersededBy),
             Recovered = true,
             Dialect = IsLinux(previous, entries) ? Ingest.Dialect.Linux : Ingest.Dialect.FreeBsd,
             Linux = IsLinux(previous, entries) ? LinuxFactsFrom(previous, directory) : null,
@@ -256,21 +256,21 @@ public static class RecoveryScan
     /// version, extent and parity word are not in dump.json; only version 4 is ever accepted,
     /// and the others are not reported.
     /// </summary>
-    private static KernelDumpHeader? HeaderFrom(JsonElement? json)
+    internal static KernelDumpHeader? HeaderFrom(JsonElement? json)
     {
-        if (String(json, "magic") is not { } magic
-            || String(json, "architecture") is not { } architecture
-            || UInt(json, "architecture_version") is not { } architectureVersion
-            || ULong(json, "dump_length") is not { } length
-            || Time(json, "dump_time") is not { } dumpTime
+        if (DumpJson.String(json, DumpJson.Magic) is not { } magic
+            || DumpJson.String(json, DumpJson.Architecture) is not { } architecture
+            || DumpJson.UInt(json, DumpJson.ArchitectureVersion) is not { } architectureVersion
+            || DumpJson.ULong(json, DumpJson.DumpLength) is not { } length
+            || DumpJson.Time(json, DumpJson.DumpTime) is not { } dumpTime
             || dumpTime.ToUnixTimeSeconds() < 0
-            || UInt(json, "dump_key_size") is not { } keySize
-            || UInt(json, "block_size") is not { } blockSize
-            || String(json, "hostname") is not { } hostname
-            || String(json, "version_string") is not { } versionString
-            || String(json, "panic_string") is not { } panicString
-            || Compression(String(json, "compression")) is not { } compression
-            || Bool(json, "parity_ok") is not { } parityOk)
+            || DumpJson.UInt(json, DumpJson.DumpKeySize) is not { } keySize
+            || DumpJson.UInt(json, DumpJson.BlockSize) is not { } blockSize
+            || DumpJson.String(json, DumpJson.Hostname) is not { } hostname
+            || DumpJson.String(json, DumpJson.VersionString) is not { } versionString
+            || DumpJson.String(json, DumpJson.PanicString) is not { } panicString
+            || DumpJson.ParseCompression(DumpJson.String(json, DumpJson.Compression)) is not { } compression
+            || DumpJson.Bool(json, DumpJson.ParityOk) is not { } parityOk)
         {
             return null;
         }
@@ -284,48 +284,15 @@ public static class RecoveryScan
         };
     }
 
-    private static DumpCompression? Compression(string? name) => name switch
-    {
-        "none" => DumpCompression.None,
-        "gzip" => DumpCompression.Gzip,
-        "zstd" => DumpCompression.Zstd,
-        _ => null,
-    };
-
-    private static JsonElement? Property(JsonElement? json, string name, JsonValueKind kind) =>
-        json is { } j && j.TryGetProperty(name, out var value) && value.ValueKind == kind ? value : null;
-
     /// <summary>A Linux dump says so in its report; one killed before its first report has a console log.</summary>
     private static bool IsLinux(JsonElement? previous, IReadOnlyDictionary<string, FileSystemInfo> entries) =>
-        String(previous, "dialect") is { } dialect ? dialect == "linux" : entries.ContainsKey(Ingest.Linux.LinuxPull.LogFileName);
+        DumpJson.String(previous, DumpJson.Dialect) is { } dialect ? dialect == DumpJson.DialectName(Ingest.Dialect.Linux) : entries.ContainsKey(Ingest.Linux.LinuxPull.LogFileName);
 
     /// <summary>What the last report said of a Linux client's memory (the reserved frames are not kept), and its log as it is.</summary>
     private static LinuxFacts LinuxFactsFrom(JsonElement? previous, string directory)
     {
         var (logBytes, panic) = ConsoleLog.Read(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName));
-        return new LinuxFacts(UInt(previous, "protocol_version") ?? 0, (ushort)(UInt(previous, "machine") ?? 0),
-            UInt(previous, "page_size") ?? 0, ULong(previous, "pages") ?? 0, [], Bool(previous, "registers") == true, logBytes, panic);
+        return new LinuxFacts(DumpJson.UInt(previous, DumpJson.ProtocolVersion) ?? 0, (ushort)(DumpJson.UInt(previous, DumpJson.Machine) ?? 0),
+            DumpJson.UInt(previous, DumpJson.PageSize) ?? 0, DumpJson.ULong(previous, DumpJson.Pages) ?? 0, [], DumpJson.Bool(previous, DumpJson.Registers) == true, logBytes, panic);
     }
-
-    internal static string? String(JsonElement? json, string name) => Property(json, name, JsonValueKind.String)?.GetString();
-
-    private static ulong? ULong(JsonElement? json, string name) =>
-        Property(json, name, JsonValueKind.Number) is { } v && v.TryGetUInt64(out var n) ? n : null;
-
-    private static uint? UInt(JsonElement? json, string name) =>
-        Property(json, name, JsonValueKind.Number) is { } v && v.TryGetUInt32(out var n) ? n : null;
-
-    private static bool? Bool(JsonElement? json, string name) =>
-        Property(json, name, JsonValueKind.True) is not null ? true
-        : Property(json, name, JsonValueKind.False) is not null ? false
-        : null;
-
-    internal static IPAddress? Address(JsonElement? json, string name) =>
-        String(json, name) is { } text && IPAddress.TryParse(text, out var address) ? address : null;
-
-    internal static DateTimeOffset? Time(JsonElement? json, string name) =>
-        String(json, name) is { } text
-        && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
-            ? time
-            : null;
 }

@@ -44,8 +44,8 @@ public static class RetentionScan
             ? DumpTree.ReadJson(file, out _)
             : null;
         var fromName = DumpDirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
-        var client = RecoveryScan.Address(json, "client_ip") ?? fromName?.Client;
-        var receivedAt = RecoveryScan.Time(json, "received_at") ?? fromName?.ReceivedAt;
+        var client = DumpJson.Address(json, DumpJson.ClientIp) ?? fromName?.Client;
+        var receivedAt = DumpJson.Time(json, DumpJson.ReceivedAt) ?? fromName?.ReceivedAt;
         if (client is null || receivedAt is null)
         {
             problem = $"neither {DumpReport.JsonFileName} nor the directory name tells the client and the time";
@@ -63,7 +63,7 @@ public static class RetentionScan
     /// </summary>
     private static string? WhyHeld(string directory, Dictionary<string, FileSystemInfo> entries, System.Text.Json.JsonElement? json)
     {
-        var status = RecoveryScan.String(json, "status");
+        var status = DumpJson.String(json, DumpJson.Status);
         if (status is not ("complete" or "incomplete" or "refused"))
         {
             return status == "receiving" ? "receiving" : $"no final {DumpReport.JsonFileName}";

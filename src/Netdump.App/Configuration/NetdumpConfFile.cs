@@ -72,11 +72,16 @@ public sealed partial class NetdumpConfFile
         ["keep_per_host"] = ValueKind.Integer,
         ["max_age"] = ValueKind.Duration,
         ["max_total"] = ValueKind.OptionalText,
+        ["compress"] = ValueKind.Text,
+        ["decrypt_key"] = ValueKind.OptionalText,
     };
 
-    /// <summary>Keys of the Red Hat server that mean nothing here: accepted with a warning so an old file still starts.</summary>
+    /// <summary>
+    /// Keys of the Red Hat server that mean nothing here: accepted with a warning so an old file
+    /// still starts. (Its <c>compress</c> has a meaning again: compression at rest.)
+    /// </summary>
     public static IReadOnlySet<string> LegacyKeys { get; } =
-        new HashSet<string>(["space_check", "compress", "skip_zero", "debug", "verbose"], StringComparer.Ordinal);
+        new HashSet<string>(["space_check", "skip_zero", "debug", "verbose"], StringComparer.Ordinal);
 
     private NetdumpConfFile(string fileName, IReadOnlyList<Setting> settings, IReadOnlyList<string> warnings)
     {
