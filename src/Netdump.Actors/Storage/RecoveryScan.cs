@@ -62,8 +62,9 @@ public static class RecoveryScan
     /// <summary>
     /// Finds and marks every dump under <paramref name="dumpDirectory"/> left receiving, and
     /// returns what it did: one entry per recovered dump (Problem null) and one per dump, or
-    /// directory, it could not handle (Problem says why). Dumps already complete or incomplete
-    /// are not touched and not listed. Symbolic links are never followed (so no loop), the
+    /// directory, it could not handle (Problem says why). A complete dump whose compression at
+    /// rest or decryption a kill cut short is tidied (<see cref="CompressionRecovery"/>; Problem
+    /// says what was done); other finished dumps are not touched and not listed. Symbolic links are never followed (so no loop), the
     /// server's own folders (<see cref="DumpLocation.IsServersOwn"/>: no dump may be made there)
     /// are skipped, a dump directory is searched too (a dump nested in another, which an older
     /// server allowed, is found), and the search stops <see cref="MaxDepth"/> levels down. Never
@@ -124,11 +125,14 @@ public static class RecoveryScan
             if (previous is { } json)
             {
                 var status = DumpJson.String(json, DumpJson.Status);
-                switch (status)
+                switch (DumpJson.ParseStatus(status))
                 {
-                    case "complete" or "incomplete" or "refused":
+                    case DumpStatus.Complete:
+                        // only a complete dump gets aftercare, which a kill may have cut short
+                        return CompressionRecovery.Tidy(directory, entries, json) is { } tidied ? new RecoveredDump(directory, tidied) : null;
+                    case DumpStatus.Incomplete or DumpStatus.Refused:
                         return null;
-                    case "receiving":
+                    case DumpStatus.Receiving:
                         break;
                     default:
                         return new RecoveredDump(directory, $"{DumpReport.JsonFileName} has an unknown status \"{status}\"; left alone");

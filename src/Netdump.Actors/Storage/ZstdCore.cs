@@ -20,13 +20,13 @@ public static unsafe class ZstdCore
     /// <summary>
     /// Compresses <paramref name="source"/> into <paramref name="destination"/>, a new file (mode
     /// 0600; an existing one is an error), with a content checksum in the frame, and fsyncs it.
-    /// Returns its size and its SHA-256. On any failure (no space, an I/O error,
+    /// Returns its size, its SHA-256 and the SHA-256 of the source as it was read. On any failure (no space, an I/O error,
     /// <paramref name="cancel"/>) the partial destination is removed before the exception
     /// (<see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>,
     /// <see cref="OperationCanceledException"/>) goes up; <paramref name="source"/> is only read.
     /// </summary>
     /// <param name="workers">libzstd's compression threads; 0 compresses on the calling thread</param>
-    public static (long Bytes, string Sha256) Compress(string source, string destination, int workers, CancellationToken cancel)
+    public static Compressed Compress(string source, string destination, int workers, CancellationToken cancel)
     {
         using var input = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         var context = LibZstd.ZSTD_createCCtx();
@@ -48,9 +48,10 @@ public static unsafe class ZstdCore
             output = File.OpenHandle(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, preallocationSize: 0);
             File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var written = Stream(context, input, output, hash, cancel);
+            using var sourceHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var written = Stream(context, input, output, hash, sourceHash, cancel);
             RandomAccess.FlushToDisk(output);
-            return (written, Convert.ToHexStringLower(hash.GetHashAndReset()));
+            return new Compressed(written, Convert.ToHexStringLower(hash.GetHashAndReset()), Convert.ToHexStringLower(sourceHash.GetHashAndReset()));
         }
         catch when (output is not null)
         {
@@ -132,6 +133,9 @@ public static unsafe class ZstdCore
         }
     }
 
+    /// <summary>What <see cref="Compress"/> wrote: its size and SHA-256, and the SHA-256 of the source as it was read.</summary>
+    public readonly record struct Compressed(long Bytes, string Sha256, string SourceSha256);
+
     private static nuint Decompress(nint context, LibZstd.OutBuffer* target, LibZstd.InBuffer* source)
     {
         try
@@ -145,7 +149,7 @@ public static unsafe class ZstdCore
     }
 
     /// <summary>Feeds the whole input through the compressor and writes what it gives; returns the bytes written.</summary>
-    private static long Stream(nint context, SafeFileHandle input, SafeFileHandle output, IncrementalHash hash, CancellationToken cancel)
+    private static long Stream(nint context, SafeFileHandle input, SafeFileHandle output, IncrementalHash hash, IncrementalHash sourceHash, CancellationToken cancel)
     {
         var inBuffer = new byte[ChunkBytes];
         var outBuffer = new byte[ChunkBytes];
@@ -158,6 +162,7 @@ public static unsafe class ZstdCore
                 cancel.ThrowIfCancellationRequested();
                 var read = RandomAccess.Read(input, inBuffer, readAt);
                 readAt += read;
+                sourceHash.AppendData(inBuffer, 0, read);
                 var end = read == 0;
                 var source = new LibZstd.InBuffer { Source = inPointer, Size = (nuint)read };
                 nuint remaining;

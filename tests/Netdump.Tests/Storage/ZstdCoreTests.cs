@@ -21,7 +21,8 @@ public sealed class ZstdCoreTests : IDisposable
         var core = _temp.Combine("vmcore");
         File.WriteAllBytes(core, bytes);
 
-        var (written, fileSha) = ZstdCore.Compress(core, core + ".zst", workers, CancellationToken.None);
+        var (written, fileSha, sourceSha) = ZstdCore.Compress(core, core + ".zst", workers, CancellationToken.None);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), sourceSha);
 
         var stored = File.ReadAllBytes(core + ".zst");
         Assert.Equal(stored.Length, written);
