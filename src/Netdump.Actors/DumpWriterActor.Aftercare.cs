@@ -77,6 +77,8 @@ public sealed partial class DumpWriterActor
             }
         }
 
+        // decryption and compression at rest take it from here, if the server does either
+        Context.System.EventStream.Publish(new StorageCareActor.DumpCompleted(record.Directory));
         Context.Parent.Tell(ChecksumDone.Instance);
     }
 }

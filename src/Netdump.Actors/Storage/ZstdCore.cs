@@ -17,6 +17,9 @@ public static unsafe class ZstdCore
 
     private const int ChunkBytes = 1024 * 1024;
 
+    /// <summary>Null when the system's libzstd can be loaded; otherwise why not, for the operator (see <see cref="LibZstd.WhyUnavailable"/>).</summary>
+    public static string? WhyUnavailable() => LibZstd.WhyUnavailable();
+
     /// <summary>
     /// Compresses <paramref name="source"/> into <paramref name="destination"/>, a new file (mode
     /// 0600; an existing one is an error), with a content checksum in the frame, and fsyncs it.
