@@ -46,6 +46,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
     private readonly RefusalEpisodes _refusals;
     private readonly HashSet<IActorRef> _unconfirmed = [];
     private IActorRef? _askedToYield;
+    private int _publishedSlots;
 
     public ConcurrencyGuardActor(NetdumpSettings settings)
     {
@@ -71,6 +72,9 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
     /// another takes over its slot.
     /// </summary>
     public sealed record RequestSlot(IPAddress Client, IActorRef? Supersedes = null);
+
+    /// <summary>On the event stream, whenever it changes: how many dumps hold a slot (are being received).</summary>
+    public sealed record SlotsInUse(int Count);
 
     public sealed class SlotGranted
     {
@@ -281,6 +285,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
         }
 
         _log.Info("Concurrency guard recounted {Count} dumps in progress", _holders.Count);
+        PublishSlotsInUse();
         Become(Ready);
         Stash.UnstashAll();
     }
@@ -408,6 +413,20 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
         _holders[session] = new Holder(client, Active: false, AckedAt: null);
         Context.Watch(session);
         session.Tell(SlotGranted.Instance);
+        PublishSlotsInUse();
+    }
+
+    /// <summary>
+    /// Tells the event stream how many dumps are being received, when that changes: background
+    /// disk work (<see cref="StorageCareActor"/>) steps aside while any is.
+    /// </summary>
+    private void PublishSlotsInUse()
+    {
+        if (_holders.Count != _publishedSlots)
+        {
+            _publishedSlots = _holders.Count;
+            Context.System.EventStream.Publish(new SlotsInUse(_publishedSlots));
+        }
     }
 
     private void Release(IActorRef session)
@@ -420,6 +439,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
         if (_holders.Remove(session))
         {
             Context.Unwatch(session);
+            PublishSlotsInUse();
         }
         else if (_waiting.FirstOrDefault(w => w.Session.Equals(session)) is { } waiting)
         {

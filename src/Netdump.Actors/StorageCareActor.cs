@@ -12,8 +12,10 @@ namespace Netdump.Actors;
 /// The work on complete dumps that can wait (SPEC §10): decryption with <c>decrypt_key</c>
 /// (<see cref="CoreDecryption"/>) and compression at rest with <c>compress = zstd</c>
 /// (<see cref="CoreCompression"/>). One dump at a time, on a thread of its own at the lowest CPU
-/// priority (nice 19, which libzstd's worker threads inherit), so that no receiving dump waits
-/// for it (docs/performance.md measures what it costs one). Each dump's record is read from its
+/// priority (nice 19, which libzstd's worker threads inherit), and paused between chunks while
+/// any dump is being received (<see cref="ConcurrencyGuardActor.SlotsInUse"/> on the event
+/// stream closes its <see cref="PauseGate"/>): nice alone still cost a receiving dump a fifth of
+/// its speed on a 2-core machine (docs/performance.md). Each dump's record is read from its
 /// <c>dump.json</c> when its turn comes, so the reports stay the one truth. Dumps come from
 /// writers, which publish <see cref="DumpCompleted"/> on the event stream once a complete dump's
 /// checksum is in its reports, and from a scan at start for complete dumps still waiting (a
@@ -28,6 +30,7 @@ public sealed class StorageCareActor : ReceiveActor
     private readonly Queue<string> _waiting = new();
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
+    private readonly PauseGate _gate = new(); // closed while any dump is being received
     private bool _busy;
 
     public StorageCareActor(NetdumpSettings settings)
@@ -44,6 +47,17 @@ public sealed class StorageCareActor : ReceiveActor
         }
 
         Receive<DumpCompleted>(completed => Enqueue(completed.Directory));
+        Receive<ConcurrencyGuardActor.SlotsInUse>(slots =>
+        {
+            if (slots.Count > 0)
+            {
+                _gate.Close();
+            }
+            else
+            {
+                _gate.Open();
+            }
+        });
         Receive<Backlog>(backlog =>
         {
             if (backlog.Directories.Count > 0)
@@ -74,6 +88,7 @@ public sealed class StorageCareActor : ReceiveActor
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(DumpCompleted));
+        Context.System.EventStream.Subscribe(Self, typeof(ConcurrencyGuardActor.SlotsInUse));
         _log.Info("Storage care: compress {Compress}, decrypt_key {Key}", _settings.Compress == AtRestCompression.Zstd ? "zstd" : "off", _settings.DecryptKey ?? "none");
         var (root, decrypt, compress) = (_settings.DumpDirectory, _key is not null, _settings.Compress == AtRestCompression.Zstd);
         Task.Run(() => FindBacklog(root, decrypt, compress)).PipeTo(Self, success: found => new Backlog(found), failure: _ => new Backlog([]));
@@ -83,7 +98,7 @@ public sealed class StorageCareActor : ReceiveActor
     {
         Context.System.EventStream.Unsubscribe(Self);
         _stop.Cancel(); // a copy being written is removed; the original stays and the next start goes on
-        _key?.Dispose();
+        _key?.Dispose(); // the gate and the token stay: the worker may still be leaving them
     }
 
     private void Enqueue(string directory)
@@ -104,13 +119,14 @@ public sealed class StorageCareActor : ReceiveActor
         }
 
         _busy = true;
-        var (key, compress, cancel) = (_key, _settings.Compress, _stop.Token);
-        Task.Factory.StartNew(() => Care(directory, key, compress, cancel), cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+        var (key, compress, gate, cancel) = (_key, _settings.Compress, _gate, _stop.Token);
+        var room = new CoreCompression.Room(FileSystemSync.AvailableBytes, _settings.MinFreeSpace);
+        Task.Factory.StartNew(() => Care(directory, key, compress, room, gate, cancel), cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             .PipeTo(Self, failure: e => new Done(directory, null, null, e.GetBaseException().Message, TimeSpan.Zero));
     }
 
     /// <summary>One dump's turn, on its own thread: decrypted first (what the operator reads), then compressed.</summary>
-    private static Done Care(string directory, RSA? key, AtRestCompression compress, CancellationToken cancel)
+    private static Done Care(string directory, RSA? key, AtRestCompression compress, CoreCompression.Room room, PauseGate gate, CancellationToken cancel)
     {
         ThreadNice.SetCurrent(ThreadNice.Lowest);
         var started = Stopwatch.GetTimestamp();
@@ -122,14 +138,14 @@ public sealed class StorageCareActor : ReceiveActor
         DecryptionResult? decryption = null;
         if (key is not null && CoreDecryption.WhyNot(record) is null)
         {
-            decryption = CoreDecryption.Run(record, key, cancel);
+            decryption = CoreDecryption.Run(record, key, cancel, gate);
             record = decryption.Record;
         }
 
         CompressionResult? compression = null;
         if (compress == AtRestCompression.Zstd && CoreCompression.WhyNot(record) is null)
         {
-            compression = CoreCompression.Run(record, Environment.ProcessorCount, cancel);
+            compression = CoreCompression.Run(record, Environment.ProcessorCount, cancel, room, gate);
         }
 
         return new Done(directory, decryption, compression, null, Stopwatch.GetElapsedTime(started));

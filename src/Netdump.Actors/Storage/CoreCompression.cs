@@ -55,7 +55,13 @@ public static class CoreCompression
     /// written or checked, not once it is being put in place.
     /// </summary>
     /// <param name="workers">libzstd's compression threads</param>
-    public static CompressionResult Run(DumpRecord record, int workers, CancellationToken cancel)
+    /// <param name="room">
+    /// when given, the copy starts only if the file system has room for it (the whole core, as
+    /// if it did not compress) above <see cref="Room.Reserve"/>, <c>min_free_space</c>: a
+    /// copy must never eat the room that dumps being received count on
+    /// </param>
+    /// <param name="gate">closed while dumps are being received: the copy and its check wait at it between chunks</param>
+    public static CompressionResult Run(DumpRecord record, int workers, CancellationToken cancel, Room? room = null, PauseGate? gate = null)
     {
         if (WhyNot(record) is { } whyNot)
         {
@@ -76,11 +82,21 @@ public static class CoreCompression
 
             // a temporary name is only ever this server's: a leftover of an earlier try goes
             File.Delete(temporary);
+            if (room is not null)
+            {
+                var needed = (ulong)new FileInfo(original).Length + room.Reserve;
+                var free = room.Available(directory);
+                if (free < needed)
+                {
+                    return new CompressionResult(CompressionOutcome.Failed, record,
+                        $"no room for the copy: {free} bytes free, {needed} needed (the core's size above min_free_space)");
+                }
+            }
 
             // held open (a shared lock) while it is copied: retention leaves a core in use alone
             using var held = File.OpenHandle(original, FileMode.Open, FileAccess.Read, FileShare.Read);
-            var copy = ZstdCore.Compress(original, temporary, workers, cancel);
-            if (Mismatch(record, copy, temporary, cancel) is { } mismatch)
+            var copy = ZstdCore.Compress(original, temporary, workers, cancel, gate);
+            if (Mismatch(record, copy, temporary, gate, cancel) is { } mismatch)
             {
                 File.Delete(temporary);
                 var refused = record with { CompressionProblem = mismatch };
@@ -120,12 +136,15 @@ public static class CoreCompression
         }
     }
 
+    /// <summary>What a copy may use: the free bytes of the file system holding a path, and the reserve to leave.</summary>
+    public sealed record Room(Func<string, ulong> Available, ulong Reserve);
+
     /// <summary>
     /// Why the copy cannot stand for the core, or null when it decompresses to the bytes whose
     /// SHA-256 was recorded. The core is hashed again as it is read for the copy, so a core that
     /// changed since it was hashed is told apart from a copy that does not read back.
     /// </summary>
-    private static string? Mismatch(DumpRecord record, ZstdCore.Compressed copy, string temporary, CancellationToken cancel)
+    private static string? Mismatch(DumpRecord record, ZstdCore.Compressed copy, string temporary, PauseGate? gate, CancellationToken cancel)
     {
         if (copy.SourceSha256 != record.Sha256)
         {
@@ -134,7 +153,7 @@ public static class CoreCompression
 
         try
         {
-            var (content, file) = ZstdCore.HashThrough(temporary, cancel);
+            var (content, file) = ZstdCore.HashThrough(temporary, cancel, gate);
             return content == record.Sha256 && file == copy.Sha256
                 ? null
                 : $"the compressed copy does not read back to {PlainCoreName} (SHA-256 {content} against {record.Sha256}): the copy is removed, the core kept";

@@ -49,7 +49,8 @@ public static class CoreDecryption
     };
 
     /// <summary>Decrypts the dump (see the type). Never throws for the disk or the key: every failure is an outcome with its reason.</summary>
-    public static DecryptionResult Run(DumpRecord record, RSA privateKey, CancellationToken cancel)
+    /// <param name="gate">closed while dumps are being received: the deciphering waits at it between chunks</param>
+    public static DecryptionResult Run(DumpRecord record, RSA privateKey, CancellationToken cancel, PauseGate? gate = null)
     {
         if (WhyNot(record) is { } whyNot)
         {
@@ -73,7 +74,7 @@ public static class CoreDecryption
             using (cipher)
             {
                 File.Delete(temporary); // only ever this server's: a leftover of an earlier try
-                Decipher(encrypted, temporary, cipher, cancel);
+                Decipher(encrypted, temporary, cipher, gate, cancel);
             }
 
             // decryptcore's output is deterministic: a plain core an earlier, cut-short run put in place is the same
@@ -132,7 +133,7 @@ public static class CoreDecryption
         return cipher;
     }
 
-    private static void Decipher(string encrypted, string plain, EkcdCipher cipher, CancellationToken cancel)
+    private static void Decipher(string encrypted, string plain, EkcdCipher cipher, PauseGate? gate, CancellationToken cancel)
     {
         using var input = File.OpenHandle(encrypted, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         using var output = File.OpenHandle(plain, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, preallocationSize: 0);
@@ -143,6 +144,7 @@ public static class CoreDecryption
         while ((read = ReadFull(input, buffer, offset)) > 0)
         {
             cancel.ThrowIfCancellationRequested();
+            gate?.Pass(cancel);
             cipher.Transform(buffer.AsSpan(0, read));
             RandomAccess.Write(output, buffer.AsSpan(0, read), offset);
             offset += read;

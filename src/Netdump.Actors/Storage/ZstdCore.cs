@@ -29,7 +29,8 @@ public static unsafe class ZstdCore
     /// <see cref="OperationCanceledException"/>) goes up; <paramref name="source"/> is only read.
     /// </summary>
     /// <param name="workers">libzstd's compression threads; 0 compresses on the calling thread</param>
-    public static Compressed Compress(string source, string destination, int workers, CancellationToken cancel)
+    /// <param name="gate">passed before each chunk: closed, the compression waits (libzstd's workers finish the chunks they have, then idle)</param>
+    public static Compressed Compress(string source, string destination, int workers, CancellationToken cancel, PauseGate? gate = null)
     {
         using var input = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         var context = LibZstd.ZSTD_createCCtx();
@@ -52,7 +53,7 @@ public static unsafe class ZstdCore
             File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             using var sourceHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var written = Stream(context, input, output, hash, sourceHash, cancel);
+            var written = Stream(context, input, output, hash, sourceHash, gate, cancel);
             RandomAccess.FlushToDisk(output);
             return new Compressed(written, Convert.ToHexStringLower(hash.GetHashAndReset()), Convert.ToHexStringLower(sourceHash.GetHashAndReset()));
         }
@@ -75,7 +76,7 @@ public static unsafe class ZstdCore
     /// A damaged or truncated frame, or a content checksum that does not match, is an
     /// <see cref="InvalidDataException"/>.
     /// </summary>
-    public static (string Content, string File) HashThrough(string compressed, CancellationToken cancel)
+    public static (string Content, string File) HashThrough(string compressed, CancellationToken cancel, PauseGate? gate = null)
     {
         using var input = File.OpenHandle(compressed, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         var context = LibZstd.ZSTD_createDCtx();
@@ -99,6 +100,7 @@ public static unsafe class ZstdCore
                 while ((read = RandomAccess.Read(input, inBuffer, offset)) > 0)
                 {
                     cancel.ThrowIfCancellationRequested();
+                    gate?.Pass(cancel);
                     offset += read;
                     file.AppendData(inBuffer, 0, read);
                     var source = new LibZstd.InBuffer { Source = inPointer, Size = (nuint)read };
@@ -152,7 +154,7 @@ public static unsafe class ZstdCore
     }
 
     /// <summary>Feeds the whole input through the compressor and writes what it gives; returns the bytes written.</summary>
-    private static long Stream(nint context, SafeFileHandle input, SafeFileHandle output, IncrementalHash hash, IncrementalHash sourceHash, CancellationToken cancel)
+    private static long Stream(nint context, SafeFileHandle input, SafeFileHandle output, IncrementalHash hash, IncrementalHash sourceHash, PauseGate? gate, CancellationToken cancel)
     {
         var inBuffer = new byte[ChunkBytes];
         var outBuffer = new byte[ChunkBytes];
@@ -163,6 +165,7 @@ public static unsafe class ZstdCore
             while (true)
             {
                 cancel.ThrowIfCancellationRequested();
+                gate?.Pass(cancel);
                 var read = RandomAccess.Read(input, inBuffer, readAt);
                 readAt += read;
                 sourceHash.AppendData(inBuffer, 0, read);

@@ -125,6 +125,23 @@ public sealed class AtRestTests : IAsyncLifetime
         Assert.Equal(client.Core.ToArray(), File.ReadAllBytes(Path.Combine(gzipped, "vmcore.gz")));
     }
 
+    [Fact]
+    public async Task Compression_waits_while_another_dump_is_being_received()
+    {
+        // a client that stops sending: its dump holds a slot until session_timeout (2 s here)
+        var dying = await new SimulatedClient(_server.Client("127.0.0.128") with { Size = 4_000_000, DieAfterBytes = 200_000 }).RunAsync();
+        Assert.False(dying.Success);
+        var (_, dir) = await CompleteDump("127.0.0.129", _server.Client("127.0.0.129") with { Size = 300_000 });
+
+        await ServerHarness.WaitForJsonAsync(dir, j => j.GetProperty("compressed_at_rest").GetBoolean());
+
+        // a compression of 300 KB takes milliseconds: it finished only after the other dump ended
+        var lines = _server.LogLines.ToList();
+        var ended = lines.FindIndex(l => l.Contains("Client 127.0.0.128", StringComparison.Ordinal) && l.Contains("client timed out", StringComparison.Ordinal));
+        var compressed = lines.FindIndex(l => l.Contains("Compressed", StringComparison.Ordinal) && l.Contains(dir, StringComparison.Ordinal));
+        Assert.True(ended >= 0 && ended < compressed, $"timed out at line {ended}, compressed at line {compressed}");
+    }
+
     private async Task<(SimulatedClient Client, string Directory)> CompleteDump(string source, SimulationOptions options)
     {
         var client = new SimulatedClient(options);

@@ -82,6 +82,20 @@ public sealed class CoreCompressionTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Without_room_for_a_whole_copy_above_the_reserve_nothing_is_written()
+    {
+        var (dir, bytes) = CompleteDump(_temp.Combine("d"), 1024 * 1024);
+        var room = new CoreCompression.Room(_ => 1024 * 1024 + 4095, Reserve: 4096);
+
+        var result = CoreCompression.Run(Read(dir), 0, CancellationToken.None, room);
+
+        Assert.Equal(CompressionOutcome.Failed, result.Outcome);
+        Assert.Equal("no room for the copy: 1052671 bytes free, 1052672 needed (the core's size above min_free_space)", result.Why);
+        Assert.Equal(["dump.json", "info", "vmcore"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
+        Assert.Equal(CompressionOutcome.Compressed, CoreCompression.Run(Read(dir), 0, CancellationToken.None, room with { Reserve = 4095 }).Outcome);
+    }
+
+    [Fact]
     public void A_full_disk_during_compression_leaves_the_original_and_no_partial_copy()
     {
         var mount = _temp.Combine("small");
@@ -95,11 +109,12 @@ public sealed class CoreCompressionTests(ITestOutputHelper output) : IDisposable
 
         try
         {
-            // noise does not compress: its copy needs as much room again, and the disk has not
+            // noise does not compress: its copy needs as much room again, and the disk has not;
+            // the room is not checked first (as if others took it after the check), so the write fails
             var (dir, bytes) = CompleteDump(Path.Combine(mount, "d"), 3 * 1024 * 1024, noise: true);
             var before = File.ReadAllText(Path.Combine(dir, "dump.json"));
 
-            var result = CoreCompression.Run(Read(dir), workers: 2, CancellationToken.None);
+            var result = CoreCompression.Run(Read(dir), workers: 2, CancellationToken.None, room: null);
 
             Assert.Equal(CompressionOutcome.Failed, result.Outcome);
             Assert.Contains("No space left on device", result.Why);

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Globalization;
+using Netdump.Actors.Native;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Benchmarks;
+
+/// <summary>
+/// <c>compress FILE [--nice]</c>: the server's compressor (<see cref="ZstdCore"/>, libzstd with
+/// one worker per core) on one file, timed, for bench/storage_care.sh to set beside
+/// <c>zstd -3 -T0</c> on the same file; then the check the server makes (decompressed and
+/// hashed). Prints one JSON line. <c>--nice</c> runs at nice 19, as the server does.
+/// </summary>
+internal static class CompressionRun
+{
+    public static int Main(string[] args)
+    {
+        var file = args[0];
+        if (args.Contains("--nice"))
+        {
+            ThreadNice.SetCurrent(ThreadNice.Lowest);
+        }
+
+        var output = file + ".ours.zst";
+        File.Delete(output);
+        var bytes = new FileInfo(file).Length;
+        var started = Stopwatch.GetTimestamp();
+        var copy = ZstdCore.Compress(file, output, Environment.ProcessorCount, CancellationToken.None);
+        var compress = Stopwatch.GetElapsedTime(started);
+        started = Stopwatch.GetTimestamp();
+        var (content, _) = ZstdCore.HashThrough(output, CancellationToken.None);
+        var verify = Stopwatch.GetElapsedTime(started);
+        File.Delete(output);
+        if (content != copy.SourceSha256)
+        {
+            Console.Error.WriteLine("compress: the copy does not read back");
+            return 1;
+        }
+
+        FormattableString line = $"{{\"bytes\": {bytes}, \"stored\": {copy.Bytes}, \"compress_s\": {compress.TotalSeconds:F3}, \"verify_s\": {verify.TotalSeconds:F3}, \"compress_mib_s\": {bytes / 1048576.0 / compress.TotalSeconds:F1}, \"verify_mib_s\": {bytes / 1048576.0 / verify.TotalSeconds:F1}}}";
+        Console.WriteLine(line.ToString(CultureInfo.InvariantCulture));
+        return 0;
+    }
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# bench/storage_care.sh: compression at rest, measured (docs/performance.md, "Storage care").
+#
+#   1. The server's compressor (libzstd through ZstdCore, one worker per core) against
+#      `zstd -3 -T0` on the same stored core, rounds alternating which goes first: MiB/s,
+#      medians, ratio (issue 17 asks >= 0.8). Also the check the server makes after it
+#      (decompress and hash), which zstd's tool does not do.
+#   2. Ingest (one fbsd_load client, ../shared/bench) into a server with compress = zstd: alone,
+#      against the same while the server compresses a CORE_MIB dump in the background (nice 19:
+#      the dump is put in its dump directory before it starts, so its start-up backlog takes it),
+#      alternating: medians, ratio (issue 17 asks >= 0.9), and in how many rounds the compression
+#      was still running when the load ended (it must overlap the whole load to count).
+#
+#   bench/storage_care.sh                       # 5 rounds, a 2 GiB core, 512 MiB of ingest
+#   ROUNDS=7 CORE_MIB=1024 MIB=256 bench/storage_care.sh
+#   BENCH_KEEP=1 bench/storage_care.sh          # keep the work directory (logs, runs) in /tmp
+#
+# The core is a real stored dump: the server receives it from `netdump-server simulate`,
+# whose memory pattern compresses like real memory. Everything stays on 127.0.0.0/8.
+# Not part of the test run.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${NETDUMP_SHARED:-$ROOT/../shared}
+ROUNDS=${ROUNDS:-5}
+CORE_MIB=${CORE_MIB:-2048}
+MIB=${MIB:-512}
+PORT=${PORT:-20623}
+OUT=/tmp/netdump-care-bench-server
+TOOL=/tmp/netdump-care-bench-tool
+export NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+[ -x "$SHARED/bench/run_perf.sh" ] || { echo "bench: $SHARED/bench/run_perf.sh not found (set NETDUMP_SHARED)" >&2; exit 2; }
+command -v zstd >/dev/null || { echo "bench: the zstd tool is needed (apt-get install zstd)" >&2; exit 2; }
+case $(uname -m) in x86_64) RID=linux-x64 ;; aarch64) RID=linux-arm64 ;; *) RID= ;; esac
+rm -rf "$OUT" "$TOOL"
+dotnet publish "$ROOT/src/Netdump.App" -c Release ${RID:+-r $RID -p:PublishReadyToRun=true} --self-contained false \
+    -o "$OUT" -v quiet -nologo >/dev/null || { echo "bench: server build failed" >&2; exit 2; }
+dotnet build "$ROOT/bench/Netdump.Benchmarks" -c Release -o "$TOOL" -v quiet -nologo >/dev/null || { echo "bench: tool build failed" >&2; exit 2; }
+DLL=$OUT/netdump-server.dll
+
+work=$(mktemp -d /tmp/netdump-care-bench.XXXXXX)
+server=
+cleanup() { [ -n "$server" ] && kill -TERM "$server" 2>/dev/null; wait 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"; }
+trap cleanup EXIT
+
+# ---- a stored core --------------------------------------------------------------------------
+template=$work/template
+mkdir -p "$template"
+: > "$work/off.conf"
+dotnet "$DLL" --dumpdir "$template" --addr 127.0.0.1 --port "$PORT" --linux-port 0 --secure 0 --config "$work/off.conf" \
+    > "$work/template.log" 2>&1 &
+server=$!
+until grep -q "Listening for netdump HERALDs" "$work/template.log"; do
+	kill -0 "$server" 2>/dev/null || { echo "bench: the server did not start:" >&2; cat "$work/template.log" >&2; exit 2; }
+	sleep 0.2
+done
+dotnet "$DLL" simulate --server 127.0.0.1 --port "$PORT" --source 127.0.0.2 --size "${CORE_MIB}M" >/dev/null \
+    || { echo "bench: the simulated dump failed" >&2; exit 2; }
+dump=$(ls -d "$template"/127.0.0.2-*)
+until grep -q '"sha256": "' "$dump/dump.json"; do sleep 0.2; done
+kill -TERM "$server"; wait "$server"; server=
+core=$dump/vmcore
+cat "$core" > /dev/null # both sides read it from the page cache
+
+echo "storage care: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $ROUNDS rounds, a $CORE_MIB MiB core ($(stat -c %s "$core") bytes), libzstd $(zstd -V | grep -o 'v[0-9.]*')"
+echo
+
+# ---- 1. our compressor against zstd -3 -T0 ------------------------------------------------------
+for i in $(seq "$ROUNDS"); do
+	ours() { dotnet "$TOOL/Netdump.Benchmarks.dll" compress "$core" >> "$work/ours.jsonl"; }
+	cli() {
+		local t0 t1
+		t0=$(date +%s.%N)
+		zstd -q -f -3 -T0 "$core" -o "$work/cli.zst"
+		t1=$(date +%s.%N)
+		python3 -c 'import sys; print(int(sys.argv[3]) / 1048576 / (float(sys.argv[2]) - float(sys.argv[1])))' "$t0" "$t1" "$(stat -c %s "$core")" >> "$work/cli.txt"
+		stat -c %s "$work/cli.zst" > "$work/cli.size"
+		rm -f "$work/cli.zst"
+	}
+	if [ $((i % 2)) = 1 ]; then ours; cli; else cli; ours; fi
+done
+python3 - "$work" <<'PY'
+import json, statistics, sys, os
+work = sys.argv[1]
+ours = [json.loads(l) for l in open(os.path.join(work, "ours.jsonl")) if l.strip()]
+cli = [float(l) for l in open(os.path.join(work, "cli.txt")) if l.strip()]
+o = statistics.median(r["compress_mib_s"] for r in ours)
+v = statistics.median(r["verify_mib_s"] for r in ours)
+c = statistics.median(cli)
+size = int(open(os.path.join(work, "cli.size")).read())
+print("| compressor | MiB/s (median) | rounds | stored bytes |")
+print("|---|---|---|---|")
+print(f"| ours (libzstd, level 3, {os.cpu_count()} workers) | {o:.0f} | {', '.join('%.0f' % r['compress_mib_s'] for r in ours)} | {ours[0]['stored']} |")
+print(f"| zstd -3 -T0 | {c:.0f} | {', '.join('%.0f' % x for x in cli)} | {size} |")
+print(f"| ours / zstd | **{o / c:.2f}** | | |")
+print(f"| our check after it (decompress + SHA-256) | {v:.0f} | {', '.join('%.0f' % r['verify_mib_s'] for r in ours)} | |")
+print()
+PY
+
+# ---- 2. ingest alone, and while the server compresses in the background -------------------------
+echo "compress = zstd" > "$work/zstd.conf"
+export NETDUMP_BENCH_CONF=$work/zstd.conf
+alone="$ROOT/bench/serve.sh $DLL {dir} {addr} {port} {dir}/../rss"
+pending="mkdir {dir}/pending && ln $core {dir}/pending/vmcore && cp $dump/dump.json $dump/info {dir}/pending/ && exec $alone"
+status=0
+for i in $(seq "$ROUNDS"); do
+	for side in $([ $((i % 2)) = 1 ] && echo "alone with" || echo "with alone"); do
+		w=$work/ingest-$side-$i
+		cmd=$([ "$side" = alone ] && echo "$alone" || echo "$pending")
+		"$SHARED/bench/run_perf.sh" --clients 1 --mib "$MIB" --port "$PORT" --label "$side" --work-dir "$w" \
+		    --server-cmd "$cmd" >> "$work/ingest.jsonl" 2>> "$work/ingest.err" || status=1
+		# did the compression outlast the load? (the server stops right after it)
+		if [ "$side" = with ]; then
+			if grep -q "Compressed .*verified" "$w"/run*/server.log; then echo finished >> "$work/overlap.txt"; else echo running >> "$work/overlap.txt"; fi
+		fi
+	done
+done
+python3 - "$work" <<'PY'
+import json, statistics, sys, os
+work = sys.argv[1]
+runs = [json.loads(l) for l in open(os.path.join(work, "ingest.jsonl")) if l.strip()]
+def side(s): return [r.get("aggregate_mib_s", 0) for r in runs if r.get("server") == s]
+a, w = side("alone"), side("with")
+overlap = [l.strip() for l in open(os.path.join(work, "overlap.txt"))]
+cpu = lambda s: statistics.median(r.get("server_cpu_s", 0) for r in runs if r.get("server") == s)
+print("| ingest, 1 client | MiB/s (median) | rounds | server CPU s (median) |")
+print("|---|---|---|---|")
+print(f"| alone | {statistics.median(a):.0f} | {', '.join('%.0f' % x for x in a)} | {cpu('alone')} |")
+print(f"| while compressing | {statistics.median(w):.0f} | {', '.join('%.0f' % x for x in w)} | {cpu('with')} |")
+print(f"| while / alone | **{statistics.median(w) / statistics.median(a):.2f}** | | |")
+print()
+print(f"compression still running when the load ended: {overlap.count('running')} of {len(overlap)} rounds")
+errors = [r for r in runs if r.get("error") or r.get("failed_clients")]
+if errors:
+    print(f"runs with errors: {len(errors)}")
+PY
+exit $status
