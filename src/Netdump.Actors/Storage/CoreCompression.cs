@@ -95,8 +95,8 @@ public static class CoreCompression
 
             // held open (a shared lock) while it is copied: retention leaves a core in use alone
             using var held = File.OpenHandle(original, FileMode.Open, FileAccess.Read, FileShare.Read);
-            var copy = ZstdCore.Compress(original, temporary, workers, cancel, gate);
-            if (Mismatch(record, copy, temporary, gate, cancel) is { } mismatch)
+            var bytes = ZstdCore.Compress(original, temporary, workers, cancel, gate);
+            if (Check(record, original, temporary, gate, cancel, out var storedSha256) is { } mismatch)
             {
                 File.Delete(temporary);
                 var refused = record with { CompressionProblem = mismatch };
@@ -111,8 +111,8 @@ public static class CoreCompression
             {
                 Vmcore = CompressedCoreName,
                 CompressedAtRest = true,
-                StoredBytes = (ulong)copy.Bytes,
-                StoredSha256 = copy.Sha256,
+                StoredBytes = (ulong)bytes,
+                StoredSha256 = storedSha256,
             };
             // the reports name the copy before the original goes: a kill in between leaves both,
             // which the start-up scan settles by checking the copy again
@@ -140,28 +140,35 @@ public static class CoreCompression
     public sealed record Room(Func<string, ulong> Available, ulong Reserve);
 
     /// <summary>
-    /// Why the copy cannot stand for the core, or null when it decompresses to the bytes whose
-    /// SHA-256 was recorded. The core is hashed again as it is read for the copy, so a core that
-    /// changed since it was hashed is told apart from a copy that does not read back.
+    /// Why the copy cannot stand for the core, or null (with the copy's own SHA-256) when it
+    /// decompresses to the bytes whose SHA-256 was recorded. On a mismatch the core is hashed
+    /// again, so a core that changed since it was hashed is told apart from a copy that does not
+    /// read back.
     /// </summary>
-    private static string? Mismatch(DumpRecord record, ZstdCore.Compressed copy, string temporary, PauseGate? gate, CancellationToken cancel)
+    private static string? Check(DumpRecord record, string original, string temporary, PauseGate? gate, CancellationToken cancel, out string storedSha256)
     {
-        if (copy.SourceSha256 != record.Sha256)
-        {
-            return $"{PlainCoreName} no longer matches the SHA-256 recorded when the dump completed ({record.Sha256}; it now reads as {copy.SourceSha256}): not compressed, the core is kept as it is";
-        }
-
+        storedSha256 = "";
+        string why;
         try
         {
             var (content, file) = ZstdCore.HashThrough(temporary, cancel, gate);
-            return content == record.Sha256 && file == copy.Sha256
-                ? null
-                : $"the compressed copy does not read back to {PlainCoreName} (SHA-256 {content} against {record.Sha256}): the copy is removed, the core kept";
+            if (content == record.Sha256)
+            {
+                storedSha256 = file;
+                return null;
+            }
+
+            why = $"SHA-256 {content} against {record.Sha256}";
         }
         catch (InvalidDataException e)
         {
-            return $"the compressed copy does not read back to {PlainCoreName} ({e.Message}): the copy is removed, the core kept";
+            why = e.Message;
         }
+
+        var now = CoreChecksum.Compute(original, cancel);
+        return now != record.Sha256
+            ? $"{PlainCoreName} no longer matches the SHA-256 recorded when the dump completed ({record.Sha256}; it now reads as {now}): not compressed, the core is kept as it is"
+            : $"the compressed copy does not read back to {PlainCoreName} ({why}): the copy is removed, the core kept";
     }
 
     private static void TryDelete(string path)

@@ -5,9 +5,8 @@ using Netdump.Actors.Native;
 namespace Netdump.Actors.Storage;
 
 /// <summary>
-/// A core through the system's zstd (<see cref="LibZstd"/>): compressed into a new file, with
-/// the SHA-256 of what was written, and read back through the decompressor, with the SHA-256 of
-/// what comes out. Files are read and written in large sequential chunks, on the caller's thread
+/// A core through the system's zstd (<see cref="LibZstd"/>): compressed into a new file, and
+/// read back through the decompressor, with the SHA-256 of what comes out and of the file. Files are read and written in large sequential chunks, on the caller's thread
 /// (libzstd adds its own worker threads for compression).
 /// </summary>
 public static unsafe class ZstdCore
@@ -23,14 +22,16 @@ public static unsafe class ZstdCore
     /// <summary>
     /// Compresses <paramref name="source"/> into <paramref name="destination"/>, a new file (mode
     /// 0600; an existing one is an error), with a content checksum in the frame, and fsyncs it.
-    /// Returns its size, its SHA-256 and the SHA-256 of the source as it was read. On any failure (no space, an I/O error,
+    /// Returns its size. Nothing is hashed on the way: with two cores, hashing on the feeding
+    /// thread took CPU from libzstd's workers (docs/performance.md), and the check that follows
+    /// (<see cref="HashThrough"/>) hashes both sides anyway. On any failure (no space, an I/O error,
     /// <paramref name="cancel"/>) the partial destination is removed before the exception
     /// (<see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>,
     /// <see cref="OperationCanceledException"/>) goes up; <paramref name="source"/> is only read.
     /// </summary>
     /// <param name="workers">libzstd's compression threads; 0 compresses on the calling thread</param>
     /// <param name="gate">passed before each chunk: closed, the compression waits (libzstd's workers finish the chunks they have, then idle)</param>
-    public static Compressed Compress(string source, string destination, int workers, CancellationToken cancel, PauseGate? gate = null)
+    public static long Compress(string source, string destination, int workers, CancellationToken cancel, PauseGate? gate = null)
     {
         using var input = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         var context = LibZstd.ZSTD_createCCtx();
@@ -51,11 +52,9 @@ public static unsafe class ZstdCore
 
             output = File.OpenHandle(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, preallocationSize: 0);
             File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var sourceHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var written = Stream(context, input, output, hash, sourceHash, gate, cancel);
+            var written = Stream(context, input, output, gate, cancel);
             RandomAccess.FlushToDisk(output);
-            return new Compressed(written, Convert.ToHexStringLower(hash.GetHashAndReset()), Convert.ToHexStringLower(sourceHash.GetHashAndReset()));
+            return written;
         }
         catch when (output is not null)
         {
@@ -138,9 +137,6 @@ public static unsafe class ZstdCore
         }
     }
 
-    /// <summary>What <see cref="Compress"/> wrote: its size and SHA-256, and the SHA-256 of the source as it was read.</summary>
-    public readonly record struct Compressed(long Bytes, string Sha256, string SourceSha256);
-
     private static nuint Decompress(nint context, LibZstd.OutBuffer* target, LibZstd.InBuffer* source)
     {
         try
@@ -154,7 +150,7 @@ public static unsafe class ZstdCore
     }
 
     /// <summary>Feeds the whole input through the compressor and writes what it gives; returns the bytes written.</summary>
-    private static long Stream(nint context, SafeFileHandle input, SafeFileHandle output, IncrementalHash hash, IncrementalHash sourceHash, PauseGate? gate, CancellationToken cancel)
+    private static long Stream(nint context, SafeFileHandle input, SafeFileHandle output, PauseGate? gate, CancellationToken cancel)
     {
         var inBuffer = new byte[ChunkBytes];
         var outBuffer = new byte[ChunkBytes];
@@ -168,7 +164,6 @@ public static unsafe class ZstdCore
                 gate?.Pass(cancel);
                 var read = RandomAccess.Read(input, inBuffer, readAt);
                 readAt += read;
-                sourceHash.AppendData(inBuffer, 0, read);
                 var end = read == 0;
                 var source = new LibZstd.InBuffer { Source = inPointer, Size = (nuint)read };
                 nuint remaining;
@@ -180,7 +175,6 @@ public static unsafe class ZstdCore
                     {
                         var chunk = outBuffer.AsSpan(0, (int)target.Position);
                         RandomAccess.Write(output, chunk, writeAt);
-                        hash.AppendData(chunk);
                         writeAt += chunk.Length;
                     }
                 }

@@ -96,7 +96,7 @@ public sealed class CoreDecryptionTests : IDisposable
         Assert.Null(DecryptKey.Load(_temp.Combine("missing.pem"), out why));
         Assert.Equal($"decrypt_key {_temp.Combine("missing.pem")}: it does not exist", why);
 
-        if (CoreCompressionTests.geteuid() == 0)
+        if (Tmpfs.IsRoot)
         {
             File.SetUnixFileMode(path, UnixFileMode.UserRead);
             Netdump.Tests.Scripts.ScriptFolder.Chown(path, 65534);

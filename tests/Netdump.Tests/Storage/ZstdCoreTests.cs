@@ -21,17 +21,15 @@ public sealed class ZstdCoreTests : IDisposable
         var core = _temp.Combine("vmcore");
         File.WriteAllBytes(core, bytes);
 
-        var (written, fileSha, sourceSha) = ZstdCore.Compress(core, core + ".zst", workers, CancellationToken.None);
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), sourceSha);
+        var written = ZstdCore.Compress(core, core + ".zst", workers, CancellationToken.None);
 
         var stored = File.ReadAllBytes(core + ".zst");
         Assert.Equal(stored.Length, written);
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(stored)), fileSha);
         Assert.True(length < 4096 || written < length * 3 / 4, $"{written} bytes for {length}");
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(core + ".zst"));
         var (content, file) = ZstdCore.HashThrough(core + ".zst", CancellationToken.None);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), content);
-        Assert.Equal(fileSha, file);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(stored)), file);
     }
 
     [Fact]
