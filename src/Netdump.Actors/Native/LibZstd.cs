@@ -81,6 +81,9 @@ internal static unsafe partial class LibZstd
     public static partial nuint ZSTD_compressStream2(nint context, OutBuffer* output, InBuffer* input, int endOp);
 
     [LibraryImport(Library)]
+    public static partial nuint ZSTD_CCtx_setPledgedSrcSize(nint context, ulong size);
+
+    [LibraryImport(Library)]
     public static partial nint ZSTD_createDCtx();
 
     [LibraryImport(Library)]
