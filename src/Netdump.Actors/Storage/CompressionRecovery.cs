@@ -17,7 +17,7 @@ public static class CompressionRecovery
     public static string? Tidy(string directory, Dictionary<string, FileSystemInfo> entries, JsonElement json)
     {
         var notes = new List<string>();
-        foreach (var name in RecoveryScan.CoreNames.Select(CoreCompression.TemporaryName))
+        foreach (var name in CoreFileNames.All.Select(CoreCompression.TemporaryName))
         {
             if (entries.TryGetValue(name, out var entry) && entry is FileInfo && !DumpTree.IsLink(entry))
             {

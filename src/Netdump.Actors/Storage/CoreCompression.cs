@@ -30,9 +30,9 @@ public sealed record CompressionResult(CompressionOutcome Outcome, DumpRecord Re
 public static class CoreCompression
 {
     /// <summary>The name a core that arrived plain has, and which compression at rest replaces.</summary>
-    public const string PlainCoreName = "vmcore";
+    public const string PlainCoreName = CoreFileNames.Plain;
 
-    public const string CompressedCoreName = PlainCoreName + ".zst";
+    public const string CompressedCoreName = CoreFileNames.CompressedAtRest;
 
     /// <summary>The hidden name a file is written under before it is renamed to <paramref name="finalName"/>.</summary>
     public static string TemporaryName(string finalName) => $".{finalName}.tmp";

@@ -41,12 +41,7 @@ public static class CoreDecryption
         : null;
 
     /// <summary>The plain core's name: what it holds is compressed when the dump arrived so.</summary>
-    public static string PlainName(DumpRecord r) => r.Header?.Compression switch
-    {
-        DumpCompression.Gzip => CoreCompression.PlainCoreName + ".gz",
-        DumpCompression.Zstd => CoreCompression.CompressedCoreName,
-        _ => CoreCompression.PlainCoreName,
-    };
+    public static string PlainName(DumpRecord r) => CoreFileNames.WithCompression(CoreFileNames.Plain, r.Header?.Compression ?? DumpCompression.None);
 
     /// <summary>Decrypts the dump (see the type). Never throws for the disk or the key: every failure is an outcome with its reason.</summary>
     /// <param name="gate">closed while dumps are being received: the deciphering waits at it between chunks</param>

@@ -51,14 +51,6 @@ public static class RecoveryScan
     /// <summary>Where an unreadable dump.json is moved before a recovered one replaces it.</summary>
     public const string CorruptJsonFileName = DumpReport.JsonFileName + ".corrupt";
 
-    /// <summary>Names a core can have, in the order they are looked for: the writer's names (SPEC §3).</summary>
-    internal static readonly string[] CoreNames =
-    [
-        DumpWriterActor.IncompleteCoreName,
-        "vmcore", "vmcore.gz", "vmcore.zst",
-        "vmcore_encrypted", "vmcore_encrypted.gz", "vmcore_encrypted.zst",
-    ];
-
     /// <summary>
     /// Finds and marks every dump under <paramref name="dumpDirectory"/> left receiving, and
     /// returns what it did: one entry per recovered dump (Problem null) and one per dump, or
@@ -146,7 +138,7 @@ public static class RecoveryScan
             }
         }
 
-        var coreName = CoreNames.FirstOrDefault(entries.ContainsKey);
+        var coreName = CoreFileNames.All.FirstOrDefault(entries.ContainsKey);
         if (coreName is not null && (DumpTree.IsLink(entries[coreName]) || entries[coreName] is not FileInfo))
         {
             return new RecoveredDump(directory, $"{coreName} is not a regular file; left alone");
@@ -186,7 +178,7 @@ public static class RecoveryScan
             Encrypted = DumpJson.Bool(previous, DumpJson.Encrypted) == true
                 || entries.ContainsKey(DumpWriterActor.KeyFileName)
                 || header is { DumpKeySize: > 0 }
-                || coreName?.StartsWith("vmcore_encrypted", StringComparison.Ordinal) == true,
+                || coreName?.StartsWith(CoreFileNames.Encrypted, StringComparison.Ordinal) == true,
             KeyBytesReceived = entries.TryGetValue(DumpWriterActor.KeyFileName, out var key) && key is FileInfo { } keyFile && !DumpTree.IsLink(key) ? (ulong)keyFile.Length : 0,
             Vmcore = coreName ?? DumpWriterActor.IncompleteCoreName,
             SupersededBy = DumpJson.String(previous, DumpJson.SupersededBy),

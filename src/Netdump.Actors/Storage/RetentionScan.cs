@@ -75,7 +75,7 @@ public static class RetentionScan
             return $"holds the directory \"{folder.Name}\"";
         }
 
-        var coreName = RecoveryScan.CoreNames.FirstOrDefault(entries.ContainsKey);
+        var coreName = CoreFileNames.All.FirstOrDefault(entries.ContainsKey);
         if (coreName is not null && DumpTree.IsLink(entries[coreName]))
         {
             return $"{coreName} is a symbolic link";
