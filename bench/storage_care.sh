@@ -129,11 +129,14 @@ done
 python3 - "$work" <<'PY'
 import json, statistics, sys, os
 work = sys.argv[1]
-runs = [json.loads(l) for l in open(os.path.join(work, "ingest.jsonl")) if l.strip()]
+every = [json.loads(l) for l in open(os.path.join(work, "ingest.jsonl")) if l.strip()]
+# a run that failed (a client that gave up, a port someone else held) measures nothing: left out, and listed
+errors = [r for r in every if r.get("error") or r.get("failed_clients")]
+runs = [r for r in every if r not in errors]
 def side(s): return [r.get("aggregate_mib_s", 0) for r in runs if r.get("server") == s]
 a, w, n = side("alone"), side("with"), side("nice")
 overlap = [l.split() for l in open(os.path.join(work, "overlap.txt")) if l.strip()]
-cpu = lambda s: statistics.median(r.get("server_cpu_s", 0) for r in runs if r.get("server") == s)
+cpu = lambda s: round(statistics.median(r.get("server_cpu_s", 0) for r in runs if r.get("server") == s), 2)
 med = statistics.median
 print("| ingest, 1 client | MiB/s (median) | against alone | rounds | server CPU s (median) |")
 print("|---|---|---|---|---|")
@@ -144,8 +147,7 @@ print()
 for s in ("with", "nice"):
     o = [x[1] for x in overlap if x[0] == s]
     print(f"{s}: compression unfinished when the load ended in {o.count('running')} of {len(o)} rounds")
-errors = [r for r in runs if r.get("error") or r.get("failed_clients")]
-if errors:
-    print(f"runs with errors: {len(errors)}")
+for r in errors:
+    print(f"left out: a {r.get('server')} run: {r.get('error') or str(r.get('failed_clients')) + ' failed clients'}")
 PY
 exit $status
