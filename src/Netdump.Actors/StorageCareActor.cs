@@ -14,7 +14,7 @@ namespace Netdump.Actors;
 /// (<see cref="CoreCompression"/>). One dump at a time, on a thread of its own at the lowest CPU
 /// priority (nice 19, which libzstd's worker threads inherit), and paused between chunks while
 /// any dump is being received (<see cref="ConcurrencyGuardActor.SlotsInUse"/> on the event
-/// stream closes its <see cref="PauseGate"/>): nice alone still cost a receiving dump a fifth of
+/// stream closes its <see cref="PauseGate"/>): nice alone still cost a receiving dump 14-42% of
 /// its speed on a 2-core machine (docs/performance.md). Each dump's record is read from its
 /// <c>dump.json</c> when its turn comes, so the reports stay the one truth. Dumps come from
 /// writers, which publish <see cref="DumpCompleted"/> on the event stream once a complete dump's

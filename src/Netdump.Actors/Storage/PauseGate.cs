@@ -4,7 +4,7 @@ namespace Netdump.Actors.Storage;
 /// Lets long background work on the disk (compression at rest, decryption) step aside: its
 /// owner closes the gate while dumps are being received, and the work waits at the gate between
 /// chunks until it opens again. Measured: at nice 19 alone, a compression still cost a
-/// receiving dump about a fifth of its speed on this 2-core machine (docs/performance.md).
+/// receiving dump 14-42% of its speed on this 2-core machine (docs/performance.md).
 /// </summary>
 public sealed class PauseGate : IDisposable
 {
