@@ -197,21 +197,46 @@ public sealed class CoreCompressionTests(ITestOutputHelper output) : IDisposable
         Directory.CreateDirectory(dir);
         var bytes = noise ? RandomNumberGenerator.GetBytes(length) : ZstdCoreTests.Compressible(length);
         File.WriteAllBytes(Path.Combine(dir, "vmcore"), bytes);
+        Report(dir, (ulong)length, Sha(bytes));
+        return (dir, bytes);
+    }
+
+    /// <summary>The same with a core of <paramref name="mebibytes"/> MiB written a MiB at a time (no large array in the test process); returns its SHA-256.</summary>
+    internal static string LargeCompleteDump(string dir, int mebibytes)
+    {
+        Directory.CreateDirectory(dir);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using (var core = File.Create(Path.Combine(dir, "vmcore")))
+        {
+            for (var i = 0; i < mebibytes; i++)
+            {
+                var chunk = ZstdCoreTests.Compressible(1 << 20, seed: i);
+                core.Write(chunk);
+                hash.AppendData(chunk);
+            }
+        }
+
+        var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
+        Report(dir, (ulong)mebibytes << 20, sha);
+        return sha;
+    }
+
+    private static void Report(string dir, ulong length, string sha)
+    {
         var sample = DumpRecordReaderTests.Sample("freebsd");
         DumpReport.Write(DumpRecordReaderTests.Sample("minimal") with
         {
             Status = DumpStatus.Complete,
             Reason = null,
             Directory = dir,
-            Header = sample.Header! with { Compression = DumpCompression.None, DumpKeySize = 0, DumpLength = (ulong)length },
-            BytesReceived = (ulong)length,
-            Ranges = [new ByteRange(0, (ulong)length)],
+            Header = sample.Header! with { Compression = DumpCompression.None, DumpKeySize = 0, DumpLength = length },
+            BytesReceived = length,
+            Ranges = [new ByteRange(0, length)],
             Vmcore = "vmcore",
-            Sha256 = Sha(bytes),
-            StoredSha256 = Sha(bytes),
-            StoredBytes = (ulong)length,
+            Sha256 = sha,
+            StoredSha256 = sha,
+            StoredBytes = length,
         });
-        return (dir, bytes);
     }
 
     internal static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));

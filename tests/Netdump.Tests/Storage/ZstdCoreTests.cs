@@ -79,10 +79,10 @@ public sealed class ZstdCoreTests : IDisposable
     }
 
     /// <summary>Half noise, half repeated text: compressible, and not trivially so.</summary>
-    internal static byte[] Compressible(int length)
+    internal static byte[] Compressible(int length, int? seed = null)
     {
         var bytes = new byte[length];
-        var random = new Random(length);
+        var random = new Random(seed ?? length);
         for (var page = 0; page < length; page += 4096)
         {
             var span = bytes.AsSpan(page, Math.Min(4096, length - page));
