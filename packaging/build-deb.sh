@@ -95,14 +95,15 @@ chmod 0644 "$root/DEBIAN/conffiles" "$root/DEBIAN/md5sums"
 
 # dotnet-runtime-10.0: the .NET runtime package of Microsoft's Debian and Ubuntu repositories
 # and of Ubuntu's own archive (Debian's archive has none). The apphost itself links libc,
-# libstdc++ and libgcc_s, which that package depends on as well.
+# libstdc++ and libgcc_s, which that package depends on as well. libzstd1: compress = zstd calls
+# the system's libzstd (libzstd.so.1) for compression at rest.
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: netdump-server
 Version: $debversion
 Architecture: $arch
 Maintainer: ${DEB_MAINTAINER:-netdump-server maintainers <netdump-server@example.org>}
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
-Depends: dotnet-runtime-10.0, libc6, libgcc-s1, libstdc++6
+Depends: dotnet-runtime-10.0, libc6, libgcc-s1, libstdc++6, libzstd1
 Suggests: logrotate
 Section: admin
 Priority: optional

@@ -54,6 +54,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
     private readonly RefusalEpisodes _refusals;
     private readonly HashSet<IActorRef> _unconfirmed = [];
     private IActorRef? _askedToYield;
+    private int _publishedSlots;
 
     // the fleet guard's proxy; null without a fleet limit
     private readonly ActorSelection? _fleet;
@@ -116,6 +117,9 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
     /// another takes over its slot.
     /// </summary>
     public sealed record RequestSlot(IPAddress Client, IActorRef? Supersedes = null);
+
+    /// <summary>On the event stream, whenever it changes: how many dumps hold a slot (are being received).</summary>
+    public sealed record SlotsInUse(int Count);
 
     public sealed class SlotGranted
     {
@@ -378,6 +382,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
         }
 
         _log.Info("Concurrency guard recounted {Count} dumps in progress", _holders.Count);
+        PublishSlotsInUse();
         Become(Ready);
         Stash.UnstashAll();
     }
@@ -513,6 +518,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
     {
         _holders[session] = new Holder(client, Active: false, AckedAt: null, AskingFleet: _fleet is not null);
         Context.Watch(session);
+        PublishSlotsInUse();
         if (_fleet is null)
         {
             session.Tell(SlotGranted.Instance);
@@ -521,6 +527,19 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
 
         _fleet.Tell(new FleetGuardActor.Acquire(session));
         Timers.StartSingleTimer(FleetTimer(session), new FleetSilent(session), _settings.Cluster!.FleetGuardTimeout);
+    }
+
+    /// <summary>
+    /// Tells the event stream how many dumps are being received, when that changes: background
+    /// disk work (<see cref="StorageCareActor"/>) steps aside while any is.
+    /// </summary>
+    private void PublishSlotsInUse()
+    {
+        if (_holders.Count != _publishedSlots)
+        {
+            _publishedSlots = _holders.Count;
+            Context.System.EventStream.Publish(new SlotsInUse(_publishedSlots));
+        }
     }
 
     private void Release(IActorRef session)
@@ -539,6 +558,8 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
                 Timers.Cancel(FleetTimer(session));
                 _fleet.Tell(new FleetGuardActor.Release(session));
             }
+
+            PublishSlotsInUse();
         }
         else if (_waiting.FirstOrDefault(w => w.Session.Equals(session)) is { } waiting)
         {

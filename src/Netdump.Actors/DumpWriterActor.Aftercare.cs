@@ -22,7 +22,7 @@ public sealed partial class DumpWriterActor
         private ChecksumDone() { }
     }
     /// <summary>The hash's thread is done: <paramref name="Sha256"/> or why not.</summary>
-    private sealed record ChecksumComputed(DumpRecord Record, string? Sha256, string? Error, TimeSpan Took);
+    private sealed record ChecksumComputed(DumpRecord Record, (string Sha256, ulong Bytes)? Hash, string? Error, TimeSpan Took);
     /// <summary><c>&lt;host&gt;.last</c> beside the dump now points to it; a failure costs the link only.</summary>
     private void PointLastLink(DumpRecord record)
     {
@@ -49,16 +49,16 @@ public sealed partial class DumpWriterActor
         var cancel = _checksumCancel.Token;
         var path = Path.Combine(record.Directory, record.Vmcore);
         var started = Stopwatch.GetTimestamp();
-        BackgroundLane.Shared.Run(() => CoreChecksum.Compute(path, cancel), cancel)
+        BackgroundLane.Shared.Run(() => (CoreChecksum.Compute(path, cancel), (ulong)new FileInfo(path).Length), cancel)
             .PipeTo(Self,
-                success: sha256 => new ChecksumComputed(record, sha256, null, Stopwatch.GetElapsedTime(started)),
+                success: hash => new ChecksumComputed(record, hash, null, Stopwatch.GetElapsedTime(started)),
                 failure: e => new ChecksumComputed(record, null, e.GetBaseException().Message, Stopwatch.GetElapsedTime(started)));
     }
     /// <summary>The final reports again, now with the hash, as durably as the first time.</summary>
     private void HandleChecksum(ChecksumComputed computed)
     {
         var record = computed.Record;
-        if (computed.Sha256 is null)
+        if (computed.Hash is not { } hash)
         {
             _log.Error("Client {Client}: cannot compute the SHA-256 of {Dir}/{Core}: {Error}; the reports go without it",
                 _herald.Client.Address, record.Directory, record.Vmcore, computed.Error);
@@ -67,10 +67,12 @@ public sealed partial class DumpWriterActor
         {
             try
             {
-                DumpReport.Write(record with { Sha256 = computed.Sha256 });
-                Publish(record with { Sha256 = computed.Sha256 });
+                // the core as stored is the core as received, until it is compressed at rest
+                var hashed = record with { Sha256 = hash.Sha256, StoredSha256 = hash.Sha256, StoredBytes = hash.Bytes };
+                DumpReport.Write(hashed);
+                Publish(hashed);
                 _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
-                    _herald.Client.Address, record.Directory, record.Vmcore, computed.Sha256, computed.Took.TotalSeconds);
+                    _herald.Client.Address, record.Directory, record.Vmcore, hash.Sha256, computed.Took.TotalSeconds);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -78,6 +80,8 @@ public sealed partial class DumpWriterActor
             }
         }
 
+        // decryption and compression at rest take it from here, if the server does either
+        Context.System.EventStream.Publish(new StorageCareActor.DumpCompleted(record.Directory));
         Context.Parent.Tell(ChecksumDone.Instance);
     }
 }

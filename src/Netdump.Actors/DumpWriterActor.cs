@@ -37,7 +37,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
     /// <summary>The dispatcher (in netdump.hocon) for disk work.</summary>
     public const string DispatcherId = "akka.actor.netdump-disk-dispatcher";
 
-    public const string IncompleteCoreName = "vmcore-incomplete";
+    public const string IncompleteCoreName = CoreFileNames.Incomplete;
     public const string KeyFileName = "key";
 
     private const string FlushTimer = "flush";
@@ -436,21 +436,10 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
 
     private bool Encrypted => _keyRanges.TotalBytes > 0 || _header is { DumpKeySize: > 0 };
 
-    private string FinalCoreName()
-    {
-        if (_linux is not null)
-        {
-            return "vmcore";
-        }
-
-        var name = Encrypted ? "vmcore_encrypted" : "vmcore";
-        return _header!.Compression switch
-        {
-            DumpCompression.Gzip => name + ".gz",
-            DumpCompression.Zstd => name + ".zst",
-            _ => name,
-        };
-    }
+    private string FinalCoreName() =>
+        _linux is not null
+            ? CoreFileNames.Plain
+            : CoreFileNames.WithCompression(Encrypted ? CoreFileNames.Encrypted : CoreFileNames.Plain, _header!.Compression);
 
     private DumpRecord BuildRecord(DumpStatus status, EndReason? reason, string? supersededBy, DateTimeOffset? finishedAt)
     {

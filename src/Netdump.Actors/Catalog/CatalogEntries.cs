@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
 using Netdump.Actors.Storage;
-using F = Netdump.Actors.Storage.DumpJsonFields;
+using F = Netdump.Actors.Storage.DumpJson;
 
 namespace Netdump.Actors.Catalog;
 
 /// <summary>
 /// Makes a <see cref="CatalogEntry"/> from what describes a dump: a <c>dump.json</c> read
 /// from disk (at start), or the <see cref="DumpRecord"/> the writer just reported (while the
-/// server runs). Both read the same fields, named in <see cref="DumpJsonFields"/>.
+/// server runs). Both read the same fields, named in <see cref="DumpJson"/>.
 /// </summary>
 public static class CatalogEntries
 {

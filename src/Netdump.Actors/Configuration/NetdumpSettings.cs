@@ -97,6 +97,15 @@ public sealed record NetdumpSettings
     /// key: the views refresh about once a second; tests shorten it.
     /// </summary>
     public TimeSpan ProgressPublishInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Compression at rest of complete dumps (<c>compress</c>); off keeps every core as it arrived.</summary>
+    public AtRestCompression Compress { get; init; } = AtRestCompression.Off;
+
+    /// <summary>
+    /// The RSA private key (PEM) matching the clients' <c>dumpon -k</c> public key
+    /// (<c>decrypt_key</c>), with which an encrypted dump also gets a plain core; null for none.
+    /// Its owner and mode are checked at start, not here.
+    /// </summary>
+    public string? DecryptKey { get; init; }
 
     /// <summary>Reads the <c>netdump</c> block; throws <see cref="ConfigurationException"/> with the key and the problem.</summary>
     public static NetdumpSettings Create(Config config)
@@ -130,6 +139,7 @@ public sealed record NetdumpSettings
         var sessionPorts = c.GetString("session_ports", "");
         var pidFile = c.GetString("pidfile", "");
         var logFile = c.GetString("log_file", "");
+        var decryptKey = c.GetString("decrypt_key", "");
         return new NetdumpSettings
         {
             Address = address,
@@ -172,8 +182,21 @@ public sealed record NetdumpSettings
             Http = HttpSettings.Create(c),
             Storm = StormSettings.Create(c),
             Cluster = ClusterSettings.Create(c, address),
+            Compress = ParseCompress(c.GetString("compress", "off")),
+            DecryptKey = string.IsNullOrWhiteSpace(decryptKey) ? null : Path.GetFullPath(decryptKey),
         };
     }
+
+    /// <summary>
+    /// <c>compress</c>: <c>zstd</c> or <c>off</c>. The Red Hat server's key took a boolean, so an
+    /// old file's <c>yes</c>/<c>no</c> (and true/false, on/off, 1/0) still means compress or not.
+    /// </summary>
+    private static AtRestCompression ParseCompress(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "zstd" or "yes" or "true" or "on" or "1" => AtRestCompression.Zstd,
+        "off" or "no" or "false" or "0" or "none" => AtRestCompression.Off,
+        _ => throw new ConfigurationException($"compress: \"{text}\" is not zstd or off"),
+    };
 
     /// <summary><c>keep_per_host</c>, <c>max_age</c> and <c>max_total</c>; 0 or "" is no limit.</summary>
     private static RetentionPolicy ParseRetention(Config c)

@@ -119,7 +119,7 @@ public sealed class NetdumpMetrics
     /// <summary>A dump ended: counted by status and reason, its duration observed.</summary>
     public void Finished(DumpStatus status, EndReason? reason, TimeSpan duration)
     {
-        var statusName = DumpJsonFields.StatusName(status);
+        var statusName = DumpJson.StatusName(status);
         _finished.WithLabels(statusName, reason is null ? "none" : LabelOf(reason.Kind)).Inc();
         _duration.WithLabels(statusName).Observe(Math.Max(duration.TotalSeconds, 0));
     }

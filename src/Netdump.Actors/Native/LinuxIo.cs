@@ -43,18 +43,6 @@ internal static unsafe partial class LinuxIo
     /// <summary>Where epoll_data sits inside an event.</summary>
     public static int EpollDataOffset => EpollEventSize == 12 ? 4 : 8;
 
-    public const int PrioProcess = 0;
-
-    /// <summary><c>setpriority(2)</c>; with <see cref="PrioProcess"/> and a thread id it sets that thread's nice value. Raising it needs no privilege.</summary>
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int setpriority(int which, int who, int prio);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int getpriority(int which, int who);
-
-    [LibraryImport("libc")]
-    public static partial int gettid();
-
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_create1(int flags);
 

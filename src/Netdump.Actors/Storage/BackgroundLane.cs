@@ -5,7 +5,9 @@ namespace Netdump.Actors.Storage;
 
 /// <summary>
 /// One thread for the work on finished dumps that nobody waits for (the SHA-256 of a core),
-/// one job at a time, in order. On Linux the thread runs at nice <see cref="Nice"/>: beside a
+/// one job at a time, in order: the checksums of complete dumps (<see cref="Shared"/>), and
+/// apart the storage care of complete dumps (decryption, compression at rest), which also pauses
+/// while any dump is received. On Linux the thread runs at nice <see cref="Nice"/>: beside a
 /// busy thread at nice 0 it gets about a tenth of a core, so in a crash storm it takes little
 /// CPU from the dumps still arriving (a checksum per finished dump, each on a thread of its
 /// own, took a tenth of the server's CPU in a storm of 128 dumps; docs/performance.md), and on
@@ -79,7 +81,7 @@ public sealed class BackgroundLane : IDisposable
 
     private void Work()
     {
-        var lowered = OperatingSystem.IsLinux() && LinuxIo.setpriority(LinuxIo.PrioProcess, LinuxIo.gettid(), Nice) == 0;
+        var lowered = ThreadNice.SetCurrent(Nice);
         _outcomes.Add(() => _lowered.TrySetResult(lowered));
         foreach (var job in _jobs.GetConsumingEnumerable())
         {

@@ -86,11 +86,36 @@ public sealed record DumpRecord
     public required string Vmcore { get; init; }
 
     /// <summary>
-    /// The lowercase hex SHA-256 of <see cref="Vmcore"/> as stored, once computed after a
-    /// complete dump ended (<see cref="CoreChecksum"/>); null before, and always for a dump that
-    /// is not complete.
+    /// The lowercase hex SHA-256 of the core as received (<see cref="Vmcore"/> as first stored,
+    /// which a <c>.zst</c> the server made decompresses to), once computed after a complete dump
+    /// ended (<see cref="CoreChecksum"/>); null before, and always for a dump that is not complete.
     /// </summary>
     public string? Sha256 { get; init; }
+
+    /// <summary>
+    /// The size of <see cref="Vmcore"/> as stored, once a complete dump's core was hashed; null
+    /// before and for other dumps.
+    /// </summary>
+    public ulong? StoredBytes { get; init; }
+
+    /// <summary>
+    /// The lowercase hex SHA-256 of the file <see cref="Vmcore"/> names, byte for byte: the same as
+    /// <see cref="Sha256"/> until the server compressed the core at rest, that of the
+    /// <c>.zst</c> file after. Null when <see cref="StoredBytes"/> is.
+    /// </summary>
+    public string? StoredSha256 { get; init; }
+
+    /// <summary>The server rewrote the core as <c>vmcore.zst</c> (<c>compress = zstd</c>): <see cref="Sha256"/> is then that of its content.</summary>
+    public bool CompressedAtRest { get; init; }
+
+    /// <summary>Why compression at rest gave up for good (the <c>.zst</c> did not verify); null otherwise. The original core is kept.</summary>
+    public string? CompressionProblem { get; init; }
+
+    /// <summary>The plain core the server decrypted an encrypted dump into (<c>decrypt_key</c>); null before and without one.</summary>
+    public string? DecryptedVmcore { get; init; }
+
+    /// <summary>Why an encrypted dump could not be decrypted (the key does not match, ...); null otherwise. The encrypted core is kept.</summary>
+    public string? DecryptionProblem { get; init; }
 
     /// <summary>The directory of the dump that replaced this one, when a new HERALD superseded it.</summary>
     public string? SupersededBy { get; init; }

@@ -61,7 +61,7 @@ public static class DumpReport
             Line(sb, $"  Architecture Version: {h.ArchitectureVersion}");
             Line(sb, $"  Dump Length: {h.DumpLength}B ({h.DumpLength / MiB} MB), the dump data as the kernel dump header gives it");
             Line(sb, $"  Blocksize: {h.BlockSize}");
-            Line(sb, $"  Compression: {CompressionName(h.Compression)}");
+            Line(sb, $"  Compression: {DumpJson.CompressionName(h.Compression)}");
             Line(sb, $"  Dumptime: {FormatDumpTime(h)}");
             Line(sb, $"  Hostname: {OneLine(h.Hostname)}");
             Line(sb, $"  Version String: {OneLine(h.VersionString)}");
@@ -94,7 +94,27 @@ public static class DumpReport
 
         if (r.Sha256 is { } sha256)
         {
-            Line(sb, $"  SHA-256: {sha256} ({OneLine(r.Vmcore)})");
+            Line(sb, r.CompressedAtRest
+                ? $"  SHA-256: {sha256} (the core as received; {OneLine(r.Vmcore)} decompresses to it)"
+                : $"  SHA-256: {sha256} ({OneLine(r.Vmcore)})");
+        }
+
+        if (r.CompressedAtRest)
+        {
+            Line(sb, $"  Stored: {OneLine(r.Vmcore)}, compressed at rest with zstd, {r.StoredBytes} bytes, SHA-256 {r.StoredSha256}");
+        }
+        else if (r.CompressionProblem is { } compressionProblem)
+        {
+            Line(sb, $"  Stored: {OneLine(r.Vmcore)}, not compressed at rest: {OneLine(compressionProblem)}");
+        }
+
+        if (r.DecryptedVmcore is { } decrypted)
+        {
+            Line(sb, $"  Decrypted: {OneLine(decrypted)}");
+        }
+        else if (r.DecryptionProblem is { } decryptionProblem)
+        {
+            Line(sb, $"  Decrypted: no: {OneLine(decryptionProblem)}");
         }
 
         Line(sb, $"  Herald Path: {FormatHeraldPath(r)}");
@@ -126,59 +146,66 @@ public static class DumpReport
         using (var w = new Utf8JsonWriter(buffer, JsonOptions))
         {
             w.WriteStartObject();
-            w.WriteString(DumpJsonFields.Status, StatusName(r.Status));
-            w.WriteString(DumpJsonFields.Reason, r.Status == DumpStatus.Complete ? null : r.Reason?.Text);
-            w.WriteString(DumpJsonFields.ClientIp, DumpLocation.FormatAddress(r.ClientIp));
-            w.WriteString(DumpJsonFields.ServerIp, DumpLocation.FormatAddress(r.ServerIp));
-            w.WriteString(DumpJsonFields.HeraldPath, r.HeraldPath);
-            w.WriteString(DumpJsonFields.HeraldPathFallback, r.HeraldPathFallback);
-            w.WriteString(DumpJsonFields.Directory, r.Directory);
-            w.WriteString(DumpJsonFields.ReceivedAt, FormatTimestamp(r.ReceivedAt));
-            w.WriteString(DumpJsonFields.FinishedAt, r.FinishedAt is { } finished ? FormatTimestamp(finished) : null);
-            w.WriteString(DumpJsonFields.Magic, h?.Magic);
-            w.WriteString(DumpJsonFields.Hostname, h?.Hostname);
-            w.WriteString(DumpJsonFields.Architecture, h?.Architecture);
-            WriteNumberOrNull(w, DumpJsonFields.ArchitectureVersion, h?.ArchitectureVersion);
-            w.WriteString(DumpJsonFields.VersionString, h?.VersionString);
-            w.WriteString(DumpJsonFields.PanicString, h?.PanicString ?? r.Linux?.PanicString);
-            w.WriteString(DumpJsonFields.DumpTime, h is null ? null : FormatDumpTime(h));
-            WriteNumberOrNull(w, DumpJsonFields.DumpLength, r.Length); // the KDH's, or a Linux core's full size
-            WriteNumberOrNull(w, DumpJsonFields.BlockSize, h?.BlockSize);
-            WriteNumberOrNull(w, DumpJsonFields.DumpKeySize, h?.DumpKeySize);
-            w.WriteNumber(DumpJsonFields.BytesReceived, r.BytesReceived);
-            WriteRanges(w, DumpJsonFields.Ranges, r.Ranges);
-            WriteRanges(w, DumpJsonFields.Holes, r.Holes);
-            WriteNumberOrNull(w, DumpJsonFields.HolesKnownUntil, r.HolesKnownUntil);
-            WriteNumberOrNull(w, DumpJsonFields.RateBytesPerSecond, r.Rate?.LastTick);
-            WriteNumberOrNull(w, DumpJsonFields.AverageRateBytesPerSecond, r.Rate?.Average);
-            WriteNumberOrNull(w, DumpJsonFields.EtaSeconds, r.Rate is { } rate ? ReceiveRate.SecondsLeft(r.BytesReceived, r.Length, rate.LastTick) : null);
-            w.WriteNumber(DumpJsonFields.KeyBytesReceived, r.KeyBytesReceived);
-            w.WriteString(DumpJsonFields.Compression, h is null ? null : CompressionName(h.Compression));
-            w.WriteBoolean(DumpJsonFields.Encrypted, r.Encrypted);
+            w.WriteString(DumpJson.Status, DumpJson.StatusName(r.Status));
+            w.WriteString(DumpJson.Reason, r.Status == DumpStatus.Complete ? null : r.Reason?.Text);
+            w.WriteString(DumpJson.ClientIp, DumpLocation.FormatAddress(r.ClientIp));
+            w.WriteString(DumpJson.ServerIp, DumpLocation.FormatAddress(r.ServerIp));
+            w.WriteString(DumpJson.HeraldPath, r.HeraldPath);
+            w.WriteString(DumpJson.HeraldPathFallback, r.HeraldPathFallback);
+            w.WriteString(DumpJson.Directory, r.Directory);
+            w.WriteString(DumpJson.ReceivedAt, FormatTimestamp(r.ReceivedAt));
+            w.WriteString(DumpJson.FinishedAt, r.FinishedAt is { } finished ? FormatTimestamp(finished) : null);
+            w.WriteString(DumpJson.Magic, h?.Magic);
+            w.WriteString(DumpJson.Hostname, h?.Hostname);
+            w.WriteString(DumpJson.Architecture, h?.Architecture);
+            WriteNumberOrNull(w, DumpJson.ArchitectureVersion, h?.ArchitectureVersion);
+            w.WriteString(DumpJson.VersionString, h?.VersionString);
+            w.WriteString(DumpJson.PanicString, h?.PanicString ?? r.Linux?.PanicString);
+            w.WriteString(DumpJson.DumpTime, h is null ? null : FormatDumpTime(h));
+            WriteNumberOrNull(w, DumpJson.DumpLength, r.Length); // the KDH's, or a Linux core's full size
+            WriteNumberOrNull(w, DumpJson.BlockSize, h?.BlockSize);
+            WriteNumberOrNull(w, DumpJson.DumpKeySize, h?.DumpKeySize);
+            w.WriteNumber(DumpJson.BytesReceived, r.BytesReceived);
+            WriteRanges(w, DumpJson.Ranges, r.Ranges);
+            WriteRanges(w, DumpJson.Holes, r.Holes);
+            WriteNumberOrNull(w, DumpJson.HolesKnownUntil, r.HolesKnownUntil);
+            WriteNumberOrNull(w, DumpJson.RateBytesPerSecond, r.Rate?.LastTick);
+            WriteNumberOrNull(w, DumpJson.AverageRateBytesPerSecond, r.Rate?.Average);
+            WriteNumberOrNull(w, DumpJson.EtaSeconds, r.Rate is { } rate ? ReceiveRate.SecondsLeft(r.BytesReceived, r.Length, rate.LastTick) : null);
+            w.WriteNumber(DumpJson.KeyBytesReceived, r.KeyBytesReceived);
+            w.WriteString(DumpJson.Compression, h is null ? null : DumpJson.CompressionName(h.Compression));
+            w.WriteBoolean(DumpJson.Encrypted, r.Encrypted);
             if (h is null)
             {
-                w.WriteNull(DumpJsonFields.ParityOk);
+                w.WriteNull(DumpJson.ParityOk);
             }
             else
             {
-                w.WriteBoolean(DumpJsonFields.ParityOk, h.ParityOk);
+                w.WriteBoolean(DumpJson.ParityOk, h.ParityOk);
             }
 
-            w.WriteString(DumpJsonFields.Vmcore, r.Vmcore);
-            w.WriteString(DumpJsonFields.Sha256, r.Sha256);
-            w.WriteString(DumpJsonFields.SupersededBy, r.SupersededBy);
-            w.WriteBoolean(DumpJsonFields.Recovered, r.Recovered);
-            w.WriteString(DumpJsonFields.Dialect, r.Dialect == Ingest.Dialect.Linux ? DumpJsonFields.Linux : DumpJsonFields.FreeBsd);
+            w.WriteString(DumpJson.Vmcore, r.Vmcore);
+            w.WriteString(DumpJson.Sha256, r.Sha256);
+            w.WriteString(DumpJson.StoredCompression, StoredCompression(r) is { } stored ? DumpJson.CompressionName(stored) : null);
+            w.WriteBoolean(DumpJson.CompressedAtRest, r.CompressedAtRest);
+            WriteNumberOrNull(w, DumpJson.StoredBytes, r.StoredBytes);
+            w.WriteString(DumpJson.StoredSha256, r.StoredSha256);
+            w.WriteString(DumpJson.CompressionProblem, r.CompressionProblem);
+            w.WriteString(DumpJson.DecryptedVmcore, r.DecryptedVmcore);
+            w.WriteString(DumpJson.DecryptionProblem, r.DecryptionProblem);
+            w.WriteString(DumpJson.SupersededBy, r.SupersededBy);
+            w.WriteBoolean(DumpJson.Recovered, r.Recovered);
+            w.WriteString(DumpJson.Dialect, DumpJson.DialectName(r.Dialect));
             if (r.Linux is { } linux)
             {
-                w.WriteNumber(DumpJsonFields.ProtocolVersion, linux.ProtocolVersion);
-                w.WriteNumber(DumpJsonFields.Machine, linux.Machine);
-                w.WriteNumber(DumpJsonFields.PageSize, linux.PageSize);
-                w.WriteNumber(DumpJsonFields.Pages, linux.Pages);
-                WriteRanges(w, DumpJsonFields.Reserved, linux.Reserved);
-                w.WriteBoolean(DumpJsonFields.Registers, linux.Registers);
-                w.WriteNumber(DumpJsonFields.LogBytes, linux.LogBytes);
-                w.WriteString(DumpJsonFields.KernelVersion, linux.KernelVersion);
+                w.WriteNumber(DumpJson.ProtocolVersion, linux.ProtocolVersion);
+                w.WriteNumber(DumpJson.Machine, linux.Machine);
+                w.WriteNumber(DumpJson.PageSize, linux.PageSize);
+                w.WriteNumber(DumpJson.Pages, linux.Pages);
+                WriteRanges(w, DumpJson.Reserved, linux.Reserved);
+                w.WriteBoolean(DumpJson.Registers, linux.Registers);
+                w.WriteNumber(DumpJson.LogBytes, linux.LogBytes);
+                w.WriteString(DumpJson.KernelVersion, linux.KernelVersion);
             }
 
             w.WriteEndObject();
@@ -319,10 +346,6 @@ public static class DumpReport
 
     private static void Line(StringBuilder sb, string text) => sb.Append(text).Append('\n');
 
-    private static string StatusName(DumpStatus status) => DumpJsonFields.StatusName(status);
-
-    private static string CompressionName(DumpCompression compression) => DumpJsonFields.CompressionName(compression);
-
     private static string FormatTimestamp(DateTimeOffset time) =>
         time.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture);
 
@@ -370,6 +393,12 @@ public static class DumpReport
             ? $"{asked}, not used: {OneLine(why)}; the dump went to the dump directory instead"
             : asked;
     }
+
+    /// <summary>How the stored core is encoded, once its size is known: the client's compression, or zstd when the server compressed it at rest.</summary>
+    private static DumpCompression? StoredCompression(DumpRecord r) =>
+        r.StoredBytes is null ? null
+        : r.CompressedAtRest ? DumpCompression.Zstd
+        : r.Header?.Compression ?? DumpCompression.None;
 
     private static void WriteNumberOrNull(Utf8JsonWriter w, string name, ulong? value)
     {

@@ -51,19 +51,12 @@ public static class RecoveryScan
     /// <summary>Where an unreadable dump.json is moved before a recovered one replaces it.</summary>
     public const string CorruptJsonFileName = DumpReport.JsonFileName + ".corrupt";
 
-    /// <summary>Names a core can have, in the order they are looked for: the writer's names (SPEC §3).</summary>
-    internal static readonly string[] CoreNames =
-    [
-        DumpWriterActor.IncompleteCoreName,
-        "vmcore", "vmcore.gz", "vmcore.zst",
-        "vmcore_encrypted", "vmcore_encrypted.gz", "vmcore_encrypted.zst",
-    ];
-
     /// <summary>
     /// Finds and marks every dump under <paramref name="dumpDirectory"/> left receiving, and
     /// returns what it did: one entry per recovered dump (Problem null) and one per dump, or
-    /// directory, it could not handle (Problem says why). Dumps already complete or incomplete
-    /// are not touched and not listed. Symbolic links are never followed (so no loop), the
+    /// directory, it could not handle (Problem says why). A complete dump whose compression at
+    /// rest or decryption a kill cut short is tidied (<see cref="CompressionRecovery"/>; Problem
+    /// says what was done); other finished dumps are not touched and not listed. Symbolic links are never followed (so no loop), the
     /// server's own folders (<see cref="DumpLocation.IsServersOwn"/>: no dump may be made there)
     /// are skipped, a dump directory is searched too (a dump nested in another, which an older
     /// server allowed, is found), and the search stops <see cref="MaxDepth"/> levels down. Never
@@ -130,13 +123,17 @@ public static class RecoveryScan
             previous = DumpTree.ReadJson((FileInfo)jsonEntry, out unreadable);
             if (previous is { } json)
             {
-                var status = json.TryGetProperty(DumpJsonFields.Status, out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
-                switch (status)
+                var status = DumpJson.String(json, DumpJson.Status);
+                switch (DumpJson.ParseStatus(status))
                 {
-                    case DumpJsonFields.Complete or DumpJsonFields.Incomplete or DumpJsonFields.Refused:
+                    case DumpStatus.Complete:
+                        described?.Invoke(directory, json);
+                        // only a complete dump gets aftercare, which a kill may have cut short
+                        return CompressionRecovery.Tidy(directory, entries, json) is { } tidied ? new RecoveredDump(directory, tidied) : null;
+                    case DumpStatus.Incomplete or DumpStatus.Refused:
                         described?.Invoke(directory, json);
                         return null;
-                    case DumpJsonFields.Receiving:
+                    case DumpStatus.Receiving:
                         break;
                     default:
                         return new RecoveredDump(directory, $"{DumpReport.JsonFileName} has an unknown status \"{status}\"; left alone");
@@ -150,15 +147,15 @@ public static class RecoveryScan
             }
         }
 
-        var coreName = CoreNames.FirstOrDefault(entries.ContainsKey);
+        var coreName = CoreFileNames.All.FirstOrDefault(entries.ContainsKey);
         if (coreName is not null && (DumpTree.IsLink(entries[coreName]) || entries[coreName] is not FileInfo))
         {
             return new RecoveredDump(directory, $"{coreName} is not a regular file; left alone");
         }
 
         var fromName = DumpDirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
-        var client = Address(previous, DumpJsonFields.ClientIp) ?? fromName?.Client;
-        var receivedAt = Time(previous, DumpJsonFields.ReceivedAt) ?? fromName?.ReceivedAt;
+        var client = DumpJson.Address(previous, DumpJson.ClientIp) ?? fromName?.Client;
+        var receivedAt = DumpJson.Time(previous, DumpJson.ReceivedAt) ?? fromName?.ReceivedAt;
         if (client is null || receivedAt is null)
         {
             return new RecoveredDump(directory, $"neither {DumpReport.JsonFileName} nor the directory name (<ip>-<yyyy-MM-dd-HH:mm:ss>) tells the client and the time; left alone");
@@ -175,11 +172,11 @@ public static class RecoveryScan
         var record = new DumpRecord
         {
             Status = DumpStatus.Incomplete,
-            Reason = EndReason.ServerStopped(ReasonFor(coreName, coreSize, ULong(previous, DumpJsonFields.BytesReceived))),
+            Reason = EndReason.ServerStopped(ReasonFor(coreName, coreSize, DumpJson.ULong(previous, DumpJson.BytesReceived))),
             ClientIp = client,
-            ServerIp = Address(previous, DumpJsonFields.ServerIp) ?? (client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any),
-            HeraldPath = String(previous, DumpJsonFields.HeraldPath) ?? HeraldPathFrom(root, directory),
-            HeraldPathFallback = String(previous, DumpJsonFields.HeraldPathFallback),
+            ServerIp = DumpJson.Address(previous, DumpJson.ServerIp) ?? (client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any),
+            HeraldPath = DumpJson.String(previous, DumpJson.HeraldPath) ?? HeraldPathFrom(root, directory),
+            HeraldPathFallback = DumpJson.String(previous, DumpJson.HeraldPathFallback),
             Directory = directory,
             ReceivedAt = receivedAt.Value,
             FinishedAt = now,
@@ -187,13 +184,13 @@ public static class RecoveryScan
             BytesReceived = coreSize,
             Ranges = [],
             Holes = [],
-            Encrypted = Bool(previous, DumpJsonFields.Encrypted) == true
+            Encrypted = DumpJson.Bool(previous, DumpJson.Encrypted) == true
                 || entries.ContainsKey(DumpWriterActor.KeyFileName)
                 || header is { DumpKeySize: > 0 }
-                || coreName?.StartsWith("vmcore_encrypted", StringComparison.Ordinal) == true,
+                || coreName?.StartsWith(CoreFileNames.Encrypted, StringComparison.Ordinal) == true,
             KeyBytesReceived = entries.TryGetValue(DumpWriterActor.KeyFileName, out var key) && key is FileInfo { } keyFile && !DumpTree.IsLink(key) ? (ulong)keyFile.Length : 0,
             Vmcore = coreName ?? DumpWriterActor.IncompleteCoreName,
-            SupersededBy = String(previous, DumpJsonFields.SupersededBy),
+            SupersededBy = DumpJson.String(previous, DumpJson.SupersededBy),
             Recovered = true,
             Dialect = IsLinux(previous, entries) ? Ingest.Dialect.Linux : Ingest.Dialect.FreeBsd,
             Linux = IsLinux(previous, entries) ? LinuxFactsFrom(previous, directory) : null,
@@ -269,21 +266,21 @@ public static class RecoveryScan
     /// version, extent and parity word are not in dump.json; only version 4 is ever accepted,
     /// and the others are not reported.
     /// </summary>
-    private static KernelDumpHeader? HeaderFrom(JsonElement? json)
+    internal static KernelDumpHeader? HeaderFrom(JsonElement? json)
     {
-        if (String(json, DumpJsonFields.Magic) is not { } magic
-            || String(json, DumpJsonFields.Architecture) is not { } architecture
-            || UInt(json, DumpJsonFields.ArchitectureVersion) is not { } architectureVersion
-            || ULong(json, DumpJsonFields.DumpLength) is not { } length
-            || Time(json, DumpJsonFields.DumpTime) is not { } dumpTime
+        if (DumpJson.String(json, DumpJson.Magic) is not { } magic
+            || DumpJson.String(json, DumpJson.Architecture) is not { } architecture
+            || DumpJson.UInt(json, DumpJson.ArchitectureVersion) is not { } architectureVersion
+            || DumpJson.ULong(json, DumpJson.DumpLength) is not { } length
+            || DumpJson.Time(json, DumpJson.DumpTime) is not { } dumpTime
             || dumpTime.ToUnixTimeSeconds() < 0
-            || UInt(json, DumpJsonFields.DumpKeySize) is not { } keySize
-            || UInt(json, DumpJsonFields.BlockSize) is not { } blockSize
-            || String(json, DumpJsonFields.Hostname) is not { } hostname
-            || String(json, DumpJsonFields.VersionString) is not { } versionString
-            || String(json, DumpJsonFields.PanicString) is not { } panicString
-            || Compression(String(json, DumpJsonFields.Compression)) is not { } compression
-            || Bool(json, DumpJsonFields.ParityOk) is not { } parityOk)
+            || DumpJson.UInt(json, DumpJson.DumpKeySize) is not { } keySize
+            || DumpJson.UInt(json, DumpJson.BlockSize) is not { } blockSize
+            || DumpJson.String(json, DumpJson.Hostname) is not { } hostname
+            || DumpJson.String(json, DumpJson.VersionString) is not { } versionString
+            || DumpJson.String(json, DumpJson.PanicString) is not { } panicString
+            || DumpJson.ParseCompression(DumpJson.String(json, DumpJson.Compression)) is not { } compression
+            || DumpJson.Bool(json, DumpJson.ParityOk) is not { } parityOk)
         {
             return null;
         }
@@ -297,42 +294,15 @@ public static class RecoveryScan
         };
     }
 
-    private static DumpCompression? Compression(string? name) => DumpJsonFields.ParseCompression(name);
-
-    private static JsonElement? Property(JsonElement? json, string name, JsonValueKind kind) =>
-        json is { } j && j.TryGetProperty(name, out var value) && value.ValueKind == kind ? value : null;
-
     /// <summary>A Linux dump says so in its report; one killed before its first report has a console log.</summary>
     private static bool IsLinux(JsonElement? previous, IReadOnlyDictionary<string, FileSystemInfo> entries) =>
-        String(previous, DumpJsonFields.Dialect) is { } dialect ? dialect == DumpJsonFields.Linux : entries.ContainsKey(Ingest.Linux.LinuxPull.LogFileName);
+        DumpJson.String(previous, DumpJson.Dialect) is { } dialect ? dialect == DumpJson.Linux : entries.ContainsKey(Ingest.Linux.LinuxPull.LogFileName);
 
     /// <summary>What the last report said of a Linux client's memory (the reserved frames are not kept), and its log as it is.</summary>
     private static LinuxFacts LinuxFactsFrom(JsonElement? previous, string directory)
     {
         var (logBytes, panic, kernel) = ConsoleLog.Read(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName));
-        return new LinuxFacts(UInt(previous, DumpJsonFields.ProtocolVersion) ?? 0, (ushort)(UInt(previous, DumpJsonFields.Machine) ?? 0),
-            UInt(previous, DumpJsonFields.PageSize) ?? 0, ULong(previous, DumpJsonFields.Pages) ?? 0, [], Bool(previous, DumpJsonFields.Registers) == true, logBytes, panic) { KernelVersion = kernel };
+        return new LinuxFacts(DumpJson.UInt(previous, DumpJson.ProtocolVersion) ?? 0, (ushort)(DumpJson.UInt(previous, DumpJson.Machine) ?? 0),
+            DumpJson.UInt(previous, DumpJson.PageSize) ?? 0, DumpJson.ULong(previous, DumpJson.Pages) ?? 0, [], DumpJson.Bool(previous, DumpJson.Registers) == true, logBytes, panic) { KernelVersion = kernel };
     }
-
-    internal static string? String(JsonElement? json, string name) => Property(json, name, JsonValueKind.String)?.GetString();
-
-    private static ulong? ULong(JsonElement? json, string name) =>
-        Property(json, name, JsonValueKind.Number) is { } v && v.TryGetUInt64(out var n) ? n : null;
-
-    private static uint? UInt(JsonElement? json, string name) =>
-        Property(json, name, JsonValueKind.Number) is { } v && v.TryGetUInt32(out var n) ? n : null;
-
-    private static bool? Bool(JsonElement? json, string name) =>
-        Property(json, name, JsonValueKind.True) is not null ? true
-        : Property(json, name, JsonValueKind.False) is not null ? false
-        : null;
-
-    internal static IPAddress? Address(JsonElement? json, string name) =>
-        String(json, name) is { } text && IPAddress.TryParse(text, out var address) ? address : null;
-
-    internal static DateTimeOffset? Time(JsonElement? json, string name) =>
-        String(json, name) is { } text
-        && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
-            ? time
-            : null;
 }

@@ -44,8 +44,8 @@ public static class RetentionScan
             ? DumpTree.ReadJson(file, out _)
             : null;
         var fromName = DumpDirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
-        var client = RecoveryScan.Address(json, DumpJsonFields.ClientIp) ?? fromName?.Client;
-        var receivedAt = RecoveryScan.Time(json, DumpJsonFields.ReceivedAt) ?? fromName?.ReceivedAt;
+        var client = DumpJson.Address(json, DumpJson.ClientIp) ?? fromName?.Client;
+        var receivedAt = DumpJson.Time(json, DumpJson.ReceivedAt) ?? fromName?.ReceivedAt;
         if (client is null || receivedAt is null)
         {
             problem = $"neither {DumpReport.JsonFileName} nor the directory name tells the client and the time";
@@ -63,10 +63,10 @@ public static class RetentionScan
     /// </summary>
     private static string? WhyHeld(string directory, Dictionary<string, FileSystemInfo> entries, System.Text.Json.JsonElement? json)
     {
-        var status = RecoveryScan.String(json, DumpJsonFields.Status);
-        if (status is not (DumpJsonFields.Complete or DumpJsonFields.Incomplete or DumpJsonFields.Refused))
+        var status = DumpJson.String(json, DumpJson.Status);
+        if (status is not (DumpJson.Complete or DumpJson.Incomplete or DumpJson.Refused))
         {
-            return status == DumpJsonFields.Receiving ? "receiving" : $"no final {DumpReport.JsonFileName}";
+            return status == DumpJson.Receiving ? "receiving" : $"no final {DumpReport.JsonFileName}";
         }
 
         if (entries.Values.FirstOrDefault(e => e is DirectoryInfo) is { } folder)
@@ -75,7 +75,7 @@ public static class RetentionScan
             return $"holds the directory \"{folder.Name}\"";
         }
 
-        var coreName = RecoveryScan.CoreNames.FirstOrDefault(entries.ContainsKey);
+        var coreName = CoreFileNames.All.FirstOrDefault(entries.ContainsKey);
         if (coreName is not null && DumpTree.IsLink(entries[coreName]))
         {
             return $"{coreName} is a symbolic link";

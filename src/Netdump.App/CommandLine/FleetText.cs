@@ -13,7 +13,7 @@ internal static class FleetText
     /// <summary>The status, coloured, with the reason of a dump that is not complete.</summary>
     public static IRenderable Status(string status, string? reason)
     {
-        var parsed = DumpJsonFields.ParseStatus(status);
+        var parsed = DumpJson.ParseStatus(status);
         var colour = parsed switch
         {
             DumpStatus.Complete => Color.Green,

@@ -89,6 +89,7 @@ public static class ServerCommand
         {
             loaded = options.Load();
             StartupChecks.PrepareDumpDirectory(loaded.Settings.DumpDirectory);
+            StartupChecks.CheckStorageCare(loaded.Settings);
             StartupChecks.CheckListenPort(loaded.Settings.Address, loaded.Settings.Port);
             if (loaded.Settings.Http is { } http)
             {

@@ -160,7 +160,7 @@ internal sealed class StatusWatch(FleetClient client, IAnsiConsole console, Text
             return $"{id} {FleetText.Host(last)}: no longer listed";
         }
 
-        var reason = now.Reason is { } why && DumpJsonFields.ParseStatus(now.Status) != DumpStatus.Complete ? $": {why}" : "";
+        var reason = now.Reason is { } why && DumpJson.ParseStatus(now.Status) != DumpStatus.Complete ? $": {why}" : "";
         return $"{id} {FleetText.Host(now)}: {now.Status}{reason}, {FleetText.Size(now.BytesReceived)}";
     }
 

@@ -84,11 +84,16 @@ public sealed partial class NetdumpConfFile
         ["node_name"] = ValueKind.OptionalText,
         ["fleet_max_concurrent_dumps"] = ValueKind.Integer,
         ["fleet_guard_timeout"] = ValueKind.Duration,
+        ["compress"] = ValueKind.Text,
+        ["decrypt_key"] = ValueKind.OptionalText,
     };
 
-    /// <summary>Keys of the Red Hat server that mean nothing here: accepted with a warning so an old file still starts.</summary>
+    /// <summary>
+    /// Keys of the Red Hat server that mean nothing here: accepted with a warning so an old file
+    /// still starts. (Its <c>compress</c> has a meaning again: compression at rest.)
+    /// </summary>
     public static IReadOnlySet<string> LegacyKeys { get; } =
-        new HashSet<string>(["space_check", "compress", "skip_zero", "debug", "verbose"], StringComparer.Ordinal);
+        new HashSet<string>(["space_check", "skip_zero", "debug", "verbose"], StringComparer.Ordinal);
 
     private NetdumpConfFile(string fileName, IReadOnlyList<Setting> settings, IReadOnlyList<string> warnings)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Netdump.Actors.Configuration;
+using Netdump.Actors.Storage;
 
 namespace Netdump.App.Configuration;
 
@@ -65,6 +66,27 @@ public static class StartupChecks
         finally
         {
             File.Delete(probe);
+        }
+    }
+
+    /// <summary>
+    /// What <c>compress</c> and <c>decrypt_key</c> need: the system's libzstd, and a private key
+    /// that is the server's user's (or root's), readable by nobody else and a usable RSA key.
+    /// </summary>
+    public static void CheckStorageCare(NetdumpSettings settings)
+    {
+        if (settings.Compress == AtRestCompression.Zstd && ZstdCore.WhyUnavailable() is { } noZstd)
+        {
+            throw new OperatorConfigException($"compress = zstd: {noZstd}");
+        }
+
+        if (settings.DecryptKey is { } path)
+        {
+            using var key = DecryptKey.Load(path, out var why);
+            if (key is null)
+            {
+                throw new OperatorConfigException(why!);
+            }
         }
     }
 

@@ -80,6 +80,12 @@ public static class NetdumpHost
                 }
             }
 
+            // before the listener: it hears of every dump the listener's writers complete
+            if (settings.Compress != AtRestCompression.Off || settings.DecryptKey is not null)
+            {
+                registry.Register<StorageCareActor>(system.ActorOf(StorageCareActor.Props(settings), "storage-care"));
+            }
+
             var listener = system.ActorOf(UdpListenerActor.Props(settings), "listener");
             registry.Register<UdpListenerActor>(listener);
 

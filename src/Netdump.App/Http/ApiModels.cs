@@ -46,12 +46,12 @@ public sealed record DumpItem(
     public IReadOnlyList<FileItem>? Files { get; init; }
 
     public static DumpItem From(CatalogEntry e) => new(
-        e.Id, e.Node, e.Unreachable, e.Directory, DumpJsonFields.StatusName(e.Status), e.Reason?.Text,
+        e.Id, e.Node, e.Unreachable, e.Directory, DumpJson.StatusName(e.Status), e.Reason?.Text,
         e.Reason is { } reason ? NetdumpMetrics.LabelOf(reason.Kind) : null,
         e.ClientIp, e.Hostname, e.Host, e.Architecture, e.VersionString, e.Kernel, e.PanicString, e.Group,
         e.ReceivedAt.ToUniversalTime(), e.FinishedAt?.ToUniversalTime(), e.DumpTime?.ToUniversalTime(),
         e.DumpLength, e.BytesReceived, e.HoleCount, e.MissingBytes, e.Vmcore, e.Compression, e.Encrypted,
-        e.Dialect == Netdump.Actors.Ingest.Dialect.Linux ? DumpJsonFields.Linux : DumpJsonFields.FreeBsd,
+        e.Dialect == Netdump.Actors.Ingest.Dialect.Linux ? DumpJson.Linux : DumpJson.FreeBsd,
         e.Sha256, e.SupersededBy, e.Recovered, ProgressItem.From(e));
 }
 

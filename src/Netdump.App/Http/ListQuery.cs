@@ -24,7 +24,7 @@ public static partial class ListQuery
         var statuses = status is null ? null : new HashSet<DumpStatus>();
         foreach (var name in status?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [])
         {
-            if (DumpJsonFields.ParseStatus(name) is not { } parsed)
+            if (DumpJson.ParseStatus(name) is not { } parsed)
             {
                 problem = $"status: \"{name}\" is not receiving, complete, incomplete or refused";
                 return null;

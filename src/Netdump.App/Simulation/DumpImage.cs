@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Netdump.Actors.Protocol;
+using Netdump.Actors.Storage;
 
 namespace Netdump.App.Simulation;
 
@@ -14,14 +15,15 @@ namespace Netdump.App.Simulation;
 /// Layouts, with <c>dumplength</c> as the KDH gives it and "sent" the VMCORE bytes on the wire:
 /// <list type="bullet">
 /// <item>plain: sent = memory, dumplength = size.</item>
-/// <item>encrypted: memory zero-padded to 4096, AES-256-CBC; dumplength = sent length.</item>
+/// <item>encrypted: memory zero-padded to 4096, then AES-256-CBC or ChaCha20; dumplength = sent length.</item>
 /// <item>compressed: the exact gzip stream or zstd frame is dumplength; sent is zero-padded to
 /// 4096 (the kernel writes its last block whole) and, when encrypted, the padded stream is
 /// encrypted. The stored core after the server truncates to dumplength is the first
 /// dumplength bytes of what was sent.</item>
 /// </list>
 /// The symmetric key is 64 random bytes (KERNELDUMP_KEY_MAX_SIZE, which decryptcore insists
-/// on); AES-256 uses the first 32, and the first 16 of the 32-byte IV.
+/// on), wrapped with RSA-OAEP as <c>dumpon -k</c> wraps it; the cipher (<see cref="EkcdCipher"/>)
+/// is AES-256-CBC or ChaCha20, as the kernel runs them.
 /// </remarks>
 internal sealed class DumpImage
 {
@@ -39,14 +41,16 @@ internal sealed class DumpImage
         MemorySize = options.Size;
         Compression = options.Compress;
 
+        Cipher = options.Cipher;
         if (options.Encrypt)
         {
-            Rsa = RSA.Create(2048);
+            // dumpon -k: the public key wraps the kernel's random key with RSA-OAEP
+            Rsa = options.PublicKey is { } pem ? PublicKey(pem) : RSA.Create(2048);
             SymmetricKey = RandomNumberGenerator.GetBytes(SymmetricKeySize);
             Iv = RandomNumberGenerator.GetBytes(EncryptionKeyHeader.IvLength);
             var encryptedKey = Rsa.Encrypt(SymmetricKey, RSAEncryptionPadding.OaepSHA1);
             var key = new byte[RoundUp(EncryptionKeyHeader.HeadSize + encryptedKey.Length)];
-            new EncryptionKeyHeader(KeyEncryption.Aes256Cbc, Iv, (uint)encryptedKey.Length).WriteHead(key);
+            new EncryptionKeyHeader(options.Cipher, Iv, (uint)encryptedKey.Length).WriteHead(key);
             encryptedKey.CopyTo(key, EncryptionKeyHeader.HeadSize);
             Key = key;
         }
@@ -73,8 +77,8 @@ internal sealed class DumpImage
 
         if (stored is not null && options.Encrypt)
         {
-            using var aes = CreateAes();
-            aes.EncryptCbc(stored, Iv.AsSpan(0, 16), stored, PaddingMode.None);
+            using var cipher = CreateCipher();
+            cipher.Transform(stored);
         }
 
         plainCore = new Lazy<byte[]>(MaterializeCore);
@@ -117,13 +121,19 @@ internal sealed class DumpImage
     /// <summary>The EKCD key as sent (head, RSA-encrypted key, zero padding to 4096); empty when not encrypted.</summary>
     public byte[] Key { get; } = [];
 
-    /// <summary>The ephemeral key pair whose public half encrypted <see cref="SymmetricKey"/>; null when not encrypted.</summary>
+    /// <summary>
+    /// The key whose public half wrapped <see cref="SymmetricKey"/>: an ephemeral pair, or only
+    /// the public key of <see cref="SimulationOptions.PublicKey"/>; null when not encrypted.
+    /// </summary>
     public RSA? Rsa { get; }
 
-    /// <summary>The 64-byte key the RSA key wraps; AES-256 uses its first 32 bytes.</summary>
+    /// <summary>The dump's cipher when it is encrypted.</summary>
+    public KeyEncryption Cipher { get; }
+
+    /// <summary>The 64-byte key the RSA key wraps; AES-256 and ChaCha20 use its first 32 bytes.</summary>
     public byte[]? SymmetricKey { get; }
 
-    /// <summary>The 32-byte <c>kdk_iv</c>; AES-CBC uses its first 16 bytes.</summary>
+    /// <summary>The 32-byte <c>kdk_iv</c>; AES-CBC uses its first 16 bytes, ChaCha20 its first 8 (the nonce).</summary>
     public byte[]? Iv { get; }
 
     public KernelDumpHeader Header { get; }
@@ -142,16 +152,28 @@ internal sealed class DumpImage
     /// <summary>A reader over the VMCORE stream; cheapest when read front to back, as the client does.</summary>
     public WireReader OpenWire() =>
         stored is not null ? new StoredReader(stored)
-        : Rsa is not null ? new CbcReader(this)
+        : Rsa is not null ? new CipherReader(this)
         : new PlainReader(this);
 
     private void FillMemory(long offset, Span<byte> destination) => MemoryPattern.Fill(seed, offset, destination);
 
-    private Aes CreateAes()
+    /// <summary>The kernel's cipher stream over the dump, from its first byte.</summary>
+    private EkcdCipher CreateCipher() => EkcdCipher.Create(Cipher, SymmetricKey, Iv, encrypt: true);
+
+    /// <summary>The RSA public key in a PEM file, as <c>dumpon -k</c> takes it.</summary>
+    private static RSA PublicKey(string path)
     {
-        var aes = Aes.Create();
-        aes.Key = SymmetricKey.AsSpan(0, 32).ToArray();
-        return aes;
+        var rsa = RSA.Create();
+        try
+        {
+            rsa.ImportFromPem(File.ReadAllText(path));
+            return rsa;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or CryptographicException)
+        {
+            rsa.Dispose();
+            throw new ArgumentException($"--public-key {path}: not a readable RSA public key in PEM: {e.Message.ReplaceLineEndings(" ")}");
+        }
     }
 
     private byte[] MaterializeCore()
@@ -210,20 +232,20 @@ internal sealed class DumpImage
     }
 
     /// <summary>
-    /// Encrypts zero-padded memory as one CBC stream, like the kernel chaining each block's last
-    /// ciphertext into the next IV. Reading anywhere but where the last read stopped starts over.
+    /// Encrypts zero-padded memory as one cipher stream, as the kernel does (AES-CBC chaining each
+    /// block's last ciphertext into the next, ChaCha20 running its block counter on). Reading
+    /// anywhere but where the last read stopped starts over.
     /// </summary>
-    private sealed class CbcReader : WireReader
+    private sealed class CipherReader : WireReader
     {
         private readonly DumpImage image;
-        private readonly Aes aes;
-        private readonly byte[] chain = new byte[16];
-        private long next = -1;
+        private EkcdCipher cipher;
+        private long next;
 
-        public CbcReader(DumpImage image)
+        public CipherReader(DumpImage image)
         {
             this.image = image;
-            aes = image.CreateAes();
+            cipher = image.CreateCipher();
         }
 
         public override void Read(long offset, Span<byte> destination)
@@ -235,8 +257,9 @@ internal sealed class DumpImage
 
             if (offset != next)
             {
+                cipher.Dispose();
+                cipher = image.CreateCipher();
                 next = 0;
-                image.Iv.AsSpan(0, 16).CopyTo(chain);
                 var skip = new byte[ChunkSize];
                 while (next < offset)
                 {
@@ -249,16 +272,10 @@ internal sealed class DumpImage
 
         private void Encrypt(long offset, Span<byte> destination)
         {
-            if (destination.IsEmpty)
-            {
-                return;
-            }
-
             var memory = (int)Math.Clamp(image.MemorySize - offset, 0, destination.Length);
             image.FillMemory(offset, destination[..memory]);
             destination[memory..].Clear();
-            aes.EncryptCbc(destination, chain, destination, PaddingMode.None);
-            destination[^16..].CopyTo(chain);
+            cipher.Transform(destination);
             next = offset + destination.Length;
         }
     }

@@ -43,10 +43,12 @@ public static partial class SimulateCommand
         var hostname = Text("--hostname", "freebsd: hostname in the kernel dump header", "simulated-host");
         var panic = Text("--panic", "freebsd: panic string in the kernel dump header", "simulated panic");
         var path = Text("--path", "freebsd: HERALD path (net.netdump.path), relative to the server's dump directory", "");
-        var encrypt = new Option<bool>("--encrypt") { Description = "freebsd: encrypt the dump (AES-256-CBC, ephemeral RSA-2048 key)" };
+        var encrypt = new Option<bool>("--encrypt") { Description = "freebsd: encrypt the dump (EKCD: --cipher, its key wrapped with --public-key or an ephemeral RSA-2048 key)" };
+        var cipher = Text("--cipher", "freebsd: the cipher of --encrypt: aes256-cbc or chacha20 (dumpon -C)", "aes256-cbc");
+        var publicKey = new Option<string?>("--public-key") { Description = "freebsd: PEM file of the RSA public key that wraps the dump's key, as dumpon -k FILE" };
         var compress = Text("--compress", "freebsd: compression: none, gzip or zstd", "none");
         var freeBsd12 = new Option<bool>("--freebsd12") { Description = "freebsd: behave like FreeBSD 12 (4096-byte payloads, key after the KDH)" };
-        Option[] freeBsdOnly = [size, mtu, hostname, panic, path, encrypt, compress, freeBsd12];
+        Option[] freeBsdOnly = [size, mtu, hostname, panic, path, encrypt, cipher, publicKey, compress, freeBsd12];
         var linux = new LinuxSimulateCommand();
 
         var command = new Command(
@@ -97,6 +99,8 @@ public static partial class SimulateCommand
                         Panic = parseResult.GetValue(panic)!,
                         Path = parseResult.GetValue(path)!,
                         Encrypt = parseResult.GetValue(encrypt),
+                        Cipher = ParseCipher(parseResult.GetValue(cipher)!),
+                        PublicKey = parseResult.GetValue(publicKey),
                         Compress = ParseCompression(parseResult.GetValue(compress)!),
                         FreeBsd12 = parseResult.GetValue(freeBsd12),
                         Loss = target.Loss,
@@ -123,7 +127,7 @@ public static partial class SimulateCommand
         var o = client.Options;
         output.WriteLine(
             $"simulating a FreeBSD {(o.FreeBsd12 ? "12" : "14")} client: {o.Size} bytes of memory, " +
-            $"{client.Header.DumpLength} bytes to dump ({Describe(o.Compress)}{(o.Encrypt ? ", encrypted" : "")}), " +
+            $"{client.Header.DumpLength} bytes to dump ({Describe(o.Compress)}{(o.Encrypt ? $", encrypted with {(o.Cipher == KeyEncryption.ChaCha20 ? "chacha20" : "aes256-cbc")}" : "")}), " +
             $"{o.MaxPayload}-byte payloads, to {o.Server}");
         client.Progress = output.WriteLine;
         return await Conclude(client.RunAsync(cancellationToken), r => r.Success ? null : r.Error, Summary, "dump complete", output, errors);
@@ -229,6 +233,13 @@ public static partial class SimulateCommand
         "gzip" or "gz" => DumpCompression.Gzip,
         "zstd" or "zst" => DumpCompression.Zstd,
         _ => throw new ArgumentException($"--compress \"{text}\" is not none, gzip or zstd"),
+    };
+
+    private static KeyEncryption ParseCipher(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "aes256-cbc" or "aes-256-cbc" or "aes" => KeyEncryption.Aes256Cbc,
+        "chacha20" or "chacha" => KeyEncryption.ChaCha20,
+        _ => throw new ArgumentException($"--cipher \"{text}\" is not aes256-cbc or chacha20"),
     };
 
     private static string Describe(DumpCompression compression) =>

@@ -33,8 +33,17 @@ public sealed record SimulationOptions
     /// <summary>The HERALD path (<c>net.netdump.path</c>); empty sends an empty HERALD.</summary>
     public string Path { get; init; } = "";
 
-    /// <summary>Encrypt the dump with AES-256-CBC and send an EKCD key.</summary>
+    /// <summary>Encrypt the dump and send an EKCD key.</summary>
     public bool Encrypt { get; init; }
+
+    /// <summary>The cipher of an encrypted dump (the kernel's <c>kern.crypto</c> choice of <c>dumpon -C</c>).</summary>
+    public KeyEncryption Cipher { get; init; } = KeyEncryption.Aes256Cbc;
+
+    /// <summary>
+    /// A PEM file with the RSA public key that wraps the dump's key, as <c>dumpon -k</c> takes
+    /// one; null wraps it with an ephemeral key pair of the client's own.
+    /// </summary>
+    public string? PublicKey { get; init; }
 
     public DumpCompression Compress { get; init; } = DumpCompression.None;
 
@@ -97,6 +106,16 @@ public sealed record SimulationOptions
         if (!Enum.IsDefined(Compress))
         {
             throw new ArgumentException($"unknown compression {Compress}");
+        }
+
+        if (!Encrypt && PublicKey is not null)
+        {
+            throw new ArgumentException("a public key is only for an encrypted dump (--encrypt)");
+        }
+
+        if (!Enum.IsDefined(Cipher))
+        {
+            throw new ArgumentException($"unknown cipher {Cipher}");
         }
 
         if (FreeBsd12 && Encrypt && Compress != DumpCompression.None)

@@ -142,7 +142,6 @@ public sealed class NetdumpConfFileTests
             "port = 20023",
             "debug = 1",
             "space_check = yes",
-            "compress = \"whatever\"",
             "skip_zero = 0",
             "verbose = 3");
 
@@ -151,9 +150,8 @@ public sealed class NetdumpConfFileTests
             [
                 "/etc/netdump.conf:2: debug has no meaning for this server and is ignored",
                 "/etc/netdump.conf:3: space_check has no meaning for this server and is ignored",
-                "/etc/netdump.conf:4: compress has no meaning for this server and is ignored",
-                "/etc/netdump.conf:5: skip_zero has no meaning for this server and is ignored",
-                "/etc/netdump.conf:6: verbose has no meaning for this server and is ignored",
+                "/etc/netdump.conf:4: skip_zero has no meaning for this server and is ignored",
+                "/etc/netdump.conf:5: verbose has no meaning for this server and is ignored",
             ],
             conf.Warnings);
     }

@@ -1,6 +1,8 @@
 using System.Net;
 using Netdump.App.CommandLine;
 using Netdump.App.Configuration;
+using Netdump.Actors.Storage;
+using Netdump.Tests.EndToEnd;
 using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.App;
@@ -132,6 +134,36 @@ public sealed class OperatorConfigTests : IDisposable
             ErrorOf(new ServerOptions(), Conf("allow = 10.0.0.0/8, 10.0.0.0/33")));
         Assert.StartsWith("test.conf:1: min_free_space: ", ErrorOf(new ServerOptions(), Conf("min_free_space = 12Q")));
         Assert.Equal("test.conf:1: session_timeout: must be positive", ErrorOf(new ServerOptions(), Conf("session_timeout = 0")));
+    }
+
+    [Theory]
+    [InlineData(null, AtRestCompression.Off)]
+    [InlineData("zstd", AtRestCompression.Zstd)]
+    [InlineData("off", AtRestCompression.Off)]
+    [InlineData("yes", AtRestCompression.Zstd)] // the Red Hat server's boolean
+    [InlineData("0", AtRestCompression.Off)]
+    public void OperatorConfig_should_read_compress_as_zstd_or_off_and_the_old_servers_booleans(string? value, AtRestCompression expected)
+    {
+        var settings = Merge(new ServerOptions(), value is null ? null : Conf($"compress = {value}")).Settings;
+        Assert.Equal(expected, settings.Compress);
+        Assert.Null(settings.DecryptKey);
+        Assert.Equal("test.conf:1: compress: \"gzip\" is not zstd or off", ErrorOf(new ServerOptions(), Conf("compress = gzip")));
+        Assert.Equal("/etc/netdump/dump.pem", Merge(new ServerOptions(), Conf("decrypt_key = /etc/netdump/dump.pem")).Settings.DecryptKey);
+    }
+
+    [Fact]
+    public void StartupChecks_should_refuse_a_decrypt_key_others_may_read_in_one_line()
+    {
+        AtRestTests.WriteKeyPair(_dir.Path, "private.pem", "public.pem");
+        var key = _dir.Combine("private.pem");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.OtherRead);
+        var settings = Merge(new ServerOptions(), Conf($"decrypt_key = {key}", "compress = zstd")).Settings;
+
+        var error = Assert.Throws<OperatorConfigException>(() => StartupChecks.CheckStorageCare(settings)).Message;
+
+        Assert.Equal($"decrypt_key {key} may be read by others (mode 0404): the key to every encrypted dump must be readable by the server's user alone (chmod 0400)", error);
+        File.SetUnixFileMode(key, UnixFileMode.UserRead);
+        StartupChecks.CheckStorageCare(settings);
     }
 
     [Fact]

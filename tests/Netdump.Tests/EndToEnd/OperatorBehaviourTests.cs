@@ -1,6 +1,5 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Netdump.App.Simulation;
+using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.EndToEnd;
 
@@ -258,9 +257,9 @@ public sealed class OperatorBehaviourTests(Xunit.Abstractions.ITestOutputHelper 
     {
         var mount = Path.Combine(Path.GetTempPath(), $"netdump-tmpfs-{Guid.NewGuid():N}");
         Directory.CreateDirectory(mount);
-        if (!Mount(mount, $"size={size}"))
+        if (!Tmpfs.TryMount(mount, $"size={size}"))
         {
-            Assert.NotEqual(0u, geteuid());
+            Assert.False(Tmpfs.IsRoot);
             output.WriteLine("SKIPPED: only root can mount the small tmpfs this test needs; the disk-full behaviour was not checked");
             Directory.Delete(mount);
             return;
@@ -273,7 +272,7 @@ public sealed class OperatorBehaviourTests(Xunit.Abstractions.ITestOutputHelper 
         }
         finally
         {
-            Process.Start("umount", ["-l", mount])!.WaitForExit();
+            Tmpfs.Unmount(mount);
             Directory.Delete(mount, recursive: true);
         }
     }
@@ -302,19 +301,4 @@ public sealed class OperatorBehaviourTests(Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal("server shut down", json.GetProperty("reason").GetString());
         Assert.Equal("incomplete server shut down\n", File.ReadAllText(log));
     }
-
-    private static bool Mount(string path, string options)
-    {
-        if (geteuid() != 0)
-        {
-            return false;
-        }
-
-        using var mount = Process.Start("mount", ["-t", "tmpfs", "-o", options, "tmpfs", path])!;
-        mount.WaitForExit();
-        return mount.ExitCode == 0;
-    }
-
-    [DllImport("libc")]
-    private static extern uint geteuid();
 }

@@ -60,6 +60,7 @@ public sealed class DebPackageTests : IClassFixture<DebPackage>
         Assert.Equal($"{ServerCommand.Version}-1", Field("Version"));
         Assert.Equal(Tool.Check("dpkg", "--print-architecture").Trim(), Field("Architecture"));
         Assert.Contains("dotnet-runtime-10.0", Field("Depends").Split(", "));
+        Assert.Contains("libzstd1", Field("Depends").Split(", ")); // compress = zstd
 
         var info = Tool.Check("dpkg-deb", "-I", _package.Deb);
         foreach (var script in new[] { "postinst", "prerm", "postrm", "md5sums", "conffiles" })

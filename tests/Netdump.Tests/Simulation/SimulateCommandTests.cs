@@ -53,6 +53,33 @@ public sealed class SimulateCommandTests
         Assert.Equal(MessageType.EkcdKey, peer.Packets.OrderBy(p => p.Header.Sequence).SkipLast(1).Last().Header.Type);
     }
 
+    [Fact]
+    public void Simulate_wraps_its_key_with_the_public_key_given_as_dumpon_k_does_with_the_cipher_asked_for()
+    {
+        using var peer = new AckingPeer();
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var pem = Path.Combine(Path.GetTempPath(), $"netdump-public-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(pem, rsa.ExportSubjectPublicKeyInfoPem());
+        try
+        {
+            var (exitCode, output, _) = Invoke(
+                "--port", peer.ListenEndPoint.Port.ToString(CultureInfo.InvariantCulture),
+                "--size", "64K", "--encrypt", "--cipher", "chacha20", "--public-key", pem);
+
+            Assert.Equal(0, exitCode);
+            Assert.Contains("encrypted with chacha20", output);
+            var key = peer.Reassemble(MessageType.EkcdKey);
+            Assert.True(EncryptionKeyHeader.TryParse(key, out var head, out _));
+            Assert.Equal(KeyEncryption.ChaCha20, head!.Encryption);
+            var wrapped = key[EncryptionKeyHeader.HeadSize..(EncryptionKeyHeader.HeadSize + (int)head.EncryptedKeySize)];
+            Assert.Equal(64, rsa.Decrypt(wrapped, System.Security.Cryptography.RSAEncryptionPadding.OaepSHA1).Length);
+        }
+        finally
+        {
+            File.Delete(pem);
+        }
+    }
+
     [Theory]
     [InlineData("--size", "12X")]
     [InlineData("--size", "-5")]
@@ -65,6 +92,8 @@ public sealed class SimulateCommandTests
     [InlineData("--dup", "-0.1")]
     [InlineData("--reorder", "x")]
     [InlineData("--compress", "lz4")]
+    [InlineData("--cipher", "rot13")]
+    [InlineData("--public-key", "/nonexistent.pem")] // and without --encrypt
     [InlineData("--seed", "1e9")]
     public void Bad_values_give_one_line_and_exit_2(string option, string value)
     {

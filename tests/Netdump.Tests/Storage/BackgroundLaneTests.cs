@@ -31,13 +31,13 @@ public sealed class BackgroundLaneTests
     public async Task The_lane_thread_runs_at_a_lower_priority_than_the_server()
     {
         using var lane = new BackgroundLane("test-lane");
-        var nice = await lane.Run(() => LinuxIo.getpriority(LinuxIo.PrioProcess, LinuxIo.gettid()));
+        var nice = await lane.Run(() => ThreadNice.Current());
         Assert.True(await lane.Lowered);
         Assert.Equal(BackgroundLane.Nice, nice);
 
         // the tasks' continuations, and any pool thread started on their way, keep normal priority
-        Assert.Equal(0, LinuxIo.getpriority(LinuxIo.PrioProcess, LinuxIo.gettid()));
-        var after = await lane.Run(() => 1).ContinueWith(_ => LinuxIo.getpriority(LinuxIo.PrioProcess, LinuxIo.gettid()), TaskScheduler.Default);
+        Assert.Equal(0, ThreadNice.Current());
+        var after = await lane.Run(() => 1).ContinueWith(_ => ThreadNice.Current(), TaskScheduler.Default);
         Assert.Equal(0, after);
     }
 

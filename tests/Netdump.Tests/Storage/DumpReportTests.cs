@@ -14,7 +14,8 @@ public sealed class DumpReportTests : IDisposable
         "dump_length", "block_size", "dump_key_size", "bytes_received", "ranges", "holes", "compression",
         "encrypted", "parity_ok", "vmcore", "sha256", "superseded_by", "recovered", "dialect",
         "herald_path_fallback", "holes_known_until", "rate_bytes_per_second", "average_rate_bytes_per_second",
-        "eta_seconds", "key_bytes_received",
+        "eta_seconds", "key_bytes_received", "stored_compression", "compressed_at_rest", "stored_bytes", "stored_sha256",
+        "compression_problem", "decrypted_vmcore", "decryption_problem",
     ];
 
     private readonly TempDirectory _temp = new();
@@ -475,6 +476,39 @@ public sealed class DumpReportTests : IDisposable
 
         Assert.ThrowsAny<IOException>(() => DumpReport.Write(record));
         Assert.Empty(Directory.GetFileSystemEntries(_temp.Path));
+    }
+
+    [Fact]
+    public void A_core_compressed_at_rest_is_described_as_stored_with_both_checksums_and_the_client_compression_kept()
+    {
+        var plain = Complete() with { Header = Header() with { Compression = DumpCompression.None }, Vmcore = "vmcore", Sha256 = new string('a', 64) };
+        using (var before = JsonDocument.Parse(DumpReport.FormatJson(plain)))
+        {
+            Assert.Equal(JsonValueKind.Null, before.RootElement.GetProperty("stored_compression").ValueKind); // no size known yet
+        }
+
+        var record = plain with { Vmcore = "vmcore.zst", StoredBytes = 1234, StoredSha256 = new string('b', 64), CompressedAtRest = true };
+        using var json = JsonDocument.Parse(DumpReport.FormatJson(record));
+        var root = json.RootElement;
+        Assert.Equal("vmcore.zst", root.GetProperty("vmcore").GetString());
+        Assert.Equal("zstd", root.GetProperty("stored_compression").GetString());
+        Assert.Equal("none", root.GetProperty("compression").GetString()); // as it arrived
+        Assert.True(root.GetProperty("compressed_at_rest").GetBoolean());
+        Assert.Equal(1234UL, root.GetProperty("stored_bytes").GetUInt64());
+        Assert.Equal(new string('a', 64), root.GetProperty("sha256").GetString());
+        Assert.Equal(new string('b', 64), root.GetProperty("stored_sha256").GetString());
+        var info = InfoLines(record);
+        Assert.Contains($"  SHA-256: {new string('a', 64)} (the core as received; vmcore.zst decompresses to it)", info);
+        Assert.Contains($"  Stored: vmcore.zst, compressed at rest with zstd, 1234 bytes, SHA-256 {new string('b', 64)}", info);
+    }
+
+    [Fact]
+    public void Decryption_and_a_refused_compression_are_told_in_info()
+    {
+        var info = InfoLines(Complete() with { DecryptedVmcore = "vmcore", CompressionProblem = "the .zst did not verify" });
+        Assert.Contains("  Decrypted: vmcore", info);
+        Assert.Contains("  Stored: vmcore.gz, not compressed at rest: the .zst did not verify", info);
+        Assert.Contains("  Decrypted: no: the key does not match", InfoLines(Complete() with { DecryptionProblem = "the key does not match" }));
     }
 
     private static string[] InfoLines(DumpRecord record)

@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Native;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>
+/// The work on complete dumps that can wait (SPEC §10): decryption with <c>decrypt_key</c>
+/// (<see cref="CoreDecryption"/>) and compression at rest with <c>compress = zstd</c>
+/// (<see cref="CoreCompression"/>). One dump at a time, on a <see cref="BackgroundLane"/> of its
+/// own (a thread at a low CPU priority, which libzstd's worker threads inherit), and paused
+/// between chunks while
+/// any dump is being received (<see cref="ConcurrencyGuardActor.SlotsInUse"/> on the event
+/// stream closes its <see cref="PauseGate"/>): nice alone still cost a receiving dump 14-42% of
+/// its speed on a 2-core machine (docs/performance.md). Each dump's record is read from its
+/// <c>dump.json</c> when its turn comes, so the reports stay the one truth. Dumps come from
+/// writers, which publish <see cref="DumpCompleted"/> on the event stream once a complete dump's
+/// checksum is in its reports, and from a scan at start for complete dumps still waiting (a
+/// stopped server's backlog, or dumps from before the key was set). Only made when
+/// <c>compress</c> or <c>decrypt_key</c> is set.
+/// </summary>
+public sealed class StorageCareActor : ReceiveActor
+{
+    private readonly NetdumpSettings _settings;
+    private readonly RSA? _key;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Queue<string> _waiting = new();
+    private readonly HashSet<string> _known = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly PauseGate _gate = new(); // closed while any dump is being received
+
+    // a lane of its own: a copy paused through a long storm must not hold up the checksums
+    private readonly BackgroundLane _lane = new("storage-care");
+    private bool _busy;
+
+    public StorageCareActor(NetdumpSettings settings)
+    {
+        _settings = settings;
+        if (settings.DecryptKey is { } path)
+        {
+            // checked at start already; a key changed since is logged and decryption stays off
+            _key = DecryptKey.Load(path, out var why);
+            if (_key is null)
+            {
+                _log.Error("Decryption is off: {Why}", why);
+            }
+        }
+
+        Receive<DumpCompleted>(completed => Enqueue(completed.Directory));
+        Receive<ConcurrencyGuardActor.SlotsInUse>(slots =>
+        {
+            if (slots.Count > 0)
+            {
+                _gate.Close();
+            }
+            else
+            {
+                _gate.Open();
+            }
+        });
+        Receive<Backlog>(backlog =>
+        {
+            if (backlog.Directories.Count > 0)
+            {
+                _log.Info("Storage care: {Count} complete dumps wait for decryption or compression since an earlier run", backlog.Directories.Count);
+            }
+
+            foreach (var directory in backlog.Directories)
+            {
+                Enqueue(directory);
+            }
+        });
+        Receive<Done>(HandleDone);
+    }
+
+    /// <summary>Published on the event stream by a writer once a complete dump's checksum is in its reports.</summary>
+    public sealed record DumpCompleted(string Directory);
+
+    /// <summary>The complete dumps the start-up scan found still waiting.</summary>
+    private sealed record Backlog(IReadOnlyList<string> Directories);
+
+    /// <summary>A dump's turn is over: what each step did, or why its record could not be read.</summary>
+    private sealed record Done(string Directory, DecryptionResult? Decryption, CompressionResult? Compression, string? Unreadable, TimeSpan Took);
+
+    public static Props Props(NetdumpSettings settings) =>
+        Akka.Actor.Props.Create(() => new StorageCareActor(settings)).WithDispatcher(DumpWriterActor.DispatcherId);
+
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(DumpCompleted));
+        Context.System.EventStream.Subscribe(Self, typeof(ConcurrencyGuardActor.SlotsInUse));
+        _log.Info("Storage care: compress {Compress}, decrypt_key {Key}", _settings.Compress == AtRestCompression.Zstd ? "zstd" : "off", _settings.DecryptKey ?? "none");
+        var (root, decrypt, compress) = (_settings.DumpDirectory, _key is not null, _settings.Compress == AtRestCompression.Zstd);
+        Task.Run(() => FindBacklog(root, decrypt, compress)).PipeTo(Self, success: found => new Backlog(found), failure: _ => new Backlog([]));
+    }
+
+    protected override void PostStop()
+    {
+        Context.System.EventStream.Unsubscribe(Self);
+        _stop.Cancel(); // a copy being written is removed; the original stays and the next start goes on
+        _lane.Dispose();
+        _key?.Dispose(); // the gate and the token stay: the worker may still be leaving them
+    }
+
+    private void Enqueue(string directory)
+    {
+        if (_known.Add(directory))
+        {
+            _waiting.Enqueue(directory);
+        }
+
+        StartNext();
+    }
+
+    private void StartNext()
+    {
+        if (_busy || !_waiting.TryDequeue(out var directory))
+        {
+            return;
+        }
+
+        _busy = true;
+        var (key, compress, gate, cancel) = (_key, _settings.Compress, _gate, _stop.Token);
+        var room = new CoreCompression.Room(FileSystemSync.AvailableBytes, _settings.MinFreeSpace);
+        _lane.Run(() => Care(directory, key, compress, room, gate, cancel), cancel)
+            .PipeTo(Self, failure: e => new Done(directory, null, null, e.GetBaseException().Message, TimeSpan.Zero));
+    }
+
+    /// <summary>One dump's turn, on its own thread: decrypted first (what the operator reads), then compressed.</summary>
+    private static Done Care(string directory, RSA? key, AtRestCompression compress, CoreCompression.Room room, PauseGate gate, CancellationToken cancel)
+    {
+        var started = Stopwatch.GetTimestamp();
+        if (DumpRecordReader.Read(directory, out var why) is not { } record)
+        {
+            return new Done(directory, null, null, why, TimeSpan.Zero);
+        }
+
+        DecryptionResult? decryption = null;
+        if (key is not null && CoreDecryption.WhyNot(record) is null)
+        {
+            decryption = CoreDecryption.Run(record, key, cancel, gate);
+            record = decryption.Record;
+        }
+
+        CompressionResult? compression = null;
+        if (compress == AtRestCompression.Zstd && CoreCompression.WhyNot(record) is null)
+        {
+            compression = CoreCompression.Run(record, Environment.ProcessorCount, cancel, room, gate);
+        }
+
+        return new Done(directory, decryption, compression, null, Stopwatch.GetElapsedTime(started));
+    }
+
+    private void HandleDone(Done done)
+    {
+        _busy = false;
+        _known.Remove(done.Directory);
+        if (done.Unreadable is { } why)
+        {
+            _log.Warning("Storage care: {Dir} left as it is: {Why}", done.Directory, why);
+        }
+
+        switch (done.Decryption)
+        {
+            case { Outcome: DecryptionOutcome.Decrypted } d:
+                _log.Info("Decrypted {Dir}/{Encrypted} into {Plain} ({Seconds:F1} s)", done.Directory, d.Record.Vmcore, d.Record.DecryptedVmcore, done.Took.TotalSeconds);
+                break;
+            case { Outcome: DecryptionOutcome.Refused } d:
+                _log.Error("Cannot decrypt {Dir}: {Why}; the encrypted core is kept", done.Directory, d.Why);
+                break;
+            case { } d:
+                _log.Warning("Decryption of {Dir} did not finish: {Why}; the next start tries again", done.Directory, d.Why);
+                break;
+        }
+
+        switch (done.Compression)
+        {
+            case { Outcome: CompressionOutcome.Compressed } c:
+                _log.Info("Compressed {Dir}/vmcore at rest: {Bytes} bytes to {Stored} ({Seconds:F1} s), verified against its SHA-256; vmcore removed",
+                    done.Directory, c.Record.BytesReceived, c.Record.StoredBytes, done.Took.TotalSeconds);
+                break;
+            case { Outcome: CompressionOutcome.Refused } c:
+                _log.Error("Not compressing {Dir}: {Why}", done.Directory, c.Why);
+                break;
+            case { } c:
+                _log.Warning("Compression of {Dir} did not finish: {Why}; vmcore is kept as it is, and the next start tries again", done.Directory, c.Why);
+                break;
+        }
+
+        StartNext();
+    }
+
+    /// <summary>Every complete dump under dumpdir that decryption or compression would still take.</summary>
+    private static IReadOnlyList<string> FindBacklog(string root, bool decrypt, bool compress)
+    {
+        var found = new List<string>();
+        DumpTree.Walk(root, (directory, _) =>
+        {
+            if (DumpRecordReader.Read(directory, out string? _) is { Status: DumpStatus.Complete } record
+                && ((decrypt && CoreDecryption.WhyNot(record) is null) || (compress && CoreCompression.WhyNot(record) is null)))
+            {
+                found.Add(directory);
+            }
+        }, (_, _) => { });
+        return found;
+    }
+}
