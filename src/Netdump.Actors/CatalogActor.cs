@@ -20,7 +20,7 @@ namespace Netdump.Actors;
 /// </summary>
 public sealed class CatalogActor : ReceiveActor
 {
-    private readonly CatalogIndex _index = new();
+    private readonly CatalogIndex _index;
     private readonly string _root;
     private readonly NetdumpSettings _settings;
     private readonly TimeProvider _time;
@@ -29,13 +29,14 @@ public sealed class CatalogActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef _scripts = ActorRefs.Nobody;
 
-    public CatalogActor(NetdumpSettings settings, IReadOnlyList<CatalogEntry> initial, TimeProvider time)
+    public CatalogActor(NetdumpSettings settings, CatalogSeed seed, TimeProvider time)
     {
+        _index = new CatalogIndex(seed.Strings);
         _settings = settings;
         _root = settings.DumpDirectory;
         _time = time;
         _storms = new StormWatch(settings.Storm);
-        foreach (var entry in initial)
+        foreach (var entry in seed.Entries)
         {
             _index.Put(entry);
         }
@@ -58,8 +59,8 @@ public sealed class CatalogActor : ReceiveActor
         Receive<ScriptResult>(_ => { }); // netdump-storm's outcome: the runner logged it
     }
 
-    public static Props Props(NetdumpSettings settings, IReadOnlyList<CatalogEntry> initial, TimeProvider? time = null) =>
-        Akka.Actor.Props.Create<CatalogActor>(settings, initial, time ?? TimeProvider.System);
+    public static Props Props(NetdumpSettings settings, CatalogSeed seed, TimeProvider? time = null) =>
+        Akka.Actor.Props.Create<CatalogActor>(settings, seed, time ?? TimeProvider.System);
 
     protected override void PreStart()
     {
