@@ -19,6 +19,8 @@ ROUNDS=${ROUNDS:-5} MIB=${MIB:-128} CLIENTS=${CLIENTS:-"1 8"} IDLE=${IDLE:-60} S
 PARTS=${PARTS:-"ingest idle scale"}
 OUT=${BENCH_OUT:-/tmp/netdump-bench-fleet}
 HTTP=127.0.0.1:20181
+# the load's client addresses: not fbsd_load's default, which other benches on the machine use
+BASE_IP=${BASE_IP:-127.0.15.10}
 export NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 case $(uname -m) in x86_64) RID=linux-x64 ;; aarch64) RID=linux-arm64 ;; *) RID= ;; esac
 rm -rf "$OUT"
@@ -56,14 +58,14 @@ if [[ " $PARTS " == *" ingest "* ]]; then
 	gcc -O2 -Wall -o "$load" "$SHARED/bench/fbsd_load.c" || exit 2
 	for clients in $CLIENTS; do
 		: > "$OUT.runs"
-		for port in 20123 20124; do "$load" --clients "$clients" --mib 16 --server 127.0.0.1 --port $port --quiet > /dev/null; done
+		for port in 20123 20124; do "$load" --clients "$clients" --mib 16 --server 127.0.0.1 --port $port --base-ip "$BASE_IP" --quiet > /dev/null; done
 		rm -rf "$off"/127.* "$on"/127.*
 		for r in $(seq "$ROUNDS"); do
 			order="off on"; [ $((r % 2)) = 0 ] && order="on off"
 			for side in $order; do
 				if [ $side = off ]; then pg=$off_pg port=20123 dir=$off; else pg=$on_pg port=20124 dir=$on; fi
 				c0=$(cpu $pg)
-				result=$("$load" --clients "$clients" --mib "$MIB" --server 127.0.0.1 --port $port --quiet)
+				result=$("$load" --clients "$clients" --mib "$MIB" --server 127.0.0.1 --port $port --base-ip "$BASE_IP" --quiet 2>> "$OUT.err" | grep '^{' | tail -n 1)
 				c1=$(cpu $pg)
 				echo "$side $c0 $c1 $result" >> "$OUT.runs"
 				rm -rf "$dir"/127.*
@@ -73,9 +75,9 @@ if [[ " $PARTS " == *" ingest "* ]]; then
 import json, statistics, sys
 rows = {"off": [], "on": []}
 for line in open(sys.argv[1]):
-    side, c0, c1, result = line.split(" ", 3)
-    r = json.loads(result)
-    if r.get("failed_clients"):
+    side, c0, c1, result = line.rstrip("\n").split(" ", 3)
+    r = json.loads(result) if result.startswith("{") else {}
+    if not r.get("total_mib") or r.get("failed_clients"):
         continue
     rows[side].append((r["aggregate_mib_s"], (float(c1) - float(c0)) / r["total_mib"] * 1024))
 def med(side, i):
@@ -86,7 +88,7 @@ PY
 	done
 	kill $scraper
 	srv=$off_pg; stop; srv=$on_pg; stop
-	rm -rf "$off" "$on" "$off.log" "$on.log" "$OUT.runs"
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$off" "$on" "$off.log" "$on.log" "$OUT.runs"
 fi
 if [[ " $PARTS " == *" idle "* ]]; then
 	echo
