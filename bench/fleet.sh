@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # bench/fleet.sh: what seeing the fleet (issue 15) costs. Builds netdump-server in Release
 # (ReadyToRun, as bench/run.sh) and prints three tables:
-#   1. ingest with HTTP on and scraped (serve_scraped.sh: /metrics and /api/sessions once a
-#      second) against HTTP off, alternating rounds under the same fbsd_load, medians and ratio;
-#      the metrics are counted in both (they cannot be turned off): their per-packet cost is
-#      PacketPathBenchmarks' ReceivedPacketMetered
+#   1. ingest with HTTP on and scraped (/metrics and /api/sessions once a second) against HTTP
+#      off: two warm servers side by side, fbsd_load alternating between them, medians and
+#      ratio; the metrics are counted in both (they cannot be turned off): their per-packet
+#      cost is PacketPathBenchmarks' ReceivedPacketMetered
 #   2. an idle server's CPU: HTTP off, HTTP on, HTTP on and scraped every 15 s, IDLE seconds each
 #   3. the catalog at scale: a dump directory of SCALE generated dumps (gen_dumps.py): the
 #      start-up scan's time, the server's RSS against an empty one's, and the time of API pages
@@ -19,6 +19,8 @@ ROUNDS=${ROUNDS:-5} MIB=${MIB:-128} CLIENTS=${CLIENTS:-"1 8"} IDLE=${IDLE:-60} S
 PARTS=${PARTS:-"ingest idle scale"}
 OUT=${BENCH_OUT:-/tmp/netdump-bench-fleet}
 HTTP=127.0.0.1:20181
+# the load's client addresses: not fbsd_load's default, which other benches on the machine use
+BASE_IP=${BASE_IP:-127.0.15.10}
 export NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 case $(uname -m) in x86_64) RID=linux-x64 ;; aarch64) RID=linux-arm64 ;; *) RID= ;; esac
 rm -rf "$OUT"
@@ -31,7 +33,7 @@ rss_mb() { awk '/VmRSS/ {print $2/1024}' "/proc/$1/status"; }
 # start DIR [options]: a server in its own process group on port 20123; its pid in $srv
 start() {
 	local dir=$1; shift
-	setsid dotnet "$DLL" --dumpdir "$dir" --addr 127.0.0.1 --port 20123 --linux-port 0 --secure 0 --config "$CONF" "$@" > "$dir.log" 2>&1 &
+	setsid dotnet "$DLL" --dumpdir "$dir" --addr 127.0.0.1 --port "${PORT:-20123}" --linux-port 0 --secure 0 --config "$CONF" "$@" > "$dir.log" 2>&1 &
 	srv=$!
 	for _ in $(seq 6000); do grep -q "Listening for netdump" "$dir.log" && break; sleep 0.1; done
 }
@@ -39,28 +41,54 @@ stop() { kill -TERM "$srv"; wait "$srv" 2>/dev/null; }
 
 echo "netdump-server, seeing the fleet: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
 if [[ " $PARTS " == *" ingest "* ]]; then
+	# two warm servers side by side, one with HTTP off, one with HTTP on and scraped like an
+	# operator's tools would (/metrics and /api/sessions once a second: Prometheus at ten times
+	# its usual rate, and a dashboard open); fbsd_load alternates between them, so a slow minute
+	# of the machine falls on both. The first dump of each is a warm-up, not counted.
 	echo
-	echo "| clients | MTU | HTTP off MiB/s | HTTP on + scraped MiB/s | ratio on/off | server CPU s (off/on) | rounds |"
+	echo "| clients | MTU | HTTP off MiB/s | HTTP on + scraped MiB/s | ratio on/off | server CPU s per GiB (off/on) | rounds |"
 	echo "|---|---|---|---|---|---|---|"
+	off=$(mktemp -d /tmp/netdump-fleet-off.XXXXXX) on=$(mktemp -d /tmp/netdump-fleet-on.XXXXXX)
+	PORT=20123 start "$off" --http off --concurrent 64; off_pg=$srv
+	PORT=20124 start "$on" --http $HTTP --concurrent 64; on_pg=$srv
+	( while sleep 1; do curl -s -o /dev/null "http://$HTTP/metrics"; curl -s -o /dev/null "http://$HTTP/api/sessions"; done ) &
+	scraper=$!
+	mkdir -p /tmp/netdump-bench-build
+	load=/tmp/netdump-bench-build/fbsd_load
+	gcc -O2 -Wall -o "$load" "$SHARED/bench/fbsd_load.c" || exit 2
 	for clients in $CLIENTS; do
-		work=$(mktemp -d /tmp/netdump-fleet.XXXXXX)
+		: > "$OUT.runs"
+		for port in 20123 20124; do "$load" --clients "$clients" --mib 16 --server 127.0.0.1 --port $port --base-ip "$BASE_IP" --quiet > /dev/null; done
+		rm -rf "$off"/127.* "$on"/127.*
 		for r in $(seq "$ROUNDS"); do
-			"$SHARED/bench/run_perf.sh" --clients "$clients" --mib "$MIB" --label off --work-dir "$work/off$r" \
-			    --server-cmd "$ROOT/bench/serve.sh $DLL {dir} {addr} {port} /dev/null --concurrent $clients --http off" >> "$work/runs.jsonl" 2>> "$work/stderr.log"
-			SCRAPE=$HTTP "$SHARED/bench/run_perf.sh" --clients "$clients" --mib "$MIB" --label on --work-dir "$work/on$r" \
-			    --server-cmd "SCRAPE=$HTTP $ROOT/bench/serve_scraped.sh $DLL {dir} {addr} {port} /dev/null --concurrent $clients --http $HTTP" >> "$work/runs.jsonl" 2>> "$work/stderr.log"
+			order="off on"; [ $((r % 2)) = 0 ] && order="on off"
+			for side in $order; do
+				if [ $side = off ]; then pg=$off_pg port=20123 dir=$off; else pg=$on_pg port=20124 dir=$on; fi
+				c0=$(cpu $pg)
+				result=$("$load" --clients "$clients" --mib "$MIB" --server 127.0.0.1 --port $port --base-ip "$BASE_IP" --quiet 2>> "$OUT.err" | grep '^{' | tail -n 1)
+				c1=$(cpu $pg)
+				echo "$side $c0 $c1 $result" >> "$OUT.runs"
+				rm -rf "$dir"/127.*
+			done
 		done
-		python3 - "$work/runs.jsonl" "$clients" "$ROUNDS" <<'PY'
+		python3 - "$OUT.runs" "$clients" "$ROUNDS" <<'PY'
 import json, statistics, sys
-runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
-def med(label, key): 
-    v = [r.get(key, 0) for r in runs if r.get("server") == label and not r.get("error")]
-    return statistics.median(v) if v else 0
-off, on = med("off", "aggregate_mib_s"), med("on", "aggregate_mib_s")
-print(f"| {sys.argv[2]} | 1500 | {off:.1f} | {on:.1f} | **{on / off if off else 0:.3f}** | {med('off', 'server_cpu_s'):.2f}/{med('on', 'server_cpu_s'):.2f} | {sys.argv[3]} each |")
+rows = {"off": [], "on": []}
+for line in open(sys.argv[1]):
+    side, c0, c1, result = line.rstrip("\n").split(" ", 3)
+    r = json.loads(result) if result.startswith("{") else {}
+    if not r.get("total_mib") or r.get("failed_clients"):
+        continue
+    rows[side].append((r["aggregate_mib_s"], (float(c1) - float(c0)) / r["total_mib"] * 1024))
+def med(side, i):
+    return statistics.median(x[i] for x in rows[side]) if rows[side] else 0
+off, on = med("off", 0), med("on", 0)
+print(f"| {sys.argv[2]} | 1500 | {off:.1f} | {on:.1f} | **{on / off if off else 0:.3f}** | {med('off', 1):.2f}/{med('on', 1):.2f} | {len(rows['off'])}/{len(rows['on'])} of {sys.argv[3]} |")
 PY
-		rm -rf "$work"
 	done
+	kill $scraper
+	srv=$off_pg; stop; srv=$on_pg; stop
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$off" "$on" "$off.log" "$on.log" "$OUT.runs"
 fi
 if [[ " $PARTS " == *" idle "* ]]; then
 	echo

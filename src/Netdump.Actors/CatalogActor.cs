@@ -20,7 +20,7 @@ namespace Netdump.Actors;
 /// </summary>
 public sealed class CatalogActor : ReceiveActor
 {
-    private readonly CatalogIndex _index = new();
+    private readonly CatalogIndex _index;
     private readonly string _root;
     private readonly NetdumpSettings _settings;
     private readonly TimeProvider _time;
@@ -34,14 +34,15 @@ public sealed class CatalogActor : ReceiveActor
     private IActorRef? _fleet;
     private readonly HashSet<string> _unreachable = new(StringComparer.Ordinal);
 
-    public CatalogActor(NetdumpSettings settings, IReadOnlyList<CatalogEntry> initial, TimeProvider time)
+    public CatalogActor(NetdumpSettings settings, CatalogSeed seed, TimeProvider time)
     {
+        _index = new CatalogIndex(seed.Strings);
         _settings = settings;
         _root = settings.DumpDirectory;
         _time = time;
         _storms = new StormWatch(settings.Storm);
         _node = settings.Cluster?.NodeName;
-        foreach (var entry in initial)
+        foreach (var entry in seed.Entries)
         {
             _index.Put(Local(entry));
         }
@@ -106,8 +107,8 @@ public sealed class CatalogActor : ReceiveActor
         _log.Info("Catalog: {Count} dumps of node {Node} marked {State}", entries.Count, reachability.Node, reachability.Reachable ? "reachable" : "unreachable");
     }
 
-    public static Props Props(NetdumpSettings settings, IReadOnlyList<CatalogEntry> initial, TimeProvider? time = null) =>
-        Akka.Actor.Props.Create<CatalogActor>(settings, initial, time ?? TimeProvider.System);
+    public static Props Props(NetdumpSettings settings, CatalogSeed seed, TimeProvider? time = null) =>
+        Akka.Actor.Props.Create<CatalogActor>(settings, seed, time ?? TimeProvider.System);
 
     protected override void PreStart()
     {

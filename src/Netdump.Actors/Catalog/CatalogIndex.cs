@@ -6,7 +6,7 @@ namespace Netdump.Actors.Catalog;
 /// one. A listing scans the entries newest first and stops once its page is full and counted:
 /// about a millisecond for 100,000 dumps (docs/performance.md), and never the disk.
 /// </summary>
-public sealed class CatalogIndex
+public sealed class CatalogIndex(StringPool? strings = null)
 {
     private readonly Dictionary<string, CatalogEntry> _byId = new(StringComparer.Ordinal);
 
@@ -16,6 +16,9 @@ public sealed class CatalogIndex
 
     public PanicGroups Groups { get; } = new();
 
+    /// <summary>Where the entries' repeated strings are kept once (<see cref="StringPool"/>).</summary>
+    public StringPool Strings { get; } = strings ?? new StringPool();
+
     public int Count => _byId.Count;
 
     public CatalogEntry? Get(string id) => _byId.GetValueOrDefault(id);
@@ -23,6 +26,7 @@ public sealed class CatalogIndex
     /// <summary>Adds or replaces the entry with its id; returns the one it replaced.</summary>
     public CatalogEntry? Put(CatalogEntry entry)
     {
+        entry = Strings.Pool(entry);
         var previous = Remove(entry.Id);
         var at = _ordered.BinarySearch(entry, ArrivalOrder.Instance);
         _ordered.Insert(at < 0 ? ~at : at, entry);

@@ -57,16 +57,21 @@ public static class NetdumpHost
             // before the listener binds: a dump a killed run left "receiving" is marked incomplete;
             // the same walk reads every dump's report for the catalog
             var catalogued = new List<CatalogEntry>();
+            var strings = new StringPool();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var recovered = RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow, (directory, json) =>
             {
                 if (CatalogEntries.FromJson(settings.DumpDirectory, directory, json) is { } entry)
                 {
-                    catalogued.Add(entry);
+                    catalogued.Add(strings.Pool(entry));
                 }
             });
             system.Log.Info("Start-up scan: {Dumps} dumps in {Seconds:F1} s", catalogued.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            registry.Register<CatalogActor>(system.ActorOf(CatalogActor.Props(settings, catalogued), "catalog"));
+            registry.Register<CatalogActor>(system.ActorOf(CatalogActor.Props(settings, new CatalogSeed(catalogued, strings)), "catalog"));
+
+            // every dump.json was parsed: that memory goes back before the dumps come (a few ms on a
+            // small dumpdir; 100,000 dumps: docs/performance.md)
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             MetricsExtension.For(system).WatchFreeSpace(settings.DumpDirectory);
             foreach (var dump in recovered)
             {

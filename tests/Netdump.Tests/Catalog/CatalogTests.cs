@@ -188,3 +188,27 @@ public sealed class StormWatchTests
         Assert.NotNull(watch.Join("g", "b5", later.AddMinutes(11)));
     }
 }
+
+public sealed class StringPoolTests
+{
+    [Fact]
+    public void Entries_share_one_copy_of_each_repeated_string_and_an_entry_already_pooled_is_kept_as_it_is()
+    {
+        var pool = new StringPool();
+        // equal strings made apart, as two dump.json files read give them
+        static string Copy(string text) => new(text.AsSpan());
+        const string version = "FreeBSD 14.1-RELEASE #0 releng/14.1-n267679-10e31f0946d8: Fri May 31 05:41:19 UTC 2024\n";
+        var a = CatalogEntries.FromRecord("/var/crash", CatalogTree.Record("/var/crash", "192.0.2.1", CatalogTree.Start, Copy("web1"), "fault", version: Copy(version)));
+        var b = CatalogEntries.FromRecord("/var/crash", CatalogTree.Record("/var/crash", "192.0.2.2", CatalogTree.Start, Copy("web1"), "fault", version: Copy(version)));
+        Assert.NotSame(a.VersionString, b.VersionString);
+
+        var pa = pool.Pool(a);
+        var pb = pool.Pool(b);
+
+        Assert.Equal(b, pb);
+        Assert.Same(pa.VersionString, pb.VersionString);
+        Assert.Same(pa.Kernel, pb.Kernel);
+        Assert.Same(pa.Hostname, pb.Hostname);
+        Assert.Same(pb, pool.Pool(pb));
+    }
+}

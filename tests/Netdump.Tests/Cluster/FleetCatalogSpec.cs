@@ -47,7 +47,7 @@ public sealed class FleetCatalogSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifeti
     private async Task<(FleetNode Node, IActorRef Catalog)> StartAsync(int index, string seed, int port, int skip = -1)
     {
         var node = await FleetNode.StartAsync(index, seed, port, _keys);
-        var catalog = node.System.ActorOf(CatalogActor.Props(node.Settings, Disk(node.Settings.DumpDirectory, index, PerNode, skip)), "catalog");
+        var catalog = node.System.ActorOf(CatalogActor.Props(node.Settings, new CatalogSeed(Disk(node.Settings.DumpDirectory, index, PerNode, skip), new StringPool())), "catalog");
         return (node, catalog);
     }
 
