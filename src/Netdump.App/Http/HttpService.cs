@@ -87,7 +87,10 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
-            if (token is not null && !token.Admits(context.Request))
+            // the dashboard's page and its script and style hold no data, and a browser cannot add
+            // a header to the page's own load: they are served to anyone; every request for
+            // data (the API, /metrics, /healthz) still needs the token, which the page asks for
+            if (token is not null && !DashboardEndpoints.IsPublic(context.Request) && !token.Admits(context.Request))
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer";
                 await DumpsApi.Error(StatusCodes.Status401Unauthorized, "a bearer token is required (Authorization: Bearer <the token of http_token_file>)").ExecuteAsync(context);

@@ -52,7 +52,7 @@ public sealed class HttpAccessTests
     }
 
     [Fact]
-    public async Task With_a_token_file_every_request_needs_the_token()
+    public async Task With_a_token_file_every_request_for_data_needs_the_token()
     {
         using var dir = new TempDirectory();
         var tokenFile = dir.Combine("token");
@@ -71,6 +71,12 @@ public sealed class HttpAccessTests
             wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token[..^1] + "0");
             Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(wrong)).StatusCode);
         }
+
+        // the dashboard's page and assets hold no data, and a browser cannot send the token with
+        // the page's own load: served without it (the page then asks for the token)
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/dashboard/dashboard.js")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsync("/", new StringContent(""))).StatusCode);
 
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/dumps")).StatusCode);

@@ -30,6 +30,10 @@ public static class DashboardEndpoints
 
     private static readonly Lazy<FrozenDictionary<string, Asset>> Assets = new(Load);
 
+    /// <summary>A GET of the page or one of its assets: no data, served without the bearer token.</summary>
+    public static bool IsPublic(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) && (request.Path == "/" || request.Path.StartsWithSegments(AssetsPath));
+
     /// <summary>Maps <c>GET /</c> (the page) and <c>GET /dashboard/{name}</c> (its assets); an unknown name is a 404.</summary>
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder endpoints)
     {
