@@ -15,6 +15,14 @@ public sealed class ClusterSettingsTests
     }
 
     [Fact]
+    public async Task With_cluster_off_the_server_loads_no_remoting()
+    {
+        await using var server = await Netdump.Tests.EndToEnd.ServerHarness.StartAsync();
+        var provider = ((Akka.Actor.ExtendedActorSystem)server.System).Provider;
+        Assert.IsType<Akka.Actor.LocalActorRefProvider>(provider); // no remote transport, nothing listening for peers
+    }
+
+    [Fact]
     public void One_conf_file_should_give_each_node_its_own_name_and_port_from_the_command_line()
     {
         const string conf = "cluster = on\ncluster_seeds = 127.0.0.11:20091, 127.0.0.12:20092\nfleet_max_concurrent_dumps = 8\nfleet_guard_timeout = 500ms\n";

@@ -34,6 +34,9 @@ public sealed class ServerHarness : IAsyncDisposable
     }
 
     public string DumpDir { get; }
+
+    /// <summary>The server's actor system, as its host made it.</summary>
+    public Akka.Actor.ActorSystem System => Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Akka.Actor.ActorSystem>(_host.Services);
     public IPEndPoint Endpoint { get; }
 
     /// <summary>Where Linux clients send (null unless the test set <c>linux_port</c>).</summary>
