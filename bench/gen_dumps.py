@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """gen_dumps.py DIR N: N dump directories under DIR, each with a dump.json as the server writes
-it (the fields of src/Netdump.Actors/Storage/DumpJsonFields.cs), for the catalog's scale run:
+it (the fields of src/Netdump.Actors/Storage/DumpJson.cs), for the catalog's scale run:
 5,000 hosts, 40 panics on 4 kernels, a fifth incomplete, received over the last 100 days."""
 import json, os, sys, random, datetime
 
