@@ -238,7 +238,19 @@ public sealed class LinuxDumpTests : ServerTests
     {
         var server = await Start();
         var client = new LinuxSimulatedClient(Client(server, "127.0.9.7") with { Memory = 2 << 20 });
+        // the noise begins once the dump runs (its first page answered): a forged START before
+        // any data is a new dump by design (SPEC §4; docs/reliability.md), and on a loaded
+        // machine the 500th datagram could come before the first reply
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Progress = line =>
+        {
+            if (line.StartsWith("memory: first page requested", StringComparison.Ordinal))
+            {
+                running.TrySetResult();
+            }
+        };
         var run = client.RunAsync();
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
         using var noise = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         noise.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.7"), 0)); // the client's address, another port
         var random = new Random(7);
