@@ -19,15 +19,19 @@ namespace Netdump.App.Hosting;
 public static class NetdumpCluster
 {
     /// <summary>
-    /// Akka settings of a fleet: each Distributed Data key small and gossip in small chunks (a
-    /// whole key travels in one frame, and Akka.NET refuses a frame above the limit:
-    /// akkadotnet/akka.net#7250), and a roomier frame for the catalog's keys (docs/cluster.md).
+    /// Akka settings of a fleet. Distributed Data's full-state gossip is not split into chunks
+    /// (<c>max-delta-elements</c> above the catalog's 256 keys): Akka.NET picks a key's chunk by
+    /// its string hash, which .NET randomizes per process, so two processes disagreed on the
+    /// chunks and some keys were never compared; at 3 × 10,000 dumps whole keys never arrived
+    /// (29,743–29,925 of 30,000 listed, for good; docs/performance.md). Unsplit, the gossip of
+    /// 30,000 entries is about 2.3 MB, so the frame limit is 16 MB (Akka.NET drops a larger frame:
+    /// akkadotnet/akka.net#7250).
     /// </summary>
     public const string Hocon = """
-        akka.remote.dot-netty.tcp.maximum-frame-size = 2MB
+        akka.remote.dot-netty.tcp.maximum-frame-size = 16MB
         akka.remote.dot-netty.tcp.send-buffer-size = 4MB
         akka.remote.dot-netty.tcp.receive-buffer-size = 4MB
-        akka.cluster.distributed-data.max-delta-elements = 16
+        akka.cluster.distributed-data.max-delta-elements = 500
         akka.cluster.log-info = off
         """;
 
