@@ -80,6 +80,19 @@ public sealed class ClusterProcessTests : IDisposable
         Assert.All(listed, i => Assert.False(i.GetProperty("unreachable").GetBoolean()));
         await ListUntil(nodes[2], items => items.Count == 3);
 
+        // a file is served by the node that holds it: node 1 redirects to node 2's API (307)
+        var held = listed.Single(i => i.GetProperty("node").GetString() == "n2").GetProperty("id").GetString()!;
+        using (var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }))
+        {
+            var path = $"/api/dumps/{Uri.EscapeDataString(held)}/files/dump.json";
+            using var redirect = await http.GetAsync(nodes[0].Url + path);
+            Assert.Equal(HttpStatusCode.TemporaryRedirect, redirect.StatusCode);
+            Assert.StartsWith(nodes[1].Url, redirect.Headers.Location!.ToString(), StringComparison.Ordinal);
+            using var file = await http.GetAsync(redirect.Headers.Location);
+            Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+            Assert.Equal("complete", JsonDocument.Parse(await file.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
+        }
+
         // kill -9 the third node: the others keep its entries, marked unreachable...
         nodes[2].Process.Process.Kill();
         Assert.True(nodes[2].Process.Process.WaitForExit(10_000), "the killed node exits");
