@@ -37,7 +37,7 @@ namespace Netdump.Actors;
 /// dump when it can (<see cref="FleetGuardActor.Adopt"/>): a partition never costs a dump.
 /// </para>
 /// </summary>
-public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, IWithTimers
+public sealed partial class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     /// <summary>
     /// Most requests waiting in line. Each is a session actor and nothing else (no socket, no
@@ -90,9 +90,6 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
     /// </summary>
     private sealed record Holder(IPAddress Client, bool Active, long? AckedAt, bool AskingFleet = false);
 
-    /// <summary>The fleet guard has not answered for a session within <c>fleet_guard_timeout</c>.</summary>
-    private sealed record FleetSilent(IActorRef Session);
-
     private sealed record Waiting(IActorRef Session, IPAddress Client, long Since);
 
     /// <summary>
@@ -109,109 +106,6 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
             var overdue = Environment.TickCount64 - (long)_settings.SilentGrace.TotalMilliseconds;
             return _holders.Values.Count(h => h is { Active: false, AckedAt: { } acked } && acked <= overdue);
         }
-    }
-
-    /// <summary>
-    /// From a session: may its client dump? Answered with <see cref="SlotGranted"/> or
-    /// <see cref="SlotRefused"/>, at once or after waiting in line. A session that supersedes
-    /// another takes over its slot.
-    /// </summary>
-    public sealed record RequestSlot(IPAddress Client, IActorRef? Supersedes = null);
-
-    /// <summary>On the event stream, whenever it changes: how many dumps hold a slot (are being received).</summary>
-    public sealed record SlotsInUse(int Count);
-
-    public sealed class SlotGranted
-    {
-        public static readonly SlotGranted Instance = new();
-        private SlotGranted() { }
-    }
-
-    public sealed class SlotRefused
-    {
-        public static readonly SlotRefused Instance = new();
-        private SlotRefused() { }
-    }
-
-    /// <summary>From a session holding a slot: its HERALD was acked (its silence counts from now).</summary>
-    public sealed class SlotAcked
-    {
-        public static readonly SlotAcked Instance = new();
-        private SlotAcked() { }
-    }
-
-    /// <summary>From a session holding a slot: its client sent something besides the HERALD.</summary>
-    public sealed class SlotActive
-    {
-        public static readonly SlotActive Instance = new();
-        private SlotActive() { }
-    }
-
-    /// <summary>
-    /// To a silent holder, when a client waits: give the slot up if nothing has arrived yet.
-    /// Answered with <see cref="SlotYielded"/> (its dump is gone, its pump will accept nothing)
-    /// or <see cref="SlotKept"/>.
-    /// </summary>
-    public sealed class YieldSlot
-    {
-        public static readonly YieldSlot Instance = new();
-        private YieldSlot() { }
-    }
-
-    public sealed class SlotYielded
-    {
-        public static readonly SlotYielded Instance = new();
-        private SlotYielded() { }
-    }
-
-    public sealed class SlotKept
-    {
-        public static readonly SlotKept Instance = new();
-        private SlotKept() { }
-    }
-
-    /// <summary>
-    /// From a session that was granted a slot but cannot use it (no session port): the slot
-    /// goes back, and the refusal is logged once per episode like any other.
-    /// </summary>
-    public sealed record SlotUnusable(IPAddress Client, string Why);
-
-    /// <summary>From a session: its dump stopped receiving (a lingering session holds no slot).</summary>
-    public sealed class ReleaseSlot
-    {
-        public static readonly ReleaseSlot Instance = new();
-        private ReleaseSlot() { }
-    }
-
-    /// <summary>To a session during a recount: answer <see cref="SlotHeld"/> or <see cref="NoSlot"/>.</summary>
-    public sealed class ConfirmSlot
-    {
-        public static readonly ConfirmSlot Instance = new();
-        private ConfirmSlot() { }
-    }
-
-    /// <summary>A session's answer to a recount: it holds a slot; acked or not, active or silent.</summary>
-    public sealed record SlotHeld(IPAddress Client, bool Active, bool Acked = false);
-
-    public sealed class NoSlot
-    {
-        public static readonly NoSlot Instance = new();
-        private NoSlot() { }
-    }
-
-    /// <summary>Asks for the clients holding slots, answered with <see cref="Slots"/>.</summary>
-    public sealed class GetSlots
-    {
-        public static readonly GetSlots Instance = new();
-        private GetSlots() { }
-    }
-
-    public sealed record Slots(IReadOnlyList<IPAddress> Clients, int Silent, int Waiting = 0);
-
-    private sealed class Serve
-    {
-        public static readonly Serve Instance = new();
-        private Serve() { }
     }
 
     public static Props Props(NetdumpSettings settings) =>
@@ -277,58 +171,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
             ServeWaiting();
         });
         Receive<GetSlots>(_ => Sender.Tell(new Slots(_holders.Values.Select(h => h.Client).ToList(), SilentHolders, _waiting.Count)));
-        Receive<FleetGuardActor.Granted>(granted =>
-        {
-            FleetAnswered();
-            if (_holders.TryGetValue(granted.Session, out var holder) && holder.AskingFleet)
-            {
-                Timers.Cancel(FleetTimer(granted.Session));
-                _holders[granted.Session] = holder with { AskingFleet = false };
-                granted.Session.Tell(SlotGranted.Instance);
-            }
-        });
-        Receive<FleetGuardActor.Refused>(refused =>
-        {
-            FleetAnswered();
-            if (_holders.TryGetValue(refused.Session, out var holder) && holder.AskingFleet)
-            {
-                Timers.Cancel(FleetTimer(refused.Session));
-                _holders.Remove(refused.Session);
-                Context.Unwatch(refused.Session);
-                LogRefusal(holder.Client, "Too many concurrent netdumps, ignoring dump from {Client} (the fleet's limit, fleet_max_concurrent_dumps = "
-                    + refused.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")");
-                refused.Session.Tell(SlotRefused.Instance);
-                ServeWaiting();
-            }
-        });
-        Receive<FleetSilent>(silent =>
-        {
-            if (_holders.TryGetValue(silent.Session, out var holder) && holder.AskingFleet)
-            {
-                if (!_fleetSilent)
-                {
-                    _fleetSilent = true;
-                    _log.Warning("Fleet guard did not answer within {Timeout}: this node decides with its own limit ({Limit}) until it answers again",
-                        _settings.Cluster!.FleetGuardTimeout, _settings.MaxConcurrentDumps);
-                }
-
-                _holders[silent.Session] = holder with { AskingFleet = false };
-                _fleet!.Tell(new FleetGuardActor.Adopt(silent.Session));
-                silent.Session.Tell(SlotGranted.Instance);
-            }
-        });
-        Receive<FleetGuardActor.ReportSlots>(_ => Sender.Tell(new FleetGuardActor.SlotsReport(_holders.Keys.ToList())));
-    }
-
-    private static string FleetTimer(IActorRef session) => "fleet-" + session.Path;
-
-    private void FleetAnswered()
-    {
-        if (_fleetSilent)
-        {
-            _fleetSilent = false;
-            _log.Info("Fleet guard answers again: the fleet's limit holds");
-        }
+        FleetAnswers();
     }
 
     private void Recounting()
@@ -522,11 +365,11 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
         if (_fleet is null)
         {
             session.Tell(SlotGranted.Instance);
-            return;
         }
-
-        _fleet.Tell(new FleetGuardActor.Acquire(session));
-        Timers.StartSingleTimer(FleetTimer(session), new FleetSilent(session), _settings.Cluster!.FleetGuardTimeout);
+        else
+        {
+            AskFleet(session);
+        }
     }
 
     /// <summary>
@@ -552,12 +395,7 @@ public sealed class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, I
         if (_holders.Remove(session))
         {
             Context.Unwatch(session);
-            if (_fleet is not null)
-            {
-                // after its Acquire through the same proxy, so the fleet guard frees what it granted
-                Timers.Cancel(FleetTimer(session));
-                _fleet.Tell(new FleetGuardActor.Release(session));
-            }
+            ReleaseInFleet(session);
 
             PublishSlotsInUse();
         }

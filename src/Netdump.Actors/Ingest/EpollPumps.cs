@@ -31,9 +31,6 @@ internal sealed class EpollPumps : IDisposable
     /// <summary>One pump per core: more threads than cores only take turns.</summary>
     public static int PerCore => Environment.ProcessorCount;
 
-    /// <summary>How many sockets the pumps serve in all.</summary>
-    public int Count => _pumps.Sum(p => p?.Count ?? 0);
-
     /// <summary>The pump with the fewest sockets (a race between two sessions only makes them one apart).</summary>
     public EpollPump Least()
     {

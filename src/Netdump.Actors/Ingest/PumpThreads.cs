@@ -40,9 +40,6 @@ internal sealed class PumpThreads : IDisposable
         }
     }
 
-    /// <summary>How many threads run a pump now.</summary>
-    public int Busy => Volatile.Read(ref _busy);
-
     /// <summary>
     /// Runs <paramref name="pump"/> as <see cref="Run"/> does unless <paramref name="maxBusy"/>
     /// threads already run one; false then, and the caller serves the session another way.

@@ -188,6 +188,53 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Sessions_beyond_one_per_core_share_the_epoll_pumps_and_are_acked_as_the_others()
+    {
+        // a crash storm: the first sessions each get a pump thread, the rest share the per-core pumps
+        using var threads = new PumpThreads(maxIdle: 2, TimeSpan.FromMinutes(1));
+        using var linger = new EpollPump();
+        using var pumps = new EpollPumps(1);
+        var channels = new List<UdpSessionChannel>();
+        var clients = new List<Socket>();
+        var cores = new List<CoreFile>();
+        var payload = new byte[1448];
+        new Random(7).NextBytes(payload);
+        try
+        {
+            for (var i = 0; i <= UdpSessionChannel.DedicatedThreads; i++)
+            {
+                var client = Bound($"127.0.0.{150 + i}");
+                var core = CoreFile.Create(Path.Combine(_dir, $"vmcore-storm-{i}"), 1 << 20);
+                var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pumps, threads, linger);
+                clients.Add(client);
+                cores.Add(core);
+                channels.Add(channel);
+                channel.Start(core, TestActor.Tell);
+                client.SendTo(Datagram(MessageType.Vmcore, (uint)(10 + i), 0, payload), channel.LocalEndpoint);
+                Assert.Equal((uint)(10 + i), ReceiveAck(client));
+                ExpectMsg<PumpEvent.FirstData>();
+
+                // one thread per core, then the shared pump
+                Assert.Equal(i < UdpSessionChannel.DedicatedThreads ? 0 : 1, pumps.Least().Count);
+            }
+
+            // the shared session pumps on: a second burst is written and acked
+            var last = channels.Count - 1;
+            clients[last].SendTo(Datagram(MessageType.Vmcore, 99, (ulong)payload.Length, payload), channels[last].LocalEndpoint);
+            Assert.Equal(99u, ReceiveAck(clients[last]));
+            channels.ForEach(c => c.Dispose());
+            Assert.Equal(0, pumps.Least().Count); // unregistered when it closed
+            Assert.Equal(payload.Concat(payload), File.ReadAllBytes(cores[last].Path));
+        }
+        finally
+        {
+            channels.ForEach(c => c.Dispose());
+            clients.ForEach(c => c.Dispose());
+            cores.ForEach(c => c.Dispose());
+        }
+    }
+
+    [Fact]
     public void Without_a_working_linger_pump_the_pump_thread_serves_the_lingering_client_itself()
     {
         using var threads = new PumpThreads(maxIdle: 2, TimeSpan.FromMinutes(1));

@@ -1,0 +1,90 @@
+using Akka.Actor;
+using Akka.Event;
+
+namespace Netdump.Actors;
+
+/// <summary>
+/// The fleet's limit (SPEC §8): a slot this node lets in is put to the fleet guard through its
+/// proxy, and told to the session only once the fleet guard grants it, or once
+/// <c>fleet_guard_timeout</c> has passed without an answer (the node then decides alone, logged
+/// once, and the fleet guard adopts the dump when it can).
+/// </summary>
+public sealed partial class ConcurrencyGuardActor
+{
+    /// <summary>The fleet guard has not answered for a session within <c>fleet_guard_timeout</c>.</summary>
+    private sealed record FleetSilent(IActorRef Session);
+
+    /// <summary>The fleet guard's answers, in every state that grants.</summary>
+    private void FleetAnswers()
+    {
+        Receive<FleetGuardActor.Granted>(granted =>
+        {
+            FleetAnswered();
+            if (_holders.TryGetValue(granted.Session, out var holder) && holder.AskingFleet)
+            {
+                Timers.Cancel(FleetTimer(granted.Session));
+                _holders[granted.Session] = holder with { AskingFleet = false };
+                granted.Session.Tell(SlotGranted.Instance);
+            }
+        });
+        Receive<FleetGuardActor.Refused>(refused =>
+        {
+            FleetAnswered();
+            if (_holders.TryGetValue(refused.Session, out var holder) && holder.AskingFleet)
+            {
+                Timers.Cancel(FleetTimer(refused.Session));
+                _holders.Remove(refused.Session);
+                Context.Unwatch(refused.Session);
+                LogRefusal(holder.Client, "Too many concurrent netdumps, ignoring dump from {Client} (the fleet's limit, fleet_max_concurrent_dumps = "
+                    + refused.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")");
+                refused.Session.Tell(SlotRefused.Instance);
+                ServeWaiting();
+            }
+        });
+        Receive<FleetSilent>(silent =>
+        {
+            if (_holders.TryGetValue(silent.Session, out var holder) && holder.AskingFleet)
+            {
+                if (!_fleetSilent)
+                {
+                    _fleetSilent = true;
+                    _log.Warning("Fleet guard did not answer within {Timeout}: this node decides with its own limit ({Limit}) until it answers again",
+                        _settings.Cluster!.FleetGuardTimeout, _settings.MaxConcurrentDumps);
+                }
+
+                _holders[silent.Session] = holder with { AskingFleet = false };
+                _fleet!.Tell(new FleetGuardActor.Adopt(silent.Session));
+                silent.Session.Tell(SlotGranted.Instance);
+            }
+        });
+        Receive<FleetGuardActor.ReportSlots>(_ => Sender.Tell(new FleetGuardActor.SlotsReport(_holders.Keys.ToList())));
+    }
+
+    /// <summary>Puts a slot this node granted to the fleet guard; the session hears the answer.</summary>
+    private void AskFleet(IActorRef session)
+    {
+        _fleet!.Tell(new FleetGuardActor.Acquire(session));
+        Timers.StartSingleTimer(FleetTimer(session), new FleetSilent(session), _settings.Cluster!.FleetGuardTimeout);
+    }
+
+    /// <summary>A released slot, also in the fleet (after its Acquire through the same proxy, so the fleet guard frees what it granted).</summary>
+    private void ReleaseInFleet(IActorRef session)
+    {
+        if (_fleet is not null)
+        {
+            Timers.Cancel(FleetTimer(session));
+            _fleet.Tell(new FleetGuardActor.Release(session));
+        }
+    }
+
+    private static string FleetTimer(IActorRef session) => "fleet-" + session.Path;
+
+    private void FleetAnswered()
+    {
+        if (_fleetSilent)
+        {
+            _fleetSilent = false;
+            _log.Info("Fleet guard answers again: the fleet's limit holds");
+        }
+    }
+}
