@@ -56,20 +56,7 @@ for clients in $CLIENTS; do
 			rm -rf "$work/$side"/127.*
 		done
 	done
-	python3 - "$work/runs" "$clients" "$ROUNDS" <<'PY'
-import json, statistics, sys
-rows = {"off": [], "on": []}
-for line in open(sys.argv[1]):
-    side, c0, c1, result = line.rstrip("\n").split(" ", 3)
-    r = json.loads(result) if result.startswith("{") else {}
-    if not r.get("total_mib") or r.get("failed_clients"):
-        continue
-    rows[side].append((r["aggregate_mib_s"], (float(c1) - float(c0)) / r["total_mib"] * 1024))
-def med(side, i):
-    return statistics.median(x[i] for x in rows[side]) if rows[side] else 0
-off, on = med("off", 0), med("on", 0)
-print(f"| {sys.argv[2]} | {off:.1f} | {on:.1f} | **{on / off if off else 0:.3f}** | {med('off', 1):.2f}/{med('on', 1):.2f} | {len(rows['off'])}/{len(rows['on'])} of {sys.argv[3]} |")
-PY
+	python3 "$ROOT/bench/side_by_side.py" "$work/runs" "$ROUNDS" "$clients"
 done
 # the HERALD-to-ack histogram of each server: every dump of the run, warm-ups included
 echo
