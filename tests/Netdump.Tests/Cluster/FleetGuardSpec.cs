@@ -102,6 +102,9 @@ public sealed class FleetGuardSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 
         // one dump ends: exactly one more may start, on any node
         _nodes.Find(n => n == granted[0].Node)!.Guard.Tell(ReleaseSlot.Instance, granted[0].Probe.Ref);
+        // the release reaches the fleet guard from its node, the next request from another: nothing
+        // orders the two, so the next one asks once the fleet guard has counted the release
+        await AwaitCountAsync(_nodes[1], 2);
         var next = Session(_nodes[2]);
         Ask(_nodes[2], next, 200);
         await next.ExpectMsgAsync<SlotGranted>(Wait);
