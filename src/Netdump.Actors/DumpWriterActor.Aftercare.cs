@@ -54,7 +54,12 @@ public sealed partial class DumpWriterActor
                 success: hash => new ChecksumComputed(record, hash, null, Stopwatch.GetElapsedTime(started)),
                 failure: e => new ChecksumComputed(record, null, e.GetBaseException().Message, Stopwatch.GetElapsedTime(started)));
     }
-    /// <summary>The final reports again, now with the hash, as durably as the first time.</summary>
+    /// <summary>
+    /// The final reports again, now with the hash: each file fsynced before its rename, so that
+    /// a crash leaves the new reports or the previous ones, both true; the directory is not
+    /// fsynced again (its rename is durable with the next writeback), which spares every dump
+    /// an fsync (docs/performance.md, "The fixed cost per dump").
+    /// </summary>
     private void HandleChecksum(ChecksumComputed computed)
     {
         var record = computed.Record;
@@ -69,7 +74,7 @@ public sealed partial class DumpWriterActor
             {
                 // the core as stored is the core as received, until it is compressed at rest
                 var hashed = record with { Sha256 = hash.Sha256, StoredSha256 = hash.Sha256, StoredBytes = hash.Bytes };
-                DumpReport.Write(hashed);
+                DumpReport.Write(hashed, ReportDurability.FilesOnly);
                 Publish(hashed);
                 _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
                     _herald.Client.Address, record.Directory, record.Vmcore, hash.Sha256, computed.Took.TotalSeconds);

@@ -42,7 +42,7 @@ public sealed partial class DumpWriterActor
         try
         {
             var record = BuildRecord(DumpStatus.Receiving, reason: null, supersededBy: null, finishedAt: null) with { Rate = _progress.Rate };
-            DumpReport.Write(record, durable: false);
+            DumpReport.Write(record, ReportDurability.None);
 
             // a report listing many thousand ranges (a scattering client) costs milliseconds:
             // it waits, so that reports take at most a tenth of the writer's time

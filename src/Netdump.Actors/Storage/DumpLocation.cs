@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -76,18 +77,35 @@ public static class DumpLocation
     public static string CreateDumpDirectory(string parent, IPAddress client, DateTime localTime)
     {
         var root = Path.GetFullPath(parent);
-        var name = $"{FormatAddress(client)}-{localTime.ToString(DumpDirectoryName.TimeFormat, CultureInfo.InvariantCulture)}";
-        for (var suffix = 0; suffix <= MaxCollisionSuffix; suffix++)
+        var name = Path.Combine(root, $"{FormatAddress(client)}-{localTime.ToString(DumpDirectoryName.TimeFormat, CultureInfo.InvariantCulture)}");
+        // the next suffix after the one this name last got: a client that dumps many times in
+        // one second (a retry loop, a benchmark) would otherwise pay a failed mkdir for every
+        // earlier dump of that second; the names taken are the same, found in one try
+        var first = LastSuffix.TryGetValue(name, out var last) ? (last + 1) % (MaxCollisionSuffix + 1) : 0;
+        for (var tried = 0; tried <= MaxCollisionSuffix; tried++)
         {
-            var path = Path.Combine(root, suffix == 0 ? name : $"{name}-{suffix}");
+            var suffix = (first + tried) % (MaxCollisionSuffix + 1);
+            var path = suffix == 0 ? name : $"{name}-{suffix}";
             if (FileSystemSync.MakeDirectory(path, DirectoryMode))
             {
+                if (LastSuffix.Count >= MaxRememberedNames)
+                {
+                    LastSuffix.Clear(); // names of past seconds: nothing collides with them any more
+                }
+
+                LastSuffix[name] = suffix;
                 return path;
             }
         }
 
-        throw new IOException($"cannot create a dump directory \"{Path.Combine(root, name)}\": names up to -{MaxCollisionSuffix} all exist");
+        throw new IOException($"cannot create a dump directory \"{name}\": names up to -{MaxCollisionSuffix} all exist");
     }
+
+    /// <summary>The suffix each recent dump directory name got last, by the name without its suffix.</summary>
+    private static readonly ConcurrentDictionary<string, int> LastSuffix = new(StringComparer.Ordinal);
+
+    /// <summary>How many names <see cref="LastSuffix"/> holds before it starts again.</summary>
+    private const int MaxRememberedNames = 1024;
 
     /// <summary>
     /// The address as directory names and dump.json show it: an IPv4-mapped IPv6 address

@@ -243,12 +243,10 @@ public static class DumpReport
     /// <summary>
     /// Writes <c>info</c> and <c>dump.json</c> into <see cref="DumpRecord.Directory"/>: each to a
     /// fresh temporary name (mode 0600, never following or reusing anything at that name),
-    /// fsynced, renamed over the final name; then the directory is fsynced so that the renames
-    /// are durable too. Throws <see cref="IOException"/> on failure, leaving the previous files
-    /// in place. <paramref name="durable"/> false skips the fsyncs, for an update that a durable
-    /// one follows anyway.
+    /// renamed over the final name, as durably as <paramref name="durability"/> says. Throws
+    /// <see cref="IOException"/> on failure, leaving the previous files in place.
     /// </summary>
-    public static void Write(DumpRecord r, bool durable = true) => Write(r, durable, reserved: false);
+    public static void Write(DumpRecord r, ReportDurability durability = ReportDurability.Durable) => Write(r, durability, reserved: false);
 
     /// <summary>
     /// The writer's final, durable reports, written into the files <see cref="Reserve"/> made in
@@ -256,19 +254,20 @@ public static class DumpReport
     /// or made now if the reservation failed. A reserved file whose write fails is left for the
     /// recovery scan, which reads it as the mark of an unfinished dump.
     /// </summary>
-    public static void WriteFinal(DumpRecord r) => Write(r, durable: true, reserved: true);
+    public static void WriteFinal(DumpRecord r) => Write(r, ReportDurability.Durable, reserved: true);
 
-    private static void Write(DumpRecord r, bool durable, bool reserved)
+    private static void Write(DumpRecord r, ReportDurability durability, bool reserved)
     {
-        WriteAtomically(r.Directory, InfoFileName, FormatInfo(r), durable, reserved);
-        WriteAtomically(r.Directory, JsonFileName, FormatJson(r), durable, reserved);
-        if (durable)
+        var fsyncFiles = durability != ReportDurability.None;
+        WriteAtomically(r.Directory, InfoFileName, FormatInfo(r), fsyncFiles, reserved);
+        WriteAtomically(r.Directory, JsonFileName, FormatJson(r), fsyncFiles, reserved);
+        if (durability == ReportDurability.Durable)
         {
             FileSystemSync.FsyncDirectory(r.Directory);
         }
     }
 
-    private static void WriteAtomically(string directory, string name, string text, bool durable, bool reserved)
+    private static void WriteAtomically(string directory, string name, string text, bool fsync, bool reserved)
     {
         var final = Path.Combine(directory, name);
         var temporary = Path.Combine(directory, reserved ? ReservedName(name) : $".{name}.{Guid.NewGuid():N}.tmp");
@@ -279,7 +278,7 @@ public static class DumpReport
                 var bytes = Utf8NoBom.GetBytes(text);
                 stream.Write(bytes);
                 stream.SetLength(bytes.Length); // the rest of a reservation
-                stream.Flush(flushToDisk: durable);
+                stream.Flush(flushToDisk: fsync);
             }
 
             File.Move(temporary, final, overwrite: true);

@@ -42,7 +42,7 @@ internal static class CatalogTree
     public static DumpRecord Write(DumpRecord record, int coreBytes = 4096)
     {
         Directory.CreateDirectory(record.Directory);
-        DumpReport.Write(record, durable: false);
+        DumpReport.Write(record, ReportDurability.None);
         File.WriteAllBytes(Path.Combine(record.Directory, record.Vmcore), Enumerable.Range(0, coreBytes).Select(i => (byte)i).ToArray());
         return record;
     }
