@@ -32,8 +32,7 @@ public sealed class DiskThreadsConfigurator : ExecutorServiceConfigurator
 /// <summary>Runs each queued mailbox run on the first of its threads that is free, in order.</summary>
 public sealed class DiskThreads : ExecutorService
 {
-    private readonly Queue<IRunnable> _queue = new();
-    private bool _stopping;
+    private readonly WaitQueue<IRunnable> _queue = new();
 
     public DiskThreads(string id, int threads) : base(id)
     {
@@ -43,44 +42,14 @@ public sealed class DiskThreads : ExecutorService
         }
     }
 
-    public override void Execute(IRunnable run)
-    {
-        lock (_queue)
-        {
-            _queue.Enqueue(run);
-            Monitor.Pulse(_queue);
-        }
-    }
+    public override void Execute(IRunnable run) => _queue.Add(run);
 
-    public override void Shutdown()
-    {
-        lock (_queue)
-        {
-            _stopping = true;
-            Monitor.PulseAll(_queue);
-        }
-    }
+    public override void Shutdown() => _queue.Complete();
 
     private void Serve()
     {
-        while (true)
+        while (_queue.Take(out var run))
         {
-            IRunnable run;
-            lock (_queue)
-            {
-                while (_queue.Count == 0)
-                {
-                    if (_stopping)
-                    {
-                        return;
-                    }
-
-                    Monitor.Wait(_queue);
-                }
-
-                run = _queue.Dequeue();
-            }
-
             try
             {
                 run.Run();

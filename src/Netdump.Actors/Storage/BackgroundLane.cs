@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using Netdump.Actors.Native;
+using Netdump.Actors.Scheduling;
 
 namespace Netdump.Actors.Storage;
 
@@ -22,8 +22,8 @@ namespace Netdump.Actors.Storage;
 /// </summary>
 public sealed class BackgroundLane : IDisposable
 {
-    private readonly BlockingCollection<Action> _jobs = new();
-    private readonly BlockingCollection<Action> _outcomes = new();
+    private readonly WaitQueue<Action> _jobs = new();
+    private readonly WaitQueue<Action> _outcomes = new();
     private readonly TaskCompletionSource<bool> _lowered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The lane thread's nice value (weight 110 against 1024 at nice 0).</summary>
@@ -50,7 +50,7 @@ public sealed class BackgroundLane : IDisposable
     public Task<T> Run<T>(Func<T> job, CancellationToken cancel = default)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _jobs.Add(() =>
+        var queued = _jobs.Add(() =>
         {
             Action outcome;
             if (cancel.IsCancellationRequested)
@@ -76,6 +76,11 @@ public sealed class BackgroundLane : IDisposable
 
             _outcomes.Add(outcome);
         });
+        if (!queued)
+        {
+            done.TrySetException(new ObjectDisposedException(nameof(BackgroundLane), "the lane was stopped"));
+        }
+
         return done.Task;
     }
 
@@ -83,22 +88,22 @@ public sealed class BackgroundLane : IDisposable
     {
         var lowered = ThreadNice.SetCurrent(Nice);
         _outcomes.Add(() => _lowered.TrySetResult(lowered));
-        foreach (var job in _jobs.GetConsumingEnumerable())
+        while (_jobs.Take(out var job))
         {
             job();
         }
 
-        _outcomes.CompleteAdding();
+        _outcomes.Complete();
     }
 
     private void Deliver()
     {
-        foreach (var outcome in _outcomes.GetConsumingEnumerable())
+        while (_outcomes.Take(out var outcome))
         {
             outcome();
         }
     }
 
     /// <summary>Runs what is queued, hands over its outcomes, then both threads end.</summary>
-    public void Dispose() => _jobs.CompleteAdding();
+    public void Dispose() => _jobs.Complete();
 }

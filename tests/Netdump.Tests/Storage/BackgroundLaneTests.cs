@@ -28,6 +28,21 @@ public sealed class BackgroundLaneTests
     }
 
     [Fact]
+    public async Task A_job_queued_before_the_lane_stops_runs_and_one_after_fails()
+    {
+        var lane = new BackgroundLane("test-lane");
+        var gate = new ManualResetEventSlim();
+        var first = lane.Run(() => gate.Wait(TimeSpan.FromSeconds(10)));
+        var second = lane.Run(() => 2);
+        lane.Dispose();
+        gate.Set();
+
+        Assert.True(await first);
+        Assert.Equal(2, await second);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => lane.Run(() => 3));
+    }
+
+    [Fact]
     public async Task The_lane_thread_runs_at_a_lower_priority_than_the_server()
     {
         using var lane = new BackgroundLane("test-lane");
