@@ -190,7 +190,9 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             }
 
             _directory = DumpLocation.CreateDumpDirectory(parent, _herald.Client.Address, _herald.ReceivedAt.LocalDateTime);
-            ReserveRoomForReports();
+            // the reports' room is held now and its files made after the ack: two files fewer
+            // before the ack, which a crash storm's HERALDs wait for in turn (docs/performance.md)
+            var reportsRoom = _space.Hold(DumpReport.ReservedBytes);
             // the first dump.json ("receiving") is written by the first flush tick, if the dump
             // is still going then: a dump that ends sooner gets only its final, durable report.
             // Until then the directory and vmcore-incomplete say that a dump is arriving, and the
@@ -201,7 +203,8 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             // measured last, so that everything else this dump needs is already taken
             // a Linux client says its size before any page comes: the free-space checks judge it
             // then, so only an explicit max_dump_size caps it (DescribeLinux)
-            var maxSize = _settings.MaxDumpSize ?? (_herald.Dialect == Ingest.Dialect.Linux ? ulong.MaxValue : _freeSpace(_directory));
+            // (the reports' room, made after the ack, counted as taken)
+            var maxSize = _settings.MaxDumpSize ?? (_herald.Dialect == Ingest.Dialect.Linux ? ulong.MaxValue : FreeBeyondReports());
             var account = _space.Open();
             try
             {
@@ -210,11 +213,13 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             catch
             {
                 account.Dispose(); // no core, no dump: its room goes back
+                reportsRoom?.Dispose();
                 throw;
             }
 
             Timers.StartPeriodicTimer(FlushTimer, FlushTick.Instance, _settings.FlushInterval);
             Sender.Tell(new Opened(_directory, _core));
+            ReserveRoomForReports(reportsRoom);
             PublishReceiving();
             ReportLowSpace();
         }
@@ -268,16 +273,31 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
 
     private string ParentDirectory => Path.GetDirectoryName(_directory)!;
 
-    private void ReserveRoomForReports()
+    /// <summary>
+    /// The files the final reports are written into, in the room held for them at open (none
+    /// held: the file system is at its reserve, and they take from it, as a dump's reports may).
+    /// </summary>
+    private void ReserveRoomForReports(DiskSpace.Account? held)
     {
         try
         {
             DumpReport.Reserve(_directory);
+            held?.Spent(DumpReport.ReservedBytes); // on the disk now: the next measurement sees them
         }
         catch (IOException e)
         {
             _log.Warning("Client {Client}: no room to reserve for the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
         }
+        finally
+        {
+            held?.Dispose();
+        }
+    }
+
+    private ulong FreeBeyondReports()
+    {
+        var free = _freeSpace(_directory);
+        return free > DumpReport.ReservedBytes ? free - DumpReport.ReservedBytes : 0;
     }
 
     /// <summary>Null when there is room; otherwise what is free and what is needed.</summary>

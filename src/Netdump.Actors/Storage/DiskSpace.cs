@@ -46,6 +46,34 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
         return account;
     }
 
+    /// <summary>
+    /// Holds exactly <paramref name="bytes"/> of the shared room for files about to be written
+    /// (a new dump's reports' room, made just after its HERALD's ack), so that no dump's core
+    /// takes it meanwhile; null when there is not that much room. The caller writes the files,
+    /// then <see cref="Account.Spent"/> and disposes the account.
+    /// </summary>
+    public Account? Hold(ulong bytes)
+    {
+        lock (_lock)
+        {
+            if (_room < bytes || Environment.TickCount64 - _measuredAt >= MeasureEveryMs)
+            {
+                Measure();
+            }
+
+            if (_room < bytes)
+            {
+                return null;
+            }
+
+            var account = new Account(this);
+            _accounts.Add(account);
+            _room -= bytes;
+            account.Add(bytes);
+            return account;
+        }
+    }
+
     /// <summary>Measures again and says whether at least <paramref name="bytes"/> could be reserved now.</summary>
     public bool HasRoomFor(ulong bytes)
     {

@@ -227,6 +227,9 @@ public static class DumpReport
         ReserveOne(Path.Combine(directory, ReservedName(JsonFileName)), ReservedJsonBytes);
     }
 
+    /// <summary>What <see cref="Reserve"/> takes on the disk.</summary>
+    public const ulong ReservedBytes = ReservedInfoBytes + ReservedJsonBytes;
+
     /// <summary>Room kept for <c>info</c> (one block), which lists at most <see cref="MaxInfoHoles"/> holes.</summary>
     public const int ReservedInfoBytes = 4 * 1024;
 

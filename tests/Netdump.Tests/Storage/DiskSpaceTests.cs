@@ -79,4 +79,24 @@ public sealed class DiskSpaceTests
         Assert.True(space.HasRoomFor(DiskSpace.Chunk));
         Assert.True(account.TryReserve(1));
     }
+
+    [Fact]
+    public void Room_held_for_files_about_to_be_made_is_no_dumps_and_stays_taken_once_they_are_written()
+    {
+        var space = Space(free: 6 * MiB + 16 * 1024, reserve: 2 * MiB); // a chunk and 16 KiB of room
+        var held = space.Hold(16 * 1024)!;
+        Assert.Equal(16 * 1024UL, held.Held);
+        Assert.Null(space.Hold(4 * MiB + 1));                // the rest is a chunk, not more
+
+        var core = space.Open();                            // a dump's core gets the chunk
+        Assert.Equal(DiskSpace.Chunk, core.Held);
+        Write(core, DiskSpace.Chunk);
+        Assert.False(core.TryReserve(1));                   // and not the held room
+
+        Volatile.Write(ref _free, _free - 16 * 1024);       // the held files are written
+        held.Spent(16 * 1024);
+        held.Dispose();
+        Assert.False(core.TryReserve(1));                   // what they took is not given back
+        Assert.Equal(2 * MiB, _free);                       // the reserve is whole
+    }
 }
