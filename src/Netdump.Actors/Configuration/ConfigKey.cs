@@ -34,5 +34,6 @@ public sealed record ConfigKey(string Name, ConfigValueKind Kind, string? Option
     /// </summary>
     public ConfigurationException Invalid(string problem) => new($"{Name}: {problem}");
 
+    /// <summary>The name, so that a key written into a message reads as the operator writes it.</summary>
     public override string ToString() => Name;
 }
