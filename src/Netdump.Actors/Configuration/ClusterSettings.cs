@@ -30,24 +30,24 @@ public sealed record ClusterSettings(
     /// </summary>
     public static ClusterSettings? Create(Config c, IPAddress address)
     {
-        if (!c.GetBoolean("cluster", false))
+        if (!c.GetBoolean(ConfigKeys.Cluster.Name, false))
         {
             return null;
         }
 
-        var port = c.GetInt("cluster_port");
+        var port = c.GetInt(ConfigKeys.ClusterPort.Name);
         if (port is < 1 or > 65535)
         {
-            throw new ConfigurationException($"cluster_port: {port} is out of range 1-65535");
+            throw ConfigKeys.ClusterPort.Invalid($"{port} is out of range 1-65535");
         }
 
         var seeds = new List<DnsEndPoint>();
-        foreach (var item in c.GetString("cluster_seeds", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var item in c.GetString(ConfigKeys.ClusterSeeds.Name, "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var colon = item.LastIndexOf(':');
             if (colon <= 0 || !int.TryParse(item[(colon + 1)..], out var seedPort) || seedPort is < 1 or > 65535)
             {
-                throw new ConfigurationException($"cluster_seeds: \"{item}\" is not host:port such as 192.0.2.10:20090");
+                throw ConfigKeys.ClusterSeeds.Invalid($"\"{item}\" is not host:port such as 192.0.2.10:20090");
             }
 
             seeds.Add(new DnsEndPoint(item[..colon], seedPort));
@@ -55,11 +55,11 @@ public sealed record ClusterSettings(
 
         if (seeds.Count == 0)
         {
-            throw new ConfigurationException("cluster_seeds: cluster = on needs at least one seed node (host:port, comma-separated; the same list on every node)");
+            throw ConfigKeys.ClusterSeeds.Invalid("cluster = on needs at least one seed node (host:port, comma-separated; the same list on every node)");
         }
 
         var host = address.Equals(IPAddress.Any) ? Dns.GetHostName() : address.ToString();
-        var name = c.GetString("node_name", "").Trim();
+        var name = c.GetString(ConfigKeys.NodeName.Name, "").Trim();
         if (name.Length == 0)
         {
             // derived: the address and port are what makes a node unique on a network
@@ -67,19 +67,19 @@ public sealed record ClusterSettings(
         }
         else if (name.Any(ch => char.IsWhiteSpace(ch) || ch is '~' or '/' or '"' or '\\'))
         {
-            throw new ConfigurationException($"node_name: \"{name}\" may not hold spaces, ~, /, \\ or quotes");
+            throw ConfigKeys.NodeName.Invalid($"\"{name}\" may not hold spaces, ~, /, \\ or quotes");
         }
 
-        var fleetMax = c.GetInt("fleet_max_concurrent_dumps", 0);
+        var fleetMax = c.GetInt(ConfigKeys.FleetMaxConcurrentDumps.Name, 0);
         if (fleetMax < 0)
         {
-            throw new ConfigurationException($"fleet_max_concurrent_dumps: {fleetMax} must be 0 (no fleet limit) or more");
+            throw ConfigKeys.FleetMaxConcurrentDumps.Invalid($"{fleetMax} must be 0 (no fleet limit) or more");
         }
 
-        var timeout = c.GetTimeSpan("fleet_guard_timeout");
+        var timeout = c.GetTimeSpan(ConfigKeys.FleetGuardTimeout.Name);
         if (timeout <= TimeSpan.Zero)
         {
-            throw new ConfigurationException("fleet_guard_timeout: must be positive");
+            throw ConfigKeys.FleetGuardTimeout.Invalid("must be positive");
         }
 
         return new ClusterSettings(name, host, port, seeds, fleetMax, timeout);

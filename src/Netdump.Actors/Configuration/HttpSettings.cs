@@ -27,10 +27,10 @@ public sealed record HttpSettings(IPEndPoint Endpoint, string? TokenFile, string
     /// </summary>
     public static HttpSettings? Create(Config c)
     {
-        var text = c.GetString("http", "").Trim();
-        var tokenFile = Optional(c, "http_token_file");
-        var certificate = Optional(c, "http_cert");
-        var key = Optional(c, "http_key");
+        var text = c.GetString(ConfigKeys.Http.Name, "").Trim();
+        var tokenFile = Optional(c, ConfigKeys.HttpTokenFile);
+        var certificate = Optional(c, ConfigKeys.HttpCert);
+        var key = Optional(c, ConfigKeys.HttpKey);
         if (text.Length == 0 || text.Equals(Off, StringComparison.OrdinalIgnoreCase))
         {
             return null;
@@ -38,25 +38,25 @@ public sealed record HttpSettings(IPEndPoint Endpoint, string? TokenFile, string
 
         if (!IPEndPoint.TryParse(text, out var endpoint) || !text.Contains(':') || endpoint.Port is < 0 or > 65535 || text.EndsWith(']'))
         {
-            throw new ConfigurationException($"http: \"{text}\" is not an address and port such as 127.0.0.1:20080 (or off)");
+            throw ConfigKeys.Http.Invalid($"\"{text}\" is not an address and port such as 127.0.0.1:20080 (or off)");
         }
 
         if (!IPAddress.IsLoopback(endpoint.Address) && tokenFile is null)
         {
-            throw new ConfigurationException(
-                $"http: {text} is not a loopback address, and dumps are kernel memory: set http_token_file (every request must then carry its bearer token) or listen on 127.0.0.1");
+            throw ConfigKeys.Http.Invalid(
+                $"{text} is not a loopback address, and dumps are kernel memory: set http_token_file (every request must then carry its bearer token) or listen on 127.0.0.1");
         }
 
         if ((certificate is null) != (key is null))
         {
-            throw new ConfigurationException("http_cert and http_key go together: set both (a PEM certificate and its PEM private key) or neither");
+            throw new ConfigurationException($"{ConfigKeys.HttpCert.Name} and {ConfigKeys.HttpKey.Name} go together: set both (a PEM certificate and its PEM private key) or neither");
         }
 
         return new HttpSettings(endpoint, tokenFile, certificate, key);
     }
 
-    private static string? Optional(Config c, string key) =>
-        c.GetString(key, "") is { } value && !string.IsNullOrWhiteSpace(value) ? Path.GetFullPath(value) : null;
+    private static string? Optional(Config c, ConfigKey key) =>
+        c.GetString(key.Name, "") is { } value && !string.IsNullOrWhiteSpace(value) ? Path.GetFullPath(value) : null;
 }
 
 /// <summary>
@@ -69,16 +69,16 @@ public sealed record StormSettings(int Hosts, TimeSpan Window)
 
     public static StormSettings Create(Config c)
     {
-        var hosts = c.GetInt("storm_hosts", Default.Hosts);
+        var hosts = c.GetInt(ConfigKeys.StormHosts.Name, Default.Hosts);
         if (hosts < 2)
         {
-            throw new ConfigurationException($"storm_hosts: {hosts} must be at least 2 (a storm is several hosts)");
+            throw ConfigKeys.StormHosts.Invalid($"{hosts} must be at least 2 (a storm is several hosts)");
         }
 
-        var window = c.GetTimeSpan("storm_window", Default.Window);
+        var window = c.GetTimeSpan(ConfigKeys.StormWindow.Name, Default.Window);
         if (window <= TimeSpan.Zero)
         {
-            throw new ConfigurationException("storm_window: must be positive");
+            throw ConfigKeys.StormWindow.Invalid("must be positive");
         }
 
         return new StormSettings(hosts, window);

@@ -110,79 +110,79 @@ public sealed record NetdumpSettings
     /// <summary>Reads the <c>netdump</c> block; throws <see cref="ConfigurationException"/> with the key and the problem.</summary>
     public static NetdumpSettings Create(Config config)
     {
-        var c = config.GetConfig("netdump") ?? throw new ConfigurationException("missing netdump block");
-        var addressText = c.GetString("addr");
+        var c = config.GetConfig(ConfigKeys.Block) ?? throw new ConfigurationException($"missing {ConfigKeys.Block} block");
+        var addressText = c.GetString(ConfigKeys.Addr.Name);
         if (!IPAddress.TryParse(addressText, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
         {
-            throw new ConfigurationException($"addr: \"{addressText}\" is not an IPv4 address");
+            throw ConfigKeys.Addr.Invalid($"\"{addressText}\" is not an IPv4 address");
         }
 
-        var port = c.GetInt("port");
+        var port = c.GetInt(ConfigKeys.Port.Name);
         if (port is < 0 or > 65535)
         {
-            throw new ConfigurationException($"port: {port} is out of range 0-65535");
+            throw ConfigKeys.Port.Invalid($"{port} is out of range 0-65535");
         }
 
-        var linuxPort = c.GetInt("linux_port");
+        var linuxPort = c.GetInt(ConfigKeys.LinuxPort.Name);
         if (linuxPort is < 0 or > 65535)
         {
-            throw new ConfigurationException($"linux_port: {linuxPort} is out of range 0-65535 (0: no Linux clients)");
+            throw ConfigKeys.LinuxPort.Invalid($"{linuxPort} is out of range 0-65535 (0: no Linux clients)");
         }
 
-        var maxDump = c.GetString("max_dump_size", "");
-        var concurrent = c.GetInt("max_concurrent_dumps");
+        var maxDump = c.GetString(ConfigKeys.MaxDumpSize.Name, "");
+        var concurrent = c.GetInt(ConfigKeys.MaxConcurrentDumps.Name);
         if (concurrent < 1)
         {
-            throw new ConfigurationException($"max_concurrent_dumps: {concurrent} must be at least 1");
+            throw ConfigKeys.MaxConcurrentDumps.Invalid($"{concurrent} must be at least 1");
         }
 
-        var sessionPorts = c.GetString("session_ports", "");
-        var pidFile = c.GetString("pidfile", "");
-        var logFile = c.GetString("log_file", "");
-        var decryptKey = c.GetString("decrypt_key", "");
+        var sessionPorts = c.GetString(ConfigKeys.SessionPorts.Name, "");
+        var pidFile = c.GetString(ConfigKeys.PidFile.Name, "");
+        var logFile = c.GetString(ConfigKeys.LogFile.Name, "");
+        var decryptKey = c.GetString(ConfigKeys.DecryptKey.Name, "");
         return new NetdumpSettings
         {
             Address = address,
             Port = port,
             LinuxPort = linuxPort == 0 ? null : linuxPort,
-            DumpDirectory = Path.GetFullPath(c.GetString("dumpdir")),
-            SessionTimeout = Positive(c, "session_timeout"),
-            Linger = Positive(c, "linger"),
-            MaxDumpSize = string.IsNullOrEmpty(maxDump) ? null : ParseSize("max_dump_size", maxDump),
-            FlushInterval = Positive(c, "flush_interval"),
-            MaxKeySize = ParseSize("max_key_size", c.GetString("max_key_size")) is var key and <= 1 << 30
+            DumpDirectory = Path.GetFullPath(c.GetString(ConfigKeys.DumpDir.Name)),
+            SessionTimeout = Positive(c, ConfigKeys.SessionTimeout),
+            Linger = Positive(c, ConfigKeys.Linger),
+            MaxDumpSize = string.IsNullOrEmpty(maxDump) ? null : ParseSize(ConfigKeys.MaxDumpSize, maxDump),
+            FlushInterval = Positive(c, ConfigKeys.FlushInterval),
+            MaxKeySize = ParseSize(ConfigKeys.MaxKeySize, c.GetString(ConfigKeys.MaxKeySize.Name)) is var key and <= 1 << 30
                 ? (int)key
-                : throw new ConfigurationException("max_key_size: at most 1G"),
+                : throw ConfigKeys.MaxKeySize.Invalid("at most 1G"),
             MaxConcurrentDumps = concurrent,
-            IngestEngine = c.GetString("ingest_engine", "batched") switch
+            IngestEngine = c.GetString(ConfigKeys.IngestEngine.Name, "batched") switch
             {
                 "batched" => IngestEngine.Batched,
                 "managed" => IngestEngine.Managed,
                 "epoll" => IngestEngine.Epoll,
-                var other => throw new ConfigurationException($"ingest_engine: \"{other}\" is not batched, epoll or managed"),
+                var other => throw ConfigKeys.IngestEngine.Invalid($"\"{other}\" is not batched, epoll or managed"),
             },
-            Secure = c.GetBoolean("secure"),
-            Allow = ParseAllow(c.GetString("allow", "")),
-            MinFreeSpace = ParseSize("min_free_space", c.GetString("min_free_space")),
-            ScriptTimeout = Positive(c, "script_timeout"),
-            CrashScriptTimeout = Positive(c, "crash_script_timeout"),
-            SessionPorts = string.IsNullOrWhiteSpace(sessionPorts) ? null : PortRange.Parse("session_ports", sessionPorts),
-            RefusalEpisode = Positive(c, "refusal_episode"),
-            MaxSilentSessions = c.GetInt("max_silent_sessions") is var silent and >= 1
+            Secure = c.GetBoolean(ConfigKeys.Secure.Name),
+            Allow = ParseAllow(c.GetString(ConfigKeys.Allow.Name, "")),
+            MinFreeSpace = ParseSize(ConfigKeys.MinFreeSpace, c.GetString(ConfigKeys.MinFreeSpace.Name)),
+            ScriptTimeout = Positive(c, ConfigKeys.ScriptTimeout),
+            CrashScriptTimeout = Positive(c, ConfigKeys.CrashScriptTimeout),
+            SessionPorts = string.IsNullOrWhiteSpace(sessionPorts) ? null : PortRange.Parse(ConfigKeys.SessionPorts, sessionPorts),
+            RefusalEpisode = Positive(c, ConfigKeys.RefusalEpisode),
+            MaxSilentSessions = c.GetInt(ConfigKeys.MaxSilentSessions.Name) is var silent and >= 1
                 ? silent
-                : throw new ConfigurationException("max_silent_sessions: must be at least 1"),
-            SilentTimeout = Positive(c, "silent_timeout"),
-            SilentGrace = Positive(c, "silent_grace"),
-            HeraldRetransmitWindow = c.GetTimeSpan("herald_retransmit_window"), // 0 allowed; HOCON refuses a negative one
-            ShutdownTimeout = Positive(c, "shutdown_timeout"),
+                : throw ConfigKeys.MaxSilentSessions.Invalid("must be at least 1"),
+            SilentTimeout = Positive(c, ConfigKeys.SilentTimeout),
+            SilentGrace = Positive(c, ConfigKeys.SilentGrace),
+            HeraldRetransmitWindow = c.GetTimeSpan(ConfigKeys.HeraldRetransmitWindow.Name), // 0 allowed; HOCON refuses a negative one
+            ShutdownTimeout = Positive(c, ConfigKeys.ShutdownTimeout),
             PidFile = string.IsNullOrWhiteSpace(pidFile) ? null : Path.GetFullPath(pidFile),
-            Daemon = c.GetBoolean("daemon"),
+            Daemon = c.GetBoolean(ConfigKeys.Daemon.Name),
             LogFile = string.IsNullOrWhiteSpace(logFile) ? null : Path.GetFullPath(logFile),
             Retention = ParseRetention(c),
             Http = HttpSettings.Create(c),
             Storm = StormSettings.Create(c),
             Cluster = ClusterSettings.Create(c, address),
-            Compress = ParseCompress(c.GetString("compress", "off")),
+            Compress = ParseCompress(c.GetString(ConfigKeys.Compress.Name, "off")),
             DecryptKey = string.IsNullOrWhiteSpace(decryptKey) ? null : Path.GetFullPath(decryptKey),
         };
     }
@@ -195,32 +195,33 @@ public sealed record NetdumpSettings
     {
         "zstd" or "yes" or "true" or "on" or "1" => AtRestCompression.Zstd,
         "off" or "no" or "false" or "0" or "none" => AtRestCompression.Off,
-        _ => throw new ConfigurationException($"compress: \"{text}\" is not zstd or off"),
+        _ => throw ConfigKeys.Compress.Invalid($"\"{text}\" is not zstd or off"),
     };
 
     /// <summary><c>keep_per_host</c>, <c>max_age</c> and <c>max_total</c>; 0 or "" is no limit.</summary>
     private static RetentionPolicy ParseRetention(Config c)
     {
-        var keep = c.GetInt("keep_per_host", 0);
+        var keep = c.GetInt(ConfigKeys.KeepPerHost.Name, 0);
         if (keep < 0)
         {
-            throw new ConfigurationException($"keep_per_host: {keep} must be 0 (no limit) or more");
+            throw ConfigKeys.KeepPerHost.Invalid($"{keep} must be 0 (no limit) or more");
         }
 
         TimeSpan? maxAge = null;
-        if (!string.IsNullOrWhiteSpace(c.GetString("max_age", "")))
+        var ageText = c.GetString(ConfigKeys.MaxAge.Name, "");
+        if (!string.IsNullOrWhiteSpace(ageText))
         {
-            var age = c.GetTimeSpan("max_age");
+            var age = c.GetTimeSpan(ConfigKeys.MaxAge.Name);
             if (age > TimeSpan.Zero && age < RetentionPolicy.MinimumAge)
             {
-                throw new ConfigurationException($"max_age: \"{c.GetString("max_age")}\" is less than the hour every dump is kept (0 = no limit)");
+                throw ConfigKeys.MaxAge.Invalid($"\"{ageText}\" is less than the hour every dump is kept (0 = no limit)");
             }
 
             maxAge = age > TimeSpan.Zero ? age : null;
         }
 
-        var totalText = c.GetString("max_total", "");
-        var maxTotal = string.IsNullOrWhiteSpace(totalText) ? 0 : ParseSize("max_total", totalText);
+        var totalText = c.GetString(ConfigKeys.MaxTotal.Name, "");
+        var maxTotal = string.IsNullOrWhiteSpace(totalText) ? 0 : ParseSize(ConfigKeys.MaxTotal, totalText);
         return new RetentionPolicy(keep, maxAge, maxTotal == 0 ? null : maxTotal);
     }
 
@@ -234,7 +235,7 @@ public sealed record NetdumpSettings
     }
 
     /// <summary>Parses a byte count with an optional K, M, G or T suffix (powers of 1024).</summary>
-    public static ulong ParseSize(string key, string text)
+    public static ulong ParseSize(ConfigKey key, string text)
     {
         var t = text.Trim();
         ulong unit = 1;
@@ -246,14 +247,14 @@ public sealed record NetdumpSettings
                 'M' => 1UL << 20,
                 'G' => 1UL << 30,
                 'T' => 1UL << 40,
-                _ => throw new ConfigurationException($"{key}: \"{text}\" has an unknown size suffix (use K, M, G or T)"),
+                _ => throw key.Invalid($"\"{text}\" has an unknown size suffix (use K, M, G or T)"),
             };
             t = t[..^1];
         }
 
         if (!ulong.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value > ulong.MaxValue / unit)
         {
-            throw new ConfigurationException($"{key}: \"{text}\" is not a size");
+            throw key.Invalid($"\"{text}\" is not a size");
         }
 
         return value * unit;
@@ -268,7 +269,7 @@ public sealed record NetdumpSettings
             var cidr = item.Contains('/') ? item : item + "/32";
             if (!IPNetwork.TryParse(cidr, out var network) || network.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
             {
-                throw new ConfigurationException($"allow: \"{item}\" is not an IPv4 CIDR prefix such as 192.0.2.0/24");
+                throw ConfigKeys.Allow.Invalid($"\"{item}\" is not an IPv4 CIDR prefix such as 192.0.2.0/24");
             }
 
             networks.Add(network);
@@ -277,12 +278,12 @@ public sealed record NetdumpSettings
         return networks;
     }
 
-    private static TimeSpan Positive(Config c, string key)
+    private static TimeSpan Positive(Config c, ConfigKey key)
     {
-        var value = c.GetTimeSpan(key);
+        var value = c.GetTimeSpan(key.Name);
         if (value <= TimeSpan.Zero)
         {
-            throw new ConfigurationException($"{key}: must be positive");
+            throw key.Invalid("must be positive");
         }
 
         return value;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Akka.Configuration;
 
 namespace Netdump.Actors.Configuration;
 
@@ -10,7 +9,7 @@ public sealed record PortRange(int First, int Last)
 
     public bool Contains(int port) => port >= First && port <= Last;
 
-    public static PortRange Parse(string key, string text)
+    public static PortRange Parse(ConfigKey key, string text)
     {
         var parts = text.Split('-', StringSplitOptions.TrimEntries);
         if (parts.Length is < 1 or > 2
@@ -18,7 +17,7 @@ public sealed record PortRange(int First, int Last)
             || !int.TryParse(parts[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var last)
             || first < 1 || last > 65535 || first > last)
         {
-            throw new ConfigurationException($"{key}: \"{text}\" is not a port range such as 20100-20199");
+            throw key.Invalid($"\"{text}\" is not a port range such as 20100-20199");
         }
 
         return new PortRange(first, last);

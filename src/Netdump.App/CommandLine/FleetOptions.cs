@@ -20,7 +20,7 @@ public sealed class FleetOptions
         Description = "the running server's HTTP address (default: from the conf's http key, e.g. http://127.0.0.1:20080)",
     };
 
-    public Option<string?> Config { get; } = new("--config")
+    public Option<string?> Config { get; } = new(ServerOptions.ConfigOption)
     {
         HelpName = "PATH",
         Description = $"the key=value settings file (default {OperatorConfig.DefaultConfigPath}; may be missing)",
@@ -30,7 +30,7 @@ public sealed class FleetOptions
 
     public Option<bool> Offline { get; } = new("--offline") { Description = "read the dump directory's dump.json files; ask no server" };
 
-    public Option<string?> DumpDir { get; } = new("--dumpdir")
+    public Option<string?> DumpDir { get; } = new(ServerOptions.OptionOf(ConfigKeys.DumpDir))
     {
         HelpName = "PATH",
         Description = "the dump directory read without a server (default: dumpdir of the settings)",
@@ -65,7 +65,7 @@ public sealed class FleetOptions
         var configPath = parse.GetValue(Config);
         var dumpDir = parse.GetValue(DumpDir);
         var loaded = OperatorConfig.Load(
-            new Dictionary<string, object?>(StringComparer.Ordinal) { ["dumpdir"] = dumpDir },
+            new Dictionary<string, object?>(StringComparer.Ordinal) { [ConfigKeys.DumpDir.Name] = dumpDir },
             configPath ?? OperatorConfig.DefaultConfigPath, explicitPath: configPath is not null, ServerOptions.OptionOfKey);
         var settings = loaded.Settings;
         var offline = parse.GetValue(Offline);

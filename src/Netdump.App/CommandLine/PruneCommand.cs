@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Netdump.Actors.Configuration;
 using Netdump.Actors.Storage;
 using Netdump.App.Configuration;
 
@@ -20,8 +21,8 @@ public static class PruneCommand
     public static Command Create(TimeProvider clock)
     {
         var dryRun = new Option<bool>("--dry-run") { Description = "print what would be removed and why; remove nothing" };
-        var config = new Option<string?>("--config") { HelpName = "PATH", Description = $"the key=value settings file (default {OperatorConfig.DefaultConfigPath}; may be missing)" };
-        var dumpDir = new Option<string?>("--dumpdir") { HelpName = "PATH", Description = "where dumps are (default: dumpdir of the settings)" };
+        var config = new Option<string?>(ServerOptions.ConfigOption) { HelpName = "PATH", Description = $"the key=value settings file (default {OperatorConfig.DefaultConfigPath}; may be missing)" };
+        var dumpDir = new Option<string?>(ServerOptions.OptionOf(ConfigKeys.DumpDir)) { HelpName = "PATH", Description = "where dumps are (default: dumpdir of the settings)" };
         var command = new Command("prune", "remove the dumps the retention keys (keep_per_host, max_age, max_total) no longer keep");
         command.Options.Add(dryRun);
         command.Options.Add(config);
@@ -34,7 +35,7 @@ public static class PruneCommand
             {
                 var path = parse.GetValue(config);
                 loaded = OperatorConfig.Load(
-                    new Dictionary<string, object?>(StringComparer.Ordinal) { ["dumpdir"] = parse.GetValue(dumpDir) },
+                    new Dictionary<string, object?>(StringComparer.Ordinal) { [ConfigKeys.DumpDir.Name] = parse.GetValue(dumpDir) },
                     path ?? OperatorConfig.DefaultConfigPath, explicitPath: path is not null, ServerOptions.OptionOfKey);
                 if (!Directory.Exists(loaded.Settings.DumpDirectory))
                 {

@@ -5,6 +5,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using Akka.Configuration;
 using Microsoft.Extensions.Hosting;
+using Netdump.Actors.Configuration;
 using Netdump.App.Configuration;
 using Netdump.App.Daemon;
 using Netdump.App.Http;
@@ -34,18 +35,18 @@ public static class ServerCommand
     public static RootCommand Create()
     {
         var root = new RootCommand("netdump-server: collects FreeBSD netdump crash dumps over UDP");
-        root.Options.Add(Integer("--port", "N", "UDP port for HERALDs (default 20023)"));
-        root.Options.Add(Integer("--linux-port", "N", "UDP port for Linux (Red Hat) netdump clients (default 6666; 0: none)"));
-        root.Options.Add(Text("--addr", "IP", "IPv4 address to listen on (default 0.0.0.0)"));
-        root.Options.Add(Integer("--concurrent", "N", "dumps received at once, conf key max_concurrent_dumps (default 4)"));
-        root.Options.Add(Text("--pidfile", "PATH", "write a pidfile (default: none)"));
-        root.Options.Add(Flag("--daemon", "detach and run in the background"));
-        root.Options.Add(Boolean("--secure", "1: only known clients may dump (default); 0: any client"));
-        root.Options.Add(Text("--dumpdir", "PATH", "where dumps go (default /var/crash)"));
-        root.Options.Add(Text("--http", "ADDR:PORT", "serve the HTTP API, /metrics and the dashboard there (default 127.0.0.1:20080; off: none)"));
-        root.Options.Add(Integer("--cluster-port", "N", "with cluster = on: the TCP port this node's peers reach it on (conf key cluster_port, default 20090)"));
-        root.Options.Add(Text("--node-name", "NAME", "with cluster = on: this node's name in the fleet (conf key node_name; default addr:cluster_port)"));
-        root.Options.Add(Text("--config", "PATH", $"the key=value settings file (default {OperatorConfig.DefaultConfigPath}; may be missing)"));
+        root.Options.Add(Integer(ServerOptions.OptionOf(ConfigKeys.Port), "N", "UDP port for HERALDs (default 20023)"));
+        root.Options.Add(Integer(ServerOptions.OptionOf(ConfigKeys.LinuxPort), "N", "UDP port for Linux (Red Hat) netdump clients (default 6666; 0: none)"));
+        root.Options.Add(Text(ServerOptions.OptionOf(ConfigKeys.Addr), "IP", "IPv4 address to listen on (default 0.0.0.0)"));
+        root.Options.Add(Integer(ServerOptions.OptionOf(ConfigKeys.MaxConcurrentDumps), "N", $"dumps received at once, conf key {ConfigKeys.MaxConcurrentDumps.Name} (default 4)"));
+        root.Options.Add(Text(ServerOptions.OptionOf(ConfigKeys.PidFile), "PATH", "write a pidfile (default: none)"));
+        root.Options.Add(Flag(ServerOptions.OptionOf(ConfigKeys.Daemon), "detach and run in the background"));
+        root.Options.Add(Boolean(ServerOptions.OptionOf(ConfigKeys.Secure), "1: only known clients may dump (default); 0: any client"));
+        root.Options.Add(Text(ServerOptions.OptionOf(ConfigKeys.DumpDir), "PATH", "where dumps go (default /var/crash)"));
+        root.Options.Add(Text(ServerOptions.OptionOf(ConfigKeys.Http), "ADDR:PORT", "serve the HTTP API, /metrics and the dashboard there (default 127.0.0.1:20080; off: none)"));
+        root.Options.Add(Integer(ServerOptions.OptionOf(ConfigKeys.ClusterPort), "N", $"with cluster = on: the TCP port this node's peers reach it on (conf key {ConfigKeys.ClusterPort.Name}, default 20090)"));
+        root.Options.Add(Text(ServerOptions.OptionOf(ConfigKeys.NodeName), "NAME", $"with cluster = on: this node's name in the fleet (conf key {ConfigKeys.NodeName.Name}; default addr:cluster_port)"));
+        root.Options.Add(Text(ServerOptions.ConfigOption, "PATH", $"the key=value settings file (default {OperatorConfig.DefaultConfigPath}; may be missing)"));
         foreach (var version in root.Options.OfType<VersionOption>())
         {
             version.Action = new PrintVersion();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Netdump.Actors.Configuration;
 using Netdump.App.Configuration;
 
 namespace Netdump.App.CommandLine;
@@ -9,21 +10,9 @@ namespace Netdump.App.CommandLine;
 /// </summary>
 public sealed record ServerOptions
 {
-    /// <summary>The conf key each option sets (SPEC §6).</summary>
-    public static IReadOnlyDictionary<string, string> KeyOfOption { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["--port"] = "port",
-        ["--linux-port"] = "linux_port",
-        ["--addr"] = "addr",
-        ["--concurrent"] = "max_concurrent_dumps",
-        ["--pidfile"] = "pidfile",
-        ["--daemon"] = "daemon",
-        ["--secure"] = "secure",
-        ["--dumpdir"] = "dumpdir",
-        ["--http"] = "http",
-        ["--cluster-port"] = "cluster_port",
-        ["--node-name"] = "node_name",
-    };
+    /// <summary>The conf key each option sets (SPEC §6): the keys of <see cref="ConfigKeys"/> that name an option.</summary>
+    public static IReadOnlyDictionary<string, string> KeyOfOption { get; } =
+        ConfigKeys.All.Where(k => k.Option is not null).ToDictionary(k => k.Option!, k => k.Name, StringComparer.Ordinal);
 
     /// <summary>The option that sets each conf key, for messages.</summary>
     public static IReadOnlyDictionary<string, string> OptionOfKey { get; } =
@@ -46,41 +35,48 @@ public sealed record ServerOptions
     public int? ClusterPort { get; init; }
     public string? NodeName { get; init; }
 
+    /// <summary>The option naming the conf file: not a key, it says where the keys are.</summary>
+    public const string ConfigOption = "--config";
+
     /// <summary>The <c>--config</c> path; null means the default, which may be missing.</summary>
     public string? ConfigPath { get; init; }
 
     /// <summary>The options of a parse of <see cref="ServerCommand.Create"/>'s root command.</summary>
     public static ServerOptions From(ParseResult parse) => new()
     {
-        Port = parse.GetValue<int?>("--port"),
-        LinuxPort = parse.GetValue<int?>("--linux-port"),
-        Addr = parse.GetValue<string?>("--addr"),
-        Concurrent = parse.GetValue<int?>("--concurrent"),
-        PidFile = parse.GetValue<string?>("--pidfile"),
-        Daemon = parse.GetValue<bool>("--daemon") ? true : null,
-        Secure = parse.GetValue<string?>("--secure") is { } secure && NetdumpConfFile.TryParseBoolean(secure, out var on) ? on : null,
-        DumpDir = parse.GetValue<string?>("--dumpdir"),
-        Http = parse.GetValue<string?>("--http"),
-        ClusterPort = parse.GetValue<int?>("--cluster-port"),
-        NodeName = parse.GetValue<string?>("--node-name"),
-        ConfigPath = parse.GetValue<string?>("--config"),
+        Port = parse.GetValue<int?>(OptionOf(ConfigKeys.Port)),
+        LinuxPort = parse.GetValue<int?>(OptionOf(ConfigKeys.LinuxPort)),
+        Addr = parse.GetValue<string?>(OptionOf(ConfigKeys.Addr)),
+        Concurrent = parse.GetValue<int?>(OptionOf(ConfigKeys.MaxConcurrentDumps)),
+        PidFile = parse.GetValue<string?>(OptionOf(ConfigKeys.PidFile)),
+        Daemon = parse.GetValue<bool>(OptionOf(ConfigKeys.Daemon)) ? true : null,
+        Secure = parse.GetValue<string?>(OptionOf(ConfigKeys.Secure)) is { } secure && NetdumpConfFile.TryParseBoolean(secure, out var on) ? on : null,
+        DumpDir = parse.GetValue<string?>(OptionOf(ConfigKeys.DumpDir)),
+        Http = parse.GetValue<string?>(OptionOf(ConfigKeys.Http)),
+        ClusterPort = parse.GetValue<int?>(OptionOf(ConfigKeys.ClusterPort)),
+        NodeName = parse.GetValue<string?>(OptionOf(ConfigKeys.NodeName)),
+        ConfigPath = parse.GetValue<string?>(ConfigOption),
     };
 
     /// <summary>The netdump keys these options set; a null value was not given.</summary>
     public IReadOnlyDictionary<string, object?> ToNetdumpKeys() => new Dictionary<string, object?>(StringComparer.Ordinal)
     {
-        ["port"] = Port,
-        ["linux_port"] = LinuxPort,
-        ["addr"] = Addr,
-        ["max_concurrent_dumps"] = Concurrent,
-        ["pidfile"] = PidFile,
-        ["daemon"] = Daemon,
-        ["secure"] = Secure,
-        ["dumpdir"] = DumpDir,
-        ["http"] = Http,
-        ["cluster_port"] = ClusterPort,
-        ["node_name"] = NodeName,
+        [ConfigKeys.Port.Name] = Port,
+        [ConfigKeys.LinuxPort.Name] = LinuxPort,
+        [ConfigKeys.Addr.Name] = Addr,
+        [ConfigKeys.MaxConcurrentDumps.Name] = Concurrent,
+        [ConfigKeys.PidFile.Name] = PidFile,
+        [ConfigKeys.Daemon.Name] = Daemon,
+        [ConfigKeys.Secure.Name] = Secure,
+        [ConfigKeys.DumpDir.Name] = DumpDir,
+        [ConfigKeys.Http.Name] = Http,
+        [ConfigKeys.ClusterPort.Name] = ClusterPort,
+        [ConfigKeys.NodeName.Name] = NodeName,
     };
+
+    /// <summary>The option that sets <paramref name="key"/> (<see cref="ConfigKey.Option"/>), for a key that has one.</summary>
+    public static string OptionOf(ConfigKey key) =>
+        key.Option ?? throw new ArgumentException($"{key.Name} is set by no command-line option", nameof(key));
 
     /// <summary>Reads the conf file and merges (command line > conf file > netdump.hocon); throws <see cref="OperatorConfigException"/>.</summary>
     public OperatorConfig Load() =>

@@ -2,15 +2,16 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Akka.Configuration;
+using Netdump.Actors.Configuration;
 
 namespace Netdump.App.Configuration;
 
 /// <summary>
 /// <c>/etc/netdump.conf</c>, the Red Hat server's <c>key=value</c> file, parsed and type-checked
 /// (SPEC §6). Pure: <see cref="Parse"/> reads text and names <c>file:line</c> in every error
-/// (<see cref="OperatorConfigException"/>) and warning. Keys are the names of the <c>netdump</c>
-/// block of netdump.hocon; what a value means (port range, CIDR list, sizes) is checked later by
-/// <c>NetdumpSettings.Create</c>.
+/// (<see cref="OperatorConfigException"/>) and warning. It knows the keys of
+/// <see cref="ConfigKeys"/>, each with the kind of its value; what a value means (port range,
+/// CIDR list, sizes) is checked later by <c>NetdumpSettings.Create</c>.
 /// </summary>
 /// <remarks>
 /// Syntax: one <c>key = value</c> per line, whitespace around key and value ignored; blank lines
@@ -21,73 +22,6 @@ namespace Netdump.App.Configuration;
 /// </remarks>
 public sealed partial class NetdumpConfFile
 {
-    /// <summary>What a key's value must look like.</summary>
-    public enum ValueKind
-    {
-        /// <summary>Any text, checked by the settings (addresses, paths, sizes, lists).</summary>
-        Text,
-
-        /// <summary>Text that may also be empty, meaning "none" (pidfile, log_file, ...).</summary>
-        OptionalText,
-
-        /// <summary>A whole number (port, counts).</summary>
-        Integer,
-
-        /// <summary>true/false, yes/no, on/off, 1/0 (any case).</summary>
-        Boolean,
-
-        /// <summary>Seconds as a bare number, or a number with a unit (500ms, 2m).</summary>
-        Duration,
-    }
-
-    /// <summary>Every key this server knows, by the kind of its value.</summary>
-    public static IReadOnlyDictionary<string, ValueKind> Keys { get; } = new Dictionary<string, ValueKind>(StringComparer.Ordinal)
-    {
-        ["port"] = ValueKind.Integer,
-        ["linux_port"] = ValueKind.Integer,
-        ["addr"] = ValueKind.Text,
-        ["max_concurrent_dumps"] = ValueKind.Integer,
-        ["daemon"] = ValueKind.Boolean,
-        ["pidfile"] = ValueKind.OptionalText,
-        ["secure"] = ValueKind.Boolean,
-        ["dumpdir"] = ValueKind.Text,
-        ["allow"] = ValueKind.OptionalText,
-        ["session_timeout"] = ValueKind.Duration,
-        ["linger"] = ValueKind.Duration,
-        ["min_free_space"] = ValueKind.Text,
-        ["script_timeout"] = ValueKind.Duration,
-        ["crash_script_timeout"] = ValueKind.Duration,
-        ["max_dump_size"] = ValueKind.OptionalText,
-        ["session_ports"] = ValueKind.OptionalText,
-        ["max_key_size"] = ValueKind.Text,
-        ["flush_interval"] = ValueKind.Duration,
-        ["ingest_engine"] = ValueKind.Text,
-        ["max_silent_sessions"] = ValueKind.Integer,
-        ["silent_timeout"] = ValueKind.Duration,
-        ["silent_grace"] = ValueKind.Duration,
-        ["herald_retransmit_window"] = ValueKind.Duration,
-        ["refusal_episode"] = ValueKind.Duration,
-        ["shutdown_timeout"] = ValueKind.Duration,
-        ["log_file"] = ValueKind.OptionalText,
-        ["keep_per_host"] = ValueKind.Integer,
-        ["max_age"] = ValueKind.Duration,
-        ["max_total"] = ValueKind.OptionalText,
-        ["http"] = ValueKind.Text,
-        ["http_token_file"] = ValueKind.OptionalText,
-        ["http_cert"] = ValueKind.OptionalText,
-        ["http_key"] = ValueKind.OptionalText,
-        ["storm_hosts"] = ValueKind.Integer,
-        ["storm_window"] = ValueKind.Duration,
-        ["cluster"] = ValueKind.Boolean,
-        ["cluster_seeds"] = ValueKind.OptionalText,
-        ["cluster_port"] = ValueKind.Integer,
-        ["node_name"] = ValueKind.OptionalText,
-        ["fleet_max_concurrent_dumps"] = ValueKind.Integer,
-        ["fleet_guard_timeout"] = ValueKind.Duration,
-        ["compress"] = ValueKind.Text,
-        ["decrypt_key"] = ValueKind.OptionalText,
-    };
-
     /// <summary>
     /// Keys of the Red Hat server that mean nothing here: accepted with a warning so an old file
     /// still starts. (Its <c>compress</c> has a meaning again: compression at rest.)
@@ -153,7 +87,7 @@ public sealed partial class NetdumpConfFile
                 continue;
             }
 
-            if (!Keys.TryGetValue(key, out var kind))
+            if (ConfigKeys.Find(key) is not { } known)
             {
                 throw Error(fileName, number, $"unknown key \"{key}\"");
             }
@@ -163,7 +97,7 @@ public sealed partial class NetdumpConfFile
                 throw Error(fileName, number, $"duplicate key \"{key}\" (already set on line {earlier.Line})");
             }
 
-            settings.Add(new Setting(key, Convert(key, kind, value, fileName, number), number));
+            settings.Add(new Setting(key, Convert(known, value, fileName, number), number));
         }
 
         return new NetdumpConfFile(fileName, settings, warnings);
@@ -254,24 +188,24 @@ public sealed partial class NetdumpConfFile
         return text.Trim();
     }
 
-    private static object Convert(string key, ValueKind kind, string value, string fileName, int number)
+    private static object Convert(ConfigKey key, string value, string fileName, int number)
     {
-        if (value.Length == 0 && kind != ValueKind.OptionalText)
+        if (value.Length == 0 && key.Kind != ConfigValueKind.OptionalText)
         {
-            throw Error(fileName, number, $"{key}: empty value");
+            throw Error(fileName, number, $"{key.Name}: empty value");
         }
 
-        switch (kind)
+        switch (key.Kind)
         {
-            case ValueKind.Integer:
+            case ConfigValueKind.Integer:
                 return int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer)
                     ? integer
-                    : throw Error(fileName, number, $"{key}: \"{value}\" is not a number");
-            case ValueKind.Boolean:
+                    : throw Error(fileName, number, $"{key.Name}: \"{value}\" is not a number");
+            case ConfigValueKind.Boolean:
                 return TryParseBoolean(value, out var flag)
                     ? flag
-                    : throw Error(fileName, number, $"{key}: \"{value}\" is not a boolean (yes/no, true/false, on/off, 1/0)");
-            case ValueKind.Duration:
+                    : throw Error(fileName, number, $"{key.Name}: \"{value}\" is not a boolean (yes/no, true/false, on/off, 1/0)");
+            case ConfigValueKind.Duration:
                 if (BareNumber().IsMatch(value))
                 {
                     return value + "s";
@@ -279,12 +213,12 @@ public sealed partial class NetdumpConfFile
 
                 if (value.StartsWith('-'))
                 {
-                    throw Error(fileName, number, $"{key}: \"{value}\" must be positive");
+                    throw Error(fileName, number, $"{key.Name}: \"{value}\" must be positive");
                 }
 
                 return IsDuration(value)
                     ? value
-                    : throw Error(fileName, number, $"{key}: \"{value}\" is not a duration (seconds, or a number with a unit such as 500ms or 2m)");
+                    : throw Error(fileName, number, $"{key.Name}: \"{value}\" is not a duration (seconds, or a number with a unit such as 500ms or 2m)");
             default:
                 return value;
         }

@@ -86,9 +86,7 @@ public sealed partial record OperatorConfig
             }
 
             var option = optionNames?.GetValueOrDefault(key) ?? key;
-            if (value is string { Length: 0 }
-                && NetdumpConfFile.Keys.TryGetValue(key, out var kind)
-                && kind != NetdumpConfFile.ValueKind.OptionalText)
+            if (value is string { Length: 0 } && ConfigKeys.Find(key) is { Kind: not ConfigValueKind.OptionalText })
             {
                 throw new OperatorConfigException($"{option}: empty value");
             }
@@ -128,7 +126,7 @@ public sealed partial record OperatorConfig
     {
         var lines = netdumpKeys
             .Where(kv => kv.Value is not null)
-            .Select(kv => $"netdump.{kv.Key} = {HoconValue(kv.Value!)}");
+            .Select(kv => $"{ConfigKeys.Block}.{kv.Key} = {HoconValue(kv.Value!)}");
         return ConfigurationFactory.ParseString(string.Join("\n", lines)).WithFallback(NetdumpSettings.BuiltInConfig());
     }
 

@@ -41,6 +41,7 @@ public sealed class AkkaLoggingTests : IDisposable
                 ["port"] = 0,
                 ["linux_port"] = 0,
                 ["dumpdir"] = dumpDir,
+                ["http"] = "off", // not the point; the default 127.0.0.1:20080 may be taken on a shared machine
             }));
             await host.StartAsync();
             var endpoint = await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));

@@ -1,4 +1,3 @@
-using Netdump.Actors.Configuration;
 using Netdump.App.Configuration;
 
 namespace Netdump.Tests.App;
@@ -237,14 +236,6 @@ public sealed class NetdumpConfFileTests
     public void ConfFile_should_read_an_empty_file_as_no_settings()
     {
         Assert.Empty(NetdumpConfFile.Parse("", File).Settings);
-    }
-
-    [Fact]
-    public void ConfFile_should_know_exactly_the_keys_of_the_netdump_block()
-    {
-        var builtIn = NetdumpSettings.BuiltInConfig().GetConfig("netdump").AsEnumerable().Select(kv => kv.Key).Order();
-
-        Assert.Equal(builtIn, NetdumpConfFile.Keys.Keys.Order());
     }
 
     [Fact]

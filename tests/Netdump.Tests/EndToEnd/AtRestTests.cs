@@ -134,6 +134,8 @@ public sealed class AtRestTests : IAsyncLifetime
         var (_, dir) = await CompleteDump("127.0.0.129", _server.Client("127.0.0.129") with { Size = 300_000 });
 
         await ServerHarness.WaitForJsonAsync(dir, j => j.GetProperty("compressed_at_rest").GetBoolean());
+        // the storage-care actor logs it once the compression thread's answer (sent after dump.json) arrives
+        await _server.WaitForLogAsync("Compressed", dir);
 
         // a compression of 300 KB takes milliseconds: it finished only after the other dump ended
         var lines = _server.LogLines.ToList();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.Text.RegularExpressions;
+using Netdump.Actors.Configuration;
 using Netdump.App.CommandLine;
 using Netdump.App.Configuration;
 using Netdump.App.Simulation;
@@ -32,9 +33,9 @@ public sealed partial class ManPageTests
     public static TheoryData<string> ConfKeys()
     {
         var data = new TheoryData<string>();
-        foreach (var key in NetdumpConfFile.Keys.Keys)
+        foreach (var key in ConfigKeys.All)
         {
-            data.Add(key);
+            data.Add(key.Name);
         }
 
         return data;
@@ -106,7 +107,7 @@ public sealed partial class ManPageTests
         // Every "#key = value" line uncommented: the file then sets each key, to its default.
         var uncommented = CommentedSetting().Replace(text, "$1");
         var sample = NetdumpConfFile.Parse(uncommented, SampleConf);
-        Assert.Equal(NetdumpConfFile.Keys.Keys.Order(), sample.Settings.Select(s => s.Key).Order());
+        Assert.Equal(ConfigKeys.All.Select(k => k.Name).Order(), sample.Settings.Select(s => s.Key).Order());
 
         var defaults = OperatorConfig.Merge(new Dictionary<string, object?>(), file: null).Settings;
         var shown = OperatorConfig.Merge(new Dictionary<string, object?>(), sample).Settings;
