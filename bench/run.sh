@@ -93,24 +93,29 @@ if [ -n "$SIZES" ]; then
 	echo "| dump MiB (1 client, warm server, $SIZE_BATCH_MIB MiB of dumps back to back per measurement) | ours MiB/s (median) | ref MiB/s (median) | ours CPU s per GiB (median) | ref CPU s per GiB (median) | runs |"
 	echo "|---|---|---|---|---|---|"
 	work=$(mktemp -d /tmp/netdump-bench.XXXXXX)
-	mkdir -p "$work/dumps" "$work/ref"
+	# both servers' dumps on a file system made for this table, kept until its end: deleting
+	# each batch's dumps made the next batch's file creation scan past the freed inodes
+	# (bench/fresh_fs.sh), a cost of the bench that fell on the server making more files
+	. "$ROOT/bench/fresh_fs.sh"
+	fresh_fs "$work/fs" || echo "bench: the size table's dumps stay in place under /tmp (bench/fresh_fs.sh)" >&2
+	dumps=$work/fs/dumps refdumps=$work/fs/ref
+	mkdir -p "$dumps" "$refdumps"
 	port=20023 refport=20033
-	setsid "$ROOT/bench/serve.sh" "$DLL" "$work/dumps" 127.0.0.1 $port "$work/peak_rss_kb" > "$work/server.log" 2>&1 &
+	setsid "$ROOT/bench/serve.sh" "$DLL" "$dumps" 127.0.0.1 $port "$work/peak_rss_kb" > "$work/server.log" 2>&1 &
 	ours=$!
-	setsid /tmp/netdump-bench-build/ref_server --dir "$work/ref" --addr 127.0.0.1 --port $refport --quiet > "$work/ref.log" 2>&1 &
+	setsid /tmp/netdump-bench-build/ref_server --dir "$refdumps" --addr 127.0.0.1 --port $refport --quiet > "$work/ref.log" 2>&1 &
 	ref=$!
 	for _ in $(seq 100); do grep -q "Listening for netdump" "$work/server.log" && break; sleep 0.1; done
 	load() { /tmp/netdump-bench-build/fbsd_load --clients 1 --mib "$2" --server 127.0.0.1 --port "$1" --quiet; }
 	# batch SIDE MIB COUNT: COUNT dumps of MIB MiB back to back on one server (ours or ref); its
-	# CPU before and after in c0 and c1, the load generator's lines in $work/batch, the dumps removed
+	# CPU before and after in c0 and c1, the load generator's lines in $work/batch
 	batch() {
-		local pg p dir
-		if [ "$1" = ours ]; then pg=$ours p=$port dir=$work/dumps; else pg=$ref p=$refport dir=$work/ref; fi
+		local pg p
+		if [ "$1" = ours ]; then pg=$ours p=$port; else pg=$ref p=$refport; fi
 		: > "$work/batch"
 		c0=$(cpu $pg)
 		for _ in $(seq "$3"); do load $p "$2" >> "$work/batch"; done
 		c1=$(cpu $pg)
-		rm -rf "$dir"/127.*
 	}
 	# warm-up: first-use costs of a fresh process are not per byte
 	load $port 8 > /dev/null; load $refport 8 > /dev/null
@@ -207,6 +212,7 @@ for side in sides:
           f"at the {sizes[-1]} MiB cost per byte")
 PY
 	kill -TERM -- "-$ours" "-$ref" 2>/dev/null; wait "$ours" "$ref" 2>/dev/null
+	fresh_fs_done "$work/fs"
 	# the part of the fixed cost the disk layout makes unavoidable: the same file work in C,
 	# without data (bench/layout_floor.c), 200 dumps per side, 3 alternating rounds, medians
 	if command -v cc > /dev/null && cc -O2 -o "$work/layout_floor" "$ROOT/bench/layout_floor.c"; then

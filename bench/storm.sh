@@ -14,12 +14,14 @@
 # HERALDs (to port 20023) and the 4-byte acks of sequence number 1 (fbsd_load's HERALD), so
 # the capture sees a few hundred packets, not the data. Threads and peak RSS are sampled from
 # /proc every 0.2 s by this script, outside the server's process group, whose CPU run_perf.sh
-# counts. Everything stays on 127.0.0.0/8.
+# counts. Each run's dumps go to a file system made for it (bench/fresh_fs.sh: as root, with
+# mkfs.ext4; FRESH_FS=0 writes them in place). Everything stays on 127.0.0.0/8.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${NETDUMP_SHARED:-$ROOT/../shared}
 DLL=${1:?usage: bench/storm.sh NETDUMP_SERVER_DLL}
 STORMS=${STORMS-"64:16 128:8 200:4"}
+. "$ROOT/bench/fresh_fs.sh"
 ROUNDS=${ROUNDS:-3}
 PORT=20023
 
@@ -30,8 +32,8 @@ echo "| clients x MiB | ours MiB/s | ref MiB/s | ratio | HERALD-to-ack ms, media
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 status=0
 # a capture or a sampler left running would load the next measurement
-trap 'kill $capture $sampler 2> /dev/null; exit 130' INT TERM
-capture= sampler=
+trap 'kill $capture $sampler 2> /dev/null; [ -n "${run:-}" ] && fresh_fs_done "$run/perf"; exit 130' INT TERM
+capture= sampler= fresh=1
 for storm in $STORMS; do
 	clients=${storm%%:*} mib=${storm##*:}
 	work=$(mktemp -d /tmp/netdump-storm.XXXXXX)
@@ -62,11 +64,14 @@ for storm in $STORMS; do
 			) &
 			sampler=$!
 			sleep 0.5 # tcpdump ready
+			# the dumps on a file system of their own (fresh_fs.sh says why)
+			fresh_fs "$run/perf" || fresh=0
 			"$SHARED/bench/run_perf.sh" --clients "$clients" --mib "$mib" --work-dir "$run/perf" --keep "${cmd[@]}" \
 			    > "$run/run.json" 2> "$run/stderr.log" || status=1
 			kill "$sampler" 2> /dev/null; wait "$sampler" 2> /dev/null
 			kill -INT "$capture" 2> /dev/null; wait "$capture" 2> /dev/null
 			tcpdump -r "$run/heralds.pcap" -tt -n 2> /dev/null > "$run/heralds.txt"
+			fresh_fs_done "$run/perf"
 			rm -rf "$run/perf" "$run/heralds.pcap"
 		done
 	done
@@ -116,4 +121,5 @@ print(f"| {clients} x {mib} | {o:.1f} | {r:.1f} | **{(o / r if r else 0):.2f}** 
 PY
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
 done
+[ "$fresh" = 1 ] || echo "storm: the dumps were written in place under /tmp, not on a fresh file system (needs root and mkfs.ext4; bench/fresh_fs.sh)"
 exit $status
