@@ -34,7 +34,11 @@ public static class LastLinks
     /// <summary>
     /// Points <paramref name="parent"/>/<paramref name="linkName"/> at the dump directory
     /// <paramref name="dumpDirectory"/>'s name (relative, so the tree can be moved or mounted
-    /// elsewhere), and fsyncs <paramref name="parent"/>. Throws <see cref="IOException"/> or
+    /// elsewhere), replacing the old link in one rename. The rename is not fsynced: SPEC §10 asks
+    /// for an atomic replacement, and the link is a convenience beside the dump, whose own files
+    /// are durable before its FINISHED ack; a crash within the file system's writeback window can
+    /// leave the link at the host's previous complete dump, and the next dump's fsync of this
+    /// directory makes it durable (one fsync less for every dump; docs/reliability.md). Throws <see cref="IOException"/> or
     /// <see cref="UnauthorizedAccessException"/>, leaving the old link in place; a file or
     /// directory of that name that is not a link is someone else's and is never replaced.
     /// </summary>
@@ -62,8 +66,6 @@ public static class LastLinks
             File.Delete(temporary);
             throw;
         }
-
-        FileSystemSync.FsyncDirectory(parent);
     }
 
     private static string Sanitize(string name)

@@ -35,6 +35,24 @@ public sealed class DumpReportTests : IDisposable
         Assert.Equal("Dump complete", info[^1]);
     }
 
+    [Theory]
+    [InlineData(ReportDurability.None)]
+    [InlineData(ReportDurability.FilesOnly)]
+    [InlineData(ReportDurability.Durable)]
+    public void Every_durability_replaces_both_reports_whole_and_leaves_no_temporary_file(ReportDurability durability)
+    {
+        var record = Complete() with { Directory = _temp.Path };
+        DumpReport.Write(record);
+        var hashed = record with { Sha256 = new string('c', 64) };
+
+        DumpReport.Write(hashed, durability);
+
+        Assert.Equal(DumpReport.FormatJson(hashed), File.ReadAllText(Path.Combine(_temp.Path, DumpReport.JsonFileName)));
+        Assert.Equal(DumpReport.FormatInfo(hashed), File.ReadAllText(Path.Combine(_temp.Path, DumpReport.InfoFileName)));
+        Assert.Equal(new[] { DumpReport.InfoFileName, DumpReport.JsonFileName }.Order(StringComparer.Ordinal),
+            Directory.GetFiles(_temp.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void Json_of_a_complete_dump_carries_every_key_with_its_value()
     {
