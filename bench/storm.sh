@@ -8,6 +8,7 @@
 #
 #   bench/storm.sh /tmp/netdump-bench-server/netdump-server.dll
 #   STORMS="128:8" ROUNDS=5 bench/storm.sh DLL
+#   WARM=1 bench/storm.sh DLL      # each server warmed by a small storm first (warm_run, below)
 #
 # The HERALD-to-ack latency comes from a packet capture on lo (tcpdump, which this script
 # installs with apt-get when missing and it runs as root) with a filter that keeps only the
@@ -21,12 +22,50 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${NETDUMP_SHARED:-$ROOT/../shared}
 DLL=${1:?usage: bench/storm.sh NETDUMP_SERVER_DLL}
 STORMS=${STORMS-"64:16 128:8 200:4"}
+WARM=${WARM:-0}
+. "$ROOT/bench/cpu.sh"
 . "$ROOT/bench/fresh_fs.sh"
 ROUNDS=${ROUNDS:-3}
 PORT=20023
 
 command -v tcpdump > /dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q tcpdump > /dev/null 2>&1; } \
     || { echo "storm: tcpdump is needed for the HERALD latency (apt-get install tcpdump)" >&2; exit 2; }
+
+# start_capture RUN: the HERALDs and the acks of sequence 1 on lo, into RUN/heralds.pcap
+start_capture() {
+	tcpdump -i lo -n -w "$1/heralds.pcap" -U \
+	    "udp and (dst port $PORT or (dst port 20024 and udp[4:2] = 12 and udp[8:4] = 1))" 2> /dev/null &
+	capture=$!
+	sleep 0.5 # tcpdump ready
+}
+
+# warm_run SIDE RUN (WARM=1): a server started here and warmed by a small storm (16 clients x
+# 1 MiB, not measured), then the measured storm, as run_perf.sh reports it: a collector that has
+# run before meets a storm with its code compiled and its threads started; run_perf.sh starts
+# a fresh process for every run, whose first storm also pays .NET's first-use costs
+warm_run() {
+	local side=$1 run=$2 dir=$2/perf/dumps pg c0 c1 load rc
+	mkdir -p "$dir"
+	if [ "$side" = ours ]; then
+		setsid "$ROOT/bench/serve.sh" "$DLL" "$dir" 127.0.0.1 $PORT "$run/peak_rss_kb" --concurrent "$clients" > "$run/server.log" 2>&1 < /dev/null &
+	else
+		setsid /tmp/netdump-bench-build/ref_server --quiet --dir "$dir" --addr 127.0.0.1 --port $PORT > "$run/server.log" 2>&1 < /dev/null &
+	fi
+	pg=$!
+	until grep -q ":$(printf %04X $PORT) " /proc/net/udp; do sleep 0.05; done
+	sleep 0.2
+	/tmp/netdump-bench-build/fbsd_load --clients 16 --mib 1 --server 127.0.0.1 --port $PORT --quiet > /dev/null
+	sleep 1 # the warm-up's sessions linger and end
+	start_capture "$run"
+	c0=$(cpu "$pg")
+	load=$(/tmp/netdump-bench-build/fbsd_load --clients "$clients" --mib "$mib" --server 127.0.0.1 --port $PORT --quiet 2> "$run/stderr.log")
+	rc=$?
+	c1=$(cpu "$pg")
+	kill -TERM -- "-$pg" 2> /dev/null; wait "$pg" 2> /dev/null
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_cpu_s"]=round(float(sys.argv[3])-float(sys.argv[2]),2); print(json.dumps(d))' \
+	    "$load" "$c0" "$c1" > "$run/run.json"
+	return $rc
+}
 
 echo "| clients x MiB | ours MiB/s | ref MiB/s | ratio | HERALD-to-ack ms, median / p99 / max (ours) | (ref) | retransmits (ours/ref) | failed clients (ours/ref) | server CPU s (ours/ref) | threads (ours/ref) | peak RSS MB (ours/ref) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
@@ -44,9 +83,6 @@ for storm in $STORMS; do
 			mkdir -p "$run"
 			cmd=()
 			[ "$side" = ours ] && cmd=(--server-cmd "$ROOT/bench/serve.sh $DLL {dir} {addr} {port} {dir}/../peak_rss_kb --concurrent $clients")
-			tcpdump -i lo -n -w "$run/heralds.pcap" -U \
-			    "udp and (dst port $PORT or (dst port 20024 and udp[4:2] = 12 and udp[8:4] = 1))" 2> /dev/null &
-			capture=$!
 			# the server's threads and resident set while it runs (max over the samples)
 			(
 				threads=0 rss=0
@@ -63,11 +99,15 @@ for storm in $STORMS; do
 				done
 			) &
 			sampler=$!
-			sleep 0.5 # tcpdump ready
 			# the dumps on a file system of their own (fresh_fs.sh says why)
 			fresh_fs "$run/perf" || fresh=0
-			"$SHARED/bench/run_perf.sh" --clients "$clients" --mib "$mib" --work-dir "$run/perf" --keep "${cmd[@]}" \
-			    > "$run/run.json" 2> "$run/stderr.log" || status=1
+			if [ "$WARM" = 1 ]; then
+				warm_run "$side" "$run" || status=1
+			else
+				start_capture "$run"
+				"$SHARED/bench/run_perf.sh" --clients "$clients" --mib "$mib" --work-dir "$run/perf" --keep "${cmd[@]}" \
+				    > "$run/run.json" 2> "$run/stderr.log" || status=1
+			fi
 			kill "$sampler" 2> /dev/null; wait "$sampler" 2> /dev/null
 			kill -INT "$capture" 2> /dev/null; wait "$capture" 2> /dev/null
 			tcpdump -r "$run/heralds.pcap" -tt -n 2> /dev/null > "$run/heralds.txt"
