@@ -80,7 +80,8 @@ public static class DumpLocation
         var name = Path.Combine(root, $"{FormatAddress(client)}-{localTime.ToString(DumpDirectoryName.TimeFormat, CultureInfo.InvariantCulture)}");
         // the next suffix after the one this name last got: a client that dumps many times in
         // one second (a retry loop, a benchmark) would otherwise pay a failed mkdir for every
-        // earlier dump of that second; the names taken are the same, found in one try
+        // earlier dump of that second; it goes on from the last suffix given (a name freed
+        // meanwhile stays unused until the others are taken)
         var first = LastSuffix.TryGetValue(name, out var last) ? (last + 1) % (MaxCollisionSuffix + 1) : 0;
         for (var tried = 0; tried <= MaxCollisionSuffix; tried++)
         {

@@ -333,6 +333,19 @@ public sealed class DumpLocationTests : IDisposable
     }
 
     [Fact]
+    public void A_collision_goes_on_from_the_last_suffix_given_and_skips_one_made_meanwhile()
+    {
+        var first = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
+        Directory.CreateDirectory(first + "-1"); // another server on the same dumpdir, say
+        var second = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
+        Directory.Delete(first);
+        var third = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
+
+        Assert.Equal(first + "-2", second);
+        Assert.Equal(first + "-3", third); // on from the last suffix given, not back to the freed name
+    }
+
+    [Fact]
     public void A_different_client_in_the_same_second_does_not_collide()
     {
         var first = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
