@@ -82,6 +82,7 @@ public sealed partial class ClientSessionActor
     /// <summary>netdump-crash runs before the HERALD is acked; only its non-zero exit refuses the dump.</summary>
     private void CrashGate(CoreFile core)
     {
+        DumpWriterActor.LowSpace? earlyLowSpace = null; // told to the receiving state, which decides
         Receive<ScriptResult>(r => r.Script == Script.Crash, result =>
         {
             if (result.Outcome == ScriptOutcome.Exited && result.ExitCode != 0)
@@ -96,9 +97,9 @@ public sealed partial class ClientSessionActor
                 return;
             }
 
-            StartReceiving(core);
+            StartReceiving(core, earlyLowSpace);
         });
-        Receive<DumpWriterActor.LowSpace>(low => _earlyLowSpace = low);
+        Receive<DumpWriterActor.LowSpace>(low => earlyLowSpace = low);
         BeforeReceiving();
     }
 

@@ -80,8 +80,7 @@ public sealed partial class ClientSessionActor
             _metrics.Finished(r.Status, r.Reason, DateTimeOffset.UtcNow - r.ReceivedAt);
             ReleaseSlot();
             Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
-            _lingerOver = !AckFinishedAndLinger();
-            _checksumPending = r.Status == DumpStatus.Complete;
+            var lingering = AckFinishedAndLinger();
 
             if (r.SupersededBy is null)
             {
@@ -89,8 +88,7 @@ public sealed partial class ClientSessionActor
                 RunScript(Script.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason?.Text, r, _settings.ScriptTimeout);
             }
 
-            Become(Closing);
-            StopWhenDone();
+            Become(() => Closing(lingering, hashing: r.Status == DumpStatus.Complete));
         });
         Receive<DumpWriterActor.Stored>(stored => _channel?.SendAck(stored.Sequence));
         Receive<Terminated>(OnTerminated);
@@ -98,45 +96,54 @@ public sealed partial class ClientSessionActor
         ReceiveAny(_ => { }); // retransmits wait for the final answer
     }
 
-    /// <summary>After the dump: re-ack FINISHED while lingering, and wait for netdump-reboot.</summary>
-    private void Closing()
+    /// <summary>
+    /// After the dump: re-ack FINISHED while <paramref name="lingering"/>, and wait for
+    /// netdump-reboot and, when <paramref name="hashing"/>, for the writer's checksum of a
+    /// complete dump (stopping the writer now would abandon it). What is still awaited lives in
+    /// this state alone; with nothing to wait for the session stops at once.
+    /// </summary>
+    private void Closing(bool lingering, bool hashing)
     {
+        var lingerOver = !lingering;
+        var checksumPending = hashing;
+
+        void StopWhenDone()
+        {
+            if (lingerOver && !checksumPending && !_pendingScripts.Contains(Script.Reboot))
+            {
+                Context.Stop(Self);
+            }
+        }
+
         Receive<PumpEvent.ControlPacket>(p => p.Type == MessageType.Finished, p => _channel!.SendAck(p.Sequence));
         Receive<ScriptResult>(r => r.Script == Script.Reboot, _ => StopWhenDone());
         Receive<LingerOver>(_ =>
         {
-            _lingerOver = true;
+            lingerOver = true;
             StopWhenDone();
         });
         Receive<DumpWriterActor.ChecksumDone>(_ =>
         {
-            _checksumPending = false;
+            checksumPending = false;
             StopWhenDone();
         });
         Receive<ServerShuttingDown>(_ =>
         {
             // shutdown does not wait for a hash, which may take minutes: the dump keeps its
             // final reports without one (docs/operations.md)
-            _lingerOver = true;
-            _checksumPending = false;
+            lingerOver = true;
+            checksumPending = false;
             StopWhenDone();
         });
         Receive<Terminated>(t => t.ActorRef.Equals(_writer), _ =>
         {
-            _checksumPending = false;
+            checksumPending = false;
             StopWhenDone();
         });
         Receive<Terminated>(t => t.ActorRef.Equals(_scripts), _ => ScriptsLost());
         KeepSlot();
         ReceiveAny(_ => { });
-    }
-
-    private void StopWhenDone()
-    {
-        if (_lingerOver && !_checksumPending && !_pendingScripts.Contains(Script.Reboot))
-        {
-            Context.Stop(Self);
-        }
+        StopWhenDone();
     }
 
     private void LogEnd(DumpRecord r)

@@ -24,7 +24,7 @@ public sealed partial class ClientSessionActor
         private SilenceOver() { }
     }
 
-    private void StartReceiving(CoreFile core)
+    private void StartReceiving(CoreFile core, DumpWriterActor.LowSpace? earlyLowSpace)
     {
         _channel!.Start(core, Self.Tell);
         _channel.SendAck(_herald.Sequence);
@@ -47,7 +47,7 @@ public sealed partial class ClientSessionActor
         Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
         Timers.StartSingleTimer(SilentTimer, SilenceOver.Instance, _settings.SilentTimeout);
         Become(Receiving);
-        if (_earlyLowSpace is { } low)
+        if (earlyLowSpace is { } low)
         {
             Self.Tell(low);
         }

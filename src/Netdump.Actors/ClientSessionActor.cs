@@ -57,9 +57,6 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     private string _directory = "";
     private bool _slotHeld;
     private bool _supersedeRequested;
-    private bool _lingerOver;
-    private bool _checksumPending; // a complete dump's writer is hashing its core: stopping now would abandon it
-    private DumpWriterActor.LowSpace? _earlyLowSpace;
     private readonly Metrics.NetdumpMetrics _metrics = MetricsExtension.For(Context.System);
 
     public ClientSessionActor(NetdumpSettings settings, Herald herald, IActorRef guard, SessionChannelFactory channels,
