@@ -23,8 +23,14 @@ namespace Netdump.Actors;
 /// Answers <see cref="GetListenEndpoint"/> with <see cref="ListenEndpoint"/> or <see cref="BindFailed"/>,
 /// <see cref="ListSessions"/> with <see cref="Sessions"/>, and <see cref="Drain"/> with
 /// <see cref="Drained"/> once every session has closed (server shutdown).
+/// <para>
+/// This file holds the listener itself: its sockets, pumps and children, binding and stopping.
+/// How a HERALD finds its session (or makes one) is in <c>UdpListenerActor.Routing.cs</c>; the
+/// Linux clients refused (rebooted, their console text kept) and <c>netdump-start</c> in
+/// <c>.Linux.cs</c>; the drain at server shutdown in <c>.Drain.cs</c>.
+/// </para>
 /// </summary>
-public sealed class UdpListenerActor : ReceiveActor
+public sealed partial class UdpListenerActor : ReceiveActor
 {
     private readonly NetdumpSettings _settings;
     private readonly SessionPropsFactory _sessions;
@@ -80,18 +86,7 @@ public sealed class UdpListenerActor : ReceiveActor
         Receive<LinuxPort.Dropped>(d => _log.Warning("Dropped a datagram from {From} on the Linux port: {Reason}", d.From, d.Reason));
         Receive<LinuxPort.ConsoleStarted>(started => RunStartScript(started.Client));
         Receive<LinuxRefused>(refused => KeepRefused(refused.Herald));
-        Receive<RefusedKept>(kept =>
-        {
-            if (kept.Record is { } record)
-            {
-                Context.System.EventStream.Publish(new Catalog.CatalogProtocol.DumpChanged(record));
-                _log.Info("Client {Client}: refused and rebooted; its console text is kept in {Dir}", kept.Client, kept.Directory);
-            }
-            else
-            {
-                _log.Warning("Client {Client}: refused and rebooted; cannot keep its console text: {Error}", kept.Client, kept.Error);
-            }
-        });
+        Receive<RefusedKept>(ReportRefusedKept);
         Receive<ScriptResult>(_ => { }); // netdump-start's outcome: the runner logged it
         Receive<ListSessions>(_ => Sender.Tell(new Sessions(SessionChildren().ToList())));
         Receive<Drain>(_ => StartDrain());
@@ -140,15 +135,6 @@ public sealed class UdpListenerActor : ReceiveActor
 
     public sealed record BindFailed(string Reason);
 
-    /// <summary>From a session: its client sent a new HERALD while this dump was receiving.</summary>
-    public sealed record Supersede(Herald Herald);
-
-    /// <summary>From a session: its Linux client was refused a slot; reboot it, keeping its console text.</summary>
-    public sealed record LinuxRefused(Herald Herald);
-
-    /// <summary>From a session: it no longer receives (finished, failed or timed out).</summary>
-    public sealed record ReceivingEnded(IPAddress Client);
-
     /// <summary>From the guard after a restart: which sessions are alive? Answered with <see cref="Sessions"/>.</summary>
     public sealed class ListSessions
     {
@@ -157,22 +143,6 @@ public sealed class UdpListenerActor : ReceiveActor
     }
 
     public sealed record Sessions(IReadOnlyList<IActorRef> Refs);
-
-    /// <summary>
-    /// Server shutdown: stop taking HERALDs, tell every session <see cref="ClientSessionActor.ServerShuttingDown"/>
-    /// and answer <see cref="Drained"/> once they have all stopped.
-    /// </summary>
-    public sealed class Drain
-    {
-        public static readonly Drain Instance = new();
-        private Drain() { }
-    }
-
-    public sealed class Drained
-    {
-        public static readonly Drained Instance = new();
-        private Drained() { }
-    }
 
     public static Props Props(NetdumpSettings settings, SessionPropsFactory sessions) =>
         Akka.Actor.Props.Create<UdpListenerActor>(settings, sessions);
@@ -234,174 +204,5 @@ public sealed class UdpListenerActor : ReceiveActor
         _pumpThreads?.Dispose();
     }
 
-    private void HandleHerald(Herald herald)
-    {
-        // a Linux START is checked before it reaches anything: one from a spoofed source (or
-        // with the wrong magic) must not disturb the client's dump, nor start one
-        if (herald.Linux is { } start && !_known.IsAllowed(herald.Client.Address, start.Magic, out var why))
-        {
-            // "logged and then rebooted" (the Red Hat manual); nothing is kept
-            if (_unknownRefusals.Refuse(herald.Client.Address))
-            {
-                _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc();
-                _log.Warning("Refusing Linux dump from {Client} (secure mode): {Why}", herald.Client.Address, why);
-            }
-
-            RebootRefused(herald.Client, start.Magic);
-            return;
-        }
-
-        if (_receiving.TryGetValue(herald.Client.Address, out var session))
-        {
-            session.Tell(herald);
-            return;
-        }
-
-        if (_drainRequester is not null)
-        {
-            return;
-        }
-
-        if (herald.Linux is null && !_known.IsAllowed(herald.Client.Address))
-        {
-            if (_unknownRefusals.Refuse(herald.Client.Address))
-            {
-                _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc();
-                _log.Warning("Refusing dump from unknown client {Client} (secure mode): add it to allow= in netdump.conf or create {Magic}",
-                    herald.Client.Address, Path.Combine(_settings.DumpDirectory, KnownClients.MagicDirectory, herald.Client.Address.ToString()));
-                if (_unknownRefusals.TakeSuppressed() is > 0 and var more)
-                {
-                    _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc(more);
-                    _log.Warning("{Count} more unknown clients were refused without a log line of their own (flood)", more);
-                }
-            }
-
-            return;
-        }
-
-        _unknownRefusals.Forget(herald.Client.Address);
-        _log.Debug("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\"", herald.Client, herald.Sequence, herald.LocalAddress, herald.RequestedPath);
-        Spawn(herald, supersedes: null);
-    }
-
-    private void HandleSupersede(Supersede supersede)
-    {
-        var client = supersede.Herald.Client.Address;
-        if (_receiving.TryGetValue(client, out var current) && current.Equals(Sender))
-        {
-            _log.Info("Client {Client}: new HERALD while a dump is receiving: starting a new dump", client);
-            Spawn(supersede.Herald, Sender);
-        }
-    }
-
-    private void Spawn(Herald herald, IActorRef? supersedes)
-    {
-        var name = $"session-{herald.Client.Address}-{++_sessionCount}";
-        var channels = herald.Linux is { } start && _linux is { } port
-            ? (SessionChannelFactory)((_, client) => new LinuxSessionChannel(port, client, start, _meter))
-            : _channels;
-        var session = Context.ActorOf(_sessions(herald, _guard, supersedes, channels, _space), name);
-        Context.Watch(session);
-        _receiving[herald.Client.Address] = session;
-        _metrics.Sessions.Set(SessionChildren().Count());
-    }
-
     private IEnumerable<IActorRef> SessionChildren() => Context.GetChildren().Where(child => !child.Equals(_guard) && !child.Equals(_startScripts));
-
-    /// <summary>
-    /// A Linux client refused beyond the limit: rebooted, and its console text kept in a
-    /// <c>refused</c> directory, once per refusal episode and at most <see cref="RefusedDump.MaxKept"/>
-    /// times a run (a small write: the console text is at most 64 KiB).
-    /// </summary>
-    private void KeepRefused(Herald herald)
-    {
-        RebootRefused(herald.Client, herald.Linux!.Magic);
-        if (_linux is null || !_linuxRefusals.Refuse(herald.Client.Address))
-        {
-            return;
-        }
-
-        if (_refusedKept >= Storage.RefusedDump.MaxKept)
-        {
-            _log.Warning("Client {Client}: refused and rebooted; its console text is not kept ({Max} refused directories this run already)",
-                herald.Client.Address, Storage.RefusedDump.MaxKept);
-            return;
-        }
-
-        // the directory and its fsynced reports are written off this actor, which routes every HERALD
-        _refusedKept++;
-        var console = _linux.RecentConsole(herald.Client.Address).Text;
-        var dumpDirectory = _settings.DumpDirectory;
-        Task.Run(() => Storage.RefusedDump.Write(dumpDirectory, herald, console)).PipeTo(Self,
-            success: record => new RefusedKept(herald.Client.Address, record.Directory, null, record),
-            failure: e => new RefusedKept(herald.Client.Address, null, e.GetBaseException().Message));
-    }
-
-    private sealed record RefusedKept(IPAddress Client, string? Directory, string? Error, DumpRecord? Record = null);
-
-    /// <summary>
-    /// Reboots a refused Linux client, at most once every <see cref="RebootRefusedEvery"/> per
-    /// address: a client repeats its START every second, and a spoofed START must not make this
-    /// server send six datagrams for each one it gets.
-    /// </summary>
-    private void RebootRefused(IPEndPoint client, ulong magic)
-    {
-        if (_refusedReboots.TryTake(client.Address))
-        {
-            _linux?.Reboot(client, magic);
-        }
-    }
-
-    /// <summary>A refused client's reboot is repeated at most this often (it takes about 3 s to act on one).</summary>
-    internal static readonly TimeSpan RebootRefusedEvery = TimeSpan.FromSeconds(5);
-
-    /// <summary>netdump-start, when a Linux client's console starts (it loaded its netdump module): at most once a minute per client.</summary>
-    private void RunStartScript(IPAddress client)
-    {
-        if (!_known.IsAllowed(client))
-        {
-            return; // secure: an unknown (or spoofed) address runs nothing
-        }
-
-        if (!_startScriptsRun.TryTake(client))
-        {
-            return;
-        }
-
-        _log.Info("Client {Client}: its netdump module started; running netdump-start", client);
-        _startScripts.Tell(new ScriptRunnerActor.Run(Script.Start, [client.ToString()],
-            new Dictionary<string, string> { ["NETDUMP_CLIENT_IP"] = client.ToString() }, _settings.ScriptTimeout, client.ToString()));
-    }
-
-    /// <summary>A client that reboots in a loop runs netdump-start at most this often.</summary>
-    internal static readonly TimeSpan StartScriptInterval = TimeSpan.FromMinutes(1);
-
-    private void StartDrain()
-    {
-        _drainRequester = Sender;
-        _receiver?.Dispose();
-        _receiver = null;
-        foreach (var session in SessionChildren())
-        {
-            session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
-        }
-
-        ReplyIfDrained();
-    }
-
-    private void ReplyIfDrained()
-    {
-        if (_drainRequester is not null && !SessionChildren().Any())
-        {
-            _drainRequester.Tell(Drained.Instance);
-        }
-    }
-
-    private void Forget(IPAddress client, IActorRef session)
-    {
-        if (_receiving.TryGetValue(client, out var current) && current.Equals(session))
-        {
-            _receiving.Remove(client);
-        }
-    }
 }

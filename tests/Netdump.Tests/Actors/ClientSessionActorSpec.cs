@@ -383,6 +383,35 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Session_of_an_incomplete_dump_that_said_finished_reacks_it_while_lingering_then_stops_without_a_checksum()
+    {
+        var session = await StartReceiving(_settings with { Linger = TimeSpan.FromMilliseconds(500) });
+        var watcher = WatcherOf(session);
+        _scripts.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is ScriptRunnerActor.Run run)
+            {
+                // answered before it is recorded: once the test sees netdump-reboot, its result is in the session's mailbox
+                sender.Tell(new ScriptResult(run.Script, ScriptOutcome.NotPresent, null, null));
+                _scriptRuns.Enqueue(run);
+            }
+
+            return AutoPilot.KeepRunning;
+        }));
+        var finished = Control(MessageType.Finished, sequence: 74);
+        session.Tell(finished);
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        _writer.Reply(Finalized(reason: "holes"));
+        await _acks.ExpectMsgAsync(new AckSent(74));
+        await AwaitAssertAsync(() => Assert.Contains(_scriptRuns, r => r.Name == ScriptNames.Reboot));
+
+        // no checksum to wait for and netdump-reboot done, but the linger time: a retransmitted FINISHED is acked again
+        session.Tell(finished);
+        await _acks.ExpectMsgAsync(new AckSent(74));
+        await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
     public async Task Session_of_a_complete_dump_outlives_its_linger_until_the_writer_has_written_the_checksum()
     {
         var session = await StartReceiving(_settings with { Linger = TimeSpan.FromMilliseconds(50) });
@@ -574,6 +603,42 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(ConcurrencyGuardActor.ConfirmSlot.Instance, recount.Ref);
         await recount.ExpectMsgAsync<ConcurrencyGuardActor.NoSlot>(); // a lingering session holds no slot
+    }
+
+    [Fact]
+    public async Task Session_told_of_low_space_while_netdump_crash_runs_acts_on_it_once_the_herald_is_acked()
+    {
+        var crash = new TaskCompletionSource();
+        _scripts.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is ScriptRunnerActor.Run run)
+            {
+                _scriptRuns.Enqueue(run);
+                var result = new ScriptResult(run.Script, ScriptOutcome.NotPresent, null, null);
+                if (run.Name == ScriptNames.Crash)
+                {
+                    crash.Task.ContinueWith(_ => sender.Tell(result)); // answers when the test says so
+                }
+                else
+                {
+                    sender.Tell(result);
+                }
+            }
+
+            return AutoPilot.KeepRunning;
+        }));
+        var session = await StartSession();
+        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
+        await AwaitAssertAsync(() => Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Crash));
+
+        session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30)); // the writer's check at open, before the ack
+        await _acks.ExpectNoMsgAsync(Quiet);
+        Assert.DoesNotContain(_scriptRuns, r => r.Name == ScriptNames.Nospace);
+
+        crash.SetResult();
+        await _acks.ExpectMsgAsync(new AckSent(1));
+        await _writer.ExpectMsgAsync<DumpWriterActor.CheckSpace>(); // netdump-nospace ran (absent: not exit 0), then the check
+        Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Nospace);
     }
 
     [Fact]

@@ -1,0 +1,158 @@
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Scripts;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>
+/// How a session ends. A dump that got nothing is discarded (<c>Discarding</c>) and, when
+/// netdump-crash refused it, the refusal episode is waited out (<c>Refused</c>). Any other dump is
+/// finalized by the writer (<c>Finishing</c>), then the session acks FINISHED, runs netdump-reboot
+/// and waits for the linger time and a complete dump's checksum before it stops (<c>Closing</c>).
+/// </summary>
+public sealed partial class ClientSessionActor
+{
+    private sealed class LingerOver
+    {
+        public static readonly LingerOver Instance = new();
+        private LingerOver() { }
+    }
+
+    private sealed class RefusalOver
+    {
+        public static readonly RefusalOver Instance = new();
+        private RefusalOver() { }
+    }
+
+    /// <summary>The empty dump is being removed; then the slot goes back and the session stops, or waits out a refusal.</summary>
+    private void Discarding(bool thenRefuse)
+    {
+        Receive<DumpWriterActor.Discarded>(_ =>
+        {
+            ReleaseSlot();
+            if (thenRefuse)
+            {
+                Timers.StartSingleTimer(RefusalTimer, RefusalOver.Instance, _settings.RefusalEpisode);
+                Become(Refused);
+            }
+            else
+            {
+                Context.Stop(Self);
+            }
+        });
+        Receive<Terminated>(OnTerminated);
+        KeepSlot();
+        ReceiveAny(_ => { });
+    }
+
+    /// <summary>
+    /// netdump-crash refused the dump: the client's retransmitted HERALDs come here and are
+    /// ignored, so the script runs once per refusal episode, not once per retry. The episode
+    /// ends <c>refusal_episode</c> after the last HERALD; a HERALD after that is a new dump.
+    /// </summary>
+    private void Refused()
+    {
+        Receive<Herald>(_ => Timers.StartSingleTimer(RefusalTimer, RefusalOver.Instance, _settings.RefusalEpisode));
+        Receive<RefusalOver>(_ => Context.Stop(Self));
+        Receive<ServerShuttingDown>(_ => Context.Stop(Self));
+        Receive<Terminated>(_ => { });
+        KeepSlot();
+        ReceiveAny(_ => { });
+    }
+
+    private void EndIncomplete(EndReason reason, string? supersededBy = null)
+    {
+        Timers.Cancel(IdleTimer);
+        _channel?.Dispose(); // stops acking; no write may race the final fsync
+        _writer.Tell(new DumpWriterActor.Finish(reason, supersededBy));
+        Become(Finishing);
+    }
+
+    private void Finishing()
+    {
+        Receive<DumpWriterActor.Finalized>(f =>
+        {
+            var r = f.Record;
+            LogEnd(r);
+            _metrics.Finished(r.Status, r.Reason, DateTimeOffset.UtcNow - r.ReceivedAt);
+            ReleaseSlot();
+            Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
+            var lingering = AckFinishedAndLinger();
+
+            if (r.SupersededBy is null)
+            {
+                // the client is about to reboot (a superseded client is not: it is dumping again)
+                RunScript(Script.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason?.Text, r, _settings.ScriptTimeout);
+            }
+
+            Become(() => Closing(lingering, hashing: r.Status == DumpStatus.Complete));
+        });
+        Receive<DumpWriterActor.Stored>(stored => _channel?.SendAck(stored.Sequence));
+        Receive<Terminated>(OnTerminated);
+        KeepSlot();
+        ReceiveAny(_ => { }); // retransmits wait for the final answer
+    }
+
+    /// <summary>
+    /// After the dump: re-ack FINISHED while <paramref name="lingering"/>, and wait for
+    /// netdump-reboot and, when <paramref name="hashing"/>, for the writer's checksum of a
+    /// complete dump (stopping the writer now would abandon it). What is still awaited lives in
+    /// this state alone; with nothing to wait for the session stops at once.
+    /// </summary>
+    private void Closing(bool lingering, bool hashing)
+    {
+        var lingerOver = !lingering;
+        var checksumPending = hashing;
+
+        void StopWhenDone()
+        {
+            if (lingerOver && !checksumPending && !_pendingScripts.Contains(Script.Reboot))
+            {
+                Context.Stop(Self);
+            }
+        }
+
+        Receive<PumpEvent.ControlPacket>(p => p.Type == MessageType.Finished, p => _channel!.SendAck(p.Sequence));
+        Receive<ScriptResult>(r => r.Script == Script.Reboot, _ => StopWhenDone());
+        Receive<LingerOver>(_ =>
+        {
+            lingerOver = true;
+            StopWhenDone();
+        });
+        Receive<DumpWriterActor.ChecksumDone>(_ =>
+        {
+            checksumPending = false;
+            StopWhenDone();
+        });
+        Receive<ServerShuttingDown>(_ =>
+        {
+            // shutdown does not wait for a hash, which may take minutes: the dump keeps its
+            // final reports without one (docs/operations.md)
+            lingerOver = true;
+            checksumPending = false;
+            StopWhenDone();
+        });
+        Receive<Terminated>(t => t.ActorRef.Equals(_writer), _ =>
+        {
+            checksumPending = false;
+            StopWhenDone();
+        });
+        Receive<Terminated>(t => t.ActorRef.Equals(_scripts), _ => ScriptsLost());
+        KeepSlot();
+        ReceiveAny(_ => { });
+        StopWhenDone();
+    }
+
+    private void LogEnd(DumpRecord r)
+    {
+        var seconds = Math.Max((DateTimeOffset.UtcNow - r.ReceivedAt).TotalSeconds, 0.001);
+        var status = r.Reason is null ? "complete" : $"incomplete ({r.Reason.Text})";
+        var counters = _channel?.Counters ?? default;
+        var transfer = $"{r.BytesReceived} bytes ({ByteUnits.Size(r.BytesReceived)}) in {seconds:F1} s ({ByteUnits.Rate(r.BytesReceived / seconds)}), {counters.Packets} packets";
+        _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped datagrams",
+            ClientText, status, r.Directory, transfer, counters.Dropped);
+    }
+}

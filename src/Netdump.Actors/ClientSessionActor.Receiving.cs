@@ -1,0 +1,216 @@
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>
+/// The receiving state, from the HERALD's ack: data flows through the pump; a session that hears
+/// nothing but its HERALD gives its slot and directory back; a HERALD again is a retransmission,
+/// late, or a new dump that supersedes this one; an idle client ends the dump.
+/// </summary>
+public sealed partial class ClientSessionActor
+{
+    private sealed class IdleCheck
+    {
+        public static readonly IdleCheck Instance = new();
+        private IdleCheck() { }
+    }
+
+    private sealed class SilenceOver
+    {
+        public static readonly SilenceOver Instance = new();
+        private SilenceOver() { }
+    }
+
+    private void StartReceiving(CoreFile core, DumpWriterActor.LowSpace? earlyLowSpace)
+    {
+        _channel!.Start(core, Self.Tell);
+        _channel.SendAck(_herald.Sequence);
+        _metrics.DumpsStarted.Inc();
+        _metrics.HeraldToAck.Observe(Math.Max((DateTimeOffset.UtcNow - _herald.ReceivedAt).TotalSeconds, 0));
+        _guard.Tell(ConcurrencyGuardActor.SlotAcked.Instance);
+        // one line for the HERALD and the dump it started (the listener's own line is Debug):
+        // each log line costs about 0.1 ms of CPU, a fixed cost of every dump
+        if (_herald.Linux is { } start)
+        {
+            _log.Info("Client {Client}: Linux START (ELF machine {Machine}, protocol version {Version}): dump started in {Dir}",
+                _herald.Client, start.Machine, Protocol.Linux.LinuxVersion.Effective(start.MaxVersion), _directory);
+        }
+        else
+        {
+            _log.Info("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\": dump started in {Dir}, session port {Port}",
+                _herald.Client, _herald.Sequence, _herald.LocalAddress, _herald.RequestedPath, _directory, _channel.LocalEndpoint.Port);
+        }
+        _supersedes?.Tell(new SupersededBy(_directory));
+        Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
+        Timers.StartSingleTimer(SilentTimer, SilenceOver.Instance, _settings.SilentTimeout);
+        Become(Receiving);
+        if (earlyLowSpace is { } low)
+        {
+            Self.Tell(low);
+        }
+    }
+
+    private void Receiving()
+    {
+        Receive<Herald>(HandleHerald);
+        Receive<PumpEvent.HeraldRetransmitted>(h => HandleHerald(_herald with { Sequence = h.Sequence, ReceivedAt = h.ReceivedAt }));
+        Receive<PumpEvent.FirstData>(d =>
+        {
+            MarkActive();
+            _log.Debug("Client {Client}: first data at offset {Offset}", ClientText, d.Offset);
+        });
+        Receive<SilenceOver>(_ =>
+        {
+            // a HERALD and nothing else (a flood, or a client that died at once): nothing was
+            // received, so nothing is kept; the slot and the socket go back at once
+            if (TryRetireEmpty())
+            {
+                _log.Warning("Client {Client}: nothing but a HERALD within {Timeout}; session dropped, nothing was received",
+                    ClientText, _settings.SilentTimeout);
+                ReleaseSlot();
+                DiscardEmptyDump();
+            }
+        });
+        Receive<ConcurrencyGuardActor.YieldSlot>(_ =>
+        {
+            if (TryRetireEmpty())
+            {
+                _slotHeld = false; // the guard takes it back with this answer
+                Sender.Tell(ConcurrencyGuardActor.SlotYielded.Instance);
+                _log.Warning("Client {Client}: nothing but a HERALD within {Grace} of its ack, and a client is waiting; session dropped, nothing was received",
+                    ClientText, _settings.SilentGrace);
+                DiscardEmptyDump();
+            }
+            else
+            {
+                Sender.Tell(ConcurrencyGuardActor.SlotKept.Instance);
+            }
+        });
+        DialectEvents();
+        Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram: {Reason}", ClientText, d.Reason));
+        Receive<PumpEvent.WriteFailed>(f => EndIncomplete(f.Reason));
+        Receive<DumpWriterActor.DiskFailed>(f => EndIncomplete(f.Reason));
+        Receive<PumpEvent.Faulted>(f => EndIncomplete(EndReason.ReceiveError(f.Reason)));
+        Receive<SupersededBy>(s =>
+        {
+            if (TryRetireEmpty())
+            {
+                // the client started over from a new port before sending data: one dump, as a
+                // HERALD before any data is a retransmission (SPEC §4); no empty dump is left
+                _log.Info("Client {Client}: no data had come for {Dir}; removed, the dump goes on in {NewDir}", ClientText, _directory, s.Directory);
+                DiscardEmptyDump();
+                return;
+            }
+
+            _log.Warning("Client {Client}: dump in {Dir} superseded by a new dump in {NewDir}", ClientText, _directory, s.Directory);
+            EndIncomplete(EndReason.Superseded, s.Directory);
+        });
+        Receive<IdleCheck>(_ =>
+        {
+            var idle = TimeSpan.FromMilliseconds(Environment.TickCount64 - _channel!.LastPacketTicks);
+            if (_spaceState is SpaceState.ScriptRunning or SpaceState.Rechecking)
+            {
+                // the server is the one waiting (netdump-nospace decides): a pulled Linux client
+                // is asked nothing meanwhile, and a pushing one is not acked; neither is idle
+                Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
+            }
+            else if (idle >= _settings.SessionTimeout)
+            {
+                EndIncomplete(EndReason.ClientTimedOut);
+            }
+            else
+            {
+                Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout - idle);
+            }
+        });
+        SpaceEvents();
+        Receive<ServerShuttingDown>(_ => EndIncomplete(EndReason.ServerShutDown));
+        Receive<Terminated>(OnTerminated);
+        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount(acked: true));
+        KeepSlot();
+    }
+
+    /// <summary>
+    /// If nothing but HERALDs has arrived, ends the pump so that nothing ever will be written
+    /// or acked (one atomic step against the pump's first data) and closes the socket; true
+    /// then. Otherwise the dump is under way: false.
+    /// </summary>
+    private bool TryRetireEmpty()
+    {
+        if (!_channel!.TryRetireIfEmpty())
+        {
+            MarkActive();
+            return false;
+        }
+
+        _channel.Dispose();
+        return true;
+    }
+
+    /// <summary>Nothing was received (the pump is retired): the directory and the slot go back at once.</summary>
+    private void DiscardEmptyDump()
+    {
+        Timers.Cancel(IdleTimer);
+        Timers.Cancel(SilentTimer);
+        _writer.Tell(DumpWriterActor.Discard.Instance);
+        Become(() => Discarding(thenRefuse: false));
+    }
+
+    private void HandleHerald(Herald herald)
+    {
+        if (herald.Dialect == Dialect.Linux && _channel!.FirstDataAt is not null)
+        {
+            // a Linux client that answers the pull is in its request loop and cannot send START;
+            // one that does is a spoofer, or a client that rebooted and panicked again, which
+            // the idle timeout frees (it repeats START every second until then)
+            _log.Debug("Client {Client}: START from {Source} while its dump is being pulled; ignored", ClientText, herald.Client);
+        }
+        else if (!herald.Client.Equals(_herald.Client))
+        {
+            // from another port: the session socket, connected to the first HERALD's source,
+            // could neither ack that port nor hear it; only a new session can serve it
+            RequestSupersede(herald);
+        }
+        else if (_channel!.FirstDataAt is not { } firstData)
+        {
+            _log.Debug("Client {Client}: HERALD {Seq} retransmitted, re-acked", ClientText, herald.Sequence);
+            _channel.SendAck(herald.Sequence);
+        }
+        else if (herald.ReceivedAt < firstData + _settings.HeraldRetransmitWindow)
+        {
+            // sent before the client had our ack and handled only now (the listener was busy);
+            // a client abandons a dump only after about 12 s without acks (herald_retransmit_window)
+            _log.Debug("Client {Client}: HERALD {Seq} received {Delay} ms after the first data is a late retransmission; ignored",
+                ClientText, herald.Sequence, (long)(herald.ReceivedAt - firstData).TotalMilliseconds);
+        }
+        else
+        {
+            // a second panic, a dump from ddb or a minidump retry
+            RequestSupersede(herald);
+        }
+    }
+
+    /// <summary>A new dump replaces this one: asks the listener once.</summary>
+    private void RequestSupersede(Herald herald)
+    {
+        if (!_supersedeRequested)
+        {
+            _supersedeRequested = true;
+            Context.Parent.Tell(new UdpListenerActor.Supersede(herald));
+        }
+    }
+
+    /// <summary>The client sent more than its HERALD: the dump is under way, not a silent session.</summary>
+    private void MarkActive()
+    {
+        if (!_active)
+        {
+            _active = true;
+            Timers.Cancel(SilentTimer);
+            _guard.Tell(ConcurrencyGuardActor.SlotActive.Instance);
+        }
+    }
+}

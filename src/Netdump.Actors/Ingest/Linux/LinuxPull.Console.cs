@@ -1,0 +1,115 @@
+using Netdump.Actors.Protocol.Linux;
+
+namespace Netdump.Actors.Ingest.Linux;
+
+/// <summary>
+/// The dump's <c>log</c>: the client's recent console text, then what it prints during the dump,
+/// placed by stream offset; after the memory, SHOW_STATE and its task list until the console is
+/// quiet for <see cref="QuietTime"/>.
+/// </summary>
+internal sealed partial class LinuxPull
+{
+    /// <summary>How long the console must stay quiet after SHOW_STATE before the dump is closed.</summary>
+    /// <remarks>
+    /// The kernel prints the task list before it answers SHOW_STATE, and netconsole sends each
+    /// line as it is printed: what is still on its way after the answer arrives within a LAN's
+    /// round trips. Every new line starts the wait again.
+    /// </remarks>
+    internal static readonly TimeSpan QuietTime = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>SHOW_STATE is resent only after this long without its answer or console text (each one prints the whole task list).</summary>
+    internal static readonly TimeSpan ShowStateTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest the console is collected after SHOW_STATE, however much it talks.</summary>
+    internal static readonly TimeSpan ShowStateDeadline = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often SHOW_STATE is sent before the server closes the dump without its answer.</summary>
+    internal const int ShowStateSends = 3;
+
+    /// <summary>The most console text a dump's log takes.</summary>
+    internal const long MaxLogBytes = 16 << 20;
+
+    public const string LogFileName = "log";
+
+    private FileStream? _log;
+    private long _logBase = -1;
+    private long _logPrefix;
+    private long _logEnd;
+    private long _showStateAt;
+
+    /// <summary>The memory is final: ask for the task list, into the log.</summary>
+    public void ShowState()
+    {
+        lock (_lock)
+        {
+            if (_phase == Phase.Pulling)
+            {
+                _phase = Phase.ShowingState;
+                _lastLog = _showStateAt = Environment.TickCount64;
+                Ask(LinuxCommand.ShowState, 0);
+            }
+        }
+    }
+
+    /// <summary>Console text during the dump, placed by its stream offset; false when this pull takes no more text.</summary>
+    public bool Log(uint offset, ReadOnlySpan<byte> text)
+    {
+        lock (_lock)
+        {
+            if (_log is null)
+            {
+                return false;
+            }
+
+            if (_logBase < 0)
+            {
+                _logBase = offset; // no console text before the dump: the stream starts here
+            }
+
+            var skip = offset < _logBase ? _logBase - offset : 0; // already in the copied console text
+            var at = _logPrefix + offset + skip - _logBase;
+            if (skip >= text.Length || at + text.Length - skip > MaxLogBytes)
+            {
+                return true;
+            }
+
+            try
+            {
+                RandomAccess.Write(_log.SafeFileHandle, text[(int)skip..], at);
+                _logEnd = Math.Max(_logEnd, at + text.Length - skip);
+                // new text (not a duplicate, not past the cap) is the client alive and talking
+                _lastLog = Environment.TickCount64;
+                Interlocked.Exchange(ref _lastPacket, _lastLog);
+            }
+            catch (IOException)
+            {
+                // the log is the dump's companion: a write error costs its text, not the dump
+            }
+
+            return true;
+        }
+    }
+
+    private void OpenLog(string path)
+    {
+        try
+        {
+            _log = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                BufferSize = 0,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            var (recent, next) = _port.RecentConsole(Client.Address);
+            _log.Write(recent);
+            _logPrefix = _logEnd = recent.Length;
+            // after a restart of the server the stream's position is unknown: the first packet sets it
+            _logBase = recent.Length > 0 && next > 0 ? next : -1;
+        }
+        catch (IOException)
+        {
+            _log = null; // no log: the dump goes on without the console text
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors.Ingest.Linux;
+
+/// <summary>
+/// The memory: SEND_MEM with <see cref="Window"/> pages outstanding, a page written at its place
+/// in the core once whole (a zero page only recorded), reserved frames recorded and skipped, and
+/// the wait while there is no room.
+/// </summary>
+internal sealed partial class LinuxPull
+{
+    /// <summary>Pages asked for at once: 256 datagrams of 1 KiB in flight at 4 KiB pages.</summary>
+    internal const int Window = 64;
+
+    private readonly ByteRanges _reserved = new(); // in page frames
+    private readonly Queue<uint> _again = [];
+    private long _dataOffset;
+    private ulong _nextPfn;
+    private bool _outOfRoom;
+    private bool _memoryDone;
+
+    /// <summary>The header is written: pull the pages, each at <paramref name="dataOffset"/> + pfn × page size.</summary>
+    public void PullMemory(long dataOffset)
+    {
+        lock (_lock)
+        {
+            if (_phase != Phase.Described)
+            {
+                return;
+            }
+
+            _dataOffset = dataOffset;
+            _phase = Phase.Pulling;
+            AskForPages(Environment.TickCount64);
+        }
+    }
+
+    /// <summary>There is room again: take pages again.</summary>
+    public void ResumeWrites()
+    {
+        lock (_lock)
+        {
+            _outOfRoom = false;
+            AskForPages(Environment.TickCount64);
+        }
+    }
+
+    private void AskForPages(long now)
+    {
+        if (_phase != Phase.Pulling || _outOfRoom)
+        {
+            return;
+        }
+
+        while (_outstanding.Count < Window)
+        {
+            uint pfn;
+            if (_again.Count > 0)
+            {
+                pfn = _again.Dequeue();
+            }
+            else if (_nextPfn < _pages!.Value)
+            {
+                pfn = (uint)_nextPfn++;
+            }
+            else
+            {
+                break;
+            }
+
+            Ask(LinuxCommand.SendMem, pfn);
+        }
+
+        if (!_memoryDone && _outstanding.Count == 0 && _again.Count == 0 && _nextPfn >= _pages!.Value)
+        {
+            _memoryDone = true;
+            _session(new MemoryDone(_reserved.ToList().Select(r => (r.Start, r.End)).ToList(), _pages.Value));
+        }
+    }
+
+    private void Chunk(LinuxReplyHeader header, Request request, ReadOnlySpan<byte> payload)
+    {
+        var pageSize = (int)_pageSize!.Value;
+        if (header.Info >= pageSize)
+        {
+            return; // not a piece of this page
+        }
+
+        request.Page ??= new byte[pageSize];
+        var bit = 1UL << (int)(header.Info / LinuxReplyHeader.MemChunk);
+        if ((request.Chunks & bit) != 0)
+        {
+            return; // a duplicate chunk
+        }
+
+        payload.CopyTo(request.Page.AsSpan((int)header.Info));
+        request.Chunks |= bit;
+        var chunks = pageSize / LinuxReplyHeader.MemChunk;
+        if (request.Chunks != (chunks == 64 ? ulong.MaxValue : (1UL << chunks) - 1))
+        {
+            return;
+        }
+
+        var pfn = request.From;
+        var offset = (ulong)_dataOffset + (ulong)pfn * (ulong)pageSize;
+        var result = request.Page.AsSpan().ContainsAnyExcept((byte)0)
+            ? _core!.Write(offset, request.Page)
+            : _core!.RecordSparse(offset, (ulong)pageSize);
+        Retire(header.Sequence); // the request may be reused from here on
+        switch (result)
+        {
+            case CoreWriteResult.Written:
+                AskForPages(Environment.TickCount64);
+                break;
+            case CoreWriteResult.NoSpace:
+                _again.Enqueue(pfn);
+                if (!_outOfRoom)
+                {
+                    _outOfRoom = true;
+                    _session(new PumpEvent.OutOfRoom(offset, (ulong)pageSize));
+                }
+
+                break;
+            default:
+                _phase = Phase.Stopped;
+                _session(new PumpEvent.WriteFailed(result switch
+                {
+                    CoreWriteResult.BeyondLimit => EndReason.TooLarge($"page {pfn} at offset {offset} is beyond max_dump_size {_core.MaxSize}"),
+                    CoreWriteResult.TooFragmented => EndReason.TooFragmented($"page {pfn} would make more than {CoreFile.MaxRanges} separate received ranges"),
+                    _ => EndReason.WriteError($"write error at offset {offset}: {_core.LastError}"),
+                }));
+                break;
+        }
+    }
+
+    /// <summary>Frames [first, next RAM frame) are not RAM; next 0 (or not ahead) means none to the end.</summary>
+    private void Reserve(ulong first, ulong nextRam)
+    {
+        var end = nextRam > first ? Math.Min(nextRam, _pages!.Value) : _pages!.Value;
+        _reserved.Add(first, end);
+        var pageSize = (ulong)_pageSize!.Value;
+        _core!.RecordSparse((ulong)_dataOffset + first * pageSize, (end - first) * pageSize);
+        _nextPfn = Math.Max(_nextPfn, end);
+    }
+}

@@ -1,0 +1,226 @@
+using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors.Ingest.Linux;
+
+/// <summary>
+/// The requests: each sent with its own sequence number, resent after <see cref="RequestTimeout"/>
+/// (the queries at most <see cref="QuerySends"/> times), and retired, for reuse, once answered;
+/// a reply is matched to its request and dispatched here.
+/// </summary>
+internal sealed partial class LinuxPull
+{
+    /// <summary>A client answers a request at once (it does nothing else while dumping); a missing answer is resent after this.</summary>
+    internal static readonly TimeSpan RequestTimeout = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>GET_NR_PAGES, GET_PAGE_SIZE and GET_REGS are sent at most this often (5 s of resends).</summary>
+    internal const int QuerySends = 20;
+
+    private sealed class Request
+    {
+        public LinuxCommand Command { get; private set; }
+        public uint From { get; private set; }
+        public long SentAt { get; set; }
+        public int Sends { get; set; }
+
+        /// <summary>The page being assembled; kept when the request is reused.</summary>
+        public byte[]? Page { get; set; }
+
+        /// <summary>The 1024-byte chunks of the page that arrived, a bit each (up to 64: a 64 KiB page).</summary>
+        public ulong Chunks { get; set; }
+
+        public Request Reset(LinuxCommand command, uint from, long sentAt)
+        {
+            (Command, From, SentAt, Sends, Chunks) = (command, from, sentAt, 1, 0);
+            return this;
+        }
+    }
+
+    /// <summary>COMM_START_NETDUMP_ACK (again for a repeated START); the first one starts the queries.</summary>
+    public void Ack(uint sequence)
+    {
+        lock (_lock)
+        {
+            _port.Send(Peer, new LinuxRequest(_magic, sequence, LinuxCommand.StartNetdumpAck, LinuxVersion.Server));
+            _acked = true;
+            if (_phase == Phase.Acking)
+            {
+                _phase = Phase.Querying;
+                Ask(LinuxCommand.GetNrPages, 0);
+                Ask(LinuxCommand.GetPageSize, 0);
+                Ask(LinuxCommand.GetRegs, 0);
+            }
+        }
+    }
+
+    /// <summary>A reply from the client (the port's thread).</summary>
+    public void Handle(LinuxReplyHeader header, ReadOnlySpan<byte> payload)
+    {
+        lock (_lock)
+        {
+            if (_phase is Phase.Stopped or Phase.Acking)
+            {
+                return;
+            }
+
+            if (!_outstanding.TryGetValue(header.Sequence, out var request))
+            {
+                return; // a late duplicate of something answered already, or not ours
+            }
+
+            // only an answer to a question counts as the client being alive
+            Interlocked.Exchange(ref _lastPacket, Environment.TickCount64);
+            Interlocked.Increment(ref _packets);
+            _bytesSinceTick += payload.Length;
+            if (_firstData == 0)
+            {
+                Interlocked.Exchange(ref _firstData, DateTimeOffset.UtcNow.UtcTicks);
+                _session(new PumpEvent.FirstData(0));
+            }
+
+            switch (header.Code)
+            {
+                case LinuxReplyCode.NrPages when request.Command == LinuxCommand.GetNrPages:
+                    _pages = header.Info;
+                    Answered(header.Sequence);
+                    break;
+                case LinuxReplyCode.PageSize when request.Command == LinuxCommand.GetPageSize:
+                    _pageSize = header.Info;
+                    Answered(header.Sequence);
+                    break;
+                case LinuxReplyCode.Regs when request.Command == LinuxCommand.GetRegs:
+                    _registers = LinuxRegisters.TryRead(_machine, payload, out var gregs, out _registersProblem) ? gregs.ToArray() : [];
+                    Answered(header.Sequence);
+                    break;
+                case LinuxReplyCode.Error when request.Command == LinuxCommand.GetRegs:
+                    NoRegisters(header.Sequence, "the client answered GET_REGS with an error");
+                    break;
+                case LinuxReplyCode.Error when request.Command is LinuxCommand.GetNrPages or LinuxCommand.GetPageSize:
+                    CannotDescribe($"the client answered {request.Command} with an error");
+                    break;
+                case LinuxReplyCode.Mem when request.Command == LinuxCommand.SendMem:
+                    Chunk(header, request, payload);
+                    break;
+                case LinuxReplyCode.Reserved when request.Command == LinuxCommand.SendMem:
+                    Reserve(request.From, header.Info);
+                    Retire(header.Sequence);
+                    AskForPages(Environment.TickCount64);
+                    break;
+                case LinuxReplyCode.Error when request.Command == LinuxCommand.SendMem:
+                    // a frame the client says it does not have: recorded like a reserved one
+                    Reserve(request.From, request.From + 1);
+                    Retire(header.Sequence);
+                    AskForPages(Environment.TickCount64);
+                    break;
+                case LinuxReplyCode.ShowState when request.Command == LinuxCommand.ShowState:
+                    Retire(header.Sequence);
+                    _lastLog = Environment.TickCount64;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Resends what timed out; closes SHOW_STATE when the console went quiet (the port's thread).</summary>
+    public void Tick(long now)
+    {
+        lock (_lock)
+        {
+            FlushMeter();
+
+            if (_phase is Phase.Stopped or Phase.Done or Phase.Acking)
+            {
+                return;
+            }
+
+            foreach (var (sequence, request) in _outstanding)
+            {
+                if (request.Command == LinuxCommand.ShowState)
+                {
+                    // resent only when neither its answer nor console text has come for a while
+                    if (now - Math.Max(request.SentAt, _lastLog) < (long)ShowStateTimeout.TotalMilliseconds)
+                    {
+                        continue;
+                    }
+
+                    if (request.Sends >= ShowStateSends)
+                    {
+                        Retire(sequence); // a client that cannot show its state still gets rebooted
+                        continue;
+                    }
+                }
+                else if (now - request.SentAt < (long)RequestTimeout.TotalMilliseconds)
+                {
+                    continue;
+                }
+                else if (request.Command != LinuxCommand.SendMem && request.Sends >= QuerySends)
+                {
+                    if (request.Command == LinuxCommand.GetRegs)
+                    {
+                        NoRegisters(sequence, $"no answer to GET_REGS after {QuerySends} requests");
+                    }
+                    else
+                    {
+                        CannotDescribe($"no answer to {request.Command} after {QuerySends} requests");
+                    }
+
+                    return;
+                }
+
+                request.SentAt = now;
+                request.Sends++;
+                _port.Send(Peer, new LinuxRequest(_magic, sequence, request.Command, request.From));
+            }
+
+            var quiet = _outstanding.Count == 0 && now - _lastLog >= (long)QuietTime.TotalMilliseconds;
+            if (_phase == Phase.ShowingState && (quiet || now - _showStateAt >= (long)ShowStateDeadline.TotalMilliseconds))
+            {
+                _phase = Phase.Done;
+                _log?.Flush(flushToDisk: true);
+                _log?.Dispose(); // the log is final: text from now on goes to the client's console file
+                _log = null;
+                _session(ConsoleDone.Instance);
+            }
+        }
+    }
+
+    private void Ask(LinuxCommand command, uint from)
+    {
+        var sequence = _nextSequence++;
+        _outstanding[sequence] = (_spare.TryPop(out var spare) ? spare : new Request()).Reset(command, from, Environment.TickCount64);
+        _port.Send(Peer, new LinuxRequest(_magic, sequence, command, from));
+    }
+
+    /// <summary>The dump goes on without registers (the core then has no NT_PRSTATUS).</summary>
+    private void NoRegisters(uint sequence, string problem)
+    {
+        _registers = [];
+        _registersProblem = problem;
+        Answered(sequence);
+    }
+
+    /// <summary>Without its page count or size there is no core to fill: the dump ends with the reason.</summary>
+    private void CannotDescribe(string reason)
+    {
+        Stop();
+        _session(new PumpEvent.WriteFailed(EndReason.Undescribed(reason)));
+    }
+
+    private void Answered(uint sequence)
+    {
+        Retire(sequence);
+        if (_phase == Phase.Querying && _pages is not null && _pageSize is not null && _registers is not null)
+        {
+            _phase = Phase.Described;
+            _session(new Described(_pages.Value, _pageSize.Value, _registers, _registersProblem));
+        }
+    }
+
+    /// <summary>The request is answered (or given up): no longer outstanding, kept for reuse.</summary>
+    private void Retire(uint sequence)
+    {
+        if (_outstanding.Remove(sequence, out var request))
+        {
+            _spare.Push(request);
+        }
+    }
+}

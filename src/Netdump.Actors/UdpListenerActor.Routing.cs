@@ -1,0 +1,102 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Ingest.Linux;
+
+namespace Netdump.Actors;
+
+/// <summary>
+/// HERALD routing: by client address to its receiving session, or, for a known client, to a new
+/// session (a Linux START checked with its magic first); a session's <see cref="Supersede"/> starts
+/// the client's next dump beside it.
+/// </summary>
+public sealed partial class UdpListenerActor
+{
+    /// <summary>From a session: its client sent a new HERALD while this dump was receiving.</summary>
+    public sealed record Supersede(Herald Herald);
+
+    /// <summary>From a session: it no longer receives (finished, failed or timed out).</summary>
+    public sealed record ReceivingEnded(IPAddress Client);
+
+    private void HandleHerald(Herald herald)
+    {
+        // a Linux START is checked before it reaches anything: one from a spoofed source (or
+        // with the wrong magic) must not disturb the client's dump, nor start one
+        if (herald.Linux is { } start && !_known.IsAllowed(herald.Client.Address, start.Magic, out var why))
+        {
+            // "logged and then rebooted" (the Red Hat manual); nothing is kept
+            if (_unknownRefusals.Refuse(herald.Client.Address))
+            {
+                _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc();
+                _log.Warning("Refusing Linux dump from {Client} (secure mode): {Why}", herald.Client.Address, why);
+            }
+
+            RebootRefused(herald.Client, start.Magic);
+            return;
+        }
+
+        if (_receiving.TryGetValue(herald.Client.Address, out var session))
+        {
+            session.Tell(herald);
+            return;
+        }
+
+        if (_drainRequester is not null)
+        {
+            return;
+        }
+
+        if (herald.Linux is null && !_known.IsAllowed(herald.Client.Address))
+        {
+            if (_unknownRefusals.Refuse(herald.Client.Address))
+            {
+                _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc();
+                _log.Warning("Refusing dump from unknown client {Client} (secure mode): add it to allow= in netdump.conf or create {Magic}",
+                    herald.Client.Address, Path.Combine(_settings.DumpDirectory, KnownClients.MagicDirectory, herald.Client.Address.ToString()));
+                if (_unknownRefusals.TakeSuppressed() is > 0 and var more)
+                {
+                    _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc(more);
+                    _log.Warning("{Count} more unknown clients were refused without a log line of their own (flood)", more);
+                }
+            }
+
+            return;
+        }
+
+        _unknownRefusals.Forget(herald.Client.Address);
+        _log.Debug("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\"", herald.Client, herald.Sequence, herald.LocalAddress, herald.RequestedPath);
+        Spawn(herald, supersedes: null);
+    }
+
+    private void HandleSupersede(Supersede supersede)
+    {
+        var client = supersede.Herald.Client.Address;
+        if (_receiving.TryGetValue(client, out var current) && current.Equals(Sender))
+        {
+            _log.Info("Client {Client}: new HERALD while a dump is receiving: starting a new dump", client);
+            Spawn(supersede.Herald, Sender);
+        }
+    }
+
+    private void Spawn(Herald herald, IActorRef? supersedes)
+    {
+        var name = $"session-{herald.Client.Address}-{++_sessionCount}";
+        var channels = herald.Linux is { } start && _linux is { } port
+            ? (SessionChannelFactory)((_, client) => new LinuxSessionChannel(port, client, start, _meter))
+            : _channels;
+        var session = Context.ActorOf(_sessions(herald, _guard, supersedes, channels, _space), name);
+        Context.Watch(session);
+        _receiving[herald.Client.Address] = session;
+        _metrics.Sessions.Set(SessionChildren().Count());
+    }
+
+    private void Forget(IPAddress client, IActorRef session)
+    {
+        if (_receiving.TryGetValue(client, out var current) && current.Equals(session))
+        {
+            _receiving.Remove(client);
+        }
+    }
+}
