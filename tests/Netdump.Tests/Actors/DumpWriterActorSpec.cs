@@ -59,13 +59,17 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.Equal(core, opened.Core.Path);
         Assert.Equal(0, new FileInfo(core).Length);
         Assert.Equal(Mode0600, File.GetUnixFileMode(core));
-        foreach (var name in new[] { DumpReport.InfoFileName, DumpReport.JsonFileName })
+        // the reports' reserved files are made just after Opened (the HERALD's ack does not wait for them)
+        await AwaitAssertAsync(() =>
         {
-            var reserve = Path.Combine(opened.Directory, DumpReport.ReservedName(name));
-            Assert.True(new FileInfo(reserve).Length > 0, $"room is reserved for {name}");
-            Assert.Equal(Mode0600, File.GetUnixFileMode(reserve));
-            Assert.False(File.Exists(Path.Combine(opened.Directory, name)), $"{name} waits for the first flush tick");
-        }
+            foreach (var name in new[] { DumpReport.InfoFileName, DumpReport.JsonFileName })
+            {
+                var reserve = Path.Combine(opened.Directory, DumpReport.ReservedName(name));
+                Assert.True(File.Exists(reserve) && new FileInfo(reserve).Length > 0, $"room is reserved for {name}");
+                Assert.Equal(Mode0600, File.GetUnixFileMode(reserve));
+                Assert.False(File.Exists(Path.Combine(opened.Directory, name)), $"{name} waits for the first flush tick");
+            }
+        });
     }
 
     [Fact]
