@@ -178,6 +178,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
 
     private void HandleOpen()
     {
+        DiskSpace.Account? reportsRoom = null;
         try
         {
             _openedAt = Stopwatch.GetTimestamp();
@@ -190,9 +191,6 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             }
 
             _directory = DumpLocation.CreateDumpDirectory(parent, _herald.Client.Address, _herald.ReceivedAt.LocalDateTime);
-            // the reports' room is held now and its files made after the ack: two files fewer
-            // before the ack, which a crash storm's HERALDs wait for in turn (docs/performance.md)
-            var reportsRoom = _space.Hold(DumpReport.ReservedBytes);
             // the first dump.json ("receiving") is written by the first flush tick, if the dump
             // is still going then: a dump that ends sooner gets only its final, durable report.
             // Until then the directory and vmcore-incomplete say that a dump is arriving, and the
@@ -200,33 +198,39 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             // was most of the writer's fixed cost per dump (docs/performance.md).
             _reportStale = true;
 
-            // measured last, so that everything else this dump needs is already taken
             // a Linux client says its size before any page comes: the free-space checks judge it
-            // then, so only an explicit max_dump_size caps it (DescribeLinux)
-            // (the reports' room, made after the ack, counted as taken)
+            // then, so only an explicit max_dump_size caps it (DescribeLinux); the reports' room,
+            // made after the ack, counts as taken
             var maxSize = _settings.MaxDumpSize ?? (_herald.Dialect == Ingest.Dialect.Linux ? ulong.MaxValue : FreeBeyondReports());
-            var account = _space.Open();
+            // the reports' room is held now and its files made after the ack: two files fewer
+            // before the ack, which a crash storm's HERALDs wait for in turn (docs/performance.md)
+            DiskSpace.Account? account = null;
             try
             {
+                reportsRoom = _space.Hold(DumpReport.ReservedBytes);
+                account = _space.Open();
                 _core = CoreFile.Create(Path.Combine(_directory, IncompleteCoreName), maxSize, _disk, account);
             }
             catch
             {
-                account.Dispose(); // no core, no dump: its room goes back
+                account?.Dispose(); // no core, no dump: its room goes back
                 reportsRoom?.Dispose();
                 throw;
             }
 
             Timers.StartPeriodicTimer(FlushTimer, FlushTick.Instance, _settings.FlushInterval);
             Sender.Tell(new Opened(_directory, _core));
-            ReserveRoomForReports(reportsRoom);
-            PublishReceiving();
-            ReportLowSpace();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Sender.Tell(new OpenFailed(e.Message));
+            return;
         }
+
+        // opened and answered: nothing from here on may answer OpenFailed
+        ReserveRoomForReports(reportsRoom);
+        PublishReceiving();
+        ReportLowSpace();
     }
 
     private void FlushInBackground()
@@ -284,7 +288,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             DumpReport.Reserve(_directory);
             held?.Spent(DumpReport.ReservedBytes); // on the disk now: the next measurement sees them
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _log.Warning("Client {Client}: no room to reserve for the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
         }
