@@ -33,5 +33,16 @@ fresh_fs() {
 fresh_fs_done() {
 	local dir=$1
 	[ -f "$dir.image" ] || return 0
-	umount "$dir" && rm -f "$(cat "$dir.image")" "$dir.image"
+	if ! umount "$dir"; then
+		echo "fresh_fs: $dir is still mounted (a process still has files open there); unmount it and remove $(cat "$dir.image")" >&2
+		return 1
+	fi
+	rm -f "$(cat "$dir.image")" "$dir.image"
+}
+
+# fresh_fs_room MIB: whether /var/tmp can hold MIB MiB of dumps in an image (with a fifth spare)
+fresh_fs_room() {
+	local avail
+	avail=$(df --output=avail -m /var/tmp 2> /dev/null | tail -1)
+	[ -n "$avail" ] && [ "$avail" -gt $(($1 + $1 / 5)) ]
 }

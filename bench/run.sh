@@ -97,10 +97,23 @@ if [ -n "$SIZES" ]; then
 	# each batch's dumps made the next batch's file creation scan past the freed inodes
 	# (bench/fresh_fs.sh), a cost of the bench that fell on the server making more files
 	. "$ROOT/bench/fresh_fs.sh"
+	# what the table writes when nothing is deleted: each size's batches, both servers, every
+	# round, and the fixed-cost pairs; without that much room in /var/tmp each batch's dumps
+	# are deleted after it, as before
+	keep=1 needed=0
+	for mib in $SIZES; do needed=$((needed + (mib > SIZE_BATCH_MIB ? mib : SIZE_BATCH_MIB) * 2 * ROUNDS)); done
+	needed=$((needed + ${FIXED_CHUNKS:-6} * 2 * 64 + 16))
+	if ! fresh_fs_room "$needed"; then
+		keep=0
+		echo "bench: /var/tmp has less than $needed MiB free: the size table deletes each batch's dumps (bench/fresh_fs.sh)" >&2
+	fi
 	fresh_fs "$work/fs" || echo "bench: the size table's dumps stay in place under /tmp (bench/fresh_fs.sh)" >&2
 	dumps=$work/fs/dumps refdumps=$work/fs/ref
 	mkdir -p "$dumps" "$refdumps"
 	port=20023 refport=20033
+	ours= ref=
+	# an interrupted table leaves neither its servers nor its file system behind
+	trap 'kill -TERM -- ${ours:+"-$ours"} ${ref:+"-$ref"} 2> /dev/null; wait; fresh_fs_done "$work/fs"; exit 130' INT TERM
 	setsid "$ROOT/bench/serve.sh" "$DLL" "$dumps" 127.0.0.1 $port "$work/peak_rss_kb" > "$work/server.log" 2>&1 &
 	ours=$!
 	setsid /tmp/netdump-bench-build/ref_server --dir "$refdumps" --addr 127.0.0.1 --port $refport --quiet > "$work/ref.log" 2>&1 &
@@ -110,12 +123,13 @@ if [ -n "$SIZES" ]; then
 	# batch SIDE MIB COUNT: COUNT dumps of MIB MiB back to back on one server (ours or ref); its
 	# CPU before and after in c0 and c1, the load generator's lines in $work/batch
 	batch() {
-		local pg p
-		if [ "$1" = ours ]; then pg=$ours p=$port; else pg=$ref p=$refport; fi
+		local pg p dir
+		if [ "$1" = ours ]; then pg=$ours p=$port dir=$dumps; else pg=$ref p=$refport dir=$refdumps; fi
 		: > "$work/batch"
 		c0=$(cpu $pg)
 		for _ in $(seq "$3"); do load $p "$2" >> "$work/batch"; done
 		c1=$(cpu $pg)
+		[ "$keep" = 1 ] || rm -rf "$dir"/127.*
 	}
 	# warm-up: first-use costs of a fresh process are not per byte
 	load $port 8 > /dev/null; load $refport 8 > /dev/null
@@ -212,7 +226,8 @@ for side in sides:
           f"at the {sizes[-1]} MiB cost per byte")
 PY
 	kill -TERM -- "-$ours" "-$ref" 2>/dev/null; wait "$ours" "$ref" 2>/dev/null
-	fresh_fs_done "$work/fs"
+	trap - INT TERM
+	fresh_fs_done "$work/fs" || status=1
 	# the part of the fixed cost the disk layout makes unavoidable: the same file work in C,
 	# without data (bench/layout_floor.c), 200 dumps per side, 3 alternating rounds, medians
 	if command -v cc > /dev/null && cc -O2 -o "$work/layout_floor" "$ROOT/bench/layout_floor.c"; then

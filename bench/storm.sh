@@ -31,12 +31,29 @@ PORT=20023
 command -v tcpdump > /dev/null || { [ "$(id -u)" = 0 ] && apt-get install -y -q tcpdump > /dev/null 2>&1; } \
     || { echo "storm: tcpdump is needed for the HERALD latency (apt-get install tcpdump)" >&2; exit 2; }
 
+# stop_server: the process group warm_run started, if any, stopped and waited for (its open
+# files would keep the run's file system from being unmounted)
+stop_server() {
+	[ -n "$server" ] || return 0
+	kill -TERM -- "-$server" 2> /dev/null
+	wait "$server" 2> /dev/null
+	server=
+}
+
 # start_capture RUN: the HERALDs and the acks of sequence 1 on lo, into RUN/heralds.pcap
 start_capture() {
-	tcpdump -i lo -n -w "$1/heralds.pcap" -U \
-	    "udp and (dst port $PORT or (dst port 20024 and udp[4:2] = 12 and udp[8:4] = 1))" 2> /dev/null &
+	local waited=0
+	tcpdump -i lo -n --immediate-mode -w "$1/heralds.pcap" -U \
+	    "udp and (dst port $PORT or (dst port 20024 and udp[4:2] = 12 and udp[8:4] = 1))" 2> "$1/tcpdump.log" &
 	capture=$!
-	sleep 0.5 # tcpdump ready
+	# ready once it says it listens (a fixed pause was too short right after a file system was
+	# made); immediate mode, or a run shorter than the kernel's 1 s block timeout (the
+	# reference's small storms) loses its packets when the capture is stopped
+	until grep -q "listening on" "$1/tcpdump.log" 2> /dev/null || [ $waited -gt 100 ]; do
+		sleep 0.05
+		waited=$((waited + 1))
+	done
+	sleep 0.1
 }
 
 # warm_run SIDE RUN (WARM=1): a server started here and warmed by a small storm (16 clients x
@@ -44,24 +61,32 @@ start_capture() {
 # run before meets a storm with its code compiled and its threads started; run_perf.sh starts
 # a fresh process for every run, whose first storm also pays .NET's first-use costs
 warm_run() {
-	local side=$1 run=$2 dir=$2/perf/dumps pg c0 c1 load rc
+	local side=$1 run=$2 dir=$2/perf/dumps c0 c1 load rc waited=0
 	mkdir -p "$dir"
 	if [ "$side" = ours ]; then
 		setsid "$ROOT/bench/serve.sh" "$DLL" "$dir" 127.0.0.1 $PORT "$run/peak_rss_kb" --concurrent "$clients" > "$run/server.log" 2>&1 < /dev/null &
 	else
 		setsid /tmp/netdump-bench-build/ref_server --quiet --dir "$dir" --addr 127.0.0.1 --port $PORT > "$run/server.log" 2>&1 < /dev/null &
 	fi
-	pg=$!
-	until grep -q ":$(printf %04X $PORT) " /proc/net/udp; do sleep 0.05; done
+	server=$!
+	until grep -q ":$(printf %04X $PORT) " /proc/net/udp; do
+		sleep 0.1
+		waited=$((waited + 1))
+		if [ $waited -gt 600 ] || ! kill -0 "$server" 2> /dev/null; then
+			echo "storm: the $side server did not bind UDP $PORT (see $run/server.log)" >&2
+			stop_server
+			return 1
+		fi
+	done
 	sleep 0.2
 	/tmp/netdump-bench-build/fbsd_load --clients 16 --mib 1 --server 127.0.0.1 --port $PORT --quiet > /dev/null
 	sleep 1 # the warm-up's sessions linger and end
 	start_capture "$run"
-	c0=$(cpu "$pg")
+	c0=$(cpu "$server")
 	load=$(/tmp/netdump-bench-build/fbsd_load --clients "$clients" --mib "$mib" --server 127.0.0.1 --port $PORT --quiet 2> "$run/stderr.log")
 	rc=$?
-	c1=$(cpu "$pg")
-	kill -TERM -- "-$pg" 2> /dev/null; wait "$pg" 2> /dev/null
+	c1=$(cpu "$server")
+	stop_server
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["server_cpu_s"]=round(float(sys.argv[3])-float(sys.argv[2]),2); print(json.dumps(d))' \
 	    "$load" "$c0" "$c1" > "$run/run.json"
 	return $rc
@@ -71,8 +96,8 @@ echo "| clients x MiB | ours MiB/s | ref MiB/s | ratio | HERALD-to-ack ms, media
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 status=0
 # a capture or a sampler left running would load the next measurement
-trap 'kill $capture $sampler 2> /dev/null; [ -n "${run:-}" ] && fresh_fs_done "$run/perf"; exit 130' INT TERM
-capture= sampler= fresh=1
+trap 'kill $capture $sampler 2> /dev/null; stop_server; [ -n "${run:-}" ] && fresh_fs_done "$run/perf"; exit 130' INT TERM
+capture= sampler= server= fresh=1
 for storm in $STORMS; do
 	clients=${storm%%:*} mib=${storm##*:}
 	work=$(mktemp -d /tmp/netdump-storm.XXXXXX)
@@ -111,7 +136,7 @@ for storm in $STORMS; do
 			kill "$sampler" 2> /dev/null; wait "$sampler" 2> /dev/null
 			kill -INT "$capture" 2> /dev/null; wait "$capture" 2> /dev/null
 			tcpdump -r "$run/heralds.pcap" -tt -n 2> /dev/null > "$run/heralds.txt"
-			fresh_fs_done "$run/perf"
+			fresh_fs_done "$run/perf" || status=1
 			rm -rf "$run/perf" "$run/heralds.pcap"
 		done
 	done

@@ -42,7 +42,14 @@ public sealed class DiskThreads : ExecutorService
         }
     }
 
-    public override void Execute(IRunnable run) => _queue.Add(run);
+    public override void Execute(IRunnable run)
+    {
+        if (!_queue.Add(run))
+        {
+            // as any executor after its shutdown: the dispatcher knows what to do with a refusal
+            throw new RejectedExecutionException($"{Id} is shut down");
+        }
+    }
 
     public override void Shutdown() => _queue.Complete();
 

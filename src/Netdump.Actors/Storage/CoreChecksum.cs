@@ -42,7 +42,7 @@ public static class CoreChecksum
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true); // it held kernel memory
         }
     }
 }

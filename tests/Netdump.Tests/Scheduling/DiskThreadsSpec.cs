@@ -80,4 +80,26 @@ public sealed class DiskThreadsSpec(ITestOutputHelper output)
         Assert.Equal([0, 1, 2], order);
         executor.Shutdown();
     }
+
+    private sealed class Runnable(Action action) : IRunnable
+    {
+        public void Run() => action();
+
+#if NET6_0_OR_GREATER
+        public void Execute() => action();
+#endif
+    }
+
+    [Fact]
+    public void Work_queued_before_a_shutdown_runs_and_work_after_it_is_refused()
+    {
+        var threads = new DiskThreads("test-disk", 1);
+        using var ran = new CountdownEvent(2);
+        threads.Execute(new Runnable(() => ran.Signal()));
+        threads.Execute(new Runnable(() => ran.Signal()));
+        threads.Shutdown();
+
+        Assert.True(ran.Wait(TimeSpan.FromSeconds(10)));
+        Assert.Throws<RejectedExecutionException>(() => threads.Execute(new Runnable(() => { })));
+    }
 }
