@@ -43,12 +43,12 @@ stop_server() {
 # start_capture RUN: the HERALDs and the acks of sequence 1 on lo, into RUN/heralds.pcap
 start_capture() {
 	local waited=0
-	tcpdump -i lo -n --immediate-mode -w "$1/heralds.pcap" -U \
+	tcpdump -i lo -n -B 16384 -w "$1/heralds.pcap" -U \
 	    "udp and (dst port $PORT or (dst port 20024 and udp[4:2] = 12 and udp[8:4] = 1))" 2> "$1/tcpdump.log" &
 	capture=$!
 	# ready once it says it listens (a fixed pause was too short right after a file system was
-	# made); immediate mode, or a run shorter than the kernel's 1 s block timeout (the
-	# reference's small storms) loses its packets when the capture is stopped
+	# made); a 16 MiB buffer, since a storm's HERALDs and acks come all at once (immediate
+	# mode dropped most of them)
 	until grep -q "listening on" "$1/tcpdump.log" 2> /dev/null || [ $waited -gt 100 ]; do
 		sleep 0.05
 		waited=$((waited + 1))
@@ -134,6 +134,9 @@ for storm in $STORMS; do
 				    > "$run/run.json" 2> "$run/stderr.log" || status=1
 			fi
 			kill "$sampler" 2> /dev/null; wait "$sampler" 2> /dev/null
+			# the kernel hands captured packets over in blocks, at the latest after 1 s: a run
+			# shorter than that would lose them if the capture stopped at once
+			sleep 1.1
 			kill -INT "$capture" 2> /dev/null; wait "$capture" 2> /dev/null
 			tcpdump -r "$run/heralds.pcap" -tt -n 2> /dev/null > "$run/heralds.txt"
 			fresh_fs_done "$run/perf" || status=1
