@@ -13,12 +13,8 @@ SHARED=${NETDUMP_SHARED:-$ROOT/../shared}
 ROUNDS=${ROUNDS:-5} MIB=${MIB:-128} CLIENTS=${CLIENTS:-"1 8"}
 OUT=${BENCH_OUT:-/tmp/netdump-bench-cluster}
 BASE_IP=${BASE_IP:-127.0.16.10}
-export NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-case $(uname -m) in x86_64) RID=linux-x64 ;; aarch64) RID=linux-arm64 ;; *) RID= ;; esac
-rm -rf "$OUT"
-dotnet publish "$ROOT/src/Netdump.App" -c Release ${RID:+-r $RID -p:PublishReadyToRun=true} --self-contained false \
-    -o "$OUT" -v quiet -nologo >/dev/null || { echo "bench: build failed" >&2; exit 2; }
-DLL=$OUT/netdump-server.dll
+. "$ROOT/bench/publish.sh"
+publish_server "$OUT"
 . "$ROOT/bench/cpu.sh"
 work=$(mktemp -d /tmp/netdump-bench-cluster.XXXXXX)
 echo > "$work/off.conf"

@@ -9,11 +9,8 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PER_NODE=${PER_NODE:-10000}
 OUT=${BENCH_OUT:-/tmp/netdump-bench-cluster-scale}
-export NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-case $(uname -m) in x86_64) RID=linux-x64 ;; aarch64) RID=linux-arm64 ;; *) RID= ;; esac
-rm -rf "$OUT"
-dotnet publish "$ROOT/src/Netdump.App" -c Release ${RID:+-r $RID -p:PublishReadyToRun=true} --self-contained false \
-    -o "$OUT" -v quiet -nologo >/dev/null || { echo "bench: build failed" >&2; exit 2; }
+. "$ROOT/bench/publish.sh"
+publish_server "$OUT"
 work=$(mktemp -d /tmp/netdump-cluster-scale.XXXXXX)
 printf 'cluster = on\ncluster_seeds = 127.0.0.81:20291, 127.0.0.82:20292\nsecure = off\n' > "$work/netdump.conf"
 for n in 1 2 3; do python3 "$ROOT/bench/gen_dumps.py" "$work/d$n" "$PER_NODE"; done

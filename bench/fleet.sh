@@ -21,12 +21,8 @@ OUT=${BENCH_OUT:-/tmp/netdump-bench-fleet}
 HTTP=127.0.0.1:20181
 # the load's client addresses: not fbsd_load's default, which other benches on the machine use
 BASE_IP=${BASE_IP:-127.0.15.10}
-export NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-case $(uname -m) in x86_64) RID=linux-x64 ;; aarch64) RID=linux-arm64 ;; *) RID= ;; esac
-rm -rf "$OUT"
-dotnet publish "$ROOT/src/Netdump.App" -c Release ${RID:+-r $RID -p:PublishReadyToRun=true} --self-contained false \
-    -o "$OUT" -v quiet -nologo >/dev/null || { echo "bench: build failed" >&2; exit 2; }
-DLL=$OUT/netdump-server.dll
+. "$ROOT/bench/publish.sh"
+publish_server "$OUT"
 CONF=$(mktemp /tmp/netdump-fleet-conf.XXXXXX)
 . "$ROOT/bench/cpu.sh"
 rss_mb() { awk '/VmRSS/ {print $2/1024}' "/proc/$1/status"; }

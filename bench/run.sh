@@ -30,16 +30,10 @@ MIB=${MIB:-128}
 CONFIGS=${CONFIGS-"1:1500 8:1500 64:1500 8:9000"}
 ENGINE=${ENGINE:-batched}
 OUT=${BENCH_OUT:-/tmp/netdump-bench-server}
-export NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 [ -x "$SHARED/bench/run_perf.sh" ] || { echo "bench: $SHARED/bench/run_perf.sh not found (set NETDUMP_SHARED)" >&2; exit 2; }
-case $(uname -m) in x86_64) RID=linux-x64 ;; aarch64) RID=linux-arm64 ;; *) RID= ;; esac
-# ReadyToRun: precompiled, so no dump pays for the JIT (measured: 0.93x the reference with one
-# client against 0.82x JIT-compiled; docs/performance.md)
-rm -rf "$OUT"
-dotnet publish "$ROOT/src/Netdump.App" -c Release ${RID:+-r $RID -p:PublishReadyToRun=true} --self-contained false \
-    -o "$OUT" -v quiet -nologo >/dev/null || { echo "bench: build failed" >&2; exit 2; }
-DLL=$OUT/netdump-server.dll
+. "$ROOT/bench/publish.sh"
+publish_server "$OUT"
 ENGINE_CONF=
 if [ "$ENGINE" != batched ]; then
 	ENGINE_CONF=$(mktemp /tmp/netdump-bench-engine.XXXXXX)

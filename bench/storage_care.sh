@@ -31,16 +31,13 @@ MIB=${MIB:-512}
 PORT=${PORT:-20623}
 OUT=/tmp/netdump-care-bench-server
 TOOL=/tmp/netdump-care-bench-tool
-export NUGET_CERT_REVOCATION_MODE=offline DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 [ -x "$SHARED/bench/run_perf.sh" ] || { echo "bench: $SHARED/bench/run_perf.sh not found (set NETDUMP_SHARED)" >&2; exit 2; }
 command -v zstd >/dev/null || { echo "bench: the zstd tool is needed (apt-get install zstd)" >&2; exit 2; }
-case $(uname -m) in x86_64) RID=linux-x64 ;; aarch64) RID=linux-arm64 ;; *) RID= ;; esac
-rm -rf "$OUT" "$TOOL"
-dotnet publish "$ROOT/src/Netdump.App" -c Release ${RID:+-r $RID -p:PublishReadyToRun=true} --self-contained false \
-    -o "$OUT" -v quiet -nologo >/dev/null || { echo "bench: server build failed" >&2; exit 2; }
+. "$ROOT/bench/publish.sh"
+rm -rf "$TOOL"
+publish_server "$OUT"
 dotnet build "$ROOT/bench/Netdump.Benchmarks" -c Release -o "$TOOL" -v quiet -nologo >/dev/null || { echo "bench: tool build failed" >&2; exit 2; }
-DLL=$OUT/netdump-server.dll
 
 work=$(mktemp -d /tmp/netdump-care-bench.XXXXXX)
 server=
