@@ -26,10 +26,12 @@ namespace Netdump.Actors;
 /// It also tells its parent <see cref="LowSpace"/> by itself when free space falls below
 /// <c>min_free_space</c> (checked at open and at each background flush).
 /// <para>
-/// This file holds the dump's life (open, flush, finish, discard) and its reports; the FreeBSD
-/// KDH and key are in <c>DumpWriterActor.Headers.cs</c>, a Linux core's header and facts in
-/// <c>.Linux.cs</c>, the live progress in <c>.Progress.cs</c>, the checksum and the <c>.last</c>
-/// link after the end in <c>.Aftercare.cs</c>.
+/// This file holds the dump's life (open, background flush, discard) and its record; its
+/// messages are in <c>DumpWriterActor.Messages.cs</c>, the end (complete or incomplete, the
+/// final name and reports) in <c>.Finishing.cs</c>, free space and the reports' room in
+/// <c>.Space.cs</c>, the FreeBSD KDH and key in <c>.Headers.cs</c>, a Linux core's header and
+/// facts in <c>.Linux.cs</c>, the live progress in <c>.Progress.cs</c>, the catalog's events in
+/// <c>.Catalog.cs</c>, the checksum and the <c>.last</c> link after the end in <c>.Aftercare.cs</c>.
 /// </para>
 /// </summary>
 public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
@@ -108,69 +110,6 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
     public delegate ulong FreeSpaceProbe(string path);
 
     public ITimerScheduler Timers { get; set; } = null!;
-
-    /// <summary>Create the dump directory, the room for its reports and the empty core.</summary>
-    public sealed class Open
-    {
-        public static readonly Open Instance = new();
-        private Open() { }
-    }
-
-    /// <summary>The dump exists on disk; the pump may write into <paramref name="Core"/>.</summary>
-    public sealed record Opened(string Directory, CoreFile Core);
-
-    public sealed record OpenFailed(string Reason);
-
-    /// <summary>Store a KDH or EKCD_KEY message; answered with <see cref="Stored"/> once it is written.</summary>
-    public sealed record Store(PumpEvent.ControlPacket Packet);
-
-    public sealed record Stored(uint Sequence);
-
-    /// <summary>
-    /// End the dump. <paramref name="Reason"/> null means FINISHED arrived and the data decides;
-    /// otherwise the dump is incomplete for that reason.
-    /// </summary>
-    public sealed record Finish(EndReason? Reason, string? SupersededBy = null);
-
-    public sealed record Finalized(DumpRecord Record);
-
-    /// <summary>To the session: the disk failed under this dump (a background fsync); end it with this reason.</summary>
-    public sealed record DiskFailed(EndReason Reason);
-
-    /// <summary>The dump was refused before any data (netdump-crash said no): remove its directory.</summary>
-    public sealed class Discard
-    {
-        public static readonly Discard Instance = new();
-        private Discard() { }
-    }
-
-    public sealed class Discarded
-    {
-        public static readonly Discarded Instance = new();
-        private Discarded() { }
-    }
-
-    /// <summary>Measure free space now; answered with <see cref="SpaceOk"/> or <see cref="LowSpace"/>.</summary>
-    public sealed class CheckSpace
-    {
-        public static readonly CheckSpace Instance = new();
-        private CheckSpace() { }
-    }
-
-    public sealed class SpaceOk
-    {
-        public static readonly SpaceOk Instance = new();
-        private SpaceOk() { }
-    }
-
-    /// <summary>Free space is below what this dump needs: <c>min_free_space</c>, plus the rest of the dump once the KDH gave its length.</summary>
-    public sealed record LowSpace(ulong Available, ulong Needed);
-
-    private sealed class FlushTick
-    {
-        public static readonly FlushTick Instance = new();
-        private FlushTick() { }
-    }
 
     /// <summary>The props of a writer on the disk dispatcher.</summary>
     public static Props Props(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null, DiskSpace? space = null) =>
@@ -277,65 +216,6 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
 
     private string ParentDirectory => Path.GetDirectoryName(_directory)!;
 
-    /// <summary>
-    /// The files the final reports are written into, in the room held for them at open (none
-    /// held: the file system is at its reserve, and they take from it, as a dump's reports may).
-    /// </summary>
-    private void ReserveRoomForReports(DiskSpace.Account? held)
-    {
-        try
-        {
-            DumpReport.Reserve(_directory);
-            held?.Spent(DumpReport.ReservedBytes); // on the disk now: the next measurement sees them
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _log.Warning("Client {Client}: no room to reserve for the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
-        }
-        finally
-        {
-            held?.Dispose();
-        }
-    }
-
-    private ulong FreeBeyondReports()
-    {
-        var free = _freeSpace(_directory);
-        return free > DumpReport.ReservedBytes ? free - DumpReport.ReservedBytes : 0;
-    }
-
-    /// <summary>Null when there is room; otherwise what is free and what is needed.</summary>
-    private LowSpace? MeasureSpace()
-    {
-        var available = _freeSpace(_directory);
-        var needed = _settings.MinFreeSpace;
-        if (ExpectedLength is { } length && _core is not null && length > _core.BytesReceived)
-        {
-            // saturating: a KDH may claim any length up to 2^64
-            var rest = length - _core.BytesReceived;
-            needed = rest > ulong.MaxValue - needed ? ulong.MaxValue : needed + rest;
-        }
-
-        return available < needed ? new LowSpace(available, needed) : null;
-    }
-
-    /// <summary>Null when the room all dumps share (free space less the reserve and the others' reservations) is not empty.</summary>
-    private LowSpace? MeasureSharedRoom() => _space.HasRoomFor(DiskSpace.Chunk)
-        ? null
-        : new LowSpace(_freeSpace(_directory), _settings.MinFreeSpace + DiskSpace.Chunk);
-
-    /// <summary>Tells the session once when space runs low; again only after it recovered.</summary>
-    private void ReportLowSpace()
-    {
-        var low = MeasureSpace();
-        if (low is not null && !_lowSpaceReported)
-        {
-            Context.Parent.Tell(low);
-        }
-
-        _lowSpaceReported = low is not null;
-    }
-
     private void HandleDiscard()
     {
         Timers.CancelAll();
@@ -354,116 +234,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
         Sender.Tell(Discarded.Instance);
     }
 
-    private void HandleFinish(Finish finish)
-    {
-        Timers.CancelAll();
-        var reason = finish.Reason;
-        try
-        {
-            _core!.Flush();
-            _key?.Flush(flushToDisk: true);
-            if (!_directoryDurable)
-            {
-                // a dump that ended before its first background flush: the final report fsyncs
-                // the dump directory, and this makes the dump directory's own entry durable
-                _disk.FsyncDirectory(ParentDirectory);
-                _directoryDurable = true;
-            }
-        }
-        catch (IOException e)
-        {
-            _failure ??= EndReason.WriteError($"fsync failed: {e.Message}");
-        }
-
-        _core!.ReturnUnusedSpace(); // nothing more is written: the pump is sealed or stopped
-        reason ??= _failure ?? IncompleteBecause();
-        if (reason is null)
-        {
-            reason = Seal();
-        }
-
-        var record = BuildRecord(reason is null ? DumpStatus.Complete : DumpStatus.Incomplete, reason, finish.SupersededBy, DateTimeOffset.UtcNow);
-        try
-        {
-            DumpReport.WriteFinal(record);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _log.Error("Client {Client}: cannot write the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
-            record = record with { Status = DumpStatus.Incomplete, Reason = EndReason.WriteError($"write error: {e.Message}") };
-        }
-
-        _finalized = true;
-        Sender.Tell(new Finalized(record));
-        Publish(record);
-        if (record.Status == DumpStatus.Complete)
-        {
-            PointLastLink(record);
-            StartChecksum(record);
-        }
-    }
-
-    /// <summary>The core's full length once the client said it (the KDH's, or the ELF core's); null before.</summary>
-    private ulong? ExpectedLength => _header?.DumpLength ?? (ulong?)_linux?.Layout.FileSize;
-
-    /// <summary>Why a dump whose FINISHED arrived is still not complete, or null when it is.</summary>
-    private EndReason? IncompleteBecause()
-    {
-        if (_herald.Dialect == Ingest.Dialect.Linux)
-        {
-            return _linux is null ? EndReason.NoMemoryDescription
-                : _core!.Holes((ulong)_linux.Layout.FileSize) is { Count: > 0 } missing
-                    ? EndReason.Holes(missing.Count, missing.Aggregate(0UL, (sum, h) => sum + h.Length))
-                    : null;
-        }
-
-        if (_header is null)
-        {
-            return _headerProblem is null ? EndReason.NoKernelDumpHeader : EndReason.BadKernelDumpHeader(_headerProblem);
-        }
-
-        var holes = _core!.Holes(_header.DumpLength);
-        if (holes.Count > 0)
-        {
-            return EndReason.Holes(holes.Count, holes.Aggregate(0UL, (sum, h) => sum + h.Length));
-        }
-
-        return _header.DumpKeySize > 0 && !_keyRanges.Covers(0, _header.DumpKeySize)
-            ? EndReason.KeyIncomplete($"{_keyRanges.TotalBytes} of {_header.DumpKeySize} bytes received, {MissingKeyBytes()} missing")
-            : null;
-    }
-
-    /// <summary>Truncates a compressed core to its length and gives it its final name; a failure is the reason.</summary>
-    private EndReason? Seal()
-    {
-        try
-        {
-            if (_linux is { } linux)
-            {
-                _core!.Truncate((ulong)linux.Layout.FileSize); // the sparse tail of zero and reserved pages
-                _core.Flush();
-            }
-            else if (_header!.Compression != DumpCompression.None)
-            {
-                _core!.Truncate(_header.DumpLength);
-                _core.Flush();
-            }
-
-            _core!.Rename(FinalCoreName());
-            return null;
-        }
-        catch (IOException e)
-        {
-            return EndReason.WriteError($"write error: {e.Message}");
-        }
-    }
-
     private bool Encrypted => _keyRanges.TotalBytes > 0 || _header is { DumpKeySize: > 0 };
-
-    private string FinalCoreName() =>
-        _linux is not null
-            ? CoreFileNames.Plain
-            : CoreFileNames.WithCompression(Encrypted ? CoreFileNames.Encrypted : CoreFileNames.Plain, _header!.Compression);
 
     private DumpRecord BuildRecord(DumpStatus status, EndReason? reason, string? supersededBy, DateTimeOffset? finishedAt)
     {

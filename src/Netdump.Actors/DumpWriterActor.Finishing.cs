@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>The end of a dump: the last fsyncs, complete or incomplete (SPEC §3), the core's final name and the final reports.</summary>
+public sealed partial class DumpWriterActor
+{
+    private void HandleFinish(Finish finish)
+    {
+        Timers.CancelAll();
+        var reason = finish.Reason;
+        try
+        {
+            _core!.Flush();
+            _key?.Flush(flushToDisk: true);
+            if (!_directoryDurable)
+            {
+                // a dump that ended before its first background flush: the final report fsyncs
+                // the dump directory, and this makes the dump directory's own entry durable
+                _disk.FsyncDirectory(ParentDirectory);
+                _directoryDurable = true;
+            }
+        }
+        catch (IOException e)
+        {
+            _failure ??= EndReason.WriteError($"fsync failed: {e.Message}");
+        }
+
+        _core!.ReturnUnusedSpace(); // nothing more is written: the pump is sealed or stopped
+        reason ??= _failure ?? IncompleteBecause();
+        if (reason is null)
+        {
+            reason = Seal();
+        }
+
+        var record = BuildRecord(reason is null ? DumpStatus.Complete : DumpStatus.Incomplete, reason, finish.SupersededBy, DateTimeOffset.UtcNow);
+        try
+        {
+            DumpReport.WriteFinal(record);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Error("Client {Client}: cannot write the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
+            record = record with { Status = DumpStatus.Incomplete, Reason = EndReason.WriteError($"write error: {e.Message}") };
+        }
+
+        _finalized = true;
+        Sender.Tell(new Finalized(record));
+        Publish(record);
+        if (record.Status == DumpStatus.Complete)
+        {
+            PointLastLink(record);
+            StartChecksum(record);
+        }
+    }
+
+    /// <summary>The core's full length once the client said it (the KDH's, or the ELF core's); null before.</summary>
+    private ulong? ExpectedLength => _header?.DumpLength ?? (ulong?)_linux?.Layout.FileSize;
+
+    /// <summary>Why a dump whose FINISHED arrived is still not complete, or null when it is.</summary>
+    private EndReason? IncompleteBecause()
+    {
+        if (_herald.Dialect == Ingest.Dialect.Linux)
+        {
+            return _linux is null ? EndReason.NoMemoryDescription
+                : _core!.Holes((ulong)_linux.Layout.FileSize) is { Count: > 0 } missing
+                    ? EndReason.Holes(missing.Count, missing.Aggregate(0UL, (sum, h) => sum + h.Length))
+                    : null;
+        }
+
+        if (_header is null)
+        {
+            return _headerProblem is null ? EndReason.NoKernelDumpHeader : EndReason.BadKernelDumpHeader(_headerProblem);
+        }
+
+        var holes = _core!.Holes(_header.DumpLength);
+        if (holes.Count > 0)
+        {
+            return EndReason.Holes(holes.Count, holes.Aggregate(0UL, (sum, h) => sum + h.Length));
+        }
+
+        return _header.DumpKeySize > 0 && !_keyRanges.Covers(0, _header.DumpKeySize)
+            ? EndReason.KeyIncomplete($"{_keyRanges.TotalBytes} of {_header.DumpKeySize} bytes received, {MissingKeyBytes()} missing")
+            : null;
+    }
+
+    /// <summary>Truncates a compressed core to its length and gives it its final name; a failure is the reason.</summary>
+    private EndReason? Seal()
+    {
+        try
+        {
+            if (_linux is { } linux)
+            {
+                _core!.Truncate((ulong)linux.Layout.FileSize); // the sparse tail of zero and reserved pages
+                _core.Flush();
+            }
+            else if (_header!.Compression != DumpCompression.None)
+            {
+                _core!.Truncate(_header.DumpLength);
+                _core.Flush();
+            }
+
+            _core!.Rename(FinalCoreName());
+            return null;
+        }
+        catch (IOException e)
+        {
+            return EndReason.WriteError($"write error: {e.Message}");
+        }
+    }
+
+    private string FinalCoreName() =>
+        _linux is not null
+            ? CoreFileNames.Plain
+            : CoreFileNames.WithCompression(Encrypted ? CoreFileNames.Encrypted : CoreFileNames.Plain, _header!.Compression);
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>What a writer is told and answers.</summary>
+public sealed partial class DumpWriterActor
+{
+    /// <summary>Create the dump directory and the empty core, and hold the room of its reports (their files follow the answer).</summary>
+    public sealed class Open
+    {
+        public static readonly Open Instance = new();
+        private Open() { }
+    }
+
+    /// <summary>The dump exists on disk; the pump may write into <paramref name="Core"/>.</summary>
+    public sealed record Opened(string Directory, CoreFile Core);
+
+    public sealed record OpenFailed(string Reason);
+
+    /// <summary>Store a KDH or EKCD_KEY message; answered with <see cref="Stored"/> once it is written.</summary>
+    public sealed record Store(PumpEvent.ControlPacket Packet);
+
+    public sealed record Stored(uint Sequence);
+
+    /// <summary>
+    /// End the dump. <paramref name="Reason"/> null means FINISHED arrived and the data decides;
+    /// otherwise the dump is incomplete for that reason.
+    /// </summary>
+    public sealed record Finish(EndReason? Reason, string? SupersededBy = null);
+
+    public sealed record Finalized(DumpRecord Record);
+
+    /// <summary>To the session: the disk failed under this dump (a background fsync); end it with this reason.</summary>
+    public sealed record DiskFailed(EndReason Reason);
+
+    /// <summary>The dump was refused before any data (netdump-crash said no): remove its directory.</summary>
+    public sealed class Discard
+    {
+        public static readonly Discard Instance = new();
+        private Discard() { }
+    }
+
+    public sealed class Discarded
+    {
+        public static readonly Discarded Instance = new();
+        private Discarded() { }
+    }
+
+    /// <summary>Measure free space now; answered with <see cref="SpaceOk"/> or <see cref="LowSpace"/>.</summary>
+    public sealed class CheckSpace
+    {
+        public static readonly CheckSpace Instance = new();
+        private CheckSpace() { }
+    }
+
+    public sealed class SpaceOk
+    {
+        public static readonly SpaceOk Instance = new();
+        private SpaceOk() { }
+    }
+
+    /// <summary>Free space is below what this dump needs: <c>min_free_space</c>, plus the rest of the dump once the KDH gave its length.</summary>
+    public sealed record LowSpace(ulong Available, ulong Needed);
+
+    private sealed class FlushTick
+    {
+        public static readonly FlushTick Instance = new();
+        private FlushTick() { }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Configuration;
+using Netdump.Actors.Ingest;
+using Netdump.Actors.Protocol;
+using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
+
+namespace Netdump.Actors;
+
+/// <summary>Free space: the room held for the reports, the size cap, and telling the session when space runs low.</summary>
+public sealed partial class DumpWriterActor
+{
+    /// <summary>
+    /// The files the final reports are written into, in the room held for them at open (none
+    /// held: the file system is at its reserve, and they take from it, as a dump's reports may).
+    /// </summary>
+    private void ReserveRoomForReports(DiskSpace.Account? held)
+    {
+        try
+        {
+            DumpReport.Reserve(_directory);
+            held?.Spent(DumpReport.ReservedBytes); // on the disk now: the next measurement sees them
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("Client {Client}: no room to reserve for the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
+        }
+        finally
+        {
+            held?.Dispose();
+        }
+    }
+
+    private ulong FreeBeyondReports()
+    {
+        var free = _freeSpace(_directory);
+        return free > DumpReport.ReservedBytes ? free - DumpReport.ReservedBytes : 0;
+    }
+
+    /// <summary>Null when there is room; otherwise what is free and what is needed.</summary>
+    private LowSpace? MeasureSpace()
+    {
+        var available = _freeSpace(_directory);
+        var needed = _settings.MinFreeSpace;
+        if (ExpectedLength is { } length && _core is not null && length > _core.BytesReceived)
+        {
+            // saturating: a KDH may claim any length up to 2^64
+            var rest = length - _core.BytesReceived;
+            needed = rest > ulong.MaxValue - needed ? ulong.MaxValue : needed + rest;
+        }
+
+        return available < needed ? new LowSpace(available, needed) : null;
+    }
+
+    /// <summary>Null when the room all dumps share (free space less the reserve and the others' reservations) is not empty.</summary>
+    private LowSpace? MeasureSharedRoom() => _space.HasRoomFor(DiskSpace.Chunk)
+        ? null
+        : new LowSpace(_freeSpace(_directory), _settings.MinFreeSpace + DiskSpace.Chunk);
+
+    /// <summary>Tells the session once when space runs low; again only after it recovered.</summary>
+    private void ReportLowSpace()
+    {
+        var low = MeasureSpace();
+        if (low is not null && !_lowSpaceReported)
+        {
+            Context.Parent.Tell(low);
+        }
+
+        _lowSpaceReported = low is not null;
+    }
+}
