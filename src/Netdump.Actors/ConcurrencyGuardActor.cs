@@ -36,6 +36,11 @@ namespace Netdump.Actors;
 /// (granted; logged once until the fleet answers again) and tells the fleet guard to count the
 /// dump when it can (<see cref="FleetGuardActor.Adopt"/>): a partition never costs a dump.
 /// </para>
+/// <para>
+/// This file holds the slots (request, grant, release) and the actor's life; its messages are
+/// in <c>ConcurrencyGuardActor.Messages.cs</c>, the waiting line and refusals in <c>.Line.cs</c>,
+/// the recount after a restart in <c>.Recount.cs</c>, the fleet guard's round trip in <c>.Fleet.cs</c>.
+/// </para>
 /// </summary>
 public sealed partial class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
@@ -111,13 +116,6 @@ public sealed partial class ConcurrencyGuardActor : ReceiveActor, IWithUnbounded
     public static Props Props(NetdumpSettings settings) =>
         Akka.Actor.Props.Create<ConcurrencyGuardActor>(settings);
 
-    protected override void PostRestart(Exception reason)
-    {
-        _log.Warning("Concurrency guard restarted after {Error}; recounting slots from the live sessions", reason.Message);
-        Become(Recounting);
-        Context.Parent.Tell(UdpListenerActor.ListSessions.Instance);
-    }
-
     private void Ready()
     {
         Receive<RequestSlot>(HandleRequest);
@@ -174,62 +172,6 @@ public sealed partial class ConcurrencyGuardActor : ReceiveActor, IWithUnbounded
         FleetAnswers();
     }
 
-    private void Recounting()
-    {
-        Receive<UdpListenerActor.Sessions>(sessions =>
-        {
-            foreach (var session in sessions.Refs)
-            {
-                _unconfirmed.Add(session);
-                Context.Watch(session);
-                session.Tell(ConfirmSlot.Instance);
-            }
-
-            FinishRecountIfDone();
-        });
-        Receive<SlotHeld>(held =>
-        {
-            if (_unconfirmed.Remove(Sender))
-            {
-                // an acked session's silence is counted from the recount: the conservative choice
-                _holders[Sender] = new Holder(held.Client, held.Active, held.Acked ? Environment.TickCount64 : null);
-            }
-
-            FinishRecountIfDone();
-        });
-        Receive<NoSlot>(_ =>
-        {
-            if (_unconfirmed.Remove(Sender))
-            {
-                Context.Unwatch(Sender);
-            }
-
-            FinishRecountIfDone();
-        });
-        Receive<ReleaseSlot>(_ => Release(Sender));
-        Receive<SlotActive>(_ => Update(Sender, h => h with { Active = true }));
-        Receive<Terminated>(t =>
-        {
-            _unconfirmed.Remove(t.ActorRef);
-            Release(t.ActorRef);
-            FinishRecountIfDone();
-        });
-        ReceiveAny(_ => Stash.Stash());
-    }
-
-    private void FinishRecountIfDone()
-    {
-        if (_unconfirmed.Count > 0)
-        {
-            return;
-        }
-
-        _log.Info("Concurrency guard recounted {Count} dumps in progress", _holders.Count);
-        PublishSlotsInUse();
-        Become(Ready);
-        Stash.UnstashAll();
-    }
-
     private void HandleRequest(RequestSlot request)
     {
         if (_holders.TryGetValue(Sender, out var held))
@@ -278,76 +220,6 @@ public sealed partial class ConcurrencyGuardActor : ReceiveActor, IWithUnbounded
 
     /// <summary>Is there a slot for one more silent session (every new one starts silent)?</summary>
     private bool Free() => _holders.Count < _settings.MaxConcurrentDumps && SilentHolders < _settings.MaxSilentSessions;
-
-    /// <summary>
-    /// Grants the first in line while slots are free; otherwise asks the silent holder acked
-    /// longest ago to yield once its grace is over, or waits for that moment. A request that
-    /// waited <c>silent_timeout</c> is refused: its client has given up by then.
-    /// </summary>
-    private void ServeWaiting()
-    {
-        var now = Environment.TickCount64;
-        var patience = (long)_settings.SilentTimeout.TotalMilliseconds;
-        while (_waiting.First is { Value: var first } && (Free() || now - first.Since >= patience))
-        {
-            _waiting.RemoveFirst();
-            if (Free())
-            {
-                Grant(first.Session, first.Client);
-            }
-            else
-            {
-                Context.Unwatch(first.Session);
-                Refuse(first.Session, first.Client);
-            }
-        }
-
-        if (_waiting.First is not { Value: var head } || _askedToYield is not null)
-        {
-            return;
-        }
-
-        var grace = (long)_settings.SilentGrace.TotalMilliseconds;
-        var candidates = _holders.Where(h => h.Value is { Active: false, AckedAt: not null }).ToList();
-        var next = head.Since + patience;
-        if (candidates.Count > 0)
-        {
-            var (session, holder) = candidates.MinBy(h => h.Value.AckedAt);
-            var yieldAt = holder.AckedAt!.Value + grace;
-            if (yieldAt <= now)
-            {
-                _askedToYield = session;
-                session.Tell(YieldSlot.Instance);
-                return;
-            }
-
-            next = Math.Min(next, yieldAt);
-        }
-
-        Timers.StartSingleTimer(ServeTimer, Serve.Instance, TimeSpan.FromMilliseconds(Math.Max(next - now, 1)));
-    }
-
-    private void Refuse(IActorRef session, IPAddress client)
-    {
-        LogRefusal(client, _holders.Count >= _settings.MaxConcurrentDumps
-            ? "Too many concurrent netdumps, ignoring dump from {Client}"
-            : "Too many sessions that sent nothing after their HERALD, ignoring dump from {Client}");
-        session.Tell(SlotRefused.Instance);
-    }
-
-    private void LogRefusal(IPAddress client, string template)
-    {
-        if (_refusals.Refuse(client))
-        {
-            _metrics.Refused(Metrics.RefusalReason.TooManyDumps).Inc();
-            _log.Warning(template, client);
-            if (_refusals.TakeSuppressed() is > 0 and var more)
-            {
-                _metrics.Refused(Metrics.RefusalReason.TooManyDumps).Inc(more);
-                _log.Warning("{Count} more clients were refused without a log line of their own (flood)", more);
-            }
-        }
-    }
 
     private void Update(IActorRef session, Func<Holder, Holder> change)
     {

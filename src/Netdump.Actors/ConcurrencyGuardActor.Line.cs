@@ -1,0 +1,80 @@
+using System.Net;
+using Akka.Actor;
+using Akka.Event;
+using Netdump.Actors.Configuration;
+
+namespace Netdump.Actors;
+
+/// <summary>The waiting line: who gets the next free slot, which silent holder is asked to yield, and the refusals (logged once per episode).</summary>
+public sealed partial class ConcurrencyGuardActor
+{
+    /// <summary>
+    /// Grants the first in line while slots are free; otherwise asks the silent holder acked
+    /// longest ago to yield once its grace is over, or waits for that moment. A request that
+    /// waited <c>silent_timeout</c> is refused: its client has given up by then.
+    /// </summary>
+    private void ServeWaiting()
+    {
+        var now = Environment.TickCount64;
+        var patience = (long)_settings.SilentTimeout.TotalMilliseconds;
+        while (_waiting.First is { Value: var first } && (Free() || now - first.Since >= patience))
+        {
+            _waiting.RemoveFirst();
+            if (Free())
+            {
+                Grant(first.Session, first.Client);
+            }
+            else
+            {
+                Context.Unwatch(first.Session);
+                Refuse(first.Session, first.Client);
+            }
+        }
+
+        if (_waiting.First is not { Value: var head } || _askedToYield is not null)
+        {
+            return;
+        }
+
+        var grace = (long)_settings.SilentGrace.TotalMilliseconds;
+        var candidates = _holders.Where(h => h.Value is { Active: false, AckedAt: not null }).ToList();
+        var next = head.Since + patience;
+        if (candidates.Count > 0)
+        {
+            var (session, holder) = candidates.MinBy(h => h.Value.AckedAt);
+            var yieldAt = holder.AckedAt!.Value + grace;
+            if (yieldAt <= now)
+            {
+                _askedToYield = session;
+                session.Tell(YieldSlot.Instance);
+                return;
+            }
+
+            next = Math.Min(next, yieldAt);
+        }
+
+        Timers.StartSingleTimer(ServeTimer, Serve.Instance, TimeSpan.FromMilliseconds(Math.Max(next - now, 1)));
+    }
+
+    private void Refuse(IActorRef session, IPAddress client)
+    {
+        LogRefusal(client, _holders.Count >= _settings.MaxConcurrentDumps
+            ? "Too many concurrent netdumps, ignoring dump from {Client}"
+            : "Too many sessions that sent nothing after their HERALD, ignoring dump from {Client}");
+        session.Tell(SlotRefused.Instance);
+    }
+
+    private void LogRefusal(IPAddress client, string template)
+    {
+        if (_refusals.Refuse(client))
+        {
+            _metrics.Refused(Metrics.RefusalReason.TooManyDumps).Inc();
+            _log.Warning(template, client);
+            if (_refusals.TakeSuppressed() is > 0 and var more)
+            {
+                _metrics.Refused(Metrics.RefusalReason.TooManyDumps).Inc(more);
+                _log.Warning("{Count} more clients were refused without a log line of their own (flood)", more);
+            }
+        }
+    }
+}
