@@ -108,7 +108,7 @@ public sealed class CatalogActor : ReceiveActor
     }
 
     public static Props Props(NetdumpSettings settings, CatalogSeed seed, TimeProvider? time = null) =>
-        Akka.Actor.Props.Create<CatalogActor>(settings, seed, time ?? TimeProvider.System);
+        ActorProps.Of(() => new CatalogActor(settings, seed, time ?? TimeProvider.System));
 
     protected override void PreStart()
     {

@@ -97,16 +97,11 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
     public static ScriptRunnerFactory DefaultScripts { get; } =
         (context, settings) => context.ActorOf(ScriptRunnerActor.Props(settings.DumpDirectory), "scripts");
 
-    /// <summary>
-    /// The props of a session. Like every actor's props here they name the constructor's
-    /// arguments (Akka creates the actor through its activator) instead of a <c>() => new ...</c>
-    /// expression, which Akka compiles into new code for every actor: measured at about 10 ms
-    /// of CPU per dump for a session, its writer and its script runner.
-    /// </summary>
+    /// <summary>The props of a session (made as every actor here is: <see cref="ActorProps"/> says why).</summary>
     public static Props Props(NetdumpSettings settings, Herald herald, IActorRef guard, SessionChannelFactory channels,
         DiskSpace space, WriterFactory? writers = null, ScriptRunnerFactory? scripts = null, IActorRef? supersedes = null) =>
-        Akka.Actor.Props.Create<ClientSessionActor>(settings, herald, guard, channels, space,
-            writers ?? DefaultWriters, scripts ?? DefaultScripts, supersedes);
+        ActorProps.Of(() => new ClientSessionActor(settings, herald, guard, channels, space,
+            writers ?? DefaultWriters, scripts ?? DefaultScripts, supersedes));
 
     /// <summary>A writer or script runner that fails is stopped; the session then ends its dump (see <see cref="WriterLost"/>).</summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);

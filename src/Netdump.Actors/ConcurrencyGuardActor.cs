@@ -114,7 +114,7 @@ public sealed partial class ConcurrencyGuardActor : ReceiveActor, IWithUnbounded
     }
 
     public static Props Props(NetdumpSettings settings) =>
-        Akka.Actor.Props.Create<ConcurrencyGuardActor>(settings);
+        ActorProps.Of(() => new ConcurrencyGuardActor(settings));
 
     private void Ready()
     {

@@ -113,7 +113,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
 
     /// <summary>The props of a writer on the disk dispatcher.</summary>
     public static Props Props(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null, DiskSpace? space = null) =>
-        Akka.Actor.Props.Create<DumpWriterActor>(settings, herald, freeSpace, disk, space).WithDispatcher(DispatcherId);
+        ActorProps.Of(() => new DumpWriterActor(settings, herald, freeSpace, disk, space)).WithDispatcher(DispatcherId);
 
     private void HandleOpen()
     {

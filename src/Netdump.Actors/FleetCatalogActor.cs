@@ -69,7 +69,7 @@ public sealed class FleetCatalogActor : ReceiveActor
     /// <summary>To the parent: a node became reachable (up) or not (unreachable, removed).</summary>
     public sealed record NodeReachability(string Node, bool Reachable);
 
-    public static Props Props(string node) => Akka.Actor.Props.Create(() => new FleetCatalogActor(node));
+    public static Props Props(string node) => ActorProps.Of(() => new FleetCatalogActor(node));
 
     /// <summary>The Distributed Data key of a dump's fleet id.</summary>
     public static LWWDictionaryKey<string, string> KeyOf(string id) => Key(Bucket(id));

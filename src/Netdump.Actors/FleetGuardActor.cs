@@ -78,7 +78,7 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
     private sealed record RecountOver;
 
     public static Props Props(int limit, string guardPath, TimeSpan recountTimeout) =>
-        Akka.Actor.Props.Create(() => new FleetGuardActor(limit, guardPath, recountTimeout));
+        ActorProps.Of(() => new FleetGuardActor(limit, guardPath, recountTimeout));
 
     protected override void PreStart()
     {

@@ -29,7 +29,7 @@ public sealed class MembershipLogActor : ReceiveActor
         Receive<ClusterEvent.IMemberEvent>(_ => { });
     }
 
-    public static Props Props() => Akka.Actor.Props.Create<MembershipLogActor>();
+    public static Props Props() => ActorProps.Of(() => new MembershipLogActor());
 
     /// <summary>A member's <c>node_name</c>, or its address when it carries none.</summary>
     public static string NameOf(Member member) =>

@@ -40,7 +40,7 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(NetdumpSettings settings, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new RetentionActor(settings, clock)).WithDispatcher(DumpWriterActor.DispatcherId);
+        ActorProps.Of(() => new RetentionActor(settings, clock)).WithDispatcher(DumpWriterActor.DispatcherId);
 
     protected override void PreStart()
     {

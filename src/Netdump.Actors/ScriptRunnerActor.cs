@@ -43,7 +43,7 @@ public sealed class ScriptRunnerActor : ReceiveActor
     private sealed record Completed(Run Run, string Path, IActorRef ReplyTo, ScriptResult Result);
 
     public static Props Props(string dumpDirectory) =>
-        Akka.Actor.Props.Create<ScriptRunnerActor>(dumpDirectory);
+        ActorProps.Of(() => new ScriptRunnerActor(dumpDirectory));
 
     private void HandleRun(Run run)
     {

@@ -87,7 +87,7 @@ public sealed class StorageCareActor : ReceiveActor
     private sealed record Done(string Directory, DecryptionResult? Decryption, CompressionResult? Compression, string? Unreadable, TimeSpan Took);
 
     public static Props Props(NetdumpSettings settings) =>
-        Akka.Actor.Props.Create(() => new StorageCareActor(settings)).WithDispatcher(DumpWriterActor.DispatcherId);
+        ActorProps.Of(() => new StorageCareActor(settings)).WithDispatcher(DumpWriterActor.DispatcherId);
 
     protected override void PreStart()
     {

@@ -89,7 +89,7 @@ public sealed partial class UdpListenerActor
         var session = Context.ActorOf(_sessions(herald, _guard, supersedes, channels, _space), name);
         Context.Watch(session);
         _receiving[herald.Client.Address] = session;
-        _metrics.Sessions.Set(SessionChildren().Count());
+        _metrics.Sessions.Inc(); // counted again at each session's end; not per HERALD, which a storm sends by the hundred
     }
 
     private void Forget(IPAddress client, IActorRef session)

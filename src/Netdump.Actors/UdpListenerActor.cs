@@ -145,7 +145,7 @@ public sealed partial class UdpListenerActor : ReceiveActor
     public sealed record Sessions(IReadOnlyList<IActorRef> Refs);
 
     public static Props Props(NetdumpSettings settings, SessionPropsFactory sessions) =>
-        Akka.Actor.Props.Create<UdpListenerActor>(settings, sessions);
+        ActorProps.Of(() => new UdpListenerActor(settings, sessions));
 
     /// <summary>The production wiring: real session sockets and writers.</summary>
     public static Props Props(NetdumpSettings settings) =>
