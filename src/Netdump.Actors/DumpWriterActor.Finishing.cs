@@ -51,6 +51,9 @@ public sealed partial class DumpWriterActor
             record = record with { Status = DumpStatus.Incomplete, Reason = EndReason.WriteError($"write error: {e.Message}") };
         }
 
+        // a dump that ended before its first flush tick wrote its reports in the room still held
+        ReleaseReportsRoom(written: true);
+
         _finalized = true;
         Sender.Tell(new Finalized(record));
         Publish(record);

@@ -13,15 +13,30 @@ namespace Netdump.Actors;
 public sealed partial class DumpWriterActor
 {
     /// <summary>
-    /// The files the final reports are written into, in the room held for them at open (none
-    /// held: the file system is at its reserve, and they take from it, as a dump's reports may).
+    /// The room held at open for the final reports (null inside: none could be held, the file
+    /// system is at its reserve, and the reports take from it, as a dump's reports may).
     /// </summary>
-    private void ReserveRoomForReports(DiskSpace.Account? held)
+    private sealed record HeldRoom(DiskSpace.Account? Account);
+
+    /// <summary>Held until the reports' files exist; null once they do, or once the final reports took the room.</summary>
+    private HeldRoom? _reportsRoom;
+
+    /// <summary>
+    /// At the first flush tick: the files the final reports are written into, in the room held
+    /// for them, so that a dump which fills the file system can still be described.
+    /// </summary>
+    private void MakeReportsRoom()
     {
+        if (_reportsRoom is not { } room)
+        {
+            return;
+        }
+
+        _reportsRoom = null;
         try
         {
             DumpReport.Reserve(_directory);
-            held?.Spent(DumpReport.ReservedBytes); // on the disk now: the next measurement sees them
+            room.Account?.Spent(DumpReport.ReservedBytes); // on the disk now: the next measurement sees them
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -29,8 +44,28 @@ public sealed partial class DumpWriterActor
         }
         finally
         {
-            held?.Dispose();
+            room.Account?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The dump ended (or was discarded) before its reports' files were made: the room held for
+    /// them goes back, after the final reports took what they needed of it when <paramref name="written"/>.
+    /// </summary>
+    private void ReleaseReportsRoom(bool written)
+    {
+        if (_reportsRoom is not { } room)
+        {
+            return;
+        }
+
+        _reportsRoom = null;
+        if (written)
+        {
+            room.Account?.Spent(DumpReport.ReservedBytes);
+        }
+
+        room.Account?.Dispose();
     }
 
     private ulong FreeBeyondReports()

@@ -34,7 +34,7 @@ namespace Netdump.Actors;
 /// <c>.Catalog.cs</c>, the checksum and the <c>.last</c> link after the end in <c>.Aftercare.cs</c>.
 /// </para>
 /// </summary>
-public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
+public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
 {
     /// <summary>The dispatcher (in netdump.hocon) for disk work.</summary>
     public const string DispatcherId = "akka.actor.netdump-disk-dispatcher";
@@ -81,29 +81,62 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
         _space = space ?? new DiskSpace(settings.DumpDirectory, settings.MinFreeSpace, path => _freeSpace(path));
         _disk = disk ?? CoreDisk.Real;
         _progress = new ReceiveProgress(settings.ProgressLogInterval);
-        Receive<Open>(_ => HandleOpen());
-        Receive<Store>(HandleStore);
-        Receive<FlushTick>(_ =>
-        {
-            FlushInBackground();
-            var elapsed = Stopwatch.GetElapsedTime(_openedAt);
-            var bytes = _core?.BytesReceived ?? 0;
-            if (_progress.Tick(bytes, elapsed))
-            {
-                _progressStale = true;
-            }
+    }
 
-            WriteReceivingReport(elapsed);
-            PublishProgress(bytes, elapsed);
-            LogProgress(bytes, elapsed);
-            ReportLowSpace();
-        });
-        Receive<CheckSpace>(_ => Sender.Tell(MeasureSpace() ?? MeasureSharedRoom() ?? (object)SpaceOk.Instance));
-        Receive<Finish>(HandleFinish);
-        Receive<DescribeLinux>(HandleDescribeLinux);
-        Receive<LinuxMemoryDone>(done => _linux = _linux! with { Reserved = done.Reserved });
-        Receive<Discard>(_ => HandleDiscard());
-        Receive<ChecksumComputed>(HandleChecksum);
+    // a switch, not ReceiveActor's handlers: those are built again for every writer, and a crash
+    // storm makes hundreds of writers at once, each before its dump's HERALD is acked
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Open:
+                HandleOpen();
+                break;
+            case Store store:
+                HandleStore(store);
+                break;
+            case FlushTick:
+                HandleFlushTick();
+                break;
+            case CheckSpace:
+                Sender.Tell(MeasureSpace() ?? MeasureSharedRoom() ?? (object)SpaceOk.Instance);
+                break;
+            case Finish finish:
+                HandleFinish(finish);
+                break;
+            case DescribeLinux describe:
+                HandleDescribeLinux(describe);
+                break;
+            case LinuxMemoryDone done:
+                _linux = _linux! with { Reserved = done.Reserved };
+                break;
+            case Discard:
+                HandleDiscard();
+                break;
+            case ChecksumComputed computed:
+                HandleChecksum(computed);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void HandleFlushTick()
+    {
+        MakeReportsRoom();
+        FlushInBackground();
+        var elapsed = Stopwatch.GetElapsedTime(_openedAt);
+        var bytes = _core?.BytesReceived ?? 0;
+        if (_progress.Tick(bytes, elapsed))
+        {
+            _progressStale = true;
+        }
+
+        WriteReceivingReport(elapsed);
+        PublishProgress(bytes, elapsed);
+        LogProgress(bytes, elapsed);
+        ReportLowSpace();
     }
 
     /// <summary>Free bytes for unprivileged users on the file system holding a path; tests inject one.</summary>
@@ -166,8 +199,10 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             return;
         }
 
-        // opened and answered: nothing from here on may answer OpenFailed
-        ReserveRoomForReports(reportsRoom);
+        // opened and answered: nothing from here on may answer OpenFailed. The reports' files are
+        // made at the first flush tick (or the final reports made at the end), in the room held
+        // till then: in a crash storm the disk threads have the next dumps' starts to do first
+        _reportsRoom = new HeldRoom(reportsRoom);
         PublishReceiving();
         ReportLowSpace();
     }
@@ -219,6 +254,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
     private void HandleDiscard()
     {
         Timers.CancelAll();
+        ReleaseReportsRoom(written: false);
         _core?.Dispose();
         _core = null;
         try
@@ -286,6 +322,7 @@ public sealed partial class DumpWriterActor : ReceiveActor, IWithTimers
             }
         }
 
+        ReleaseReportsRoom(written: false);
         _checksumCancel?.Cancel(); // the server is going down: the dump keeps its reports without a hash
         _checksumCancel?.Dispose();
         _core?.Dispose();

@@ -48,7 +48,7 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
 
     /// <summary>
     /// Holds exactly <paramref name="bytes"/> of the shared room for files about to be written
-    /// (a new dump's reports' room, made just after its HERALD's ack), so that no dump's core
+    /// (a new dump's reports' room, whose files are made at its first flush tick), so that no dump's core
     /// takes it meanwhile; null when there is not that much room. The caller writes the files,
     /// then <see cref="Account.Spent"/> and disposes the account.
     /// </summary>

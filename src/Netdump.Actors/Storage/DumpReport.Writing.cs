@@ -2,7 +2,7 @@ namespace Netdump.Actors.Storage;
 
 /// <summary>
 /// The reports on disk: each replaced atomically through a temporary name, as durably as asked,
-/// and the room for the final ones reserved when the dump is created.
+/// and the room for the final ones reserved while the dump is received.
 /// </summary>
 public static partial class DumpReport
 {
