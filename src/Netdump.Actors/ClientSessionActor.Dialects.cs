@@ -18,37 +18,52 @@ public sealed partial class ClientSessionActor
 {
     private PumpEvent.ControlPacket? _finished;
 
-    private void DialectEvents()
+    /// <summary>The receiving state's packets of this client's dialect; true when the message was one of them.</summary>
+    private bool DialectEvents(object message)
     {
         if (_herald.Dialect == Dialect.Linux)
         {
-            LinuxEvents();
+            return LinuxEvents(message);
         }
-        else
+
+        switch (message)
         {
-            Receive<PumpEvent.ControlPacket>(HandleControl);
-            Receive<DumpWriterActor.Stored>(stored => _channel!.SendAck(stored.Sequence));
+            case PumpEvent.ControlPacket packet:
+                HandleControl(packet);
+                return true;
+            case DumpWriterActor.Stored stored:
+                _channel!.SendAck(stored.Sequence);
+                return true;
+            default:
+                return false;
         }
     }
 
-    private void LinuxEvents()
+    private bool LinuxEvents(object message)
     {
-        Receive<LinuxPull.Described>(d =>
+        switch (message)
         {
-            if (d.RegistersProblem is { } problem)
-            {
-                _log.Warning("Client {Client}: {Problem}; the core has no registers", ClientText, problem);
-            }
+            case LinuxPull.Described d:
+                if (d.RegistersProblem is { } problem)
+                {
+                    _log.Warning("Client {Client}: {Problem}; the core has no registers", ClientText, problem);
+                }
 
-            _writer.Tell(new DumpWriterActor.DescribeLinux(_herald.Linux!, d.Pages, d.PageSize, d.Registers));
-        });
-        Receive<DumpWriterActor.LinuxDescribed>(d => ((LinuxSessionChannel)_channel!).PullMemory(d.DataOffset));
-        Receive<LinuxPull.MemoryDone>(done =>
-        {
-            _writer.Tell(new DumpWriterActor.LinuxMemoryDone(done.Reserved.Select(r => new ByteRange(r.First, r.End)).ToList()));
-            ((LinuxSessionChannel)_channel!).ShowState();
-        });
-        Receive<LinuxPull.ConsoleDone>(_ => FinishDump()); // what FINISHED is to a FreeBSD dump
+                _writer.Tell(new DumpWriterActor.DescribeLinux(_herald.Linux!, d.Pages, d.PageSize, d.Registers));
+                return true;
+            case DumpWriterActor.LinuxDescribed d:
+                ((LinuxSessionChannel)_channel!).PullMemory(d.DataOffset);
+                return true;
+            case LinuxPull.MemoryDone done:
+                _writer.Tell(new DumpWriterActor.LinuxMemoryDone(done.Reserved.Select(r => new ByteRange(r.First, r.End)).ToList()));
+                ((LinuxSessionChannel)_channel!).ShowState();
+                return true;
+            case LinuxPull.ConsoleDone:
+                FinishDump(); // what FINISHED is to a FreeBSD dump
+                return true;
+            default:
+                return false;
+        }
     }
 
     private void HandleControl(PumpEvent.ControlPacket packet)

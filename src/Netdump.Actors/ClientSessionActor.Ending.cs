@@ -28,39 +28,56 @@ public sealed partial class ClientSessionActor
     }
 
     /// <summary>The empty dump is being removed; then the slot goes back and the session stops, or waits out a refusal.</summary>
-    private void Discarding(bool thenRefuse)
+    private UntypedReceive Discarding(bool thenRefuse) => message =>
     {
-        Receive<DumpWriterActor.Discarded>(_ =>
+        switch (message)
         {
-            ReleaseSlot();
-            if (thenRefuse)
-            {
-                Timers.StartSingleTimer(RefusalTimer, RefusalOver.Instance, _settings.RefusalEpisode);
-                Become(Refused);
-            }
-            else
-            {
-                Context.Stop(Self);
-            }
-        });
-        Receive<Terminated>(OnTerminated);
-        KeepSlot();
-        ReceiveAny(_ => { });
-    }
+            case DumpWriterActor.Discarded:
+                ReleaseSlot();
+                if (thenRefuse)
+                {
+                    Timers.StartSingleTimer(RefusalTimer, RefusalOver.Instance, _settings.RefusalEpisode);
+                    Become(Refused);
+                }
+                else
+                {
+                    Context.Stop(Self);
+                }
+
+                break;
+            case Terminated terminated:
+                OnTerminated(terminated);
+                break;
+            default:
+                KeepSlot(message); // and whatever else comes is dropped
+                break;
+        }
+    };
 
     /// <summary>
     /// netdump-crash refused the dump: the client's retransmitted HERALDs come here and are
     /// ignored, so the script runs once per refusal episode, not once per retry. The episode
     /// ends <c>refusal_episode</c> after the last HERALD; a HERALD after that is a new dump.
     /// </summary>
-    private void Refused()
+    private void Refused(object message)
     {
-        Receive<Herald>(_ => Timers.StartSingleTimer(RefusalTimer, RefusalOver.Instance, _settings.RefusalEpisode));
-        Receive<RefusalOver>(_ => Context.Stop(Self));
-        Receive<ServerShuttingDown>(_ => Context.Stop(Self));
-        Receive<Terminated>(_ => { });
-        KeepSlot();
-        ReceiveAny(_ => { });
+        switch (message)
+        {
+            case Herald:
+                Timers.StartSingleTimer(RefusalTimer, RefusalOver.Instance, _settings.RefusalEpisode);
+                break;
+            case RefusalOver:
+                Context.Stop(Self);
+                break;
+            case ServerShuttingDown:
+                Context.Stop(Self);
+                break;
+            case Terminated:
+                break;
+            default:
+                KeepSlot(message); // and whatever else comes is dropped
+                break;
+        }
     }
 
     private void EndIncomplete(EndReason reason, string? supersededBy = null)
@@ -71,29 +88,36 @@ public sealed partial class ClientSessionActor
         Become(Finishing);
     }
 
-    private void Finishing()
+    private void Finishing(object message)
     {
-        Receive<DumpWriterActor.Finalized>(f =>
+        switch (message)
         {
-            var r = f.Record;
-            LogEnd(r);
-            _metrics.Finished(r.Status, r.Reason, DateTimeOffset.UtcNow - r.ReceivedAt);
-            ReleaseSlot();
-            Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
-            var lingering = AckFinishedAndLinger();
+            case DumpWriterActor.Finalized f:
+                var r = f.Record;
+                LogEnd(r);
+                _metrics.Finished(r.Status, r.Reason, DateTimeOffset.UtcNow - r.ReceivedAt);
+                ReleaseSlot();
+                Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
+                var lingering = AckFinishedAndLinger();
 
-            if (r.SupersededBy is null)
-            {
-                // the client is about to reboot (a superseded client is not: it is dumping again)
-                RunScript(Script.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason?.Text, r, _settings.ScriptTimeout);
-            }
+                if (r.SupersededBy is null)
+                {
+                    // the client is about to reboot (a superseded client is not: it is dumping again)
+                    RunScript(Script.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason?.Text, r, _settings.ScriptTimeout);
+                }
 
-            Become(() => Closing(lingering, hashing: r.Status == DumpStatus.Complete));
-        });
-        Receive<DumpWriterActor.Stored>(stored => _channel?.SendAck(stored.Sequence));
-        Receive<Terminated>(OnTerminated);
-        KeepSlot();
-        ReceiveAny(_ => { }); // retransmits wait for the final answer
+                Become(Closing(lingering, hashing: r.Status == DumpStatus.Complete));
+                break;
+            case DumpWriterActor.Stored stored:
+                _channel?.SendAck(stored.Sequence);
+                break;
+            case Terminated terminated:
+                OnTerminated(terminated);
+                break;
+            default:
+                KeepSlot(message); // retransmits wait for the final answer
+                break;
+        }
     }
 
     /// <summary>
@@ -102,7 +126,7 @@ public sealed partial class ClientSessionActor
     /// complete dump (stopping the writer now would abandon it). What is still awaited lives in
     /// this state alone; with nothing to wait for the session stops at once.
     /// </summary>
-    private void Closing(bool lingering, bool hashing)
+    private UntypedReceive Closing(bool lingering, bool hashing)
     {
         var lingerOver = !lingering;
         var checksumPending = hashing;
@@ -115,35 +139,44 @@ public sealed partial class ClientSessionActor
             }
         }
 
-        Receive<PumpEvent.ControlPacket>(p => p.Type == MessageType.Finished, p => _channel!.SendAck(p.Sequence));
-        Receive<ScriptResult>(r => r.Script == Script.Reboot, _ => StopWhenDone());
-        Receive<LingerOver>(_ =>
-        {
-            lingerOver = true;
-            StopWhenDone();
-        });
-        Receive<DumpWriterActor.ChecksumDone>(_ =>
-        {
-            checksumPending = false;
-            StopWhenDone();
-        });
-        Receive<ServerShuttingDown>(_ =>
-        {
-            // shutdown does not wait for a hash, which may take minutes: the dump keeps its
-            // final reports without one (docs/operations.md)
-            lingerOver = true;
-            checksumPending = false;
-            StopWhenDone();
-        });
-        Receive<Terminated>(t => t.ActorRef.Equals(_writer), _ =>
-        {
-            checksumPending = false;
-            StopWhenDone();
-        });
-        Receive<Terminated>(t => t.ActorRef.Equals(_scripts), _ => ScriptsLost());
-        KeepSlot();
-        ReceiveAny(_ => { });
         StopWhenDone();
+        return message =>
+        {
+            switch (message)
+            {
+                case PumpEvent.ControlPacket p when p.Type == MessageType.Finished:
+                    _channel!.SendAck(p.Sequence);
+                    break;
+                case ScriptResult r when r.Script == Script.Reboot:
+                    StopWhenDone();
+                    break;
+                case LingerOver:
+                    lingerOver = true;
+                    StopWhenDone();
+                    break;
+                case DumpWriterActor.ChecksumDone:
+                    checksumPending = false;
+                    StopWhenDone();
+                    break;
+                case ServerShuttingDown:
+                    // shutdown does not wait for a hash, which may take minutes: the dump keeps its
+                    // final reports without one (docs/operations.md)
+                    lingerOver = true;
+                    checksumPending = false;
+                    StopWhenDone();
+                    break;
+                case Terminated t when t.ActorRef.Equals(_writer):
+                    checksumPending = false;
+                    StopWhenDone();
+                    break;
+                case Terminated t when t.ActorRef.Equals(_scripts):
+                    ScriptsLost();
+                    break;
+                default:
+                    KeepSlot(message); // and whatever else comes is dropped
+                    break;
+            }
+        };
     }
 
     private void LogEnd(DumpRecord r)

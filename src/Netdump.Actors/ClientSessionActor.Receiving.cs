@@ -53,84 +53,105 @@ public sealed partial class ClientSessionActor
         }
     }
 
-    private void Receiving()
+    private void Receiving(object message)
     {
-        Receive<Herald>(HandleHerald);
-        Receive<PumpEvent.HeraldRetransmitted>(h => HandleHerald(_herald with { Sequence = h.Sequence, ReceivedAt = h.ReceivedAt }));
-        Receive<PumpEvent.FirstData>(d =>
+        switch (message)
         {
-            MarkActive();
-            _log.Debug("Client {Client}: first data at offset {Offset}", ClientText, d.Offset);
-        });
-        Receive<SilenceOver>(_ =>
-        {
-            // a HERALD and nothing else (a flood, or a client that died at once): nothing was
-            // received, so nothing is kept; the slot and the socket go back at once
-            if (TryRetireEmpty())
-            {
-                _log.Warning("Client {Client}: nothing but a HERALD within {Timeout}; session dropped, nothing was received",
-                    ClientText, _settings.SilentTimeout);
-                ReleaseSlot();
-                DiscardEmptyDump();
-            }
-        });
-        Receive<ConcurrencyGuardActor.YieldSlot>(_ =>
-        {
-            if (TryRetireEmpty())
-            {
-                _slotHeld = false; // the guard takes it back with this answer
-                Sender.Tell(ConcurrencyGuardActor.SlotYielded.Instance);
-                _log.Warning("Client {Client}: nothing but a HERALD within {Grace} of its ack, and a client is waiting; session dropped, nothing was received",
-                    ClientText, _settings.SilentGrace);
-                DiscardEmptyDump();
-            }
-            else
-            {
-                Sender.Tell(ConcurrencyGuardActor.SlotKept.Instance);
-            }
-        });
-        DialectEvents();
-        Receive<PumpEvent.Dropped>(d => _log.Warning("Client {Client}: dropped a datagram: {Reason}", ClientText, d.Reason));
-        Receive<PumpEvent.WriteFailed>(f => EndIncomplete(f.Reason));
-        Receive<DumpWriterActor.DiskFailed>(f => EndIncomplete(f.Reason));
-        Receive<PumpEvent.Faulted>(f => EndIncomplete(EndReason.ReceiveError(f.Reason)));
-        Receive<SupersededBy>(s =>
-        {
-            if (TryRetireEmpty())
-            {
-                // the client started over from a new port before sending data: one dump, as a
-                // HERALD before any data is a retransmission (SPEC §4); no empty dump is left
-                _log.Info("Client {Client}: no data had come for {Dir}; removed, the dump goes on in {NewDir}", ClientText, _directory, s.Directory);
-                DiscardEmptyDump();
-                return;
-            }
+            case Herald herald:
+                HandleHerald(herald);
+                break;
+            case PumpEvent.HeraldRetransmitted h:
+                HandleHerald(_herald with { Sequence = h.Sequence, ReceivedAt = h.ReceivedAt });
+                break;
+            case PumpEvent.FirstData d:
+                MarkActive();
+                _log.Debug("Client {Client}: first data at offset {Offset}", ClientText, d.Offset);
+                break;
+            case SilenceOver:
+                // a HERALD and nothing else (a flood, or a client that died at once): nothing was
+                // received, so nothing is kept; the slot and the socket go back at once
+                if (TryRetireEmpty())
+                {
+                    _log.Warning("Client {Client}: nothing but a HERALD within {Timeout}; session dropped, nothing was received",
+                        ClientText, _settings.SilentTimeout);
+                    ReleaseSlot();
+                    DiscardEmptyDump();
+                }
 
-            _log.Warning("Client {Client}: dump in {Dir} superseded by a new dump in {NewDir}", ClientText, _directory, s.Directory);
-            EndIncomplete(EndReason.Superseded, s.Directory);
-        });
-        Receive<IdleCheck>(_ =>
-        {
-            var idle = TimeSpan.FromMilliseconds(Environment.TickCount64 - _channel!.LastPacketTicks);
-            if (_spaceState is SpaceState.ScriptRunning or SpaceState.Rechecking)
-            {
-                // the server is the one waiting (netdump-nospace decides): a pulled Linux client
-                // is asked nothing meanwhile, and a pushing one is not acked; neither is idle
-                Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
-            }
-            else if (idle >= _settings.SessionTimeout)
-            {
-                EndIncomplete(EndReason.ClientTimedOut);
-            }
-            else
-            {
-                Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout - idle);
-            }
-        });
-        SpaceEvents();
-        Receive<ServerShuttingDown>(_ => EndIncomplete(EndReason.ServerShutDown));
-        Receive<Terminated>(OnTerminated);
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount(acked: true));
-        KeepSlot();
+                break;
+            case ConcurrencyGuardActor.YieldSlot:
+                if (TryRetireEmpty())
+                {
+                    _slotHeld = false; // the guard takes it back with this answer
+                    Sender.Tell(ConcurrencyGuardActor.SlotYielded.Instance);
+                    _log.Warning("Client {Client}: nothing but a HERALD within {Grace} of its ack, and a client is waiting; session dropped, nothing was received",
+                        ClientText, _settings.SilentGrace);
+                    DiscardEmptyDump();
+                }
+                else
+                {
+                    Sender.Tell(ConcurrencyGuardActor.SlotKept.Instance);
+                }
+
+                break;
+            case PumpEvent.Dropped d:
+                _log.Warning("Client {Client}: dropped a datagram: {Reason}", ClientText, d.Reason);
+                break;
+            case PumpEvent.WriteFailed f:
+                EndIncomplete(f.Reason);
+                break;
+            case DumpWriterActor.DiskFailed f:
+                EndIncomplete(f.Reason);
+                break;
+            case PumpEvent.Faulted f:
+                EndIncomplete(EndReason.ReceiveError(f.Reason));
+                break;
+            case SupersededBy s:
+                if (TryRetireEmpty())
+                {
+                    // the client started over from a new port before sending data: one dump, as a
+                    // HERALD before any data is a retransmission (SPEC §4); no empty dump is left
+                    _log.Info("Client {Client}: no data had come for {Dir}; removed, the dump goes on in {NewDir}", ClientText, _directory, s.Directory);
+                    DiscardEmptyDump();
+                    return;
+                }
+
+                _log.Warning("Client {Client}: dump in {Dir} superseded by a new dump in {NewDir}", ClientText, _directory, s.Directory);
+                EndIncomplete(EndReason.Superseded, s.Directory);
+                break;
+            case IdleCheck:
+                var idle = TimeSpan.FromMilliseconds(Environment.TickCount64 - _channel!.LastPacketTicks);
+                if (_spaceState is SpaceState.ScriptRunning or SpaceState.Rechecking)
+                {
+                    // the server is the one waiting (netdump-nospace decides): a pulled Linux client
+                    // is asked nothing meanwhile, and a pushing one is not acked; neither is idle
+                    Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
+                }
+                else if (idle >= _settings.SessionTimeout)
+                {
+                    EndIncomplete(EndReason.ClientTimedOut);
+                }
+                else
+                {
+                    Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout - idle);
+                }
+
+                break;
+            case ServerShuttingDown:
+                EndIncomplete(EndReason.ServerShutDown);
+                break;
+            case Terminated terminated:
+                OnTerminated(terminated);
+                break;
+            case ConcurrencyGuardActor.ConfirmSlot:
+                AnswerRecount(acked: true);
+                break;
+            default:
+                // the dialect's and the space's events share no type with the cases above, so that they
+                // are tried after them changes nothing; the slot's come last, after this state's own
+                UnhandledUnless(DialectEvents(message) || SpaceEvents(message) || KeepSlot(message), message);
+                break;
+        }
     }
 
     /// <summary>
@@ -156,7 +177,7 @@ public sealed partial class ClientSessionActor
         Timers.Cancel(IdleTimer);
         Timers.Cancel(SilentTimer);
         _writer.Tell(DumpWriterActor.Discard.Instance);
-        Become(() => Discarding(thenRefuse: false));
+        Become(Discarding(thenRefuse: false));
     }
 
     private void HandleHerald(Herald herald)

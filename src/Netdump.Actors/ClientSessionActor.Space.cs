@@ -30,35 +30,42 @@ public sealed partial class ClientSessionActor
 
     private SpaceState _spaceState = SpaceState.Untried;
 
-    private void SpaceEvents()
+    /// <summary>The receiving state's free-space events; true when the message was one of them.</summary>
+    private bool SpaceEvents(object message)
     {
-        Receive<DumpWriterActor.LowSpace>(HandleLowSpace);
-        Receive<PumpEvent.OutOfRoom>(room =>
+        switch (message)
         {
-            // the pump waits (takes and acks nothing) while netdump-nospace or the check after it decides
-            if (_spaceState is SpaceState.Untried or SpaceState.ScriptSpent)
-            {
-                HandleLowSpace(new DumpWriterActor.LowSpace(_space.Available, _settings.MinFreeSpace + room.Length));
-            }
-        });
-        Receive<DumpWriterActor.SpaceOk>(_ =>
-        {
-            _spaceState = SpaceState.ScriptSpent;
-            _channel!.ResumeWrites();
-            _log.Info("Client {Client}: there is room again after netdump-nospace; the dump goes on", ClientText);
-        });
-        Receive<ScriptResult>(r => r.Script == Script.Nospace, result =>
-        {
-            if (result.ExitedZero)
-            {
-                GiveUpForSpace("netdump-nospace exited 0");
-            }
-            else
-            {
-                _spaceState = SpaceState.Rechecking;
-                _writer.Tell(DumpWriterActor.CheckSpace.Instance);
-            }
-        });
+            case DumpWriterActor.LowSpace low:
+                HandleLowSpace(low);
+                return true;
+            case PumpEvent.OutOfRoom room:
+                // the pump waits (takes and acks nothing) while netdump-nospace or the check after it decides
+                if (_spaceState is SpaceState.Untried or SpaceState.ScriptSpent)
+                {
+                    HandleLowSpace(new DumpWriterActor.LowSpace(_space.Available, _settings.MinFreeSpace + room.Length));
+                }
+
+                return true;
+            case DumpWriterActor.SpaceOk:
+                _spaceState = SpaceState.ScriptSpent;
+                _channel!.ResumeWrites();
+                _log.Info("Client {Client}: there is room again after netdump-nospace; the dump goes on", ClientText);
+                return true;
+            case ScriptResult result when result.Script == Script.Nospace:
+                if (result.ExitedZero)
+                {
+                    GiveUpForSpace("netdump-nospace exited 0");
+                }
+                else
+                {
+                    _spaceState = SpaceState.Rechecking;
+                    _writer.Tell(DumpWriterActor.CheckSpace.Instance);
+                }
+
+                return true;
+            default:
+                return false;
+        }
     }
 
     private void HandleLowSpace(DumpWriterActor.LowSpace low)

@@ -34,7 +34,7 @@ namespace Netdump.Actors;
 /// space decision in <c>.Space.cs</c>, the scripts in <c>.Scripts.cs</c>.
 /// </para>
 /// </summary>
-public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
+public sealed partial class ClientSessionActor : UntypedActor, IWithTimers
 {
     private const string IdleTimer = "idle";
     private const string LingerTimer = "linger";
@@ -70,8 +70,15 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
         _supersedes = supersedes;
         _writers = writers;
         _scriptRunners = scripts;
-        AwaitingSlot();
     }
+
+    /// <summary>
+    /// The first state, <c>AwaitingSlot</c>. Every state is a <c>switch</c> tried top to bottom (the
+    /// first case whose type and condition match wins) and <see cref="UntypedActor.Become(UntypedReceive)"/>
+    /// moves between them: a <c>ReceiveActor</c> rebuilt its matcher on every change of state, and
+    /// compiled it the first time, a cost every one of a crash storm's sessions paid before its ack.
+    /// </summary>
+    protected override void OnReceive(object message) => AwaitingSlot(message);
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -108,11 +115,32 @@ public sealed partial class ClientSessionActor : ReceiveActor, IWithTimers
 
     protected override void PreStart() => _guard.Tell(new ConcurrencyGuardActor.RequestSlot(_herald.Client.Address, _supersedes));
 
-    /// <summary>The slot messages every state answers: a recount, and a request to yield (refused: not a silent receiving session).</summary>
-    private void KeepSlot()
+    /// <summary>
+    /// The slot messages every state answers, after its own cases: a recount, and a request to yield
+    /// (refused: not a silent receiving session). True when the message was one of them.
+    /// </summary>
+    private bool KeepSlot(object message)
     {
-        Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => AnswerRecount());
-        Receive<ConcurrencyGuardActor.YieldSlot>(_ => Sender.Tell(ConcurrencyGuardActor.SlotKept.Instance));
+        switch (message)
+        {
+            case ConcurrencyGuardActor.ConfirmSlot:
+                AnswerRecount();
+                return true;
+            case ConcurrencyGuardActor.YieldSlot:
+                Sender.Tell(ConcurrencyGuardActor.SlotKept.Instance);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The end of every state: what neither its cases nor the shared ones took is unhandled, as Akka has it.</summary>
+    private void UnhandledUnless(bool handled, object message)
+    {
+        if (!handled)
+        {
+            Unhandled(message);
+        }
     }
 
     private void OnTerminated(Terminated terminated)

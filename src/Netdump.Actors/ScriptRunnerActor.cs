@@ -12,7 +12,7 @@ namespace Netdump.Actors;
 /// outcome piped back, so the actor never blocks and several runs may be in flight at once.
 /// A script problem is always an answer, never an exception out of the actor.
 /// </summary>
-public sealed class ScriptRunnerActor : ReceiveActor
+public sealed class ScriptRunnerActor : UntypedActor
 {
     private readonly string _dumpDirectory;
     private readonly string _scriptDirectory;
@@ -23,8 +23,6 @@ public sealed class ScriptRunnerActor : ReceiveActor
     {
         _dumpDirectory = dumpDirectory;
         _scriptDirectory = Path.Combine(dumpDirectory, ScriptNames.Directory);
-        Receive<Run>(HandleRun);
-        Receive<Completed>(HandleCompleted);
     }
 
     /// <summary>
@@ -44,6 +42,22 @@ public sealed class ScriptRunnerActor : ReceiveActor
 
     public static Props Props(string dumpDirectory) =>
         ActorProps.Of(() => new ScriptRunnerActor(dumpDirectory));
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Run run:
+                HandleRun(run);
+                break;
+            case Completed completed:
+                HandleCompleted(completed);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
 
     private void HandleRun(Run run)
     {
