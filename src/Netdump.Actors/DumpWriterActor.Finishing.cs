@@ -74,7 +74,7 @@ public sealed partial class DumpWriterActor
         {
             return _linux is null ? EndReason.NoMemoryDescription
                 : _core!.Holes((ulong)_linux.Layout.FileSize) is { Count: > 0 } missing
-                    ? EndReason.Holes(missing.Count, missing.Aggregate(0UL, (sum, h) => sum + h.Length))
+                    ? EndReason.Holes(missing.Count, ByteRange.Total(missing))
                     : null;
         }
 
@@ -86,7 +86,7 @@ public sealed partial class DumpWriterActor
         var holes = _core!.Holes(_header.DumpLength);
         if (holes.Count > 0)
         {
-            return EndReason.Holes(holes.Count, holes.Aggregate(0UL, (sum, h) => sum + h.Length));
+            return EndReason.Holes(holes.Count, ByteRange.Total(holes));
         }
 
         return _header.DumpKeySize > 0 && !_keyRanges.Covers(0, _header.DumpKeySize)

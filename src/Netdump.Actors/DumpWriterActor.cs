@@ -289,7 +289,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             ReceivedAt = _herald.ReceivedAt,
             FinishedAt = finishedAt,
             Header = _header,
-            BytesReceived = ranges.Aggregate(0UL, (sum, r) => sum + r.Length),
+            BytesReceived = ByteRange.Total(ranges),
             Ranges = ranges,
             Holes = _core is null ? [] : _core.Holes(holesUntil),
             Encrypted = Encrypted,

@@ -88,7 +88,7 @@ public static class CatalogEntries
             DumpLength = record.Length,
             BytesReceived = record.BytesReceived,
             HoleCount = record.Holes.Count,
-            MissingBytes = record.Holes.Aggregate(0UL, (sum, x) => sum + x.Length),
+            MissingBytes = ByteRange.Total(record.Holes),
             Vmcore = record.Vmcore,
             Compression = h is null ? null : F.CompressionName(h.Compression),
             Encrypted = record.Encrypted,

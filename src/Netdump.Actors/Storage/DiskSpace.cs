@@ -114,7 +114,12 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
     /// <summary>Free space less the reserve less what the accounts hold but have not written yet (caller holds the lock).</summary>
     private void Measure()
     {
-        var held = _accounts.Aggregate(0UL, (sum, a) => sum + a.Held);
+        var held = 0UL;
+        foreach (var account in _accounts)
+        {
+            held += account.Held;
+        }
+
         var free = _probe(path);
         _room = free > reserve && free - reserve > held ? free - reserve - held : 0;
         _measuredAt = Environment.TickCount64;

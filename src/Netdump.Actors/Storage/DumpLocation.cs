@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -82,19 +81,28 @@ public static class DumpLocation
         // one second (a retry loop, a benchmark) would otherwise pay a failed mkdir for every
         // earlier dump of that second; it goes on from the last suffix given (a name freed
         // meanwhile stays unused until the others are taken)
-        var first = LastSuffix.TryGetValue(name, out var last) ? (last + 1) % (MaxCollisionSuffix + 1) : 0;
+        int first;
+        lock (LastSuffix)
+        {
+            first = LastSuffix.TryGetValue(name, out var last) ? (last + 1) % (MaxCollisionSuffix + 1) : 0;
+        }
+
         for (var tried = 0; tried <= MaxCollisionSuffix; tried++)
         {
             var suffix = (first + tried) % (MaxCollisionSuffix + 1);
             var path = suffix == 0 ? name : $"{name}-{suffix}";
             if (FileSystemSync.MakeDirectory(path, DirectoryMode))
             {
-                if (LastSuffix.Count >= MaxRememberedNames)
+                lock (LastSuffix)
                 {
-                    LastSuffix.Clear(); // names of past seconds: nothing collides with them any more
+                    if (LastSuffix.Count >= MaxRememberedNames)
+                    {
+                        LastSuffix.Clear(); // names of past seconds: nothing collides with them any more
+                    }
+
+                    LastSuffix[name] = suffix;
                 }
 
-                LastSuffix[name] = suffix;
                 return path;
             }
         }
@@ -102,8 +110,12 @@ public static class DumpLocation
         throw new IOException($"cannot create a dump directory \"{name}\": names up to -{MaxCollisionSuffix} all exist");
     }
 
-    /// <summary>The suffix each recent dump directory name got last, by the name without its suffix.</summary>
-    private static readonly ConcurrentDictionary<string, int> LastSuffix = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The suffix each recent dump directory name got last, by the name without its suffix; the
+    /// disk threads share it under its lock (a concurrent dictionary's count takes every lock it
+    /// has, and its code is compiled at the first dump: a crash storm's first HERALDs waited).
+    /// </summary>
+    private static readonly Dictionary<string, int> LastSuffix = new(StringComparer.Ordinal);
 
     /// <summary>How many names <see cref="LastSuffix"/> holds before it starts again.</summary>
     private const int MaxRememberedNames = 1024;

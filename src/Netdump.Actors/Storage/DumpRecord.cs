@@ -18,6 +18,20 @@ public enum DumpStatus
 public readonly record struct ByteRange(ulong Start, ulong End)
 {
     public ulong Length => End - Start;
+
+    /// <summary>The bytes the ranges cover together (they do not overlap).</summary>
+    public static ulong Total(IReadOnlyList<ByteRange> ranges)
+    {
+        // a loop, not LINQ's Aggregate: its instantiation over this struct is compiled at first
+        // use, which a crash storm's first dumps would wait for
+        var total = 0UL;
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            total += ranges[i].Length;
+        }
+
+        return total;
+    }
 }
 
 /// <summary>

@@ -21,7 +21,7 @@ public static partial class DumpReport
         if (r.Linux is { } linux)
         {
             Line(sb, $"  Dialect: Linux netdump, protocol version {linux.ProtocolVersion}, ELF machine {linux.Machine}");
-            Line(sb, $"  Memory: {linux.Pages} pages of {linux.PageSize} bytes ({linux.Pages * linux.PageSize / MiB} MB), {linux.Reserved.Aggregate(0UL, (n, r) => n + r.Length)} pages not RAM");
+            Line(sb, $"  Memory: {linux.Pages} pages of {linux.PageSize} bytes ({linux.Pages * linux.PageSize / MiB} MB), {ByteRange.Total(linux.Reserved)} pages not RAM");
             Line(sb, $"  Registers: {(linux.Registers ? "received" : "not received")}");
             Line(sb, $"  Console Log: {linux.LogBytes} bytes");
             Line(sb, $"  Panic String: {(linux.PanicString is null ? "not found in the log" : OneLine(linux.PanicString))}");
@@ -132,7 +132,7 @@ public static partial class DumpReport
     {
         var shown = holes.Take(MaxInfoHoles).Select(x => $"[{x.Start}, {x.End})");
         var text = string.Join(", ", shown);
-        var total = holes.Aggregate(0UL, (sum, x) => sum + x.Length);
+        var total = ByteRange.Total(holes);
         var more = holes.Count > MaxInfoHoles ? $", ... {holes.Count - MaxInfoHoles} more" : "";
         return $"{text}{more} ({total} bytes missing)";
     }
