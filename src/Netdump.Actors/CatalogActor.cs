@@ -18,7 +18,7 @@ namespace Netdump.Actors;
 /// panic groups for storms (<see cref="StormWatch"/>): one warning, <c>netdump_storms_total</c>
 /// and <c>netdump-storm</c> through its script runner child.
 /// </summary>
-public sealed class CatalogActor : ReceiveActor
+public sealed class CatalogActor : UntypedActor
 {
     private readonly CatalogIndex _index;
     private readonly string _root;
@@ -46,41 +46,68 @@ public sealed class CatalogActor : ReceiveActor
         {
             _index.Put(Local(entry));
         }
+    }
 
-        Receive<DumpChanged>(changed => Changed(Local(CatalogEntries.FromRecord(_root, changed.Record))));
-        Receive<DumpProgress>(HandleProgress);
-        Receive<DumpsRemoved>(removed =>
+    /// <summary>
+    /// The catalog's one state: a <c>switch</c> tried top to bottom (the first case whose type
+    /// matches wins), where a <c>ReceiveActor</c> compiled its matcher when its first message came
+    /// (in a crash storm, the first dump's <see cref="DumpChanged"/>).
+    /// </summary>
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            foreach (var directory in removed.Directories)
-            {
-                var id = LocalId(directory);
-                _index.Remove(id);
-                _fleet?.Tell(new FleetCatalogActor.Unpublish(id));
-            }
+            case DumpChanged changed:
+                Changed(Local(CatalogEntries.FromRecord(_root, changed.Record)));
+                break;
+            case DumpProgress progress:
+                HandleProgress(progress);
+                break;
+            case DumpsRemoved removed:
+                foreach (var directory in removed.Directories)
+                {
+                    var id = LocalId(directory);
+                    _index.Remove(id);
+                    _fleet?.Tell(new FleetCatalogActor.Unpublish(id));
+                }
 
-            Count();
-        });
-        Receive<QueryDumps>(q => Sender.Tell(_index.Query(q.Filter, q.Offset, q.Limit)));
-        Receive<GetDump>(g => Sender.Tell(_index.Get(g.Id) is { } entry ? new DumpFound(entry) : DumpNotFound.Instance));
-        Receive<GetSessions>(_ => Sender.Tell(new Sessions(_index.Receiving())));
-        Receive<GetGroups>(_ => Sender.Tell(new Groups(_index.Groups.All().Select(g => g with { StormAt = _storms.StormAt(g.Key.Id) }).ToList())));
-        Receive<ScriptResult>(_ => { }); // netdump-storm's outcome: the runner logged it
-        Receive<FleetCatalogActor.RemoteChanged>(changed =>
-        {
-            // other nodes' dumps: shown, but they make no storm here (their own node watches them)
-            foreach (var id in changed.Removed)
-            {
-                _index.Remove(id);
-            }
+                Count();
+                break;
+            case QueryDumps q:
+                Sender.Tell(_index.Query(q.Filter, q.Offset, q.Limit));
+                break;
+            case GetDump g:
+                Sender.Tell(_index.Get(g.Id) is { } found ? new DumpFound(found) : DumpNotFound.Instance);
+                break;
+            case GetSessions:
+                Sender.Tell(new Sessions(_index.Receiving()));
+                break;
+            case GetGroups:
+                Sender.Tell(new Groups(_index.Groups.All().Select(g => g with { StormAt = _storms.StormAt(g.Key.Id) }).ToList()));
+                break;
+            case ScriptResult:
+                break; // netdump-storm's outcome: the runner logged it
+            case FleetCatalogActor.RemoteChanged changed:
+                // other nodes' dumps: shown, but they make no storm here (their own node watches them)
+                foreach (var id in changed.Removed)
+                {
+                    _index.Remove(id);
+                }
 
-            foreach (var entry in changed.Put)
-            {
-                _index.Put(entry with { Unreachable = entry.Node is { } node && _unreachable.Contains(node) });
-            }
+                foreach (var entry in changed.Put)
+                {
+                    _index.Put(entry with { Unreachable = entry.Node is { } node && _unreachable.Contains(node) });
+                }
 
-            Count();
-        });
-        Receive<FleetCatalogActor.NodeReachability>(HandleReachability);
+                Count();
+                break;
+            case FleetCatalogActor.NodeReachability reachability:
+                HandleReachability(reachability);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     /// <summary>This node's entry, in a cluster named with its node and an id unique in the fleet.</summary>

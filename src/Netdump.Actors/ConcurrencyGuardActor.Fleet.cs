@@ -14,50 +14,63 @@ public sealed partial class ConcurrencyGuardActor
     /// <summary>The fleet guard has not answered for a session within <c>fleet_guard_timeout</c>.</summary>
     private sealed record FleetSilent(IActorRef Session);
 
-    /// <summary>The fleet guard's answers, in every state that grants.</summary>
-    private void FleetAnswers()
+    /// <summary>The fleet guard's answers, in every state that grants, after its own cases; true when the message was one of them.</summary>
+    private bool FleetAnswers(object message)
     {
-        Receive<FleetGuardActor.Granted>(granted =>
+        switch (message)
         {
-            FleetAnswered();
-            if (_holders.TryGetValue(granted.Session, out var holder) && holder.AskingFleet)
+            case FleetGuardActor.Granted granted:
             {
-                Timers.Cancel(FleetTimer(granted.Session));
-                _holders[granted.Session] = holder with { AskingFleet = false };
-                granted.Session.Tell(SlotGranted.Instance);
-            }
-        });
-        Receive<FleetGuardActor.Refused>(refused =>
-        {
-            FleetAnswered();
-            if (_holders.TryGetValue(refused.Session, out var holder) && holder.AskingFleet)
-            {
-                Timers.Cancel(FleetTimer(refused.Session));
-                _holders.Remove(refused.Session);
-                Context.Unwatch(refused.Session);
-                LogRefusal(holder.Client, "Too many concurrent netdumps, ignoring dump from {Client} (the fleet's limit, fleet_max_concurrent_dumps = "
-                    + refused.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")");
-                refused.Session.Tell(SlotRefused.Instance);
-                ServeWaiting();
-            }
-        });
-        Receive<FleetSilent>(silent =>
-        {
-            if (_holders.TryGetValue(silent.Session, out var holder) && holder.AskingFleet)
-            {
-                if (!_fleetSilent)
+                FleetAnswered();
+                if (_holders.TryGetValue(granted.Session, out var holder) && holder.AskingFleet)
                 {
-                    _fleetSilent = true;
-                    _log.Warning("Fleet guard did not answer within {Timeout}: this node decides with its own limit ({Limit}) until it answers again",
-                        _settings.Cluster!.FleetGuardTimeout, _settings.MaxConcurrentDumps);
+                    Timers.Cancel(FleetTimer(granted.Session));
+                    _holders[granted.Session] = holder with { AskingFleet = false };
+                    granted.Session.Tell(SlotGranted.Instance);
                 }
 
-                _holders[silent.Session] = holder with { AskingFleet = false };
-                _fleet!.Tell(new FleetGuardActor.Adopt(silent.Session));
-                silent.Session.Tell(SlotGranted.Instance);
+                return true;
             }
-        });
-        Receive<FleetGuardActor.ReportSlots>(_ => Sender.Tell(new FleetGuardActor.SlotsReport(_holders.Keys.ToList())));
+            case FleetGuardActor.Refused refused:
+            {
+                FleetAnswered();
+                if (_holders.TryGetValue(refused.Session, out var holder) && holder.AskingFleet)
+                {
+                    Timers.Cancel(FleetTimer(refused.Session));
+                    _holders.Remove(refused.Session);
+                    Context.Unwatch(refused.Session);
+                    LogRefusal(holder.Client, "Too many concurrent netdumps, ignoring dump from {Client} (the fleet's limit, fleet_max_concurrent_dumps = "
+                        + refused.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")");
+                    refused.Session.Tell(SlotRefused.Instance);
+                    ServeWaiting();
+                }
+
+                return true;
+            }
+            case FleetSilent silent:
+            {
+                if (_holders.TryGetValue(silent.Session, out var holder) && holder.AskingFleet)
+                {
+                    if (!_fleetSilent)
+                    {
+                        _fleetSilent = true;
+                        _log.Warning("Fleet guard did not answer within {Timeout}: this node decides with its own limit ({Limit}) until it answers again",
+                            _settings.Cluster!.FleetGuardTimeout, _settings.MaxConcurrentDumps);
+                    }
+
+                    _holders[silent.Session] = holder with { AskingFleet = false };
+                    _fleet!.Tell(new FleetGuardActor.Adopt(silent.Session));
+                    silent.Session.Tell(SlotGranted.Instance);
+                }
+
+                return true;
+            }
+            case FleetGuardActor.ReportSlots:
+                Sender.Tell(new FleetGuardActor.SlotsReport(_holders.Keys.ToList()));
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>Puts a slot this node granted to the fleet guard; the session hears the answer.</summary>

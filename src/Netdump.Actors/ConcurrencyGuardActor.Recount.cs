@@ -15,47 +15,52 @@ public sealed partial class ConcurrencyGuardActor
         Context.Parent.Tell(UdpListenerActor.ListSessions.Instance);
     }
 
-    private void Recounting()
+    private void Recounting(object message)
     {
-        Receive<UdpListenerActor.Sessions>(sessions =>
+        switch (message)
         {
-            foreach (var session in sessions.Refs)
-            {
-                _unconfirmed.Add(session);
-                Context.Watch(session);
-                session.Tell(ConfirmSlot.Instance);
-            }
+            case UdpListenerActor.Sessions sessions:
+                foreach (var session in sessions.Refs)
+                {
+                    _unconfirmed.Add(session);
+                    Context.Watch(session);
+                    session.Tell(ConfirmSlot.Instance);
+                }
 
-            FinishRecountIfDone();
-        });
-        Receive<SlotHeld>(held =>
-        {
-            if (_unconfirmed.Remove(Sender))
-            {
-                // an acked session's silence is counted from the recount: the conservative choice
-                _holders[Sender] = new Holder(held.Client, held.Active, held.Acked ? Environment.TickCount64 : null);
-            }
+                FinishRecountIfDone();
+                break;
+            case SlotHeld held:
+                if (_unconfirmed.Remove(Sender))
+                {
+                    // an acked session's silence is counted from the recount: the conservative choice
+                    _holders[Sender] = new Holder(held.Client, held.Active, held.Acked ? Environment.TickCount64 : null);
+                }
 
-            FinishRecountIfDone();
-        });
-        Receive<NoSlot>(_ =>
-        {
-            if (_unconfirmed.Remove(Sender))
-            {
-                Context.Unwatch(Sender);
-            }
+                FinishRecountIfDone();
+                break;
+            case NoSlot:
+                if (_unconfirmed.Remove(Sender))
+                {
+                    Context.Unwatch(Sender);
+                }
 
-            FinishRecountIfDone();
-        });
-        Receive<ReleaseSlot>(_ => Release(Sender));
-        Receive<SlotActive>(_ => Update(Sender, h => h with { Active = true }));
-        Receive<Terminated>(t =>
-        {
-            _unconfirmed.Remove(t.ActorRef);
-            Release(t.ActorRef);
-            FinishRecountIfDone();
-        });
-        ReceiveAny(_ => Stash.Stash());
+                FinishRecountIfDone();
+                break;
+            case ReleaseSlot:
+                Release(Sender);
+                break;
+            case SlotActive:
+                Update(Sender, h => h with { Active = true });
+                break;
+            case Terminated t:
+                _unconfirmed.Remove(t.ActorRef);
+                Release(t.ActorRef);
+                FinishRecountIfDone();
+                break;
+            default:
+                Stash.Stash();
+                break;
+        }
     }
 
     private void FinishRecountIfDone()

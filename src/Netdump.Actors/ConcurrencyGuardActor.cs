@@ -42,7 +42,7 @@ namespace Netdump.Actors;
 /// the recount after a restart in <c>.Recount.cs</c>, the fleet guard's round trip in <c>.Fleet.cs</c>.
 /// </para>
 /// </summary>
-public sealed partial class ConcurrencyGuardActor : ReceiveActor, IWithUnboundedStash, IWithTimers
+public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnboundedStash, IWithTimers
 {
     /// <summary>
     /// Most requests waiting in line. Each is a session actor and nothing else (no socket, no
@@ -72,7 +72,6 @@ public sealed partial class ConcurrencyGuardActor : ReceiveActor, IWithUnbounded
         _metrics = MetricsExtension.For(Context.System);
         _metrics.SlotsMax.Set(settings.MaxConcurrentDumps);
         _fleet = settings.Cluster is { HasFleetLimit: true } ? Context.ActorSelection(FleetGuardActor.ProxyPath) : null;
-        Ready();
     }
 
     private readonly Metrics.NetdumpMetrics _metrics;
@@ -116,60 +115,76 @@ public sealed partial class ConcurrencyGuardActor : ReceiveActor, IWithUnbounded
     public static Props Props(NetdumpSettings settings) =>
         ActorProps.Of(() => new ConcurrencyGuardActor(settings));
 
-    private void Ready()
-    {
-        Receive<RequestSlot>(HandleRequest);
-        // everything that frees a slot or makes a holder one that could yield serves the line
-        Receive<ReleaseSlot>(_ =>
-        {
-            Release(Sender);
-            ServeWaiting();
-        });
-        Receive<SlotUnusable>(unusable =>
-        {
-            Release(Sender);
-            LogRefusal(unusable.Client, "Client {Client}: dump refused: " + unusable.Why.Replace("{", "{{").Replace("}", "}}"));
-            ServeWaiting();
-        });
-        Receive<SlotAcked>(_ =>
-        {
-            // let in: a later refusal starts a new episode (not at the grant: a slot granted but
-            // unusable is a refusal of the same episode)
-            Update(Sender, h =>
-            {
-                _refusals.Forget(h.Client);
-                return h with { AckedAt = Environment.TickCount64 };
-            });
-            ServeWaiting();
-        });
-        Receive<SlotActive>(_ =>
-        {
-            Update(Sender, h => h with { Active = true });
-            ServeWaiting();
-        });
-        Receive<SlotYielded>(_ =>
-        {
-            Release(Sender);
-            ServeWaiting();
-        });
-        Receive<SlotKept>(_ =>
-        {
-            Update(Sender, h => h with { Active = true });
-            if (Equals(_askedToYield, Sender))
-            {
-                _askedToYield = null;
-            }
+    /// <summary>
+    /// The first state, <c>Ready</c> (<c>Recounting</c> after a restart). Every state is a <c>switch</c>
+    /// tried top to bottom (the first case whose type matches wins): a <c>ReceiveActor</c> compiled its
+    /// matcher the first time a state handled a message, and every session of a crash storm waited
+    /// behind the guard's first request for that.
+    /// </summary>
+    protected override void OnReceive(object message) => Ready(message);
 
-            ServeWaiting();
-        });
-        Receive<Serve>(_ => ServeWaiting());
-        Receive<Terminated>(t =>
+    private void Ready(object message)
+    {
+        switch (message)
         {
-            Release(t.ActorRef);
-            ServeWaiting();
-        });
-        Receive<GetSlots>(_ => Sender.Tell(new Slots(_holders.Values.Select(h => h.Client).ToList(), SilentHolders, _waiting.Count)));
-        FleetAnswers();
+            case RequestSlot request:
+                HandleRequest(request);
+                break;
+            // everything that frees a slot or makes a holder one that could yield serves the line
+            case ReleaseSlot:
+                Release(Sender);
+                ServeWaiting();
+                break;
+            case SlotUnusable unusable:
+                Release(Sender);
+                LogRefusal(unusable.Client, "Client {Client}: dump refused: " + unusable.Why.Replace("{", "{{").Replace("}", "}}"));
+                ServeWaiting();
+                break;
+            case SlotAcked:
+                // let in: a later refusal starts a new episode (not at the grant: a slot granted but
+                // unusable is a refusal of the same episode)
+                Update(Sender, h =>
+                {
+                    _refusals.Forget(h.Client);
+                    return h with { AckedAt = Environment.TickCount64 };
+                });
+                ServeWaiting();
+                break;
+            case SlotActive:
+                Update(Sender, h => h with { Active = true });
+                ServeWaiting();
+                break;
+            case SlotYielded:
+                Release(Sender);
+                ServeWaiting();
+                break;
+            case SlotKept:
+                Update(Sender, h => h with { Active = true });
+                if (Equals(_askedToYield, Sender))
+                {
+                    _askedToYield = null;
+                }
+
+                ServeWaiting();
+                break;
+            case Serve:
+                ServeWaiting();
+                break;
+            case Terminated t:
+                Release(t.ActorRef);
+                ServeWaiting();
+                break;
+            case GetSlots:
+                Sender.Tell(new Slots(_holders.Values.Select(h => h.Client).ToList(), SilentHolders, _waiting.Count));
+                break;
+            default:
+                if (!FleetAnswers(message))
+                {
+                    Unhandled(message);
+                }
+
+                break;
+        }
     }
 
     private void HandleRequest(RequestSlot request)

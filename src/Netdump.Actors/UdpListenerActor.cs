@@ -30,7 +30,7 @@ namespace Netdump.Actors;
 /// <c>.Linux.cs</c>; the drain at server shutdown in <c>.Drain.cs</c>.
 /// </para>
 /// </summary>
-public sealed partial class UdpListenerActor : ReceiveActor
+public sealed partial class UdpListenerActor : UntypedActor
 {
     private readonly NetdumpSettings _settings;
     private readonly SessionPropsFactory _sessions;
@@ -76,31 +76,68 @@ public sealed partial class UdpListenerActor : ReceiveActor
         _metrics = MetricsExtension.For(Context.System);
         _meter = PacketMeter.Of(_metrics);
         _channels = UdpSessionChannel.FactoryFor(settings.IngestEngine, new SessionPorts(settings.SessionPorts), _pumps, _pumpThreads, _lingerPump, _meter);
-        Receive<GetListenEndpoint>(_ => Sender.Tell(_receiver is null
-            ? new BindFailed(_bindError ?? "not bound")
-            : new ListenEndpoint(_receiver.LocalEndpoint, _linux?.LocalEndpoint)));
-        Receive<Herald>(HandleHerald);
-        Receive<Supersede>(HandleSupersede);
-        Receive<ReceivingEnded>(ended => Forget(ended.Client, Sender));
-        Receive<HeraldReceiver.Dropped>(d => _log.Warning("Dropped a datagram from {From} on the listen port: {Reason}", d.From, d.Reason));
-        Receive<LinuxPort.Dropped>(d => _log.Warning("Dropped a datagram from {From} on the Linux port: {Reason}", d.From, d.Reason));
-        Receive<LinuxPort.ConsoleStarted>(started => RunStartScript(started.Client));
-        Receive<LinuxRefused>(refused => KeepRefused(refused.Herald));
-        Receive<RefusedKept>(ReportRefusedKept);
-        Receive<ScriptResult>(_ => { }); // netdump-start's outcome: the runner logged it
-        Receive<ListSessions>(_ => Sender.Tell(new Sessions(SessionChildren().ToList())));
-        Receive<Drain>(_ => StartDrain());
-        Receive<Terminated>(t =>
+    }
+
+    /// <summary>
+    /// The listener's one state: a <c>switch</c> tried top to bottom (the first case whose type
+    /// matches wins), where a <c>ReceiveActor</c> compiled its matcher at the first HERALD of a
+    /// fresh server, a cost every dump of a crash storm met on its way in.
+    /// </summary>
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            foreach (var (client, session) in _receiving.Where(kv => kv.Value.Equals(t.ActorRef)).ToList())
-            {
-                Forget(client, session);
-            }
+            case GetListenEndpoint:
+                Sender.Tell(_receiver is null
+                    ? new BindFailed(_bindError ?? "not bound")
+                    : new ListenEndpoint(_receiver.LocalEndpoint, _linux?.LocalEndpoint));
+                break;
+            case Herald herald:
+                HandleHerald(herald);
+                break;
+            case Supersede supersede:
+                HandleSupersede(supersede);
+                break;
+            case ReceivingEnded ended:
+                Forget(ended.Client, Sender);
+                break;
+            case HeraldReceiver.Dropped d:
+                _log.Warning("Dropped a datagram from {From} on the listen port: {Reason}", d.From, d.Reason);
+                break;
+            case LinuxPort.Dropped d:
+                _log.Warning("Dropped a datagram from {From} on the Linux port: {Reason}", d.From, d.Reason);
+                break;
+            case LinuxPort.ConsoleStarted started:
+                RunStartScript(started.Client);
+                break;
+            case LinuxRefused refused:
+                KeepRefused(refused.Herald);
+                break;
+            case RefusedKept kept:
+                ReportRefusedKept(kept);
+                break;
+            case ScriptResult:
+                break; // netdump-start's outcome: the runner logged it
+            case ListSessions:
+                Sender.Tell(new Sessions(SessionChildren().ToList()));
+                break;
+            case Drain:
+                StartDrain();
+                break;
+            case Terminated t:
+                foreach (var (client, session) in _receiving.Where(kv => kv.Value.Equals(t.ActorRef)).ToList())
+                {
+                    Forget(client, session);
+                }
 
-            _metrics.Sessions.Set(SessionChildren().Count(child => !child.Equals(t.ActorRef)));
+                _metrics.Sessions.Set(SessionChildren().Count(child => !child.Equals(t.ActorRef)));
 
-            ReplyIfDrained();
-        });
+                ReplyIfDrained();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     public const string GuardName = "concurrency-guard";
