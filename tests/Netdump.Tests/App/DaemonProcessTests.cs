@@ -76,7 +76,7 @@ public sealed class DaemonProcessTests : IDisposable
 
         File.Move(logFile, rotated); // what logrotate does before its postrotate kill -HUP
         Assert.Equal(0, Posix.Kill(server.Process.Id, Posix.SIGHUP));
-        await WaitUntil(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains($"SIGHUP: reopened log file {logFile}", StringComparison.Ordinal),
+        await Waiting.Until(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains($"SIGHUP: reopened log file {logFile}", StringComparison.Ordinal),
             StopTimeout, "the server logs to a new log file");
 
         var client = new SimulatedClient(new SimulationOptions { Server = new IPEndPoint(IPAddress.Loopback, port), Source = IPAddress.Parse("127.0.0.82"), Size = 100_000 });
@@ -101,12 +101,12 @@ public sealed class DaemonProcessTests : IDisposable
 
         File.Move(logFile, _dir.Combine("netdump.log.1"));
         Assert.Equal(0, Posix.Kill(daemon, Posix.SIGHUP));
-        await WaitUntil(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains("SIGHUP: reopened log file", StringComparison.Ordinal),
+        await Waiting.Until(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains("SIGHUP: reopened log file", StringComparison.Ordinal),
             StopTimeout, "the daemon logs to a new log file");
         Assert.True(IsRunning(daemon), "the daemon runs on after SIGHUP");
 
         Assert.Equal(0, Posix.Kill(daemon, Posix.SIGTERM));
-        await WaitUntil(() => !IsRunning(daemon), StopTimeout, "the daemon exits on SIGTERM");
+        await Waiting.Until(() => !IsRunning(daemon), StopTimeout, "the daemon exits on SIGTERM");
         Assert.False(File.Exists(PidPath), "the pidfile is removed at exit");
     }
 
@@ -143,10 +143,10 @@ public sealed class DaemonProcessTests : IDisposable
         Assert.Equal(daemon, stat.Session);
         Assert.Equal(0, stat.Terminal);
         // Akka's log reaches Serilog asynchronously: the line may trail the READY by a moment.
-        await WaitUntil(() => File.ReadAllText(logFile).Contains("Listening for netdump HERALDs", StringComparison.Ordinal), StopTimeout, "the daemon logs to log_file");
+        await Waiting.Until(() => File.ReadAllText(logFile).Contains("Listening for netdump HERALDs", StringComparison.Ordinal), StopTimeout, "the daemon logs to log_file");
 
         Assert.Equal(0, Posix.Kill(daemon, Posix.SIGTERM));
-        await WaitUntil(() => !IsRunning(daemon), StopTimeout, "the daemon exits on SIGTERM");
+        await Waiting.Until(() => !IsRunning(daemon), StopTimeout, "the daemon exits on SIGTERM");
         Assert.False(File.Exists(PidPath), "the pidfile is removed at exit");
     }
 
@@ -258,15 +258,5 @@ public sealed class DaemonProcessTests : IDisposable
         var text = File.ReadAllText($"/proc/{pid}/stat");
         var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
         return (fields[0][0], int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture), int.Parse(fields[4], System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    private static async Task WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting: {what}");
-            await Task.Delay(50);
-        }
     }
 }

@@ -51,7 +51,8 @@ public sealed class DumpDirectoryLockProcessTests : IDisposable
         await client.RunAsync().WaitAsync(StartTimeout);
         var dump = Assert.Single(Directory.GetDirectories(DumpDir, $"{ClientAddress}-*"));
         var reserve = Path.Combine(dump, DumpReport.ReservedName(DumpReport.JsonFileName));
-        Assert.True(File.Exists(reserve), "the live dump has room for its final report");
+        // made at the dump's first flush tick, a second after its HERALD's ack
+        await Waiting.Until(() => File.Exists(reserve), StartTimeout, "the live dump has room for its final report");
 
         var second = Start("--port", "0");
         var exitCode = await second.WaitForExitAsync(StartTimeout);
