@@ -12,28 +12,21 @@ namespace Netdump.Actors.Scheduling;
 /// docs/performance.md). Akka's own dedicated pool (<c>fork-join-executor</c>) isolates as well,
 /// but its threads spin in <c>sched_yield</c> before they sleep (90,000 calls in one storm);
 /// these sleep on a monitor at once.
-/// <para>
-/// The log dispatcher (<c>netdump-log-dispatcher</c>) is one such thread, named by its
-/// <c>thread-name</c>: Akka's log renders and writes each line there, not on the pool that
-/// starts the next dumps.
-/// </para>
 /// </summary>
 public sealed class DiskThreadsConfigurator : ExecutorServiceConfigurator
 {
     private readonly int _threads;
-    private readonly string _name;
 
     public DiskThreadsConfigurator(Config config, IDispatcherPrerequisites prerequisites) : base(config, prerequisites)
     {
         _threads = config.GetInt("thread-count", 4);
-        _name = config.GetString("thread-name") is { Length: > 0 } name ? name : "disk";
         if (_threads < 1)
         {
             throw new ConfigurationException($"thread-count must be at least 1, not {_threads}");
         }
     }
 
-    public override ExecutorService Produce(string id) => new DiskThreads(id, _threads, _name);
+    public override ExecutorService Produce(string id) => new DiskThreads(id, _threads);
 }
 
 /// <summary>Runs each queued mailbox run on the first of its threads that is free, in order.</summary>
@@ -41,11 +34,11 @@ public sealed class DiskThreads : ExecutorService
 {
     private readonly WaitQueue<IRunnable> _queue = new();
 
-    public DiskThreads(string id, int threads, string name = "disk") : base(id)
+    public DiskThreads(string id, int threads) : base(id)
     {
         for (var i = 0; i < threads; i++)
         {
-            new Thread(Serve) { IsBackground = true, Name = threads == 1 ? name : name + "-" + i }.Start();
+            new Thread(Serve) { IsBackground = true, Name = "disk-" + i }.Start();
         }
     }
 

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Dispatch;
-using Akka.Event;
 using Netdump.Actors;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Scheduling;
@@ -55,39 +54,6 @@ public sealed class DiskThreadsSpec(ITestOutputHelper output)
         {
             gate.Set();
         }
-    }
-
-    /// <summary>Records the thread each log event reaches it on.</summary>
-    public sealed class ThreadRecordingLogger : ReceiveActor
-    {
-        public static readonly System.Collections.Concurrent.ConcurrentQueue<string> Threads = new();
-
-        public ThreadRecordingLogger()
-        {
-            Receive<Akka.Event.InitializeLogger>(_ => Sender.Tell(new Akka.Event.LoggerInitialized()));
-            Receive<Akka.Event.LogEvent>(e =>
-            {
-                if (e.Message.ToString() == "which thread?")
-                {
-                    Threads.Enqueue(Thread.CurrentThread.Name ?? "");
-                }
-            });
-        }
-    }
-
-    [Fact]
-    public async Task Akka_s_log_is_rendered_and_written_on_a_thread_of_its_own()
-    {
-        var config = Akka.Configuration.ConfigurationFactory.ParseString(
-                $"akka.loggers = [\"{typeof(ThreadRecordingLogger).AssemblyQualifiedName}\"]")
-            .WithFallback(NetdumpSettings.BuiltInConfig());
-        using var system = ActorSystem.Create("log-thread", config);
-        system.Log.Info("which thread?");
-
-        await AwaitConditionAsync(() => Task.FromResult(!ThreadRecordingLogger.Threads.IsEmpty), TimeSpan.FromSeconds(10));
-        Assert.True(ThreadRecordingLogger.Threads.TryDequeue(out var thread));
-        Assert.Equal("log", thread);
-        await system.Terminate();
     }
 
     [Fact]
