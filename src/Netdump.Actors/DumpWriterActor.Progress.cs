@@ -9,9 +9,75 @@ using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;
 
-/// <summary>While a dump arrives: its receiving report at the flush tick when something changed, and a progress line for long dumps.</summary>
+/// <summary>
+/// While a dump arrives, at each flush tick: the core flushed in the background (and, once, the
+/// directories that find it made durable), the reports' reserved files made at the first tick,
+/// the receiving report when something changed, the catalog's progress, a progress line for
+/// long dumps and the free-space check.
+/// </summary>
 public sealed partial class DumpWriterActor
 {
+    private void HandleFlushTick()
+    {
+        MakeReportsRoom();
+        FlushInBackground();
+        var elapsed = Stopwatch.GetElapsedTime(_openedAt);
+        var bytes = _core?.BytesReceived ?? 0;
+        if (_progress.Tick(bytes, elapsed))
+        {
+            _progressStale = true;
+        }
+
+        WriteReceivingReport(elapsed);
+        PublishProgress(bytes, elapsed);
+        LogProgress(bytes, elapsed);
+        ReportLowSpace();
+    }
+
+    private void FlushInBackground()
+    {
+        if (_core is not { UnflushedBytes: > 0 })
+        {
+            return;
+        }
+
+        try
+        {
+            _core.Flush();
+            MakeDirectoryDurable();
+        }
+        catch (IOException e)
+        {
+            // the kernel may have dropped the dirty pages: what was acked may not be on disk, so
+            // the dump cannot be trusted to complete; the session ends it now
+            // no more background flushes: they would fail alike until the session ends the dump
+            _failure ??= EndReason.WriteError($"fsync failed: {e.Message}");
+            Timers.Cancel(FlushTimer);
+            _log.Error("Client {Client}: fsync of {Core} failed: {Error}", _herald.Client.Address, _core.Path, e.Message);
+            Context.Parent.Tell(new DiskFailed(_failure));
+        }
+    }
+
+    /// <summary>
+    /// Once per dump: fsyncs the dump directory (its core's entry) and the directory that holds
+    /// it (the dump directory's own entry), so that the data the background flushes make durable
+    /// can be found after a crash. Called after the first flush of the core and, for a dump that
+    /// ends before one, when the final report is written.
+    /// </summary>
+    private void MakeDirectoryDurable()
+    {
+        if (_directoryDurable)
+        {
+            return;
+        }
+
+        _disk.FsyncDirectory(_directory);
+        _disk.FsyncDirectory(ParentDirectory);
+        _directoryDurable = true;
+    }
+
+    private string ParentDirectory => Path.GetDirectoryName(_directory)!;
+
     /// <summary>
     /// Ticks between two receiving reports that only the bytes or the rate changed: each write
     /// makes and frees two inodes, and in a crash storm of 128 dumps a report every tick was
@@ -53,6 +119,7 @@ public sealed partial class DumpWriterActor
             _log.Warning("Client {Client}: cannot update {Dir}/dump.json: {Error}", _herald.Client.Address, _directory, e.Message);
         }
     }
+
     /// <summary>
     /// Every <see cref="ReceiveProgress"/> interval of a dump still arriving, one line with how
     /// far it is: the bytes, the share of the length once known, the rate since the last line

@@ -26,11 +26,12 @@ namespace Netdump.Actors;
 /// It also tells its parent <see cref="LowSpace"/> by itself when free space falls below
 /// <c>min_free_space</c> (checked at open and at each background flush).
 /// <para>
-/// This file holds the dump's life (open, background flush, discard) and its record; its
+/// This file holds the dump's life (open, discard) and its record; its
 /// messages are in <c>DumpWriterActor.Messages.cs</c>, the end (complete or incomplete, the
 /// final name and reports) in <c>.Finishing.cs</c>, free space and the reports' room in
 /// <c>.Space.cs</c>, the FreeBSD KDH and key in <c>.Headers.cs</c>, a Linux core's header and
-/// facts in <c>.Linux.cs</c>, the live progress in <c>.Progress.cs</c>, the catalog's events in
+/// facts in <c>.Linux.cs</c>, the flush tick (background flush, receiving report, live progress) in
+/// <c>.Progress.cs</c>, the catalog's events in
 /// <c>.Catalog.cs</c>, the checksum and the <c>.last</c> link after the end in <c>.Aftercare.cs</c>.
 /// </para>
 /// </summary>
@@ -122,23 +123,6 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
         }
     }
 
-    private void HandleFlushTick()
-    {
-        MakeReportsRoom();
-        FlushInBackground();
-        var elapsed = Stopwatch.GetElapsedTime(_openedAt);
-        var bytes = _core?.BytesReceived ?? 0;
-        if (_progress.Tick(bytes, elapsed))
-        {
-            _progressStale = true;
-        }
-
-        WriteReceivingReport(elapsed);
-        PublishProgress(bytes, elapsed);
-        LogProgress(bytes, elapsed);
-        ReportLowSpace();
-    }
-
     /// <summary>Free bytes for unprivileged users on the file system holding a path; tests inject one.</summary>
     public delegate ulong FreeSpaceProbe(string path);
 
@@ -206,50 +190,6 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
         PublishReceiving();
         ReportLowSpace();
     }
-
-    private void FlushInBackground()
-    {
-        if (_core is not { UnflushedBytes: > 0 })
-        {
-            return;
-        }
-
-        try
-        {
-            _core.Flush();
-            MakeDirectoryDurable();
-        }
-        catch (IOException e)
-        {
-            // the kernel may have dropped the dirty pages: what was acked may not be on disk, so
-            // the dump cannot be trusted to complete; the session ends it now
-            // no more background flushes: they would fail alike until the session ends the dump
-            _failure ??= EndReason.WriteError($"fsync failed: {e.Message}");
-            Timers.Cancel(FlushTimer);
-            _log.Error("Client {Client}: fsync of {Core} failed: {Error}", _herald.Client.Address, _core.Path, e.Message);
-            Context.Parent.Tell(new DiskFailed(_failure));
-        }
-    }
-
-    /// <summary>
-    /// Once per dump: fsyncs the dump directory (its core's entry) and the directory that holds
-    /// it (the dump directory's own entry), so that the data the background flushes make durable
-    /// can be found after a crash. Called after the first flush of the core and, for a dump that
-    /// ends before one, when the final report is written.
-    /// </summary>
-    private void MakeDirectoryDurable()
-    {
-        if (_directoryDurable)
-        {
-            return;
-        }
-
-        _disk.FsyncDirectory(_directory);
-        _disk.FsyncDirectory(ParentDirectory);
-        _directoryDurable = true;
-    }
-
-    private string ParentDirectory => Path.GetDirectoryName(_directory)!;
 
     private void HandleDiscard()
     {
