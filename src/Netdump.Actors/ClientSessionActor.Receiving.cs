@@ -41,7 +41,7 @@ public sealed partial class ClientSessionActor
         else
         {
             _log.Info("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\": dump started in {Dir}, session port {Port}",
-                _herald.Client, (object)_herald.Sequence, _herald.LocalAddress, _herald.RequestedPath, _directory, (object)_channel.LocalEndpoint.Port);
+                _herald.Client, _herald.Sequence, _herald.LocalAddress, _herald.RequestedPath, _directory, _channel.LocalEndpoint.Port);
         }
         _supersedes?.Tell(new SupersededBy(_directory));
         Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);

@@ -66,12 +66,7 @@ public sealed partial class UdpListenerActor
         }
 
         _unknownRefusals.Forget(herald.Client.Address);
-        if (_log.IsDebugEnabled)
-        {
-            // asked first: the call itself is a generic method compiled at its first use, which
-            // the first HERALDs of a crash storm would wait for
-            _log.Debug("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\"", herald.Client, herald.Sequence, herald.LocalAddress, herald.RequestedPath);
-        }
+        _log.Debug("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\"", herald.Client, herald.Sequence, herald.LocalAddress, herald.RequestedPath);
 
         Spawn(herald, supersedes: null);
     }
