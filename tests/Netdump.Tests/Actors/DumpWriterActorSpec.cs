@@ -67,6 +67,34 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.Equal([core], Directory.GetFileSystemEntries(opened.Directory));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_room_held_for_the_reports_goes_back_when_a_dump_ends_or_is_discarded_before_its_first_flush_tick(bool discarded)
+    {
+        const ulong free = 64 << 20;
+        var space = new DiskSpace(_dumpDir, reserve: 0, _ => free); // the probe never sees the writes
+        var writer = Sys.ActorOf(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor(""), space: space));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        Assert.False(space.HasRoomFor(free), "the reports' room and the core's chunk are held while the dump is open");
+
+        if (discarded)
+        {
+            writer.Tell(DumpWriterActor.Discard.Instance);
+            await ExpectMsgAsync<DumpWriterActor.Discarded>();
+        }
+        else
+        {
+            WriteData(opened.Core, Pattern(3000), chunk: 1448);
+            await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
+            await FinishDump(writer, reason: null);
+            Assert.Equal("complete", ReadJson(opened.Directory).GetProperty("status").GetString());
+        }
+
+        Assert.True(space.HasRoomFor(free), "nothing is held for the dump any more");
+    }
+
     [Fact]
     public async Task The_first_flush_tick_makes_the_files_the_final_reports_are_written_into()
     {

@@ -27,13 +27,15 @@ public sealed class FloodTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     [Fact]
     public async Task A_HERALD_flood_from_ten_thousand_sources_leaves_a_running_dump_intact_and_resources_bounded()
     {
         var legit = new SimulatedClient(_server.Client("127.0.0.100") with { Size = 128L << 20, Seed = 100 });
         var dump = legit.RunAsync();
-        await WaitUntil(() => _server.DumpsOf("127.0.0.100") is [var dir]
-            && new FileInfo(Path.Combine(dir, "vmcore-incomplete")) is { Exists: true, Length: > 0 });
+        await Waiting.Until(() => _server.DumpsOf("127.0.0.100") is [var dir]
+            && new FileInfo(Path.Combine(dir, "vmcore-incomplete")) is { Exists: true, Length: > 0 }, Patience, "the legitimate dump's first data");
 
         var process = Process.GetCurrentProcess();
         process.Refresh();
@@ -68,7 +70,7 @@ public sealed class FloodTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(legit.Core.Span.SequenceEqual(File.ReadAllBytes(Path.Combine(_server.SingleDumpOf("127.0.0.100"), "vmcore"))));
 
         // the flood's admitted sessions sent nothing: they expire and leave no directory behind
-        await WaitUntil(() => Directory.GetDirectories(_server.DumpDir, "127.2*").Length == 0);
+        await Waiting.Until(() => Directory.GetDirectories(_server.DumpDir, "127.2*").Length == 0, Patience, "the flood's empty dump directories removed");
         output.WriteLine($"flood: {sent} HERALDs from {Math.Min(sent, FloodSources)} sources in {floodSeconds:F1} s ({sent / floodSeconds:F0}/s); " +
                          $"peak working set {peakWorkingSet >> 20} MiB, threads {baseThreads}->{peakThreads}, fds {baseFds}->{peakFds}; " +
                          $"legit dump {result.CoreBytes >> 20} MiB in {result.Elapsed.TotalSeconds:F1} s");
@@ -80,18 +82,4 @@ public sealed class FloodTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private static int OpenFileDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("condition not met");
-            }
-
-            await Task.Delay(20);
-        }
-    }
 }

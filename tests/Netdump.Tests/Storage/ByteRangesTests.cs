@@ -7,6 +7,13 @@ public sealed class ByteRangesTests
     private const ulong Chunk = 1448;
 
     [Fact]
+    public void The_total_of_ranges_is_the_bytes_they_cover()
+    {
+        Assert.Equal(0UL, ByteRange.Total([]));
+        Assert.Equal(15UL, ByteRange.Total([new ByteRange(0, 10), new ByteRange(20, 25)]));
+    }
+
+    [Fact]
     public void An_empty_set_has_no_bytes_and_a_zero_high_water()
     {
         var ranges = new ByteRanges();
