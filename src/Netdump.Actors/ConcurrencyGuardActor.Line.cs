@@ -1,7 +1,6 @@
 using System.Net;
 using Akka.Actor;
 using Akka.Event;
-using Netdump.Actors.Configuration;
 
 namespace Netdump.Actors;
 

@@ -1,10 +1,4 @@
-using System.Diagnostics;
-using Akka.Actor;
-using Akka.Event;
-using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
-using Netdump.Actors.Protocol;
-using Netdump.Actors.Protocol.Linux;
 using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;

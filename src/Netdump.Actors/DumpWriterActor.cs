@@ -4,7 +4,6 @@ using Akka.Event;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
 using Netdump.Actors.Protocol;
-using Netdump.Actors.Protocol.Linux;
 using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;

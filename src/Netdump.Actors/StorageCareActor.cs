@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Configuration;
-using Netdump.Actors.Native;
 using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;
