@@ -48,7 +48,8 @@ public sealed partial class DumpWriterActor
         }
 
         // a dump that ended before its first flush tick wrote its reports in the room still held
-        ReleaseReportsRoom(written: true);
+        _reportsRoom?.Written();
+        _reportsRoom = null;
 
         _finalized = true;
         Sender.Tell(new Finalized(record));

@@ -11,7 +11,18 @@ public sealed partial class DumpWriterActor
     /// The room held at open for the final reports (null inside: none could be held, the file
     /// system is at its reserve, and the reports take from it, as a dump's reports may).
     /// </summary>
-    private sealed record HeldRoom(DiskSpace.Account? Account);
+    private sealed record HeldRoom(DiskSpace.Account? Account)
+    {
+        /// <summary>Files were written in it: on the disk now (the next measurement sees them), the rest goes back.</summary>
+        public void Written()
+        {
+            Account?.Spent(DumpReport.ReservedBytes);
+            Account?.Dispose();
+        }
+
+        /// <summary>Nothing was written in it: all of it goes back to the other dumps.</summary>
+        public void GiveBack() => Account?.Dispose();
+    }
 
     /// <summary>Held until the reports' files exist; null once they do, or once the final reports took the room.</summary>
     private HeldRoom? _reportsRoom;
@@ -31,37 +42,15 @@ public sealed partial class DumpWriterActor
         try
         {
             DumpReport.Reserve(_directory);
-            room.Account?.Spent(DumpReport.ReservedBytes); // on the disk now: the next measurement sees them
+            room.Written();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            room.GiveBack();
             _log.Warning("Client {Client}: no room to reserve for the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
         }
-        finally
-        {
-            room.Account?.Dispose();
-        }
     }
 
-    /// <summary>
-    /// The dump ended (or was discarded) before its reports' files were made: the room held for
-    /// them goes back, after the final reports took what they needed of it when <paramref name="written"/>.
-    /// </summary>
-    private void ReleaseReportsRoom(bool written)
-    {
-        if (_reportsRoom is not { } room)
-        {
-            return;
-        }
-
-        _reportsRoom = null;
-        if (written)
-        {
-            room.Account?.Spent(DumpReport.ReservedBytes);
-        }
-
-        room.Account?.Dispose();
-    }
 
     private ulong FreeBeyondReports()
     {

@@ -193,7 +193,8 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
     private void HandleDiscard()
     {
         Timers.CancelAll();
-        ReleaseReportsRoom(written: false);
+        _reportsRoom?.GiveBack(); // nothing was written in the room held for the reports
+        _reportsRoom = null;
         _core?.Dispose();
         _core = null;
         try
@@ -261,7 +262,8 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             }
         }
 
-        ReleaseReportsRoom(written: false);
+        _reportsRoom?.GiveBack(); // the writer stops: what it still held goes back
+        _reportsRoom = null;
         _checksumCancel?.Cancel(); // the server is going down: the dump keeps its reports without a hash
         _checksumCancel?.Dispose();
         _core?.Dispose();
