@@ -32,10 +32,10 @@ public sealed partial class ClientSessionActor
                     return;
                 }
 
-                // the children exist only for an admitted dump: a refused HERALD costs one short-lived actor
+                // the writer exists only for an admitted dump: a refused HERALD costs one short-lived
+                // actor; the script runner comes with the first script installed (RunScript)
                 _slotHeld = true;
                 _writer = Context.Watch(_writers(Context, _settings, _herald, _space));
-                _scripts = Context.Watch(_scriptRunners(Context, _settings));
                 _writer.Tell(DumpWriterActor.Open.Instance);
                 Become(Opening);
                 break;

@@ -5,13 +5,21 @@ using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;
 
-/// <summary>The session's scripts: run through its runner child, which may fail and leave the dump going on without them.</summary>
+/// <summary>
+/// The session's scripts: run through its runner child, made the first time a script is
+/// installed, which may fail and leave the dump going on without them.
+/// </summary>
 public sealed partial class ClientSessionActor
 {
     private readonly HashSet<Script> _pendingScripts = [];
     private bool _scriptsLost;
 
-    /// <summary>Runs a script through the runner, or answers at once that it failed when the runner is gone.</summary>
+    /// <summary>
+    /// Runs a script through the runner; answers at once that it failed when the runner is gone,
+    /// and that it is not there while no script has been (as the runner would: it looks again at
+    /// every run). Most servers have no scripts: their dumps then go without a runner child, and
+    /// without its round trip between the open and the HERALD's ack (docs/performance.md).
+    /// </summary>
     private void RunScript(Script script, string status, string? reason, DumpRecord? record, TimeSpan timeout)
     {
         if (_scriptsLost)
@@ -21,6 +29,17 @@ public sealed partial class ClientSessionActor
         }
 
         _pendingScripts.Add(script);
+        if (_scripts.IsNobody())
+        {
+            if (!ScriptCheck.IsPresent(ScriptNames.PathIn(_settings.DumpDirectory, script)))
+            {
+                Self.Tell(new ScriptResult(script, ScriptOutcome.NotPresent, null, null));
+                return;
+            }
+
+            _scripts = Context.Watch(_scriptRunners(Context, _settings));
+        }
+
         _scripts.Tell(new ScriptRunnerActor.Run(script, [ClientText, _directory],
             ScriptEnvironment(status, reason, record), timeout, ClientText));
     }

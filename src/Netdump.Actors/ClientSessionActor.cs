@@ -10,7 +10,8 @@ namespace Netdump.Actors;
 /// One client's dump, from its HERALD to the end of the linger time. Owns the session socket
 /// and receive pump (<see cref="ISessionChannel"/>), which write and ack data inline, a
 /// <see cref="DumpWriterActor"/> child that owns the files and a <see cref="ScriptRunnerActor"/>
-/// child for the netdump scripts. It hears only control events and makes every decision.
+/// child for the netdump scripts (made the first time one is installed). It hears only control
+/// events and makes every decision.
 /// <para>
 /// Life: ask the <see cref="ConcurrencyGuardActor"/> for a slot (refused: silence, stop) →
 /// the session socket is opened (no port: the slot goes back, nothing is made on disk) →

@@ -15,14 +15,12 @@ namespace Netdump.Actors;
 public sealed class ScriptRunnerActor : UntypedActor
 {
     private readonly string _dumpDirectory;
-    private readonly string _scriptDirectory;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Metrics.NetdumpMetrics _metrics = MetricsExtension.For(Context.System);
 
     public ScriptRunnerActor(string dumpDirectory)
     {
         _dumpDirectory = dumpDirectory;
-        _scriptDirectory = Path.Combine(dumpDirectory, ScriptNames.Directory);
     }
 
     /// <summary>
@@ -63,7 +61,7 @@ public sealed class ScriptRunnerActor : UntypedActor
     {
         // Captured here: by the time the process ends, Sender is whoever sent the last message.
         var replyTo = Sender;
-        var path = Path.Combine(_scriptDirectory, run.Name);
+        var path = ScriptNames.PathIn(_dumpDirectory, run.Script);
 
         var refusal = RefuseRequest(run);
         if (refusal is not null)

@@ -20,6 +20,9 @@ public static class ScriptNames
 
     public const string Directory = "scripts";
 
+    /// <summary>Where <paramref name="script"/> is installed under <paramref name="dumpDirectory"/>.</summary>
+    public static string PathIn(string dumpDirectory, Script script) => Path.Combine(dumpDirectory, Directory, FileName(script));
+
     /// <summary>The file name of a script.</summary>
     public static string FileName(Script script) => script switch
     {

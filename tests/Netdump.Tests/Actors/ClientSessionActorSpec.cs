@@ -79,6 +79,14 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
             return AutoPilot.KeepRunning;
         }));
+        // a file by each script's name, so that the session makes its runner (the probe above) and
+        // asks it for every run; what each run answers is the probe's
+        Directory.CreateDirectory(_temp.Combine(ScriptNames.Directory));
+        foreach (var script in Enum.GetValues<Script>())
+        {
+            File.WriteAllText(ScriptNames.PathIn(_temp.Path, script), "");
+        }
+
         _dumpDir = _temp.Combine("127.0.0.9-2024-03-09-13:05:07");
         Directory.CreateDirectory(_dumpDir);
         _core = CoreFile.Create(Path.Combine(_dumpDir, DumpWriterActor.IncompleteCoreName), 1 << 20);
@@ -533,6 +541,56 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         Assert.Equal(_settings.CrashScriptTimeout, crash.Timeout);
         Assert.IsType<ConcurrencyGuardActor.RequestSlot>(_guardMessages.First());
         Assert.DoesNotContain(_guardMessages, m => m is ConcurrencyGuardActor.ReleaseSlot);
+    }
+
+    [Fact]
+    public async Task Session_with_no_script_installed_acks_once_the_dump_is_open_and_never_makes_a_script_runner()
+    {
+        Directory.Delete(_temp.Combine(ScriptNames.Directory), recursive: true);
+        var runnersMade = 0;
+        var session = await ChildActorOfAsync(ClientSessionActor.Props(_settings with { Linger = TimeSpan.FromMilliseconds(50) },
+            HeraldFromClient(), _guard.Ref, OpenFakeChannel, _space, (_, _, _, _) => _writer.Ref,
+            (_, _) => { Interlocked.Increment(ref runnersMade); return _scripts.Ref; }));
+        var watcher = WatcherOf(session);
+        await _writer.ExpectMsgAsync<DumpWriterActor.Open>();
+
+        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
+        await _acks.ExpectMsgAsync(new AckSent(1)); // netdump-crash is not there: nothing can refuse the dump
+
+        session.Tell(Control(MessageType.Finished, sequence: 72));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        _writer.Reply(Finalized(reason: null));
+        await _acks.ExpectMsgAsync(new AckSent(72));
+        _writer.Reply(DumpWriterActor.ChecksumDone.Instance);
+        await watcher.ExpectTerminatedAsync(session); // netdump-reboot not there either: the session ends
+
+        Assert.Equal(0, runnersMade);
+        Assert.Empty(_scriptRuns);
+    }
+
+    [Fact]
+    public async Task Session_makes_its_script_runner_for_the_first_script_installed_after_the_dump_began()
+    {
+        Directory.Delete(_temp.Combine(ScriptNames.Directory), recursive: true);
+        var runnersMade = 0;
+        var session = await ChildActorOfAsync(ClientSessionActor.Props(_settings with { Linger = TimeSpan.FromMilliseconds(50) },
+            HeraldFromClient(), _guard.Ref, OpenFakeChannel, _space, (_, _, _, _) => _writer.Ref,
+            (_, _) => { Interlocked.Increment(ref runnersMade); return _scripts.Ref; }));
+        await _writer.ExpectMsgAsync<DumpWriterActor.Open>();
+        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
+        await _acks.ExpectMsgAsync(new AckSent(1));
+
+        // installed while the dump is received: the runner is made for it, as a script installed
+        // between dumps is run by the next one
+        Directory.CreateDirectory(_temp.Combine(ScriptNames.Directory));
+        File.WriteAllText(ScriptNames.PathIn(_temp.Path, Script.Reboot), "");
+        session.Tell(Control(MessageType.Finished, sequence: 72));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        _writer.Reply(Finalized(reason: null));
+
+        await AwaitAssertAsync(() => Assert.Single(_scriptRuns, r => r.Script == Script.Reboot));
+        Assert.Equal(1, runnersMade);
+        Assert.DoesNotContain(_scriptRuns, r => r.Script == Script.Crash);
     }
 
     [Fact]
