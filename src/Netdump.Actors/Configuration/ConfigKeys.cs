@@ -59,6 +59,7 @@ public static class ConfigKeys
     public static readonly ConfigKey PidFile = Key("pidfile", ConfigValueKind.OptionalText, "--pidfile");
     public static readonly ConfigKey Daemon = Key("daemon", ConfigValueKind.Boolean, "--daemon");
     public static readonly ConfigKey LogFile = Key("log_file", ConfigValueKind.OptionalText);
+    public static readonly ConfigKey CacheDir = Key("cache_dir", ConfigValueKind.Text);
 
     /// <summary>Every key, in the order of netdump.hocon.</summary>
     public static IReadOnlyList<ConfigKey> All => Registered;

@@ -65,6 +65,9 @@ public sealed record NetdumpSettings
     public required TimeSpan HeraldRetransmitWindow { get; init; }
     public required TimeSpan ShutdownTimeout { get; init; }
 
+    /// <summary>Where the server keeps what it can rebuild (<see cref="CacheLocation"/>); null for none.</summary>
+    public string? CacheDirectory { get; init; }
+
     /// <summary>Where the pidfile goes; null for none.</summary>
     public string? PidFile { get; init; }
 
@@ -178,6 +181,7 @@ public sealed record NetdumpSettings
             PidFile = string.IsNullOrWhiteSpace(pidFile) ? null : Path.GetFullPath(pidFile),
             Daemon = c.GetBoolean(ConfigKeys.Daemon.Name),
             LogFile = string.IsNullOrWhiteSpace(logFile) ? null : Path.GetFullPath(logFile),
+            CacheDirectory = CacheLocation.Resolve(c.GetString(ConfigKeys.CacheDir.Name, CacheLocation.Auto), Environment.GetEnvironmentVariable, TrustedPath.RunsAsRoot),
             Retention = ParseRetention(c),
             Http = HttpSettings.Create(c),
             Storm = StormSettings.Create(c),

@@ -172,6 +172,9 @@ public static unsafe partial class TrustedPath
     [LibraryImport(LibC, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int dirFd, string path, int flags, uint mask, byte* buffer);
 
+    /// <summary>Whether the server runs as root (effective user 0).</summary>
+    public static bool RunsAsRoot => GetEuid() == 0;
+
     [LibraryImport(LibC, EntryPoint = "geteuid")]
     private static partial uint GetEuid();
 }

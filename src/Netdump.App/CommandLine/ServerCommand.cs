@@ -175,6 +175,7 @@ public static class ServerCommand
             Log.Warning("{Warning}", warning);
         }
 
+        StartupProfile.Start(settings.CacheDirectory);
         using var host = NetdumpHost.Build(loaded.Config);
         try
         {

@@ -18,6 +18,8 @@ internal sealed partial class ServerProcess : IDisposable
     private readonly TaskCompletionSource _stdoutClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private string? _cacheHome;
+
     private ServerProcess(Process process) => Process = process;
 
     public Process Process { get; }
@@ -61,8 +63,13 @@ internal sealed partial class ServerProcess : IDisposable
 
         // never the re-executed daemon, whatever the test runner's environment says
         start.Environment.Remove("NETDUMP_DAEMON_CHILD");
+        // cache_dir = auto: each server under test starts as on a fresh machine, its start-up
+        // profile in a folder of its own (removed with it), never in /var/cache or ~/.cache
+        var cacheHome = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"netdump-tests-cache-{Guid.NewGuid():N}")).FullName;
+        start.Environment.Remove("CACHE_DIRECTORY");
+        start.Environment["XDG_CACHE_HOME"] = cacheHome;
         var process = new Process { StartInfo = start };
-        var server = new ServerProcess(process);
+        var server = new ServerProcess(process) { _cacheHome = cacheHome };
         process.OutputDataReceived += (_, e) => Collect(e.Data, server._stdout, server._stdoutClosed);
         process.ErrorDataReceived += (_, e) => Collect(e.Data, server._stderr, server._stderrClosed);
         process.Start();
@@ -145,6 +152,14 @@ internal sealed partial class ServerProcess : IDisposable
         }
 
         Process.Dispose();
+        try
+        {
+            Directory.Delete(_cacheHome!, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // a daemon this server launched may still be writing its profile there: the temp path keeps it
+        }
     }
 
     private static string DotnetHost()
