@@ -8,6 +8,11 @@ shift 5
 # the settings file: NETDUMP_BENCH_CONF, else an empty one (no /etc/netdump.conf in the way)
 conf=$(mktemp /tmp/netdump-bench-conf.XXXXXX)
 [ -n "${NETDUMP_BENCH_CONF:-}" ] && cp "$NETDUMP_BENCH_CONF" "$conf"
+# cache_dir = auto: the start-up profile (docs/operations.md) kept between bench runs in one known
+# place, apart from an installed server's /var/cache/netdump-server; bench/storm.sh says whether
+# one was there
+export XDG_CACHE_HOME=${NETDUMP_BENCH_CACHE:-/var/tmp/netdump-bench-cache}
+unset CACHE_DIRECTORY
 dotnet "$dll" --dumpdir "$dir" --addr "$addr" --port "$port" --secure 0 --config "$conf" "$@" &
 pid=$!
 stop() {

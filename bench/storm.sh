@@ -92,6 +92,11 @@ warm_run() {
 	return $rc
 }
 
+# whether our server starts with the profile of an earlier run (serve.sh's cache_dir): without
+# one, a fresh process compiles code during its first storm (docs/performance.md)
+profile=${NETDUMP_BENCH_CACHE:-/var/tmp/netdump-bench-cache}/netdump-server/netdump-server.jitprofile
+if [ -s "$profile" ]; then echo "storm: our server starts with a start-up profile ($(stat -c %s "$profile") bytes, $profile)"
+else echo "storm: no start-up profile yet ($profile): our first server compiles during its storm, later ones start with the profile it writes"; fi
 echo "| clients x MiB | ours MiB/s | ref MiB/s | ratio | HERALD-to-ack ms, median / p99 / max (ours) | (ref) | retransmits (ours/ref) | failed clients (ours/ref) | server CPU s (ours/ref) | threads (ours/ref) | peak RSS MB (ours/ref) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 status=0
