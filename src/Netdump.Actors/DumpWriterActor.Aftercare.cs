@@ -41,7 +41,7 @@ public sealed partial class DumpWriterActor
     /// takes seconds to minutes, which must not hold a disk dispatcher thread that other dumps'
     /// writers need, nor take CPU from dumps still arriving. Nothing writes the core any more
     /// (the pump is sealed or stopped, the core has its final name), so the hash is the file's.
-    /// Stopping the writer cancels it.
+    /// Stopping the writer cancels it. The outcome comes straight from the lane's outcome thread.
     /// </summary>
     private void StartChecksum(DumpRecord record)
     {
@@ -49,10 +49,11 @@ public sealed partial class DumpWriterActor
         var cancel = _checksumCancel.Token;
         var path = Path.Combine(record.Directory, record.Vmcore);
         var started = Stopwatch.GetTimestamp();
-        BackgroundLane.Shared.Run(() => (CoreChecksum.Compute(path, cancel), (ulong)new FileInfo(path).Length), cancel)
-            .PipeTo(Self,
-                success: hash => new ChecksumComputed(record, hash, null, Stopwatch.GetElapsedTime(started)),
-                failure: e => new ChecksumComputed(record, null, e.GetBaseException().Message, Stopwatch.GetElapsedTime(started)));
+        var self = Self;
+        BackgroundLane.Shared.Run(() => (CoreChecksum.Compute(path, cancel), (ulong)new FileInfo(path).Length),
+            hash => self.Tell(new ChecksumComputed(record, hash, null, Stopwatch.GetElapsedTime(started))),
+            e => self.Tell(new ChecksumComputed(record, null, e.GetBaseException().Message, Stopwatch.GetElapsedTime(started))),
+            cancel);
     }
     /// <summary>
     /// The final reports again, now with the hash: each file fsynced before its rename, so that

@@ -50,27 +50,48 @@ public sealed class BackgroundLane : IDisposable
     public Task<T> Run<T>(Func<T> job, CancellationToken cancel = default)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Run(job, result => done.TrySetResult(result), e =>
+        {
+            if (e is OperationCanceledException cancelled)
+            {
+                done.TrySetCanceled(cancelled.CancellationToken);
+            }
+            else
+            {
+                done.TrySetException(e);
+            }
+        }, cancel);
+        return done.Task;
+    }
+
+    /// <summary>
+    /// Queues <paramref name="job"/>; <paramref name="done"/> gets its result, or
+    /// <paramref name="failed"/> its exception (an <see cref="OperationCanceledException"/> for a
+    /// job whose <paramref name="cancel"/> fired before it started, which then never runs), on
+    /// the lane's outcome thread at normal priority: no task, and no hop through the thread pool,
+    /// for a caller whose answer is one <c>Tell</c> (a dump's checksum: one thread hand-off fewer
+    /// per dump). Both must be quick and must not throw. A lane already stopped fails the job at once,
+    /// on the caller's thread.
+    /// </summary>
+    public void Run<T>(Func<T> job, Action<T> done, Action<Exception> failed, CancellationToken cancel = default)
+    {
         var queued = _jobs.Add(() =>
         {
             Action outcome;
             if (cancel.IsCancellationRequested)
             {
-                outcome = () => done.TrySetCanceled(cancel);
+                outcome = () => failed(new OperationCanceledException(cancel));
             }
             else
             {
                 try
                 {
                     var result = job();
-                    outcome = () => done.TrySetResult(result);
-                }
-                catch (OperationCanceledException e)
-                {
-                    outcome = () => done.TrySetCanceled(e.CancellationToken);
+                    outcome = () => done(result);
                 }
                 catch (Exception e)
                 {
-                    outcome = () => done.TrySetException(e);
+                    outcome = () => failed(e);
                 }
             }
 
@@ -78,10 +99,8 @@ public sealed class BackgroundLane : IDisposable
         });
         if (!queued)
         {
-            done.TrySetException(new ObjectDisposedException(nameof(BackgroundLane), "the lane was stopped"));
+            failed(new ObjectDisposedException(nameof(BackgroundLane), "the lane was stopped"));
         }
-
-        return done.Task;
     }
 
     private void Work()

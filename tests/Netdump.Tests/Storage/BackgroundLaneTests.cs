@@ -80,4 +80,33 @@ public sealed class BackgroundLaneTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
         Assert.False(ran);
     }
+
+    [Fact]
+    public async Task An_outcome_handed_to_callbacks_comes_on_the_outcome_thread_at_normal_priority()
+    {
+        using var lane = new BackgroundLane("test-lane");
+        var result = new TaskCompletionSource<(int Value, string? Thread, int? Nice)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lane.Run(() => 6 * 7, value => result.TrySetResult((value, Thread.CurrentThread.Name, ThreadNice.Current())), e => result.TrySetException(e));
+        var (value, thread, nice) = await result.Task;
+        Assert.Equal(42, value);
+        Assert.Equal("test-lane-outcomes", thread);
+        Assert.Equal(0, nice);
+
+        var failure = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lane.Run<int>(() => throw new IOException("disk gone"), _ => failure.TrySetException(new InvalidOperationException("no failure")), e => failure.TrySetResult(e));
+        Assert.Equal("disk gone", Assert.IsType<IOException>(await failure.Task).Message);
+    }
+
+    [Fact]
+    public void A_stopped_lane_fails_a_callback_job_at_once_on_the_callers_thread()
+    {
+        var lane = new BackgroundLane("test-lane");
+        lane.Dispose();
+        Exception? failed = null;
+        var caller = Environment.CurrentManagedThreadId;
+        var on = 0;
+        lane.Run(() => 1, _ => { }, e => { failed = e; on = Environment.CurrentManagedThreadId; });
+        Assert.IsType<ObjectDisposedException>(failed);
+        Assert.Equal(caller, on);
+    }
 }
