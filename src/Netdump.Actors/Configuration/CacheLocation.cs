@@ -6,7 +6,8 @@ namespace Netdump.Actors.Configuration;
 /// compiled while taking them (docs/performance.md). <c>auto</c> follows the conventions: systemd's
 /// <c>CacheDirectory=</c> (<c>$CACHE_DIRECTORY</c>), then <c>$XDG_CACHE_HOME/netdump-server</c>,
 /// then <c>/var/cache/netdump-server</c> for root and <c>~/.cache/netdump-server</c> for anyone else;
-/// <c>off</c> keeps nothing.
+/// <c>off</c> (or <c>no</c>, <c>false</c>, <c>none</c>, <c>0</c>, the words <c>compress</c> takes
+/// for off) keeps nothing: a folder by one of those names is written <c>./off</c>.
 /// </summary>
 public static class CacheLocation
 {
@@ -21,7 +22,7 @@ public static class CacheLocation
     /// </summary>
     public static string? Resolve(string value, Func<string, string?> environment, bool root) => value.Trim() switch
     {
-        Off => null,
+        Off or "no" or "false" or "none" or "0" => null,
         Auto => AutoDirectory(environment, root),
         var path => Path.GetFullPath(path),
     };

@@ -56,11 +56,22 @@ public sealed class CacheLocationTests
         Assert.Null(CacheLocation.Resolve("auto", Environment(), root: false));
     }
 
+    [Theory]
+    [InlineData("off")]
+    [InlineData("no")]
+    [InlineData("false")]
+    [InlineData("none")]
+    [InlineData("0")]
+    public void Off_and_its_other_words_keep_nothing(string off)
+    {
+        Assert.Null(CacheLocation.Resolve(off, Environment(("XDG_CACHE_HOME", "/home/op/xdg")), root: false));
+    }
+
     [Fact]
-    public void Off_keeps_nothing_and_a_path_is_made_absolute()
+    public void A_path_is_made_absolute_and_a_folder_called_off_is_named_with_its_directory()
     {
         var env = Environment(("XDG_CACHE_HOME", "/home/op/xdg"));
-        Assert.Null(CacheLocation.Resolve("off", env, root: false));
+        Assert.Equal(Path.GetFullPath("off"), CacheLocation.Resolve("./off", env, root: false));
         Assert.Equal("/srv/netdump-cache", CacheLocation.Resolve(" /srv/netdump-cache ", env, root: false));
         Assert.Equal(Path.GetFullPath("cache"), CacheLocation.Resolve("cache", env, root: false));
     }
