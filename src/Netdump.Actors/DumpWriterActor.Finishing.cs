@@ -39,17 +39,13 @@ public sealed partial class DumpWriterActor
         var record = BuildRecord(reason is null ? DumpStatus.Complete : DumpStatus.Incomplete, reason, finish.SupersededBy, DateTimeOffset.UtcNow);
         try
         {
-            DumpReport.WriteFinal(record);
+            WriteFinalReports(record);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _log.Error("Client {Client}: cannot write the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
             record = record with { Status = DumpStatus.Incomplete, Reason = EndReason.WriteError($"write error: {e.Message}") };
         }
-
-        // a dump that ended before its first flush tick wrote its reports in the room still held
-        _reportsRoom?.Written();
-        _reportsRoom = null;
 
         _finalized = true;
         Sender.Tell(new Finalized(record));

@@ -45,8 +45,8 @@ public sealed partial class DumpWriterActor
         catch (IOException e)
         {
             // the kernel may have dropped the dirty pages: what was acked may not be on disk, so
-            // the dump cannot be trusted to complete; the session ends it now
-            // no more background flushes: they would fail alike until the session ends the dump
+            // the dump cannot be trusted to complete, and the session ends it now; no more
+            // background flushes meanwhile, they would fail alike
             _failure ??= EndReason.WriteError($"fsync failed: {e.Message}");
             Timers.Cancel(FlushTimer);
             _log.Error("Client {Client}: fsync of {Core} failed: {Error}", _herald.Client.Address, _core.Path, e.Message);

@@ -51,6 +51,27 @@ public sealed partial class DumpWriterActor
         }
     }
 
+    /// <summary>
+    /// The final, durable reports. A dump that ended before its first flush tick writes them in
+    /// the room still held for them: spent once they are written, given back if the write
+    /// failed (which throws on, as <see cref="DumpReport.WriteFinal"/> does).
+    /// </summary>
+    private void WriteFinalReports(DumpRecord record)
+    {
+        var room = _reportsRoom;
+        _reportsRoom = null;
+        try
+        {
+            DumpReport.WriteFinal(record);
+        }
+        catch
+        {
+            room?.GiveBack();
+            throw;
+        }
+
+        room?.Written();
+    }
 
     private ulong FreeBeyondReports()
     {

@@ -154,11 +154,11 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             _reportStale = true;
 
             // a Linux client says its size before any page comes: the free-space checks judge it
-            // then, so only an explicit max_dump_size caps it (DescribeLinux); the reports' room,
-            // made after the ack, counts as taken
+            // then, so only an explicit max_dump_size caps it (DescribeLinux); the reports' room
+            // counts as taken
             var maxSize = _settings.MaxDumpSize ?? (_herald.Dialect == Ingest.Dialect.Linux ? ulong.MaxValue : FreeBeyondReports());
-            // the reports' room is held now and its files made after the ack: two files fewer
-            // before the ack, which a crash storm's HERALDs wait for in turn (docs/performance.md)
+            // the reports' room is held now and its files made at the first flush tick: two files
+            // fewer before the ack, which a crash storm's HERALDs wait for in turn (docs/performance.md)
             DiskSpace.Account? account = null;
             try
             {
@@ -253,7 +253,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             {
                 _core.Flush();
                 var record = BuildRecord(DumpStatus.Incomplete, _failure ?? EndReason.WriterFailed, supersededBy: null, DateTimeOffset.UtcNow);
-                DumpReport.WriteFinal(record);
+                WriteFinalReports(record);
                 Publish(record);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -262,7 +262,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             }
         }
 
-        _reportsRoom?.GiveBack(); // the writer stops: what it still held goes back
+        _reportsRoom?.GiveBack(); // the writer stops without its final reports: what it held goes back
         _reportsRoom = null;
         _checksumCancel?.Cancel(); // the server is going down: the dump keeps its reports without a hash
         _checksumCancel?.Dispose();
