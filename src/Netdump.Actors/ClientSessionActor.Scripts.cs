@@ -33,7 +33,7 @@ public sealed partial class ClientSessionActor
         {
             if (!ScriptCheck.IsPresent(ScriptNames.PathIn(_settings.DumpDirectory, script)))
             {
-                Self.Tell(new ScriptResult(script, ScriptOutcome.NotPresent, null, null));
+                Self.Tell(ScriptResult.NotInstalled(script));
                 return;
             }
 

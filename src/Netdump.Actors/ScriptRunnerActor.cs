@@ -76,7 +76,7 @@ public sealed class ScriptRunnerActor : UntypedActor
         if (!ScriptCheck.IsPresent(path))
         {
             _log.Debug("no script {Path}", path);
-            Answer(replyTo, new ScriptResult(run.Script, ScriptOutcome.NotPresent, null, null));
+            Answer(replyTo, ScriptResult.NotInstalled(run.Script));
             return;
         }
 

@@ -33,4 +33,7 @@ public sealed record ScriptResult(Script Script, ScriptOutcome Outcome, int? Exi
     public bool Ran => Outcome is ScriptOutcome.Exited or ScriptOutcome.TimedOut;
 
     public bool ExitedZero => Outcome == ScriptOutcome.Exited && ExitCode == 0;
+
+    /// <summary>The answer for a script that is not installed: nothing to run, nothing wrong.</summary>
+    public static ScriptResult NotInstalled(Script script) => new(script, ScriptOutcome.NotPresent, null, null);
 }
