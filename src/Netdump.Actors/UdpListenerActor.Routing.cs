@@ -67,7 +67,6 @@ public sealed partial class UdpListenerActor
 
         _unknownRefusals.Forget(herald.Client.Address);
         _log.Debug("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\"", herald.Client, herald.Sequence, herald.LocalAddress, herald.RequestedPath);
-
         Spawn(herald, supersedes: null);
     }
 
