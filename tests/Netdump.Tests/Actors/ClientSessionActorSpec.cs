@@ -36,6 +36,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     private readonly TestProbe _guard;
     private readonly TestProbe _scripts;
     private readonly ConcurrentQueue<ScriptRunnerActor.Run> _scriptRuns = new();
+    private int _runnersMade; // script runners the sessions of StartSession made
     private readonly ConcurrentQueue<object> _guardMessages = new();
     private readonly ConcurrentDictionary<string, ScriptResult> _scriptOutcomes = new();
     private readonly ConcurrentQueue<(IPAddress Local, IPEndPoint Client)> _channelRequests = new();
@@ -547,15 +548,8 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     public async Task Session_with_no_script_installed_acks_once_the_dump_is_open_and_never_makes_a_script_runner()
     {
         Directory.Delete(_temp.Combine(ScriptNames.Directory), recursive: true);
-        var runnersMade = 0;
-        var session = await ChildActorOfAsync(ClientSessionActor.Props(_settings with { Linger = TimeSpan.FromMilliseconds(50) },
-            HeraldFromClient(), _guard.Ref, OpenFakeChannel, _space, (_, _, _, _) => _writer.Ref,
-            (_, _) => { Interlocked.Increment(ref runnersMade); return _scripts.Ref; }));
+        var session = await StartReceiving(_settings with { Linger = TimeSpan.FromMilliseconds(50) }); // the ack: nothing can refuse the dump
         var watcher = WatcherOf(session);
-        await _writer.ExpectMsgAsync<DumpWriterActor.Open>();
-
-        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
-        await _acks.ExpectMsgAsync(new AckSent(1)); // netdump-crash is not there: nothing can refuse the dump
 
         session.Tell(Control(MessageType.Finished, sequence: 72));
         await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
@@ -564,7 +558,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         _writer.Reply(DumpWriterActor.ChecksumDone.Instance);
         await watcher.ExpectTerminatedAsync(session); // netdump-reboot not there either: the session ends
 
-        Assert.Equal(0, runnersMade);
+        Assert.Equal(0, _runnersMade);
         Assert.Empty(_scriptRuns);
     }
 
@@ -572,13 +566,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     public async Task Session_makes_its_script_runner_for_the_first_script_installed_after_the_dump_began()
     {
         Directory.Delete(_temp.Combine(ScriptNames.Directory), recursive: true);
-        var runnersMade = 0;
-        var session = await ChildActorOfAsync(ClientSessionActor.Props(_settings with { Linger = TimeSpan.FromMilliseconds(50) },
-            HeraldFromClient(), _guard.Ref, OpenFakeChannel, _space, (_, _, _, _) => _writer.Ref,
-            (_, _) => { Interlocked.Increment(ref runnersMade); return _scripts.Ref; }));
-        await _writer.ExpectMsgAsync<DumpWriterActor.Open>();
-        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
-        await _acks.ExpectMsgAsync(new AckSent(1));
+        var session = await StartReceiving();
 
         // installed while the dump is received: the runner is made for it, as a script installed
         // between dumps is run by the next one
@@ -589,7 +577,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         _writer.Reply(Finalized(reason: null));
 
         await AwaitAssertAsync(() => Assert.Single(_scriptRuns, r => r.Script == Script.Reboot));
-        Assert.Equal(1, runnersMade);
+        Assert.Equal(1, _runnersMade);
         Assert.DoesNotContain(_scriptRuns, r => r.Script == Script.Crash);
     }
 
@@ -905,7 +893,11 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
             channels ?? OpenFakeChannel,
             _space,
             (_, _, _, _) => _writer.Ref,
-            (_, _) => _scripts.Ref,
+            (_, _) =>
+            {
+                Interlocked.Increment(ref _runnersMade);
+                return _scripts.Ref;
+            },
             supersedes);
         var session = await ChildActorOfAsync(props);
         await _writer.ExpectMsgAsync<DumpWriterActor.Open>();

@@ -206,6 +206,8 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(opened.Directory, DumpReport.JsonFileName)), "no report before a flush tick or the end");
 
         await FinishDump(writer, reason: null);
+        // the reports are written again with the hash, through temporary names: the listing waits for that
+        await AwaitAssertAsync(() => Assert.Equal(JsonValueKind.String, ReadJson(opened.Directory).GetProperty("sha256").ValueKind));
 
         Assert.Equal("complete", ReadJson(opened.Directory).GetProperty("status").GetString());
         Assert.Equal(["dump.json", "info", "vmcore"], Directory.GetFileSystemEntries(opened.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
