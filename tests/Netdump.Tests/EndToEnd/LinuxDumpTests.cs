@@ -155,6 +155,35 @@ public sealed class LinuxDumpTests : ServerTests
     }
 
     [Fact]
+    public async Task A_client_silent_after_its_START_is_asked_its_first_questions_again()
+    {
+        // The port's thread waits without a tick while no dump pulls; the dump that starts must
+        // wake it, or a client whose first answers are lost is never asked again.
+        var server = await Start();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        client.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.8"), 0));
+        client.ReceiveTimeout = 10_000;
+        var simulated = new LinuxSimulatedClient(Client(server, "127.0.9.8"));
+        var start = simulated.Start.Payload();
+        var datagram = new byte[Netdump.Actors.Protocol.Linux.LinuxReplyHeader.Size + start.Length];
+        new Netdump.Actors.Protocol.Linux.LinuxReplyHeader(4, simulated.Start.Machine, Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5).Write(datagram);
+        start.CopyTo(datagram, Netdump.Actors.Protocol.Linux.LinuxReplyHeader.Size);
+        client.SendTo(datagram, server.LinuxEndpoint!); // once: a resent START would wake the thread itself
+
+        var asked = new Dictionary<uint, int>(); // GET_NR_PAGES by sequence: how often
+        var buffer = new byte[2048];
+        while (!asked.ContainsValue(2))
+        {
+            var length = client.Receive(buffer); // a SocketException after 10 s of silence fails the test
+            if (Netdump.Actors.Protocol.Linux.LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request)
+                && request.Command == Netdump.Actors.Protocol.Linux.LinuxCommand.GetNrPages)
+            {
+                asked[request.Sequence] = asked.GetValueOrDefault(request.Sequence) + 1;
+            }
+        }
+    }
+
+    [Fact]
     public async Task In_secure_mode_a_client_whose_magic_matches_its_magic_file_dumps_and_a_mismatch_is_rebooted_with_nothing_kept()
     {
         var server = await Start(new() { ["secure"] = true, ["allow"] = "127.0.9.30/32" });
