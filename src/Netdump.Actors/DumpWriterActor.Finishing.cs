@@ -47,7 +47,7 @@ public sealed partial class DumpWriterActor
             record = record with { Status = DumpStatus.Incomplete, Reason = EndReason.WriteError($"write error: {e.Message}") };
         }
 
-        _finalized = true;
+        _phase = Phase.Final;
         Sender.Tell(new Finalized(record));
         Publish(record);
         if (record.Status == DumpStatus.Complete)

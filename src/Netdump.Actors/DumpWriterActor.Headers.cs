@@ -56,7 +56,7 @@ public sealed partial class DumpWriterActor
             // the strings come from the client: one line each, so they cannot forge log lines
             _log.Info("Client {Client}: kernel dump header from {Host}, {Length} bytes ({LengthSize}), panic \"{Panic}\"",
                 _herald.Client.Address, DumpReport.OneLine(header.Hostname), header.DumpLength, ByteUnits.Size(header.DumpLength), DumpReport.OneLine(header.PanicString));
-            _reportStale = true; // the next flush tick describes it
+            _news = ReportNews.Change; // the next flush tick describes it
             PublishReceiving(); // the catalog learns the host and the panic now
             return;
         }

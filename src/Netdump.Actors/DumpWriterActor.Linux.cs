@@ -54,7 +54,7 @@ public sealed partial class DumpWriterActor
         _linux = new LinuxCore(start, layout, describe.Registers.Length > 0 && LinuxRegisters.GregsetSize(start.Machine) is not null, []);
         _log.Info("Client {Client}: {Pages} pages of {PageSize} bytes, machine {Machine}; pulling the memory",
             _herald.Client.Address, describe.Pages, describe.PageSize, start.Machine);
-        _reportStale = true;
+        _news = ReportNews.Change;
         Sender.Tell(new LinuxDescribed(layout.DataOffset));
         PublishReceiving();
         ReportLowSpace(); // the whole size is known now: netdump-nospace before the pull, if need be

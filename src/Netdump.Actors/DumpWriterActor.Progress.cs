@@ -19,9 +19,9 @@ public sealed partial class DumpWriterActor
         FlushInBackground();
         var elapsed = Stopwatch.GetElapsedTime(_openedAt);
         var bytes = _core?.BytesReceived ?? 0;
-        if (_progress.Tick(bytes, elapsed))
+        if (_progress.Tick(bytes, elapsed) && _news == ReportNews.None)
         {
-            _progressStale = true;
+            _news = ReportNews.Progress;
         }
 
         WriteReceivingReport(elapsed);
@@ -93,12 +93,13 @@ public sealed partial class DumpWriterActor
     /// </summary>
     private void WriteReceivingReport(TimeSpan elapsed)
     {
-        if (!(_reportStale || (_progressStale && elapsed >= _nextProgressReportAt)) || elapsed < _nextReportAt)
+        var due = _news == ReportNews.Change || (_news == ReportNews.Progress && elapsed >= _nextProgressReportAt);
+        if (!due || elapsed < _nextReportAt)
         {
             return;
         }
 
-        _reportStale = _progressStale = false;
+        _news = ReportNews.None;
         _nextProgressReportAt = elapsed + _settings.FlushInterval * ProgressReportTicks;
         var started = Stopwatch.GetTimestamp();
         try

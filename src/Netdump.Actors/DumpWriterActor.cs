@@ -58,11 +58,10 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
     private LinuxCore? _linux;
     private string? _headerProblem;
     private EndReason? _failure;
+    private Phase _phase = Phase.Opening;
+    private ReportNews _news; // what the next receiving report has to tell
     private bool _lowSpaceReported;
-    private bool _finalized;
     private bool _directoryDurable;
-    private bool _reportStale; // what the dump is changed (opened, KDH, memory described): the next tick reports it
-    private bool _progressStale; // only the bytes or the rate changed: reported every ProgressReportTicks ticks
     private int _headerProblemsLogged;
     private string? _heraldPathFallback;
     private readonly ReceiveProgress _progress;
@@ -83,15 +82,59 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
         _progress = new ReceiveProgress(settings.ProgressLogInterval);
     }
 
-    // a switch, not ReceiveActor's handlers: those are built again for every writer, and a crash
+    /// <summary>Where the writer is in its dump's life; each phase takes its own messages.</summary>
+    private enum Phase
+    {
+        /// <summary>Waiting for <see cref="Open"/> (a failed open stays here until the session stops the writer).</summary>
+        Opening,
+
+        /// <summary>The core is open and the pump writes it: headers, flush ticks, space, until the end.</summary>
+        Receiving,
+
+        /// <summary>The final reports are written (<see cref="DumpWriterActor.Finalized"/> answered); a complete dump's checksum is on its way.</summary>
+        Final,
+
+        /// <summary>A refused dump's directory is gone (<see cref="DumpWriterActor.Discarded"/> answered).</summary>
+        Discarded,
+    }
+
+    /// <summary>What the next receiving report has to tell; a change of what the dump is outranks more bytes.</summary>
+    private enum ReportNews
+    {
+        None,
+
+        /// <summary>Only the bytes or the rate changed: reported every <see cref="ProgressReportTicks"/> ticks.</summary>
+        Progress,
+
+        /// <summary>The dump opened, or its KDH or memory description arrived: reported at the next tick.</summary>
+        Change,
+    }
+
+    // switches, not ReceiveActor's handlers: those are built again for every writer, and a crash
     // storm makes hundreds of writers at once, each before its dump's HERALD is acked
     protected override void OnReceive(object message)
     {
-        switch (message)
+        switch (_phase)
         {
-            case Open:
+            case Phase.Opening when message is Open:
                 HandleOpen();
                 break;
+            case Phase.Receiving:
+                Receiving(message);
+                break;
+            case Phase.Final when message is ChecksumComputed computed:
+                HandleChecksum(computed);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Receiving(object message)
+    {
+        switch (message)
+        {
             case Store store:
                 HandleStore(store);
                 break;
@@ -112,9 +155,6 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
                 break;
             case Discard:
                 HandleDiscard();
-                break;
-            case ChecksumComputed computed:
-                HandleChecksum(computed);
                 break;
             default:
                 Unhandled(message);
@@ -151,7 +191,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             // Until then the directory and vmcore-incomplete say that a dump is arriving, and the
             // recovery scan treats them so. Each report write made and deleted inodes, and that
             // was most of the writer's fixed cost per dump (docs/performance.md).
-            _reportStale = true;
+            _news = ReportNews.Change;
 
             // a Linux client says its size before any page comes: the free-space checks judge it
             // then, so only an explicit max_dump_size caps it (DescribeLinux); the reports' room
@@ -186,6 +226,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
         // made at the first flush tick (or the final reports made at the end), in the room held
         // till then: in a crash storm the disk threads have the next dumps' starts to do first
         _reportsRoom = new HeldRoom(reportsRoom);
+        _phase = Phase.Receiving;
         PublishReceiving();
         ReportLowSpace();
     }
@@ -206,6 +247,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             _log.Warning("Client {Client}: cannot remove the refused dump {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
         }
 
+        _phase = Phase.Discarded;
         Context.System.EventStream.Publish(new Catalog.CatalogProtocol.DumpsRemoved([_directory]));
         Sender.Tell(Discarded.Instance);
     }
@@ -247,11 +289,11 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
     /// </summary>
     protected override void PostStop()
     {
-        if (_core is not null && !_finalized)
+        if (_phase == Phase.Receiving)
         {
             try
             {
-                _core.Flush();
+                _core!.Flush(); // open from Open to the end or the discard
                 var record = BuildRecord(DumpStatus.Incomplete, _failure ?? EndReason.WriterFailed, supersededBy: null, DateTimeOffset.UtcNow);
                 WriteFinalReports(record);
                 Publish(record);

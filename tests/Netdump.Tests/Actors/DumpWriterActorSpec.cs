@@ -572,6 +572,28 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_its_end_a_writer_takes_no_header_and_stopping_it_leaves_the_final_reports_as_they_are()
+    {
+        var (writer, opened) = await OpenDump();
+        WriteData(opened.Core, Pattern(3000), chunk: 1448);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
+        await FinishDump(writer, reason: null);
+        await AwaitAssertAsync(() => Assert.Equal(JsonValueKind.String, ReadJson(opened.Directory).GetProperty("sha256").ValueKind));
+        var final = File.ReadAllText(Path.Combine(opened.Directory, DumpReport.JsonFileName));
+
+        // a KDH that came too late (the pump is sealed at the end, so only a confused session sends one)
+        writer.Tell(new DumpWriterActor.Store(Control(MessageType.Kdh, 0, Kdh(dumpLength: 9000))));
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
+        var watcher = CreateTestProbe();
+        watcher.Watch(writer);
+        Sys.Stop(writer);
+        await watcher.ExpectTerminatedAsync(writer);
+
+        Assert.Equal(final, File.ReadAllText(Path.Combine(opened.Directory, DumpReport.JsonFileName)));
+        Assert.Equal("complete", ReadJson(opened.Directory).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task A_discarded_dump_leaves_no_directory()
     {
         var (writer, opened) = await OpenDump();
