@@ -14,8 +14,8 @@ namespace Netdump.Actors.Ingest.Linux;
 /// travels through a mailbox); console text goes to the dump's <c>log</c> or, outside a dump,
 /// to the client's console file (<see cref="ConsoleFiles"/>). The thread also times the pulls'
 /// requests out, every <see cref="Tick"/>, while there are pulls; without any it waits for a
-/// datagram with no timeout, so that an idle port costs nothing (a 20 ms tick forever was 50
-/// wake-ups and 3.5 ms of CPU a second on an idle server; docs/performance.md, "Idle"). A pull
+/// datagram with no timeout, so that an idle port costs nothing (a tick without pulls was an
+/// idle server's only CPU; docs/performance.md, "Idle"). A pull
 /// registered, or the port stopped, from another thread wakes it with an empty datagram to
 /// itself (<see cref="Wake"/>). Requests leave from this socket, to the source
 /// address and port of the client's START (never a fixed 6666: Red Hat bz 454703). The thread
