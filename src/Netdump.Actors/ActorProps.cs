@@ -6,7 +6,7 @@ namespace Netdump.Actors;
 /// Props whose actor is made by a plain constructor call. Akka's <c>Props.Create&lt;T&gt;(args)</c>
 /// looks the constructor up by reflection for every actor it makes, and
 /// <c>Props.Create(() =&gt; new T(...))</c> compiles the expression into new code for every actor
-/// (about 10 ms of CPU per dump once, for a session, its writer and its script runner). A crash
+/// (for a session, its writer and its script runner: more than the rest of the dump's start). A crash
 /// storm makes hundreds of these actors at once, each before its dump's HERALD is acked
 /// (docs/performance.md, "What the HERALD-to-ack is made of").
 /// </summary>

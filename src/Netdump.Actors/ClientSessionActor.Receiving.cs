@@ -32,7 +32,7 @@ public sealed partial class ClientSessionActor
         _metrics.HeraldToAck.Observe(Math.Max((DateTimeOffset.UtcNow - _herald.ReceivedAt).TotalSeconds, 0));
         _guard.Tell(ConcurrencyGuardActor.SlotAcked.Instance);
         // one line for the HERALD and the dump it started (the listener's own line is Debug):
-        // each log line costs about 0.1 ms of CPU, a fixed cost of every dump
+        // each log line is part of every dump's fixed cost (docs/performance.md)
         if (_herald.Linux is { } start)
         {
             _log.Info("Client {Client}: Linux START (ELF machine {Machine}, protocol version {Version}): dump started in {Dir}",

@@ -10,17 +10,16 @@ namespace Netdump.Actors;
 /// <summary>
 /// The work on complete dumps that can wait (SPEC §10): decryption with <c>decrypt_key</c>
 /// (<see cref="CoreDecryption"/>) and compression at rest with <c>compress = zstd</c>
-/// (<see cref="CoreCompression"/>). One dump at a time, on a <see cref="BackgroundLane"/> of its
-/// own (a thread at a low CPU priority, which libzstd's worker threads inherit), and paused
-/// between chunks while
-/// any dump is being received (<see cref="ConcurrencyGuardActor.SlotsInUse"/> on the event
-/// stream closes its <see cref="PauseGate"/>): nice alone still cost a receiving dump 14-42% of
-/// its speed on a 2-core machine (docs/performance.md). Each dump's record is read from its
-/// <c>dump.json</c> when its turn comes, so the reports stay the one truth. Dumps come from
-/// writers, which publish <see cref="DumpCompleted"/> on the event stream once a complete dump's
-/// checksum is in its reports, and from a scan at start for complete dumps still waiting (a
-/// stopped server's backlog, or dumps from before the key was set). Only made when
-/// <c>compress</c> or <c>decrypt_key</c> is set.
+/// (<see cref="CoreCompression"/>). One dump at a time, on a <see cref="BackgroundLane"/> of its own
+/// (a thread at a low CPU priority, which libzstd's worker threads inherit), and paused between
+/// chunks while any dump is being received (<see cref="ConcurrencyGuardActor.SlotsInUse"/> on
+/// the event stream closes its <see cref="PauseGate"/>): a low priority alone still took a
+/// large share of a receiving dump's speed on a small machine (docs/performance.md). Each
+/// dump's record is read from its <c>dump.json</c> when its turn comes, so the reports stay the
+/// one truth. Dumps come from writers, which publish <see cref="DumpCompleted"/> on the event
+/// stream once a complete dump's checksum is in its reports, and from a scan at start for
+/// complete dumps still waiting (a stopped server's backlog, or dumps from before the key was
+/// set). Only made when <c>compress</c> or <c>decrypt_key</c> is set.
 /// </summary>
 public sealed class StorageCareActor : ReceiveActor
 {

@@ -4,10 +4,10 @@ namespace Netdump.Actors.Ingest;
 /// The threads that run the sessions' receive pumps (batched engine), owned by the listener and
 /// kept between dumps. A pump thread serves its session until FINISHED (the lingering socket
 /// then moves to the listener's linger pump), then waits for the next dump with the same
-/// <see cref="BatchedReceiveEngine"/> and its buffers already in memory. Measured on this
-/// machine: a new thread costs about 70 µs to start, its engine about 64 page faults of 14 µs,
-/// and a thread a few milliseconds old is preempted by nearly every wake-up of a client on its
-/// core (about 200 times in a 1 MiB dump, against 4 per MiB in a long one). At most
+/// <see cref="BatchedReceiveEngine"/> and its buffers already in memory: a new thread costs its
+/// start and its engine's page faults, and a thread a few milliseconds old is preempted by
+/// nearly every wake-up of a client on its core, far more often than one that has run a while
+/// (docs/performance.md, "The fixed cost per dump"). At most
 /// <c>maxIdle</c> threads wait, each for at most <c>idleLifetime</c>; the others exit.
 /// </summary>
 internal sealed class PumpThreads : IDisposable

@@ -8,10 +8,9 @@ namespace Netdump.Actors.Scheduling;
 /// threads of its own for the writers, whose work blocks in <c>mkdir</c>, file creation and
 /// <c>fsync</c>. On the .NET thread pool, where the control actors also run, 128 dumps' flush
 /// ticks blocked the pool's few threads and a new dump's HERALD waited behind them for its
-/// session, its slot and its directory (a median of 130–190 ms to the ack in a storm of 128;
-/// docs/performance.md). Akka's own dedicated pool (<c>fork-join-executor</c>) isolates as well,
-/// but its threads spin in <c>sched_yield</c> before they sleep (90,000 calls in one storm);
-/// these sleep on a monitor at once.
+/// session, its slot and its directory (docs/performance.md, "Where a storm's time went"). Akka's
+/// own dedicated pool (<c>fork-join-executor</c>) isolates as well, but its threads spin in
+/// <c>sched_yield</c> before they sleep, on every wake-up; these sleep on a monitor at once.
 /// </summary>
 public sealed class DiskThreadsConfigurator : ExecutorServiceConfigurator
 {

@@ -11,10 +11,10 @@ namespace Netdump.Actors.Scheduling;
 /// Akka's scheduler on .NET timers (<c>akka.scheduler.implementation</c> in netdump.hocon): the
 /// runtime's timer thread sleeps until the next timer is due, so a server with no timer pending
 /// spends no CPU on timing. Akka's <see cref="HashedWheelTimerScheduler"/> ticks every
-/// <c>tick-duration</c> forever once the first timer has been scheduled: measured here, 6–7 ms
-/// of CPU a second on an idle server after its first dump. Every timer in this server is a
-/// second or longer (flush, linger, timeouts), and a .NET timer fires within about a
-/// millisecond of its due time, closer than a wheel's tick.
+/// <c>tick-duration</c> forever once the first timer has been scheduled, which was an idle
+/// server's whole CPU after its first dump (docs/performance.md, "Idle"). Every timer in this
+/// server is a second or longer (flush, linger, timeouts), and a .NET timer fires within about
+/// a millisecond of its due time, closer than a wheel's tick.
 /// A due action runs on the .NET thread pool, where the wheel ran them one after another on its
 /// own thread: two actions due at the same moment may run in either order, and a repeated action
 /// that takes longer than its interval may overlap itself. Every action here is a <c>Tell</c>

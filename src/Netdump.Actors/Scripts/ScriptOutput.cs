@@ -22,8 +22,8 @@ internal sealed class ScriptOutput
     public const int MaxLineBytes = 1024;
 
     /// <summary>
-    /// The most lines one run logs. Every log line costs about 0.1 ms of CPU (docs/performance.md)
-    /// and a screen of the operator's log; a thousand is far more than a hook has to say.
+    /// The most lines one run logs. Every log line costs CPU (docs/performance.md) and a screen
+    /// of the operator's log; a thousand is far more than a hook has to say.
     /// </summary>
     public const int MaxRunLines = 1000;
 

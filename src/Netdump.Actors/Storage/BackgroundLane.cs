@@ -10,7 +10,7 @@ namespace Netdump.Actors.Storage;
 /// while any dump is received. On Linux the thread runs at nice <see cref="Nice"/>: beside a
 /// busy thread at nice 0 it gets about a tenth of a core, so in a crash storm it takes little
 /// CPU from the dumps still arriving (a checksum per finished dump, each on a thread of its
-/// own, took a tenth of the server's CPU in a storm of 128 dumps; docs/performance.md), and on
+/// own at normal priority, competed with them; docs/performance.md), and on
 /// an idle machine it runs at full speed. SCHED_IDLE would take nothing at all, but a machine
 /// that is never idle (a collector beside other work) would then never get its checksums.
 /// <para>

@@ -3,8 +3,8 @@ namespace Netdump.Actors.Storage;
 /// <summary>
 /// Lets long background work on the disk (compression at rest, decryption) step aside: its
 /// owner closes the gate while dumps are being received, and the work waits at the gate between
-/// chunks until it opens again. Measured: at nice 19 alone, a compression still cost a
-/// receiving dump 14-42% of its speed on this 2-core machine (docs/performance.md).
+/// chunks until it opens again: a low CPU priority alone still took a large share of a
+/// receiving dump's speed on a small machine (docs/performance.md).
 /// </summary>
 public sealed class PauseGate : IDisposable
 {

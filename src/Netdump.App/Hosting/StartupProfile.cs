@@ -6,8 +6,8 @@ namespace Netdump.App.Hosting;
 /// <summary>
 /// The runtime's multi-core JIT profile (<see cref="ProfileOptimization"/>) in <c>cache_dir</c>.
 /// ReadyToRun cannot hold generic code over other assemblies' types (Akka's log values, the
-/// collections over the server's own structs), so a fresh server compiled about 180 methods
-/// while its first crash storm waited, 10–20 ms of every HERALD's ack (docs/performance.md).
+/// collections over the server's own structs), so a fresh server compiled them while its first
+/// crash storm waited, a visible part of every HERALD's ack (docs/performance.md).
 /// With the profile its last run wrote at exit, a background thread compiles them at start,
 /// before the first dump. A missing, stale or unreadable profile only means no head start.
 /// </summary>
