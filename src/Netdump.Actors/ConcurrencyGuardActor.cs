@@ -100,8 +100,8 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
     /// Holders acked at least <c>silent_grace</c> ago that have sent nothing since. A session
     /// not yet acked, or acked within its grace, is starting, not silent: in a crash storm
     /// every client's HERALD comes at once and each one's first data follows its ack, so
-    /// counting them as silent let only <c>max_silent_sessions</c> start at a time (128
-    /// clients: median 214 ms, at most 0.8 s between a HERALD and its slot; docs/performance.md).
+    /// counting them as silent let only <c>max_silent_sessions</c> start at a time, and a storm's
+    /// HERALDs waited for their slots in groups (docs/performance.md, "Where a storm's time went").
     /// </summary>
     private int SilentHolders
     {
