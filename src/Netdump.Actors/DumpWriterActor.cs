@@ -119,6 +119,11 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             case Phase.Opening when message is Open:
                 HandleOpen();
                 break;
+            case Phase.Opening when message is Finish or Discard:
+                // the open failed (or never came): there is no dump to end, and a session that
+                // moved on before it heard OpenFailed (a shutdown) learns it from the stop
+                Context.Stop(Self);
+                break;
             case Phase.Receiving:
                 Receiving(message);
                 break;
@@ -233,6 +238,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
 
     private void HandleDiscard()
     {
+        _phase = Phase.Discarded; // first: a failure below must not mark the refused dump at the stop
         Timers.CancelAll();
         _reportsRoom?.GiveBack(); // nothing was written in the room held for the reports
         _reportsRoom = null;
@@ -242,12 +248,11 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
         {
             Directory.Delete(_directory, recursive: true);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _log.Warning("Client {Client}: cannot remove the refused dump {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
         }
 
-        _phase = Phase.Discarded;
         Context.System.EventStream.Publish(new Catalog.CatalogProtocol.DumpsRemoved([_directory]));
         Sender.Tell(Discarded.Instance);
     }
@@ -289,11 +294,11 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
     /// </summary>
     protected override void PostStop()
     {
-        if (_phase == Phase.Receiving)
+        if (_phase == Phase.Receiving && _core is { } core)
         {
             try
             {
-                _core!.Flush(); // open from Open to the end or the discard
+                core.Flush();
                 var record = BuildRecord(DumpStatus.Incomplete, _failure ?? EndReason.WriterFailed, supersededBy: null, DateTimeOffset.UtcNow);
                 WriteFinalReports(record);
                 Publish(record);

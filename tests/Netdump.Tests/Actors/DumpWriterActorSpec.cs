@@ -578,7 +578,8 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         WriteData(opened.Core, Pattern(3000), chunk: 1448);
         await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
         await FinishDump(writer, reason: null);
-        await AwaitAssertAsync(() => Assert.Equal(JsonValueKind.String, ReadJson(opened.Directory).GetProperty("sha256").ValueKind));
+        // the hash comes from the shared background lane, at a low priority: a loaded machine may take a while
+        await AwaitAssertAsync(() => Assert.Equal(JsonValueKind.String, ReadJson(opened.Directory).GetProperty("sha256").ValueKind), TimeSpan.FromSeconds(30));
         var final = File.ReadAllText(Path.Combine(opened.Directory, DumpReport.JsonFileName));
 
         // a KDH that came too late (the pump is sealed at the end, so only a confused session sends one)
@@ -591,6 +592,23 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
 
         Assert.Equal(final, File.ReadAllText(Path.Combine(opened.Directory, DumpReport.JsonFileName)));
         Assert.Equal("complete", ReadJson(opened.Directory).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_writer_whose_open_failed_stops_when_its_session_ends_the_dump_anyway()
+    {
+        // a session that moved on before it heard OpenFailed (the server shutting down) sends
+        // Finish: with no dump to end, the writer stops, and the session learns it from that
+        var blocker = _temp.Combine("a-file");
+        File.WriteAllText(blocker, "");
+        var writer = Sys.ActorOf(DumpWriterActor.Props(_settings with { DumpDirectory = Path.Combine(blocker, "crash") }, HeraldFor("")));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        await ExpectMsgAsync<DumpWriterActor.OpenFailed>();
+
+        var watcher = CreateTestProbe();
+        watcher.Watch(writer);
+        writer.Tell(new DumpWriterActor.Finish(EndReason.ServerShutDown));
+        await watcher.ExpectTerminatedAsync(writer);
     }
 
     [Fact]

@@ -32,13 +32,13 @@ public sealed partial class LinuxPort
             }
 
             var count = io.Receive();
+            if (_stopping)
+            {
+                break; // what came with the stop is not served
+            }
+
             if (count < 0)
             {
-                if (_stopping)
-                {
-                    break;
-                }
-
                 Thread.Sleep(Tick); // not expected on a bound UDP socket: try again, without spinning
             }
 

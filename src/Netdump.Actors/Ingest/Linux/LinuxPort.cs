@@ -16,8 +16,8 @@ namespace Netdump.Actors.Ingest.Linux;
 /// requests out, every <see cref="Tick"/>, while there are pulls; without any it waits for a
 /// datagram with no timeout, so that an idle port costs nothing (a tick without pulls was an
 /// idle server's only CPU; docs/performance.md, "Idle"). A pull
-/// registered, or the port stopped, from another thread wakes it with an empty datagram to
-/// itself (<see cref="Wake"/>). Requests leave from this socket, to the source
+/// registered from another thread wakes it with an empty datagram to the port itself
+/// (<see cref="Wake"/>); <see cref="Dispose"/> shuts the socket for reading. Requests leave from this socket, to the source
 /// address and port of the client's START (never a fixed 6666: Red Hat bz 454703). The thread
 /// takes up to a batch of datagrams per receive and sends the requests they lead to together
 /// (<see cref="LinuxPortIo"/>); a request made on another thread (a session's command) leaves
@@ -213,7 +213,17 @@ public sealed partial class LinuxPort : IDisposable
 
         Task.WaitAll(reboots, TimeSpan.FromSeconds(2));
         _stopping = true;
-        Wake();
+        try
+        {
+            // ends the thread's wait without a datagram (a host firewall could drop Wake's on lo):
+            // a receive on a socket shut for reading returns at once, now and after
+            _socket.Shutdown(SocketShutdown.Receive);
+        }
+        catch (SocketException)
+        {
+            // an unconnected UDP socket answers ENOTCONN, having shut it all the same
+        }
+
         var stopped = _thread is null || _thread == Thread.CurrentThread || _thread.Join(TimeSpan.FromSeconds(2));
         _socket.Dispose();
         if (stopped && _thread != Thread.CurrentThread)
