@@ -4,7 +4,7 @@ namespace Netdump.App.Daemon;
 
 /// <summary>
 /// The POSIX calls the daemon and pidfile code needs and .NET does not expose: probing a pid
-/// with signal 0, a new session, re-pointing the standard descriptors at /dev/null, and open file
+/// with signal 0, a signal's disposition, a new session, re-pointing the standard descriptors at /dev/null, and open file
 /// description locks (fcntl F_OFD_SETLK; see <see cref="FileLock"/>).
 /// errno values and open flags are Linux's (the server is Linux only).
 /// </summary>
@@ -28,6 +28,13 @@ internal static partial class Posix
     public const int OCloExec = 0x80000;
 
     public const int EACCES = 13;
+
+    /// <summary>signal(2)'s default disposition.</summary>
+    public const nint SigDfl = 0;
+
+    /// <summary>signal(2): sets a signal's disposition (here <see cref="SigDfl"/>); returns the previous one, SIG_ERR (-1) on failure.</summary>
+    [LibraryImport(LibC, EntryPoint = "signal", SetLastError = true)]
+    public static partial nint Signal(int signal, nint handler);
 
     [LibraryImport(LibC, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);

@@ -63,15 +63,18 @@ public sealed class DaemonProcessTests : IDisposable
         return (mask & (1UL << (signal - 1))) != 0;
     }
 
-    [Fact]
-    public async Task Daemon_foreground_server_should_reopen_its_log_file_on_SIGHUP_and_go_on_serving()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Daemon_foreground_server_should_reopen_its_log_file_on_SIGHUP_and_go_on_serving(bool startedUnderNohup)
     {
-        // issue 13: SIGHUP ended the server on the spot (status 129, pidfile left behind)
+        // issue 13: SIGHUP ended the server on the spot (status 129, pidfile left behind); and a
+        // server started under nohup inherited SIGHUP ignored, so logrotate's HUP did nothing
         var logFile = _dir.Combine("netdump.log");
         var rotated = _dir.Combine("netdump.log.1");
         File.WriteAllText(ConfigPath, $"log_file = \"{logFile}\"\n");
         var port = FreeUdpPort();
-        var server = Start("--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var server = Start(startedUnderNohup, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await server.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
 
         File.Move(logFile, rotated); // what logrotate does before its postrotate kill -HUP
@@ -213,7 +216,9 @@ public sealed class DaemonProcessTests : IDisposable
         _dir.Dispose();
     }
 
-    private ServerProcess Start(params string[] extra)
+    private ServerProcess Start(params string[] extra) => Start(hangupIgnored: false, extra);
+
+    private ServerProcess Start(bool hangupIgnored, params string[] extra)
     {
         var arguments = new List<string>
         {
@@ -226,7 +231,7 @@ public sealed class DaemonProcessTests : IDisposable
         }
 
         arguments.AddRange(extra);
-        var server = ServerProcess.Start([.. arguments]);
+        var server = ServerProcess.Start(hangupIgnored, [.. arguments]);
         _started.Add(server);
         return server;
     }

@@ -32,15 +32,23 @@ internal sealed partial class ServerProcess : IDisposable
 
     public string Stderr => string.Join("\n", _stderr);
 
-    public static ServerProcess Start(params string[] arguments)
+    public static ServerProcess Start(params string[] arguments) => Start(hangupIgnored: false, arguments);
+
+    /// <param name="hangupIgnored">started through <c>nohup</c>, which execs the server with SIGHUP ignored, as an operator's <c>nohup netdump-server &amp;</c> does</param>
+    public static ServerProcess Start(bool hangupIgnored, params string[] arguments)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(hangupIgnored ? "nohup" : DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (hangupIgnored)
+        {
+            start.ArgumentList.Add(DotnetHost());
+        }
+
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "netdump-server.dll"));
         foreach (var argument in arguments)
         {
