@@ -6,19 +6,6 @@ using Netdump.Actors.Storage;
 
 namespace Netdump.Actors.Ingest;
 
-/// <summary>Which loop moves a session's datagrams (setting <c>ingest_engine</c>).</summary>
-public enum IngestEngine
-{
-    /// <summary>recvmmsg / pwritev / sendmmsg on Linux; the managed loop where that is not supported.</summary>
-    Batched,
-
-    /// <summary>One datagram per call through .NET's socket API.</summary>
-    Managed,
-
-    /// <summary>One epoll thread for all session sockets, each drained with the batched engine's step.</summary>
-    Epoll,
-}
-
 /// <summary>
 /// A session's own UDP socket on (the HERALD's local address, an ephemeral port or one of
 /// <c>session_ports</c>), connected to the HERALD's source address and port, and its receive
