@@ -43,8 +43,12 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$work" "$conf"' EXIT
 
-# start SIDE: a fresh dump directory and that side's server in a process group of its own;
-# PID is the process whose threads are counted
+# bound: whether some process has UDP port $1 on 127.0.0.1 or any address
+bound() { grep -qiE "^ *[0-9]+: (0100007F|00000000):$(printf %04X "$1") " /proc/net/udp; }
+
+# start SIDE: a fresh dump directory and that side's server in a process group of its own
+# (setsid runs it in place: PID is the server itself, whose threads are counted). Ours with
+# its defaults otherwise: the Linux port and HTTP on, as an operator runs it
 start() {
 	rm -rf "$work/dumps"; mkdir -p "$work/dumps"
 	if [ "$1" = ours ]; then
@@ -53,9 +57,14 @@ start() {
 	else
 		setsid "$build/ref_server" --quiet --dir "$work/dumps" --addr 127.0.0.1 --port $PORT > "$work/server.log" 2>&1 < /dev/null &
 	fi
-	server=$!
-	for _ in $(seq 300); do grep -q ":$(printf %04X $PORT) " /proc/net/udp && break; sleep 0.1; done
-	PID=$(pgrep -n -g "$server" -f "netdump-server.dll|ref_server")
+	server=$! PID=$!
+	for _ in $(seq 300); do
+		bound $PORT && return 0
+		kill -0 "$server" 2> /dev/null || break
+		sleep 0.1
+	done
+	echo "counts: the $1 server did not start (its log: $(tail -n 3 "$work/server.log" | tr '\n' ' '))" >&2
+	exit 2
 }
 
 # threads: "tid|name|voluntary|involuntary" for every thread of PID
@@ -65,6 +74,9 @@ threads() {
 	done
 }
 
+for port in $PORT 6666; do
+	bound $port && { echo "counts: UDP port $port is in use (another server, or a bench running): nothing counted" >&2; exit 2; }
+done
 echo "what a dump costs, counted: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $N dumps of $MIB MiB back to back, warm servers"
 for side in ours ref; do
 	start $side
@@ -88,13 +100,14 @@ calls = {}
 for line in open(strace):
     f = line.split()
     if len(f) >= 5 and f[0][0].isdigit() and f[-1] not in ("total", "syscall"):
-        calls[f[-1]] = int(f[3])
+        calls[f[-1]] = calls.get(f[-1], 0) + int(f[3])
 total = sum(calls.values())
 def read(path):
     out = {}
     for line in open(path):
-        tid, name, vol, invol = line.rstrip("\n").split("|")
-        if vol and invol:
+        fields = line.rstrip("\n").split("|")
+        if len(fields) == 4 and fields[2] and fields[3]:  # a thread that ended while it was read has none
+            tid, name, vol, invol = fields
             out[tid] = (name, int(vol), int(invol))
     return out
 b, a = read(before), read(after)

@@ -116,11 +116,12 @@ public static class ServerCommand
         // process (which left dumps "receiving" and the pidfile behind). Before the log exists
         // there is nothing to reopen.
         ServerLog? log = null;
-        // A process started under nohup (or by anything else that ignores SIGHUP) inherits it
-        // ignored, and .NET's registration then leaves it ignored: logrotate's HUP would do
-        // nothing and the server would write on into the rotated file. Taken back to the
-        // default here, the registration below handles it; a terminal's hangup still ends
-        // nothing, since the handler cancels the default.
+        // A process inherits the signals its parent ignored, and .NET's registration leaves an
+        // ignored SIGHUP ignored. Under nohup it is: logrotate's HUP would do nothing and the
+        // server would write on into the rotated file. It goes back to the default here (as
+        // daemon(7) asks), for the handler below. (An inherited ignored SIGTERM the runtime takes
+        // anyway; SIGINT stays as inherited, since a shell ignores it for a background job on
+        // purpose.)
         Posix.Signal(Posix.SIGHUP, Posix.SigDfl);
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
         {

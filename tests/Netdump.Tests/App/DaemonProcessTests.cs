@@ -66,15 +66,16 @@ public sealed class DaemonProcessTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Daemon_foreground_server_should_reopen_its_log_file_on_SIGHUP_and_go_on_serving(bool startedUnderNohup)
+    public async Task Daemon_foreground_server_should_reopen_its_log_file_on_SIGHUP_and_go_on_serving(bool hangupIgnoredAtStart)
     {
         // issue 13: SIGHUP ended the server on the spot (status 129, pidfile left behind); and a
-        // server started under nohup inherited SIGHUP ignored, so logrotate's HUP did nothing
+        // server started under nohup inherited SIGHUP ignored, so logrotate's HUP did nothing.
+        // Both ways set explicitly: this test run may itself have been started under nohup.
         var logFile = _dir.Combine("netdump.log");
         var rotated = _dir.Combine("netdump.log.1");
         File.WriteAllText(ConfigPath, $"log_file = \"{logFile}\"\n");
         var port = FreeUdpPort();
-        var server = Start(startedUnderNohup, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var server = Start([hangupIgnoredAtStart ? "--ignore-signal=HUP" : "--default-signal=HUP"], "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await server.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
 
         File.Move(logFile, rotated); // what logrotate does before its postrotate kill -HUP
@@ -216,9 +217,10 @@ public sealed class DaemonProcessTests : IDisposable
         _dir.Dispose();
     }
 
-    private ServerProcess Start(params string[] extra) => Start(hangupIgnored: false, extra);
+    private ServerProcess Start(params string[] extra) => Start(signals: [], extra);
 
-    private ServerProcess Start(bool hangupIgnored, params string[] extra)
+    /// <param name="signals">coreutils <c>env</c> options for the server's inherited signal dispositions (<see cref="ServerProcess.Start(IReadOnlyList{string}, string[])"/>)</param>
+    private ServerProcess Start(IReadOnlyList<string> signals, params string[] extra)
     {
         var arguments = new List<string>
         {
@@ -231,7 +233,7 @@ public sealed class DaemonProcessTests : IDisposable
         }
 
         arguments.AddRange(extra);
-        var server = ServerProcess.Start(hangupIgnored, [.. arguments]);
+        var server = ServerProcess.Start(signals, [.. arguments]);
         _started.Add(server);
         return server;
     }

@@ -32,20 +32,29 @@ internal sealed partial class ServerProcess : IDisposable
 
     public string Stderr => string.Join("\n", _stderr);
 
-    public static ServerProcess Start(params string[] arguments) => Start(hangupIgnored: false, arguments);
+    public static ServerProcess Start(params string[] arguments) => Start(signals: [], arguments);
 
-    /// <param name="hangupIgnored">started through <c>nohup</c>, which execs the server with SIGHUP ignored, as an operator's <c>nohup netdump-server &amp;</c> does</param>
-    public static ServerProcess Start(bool hangupIgnored, params string[] arguments)
+    /// <param name="signals">
+    /// options of coreutils' <c>env</c> that set signal dispositions before it execs the server
+    /// (<c>--ignore-signal=HUP</c>, as <c>nohup</c> hands it over; <c>--default-signal=HUP</c>,
+    /// whatever this test run inherited); none: the server is started directly
+    /// </param>
+    public static ServerProcess Start(IReadOnlyList<string> signals, params string[] arguments)
     {
-        var start = new ProcessStartInfo(hangupIgnored ? "nohup" : DotnetHost())
+        var start = new ProcessStartInfo(signals.Count > 0 ? "env" : DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        if (hangupIgnored)
+        if (signals.Count > 0)
         {
+            foreach (var option in signals)
+            {
+                start.ArgumentList.Add(option);
+            }
+
             start.ArgumentList.Add(DotnetHost());
         }
 
