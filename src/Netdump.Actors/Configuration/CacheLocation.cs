@@ -6,12 +6,12 @@ namespace Netdump.Actors.Configuration;
 /// compiled while taking them (docs/performance.md). <c>auto</c> follows the conventions: systemd's
 /// <c>CacheDirectory=</c> (<c>$CACHE_DIRECTORY</c>), then <c>$XDG_CACHE_HOME/netdump-server</c>,
 /// then <c>/var/cache/netdump-server</c> for root and <c>~/.cache/netdump-server</c> for anyone else;
-/// <c>off</c> (or <c>no</c>, <c>false</c>, <c>none</c>, <c>0</c>, the words <c>compress</c> takes
-/// for off) keeps nothing: a folder by one of those names is written <c>./off</c>.
+/// <c>off</c> (or another of the <see cref="OffWords"/>, as <c>compress</c> takes them) keeps
+/// nothing: a folder by one of those names is written <c>./off</c>.
 /// </summary>
 public static class CacheLocation
 {
-    public const string Auto = "auto", Off = "off";
+    public const string Auto = "auto";
 
     /// <summary>The folder under the cache homes.</summary>
     public const string Folder = "netdump-server";
@@ -20,12 +20,10 @@ public static class CacheLocation
     /// The absolute directory <paramref name="value"/> names, or null for <c>off</c> (or for
     /// <c>auto</c> with no home to put it under). <paramref name="environment"/> reads a variable.
     /// </summary>
-    public static string? Resolve(string value, Func<string, string?> environment, bool root) => value.Trim() switch
-    {
-        Off or "no" or "false" or "none" or "0" => null,
-        Auto => AutoDirectory(environment, root),
-        var path => Path.GetFullPath(path),
-    };
+    public static string? Resolve(string value, Func<string, string?> environment, bool root) =>
+        OffWords.Match(value) ? null
+        : value.Trim() == Auto ? AutoDirectory(environment, root)
+        : Path.GetFullPath(value.Trim());
 
     private static string? AutoDirectory(Func<string, string?> environment, bool root)
     {

@@ -195,12 +195,10 @@ public sealed record NetdumpSettings
     /// <c>compress</c>: <c>zstd</c> or <c>off</c>. The Red Hat server's key took a boolean, so an
     /// old file's <c>yes</c>/<c>no</c> (and true/false, on/off, 1/0) still means compress or not.
     /// </summary>
-    private static AtRestCompression ParseCompress(string text) => text.Trim().ToLowerInvariant() switch
-    {
-        "zstd" or "yes" or "true" or "on" or "1" => AtRestCompression.Zstd,
-        "off" or "no" or "false" or "0" or "none" => AtRestCompression.Off,
-        _ => throw ConfigKeys.Compress.Invalid($"\"{text}\" is not zstd or off"),
-    };
+    private static AtRestCompression ParseCompress(string text) =>
+        OffWords.Match(text) ? AtRestCompression.Off
+        : text.Trim().ToLowerInvariant() is "zstd" or "yes" or "true" or "on" or "1" ? AtRestCompression.Zstd
+        : throw ConfigKeys.Compress.Invalid($"\"{text}\" is not zstd or off");
 
     /// <summary><c>keep_per_host</c>, <c>max_age</c> and <c>max_total</c>; 0 or "" is no limit.</summary>
     private static RetentionPolicy ParseRetention(Config c)

@@ -62,6 +62,7 @@ public sealed class CacheLocationTests
     [InlineData("false")]
     [InlineData("none")]
     [InlineData("0")]
+    [InlineData(" OFF ")] // as compress takes them: any case
     public void Off_and_its_other_words_keep_nothing(string off)
     {
         Assert.Null(CacheLocation.Resolve(off, Environment(("XDG_CACHE_HOME", "/home/op/xdg")), root: false));
