@@ -425,10 +425,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving(_settings with { Linger = TimeSpan.FromMilliseconds(50) });
         var watcher = WatcherOf(session);
-        session.Tell(Control(MessageType.Finished, sequence: 72));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
-        _writer.Reply(Finalized(reason: null));
-        await _acks.ExpectMsgAsync(new AckSent(72));
+        await FinishComplete(session, sequence: 72);
 
         // stopping the session would stop the writer and abandon its hash
         await watcher.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
@@ -442,10 +439,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving(_settings with { Linger = TimeSpan.FromSeconds(30) });
         var watcher = WatcherOf(session);
-        session.Tell(Control(MessageType.Finished, sequence: 73));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
-        _writer.Reply(Finalized(reason: null));
-        await _acks.ExpectMsgAsync(new AckSent(73));
+        await FinishComplete(session, sequence: 73);
 
         session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
         await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(2));
@@ -551,10 +545,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         var session = await StartReceiving(_settings with { Linger = TimeSpan.FromMilliseconds(50) }); // the ack: nothing can refuse the dump
         var watcher = WatcherOf(session);
 
-        session.Tell(Control(MessageType.Finished, sequence: 72));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
-        _writer.Reply(Finalized(reason: null));
-        await _acks.ExpectMsgAsync(new AckSent(72));
+        await FinishComplete(session, sequence: 72);
         _writer.Reply(DumpWriterActor.ChecksumDone.Instance);
         await watcher.ExpectTerminatedAsync(session); // netdump-reboot not there either: the session ends
 
@@ -846,10 +837,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         await _acks.ExpectMsgAsync(new AckSent(1));
 
         var watcher = WatcherOf(session);
-        session.Tell(Control(MessageType.Finished, sequence: 95));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
-        _writer.Reply(Finalized(reason: null));
-        await _acks.ExpectMsgAsync(new AckSent(95));
+        await FinishComplete(session, sequence: 95);
         Assert.Single(_scriptRuns); // netdump-reboot was not sent to a dead runner
     }
 
@@ -905,6 +893,15 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     }
 
     /// <summary>A session whose dump is open and whose HERALD was acked.</summary>
+    /// <summary>FINISHED from the client, the writer's complete end, and the FINISHED's ack.</summary>
+    private async Task FinishComplete(IActorRef session, uint sequence)
+    {
+        session.Tell(Control(MessageType.Finished, sequence));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        _writer.Reply(Finalized(reason: null));
+        await _acks.ExpectMsgAsync(new AckSent(sequence));
+    }
+
     private async Task<IActorRef> StartReceiving(NetdumpSettings? settings = null)
     {
         var session = await StartSession(settings);

@@ -39,7 +39,7 @@ public sealed class StartupProfileProcessTests : IDisposable
             return; // the runtime keeps no multi-core JIT profile on one core
         }
 
-        var profile = new FileInfo(Path.Combine(cache, "netdump-server.jitprofile"));
+        var profile = new FileInfo(Path.Combine(cache, Netdump.App.Hosting.StartupProfile.FileName));
         Assert.True(profile.Exists && profile.Length > 0, $"no profile in {cache}: {string.Join(", ", Directory.GetFileSystemEntries(cache))}");
 
         // the next run starts with it, without a word, and writes it again at its own exit
