@@ -96,6 +96,24 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_room_held_for_the_reports_goes_back_when_the_final_reports_cannot_be_written()
+    {
+        const ulong free = 64 << 20;
+        var space = new DiskSpace(_dumpDir, reserve: 0, _ => free);
+        var writer = Sys.ActorOf(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor(""), space: space));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        WriteData(opened.Core, Pattern(3000), chunk: 1448);
+        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
+        Directory.CreateDirectory(Path.Combine(opened.Directory, DumpReport.JsonFileName, "x")); // dump.json cannot be renamed into place
+
+        var record = await FinishDump(writer, reason: null);
+
+        Assert.StartsWith("write error: ", record.Reason?.Text);
+        Assert.True(space.HasRoomFor(free), "the room held for reports never written went back");
+    }
+
+    [Fact]
     public async Task The_first_flush_tick_makes_the_files_the_final_reports_are_written_into()
     {
         var (_, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromMilliseconds(50) });
