@@ -13,6 +13,18 @@ namespace Netdump.Actors;
 /// </summary>
 public sealed partial class DumpWriterActor
 {
+    /// <summary>What the next receiving report has to tell; a change of what the dump is outranks more bytes.</summary>
+    private enum ReportNews
+    {
+        None,
+
+        /// <summary>Only the bytes or the rate changed: reported every <see cref="ProgressReportTicks"/> ticks.</summary>
+        Progress,
+
+        /// <summary>The dump opened, or its KDH or memory description arrived: reported at the next tick.</summary>
+        Change,
+    }
+
     private void HandleFlushTick()
     {
         MakeReportsRoom();

@@ -25,8 +25,9 @@ namespace Netdump.Actors;
 /// It also tells its parent <see cref="LowSpace"/> by itself when free space falls below
 /// <c>min_free_space</c> (checked at open and at each background flush).
 /// <para>
-/// This file holds the dump's life (open, discard) and its record; its
-/// messages are in <c>DumpWriterActor.Messages.cs</c>, the end (complete or incomplete, the
+/// This file holds the dump's life (open, discard) and its record; its phases and which
+/// messages each takes are in <c>DumpWriterActor.Phases.cs</c>, the
+/// messages themselves in <c>.Messages.cs</c>, the end (complete or incomplete, the
 /// final name and reports) in <c>.Finishing.cs</c>, free space and the reports' room in
 /// <c>.Space.cs</c>, the FreeBSD KDH and key in <c>.Headers.cs</c>, a Linux core's header and
 /// facts in <c>.Linux.cs</c>, the flush tick (background flush, receiving report, live progress) in
@@ -80,91 +81,6 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
         _space = space ?? new DiskSpace(settings.DumpDirectory, settings.MinFreeSpace, path => _freeSpace(path));
         _disk = disk ?? CoreDisk.Real;
         _progress = new ReceiveProgress(settings.ProgressLogInterval);
-    }
-
-    /// <summary>Where the writer is in its dump's life; each phase takes its own messages.</summary>
-    private enum Phase
-    {
-        /// <summary>Waiting for <see cref="Open"/> (a failed open stays here until the session stops the writer).</summary>
-        Opening,
-
-        /// <summary>The core is open and the pump writes it: headers, flush ticks, space, until the end.</summary>
-        Receiving,
-
-        /// <summary>The final reports are written (<see cref="DumpWriterActor.Finalized"/> answered); a complete dump's checksum is on its way.</summary>
-        Final,
-
-        /// <summary>A refused dump's directory is gone (<see cref="DumpWriterActor.Discarded"/> answered).</summary>
-        Discarded,
-    }
-
-    /// <summary>What the next receiving report has to tell; a change of what the dump is outranks more bytes.</summary>
-    private enum ReportNews
-    {
-        None,
-
-        /// <summary>Only the bytes or the rate changed: reported every <see cref="ProgressReportTicks"/> ticks.</summary>
-        Progress,
-
-        /// <summary>The dump opened, or its KDH or memory description arrived: reported at the next tick.</summary>
-        Change,
-    }
-
-    // switches, not ReceiveActor's handlers: those are built again for every writer, and a crash
-    // storm makes hundreds of writers at once, each before its dump's HERALD is acked
-    protected override void OnReceive(object message)
-    {
-        switch (_phase)
-        {
-            case Phase.Opening when message is Open:
-                HandleOpen();
-                break;
-            case Phase.Opening when message is Finish or Discard:
-                // the open failed (or never came): there is no dump to end, and a session that
-                // moved on before it heard OpenFailed (a shutdown) learns it from the stop
-                Context.Stop(Self);
-                break;
-            case Phase.Receiving:
-                Receiving(message);
-                break;
-            case Phase.Final when message is ChecksumComputed computed:
-                HandleChecksum(computed);
-                break;
-            default:
-                Unhandled(message);
-                break;
-        }
-    }
-
-    private void Receiving(object message)
-    {
-        switch (message)
-        {
-            case Store store:
-                HandleStore(store);
-                break;
-            case FlushTick:
-                HandleFlushTick();
-                break;
-            case CheckSpace:
-                Sender.Tell(MeasureSpace() ?? MeasureSharedRoom() ?? (object)SpaceOk.Instance);
-                break;
-            case Finish finish:
-                HandleFinish(finish);
-                break;
-            case DescribeLinux describe:
-                HandleDescribeLinux(describe);
-                break;
-            case LinuxMemoryDone done:
-                _linux = _linux! with { Reserved = done.Reserved };
-                break;
-            case Discard:
-                HandleDiscard();
-                break;
-            default:
-                Unhandled(message);
-                break;
-        }
     }
 
     /// <summary>Free bytes for unprivileged users on the file system holding a path; tests inject one.</summary>

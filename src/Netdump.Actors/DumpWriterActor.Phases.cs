@@ -1,0 +1,80 @@
+using Akka.Actor;
+
+namespace Netdump.Actors;
+
+/// <summary>The writer's phases and which messages each takes.</summary>
+public sealed partial class DumpWriterActor
+{
+    /// <summary>Where the writer is in its dump's life; each phase takes its own messages.</summary>
+    private enum Phase
+    {
+        /// <summary>Waiting for <see cref="Open"/> (a failed open stays here until the session stops the writer).</summary>
+        Opening,
+
+        /// <summary>The core is open and the pump writes it: headers, flush ticks, space, until the end.</summary>
+        Receiving,
+
+        /// <summary>The final reports are written (<see cref="DumpWriterActor.Finalized"/> answered); a complete dump's checksum is on its way.</summary>
+        Final,
+
+        /// <summary>A refused dump's directory is gone (<see cref="DumpWriterActor.Discarded"/> answered).</summary>
+        Discarded,
+    }
+
+    // switches, not ReceiveActor's handlers: those are built again for every writer, and a crash
+    // storm makes hundreds of writers at once, each before its dump's HERALD is acked
+    protected override void OnReceive(object message)
+    {
+        switch (_phase)
+        {
+            case Phase.Opening when message is Open:
+                HandleOpen();
+                break;
+            case Phase.Opening when message is Finish or Discard:
+                // the open failed (or never came): there is no dump to end, and a session that
+                // moved on before it heard OpenFailed (a shutdown) learns it from the stop
+                Context.Stop(Self);
+                break;
+            case Phase.Receiving:
+                Receiving(message);
+                break;
+            case Phase.Final when message is ChecksumComputed computed:
+                HandleChecksum(computed);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void Receiving(object message)
+    {
+        switch (message)
+        {
+            case Store store:
+                HandleStore(store);
+                break;
+            case FlushTick:
+                HandleFlushTick();
+                break;
+            case CheckSpace:
+                Sender.Tell(MeasureSpace() ?? MeasureSharedRoom() ?? (object)SpaceOk.Instance);
+                break;
+            case Finish finish:
+                HandleFinish(finish);
+                break;
+            case DescribeLinux describe:
+                HandleDescribeLinux(describe);
+                break;
+            case LinuxMemoryDone done:
+                _linux = _linux! with { Reserved = done.Reserved };
+                break;
+            case Discard:
+                HandleDiscard();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+}
