@@ -3,7 +3,7 @@ using Netdump.Actors.Ingest.Linux;
 
 namespace Netdump.Tests.Ingest;
 
-/// <summary>The Linux port's thread: idle, it sleeps until a datagram comes; stopped, it ends.</summary>
+/// <summary>The Linux port's thread: idle, it sleeps until a datagram comes; stopped, it ends. (Its wake-up for a new pull: LinuxDumpTests.)</summary>
 public sealed class LinuxPortTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("netdump-linux-port-").FullName;
@@ -12,8 +12,7 @@ public sealed class LinuxPortTests : IDisposable
     public async Task An_idle_port_thread_sleeps_until_a_datagram_and_ends_when_the_port_is_disposed()
     {
         var port = LinuxPort.Bind(IPAddress.Loopback, 0, _dir);
-        var heard = new List<object>();
-        port.Start(message => { lock (heard) { heard.Add(message); } });
+        port.Start(_ => { });
         var thread = await PortThread(port);
         var before = VoluntarySwitches(thread);
 
@@ -22,11 +21,8 @@ public sealed class LinuxPortTests : IDisposable
         Assert.InRange(VoluntarySwitches(thread) - before, 0, 2); // a ticking thread: about ten
 
         port.Dispose();
+        // it waits without a timeout: only the socket shut for reading ends that wait
         await Waiting.Until(() => !Directory.Exists(thread), TimeSpan.FromSeconds(10), "the port's thread to end after Dispose");
-        lock (heard)
-        {
-            Assert.Empty(heard); // the wake-up is nobody's datagram: nothing reported as dropped
-        }
     }
 
     /// <summary>The port's thread in /proc/self/task, by its name, once it has started.</summary>
