@@ -8,9 +8,13 @@ namespace Netdump.Actors.Ingest;
 /// <summary>
 /// The Linux receive engine, netdumpd's and the C reference's design: one <c>recvmmsg</c>
 /// drains up to a whole burst, each run of contiguous VMCORE payloads is written with one
-/// <c>pwritev</c>, and one <c>sendmmsg</c> sends every ack of the batch on the connected session
-/// socket (so to the packets' source, the only one it hears). An ack leaves only after its
-/// bytes were written. Buffers are native and reused: nothing is allocated per packet, and
+/// <c>pwritev</c>, and one send carries every ack of the batch on the connected session socket
+/// (so to the packets' source, the only one it hears). An ack leaves only after its bytes were
+/// written. The acks of a batch are one buffer cut into 4-byte datagrams by the kernel
+/// (<c>UDP_SEGMENT</c>): on the wire the same datagrams as one <c>sendmmsg</c> of them, for a
+/// fraction of its CPU, since the whole batch goes down the network stack once
+/// (docs/performance.md, "Acks as one segmented send"). Where the kernel lacks it, or refuses it
+/// for a socket's route (IPsec), the batch goes as a <c>sendmmsg</c> as before. Buffers are native and reused: nothing is allocated per packet, and
 /// receive slots the kernel never fills (they are sized for 64 KiB datagrams) are never made
 /// resident.
 /// </summary>
@@ -27,9 +31,14 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
     private readonly LinuxIo.MMsgHdr* _acks;
     private readonly LinuxIo.IoVec* _runVectors;
     private readonly int* _runAcks;
+    private readonly bool _segmentAcks;
+    private readonly LinuxIo.IoVec* _segmentedVector;
+    private readonly LinuxIo.MsgHdr* _segmented;
 
-    public BatchedReceiveEngine()
+    /// <param name="segmentAcks">send a batch's acks as one segmented send (default: where the kernel can)</param>
+    public BatchedReceiveEngine(bool? segmentAcks = null)
     {
+        _segmentAcks = segmentAcks ?? UdpSegmentation.Supported;
         _slots = (byte*)NativeMemory.Alloc((nuint)Batch * SlotSize);
         _receiveVectors = (LinuxIo.IoVec*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.IoVec)));
         _received = (LinuxIo.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.MMsgHdr)));
@@ -47,6 +56,25 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
             _acks[i].Header.Iov = &_ackVectors[i];
             _acks[i].Header.IovLength = 1;
         }
+
+        // one message whose only vector is every ack word of the batch, and whose control
+        // message asks the kernel for datagrams of Ack.Size bytes
+        var control = sizeof(LinuxIo.ControlHeader) + sizeof(ulong); // CMSG_SPACE(sizeof(u16))
+        _segmented = (LinuxIo.MsgHdr*)NativeMemory.AllocZeroed((nuint)(sizeof(LinuxIo.MsgHdr) + sizeof(LinuxIo.IoVec) + control));
+        _segmentedVector = (LinuxIo.IoVec*)(_segmented + 1);
+        var header = (LinuxIo.ControlHeader*)(_segmentedVector + 1);
+        *_segmentedVector = new LinuxIo.IoVec { Base = (byte*)_ackWords };
+        *header = new LinuxIo.ControlHeader
+        {
+            Length = (nuint)(sizeof(LinuxIo.ControlHeader) + sizeof(ushort)),
+            Level = LinuxIo.SolUdp,
+            Type = LinuxIo.UdpSegment,
+        };
+        *(ushort*)(header + 1) = Ack.Size;
+        _segmented->Iov = _segmentedVector;
+        _segmented->IovLength = 1;
+        _segmented->Control = header;
+        _segmented->ControlLength = (nuint)control;
     }
 
     public static bool Supported => LinuxIo.Supported;
@@ -165,6 +193,37 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
 
     private void SendAcks(int fd, int count)
     {
+        if (count > 1 && _segmentAcks && SendSegmented(fd, count))
+        {
+            return;
+        }
+
+        SendEach(fd, count);
+    }
+
+    /// <summary>
+    /// Every ack of the batch in one send; false if the kernel refused it (a route it cannot
+    /// segment for, or an ICMP error reported by this send), and the caller sends them one by one.
+    /// </summary>
+    private bool SendSegmented(int fd, int count)
+    {
+        _segmentedVector->Length = (nuint)(count * Ack.Size);
+        while (true)
+        {
+            if (LinuxIo.sendmsg(fd, _segmented, 0) >= 0)
+            {
+                return true;
+            }
+
+            if (Marshal.GetLastPInvokeError() != LinuxIo.EIntr)
+            {
+                return false;
+            }
+        }
+    }
+
+    private void SendEach(int fd, int count)
+    {
         var sent = 0;
         while (sent < count)
         {
@@ -194,5 +253,6 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
         NativeMemory.Free(_acks);
         NativeMemory.Free(_runVectors);
         NativeMemory.Free(_runAcks);
+        NativeMemory.Free(_segmented);
     }
 }

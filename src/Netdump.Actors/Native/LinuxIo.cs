@@ -4,7 +4,7 @@ namespace Netdump.Actors.Native;
 
 /// <summary>
 /// The few Linux calls .NET has no managed form of: <c>recvmmsg</c>, <c>sendmmsg</c> and
-/// <c>pwritev</c>, with the 64-bit layouts of their structures (x86_64 and arm64 agree).
+/// <c>pwritev</c> (and <c>sendmsg</c> with a control message), with the 64-bit layouts of their structures (x86_64 and arm64 agree).
 /// Used by the batched receive engine, by the Linux dialect's port (with <see cref="SockAddrIn"/>
 /// names: its socket is not connected) and by <c>CoreFile</c> for vectored writes.
 /// </summary>
@@ -106,6 +106,23 @@ internal static unsafe partial class LinuxIo
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int sendmmsg(int fd, MMsgHdr* messages, uint count, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint sendmsg(int fd, MsgHdr* message, int flags);
+
+    public const int SolUdp = 17;
+
+    /// <summary>UDP_SEGMENT (Linux 4.18): one send carries many equal datagrams, cut by the kernel.</summary>
+    public const int UdpSegment = 103;
+
+    /// <summary>struct cmsghdr on 64-bit Linux: cmsg_len (size_t), cmsg_level, cmsg_type; the data follows.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct ControlHeader
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
+    }
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint pwritev(int fd, IoVec* iov, int count, long offset);
