@@ -36,10 +36,11 @@ public sealed class BatchedReceiveEngineTests : IDisposable
     public void Every_written_packet_is_acked_by_a_4_byte_datagram_of_its_own_in_order(bool segmentAcks)
     {
         using var client = Bound("127.0.0.40");
-        var acks = Exchange(client, segmentAcks, session => { });
+        var (batches, datagrams) = Exchange(client, segmentAcks, session => { });
 
-        Assert.Equal(Enumerable.Range(1, Packets).Select(i => (uint)i), acks.Select(ack => ack.Sequence));
-        Assert.All(acks, ack => Assert.Equal(Ack.Size, ack.Length));
+        Assert.Equal(Enumerable.Range(1, Packets).Select(i => (uint)i), datagrams.SelectMany(Sequences));
+        Assert.All(datagrams, datagram => Assert.Equal(Ack.Size, datagram.Length));
+        Assert.Equal(Packets, batches.Sum());
     }
 
     [Theory]
@@ -48,17 +49,14 @@ public sealed class BatchedReceiveEngineTests : IDisposable
     {
         using var client = Bound("127.0.0.41");
         client.SetRawSocketOption(LinuxIo.SolUdp, UdpGro, BitConverter.GetBytes(1)); // takes a segmented send whole
-        var acks = Exchange(client, segmentAcks, session => { });
+        var (batches, datagrams) = Exchange(client, segmentAcks, session => { });
 
-        Assert.Equal(Enumerable.Range(1, Packets).Select(i => (uint)i), acks.Select(ack => ack.Sequence));
-        if (segmentAcks)
-        {
-            Assert.Contains(acks, ack => ack.Length > Ack.Size); // the batch (or most of it) came as one send
-        }
-        else
-        {
-            Assert.All(acks, ack => Assert.Equal(Ack.Size, ack.Length));
-        }
+        Assert.Equal(Enumerable.Range(1, Packets).Select(i => (uint)i), datagrams.SelectMany(Sequences));
+        Assert.Contains(batches, n => n > 1);
+        var expected = segmentAcks
+            ? batches.Select(n => n * Ack.Size) // a batch's acks in one send
+            : batches.SelectMany(n => Enumerable.Repeat(Ack.Size, n));
+        Assert.Equal(expected, datagrams.Select(datagram => datagram.Length));
     }
 
     [Fact]
@@ -68,20 +66,26 @@ public sealed class BatchedReceiveEngineTests : IDisposable
         client.SetRawSocketOption(LinuxIo.SolUdp, UdpGro, BitConverter.GetBytes(1));
         // without UDP checksums the kernel refuses a segmented send (EINVAL), as it does with EIO
         // on an IPsec route: the engine sends that batch as before
-        var acks = Exchange(client, segmentAcks: true, session => session.SetRawSocketOption(SolSocket, SoNoCheck, BitConverter.GetBytes(1)));
+        var (batches, datagrams) = Exchange(client, segmentAcks: true, session => session.SetRawSocketOption(SolSocket, SoNoCheck, BitConverter.GetBytes(1)));
 
-        Assert.Equal(Enumerable.Range(1, Packets).Select(i => (uint)i), acks.Select(ack => ack.Sequence));
-        Assert.All(acks, ack => Assert.Equal(Ack.Size, ack.Length));
+        Assert.Equal(Enumerable.Range(1, Packets).Select(i => (uint)i), datagrams.SelectMany(Sequences));
+        Assert.Contains(batches, n => n > 1);
+        Assert.All(datagrams, datagram => Assert.Equal(Ack.Size, datagram.Length));
     }
 
+    private static IEnumerable<uint> Sequences(byte[] datagram) =>
+        datagram.Chunk(Ack.Size).Select(ack => Ack.TryRead(ack, out var sequence) ? sequence : throw new InvalidDataException("not an ack"));
+
     /// <summary>
-    /// Queues <see cref="Packets"/> data packets on a session socket, lets the engine take them
-    /// without waiting, and returns what the client received, each datagram cut into its acks.
+    /// Sends <see cref="Packets"/> data packets to a session socket and lets the engine take
+    /// them: its first receive waits (up to the socket's timeout) for a whole batch, so they come
+    /// in one batch unless this machine is very slow. Returns each batch's size and every
+    /// datagram the client received.
     /// </summary>
-    private List<(uint Sequence, int Length)> Exchange(Socket client, bool segmentAcks, Action<Socket> prepare)
+    private (List<int> Batches, List<byte[]> Datagrams) Exchange(Socket client, bool segmentAcks, Action<Socket> prepare)
     {
         using var core = CoreFile.Create(Path.Combine(_dir, $"vmcore-{Guid.NewGuid():N}"), 1 << 20);
-        using var session = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        using var session = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 300 };
         session.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         session.Connect(client.LocalEndPoint!);
         prepare(session);
@@ -94,31 +98,28 @@ public sealed class BatchedReceiveEngineTests : IDisposable
             client.SendTo(Datagram(MessageType.Vmcore, (uint)i + 1, (ulong)i * 1448, payload), session.LocalEndPoint!);
         }
 
-        var taken = 0;
-        while (taken < Packets)
+        var batches = new List<int>();
+        var flags = 0; // the first batch: until 64 datagrams or the timeout
+        while (batches.Sum() < Packets)
         {
-            var n = engine.ReceiveBatch((int)session.Handle, handler, LinuxIo.MsgDontWait, () => false);
-            Assert.True(n > 0, $"the engine found {taken} of {Packets} packets (errno {-n} after)");
-            taken += n;
+            var n = engine.ReceiveBatch((int)session.Handle, handler, flags, () => false);
+            Assert.True(n > 0, $"the engine found {batches.Sum()} of {Packets} packets (errno {-n} after)");
+            batches.Add(n);
+            flags = LinuxIo.MsgWaitForOne;
         }
 
         Assert.Equal([new ByteRange(0, Packets * 1448UL)], core.Ranges());
-        var received = new List<(uint, int)>();
+        var datagrams = new List<byte[]>();
         var buffer = new byte[4096];
-        var acked = 0;
-        while (acked < Packets)
+        for (var acked = 0; acked < Packets;)
         {
             var length = client.Receive(buffer);
-            for (var at = 0; at + Ack.Size <= length; at += Ack.Size)
-            {
-                Assert.True(Ack.TryRead(buffer.AsSpan(at, Ack.Size), out var sequence));
-                received.Add((sequence, length));
-                acked++;
-            }
+            datagrams.Add(buffer[..length]);
+            acked += length / Ack.Size;
         }
 
         Assert.False(client.Poll(TimeSpan.FromMilliseconds(100), SelectMode.SelectRead), "more acks than packets");
-        return received;
+        return (batches, datagrams);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
