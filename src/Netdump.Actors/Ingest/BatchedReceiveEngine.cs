@@ -35,10 +35,11 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
     private readonly LinuxIo.IoVec* _segmentedVector;
     private readonly LinuxIo.MsgHdr* _segmented;
 
-    /// <param name="segmentAcks">send a batch's acks as one segmented send (default: where the kernel can)</param>
-    public BatchedReceiveEngine(bool? segmentAcks = null)
+    /// <param name="segmentAcks">false: every ack a message of its own even where the kernel could segment them</param>
+    public BatchedReceiveEngine(bool segmentAcks = true)
     {
-        _segmentAcks = segmentAcks ?? UdpSegmentation.Supported;
+        // only where the kernel has it: an older one would send the whole batch as one datagram
+        _segmentAcks = segmentAcks && UdpSegmentation.Supported;
         _slots = (byte*)NativeMemory.Alloc((nuint)Batch * SlotSize);
         _receiveVectors = (LinuxIo.IoVec*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.IoVec)));
         _received = (LinuxIo.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.MMsgHdr)));

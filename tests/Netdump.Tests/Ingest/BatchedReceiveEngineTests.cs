@@ -25,10 +25,11 @@ public sealed class BatchedReceiveEngineTests : IDisposable
 
     public static TheoryData<bool> SegmentedOrNot => new() { true, false };
 
+
     [Fact]
-    public void This_kernel_segments_sends()
+    public void The_kernel_is_found_to_segment_sends_from_Linux_4_18_on()
     {
-        Assert.True(UdpSegmentation.Supported); // Linux 4.18 and later; the tests below need it
+        Assert.Equal(Environment.OSVersion.Version >= new Version(4, 18), UdpSegmentation.Supported);
     }
 
     [Theory]
@@ -53,7 +54,7 @@ public sealed class BatchedReceiveEngineTests : IDisposable
 
         Assert.Equal(Enumerable.Range(1, Packets).Select(i => (uint)i), datagrams.SelectMany(Sequences));
         Assert.Contains(batches, n => n > 1);
-        var expected = segmentAcks
+        var expected = segmentAcks && UdpSegmentation.Supported // Linux 4.18; before it, one send each
             ? batches.Select(n => n * Ack.Size) // a batch's acks in one send
             : batches.SelectMany(n => Enumerable.Repeat(Ack.Size, n));
         Assert.Equal(expected, datagrams.Select(datagram => datagram.Length));
