@@ -71,6 +71,12 @@ public sealed partial class ClientSessionActor
         {
             case DumpWriterActor.Opened opened:
                 _directory = opened.Directory;
+                if (NotInstalled(Script.Crash))
+                {
+                    StartReceiving(opened.Core, earlyLowSpace: null); // nothing can refuse the dump
+                    break;
+                }
+
                 RunScript(Script.Crash, "receiving", null, null, _settings.CrashScriptTimeout);
                 Become(CrashGate(opened.Core));
                 break;

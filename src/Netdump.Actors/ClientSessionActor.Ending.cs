@@ -100,7 +100,7 @@ public sealed partial class ClientSessionActor
                 Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
                 var lingering = AckFinishedAndLinger();
 
-                if (r.SupersededBy is null)
+                if (r.SupersededBy is null && !NotInstalled(Script.Reboot))
                 {
                     // the client is about to reboot (a superseded client is not: it is dumping again)
                     RunScript(Script.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason?.Text, r, _settings.ScriptTimeout);

@@ -29,20 +29,29 @@ public sealed partial class ClientSessionActor
         }
 
         _pendingScripts.Add(script);
+        if (NotInstalled(script))
+        {
+            Self.Tell(ScriptResult.NotInstalled(script));
+            return;
+        }
+
         if (_scripts.IsNobody())
         {
-            if (!ScriptCheck.IsPresent(ScriptNames.PathIn(_settings.DumpDirectory, script)))
-            {
-                Self.Tell(ScriptResult.NotInstalled(script));
-                return;
-            }
-
             _scripts = Context.Watch(_scriptRunners(Context, _settings));
         }
 
         _scripts.Tell(new ScriptRunnerActor.Run(script, [ClientText, _directory],
             ScriptEnvironment(status, reason, record), timeout, ClientText));
     }
+
+    /// <summary>
+    /// True when <paramref name="script"/> would be answered "not installed" at once: no runner
+    /// yet (it comes with the first script installed, and looks again at every run) and no such
+    /// file. The crash gate and the reboot script then go on without that answer, whose round
+    /// trip through the mailbox waits, in a crash storm, behind every other dump's start.
+    /// </summary>
+    private bool NotInstalled(Script script) =>
+        !_scriptsLost && _scripts.IsNobody() && !ScriptCheck.IsPresent(ScriptNames.PathIn(_settings.DumpDirectory, script));
 
     protected override bool AroundReceive(Receive receive, object message)
     {

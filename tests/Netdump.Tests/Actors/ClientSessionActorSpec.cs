@@ -553,6 +553,26 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         Assert.Empty(_scriptRuns);
     }
 
+    /// <summary>
+    /// With no netdump-crash nothing can refuse the dump: the ack leaves as the session hears the
+    /// dump is open, not after a "not installed" answer through its own mailbox, which in a crash
+    /// storm waits behind every other dump's start (docs/performance.md). A shutdown queued right
+    /// behind the open shows it: the ack is already out when the shutdown is read.
+    /// </summary>
+    [Fact]
+    public async Task Session_with_no_netdump_crash_acks_the_herald_as_it_hears_the_dump_is_open()
+    {
+        Directory.Delete(_temp.Combine(ScriptNames.Directory), recursive: true);
+        var session = await StartSession();
+
+        session.Tell(new DumpWriterActor.Opened(_dumpDir, _core), _writer.Ref);
+        session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
+
+        await _acks.ExpectMsgAsync(new AckSent(1));
+        Assert.Same(_core, Channel.StartedWith);
+        Assert.Equal(0, _runnersMade);
+    }
+
     [Fact]
     public async Task Session_makes_its_script_runner_for_the_first_script_installed_after_the_dump_began()
     {
