@@ -123,7 +123,7 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
 
         var acks = Process(handler, count);
         handler.EndOfBatch();
-        SendAcks(fd, acks);
+        SendAcks(fd, handler, acks);
         return count;
     }
 
@@ -192,40 +192,62 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
         return acks + 1;
     }
 
-    private void SendAcks(int fd, int count)
+    /// <summary>
+    /// At most this many acks in one segmented send: kernels before 5.16 counted the IP and UDP
+    /// headers against UDP_MAX_SEGMENTS times the segment size (256 bytes for 4-byte acks) and
+    /// refused a send of 58 acks or more, a full batch's.
+    /// </summary>
+    private const int SegmentsPerSend = 32;
+
+    private void SendAcks(int fd, SessionPacketHandler handler, int count)
     {
-        if (count > 1 && _segmentAcks && SendSegmented(fd, count))
+        var sent = 0;
+        if (_segmentAcks && !handler.AcksUnsegmentable)
         {
-            return;
+            while (count - sent > 1 && SendSegmented(fd, handler, sent, Math.Min(count - sent, SegmentsPerSend)) is var n and > 0)
+            {
+                sent += n;
+            }
         }
 
-        SendEach(fd, count);
+        SendEach(fd, sent, count);
     }
 
     /// <summary>
-    /// Every ack of the batch in one send; false if the kernel refused it (a route it cannot
-    /// segment for, or an ICMP error reported by this send), and the caller sends them one by one.
+    /// Acks <paramref name="first"/> on, <paramref name="count"/> of them, in one send; returns
+    /// how many left, or 0 if the kernel refused them (the caller then sends them one by one). A
+    /// refusal for the socket's sake (its route cannot be segmented for, as with IPsec: EIO;
+    /// its options: EINVAL) holds for the rest of the session; any other (an ICMP error this
+    /// send reported) for this batch only.
     /// </summary>
-    private bool SendSegmented(int fd, int count)
+    private int SendSegmented(int fd, SessionPacketHandler handler, int first, int count)
     {
+        _segmentedVector->Base = (byte*)(_ackWords + first);
         _segmentedVector->Length = (nuint)(count * Ack.Size);
         while (true)
         {
             if (LinuxIo.sendmsg(fd, _segmented, 0) >= 0)
             {
-                return true;
+                return count;
             }
 
-            if (Marshal.GetLastPInvokeError() != LinuxIo.EIntr)
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == LinuxIo.EIntr)
             {
-                return false;
+                continue;
             }
+
+            if (errno is LinuxIo.EIo or LinuxIo.EInval or LinuxIo.EOpNotSupp)
+            {
+                handler.AcksUnsegmentable = true;
+            }
+
+            return 0;
         }
     }
 
-    private void SendEach(int fd, int count)
+    private void SendEach(int fd, int sent, int count)
     {
-        var sent = 0;
         while (sent < count)
         {
             var n = LinuxIo.sendmmsg(fd, _acks + sent, (uint)(count - sent), 0);

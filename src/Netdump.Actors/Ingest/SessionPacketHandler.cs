@@ -60,6 +60,12 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
 
     public CoreFile Core => core;
 
+    /// <summary>
+    /// The kernel refused to send this session's acks as one segmented send (pump thread only):
+    /// its route or socket cannot have them so, and each batch goes one ack a message.
+    /// </summary>
+    public bool AcksUnsegmentable { get; set; }
+
     /// <summary>FINISHED arrived: no more data is written (pump thread only).</summary>
     public bool Sealed => _sealed;
 

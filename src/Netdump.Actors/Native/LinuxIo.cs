@@ -13,6 +13,9 @@ internal static unsafe partial class LinuxIo
     public const int MsgWaitForOne = 0x10000;
     public const int EAgain = 11;
     public const int EIntr = 4;
+    public const int EIo = 5;
+    public const int EInval = 22;
+    public const int EOpNotSupp = 95;
     public const int EConnRefused = 111;
     public const int ENetUnreach = 101;
     public const int EHostDown = 112;

@@ -557,16 +557,18 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     /// With no netdump-crash nothing can refuse the dump: the ack leaves as the session hears the
     /// dump is open, not after a "not installed" answer through its own mailbox, which in a crash
     /// storm waits behind every other dump's start (docs/performance.md). A shutdown queued right
-    /// behind the open shows it: the ack is already out when the shutdown is read.
+    /// behind the open shows it: the ack is already out when the shutdown is read. Both are
+    /// queued while the session is busy making its writer, so nothing can come between them.
     /// </summary>
     [Fact]
     public async Task Session_with_no_netdump_crash_acks_the_herald_as_it_hears_the_dump_is_open()
     {
         Directory.Delete(_temp.Combine(ScriptNames.Directory), recursive: true);
-        var session = await StartSession();
-
-        session.Tell(new DumpWriterActor.Opened(_dumpDir, _core), _writer.Ref);
-        session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
+        await StartSession(writerMade: session =>
+        {
+            session.Tell(new DumpWriterActor.Opened(_dumpDir, _core), _writer.Ref);
+            session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
+        });
 
         await _acks.ExpectMsgAsync(new AckSent(1));
         Assert.Same(_core, Channel.StartedWith);
@@ -892,7 +894,9 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     }
 
     /// <summary>Starts a session under the TestActor and waits for it to ask its writer to open the dump.</summary>
-    private async Task<IActorRef> StartSession(NetdumpSettings? settings = null, IActorRef? supersedes = null, SessionChannelFactory? channels = null)
+    /// <param name="writerMade">called with the session as it makes its writer, in the session's own message</param>
+    private async Task<IActorRef> StartSession(NetdumpSettings? settings = null, IActorRef? supersedes = null, SessionChannelFactory? channels = null,
+        Action<IActorRef>? writerMade = null)
     {
         var props = ClientSessionActor.Props(
             settings ?? _settings,
@@ -900,7 +904,11 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
             _guard.Ref,
             channels ?? OpenFakeChannel,
             _space,
-            (_, _, _, _) => _writer.Ref,
+            (context, _, _, _) =>
+            {
+                writerMade?.Invoke(context.Self);
+                return _writer.Ref;
+            },
             (_, _) =>
             {
                 Interlocked.Increment(ref _runnersMade);
