@@ -33,7 +33,7 @@ public sealed partial class ClientSessionActor
                 }
 
                 // the writer exists only for an admitted dump: a refused HERALD costs one short-lived
-                // actor; the script runner comes with the first script installed (RunScript)
+                // actor; the script runner comes with the first script installed (TryRunScript)
                 _slotHeld = true;
                 _writer = Context.Watch(_writers(Context, _settings, _herald, _space));
                 _writer.Tell(DumpWriterActor.Open.Instance);
@@ -71,14 +71,15 @@ public sealed partial class ClientSessionActor
         {
             case DumpWriterActor.Opened opened:
                 _directory = opened.Directory;
-                if (NotInstalled(Script.Crash))
+                if (TryRunScript(Script.Crash, "receiving", null, null, _settings.CrashScriptTimeout))
                 {
-                    StartReceiving(opened.Core, earlyLowSpace: null); // nothing can refuse the dump
-                    break;
+                    Become(CrashGate(opened.Core));
+                }
+                else
+                {
+                    StartReceiving(opened.Core, earlyLowSpace: null); // no netdump-crash: nothing can refuse the dump
                 }
 
-                RunScript(Script.Crash, "receiving", null, null, _settings.CrashScriptTimeout);
-                Become(CrashGate(opened.Core));
                 break;
             case DumpWriterActor.OpenFailed failed:
                 _log.Error("Client {Client}: cannot create the dump in {DumpDir}: {Error}; dump refused",

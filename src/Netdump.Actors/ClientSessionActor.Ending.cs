@@ -100,10 +100,10 @@ public sealed partial class ClientSessionActor
                 Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
                 var lingering = AckFinishedAndLinger();
 
-                if (r.SupersededBy is null && !NotInstalled(Script.Reboot))
+                if (r.SupersededBy is null)
                 {
                     // the client is about to reboot (a superseded client is not: it is dumping again)
-                    RunScript(Script.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason?.Text, r, _settings.ScriptTimeout);
+                    TryRunScript(Script.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason?.Text, r, _settings.ScriptTimeout);
                 }
 
                 Become(Closing(lingering, hashing: r.Status == DumpStatus.Complete));

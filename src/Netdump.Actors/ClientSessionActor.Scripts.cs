@@ -15,43 +15,37 @@ public sealed partial class ClientSessionActor
     private bool _scriptsLost;
 
     /// <summary>
-    /// Runs a script through the runner; answers at once that it failed when the runner is gone,
-    /// and that it is not there while no script has been (as the runner would: it looks again at
-    /// every run). Most servers have no scripts: their dumps then go without a runner child, and
-    /// without its round trip between the open and the HERALD's ack (docs/performance.md).
+    /// Runs a script through the runner; true when a <see cref="ScriptResult"/> will come (from the
+    /// runner, or at once when the runner is gone), false when the script is not installed and no
+    /// runner exists yet to look again (it does at every run): nothing runs then and no answer
+    /// comes, so the caller goes on in the same message. Most servers have no scripts: their
+    /// dumps go without a runner child, and a "not installed" answer's round trip through the
+    /// mailbox, which in a crash storm waits behind every other dump's start, would stand between
+    /// the open and the HERALD's ack (docs/performance.md).
     /// </summary>
-    private void RunScript(Script script, string status, string? reason, DumpRecord? record, TimeSpan timeout)
+    private bool TryRunScript(Script script, string status, string? reason, DumpRecord? record, TimeSpan timeout)
     {
         if (_scriptsLost)
         {
             Self.Tell(new ScriptResult(script, ScriptOutcome.FailedToStart, null, "the script runner failed"));
-            return;
-        }
-
-        _pendingScripts.Add(script);
-        if (NotInstalled(script))
-        {
-            Self.Tell(ScriptResult.NotInstalled(script));
-            return;
+            return true;
         }
 
         if (_scripts.IsNobody())
         {
+            if (!ScriptCheck.IsPresent(ScriptNames.PathIn(_settings.DumpDirectory, script)))
+            {
+                return false;
+            }
+
             _scripts = Context.Watch(_scriptRunners(Context, _settings));
         }
 
+        _pendingScripts.Add(script);
         _scripts.Tell(new ScriptRunnerActor.Run(script, [ClientText, _directory],
             ScriptEnvironment(status, reason, record), timeout, ClientText));
+        return true;
     }
-
-    /// <summary>
-    /// True when <paramref name="script"/> would be answered "not installed" at once: no runner
-    /// yet (it comes with the first script installed, and looks again at every run) and no such
-    /// file. The crash gate and the reboot script then go on without that answer, whose round
-    /// trip through the mailbox waits, in a crash storm, behind every other dump's start.
-    /// </summary>
-    private bool NotInstalled(Script script) =>
-        !_scriptsLost && _scripts.IsNobody() && !ScriptCheck.IsPresent(ScriptNames.PathIn(_settings.DumpDirectory, script));
 
     protected override bool AroundReceive(Receive receive, object message)
     {

@@ -82,7 +82,10 @@ public sealed partial class ClientSessionActor
         _spaceState = SpaceState.ScriptRunning;
         _log.Warning("Client {Client}: {Available} bytes ({AvailableSize}) free on the dump file system, {Needed} bytes ({NeededSize}) needed; running netdump-nospace",
             ClientText, low.Available, ByteUnits.Size(low.Available), low.Needed, ByteUnits.Size(low.Needed));
-        RunScript(Script.Nospace, "receiving", null, null, _settings.ScriptTimeout);
+        if (!TryRunScript(Script.Nospace, "receiving", null, null, _settings.ScriptTimeout))
+        {
+            Self.Tell(ScriptResult.NotInstalled(Script.Nospace)); // decided where the script's answer is
+        }
     }
 
     private void GiveUpForSpace(string why)

@@ -14,9 +14,9 @@ namespace Netdump.Actors.Ingest;
 /// (<c>UDP_SEGMENT</c>): on the wire the same datagrams as one <c>sendmmsg</c> of them, for a
 /// fraction of its CPU, since the whole batch goes down the network stack once
 /// (docs/performance.md, "Acks as one segmented send"). Where the kernel lacks it, or refuses it
-/// for a socket's route (IPsec), the batch goes as a <c>sendmmsg</c> as before. Buffers are native and reused: nothing is allocated per packet, and
-/// receive slots the kernel never fills (they are sized for 64 KiB datagrams) are never made
-/// resident.
+/// for a socket's route (IPsec), the batch goes as a <c>sendmmsg</c> as before. Buffers are
+/// native and reused: nothing is allocated per packet, and receive slots the kernel never fills
+/// (they are sized for 64 KiB datagrams) are never made resident.
 /// </summary>
 internal sealed unsafe class BatchedReceiveEngine : IDisposable
 {

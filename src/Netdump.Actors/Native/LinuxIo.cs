@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace Netdump.Actors.Native;
 
 /// <summary>
-/// The few Linux calls .NET has no managed form of: <c>recvmmsg</c>, <c>sendmmsg</c> and
-/// <c>pwritev</c> (and <c>sendmsg</c> with a control message), with the 64-bit layouts of their structures (x86_64 and arm64 agree).
+/// The few Linux calls .NET has no managed form of: <c>recvmmsg</c>, <c>sendmmsg</c>,
+/// <c>sendmsg</c> with a control message and <c>pwritev</c>, with the 64-bit layouts of their
+/// structures (x86_64 and arm64 agree).
 /// Used by the batched receive engine, by the Linux dialect's port (with <see cref="SockAddrIn"/>
 /// names: its socket is not connected) and by <c>CoreFile</c> for vectored writes.
 /// </summary>

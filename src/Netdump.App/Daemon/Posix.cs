@@ -4,8 +4,8 @@ namespace Netdump.App.Daemon;
 
 /// <summary>
 /// The POSIX calls the daemon and pidfile code needs and .NET does not expose: probing a pid
-/// with signal 0, a signal's disposition, a new session, re-pointing the standard descriptors at /dev/null, and open file
-/// description locks (fcntl F_OFD_SETLK; see <see cref="FileLock"/>).
+/// with signal 0, a signal's disposition, a new session, re-pointing the standard descriptors at
+/// /dev/null, and open file description locks (fcntl F_OFD_SETLK; see <see cref="FileLock"/>).
 /// errno values and open flags are Linux's (the server is Linux only).
 /// </summary>
 internal static partial class Posix
