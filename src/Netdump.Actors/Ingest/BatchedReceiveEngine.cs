@@ -31,15 +31,11 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
     private readonly LinuxIo.MMsgHdr* _acks;
     private readonly LinuxIo.IoVec* _runVectors;
     private readonly int* _runAcks;
-    private readonly bool _segmentAcks;
     private readonly LinuxIo.IoVec* _segmentedVector;
     private readonly LinuxIo.MsgHdr* _segmented;
 
-    /// <param name="segmentAcks">false: every ack a message of its own even where the kernel could segment them</param>
-    public BatchedReceiveEngine(bool segmentAcks = true)
+    public BatchedReceiveEngine()
     {
-        // only where the kernel has it: an older one would send the whole batch as one datagram
-        _segmentAcks = segmentAcks && UdpSegmentation.Supported;
         _slots = (byte*)NativeMemory.Alloc((nuint)Batch * SlotSize);
         _receiveVectors = (LinuxIo.IoVec*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.IoVec)));
         _received = (LinuxIo.MMsgHdr*)NativeMemory.AllocZeroed((nuint)(Batch * sizeof(LinuxIo.MMsgHdr)));
@@ -202,7 +198,8 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
     private void SendAcks(int fd, SessionPacketHandler handler, int count)
     {
         var sent = 0;
-        if (_segmentAcks && !handler.AcksUnsegmentable)
+        // only where the kernel has it: an older one would send the whole batch as one datagram
+        if (UdpSegmentation.Supported && !handler.AcksUnsegmentable)
         {
             while (count - sent > 1 && SendSegmented(fd, handler, sent, Math.Min(count - sent, SegmentsPerSend)) is var n and > 0)
             {
@@ -239,7 +236,7 @@ internal sealed unsafe class BatchedReceiveEngine : IDisposable
 
             if (errno is LinuxIo.EIo or LinuxIo.EInval or LinuxIo.EOpNotSupp)
             {
-                handler.AcksUnsegmentable = true;
+                handler.RefusedSegmentedAcks();
             }
 
             return 0;

@@ -64,7 +64,10 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
     /// The kernel refused to send this session's acks as one segmented send (pump thread only):
     /// its route or socket cannot have them so, and each batch goes one ack a message.
     /// </summary>
-    public bool AcksUnsegmentable { get; set; }
+    public bool AcksUnsegmentable { get; private set; }
+
+    /// <summary>The kernel refused a segmented send of acks for this session's socket: for good (pump thread only).</summary>
+    public void RefusedSegmentedAcks() => AcksUnsegmentable = true;
 
     /// <summary>FINISHED arrived: no more data is written (pump thread only).</summary>
     public bool Sealed => _sealed;

@@ -12,7 +12,10 @@ namespace Netdump.Tests.Ingest;
 /// <summary>
 /// The batched engine's acks on the wire: however they are sent, the client gets one 4-byte
 /// datagram per written packet, in order. A client socket with UDP_GRO on takes a segmented
-/// send whole (one datagram of all its acks), which shows how a batch left the server.
+/// send whole (one datagram of all its acks), which shows how a batch left the server. The
+/// other way, one ack a message, is what a socket the kernel will not segment for gets: one
+/// without UDP checksums (SO_NO_CHECK), which the kernel refuses with EINVAL as it refuses an
+/// IPsec route with EIO.
 /// </summary>
 public sealed class BatchedReceiveEngineTests : IDisposable
 {
@@ -26,6 +29,7 @@ public sealed class BatchedReceiveEngineTests : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("netdump-engine-").FullName;
 
+    /// <summary>Whether the kernel will segment for the session's socket.</summary>
     public static TheoryData<bool> SegmentedOrNot => new() { true, false };
 
     [Fact]
@@ -40,29 +44,29 @@ public sealed class BatchedReceiveEngineTests : IDisposable
 
     [Theory]
     [MemberData(nameof(SegmentedOrNot))]
-    public void Every_written_packet_is_acked_by_a_4_byte_datagram_of_its_own_in_order(bool segmentAcks)
+    public void Every_written_packet_is_acked_by_a_4_byte_datagram_of_its_own_in_order(bool segmentable)
     {
         using var client = Bound("127.0.0.40");
-        using var session = new EngineSession(_dir, client, segmentAcks);
+        using var session = new EngineSession(_dir, client, segmentable);
         Assert.All(session.Round(first: 1, packets: 16).Datagrams, datagram => Assert.Equal(Ack.Size, datagram.Length));
     }
 
     [Theory]
     [MemberData(nameof(SegmentedOrNot))]
-    public void A_batch_of_acks_leaves_as_one_segmented_send_or_as_one_datagram_each(bool segmentAcks)
+    public void A_batch_of_acks_leaves_as_one_segmented_send_or_as_one_datagram_each(bool segmentable)
     {
         using var client = GroClient("127.0.0.41");
-        using var session = new EngineSession(_dir, client, segmentAcks);
+        using var session = new EngineSession(_dir, client, segmentable);
         var (batches, datagrams) = session.Round(first: 1, packets: 16);
 
-        Assert.Equal(Expected(batches, segmentAcks && UdpSegmentation.Supported), datagrams.Select(datagram => datagram.Length));
+        Assert.Equal(Expected(batches, segmentable && UdpSegmentation.Supported), datagrams.Select(datagram => datagram.Length));
     }
 
     [Fact]
     public void A_full_batch_leaves_in_segmented_sends_of_at_most_32_acks()
     {
         using var client = GroClient("127.0.0.43");
-        using var session = new EngineSession(_dir, client, segmentAcks: true);
+        using var session = new EngineSession(_dir, client, segmentable: true);
         var (batches, datagrams) = session.Round(first: 1, packets: BatchedReceiveEngine.BatchSize);
 
         Assert.Contains(batches, n => n > SegmentsPerSend);
@@ -73,10 +77,9 @@ public sealed class BatchedReceiveEngineTests : IDisposable
     public void A_socket_the_kernel_will_not_segment_for_gets_its_acks_one_by_one_for_the_rest_of_its_session()
     {
         using var client = GroClient("127.0.0.42");
-        using var session = new EngineSession(_dir, client, segmentAcks: true);
-        // without UDP checksums the kernel refuses a segmented send (EINVAL), as it does with EIO
-        // on an IPsec route: the engine sends that batch as before, and every later one
-        session.Socket.SetRawSocketOption(SolSocket, SoNoCheck, BitConverter.GetBytes(1));
+        using var session = new EngineSession(_dir, client, segmentable: false);
+        // refused once: that batch goes one ack a message, and so does every later one, even
+        // when the socket could have them segmented again
         Assert.All(session.Round(first: 1, packets: 16).Datagrams, datagram => Assert.Equal(Ack.Size, datagram.Length));
 
         session.Socket.SetRawSocketOption(SolSocket, SoNoCheck, BitConverter.GetBytes(0));
@@ -109,7 +112,7 @@ public sealed class BatchedReceiveEngineTests : IDisposable
         private readonly SessionPacketHandler _handler;
         private readonly BatchedReceiveEngine _engine;
 
-        public EngineSession(string dir, Socket client, bool segmentAcks)
+        public EngineSession(string dir, Socket client, bool segmentable)
         {
             _client = client;
             _core = CoreFile.Create(Path.Combine(dir, $"vmcore-{Guid.NewGuid():N}"), 1 << 20);
@@ -117,8 +120,9 @@ public sealed class BatchedReceiveEngineTests : IDisposable
             Socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 300, ReceiveBufferSize = 1 << 20 };
             Socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             Socket.Connect(client.LocalEndPoint!);
+            Socket.SetRawSocketOption(SolSocket, SoNoCheck, BitConverter.GetBytes(segmentable ? 0 : 1));
             _handler = new SessionPacketHandler(_core, _ => { });
-            _engine = new BatchedReceiveEngine(segmentAcks);
+            _engine = new BatchedReceiveEngine();
         }
 
         public Socket Socket { get; }
