@@ -84,7 +84,8 @@ public sealed partial class ClientSessionActor
             ClientText, low.Available, ByteUnits.Size(low.Available), low.Needed, ByteUnits.Size(low.Needed));
         if (!TryRunScript(Script.Nospace, "receiving", null, null, _settings.ScriptTimeout))
         {
-            Self.Tell(ScriptResult.NotInstalled(Script.Nospace)); // decided where the script's answer is
+            // absent: told as its answer, so that one handler decides what follows either way
+            Self.Tell(ScriptResult.NotInstalled(Script.Nospace));
         }
     }
 
