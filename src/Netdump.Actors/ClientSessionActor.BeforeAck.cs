@@ -25,9 +25,8 @@ public sealed partial class ClientSessionActor
                 }
                 catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
                 {
-                    _guard.Tell(new ConcurrencyGuardActor.SlotUnusable(_herald.Client.Address,
+                    _guard.Tell(new ConcurrencyGuardActor.SlotUnusable(_herald.Client.Address, Metrics.RefusalReason.NoSessionPort,
                         $"cannot open a session socket on {_herald.LocalAddress}: {e.Message}"));
-                    _metrics.Refused(Metrics.RefusalReason.NoSessionPort).Inc();
                     Context.Stop(Self);
                     return;
                 }

@@ -39,7 +39,7 @@ public sealed partial class ConcurrencyGuardActor
                     Timers.Cancel(FleetTimer(refused.Session));
                     _holders.Remove(refused.Session);
                     Context.Unwatch(refused.Session);
-                    LogRefusal(holder.Client, "Too many concurrent netdumps, ignoring dump from {Client} (the fleet's limit, fleet_max_concurrent_dumps = "
+                    LogRefusal(holder.Client, Metrics.RefusalReason.TooManyDumps, "Too many concurrent netdumps, ignoring dump from {Client} (the fleet's limit, fleet_max_concurrent_dumps = "
                         + refused.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")");
                     refused.Session.Tell(SlotRefused.Instance);
                     ServeWaiting();

@@ -57,21 +57,32 @@ public sealed partial class ConcurrencyGuardActor
 
     private void Refuse(IActorRef session, IPAddress client)
     {
-        LogRefusal(client, _holders.Count >= _settings.MaxConcurrentDumps
-            ? "Too many concurrent netdumps, ignoring dump from {Client}"
-            : "Too many sessions that sent nothing after their HERALD, ignoring dump from {Client}");
+        if (_holders.Count >= _settings.MaxConcurrentDumps)
+        {
+            LogRefusal(client, Metrics.RefusalReason.TooManyDumps, "Too many concurrent netdumps, ignoring dump from {Client}");
+        }
+        else
+        {
+            LogRefusal(client, Metrics.RefusalReason.SilentSessions,
+                "Too many sessions that sent nothing after their HERALD, ignoring dump from {Client}");
+        }
+
         session.Tell(SlotRefused.Instance);
     }
 
-    private void LogRefusal(IPAddress client, string template)
+    /// <summary>
+    /// A refusal's log line and its count, once per refusal episode of the client (the counter's
+    /// promise): its retransmitted HERALDs are refused again without either.
+    /// </summary>
+    private void LogRefusal(IPAddress client, Metrics.RefusalReason reason, string template)
     {
         if (_refusals.Refuse(client))
         {
-            _metrics.Refused(Metrics.RefusalReason.TooManyDumps).Inc();
+            _metrics.Refused(reason).Inc();
             _log.Warning(template, client);
             if (_refusals.TakeSuppressed() is > 0 and var more)
             {
-                _metrics.Refused(Metrics.RefusalReason.TooManyDumps).Inc(more);
+                _metrics.Refused(reason).Inc(more);
                 _log.Warning("{Count} more clients were refused without a log line of their own (flood)", more);
             }
         }

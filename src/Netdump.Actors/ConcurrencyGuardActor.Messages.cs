@@ -67,9 +67,10 @@ public sealed partial class ConcurrencyGuardActor
 
     /// <summary>
     /// From a session that was granted a slot but cannot use it (no session port): the slot
-    /// goes back, and the refusal is logged once per episode like any other.
+    /// goes back, and the refusal is logged and counted under its reason once per episode like
+    /// any other.
     /// </summary>
-    public sealed record SlotUnusable(IPAddress Client, string Why);
+    public sealed record SlotUnusable(IPAddress Client, Metrics.RefusalReason Reason, string Why);
 
     /// <summary>From a session: its dump stopped receiving (a lingering session holds no slot).</summary>
     public sealed class ReleaseSlot

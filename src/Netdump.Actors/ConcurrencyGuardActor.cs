@@ -137,7 +137,7 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
                 break;
             case SlotUnusable unusable:
                 Release(Sender);
-                LogRefusal(unusable.Client, "Client {Client}: dump refused: " + unusable.Why.Replace("{", "{{").Replace("}", "}}"));
+                LogRefusal(unusable.Client, unusable.Reason, "Client {Client}: dump refused: " + unusable.Why.Replace("{", "{{").Replace("}", "}}"));
                 ServeWaiting();
                 break;
             case SlotAcked:

@@ -10,6 +10,12 @@ public enum RefusalReason
     /// <summary>Beyond <c>max_concurrent_dumps</c>.</summary>
     TooManyDumps,
 
+    /// <summary>
+    /// A slot was free, but <c>max_silent_sessions</c> sessions sent nothing after their HERALD
+    /// and none gave way within <c>silent_timeout</c>.
+    /// </summary>
+    SilentSessions,
+
     /// <summary>Not allowed by <c>secure</c> (address, or a Linux client's magic).</summary>
     NotAllowed,
 

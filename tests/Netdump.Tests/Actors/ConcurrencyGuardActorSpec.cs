@@ -5,6 +5,7 @@ using Akka.TestKit;
 using Netdump.Actors;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
+using Netdump.Actors.Metrics;
 using Netdump.Actors.Protocol;
 using Xunit.Abstractions;
 
@@ -51,6 +52,12 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
         public static readonly DataInFlight Instance = new();
     }
 
+    /// <summary>The session stops answering the guard's requests to yield (a session too busy to answer).</summary>
+    private sealed class Unresponsive
+    {
+        public static readonly Unresponsive Instance = new();
+    }
+
     /// <summary>The session acks its HERALD (from now on it is silent until data comes).</summary>
     private sealed class AckHerald
     {
@@ -65,6 +72,7 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
     {
         private bool _holding;
         private bool _data;
+        private bool _unresponsive;
 
         public FakeSession(Herald herald, IActorRef guard, IActorRef? supersedes, IActorRef report)
         {
@@ -93,6 +101,7 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
                 guard.Tell(ConcurrencyGuardActor.SlotActive.Instance);
             });
             Receive<DataInFlight>(_ => _data = true);
+            Receive<Unresponsive>(_ => _unresponsive = true);
             Receive<AckHerald>(a =>
             {
                 guard.Tell(ConcurrencyGuardActor.SlotAcked.Instance);
@@ -101,6 +110,11 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
             Receive<ConcurrencyGuardActor.YieldSlot>(y =>
             {
                 report.Tell(new Answer(herald.Client.Address, y, Self));
+                if (_unresponsive)
+                {
+                    return;
+                }
+
                 if (_data)
                 {
                     Sender.Tell(ConcurrencyGuardActor.SlotKept.Instance);
@@ -344,6 +358,61 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
             Assert.IsType<ConcurrencyGuardActor.SlotRefused>(answer.Reply);
         });
         Assert.Equal(["127.0.0.121", "127.0.0.122"], SlotHolders());
+    }
+
+    private double Refusals(RefusalReason reason) => MetricsExtension.For(Sys).Refused(reason).Value;
+
+    [Fact]
+    public void A_slot_granted_but_unusable_is_refused_and_counted_once_under_its_own_reason()
+    {
+        var (_, port) = StartListener();
+        var granted = HeraldAndAnswer("127.0.0.141", port);
+        var guard = Guard();
+        var unusable = new ConcurrencyGuardActor.SlotUnusable(granted.Client, RefusalReason.NoSessionPort, "cannot open a session socket");
+
+        EventFilter.Warning("Client 127.0.0.141: dump refused: cannot open a session socket").Expect(1, () =>
+        {
+            guard.Tell(unusable, granted.Session);
+            // the session of the client's retransmitted HERALD meets the same full port range: the same episode
+            var again = CreateTestProbe();
+            guard.Tell(new ConcurrencyGuardActor.RequestSlot(granted.Client), again.Ref);
+            again.ExpectMsg<ConcurrencyGuardActor.SlotGranted>();
+            guard.Tell(unusable, again.Ref);
+            Assert.Empty(SlotHolders());
+        });
+        Assert.Equal(1, Refusals(RefusalReason.NoSessionPort));
+        Assert.Equal(0, Refusals(RefusalReason.TooManyDumps));
+    }
+
+    [Fact]
+    public void A_client_refused_for_silent_sessions_is_counted_as_such_not_as_too_many_dumps()
+    {
+        var (_, port) = StartListener(_settings with
+        {
+            MaxConcurrentDumps = 4,
+            MaxSilentSessions = 1,
+            SilentGrace = TimeSpan.Zero,
+            SilentTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        // both granted while none was silent yet; once acked, both are
+        var first = HeraldAndAnswer("127.0.0.151", port);
+        var second = HeraldAndAnswer("127.0.0.152", port);
+        first.Session.Tell(Unresponsive.Instance);
+        Ack(first);
+        Ack(second);
+
+        EventFilter.Warning("Too many sessions that sent nothing after their HERALD, ignoring dump from 127.0.0.153").Expect(1, TimeSpan.FromSeconds(3), () =>
+        {
+            Herald("127.0.0.153", port);
+            Assert.IsType<ConcurrencyGuardActor.YieldSlot>(_answers.ExpectMsg<Answer>(TimeSpan.FromSeconds(2)).Reply);
+            _answers.ExpectNoMsg(TimeSpan.FromMilliseconds(400)); // past its silent_timeout, it waits on...
+            first.Session.Tell(SendData.Instance);                // ...until the line moves: one slot free, but the other session is still silent
+            var answer = _answers.ExpectMsg<Answer>(TimeSpan.FromSeconds(2));
+            Assert.Equal(IPAddress.Parse("127.0.0.153"), answer.Client);
+            Assert.IsType<ConcurrencyGuardActor.SlotRefused>(answer.Reply);
+        });
+        Assert.Equal(1, Refusals(RefusalReason.SilentSessions));
+        Assert.Equal(0, Refusals(RefusalReason.TooManyDumps));
     }
 
     [Fact]
