@@ -80,13 +80,42 @@ public sealed partial class ClientSessionActor
         }
     }
 
+    /// <summary>The pump has stopped: nothing writes into the core any more.</summary>
+    private sealed class PumpStopped
+    {
+        public static readonly PumpStopped Instance = new();
+        private PumpStopped() { }
+    }
+
+    /// <summary>The dump ends before FINISHED: the pump stops acking, and the writer finishes the dump once the pump has left.</summary>
     private void EndIncomplete(EndReason reason, string? supersededBy = null)
     {
         Timers.Cancel(IdleTimer);
-        _channel?.Dispose(); // stops acking; no write may race the final fsync
-        _writer.Tell(new DumpWriterActor.Finish(reason, supersededBy));
-        Become(Finishing);
+        var self = Self;
+        _channel!.Stop(() => self.Tell(PumpStopped.Instance));
+        Become(StoppingPump(new DumpWriterActor.Finish(reason, supersededBy)));
     }
+
+    /// <summary>
+    /// Waits for the pump to leave (at once, unless it is inside a write), so that no write races
+    /// the writer's final fsync; the actor's thread is not held meanwhile.
+    /// </summary>
+    private UntypedReceive StoppingPump(DumpWriterActor.Finish finish) => message =>
+    {
+        switch (message)
+        {
+            case PumpStopped:
+                _writer.Tell(finish);
+                Become(Finishing);
+                break;
+            case Terminated terminated:
+                OnTerminated(terminated);
+                break;
+            default:
+                KeepSlot(message); // retransmits wait for the final answer; the pump's last events are dropped
+                break;
+        }
+    };
 
     private void Finishing(object message)
     {

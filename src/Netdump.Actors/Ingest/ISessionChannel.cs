@@ -48,6 +48,15 @@ public interface ISessionChannel : IDisposable
     /// </summary>
     void Lingering();
 
+    /// <summary>
+    /// Stops the pump (nothing more is written or acked) without waiting for it:
+    /// <paramref name="stopped"/> is called once nothing touches the core again, at once when no
+    /// pump is inside a write, else from the pump's thread as it leaves. The session finishes the
+    /// dump only then, so no write races the writer's final fsync. <see cref="IDisposable.Dispose"/>
+    /// stops the same way with no one to tell; only the first of the two counts.
+    /// </summary>
+    void Stop(Action stopped);
+
     /// <summary>There is room again after the pump ran out of it (<see cref="PumpEvent.OutOfRoom"/>): take data again.</summary>
     void ResumeWrites();
 

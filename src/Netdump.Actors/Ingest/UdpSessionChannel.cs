@@ -34,14 +34,13 @@ public sealed class UdpSessionChannel : ISessionChannel
     private readonly long _created = Environment.TickCount64;
     private SessionPacketHandler? _handler;
     private Thread? _pumpThread;
-    private ManualResetEventSlim? _pumpLeft; // set when a pump thread is done with the socket
+    private bool _pumpRunning; // a pump thread may still use the socket and the core
     private volatile bool _stopping;
     private bool _closeWhenPumpLeaves;
+    private Action? _whenStopped;
 
     /// <summary>The longest a pump thread sleeps in a receive call before it looks at its stop flag.</summary>
-    internal static readonly TimeSpan WakeUpBound = TimeSpan.FromSeconds(5);
-
-    private readonly TimeSpan _wakeUpBound;
+    private static readonly TimeSpan WakeUpBound = TimeSpan.FromSeconds(5);
 
     public UdpSessionChannel(IPAddress local, IPEndPoint client, PortRange? ports = null, IngestEngine engine = IngestEngine.Batched)
         : this(local, client, new SessionPorts(ports), engine, pumps: null)
@@ -57,14 +56,12 @@ public sealed class UdpSessionChannel : ISessionChannel
     /// the listener's pump for lingering sessions (batched engine): at FINISHED the socket moves
     /// there and the pump thread goes back to <paramref name="threads"/> for the next dump
     /// </param>
-    /// <param name="wakeUpBound">the pump's receive timeout (tests shorten it)</param>
     internal UdpSessionChannel(IPAddress local, IPEndPoint client, SessionPorts ports, IngestEngine engine, EpollPumps? pumps,
-        PumpThreads? threads = null, EpollPump? linger = null, TimeSpan? wakeUpBound = null)
+        PumpThreads? threads = null, EpollPump? linger = null)
     {
         _client = client;
         _ports = ports;
         BoundAddress = local;
-        _wakeUpBound = wakeUpBound ?? WakeUpBound;
         _threads = threads;
         _linger = linger;
         _pumps = pumps;
@@ -74,9 +71,10 @@ public sealed class UdpSessionChannel : ISessionChannel
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
-            // Dispose wakes a blocked receive at once (shutdown); the timeout only bounds the wait
-            // should that fail. Short, it woke every lingering session's thread 4 times a second.
-            _socket.ReceiveTimeout = (int)_wakeUpBound.TotalMilliseconds;
+            // Stop wakes a blocked receive at once (shutdown); the timeout only bounds how long a
+            // pump sleeps should that fail. Short, it woke every lingering session's thread 4
+            // times a second.
+            _socket.ReceiveTimeout = (int)WakeUpBound.TotalMilliseconds;
             ports.Bind(_socket, local);
             _socket.Connect(client);
         }
@@ -132,7 +130,11 @@ public sealed class UdpSessionChannel : ISessionChannel
             return;
         }
 
-        _pumpLeft = new ManualResetEventSlim(false, spinCount: 0);
+        lock (_gate)
+        {
+            _pumpRunning = true; // before the thread can leave
+        }
+
         if (_engine == IngestEngine.Batched && _threads is not null)
         {
             if (_pumps is null)
@@ -141,7 +143,11 @@ public sealed class UdpSessionChannel : ISessionChannel
             }
             else if (!_threads.TryRun(engine => Run(handler, engine), DedicatedThreads))
             {
-                _pumpLeft.Set(); // no thread of its own will touch the socket
+                lock (_gate)
+                {
+                    _pumpRunning = false; // no thread of its own will touch the socket
+                }
+
                 Share(handler);
             }
 
@@ -254,16 +260,27 @@ public sealed class UdpSessionChannel : ISessionChannel
         }
     }
 
-    public void Dispose()
+    public void Stop(Action stopped) => StopPump(stopped);
+
+    public void Dispose() => StopPump(null);
+
+    /// <summary>
+    /// Wakes the pump and closes the socket once no pump uses it: at once, or as the pump leaves
+    /// (a pump inside a write on a slow disk keeps the descriptor, so no engine ever uses a
+    /// closed or reused one). Only the first call counts: the session ends a dump with
+    /// <see cref="Stop(Action)"/>, then disposes the channel again when it stops.
+    /// </summary>
+    private void StopPump(Action? stopped)
     {
         lock (_gate)
         {
             if (_stopping)
             {
-                return; // the session ends a dump with it, then disposes it again when it stops
+                return;
             }
 
             _stopping = true;
+            _whenStopped = stopped;
         }
 
         _ports.Closed(this);
@@ -282,36 +299,36 @@ public sealed class UdpSessionChannel : ISessionChannel
         {
         }
 
-        // the socket is closed only after the pump left, so no engine ever uses a closed (or
-        // reused) descriptor; the receive timeout bounds the wait if the wake-up failed, and a
-        // pump still busy after that (a write stuck on a hung disk) closes it when it leaves
-        if (_pumpLeft is { } left && _pumpThread != Thread.CurrentThread && !left.Wait(_wakeUpBound + TimeSpan.FromSeconds(1)))
+        lock (_gate)
         {
-            lock (_gate)
+            if (_pumpRunning && _pumpThread != Thread.CurrentThread)
             {
-                if (!left.IsSet)
-                {
-                    _closeWhenPumpLeaves = true;
-                    return;
-                }
+                _closeWhenPumpLeaves = true;
+                return;
             }
         }
 
-        _socket.Dispose();
+        Close();
     }
 
-    /// <summary>The pump's last act: closes the socket if the session gave up waiting for it.</summary>
+    /// <summary>The pump's last act: closes the socket if it was stopped while the pump ran.</summary>
     private void PumpLeft()
     {
         lock (_gate)
         {
-            _pumpLeft!.Set();
+            _pumpRunning = false;
             if (!_closeWhenPumpLeaves)
             {
                 return;
             }
         }
 
+        Close();
+    }
+
+    private void Close()
+    {
         _socket.Dispose();
+        _whenStopped?.Invoke();
     }
 }

@@ -463,6 +463,25 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Session_ending_mid_dump_finishes_it_only_once_its_pump_has_left_and_answers_meanwhile()
+    {
+        var session = await StartReceiving();
+        Channel.FirstDataAt = ReceivedAt.AddSeconds(1);
+        Channel.PumpInWrite = true; // a write on a slow disk
+
+        session.Tell(new ClientSessionActor.SupersededBy("127.0.0.9-2026-12-07-01:00"));
+
+        await AwaitConditionAsync(() => Task.FromResult(Channel.Disposed));
+        await _writer.ExpectNoMsgAsync(Quiet); // no final fsync while the pump may still write
+        var recount = CreateTestProbe();
+        session.Tell(ConcurrencyGuardActor.ConfirmSlot.Instance, recount.Ref); // the actor is not held by the pump
+        await recount.ExpectMsgAsync<ConcurrencyGuardActor.SlotHeld>();
+
+        Channel.PumpLeaves();
+        Assert.Equal(new DumpWriterActor.Finish(EndReason.Superseded, "127.0.0.9-2026-12-07-01:00"), await _writer.ExpectMsgAsync<DumpWriterActor.Finish>());
+    }
+
+    [Fact]
     public async Task Session_does_not_time_out_while_packets_keep_arriving()
     {
         var timeout = TimeSpan.FromMilliseconds(500);

@@ -8,8 +8,8 @@ namespace Netdump.Tests.Actors;
 /// <summary>
 /// Stands in for a session's socket and receive pump: every <see cref="SendAck"/> is told to
 /// <c>acks</c> as an <see cref="AckSent"/>, and the test decides what the pump has seen
-/// (<see cref="LastPacketTicks"/>, <see cref="FirstDataAt"/>). Start, Dispose and Lingering are
-/// recorded; once retired, the fake takes no data, as the real pump.
+/// (<see cref="LastPacketTicks"/>, <see cref="FirstDataAt"/>). Start, Stop, Dispose and Lingering
+/// are recorded; once retired, the fake takes no data, as the real pump.
 /// </summary>
 internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISessionChannel
 {
@@ -89,6 +89,27 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
     public bool WritesResumed { get; private set; }
 
     public void ResumeWrites() => WritesResumed = true;
+
+    /// <summary>When set, a stop waits for <see cref="PumpLeaves"/>, as a pump inside a write on a slow disk does.</summary>
+    public bool PumpInWrite { get; set; }
+
+    private Action? _whenStopped;
+
+    public void Stop(Action stopped)
+    {
+        Interlocked.Increment(ref _disposals);
+        if (PumpInWrite)
+        {
+            _whenStopped = stopped;
+        }
+        else
+        {
+            stopped();
+        }
+    }
+
+    /// <summary>The pump's write returns and it leaves: the session hears that it stopped.</summary>
+    public void PumpLeaves() => Interlocked.Exchange(ref _whenStopped, null)?.Invoke();
 
     public void Dispose() => Interlocked.Increment(ref _disposals);
 }

@@ -303,26 +303,56 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_pump_stuck_in_a_write_keeps_its_socket_until_it_leaves()
+    public void A_pump_stuck_in_a_write_keeps_its_socket_and_says_it_stopped_only_when_it_leaves()
     {
         var disk = new StuckDisk();
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 1 << 20, disk);
         using var client = Bound("127.0.0.40");
-        var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched,
-            pumps: null, wakeUpBound: TimeSpan.FromMilliseconds(100));
+        var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pumps: null);
         var port = channel.LocalEndpoint;
         channel.Start(core, TestActor.Tell);
         client.SendTo(Datagram(MessageType.Vmcore, 1, 0, new byte[1448]), port);
         Assert.True(disk.Entered.Wait(TimeSpan.FromSeconds(10)));
         Assert.False(client.Poll(TimeSpan.FromMilliseconds(200), SelectMode.SelectRead), "acked before its bytes were written");
 
-        channel.Dispose(); // gives up waiting for the pump after 1.1 s
+        using var stopped = new ManualResetEventSlim();
+        channel.Stop(stopped.Set); // returns at once: the caller (an actor) is not held by the disk
+        Assert.False(stopped.IsSet);
 
         // the pump still holds the descriptor: it stays open, so no other socket can reuse it
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         Assert.Equal(SocketError.AddressAlreadyInUse, Assert.Throws<SocketException>(() => probe.Bind(port)).SocketErrorCode);
         disk.Release.Set();
-        AwaitAssert(() => probe.Bind(port), TimeSpan.FromSeconds(10)); // closed once the pump left
+        Assert.True(stopped.Wait(TimeSpan.FromSeconds(10)), "never told that the pump left");
+        probe.Bind(port); // closed before the pump said so
+    }
+
+    [Fact]
+    public void Stopping_a_pump_that_waits_for_data_wakes_it_and_says_so()
+    {
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-incomplete"), 4096);
+        using var client = Bound("127.0.0.41");
+        var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pumps: null);
+        channel.Start(core, TestActor.Tell);
+        using var stopped = new ManualResetEventSlim();
+
+        channel.Stop(stopped.Set);
+
+        Assert.True(stopped.Wait(TimeSpan.FromSeconds(3)), "the pump slept on in its receive call"); // its receive timeout is 5 s
+        channel.Stop(() => Assert.Fail("told twice"));
+        channel.Dispose();
+    }
+
+    [Fact]
+    public void A_channel_never_started_says_it_stopped_at_once()
+    {
+        using var client = Bound("127.0.0.42");
+        var channel = new UdpSessionChannel(IPAddress.Loopback, (IPEndPoint)client.LocalEndPoint!, new SessionPorts(null), IngestEngine.Batched, pumps: null);
+        var told = false;
+
+        channel.Stop(() => told = true);
+
+        Assert.True(told);
     }
 
     /// <summary>A disk whose vectored writes wait until released, like a hung disk.</summary>

@@ -49,5 +49,12 @@ public sealed class LinuxSessionChannel : ISessionChannel
 
     public void LetGo() => _pull.Reboot();
 
+    /// <summary>The pull writes only under its lock, which <see cref="LinuxPull.Stop"/> takes: nothing is written after it.</summary>
+    public void Stop(Action stopped)
+    {
+        _pull.Stop();
+        stopped();
+    }
+
     public void Dispose() => _pull.Stop();
 }
