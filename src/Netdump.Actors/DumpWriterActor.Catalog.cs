@@ -4,9 +4,12 @@ using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;
 
-/// <summary>What the writer tells the catalog (on the event stream): each milestone's record, and the live progress at most once a <c>ProgressPublishInterval</c>.</summary>
+/// <summary>What the writer tells the catalog (on the event stream): each milestone's record, and the live progress at most once a <see cref="ProgressPublishInterval"/>.</summary>
 public sealed partial class DumpWriterActor
 {
+    /// <summary>The longest a receiving dump's progress waits to reach the catalog: the views refresh about once a second.</summary>
+    private static readonly TimeSpan ProgressPublishInterval = TimeSpan.FromSeconds(1);
+
     private TimeSpan? _progressPublishedAt;
 
     /// <summary>The dump's record as it stands, to the catalog.</summary>
@@ -20,7 +23,7 @@ public sealed partial class DumpWriterActor
     /// <summary>At a flush tick: the bytes and rates, when the last ones are old enough.</summary>
     private void PublishProgress(ulong bytes, TimeSpan elapsed)
     {
-        if (_progressPublishedAt is { } last && elapsed - last < _settings.ProgressPublishInterval)
+        if (_progressPublishedAt is { } last && elapsed - last < ProgressPublishInterval)
         {
             return;
         }

@@ -95,11 +95,6 @@ public sealed record NetdumpSettings
     /// <summary>The cluster of collectors (<c>cluster</c>, <c>cluster_seeds</c>, <c>cluster_port</c>, <c>node_name</c>, <c>fleet_*</c>); null when <c>cluster = off</c>.</summary>
     public ClusterSettings? Cluster { get; init; }
 
-    /// <summary>
-    /// The longest a receiving dump's progress waits to reach the catalog. Not an operator's
-    /// key: the views refresh about once a second; tests shorten it.
-    /// </summary>
-    public TimeSpan ProgressPublishInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Compression at rest of complete dumps (<c>compress</c>); off keeps every core as it arrived.</summary>
     public AtRestCompression Compress { get; init; } = AtRestCompression.Off;
 

@@ -29,9 +29,6 @@ public interface ISessionChannel : IDisposable
     /// <summary>When the first packet other than a HERALD arrived from the client; null until one did.</summary>
     DateTimeOffset? FirstDataAt { get; }
 
-    /// <summary>True once anything but a HERALD arrived from the client.</summary>
-    bool HasData => FirstDataAt is not null;
-
     /// <summary>What the pump counted: packets handled and datagrams dropped.</summary>
     PumpCounters Counters { get; }
 

@@ -16,16 +16,13 @@ internal sealed class PumpThreads : IDisposable
     private readonly List<Worker> _idle = [];
     private readonly int _maxIdle;
     private readonly TimeSpan _idleLifetime;
-    private readonly Func<BatchedReceiveEngine> _newEngine;
     private bool _disposed;
     private int _busy;
 
-    /// <param name="newEngine">makes a thread's engine (tests make it fail)</param>
-    public PumpThreads(int maxIdle, TimeSpan idleLifetime, Func<BatchedReceiveEngine>? newEngine = null)
+    public PumpThreads(int maxIdle, TimeSpan idleLifetime)
     {
         _maxIdle = maxIdle;
         _idleLifetime = idleLifetime;
-        _newEngine = newEngine ?? (() => new BatchedReceiveEngine());
     }
 
     /// <summary>How many threads wait for a pump.</summary>
@@ -85,7 +82,7 @@ internal sealed class PumpThreads : IDisposable
         BatchedReceiveEngine? engine = null;
         try
         {
-            engine = _newEngine();
+            engine = new BatchedReceiveEngine();
         }
         catch (Exception)
         {

@@ -14,7 +14,7 @@ public static class GroupsCommand
 {
     public static Command Create() => Create(TimeProvider.System, Terminal.For);
 
-    public static Command Create(TimeProvider clock, Terminal.Factory consoles)
+    private static Command Create(TimeProvider clock, Terminal.Factory consoles)
     {
         var options = new FleetOptions();
         var command = new Command("groups", "list the panic groups: which panic, on which kernel, how many hosts (from the running server)");

@@ -19,7 +19,7 @@ public static class ListCommand
     public static Command Create() => Create(TimeProvider.System, Terminal.For);
 
     /// <summary>The command with its clock and console (in-process callers may give their own).</summary>
-    public static Command Create(TimeProvider clock, Terminal.Factory consoles)
+    private static Command Create(TimeProvider clock, Terminal.Factory consoles)
     {
         var options = new FleetOptions();
         var host = new Option<string?>("--host") { HelpName = "NAME|IP", Description = "only this host (its KDH host name or client address)" };

@@ -18,7 +18,7 @@ public static class PruneCommand
     public static Command Create() => Create(TimeProvider.System);
 
     /// <summary>The command with its clock (in-process callers may give their own).</summary>
-    public static Command Create(TimeProvider clock)
+    private static Command Create(TimeProvider clock)
     {
         var dryRun = new Option<bool>("--dry-run") { Description = "print what would be removed and why; remove nothing" };
         var config = new Option<string?>(ServerOptions.ConfigOption) { HelpName = "PATH", Description = $"the key=value settings file (default {OperatorConfig.DefaultConfigPath}; may be missing)" };

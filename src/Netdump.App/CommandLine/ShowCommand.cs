@@ -18,7 +18,7 @@ public static class ShowCommand
 {
     public static Command Create() => Create(TimeProvider.System, Terminal.For);
 
-    public static Command Create(TimeProvider clock, Terminal.Factory consoles)
+    private static Command Create(TimeProvider clock, Terminal.Factory consoles)
     {
         var options = new FleetOptions();
         var dump = new Argument<string>("ID|DIR") { Description = "the dump's id (as list prints it) or its directory" };

@@ -67,21 +67,6 @@ public sealed class PumpThreadsTests
     }
 
     [Fact]
-    public void A_thread_that_cannot_make_its_engine_runs_its_pump_without_one_and_ends()
-    {
-        using var threads = new PumpThreads(maxIdle: 1, TimeSpan.FromMinutes(1), () => throw new OutOfMemoryException());
-        var ran = false;
-        var givenAnEngine = true;
-        var first = RunToEnd(threads, e => (ran, givenAnEngine) = (true, e is not null));
-
-        Assert.True(ran);
-        Assert.False(givenAnEngine); // the pump makes its own engine, or reports that it cannot
-        Assert.True(first.Join(Wait), "the thread did not stay");
-        Assert.Equal(0, threads.Idle);
-        Assert.NotSame(first, RunToEnd(threads, _ => { }));
-    }
-
-    [Fact]
     public void Disposing_ends_the_idle_threads()
     {
         var threads = new PumpThreads(maxIdle: 2, TimeSpan.FromMinutes(1));
