@@ -107,6 +107,7 @@ public sealed partial class ClientSessionActor
                 EndIncomplete(EndReason.ReceiveError(f.Reason));
                 break;
             case SupersededBy s:
+                _channel!.Superseded(); // the client is dumping again: it is not to be rebooted
                 if (TryRetireEmpty())
                 {
                     // the client started over from a new port before sending data: one dump, as a

@@ -64,6 +64,14 @@ public interface ISessionChannel : IDisposable
     void LetGo()
     {
     }
+
+    /// <summary>
+    /// A newer dump of the client took over (a HERALD or START from it again, of either
+    /// dialect): the client is dumping again, so letting this dump's client go must not reboot it.
+    /// </summary>
+    void Superseded()
+    {
+    }
 }
 
 /// <summary>A snapshot of a pump's counters.</summary>

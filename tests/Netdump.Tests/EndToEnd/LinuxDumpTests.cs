@@ -323,6 +323,38 @@ public sealed class LinuxDumpTests : ServerTests
     }
 
     [Fact]
+    public async Task A_FreeBSD_HERALD_from_a_Linux_clients_address_supersedes_its_dump_without_rebooting_it()
+    {
+        var server = await Start();
+        // a client that gives up on a silent server within 2 s: rebooted or left alone, the run ends
+        var client = new LinuxSimulatedClient(Client(server, "127.0.9.13") with
+        {
+            Memory = 64 << 20,
+            ResendAfter = TimeSpan.FromMilliseconds(100),
+            MaxSends = 20,
+        });
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Progress = line =>
+        {
+            if (line.StartsWith("memory: first page requested", StringComparison.Ordinal))
+            {
+                running.TrySetResult();
+            }
+        };
+        var run = client.RunAsync();
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var linuxDump = server.SingleDumpOf("127.0.9.13");
+
+        using var freebsd = RawClient.Bind("127.0.9.13");
+        RawClient.Herald(freebsd, server.Endpoint);
+
+        var json = await ServerHarness.WaitForEndAsync(linuxDump, TimeSpan.FromSeconds(15));
+        Assert.Equal("superseded", json.GetProperty("reason").GetString());
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(LinuxClientEnd.ServerSilent, result.End); // no COMM_REBOOT out of its new dump
+    }
+
+    [Fact]
     public async Task At_shutdown_a_Linux_dump_is_marked_server_shut_down_and_the_client_rebooted()
     {
         var server = await Start();

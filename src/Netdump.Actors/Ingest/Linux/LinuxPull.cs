@@ -49,6 +49,7 @@ internal sealed partial class LinuxPull
     /// <summary>Starts anywhere, so that a late reply to an earlier dump of the same client matches nothing here.</summary>
     private uint _nextSequence = (uint)Random.Shared.Next(1, int.MaxValue);
     private volatile bool _acked;
+    private volatile bool _superseded;
     private uint? _pages;
     private uint? _pageSize;
     private byte[]? _registers;
@@ -136,13 +137,19 @@ internal sealed partial class LinuxPull
     }
 
     /// <summary>
+    /// A newer dump of the client took over. The port knows of a newer Linux pull itself; this
+    /// says so for a dump of the other dialect (a FreeBSD HERALD from the client's address).
+    /// </summary>
+    public void Superseded() => _superseded = true;
+
+    /// <summary>
     /// Lets the client go: COMM_REBOOT, unless a newer dump of it has taken over. An acked
     /// client gets REBOOT alone: should it have panicked again and be back in its handshake,
     /// it ignores that, instead of being let in and rebooted out of its new dump.
     /// </summary>
     public void Reboot()
     {
-        if (_port.Serves(this))
+        if (!_superseded && _port.Serves(this))
         {
             _port.Reboot(Client, _magic, inHandshake: !_acked);
         }

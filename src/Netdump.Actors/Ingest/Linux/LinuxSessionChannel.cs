@@ -49,6 +49,8 @@ public sealed class LinuxSessionChannel : ISessionChannel
 
     public void LetGo() => _pull.Reboot();
 
+    public void Superseded() => _pull.Superseded();
+
     /// <summary>The pull writes only under its lock, which <see cref="LinuxPull.Stop"/> takes: nothing is written after it.</summary>
     public void Stop(Action stopped)
     {
