@@ -71,20 +71,33 @@ public sealed partial class ConcurrencyGuardActor
     }
 
     /// <summary>
-    /// A refusal's log line and its count, once per refusal episode of the client (the counter's
-    /// promise): its retransmitted HERALDs are refused again without either.
+    /// A refusal's count, once per refusal episode of the client (the counter's promise), and its
+    /// log line once per episode as the flood budget allows (a later retransmission of a client
+    /// refused without one brings it); the others are summed up a second later.
     /// </summary>
     private void LogRefusal(IPAddress client, Metrics.RefusalReason reason, string template)
     {
-        if (_refusals.Refuse(client))
+        var refusal = _refusals.Refuse(client);
+        if (refusal.NewEpisode)
         {
             _metrics.Refused(reason).Inc();
+        }
+
+        if (refusal.Log)
+        {
             _log.Warning(template, client);
-            if (_refusals.TakeSuppressed() is > 0 and var more)
-            {
-                _metrics.Refused(reason).Inc(more);
-                _log.Warning("{Count} more clients were refused without a log line of their own (flood)", more);
-            }
+        }
+        else if (refusal.NewEpisode && !Timers.IsTimerActive(RefusalSummaryTimer))
+        {
+            Timers.StartSingleTimer(RefusalSummaryTimer, RefusalSummary.Instance, TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private void SummarizeRefusals()
+    {
+        if (_refusals.TakeUnlogged() is > 0 and var more)
+        {
+            _log.Warning("{Count} more clients were refused without a log line of their own (flood); each is named at its next HERALD if the log has room", more);
         }
     }
 }

@@ -104,6 +104,13 @@ public sealed partial class ConcurrencyGuardActor
 
     public sealed record Slots(IReadOnlyList<IPAddress> Clients, int Silent, int Waiting = 0);
 
+    /// <summary>A second after a refusal went unlogged: the count of those still unnamed.</summary>
+    private sealed class RefusalSummary
+    {
+        public static readonly RefusalSummary Instance = new();
+        private RefusalSummary() { }
+    }
+
     private sealed class Serve
     {
         public static readonly Serve Instance = new();

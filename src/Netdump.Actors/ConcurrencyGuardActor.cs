@@ -51,6 +51,7 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
     internal const int MaxWaiting = 256;
 
     private const string ServeTimer = "serve";
+    private const string RefusalSummaryTimer = "refusal-summary";
 
     private readonly NetdumpSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -169,6 +170,9 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
                 break;
             case Serve:
                 ServeWaiting();
+                break;
+            case RefusalSummary:
+                SummarizeRefusals();
                 break;
             case Terminated t:
                 Release(t.ActorRef);

@@ -4,53 +4,62 @@ using Netdump.Actors.Ingest;
 namespace Netdump.Actors;
 
 /// <summary>
-/// Remembers which clients were refused recently, so a refusal is logged once per episode: a
-/// client refused again within <c>episode</c> of its previous refusal (its HERALD
-/// retransmissions) is not logged again. Bounded: old entries are dropped once many pile up.
-/// Used by one actor at a time.
+/// Remembers which clients were refused recently, so a refusal is counted and logged once per
+/// episode: a client refused again within <c>episode</c> of its previous refusal (its HERALD
+/// retransmissions) starts no new one. Under a flood of new clients at most 10 lines a second
+/// are written; a client refused without its line gets it at a later refusal of the same episode
+/// (its next retransmission) when the budget allows, and the ones still without one are counted
+/// for a summary line (<see cref="TakeUnlogged"/>). Bounded: old entries are dropped once many
+/// pile up. Used by one actor at a time.
 /// </summary>
 internal sealed class RefusalEpisodes(TimeSpan episode)
 {
+    /// <summary>
+    /// A refusal as the counters and the log see it: the first of its client's episode (count
+    /// it), and whether its log line is to be written now (at most once an episode).
+    /// </summary>
+    public readonly record struct Refusal(bool NewEpisode, bool Log);
+
     private const int PruneAbove = 4096;
-    private readonly Dictionary<IPAddress, long> _lastRefusal = [];
+    private readonly Dictionary<IPAddress, (long Last, bool Logged)> _clients = [];
     private readonly long _episodeMs = (long)episode.TotalMilliseconds;
     private readonly ReportBudget _logBudget = new(10);
-    private int _suppressed;
+    private int _unlogged;
 
-    /// <summary>
-    /// Records a refusal; true when it starts a new episode and should be logged. Under a flood
-    /// of new clients at most 10 a second are; the others are counted (<see cref="TakeSuppressed"/>).
-    /// </summary>
-    public bool Refuse(IPAddress client)
+    public Refusal Refuse(IPAddress client)
     {
         var now = Environment.TickCount64;
-        var fresh = !_lastRefusal.TryGetValue(client, out var last) || now - last > _episodeMs;
-        if (fresh && !_logBudget.TryTake())
+        var known = _clients.TryGetValue(client, out var entry) && now - entry.Last <= _episodeMs;
+        var logged = known && entry.Logged;
+        var log = !logged && _logBudget.TryTake();
+        if (!known && !log)
         {
-            _suppressed++;
-            fresh = false;
+            _unlogged++;
         }
 
-        _lastRefusal[client] = now;
-        if (_lastRefusal.Count > PruneAbove)
+        _clients[client] = (now, logged || log);
+        if (_clients.Count > PruneAbove)
         {
-            foreach (var stale in _lastRefusal.Where(kv => now - kv.Value > _episodeMs).Select(kv => kv.Key).ToList())
+            foreach (var stale in _clients.Where(kv => now - kv.Value.Last > _episodeMs).Select(kv => kv.Key).ToList())
             {
-                _lastRefusal.Remove(stale);
+                _clients.Remove(stale);
             }
         }
 
-        return fresh;
+        return new Refusal(!known, log);
     }
 
-    /// <summary>How many new refusals went unlogged since the last call (for a summary line).</summary>
-    public int TakeSuppressed()
+    /// <summary>
+    /// How many new episodes began without their log line since the last call (some get it later,
+    /// at a retransmission): the summary line's count, 0 when there is nothing to say.
+    /// </summary>
+    public int TakeUnlogged()
     {
-        var suppressed = _suppressed;
-        _suppressed = 0;
-        return suppressed;
+        var unlogged = _unlogged;
+        _unlogged = 0;
+        return unlogged;
     }
 
     /// <summary>The client was let in: a later refusal starts a new episode.</summary>
-    public void Forget(IPAddress client) => _lastRefusal.Remove(client);
+    public void Forget(IPAddress client) => _clients.Remove(client);
 }

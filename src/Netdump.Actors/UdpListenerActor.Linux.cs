@@ -25,7 +25,7 @@ public sealed partial class UdpListenerActor
     private void KeepRefused(Herald herald)
     {
         RebootRefused(herald.Client, herald.Linux!.Magic);
-        if (_linux is null || !_linuxRefusals.Refuse(herald.Client.Address))
+        if (_linux is null || !_linuxRefusals.Refuse(herald.Client.Address).Log)
         {
             return;
         }

@@ -27,9 +27,8 @@ public sealed partial class UdpListenerActor
         if (herald.Linux is { } start && !_known.IsAllowed(herald.Client.Address, start.Magic, out var why))
         {
             // "logged and then rebooted" (the Red Hat manual); nothing is kept
-            if (_unknownRefusals.Refuse(herald.Client.Address))
+            if (RefuseUnknown(herald.Client.Address))
             {
-                _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc();
                 _log.Warning("Refusing Linux dump from {Client} (secure mode): {Why}", herald.Client.Address, why);
             }
 
@@ -50,16 +49,10 @@ public sealed partial class UdpListenerActor
 
         if (herald.Linux is null && !_known.IsAllowed(herald.Client.Address))
         {
-            if (_unknownRefusals.Refuse(herald.Client.Address))
+            if (RefuseUnknown(herald.Client.Address))
             {
-                _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc();
                 _log.Warning("Refusing dump from unknown client {Client} (secure mode): add it to allow= in netdump.conf or create {Magic}",
                     herald.Client.Address, Path.Combine(_settings.DumpDirectory, KnownClients.MagicDirectory, herald.Client.Address.ToString()));
-                if (_unknownRefusals.TakeSuppressed() is > 0 and var more)
-                {
-                    _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc(more);
-                    _log.Warning("{Count} more unknown clients were refused without a log line of their own (flood)", more);
-                }
             }
 
             return;
@@ -99,4 +92,41 @@ public sealed partial class UdpListenerActor
             _receiving.Remove(client);
         }
     }
+
+    /// <summary>
+    /// A client refused by <c>secure</c>: counted once per refusal episode; true when its log line
+    /// is to be written now (once an episode, as the flood budget allows; the others are summed up
+    /// a second later, <see cref="SummarizeRefusals"/>).
+    /// </summary>
+    private bool RefuseUnknown(IPAddress client)
+    {
+        var refusal = _unknownRefusals.Refuse(client);
+        if (refusal.NewEpisode)
+        {
+            _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc();
+            if (!refusal.Log && !Timers.IsTimerActive(RefusalSummaryTimer))
+            {
+                Timers.StartSingleTimer(RefusalSummaryTimer, RefusalSummary.Instance, TimeSpan.FromSeconds(1));
+            }
+        }
+
+        return refusal.Log;
+    }
+
+    private void SummarizeRefusals()
+    {
+        if (_unknownRefusals.TakeUnlogged() is > 0 and var more)
+        {
+            _log.Warning("{Count} more unknown clients were refused without a log line of their own (flood); each is named at its next HERALD if the log has room", more);
+        }
+    }
+
+    /// <summary>A second after a refusal went unlogged: the count of those still unnamed.</summary>
+    private sealed class RefusalSummary
+    {
+        public static readonly RefusalSummary Instance = new();
+        private RefusalSummary() { }
+    }
+
+    private const string RefusalSummaryTimer = "refusal-summary";
 }

@@ -30,12 +30,14 @@ namespace Netdump.Actors;
 /// <c>.Linux.cs</c>; the drain at server shutdown in <c>.Drain.cs</c>.
 /// </para>
 /// </summary>
-public sealed partial class UdpListenerActor : UntypedActor
+public sealed partial class UdpListenerActor : UntypedActor, IWithTimers
 {
     private readonly NetdumpSettings _settings;
     private readonly SessionPropsFactory _sessions;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IPAddress, IActorRef> _receiving = [];
+
+    public ITimerScheduler Timers { get; set; } = null!;
     private readonly KnownClients _known;
     private readonly RefusalEpisodes _unknownRefusals;
     private readonly IActorRef _guard;
@@ -112,6 +114,9 @@ public sealed partial class UdpListenerActor : UntypedActor
                 break;
             case LinuxRefused refused:
                 KeepRefused(refused.Herald);
+                break;
+            case RefusalSummary:
+                SummarizeRefusals();
                 break;
             case RefusedKept kept:
                 ReportRefusedKept(kept);

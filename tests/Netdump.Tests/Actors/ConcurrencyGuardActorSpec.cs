@@ -363,6 +363,44 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
     private double Refusals(RefusalReason reason) => MetricsExtension.For(Sys).Refused(reason).Value;
 
     [Fact]
+    public void Under_a_flood_every_refusal_is_counted_at_once_and_a_client_left_unnamed_is_named_at_its_next_herald()
+    {
+        var (_, port) = StartListener();
+        HeraldAndAnswer("127.0.0.161", port);
+        HeraldAndAnswer("127.0.0.162", port);
+        var guard = Guard();
+        var refused = CreateTestProbe();
+        IPAddress Flooder(int i) => IPAddress.Parse($"127.0.30.{i}");
+
+        EventFilter.Warning(start: TooMany).Expect(10, () =>
+        {
+            for (var i = 1; i <= 12; i++)
+            {
+                guard.Tell(new ConcurrencyGuardActor.RequestSlot(Flooder(i)), refused.Ref);
+                refused.ExpectMsg<ConcurrencyGuardActor.SlotRefused>();
+            }
+        });
+        Assert.Equal(12, Refusals(RefusalReason.TooManyDumps)); // counted now, not when a line is written
+
+        // a second later, the two left unnamed are summed up...
+        EventFilter.Warning(contains: "2 more clients were refused without a log line of their own").ExpectOne(TimeSpan.FromSeconds(3), () => { });
+        // ...and each is named at its next HERALD, once (the same episode: not counted again)
+        EventFilter.Warning(TooMany + "127.0.30.11").ExpectOne(() =>
+        {
+            guard.Tell(new ConcurrencyGuardActor.RequestSlot(Flooder(11)), refused.Ref);
+            refused.ExpectMsg<ConcurrencyGuardActor.SlotRefused>();
+            guard.Tell(new ConcurrencyGuardActor.RequestSlot(Flooder(11)), refused.Ref);
+            refused.ExpectMsg<ConcurrencyGuardActor.SlotRefused>();
+        });
+        EventFilter.Warning(start: TooMany).Expect(0, () =>
+        {
+            guard.Tell(new ConcurrencyGuardActor.RequestSlot(Flooder(1)), refused.Ref); // named already
+            refused.ExpectMsg<ConcurrencyGuardActor.SlotRefused>();
+        });
+        Assert.Equal(12, Refusals(RefusalReason.TooManyDumps));
+    }
+
+    [Fact]
     public void A_slot_granted_but_unusable_is_refused_and_counted_once_under_its_own_reason()
     {
         var (_, port) = StartListener();
