@@ -80,7 +80,7 @@ public sealed partial class DumpWriterActor
     /// </summary>
     private ConsoleFacts ReadConsoleLog()
     {
-        var log = new FileInfo(Path.Combine(_directory, Ingest.Linux.LinuxPull.LogFileName));
+        var log = new FileInfo(Path.Combine(_directory, ConsoleLogFile.FileName));
         if ((log.Exists ? log.Length : 0) != _consoleLog.Bytes)
         {
             _consoleLog = ConsoleLog.Read(log.FullName);

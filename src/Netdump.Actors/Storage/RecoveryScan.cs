@@ -296,12 +296,12 @@ public static class RecoveryScan
 
     /// <summary>A Linux dump says so in its report; one killed before its first report has a console log.</summary>
     private static bool IsLinux(JsonElement? previous, IReadOnlyDictionary<string, FileSystemInfo> entries) =>
-        DumpJson.String(previous, DumpJson.Dialect) is { } dialect ? dialect == DumpJson.Linux : entries.ContainsKey(Ingest.Linux.LinuxPull.LogFileName);
+        DumpJson.String(previous, DumpJson.Dialect) is { } dialect ? dialect == DumpJson.Linux : entries.ContainsKey(ConsoleLogFile.FileName);
 
     /// <summary>What the last report said of a Linux client's memory (the reserved frames are not kept), and its log as it is.</summary>
     private static LinuxFacts LinuxFactsFrom(JsonElement? previous, string directory)
     {
-        var (logBytes, panic, kernel) = ConsoleLog.Read(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName));
+        var (logBytes, panic, kernel) = ConsoleLog.Read(Path.Combine(directory, ConsoleLogFile.FileName));
         return new LinuxFacts(DumpJson.UInt(previous, DumpJson.ProtocolVersion) ?? 0, (ushort)(DumpJson.UInt(previous, DumpJson.Machine) ?? 0),
             DumpJson.UInt(previous, DumpJson.PageSize) ?? 0, DumpJson.ULong(previous, DumpJson.Pages) ?? 0, [], DumpJson.Bool(previous, DumpJson.Registers) == true, logBytes, panic) { KernelVersion = kernel };
     }

@@ -19,7 +19,7 @@ public static class RefusedDump
     public static DumpRecord Write(string dumpDirectory, Herald herald, ReadOnlySpan<byte> console)
     {
         var directory = DumpLocation.CreateDumpDirectory(dumpDirectory, herald.Client.Address, herald.ReceivedAt.LocalDateTime);
-        using (var log = new FileStream(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName), new FileStreamOptions
+        using (var log = new FileStream(Path.Combine(directory, ConsoleLogFile.FileName), new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
             Access = FileAccess.Write,
@@ -30,7 +30,7 @@ public static class RefusedDump
             log.Flush(flushToDisk: true);
         }
 
-        var (bytes, panic, kernel) = ConsoleLog.Read(Path.Combine(directory, Ingest.Linux.LinuxPull.LogFileName));
+        var (bytes, panic, kernel) = ConsoleLog.Read(Path.Combine(directory, ConsoleLogFile.FileName));
         var start = herald.Linux!;
         var record = new DumpRecord
         {

@@ -30,6 +30,21 @@ public sealed class ConsoleFilesTests : IDisposable
     }
 
     [Fact]
+    public void A_stream_that_started_again_without_its_first_packet_is_kept_not_taken_for_a_duplicate()
+    {
+        var files = new ConsoleFiles(_temp.Path);
+        files.Append(Client(1), 0, "boot one, a long first boot\n"u8);   // 28 bytes
+        files.Append(Client(1), 28, "boot one goes on\n"u8);             // the stream at 45
+        // the client boots again; its packet at offset 0 is lost
+        files.Append(Client(1), 5, "Oops: boot two\n"u8);
+        files.Append(Client(1), 20, "Kernel panic - not syncing\n"u8);
+        files.Append(Client(1), 20, "Kernel panic - not syncing\n"u8);  // a duplicate of the new stream
+
+        Assert.Equal("boot one, a long first boot\nboot one goes on\nOops: boot two\nKernel panic - not syncing\n", File.ReadAllText(Log(1)));
+        Assert.Equal(47, files.Recent(Client(1)).Next);
+    }
+
+    [Fact]
     public void A_full_file_becomes_the_older_generation_and_recent_text_reads_across_both()
     {
         var files = new ConsoleFiles(_temp.Path);

@@ -7,7 +7,8 @@ namespace Netdump.Actors.Ingest.Linux;
 /// client: <c>&lt;dumpdir&gt;/.console/&lt;ip&gt;.log</c> (a hidden folder: no HERALD path may
 /// lead there and the recovery scan skips it). Text is appended in the order of the console
 /// stream, once (a packet whose bytes were all written already is a duplicate); the stream
-/// starting again at offset 0 (the client booted) just goes on. A file past
+/// starting again at offset 0 (the client booted) just goes on, and so does a stream found to
+/// have started again without that packet (other bytes where the file has text). A file past
 /// <see cref="MaxFileBytes"/> becomes <c>&lt;ip&gt;.log.1</c> (one older generation kept), so a
 /// chatty client costs at most twice that. Used by the Linux port's thread; a dump's start reads
 /// <see cref="Recent"/> from an actor thread, hence the lock.
@@ -49,12 +50,23 @@ internal sealed class ConsoleFiles(string dumpDirectory)
                 known = (0, File.Exists(path) ? new FileInfo(path).Length : 0);
             }
 
-            if (offset != 0 && offset + (long)text.Length <= known.Next)
+            var skip = 0;
+            if (offset != 0 && offset < known.Next)
             {
-                return; // a duplicate: every byte was written
-            }
+                var overlap = (int)Math.Min(known.Next - offset, text.Length);
+                if (RepeatsFile(path, known, offset, text[..overlap]))
+                {
+                    if (overlap == text.Length)
+                    {
+                        return; // a duplicate: every byte was written
+                    }
 
-            var skip = offset != 0 && offset < known.Next ? (int)(known.Next - offset) : 0;
+                    skip = overlap;
+                }
+
+                // else other bytes where the stream had text: the client booted again and the
+                // packet at offset 0 that says so was lost; the new stream goes on from here
+            }
             var fileBytes = known.FileBytes;
             try
             {
@@ -86,6 +98,31 @@ internal sealed class ConsoleFiles(string dumpDirectory)
             }
 
             _clients[client] = (offset + (long)text.Length, fileBytes);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="part"/> at stream offset <paramref name="offset"/> is what the
+    /// client's file already holds there. Text older than the current file cannot be compared
+    /// and counts as a repeat.
+    /// </summary>
+    private static bool RepeatsFile(string path, (long Next, long FileBytes) known, uint offset, ReadOnlySpan<byte> part)
+    {
+        var position = known.FileBytes - (known.Next - offset);
+        if (position < 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+            Span<byte> stored = part.Length <= 1024 ? stackalloc byte[part.Length] : new byte[part.Length];
+            return RandomAccess.Read(file.SafeFileHandle, stored, position) == part.Length && stored.SequenceEqual(part);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true; // unreadable: keep to what the offsets say
         }
     }
 

@@ -1,4 +1,5 @@
 using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
 
 namespace Netdump.Actors.Ingest.Linux;
 
@@ -26,15 +27,7 @@ internal sealed partial class LinuxPull
     /// <summary>How often SHOW_STATE is sent before the server closes the dump without its answer.</summary>
     internal const int ShowStateSends = 3;
 
-    /// <summary>The most console text a dump's log takes.</summary>
-    internal const long MaxLogBytes = 16 << 20;
-
-    public const string LogFileName = "log";
-
-    private FileStream? _log;
-    private long _logBase = -1;
-    private long _logPrefix;
-    private long _logEnd;
+    private ConsoleLogFile? _log;
     private long _showStateAt;
 
     /// <summary>The memory is final: ask for the task list, into the log.</summary>
@@ -61,25 +54,14 @@ internal sealed partial class LinuxPull
                 return false;
             }
 
-            if (_logBase < 0)
-            {
-                _logBase = offset; // no console text before the dump: the stream starts here
-            }
-
-            var skip = offset < _logBase ? _logBase - offset : 0; // already in the copied console text
-            var at = _logPrefix + offset + skip - _logBase;
-            if (skip >= text.Length || at + text.Length - skip > MaxLogBytes)
-            {
-                return true;
-            }
-
             try
             {
-                RandomAccess.Write(_log.SafeFileHandle, text[(int)skip..], at);
-                _logEnd = Math.Max(_logEnd, at + text.Length - skip);
-                // new text (not a duplicate, not past the cap) is the client alive and talking
-                _lastLog = Environment.TickCount64;
-                Interlocked.Exchange(ref _lastPacket, _lastLog);
+                if (_log.Write(offset, text))
+                {
+                    // new text (not a duplicate, not past the cap) is the client alive and talking
+                    _lastLog = Environment.TickCount64;
+                    Interlocked.Exchange(ref _lastPacket, _lastLog);
+                }
             }
             catch (IOException)
             {
@@ -94,18 +76,8 @@ internal sealed partial class LinuxPull
     {
         try
         {
-            _log = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                BufferSize = 0,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
             var (recent, next) = _port.RecentConsole(Client.Address);
-            _log.Write(recent);
-            _logPrefix = _logEnd = recent.Length;
-            // after a restart of the server the stream's position is unknown: the first packet sets it
-            _logBase = recent.Length > 0 && next > 0 ? next : -1;
+            _log = ConsoleLogFile.Create(path, recent, next);
         }
         catch (IOException)
         {

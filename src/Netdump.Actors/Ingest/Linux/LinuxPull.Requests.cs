@@ -175,7 +175,7 @@ internal sealed partial class LinuxPull
             if (_phase == Phase.ShowingState && (quiet || now - _showStateAt >= (long)ShowStateDeadline.TotalMilliseconds))
             {
                 _phase = Phase.Done;
-                _log?.Flush(flushToDisk: true);
+                _log?.Flush();
                 _log?.Dispose(); // the log is final: text from now on goes to the client's console file
                 _log = null;
                 _session(ConsoleDone.Instance);

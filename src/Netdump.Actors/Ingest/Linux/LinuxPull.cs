@@ -102,7 +102,7 @@ internal sealed partial class LinuxPull
         {
             _core = core;
             _session = session;
-            OpenLog(Path.Combine(Path.GetDirectoryName(core.Path)!, LogFileName));
+            OpenLog(Path.Combine(Path.GetDirectoryName(core.Path)!, ConsoleLogFile.FileName));
             _port.Register(this);
         }
     }
