@@ -135,7 +135,7 @@ public sealed partial class ClientSessionActor
                     TryRunScript(Script.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason?.Text, r, _settings.ScriptTimeout);
                 }
 
-                Become(Closing(lingering, hashing: r.Status == DumpStatus.Complete));
+                Become(Closing(lingering, hashing: r.Status == DumpStatus.Complete, reporting: !f.ReportsWritten));
                 break;
             case DumpWriterActor.Stored stored:
                 _channel?.SendAck(stored.Sequence);
@@ -151,18 +151,20 @@ public sealed partial class ClientSessionActor
 
     /// <summary>
     /// After the dump: re-ack FINISHED while <paramref name="lingering"/>, and wait for
-    /// netdump-reboot and, when <paramref name="hashing"/>, for the writer's checksum of a
-    /// complete dump (stopping the writer now would abandon it). What is still awaited lives in
-    /// this state alone; with nothing to wait for the session stops at once.
+    /// netdump-reboot, for the writer's reports when <paramref name="reporting"/> (they found no
+    /// room yet) and, when <paramref name="hashing"/>, for its checksum of a complete dump
+    /// (stopping the writer now would abandon them). What is still awaited lives in this state
+    /// alone; with nothing to wait for the session stops at once.
     /// </summary>
-    private UntypedReceive Closing(bool lingering, bool hashing)
+    private UntypedReceive Closing(bool lingering, bool hashing, bool reporting)
     {
         var lingerOver = !lingering;
         var checksumPending = hashing;
+        var reportsPending = reporting;
 
         void StopWhenDone()
         {
-            if (lingerOver && !checksumPending && !_pendingScripts.Contains(Script.Reboot))
+            if (lingerOver && !checksumPending && !reportsPending && !_pendingScripts.Contains(Script.Reboot))
             {
                 Context.Stop(Self);
             }
@@ -187,15 +189,22 @@ public sealed partial class ClientSessionActor
                     checksumPending = false;
                     StopWhenDone();
                     break;
+                case DumpWriterActor.ReportsWritten:
+                    reportsPending = false;
+                    StopWhenDone();
+                    break;
                 case ServerShuttingDown:
                     // shutdown does not wait for a hash, which may take minutes: the dump keeps its
-                    // final reports without one (docs/operations.md)
+                    // final reports without one (docs/operations.md); nor for room for reports that
+                    // have none (the writer tries once more as it stops)
                     lingerOver = true;
                     checksumPending = false;
+                    reportsPending = false;
                     StopWhenDone();
                     break;
                 case Terminated t when t.ActorRef.Equals(_writer):
                     checksumPending = false;
+                    reportsPending = false;
                     StopWhenDone();
                     break;
                 case Terminated t when t.ActorRef.Equals(_scripts):

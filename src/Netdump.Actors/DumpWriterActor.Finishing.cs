@@ -43,18 +43,53 @@ public sealed partial class DumpWriterActor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _log.Error("Client {Client}: cannot write the reports of {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
-            record = record with { Status = DumpStatus.Incomplete, Reason = EndReason.WriteError($"write error: {e.Message}") };
+            // the dump's end stands as it is (a full disk is often why it ended: "no space"); only
+            // its description waits, for room another dump, retention or the operator makes
+            _log.Error("Client {Client}: cannot write the reports of {Dir}: {Error}; the dump ends {Status} all the same, and its reports are written as soon as there is room",
+                _herald.Client.Address, _directory, e.Message, record.Reason is null ? "complete" : $"incomplete ({record.Reason.Text})");
+            _unreported = record;
+            _phase = Phase.Unreported;
+            Timers.StartPeriodicTimer(ReportsTimer, RetryReports.Instance, _settings.FlushInterval);
+            Sender.Tell(new Finalized(record, ReportsWritten: false));
+            Publish(record);
+            return;
         }
 
         _phase = Phase.Final;
         Sender.Tell(new Finalized(record));
         Publish(record);
+        AfterReports(record);
+    }
+
+    /// <summary>The final reports are on disk: a complete dump gets its <c>.last</c> link and its checksum.</summary>
+    private void AfterReports(DumpRecord record)
+    {
         if (record.Status == DumpStatus.Complete)
         {
             PointLastLink(record);
             StartChecksum(record);
         }
+    }
+
+    /// <summary>A dump whose reports found no room, the reports again (at each flush interval until they are written).</summary>
+    private void RetryFinalReports()
+    {
+        var record = _unreported!;
+        try
+        {
+            WriteFinalReports(record);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return; // still no room: logged once, at the end
+        }
+
+        Timers.Cancel(ReportsTimer);
+        _unreported = null;
+        _phase = Phase.Final;
+        _log.Info("Client {Client}: the reports of {Dir} are written: there is room again", _herald.Client.Address, _directory);
+        Context.Parent.Tell(ReportsWritten.Instance);
+        AfterReports(record);
     }
 
     /// <summary>The core's full length once the client said it (the KDH's, or the ELF core's); null before.</summary>

@@ -29,7 +29,26 @@ public sealed partial class DumpWriterActor
     /// </summary>
     public sealed record Finish(EndReason? Reason, string? SupersededBy = null);
 
-    public sealed record Finalized(DumpRecord Record);
+    /// <summary>
+    /// The dump is final: its end is decided and its core's name given. Its reports are on disk,
+    /// unless <paramref name="ReportsWritten"/> is false: they found no room, and
+    /// <see cref="ReportsWritten"/> follows once they do.
+    /// </summary>
+    public sealed record Finalized(DumpRecord Record, bool ReportsWritten = true);
+
+    /// <summary>To the parent, after a <see cref="Finalized"/> whose reports found no room: they are written now.</summary>
+    public sealed class ReportsWritten
+    {
+        public static readonly ReportsWritten Instance = new();
+        private ReportsWritten() { }
+    }
+
+    /// <summary>Time to try the reports again (<see cref="Phase.Unreported"/>).</summary>
+    private sealed class RetryReports
+    {
+        public static readonly RetryReports Instance = new();
+        private RetryReports() { }
+    }
 
     /// <summary>To the session: the disk failed under this dump (a background fsync); end it with this reason.</summary>
     public sealed record DiskFailed(EndReason Reason);

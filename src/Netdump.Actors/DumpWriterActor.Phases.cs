@@ -17,6 +17,12 @@ public sealed partial class DumpWriterActor
         /// <summary>The final reports are written (<see cref="DumpWriterActor.Finalized"/> answered); a complete dump's checksum is on its way.</summary>
         Final,
 
+        /// <summary>
+        /// The dump is final (<see cref="DumpWriterActor.Finalized"/> answered) but its reports found no
+        /// room: written again at each flush interval, then <see cref="Final"/>.
+        /// </summary>
+        Unreported,
+
         /// <summary>A refused dump's directory is gone (<see cref="DumpWriterActor.Discarded"/> answered).</summary>
         Discarded,
     }
@@ -40,6 +46,9 @@ public sealed partial class DumpWriterActor
                 break;
             case Phase.Final when message is ChecksumComputed computed:
                 HandleChecksum(computed);
+                break;
+            case Phase.Unreported when message is RetryReports:
+                RetryFinalReports();
                 break;
             default:
                 Unhandled(message);

@@ -44,6 +44,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
     public const string KeyFileName = "key";
 
     private const string FlushTimer = "flush";
+    private const string ReportsTimer = "reports";
 
     private readonly NetdumpSettings _settings;
     private readonly Herald _herald;
@@ -60,6 +61,9 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
     private string? _headerProblem;
     private EndReason? _failure;
     private Phase _phase = Phase.Opening;
+
+    /// <summary>The final record whose reports found no room (<see cref="Phase.Unreported"/> only).</summary>
+    private DumpRecord? _unreported;
     private ReportNews _news; // what the next receiving report has to tell
     private bool _lowSpaceReported;
     private bool _directoryDurable;
@@ -222,6 +226,19 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _log.Error("Client {Client}: cannot mark the unfinished dump {Dir}: {Error}", _herald.Client.Address, _directory, e.Message);
+            }
+        }
+
+        if (_phase == Phase.Unreported)
+        {
+            try
+            {
+                WriteFinalReports(_unreported!); // a last try
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.Error("Client {Client}: the reports of {Dir} were never written: no room until the server stopped ({Error})",
+                    _herald.Client.Address, _directory, e.Message);
             }
         }
 

@@ -107,9 +107,10 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
         Directory.CreateDirectory(Path.Combine(opened.Directory, DumpReport.JsonFileName, "x")); // dump.json cannot be renamed into place
 
-        var record = await FinishDump(writer, reason: null);
+        writer.Tell(new DumpWriterActor.Finish(null));
+        var finalized = await ExpectMsgAsync<DumpWriterActor.Finalized>();
 
-        Assert.StartsWith("write error: ", record.Reason?.Text);
+        Assert.False(finalized.ReportsWritten);
         Assert.True(space.HasRoomFor(free), "the room held for reports never written went back");
     }
 
@@ -747,22 +748,45 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     /// file stays as the mark the recovery scan finds (the core is already named vmcore).
     /// </summary>
     [Fact]
-    public async Task A_final_report_that_cannot_be_written_leaves_a_mark_the_recovery_scan_finds()
+    public async Task A_final_report_that_cannot_be_written_keeps_the_dumps_end_and_is_written_once_it_can_be()
+    {
+        // flush ticks (and so the reports' retries) every 200 ms
+        var (writer, opened) = await WholeDumpBeforeAnyFlush(CoreDisk.Real, _settings with { FlushInterval = TimeSpan.FromMilliseconds(200) });
+        var blocker = Path.Combine(opened.Directory, DumpReport.JsonFileName);
+        File.Delete(blocker); // a first "receiving" report, should a tick have come already
+        Directory.CreateDirectory(Path.Combine(blocker, "x")); // dump.json cannot be renamed into place
+
+        writer.Tell(new DumpWriterActor.Finish(null));
+        var finalized = await ExpectMsgAsync<DumpWriterActor.Finalized>();
+
+        Assert.Equal(DumpStatus.Complete, finalized.Record.Status); // the dump's end is not the reports' trouble
+        Assert.False(finalized.ReportsWritten);
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(500)); // tried again, and again refused: nothing to tell
+        Directory.Delete(blocker, recursive: true);
+        await ExpectMsgAsync<DumpWriterActor.ReportsWritten>();
+        Assert.Equal("complete", ReadJson(opened.Directory).GetProperty("status").GetString());
+        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>(); // the aftercare of a complete dump follows its reports
+        Assert.Matches("^[0-9a-f]{64}$", ReadJson(opened.Directory).GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public async Task A_final_report_still_unwritten_when_the_server_stops_leaves_a_mark_the_recovery_scan_finds()
     {
         var (writer, opened) = await WholeDumpBeforeAnyFlush(CoreDisk.Real);
         var reserve = Path.Combine(opened.Directory, DumpReport.ReservedName(DumpReport.JsonFileName));
         var blocker = Path.Combine(opened.Directory, DumpReport.JsonFileName);
         Directory.CreateDirectory(Path.Combine(blocker, "x")); // dump.json cannot be renamed into place
 
-        var record = await FinishDump(writer, reason: null);
-
-        Assert.Equal(DumpStatus.Incomplete, record.Status);
-        Assert.StartsWith("write error: ", record.Reason?.Text);
+        writer.Tell(new DumpWriterActor.Finish(null));
+        Assert.False((await ExpectMsgAsync<DumpWriterActor.Finalized>()).ReportsWritten);
         Assert.True(File.Exists(reserve), "the reserved file stays as the mark of an unfinished dump");
-        Directory.Delete(blocker, recursive: true);
         Watch(writer);
-        Sys.Stop(writer); // as the server stops: the core is closed
-        await ExpectTerminatedAsync(writer);
+        await EventFilter.Error(contains: "were never written").ExpectOneAsync(async () =>
+        {
+            Sys.Stop(writer); // as the server stops: a last try, refused too
+            await ExpectTerminatedAsync(writer);
+        });
+        Directory.Delete(blocker, recursive: true);
         var recovered = Assert.Single(RecoveryScan.Run(_dumpDir, DateTimeOffset.UtcNow));
         Assert.Equal(new RecoveredDump(opened.Directory, null), recovered);
         Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
@@ -864,10 +888,11 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         return (writer, await ExpectMsgAsync<DumpWriterActor.Opened>());
     }
 
-    /// <summary>A writer on <paramref name="disk"/> whose background flush never comes, holding a whole 4 KiB dump and its KDH.</summary>
-    private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened)> WholeDumpBeforeAnyFlush(CoreDisk disk)
+    /// <summary>A writer on <paramref name="disk"/> whose background flush never comes (unless <paramref name="settings"/> say), holding a whole 4 KiB dump and its KDH.</summary>
+    /// <remarks>A child of the test actor, which hears what the writer tells its session.</remarks>
+    private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened)> WholeDumpBeforeAnyFlush(CoreDisk disk, NetdumpSettings? settings = null)
     {
-        var writer = Sys.ActorOf(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor(""), disk: disk));
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(settings ?? _settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor(""), disk: disk));
         writer.Tell(DumpWriterActor.Open.Instance);
         var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
         WriteData(opened.Core, Pattern(4096), 1024);

@@ -201,6 +201,43 @@ public sealed class OperatorBehaviourTests(Xunit.Abstractions.ITestOutputHelper 
         });
 
     [Fact]
+    public Task A_dump_whose_reports_meet_a_full_disk_keeps_its_reason_and_gets_its_reports_once_there_is_room() =>
+        OnSmallFileSystem(async mount =>
+        {
+            var server = await Start(new() { ["dumpdir"] = mount, ["min_free_space"] = "1M" });
+            var filler = Path.Combine(mount, "filler"); // another program takes every last block
+            using (var fill = new FileStream(filler, FileMode.CreateNew))
+            {
+                var block = new byte[64 << 10];
+                Action fillUp = () =>
+                {
+                    while (true)
+                    {
+                        fill.Write(block);
+                        fill.Flush();
+                    }
+                };
+                Assert.Throws<IOException>(fillUp);
+            }
+
+            var result = await new SimulatedClient(server.Client("127.0.0.61") with { Size = 100_000, MaxSends = 4 }).RunAsync();
+            Assert.False(result.Success);
+            var dir = server.SingleDumpOf("127.0.0.61");
+            await Waiting.Until(() => server.LogLines.Any(l => l.Contains("cannot write the reports of")), TimeSpan.FromSeconds(15), "the reports' failure");
+            // the end as it was (the disk had no room for the core either), not the reports' error
+            var end = Assert.Single(server.LogLines, l => l.Contains("Client 127.0.0.61: dump incomplete ("));
+            var reason = end[(end.IndexOf("dump incomplete (", StringComparison.Ordinal) + "dump incomplete (".Length)..end.IndexOf(") in ", StringComparison.Ordinal)];
+            Assert.DoesNotContain("final.tmp", reason);
+            Assert.False(File.Exists(Path.Combine(dir, "dump.json")));
+
+            File.Delete(filler);
+            var json = await ServerHarness.WaitForEndAsync(dir, TimeSpan.FromSeconds(15));
+            Assert.Equal(reason, json.GetProperty("reason").GetString());
+            Assert.Equal($"Dump incomplete: {reason}", File.ReadAllLines(Path.Combine(dir, "info")).Last());
+            Assert.Contains(server.LogLines, l => l.Contains("are written: there is room again"));
+        }, size: "4m");
+
+    [Fact]
     public Task By_default_a_dump_may_not_grow_beyond_the_free_space_at_its_HERALD() =>
         OnSmallFileSystem(async mount =>
         {
