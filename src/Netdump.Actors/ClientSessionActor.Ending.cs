@@ -140,6 +140,9 @@ public sealed partial class ClientSessionActor
             case DumpWriterActor.Stored stored:
                 _channel?.SendAck(stored.Sequence);
                 break;
+            case PumpEvent.Dropped d:
+                LogDropped(d);
+                break;
             case Terminated terminated:
                 OnTerminated(terminated);
                 break;
@@ -192,6 +195,9 @@ public sealed partial class ClientSessionActor
                 case DumpWriterActor.ReportsWritten:
                     reportsPending = false;
                     StopWhenDone();
+                    break;
+                case PumpEvent.Dropped d:
+                    LogDropped(d);
                     break;
                 case ServerShuttingDown:
                     // shutdown does not wait for a hash, which may take minutes: the dump keeps its

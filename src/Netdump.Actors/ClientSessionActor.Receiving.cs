@@ -95,7 +95,7 @@ public sealed partial class ClientSessionActor
 
                 break;
             case PumpEvent.Dropped d:
-                _log.Warning("Client {Client}: dropped a datagram: {Reason}", ClientText, d.Reason);
+                LogDropped(d);
                 break;
             case PumpEvent.WriteFailed f:
                 EndIncomplete(f.Reason);

@@ -181,6 +181,9 @@ public sealed partial class ClientSessionActor : UntypedActor, IWithTimers
 
     private string ClientText => _herald.Client.Address.ToString();
 
+    /// <summary>A datagram the pump dropped (it reports a few a second at most), in any state while the socket is open.</summary>
+    private void LogDropped(PumpEvent.Dropped d) => _log.Warning("Client {Client}: dropped a datagram: {Reason}", ClientText, d.Reason);
+
     protected override void PostStop()
     {
         _channel?.Dispose();

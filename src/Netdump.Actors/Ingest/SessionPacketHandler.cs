@@ -132,6 +132,11 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
 
             Interlocked.Increment(ref _dropped);
             _lateInBatch++;
+            if (_dropReports.TryTake())
+            {
+                session(new PumpEvent.Dropped($"{header.Length} bytes at offset {header.Offset} after FINISHED, which the dump does not hold"));
+            }
+
             return PacketVerdict.Drop;
         }
 

@@ -170,6 +170,9 @@ public sealed class UdpSessionChannelTests(ITestOutputHelper output)
         Assert.Equal(3u, ExpectMsg<PumpEvent.ControlPacket>().Sequence);
         client.SendTo(Datagram(MessageType.Vmcore, 4, 0, payload), first.LocalEndpoint);
         Assert.Equal(4u, ReceiveAck(client));
+        // data it does not hold is dropped, and the session hears why
+        client.SendTo(Datagram(MessageType.Vmcore, 6, 1 << 16, payload), first.LocalEndpoint);
+        Assert.Contains("after FINISHED, which the dump does not hold", ExpectMsg<PumpEvent.Dropped>().Reason);
 
         // the next dump runs on the same thread
         using var nextClient = Bound("127.0.0.37");
