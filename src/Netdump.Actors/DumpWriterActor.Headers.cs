@@ -85,7 +85,7 @@ public sealed partial class DumpWriterActor
 
         try
         {
-            _key ??= new FileStream(Path.Combine(_directory, KeyFileName), new FileStreamOptions
+            _key ??= new FileStream(Path.Combine(_directory, CoreFileNames.Key), new FileStreamOptions
             {
                 Mode = FileMode.CreateNew,
                 Access = FileAccess.ReadWrite,

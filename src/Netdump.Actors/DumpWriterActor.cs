@@ -40,9 +40,6 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
     /// <summary>The dispatcher (in netdump.hocon) for disk work.</summary>
     public const string DispatcherId = "akka.actor.netdump-disk-dispatcher";
 
-    public const string IncompleteCoreName = CoreFileNames.Incomplete;
-    public const string KeyFileName = "key";
-
     private const string FlushTimer = "flush";
     private const string ReportsTimer = "reports";
 
@@ -129,7 +126,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             {
                 reportsRoom = _space.Hold(DumpReport.ReservedBytes);
                 account = _space.Open();
-                _core = CoreFile.Create(Path.Combine(_directory, IncompleteCoreName), maxSize, _disk, account);
+                _core = CoreFile.Create(Path.Combine(_directory, CoreFileNames.Incomplete), maxSize, _disk, account);
             }
             catch
             {
@@ -201,7 +198,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             Holes = _core is null ? [] : _core.Holes(holesUntil),
             Encrypted = Encrypted,
             KeyBytesReceived = _keyRanges.TotalBytes,
-            Vmcore = Path.GetFileName(_core?.Path ?? IncompleteCoreName),
+            Vmcore = Path.GetFileName(_core?.Path ?? CoreFileNames.Incomplete),
             SupersededBy = supersededBy,
             Dialect = _herald.Dialect,
             Linux = LinuxFacts(),

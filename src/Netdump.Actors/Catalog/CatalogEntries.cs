@@ -52,7 +52,7 @@ public static class CatalogEntries
             BytesReceived = ULong(json, F.BytesReceived) ?? 0,
             HoleCount = holeCount,
             MissingBytes = missing,
-            Vmcore = String(json, F.Vmcore) ?? DumpWriterActor.IncompleteCoreName,
+            Vmcore = String(json, F.Vmcore) ?? CoreFileNames.Incomplete,
             Compression = String(json, F.Compression),
             Encrypted = json.TryGetProperty(F.Encrypted, out var e) && e.ValueKind == JsonValueKind.True,
             Dialect = dialect,

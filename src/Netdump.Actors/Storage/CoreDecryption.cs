@@ -57,7 +57,7 @@ public static class CoreDecryption
         var temporary = Path.Combine(directory, CoreCompression.TemporaryName(plainName));
         try
         {
-            var key = File.ReadAllBytes(Path.Combine(directory, DumpWriterActor.KeyFileName));
+            var key = File.ReadAllBytes(Path.Combine(directory, CoreFileNames.Key));
             var encrypted = Path.Combine(directory, record.Vmcore);
             if (OpenCipher(key, privateKey, new FileInfo(encrypted).Length, out var why) is not { } cipher)
             {

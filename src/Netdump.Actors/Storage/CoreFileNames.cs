@@ -3,7 +3,7 @@ using Netdump.Actors.Protocol;
 namespace Netdump.Actors.Storage;
 
 /// <summary>
-/// The names a dump's core can have (SPEC §3; FreeBSD's, so that decryptcore and savecore's
+/// The names a dump's core (and an encrypted core's key) can have (SPEC §3; FreeBSD's, so that decryptcore and savecore's
 /// habits work): one home for the writer that gives them, the scans that look for them, and the
 /// aftercare that adds <c>vmcore.zst</c> or a decrypted core.
 /// </summary>
@@ -15,6 +15,9 @@ public static class CoreFileNames
     public const string Plain = "vmcore";
 
     public const string Encrypted = "vmcore_encrypted";
+
+    /// <summary>The client's encryption key of an encrypted dump (EKCD), beside its core.</summary>
+    public const string Key = "key";
 
     /// <summary>A core the server compressed at rest.</summary>
     public const string CompressedAtRest = Plain + ".zst";

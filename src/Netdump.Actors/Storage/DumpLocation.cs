@@ -33,7 +33,7 @@ public static class DumpLocation
     /// <summary>Files only a dump directory holds: its reports, the core being received, the reports' reserved room.</summary>
     private static readonly string[] DumpFiles =
     [
-        DumpReport.JsonFileName, DumpReport.InfoFileName, DumpWriterActor.IncompleteCoreName,
+        DumpReport.JsonFileName, DumpReport.InfoFileName, CoreFileNames.Incomplete,
         DumpReport.ReservedName(DumpReport.JsonFileName), DumpReport.ReservedName(DumpReport.InfoFileName),
     ];
 

@@ -58,7 +58,7 @@ public static partial class DumpReport
 
         if (r.Encrypted)
         {
-            Line(sb, $"  Key: {r.KeyBytesReceived}{(r.Header is { DumpKeySize: > 0 } k ? $" of {k.DumpKeySize}" : "")} bytes received, in {DumpWriterActor.KeyFileName}");
+            Line(sb, $"  Key: {r.KeyBytesReceived}{(r.Header is { DumpKeySize: > 0 } k ? $" of {k.DumpKeySize}" : "")} bytes received, in {CoreFileNames.Key}");
         }
 
         if (r.Rate is { } rate)

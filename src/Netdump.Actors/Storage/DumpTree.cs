@@ -93,7 +93,7 @@ internal static class DumpTree
     /// </summary>
     public static bool LooksLikeDump(string directory, Dictionary<string, FileSystemInfo> entries) =>
         entries.ContainsKey(DumpReport.JsonFileName)
-        || entries.ContainsKey(DumpWriterActor.IncompleteCoreName)
+        || entries.ContainsKey(CoreFileNames.Incomplete)
         || (HasReserve(entries) && DumpDirectoryName.TryParse(Path.GetFileName(directory), out _));
 
     /// <summary>The room the writer keeps for a dump's final reports, there until they are written.</summary>

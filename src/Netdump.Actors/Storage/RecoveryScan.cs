@@ -139,7 +139,7 @@ public static class RecoveryScan
                         return new RecoveredDump(directory, $"{DumpReport.JsonFileName} has an unknown status \"{status}\"; left alone");
                 }
             }
-            else if (!entries.ContainsKey(DumpWriterActor.IncompleteCoreName) && !DumpTree.HasReserve(entries))
+            else if (!entries.ContainsKey(CoreFileNames.Incomplete) && !DumpTree.HasReserve(entries))
             {
                 // Without the marks of a dump in progress, a finished dump may be behind the
                 // damaged file: rewriting it as incomplete could hide a good core.
@@ -185,11 +185,11 @@ public static class RecoveryScan
             Ranges = [],
             Holes = [],
             Encrypted = DumpJson.Bool(previous, DumpJson.Encrypted) == true
-                || entries.ContainsKey(DumpWriterActor.KeyFileName)
+                || entries.ContainsKey(CoreFileNames.Key)
                 || header is { DumpKeySize: > 0 }
                 || coreName?.StartsWith(CoreFileNames.Encrypted, StringComparison.Ordinal) == true,
-            KeyBytesReceived = entries.TryGetValue(DumpWriterActor.KeyFileName, out var key) && key is FileInfo { } keyFile && !DumpTree.IsLink(key) ? (ulong)keyFile.Length : 0,
-            Vmcore = coreName ?? DumpWriterActor.IncompleteCoreName,
+            KeyBytesReceived = entries.TryGetValue(CoreFileNames.Key, out var key) && key is FileInfo { } keyFile && !DumpTree.IsLink(key) ? (ulong)keyFile.Length : 0,
+            Vmcore = coreName ?? CoreFileNames.Incomplete,
             SupersededBy = DumpJson.String(previous, DumpJson.SupersededBy),
             Recovered = true,
             Dialect = IsLinux(previous, entries) ? Ingest.Dialect.Linux : Ingest.Dialect.FreeBsd,

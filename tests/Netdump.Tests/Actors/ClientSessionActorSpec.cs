@@ -90,7 +90,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         _dumpDir = _temp.Combine("127.0.0.9-2024-03-09-13:05:07");
         Directory.CreateDirectory(_dumpDir);
-        _core = CoreFile.Create(Path.Combine(_dumpDir, DumpWriterActor.IncompleteCoreName), 1 << 20);
+        _core = CoreFile.Create(Path.Combine(_dumpDir, CoreFileNames.Incomplete), 1 << 20);
     }
 
     private FakeSessionChannel Channel => _channel ?? throw new InvalidOperationException("no channel was created");
@@ -986,6 +986,6 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         Directory = _dumpDir,
         ReceivedAt = ReceivedAt,
         FinishedAt = ReceivedAt.AddSeconds(30),
-        Vmcore = reason is null ? "vmcore" : DumpWriterActor.IncompleteCoreName,
+        Vmcore = reason is null ? "vmcore" : CoreFileNames.Incomplete,
     });
 }

@@ -373,7 +373,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
         Assert.Equal("encryption key incomplete: 2648 of 4096 bytes received, bytes 0-1447 missing", record.Reason?.Text);
-        Assert.Equal(DumpWriterActor.IncompleteCoreName, record.Vmcore);
+        Assert.Equal(CoreFileNames.Incomplete, record.Vmcore);
     }
 
     [Fact]
@@ -739,7 +739,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
         Assert.Equal("fsync failed: Input/output error", record.Reason?.Text);
-        Assert.Equal(DumpWriterActor.IncompleteCoreName, record.Vmcore);
+        Assert.Equal(CoreFileNames.Incomplete, record.Vmcore);
         Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
     }
 

@@ -39,7 +39,7 @@ public sealed class CrashRecoveryProcessTests : IDisposable
         await dying.RunAsync().WaitAsync(DumpTimeout);
 
         var dir = Assert.Single(DumpDirectories());
-        var core = Path.Combine(dir, DumpWriterActor.IncompleteCoreName);
+        var core = Path.Combine(dir, CoreFileNames.Incomplete);
         // the first flush tick (flush_interval, 1 s) writes the "receiving" report
         var deadline = DateTime.UtcNow + DumpTimeout;
         while (!File.Exists(Path.Combine(dir, "dump.json")) && DateTime.UtcNow < deadline)
@@ -99,7 +99,7 @@ public sealed class CrashRecoveryProcessTests : IDisposable
         Assert.False(File.Exists(Path.Combine(dir, "dump.json")), "no report before the first flush");
         // nor the reports' files: the core alone says that a dump was arriving
         Assert.False(File.Exists(Path.Combine(dir, DumpReport.ReservedName(DumpReport.JsonFileName))));
-        var received = File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName));
+        var received = File.ReadAllBytes(Path.Combine(dir, CoreFileNames.Incomplete));
         Assert.Equal(MiB, received.Length);
 
         var second = Start(port);
@@ -109,7 +109,7 @@ public sealed class CrashRecoveryProcessTests : IDisposable
         Assert.Equal("incomplete", recovered.GetProperty("status").GetString());
         Assert.True(recovered.GetProperty("recovered").GetBoolean());
         Assert.Equal((ulong)MiB, recovered.GetProperty("bytes_received").GetUInt64());
-        Assert.Equal(received, File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
+        Assert.Equal(received, File.ReadAllBytes(Path.Combine(dir, CoreFileNames.Incomplete)));
         Assert.False(File.Exists(Path.Combine(dir, DumpReport.ReservedName(DumpReport.JsonFileName))), "the reserve is removed");
     }
 
@@ -158,7 +158,7 @@ public sealed class CrashRecoveryProcessTests : IDisposable
         var second = Start(port);
         await second.WaitForOutputAsync("Listening for netdump HERALDs", StartTimeout);
 
-        var cores = Directory.GetFiles(DumpDir, DumpWriterActor.IncompleteCoreName, SearchOption.AllDirectories);
+        var cores = Directory.GetFiles(DumpDir, CoreFileNames.Incomplete, SearchOption.AllDirectories);
         Assert.Equal(paths.Length, cores.Length);
         foreach (var core in cores)
         {

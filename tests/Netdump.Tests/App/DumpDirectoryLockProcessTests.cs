@@ -63,7 +63,7 @@ public sealed class DumpDirectoryLockProcessTests : IDisposable
             Assert.Single(second.StderrLines));
         Assert.DoesNotContain(second.StdoutLines, l => l.Contains("Recovered dump", StringComparison.Ordinal));
         Assert.True(File.Exists(reserve), "the live dump keeps its room");
-        Assert.True(File.Exists(Path.Combine(dump, DumpWriterActor.IncompleteCoreName)));
+        Assert.True(File.Exists(Path.Combine(dump, CoreFileNames.Incomplete)));
         var json = Path.Combine(dump, DumpReport.JsonFileName);
         if (File.Exists(json))
         {

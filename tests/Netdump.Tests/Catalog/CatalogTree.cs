@@ -34,7 +34,7 @@ internal static class CatalogTree
             BytesReceived = status == DumpStatus.Complete ? length : length / 2,
             Ranges = [new ByteRange(0, status == DumpStatus.Complete ? length : length / 2)],
             Holes = status == DumpStatus.Complete ? [] : [new ByteRange(length / 2, length)],
-            Vmcore = status == DumpStatus.Complete ? "vmcore" : Netdump.Actors.DumpWriterActor.IncompleteCoreName,
+            Vmcore = status == DumpStatus.Complete ? "vmcore" : Netdump.Actors.Storage.CoreFileNames.Incomplete,
         };
     }
 

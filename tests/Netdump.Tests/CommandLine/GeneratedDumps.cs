@@ -27,7 +27,7 @@ internal sealed class GeneratedDumps : IDisposable
         Directory.CreateDirectory(parent);
         var receivedAt = DateTimeOffset.UtcNow - ago;
         var dir = DumpLocation.CreateDumpDirectory(parent, IPAddress.Parse(client), receivedAt.LocalDateTime);
-        var core = status == DumpStatus.Complete ? "vmcore" : DumpWriterActor.IncompleteCoreName;
+        var core = status == DumpStatus.Complete ? "vmcore" : CoreFileNames.Incomplete;
         File.WriteAllBytes(Path.Combine(dir, core), new byte[8192]);
         var header = new KernelDumpHeader(
             KernelDumpHeader.KernelDumpMagic, "amd64", KernelDumpHeader.SupportedVersion, ArchitectureVersion: 2,

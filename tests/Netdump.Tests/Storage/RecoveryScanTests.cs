@@ -34,7 +34,7 @@ public sealed class RecoveryScanTests : IDisposable
         var results = RecoveryScan.Run(DumpDir, Now);
 
         Assert.Equal([new RecoveredDump(dir, null)], results);
-        Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
+        Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, CoreFileNames.Incomplete)));
         var json = Json(dir);
         Assert.Equal("incomplete", json.GetProperty("status").GetString());
         // what is known: the core's size, that its ranges are not, and what the last report counted
@@ -73,7 +73,7 @@ public sealed class RecoveryScanTests : IDisposable
     public void RecoveryScan_should_leave_complete_and_incomplete_dumps_byte_for_byte()
     {
         var complete = FinishedDump(DumpStatus.Complete, "vmcore", reason: null);
-        var incomplete = FinishedDump(DumpStatus.Incomplete, DumpWriterActor.IncompleteCoreName, "client timed out");
+        var incomplete = FinishedDump(DumpStatus.Incomplete, CoreFileNames.Incomplete, "client timed out");
         var before = Snapshot(DumpDir);
 
         var results = RecoveryScan.Run(DumpDir, Now);
@@ -89,7 +89,7 @@ public sealed class RecoveryScanTests : IDisposable
     {
         var dir = Path.Combine(DumpDir, "192.0.2.11-2024-03-09-14:05:07");
         Directory.CreateDirectory(dir);
-        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), Pattern(8192));
+        File.WriteAllBytes(Path.Combine(dir, CoreFileNames.Incomplete), Pattern(8192));
         File.WriteAllText(Path.Combine(dir, "log"), "eth0: link up\nKernel panic - not syncing: Fatal exception\n");
         File.WriteAllText(Path.Combine(dir, DumpReport.JsonFileName), """
             {"status":"receiving","client_ip":"192.0.2.11","received_at":"2024-03-09T14:05:07.000Z","dialect":"linux",
@@ -112,7 +112,7 @@ public sealed class RecoveryScanTests : IDisposable
     {
         var dir = Path.Combine(DumpDir, "192.0.2.12-2024-03-09-14:05:07");
         Directory.CreateDirectory(dir);
-        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), Pattern(4096));
+        File.WriteAllBytes(Path.Combine(dir, CoreFileNames.Incomplete), Pattern(4096));
         File.WriteAllText(Path.Combine(dir, "log"), "Oops: 0002 [#1]\n");
 
         RecoveryScan.Run(DumpDir, Now);
@@ -128,12 +128,12 @@ public sealed class RecoveryScanTests : IDisposable
         var dir = Path.Combine(DumpDir, "192.0.2.9-2024-03-09-14:05:07-2");
         Directory.CreateDirectory(dir);
         var core = Pattern(70000);
-        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), core);
+        File.WriteAllBytes(Path.Combine(dir, CoreFileNames.Incomplete), core);
 
         var results = RecoveryScan.Run(DumpDir, Now);
 
         Assert.Equal([new RecoveredDump(dir, null)], results);
-        Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
+        Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, CoreFileNames.Incomplete)));
         var json = Json(dir);
         Assert.Equal("incomplete", json.GetProperty("status").GetString());
         Assert.Equal(
@@ -204,7 +204,7 @@ public sealed class RecoveryScanTests : IDisposable
 
         Assert.Equal([new RecoveredDump(dir, null)], results);
         Assert.Equal(corrupt, File.ReadAllBytes(Path.Combine(dir, RecoveryScan.CorruptJsonFileName)));
-        Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
+        Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, CoreFileNames.Incomplete)));
         var json = Json(dir);
         Assert.Equal("incomplete", json.GetProperty("status").GetString());
         Assert.Equal("192.0.2.7", json.GetProperty("client_ip").GetString());
@@ -243,7 +243,7 @@ public sealed class RecoveryScanTests : IDisposable
         Assert.Equal("incomplete", json.GetProperty("status").GetString());
         Assert.Equal("vmcore.zst", json.GetProperty("vmcore").GetString());
         Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, "vmcore.zst")));
-        Assert.False(File.Exists(Path.Combine(dir, DumpWriterActor.IncompleteCoreName)));
+        Assert.False(File.Exists(Path.Combine(dir, CoreFileNames.Incomplete)));
     }
 
     [Fact]
@@ -266,7 +266,7 @@ public sealed class RecoveryScanTests : IDisposable
     {
         var dir = Path.Combine(DumpDir, "fleet", "192.0.2.7-2024-03-09-14:05:07");
         Directory.CreateDirectory(dir);
-        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), []);
+        File.WriteAllBytes(Path.Combine(dir, CoreFileNames.Incomplete), []);
 
         RecoveryScan.Run(DumpDir, Now);
 
@@ -339,7 +339,7 @@ public sealed class RecoveryScanTests : IDisposable
 
         Assert.Equal([new RecoveredDump(outer, null), new RecoveredDump(inner, null), new RecoveredDump(innermost, null)], results);
         Assert.Equal("incomplete", Json(inner).GetProperty("status").GetString());
-        Assert.Equal(Pattern(20), File.ReadAllBytes(Path.Combine(inner, DumpWriterActor.IncompleteCoreName)));
+        Assert.Equal(Pattern(20), File.ReadAllBytes(Path.Combine(inner, CoreFileNames.Incomplete)));
     }
 
     [Fact]
@@ -373,7 +373,7 @@ public sealed class RecoveryScanTests : IDisposable
     public void RecoveryScan_should_leave_a_core_held_by_a_live_writer_alone()
     {
         var dir = ReceivingDump(DumpDir, core: null);
-        using var live = CoreFile.Create(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), ulong.MaxValue);
+        using var live = CoreFile.Create(Path.Combine(dir, CoreFileNames.Incomplete), ulong.MaxValue);
         live.Write(0, Pattern(100));
         var before = Snapshot(DumpDir);
 
@@ -409,7 +409,7 @@ public sealed class RecoveryScanTests : IDisposable
         RecoveryScan.Run(DumpDir, Now);
 
         Assert.Equal(
-            [DumpReport.JsonFileName, DumpReport.InfoFileName, DumpWriterActor.IncompleteCoreName],
+            [DumpReport.JsonFileName, DumpReport.InfoFileName, CoreFileNames.Incomplete],
             Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
@@ -428,7 +428,7 @@ public sealed class RecoveryScanTests : IDisposable
     public void RecoveryScan_should_keep_why_the_herald_path_was_not_used_and_count_the_key_apart()
     {
         var dir = ReceivingDump(DumpDir, Pattern(4096), heraldPath: "web", heraldPathFallback: "herald path \"web\" does not exist");
-        File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.KeyFileName), Pattern(256));
+        File.WriteAllBytes(Path.Combine(dir, CoreFileNames.Key), Pattern(256));
 
         Assert.Equal([new RecoveredDump(dir, null)], RecoveryScan.Run(DumpDir, Now));
 
@@ -461,11 +461,11 @@ public sealed class RecoveryScanTests : IDisposable
             Header = header,
             BytesReceived = 4096,
             Ranges = [new ByteRange(0, 4096)],
-            Vmcore = DumpWriterActor.IncompleteCoreName,
+            Vmcore = CoreFileNames.Incomplete,
         });
         if (core is not null)
         {
-            File.WriteAllBytes(Path.Combine(dir, DumpWriterActor.IncompleteCoreName), core);
+            File.WriteAllBytes(Path.Combine(dir, CoreFileNames.Incomplete), core);
         }
 
         return dir;

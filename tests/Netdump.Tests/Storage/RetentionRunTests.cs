@@ -153,6 +153,6 @@ public sealed class RetentionRunTests : IDisposable
     /// <summary>The writer's core name while a dump is received.</summary>
     private static class DumpWriterActorNames
     {
-        public const string Incomplete = DumpWriterActor.IncompleteCoreName;
+        public const string Incomplete = CoreFileNames.Incomplete;
     }
 }
