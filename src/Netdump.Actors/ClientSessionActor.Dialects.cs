@@ -84,7 +84,7 @@ public sealed partial class ClientSessionActor
     private void FinishDump()
     {
         Timers.Cancel(IdleTimer);
-        _writer.Tell(new DumpWriterActor.Finish(null));
+        _writer.Tell(DumpWriterActor.ClientFinished.Instance);
         Become(Finishing);
     }
 

@@ -93,19 +93,19 @@ public sealed partial class ClientSessionActor
         Timers.Cancel(IdleTimer);
         var self = Self;
         _channel!.Stop(() => self.Tell(PumpStopped.Instance));
-        Become(StoppingPump(new DumpWriterActor.Finish(reason, supersededBy)));
+        Become(StoppingPump(new DumpWriterActor.EndNow(reason, supersededBy)));
     }
 
     /// <summary>
     /// Waits for the pump to leave (at once, unless it is inside a write), so that no write races
     /// the writer's final fsync; the actor's thread is not held meanwhile.
     /// </summary>
-    private UntypedReceive StoppingPump(DumpWriterActor.Finish finish) => message =>
+    private UntypedReceive StoppingPump(DumpWriterActor.EndNow end) => message =>
     {
         switch (message)
         {
             case PumpStopped:
-                _writer.Tell(finish);
+                _writer.Tell(end);
                 Become(Finishing);
                 break;
             case Terminated terminated:

@@ -8,10 +8,11 @@ namespace Netdump.Actors;
 /// <summary>The end of a dump: the last fsyncs, complete or incomplete (SPEC §3), the core's final name and the final reports.</summary>
 public sealed partial class DumpWriterActor
 {
-    private void HandleFinish(Finish finish)
+    /// <summary>Ends the dump: incomplete for an <paramref name="imposed"/> reason, else as its data decides.</summary>
+    private void HandleFinish(EndReason? imposed, string? supersededBy)
     {
         Timers.CancelAll();
-        var reason = finish.Reason;
+        var reason = imposed;
         try
         {
             _core!.Flush();
@@ -36,7 +37,7 @@ public sealed partial class DumpWriterActor
             reason = Seal();
         }
 
-        var record = BuildRecord(reason is null ? DumpStatus.Complete : DumpStatus.Incomplete, reason, finish.SupersededBy, DateTimeOffset.UtcNow);
+        var record = BuildRecord(reason is null ? DumpStatus.Complete : DumpStatus.Incomplete, reason, supersededBy, DateTimeOffset.UtcNow);
         try
         {
             WriteFinalReports(record);

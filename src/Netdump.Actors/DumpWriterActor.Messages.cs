@@ -23,11 +23,18 @@ public sealed partial class DumpWriterActor
 
     public sealed record Stored(uint Sequence);
 
+    /// <summary>FINISHED arrived: the data decides whether the dump is complete.</summary>
+    public sealed class ClientFinished
+    {
+        public static readonly ClientFinished Instance = new();
+        private ClientFinished() { }
+    }
+
     /// <summary>
-    /// End the dump. <paramref name="Reason"/> null means FINISHED arrived and the data decides;
-    /// otherwise the dump is incomplete for that reason.
+    /// The dump ends before its client said it was done: incomplete for <paramref name="Reason"/>
+    /// (a newer dump of the client in <paramref name="SupersededBy"/>, when that is the reason).
     /// </summary>
-    public sealed record Finish(EndReason? Reason, string? SupersededBy = null);
+    public sealed record EndNow(EndReason Reason, string? SupersededBy = null);
 
     /// <summary>
     /// The dump is final: its end is decided and its core's name given. Its reports are on disk,

@@ -36,7 +36,7 @@ public sealed partial class DumpWriterActor
             case Phase.Opening when message is Open:
                 HandleOpen();
                 break;
-            case Phase.Opening when message is Finish or Discard:
+            case Phase.Opening when message is ClientFinished or EndNow or Discard:
                 // the open failed (or never came): there is no dump to end, and a session that
                 // moved on before it heard OpenFailed (a shutdown) learns it from the stop
                 Context.Stop(Self);
@@ -69,8 +69,11 @@ public sealed partial class DumpWriterActor
             case CheckSpace:
                 Sender.Tell(MeasureSpace() ?? MeasureSharedRoom() ?? (object)SpaceOk.Instance);
                 break;
-            case Finish finish:
-                HandleFinish(finish);
+            case ClientFinished:
+                HandleFinish(imposed: null, supersededBy: null);
+                break;
+            case EndNow end:
+                HandleFinish(end.Reason, end.SupersededBy);
                 break;
             case DescribeLinux describe:
                 HandleDescribeLinux(describe);

@@ -254,7 +254,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(new ClientSessionActor.SupersededBy(newDump));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("superseded"), newDump));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.EndNow(EndReason.Parse("superseded"), newDump));
         Assert.True(Channel.Disposed);
         _writer.Reply(Finalized("superseded"));
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
@@ -292,7 +292,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(new ClientSessionActor.SupersededBy(newDump));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("superseded"), newDump));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.EndNow(EndReason.Parse("superseded"), newDump));
     }
 
     [Fact]
@@ -373,7 +373,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(finished);
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        await _writer.ExpectMsgAsync(DumpWriterActor.ClientFinished.Instance);
         session.Tell(finished); // retransmitted while the writer fsyncs: still no ack
         await _acks.ExpectNoMsgAsync(Quiet);
         await ExpectNoMsgAsync(TimeSpan.Zero);
@@ -409,7 +409,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         }));
         var finished = Control(MessageType.Finished, sequence: 74);
         session.Tell(finished);
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        await _writer.ExpectMsgAsync(DumpWriterActor.ClientFinished.Instance);
         _writer.Reply(Finalized(reason: "holes"));
         await _acks.ExpectMsgAsync(new AckSent(74));
         await AwaitAssertAsync(() => Assert.Contains(_scriptRuns, r => r.Name == ScriptNames.Reboot));
@@ -452,9 +452,9 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         var watcher = WatcherOf(session);
 
         await _writer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
-        var finish = await _writer.ExpectMsgAsync<DumpWriterActor.Finish>(TimeSpan.FromSeconds(1));
+        var finish = await _writer.ExpectMsgAsync<DumpWriterActor.EndNow>(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(new DumpWriterActor.Finish(EndReason.Parse("client timed out")), finish);
+        Assert.Equal(new DumpWriterActor.EndNow(EndReason.Parse("client timed out")), finish);
         Assert.True(Channel.Disposed, "the channel must be closed before the writer's final fsync");
         _writer.Reply(Finalized("client timed out"));
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
@@ -478,7 +478,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         await recount.ExpectMsgAsync<ConcurrencyGuardActor.SlotHeld>();
 
         Channel.PumpLeaves();
-        Assert.Equal(new DumpWriterActor.Finish(EndReason.Superseded, "127.0.0.9-2026-12-07-01:00"), await _writer.ExpectMsgAsync<DumpWriterActor.Finish>());
+        Assert.Equal(new DumpWriterActor.EndNow(EndReason.Superseded, "127.0.0.9-2026-12-07-01:00"), await _writer.ExpectMsgAsync<DumpWriterActor.EndNow>());
     }
 
     [Fact]
@@ -494,7 +494,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         }
 
         var lastPacket = Channel.LastPacketTicks;
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("client timed out")), TimeSpan.FromSeconds(1));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.EndNow(EndReason.Parse("client timed out")), TimeSpan.FromSeconds(1));
         Assert.True(Environment.TickCount64 - lastPacket >= (long)timeout.TotalMilliseconds);
     }
 
@@ -505,7 +505,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(new PumpEvent.WriteFailed(EndReason.Parse("no space left on device")));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space left on device")));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.EndNow(EndReason.Parse("no space left on device")));
         Assert.True(Channel.Disposed);
     }
 
@@ -605,7 +605,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         Directory.CreateDirectory(_temp.Combine(ScriptNames.Directory));
         File.WriteAllText(ScriptNames.PathIn(_temp.Path, Script.Reboot), "");
         session.Tell(Control(MessageType.Finished, sequence: 72));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        await _writer.ExpectMsgAsync(DumpWriterActor.ClientFinished.Instance);
         _writer.Reply(Finalized(reason: null));
 
         await AwaitAssertAsync(() => Assert.Single(_scriptRuns, r => r.Script == Script.Reboot));
@@ -654,7 +654,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving();
         session.Tell(Control(MessageType.Finished, sequence: 90));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        await _writer.ExpectMsgAsync(DumpWriterActor.ClientFinished.Instance);
         Assert.DoesNotContain(_scriptRuns, r => r.Name == ScriptNames.Reboot);
 
         _writer.Reply(Finalized("client timed out"));
@@ -675,7 +675,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         Assert.Equal(Client.Address, (await recount.ExpectMsgAsync<ConcurrencyGuardActor.SlotHeld>()).Client);
 
         session.Tell(Control(MessageType.Finished, sequence: 91));
-        await _writer.ExpectMsgAsync<DumpWriterActor.Finish>();
+        await _writer.ExpectMsgAsync<DumpWriterActor.ClientFinished>();
         _writer.Reply(Finalized(reason: null));
         await _acks.ExpectMsgAsync(new AckSent(91));
 
@@ -727,7 +727,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
 
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space")));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.EndNow(EndReason.Parse("no space")));
         Assert.True(Channel.Disposed, "giving up stops the acks");
         Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Nospace);
     }
@@ -746,7 +746,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         // it ran once per dump: the next shortage gives up at once
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space")));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.EndNow(EndReason.Parse("no space")));
         Assert.Single(_scriptRuns, r => r.Name == ScriptNames.Nospace);
     }
 
@@ -819,7 +819,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         session.Tell(new DumpWriterActor.LowSpace(10, 1 << 30));
         await _writer.ExpectMsgAsync<DumpWriterActor.CheckSpace>();
         _writer.Reply(new DumpWriterActor.LowSpace(10, 1 << 30));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("no space")));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.EndNow(EndReason.Parse("no space")));
     }
 
     [Fact]
@@ -827,7 +827,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving();
         session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("server shut down")));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.EndNow(EndReason.Parse("server shut down")));
         Assert.True(Channel.Disposed);
     }
 
@@ -887,7 +887,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving();
         session.Tell(new DumpWriterActor.DiskFailed(EndReason.Parse("fsync failed: Input/output error")));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(EndReason.Parse("fsync failed: Input/output error")));
+        await _writer.ExpectMsgAsync(new DumpWriterActor.EndNow(EndReason.Parse("fsync failed: Input/output error")));
         Assert.True(Channel.Disposed);
         _writer.Reply(Finalized("fsync failed: Input/output error"));
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
@@ -944,7 +944,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     private async Task FinishComplete(IActorRef session, uint sequence)
     {
         session.Tell(Control(MessageType.Finished, sequence));
-        await _writer.ExpectMsgAsync(new DumpWriterActor.Finish(null));
+        await _writer.ExpectMsgAsync(DumpWriterActor.ClientFinished.Instance);
         _writer.Reply(Finalized(reason: null));
         await _acks.ExpectMsgAsync(new AckSent(sequence));
     }

@@ -107,7 +107,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
         Directory.CreateDirectory(Path.Combine(opened.Directory, DumpReport.JsonFileName, "x")); // dump.json cannot be renamed into place
 
-        writer.Tell(new DumpWriterActor.Finish(null));
+        writer.Tell(DumpWriterActor.ClientFinished.Instance);
         var finalized = await ExpectMsgAsync<DumpWriterActor.Finalized>();
 
         Assert.False(finalized.ReportsWritten);
@@ -475,7 +475,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         var (writer, opened) = await OpenDump();
 
-        writer.Tell(new DumpWriterActor.Finish(EndReason.Parse("superseded"), "/some/dir"));
+        writer.Tell(new DumpWriterActor.EndNow(EndReason.Parse("superseded"), "/some/dir"));
         var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
@@ -626,7 +626,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
 
         var watcher = CreateTestProbe();
         watcher.Watch(writer);
-        writer.Tell(new DumpWriterActor.Finish(EndReason.ServerShutDown));
+        writer.Tell(new DumpWriterActor.EndNow(EndReason.ServerShutDown));
         await watcher.ExpectTerminatedAsync(writer);
     }
 
@@ -648,7 +648,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
             .Select(name => (Name: name, Inode: Inode(Path.Combine(opened.Directory, DumpReport.ReservedName(name)))))
             .ToList();
 
-        writer.Tell(new DumpWriterActor.Finish(EndReason.Parse("client timed out")));
+        writer.Tell(new DumpWriterActor.EndNow(EndReason.Parse("client timed out")));
         await ExpectMsgAsync<DumpWriterActor.Finalized>();
 
         foreach (var (name, inode) in reserves)
@@ -671,10 +671,10 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         disk.FailFsync = true;
         WriteData(opened.Core, Pattern(4096), 1024);
         var failed = await ExpectMsgAsync<DumpWriterActor.DiskFailed>();
-        Assert.Equal("fsync failed: Input/output error", failed.Reason?.Text);
+        Assert.Equal("fsync failed: Input/output error", failed.Reason.Text);
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300)); // told once, though every flush fails
 
-        writer.Tell(new DumpWriterActor.Finish(failed.Reason));
+        writer.Tell(new DumpWriterActor.EndNow(failed.Reason));
         var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
         Assert.Equal(DumpStatus.Incomplete, record.Status);
         Assert.Equal("fsync failed: Input/output error", record.Reason?.Text);
@@ -694,7 +694,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
 
         WriteData(opened.Core, Pattern(8192, seed: 2), 1024);
         await AwaitConditionAsync(() => Task.FromResult(disk.Fsyncs.Count(f => f == "core") >= 2));
-        writer.Tell(new DumpWriterActor.Finish(null));
+        writer.Tell(DumpWriterActor.ClientFinished.Instance);
         await ExpectMsgAsync<DumpWriterActor.Finalized>();
         Assert.Equal(2, disk.Fsyncs.Count(f => f.StartsWith("dir ", StringComparison.Ordinal)));
     }
@@ -705,7 +705,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var disk = new FaultyDisk();
         var (writer, opened) = await WholeDumpBeforeAnyFlush(disk);
 
-        writer.Tell(new DumpWriterActor.Finish(null));
+        writer.Tell(DumpWriterActor.ClientFinished.Instance);
         var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
 
         Assert.Equal(DumpStatus.Complete, record.Status);
@@ -756,7 +756,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         File.Delete(blocker); // a first "receiving" report, should a tick have come already
         Directory.CreateDirectory(Path.Combine(blocker, "x")); // dump.json cannot be renamed into place
 
-        writer.Tell(new DumpWriterActor.Finish(null));
+        writer.Tell(DumpWriterActor.ClientFinished.Instance);
         var finalized = await ExpectMsgAsync<DumpWriterActor.Finalized>();
 
         Assert.Equal(DumpStatus.Complete, finalized.Record.Status); // the dump's end is not the reports' trouble
@@ -777,7 +777,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var blocker = Path.Combine(opened.Directory, DumpReport.JsonFileName);
         Directory.CreateDirectory(Path.Combine(blocker, "x")); // dump.json cannot be renamed into place
 
-        writer.Tell(new DumpWriterActor.Finish(null));
+        writer.Tell(DumpWriterActor.ClientFinished.Instance);
         Assert.False((await ExpectMsgAsync<DumpWriterActor.Finalized>()).ReportsWritten);
         Assert.True(File.Exists(reserve), "the reserved file stays as the mark of an unfinished dump");
         Watch(writer);
@@ -942,7 +942,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
 
     private async Task<DumpRecord> FinishDump(IActorRef writer, string? reason)
     {
-        writer.Tell(new DumpWriterActor.Finish(reason is null ? null : EndReason.Parse(reason)));
+        writer.Tell(reason is null ? DumpWriterActor.ClientFinished.Instance : new DumpWriterActor.EndNow(EndReason.Parse(reason)));
         return (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
     }
 
