@@ -180,10 +180,10 @@ public sealed class CatalogActor : UntypedActor
         var count = storm.Hosts.Count.ToString(CultureInfo.InvariantCulture);
         _scripts.Tell(new ScriptRunnerActor.Run(Script.Storm, [storm.Group, count], new Dictionary<string, string>
         {
-            ["NETDUMP_GROUP"] = storm.Group,
-            ["NETDUMP_HOSTS"] = string.Join(",", storm.Hosts),
-            ["NETDUMP_PANIC"] = key.Panic,
-            ["NETDUMP_KERNEL"] = key.Kernel,
+            [Scripts.ScriptVariables.Group] = storm.Group,
+            [Scripts.ScriptVariables.Hosts] = string.Join(",", storm.Hosts),
+            [Scripts.ScriptVariables.Panic] = key.Panic,
+            [Scripts.ScriptVariables.Kernel] = key.Kernel,
         }, _settings.ScriptTimeout, $"panic group {storm.Group}"));
     }
 

@@ -70,7 +70,7 @@ public sealed partial class ClientSessionActor
         {
             case DumpWriterActor.Opened opened:
                 _directory = opened.Directory;
-                if (TryRunScript(Script.Crash, "receiving", null, null, _settings.CrashScriptTimeout))
+                if (TryRunScript(Script.Crash, DumpStatus.Receiving, null, null, _settings.CrashScriptTimeout))
                 {
                     Become(CrashGate(opened.Core));
                 }

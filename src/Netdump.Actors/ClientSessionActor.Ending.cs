@@ -132,7 +132,7 @@ public sealed partial class ClientSessionActor
                 if (r.SupersededBy is null)
                 {
                     // the client is about to reboot (a superseded client is not: it is dumping again)
-                    TryRunScript(Script.Reboot, r.Status.ToString().ToLowerInvariant(), r.Reason?.Text, r, _settings.ScriptTimeout);
+                    TryRunScript(Script.Reboot, r.Status, r.Reason, r, _settings.ScriptTimeout);
                 }
 
                 Become(Closing(lingering, hashing: r.Status == DumpStatus.Complete, reporting: !f.ReportsWritten));
@@ -226,7 +226,7 @@ public sealed partial class ClientSessionActor
     private void LogEnd(DumpRecord r)
     {
         var seconds = Math.Max((DateTimeOffset.UtcNow - r.ReceivedAt).TotalSeconds, 0.001);
-        var status = r.Reason is null ? "complete" : $"incomplete ({r.Reason.Text})";
+        var status = r.Reason is { } why ? $"{DumpJson.StatusName(r.Status)} ({why.Text})" : DumpJson.StatusName(r.Status);
         var counters = _channel?.Counters ?? default;
         var transfer = $"{r.BytesReceived} bytes ({ByteUnits.Size(r.BytesReceived)}) in {seconds:F1} s ({ByteUnits.Rate(r.BytesReceived / seconds)}), {counters.Packets} packets";
         _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped datagrams",

@@ -23,7 +23,7 @@ public sealed partial class ClientSessionActor
     /// mailbox, which in a crash storm waits behind every other dump's start, would stand between
     /// the open and the HERALD's ack (docs/performance.md).
     /// </summary>
-    private bool TryRunScript(Script script, string status, string? reason, DumpRecord? record, TimeSpan timeout)
+    private bool TryRunScript(Script script, DumpStatus status, EndReason? reason, DumpRecord? record, TimeSpan timeout)
     {
         if (_scriptsLost)
         {
@@ -72,13 +72,13 @@ public sealed partial class ClientSessionActor
     }
 
     /// <summary>The NETDUMP_* variables every script gets (SPEC §5).</summary>
-    private Dictionary<string, string> ScriptEnvironment(string status, string? reason, DumpRecord? record) => new()
+    private Dictionary<string, string> ScriptEnvironment(DumpStatus status, EndReason? reason, DumpRecord? record) => new()
     {
-        ["NETDUMP_CLIENT_IP"] = ClientText,
-        ["NETDUMP_DUMP_DIR"] = _directory,
-        ["NETDUMP_HOSTNAME"] = record?.Header?.Hostname ?? "",
-        ["NETDUMP_PANIC"] = record?.Header?.PanicString ?? "",
-        ["NETDUMP_STATUS"] = status,
-        ["NETDUMP_REASON"] = reason ?? "",
+        [ScriptVariables.ClientIp] = ClientText,
+        [ScriptVariables.DumpDir] = _directory,
+        [ScriptVariables.Hostname] = record?.Header?.Hostname ?? "",
+        [ScriptVariables.Panic] = record?.Header?.PanicString ?? "",
+        [ScriptVariables.Status] = DumpJson.StatusName(status),
+        [ScriptVariables.Reason] = reason?.Text ?? "",
     };
 }

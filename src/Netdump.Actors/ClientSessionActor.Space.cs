@@ -82,7 +82,7 @@ public sealed partial class ClientSessionActor
         _spaceState = SpaceState.ScriptRunning;
         _log.Warning("Client {Client}: {Available} bytes ({AvailableSize}) free on the dump file system, {Needed} bytes ({NeededSize}) needed; running netdump-nospace",
             ClientText, low.Available, ByteUnits.Size(low.Available), low.Needed, ByteUnits.Size(low.Needed));
-        if (!TryRunScript(Script.Nospace, "receiving", null, null, _settings.ScriptTimeout))
+        if (!TryRunScript(Script.Nospace, DumpStatus.Receiving, null, null, _settings.ScriptTimeout))
         {
             // absent: told as its answer, so that one handler decides what follows either way
             Self.Tell(ScriptResult.NotInstalled(Script.Nospace));

@@ -93,7 +93,7 @@ public sealed partial class UdpListenerActor
 
         _log.Info("Client {Client}: its netdump module started; running netdump-start", client);
         _startScripts.Tell(new ScriptRunnerActor.Run(Script.Start, [client.ToString()],
-            new Dictionary<string, string> { ["NETDUMP_CLIENT_IP"] = client.ToString() }, _settings.ScriptTimeout, client.ToString()));
+            new Dictionary<string, string> { [Scripts.ScriptVariables.ClientIp] = client.ToString() }, _settings.ScriptTimeout, client.ToString()));
     }
 
     /// <summary>A client that reboots in a loop runs netdump-start at most this often.</summary>
