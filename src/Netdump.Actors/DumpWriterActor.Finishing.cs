@@ -27,7 +27,7 @@ public sealed partial class DumpWriterActor
         }
         catch (IOException e)
         {
-            _failure ??= EndReason.WriteError($"fsync failed: {e.Message}");
+            _failure ??= EndReason.FsyncFailed(e.Message);
         }
 
         _core!.ReturnUnusedSpace(); // nothing more is written: the pump is sealed or stopped
@@ -144,7 +144,7 @@ public sealed partial class DumpWriterActor
         }
         catch (IOException e)
         {
-            return EndReason.WriteError($"write error: {e.Message}");
+            return EndReason.WriteFailed(what: null, e.Message);
         }
     }
 

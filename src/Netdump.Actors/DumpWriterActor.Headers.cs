@@ -98,7 +98,7 @@ public sealed partial class DumpWriterActor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _failure ??= EndReason.WriteError($"write error on the key: {e.Message}");
+            _failure ??= EndReason.WriteFailed("the key", e.Message);
             _log.Error("Client {Client}: cannot write the encryption key: {Error}", _herald.Client.Address, e.Message);
             return false;
         }

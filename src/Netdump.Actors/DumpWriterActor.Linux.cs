@@ -36,7 +36,7 @@ public sealed partial class DumpWriterActor
 
         if (_settings.MaxDumpSize is { } cap && (ulong)layout!.FileSize > cap)
         {
-            _failure ??= EndReason.TooLarge($"the client's core of {layout.FileSize} bytes is beyond max_dump_size {cap}");
+            _failure ??= EndReason.TooLargeCore(layout.FileSize, cap);
             _log.Warning("Client {Client}: {Problem}", _herald.Client.Address, _failure);
             Sender.Tell(new DiskFailed(_failure));
             return;
@@ -45,7 +45,7 @@ public sealed partial class DumpWriterActor
         var header = layout!.Header(describe.Registers, start.TaskStruct);
         if (_core!.WriteHeader(header) != CoreWriteResult.Written)
         {
-            _failure ??= EndReason.WriteError($"cannot write the core's header: {_core.LastError}");
+            _failure ??= EndReason.WriteFailed("the core's header", _core.LastError);
             Sender.Tell(new DiskFailed(_failure));
             return;
         }

@@ -59,7 +59,7 @@ public sealed partial class DumpWriterActor
             // the kernel may have dropped the dirty pages: what was acked may not be on disk, so
             // the dump cannot be trusted to complete, and the session ends it now; no more
             // background flushes meanwhile, they would fail alike
-            _failure ??= EndReason.WriteError($"fsync failed: {e.Message}");
+            _failure ??= EndReason.FsyncFailed(e.Message);
             Timers.Cancel(FlushTimer);
             _log.Error("Client {Client}: fsync of {Core} failed: {Error}", _herald.Client.Address, _core.Path, e.Message);
             Context.Parent.Tell(new DiskFailed(_failure));

@@ -193,8 +193,7 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
                 return false;
             case CoreWriteResult.BeyondLimit:
                 _failed = true;
-                session(new PumpEvent.WriteFailed(EndReason.TooLarge(
-                    $"write of {length} bytes at offset {offset} is beyond max_dump_size {core.MaxSize}")));
+                session(new PumpEvent.WriteFailed(EndReason.TooLargeWrite(length, offset, core.MaxSize)));
                 return false;
             case CoreWriteResult.TooFragmented:
                 _failed = true;
@@ -203,7 +202,7 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
                 return false;
             default:
                 _failed = true;
-                session(new PumpEvent.WriteFailed(EndReason.WriteError($"write error at offset {offset}: {core.LastError}")));
+                session(new PumpEvent.WriteFailed(EndReason.WriteFailed(offset, core.LastError)));
                 return false;
         }
     }

@@ -50,14 +50,36 @@ public sealed record EndReason(EndKind Kind, string Text)
     public static EndReason BadKernelDumpHeader(string problem) => new(EndKind.BadKernelDumpHeader, $"bad kernel dump header: {problem}");
     public static EndReason KeyIncomplete(string detail) => new(EndKind.KeyIncomplete, $"encryption key incomplete: {detail}");
     public static EndReason BadMemoryDescription(string problem) => new(EndKind.BadMemoryDescription, $"unusable memory description: {problem}");
-    public static EndReason TooLarge(string detail) => new(EndKind.TooLarge, detail);
+    /// <summary>A FreeBSD client's write past <c>max_dump_size</c>.</summary>
+    public static EndReason TooLargeWrite(ulong length, ulong offset, ulong max) =>
+        new(EndKind.TooLarge, $"{WriteOf}{length} bytes at offset {offset} is beyond max_dump_size {max}");
 
-    /// <summary>A Linux client that could not say its memory's size (<paramref name="problem"/> says why).</summary>
-    public static EndReason Undescribed(string problem) => new(EndKind.NoMemoryDescription, problem);
+    /// <summary>A Linux client's page past <c>max_dump_size</c>.</summary>
+    public static EndReason TooLargePage(uint pfn, ulong offset, ulong max) =>
+        new(EndKind.TooLarge, $"{PageAt}{pfn} at offset {offset} is beyond max_dump_size {max}");
+
+    /// <summary>A Linux client whose whole core, as it described it, is past <c>max_dump_size</c>.</summary>
+    public static EndReason TooLargeCore(long size, ulong max) =>
+        new(EndKind.TooLarge, $"{CoreOf}{size} bytes is beyond max_dump_size {max}");
+
+    /// <summary>A Linux client that answered a question about its memory with an error.</summary>
+    public static EndReason AnsweredWithError(string command) => new(EndKind.NoMemoryDescription, $"{ClientAnswered}{command} with an error");
+
+    /// <summary>A Linux client that never answered a question about its memory.</summary>
+    public static EndReason NoAnswer(string command, int sends) => new(EndKind.NoMemoryDescription, $"{NoAnswerTo}{command} after {sends} requests");
+
     public static EndReason TooFragmented(string detail) => new(EndKind.TooFragmented, $"too fragmented: {detail}");
 
-    /// <summary>A write, fsync or rename that failed; <paramref name="text"/> says which (<c>write error: ...</c>, <c>fsync failed: ...</c>).</summary>
-    public static EndReason WriteError(string text) => new(EndKind.WriteError, text);
+    /// <summary>A write into the core that failed.</summary>
+    public static EndReason WriteFailed(ulong offset, string? error) => new(EndKind.WriteError, $"{WriteErrorText} at offset {offset}: {error}");
+
+    /// <summary>A write other than the core's data (its header, the key, a rename) that failed; <paramref name="what"/> names it, if anything.</summary>
+    public static EndReason WriteFailed(string? what, string? error) =>
+        new(EndKind.WriteError, what is null ? $"{WriteErrorText}: {error}" : $"{WriteErrorText} on {what}: {error}");
+
+    /// <summary>An fsync that failed: what was acked may not be on the disk.</summary>
+    public static EndReason FsyncFailed(string error) => new(EndKind.WriteError, $"{FsyncFailedText}: {error}");
+
     public static EndReason ReceiveError(string problem) => new(EndKind.ReceiveError, $"receive error: {problem}");
     public static EndReason ServerStopped(string text) => new(EndKind.ServerStopped, text);
 
@@ -75,6 +97,14 @@ public sealed record EndReason(EndKind Kind, string Text)
         return new EndReason(EndKind.Other, text);
     }
 
+    private const string WriteOf = "write of ";
+    private const string PageAt = "page ";
+    private const string CoreOf = "the client's core of ";
+    private const string ClientAnswered = "the client answered ";
+    private const string NoAnswerTo = "no answer to ";
+    private const string WriteErrorText = "write error";
+    private const string FsyncFailedText = "fsync failed";
+
     /// <summary>How each text begins, longest first where one begins another.</summary>
     private static readonly (string Prefix, EndKind Kind)[] Prefixes =
     [
@@ -88,15 +118,15 @@ public sealed record EndReason(EndKind Kind, string Text)
         ("encryption key incomplete", EndKind.KeyIncomplete),
         (NoMemoryDescription.Text, EndKind.NoMemoryDescription),
         ("unusable memory description", EndKind.BadMemoryDescription),
-        ("the client answered ", EndKind.NoMemoryDescription),
-        ("no answer to ", EndKind.NoMemoryDescription),
+        (ClientAnswered, EndKind.NoMemoryDescription),
+        (NoAnswerTo, EndKind.NoMemoryDescription),
         ("too fragmented", EndKind.TooFragmented),
-        ("write of ", EndKind.TooLarge),
-        ("page ", EndKind.TooLarge),
-        ("the client's core of ", EndKind.TooLarge),
-        ("write error", EndKind.WriteError),
-        ("fsync failed", EndKind.WriteError),
-        ("cannot write", EndKind.WriteError),
+        (WriteOf, EndKind.TooLarge),
+        (PageAt, EndKind.TooLarge),
+        (CoreOf, EndKind.TooLarge),
+        (WriteErrorText, EndKind.WriteError),
+        (FsyncFailedText, EndKind.WriteError),
+        ("cannot write", EndKind.WriteError), // an earlier version's "cannot write the core's header"
         ("receive error", EndKind.ReceiveError),
         (WriterFailed.Text, EndKind.WriterFailed),
         (RecoveryScan.Reason, EndKind.ServerStopped),

@@ -80,9 +80,11 @@ public sealed class CatalogTests
         [
             EndReason.ClientTimedOut, EndReason.ServerShutDown, EndReason.Superseded, EndReason.NoSpace, EndReason.Holes(2, 10),
             EndReason.NoKernelDumpHeader, EndReason.BadKernelDumpHeader("bad magic"), EndReason.KeyIncomplete("1 of 2 bytes"),
-            EndReason.NoMemoryDescription, EndReason.Undescribed("no answer to GET_NR_PAGES after 10 requests"),
-            EndReason.BadMemoryDescription("no pages"), EndReason.TooLarge("write of 1 bytes at offset 9 is beyond max_dump_size 8"),
-            EndReason.TooFragmented("the write ..."), EndReason.WriteError("fsync failed: EIO"), EndReason.ReceiveError("recvmmsg: EBADF"),
+            EndReason.NoMemoryDescription, EndReason.NoAnswer("GetNrPages", 10), EndReason.AnsweredWithError("GetPageSize"),
+            EndReason.BadMemoryDescription("no pages"), EndReason.TooLargeWrite(1, 9, 8), EndReason.TooLargePage(3, 12288, 8192),
+            EndReason.TooLargeCore(1 << 20, 8192), EndReason.TooFragmented("the write ..."), EndReason.FsyncFailed("EIO"),
+            EndReason.WriteFailed(9, "EIO"), EndReason.WriteFailed("the key", "EIO"), EndReason.WriteFailed(what: null, "EIO"),
+            EndReason.ReceiveError("recvmmsg: EBADF"),
             EndReason.WriterFailed, EndReason.ServerStopped(RecoveryScan.ReasonFor("vmcore-incomplete", 10, null)), EndReason.TooManyDumps,
         ];
 

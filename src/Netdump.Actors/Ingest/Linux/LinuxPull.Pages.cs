@@ -126,9 +126,9 @@ internal sealed partial class LinuxPull
                 _phase = Phase.Stopped;
                 _session(new PumpEvent.WriteFailed(result switch
                 {
-                    CoreWriteResult.BeyondLimit => EndReason.TooLarge($"page {pfn} at offset {offset} is beyond max_dump_size {_core.MaxSize}"),
+                    CoreWriteResult.BeyondLimit => EndReason.TooLargePage(pfn, offset, _core.MaxSize),
                     CoreWriteResult.TooFragmented => EndReason.TooFragmented($"page {pfn} would make more than {CoreFile.MaxRanges} separate received ranges"),
-                    _ => EndReason.WriteError($"write error at offset {offset}: {_core.LastError}"),
+                    _ => EndReason.WriteFailed(offset, _core.LastError),
                 }));
                 break;
         }

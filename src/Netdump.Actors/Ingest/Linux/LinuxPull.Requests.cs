@@ -96,7 +96,7 @@ internal sealed partial class LinuxPull
                     NoRegisters(header.Sequence, "the client answered GET_REGS with an error");
                     break;
                 case LinuxReplyCode.Error when request.Command is LinuxCommand.GetNrPages or LinuxCommand.GetPageSize:
-                    CannotDescribe($"the client answered {request.Command} with an error");
+                    CannotDescribe(EndReason.AnsweredWithError(request.Command.ToString()));
                     break;
                 case LinuxReplyCode.Mem when request.Command == LinuxCommand.SendMem:
                     Chunk(header, request, payload);
@@ -160,7 +160,7 @@ internal sealed partial class LinuxPull
                     }
                     else
                     {
-                        CannotDescribe($"no answer to {request.Command} after {QuerySends} requests");
+                        CannotDescribe(EndReason.NoAnswer(request.Command.ToString(), QuerySends));
                     }
 
                     return;
@@ -199,10 +199,10 @@ internal sealed partial class LinuxPull
     }
 
     /// <summary>Without its page count or size there is no core to fill: the dump ends with the reason.</summary>
-    private void CannotDescribe(string reason)
+    private void CannotDescribe(EndReason reason)
     {
         Stop();
-        _session(new PumpEvent.WriteFailed(EndReason.Undescribed(reason)));
+        _session(new PumpEvent.WriteFailed(reason));
     }
 
     private void Answered(uint sequence)
