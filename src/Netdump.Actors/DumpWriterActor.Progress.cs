@@ -88,8 +88,8 @@ public sealed partial class DumpWriterActor
 
     /// <summary>
     /// Ticks between two receiving reports that only the bytes or the rate changed: each write
-    /// makes and frees two inodes, and in a crash storm of 128 dumps a report every tick was
-    /// most of the file creations and a tenth of the server's CPU (docs/performance.md). The
+    /// makes and frees two inodes, and in a crash storm a report every tick was most of the file
+    /// creations and a large share of the server's CPU (docs/performance.md). The
     /// live progress is the catalog's (HTTP, CLI) and the progress log line's.
     /// </summary>
     internal const int ProgressReportTicks = 10;

@@ -164,7 +164,7 @@ internal sealed class PumpThreads : IDisposable
 
         /// <summary>
         /// Set when a pump was handed over. It does not spin before it blocks: a SemaphoreSlim
-        /// spun about 70 sched_yield calls each time a thread went idle.
+        /// spins in sched_yield each time a thread goes idle (docs/performance.md).
         /// </summary>
         public ManualResetEventSlim Signal { get; } = new(false, spinCount: 0);
 

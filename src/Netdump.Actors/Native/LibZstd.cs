@@ -4,8 +4,8 @@ namespace Netdump.Actors.Native;
 
 /// <summary>
 /// The system's libzstd (<c>libzstd.so.1</c>, Debian's libzstd1), called directly: its streaming
-/// API with worker threads compressed a 1 GiB core 1.5 to 2.5 times as fast as the managed port
-/// (ZstdSharp.Port) on this machine, and as fast as <c>zstd -3 -T0</c> (docs/performance.md).
+/// API with worker threads compresses a core faster than the managed port (ZstdSharp.Port), as
+/// fast as <c>zstd -3 -T0</c> (docs/performance.md, "Storage care").
 /// Only the streaming calls are bound: <c>ZSTD_compressStream2</c> and
 /// <c>ZSTD_decompressStream</c>, with their context handles.
 /// </summary>

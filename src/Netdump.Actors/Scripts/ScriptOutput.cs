@@ -16,8 +16,8 @@ internal sealed class ScriptOutput
 {
     /// <summary>
     /// The longest line logged, in bytes of the script's output. A hook's status line fits many
-    /// times over; a line longer than this is a dump of data (a 300 MB line once took the server
-    /// from 82 MB to 4.2 GB and wrote a 263 MB log line), and its start is enough to tell what.
+    /// times over; a line longer than this is a dump of data (one unbounded line once took the
+    /// server's memory to gigabytes and went whole into the log), and its start is enough to tell what.
     /// </summary>
     public const int MaxLineBytes = 1024;
 

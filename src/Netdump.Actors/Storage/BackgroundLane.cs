@@ -8,7 +8,7 @@ namespace Netdump.Actors.Storage;
 /// one job at a time, in order: the checksums of complete dumps (<see cref="Shared"/>), and
 /// apart the storage care of complete dumps (decryption, compression at rest), which also pauses
 /// while any dump is received. On Linux the thread runs at nice <see cref="Nice"/>: beside a
-/// busy thread at nice 0 it gets about a tenth of a core, so in a crash storm it takes little
+/// busy thread at nice 0 it gets a small share of a core, so in a crash storm it takes little
 /// CPU from the dumps still arriving (a checksum per finished dump, each on a thread of its
 /// own at normal priority, competed with them; docs/performance.md), and on
 /// an idle machine it runs at full speed. SCHED_IDLE would take nothing at all, but a machine

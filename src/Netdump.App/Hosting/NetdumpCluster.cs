@@ -22,10 +22,9 @@ public static class NetdumpCluster
     /// Akka settings of a fleet. Distributed Data's full-state gossip is not split into chunks
     /// (<c>max-delta-elements</c> above the catalog's 256 keys): Akka.NET picks a key's chunk by
     /// its string hash, which .NET randomizes per process, so two processes disagreed on the
-    /// chunks and some keys were never compared; at 3 × 10,000 dumps whole keys never arrived
-    /// (29,743–29,925 of 30,000 listed, for good; docs/performance.md). Unsplit, the gossip of
-    /// 30,000 entries is about 2.3 MB, so the frame limit is 16 MB (Akka.NET drops a larger frame:
-    /// akkadotnet/akka.net#7250).
+    /// chunks and some keys were never compared, so some dumps never reached the other nodes
+    /// (docs/performance.md, "Cluster"). Unsplit, a large fleet's gossip is megabytes, so the
+    /// frame limit is 16 MB (Akka.NET drops a larger frame: akkadotnet/akka.net#7250).
     /// </summary>
     public const string Hocon = """
         akka.remote.dot-netty.tcp.maximum-frame-size = 16MB
