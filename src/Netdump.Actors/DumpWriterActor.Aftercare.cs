@@ -22,7 +22,10 @@ public sealed partial class DumpWriterActor
         private ChecksumDone() { }
     }
     /// <summary>The hash's thread is done: <paramref name="Sha256"/> or why not.</summary>
-    private sealed record ChecksumComputed(DumpRecord Record, (string Sha256, ulong Bytes)? Hash, string? Error, TimeSpan Took);
+    private sealed record ChecksumComputed(DumpRecord Record, string Sha256, ulong Bytes, TimeSpan Took);
+
+    /// <summary>The hash's thread could not read the core: why.</summary>
+    private sealed record ChecksumFailed(DumpRecord Record, string Error);
     /// <summary><c>&lt;host&gt;.last</c> beside the dump now points to it; a failure costs the link only.</summary>
     private void PointLastLink(DumpRecord record)
     {
@@ -51,8 +54,8 @@ public sealed partial class DumpWriterActor
         var started = Stopwatch.GetTimestamp();
         var self = Self;
         BackgroundLane.Shared.Run(() => (CoreChecksum.Compute(path, cancel), (ulong)new FileInfo(path).Length),
-            hash => self.Tell(new ChecksumComputed(record, hash, null, Stopwatch.GetElapsedTime(started))),
-            e => self.Tell(new ChecksumComputed(record, null, e.GetBaseException().Message, Stopwatch.GetElapsedTime(started))),
+            hash => self.Tell(new ChecksumComputed(record, hash.Item1, hash.Item2, Stopwatch.GetElapsedTime(started))),
+            e => self.Tell(new ChecksumFailed(record, e.GetBaseException().Message)),
             cancel);
     }
     /// <summary>
@@ -64,29 +67,33 @@ public sealed partial class DumpWriterActor
     private void HandleChecksum(ChecksumComputed computed)
     {
         var record = computed.Record;
-        if (computed.Hash is not { } hash)
+        try
         {
-            _log.Error("Client {Client}: cannot compute the SHA-256 of {Dir}/{Core}: {Error}; the reports go without it",
-                _herald.Client.Address, record.Directory, record.Vmcore, computed.Error);
+            // the core as stored is the core as received, until it is compressed at rest
+            var hashed = record with { Sha256 = computed.Sha256, StoredSha256 = computed.Sha256, StoredBytes = computed.Bytes };
+            DumpReport.Write(hashed, ReportDurability.FilesOnly);
+            Publish(hashed);
+            _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
+                _herald.Client.Address, record.Directory, record.Vmcore, computed.Sha256, computed.Took.TotalSeconds);
         }
-        else
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            try
-            {
-                // the core as stored is the core as received, until it is compressed at rest
-                var hashed = record with { Sha256 = hash.Sha256, StoredSha256 = hash.Sha256, StoredBytes = hash.Bytes };
-                DumpReport.Write(hashed, ReportDurability.FilesOnly);
-                Publish(hashed);
-                _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
-                    _herald.Client.Address, record.Directory, record.Vmcore, hash.Sha256, computed.Took.TotalSeconds);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _log.Error("Client {Client}: cannot write the SHA-256 into the reports of {Dir}: {Error}", _herald.Client.Address, record.Directory, e.Message);
-            }
+            _log.Error("Client {Client}: cannot write the SHA-256 into the reports of {Dir}: {Error}", _herald.Client.Address, record.Directory, e.Message);
         }
 
-        // decryption and compression at rest take it from here, if the server does either
+        ChecksumOver(record);
+    }
+
+    private void HandleChecksumFailure(ChecksumFailed failed)
+    {
+        _log.Error("Client {Client}: cannot compute the SHA-256 of {Dir}/{Core}: {Error}; the reports go without it",
+            _herald.Client.Address, failed.Record.Directory, failed.Record.Vmcore, failed.Error);
+        ChecksumOver(failed.Record);
+    }
+
+    /// <summary>Hashed or not, the dump's aftercare goes on: decryption and compression at rest take it from here, if the server does either.</summary>
+    private void ChecksumOver(DumpRecord record)
+    {
         Context.System.EventStream.Publish(new StorageCareActor.DumpCompleted(record.Directory));
         Context.Parent.Tell(ChecksumDone.Instance);
     }

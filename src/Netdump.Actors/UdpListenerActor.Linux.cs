@@ -42,25 +42,23 @@ public sealed partial class UdpListenerActor
         var console = _linux.RecentConsole(herald.Client.Address).Text;
         var dumpDirectory = _settings.DumpDirectory;
         Task.Run(() => Storage.RefusedDump.Write(dumpDirectory, herald, console)).PipeTo(Self,
-            success: record => new RefusedKept(herald.Client.Address, record.Directory, null, record),
-            failure: e => new RefusedKept(herald.Client.Address, null, e.GetBaseException().Message));
+            success: record => new RefusedKept(herald.Client.Address, record),
+            failure: e => new RefusedNotKept(herald.Client.Address, e.GetBaseException().Message));
     }
 
-    private sealed record RefusedKept(IPAddress Client, string? Directory, string? Error, DumpRecord? Record = null);
+    private sealed record RefusedKept(IPAddress Client, DumpRecord Record);
 
-    /// <summary>A refused client's console text was kept (the catalog hears of it) or could not be: one log line either way.</summary>
+    private sealed record RefusedNotKept(IPAddress Client, string Error);
+
+    /// <summary>A refused client's console text was kept: the catalog hears of it, and one log line.</summary>
     private void ReportRefusedKept(RefusedKept kept)
     {
-        if (kept.Record is { } record)
-        {
-            Context.System.EventStream.Publish(new Catalog.CatalogProtocol.DumpChanged(record));
-            _log.Info("Client {Client}: refused and rebooted; its console text is kept in {Dir}", kept.Client, kept.Directory);
-        }
-        else
-        {
-            _log.Warning("Client {Client}: refused and rebooted; cannot keep its console text: {Error}", kept.Client, kept.Error);
-        }
+        Context.System.EventStream.Publish(new Catalog.CatalogProtocol.DumpChanged(kept.Record));
+        _log.Info("Client {Client}: refused and rebooted; its console text is kept in {Dir}", kept.Client, kept.Record.Directory);
     }
+
+    private void ReportRefusedNotKept(RefusedNotKept notKept) =>
+        _log.Warning("Client {Client}: refused and rebooted; cannot keep its console text: {Error}", notKept.Client, notKept.Error);
 
     /// <summary>
     /// Reboots a refused Linux client, at most once every <see cref="RebootRefusedEvery"/> per

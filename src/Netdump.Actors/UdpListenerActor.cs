@@ -118,6 +118,9 @@ public sealed partial class UdpListenerActor : UntypedActor, IWithTimers
             case RefusalSummary:
                 SummarizeRefusals();
                 break;
+            case RefusedNotKept notKept:
+                ReportRefusedNotKept(notKept);
+                break;
             case RefusedKept kept:
                 ReportRefusedKept(kept);
                 break;
