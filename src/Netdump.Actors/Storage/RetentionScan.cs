@@ -63,10 +63,12 @@ public static class RetentionScan
     /// </summary>
     private static string? WhyHeld(string directory, Dictionary<string, FileSystemInfo> entries, System.Text.Json.JsonElement? json)
     {
-        var status = DumpJson.String(json, DumpJson.Status);
-        if (status is not (DumpJson.Complete or DumpJson.Incomplete or DumpJson.Refused))
+        switch (DumpJson.ParseStatus(DumpJson.String(json, DumpJson.Status)))
         {
-            return status == DumpJson.Receiving ? "receiving" : $"no final {DumpReport.JsonFileName}";
+            case DumpStatus.Receiving:
+                return DumpJson.Receiving;
+            case null:
+                return $"no final {DumpReport.JsonFileName}";
         }
 
         if (entries.Values.FirstOrDefault(e => e is DirectoryInfo) is { } folder)
