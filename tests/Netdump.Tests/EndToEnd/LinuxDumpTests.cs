@@ -28,6 +28,20 @@ public sealed class LinuxDumpTests : ServerTests
         ResendAfter = TimeSpan.FromMilliseconds(200),
     };
 
+    /// <summary>Completes once the server asked the client for its first page: the dump is under way.</summary>
+    private static Task FirstPageRequested(LinuxSimulatedClient client)
+    {
+        var requested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Progress = line =>
+        {
+            if (line.StartsWith("memory: first page requested", StringComparison.Ordinal))
+            {
+                requested.TrySetResult();
+            }
+        };
+        return requested.Task;
+    }
+
     /// <summary>Every page of the client's memory at its place in the core: RAM byte-exact, the rest zeros.</summary>
     private static void AssertCoreHoldsMemory(LinuxSimulatedClient client, string vmcore)
     {
@@ -276,16 +290,9 @@ public sealed class LinuxDumpTests : ServerTests
         // the noise begins once the dump runs (its first page answered): a forged START before
         // any data is a new dump by design (SPEC §4; docs/reliability.md), and on a loaded
         // machine the 500th datagram could come before the first reply
-        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        client.Progress = line =>
-        {
-            if (line.StartsWith("memory: first page requested", StringComparison.Ordinal))
-            {
-                running.TrySetResult();
-            }
-        };
+        var running = FirstPageRequested(client);
         var run = client.RunAsync();
-        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
         using var noise = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         noise.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.7"), 0)); // the client's address, another port
         var random = new Random(7);
@@ -333,16 +340,9 @@ public sealed class LinuxDumpTests : ServerTests
             ResendAfter = TimeSpan.FromMilliseconds(100),
             MaxSends = 20,
         });
-        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        client.Progress = line =>
-        {
-            if (line.StartsWith("memory: first page requested", StringComparison.Ordinal))
-            {
-                running.TrySetResult();
-            }
-        };
+        var running = FirstPageRequested(client);
         var run = client.RunAsync();
-        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
         var linuxDump = server.SingleDumpOf("127.0.9.13");
 
         using var freebsd = RawClient.Bind("127.0.9.13");
