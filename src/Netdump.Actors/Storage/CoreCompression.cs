@@ -1,3 +1,4 @@
+using Netdump.Actors.Configuration;
 using Netdump.Actors.Protocol;
 
 namespace Netdump.Actors.Storage;
@@ -89,7 +90,7 @@ public static class CoreCompression
                 if (free < needed)
                 {
                     return new CompressionResult(CompressionOutcome.Failed, record,
-                        $"no room for the copy: {free} bytes free, {needed} needed (the core's size above min_free_space)");
+                        $"no room for the copy: {free} bytes free, {needed} needed (the core's size above {ConfigKeys.MinFreeSpace.Name})");
                 }
             }
 

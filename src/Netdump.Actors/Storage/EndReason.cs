@@ -52,15 +52,15 @@ public sealed record EndReason(EndKind Kind, string Text)
     public static EndReason BadMemoryDescription(string problem) => new(EndKind.BadMemoryDescription, $"unusable memory description: {problem}");
     /// <summary>A FreeBSD client's write past <c>max_dump_size</c>.</summary>
     public static EndReason TooLargeWrite(ulong length, ulong offset, ulong max) =>
-        new(EndKind.TooLarge, $"{WriteOf}{length} bytes at offset {offset} is beyond max_dump_size {max}");
+        new(EndKind.TooLarge, $"{WriteOf}{length} bytes at offset {offset} is beyond {MaxDumpSize} {max}");
 
     /// <summary>A Linux client's page past <c>max_dump_size</c>.</summary>
     public static EndReason TooLargePage(uint pfn, ulong offset, ulong max) =>
-        new(EndKind.TooLarge, $"{PageAt}{pfn} at offset {offset} is beyond max_dump_size {max}");
+        new(EndKind.TooLarge, $"{PageAt}{pfn} at offset {offset} is beyond {MaxDumpSize} {max}");
 
     /// <summary>A Linux client whose whole core, as it described it, is past <c>max_dump_size</c>.</summary>
     public static EndReason TooLargeCore(long size, ulong max) =>
-        new(EndKind.TooLarge, $"{CoreOf}{size} bytes is beyond max_dump_size {max}");
+        new(EndKind.TooLarge, $"{CoreOf}{size} bytes is beyond {MaxDumpSize} {max}");
 
     /// <summary>A Linux client that answered a question about its memory with an error.</summary>
     public static EndReason AnsweredWithError(string command) => new(EndKind.NoMemoryDescription, $"{ClientAnswered}{command} with an error");
@@ -97,6 +97,7 @@ public sealed record EndReason(EndKind Kind, string Text)
         return new EndReason(EndKind.Other, text);
     }
 
+    private static readonly string MaxDumpSize = Configuration.ConfigKeys.MaxDumpSize.Name;
     private const string WriteOf = "write of ";
     private const string PageAt = "page ";
     private const string CoreOf = "the client's core of ";

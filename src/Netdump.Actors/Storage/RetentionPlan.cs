@@ -1,4 +1,5 @@
 using System.Globalization;
+using Netdump.Actors.Configuration;
 
 namespace Netdump.Actors.Storage;
 
@@ -44,7 +45,7 @@ public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalB
         {
             foreach (var dump in dumps.Where(d => IsCandidate(d) && now - d.ReceivedAt > maxAge))
             {
-                chosen[dump] = new Removal(dump, RetentionRule.MaxAge, $"older than max_age {Duration(maxAge)} (received {Stamp(dump.ReceivedAt)})");
+                chosen[dump] = new Removal(dump, RetentionRule.MaxAge, $"older than {ConfigKeys.MaxAge.Name} {Duration(maxAge)} (received {Stamp(dump.ReceivedAt)})");
             }
         }
 
@@ -57,7 +58,7 @@ public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalB
                 {
                     chosen[dump] = new Removal(
                         dump, RetentionRule.KeepPerHost,
-                        $"{host.Count()} finished dumps from {DumpLocation.FormatAddress(host.Key)}, keep_per_host {policy.KeepPerHost} (received {Stamp(dump.ReceivedAt)})");
+                        $"{host.Count()} finished dumps from {DumpLocation.FormatAddress(host.Key)}, {ConfigKeys.KeepPerHost.Name} {policy.KeepPerHost} (received {Stamp(dump.ReceivedAt)})");
                 }
             }
         }
@@ -74,7 +75,7 @@ public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalB
 
                 chosen[dump] = new Removal(
                     dump, RetentionRule.MaxTotal,
-                    $"dumps hold {ByteUnits.Size(left)} on disk, above max_total {ByteUnits.Size(maxTotal)} (received {Stamp(dump.ReceivedAt)})");
+                    $"dumps hold {ByteUnits.Size(left)} on disk, above {ConfigKeys.MaxTotal.Name} {ByteUnits.Size(maxTotal)} (received {Stamp(dump.ReceivedAt)})");
                 left -= dump.Bytes;
             }
         }
