@@ -4,6 +4,7 @@ using System.Text.Json;
 using Netdump.Actors.Catalog;
 using Netdump.Actors.Storage;
 using Netdump.Tests.App;
+using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.CommandLine;
 
@@ -65,6 +66,33 @@ public sealed class FleetCommandsOfflineTests : IDisposable
         using var missing = await Run("show", "127.0.7.9-2024-01-01-00:00:00", "--offline", "--dumpdir", _dumps.Root);
         Assert.Equal(1, missing.Process.ExitCode);
         Assert.Equal($"netdump-server: show: no dump 127.0.7.9-2024-01-01-00:00:00 at {_dumps.Root} (no server)", Assert.Single(missing.StderrLines));
+    }
+
+    [Fact]
+    public async Task Show_offline_reads_a_copied_dump_without_any_dump_directory()
+    {
+        var dir = _dumps.Add("127.0.7.6", "web6.example.org", "page fault while in kernel mode", TimeSpan.FromMinutes(3));
+        using var elsewhere = new TempDirectory();
+        var copy = elsewhere.Combine(Path.GetFileName(dir));
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(dir))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        // the settings' dump directory does not exist (as /var/crash on a workstation): the copy alone is read
+        var conf = elsewhere.Combine("netdump.conf");
+        File.WriteAllText(conf, $"dumpdir = {elsewhere.Combine("no-such-dumpdir")}\n");
+
+        using var run = await Run("show", copy, "--offline", "--config", conf);
+        Assert.Equal(0, run.Process.ExitCode);
+        Assert.Empty(run.StderrLines);
+        Assert.Contains(run.StdoutLines, l => l.StartsWith("host") && l.Contains("web6.example.org (127.0.7.6)"));
+        Assert.Contains(run.StdoutLines, l => l.StartsWith("directory") && l.Contains(copy));
+
+        using var list = await Run("list", "--offline", "--config", conf);
+        Assert.Equal(1, list.Process.ExitCode);
+        Assert.Equal($"netdump-server: dumpdir {elsewhere.Combine("no-such-dumpdir")} does not exist", Assert.Single(list.StderrLines));
     }
 
     [Fact]
