@@ -117,10 +117,15 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
         {
             await app.StartAsync(cancellationToken);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
+            // Kestrel reports "address in use" as an IOException around the socket's error, and
+            // every other bind failure (EACCES for a port below 1024, EADDRNOTAVAIL) as the bare
+            // SocketException: both are one line for the operator, in the log as on stderr
             await app.DisposeAsync();
-            throw new IOException($"http: cannot listen on {http.Endpoint}: {(e.InnerException ?? e).Message}", e);
+            var problem = $"http: cannot listen on {http.Endpoint}: {(e is IOException { InnerException: { } inner } ? inner : e).Message}";
+            logger.Error("{Problem}", problem);
+            throw new IOException(problem, e);
         }
 
         _app = app;
