@@ -45,7 +45,10 @@ public sealed record ClusterSettings(
         foreach (var item in c.GetString(ConfigKeys.ClusterSeeds.Name, "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var colon = item.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(item[(colon + 1)..], out var seedPort) || seedPort is < 1 or > 65535)
+            // a host name may be a DNS name, but one the resolver reads as an address must be a
+            // dotted quad: "10.1:20090" would join 10.0.0.1
+            if (colon <= 0 || !int.TryParse(item[(colon + 1)..], out var seedPort) || seedPort is < 1 or > 65535
+                || DottedQuad.IsLooseAddress(item[..colon]))
             {
                 throw ConfigKeys.ClusterSeeds.Invalid($"\"{item}\" is not host:port such as 192.0.2.10:20090");
             }

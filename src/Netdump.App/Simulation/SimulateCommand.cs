@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Netdump.Actors.Configuration;
 using Netdump.Actors.Protocol;
 
 namespace Netdump.App.Simulation;
@@ -189,9 +190,9 @@ public static partial class SimulateCommand
         new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
 
     internal static IPAddress ParseIPv4(string option, string text) =>
-        IPAddress.TryParse(text, out var address) && address.AddressFamily == AddressFamily.InterNetwork
+        DottedQuad.TryParse(text, out var address)
             ? address
-            : throw new ArgumentException($"{option} \"{text}\" is not an IPv4 address");
+            : throw new ArgumentException($"{option} \"{text}\" is not an IPv4 address ({DottedQuad.Form})");
 
     internal static int ParseInt(string option, string text, int minimum, int maximum) =>
         int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= minimum && value <= maximum

@@ -87,6 +87,8 @@ public sealed class SimulateCommandTests
     [InlineData("--port", "http")]
     [InlineData("--server", "::1")]
     [InlineData("--server", "not-an-ip")]
+    [InlineData("--server", "127.1")] // inet_aton's 127.0.0.1: a dotted quad or nothing
+    [InlineData("--source", "1.2.3")]
     [InlineData("--mtu", "500")]
     [InlineData("--loss", "1.5")]
     [InlineData("--dup", "-0.1")]
