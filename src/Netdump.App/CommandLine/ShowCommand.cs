@@ -98,7 +98,11 @@ public static class ShowCommand
         grid.AddRow(new Text("status"), FleetText.Status(d.Status, d.Reason));
         Row("host", FleetText.Host(d));
         Row("panic", d.PanicString);
-        Row("kernel", d.VersionString);
+        // the API's kernel: a FreeBSD header's first words, or what a Linux client's console
+        // printed (a Linux dump has no version string); the whole FreeBSD string below it
+        var version = d.VersionString?.Trim();
+        Row("kernel", d.Kernel ?? version);
+        Row("version", version != d.Kernel ? version : null);
         Row("group", d.Group);
         Row("architecture", d.Architecture);
         Row("received at", $"{Terminal.Time(d.ReceivedAt)} ({Terminal.Ago(d.ReceivedAt, now)})");

@@ -69,6 +69,28 @@ public sealed class FleetCommandsOfflineTests : IDisposable
     }
 
     [Fact]
+    public async Task List_and_show_name_a_linux_dump_by_its_address_and_show_its_kernel_as_the_api_does()
+    {
+        var dir = _dumps.AddLinux("127.0.7.8", "2.6.9-89.ELsmp", "Kernel panic - not syncing: Fatal exception", TimeSpan.FromMinutes(2));
+        var id = DumpId.Of(_dumps.Root, dir);
+
+        using var list = await Run("list", "--offline", "--dumpdir", _dumps.Root);
+        Assert.Equal(0, list.Process.ExitCode);
+        var row = Assert.Single(list.StdoutLines, l => l.Contains(id)).Split('│', StringSplitOptions.TrimEntries);
+        Assert.Equal("127.0.7.8", row[1]);
+
+        using var json = await Run("show", id, "--offline", "--dumpdir", _dumps.Root, "--json");
+        var item = JsonDocument.Parse(json.Stdout).RootElement;
+        Assert.Equal("127.0.7.8", item.GetProperty("host").GetString());
+        Assert.Equal("2.6.9-89.ELsmp", item.GetProperty("kernel").GetString());
+
+        using var show = await Run("show", id, "--offline", "--dumpdir", _dumps.Root);
+        Assert.Equal(0, show.Process.ExitCode);
+        Assert.Contains(show.StdoutLines, l => l.StartsWith("kernel ") && l.Contains("2.6.9-89.ELsmp"));
+        Assert.Contains(show.StdoutLines, l => l.StartsWith("host ") && l.Contains("127.0.7.8"));
+    }
+
+    [Fact]
     public async Task Show_offline_reads_a_copied_dump_without_any_dump_directory()
     {
         var dir = _dumps.Add("127.0.7.6", "web6.example.org", "page fault while in kernel mode", TimeSpan.FromMinutes(3));
