@@ -97,14 +97,14 @@ public sealed class SimulateCommandTests
     [InlineData("--cipher", "rot13")]
     [InlineData("--public-key", "/nonexistent.pem")] // and without --encrypt
     [InlineData("--seed", "1e9")]
-    public void Bad_values_give_one_line_and_exit_2(string option, string value)
+    public void Bad_values_give_one_line_and_exit_1(string option, string value)
     {
         var (exitCode, output, error) = Invoke(option, value);
 
-        Assert.Equal(2, exitCode);
+        Assert.Equal(1, exitCode);
         Assert.Equal("", output);
         var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("simulate: ", line);
+        Assert.StartsWith("netdump-server: simulate: ", line);
     }
 
     [Theory]
