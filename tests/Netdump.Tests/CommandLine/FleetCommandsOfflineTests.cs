@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Netdump.Actors.Catalog;
 using Netdump.Actors.Storage;
 using Netdump.Tests.App;
@@ -88,6 +89,26 @@ public sealed class FleetCommandsOfflineTests : IDisposable
         Assert.Equal(0, show.Process.ExitCode);
         Assert.Contains(show.StdoutLines, l => l.StartsWith("kernel ") && l.Contains("2.6.9-89.ELsmp"));
         Assert.Contains(show.StdoutLines, l => l.StartsWith("host ") && l.Contains("127.0.7.8"));
+    }
+
+    [Fact]
+    public async Task List_cuts_a_long_reason_with_an_ellipsis_and_show_prints_it_whole()
+    {
+        var reason = EndReason.ServerStopped(RecoveryScan.ReasonFor("vmcore-incomplete", 4096, 2048));
+        Assert.True(reason.Text.Length > 150, reason.Text);
+        var dir = _dumps.Add("127.0.7.10", "web10.example.org", "page fault while in kernel mode", TimeSpan.FromMinutes(4), DumpStatus.Incomplete, reason);
+        var id = DumpId.Of(_dumps.Root, dir);
+
+        using var list = await Run("list", "--offline", "--dumpdir", _dumps.Root);
+        Assert.Equal(0, list.Process.ExitCode);
+        var status = Assert.Single(list.StdoutLines, l => l.Contains(id)).Split('│', StringSplitOptions.TrimEntries)[2];
+        Assert.Equal($"incomplete: {reason.Text[..59].TrimEnd()}…", status);
+
+        using var show = await Run("show", id, "--offline", "--dumpdir", _dumps.Root, "--json");
+        Assert.Equal(reason.Text, JsonDocument.Parse(show.Stdout).RootElement.GetProperty("reason").GetString());
+        using var facts = await Run("show", id, "--offline", "--dumpdir", _dumps.Root);
+        // whole, though wrapped at the output's width: at word boundaries, under the value column
+        Assert.Contains($"incomplete: {reason.Text}", Regex.Replace(facts.Stdout, @"\s+", " "));
     }
 
     [Fact]
