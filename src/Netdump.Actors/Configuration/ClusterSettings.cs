@@ -25,16 +25,15 @@ public sealed record ClusterSettings(
 
     /// <summary>
     /// Reads the <c>cluster*</c>, <c>node_name</c> and <c>fleet_*</c> keys of the <c>netdump</c>
-    /// block; null when <c>cluster = off</c>. <paramref name="address"/> is <c>addr</c>: the node
-    /// listens for its peers there too, and under the machine's host name when it is 0.0.0.0.
+    /// block; null when <c>cluster = off</c>. Every value is checked either way (the whole file
+    /// is checked at every start: a bad line must not wait for the day the cluster is turned on);
+    /// only the need for a seed comes with <c>cluster = on</c>. <paramref name="address"/> is
+    /// <c>addr</c>: the node listens for its peers there too, and under the machine's host name
+    /// when it is 0.0.0.0.
     /// </summary>
     public static ClusterSettings? Create(Config c, IPAddress address)
     {
-        if (!c.GetBoolean(ConfigKeys.Cluster.Name, false))
-        {
-            return null;
-        }
-
+        var on = c.GetBoolean(ConfigKeys.Cluster.Name, false);
         var port = c.GetInt(ConfigKeys.ClusterPort.Name);
         if (port is < 1 or > 65535)
         {
@@ -45,7 +44,10 @@ public sealed record ClusterSettings(
         foreach (var item in c.GetString(ConfigKeys.ClusterSeeds.Name, "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var colon = item.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(item[(colon + 1)..], out var seedPort) || seedPort is < 1 or > 65535)
+            // a host name may be a DNS name, but one the resolver reads as an address must be a
+            // dotted quad: "10.1:20090" would join 10.0.0.1
+            if (colon <= 0 || !int.TryParse(item[(colon + 1)..], out var seedPort) || seedPort is < 1 or > 65535
+                || DottedQuad.IsLooseAddress(item[..colon]))
             {
                 throw ConfigKeys.ClusterSeeds.Invalid($"\"{item}\" is not host:port such as 192.0.2.10:20090");
             }
@@ -53,19 +55,8 @@ public sealed record ClusterSettings(
             seeds.Add(new DnsEndPoint(item[..colon], seedPort));
         }
 
-        if (seeds.Count == 0)
-        {
-            throw ConfigKeys.ClusterSeeds.Invalid("cluster = on needs at least one seed node (host:port, comma-separated; the same list on every node)");
-        }
-
-        var host = address.Equals(IPAddress.Any) ? Dns.GetHostName() : address.ToString();
         var name = c.GetString(ConfigKeys.NodeName.Name, "").Trim();
-        if (name.Length == 0)
-        {
-            // derived: the address and port are what makes a node unique on a network
-            name = $"{host}:{port}";
-        }
-        else if (name.Any(ch => char.IsWhiteSpace(ch) || ch is '~' or '/' or '"' or '\\'))
+        if (name.Any(ch => char.IsWhiteSpace(ch) || ch is '~' or '/' or '"' or '\\'))
         {
             throw ConfigKeys.NodeName.Invalid($"\"{name}\" may not hold spaces, ~, /, \\ or quotes");
         }
@@ -80,6 +71,23 @@ public sealed record ClusterSettings(
         if (timeout <= TimeSpan.Zero)
         {
             throw ConfigKeys.FleetGuardTimeout.Invalid("must be positive");
+        }
+
+        if (!on)
+        {
+            return null;
+        }
+
+        if (seeds.Count == 0)
+        {
+            throw ConfigKeys.ClusterSeeds.Invalid("cluster = on needs at least one seed node (host:port, comma-separated; the same list on every node)");
+        }
+
+        var host = address.Equals(IPAddress.Any) ? Dns.GetHostName() : address.ToString();
+        if (name.Length == 0)
+        {
+            // derived: the address and port are what makes a node unique on a network
+            name = $"{host}:{port}";
         }
 
         return new ClusterSettings(name, host, port, seeds, fleetMax, timeout);

@@ -36,9 +36,9 @@ public sealed record HttpSettings(IPEndPoint Endpoint, string? TokenFile, string
             return null;
         }
 
-        if (!IPEndPoint.TryParse(text, out var endpoint) || !text.Contains(':') || endpoint.Port is < 0 or > 65535 || text.EndsWith(']'))
+        if (ParseEndpoint(text) is not { } endpoint)
         {
-            throw ConfigKeys.Http.Invalid($"\"{text}\" is not an address and port such as 127.0.0.1:20080 (or off)");
+            throw ConfigKeys.Http.Invalid($"\"{text}\" is not an address and port such as 127.0.0.1:20080 (or off; an IPv4 address is {DottedQuad.Form})");
         }
 
         if (!IPAddress.IsLoopback(endpoint.Address) && tokenFile is null)
@@ -53,6 +53,32 @@ public sealed record HttpSettings(IPEndPoint Endpoint, string? TokenFile, string
         }
 
         return new HttpSettings(endpoint, tokenFile, certificate, key);
+    }
+
+    /// <summary>
+    /// <c>ADDR:PORT</c> with a <see cref="DottedQuad"/> address, or <c>[IPV6]:PORT</c>; null for
+    /// anything else (<see cref="IPEndPoint.TryParse(string, out IPEndPoint?)"/> alone takes
+    /// <c>127.1:20080</c> as 127.0.0.1, and an address without a port).
+    /// </summary>
+    private static IPEndPoint? ParseEndpoint(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        var portText = colon <= 0 ? "" : text[(colon + 1)..];
+        if (portText.Length is 0 or > 5 || !portText.All(char.IsAsciiDigit)
+            || int.Parse(portText, System.Globalization.CultureInfo.InvariantCulture) is not (>= 0 and <= 65535 and var port))
+        {
+            return null;
+        }
+
+        var host = text[..colon];
+        if (host.StartsWith('[') && host.EndsWith(']'))
+        {
+            return IPAddress.TryParse(host[1..^1], out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                ? new IPEndPoint(v6, port)
+                : null;
+        }
+
+        return DottedQuad.TryParse(host, out var v4) ? new IPEndPoint(v4, port) : null;
     }
 
     private static string? Optional(Config c, ConfigKey key) =>

@@ -110,9 +110,9 @@ public sealed record NetdumpSettings
     {
         var c = config.GetConfig(ConfigKeys.Block) ?? throw new ConfigurationException($"missing {ConfigKeys.Block} block");
         var addressText = c.GetString(ConfigKeys.Addr.Name);
-        if (!IPAddress.TryParse(addressText, out var address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+        if (!DottedQuad.TryParse(addressText, out var address))
         {
-            throw ConfigKeys.Addr.Invalid($"\"{addressText}\" is not an IPv4 address");
+            throw ConfigKeys.Addr.Invalid($"\"{addressText}\" is not an IPv4 address ({DottedQuad.Form})");
         }
 
         var port = c.GetInt(ConfigKeys.Port.Name);
@@ -257,14 +257,17 @@ public sealed record NetdumpSettings
         return value * unit;
     }
 
-    /// <summary>Parses a comma-separated list of IPv4 CIDR prefixes (a bare address means /32).</summary>
+    /// <summary>Parses a comma-separated list of IPv4 CIDR prefixes (a bare address means /32), each address a <see cref="DottedQuad"/>.</summary>
     public static IReadOnlyList<IPNetwork> ParseAllow(string text)
     {
         var networks = new List<IPNetwork>();
         foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var cidr = item.Contains('/') ? item : item + "/32";
-            if (!IPNetwork.TryParse(cidr, out var network) || network.BaseAddress.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
+            var slash = item.IndexOf('/');
+            var prefix = slash < 0 ? "32" : item[(slash + 1)..];
+            if (!DottedQuad.TryParse(slash < 0 ? item : item[..slash], out var address)
+                || !prefix.All(char.IsAsciiDigit)
+                || !IPNetwork.TryParse($"{address}/{prefix}", out var network))
             {
                 throw ConfigKeys.Allow.Invalid($"\"{item}\" is not an IPv4 CIDR prefix such as 192.0.2.0/24");
             }

@@ -54,58 +54,65 @@ public abstract class DumpSource
     }
 
     /// <summary>
-    /// The dumps on disk, read once (<see cref="ReportScan"/>) into a <see cref="CatalogIndex"/>:
-    /// the server's own filters and order, without a server. A dump whose report cannot be read
-    /// is one line on <see cref="Problems"/>.
+    /// The dumps on disk, read once (<see cref="ReportScan"/>) into a <see cref="CatalogIndex"/>
+    /// the first time a list or an id asks for them: the server's own filters and order, without
+    /// a server. A dump whose report cannot be read is one line written to the error writer given.
+    /// A dump directory that does not exist is an error only then: <c>show DIR --offline</c> of a
+    /// dump elsewhere (a copy) reads that directory alone and needs none.
     /// </summary>
-    public sealed class Disk : DumpSource
+    public sealed class Disk(string dumpDirectory, TimeProvider clock, TextWriter problems) : DumpSource
     {
-        private readonly string _root;
-        private readonly TimeProvider _clock;
-        private readonly CatalogIndex _index = new();
-
-        public Disk(string dumpDirectory, TimeProvider clock)
-        {
-            _root = Path.GetFullPath(dumpDirectory);
-            _clock = clock;
-            if (!Directory.Exists(_root))
-            {
-                throw new Configuration.OperatorConfigException($"dumpdir {_root} does not exist");
-            }
-
-            Problems = ReportScan.Run(_root, (directory, json) =>
-            {
-                if (CatalogEntries.FromJson(_root, directory, json) is { } entry)
-                {
-                    _index.Put(entry);
-                }
-            });
-        }
+        private readonly string _root = Path.GetFullPath(dumpDirectory);
+        private CatalogIndex? _index;
 
         public override string Name => $"{_root} (no server)";
-
-        /// <summary>The dumps whose report could not be read, one line each.</summary>
-        public IReadOnlyList<string> Problems { get; }
 
         public override string Root => _root;
 
         public override Task<DumpList> ListAsync(ListArguments q, CancellationToken cancel)
         {
-            var query = ListQuery.Parse(q.Host, q.Status, q.Since, q.Group, q.Limit, q.Offset, _clock.GetUtcNow(), out var problem)
+            var query = ListQuery.Parse(q.Host, q.Status, q.Since, q.Group, q.Limit, q.Offset, clock.GetUtcNow(), out var problem)
                 ?? throw new Configuration.OperatorConfigException(problem!);
-            var page = _index.Query(query.Filter, query.Offset, query.Limit);
+            var page = Index().Query(query.Filter, query.Offset, query.Limit);
             return Task.FromResult(new DumpList(page.Total, page.Offset, page.Limit, page.Items.Select(DumpItem.From).ToList()));
         }
 
         public override Task<DumpItem?> GetAsync(string id, CancellationToken cancel)
         {
-            if (_index.Get(id) is not { } entry)
+            if (Index().Get(id) is not { } entry)
             {
                 return Task.FromResult<DumpItem?>(null);
             }
 
             var files = DumpFiles.List(entry.Directory).Select(f => new FileItem(f.Name, f.Size, DumpsApi.FileUrl(entry.Id, f.Name))).ToList();
             return Task.FromResult<DumpItem?>(DumpItem.From(entry) with { Files = files });
+        }
+
+        private CatalogIndex Index()
+        {
+            if (_index is { } read)
+            {
+                return read;
+            }
+
+            if (!Directory.Exists(_root))
+            {
+                throw new Configuration.OperatorConfigException($"dumpdir {_root} does not exist");
+            }
+
+            var index = new CatalogIndex();
+            foreach (var problem in ReportScan.Run(_root, (directory, json) =>
+            {
+                if (CatalogEntries.FromJson(_root, directory, json) is { } entry)
+                {
+                    index.Put(entry);
+                }
+            }))
+            {
+                problems.WriteLine($"netdump-server: skipped {problem}");
+            }
+
+            return _index = index;
         }
     }
 }

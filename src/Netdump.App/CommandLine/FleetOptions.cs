@@ -91,12 +91,22 @@ public sealed class FleetOptions
     private static Uri ParseUrl(string text)
     {
         var withScheme = text.Contains("://", StringComparison.Ordinal) ? text : $"http://{text}";
-        if (!Uri.TryCreate(withScheme, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.Host.Length == 0)
+        if (!Uri.TryCreate(withScheme, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.Host.Length == 0
+            || (url.HostNameType == UriHostNameType.IPv4 && !DottedQuad.TryParse(HostAsWritten(withScheme), out _)))
         {
-            throw new OperatorConfigException($"--server: \"{text}\" is not an http:// or https:// URL (such as http://127.0.0.1:20080)");
+            throw new OperatorConfigException($"--server: \"{text}\" is not an http:// or https:// URL (such as http://127.0.0.1:20080; an IPv4 address is {DottedQuad.Form})");
         }
 
         return new Uri(url.GetLeftPart(UriPartial.Authority) + "/");
+    }
+
+    /// <summary>The host of a URL as the operator wrote it: <see cref="Uri.Host"/> has already turned <c>127.1</c> into 127.0.0.1.</summary>
+    private static string HostAsWritten(string url)
+    {
+        var authority = url[(url.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        authority = authority[..(authority.IndexOfAny(['/', '?', '#']) is >= 0 and var end ? end : authority.Length)];
+        authority = authority[(authority.LastIndexOf('@') + 1)..];
+        return authority.LastIndexOf(':') is >= 0 and var colon ? authority[..colon] : authority;
     }
 }
 

@@ -34,13 +34,7 @@ internal static class FleetRun
                 }
             }
 
-            var disk = new DumpSource.Disk(target.DumpDirectory, clock);
-            foreach (var problem in disk.Problems)
-            {
-                error.WriteLine($"netdump-server: skipped {problem}");
-            }
-
-            return await work(disk);
+            return await work(new DumpSource.Disk(target.DumpDirectory, clock, error));
         }
         catch (Exception e) when (e is OperatorConfigException or ServerUnreachableException or ServerAnswerException)
         {

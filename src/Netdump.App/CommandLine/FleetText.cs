@@ -10,8 +10,17 @@ internal static class FleetText
 {
     public static string Size(ulong bytes) => ByteUnits.Size(bytes);
 
-    /// <summary>The status, coloured, with the reason of a dump that is not complete.</summary>
-    public static IRenderable Status(string status, string? reason)
+    /// <summary>
+    /// How much of a reason a table row shows: a recovered dump's reason runs to ~200
+    /// characters, which made <c>list</c>'s STATUS column wider than the rest of the row.
+    /// </summary>
+    public const int ReasonInTable = 60;
+
+    /// <summary>
+    /// The status, coloured, with the reason of a dump that is not complete: whole, or cut to
+    /// <paramref name="reasonWidth"/> characters with an ellipsis (a table; <c>show</c> has it whole).
+    /// </summary>
+    public static IRenderable Status(string status, string? reason, int? reasonWidth = null)
     {
         var parsed = DumpJson.ParseStatus(status);
         var colour = parsed switch
@@ -25,10 +34,27 @@ internal static class FleetText
         text.Append(status, new Style(colour));
         if (reason is not null && parsed != DumpStatus.Complete)
         {
-            text.Append($": {reason}");
+            text.Append($": {(reasonWidth is { } width ? Cut(reason, width) : reason)}");
         }
 
         return text;
+    }
+
+    /// <summary><paramref name="text"/> at most <paramref name="width"/> characters long, the last an ellipsis when cut (never half a surrogate pair).</summary>
+    public static string Cut(string text, int width)
+    {
+        if (text.Length <= width)
+        {
+            return text;
+        }
+
+        var keep = width - 1;
+        if (char.IsHighSurrogate(text[keep - 1]))
+        {
+            keep--;
+        }
+
+        return $"{text[..keep].TrimEnd()}…";
     }
 
     /// <summary>The host for people: its name and address, or the address alone.</summary>

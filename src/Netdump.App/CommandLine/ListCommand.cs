@@ -62,7 +62,7 @@ public static class ListCommand
         return command;
     }
 
-    /// <summary>One row a dump: its id (client address and local arrival time), host, status and why, size, panic.</summary>
+    /// <summary>One row a dump: its id (client address and local arrival time), host (name, else address), status and why (cut to <see cref="FleetText.ReasonInTable"/> characters), size, panic.</summary>
     public static Table Table(DumpList page)
     {
         var fleet = page.Items.Any(i => i.Node is not null);
@@ -82,14 +82,14 @@ public static class ListCommand
             var cells = new List<Spectre.Console.Rendering.IRenderable>
             {
                 new Text(item.Id),
-                new Text(item.Hostname ?? "-"),
+                new Text(item.Host), // the API's: the host name, else the client address (a Linux client sends no name)
             };
             if (fleet)
             {
                 cells.Add(new Text(item.Node ?? "-"));
             }
 
-            cells.Add(FleetText.Status(item.Status, item.Reason));
+            cells.Add(FleetText.Status(item.Status, item.Reason, FleetText.ReasonInTable));
             cells.Add(new Text(FleetText.Size(item.DumpLength ?? item.BytesReceived)));
             cells.Add(new Text(item.PanicString ?? "-"));
             table.AddRow(cells);

@@ -10,7 +10,7 @@ namespace Netdump.App.CommandLine;
 /// (netdump.conf, <c>--config</c>, <c>--dumpdir</c>), the same rules as the server's own passes
 /// (never a receiving dump, never one younger than an hour). One line per dump on stdout:
 /// <c>would remove</c> with <c>--dry-run</c> (nothing is touched), <c>removed</c> otherwise (and
-/// a line in retention.log). Safe beside a running server. Exit 0; 1 with one line on stderr
+/// a line in retention.log); one line saying so when nothing goes. Safe beside a running server. Exit 0; 1 with one line on stderr
 /// for a bad configuration or a dump that could not be removed.
 /// </summary>
 public static class PruneCommand
@@ -89,6 +89,11 @@ public static class PruneCommand
             if (settings.Retention.MaxTotal is { } maxTotal && plan.TotalAfter > maxTotal)
             {
                 output.WriteLine($"dumps hold {ByteUnits.Size(plan.TotalAfter)} on disk, above max_total {ByteUnits.Size(maxTotal)}: the rest is receiving or younger than an hour");
+            }
+            else if (plan.Removals.Count == 0)
+            {
+                // silence would leave the operator to wonder whether the keys were read at all
+                output.WriteLine($"nothing to remove: the retention keys keep every dump ({ByteUnits.Size(plan.TotalBytes)} on disk)");
             }
 
             return failed == 0 ? ServerCommand.ExitOk : ServerCommand.ExitError;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Netdump.Actors.Catalog;
 using Netdump.Actors.Storage;
+using Netdump.App.Configuration;
 using Netdump.App.Http;
 using Spectre.Console;
 
@@ -53,8 +54,10 @@ public static class ShowCommand
 
     /// <summary>
     /// The dump <paramref name="named"/>: an existing directory is turned into its id under the
-    /// source's dump directory (a directory elsewhere, read from disk, is read alone); anything
-    /// else is an id.
+    /// source's dump directory; anything else is an id. A directory elsewhere is read alone from
+    /// disk (a copy, an archive), or, from a server, found by the id its own report gives (the
+    /// server may run with another <c>--dumpdir</c> than the settings say); failing that, an
+    /// <see cref="OperatorConfigException"/> says why and how to name it.
     /// </summary>
     private static async Task<DumpItem?> Find(DumpSource source, string named, CancellationToken cancel)
     {
@@ -70,15 +73,41 @@ public static class ShowCommand
             return await source.GetAsync(DumpId.Of(source.Root, directory), cancel);
         }
 
-        // a dump outside the dump directory (a copy, an archive): its own report, from disk
-        if (source is DumpSource.Disk && ReportScan.ReadOne(directory, out _) is { } json
-            && CatalogEntries.FromJson(Path.GetDirectoryName(directory)!, directory, json) is { } entry)
+        if (ReportScan.ReadOne(directory, out var why) is not { } json)
         {
+            throw new OperatorConfigException($"show: {directory} is not a dump: its {DumpReport.JsonFileName} {why}");
+        }
+
+        if (source is DumpSource.Disk)
+        {
+            if (CatalogEntries.FromJson(Path.GetDirectoryName(directory)!, directory, json) is not { } entry)
+            {
+                throw new OperatorConfigException($"show: {directory} is not a dump: its {DumpReport.JsonFileName} lacks a status, client_ip or received_at");
+            }
+
             var files = DumpFiles.List(directory).Select(f => new FileItem(f.Name, f.Size, DumpsApi.FileUrl(entry.Id, f.Name))).ToList();
             return DumpItem.From(entry) with { Files = files };
         }
 
-        return null;
+        if (await source.GetAsync(IdFromReport(directory, json), cancel) is { } item
+            && Path.TrimEndingDirectorySeparator(Path.GetFullPath(item.Directory)) == directory)
+        {
+            return item;
+        }
+
+        throw new OperatorConfigException(
+            $"show: {directory} is not under {source.Root}, the dump directory this command reads (--dumpdir, else dumpdir of the settings), "
+            + $"and {source.Name} has no dump there: give the server's --dumpdir too, name the dump by its id (list prints it), or read a copy with --offline");
+    }
+
+    /// <summary>
+    /// The id a dump has under whatever dump directory holds it: its HERALD path (unless the dump
+    /// fell back to the dump directory itself) and its directory's name, as its report says.
+    /// </summary>
+    private static string IdFromReport(string directory, JsonElement json)
+    {
+        var path = DumpJson.String(json, DumpJson.HeraldPathFallback) is null ? DumpJson.String(json, DumpJson.HeraldPath) ?? "" : "";
+        return DumpId.Of("/", Path.Combine("/", path, Path.GetFileName(directory)));
     }
 
     /// <summary>Two columns, name and value, one fact a line (a script can grep them; <c>--json</c> is for parsing).</summary>
@@ -98,7 +127,11 @@ public static class ShowCommand
         grid.AddRow(new Text("status"), FleetText.Status(d.Status, d.Reason));
         Row("host", FleetText.Host(d));
         Row("panic", d.PanicString);
-        Row("kernel", d.VersionString);
+        // the API's kernel: a FreeBSD header's first words, or what a Linux client's console
+        // printed (a Linux dump has no version string); the whole FreeBSD string below it
+        var version = d.VersionString?.Trim();
+        Row("kernel", d.Kernel ?? version);
+        Row("version", version != d.Kernel ? version : null);
         Row("group", d.Group);
         Row("architecture", d.Architecture);
         Row("received at", $"{Terminal.Time(d.ReceivedAt)} ({Terminal.Ago(d.ReceivedAt, now)})");

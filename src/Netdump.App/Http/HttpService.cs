@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -85,6 +86,16 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
         });
 
         var app = builder.Build();
+
+        // an answer without a body of its own (no route for the path, a method no route takes, an
+        // unknown dashboard asset) gets the API's error body too: every 4xx/5xx is {"error": ...}
+        app.UseStatusCodePages(context =>
+        {
+            var http = context.HttpContext;
+            var what = ReasonPhrases.GetReasonPhrase(http.Response.StatusCode).ToLowerInvariant();
+            var path = Netdump.Actors.Storage.DumpReport.OneLine(http.Request.Path.ToString());
+            return DumpsApi.Error(http.Response.StatusCode, $"{http.Request.Method} {path}: {what}").ExecuteAsync(http);
+        });
         app.Use(async (context, next) =>
         {
             // the dashboard's page and its script and style hold no data, and a browser cannot add
@@ -117,10 +128,15 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
         {
             await app.StartAsync(cancellationToken);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
+            // Kestrel reports "address in use" as an IOException around the socket's error, and
+            // every other bind failure (EACCES for a port below 1024, EADDRNOTAVAIL) as the bare
+            // SocketException: both are one line for the operator, in the log as on stderr
             await app.DisposeAsync();
-            throw new IOException($"http: cannot listen on {http.Endpoint}: {(e.InnerException ?? e).Message}", e);
+            var problem = $"http: cannot listen on {http.Endpoint}: {(e is IOException { InnerException: { } inner } ? inner : e).Message}";
+            logger.Error("{Problem}", problem);
+            throw new IOException(problem, e);
         }
 
         _app = app;

@@ -30,7 +30,12 @@ public static class NetdumpLogging
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Warning)
             // Kestrel and ASP.NET log every request at Information: the HTTP side logs its own start
             .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-            .MinimumLevel.Override("Akka.Actor.CoordinatedShutdown", LogEventLevel.Warning);
+            .MinimumLevel.Override("Akka.Actor.CoordinatedShutdown", LogEventLevel.Warning)
+            // a hosted service that fails to start (the HTTP port taken, the actor system) has
+            // its exception thrown to the server's start, which says it in one line; the host's
+            // own "Hosting failed to start" with the stack trace (twice: the web application's
+            // host inside the server's) would bury that line under 80 more
+            .Filter.ByExcluding(IsHostStartupFault);
         if (console)
         {
             configuration.WriteTo.Console(outputTemplate: OutputTemplate);
@@ -57,4 +62,9 @@ public static class NetdumpLogging
 
         return new ServerLog(configuration.CreateLogger(), file);
     }
+
+    /// <summary>Microsoft.Extensions.Hosting's event for a start that threw (its <c>EventId</c> as Serilog receives it: Id and Name).</summary>
+    private static bool IsHostStartupFault(LogEvent e) =>
+        e.Properties.TryGetValue("EventId", out var id) && id is StructureValue eventId
+        && eventId.Properties.Any(p => p is { Name: "Name", Value: ScalarValue { Value: "HostedServiceStartupFaulted" } });
 }

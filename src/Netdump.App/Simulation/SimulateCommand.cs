@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Netdump.Actors.Configuration;
+using Netdump.App.CommandLine;
 using Netdump.Actors.Protocol;
 
 namespace Netdump.App.Simulation;
@@ -10,15 +12,18 @@ namespace Netdump.App.Simulation;
 /// <summary>
 /// The <c>simulate</c> subcommand: one <see cref="SimulatedClient"/> dump (or with
 /// <c>--dialect linux</c> one <see cref="LinuxSimulatedClient"/> dump) against a server, one
-/// line per phase. Exit 0 when the dump completed, 1 when it failed, 2 for a bad option
-/// value (one line on stderr). Values are parsed here rather than by System.CommandLine so
-/// that every bad value gets the same one-line error and exit code.
+/// line per phase. Exit 0 when the dump completed; 1 when it failed or an option value is bad,
+/// with one line on stderr (<c>netdump-server: simulate: ...</c>), as every command of the
+/// program reports an error. Values are parsed here rather than by System.CommandLine so that
+/// every bad value gets the same one-line error.
 /// </summary>
 public static partial class SimulateCommand
 {
     public const int Completed = 0;
-    public const int Failed = 1;
-    public const int BadUsage = 2;
+    public const int Failed = ServerCommand.ExitError;
+
+    /// <summary>What starts each of the command's error lines on stderr.</summary>
+    internal const string ErrorPrefix = "netdump-server: simulate: ";
 
     private enum Dialect
     {
@@ -113,8 +118,8 @@ public static partial class SimulateCommand
             }
             catch (ArgumentException e)
             {
-                errors.WriteLine($"simulate: {e.Message}");
-                return BadUsage;
+                errors.WriteLine($"{ErrorPrefix}{e.Message}");
+                return Failed;
             }
 
             return await run();
@@ -144,13 +149,13 @@ public static partial class SimulateCommand
         }
         catch (OperationCanceledException)
         {
-            errors.WriteLine("simulate: cancelled");
+            errors.WriteLine($"{ErrorPrefix}cancelled");
             return Failed;
         }
 
         if (failure(result) is { } error)
         {
-            errors.WriteLine($"simulate: dump failed: {error}");
+            errors.WriteLine($"{ErrorPrefix}dump failed: {error}");
             output.WriteLine(summary(result));
             return Failed;
         }
@@ -189,9 +194,9 @@ public static partial class SimulateCommand
         new(name) { Description = description, DefaultValueFactory = _ => defaultValue };
 
     internal static IPAddress ParseIPv4(string option, string text) =>
-        IPAddress.TryParse(text, out var address) && address.AddressFamily == AddressFamily.InterNetwork
+        DottedQuad.TryParse(text, out var address)
             ? address
-            : throw new ArgumentException($"{option} \"{text}\" is not an IPv4 address");
+            : throw new ArgumentException($"{option} \"{text}\" is not an IPv4 address ({DottedQuad.Form})");
 
     internal static int ParseInt(string option, string text, int minimum, int maximum) =>
         int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= minimum && value <= maximum

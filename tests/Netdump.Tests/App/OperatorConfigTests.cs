@@ -171,8 +171,39 @@ public sealed class OperatorConfigTests : IDisposable
     {
         Assert.Equal("--port: 70000 is out of range 0-65535", ErrorOf(new ServerOptions { Port = 70000 }, null));
         Assert.Equal("--concurrent: 0 must be at least 1", ErrorOf(new ServerOptions { Concurrent = 0 }, null));
-        Assert.Equal("--addr: \"example.org\" is not an IPv4 address", ErrorOf(new ServerOptions { Addr = "example.org" }, null));
+        Assert.Equal("--addr: \"example.org\" is not an IPv4 address (four numbers 0-255 with dots, such as 192.0.2.10)", ErrorOf(new ServerOptions { Addr = "example.org" }, null));
         Assert.Equal("--dumpdir: empty value", ErrorOf(new ServerOptions { DumpDir = "" }, null));
+    }
+
+    [Theory]
+    [InlineData("1.2.3")] // 1.2.0.3 to IPAddress.Parse (inet_aton)
+    [InlineData("127.1")] // 127.0.0.1
+    [InlineData("010.0.0.1")] // octal: 8.0.0.1
+    [InlineData("0x7f.0.0.1")]
+    [InlineData("2130706433")] // 127.0.0.1 as one number
+    public void OperatorConfig_should_refuse_an_IPv4_address_that_is_not_a_dotted_quad_wherever_it_is_read(string address)
+    {
+        Assert.Equal($"--addr: \"{address}\" is not an IPv4 address (four numbers 0-255 with dots, such as 192.0.2.10)", ErrorOf(new ServerOptions { Addr = address }, null));
+        Assert.Equal($"test.conf:1: addr: \"{address}\" is not an IPv4 address (four numbers 0-255 with dots, such as 192.0.2.10)", ErrorOf(new ServerOptions(), Conf($"addr = {address}")));
+        Assert.Equal(
+            $"--http: \"{address}:20085\" is not an address and port such as 127.0.0.1:20080 (or off; an IPv4 address is four numbers 0-255 with dots, such as 192.0.2.10)",
+            ErrorOf(new ServerOptions { Http = $"{address}:20085" }, null));
+        Assert.Equal($"test.conf:1: allow: \"{address}/32\" is not an IPv4 CIDR prefix such as 192.0.2.0/24", ErrorOf(new ServerOptions(), Conf($"allow = 127.0.0.0/8, {address}/32")));
+        Assert.Equal($"test.conf:1: allow: \"{address}\" is not an IPv4 CIDR prefix such as 192.0.2.0/24", ErrorOf(new ServerOptions(), Conf($"allow = {address}")));
+        Assert.Equal(
+            $"test.conf:2: cluster_seeds: \"{address}:20090\" is not host:port such as 192.0.2.10:20090",
+            ErrorOf(new ServerOptions(), Conf("cluster = on", $"cluster_seeds = {address}:20090")));
+    }
+
+    [Fact]
+    public void OperatorConfig_should_take_dotted_quads_and_a_seed_by_name()
+    {
+        var settings = Merge(new ServerOptions { Addr = "192.0.2.10", Http = "127.0.0.2:20085" }, Conf("allow = 10.0.0.0/8, 192.0.2.7", "cluster = on", "cluster_seeds = 192.0.2.10:20090, seed1.example.org:20090")).Settings;
+
+        Assert.Equal(IPAddress.Parse("192.0.2.10"), settings.Address);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 20085), settings.Http!.Endpoint);
+        Assert.Equal([IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("192.0.2.7/32")], settings.Allow);
+        Assert.Equal(["192.0.2.10", "seed1.example.org"], settings.Cluster!.Seeds.Select(s => s.Host));
     }
 
     [Fact]

@@ -39,6 +39,21 @@ public sealed class RetentionProcessTests : IDisposable
         Assert.False(File.Exists(Path.Combine(DumpDir, RetentionRun.LogFileName)));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Prune_with_nothing_to_remove_says_so_in_one_line(bool dryRun)
+    {
+        var recent = DumpTreeBuilder.Dump(DumpDir, "127.0.0.1", LongAgo.AddDays(1));
+
+        using var run = await ServerProcess.RunAsync(RunTimeout, ["prune", .. dryRun ? new[] { "--dry-run" } : [], "--dumpdir", DumpDir, "--config", Conf("max_age = 3650d\nkeep_per_host = 2\n")]);
+
+        Assert.Equal(0, run.Process.ExitCode);
+        Assert.Empty(run.StderrLines);
+        Assert.StartsWith("nothing to remove: the retention keys keep every dump (", Assert.Single(run.StdoutLines));
+        Assert.True(Directory.Exists(recent));
+    }
+
     [Fact]
     public async Task Prune_should_remove_what_the_keys_no_longer_keep_and_record_it()
     {

@@ -39,18 +39,26 @@ internal sealed partial class ServerProcess : IDisposable
     /// (<c>--ignore-signal=HUP</c>, as <c>nohup</c> hands it over; <c>--default-signal=HUP</c>,
     /// whatever this test run inherited); none: the server is started directly
     /// </param>
-    public static ServerProcess Start(IReadOnlyList<string> signals, params string[] arguments)
+    public static ServerProcess Start(IReadOnlyList<string> signals, params string[] arguments) =>
+        StartUnder(signals.Count > 0 ? ["env", .. signals] : [], arguments);
+
+    /// <param name="wrapper">
+    /// a command that execs the server with what follows it (<c>env --ignore-signal=HUP</c>;
+    /// <c>setpriv --bounding-set=-net_bind_service</c>, root without the right to bind ports
+    /// below 1024); none: the server is started directly
+    /// </param>
+    public static ServerProcess StartUnder(IReadOnlyList<string> wrapper, params string[] arguments)
     {
-        var start = new ProcessStartInfo(signals.Count > 0 ? "env" : DotnetHost())
+        var start = new ProcessStartInfo(wrapper.Count > 0 ? wrapper[0] : DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        if (signals.Count > 0)
+        if (wrapper.Count > 0)
         {
-            foreach (var option in signals)
+            foreach (var option in wrapper.Skip(1))
             {
                 start.ArgumentList.Add(option);
             }
@@ -97,9 +105,12 @@ internal sealed partial class ServerProcess : IDisposable
     }
 
     /// <summary>Runs to the end (bounded) and returns the exit status with all output read.</summary>
-    public static async Task<ServerProcess> RunAsync(TimeSpan timeout, params string[] arguments)
+    public static Task<ServerProcess> RunAsync(TimeSpan timeout, params string[] arguments) => RunUnderAsync(timeout, [], arguments);
+
+    /// <summary>Runs under <paramref name="wrapper"/> (<see cref="StartUnder"/>) to the end (bounded) and returns the exit status with all output read.</summary>
+    public static async Task<ServerProcess> RunUnderAsync(TimeSpan timeout, IReadOnlyList<string> wrapper, params string[] arguments)
     {
-        var server = Start(arguments);
+        var server = StartUnder(wrapper, arguments);
         try
         {
             await server.WaitForExitAsync(timeout);

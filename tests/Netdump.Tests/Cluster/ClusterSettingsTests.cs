@@ -46,4 +46,25 @@ public sealed class ClusterSettingsTests
         var e = Assert.Throws<OperatorConfigException>(() => Merge(conf));
         Assert.StartsWith(start, e.Message);
     }
+
+    [Theory]
+    [InlineData("node_name = \"a b\"\n", "netdump.conf:1: node_name: \"a b\" may not hold spaces")]
+    [InlineData("cluster = off\nnode_name = rack~1\n", "netdump.conf:2: node_name: \"rack~1\" may not hold spaces, ~")]
+    [InlineData("cluster_seeds = rack1\n", "netdump.conf:1: cluster_seeds: \"rack1\" is not host:port")]
+    [InlineData("cluster_port = 70000\n", "netdump.conf:1: cluster_port: 70000 is out of range 1-65535")]
+    [InlineData("fleet_max_concurrent_dumps = -1\n", "netdump.conf:1: fleet_max_concurrent_dumps: -1 must be 0")]
+    [InlineData("fleet_guard_timeout = 0\n", "netdump.conf:1: fleet_guard_timeout: must be positive")]
+    public void Bad_cluster_keys_should_be_refused_with_cluster_off_too(string conf, string start)
+    {
+        // the whole file is checked at every start: not first on the day the cluster is turned on
+        var e = Assert.Throws<OperatorConfigException>(() => Merge(conf));
+        Assert.StartsWith(start, e.Message);
+        Assert.StartsWith("--node-name: \"a b\" may not hold spaces", Assert.Throws<OperatorConfigException>(() => OperatorConfig.Merge(new Dictionary<string, object?> { ["node_name"] = "a b" }, null, Netdump.App.CommandLine.ServerOptions.OptionOfKey)).Message);
+    }
+
+    [Fact]
+    public void With_cluster_off_no_seed_is_needed()
+    {
+        Assert.Null(Merge("cluster = off\nnode_name = rack1\ncluster_port = 20091\n").Settings.Cluster);
+    }
 }

@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Netdump.Actors.Catalog;
 using Netdump.Actors.Storage;
 using Netdump.Tests.App;
+using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.CommandLine;
 
@@ -68,6 +70,75 @@ public sealed class FleetCommandsOfflineTests : IDisposable
     }
 
     [Fact]
+    public async Task List_and_show_name_a_linux_dump_by_its_address_and_show_its_kernel_as_the_api_does()
+    {
+        var dir = _dumps.AddLinux("127.0.7.8", "2.6.9-89.ELsmp", "Kernel panic - not syncing: Fatal exception", TimeSpan.FromMinutes(2));
+        var id = DumpId.Of(_dumps.Root, dir);
+
+        using var list = await Run("list", "--offline", "--dumpdir", _dumps.Root);
+        Assert.Equal(0, list.Process.ExitCode);
+        var row = Assert.Single(list.StdoutLines, l => l.Contains(id)).Split('│', StringSplitOptions.TrimEntries);
+        Assert.Equal("127.0.7.8", row[1]);
+
+        using var json = await Run("show", id, "--offline", "--dumpdir", _dumps.Root, "--json");
+        var item = JsonDocument.Parse(json.Stdout).RootElement;
+        Assert.Equal("127.0.7.8", item.GetProperty("host").GetString());
+        Assert.Equal("2.6.9-89.ELsmp", item.GetProperty("kernel").GetString());
+
+        using var show = await Run("show", id, "--offline", "--dumpdir", _dumps.Root);
+        Assert.Equal(0, show.Process.ExitCode);
+        Assert.Contains(show.StdoutLines, l => l.StartsWith("kernel ") && l.Contains("2.6.9-89.ELsmp"));
+        Assert.Contains(show.StdoutLines, l => l.StartsWith("host ") && l.Contains("127.0.7.8"));
+    }
+
+    [Fact]
+    public async Task List_cuts_a_long_reason_with_an_ellipsis_and_show_prints_it_whole()
+    {
+        var reason = EndReason.ServerStopped(RecoveryScan.ReasonFor("vmcore-incomplete", 4096, 2048));
+        Assert.True(reason.Text.Length > 150, reason.Text);
+        var dir = _dumps.Add("127.0.7.10", "web10.example.org", "page fault while in kernel mode", TimeSpan.FromMinutes(4), DumpStatus.Incomplete, reason);
+        var id = DumpId.Of(_dumps.Root, dir);
+
+        using var list = await Run("list", "--offline", "--dumpdir", _dumps.Root);
+        Assert.Equal(0, list.Process.ExitCode);
+        var status = Assert.Single(list.StdoutLines, l => l.Contains(id)).Split('│', StringSplitOptions.TrimEntries)[2];
+        Assert.Equal($"incomplete: {reason.Text[..59].TrimEnd()}…", status);
+
+        using var show = await Run("show", id, "--offline", "--dumpdir", _dumps.Root, "--json");
+        Assert.Equal(reason.Text, JsonDocument.Parse(show.Stdout).RootElement.GetProperty("reason").GetString());
+        using var facts = await Run("show", id, "--offline", "--dumpdir", _dumps.Root);
+        // whole, though wrapped at the output's width: at word boundaries, under the value column
+        Assert.Contains($"incomplete: {reason.Text}", Regex.Replace(facts.Stdout, @"\s+", " "));
+    }
+
+    [Fact]
+    public async Task Show_offline_reads_a_copied_dump_without_any_dump_directory()
+    {
+        var dir = _dumps.Add("127.0.7.6", "web6.example.org", "page fault while in kernel mode", TimeSpan.FromMinutes(3));
+        using var elsewhere = new TempDirectory();
+        var copy = elsewhere.Combine(Path.GetFileName(dir));
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(dir))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        // the settings' dump directory does not exist (as /var/crash on a workstation): the copy alone is read
+        var conf = elsewhere.Combine("netdump.conf");
+        File.WriteAllText(conf, $"dumpdir = {elsewhere.Combine("no-such-dumpdir")}\n");
+
+        using var run = await Run("show", copy, "--offline", "--config", conf);
+        Assert.Equal(0, run.Process.ExitCode);
+        Assert.Empty(run.StderrLines);
+        Assert.Contains(run.StdoutLines, l => l.StartsWith("host") && l.Contains("web6.example.org (127.0.7.6)"));
+        Assert.Contains(run.StdoutLines, l => l.StartsWith("directory") && l.Contains(copy));
+
+        using var list = await Run("list", "--offline", "--config", conf);
+        Assert.Equal(1, list.Process.ExitCode);
+        Assert.Equal($"netdump-server: dumpdir {elsewhere.Combine("no-such-dumpdir")} does not exist", Assert.Single(list.StderrLines));
+    }
+
+    [Fact]
     public async Task List_and_show_read_the_disk_when_the_conf_server_does_not_answer_and_say_so()
     {
         _dumps.Add("127.0.7.5", "web5.example.org", "page fault while in kernel mode", TimeSpan.FromMinutes(1));
@@ -115,7 +186,9 @@ public sealed class FleetCommandsOfflineTests : IDisposable
     [InlineData("netdump-server: list: since: \"yesterday\" is neither an ISO 8601 time (2024-05-01T10:00:00Z) nor an age (90s, 15m, 1h, 7d)", "list", "--offline", "--since", "yesterday")]
     [InlineData("netdump-server: list: status: \"lost\" is not receiving, complete, incomplete or refused", "list", "--offline", "--status", "lost")]
     [InlineData("netdump-server: --offline and --server exclude each other (see --help)", "list", "--offline", "--server", "http://127.0.0.1:1")]
-    [InlineData("netdump-server: --server: \"ftp://x\" is not an http:// or https:// URL (such as http://127.0.0.1:20080)", "groups", "--server", "ftp://x")]
+    [InlineData("netdump-server: --server: \"ftp://x\" is not an http:// or https:// URL (such as http://127.0.0.1:20080; an IPv4 address is four numbers 0-255 with dots, such as 192.0.2.10)", "groups", "--server", "ftp://x")]
+    [InlineData("netdump-server: --server: \"127.1:20080\" is not an http:// or https:// URL (such as http://127.0.0.1:20080; an IPv4 address is four numbers 0-255 with dots, such as 192.0.2.10)", "groups", "--server", "127.1:20080")]
+    [InlineData("netdump-server: --server: \"http://u@010.0.0.1/x\" is not an http:// or https:// URL (such as http://127.0.0.1:20080; an IPv4 address is four numbers 0-255 with dots, such as 192.0.2.10)", "status", "--server", "http://u@010.0.0.1/x")]
     public async Task A_bad_option_is_one_line_and_exit_1(string message, params string[] command)
     {
         using var run = await Run(command);

@@ -47,12 +47,12 @@ public sealed class FleetCommandsServerTests : IAsyncLifetime
 
     private string Url => _server.HttpUrl!;
 
-    /// <summary>A conf naming the server as an operator's would: its http address and token file, its dumpdir.</summary>
-    private string Conf()
+    /// <summary>A conf naming the server as an operator's would: its http address and token file, its dumpdir (or another).</summary>
+    private string Conf(string? dumpDir = null)
     {
         var path = Path.Combine(_server.DumpDir, "..", $"netdump-{Guid.NewGuid():N}.conf");
         var port = new Uri(Url).Port;
-        File.WriteAllText(path, $"dumpdir = {_server.DumpDir}\nhttp = 127.0.0.1:{port}\nhttp_token_file = {_tokenFile}\n");
+        File.WriteAllText(path, $"dumpdir = {dumpDir ?? _server.DumpDir}\nhttp = 127.0.0.1:{port}\nhttp_token_file = {_tokenFile}\n");
         return path;
     }
 
@@ -96,6 +96,45 @@ public sealed class FleetCommandsServerTests : IAsyncLifetime
 
         using var ofGroup = await Run("list", "--config", conf, "--json", "--group", pageFault.GetProperty("id").GetString()!);
         Assert.Equal(2, JsonDocument.Parse(ofGroup.Stdout).RootElement.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
+    public async Task Show_finds_a_dump_by_its_directory_when_the_server_runs_with_another_dumpdir_than_the_settings()
+    {
+        // the operator's settings say one dump directory, the server was started with --dumpdir another
+        Directory.CreateDirectory(Path.Combine(_server.DumpDir, "rack1"));
+        Assert.True((await new SimulatedClient(_server.Client("127.0.24.20") with { Size = 64 << 10, Hostname = "web20.example.org" }).RunAsync()).Success);
+        Assert.True((await new SimulatedClient(_server.Client("127.0.24.21") with { Size = 64 << 10, Hostname = "web21.example.org", Path = "rack1" }).RunAsync()).Success);
+        var elsewhere = Path.Combine(_server.DumpDir, "..", $"netdump-elsewhere-{Guid.NewGuid():N}");
+        var conf = Conf(dumpDir: elsewhere);
+
+        foreach (var (client, host) in new[] { ("127.0.24.20", "web20.example.org"), ("127.0.24.21", "web21.example.org") })
+        {
+            var dir = Assert.Single(Directory.GetDirectories(_server.DumpDir, $"{client}-*", SearchOption.AllDirectories));
+            using var show = await Run("show", dir, "--config", conf);
+            Assert.True(show.Process.ExitCode == 0, show.Stderr);
+            Assert.Contains(show.StdoutLines, l => l.StartsWith("host") && l.Contains(host));
+            Assert.Contains(show.StdoutLines, l => l.StartsWith("directory") && l.Contains(dir));
+        }
+
+        // a copy of a dump is not the server's: said so, with what to do
+        var original = Assert.Single(Directory.GetDirectories(_server.DumpDir, "127.0.24.20-*"));
+        var copy = Path.Combine(elsewhere + "-copy", Path.GetFileName(original));
+        Directory.CreateDirectory(copy);
+        File.Copy(Path.Combine(original, "dump.json"), Path.Combine(copy, "dump.json"));
+        try
+        {
+            using var refused = await Run("show", copy, "--config", conf);
+            Assert.Equal(1, refused.Process.ExitCode);
+            Assert.Equal(
+                $"netdump-server: show: {Path.GetFullPath(copy)} is not under {Path.GetFullPath(elsewhere)}, the dump directory this command reads (--dumpdir, else dumpdir of the settings), "
+                + $"and {Url}/ has no dump there: give the server's --dumpdir too, name the dump by its id (list prints it), or read a copy with --offline",
+                Assert.Single(refused.StderrLines));
+        }
+        finally
+        {
+            Directory.Delete(elsewhere + "-copy", recursive: true);
+        }
     }
 
     [Fact]

@@ -52,6 +52,30 @@ internal sealed class GeneratedDumps : IDisposable
         return dir;
     }
 
+    /// <summary>A complete Linux dump from <paramref name="client"/> (no host name: a Linux client sends none), its console's kernel version and panic; its directory.</summary>
+    public string AddLinux(string client, string kernelVersion, string panic, TimeSpan ago)
+    {
+        var receivedAt = DateTimeOffset.UtcNow - ago;
+        var dir = DumpLocation.CreateDumpDirectory(Root, IPAddress.Parse(client), receivedAt.LocalDateTime);
+        File.WriteAllBytes(Path.Combine(dir, "vmcore"), new byte[8192]);
+        DumpReport.Write(new DumpRecord
+        {
+            Status = DumpStatus.Complete,
+            ClientIp = IPAddress.Parse(client),
+            ServerIp = IPAddress.Loopback,
+            HeraldPath = "",
+            Directory = dir,
+            ReceivedAt = receivedAt,
+            FinishedAt = receivedAt + TimeSpan.FromSeconds(30),
+            BytesReceived = 8192,
+            Ranges = [new ByteRange(0, 8192)],
+            Vmcore = "vmcore",
+            Dialect = Netdump.Actors.Ingest.Dialect.Linux,
+            Linux = new LinuxFacts(5, 62, 4096, 2, [], Registers: true, LogBytes: 100, panic) { CoreSize = 8192, KernelVersion = kernelVersion },
+        });
+        return dir;
+    }
+
     /// <summary>A conf file in the tree's parent folder: the given lines (e.g. <c>http = off</c>) and this dump directory.</summary>
     public string Conf(string lines)
     {

@@ -82,6 +82,19 @@ public sealed class ApiContractTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.StartsWith($"{parameter}: ", error);
     }
 
+    [Theory]
+    [InlineData("GET", "/api/nothing", HttpStatusCode.NotFound, "GET /api/nothing: not found")]
+    [InlineData("GET", "/api/dumps/x/y/z", HttpStatusCode.NotFound, "GET /api/dumps/x/y/z: not found")]
+    [InlineData("GET", "/dashboard/nothing.js", HttpStatusCode.NotFound, "GET /dashboard/nothing.js: not found")]
+    [InlineData("DELETE", "/api/dumps", HttpStatusCode.MethodNotAllowed, "DELETE /api/dumps: method not allowed")]
+    public async Task Every_error_has_its_one_line_json_body_an_unknown_path_and_method_too(string method, string path, HttpStatusCode status, string error)
+    {
+        using var response = await api.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(error, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task One_dump_lists_its_files_and_an_unknown_id_is_404()
     {

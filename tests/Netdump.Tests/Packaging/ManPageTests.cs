@@ -55,6 +55,25 @@ public sealed partial class ManPageTests
     }
 
     [Fact]
+    public void The_synopsis_and_commands_of_netdump_server_8_name_every_command_with_its_options()
+    {
+        var page = Text(ServerPage);
+        var synopses = Section(page, "SYNOPSIS").Split("\n.SY ").Select(Plain).ToList();
+        var commands = Entries(Section(page, "COMMANDS")).Select(e => e.Tag).ToList();
+        foreach (var command in new[] { PruneCommand.Create(), ListCommand.Create(), ShowCommand.Create(), StatusCommand.Create(), GroupsCommand.Create() })
+        {
+            var line = synopses.FirstOrDefault(l => l.StartsWith($"netdump-server {command.Name} ", StringComparison.Ordinal));
+            Assert.True(line is not null, $"no netdump-server {command.Name} in the SYNOPSIS of netdump-server.8");
+            foreach (var option in command.Options.Where(o => o is not HelpOption))
+            {
+                Assert.Contains(option.Name, line);
+            }
+
+            Assert.Contains(command.Name, commands);
+        }
+    }
+
+    [Fact]
     public void The_synopsis_and_commands_of_netdump_server_8_name_every_option_and_the_simulate_command()
     {
         var page = Text(ServerPage);

@@ -61,15 +61,15 @@ public sealed class LinuxSimulateCommandTests
     [InlineData("--die-after-pages", "-1")]
     [InlineData("--encrypt", null)]
     [InlineData("--size", "1M")]
-    public void Bad_linux_values_give_one_line_and_exit_2(string option, string? value)
+    public void Bad_linux_values_give_one_line_and_exit_1(string option, string? value)
     {
         string[] given = value is null ? [option] : [option, value];
         var (exitCode, output, error) = Invoke(option == "--dialect" ? given : ["--dialect", "linux", .. given]);
 
-        Assert.Equal(2, exitCode);
+        Assert.Equal(1, exitCode);
         Assert.Equal("", output);
         var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("simulate: ", line);
+        Assert.StartsWith("netdump-server: simulate: ", line);
     }
 
     [Theory]
@@ -79,7 +79,7 @@ public sealed class LinuxSimulateCommandTests
     {
         var (exitCode, _, error) = Invoke(value is null ? [option] : [option, value]);
 
-        Assert.Equal(2, exitCode);
-        Assert.Equal($"simulate: {option} does not apply to the freebsd dialect", error.Trim());
+        Assert.Equal(1, exitCode);
+        Assert.Equal($"netdump-server: simulate: {option} does not apply to the freebsd dialect", error.Trim());
     }
 }
