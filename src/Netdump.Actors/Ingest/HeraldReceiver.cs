@@ -124,17 +124,15 @@ public sealed class HeraldReceiver : IDisposable
     }
 
     /// <summary>
-    /// Stops the receive thread. It waits without a timeout, so an idle listener costs nothing;
-    /// disposing the socket wakes it (.NET shuts a socket down when closing it under a blocking
-    /// receive; HeraldReceiverTests checks that the thread ends).
+    /// Stops the receive thread without waiting for it (the listener calls this from its
+    /// handlers). The thread waits without a timeout, so an idle listener costs nothing; closing
+    /// the socket wakes it (.NET shuts a socket down when closing it under a blocking receive),
+    /// and it ends, telling nobody anything more. The port is free once this returns.
+    /// HeraldReceiverTests checks that the thread ends.
     /// </summary>
     public void Dispose()
     {
         _stopping = true;
         _socket.Dispose();
-        if (_thread is not null && _thread != Thread.CurrentThread)
-        {
-            _thread.Join(TimeSpan.FromSeconds(2));
-        }
     }
 }

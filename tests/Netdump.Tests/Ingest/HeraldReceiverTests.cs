@@ -27,7 +27,7 @@ public sealed class HeraldReceiverTests(ITestOutputHelper output)
 
         Assert.True(receiver.Running);
         receiver.Dispose(); // the thread waits in a receive with no timeout: closing the socket wakes it
-        Assert.False(receiver.Running);
+        AwaitCondition(() => !receiver.Running);
         ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no datagram made up by the wake-up
     }
 }
