@@ -34,17 +34,21 @@ public abstract class DumpSource
 
         public override async Task<DumpList> ListAsync(ListArguments q, CancellationToken cancel)
         {
-            var parameters = new[] { ("host", q.Host), ("status", q.Status), ("since", q.Since), ("group", q.Group), ("limit", q.Limit), ("offset", q.Offset) }
+            var parameters = new[]
+                {
+                    (ApiRoutes.Query.Host, q.Host), (ApiRoutes.Query.Status, q.Status), (ApiRoutes.Query.Since, q.Since),
+                    (ApiRoutes.Query.Group, q.Group), (ApiRoutes.Query.Limit, q.Limit), (ApiRoutes.Query.Offset, q.Offset),
+                }
                 .Where(p => p.Item2 is not null)
                 .Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}");
-            return (await client.GetAsync($"api/dumps?{string.Join('&', parameters)}", ApiJson.Default.DumpList, cancel)).Value;
+            return (await client.GetAsync($"{ApiRoutes.Relative(ApiRoutes.Dumps)}?{string.Join('&', parameters)}", ApiJson.Default.DumpList, cancel)).Value;
         }
 
         public override async Task<DumpItem?> GetAsync(string id, CancellationToken cancel)
         {
             try
             {
-                return (await client.GetAsync($"api/dumps/{Uri.EscapeDataString(id)}", ApiJson.Default.DumpItem, cancel)).Value;
+                return (await client.GetAsync(ApiRoutes.Relative(ApiRoutes.DumpPath(id)), ApiJson.Default.DumpItem, cancel)).Value;
             }
             catch (ServerAnswerException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
             {

@@ -21,7 +21,7 @@ public static class GroupsCommand
         options.AddTo(command, disk: false);
         command.SetAction((parse, cancel) => FleetRun.WithServer(parse, options, async client =>
         {
-            var (groups, text) = await client.GetAsync("api/groups", ApiJson.Default.GroupList, cancel);
+            var (groups, text) = await client.GetAsync(ApiRoutes.Relative(ApiRoutes.Groups), ApiJson.Default.GroupList, cancel);
             if (parse.GetValue(options.Json))
             {
                 parse.InvocationConfiguration.Output.WriteLine(text);

@@ -32,7 +32,7 @@ public static class StatusCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var json = parse.GetValue(options.Json);
-            var first = await client.GetAsync("api/sessions", ApiJson.Default.SessionList, cancel);
+            var first = await client.GetAsync(ApiRoutes.Relative(ApiRoutes.Sessions), ApiJson.Default.SessionList, cancel);
             if (json && !parse.GetValue(watch))
             {
                 output.WriteLine(first.Text);

@@ -118,7 +118,7 @@ internal sealed class StatusWatch(FleetClient client, IAnsiConsole console, Text
         try
         {
             await Task.Delay(StatusCommand.Interval, clock, cancel);
-            var text = (await client.GetAsync("api/sessions", ApiJson.Default.SessionList, cancel)).Text;
+            var text = (await client.GetAsync(ApiRoutes.Relative(ApiRoutes.Sessions), ApiJson.Default.SessionList, cancel)).Text;
             if (_down)
             {
                 _down = false;
@@ -149,7 +149,7 @@ internal sealed class StatusWatch(FleetClient client, IAnsiConsole console, Text
         DumpItem? now = null;
         try
         {
-            now = (await client.GetAsync($"api/dumps/{Uri.EscapeDataString(id)}", ApiJson.Default.DumpItem, cancel)).Value;
+            now = (await client.GetAsync(ApiRoutes.Relative(ApiRoutes.DumpPath(id)), ApiJson.Default.DumpItem, cancel)).Value;
         }
         catch (Exception e) when (e is ServerAnswerException or ServerUnreachableException or OperationCanceledException)
         {

@@ -22,10 +22,11 @@ public static class DumpsApi
 
     public static void Map(IEndpointRouteBuilder app, IActorRef catalog, TimeProvider time, Fleet? fleet = null)
     {
-        app.MapGet("/api/dumps", async (HttpRequest request) =>
+        app.MapGet(ApiRoutes.Dumps, async (HttpRequest request) =>
         {
             var q = request.Query;
-            if (ListQuery.Parse(q["host"], q["status"], q["since"], q["group"], q["limit"], q["offset"], time.GetUtcNow(), out var problem) is not { } query)
+            if (ListQuery.Parse(q[ApiRoutes.Query.Host], q[ApiRoutes.Query.Status], q[ApiRoutes.Query.Since], q[ApiRoutes.Query.Group],
+                    q[ApiRoutes.Query.Limit], q[ApiRoutes.Query.Offset], time.GetUtcNow(), out var problem) is not { } query)
             {
                 return Error(StatusCodes.Status400BadRequest, problem!);
             }
@@ -34,7 +35,7 @@ public static class DumpsApi
             return Results.Json(new DumpList(page.Total, page.Offset, page.Limit, page.Items.Select(DumpItem.From).ToList()), ApiJson.Default.DumpList);
         });
 
-        app.MapGet("/api/dumps/{id}", async (string id, HttpRequest request) =>
+        app.MapGet(ApiRoutes.Dump, async (string id, HttpRequest request) =>
         {
             if (await Find(catalog, id) is not { } entry)
             {
@@ -50,7 +51,7 @@ public static class DumpsApi
             return Results.Json(DumpItem.From(entry) with { Files = files }, ApiJson.Default.DumpItem);
         });
 
-        app.MapGet("/api/dumps/{id}/files/{name}", async (string id, string name, HttpRequest request) =>
+        app.MapGet(ApiRoutes.DumpFile, async (string id, string name, HttpRequest request) =>
         {
             // a route value keeps an encoded "/" as %2F: decoded here, so that it is refused as a path
             var plain = Uri.UnescapeDataString(name);
@@ -74,19 +75,19 @@ public static class DumpsApi
                 : Error(StatusCodes.Status404NotFound, $"dump {id} has no file \"{Netdump.Actors.Storage.DumpReport.OneLine(plain)}\"");
         });
 
-        app.MapGet("/api/sessions", async () =>
+        app.MapGet(ApiRoutes.Sessions, async () =>
         {
             var sessions = await catalog.Ask<Sessions>(GetSessions.Instance, CatalogTimeout);
             return Results.Json(new SessionList(sessions.Items.Select(DumpItem.From).ToList()), ApiJson.Default.SessionList);
         });
 
-        app.MapGet("/api/groups", async () =>
+        app.MapGet(ApiRoutes.Groups, async () =>
         {
             var groups = await catalog.Ask<Groups>(GetGroups.Instance, CatalogTimeout);
             return Results.Json(new GroupList(groups.Items.Select(GroupItem.From).ToList()), ApiJson.Default.GroupList);
         });
 
-        app.MapGet("/healthz", async () =>
+        app.MapGet(ApiRoutes.Health, async () =>
         {
             var page = await catalog.Ask<DumpPage>(new QueryDumps(DumpFilter.All, 0, 0), CatalogTimeout);
             var sessions = await catalog.Ask<Sessions>(GetSessions.Instance, CatalogTimeout);
@@ -112,7 +113,7 @@ public static class DumpsApi
     }
 
     /// <summary>The URL of a dump's file, relative to the server.</summary>
-    public static string FileUrl(string id, string name) => $"/api/dumps/{Uri.EscapeDataString(id)}/files/{Uri.EscapeDataString(name)}";
+    public static string FileUrl(string id, string name) => ApiRoutes.FilePath(id, name);
 
     public static IResult Error(int status, string message) => Results.Json(new ApiError(message), ApiJson.Default.ApiError, statusCode: status);
 

@@ -118,7 +118,7 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
             }
         });
         var metrics = MetricsExtension.For(system);
-        app.MapMetrics("/metrics", metrics.Registry);
+        app.MapMetrics(ApiRoutes.Metrics, metrics.Registry);
         DumpsApi.Map(app, catalog, TimeProvider.System, settings.Cluster is { } cluster
             ? new DumpsApi.Fleet(cluster.NodeName, node => Hosting.NetdumpCluster.HttpUrlOf(system, node))
             : null);
