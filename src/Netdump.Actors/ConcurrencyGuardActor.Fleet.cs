@@ -22,10 +22,10 @@ public sealed partial class ConcurrencyGuardActor
             case FleetGuardActor.Granted granted:
             {
                 FleetAnswered();
-                if (_holders.TryGetValue(granted.Session, out var holder) && holder.AskingFleet)
+                if (_holders.TryGetValue(granted.Session, out var holder) && holder.Stage == Stage.AskingFleet)
                 {
                     Timers.Cancel(FleetTimer(granted.Session));
-                    _holders[granted.Session] = holder with { AskingFleet = false };
+                    _holders[granted.Session] = holder with { Stage = Stage.Granted };
                     granted.Session.Tell(SlotGranted.Instance);
                 }
 
@@ -34,7 +34,7 @@ public sealed partial class ConcurrencyGuardActor
             case FleetGuardActor.Refused refused:
             {
                 FleetAnswered();
-                if (_holders.TryGetValue(refused.Session, out var holder) && holder.AskingFleet)
+                if (_holders.TryGetValue(refused.Session, out var holder) && holder.Stage == Stage.AskingFleet)
                 {
                     Timers.Cancel(FleetTimer(refused.Session));
                     _holders.Remove(refused.Session);
@@ -49,7 +49,7 @@ public sealed partial class ConcurrencyGuardActor
             }
             case FleetSilent silent:
             {
-                if (_holders.TryGetValue(silent.Session, out var holder) && holder.AskingFleet)
+                if (_holders.TryGetValue(silent.Session, out var holder) && holder.Stage == Stage.AskingFleet)
                 {
                     if (!_fleetSilent)
                     {
@@ -58,7 +58,7 @@ public sealed partial class ConcurrencyGuardActor
                             _settings.Cluster!.FleetGuardTimeout, _settings.MaxConcurrentDumps);
                     }
 
-                    _holders[silent.Session] = holder with { AskingFleet = false };
+                    _holders[silent.Session] = holder with { Stage = Stage.Granted };
                     _fleet!.Tell(new FleetGuardActor.Adopt(silent.Session));
                     silent.Session.Tell(SlotGranted.Instance);
                 }

@@ -36,12 +36,12 @@ public sealed partial class ConcurrencyGuardActor
         }
 
         var grace = (long)_settings.SilentGrace.TotalMilliseconds;
-        var candidates = _holders.Where(h => h.Value is { Active: false, AckedAt: not null }).ToList();
+        var candidates = _holders.Where(h => h.Value.Quiet).ToList();
         var next = head.Since + patience;
         if (candidates.Count > 0)
         {
             var (session, holder) = candidates.MinBy(h => h.Value.AckedAt);
-            var yieldAt = holder.AckedAt!.Value + grace;
+            var yieldAt = holder.AckedAt + grace;
             if (yieldAt <= now)
             {
                 _askedToYield = session;

@@ -31,7 +31,9 @@ public sealed partial class ConcurrencyGuardActor
                 if (_unconfirmed.Remove(Sender))
                 {
                     // an acked session's silence is counted from the recount: the conservative choice
-                    _holders[Sender] = new Holder(held.Client, held.Active, held.Acked ? Environment.TickCount64 : null);
+                    _holders[Sender] = held.Active ? new Holder(held.Client, Stage.Active)
+                        : held.Acked ? new Holder(held.Client, Stage.Acked, Environment.TickCount64)
+                        : new Holder(held.Client, Stage.Granted);
                 }
 
                 FinishRecountIfDone();
@@ -48,7 +50,7 @@ public sealed partial class ConcurrencyGuardActor
                 Release(Sender);
                 break;
             case SlotActive:
-                Update(Sender, h => h with { Active = true });
+                Update(Sender, h => h with { Stage = Stage.Active });
                 break;
             case Terminated t:
                 _unconfirmed.Remove(t.ActorRef);

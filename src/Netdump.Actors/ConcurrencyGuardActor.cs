@@ -89,11 +89,28 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>
-    /// A slot's holder: its client, whether data came, when its HERALD was acked (ticks; null
-    /// before), and whether it still waits for the fleet guard's answer (not told yet).
-    /// </summary>
-    private sealed record Holder(IPAddress Client, bool Active, long? AckedAt, bool AskingFleet = false);
+    /// <summary>Where a slot's holder stands, in the order it goes.</summary>
+    private enum Stage
+    {
+        /// <summary>The fleet guard has not answered yet: the session was not told.</summary>
+        AskingFleet,
+
+        /// <summary>Told; its HERALD not acked yet (starting: never silent).</summary>
+        Granted,
+
+        /// <summary>Its HERALD acked, nothing since: silent once its grace is over.</summary>
+        Acked,
+
+        /// <summary>Data came (or is on its way): a dump under way.</summary>
+        Active,
+    }
+
+    /// <summary>A slot's holder: its client, its stage, and when its HERALD was acked (ticks; from <see cref="Stage.Acked"/> on).</summary>
+    private sealed record Holder(IPAddress Client, Stage Stage, long AckedAt = 0)
+    {
+        /// <summary>Acked, nothing since: a candidate to yield its slot.</summary>
+        public bool Quiet => Stage == Stage.Acked;
+    }
 
     private sealed record Waiting(IActorRef Session, IPAddress Client, long Since);
 
@@ -109,7 +126,7 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
         get
         {
             var overdue = Environment.TickCount64 - (long)_settings.SilentGrace.TotalMilliseconds;
-            return _holders.Values.Count(h => h is { Active: false, AckedAt: { } acked } && acked <= overdue);
+            return _holders.Values.Count(h => h.Quiet && h.AckedAt <= overdue);
         }
     }
 
@@ -147,12 +164,12 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
                 Update(Sender, h =>
                 {
                     _refusals.Forget(h.Client);
-                    return h with { AckedAt = Environment.TickCount64 };
+                    return h.Stage == Stage.Active ? h : h with { Stage = Stage.Acked, AckedAt = Environment.TickCount64 };
                 });
                 ServeWaiting();
                 break;
             case SlotActive:
-                Update(Sender, h => h with { Active = true });
+                Update(Sender, h => h with { Stage = Stage.Active });
                 ServeWaiting();
                 break;
             case SlotYielded:
@@ -160,7 +177,7 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
                 ServeWaiting();
                 break;
             case SlotKept:
-                Update(Sender, h => h with { Active = true });
+                Update(Sender, h => h with { Stage = Stage.Active });
                 if (Equals(_askedToYield, Sender))
                 {
                     _askedToYield = null;
@@ -195,7 +212,7 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
     {
         if (_holders.TryGetValue(Sender, out var held))
         {
-            if (!held.AskingFleet)
+            if (held.Stage != Stage.AskingFleet)
             {
                 Sender.Tell(SlotGranted.Instance);
             }
@@ -212,7 +229,7 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
         {
             // a second panic of a client that is dumping: the new dump inherits the old one's slot
             Release(replaced);
-            _holders[Sender] = new Holder(request.Client, Active: false, AckedAt: null);
+            _holders[Sender] = new Holder(request.Client, Stage.Granted);
             Context.Watch(Sender);
             _fleet?.Tell(new FleetGuardActor.Adopt(Sender));
             Sender.Tell(SlotGranted.Instance);
@@ -223,7 +240,7 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
         {
             Grant(Sender, request.Client);
         }
-        else if (_waiting.Count < MaxWaiting && (_waiting.Count > 0 || _holders.Values.Any(h => h is { Active: false, AckedAt: not null })))
+        else if (_waiting.Count < MaxWaiting && (_waiting.Count > 0 || _holders.Values.Any(h => h.Quiet)))
         {
             // a silent holder may yield: the request waits its turn; the waiting session watched,
             // so a session that stops while it waits leaves the line
@@ -250,7 +267,7 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
 
     private void Grant(IActorRef session, IPAddress client)
     {
-        _holders[session] = new Holder(client, Active: false, AckedAt: null, AskingFleet: _fleet is not null);
+        _holders[session] = new Holder(client, _fleet is null ? Stage.Granted : Stage.AskingFleet);
         Context.Watch(session);
         PublishSlotsInUse();
         if (_fleet is null)
