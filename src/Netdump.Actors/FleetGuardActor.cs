@@ -37,7 +37,6 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IActorRef, Address> _slots = [];
     private readonly HashSet<Address> _unanswered = [];
-    private bool _recounting = true;
 
     public FleetGuardActor(int limit, string guardPath, TimeSpan recountTimeout)
     {
@@ -119,6 +118,11 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
             _unanswered.Clear();
             FinishRecountIfDone();
         });
+        Receive<ClusterEvent.MemberRemoved>(removed =>
+        {
+            NodeLeft(removed);
+            FinishRecountIfDone(); // it will not report now
+        });
         Common();
         ReceiveAny(_ => Stash.Stash());
     }
@@ -130,7 +134,6 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
             return;
         }
 
-        _recounting = false;
         Timers.Cancel(RecountTimer);
         _log.Info("Fleet guard on {Node}: {Slots} dumps in progress in the fleet (limit {Limit})",
             Cluster.Get(Context.System).SelfAddress, _slots.Count, _limit);
@@ -161,6 +164,7 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
             }
         });
         Receive<RecountOver>(_ => { });
+        Receive<ClusterEvent.MemberRemoved>(NodeLeft);
         Common();
     }
 
@@ -171,26 +175,23 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
         Receive<Release>(release => Free(release.Session));
         Receive<Terminated>(t => Free(t.ActorRef));
         Receive<GetCount>(_ => Sender.Tell(new Count(_slots.Count, _limit)));
-        Receive<ClusterEvent.MemberRemoved>(removed =>
+    }
+
+    /// <summary>A node left the cluster: its slots are free, and it is not waited for.</summary>
+    private void NodeLeft(ClusterEvent.MemberRemoved removed)
+    {
+        _unanswered.Remove(removed.Member.Address);
+        var gone = _slots.Where(s => s.Value == removed.Member.Address).Select(s => s.Key).ToList();
+        foreach (var session in gone)
         {
-            _unanswered.Remove(removed.Member.Address);
-            var gone = _slots.Where(s => s.Value == removed.Member.Address).Select(s => s.Key).ToList();
-            foreach (var session in gone)
-            {
-                Free(session);
-            }
+            Free(session);
+        }
 
-            if (gone.Count > 0)
-            {
-                _log.Warning("Fleet guard: node {Node} left the cluster ({Status}); its {Count} slots are free",
-                    removed.Member.Address, removed.PreviousStatus, gone.Count);
-            }
-
-            if (_recounting)
-            {
-                FinishRecountIfDone();
-            }
-        });
+        if (gone.Count > 0)
+        {
+            _log.Warning("Fleet guard: node {Node} left the cluster ({Status}); its {Count} slots are free",
+                removed.Member.Address, removed.PreviousStatus, gone.Count);
+        }
     }
 
     private void Hold(IActorRef session)
