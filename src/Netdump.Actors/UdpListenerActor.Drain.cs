@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Netdump.Actors.Ingest;
 
 namespace Netdump.Actors;
 
@@ -23,7 +24,7 @@ public sealed partial class UdpListenerActor
 
     private void StartDrain()
     {
-        _drainRequester = Sender;
+        var requester = Sender;
         _receiver?.Dispose();
         _receiver = null;
         foreach (var session in SessionChildren())
@@ -31,14 +32,52 @@ public sealed partial class UdpListenerActor
             session.Tell(ClientSessionActor.ServerShuttingDown.Instance);
         }
 
-        ReplyIfDrained();
+        Become(Draining(requester));
+        ReplyIfDrained(requester);
     }
 
-    private void ReplyIfDrained()
+    /// <summary>
+    /// No new dump starts (a HERALD that still comes, on the Linux port, goes only to a session of
+    /// its client that is ending); <paramref name="requester"/> hears <see cref="Drained"/> once
+    /// the last session has stopped. Everything else is handled as before.
+    /// </summary>
+    private UntypedReceive Draining(IActorRef requester) => message =>
     {
-        if (_drainRequester is not null && !SessionChildren().Any())
+        switch (message)
         {
-            _drainRequester.Tell(Drained.Instance);
+            case Herald herald:
+                if (_receiving.TryGetValue(herald.Client.Address, out var session))
+                {
+                    session.Tell(herald);
+                }
+
+                break;
+            case Terminated t:
+                SessionStopped(t.ActorRef);
+                ReplyIfDrained(requester);
+                break;
+            default:
+                OnReceive(message);
+                break;
         }
+    };
+
+    private void ReplyIfDrained(IActorRef requester)
+    {
+        if (!SessionChildren().Any())
+        {
+            requester.Tell(Drained.Instance);
+        }
+    }
+
+    /// <summary>A session stopped: its client may start a new dump, and the gauge counts one fewer.</summary>
+    private void SessionStopped(IActorRef stopped)
+    {
+        foreach (var (client, session) in _receiving.Where(kv => kv.Value.Equals(stopped)).ToList())
+        {
+            Forget(client, session);
+        }
+
+        _metrics.Sessions.Set(SessionChildren().Count(child => !child.Equals(stopped)));
     }
 }

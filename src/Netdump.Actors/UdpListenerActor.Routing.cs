@@ -42,11 +42,6 @@ public sealed partial class UdpListenerActor
             return;
         }
 
-        if (_drainRequester is not null)
-        {
-            return;
-        }
-
         if (herald.Linux is null && !_known.IsAllowed(herald.Client.Address))
         {
             if (RefuseUnknown(herald.Client.Address))

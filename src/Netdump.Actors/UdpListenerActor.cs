@@ -53,7 +53,6 @@ public sealed partial class UdpListenerActor : UntypedActor, IWithTimers
     private readonly AddressClock _refusedReboots = new(RebootRefusedEvery);
     private readonly RefusalEpisodes _linuxRefusals;
     private int _refusedKept;
-    private IActorRef? _drainRequester;
     private string? _bindError;
     private long _sessionCount;
     private readonly Metrics.NetdumpMetrics _metrics;
@@ -133,14 +132,7 @@ public sealed partial class UdpListenerActor : UntypedActor, IWithTimers
                 StartDrain();
                 break;
             case Terminated t:
-                foreach (var (client, session) in _receiving.Where(kv => kv.Value.Equals(t.ActorRef)).ToList())
-                {
-                    Forget(client, session);
-                }
-
-                _metrics.Sessions.Set(SessionChildren().Count(child => !child.Equals(t.ActorRef)));
-
-                ReplyIfDrained();
+                SessionStopped(t.ActorRef);
                 break;
             default:
                 Unhandled(message);

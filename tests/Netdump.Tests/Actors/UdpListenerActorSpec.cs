@@ -95,6 +95,26 @@ public sealed class UdpListenerActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_drain_starts_no_dump_tells_every_session_and_answers_once_the_last_has_stopped()
+    {
+        var (listener, endpoint) = StartListener();
+        Send("127.0.0.14", endpoint.Port, MessageType.Herald, 1);
+        var session = _spawned.ExpectMsg<Spawned>().Session;
+
+        listener.Tell(UdpListenerActor.Drain.Instance, TestActor);
+        _spawned.ExpectMsg<ClientSessionActor.ServerShuttingDown>();
+        Herald Of(string client) => new(1, new IPEndPoint(IPAddress.Parse(client), 5000), IPAddress.Loopback, "", null, DateTimeOffset.UtcNow);
+        listener.Tell(Of("127.0.0.15"));  // a new client: no dump while the server stops
+        listener.Tell(Of("127.0.0.14"));  // the ending session's client: its session hears it
+        Assert.Equal(IPAddress.Parse("127.0.0.14"), _spawned.ExpectMsg<Herald>().Client.Address);
+        _spawned.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        ExpectNoMsg(TimeSpan.Zero); // not drained while a session lives
+
+        Sys.Stop(session);
+        ExpectMsg<UdpListenerActor.Drained>();
+    }
+
+    [Fact]
     public void Each_client_IP_gets_its_own_session()
     {
         var (_, endpoint) = StartListener();
