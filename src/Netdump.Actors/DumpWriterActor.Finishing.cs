@@ -38,6 +38,7 @@ public sealed partial class DumpWriterActor
         }
 
         var record = BuildRecord(reason is null ? DumpStatus.Complete : DumpStatus.Incomplete, reason, supersededBy, DateTimeOffset.UtcNow);
+        _core.Close(); // final: nothing holds it open now (the checksum and a compression open it by name)
         try
         {
             WriteFinalReports(record);

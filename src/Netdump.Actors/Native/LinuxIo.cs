@@ -59,6 +59,13 @@ internal static unsafe partial class LinuxIo
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
+    public const int LockShared = 1;
+    public const int LockExclusive = 2;
+    public const int LockNonBlocking = 4;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int flock(int fd, int operation);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int eventfd(uint initialValue, int flags);
 

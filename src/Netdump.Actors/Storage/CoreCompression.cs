@@ -96,6 +96,7 @@ public static class CoreCompression
 
             // held open (a shared lock) while it is copied: retention leaves a core in use alone
             using var held = File.OpenHandle(original, FileMode.Open, FileAccess.Read, FileShare.Read);
+            CoreLock.Share(held);
             var bytes = ZstdCore.Compress(original, temporary, workers, cancel, gate);
             ZstdCore.Fsync(temporary);
             if (Check(record, original, temporary, gate, cancel, out var storedSha256) is { } mismatch)

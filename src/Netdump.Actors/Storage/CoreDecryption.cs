@@ -131,6 +131,7 @@ public static class CoreDecryption
     private static void Decipher(string encrypted, string plain, EkcdCipher cipher, PauseGate? gate, CancellationToken cancel)
     {
         using var input = File.OpenHandle(encrypted, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        CoreLock.Share(input); // in use while it is copied: retention leaves it alone
         using var output = File.OpenHandle(plain, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, preallocationSize: 0);
         File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var buffer = new byte[ChunkBytes];

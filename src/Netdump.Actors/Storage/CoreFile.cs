@@ -83,6 +83,7 @@ public sealed unsafe class CoreFile : IDisposable
             BufferSize = 0,
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         });
+        CoreLock.Share(stream.SafeFileHandle); // in use until the dump is final: no scan takes it
         return new CoreFile(path, stream, maxSize, disk ?? CoreDisk.Real, space);
     }
 
@@ -321,6 +322,13 @@ public sealed unsafe class CoreFile : IDisposable
 
     /// <summary>The dump is over: the room it reserved and did not use goes back to the others.</summary>
     public void ReturnUnusedSpace() => _space?.Dispose();
+
+    /// <summary>
+    /// The dump is final: the file is closed (its lock with it), so that a copy that replaces it
+    /// (compression at rest) frees its blocks at once, not when the session stops after its
+    /// linger. What was received stays known (<see cref="Covers"/>, <see cref="Holes"/>).
+    /// </summary>
+    public void Close() => _stream.Dispose();
 
     public void Dispose()
     {

@@ -213,9 +213,10 @@ public static class RecoveryScan
     }
 
     /// <summary>
-    /// Opens the core read-only with FileShare.None, which takes an exclusive flock: the core of
-    /// a live writer (another server on the same dumpdir) holds a shared one, so a dump still
-    /// being received elsewhere is not taken from it. Null without a core.
+    /// Opens the core read-only and takes its exclusive lock (<see cref="CoreLock"/>): the core of
+    /// a live writer (another server on the same dumpdir) or of a copy in progress holds a shared
+    /// one, so a dump still being received or compressed elsewhere is not taken from it. Null
+    /// without a core.
     /// </summary>
     internal static SafeFileHandle? OpenExclusive(string directory, string? coreName, out string? problem)
     {
@@ -227,7 +228,14 @@ public static class RecoveryScan
 
         try
         {
-            return File.OpenHandle(Path.Combine(directory, coreName), FileMode.Open, FileAccess.Read, FileShare.None);
+            var handle = File.OpenHandle(Path.Combine(directory, coreName), FileMode.Open, FileAccess.Read, FileShare.None);
+            if (!CoreLock.TryExclusive(handle))
+            {
+                handle.Dispose();
+                problem = $"{coreName} is in use (a server is writing or copying it); left alone";
+            }
+
+            return problem is null ? handle : null;
         }
         catch (IOException e)
         {

@@ -770,6 +770,23 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_final_dumps_core_is_closed_at_once_not_held_while_its_session_lingers()
+    {
+        var (writer, opened) = await WholeDumpBeforeAnyFlush(CoreDisk.Real);
+        Assert.Null(RecoveryScan.OpenExclusive(opened.Directory, CoreFileNames.Incomplete, out var receiving));
+        Assert.Contains("is in use", receiving); // the writer holds it while it receives
+
+        writer.Tell(DumpWriterActor.ClientFinished.Instance);
+        await ExpectMsgAsync<DumpWriterActor.Finalized>();
+
+        // the writer lives on (the session lingers, the checksum runs), the file is let go: a
+        // compression that replaces it frees its blocks at once
+        using var free = RecoveryScan.OpenExclusive(opened.Directory, CoreFileNames.Plain, out var problem);
+        Assert.Null(problem);
+        Assert.NotNull(free);
+    }
+
+    [Fact]
     public async Task A_final_report_still_unwritten_when_the_server_stops_leaves_a_mark_the_recovery_scan_finds()
     {
         var (writer, opened) = await WholeDumpBeforeAnyFlush(CoreDisk.Real);

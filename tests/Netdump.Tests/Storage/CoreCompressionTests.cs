@@ -37,6 +37,23 @@ public sealed class CoreCompressionTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_core_being_compressed_is_in_use_to_retention_until_its_copy_is_done()
+    {
+        var root = _temp.Combine("dumps");
+        var (dir, _) = CompleteDump(Path.Combine(root, "192.0.2.8-2024-03-09-14:05:07"), 3 * 1024 * 1024);
+        using var gate = new PauseGate();
+        gate.Close(); // as while a dump is received: the copy waits, its core held
+
+        var compressing = Task.Run(() => CoreCompression.Run(Read(dir), workers: 1, CancellationToken.None, gate: gate));
+        await Waiting.Until(() => RetentionScan.Run(root).Dumps.Single().Held?.Contains("is in use") == true,
+            TimeSpan.FromSeconds(10), "the core held by its copy");
+        gate.Open();
+
+        Assert.Equal(CompressionOutcome.Compressed, (await compressing).Outcome);
+        Assert.Null(RetentionScan.Run(root).Dumps.Single().Held);
+    }
+
+    [Fact]
     public void A_core_that_no_longer_matches_its_checksum_is_never_replaced_and_the_reports_say_why()
     {
         var (dir, bytes) = CompleteDump(_temp.Combine("d"), 1024 * 1024);

@@ -381,7 +381,7 @@ public sealed class RecoveryScanTests : IDisposable
 
         var result = Assert.Single(results);
         Assert.Equal(dir, result.Directory);
-        Assert.Contains("is a server still writing it?", result.Problem);
+        Assert.Contains("is in use (a server is writing or copying it)", result.Problem);
         Assert.Equal(before, Snapshot(DumpDir));
     }
 

@@ -84,13 +84,14 @@ public sealed class RetentionRunTests : IDisposable
         // finished on paper, but its core is open in a live writer
         var written = DumpTreeBuilder.Dump(DumpDir, "192.0.2.3", LongAgo);
         using var writer = File.OpenHandle(Path.Combine(written, "vmcore"), FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        Assert.True(CoreLock.Share(writer)); // as a writer, or a compression's copy, holds its core
 
         var (dumps, _) = RetentionScan.Run(DumpDir);
         var (plan, outcomes, _) = RetentionRun.Prune(DumpDir, new RetentionPolicy(1, TimeSpan.FromDays(1), 1), Now, dryRun: false);
 
         Assert.Equal("receiving", dumps.Single(d => d.Directory == receiving).Held);
         Assert.Equal("no final dump.json", dumps.Single(d => d.Directory == unreported).Held);
-        Assert.Contains("cannot be opened exclusively", dumps.Single(d => d.Directory == written).Held);
+        Assert.Contains("is in use", dumps.Single(d => d.Directory == written).Held);
         Assert.Empty(plan.Removals);
         Assert.Empty(outcomes);
         Assert.True(Directory.Exists(receiving) && Directory.Exists(unreported) && Directory.Exists(written));
