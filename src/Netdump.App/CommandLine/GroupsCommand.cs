@@ -54,11 +54,11 @@ public static class GroupsCommand
                 panic.Append($"storm at {Terminal.Time(storm)}: ", new Style(Color.Red, decoration: Decoration.Bold));
             }
 
-            panic.Append(g.Panic);
+            panic.Append(FleetText.Clean(g.Panic));
             table.AddRow(
-                new Text(g.Id), new Text(g.HostCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Text(FleetText.Clean(g.Id)), new Text(g.HostCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 new Text(g.Dumps.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Text(Terminal.Ago(g.LastSeen, now)),
-                new Text(g.Kernel.Length == 0 ? "-" : g.Kernel), panic);
+                new Text(g.Kernel.Length == 0 ? "-" : FleetText.Clean(g.Kernel)), panic);
         }
 
         return table.Caption(groups.Items.Count == 0 ? "no panic yet" : $"{groups.Items.Count} {(groups.Items.Count == 1 ? "group" : "groups")}; list --group GROUP shows the dumps of one");

@@ -81,17 +81,17 @@ public static class ListCommand
         {
             var cells = new List<Spectre.Console.Rendering.IRenderable>
             {
-                new Text(item.Id),
-                new Text(item.Host), // the API's: the host name, else the client address (a Linux client sends no name)
+                new Text(FleetText.Clean(item.Id)),
+                new Text(FleetText.Clean(item.Host)), // the API's: the host name, else the client address (a Linux client sends no name)
             };
             if (fleet)
             {
-                cells.Add(new Text(item.Node ?? "-"));
+                cells.Add(new Text(FleetText.CleanOrNull(item.Node) ?? "-"));
             }
 
             cells.Add(FleetText.Status(item.Status, item.Reason, FleetText.ReasonInTable));
             cells.Add(new Text(FleetText.Size(item.DumpLength ?? item.BytesReceived)));
-            cells.Add(new Text(item.PanicString ?? "-"));
+            cells.Add(new Text(FleetText.CleanOrNull(item.PanicString) ?? "-"));
             table.AddRow(cells);
         }
 

@@ -110,7 +110,7 @@ public static class StatusCommand
                 p?.EtaSeconds is { } eta ? Terminal.Duration(eta) : "",
                 Terminal.Ago(item.ReceivedAt, now),
             ]);
-            table.AddRow(cells.Select(c => new Text(c)));
+            table.AddRow(cells.Select(c => new Text(FleetText.Clean(c))));
         }
 
         return table.Caption(sessions.Items.Count switch

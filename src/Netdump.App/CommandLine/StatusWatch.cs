@@ -79,7 +79,7 @@ internal sealed class StatusWatch(FleetClient client, IAnsiConsole console, Text
                 shown[item.Id] = item;
                 var p = item.Progress;
                 var left = p?.EtaSeconds is { } eta ? $", {Terminal.Duration(eta)} left" : "";
-                output.WriteLine($"{now} {item.Id} {FleetText.Host(item)}: {StatusCommand.Percent(p)}, {StatusCommand.Received(item)}, {ByteUnits.Rate(p?.RateBytesPerSecond ?? 0)}{left}");
+                output.WriteLine($"{now} {FleetText.Clean(item.Id)} {FleetText.Host(item)}: {StatusCommand.Percent(p)}, {StatusCommand.Received(item)}, {ByteUnits.Rate(p?.RateBytesPerSecond ?? 0)}{left}");
             }
 
             foreach (var (id, item) in shown.Where(s => sessions.Items.All(i => i.Id != s.Key)).ToList())
@@ -161,7 +161,7 @@ internal sealed class StatusWatch(FleetClient client, IAnsiConsole console, Text
         }
 
         var reason = now.Reason is { } why && DumpJson.ParseStatus(now.Status) != DumpStatus.Complete ? $": {why}" : "";
-        return $"{id} {FleetText.Host(now)}: {now.Status}{reason}, {FleetText.Size(now.BytesReceived)}";
+        return FleetText.Clean($"{id} {FleetText.Host(now)}: {now.Status}{reason}, {FleetText.Size(now.BytesReceived)}");
     }
 
     private static Progress Bars(IAnsiConsole console) => console.Progress()

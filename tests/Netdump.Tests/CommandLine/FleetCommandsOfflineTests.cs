@@ -70,6 +70,29 @@ public sealed class FleetCommandsOfflineTests : IDisposable
     }
 
     [Fact]
+    public async Task List_and_show_never_pass_a_clients_escape_sequences_or_line_breaks_to_the_terminal()
+    {
+        // a KDH's host name and panic string are the client's words, whatever bytes they hold
+        var dir = _dumps.Add("127.0.7.6", "evil\u001b]0;PWNED\u0007\u001b[2J", "boom\u001b[31mRED\r\nnetdump-server: fake line", TimeSpan.FromMinutes(3));
+        var id = DumpId.Of(_dumps.Root, dir);
+
+        using var table = await Run("list", "--offline", "--dumpdir", _dumps.Root);
+        using var shown = await Run("show", id, "--offline", "--dumpdir", _dumps.Root);
+
+        foreach (var run in new[] { table, shown })
+        {
+            Assert.Equal(0, run.Process.ExitCode);
+            Assert.DoesNotContain('\u001b', run.Stdout);
+            Assert.DoesNotContain('\u0007', run.Stdout);
+            Assert.DoesNotContain(run.StdoutLines, l => l.StartsWith("netdump-server: fake line", StringComparison.Ordinal));
+        }
+
+        Assert.Contains(shown.StdoutLines, l => l.StartsWith("panic") && l.Contains("netdump-server: fake line")); // on the panic's own line
+        using var json = await Run("show", id, "--offline", "--dumpdir", _dumps.Root, "--json"); // JSON escapes them itself
+        Assert.Equal("evil\u001b]0;PWNED\u0007\u001b[2J", JsonDocument.Parse(json.Stdout).RootElement.GetProperty("hostname").GetString());
+    }
+
+    [Fact]
     public async Task List_and_show_name_a_linux_dump_by_its_address_and_show_its_kernel_as_the_api_does()
     {
         var dir = _dumps.AddLinux("127.0.7.8", "2.6.9-89.ELsmp", "Kernel panic - not syncing: Fatal exception", TimeSpan.FromMinutes(2));
