@@ -122,8 +122,7 @@ public static class CatalogEntries
         return (count, bytes);
     }
 
-    private static string? String(JsonElement json, string name) =>
-        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    private static string? String(JsonElement json, string name) => F.String(json, name);
 
     private static ulong? ULong(JsonElement json, string name) =>
         json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetUInt64(out var n) ? n : null;

@@ -113,7 +113,18 @@ public static class DumpJson
     /// <summary>The <see cref="Dialect"/> value of a dialect.</summary>
     public static string DialectName(Ingest.Dialect dialect) => dialect == Ingest.Dialect.Linux ? Linux : FreeBsd;
 
-    public static string? String(JsonElement? json, string name) => Property(json, name, JsonValueKind.String)?.GetString();
+    /// <summary>A string field; null when it is absent, not a string, or not text (a JSON string may hold escapes of invalid UTF-16, which .NET will not read as a string).</summary>
+    public static string? String(JsonElement? json, string name)
+    {
+        try
+        {
+            return Property(json, name, JsonValueKind.String)?.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // "Cannot transcode invalid UTF-8": a hand-made or damaged report
+        }
+    }
 
     public static ulong? ULong(JsonElement? json, string name) =>
         Property(json, name, JsonValueKind.Number) is { } v && v.TryGetUInt64(out var n) ? n : null;

@@ -111,6 +111,10 @@ public abstract class DumpSource
                 {
                     index.Put(entry);
                 }
+                else
+                {
+                    problems.WriteLine($"netdump-server: skipped {directory}: its {DumpReport.JsonFileName} lacks a {DumpJson.Status}, {DumpJson.ClientIp} or {DumpJson.ReceivedAt}");
+                }
             }))
             {
                 problems.WriteLine($"netdump-server: skipped {problem}");

@@ -65,7 +65,12 @@ public static partial class ListQuery
     {
         if (Age().Match(text) is { Success: true } age)
         {
-            var n = long.Parse(age.Groups[1].Value, CultureInfo.InvariantCulture);
+            // more digits than a long holds is no age either (the bound below is far under it)
+            if (!long.TryParse(age.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            {
+                return null;
+            }
+
             var unit = age.Groups[2].Value switch
             {
                 "s" => TimeSpan.FromSeconds(1),

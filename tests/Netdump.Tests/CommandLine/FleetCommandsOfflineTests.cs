@@ -93,6 +93,28 @@ public sealed class FleetCommandsOfflineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_damaged_dump_json_is_one_skipped_line_and_the_other_dumps_are_listed()
+    {
+        var good = _dumps.Add("127.0.7.7", "web7.example.org", "page fault", TimeSpan.FromMinutes(4));
+        var garbled = _dumps.Add("127.0.7.8", "web8.example.org", "page fault", TimeSpan.FromMinutes(3));
+        var json = Path.Combine(garbled, DumpReport.JsonFileName);
+        var bytes = File.ReadAllBytes(json);
+        var at = bytes.AsSpan().IndexOf("web8"u8); // the host name's bytes, no longer UTF-8
+        bytes[at] = 0xff;
+        bytes[at + 1] = 0xfe;
+        File.WriteAllBytes(json, bytes);
+        var bare = _dumps.Add("127.0.7.9", "web9.example.org", "page fault", TimeSpan.FromMinutes(2));
+        File.WriteAllText(Path.Combine(bare, DumpReport.JsonFileName), "{\"status\": \"complete\"}");
+
+        using var table = await Run("list", "--offline", "--dumpdir", _dumps.Root);
+
+        Assert.Equal(0, table.Process.ExitCode);
+        Assert.Contains(DumpId.Of(_dumps.Root, good), table.Stdout);
+        Assert.Contains(table.StdoutLines, l => l.Contains("127.0.7.8")); // listed by its address, its name unreadable
+        Assert.Equal($"netdump-server: skipped {bare}: its dump.json lacks a status, client_ip or received_at", Assert.Single(table.StderrLines));
+    }
+
+    [Fact]
     public async Task List_and_show_name_a_linux_dump_by_its_address_and_show_its_kernel_as_the_api_does()
     {
         var dir = _dumps.AddLinux("127.0.7.8", "2.6.9-89.ELsmp", "Kernel panic - not syncing: Fatal exception", TimeSpan.FromMinutes(2));
