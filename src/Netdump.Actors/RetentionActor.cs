@@ -56,7 +56,12 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
 
     private void RunPass()
     {
-        var (plan, outcomes, problems) = RetentionRun.Prune(_settings.DumpDirectory, _settings.Retention, _clock.GetUtcNow(), dryRun: false);
+        var (plan, outcomes, problems, unlogged) = RetentionRun.Prune(_settings.DumpDirectory, _settings.Retention, _clock.GetUtcNow(), dryRun: false);
+        if (unlogged is not null)
+        {
+            _log.Error("Retention: {Problem}", unlogged);
+        }
+
         foreach (var problem in problems)
         {
             _log.Warning("Retention: {Problem}", problem);

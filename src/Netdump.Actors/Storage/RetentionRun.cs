@@ -16,19 +16,33 @@ public static class RetentionRun
 {
     public const string LogFileName = "retention.log";
 
-    /// <summary>Scans, plans and removes: what one retention pass does.</summary>
-    public static (RetentionPlan Plan, IReadOnlyList<RemovalOutcome> Outcomes, IReadOnlyList<string> Problems) Prune(
+    /// <summary>
+    /// Scans, plans and removes: what one retention pass does. <c>Unlogged</c>: why retention.log
+    /// could not record the removals (they happened all the same), null when it did.
+    /// </summary>
+    public static (RetentionPlan Plan, IReadOnlyList<RemovalOutcome> Outcomes, IReadOnlyList<string> Problems, string? Unlogged) Prune(
         string dumpDirectory, RetentionPolicy policy, DateTimeOffset now, bool dryRun)
     {
         var (dumps, problems) = RetentionScan.Run(dumpDirectory);
         var plan = RetentionPlan.Make(dumps, policy, now);
-        return (plan, dryRun ? [] : Execute(dumpDirectory, plan, now), problems);
+        if (dryRun)
+        {
+            return (plan, [], problems, null);
+        }
+
+        var (outcomes, unlogged) = Execute(dumpDirectory, plan, now);
+        return (plan, outcomes, problems, unlogged);
     }
 
-    /// <summary>Removes every dump of the plan, in its order; one failure does not stop the others.</summary>
-    public static IReadOnlyList<RemovalOutcome> Execute(string dumpDirectory, RetentionPlan plan, DateTimeOffset now)
+    /// <summary>
+    /// Removes every dump of the plan, in its order; one failure does not stop the others. A
+    /// removal that retention.log could not record is still a removal: what kept the log from
+    /// it comes back apart (<paramref name="plan"/>'s removals are logged by the caller too).
+    /// </summary>
+    public static (IReadOnlyList<RemovalOutcome> Outcomes, string? Unlogged) Execute(string dumpDirectory, RetentionPlan plan, DateTimeOffset now)
     {
         var outcomes = new List<RemovalOutcome>();
+        string? unlogged = null;
         foreach (var removal in plan.Removals)
         {
             string? error = null;
@@ -36,17 +50,28 @@ public static class RetentionRun
             {
                 Remove(removal.Dump.Directory);
                 RemoveLinksTo(removal.Dump.Directory);
-                AppendLog(dumpDirectory, removal, now);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 error = e.Message;
             }
 
+            if (error is null)
+            {
+                try
+                {
+                    AppendLog(dumpDirectory, removal, now);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    unlogged ??= $"removed dumps are not recorded in {LogFileName}: {e.Message}";
+                }
+            }
+
             outcomes.Add(new RemovalOutcome(removal, error));
         }
 
-        return outcomes;
+        return (outcomes, unlogged);
     }
 
     /// <summary>

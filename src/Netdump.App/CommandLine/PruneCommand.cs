@@ -55,7 +55,7 @@ public static class PruneCommand
             }
 
             var dry = parse.GetValue(dryRun);
-            var (plan, outcomes, problems) = RetentionRun.Prune(settings.DumpDirectory, settings.Retention, clock.GetUtcNow(), dry);
+            var (plan, outcomes, problems, unlogged) = RetentionRun.Prune(settings.DumpDirectory, settings.Retention, clock.GetUtcNow(), dry);
             foreach (var problem in problems)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"netdump-server: prune: {problem}");
@@ -96,7 +96,12 @@ public static class PruneCommand
                 output.WriteLine($"nothing to remove: the retention keys keep every dump ({ByteUnits.Size(plan.TotalBytes)} on disk)");
             }
 
-            return failed == 0 ? ServerCommand.ExitOk : ServerCommand.ExitError;
+            if (unlogged is not null)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"netdump-server: prune: {unlogged}");
+            }
+
+            return failed == 0 && unlogged is null ? ServerCommand.ExitOk : ServerCommand.ExitError;
         });
         return command;
     }

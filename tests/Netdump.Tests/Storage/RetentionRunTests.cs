@@ -27,7 +27,7 @@ public sealed class RetentionRunTests : IDisposable
         var incomplete = DumpTreeBuilder.Dump(DumpDir, "192.0.2.2", LongAgo.AddMinutes(1), "incomplete", core: DumpWriterActorNames.Incomplete);
         var refused = DumpTreeBuilder.Dump(DumpDir, "192.0.2.3", LongAgo.AddMinutes(2), "refused", coreBytes: 0);
 
-        var (plan, outcomes, problems) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
+        var (plan, outcomes, problems, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
 
         Assert.Empty(problems);
         Assert.Equal([complete, incomplete, refused], plan.Removals.Select(r => r.Dump.Directory));
@@ -42,6 +42,20 @@ public sealed class RetentionRunTests : IDisposable
         Assert.StartsWith("older than max_age 1d", fields[2]);
         Assert.Equal(plan.Removals[0].Dump.Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[3]);
         Assert.True(plan.Removals[0].Dump.Bytes >= 4096, "the core's bytes on disk are counted");
+    }
+
+    [Fact]
+    public void RetentionRun_should_report_a_removal_retention_log_could_not_record_as_done_and_say_why_apart()
+    {
+        var old = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
+        File.CreateSymbolicLink(Path.Combine(DumpDir, RetentionRun.LogFileName), "/dev/null"); // never written through
+
+        var (plan, outcomes, _, unlogged) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
+
+        Assert.Equal([old], plan.Removals.Select(r => r.Dump.Directory));
+        Assert.Null(Assert.Single(outcomes).Error); // removed
+        Assert.False(Directory.Exists(old));
+        Assert.StartsWith($"removed dumps are not recorded in {RetentionRun.LogFileName}: ", unlogged);
     }
 
     [Fact]
@@ -66,7 +80,7 @@ public sealed class RetentionRunTests : IDisposable
     {
         var old = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
 
-        var (plan, outcomes, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: true);
+        var (plan, outcomes, _, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: true);
 
         Assert.Equal(old, Assert.Single(plan.Removals).Dump.Directory);
         Assert.Empty(outcomes);
@@ -87,7 +101,7 @@ public sealed class RetentionRunTests : IDisposable
         Assert.True(CoreLock.Share(writer)); // as a writer, or a compression's copy, holds its core
 
         var (dumps, _) = RetentionScan.Run(DumpDir);
-        var (plan, outcomes, _) = RetentionRun.Prune(DumpDir, new RetentionPolicy(1, TimeSpan.FromDays(1), 1), Now, dryRun: false);
+        var (plan, outcomes, _, _) = RetentionRun.Prune(DumpDir, new RetentionPolicy(1, TimeSpan.FromDays(1), 1), Now, dryRun: false);
 
         Assert.Equal("receiving", dumps.Single(d => d.Directory == receiving).Held);
         Assert.Equal("no final dump.json", dumps.Single(d => d.Directory == unreported).Held);
@@ -112,7 +126,7 @@ public sealed class RetentionRunTests : IDisposable
         File.WriteAllText(target, "keep me");
         File.CreateSymbolicLink(Path.Combine(dump, "link"), target);
 
-        var (plan, outcomes, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
+        var (plan, outcomes, _, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
 
         Assert.Equal(dump, Assert.Single(plan.Removals).Dump.Directory);
         Assert.Null(Assert.Single(outcomes).Error);
@@ -144,7 +158,7 @@ public sealed class RetentionRunTests : IDisposable
         var outer = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
         var inner = DumpTreeBuilder.Dump(outer, "192.0.2.2", LongAgo);
 
-        var (plan, _, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
+        var (plan, _, _, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
 
         Assert.Equal(inner, Assert.Single(plan.Removals).Dump.Directory);
         Assert.True(Directory.Exists(outer));
