@@ -146,7 +146,9 @@ public sealed record NetdumpSettings
             DumpDirectory = Path.GetFullPath(c.GetString(ConfigKeys.DumpDir.Name)),
             SessionTimeout = Positive(c, ConfigKeys.SessionTimeout),
             Linger = Positive(c, ConfigKeys.Linger),
-            MaxDumpSize = string.IsNullOrEmpty(maxDump) ? null : ParseSize(ConfigKeys.MaxDumpSize, maxDump),
+            MaxDumpSize = string.IsNullOrEmpty(maxDump) ? null
+                : ParseSize(ConfigKeys.MaxDumpSize, maxDump) is > 0 and var max ? max
+                : throw ConfigKeys.MaxDumpSize.Invalid($"\"{maxDump}\" would refuse every dump's first byte (leave it unset for the free space at each HERALD)"),
             FlushInterval = Positive(c, ConfigKeys.FlushInterval),
             MaxKeySize = ParseSize(ConfigKeys.MaxKeySize, c.GetString(ConfigKeys.MaxKeySize.Name)) is var key and <= 1 << 30
                 ? (int)key

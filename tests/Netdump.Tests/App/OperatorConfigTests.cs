@@ -227,6 +227,14 @@ public sealed class OperatorConfigTests : IDisposable
     }
 
     [Fact]
+    public void OperatorConfig_should_refuse_a_max_dump_size_of_nothing()
+    {
+        Assert.Equal(
+            "test.conf:1: max_dump_size: \"0\" would refuse every dump's first byte (leave it unset for the free space at each HERALD)",
+            ErrorOf(new ServerOptions(), Conf("max_dump_size = 0")));
+    }
+
+    [Fact]
     public void OperatorConfig_should_skip_a_missing_default_file()
     {
         var loaded = OperatorConfig.Load(new ServerOptions { Port = 0 }.ToNetdumpKeys(), _dir.Combine("netdump.conf"), explicitPath: false);
