@@ -64,7 +64,7 @@ public sealed class StorageCareActor : ReceiveActor
         {
             if (backlog.Directories.Count > 0)
             {
-                _log.Info("Storage care: {Count} complete dumps wait for decryption or compression since an earlier run", backlog.Directories.Count);
+                _log.Info("Storage care: {Count} complete dumps wait for a checksum, decryption or compression since an earlier run", backlog.Directories.Count);
             }
 
             foreach (var directory in backlog.Directories)
@@ -82,7 +82,11 @@ public sealed class StorageCareActor : ReceiveActor
     private sealed record Backlog(IReadOnlyList<string> Directories);
 
     /// <summary>A dump's turn is over: what each step did, or why its record could not be read.</summary>
-    private sealed record Done(string Directory, DecryptionResult? Decryption, CompressionResult? Compression, string? Unreadable, TimeSpan Took);
+    private sealed record Done(string Directory, DecryptionResult? Decryption, CompressionResult? Compression, string? Unreadable, TimeSpan Took,
+        ChecksumResult? Checksum = null);
+
+    /// <summary>A complete dump's missing SHA-256 (an earlier run stopped before it was written): computed, or why not.</summary>
+    private sealed record ChecksumResult(string? Sha256, string? Problem, TimeSpan Took);
 
     public static Props Props(NetdumpSettings settings) =>
         ActorProps.Of(() => new StorageCareActor(settings)).WithDispatcher(DumpWriterActor.DispatcherId);
@@ -93,7 +97,8 @@ public sealed class StorageCareActor : ReceiveActor
         Context.System.EventStream.Subscribe(Self, typeof(ConcurrencyGuardActor.SlotsInUse));
         _log.Info("Storage care: compress {Compress}, decrypt_key {Key}", _settings.Compress == AtRestCompression.Zstd ? "zstd" : "off", _settings.DecryptKey ?? "none");
         var (root, decrypt, compress) = (_settings.DumpDirectory, _key is not null, _settings.Compress == AtRestCompression.Zstd);
-        Task.Run(() => FindBacklog(root, decrypt, compress)).PipeTo(Self, success: found => new Backlog(found), failure: _ => new Backlog([]));
+        var startedAt = DateTimeOffset.UtcNow; // a dump finished since is this run's writers' to hash
+        Task.Run(() => FindBacklog(root, decrypt, compress, startedAt)).PipeTo(Self, success: found => new Backlog(found), failure: _ => new Backlog([]));
     }
 
     protected override void PostStop()
@@ -137,6 +142,12 @@ public sealed class StorageCareActor : ReceiveActor
             return new Done(directory, null, null, why, TimeSpan.Zero);
         }
 
+        ChecksumResult? checksum = null;
+        if (record is { Status: DumpStatus.Complete, Sha256: null })
+        {
+            (checksum, record) = Hash(record, cancel);
+        }
+
         DecryptionResult? decryption = null;
         if (key is not null && CoreDecryption.WhyNot(record) is null)
         {
@@ -150,7 +161,28 @@ public sealed class StorageCareActor : ReceiveActor
             compression = CoreCompression.Run(record, Environment.ProcessorCount, cancel, room, gate);
         }
 
-        return new Done(directory, decryption, compression, null, Stopwatch.GetElapsedTime(started));
+        return new Done(directory, decryption, compression, null, Stopwatch.GetElapsedTime(started), checksum);
+    }
+
+    /// <summary>
+    /// The SHA-256 an earlier run did not write (it stopped while hashing): of the stored core,
+    /// as the writer's aftercare computes it, into the reports the same way.
+    /// </summary>
+    private static (ChecksumResult, DumpRecord) Hash(DumpRecord record, CancellationToken cancel)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var path = Path.Combine(record.Directory, record.Vmcore);
+        try
+        {
+            var sha256 = CoreChecksum.Compute(path, cancel);
+            var hashed = record with { Sha256 = sha256, StoredSha256 = sha256, StoredBytes = (ulong)new FileInfo(path).Length };
+            DumpReport.Write(hashed, ReportDurability.FilesOnly);
+            return (new ChecksumResult(sha256, null, Stopwatch.GetElapsedTime(started)), hashed);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            return (new ChecksumResult(null, e.Message, Stopwatch.GetElapsedTime(started)), record);
+        }
     }
 
     private void HandleDone(Done done)
@@ -160,6 +192,16 @@ public sealed class StorageCareActor : ReceiveActor
         if (done.Unreadable is { } why)
         {
             _log.Warning("Storage care: {Dir} left as it is: {Why}", done.Directory, why);
+        }
+
+        switch (done.Checksum)
+        {
+            case { Sha256: { } sha256 } c:
+                _log.Info("Storage care: SHA-256 of {Dir} is {Sha256} ({Seconds:F1} s), missing since an earlier run stopped while hashing", done.Directory, sha256, c.Took.TotalSeconds);
+                break;
+            case { Problem: { } problem }:
+                _log.Warning("Storage care: cannot compute the SHA-256 of {Dir}: {Why}; the next start tries again", done.Directory, problem);
+                break;
         }
 
         switch (done.Decryption)
@@ -192,14 +234,18 @@ public sealed class StorageCareActor : ReceiveActor
         StartNext();
     }
 
-    /// <summary>Every complete dump under dumpdir that decryption or compression would still take.</summary>
-    private static IReadOnlyList<string> FindBacklog(string root, bool decrypt, bool compress)
+    /// <summary>
+    /// Every complete dump under dumpdir that finished before <paramref name="startedAt"/> and
+    /// still lacks its SHA-256, or that decryption or compression would still take.
+    /// </summary>
+    private static IReadOnlyList<string> FindBacklog(string root, bool decrypt, bool compress, DateTimeOffset startedAt)
     {
         var found = new List<string>();
         DumpTree.Walk(root, (directory, _) =>
         {
             if (DumpRecordReader.Read(directory, out string? _) is { Status: DumpStatus.Complete } record
-                && ((decrypt && CoreDecryption.WhyNot(record) is null) || (compress && CoreCompression.WhyNot(record) is null)))
+                && (record is { Sha256: null, FinishedAt: { } finished } && finished < startedAt
+                    || (decrypt && CoreDecryption.WhyNot(record) is null) || (compress && CoreCompression.WhyNot(record) is null)))
             {
                 found.Add(directory);
             }

@@ -85,11 +85,9 @@ public static class NetdumpHost
                 }
             }
 
-            // before the listener: it hears of every dump the listener's writers complete
-            if (settings.Compress != AtRestCompression.Off || settings.DecryptKey is not null)
-            {
-                registry.Register<StorageCareActor>(system.ActorOf(StorageCareActor.Props(settings), "storage-care"));
-            }
+            // before the listener: it hears of every dump the listener's writers complete (and
+            // always runs: a complete dump an earlier run left without its SHA-256 gets it here)
+            registry.Register<StorageCareActor>(system.ActorOf(StorageCareActor.Props(settings), "storage-care"));
 
             var listener = system.ActorOf(UdpListenerActor.Props(settings), "listener");
             registry.Register<UdpListenerActor>(listener);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Netdump.Actors.Storage;
 using Netdump.App.Simulation;
 
 namespace Netdump.Tests.EndToEnd;
@@ -40,6 +41,25 @@ public sealed class StorageCareTests : IAsyncLifetime
 
         Assert.Equal(Path.GetFileName(dir), new FileInfo(Path.Combine(_server.DumpDir, "_._.._escape.last")).LinkTarget);
         Assert.False(Path.Exists(Path.Combine(Path.GetDirectoryName(_server.DumpDir)!, "escape.last")));
+    }
+
+    [Fact]
+    public async Task A_complete_dump_left_without_its_checksum_by_an_earlier_run_gets_it_at_the_next_start()
+    {
+        var dir = await CompleteDump("127.0.0.65", "web9.example.org");
+        await WaitForChecksum(dir);
+        var dumpDir = _server.DumpDir;
+        await _server.StopAsync(); // as a server stopped while it hashed: the reports without the hash (the next one removes the directory)
+        DumpReport.Write(DumpRecordReader.Read(dir, out var why)! with { Sha256 = null, StoredSha256 = null, StoredBytes = null });
+        Assert.Null(why);
+        Assert.Equal(JsonValueKind.Null, ServerHarness.ReadJson(dir).GetProperty("sha256").ValueKind);
+
+        _server = await ServerHarness.StartAsync(new Dictionary<string, object?> { ["dumpdir"] = dumpDir });
+
+        var json = await WaitForChecksum(dir);
+        Assert.Equal(Sha256Of(Path.Combine(dir, "vmcore")), json.GetProperty("sha256").GetString());
+        Assert.Equal("complete", json.GetProperty("status").GetString());
+        await _server.WaitForLogAsync("Storage care: SHA-256 of", "missing since an earlier run");
     }
 
     [Fact]
