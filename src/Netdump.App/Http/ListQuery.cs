@@ -21,8 +21,9 @@ public static partial class ListQuery
         string? host, string? status, string? since, string? group, string? limit, string? offset, DateTimeOffset now, out string? problem)
     {
         problem = null;
-        var statuses = status is null ? null : new HashSet<DumpStatus>();
-        foreach (var name in status?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [])
+        // an empty status (status=, or only commas) filters nothing, as an empty host or group does
+        var statuses = Blank(status)?.Trim(',', ' ') is { Length: > 0 } ? new HashSet<DumpStatus>() : null;
+        foreach (var name in statuses is null ? [] : status!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             if (DumpJson.ParseStatus(name) is not { } parsed)
             {

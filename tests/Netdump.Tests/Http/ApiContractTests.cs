@@ -58,6 +58,8 @@ public sealed class ApiContractTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Equal([IdOf(6), IdOf(0)], Ids(await api.GetJsonAsync("/api/dumps?host=192.0.2.1")));
         Assert.Equal([IdOf(11), IdOf(8), IdOf(5), IdOf(2)], Ids(await api.GetJsonAsync("/api/dumps?status=incomplete")));
         Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?status=complete,incomplete")).GetProperty("total").GetInt32());
+        Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?status=")).GetProperty("total").GetInt32()); // empty: no filter, as host= is
+        Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?status=,")).GetProperty("total").GetInt32());
         Assert.Equal([IdOf(11), IdOf(10)], Ids(await api.GetJsonAsync($"/api/dumps?since={Uri.EscapeDataString(api.Records[10].ReceivedAt.UtcDateTime.ToString("O"))}")));
         Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?since=100000d")).GetProperty("total").GetInt32() + 0 * 1);
 
