@@ -219,13 +219,15 @@ public static class ServerCommand
     /// <summary>One line for the operator on stderr (from a daemon: to its launcher, which prints it), and the error status.</summary>
     public static int Fail(string message)
     {
+        // one line, and only text: a value quoted from a file or an option may hold anything
+        message = Netdump.Actors.Storage.DumpReport.OneLine(message);
         if (Daemonizer.IsDaemonChild)
         {
             Daemonizer.ReportError(message);
             return ExitError;
         }
 
-        Console.Error.WriteLine($"netdump-server: {message.ReplaceLineEndings(" ")}");
+        Console.Error.WriteLine($"netdump-server: {message}");
         return ExitError;
     }
 

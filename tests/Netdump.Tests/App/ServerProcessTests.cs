@@ -55,6 +55,7 @@ public sealed class ServerProcessTests : IDisposable
     [InlineData("# a comment\nport = -1\n", "netdump.conf:2: port: -1 is out of range 0-65535")]
     [InlineData("allow = 10.0.0.0/99\n", "netdump.conf:1: allow: \"10.0.0.0/99\" is not an IPv4 CIDR prefix")]
     [InlineData("dumpdir = \"/srv/crash\n", "netdump.conf:1: dumpdir: unterminated quote")]
+    [InlineData("secure = \"ma\u0000y\u001b[2Jbe\"\n", "secure: \"ma y [2Jbe\" is not a boolean")] // the value quoted without its control characters
     public async Task Server_should_exit_1_with_one_line_for_a_bad_conf_file(string conf, string expected)
     {
         File.WriteAllText(ConfPath, conf);
