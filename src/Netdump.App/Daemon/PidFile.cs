@@ -87,6 +87,12 @@ public sealed class PidFile : IDisposable
                     continue;
                 }
 
+                if (named is null && !LooksLikeAPid(content))
+                {
+                    // a mistyped --pidfile naming some other file must not cost that file
+                    throw new IOException($"{full} is not a pidfile (it holds {Describe(content)}): not overwriting it; name another pidfile or remove it");
+                }
+
                 var note = named switch
                 {
                     int gone when !Posix.IsAlive(gone) => $"pidfile {full} named process {gone}, which is not running: taking it over",
@@ -119,6 +125,13 @@ public sealed class PidFile : IDisposable
 
         throw new IOException($"cannot write pidfile {full}: it keeps changing under us");
     }
+
+    /// <summary>
+    /// Whether what a file holds could be a pidfile's, broken or not: nothing, or a short run of
+    /// digits and signs (a crash mid-write, a pid of 0). Anything else is some other file.
+    /// </summary>
+    private static bool LooksLikeAPid(string content) =>
+        content.Length <= 32 && content.All(c => char.IsAsciiDigit(c) || c is '-' or '+' || char.IsWhiteSpace(c));
 
     /// <summary>The pid a pidfile names (null when it holds anything else) and its raw content (null when it does not exist).</summary>
     public static (int? Pid, string? Content) Read(string path)

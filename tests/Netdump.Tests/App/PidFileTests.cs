@@ -36,7 +36,6 @@ public sealed class PidFileTests : IDisposable
 
     [Theory]
     [InlineData("")]
-    [InlineData("not a pid\n")]
     [InlineData("-5\n")]
     [InlineData("0\n")]
     public void PidFile_should_take_over_one_holding_no_pid(string content)
@@ -47,6 +46,19 @@ public sealed class PidFileTests : IDisposable
 
         Assert.Equal(Own, File.ReadAllText(PidPath));
         Assert.Contains("held no pid", pidFile.TakeOverNote);
+    }
+
+    [Theory]
+    [InlineData("not a pid\n")]
+    [InlineData("IMPORTANT operator data\nkeep = yes\n")]
+    public void PidFile_should_refuse_a_file_that_is_no_pidfile_and_leave_it_as_it_was(string content)
+    {
+        File.WriteAllText(PidPath, content);
+
+        var refusal = Assert.Throws<IOException>(() => PidFile.Acquire(PidPath));
+
+        Assert.StartsWith($"{PidPath} is not a pidfile", refusal.Message);
+        Assert.Equal(content, File.ReadAllText(PidPath));
     }
 
     [Fact]
