@@ -29,7 +29,7 @@ public sealed class FleetCommandsOfflineTests : IDisposable
         var middle = _dumps.Add("127.0.7.2", "web2.example.org", "page fault while in kernel mode", TimeSpan.FromHours(2), DumpStatus.Incomplete, EndReason.ClientTimedOut, under: "rack1");
         var newest = _dumps.Add("127.0.7.3", "db1.example.org", "vm_fault: pager read error, pid 4312 (postgres)", TimeSpan.FromMinutes(5));
 
-        using var table = await Run("list", "--offline", "--dumpdir", _dumps.Root);
+        using var table = await Offline("list");
         Assert.Equal(0, table.Process.ExitCode);
         var order = new[] { newest, middle, oldest }.Select(d => table.StdoutLines.FindIndex(l => l.Contains(DumpId.Of(_dumps.Root, d)))).ToList();
         Assert.True(order.All(i => i >= 0) && order.SequenceEqual(order.Order()), table.Stdout);
@@ -37,12 +37,12 @@ public sealed class FleetCommandsOfflineTests : IDisposable
         Assert.Contains(DumpId.Of(_dumps.Root, middle), table.Stdout);
         Assert.StartsWith("rack1~", DumpId.Of(_dumps.Root, middle));
 
-        using var filtered = await Run("list", "--offline", "--dumpdir", _dumps.Root, "--json", "--status", "complete", "--since", "3h");
+        using var filtered = await Offline("list", "--json", "--status", "complete", "--since", "3h");
         var page = JsonDocument.Parse(filtered.Stdout).RootElement;
         Assert.Equal(1, page.GetProperty("total").GetInt32());
         Assert.Equal("db1.example.org", page.GetProperty("items")[0].GetProperty("hostname").GetString());
 
-        using var host = await Run("list", "--offline", "--dumpdir", _dumps.Root, "--json", "--host", "WEB1.example.org");
+        using var host = await Offline("list", "--json", "--host", "WEB1.example.org");
         Assert.Equal(DumpId.Of(_dumps.Root, oldest), Assert.Single(JsonDocument.Parse(host.Stdout).RootElement.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
     }
 
@@ -52,19 +52,19 @@ public sealed class FleetCommandsOfflineTests : IDisposable
         var dir = _dumps.Add("127.0.7.4", "web4.example.org", "page fault while in kernel mode", TimeSpan.FromMinutes(20), DumpStatus.Incomplete, EndReason.Holes(1, 4096));
         var id = DumpId.Of(_dumps.Root, dir);
 
-        using var byId = await Run("show", id, "--offline", "--dumpdir", _dumps.Root);
+        using var byId = await Offline("show", id);
         Assert.Equal(0, byId.Process.ExitCode);
         Assert.Contains(byId.StdoutLines, l => l.StartsWith("status") && l.Contains("incomplete: holes: 1 missing ranges, 4096 bytes"));
         Assert.Contains(byId.StdoutLines, l => l.StartsWith("host") && l.Contains("web4.example.org (127.0.7.4)"));
         Assert.Contains(byId.StdoutLines, l => l.StartsWith("panic") && l.Contains("page fault while in kernel mode"));
         Assert.Contains(byId.StdoutLines, l => l.Contains("vmcore-incomplete") && l.Contains("8.0 KiB"));
 
-        using var byDirectory = await Run("show", dir, "--offline", "--dumpdir", _dumps.Root, "--json");
+        using var byDirectory = await Offline("show", dir, "--json");
         var item = JsonDocument.Parse(byDirectory.Stdout).RootElement;
         Assert.Equal(id, item.GetProperty("id").GetString());
         Assert.Equal(3, item.GetProperty("files").GetArrayLength());
 
-        using var missing = await Run("show", "127.0.7.9-2024-01-01-00:00:00", "--offline", "--dumpdir", _dumps.Root);
+        using var missing = await Offline("show", "127.0.7.9-2024-01-01-00:00:00");
         Assert.Equal(1, missing.Process.ExitCode);
         Assert.Equal($"netdump-server: show: no dump 127.0.7.9-2024-01-01-00:00:00 at {_dumps.Root} (no server)", Assert.Single(missing.StderrLines));
     }
@@ -76,8 +76,8 @@ public sealed class FleetCommandsOfflineTests : IDisposable
         var dir = _dumps.Add("127.0.7.6", "evil\u001b]0;PWNED\u0007\u001b[2J", "boom\u001b[31mRED\r\nnetdump-server: fake line", TimeSpan.FromMinutes(3));
         var id = DumpId.Of(_dumps.Root, dir);
 
-        using var table = await Run("list", "--offline", "--dumpdir", _dumps.Root);
-        using var shown = await Run("show", id, "--offline", "--dumpdir", _dumps.Root);
+        using var table = await Offline("list");
+        using var shown = await Offline("show", id);
 
         foreach (var run in new[] { table, shown })
         {
@@ -88,7 +88,7 @@ public sealed class FleetCommandsOfflineTests : IDisposable
         }
 
         Assert.Contains(shown.StdoutLines, l => l.StartsWith("panic") && l.Contains("netdump-server: fake line")); // on the panic's own line
-        using var json = await Run("show", id, "--offline", "--dumpdir", _dumps.Root, "--json"); // JSON escapes them itself
+        using var json = await Offline("show", id, "--json"); // JSON escapes them itself
         Assert.Equal("evil\u001b]0;PWNED\u0007\u001b[2J", JsonDocument.Parse(json.Stdout).RootElement.GetProperty("hostname").GetString());
     }
 
@@ -106,7 +106,7 @@ public sealed class FleetCommandsOfflineTests : IDisposable
         var bare = _dumps.Add("127.0.7.9", "web9.example.org", "page fault", TimeSpan.FromMinutes(2));
         File.WriteAllText(Path.Combine(bare, DumpReport.JsonFileName), "{\"status\": \"complete\"}");
 
-        using var table = await Run("list", "--offline", "--dumpdir", _dumps.Root);
+        using var table = await Offline("list");
 
         Assert.Equal(0, table.Process.ExitCode);
         Assert.Contains(DumpId.Of(_dumps.Root, good), table.Stdout);
@@ -120,17 +120,17 @@ public sealed class FleetCommandsOfflineTests : IDisposable
         var dir = _dumps.AddLinux("127.0.7.8", "2.6.9-89.ELsmp", "Kernel panic - not syncing: Fatal exception", TimeSpan.FromMinutes(2));
         var id = DumpId.Of(_dumps.Root, dir);
 
-        using var list = await Run("list", "--offline", "--dumpdir", _dumps.Root);
+        using var list = await Offline("list");
         Assert.Equal(0, list.Process.ExitCode);
         var row = Assert.Single(list.StdoutLines, l => l.Contains(id)).Split('│', StringSplitOptions.TrimEntries);
         Assert.Equal("127.0.7.8", row[1]);
 
-        using var json = await Run("show", id, "--offline", "--dumpdir", _dumps.Root, "--json");
+        using var json = await Offline("show", id, "--json");
         var item = JsonDocument.Parse(json.Stdout).RootElement;
         Assert.Equal("127.0.7.8", item.GetProperty("host").GetString());
         Assert.Equal("2.6.9-89.ELsmp", item.GetProperty("kernel").GetString());
 
-        using var show = await Run("show", id, "--offline", "--dumpdir", _dumps.Root);
+        using var show = await Offline("show", id);
         Assert.Equal(0, show.Process.ExitCode);
         Assert.Contains(show.StdoutLines, l => l.StartsWith("kernel ") && l.Contains("2.6.9-89.ELsmp"));
         Assert.Contains(show.StdoutLines, l => l.StartsWith("host ") && l.Contains("127.0.7.8"));
@@ -144,14 +144,14 @@ public sealed class FleetCommandsOfflineTests : IDisposable
         var dir = _dumps.Add("127.0.7.10", "web10.example.org", "page fault while in kernel mode", TimeSpan.FromMinutes(4), DumpStatus.Incomplete, reason);
         var id = DumpId.Of(_dumps.Root, dir);
 
-        using var list = await Run("list", "--offline", "--dumpdir", _dumps.Root);
+        using var list = await Offline("list");
         Assert.Equal(0, list.Process.ExitCode);
         var status = Assert.Single(list.StdoutLines, l => l.Contains(id)).Split('│', StringSplitOptions.TrimEntries)[2];
         Assert.Equal($"incomplete: {reason.Text[..59].TrimEnd()}…", status);
 
-        using var show = await Run("show", id, "--offline", "--dumpdir", _dumps.Root, "--json");
+        using var show = await Offline("show", id, "--json");
         Assert.Equal(reason.Text, JsonDocument.Parse(show.Stdout).RootElement.GetProperty("reason").GetString());
-        using var facts = await Run("show", id, "--offline", "--dumpdir", _dumps.Root);
+        using var facts = await Offline("show", id);
         // whole, though wrapped at the output's width: at word boundaries, under the value column
         Assert.Contains($"incomplete: {reason.Text}", Regex.Replace(facts.Stdout, @"\s+", " "));
     }
@@ -242,6 +242,9 @@ public sealed class FleetCommandsOfflineTests : IDisposable
     }
 
     private static Task<ServerProcess> Run(params string[] arguments) => ServerProcess.RunAsync(RunTimeout, arguments);
+
+    /// <summary>A command with no server, over the test's dump directory (the options after the command's own arguments).</summary>
+    private Task<ServerProcess> Offline(params string[] arguments) => Run([.. arguments, "--offline", "--dumpdir", _dumps.Root]);
 
     /// <summary>A loopback TCP port nothing listens on (bound, then let go).</summary>
     internal static int ClosedPort()
