@@ -89,31 +89,6 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Where a slot's holder stands, in the order it goes.</summary>
-    private enum Stage
-    {
-        /// <summary>The fleet guard has not answered yet: the session was not told.</summary>
-        AskingFleet,
-
-        /// <summary>Told; its HERALD not acked yet (starting: never silent).</summary>
-        Granted,
-
-        /// <summary>Its HERALD acked, nothing since: silent once its grace is over.</summary>
-        Acked,
-
-        /// <summary>Data came (or is on its way): a dump under way.</summary>
-        Active,
-    }
-
-    /// <summary>A slot's holder: its client, its stage, and when its HERALD was acked (ticks; from <see cref="Stage.Acked"/> on).</summary>
-    private sealed record Holder(IPAddress Client, Stage Stage, long AckedAt = 0)
-    {
-        /// <summary>Acked, nothing since: a candidate to yield its slot.</summary>
-        public bool Quiet => Stage == Stage.Acked;
-    }
-
-    private sealed record Waiting(IActorRef Session, IPAddress Client, long Since);
-
     /// <summary>
     /// Holders acked at least <c>silent_grace</c> ago that have sent nothing since. A session
     /// not yet acked, or acked within its grace, is starting, not silent: in a crash storm
