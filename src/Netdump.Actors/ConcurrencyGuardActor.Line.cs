@@ -87,7 +87,7 @@ public sealed partial class ConcurrencyGuardActor
         {
             _log.Warning(template, client);
         }
-        else if (refusal.NewEpisode && !Timers.IsTimerActive(RefusalSummaryTimer))
+        else if (refusal.StartsSummary)
         {
             Timers.StartSingleTimer(RefusalSummaryTimer, RefusalSummary.Instance, TimeSpan.FromSeconds(1));
         }

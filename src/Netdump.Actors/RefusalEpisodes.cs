@@ -16,9 +16,10 @@ internal sealed class RefusalEpisodes(TimeSpan episode)
 {
     /// <summary>
     /// A refusal as the counters and the log see it: the first of its client's episode (count
-    /// it), and whether its log line is to be written now (at most once an episode).
+    /// it), whether its log line is to be written now (at most once an episode), and whether it
+    /// is the first left unnamed since the last summary (time to schedule the next one).
     /// </summary>
-    public readonly record struct Refusal(bool NewEpisode, bool Log);
+    public readonly record struct Refusal(bool NewEpisode, bool Log, bool StartsSummary);
 
     private const int PruneAbove = 4096;
     private readonly Dictionary<IPAddress, (long Last, bool Logged)> _clients = [];
@@ -32,8 +33,10 @@ internal sealed class RefusalEpisodes(TimeSpan episode)
         var known = _clients.TryGetValue(client, out var entry) && now - entry.Last <= _episodeMs;
         var logged = known && entry.Logged;
         var log = !logged && _logBudget.TryTake();
+        var startsSummary = false;
         if (!known && !log)
         {
+            startsSummary = _unlogged == 0;
             _unlogged++;
         }
 
@@ -46,7 +49,7 @@ internal sealed class RefusalEpisodes(TimeSpan episode)
             }
         }
 
-        return new Refusal(!known, log);
+        return new Refusal(!known, log, startsSummary);
     }
 
     /// <summary>

@@ -99,7 +99,7 @@ public sealed partial class UdpListenerActor
         if (refusal.NewEpisode)
         {
             _metrics.Refused(Metrics.RefusalReason.NotAllowed).Inc();
-            if (!refusal.Log && !Timers.IsTimerActive(RefusalSummaryTimer))
+            if (refusal.StartsSummary)
             {
                 Timers.StartSingleTimer(RefusalSummaryTimer, RefusalSummary.Instance, TimeSpan.FromSeconds(1));
             }
