@@ -4,8 +4,8 @@ namespace Netdump.Actors.Catalog;
 public sealed record DumpFile(string Name, long Size);
 
 /// <summary>
-/// The files of one dump directory that may be served: regular files directly in it, not
-/// symbolic links, not the writer's hidden temporary files. A name from a request is first
+/// The files of one dump directory that may be served: regular files directly in it (not
+/// symbolic links, FIFOs, devices or sockets), not the writer's hidden temporary files. A name from a request is first
 /// checked to be such a plain name (no separator, no dot name, no NUL), so nothing outside the
 /// dump directory can ever be named; then it must be one of these files.
 /// </summary>
@@ -52,6 +52,7 @@ public static class DumpFiles
         return file.Exists && IsServable(file) && Path.GetDirectoryName(file.FullName) == Path.TrimEndingDirectorySeparator(directory) ? file : null;
     }
 
+    // a regular file only: a FIFO served would hold the request's thread until a writer came
     private static bool IsServable(FileInfo file) =>
-        !file.Name.StartsWith('.') && !file.Attributes.HasFlag(FileAttributes.ReparsePoint);
+        !file.Name.StartsWith('.') && !file.Attributes.HasFlag(FileAttributes.ReparsePoint) && Storage.RegularFile.Is(file.FullName);
 }

@@ -69,6 +69,34 @@ internal static unsafe partial class LinuxIo
     [LibraryImport("libc", SetLastError = true)]
     public static partial int eventfd(uint initialValue, int flags);
 
+    public const int ORdOnly = 0;
+    public const int ONonBlock = 0x800;
+    public const int OCloExec = 0x80000;
+
+    /// <summary>O_NOFOLLOW, whose value is not the same on every architecture.</summary>
+    public static int ONoFollow => RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86 ? 0x20000 : 0x8000;
+
+    public const int AtFdCwd = -100;
+    public const int AtSymlinkNoFollow = 0x100;
+    public const int AtEmptyPath = 0x1000;
+    public const uint StatxType = 0x1;
+    public const uint StatxSize = 0x200;
+
+    /// <summary>The file type bits of a mode, and the regular file's.</summary>
+    public const int SIfMt = 0xF000;
+    public const int SIfReg = 0x8000;
+
+    /// <summary>struct statx's size; its layout is the same on every architecture (unlike struct stat's).</summary>
+    public const int StatxBytes = 256;
+    public const int StatxModeOffset = 28;
+    public const int StatxSizeOffset = 40;
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int statx(int directoryFd, string path, int flags, uint mask, byte* buffer);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint write(int fd, byte* buffer, nuint count);
 

@@ -19,7 +19,7 @@ public static class CompressionRecovery
         var notes = new List<string>();
         foreach (var name in CoreFileNames.All.Select(CoreCompression.TemporaryName))
         {
-            if (entries.TryGetValue(name, out var entry) && entry is FileInfo && !DumpTree.IsLink(entry))
+            if (entries.TryGetValue(name, out var entry) && DumpTree.IsPlainFile(entry))
             {
                 File.Delete(entry.FullName);
                 notes.Add($"removed {name}, a copy a stopped server did not finish");
@@ -97,5 +97,5 @@ public static class CompressionRecovery
     }
 
     private static bool IsRegularFile(Dictionary<string, FileSystemInfo> entries, string name) =>
-        entries.TryGetValue(name, out var entry) && entry is FileInfo && !DumpTree.IsLink(entry);
+        entries.TryGetValue(name, out var entry) && DumpTree.IsPlainFile(entry);
 }

@@ -26,7 +26,7 @@ public static partial class ConsoleLog
     {
         try
         {
-            using var file = File.OpenRead(path);
+            using var file = new FileStream(RegularFile.OpenRead(path), FileAccess.Read, bufferSize: 0);
             var buffer = new byte[(int)Math.Min(file.Length, Searched)];
             file.ReadExactly(buffer);
             var text = Encoding.UTF8.GetString(buffer);

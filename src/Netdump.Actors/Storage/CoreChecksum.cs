@@ -21,7 +21,7 @@ public static class CoreChecksum
     /// </summary>
     public static string Compute(string path, CancellationToken cancel)
     {
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
+        using var file = RegularFile.OpenRead(path);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         // pooled: a fresh 1 MiB array per dump is a large-object allocation, which the GC
         // zeroes, commits and soon collects in full (a millisecond of every dump's fixed cost;

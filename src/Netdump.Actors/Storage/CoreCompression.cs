@@ -95,7 +95,7 @@ public static class CoreCompression
             }
 
             // held open (a shared lock) while it is copied: retention leaves a core in use alone
-            using var held = File.OpenHandle(original, FileMode.Open, FileAccess.Read, FileShare.Read);
+            using var held = RegularFile.OpenRead(original);
             CoreLock.Share(held);
             var bytes = ZstdCore.Compress(original, temporary, workers, cancel, gate);
             ZstdCore.Fsync(temporary);

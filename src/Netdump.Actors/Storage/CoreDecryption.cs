@@ -57,7 +57,8 @@ public static class CoreDecryption
         var temporary = Path.Combine(directory, CoreCompression.TemporaryName(plainName));
         try
         {
-            var key = File.ReadAllBytes(Path.Combine(directory, CoreFileNames.Key));
+            using var keyFile = RegularFile.OpenRead(Path.Combine(directory, CoreFileNames.Key));
+            var key = RegularFile.ReadAll(keyFile);
             var encrypted = Path.Combine(directory, record.Vmcore);
             if (OpenCipher(key, privateKey, new FileInfo(encrypted).Length, out var why) is not { } cipher)
             {
@@ -130,7 +131,7 @@ public static class CoreDecryption
 
     private static void Decipher(string encrypted, string plain, EkcdCipher cipher, PauseGate? gate, CancellationToken cancel)
     {
-        using var input = File.OpenHandle(encrypted, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        using var input = RegularFile.OpenRead(encrypted);
         CoreLock.Share(input); // in use while it is copied: retention leaves it alone
         using var output = File.OpenHandle(plain, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, preallocationSize: 0);
         File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -87,6 +87,9 @@ internal static class DumpTree
 
     public static bool IsLink(FileSystemInfo entry) => entry.Attributes.HasFlag(FileAttributes.ReparsePoint);
 
+    /// <summary>A regular file itself: not a link, and not a FIFO, device or socket (<see cref="RegularFile"/>), which a directory listing calls files too.</summary>
+    public static bool IsPlainFile(FileSystemInfo entry) => entry is FileInfo && !IsLink(entry) && RegularFile.Is(entry.FullName);
+
     /// <summary>
     /// What only the writer leaves in a directory: a dump.json, an unfinished core, or the room
     /// it reserves for the reports (made before the core, kept until the final report).
@@ -107,13 +110,14 @@ internal static class DumpTree
         why = null;
         try
         {
-            if (file.Length > MaxJsonBytes)
+            using var handle = RegularFile.OpenRead(file.FullName);
+            if (RandomAccess.GetLength(handle) > MaxJsonBytes)
             {
                 why = $"is larger than {MaxJsonBytes} bytes";
                 return null;
             }
 
-            using var document = JsonDocument.Parse(File.ReadAllBytes(file.FullName));
+            using var document = JsonDocument.Parse(RegularFile.ReadAll(handle));
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 why = "is not a JSON object";

@@ -115,7 +115,7 @@ public static class RecoveryScan
         string? unreadable = null;
         if (entries.TryGetValue(DumpReport.JsonFileName, out var jsonEntry))
         {
-            if (DumpTree.IsLink(jsonEntry) || jsonEntry is not FileInfo)
+            if (!DumpTree.IsPlainFile(jsonEntry))
             {
                 return new RecoveredDump(directory, $"{DumpReport.JsonFileName} is not a regular file; left alone");
             }
@@ -148,7 +148,7 @@ public static class RecoveryScan
         }
 
         var coreName = CoreFileNames.All.FirstOrDefault(entries.ContainsKey);
-        if (coreName is not null && (DumpTree.IsLink(entries[coreName]) || entries[coreName] is not FileInfo))
+        if (coreName is not null && !DumpTree.IsPlainFile(entries[coreName]))
         {
             return new RecoveredDump(directory, $"{coreName} is not a regular file; left alone");
         }
@@ -188,7 +188,7 @@ public static class RecoveryScan
                 || entries.ContainsKey(CoreFileNames.Key)
                 || header is { DumpKeySize: > 0 }
                 || coreName?.StartsWith(CoreFileNames.Encrypted, StringComparison.Ordinal) == true,
-            KeyBytesReceived = entries.TryGetValue(CoreFileNames.Key, out var key) && key is FileInfo { } keyFile && !DumpTree.IsLink(key) ? (ulong)keyFile.Length : 0,
+            KeyBytesReceived = entries.TryGetValue(CoreFileNames.Key, out var key) && DumpTree.IsPlainFile(key) ? (ulong)((FileInfo)key).Length : 0,
             Vmcore = coreName ?? CoreFileNames.Incomplete,
             SupersededBy = DumpJson.String(previous, DumpJson.SupersededBy),
             Recovered = true,
@@ -228,7 +228,7 @@ public static class RecoveryScan
 
         try
         {
-            var handle = File.OpenHandle(Path.Combine(directory, coreName), FileMode.Open, FileAccess.Read, FileShare.None);
+            var handle = RegularFile.OpenRead(Path.Combine(directory, coreName));
             if (!CoreLock.TryExclusive(handle))
             {
                 handle.Dispose();
@@ -254,7 +254,7 @@ public static class RecoveryScan
             var leftover = name.EndsWith(".tmp", StringComparison.Ordinal)
                 && (name.StartsWith($".{DumpReport.InfoFileName}.", StringComparison.Ordinal)
                     || name.StartsWith($".{DumpReport.JsonFileName}.", StringComparison.Ordinal));
-            if (leftover && entry is FileInfo && !DumpTree.IsLink(entry))
+            if (leftover && DumpTree.IsPlainFile(entry))
             {
                 File.Delete(Path.Combine(directory, name));
             }
