@@ -22,10 +22,13 @@ namespace Netdump.Actors;
 /// of a large dataset (akkadotnet/akka.net#7899) and must never hold up a dump.
 /// </para>
 /// A node that starts publishes what its disk holds, and removes its own entries that the disk
-/// no longer has (retention while it was down). Reachability of each node is told to the parent
+/// no longer has (retention while it was down), but only once its name is its own in the fleet
+/// (<c>FleetCatalogActor.Name.cs</c>): until then it writes nothing, and a node that finds its
+/// name held by an older reachable member stops the server. A node whose entries another node
+/// removes writes them again. Reachability of each node is told to the parent
 /// (<see cref="NodeReachability"/>) so that an unreachable node's entries stay, marked.
 /// </summary>
-public sealed class FleetCatalogActor : ReceiveActor
+public sealed partial class FleetCatalogActor : ReceiveActor
 {
     /// <summary>How many Distributed Data keys the catalog is spread over (about 120 entries each for 30,000 dumps).</summary>
     public const int Buckets = 256;
@@ -33,28 +36,26 @@ public sealed class FleetCatalogActor : ReceiveActor
     private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     private readonly string _node;
+    private readonly string _ownPrefix;
     private readonly IActorRef _replicator;
     private readonly Cluster _self;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    // this node's dumps as its disk holds them; before the name is confirmed, their entries wait
     private readonly HashSet<string> _own = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string>[] _seen = Enumerable.Range(0, Buckets).Select(_ => new Dictionary<string, string>(StringComparer.Ordinal)).ToArray();
+    private readonly Dictionary<string, CatalogEntry> _unwritten = new(StringComparer.Ordinal);
+
+    // each key's state as last told (immutable: the replicator's own object, no copy)
+    private readonly LWWDictionary<string, string>[] _last = Enumerable.Repeat(LWWDictionary<string, string>.Empty, Buckets).ToArray();
 
     public FleetCatalogActor(string node)
     {
         _node = node;
+        _ownPrefix = DumpId.NodePrefix(node);
         var data = DistributedData.Get(Context.System);
         _replicator = data.Replicator;
         _self = Cluster.Get(Context.System);
-        Receive<Publish>(p => Write(p.Entry.Id, d => d.SetItem(_self, p.Entry.Id, JsonSerializer.Serialize(p.Entry, Json)), () => _own.Add(p.Entry.Id)));
-        Receive<Unpublish>(u => Write(u.Id, d => d.Remove(_self, u.Id), () => _own.Remove(u.Id)));
-        Receive<Changed>(HandleChanged);
-        Receive<ClusterEvent.MemberUp>(e => Tell(e.Member, reachable: true));
-        Receive<ClusterEvent.ReachableMember>(e => Tell(e.Member, reachable: true));
-        Receive<ClusterEvent.UnreachableMember>(e => Tell(e.Member, reachable: false));
-        Receive<ClusterEvent.MemberRemoved>(e => Tell(e.Member, reachable: false));
-        Receive<UpdateSuccess>(_ => { });
-        Receive<IUpdateFailure>(f => _log.Warning("Fleet catalog: update of {Key} failed: {Failure}", f.Key, f));
-        Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
+        Become(Joining);
     }
 
     /// <summary>From the parent: this node's dump, new or changed.</summary>
@@ -95,19 +96,115 @@ public sealed class FleetCatalogActor : ReceiveActor
             _replicator.Tell(Dsl.Subscribe(Key(b), Self));
         }
 
-        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
-            typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved), typeof(ClusterEvent.IReachabilityEvent));
+        _self.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
     }
 
-    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
+    protected override void PostStop() => _self.Unsubscribe(Self);
 
-    private void Write(string id, Func<LWWDictionary<string, string>, LWWDictionary<string, string>> change, Action bookkeeping)
+    /// <summary>Until this node's name is its own: the disk's entries are kept, nothing is written or removed.</summary>
+    private void Joining()
     {
-        bookkeeping();
-        _replicator.Tell(Dsl.Update(KeyOf(id), LWWDictionary<string, string>.Empty, WriteLocal.Instance, change));
+        Receive<Publish>(p =>
+        {
+            _own.Add(p.Entry.Id);
+            _unwritten[p.Entry.Id] = p.Entry;
+        });
+        Receive<Unpublish>(u =>
+        {
+            _own.Remove(u.Id);
+            _unwritten.Remove(u.Id);
+        });
+        Receive<Changed>(c => HandleChanged(c, serving: false));
+        Membership(checkName: true);
     }
 
-    private void HandleChanged(Changed changed)
+    /// <summary>The name is this node's: its entries are written, and kept as its disk holds them.</summary>
+    private void Serving()
+    {
+        Receive<Publish>(p =>
+        {
+            _own.Add(p.Entry.Id);
+            Write(p.Entry);
+        });
+        Receive<Unpublish>(u =>
+        {
+            _own.Remove(u.Id);
+            _replicator.Tell(Dsl.Update(KeyOf(u.Id), LWWDictionary<string, string>.Empty, WriteLocal.Instance, d => d.Remove(_self, u.Id)));
+        });
+        Receive<Changed>(c => HandleChanged(c, serving: true));
+        Membership(checkName: false);
+    }
+
+    private void Membership(bool checkName)
+    {
+        Receive<ClusterEvent.IMemberEvent>(e =>
+        {
+            Track(e.Member);
+            if (e is ClusterEvent.MemberUp)
+            {
+                Tell(e.Member, reachable: true);
+            }
+            else if (e is ClusterEvent.MemberRemoved)
+            {
+                Tell(e.Member, reachable: false);
+            }
+
+            if (checkName)
+            {
+                CheckName();
+            }
+        });
+        Receive<ClusterEvent.ReachableMember>(e => Reached(e.Member, reachable: true, checkName));
+        Receive<ClusterEvent.UnreachableMember>(e => Reached(e.Member, reachable: false, checkName));
+        Receive<UpdateSuccess>(_ => { });
+        Receive<IUpdateFailure>(f => _log.Warning("Fleet catalog: update of {Key} failed: {Failure}", f.Key, f));
+        Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
+    }
+
+    private void Reached(Member member, bool reachable, bool checkName)
+    {
+        Reachability(member, reachable);
+        Tell(member, reachable);
+        if (checkName)
+        {
+            CheckName();
+        }
+    }
+
+    private void Write(CatalogEntry entry) =>
+        Write(entry.Id, JsonSerializer.Serialize(entry, Json));
+
+    private void Write(string id, string json) =>
+        _replicator.Tell(Dsl.Update(KeyOf(id), LWWDictionary<string, string>.Empty, WriteLocal.Instance, d => d.SetItem(_self, id, json)));
+
+    /// <summary>The name is confirmed: the disk's entries are written, and the fleet's entries of this name that the disk does not hold are removed.</summary>
+    private void StartServing()
+    {
+        foreach (var entry in _unwritten.Values)
+        {
+            Write(entry);
+        }
+
+        _unwritten.Clear();
+        for (var bucket = 0; bucket < Buckets; bucket++)
+        {
+            RemoveStale(bucket, _last[bucket]);
+        }
+
+        Become(Serving);
+    }
+
+    /// <summary>Entries of this node's name that its disk no longer has (retention while it was down).</summary>
+    private void RemoveStale(int bucket, LWWDictionary<string, string> data)
+    {
+        foreach (var id in data.Keys.Where(id => id.StartsWith(_ownPrefix, StringComparison.Ordinal) && !_own.Contains(id)).ToList())
+        {
+            _replicator.Tell(Dsl.Update(Key(bucket), LWWDictionary<string, string>.Empty, WriteLocal.Instance, d => d.Remove(_self, id)));
+        }
+    }
+
+    private void HandleChanged(Changed changed, bool serving)
     {
         if (changed.Key is not LWWDictionaryKey<string, string> key || !int.TryParse(key.Id.AsSpan("fleet-catalog-".Length), out var bucket))
         {
@@ -115,41 +212,48 @@ public sealed class FleetCatalogActor : ReceiveActor
         }
 
         var data = changed.Get(key);
-        var seen = _seen[bucket];
+        var last = _last[bucket];
+        _last[bucket] = data;
         var put = new List<CatalogEntry>();
-        var ownPrefix = DumpId.NodePrefix(_node);
-        var stale = new List<string>();
         foreach (var (id, json) in data.Entries)
         {
-            if (id.StartsWith(ownPrefix, StringComparison.Ordinal))
+            if (!id.StartsWith(_ownPrefix, StringComparison.Ordinal) && (!last.TryGetValue(id, out var known) || known != json)
+                && JsonSerializer.Deserialize<CatalogEntry>(json, Json) is { } entry)
             {
-                if (!_own.Contains(id))
-                {
-                    stale.Add(id); // this node's dump that its disk no longer has
-                }
+                put.Add(entry);
+            }
+        }
 
+        var removed = new List<string>();
+        var taken = 0;
+        foreach (var (id, json) in last.Entries)
+        {
+            if (data.ContainsKey(id))
+            {
                 continue;
             }
 
-            if (!seen.TryGetValue(id, out var known) || known != json)
+            if (!id.StartsWith(_ownPrefix, StringComparison.Ordinal))
             {
-                seen[id] = json;
-                if (JsonSerializer.Deserialize<CatalogEntry>(json, Json) is { } entry)
-                {
-                    put.Add(entry);
-                }
+                removed.Add(id);
+            }
+            else if (serving && _own.Contains(id))
+            {
+                // this node's dump, still on its disk, removed by another writer: written again
+                Write(id, json);
+                taken++;
             }
         }
 
-        var removed = seen.Keys.Where(id => !data.ContainsKey(id)).ToList();
-        foreach (var id in removed)
+        if (taken > 0)
         {
-            seen.Remove(id);
+            _log.Warning("Fleet catalog: {Count} of this node's dumps were removed from the fleet catalog by another node (one using the name {Node}?); published again",
+                taken, _node);
         }
 
-        foreach (var id in stale)
+        if (serving)
         {
-            _replicator.Tell(Dsl.Update(key, LWWDictionary<string, string>.Empty, WriteLocal.Instance, d => d.Remove(_self, id)));
+            RemoveStale(bucket, data);
         }
 
         if (put.Count > 0 || removed.Count > 0)

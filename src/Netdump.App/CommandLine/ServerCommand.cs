@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Akka.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Netdump.Actors.Configuration;
 using Netdump.App.Configuration;
@@ -213,7 +214,10 @@ public static class ServerCommand
         pidFile?.Dispose();
         Log.Information("Stopped");
         await Log.CloseAndFlushAsync();
-        return ExitOk;
+
+        // a stop the server decided: its node name is another node's in the fleet
+        var reason = Akka.Actor.CoordinatedShutdown.Get(host.Services.GetRequiredService<Akka.Actor.ActorSystem>()).ShutdownReason;
+        return reason is Netdump.Actors.FleetCatalogActor.NodeNameInUse clash ? Fail(clash.Message) : ExitOk;
     }
 
     /// <summary>One line for the operator on stderr (from a daemon: to its launcher, which prints it), and the error status.</summary>

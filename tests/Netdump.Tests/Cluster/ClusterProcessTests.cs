@@ -155,6 +155,38 @@ public sealed class ClusterProcessTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_second_process_with_a_node_name_in_use_exits_1_with_one_line_and_the_first_keeps_its_dumps()
+    {
+        var addresses = new[] { "127.0.0.78", "127.0.0.79" }.Select(IPAddress.Parse).ToArray();
+        var clusterPorts = addresses.Select(FleetNode.FreePort).ToArray();
+        var conf = _temp.Combine("netdump.conf");
+        File.WriteAllText(conf, $"""
+            cluster = on
+            cluster_seeds = {addresses[0]}:{clusterPorts[0]}
+            secure = off
+            """);
+        ServerProcess Start(int i)
+        {
+            var dumps = _temp.Combine($"dumps{i + 1}");
+            Directory.CreateDirectory(dumps);
+            var process = ServerProcess.Start("--config", conf, "--dumpdir", dumps, "--addr", addresses[i].ToString(), "--port", "0", "--linux-port", "0",
+                "--cluster-port", clusterPorts[i].ToString(), "--node-name", "rack1", "--http", "off");
+            _started.Add(process);
+            return process;
+        }
+
+        var first = Start(0);
+        await first.WaitForOutputAsync("node name rack1 is this node's", StartTimeout);
+        var second = Start(1);
+
+        Assert.Equal(1, await second.WaitForExitAsync(StartTimeout));
+        Assert.Equal([$"netdump-server: node_name \"rack1\" is already the name of the fleet's node at {addresses[0]}:{clusterPorts[0]}; each node needs its own name (--node-name): this node stops"],
+            second.StderrLines);
+        Assert.Contains("Stopped", second.Stdout);
+        Assert.DoesNotContain(first.StdoutLines, l => l.Contains("Cluster: node rack1 is unreachable", StringComparison.Ordinal));
+    }
+
     private static int FreeUdpPort(IPAddress address)
     {
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);

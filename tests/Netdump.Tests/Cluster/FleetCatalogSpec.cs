@@ -44,9 +44,9 @@ public sealed class FleetCatalogSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifeti
             BytesReceived = 4096,
         }).ToList();
 
-    private async Task<(FleetNode Node, IActorRef Catalog)> StartAsync(int index, string seed, int port, int skip = -1)
+    private async Task<(FleetNode Node, IActorRef Catalog)> StartAsync(int index, string seed, int port, int skip = -1, string? name = null)
     {
-        var node = await FleetNode.StartAsync(index, seed, port, _keys);
+        var node = await FleetNode.StartAsync(index, seed, port, _keys, name: name);
         var catalog = node.System.ActorOf(CatalogActor.Props(node.Settings, new CatalogSeed(Disk(node.Settings.DumpDirectory, index, PerNode, skip), new StringPool())), "catalog");
         return (node, catalog);
     }
@@ -104,6 +104,75 @@ public sealed class FleetCatalogSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifeti
                 Assert.DoesNotContain(all, e => e.Unreachable);
                 Assert.DoesNotContain(all, e => e.Id == "node3~~192.0.2.3-0007");
             }, Wait, TimeSpan.FromMilliseconds(200));
+        }
+    }
+
+    private async Task<List<IActorRef>> StartTwoAsync(string seed, int[] ports)
+    {
+        var catalogs = new List<IActorRef>();
+        for (var i = 1; i <= 2; i++)
+        {
+            var (node, catalog) = await StartAsync(i, seed, ports[i - 1]);
+            _nodes.Add(node);
+            catalogs.Add(catalog);
+        }
+
+        foreach (var catalog in catalogs)
+        {
+            await AwaitAssertAsync(async () => Assert.Equal(2 * PerNode, (await ListAsync(catalog)).Count), Wait, TimeSpan.FromMilliseconds(200));
+        }
+
+        return catalogs;
+    }
+
+    [Fact]
+    public async Task A_node_joining_under_a_name_in_use_stops_and_takes_none_of_the_first_ones_dumps()
+    {
+        var ports = new[] { 1, 2, 4 }.Select(i => FleetNode.FreePort(IPAddress.Parse($"127.0.0.{10 + i}"))).ToArray();
+        var seed = FleetNode.Seed(1, ports[0]);
+        var catalogs = await StartTwoAsync(seed, ports);
+
+        // a third process started with node2's name (a unit file copied with its --node-name)
+        var (impostor, _) = await StartAsync(4, seed, ports[2], name: "node2");
+        _nodes.Add(impostor);
+
+        await impostor.System.WhenTerminated.WaitAsync(Wait);
+        var reason = Assert.IsType<FleetCatalogActor.NodeNameInUse>(Akka.Actor.CoordinatedShutdown.Get(impostor.System).ShutdownReason);
+        Assert.Equal($"node_name \"node2\" is already the name of the fleet's node at 127.0.0.12:{ports[1]}; each node needs its own name (--node-name): this node stops",
+            reason.Message);
+        Assert.Equal(1, reason.ExitCode);
+
+        // the first node2's dumps stay listed everywhere, and none of the impostor's came
+        await AwaitAssertAsync(() => Assert.DoesNotContain(Akka.Cluster.Cluster.Get(_nodes[0].System).State.Members, m => m.Address == impostor.Address),
+            Wait, TimeSpan.FromMilliseconds(200));
+        foreach (var catalog in catalogs)
+        {
+            var all = await ListAsync(catalog);
+            Assert.Equal(2 * PerNode, all.Count);
+            Assert.DoesNotContain(all, e => e.ClientIp == "192.0.2.4");
+        }
+    }
+
+    [Fact]
+    public async Task A_node_whose_dumps_another_node_removes_publishes_them_again()
+    {
+        var ports = new[] { 1, 2 }.Select(i => FleetNode.FreePort(IPAddress.Parse($"127.0.0.{10 + i}"))).ToArray();
+        var catalogs = await StartTwoAsync(FleetNode.Seed(1, ports[0]), ports);
+        var warnings = CreateTestProbe(_nodes[1].System);
+        _nodes[1].System.EventStream.Subscribe(warnings.Ref, typeof(Akka.Event.Warning));
+
+        // node1 removes one of node2's entries (a node that broke the rule of one writer per entry)
+        const string id = "node2~~192.0.2.2-0005";
+        var replicator = Akka.DistributedData.DistributedData.Get(_nodes[0].System).Replicator;
+        var node1 = Akka.Cluster.Cluster.Get(_nodes[0].System);
+        replicator.Tell(Akka.DistributedData.Dsl.Update(FleetCatalogActor.KeyOf(id), Akka.DistributedData.LWWDictionary<string, string>.Empty,
+            Akka.DistributedData.WriteLocal.Instance, d => d.Remove(node1, id)));
+
+        var warning = warnings.FishForMessage<Akka.Event.Warning>(w => w.Message.ToString()!.Contains("removed from the fleet catalog by another node"), Wait);
+        Assert.Contains("1 of this node's dumps", warning.Message.ToString());
+        foreach (var catalog in catalogs)
+        {
+            await AwaitAssertAsync(async () => Assert.Contains(await ListAsync(catalog), e => e.Id == id), Wait, TimeSpan.FromMilliseconds(200));
         }
     }
 }

@@ -74,8 +74,8 @@ public sealed class FleetNode : IAsyncDisposable
         return port;
     }
 
-    /// <summary>Starts node <paramref name="index"/> (127.0.0.index+10) seeded by <paramref name="seed"/>.</summary>
-    public static async Task<FleetNode> StartAsync(int index, string seed, int port, IReadOnlyDictionary<string, object?> keys, string? dumpDirectory = null)
+    /// <summary>Starts node <paramref name="index"/> (127.0.0.index+10) seeded by <paramref name="seed"/>, named node<i>index</i> unless <paramref name="name"/> is given.</summary>
+    public static async Task<FleetNode> StartAsync(int index, string seed, int port, IReadOnlyDictionary<string, object?> keys, string? dumpDirectory = null, string? name = null)
     {
         var address = $"127.0.0.{10 + index}";
         var all = new Dictionary<string, object?>(keys)
@@ -84,7 +84,7 @@ public sealed class FleetNode : IAsyncDisposable
             ["cluster"] = true,
             ["cluster_seeds"] = seed,
             ["cluster_port"] = port,
-            ["node_name"] = $"node{index}",
+            ["node_name"] = name ?? $"node{index}",
             ["dumpdir"] = dumpDirectory ?? Path.GetTempPath(),
             ["http"] = "off",
         };
