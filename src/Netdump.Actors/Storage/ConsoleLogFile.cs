@@ -29,7 +29,7 @@ internal sealed class ConsoleLogFile : IDisposable
 
     private readonly FileStream _file;
     private readonly byte[] _copied;
-    private long _base; // the stream offset at file position _copied.Length; -1 until the first packet
+    private long? _base; // the stream offset at file position _copied.Length; unknown until the first packet
     private long _end;
 
     private ConsoleLogFile(FileStream file, byte[] copied, long next)
@@ -39,7 +39,7 @@ internal sealed class ConsoleLogFile : IDisposable
         _end = copied.Length;
         // without copied text (or after a restart of the server, the stream's position unknown)
         // the first packet sets it
-        _base = copied.Length > 0 && next > 0 ? next : -1;
+        _base = copied.Length > 0 && next > 0 ? next : null;
     }
 
     /// <summary>Creates <paramref name="path"/> with the copied text; throws <see cref="IOException"/>.</summary>
@@ -75,15 +75,11 @@ internal sealed class ConsoleLogFile : IDisposable
     public bool Write(uint offset, ReadOnlySpan<byte> text)
     {
         long at = offset;
-        if (_base < 0)
+        var streamBase = _base ??= at;
+        if (at < streamBase)
         {
-            _base = at;
-        }
-
-        if (at < _base)
-        {
-            var before = (int)Math.Min(_base - at, text.Length); // the part that would precede the dump's own text
-            if (RepeatsCopied(at, text[..before]))
+            var before = (int)Math.Min(streamBase - at, text.Length); // the part that would precede the dump's own text
+            if (RepeatsCopied(at, streamBase, text[..before]))
             {
                 text = text[before..];
                 at += before;
@@ -92,7 +88,7 @@ internal sealed class ConsoleLogFile : IDisposable
             {
                 _base = at; // not the copied text's stream: the client's new one starts after it
             }
-            else if (!MakeRoom(_base - at))
+            else if (!MakeRoom(streamBase - at))
             {
                 return false;
             }
@@ -103,7 +99,7 @@ internal sealed class ConsoleLogFile : IDisposable
             return false;
         }
 
-        var position = _copied.Length + (at - _base);
+        var position = _copied.Length + (at - _base.Value);
         if (position + text.Length > MaxBytes)
         {
             return false;
@@ -119,9 +115,9 @@ internal sealed class ConsoleLogFile : IDisposable
     /// own text, is the copied text again. Text older than all the copied text is not: netconsole
     /// never sends text again, so text that far back is a new stream's.
     /// </summary>
-    private bool RepeatsCopied(long at, ReadOnlySpan<byte> part)
+    private bool RepeatsCopied(long at, long streamBase, ReadOnlySpan<byte> part)
     {
-        var position = _copied.Length - (_base - at);
+        var position = _copied.Length - (streamBase - at);
         return position >= 0 && _copied.AsSpan((int)position, part.Length).SequenceEqual(part);
     }
 
