@@ -17,9 +17,10 @@ namespace Netdump.Actors;
 /// large share of a receiving dump's speed on a small machine (docs/performance.md). Each
 /// dump's record is read from its <c>dump.json</c> when its turn comes, so the reports stay the
 /// one truth. Dumps come from writers, which publish <see cref="DumpCompleted"/> on the event
-/// stream once a complete dump's checksum is in its reports, and from a scan at start for
-/// complete dumps still waiting (a stopped server's backlog, or dumps from before the key was
-/// set). Only made when <c>compress</c> or <c>decrypt_key</c> is set.
+/// stream once a complete dump's checksum is in its reports, and from the start-up scan, which
+/// finds the complete dumps still waiting (<see cref="CareBacklog"/>: a stopped server's
+/// backlog, or dumps from before the key was set). Made in every server: a complete dump an
+/// earlier run left without its SHA-256 gets it here.
 /// </summary>
 public sealed class StorageCareActor : ReceiveActor
 {
@@ -33,11 +34,13 @@ public sealed class StorageCareActor : ReceiveActor
 
     // a lane of its own: a copy paused through a long storm must not hold up the checksums
     private readonly BackgroundLane _lane = new("storage-care");
+    private readonly IReadOnlyList<string> _backlog;
     private bool _busy;
 
-    public StorageCareActor(NetdumpSettings settings)
+    public StorageCareActor(NetdumpSettings settings, IReadOnlyList<string> backlog)
     {
         _settings = settings;
+        _backlog = backlog;
         if (settings.DecryptKey is { } path)
         {
             // checked at start already; a key changed since is logged and decryption stays off
@@ -60,26 +63,11 @@ public sealed class StorageCareActor : ReceiveActor
                 _gate.Open();
             }
         });
-        Receive<Backlog>(backlog =>
-        {
-            if (backlog.Directories.Count > 0)
-            {
-                _log.Info("Storage care: {Count} complete dumps wait for a checksum, decryption or compression since an earlier run", backlog.Directories.Count);
-            }
-
-            foreach (var directory in backlog.Directories)
-            {
-                Enqueue(directory);
-            }
-        });
         Receive<Done>(HandleDone);
     }
 
     /// <summary>Published on the event stream by a writer once a complete dump's checksum is in its reports.</summary>
     public sealed record DumpCompleted(string Directory);
-
-    /// <summary>The complete dumps the start-up scan found still waiting.</summary>
-    private sealed record Backlog(IReadOnlyList<string> Directories);
 
     /// <summary>A dump's turn is over: what each step did, or why its record could not be read.</summary>
     private sealed record Done(string Directory, DecryptionResult? Decryption, CompressionResult? Compression, string? Unreadable, TimeSpan Took,
@@ -88,17 +76,24 @@ public sealed class StorageCareActor : ReceiveActor
     /// <summary>A complete dump's missing SHA-256 (an earlier run stopped before it was written): computed, or why not.</summary>
     private sealed record ChecksumResult(string? Sha256, string? Problem, TimeSpan Took);
 
-    public static Props Props(NetdumpSettings settings) =>
-        ActorProps.Of(() => new StorageCareActor(settings)).WithDispatcher(DumpWriterActor.DispatcherId);
+    /// <param name="backlog">the complete dumps the start-up scan found waiting (<see cref="CareBacklog"/>)</param>
+    public static Props Props(NetdumpSettings settings, IReadOnlyList<string> backlog) =>
+        ActorProps.Of(() => new StorageCareActor(settings, backlog)).WithDispatcher(DumpWriterActor.DispatcherId);
 
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(DumpCompleted));
         Context.System.EventStream.Subscribe(Self, typeof(ConcurrencyGuardActor.SlotsInUse));
         _log.Info("Storage care: compress {Compress}, decrypt_key {Key}", _settings.Compress == AtRestCompression.Zstd ? "zstd" : "off", _settings.DecryptKey ?? "none");
-        var (root, decrypt, compress) = (_settings.DumpDirectory, _key is not null, _settings.Compress == AtRestCompression.Zstd);
-        var startedAt = DateTimeOffset.UtcNow; // a dump finished since is this run's writers' to hash
-        Task.Run(() => FindBacklog(root, decrypt, compress, startedAt)).PipeTo(Self, success: found => new Backlog(found), failure: _ => new Backlog([]));
+        if (_backlog.Count > 0)
+        {
+            _log.Info("Storage care: {Count} complete dumps wait for a checksum, decryption or compression since an earlier run", _backlog.Count);
+        }
+
+        foreach (var directory in _backlog)
+        {
+            Enqueue(directory);
+        }
     }
 
     protected override void PostStop()
@@ -232,24 +227,5 @@ public sealed class StorageCareActor : ReceiveActor
         }
 
         StartNext();
-    }
-
-    /// <summary>
-    /// Every complete dump under dumpdir that finished before <paramref name="startedAt"/> and
-    /// still lacks its SHA-256, or that decryption or compression would still take.
-    /// </summary>
-    private static IReadOnlyList<string> FindBacklog(string root, bool decrypt, bool compress, DateTimeOffset startedAt)
-    {
-        var found = new List<string>();
-        DumpTree.Walk(root, (directory, _) =>
-        {
-            if (DumpRecordReader.Read(directory, out string? _) is { Status: DumpStatus.Complete } record
-                && (record is { Sha256: null, FinishedAt: { } finished } && finished < startedAt
-                    || (decrypt && CoreDecryption.WhyNot(record) is null) || (compress && CoreCompression.WhyNot(record) is null)))
-            {
-                found.Add(directory);
-            }
-        }, (_, _) => { });
-        return found;
     }
 }

@@ -57,6 +57,8 @@ public static class NetdumpHost
             // before the listener binds: a dump a killed run left "receiving" is marked incomplete;
             // the same walk reads every dump's report for the catalog
             var catalogued = new List<CatalogEntry>();
+            var careBacklog = new List<string>();
+            var (decrypt, compress) = (settings.DecryptKey is not null, settings.Compress == AtRestCompression.Zstd);
             var strings = new StringPool();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var recovered = RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow, (directory, json) =>
@@ -64,6 +66,11 @@ public static class NetdumpHost
                 if (CatalogEntries.FromJson(settings.DumpDirectory, directory, json) is { } entry)
                 {
                     catalogued.Add(strings.Pool(entry));
+                }
+
+                if (CareBacklog.Waits(directory, json, decrypt, compress))
+                {
+                    careBacklog.Add(directory);
                 }
             });
             system.Log.Info("Start-up scan: {Dumps} dumps in {Seconds:F1} s", catalogued.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -87,7 +94,7 @@ public static class NetdumpHost
 
             // before the listener: it hears of every dump the listener's writers complete (and
             // always runs: a complete dump an earlier run left without its SHA-256 gets it here)
-            registry.Register<StorageCareActor>(system.ActorOf(StorageCareActor.Props(settings), "storage-care"));
+            registry.Register<StorageCareActor>(system.ActorOf(StorageCareActor.Props(settings, careBacklog), "storage-care"));
 
             var listener = system.ActorOf(UdpListenerActor.Props(settings), "listener");
             registry.Register<UdpListenerActor>(listener);
