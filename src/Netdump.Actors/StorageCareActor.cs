@@ -82,8 +82,20 @@ public sealed class StorageCareActor : ReceiveActor
 
     protected override void PreStart()
     {
-        Context.System.EventStream.Subscribe(Self, typeof(DumpCompleted));
-        Context.System.EventStream.Subscribe(Self, typeof(ConcurrencyGuardActor.SlotsInUse));
+        // a new dump's checksum is its writer's: only decryption and compression wait for this
+        // actor (when neither is on, each dump's turn here read its dump.json for nothing, a
+        // few thread hand-offs of every dump's fixed cost: docs/performance.md)
+        var cares = _key is not null || _settings.Compress == AtRestCompression.Zstd;
+        if (cares)
+        {
+            Context.System.EventStream.Subscribe(Self, typeof(DumpCompleted));
+        }
+
+        if (cares || _backlog.Count > 0)
+        {
+            Context.System.EventStream.Subscribe(Self, typeof(ConcurrencyGuardActor.SlotsInUse));
+        }
+
         _log.Info("Storage care: compress {Compress}, decrypt_key {Key}", _settings.Compress == AtRestCompression.Zstd ? "zstd" : "off", _settings.DecryptKey ?? "none");
         if (_backlog.Count > 0)
         {
