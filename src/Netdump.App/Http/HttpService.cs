@@ -58,6 +58,12 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
         return (token, certificate);
     }
 
+    /// <summary>The most HTTP connections open at once: an operator's API, far below any descriptor limit.</summary>
+    public const int MaxConnections = 256;
+
+    /// <summary>How long an idle connection is kept between requests (Kestrel's default is 130 s).</summary>
+    public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (settings.Http is not { } http)
@@ -76,6 +82,14 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+
+            // every connection holds one of the process's file descriptors, which the dumps need
+            // (a session socket, a core, reports): idle connections that never send a request
+            // (the token is checked only on a request) once took them all, and every new dump was
+            // refused. Beyond the limit a connection is closed at once.
+            kestrel.Limits.MaxConcurrentConnections = MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = MaxConnections;
+            kestrel.Limits.KeepAliveTimeout = KeepAlive;
             kestrel.Listen(http.Endpoint, listen =>
             {
                 if (certificate is not null)

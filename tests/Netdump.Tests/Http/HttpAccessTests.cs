@@ -52,6 +52,49 @@ public sealed class HttpAccessTests
     }
 
     [Fact]
+    public async Task Connections_beyond_the_limit_are_closed_at_once_so_idle_ones_cannot_take_the_descriptors_dumps_need()
+    {
+        await using var server = await ServerHarness.StartAsync(new Dictionary<string, object?> { ["http"] = "127.0.0.1:0" });
+        var url = new Uri(server.HttpUrl!);
+        const int Beyond = 16;
+        var sockets = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            // connections that never send a request: the token, were there one, is never asked for
+            for (var i = 0; i < Netdump.App.Http.HttpService.MaxConnections + Beyond; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(IPAddress.Loopback, url.Port);
+                sockets.Add(socket);
+            }
+
+            // the ones beyond the limit are closed by the server (a read sees the end), long before
+            // any idle timeout; the others stay open
+            var ends = sockets.Select(s => s.ReceiveAsync(new byte[1], System.Net.Sockets.SocketFlags.None)).ToList();
+            var closed = 0;
+            var pending = ends.ToList();
+            while (closed < Beyond)
+            {
+                var done = await Task.WhenAny(pending).WaitAsync(TimeSpan.FromSeconds(25));
+                pending.Remove(done);
+                closed++;
+            }
+
+            Assert.Equal(Netdump.App.Http.HttpService.MaxConnections, pending.Count(t => !t.IsCompleted));
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                socket.Dispose();
+            }
+        }
+
+        using var http = new HttpClient { BaseAddress = url };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+    }
+
+    [Fact]
     public async Task With_a_token_file_every_request_for_data_needs_the_token()
     {
         using var dir = new TempDirectory();
