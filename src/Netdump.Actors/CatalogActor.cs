@@ -176,7 +176,7 @@ public sealed class CatalogActor : UntypedActor
         _metrics.Storms.Inc();
         _log.Warning("Panic storm: {Hosts} hosts in {Minutes} minutes in group {Group}: \"{Panic}\" on {Kernel} (hosts {HostList})",
             storm.Hosts.Count, _settings.Storm.Window.TotalMinutes, storm.Group, key.Panic, key.Kernel.Length == 0 ? "an unknown kernel" : key.Kernel,
-            string.Join(", ", storm.Hosts));
+            string.Join(", ", storm.Hosts.Select(DumpReport.OneLine))); // a host name is the client's word
         var count = storm.Hosts.Count.ToString(CultureInfo.InvariantCulture);
         _scripts.Tell(new ScriptRunnerActor.Run(Script.Storm, [storm.Group, count], new Dictionary<string, string>
         {

@@ -61,6 +61,27 @@ public sealed class CatalogActorSpec : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     [Fact]
+    public async Task A_storm_line_names_its_hosts_on_one_line_whatever_their_names_hold()
+    {
+        var warnings = CreateTestProbe();
+        Sys.EventStream.Subscribe(warnings.Ref, typeof(Warning));
+        var catalog = Sys.ActorOf(CatalogActor.Props(_settings, CatalogSeed.Empty, _clock));
+        await AwaitCatalogAsync(catalog, 0);
+
+        // a host name is the client's word: this one would forge a log line of its own
+        var hosts = new[] { "web1", "web2\n2026-12-07 04:20:00.000 [ERR] FORGED\u001b[2J", "web3" };
+        for (var i = 1; i <= 3; i++)
+        {
+            Publish(CatalogTree.Record(_folder.DumpDirectory, $"192.0.2.{i}", _clock.Now, hosts[i - 1], "fault at 0x10 pid 1"));
+        }
+
+        var storm = (await warnings.FishForMessageAsync<Warning>(w => w.ToString()!.Contains("Panic storm", StringComparison.Ordinal), TimeSpan.FromSeconds(5))).Message.ToString()!;
+        Assert.DoesNotContain('\n', storm);
+        Assert.DoesNotContain('\u001b', storm);
+        Assert.EndsWith("(hosts web1, web2 2026-12-07 04:20:00.000 [ERR] FORGED [2J, web3)", storm);
+    }
+
+    [Fact]
     public async Task Dumps_found_at_start_and_a_dump_that_only_ends_do_not_make_a_storm()
     {
         var initial = Enumerable.Range(1, 5)
