@@ -60,9 +60,9 @@ public static class HeraldPayload
         // as NEL or CSI) arrive as two UTF-8 bytes and would otherwise reach logs and file names.
         foreach (var c in path)
         {
-            if (char.IsControl(c))
+            if (char.IsControl(c) || InvisibleText.IsFormat(c))
             {
-                reason = $"path holds control character U+{(int)c:X4}";
+                reason = $"path holds {(char.IsControl(c) ? "control" : "invisible format")} character U+{(int)c:X4}";
                 path = string.Empty;
                 return false;
             }

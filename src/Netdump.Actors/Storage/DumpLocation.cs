@@ -142,6 +142,11 @@ public static class DumpLocation
             return $"herald path \"{shown}\" contains a control character";
         }
 
+        if (heraldPath.Any(Protocol.InvisibleText.IsFormat))
+        {
+            return $"herald path \"{shown}\" contains an invisible format character";
+        }
+
         if (heraldPath[0] == '/')
         {
             return $"herald path \"{shown}\" is absolute";
@@ -226,7 +231,7 @@ public static class DumpLocation
         {
             for (var i = 0; i < source.Length; i++)
             {
-                span[i] = char.IsControl(source[i]) ? '?' : source[i];
+                span[i] = char.IsControl(source[i]) || Protocol.InvisibleText.IsFormat(source[i]) ? '?' : source[i];
             }
         });
 }

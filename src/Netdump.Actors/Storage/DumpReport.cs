@@ -32,7 +32,8 @@ public static partial class DumpReport
 
     /// <summary>
     /// Client-supplied text made safe for one line of a report or the log: control characters
-    /// and whitespace runs become one space, so there are no line breaks.
+    /// and whitespace runs become one space, so there are no line breaks, and invisible format
+    /// characters (<see cref="Protocol.InvisibleText"/>: a right-to-left override) are dropped.
     /// </summary>
     public static string OneLine(string text)
     {
@@ -43,6 +44,11 @@ public static partial class DumpReport
             if (char.IsControl(c) || char.IsWhiteSpace(c))
             {
                 pendingSpace = sb.Length > 0;
+                continue;
+            }
+
+            if (Protocol.InvisibleText.IsFormat(c))
+            {
                 continue;
             }
 

@@ -89,6 +89,19 @@ public sealed class HeraldPayloadTests
         Assert.Contains("control", reason);
     }
 
+    [Theory]
+    [InlineData("E280AE", "U+202E")] // RIGHT-TO-LEFT OVERRIDE: the rest of a listing reads backwards
+    [InlineData("E2808B", "U+200B")] // ZERO WIDTH SPACE
+    [InlineData("EFBBBF", "U+FEFF")]
+    public void Path_with_an_invisible_format_character_gives_a_reason(string formatHex, string named)
+    {
+        var payload = Convert.FromHexString("61" + formatHex + "6200");
+
+        Assert.False(HeraldPayload.TryReadPath(payload, out var path, out var reason));
+        Assert.Equal(string.Empty, path);
+        Assert.Equal($"path holds invisible format character {named}", reason);
+    }
+
     [Fact]
     public void Payload_over_1024_bytes_gives_a_reason()
     {

@@ -294,6 +294,14 @@ public sealed class DumpLocationTests : IDisposable
     }
 
     [Fact]
+    public void A_path_with_an_invisible_format_character_is_refused_and_shown_without_it()
+    {
+        DumpLocation.ChooseParent(_dumpDir, "rack\u202e1gol", out var refusal);
+
+        Assert.Equal("herald path \"rack?1gol\" contains an invisible format character", refusal);
+    }
+
+    [Fact]
     public void A_relative_dump_directory_is_made_absolute()
     {
         var relative = Path.GetRelativePath(Environment.CurrentDirectory, _dumpDir);

@@ -22,6 +22,15 @@ public sealed class DumpReportTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
+    [Theory]
+    [InlineData("web1\nFORGED", "web1 FORGED")]
+    [InlineData("  a\t\u0085b\u2028c  ", "a b c")]
+    [InlineData("\u001b]0;title\u0007web", "]0;title web")]
+    [InlineData("web\u202e1gol", "web1gol")] // a right-to-left override would show the rest reversed
+    [InlineData("a\u200bb\u2066c\u2069\ufeff", "abc")]
+    public void One_line_text_has_no_breaks_controls_or_invisible_format_characters(string text, string expected) =>
+        Assert.Equal(expected, DumpReport.OneLine(text));
+
     [Fact]
     public void A_computed_checksum_is_in_both_reports()
     {

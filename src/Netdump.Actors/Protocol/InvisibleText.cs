@@ -1,0 +1,15 @@
+using System.Globalization;
+
+namespace Netdump.Actors.Protocol;
+
+/// <summary>
+/// Characters a client can put in its text that show nothing themselves and change how the rest
+/// is shown: Unicode's format characters (U+202E RIGHT-TO-LEFT OVERRIDE and the other bidi
+/// controls, U+200B ZERO WIDTH SPACE, U+FEFF). A log line, a listing or a directory name with a
+/// right-to-left override reads backwards from there: what an operator reads would not be what is
+/// stored. They are dropped from text shown on one line and refused in a HERALD path.
+/// </summary>
+public static class InvisibleText
+{
+    public static bool IsFormat(char c) => CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format;
+}
