@@ -121,14 +121,20 @@ public sealed class LinuxMemory
         MemoryPattern.Fill(seed, (long)pfn * PageSize, page);
     }
 
+    /// <summary>The reserved range holding <paramref name="pfn"/>: a binary search of the sorted, merged ranges (a client may describe hundreds of thousands).</summary>
     private PfnRange? Covering(uint pfn)
     {
-        foreach (var range in reserved)
+        var (low, high) = (0, reserved.Length - 1);
+        while (low <= high)
         {
+            var middle = low + ((high - low) / 2);
+            var range = reserved[middle];
             if (range.Contains(pfn))
             {
                 return range;
             }
+
+            (low, high) = pfn < range.Start ? (low, middle - 1) : (middle + 1, high);
         }
 
         return null;

@@ -156,6 +156,29 @@ public sealed class LinuxDumpTests : ServerTests
     }
 
     [Fact]
+    public async Task A_client_whose_reserved_frames_make_too_many_ranges_ends_too_fragmented_with_a_readable_report()
+    {
+        // every other frame reserved: one range of reserved frames per two frames, beyond the
+        // bound of a dump's ranges
+        var ranges = Netdump.Actors.Ingest.Linux.LinuxPull.MaxReservedRanges + 1;
+        var server = await Start();
+        var client = new LinuxSimulatedClient(Client(server, "127.0.9.9") with
+        {
+            Memory = 2L * ranges * Netdump.App.Simulation.LinuxMemory.PageSize + Netdump.App.Simulation.LinuxMemory.PageSize,
+            Reserved = Enumerable.Range(0, ranges).Select(i => new Netdump.App.Simulation.PfnRange((uint)(2 * i + 1), (uint)(2 * i + 2))).ToList(),
+        });
+
+        await client.RunAsync();
+
+        var json = await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.9.9"), TimeSpan.FromSeconds(30));
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal($"too fragmented: frame {2L * ranges - 1} would make more than {ranges - 1} separate ranges of reserved (not RAM) frames",
+            json.GetProperty("reason").GetString());
+        Assert.True(json.GetProperty("reserved").GetArrayLength() < ranges, "the reserved frames listed stay within the bound");
+        Assert.True(new FileInfo(Path.Combine(server.SingleDumpOf("127.0.9.9"), "dump.json")).Length < 32 << 20, "dump.json stays readable");
+    }
+
+    [Fact]
     public async Task A_client_that_dies_mid_dump_leaves_an_incomplete_dump_with_the_reason()
     {
         var server = await Start();

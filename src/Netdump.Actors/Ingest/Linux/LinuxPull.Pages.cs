@@ -13,6 +13,12 @@ internal sealed partial class LinuxPull
     /// <summary>Pages asked for at once: 256 datagrams of 1 KiB in flight at 4 KiB pages.</summary>
     internal const int Window = 64;
 
+    /// <summary>
+    /// The most separate ranges of reserved frames a dump lists: a machine's memory map has tens
+    /// (the firmware's holes, its devices' windows); 2.5 MB of <c>dump.json</c> at most.
+    /// </summary>
+    public const int MaxReservedRanges = 65_536;
+
     private readonly ByteRanges _reserved = new(); // in page frames
     private readonly Queue<uint> _again = [];
     private long _dataOffset;
@@ -134,10 +140,23 @@ internal sealed partial class LinuxPull
         }
     }
 
-    /// <summary>Frames [first, next RAM frame) are not RAM; next 0 (or not ahead) means none to the end.</summary>
+    /// <summary>
+    /// Frames [first, next RAM frame) are not RAM; next 0 (or not ahead) means none to the end.
+    /// At most <see cref="MaxReservedRanges"/> separate ranges: a client that said every other
+    /// frame was reserved made a <c>dump.json</c> of 119 MB, which every reader then refused (the
+    /// complete dump was gone after a restart), and took 1.7 GB of the server's memory.
+    /// </summary>
     private void Reserve(ulong first, ulong nextRam)
     {
         var end = nextRam > first ? Math.Min(nextRam, _pages!.Value) : _pages!.Value;
+        if (_reserved.Count >= MaxReservedRanges && !_reserved.Adjoins(first, end))
+        {
+            _phase = Phase.Stopped;
+            _session(new PumpEvent.WriteFailed(EndReason.TooFragmented(
+                $"frame {first} would make more than {MaxReservedRanges} separate ranges of reserved (not RAM) frames")));
+            return;
+        }
+
         _reserved.Add(first, end);
         var pageSize = (ulong)_pageSize!.Value;
         _core!.RecordSparse((ulong)_dataOffset + first * pageSize, (end - first) * pageSize);
