@@ -64,16 +64,26 @@ public sealed class ConsoleFilesTests : IDisposable
     }
 
     [Fact]
-    public void Text_from_clients_past_the_limit_is_dropped()
+    public void A_client_past_the_limit_makes_room_by_forgetting_the_one_heard_least_recently()
     {
         var files = new ConsoleFiles(_temp.Path);
-        for (var i = 1; i <= ConsoleFiles.MaxClients + 1; i++)
+        for (var i = 1; i <= ConsoleFiles.MaxClients; i++)
         {
             files.Append(Client(i), 0, "hello\n"u8);
         }
 
-        Assert.True(File.Exists(Log(ConsoleFiles.MaxClients)));
-        Assert.False(File.Exists(Log(ConsoleFiles.MaxClients + 1)));
+        files.Append(Client(1), 6, "again\n"u8); // client 1 is heard again: client 2 is now the least recent
+        files.Append(Client(ConsoleFiles.MaxClients + 1), 0, "Oops: the new client's\n"u8);
+
+        Assert.Equal("Oops: the new client's\n", File.ReadAllText(Log(ConsoleFiles.MaxClients + 1)));
+        Assert.Equal("hello\nagain\n", File.ReadAllText(Log(1)));
+        Assert.False(File.Exists(Log(2)), "the least recent client's console is forgotten");
+        Assert.Empty(files.Recent(Client(2)).Text);
         Assert.Equal(ConsoleFiles.MaxClients, Directory.GetFiles(Path.Combine(_temp.Path, ConsoleFiles.Folder)).Length);
+
+        // a client forgotten and heard again starts over
+        files.Append(Client(2), 6, "back\n"u8);
+        Assert.Equal("back\n", File.ReadAllText(Log(2)));
+        Assert.False(File.Exists(Log(3)));
     }
 }

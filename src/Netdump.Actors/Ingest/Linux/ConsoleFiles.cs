@@ -24,14 +24,18 @@ internal sealed class ConsoleFiles(string dumpDirectory)
     public const int RecentBytes = 64 << 10;
 
     /// <summary>
-    /// Clients whose console is kept: at 2 MiB each at most, 2 GiB in all. Text from further
-    /// addresses (a spoofed flood) is dropped.
+    /// Clients whose console is kept: at 2 MiB each at most, 2 GiB in all. Text from a further
+    /// address makes room by forgetting the client that sent text least recently, its files
+    /// removed: when the table only filled up, 1,024 spoofed datagrams once kept every later
+    /// client's console (the oops before its panic) out for the rest of the server's run.
     /// </summary>
     public const int MaxClients = 1024;
 
     private readonly Lock _lock = new();
-    /// <summary>Per client: where its stream stands, and how long its file is (stat once, then counted).</summary>
-    private readonly Dictionary<IPAddress, (long Next, long FileBytes)> _clients = [];
+
+    /// <summary>Per client: where its stream stands, and how long its file is (stat once, then counted); the most recent first.</summary>
+    private readonly Dictionary<IPAddress, LinkedListNode<ClientStream>> _clients = [];
+    private readonly LinkedList<ClientStream> _recency = new();
     private readonly string _folder = Path.Combine(dumpDirectory, Folder);
     private bool _folderMade;
 
@@ -40,15 +44,23 @@ internal sealed class ConsoleFiles(string dumpDirectory)
         lock (_lock)
         {
             var path = PathOf(client);
-            if (!_clients.TryGetValue(client, out var known))
+            if (_clients.TryGetValue(client, out var node))
+            {
+                _recency.Remove(node);
+            }
+            else
             {
                 if (_clients.Count >= MaxClients)
                 {
-                    return;
+                    Forget(_recency.Last!);
                 }
 
-                known = (0, File.Exists(path) ? new FileInfo(path).Length : 0);
+                node = new LinkedListNode<ClientStream>(new ClientStream(client, 0, File.Exists(path) ? new FileInfo(path).Length : 0));
+                _clients[client] = node;
             }
+
+            _recency.AddFirst(node);
+            var known = node.Value;
 
             var skip = 0;
             if (offset != 0 && offset < known.Next)
@@ -97,7 +109,27 @@ internal sealed class ConsoleFiles(string dumpDirectory)
                 _folderMade = false; // made again next time, should it have been removed
             }
 
-            _clients[client] = (offset + (long)text.Length, fileBytes);
+            node.Value = node.Value with { Next = offset + (long)text.Length, FileBytes = fileBytes };
+        }
+    }
+
+    /// <summary>Where a client's console stream stands, and how long its file is.</summary>
+    private readonly record struct ClientStream(IPAddress Client, long Next, long FileBytes);
+
+    /// <summary>The client that sent text least recently: out of the table, its files removed (their text is the oldest kept).</summary>
+    private void Forget(LinkedListNode<ClientStream> node)
+    {
+        _recency.Remove(node);
+        _clients.Remove(node.Value.Client);
+        var path = PathOf(node.Value.Client);
+        try
+        {
+            File.Delete(path);
+            File.Delete(path + ".1");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // a file left behind costs its room, not a dump
         }
     }
 
@@ -106,7 +138,7 @@ internal sealed class ConsoleFiles(string dumpDirectory)
     /// client's file already holds there. Text older than the current file cannot be compared
     /// and counts as a repeat.
     /// </summary>
-    private static bool RepeatsFile(string path, (long Next, long FileBytes) known, uint offset, ReadOnlySpan<byte> part)
+    private static bool RepeatsFile(string path, ClientStream known, uint offset, ReadOnlySpan<byte> part)
     {
         var position = known.FileBytes - (known.Next - offset);
         if (position < 0)
@@ -131,7 +163,7 @@ internal sealed class ConsoleFiles(string dumpDirectory)
     {
         lock (_lock)
         {
-            var next = _clients.GetValueOrDefault(client).Next;
+            var next = _clients.TryGetValue(client, out var node) ? node.Value.Next : 0;
             // the older generation first: right after a rotation the oops may be there
             var current = Tail(PathOf(client), RecentBytes);
             var older = Tail(PathOf(client) + ".1", RecentBytes - current.Length);
