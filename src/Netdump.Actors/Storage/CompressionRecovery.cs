@@ -9,7 +9,8 @@ namespace Netdump.Actors.Storage;
 /// copy was renamed into place but the original not yet removed, so the copy is checked again
 /// against the recorded SHA-256: verified, it becomes the core (reports, then the original goes);
 /// not verified, it goes and the original stays the core. The original is never removed unless
-/// a verified copy stands in for it.
+/// a verified copy stands in for it, and a pair that is not a compression's (a client's own
+/// <c>vmcore.zst</c> and the operator's decompressed <c>vmcore</c>) is left alone.
 /// </summary>
 public static class CompressionRecovery
 {
@@ -26,9 +27,10 @@ public static class CompressionRecovery
             }
         }
 
-        if (IsRegularFile(entries, CoreCompression.PlainCoreName) && IsRegularFile(entries, CoreCompression.CompressedCoreName))
+        if (IsRegularFile(entries, CoreCompression.PlainCoreName) && IsRegularFile(entries, CoreCompression.CompressedCoreName)
+            && Settle(directory, json) is { } settled)
         {
-            notes.Add(Settle(directory, json));
+            notes.Add(settled);
         }
 
         if (notes.Count > 0)
@@ -39,14 +41,24 @@ public static class CompressionRecovery
         return notes.Count == 0 ? null : string.Join("; ", notes);
     }
 
-    /// <summary>Both <c>vmcore</c> and <c>vmcore.zst</c>: keeps the one that stands for the core as received.</summary>
-    private static string Settle(string directory, JsonElement json)
+    /// <summary>
+    /// Both <c>vmcore</c> and <c>vmcore.zst</c>: keeps the one that stands for the core as received.
+    /// Null when the pair is not a compression's: a dump whose client sent <c>vmcore.zst</c> (or
+    /// whose decryption wrote it), with the operator's <c>zstd -d vmcore.zst</c> beside it, once
+    /// lost the file the client sent, "not verified" against a checksum of other bytes.
+    /// </summary>
+    private static string? Settle(string directory, JsonElement json)
     {
         var original = Path.Combine(directory, CoreCompression.PlainCoreName);
         var copy = Path.Combine(directory, CoreCompression.CompressedCoreName);
         if (DumpRecordReader.FromJson(json, directory, out var unreadable) is not { } record)
         {
             return $"{CoreCompression.CompressedCoreName} and {CoreCompression.PlainCoreName} both left alone: {unreadable}";
+        }
+
+        if (!CompressedHere(record))
+        {
+            return null;
         }
 
         string? why;
@@ -95,6 +107,15 @@ public static class CompressionRecovery
 
         return $"{CoreCompression.CompressedCoreName} does not verify ({why}): removed, {CoreCompression.PlainCoreName} kept";
     }
+
+    /// <summary>
+    /// Whether the dump is one compression at rest works on: it arrived plain (no encryption, no
+    /// compression of its own, so its core as received is <c>vmcore</c>), and its reports name
+    /// <c>vmcore</c> (the copy not yet named) or the copy as compressed here.
+    /// </summary>
+    private static bool CompressedHere(DumpRecord record) =>
+        !record.Encrypted && record.DecryptedVmcore is null && record.Header is not { Compression: not Protocol.DumpCompression.None }
+        && (record.Vmcore == CoreCompression.PlainCoreName ? !record.CompressedAtRest : record.Vmcore == CoreCompression.CompressedCoreName && record.CompressedAtRest);
 
     private static bool IsRegularFile(Dictionary<string, FileSystemInfo> entries, string name) =>
         entries.TryGetValue(name, out var entry) && DumpTree.IsPlainFile(entry);

@@ -208,6 +208,39 @@ public sealed class CoreCompressionTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(Sha(bytes), json.GetProperty("stored_sha256").GetString());
     }
 
+    [Fact]
+    public void The_start_up_scan_leaves_a_clients_own_vmcore_zst_and_the_operators_vmcore_beside_it_alone()
+    {
+        // a dump the client compressed: its core as received is vmcore.zst, hashed as it came
+        var dir = _temp.Combine("192.0.2.11-2024-03-09-14:05:07");
+        Directory.CreateDirectory(dir);
+        var plain = ZstdCoreTests.Compressible(1 << 20);
+        File.WriteAllBytes(_temp.Combine("plain"), plain);
+        ZstdCore.Compress(_temp.Combine("plain"), Path.Combine(dir, "vmcore.zst"), 0, CancellationToken.None);
+        var received = File.ReadAllBytes(Path.Combine(dir, "vmcore.zst"));
+        var sample = DumpRecordReaderTests.Sample("freebsd");
+        DumpReport.Write(DumpRecordReaderTests.Sample("minimal") with
+        {
+            Status = DumpStatus.Complete,
+            Reason = null,
+            Directory = dir,
+            Header = sample.Header! with { Compression = DumpCompression.Zstd, DumpKeySize = 0, DumpLength = (ulong)received.Length },
+            BytesReceived = (ulong)received.Length,
+            Ranges = [new ByteRange(0, (ulong)received.Length)],
+            Vmcore = "vmcore.zst",
+            Sha256 = Sha(received),
+        });
+        var report = File.ReadAllText(Path.Combine(dir, "dump.json"));
+
+        // the operator's documented first step, in the dump directory
+        File.WriteAllBytes(Path.Combine(dir, "vmcore"), plain);
+
+        Assert.Empty(RecoveryScan.Run(_temp.Path, DateTimeOffset.UtcNow));
+        Assert.Equal(received, File.ReadAllBytes(Path.Combine(dir, "vmcore.zst")));
+        Assert.Equal(plain, File.ReadAllBytes(Path.Combine(dir, "vmcore")));
+        Assert.Equal(report, File.ReadAllText(Path.Combine(dir, "dump.json")));
+    }
+
     /// <summary>A complete, hashed FreeBSD dump with a plain vmcore, as the writer leaves it.</summary>
     internal static (string Directory, byte[] Bytes) CompleteDump(string dir, int length, bool noise = false)
     {
