@@ -30,6 +30,20 @@ public sealed class FleetClient : IDisposable
     /// <summary>How long a question may take before the server counts as not answering.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The largest answer read: a page of 1,000 dumps is about a megabyte; something answering
+    /// with gigabytes (not a netdump server) once took the CLI's memory until it died.
+    /// </summary>
+    public const int MaxAnswerBytes = 64 << 20;
+
+    /// <summary>
+    /// Options that refuse a null where the API's types have none, and a missing required value:
+    /// an answer with <c>"items": null</c> stopped every command with a stack trace.
+    /// </summary>
+    private static JsonTypeInfo<T> Strict<T>(JsonTypeInfo<T> type) =>
+        (JsonTypeInfo<T>)new JsonSerializerOptions(type.Options) { RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true }
+            .GetTypeInfo(typeof(T));
+
     private readonly HttpClient _http;
 
     public FleetClient(FleetTarget target)
@@ -46,7 +60,7 @@ public sealed class FleetClient : IDisposable
                     errors == SslPolicyErrors.None || (pinned is not null && certificate is not null && pinned.RawData.AsSpan().SequenceEqual(certificate.GetRawCertData())),
             },
         };
-        _http = new HttpClient(handler) { BaseAddress = Server, Timeout = Timeout };
+        _http = new HttpClient(handler) { BaseAddress = Server, Timeout = Timeout, MaxResponseContentBufferSize = MaxAnswerBytes };
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (target.TokenFile is { } tokenFile)
         {
@@ -79,7 +93,7 @@ public sealed class FleetClient : IDisposable
 
         try
         {
-            return (JsonSerializer.Deserialize(text, type) ?? throw new JsonException("null"), text);
+            return (JsonSerializer.Deserialize(text, Strict(type)) ?? throw new JsonException("null"), text);
         }
         catch (JsonException e)
         {

@@ -64,7 +64,8 @@ internal static class FleetRun
 
     public static int Fail(ParseResult parse, string message)
     {
-        parse.InvocationConfiguration.Error.WriteLine($"netdump-server: {message.ReplaceLineEndings(" ")}");
+        // one line of text: a server's error may hold anything, escape sequences too
+        parse.InvocationConfiguration.Error.WriteLine($"netdump-server: {FleetText.Clean(message)}");
         return ServerCommand.ExitError;
     }
 }

@@ -131,12 +131,13 @@ internal sealed class StatusWatch(FleetClient client, IAnsiConsole console, Text
         {
             return null;
         }
-        catch (ServerUnreachableException e)
+        catch (Exception e) when (e is ServerUnreachableException or ServerAnswerException)
         {
+            // an error answer (a restarting server's 503, a 500) is asked again like silence
             if (!_down)
             {
                 _down = true;
-                error.WriteLine($"netdump-server: {e.Message}; asking again every {StatusCommand.Interval.TotalSeconds:0} s");
+                error.WriteLine($"netdump-server: {FleetText.Clean(e.Message)}; asking again every {StatusCommand.Interval.TotalSeconds:0} s");
             }
 
             return null;

@@ -138,6 +138,21 @@ internal sealed partial class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>Waits (bounded) for a stderr line containing <paramref name="fragment"/>.</summary>
+    public async Task WaitForStderrAsync(string fragment, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!_stderr.Any(l => l.Contains(fragment, StringComparison.Ordinal)))
+        {
+            if (Process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no \"{fragment}\" on stderr (exited: {Process.HasExited}); stdout:\n{Stdout}\nstderr:\n{Stderr}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>The exit status, once the process has exited and its output is all read.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Netdump.Tests.App;
+
+namespace Netdump.Tests.CommandLine;
+
+/// <summary>
+/// The fleet commands against something on the server's address that is not a well-behaved
+/// netdump server (a restarting one, another program on the port): whatever it answers, the
+/// command ends with one line of text on stderr and status 1, never a stack trace, a terminal
+/// escape or all of the machine's memory. The answers come from a loopback socket that writes
+/// canned HTTP responses, one per connection.
+/// </summary>
+public sealed class FleetCommandsBadServerTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+
+    public FleetCommandsBadServerTests() => _listener.Start();
+
+    private string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+    }
+
+    /// <summary>Answers the <paramref name="n"/>th request (from 0) with <paramref name="answer"/>(n), until stopped.</summary>
+    private void Serve(Func<int, (int Status, string Body, long PaddingBytes)> answer) => _ = Task.Run(async () =>
+    {
+        for (var n = 0; !_stop.IsCancellationRequested; n++)
+        {
+            using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            var stream = client.GetStream();
+            var request = new byte[8192];
+            var read = 0;
+            while (!Encoding.ASCII.GetString(request, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                read += await stream.ReadAsync(request.AsMemory(read), _stop.Token);
+            }
+
+            var (status, body, padding) = answer(n);
+            var bytes = Encoding.UTF8.GetBytes(body);
+            var head = $"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length + padding}\r\nConnection: close\r\n\r\n";
+            try
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(head), _stop.Token);
+                await stream.WriteAsync(bytes, _stop.Token);
+                var spaces = new byte[1 << 20];
+                spaces.AsSpan().Fill((byte)' ');
+                for (var left = padding; left > 0; left -= spaces.Length)
+                {
+                    await stream.WriteAsync(spaces.AsMemory(0, (int)Math.Min(left, spaces.Length)), _stop.Token);
+                }
+            }
+            catch (IOException)
+            {
+                // the client stopped reading: what the test wants to see
+            }
+        }
+    });
+
+    private static void AssertOneCleanLine(ServerProcess run, string expected)
+    {
+        Assert.Equal(1, run.Process.ExitCode);
+        var line = Assert.Single(run.StderrLines);
+        Assert.StartsWith("netdump-server: ", line);
+        Assert.Contains(expected, line);
+        Assert.DoesNotContain(line, c => char.IsControl(c));
+        Assert.DoesNotContain("   at ", run.Stderr);
+    }
+
+    [Fact]
+    public async Task An_error_answer_reaches_the_terminal_as_one_line_without_its_escape_sequences()
+    {
+        Serve(_ => (500, "{\"error\": \"boom\\u001b]0;retitled\\u0007\\u001b[2J\\r\\nnetdump-server: forged\"}", 0));
+
+        using var run = await ServerProcess.RunAsync(Patience, "list", "--server", Url);
+
+        AssertOneCleanLine(run, "500 boom");
+        Assert.Empty(run.StdoutLines);
+    }
+
+    [Theory]
+    [InlineData("list", "{\"total\": 1, \"offset\": 0, \"limit\": 50, \"items\": null}")]
+    [InlineData("status", "{\"items\": [{\"id\": null}]}")]
+    [InlineData("groups", "{\"items\": [{\"id\": \"g\", \"hosts\": null}]}")]
+    public async Task An_answer_missing_what_the_api_always_sends_is_one_line_not_a_stack_trace(string command, string body)
+    {
+        Serve(_ => (200, body, 0));
+
+        using var run = await ServerProcess.RunAsync(Patience, command, "--server", Url);
+
+        AssertOneCleanLine(run, "not the API's JSON");
+    }
+
+    [Fact]
+    public async Task An_answer_larger_than_any_the_api_sends_is_refused_before_it_takes_the_memory()
+    {
+        Serve(_ => (200, "{\"items\": [", 2L * FleetClientLimit));
+
+        using var run = await ServerProcess.RunAsync(Patience, "status", "--server", Url);
+
+        AssertOneCleanLine(run, "cannot reach the server");
+    }
+
+    private const long FleetClientLimit = Netdump.App.CommandLine.FleetClient.MaxAnswerBytes;
+
+    [Fact]
+    public async Task Status_watch_asks_again_after_an_error_answer_as_after_silence()
+    {
+        Serve(n => n switch
+        {
+            0 => (200, "{\"items\": []}", 0),
+            1 or 2 => (503, "{\"error\": \"restarting\"}", 0),
+            _ => (200, "{\"items\": []}", 0),
+        });
+
+        using var watch = ServerProcess.Start("status", "--watch", "--server", Url);
+
+        await watch.WaitForStderrAsync("answers again", Patience);
+        Assert.False(watch.Process.HasExited);
+        var said = watch.StderrLines;
+        Assert.Contains(said, l => l.Contains("503 restarting; asking again every", StringComparison.Ordinal));
+        Assert.Single(said, l => l.Contains("asking again", StringComparison.Ordinal)); // said once while it lasts
+    }
+}
