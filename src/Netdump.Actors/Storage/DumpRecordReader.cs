@@ -49,6 +49,15 @@ public static class DumpRecordReader
             return null;
         }
 
+        // the core is opened by this name (checksum, compression, decryption): only the server's
+        // own names, which stay in the dump's directory; a hand-made "../../etc/passwd" was hashed
+        var decrypted = DumpJson.String(json, DumpJson.DecryptedVmcore);
+        if (!CoreFileNames.All.Contains(vmcore) || (decrypted is not null && !CoreFileNames.All.Contains(decrypted)))
+        {
+            why = $"{DumpReport.JsonFileName} names a core that is none of the server's file names ({DumpReport.OneLine(decrypted ?? vmcore)})";
+            return null;
+        }
+
         var dialect = DumpJson.String(json, DumpJson.Dialect) == DumpJson.Linux ? Ingest.Dialect.Linux : Ingest.Dialect.FreeBsd;
         return new DumpRecord
         {
@@ -73,7 +82,7 @@ public static class DumpRecordReader
             StoredSha256 = DumpJson.String(json, DumpJson.StoredSha256),
             CompressedAtRest = DumpJson.Bool(json, DumpJson.CompressedAtRest) == true,
             CompressionProblem = DumpJson.String(json, DumpJson.CompressionProblem),
-            DecryptedVmcore = DumpJson.String(json, DumpJson.DecryptedVmcore),
+            DecryptedVmcore = decrypted,
             DecryptionProblem = DumpJson.String(json, DumpJson.DecryptionProblem),
             SupersededBy = DumpJson.String(json, DumpJson.SupersededBy),
             Recovered = DumpJson.Bool(json, DumpJson.Recovered) == true,

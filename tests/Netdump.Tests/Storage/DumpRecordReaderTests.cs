@@ -43,6 +43,22 @@ public sealed class DumpRecordReaderTests : IDisposable
         Assert.Empty(unset);
     }
 
+    [Theory]
+    [InlineData("vmcore", "../../../../etc/passwd")]
+    [InlineData("decrypted_vmcore", "/etc/passwd")]
+    [InlineData("vmcore", "notes.txt")]
+    public void A_core_named_outside_the_servers_own_names_is_refused(string key, string name)
+    {
+        var record = Sample("freebsd") with { Directory = _temp.Path, DecryptedVmcore = null };
+        DumpReport.Write(record);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(_temp.Combine("dump.json")))!;
+        json[key] = name;
+        File.WriteAllText(_temp.Combine("dump.json"), json.ToJsonString());
+
+        Assert.Null(DumpRecordReader.Read(_temp.Path, out var why));
+        Assert.Equal($"dump.json names a core that is none of the server's file names ({name})", why);
+    }
+
     [Fact]
     public void A_directory_without_a_usable_dump_json_says_why()
     {
