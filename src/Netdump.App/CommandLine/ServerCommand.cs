@@ -196,6 +196,17 @@ public static class ServerCommand
                 Log.Warning("port = 0: listening on random port {Port}, which no FreeBSD client can reach (they send to 20023); set port", endpoint.Port);
             }
         }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested
+            || host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested)
+        {
+            // SIGTERM or SIGINT while starting (the start-up scan of a large dumpdir takes
+            // seconds): a stop as asked, not an error
+            await host.StopAsync(CancellationToken.None);
+            pidFile?.Dispose();
+            Log.Information("Stopped while starting");
+            await Log.CloseAndFlushAsync();
+            return ExitOk;
+        }
         catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException or OperatorConfigException)
         {
             await host.StopAsync(CancellationToken.None);

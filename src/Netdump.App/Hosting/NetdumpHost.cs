@@ -61,6 +61,7 @@ public static class NetdumpHost
             var (decrypt, compress) = (settings.DecryptKey is not null, settings.Compress == AtRestCompression.Zstd);
             var strings = new StringPool();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            system.Log.Info("Start-up scan of {DumpDir}: reading every dump's report before the ports open", settings.DumpDirectory);
             var recovered = RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow, (directory, json) =>
             {
                 if (CatalogEntries.FromJson(settings.DumpDirectory, directory, json) is { } entry)

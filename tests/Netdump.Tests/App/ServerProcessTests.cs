@@ -140,6 +140,28 @@ public sealed class ServerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Server_should_exit_0_on_SIGTERM_during_its_start_up_scan()
+    {
+        // a dumpdir large enough that its scan takes seconds here: 20,000 reports (a fast machine may finish it before the signal, and then this test proves less)
+        Directory.CreateDirectory(DumpDir);
+        for (var i = 0; i < 20_000; i++)
+        {
+            var dump = Path.Combine(DumpDir, $"192.0.2.{i % 250}-2024-03-{1 + (i / 250 % 28):D2}-10:{i / 7000:D2}:{i % 60:D2}-{i}");
+            Directory.CreateDirectory(dump);
+            File.WriteAllText(Path.Combine(dump, "dump.json"), $$"""{"status":"complete","client_ip":"192.0.2.{{i % 250}}","server_ip":"0.0.0.0","received_at":"2024-03-01T10:00:00.000Z","vmcore":"vmcore","sha256":"x"}""");
+        }
+
+        using var server = ServerProcess.Start("--port", "0", "--addr", "127.0.0.1", "--dumpdir", DumpDir, "--http", "127.0.0.1:0");
+        await server.WaitForOutputAsync("Start-up scan of", RunTimeout);
+        server.Terminate();
+        var exitCode = await server.WaitForExitAsync(RunTimeout);
+
+        Assert.True(exitCode == 0, $"exit {exitCode}; stderr:\n{server.Stderr}");
+        Assert.Empty(server.StderrLines);
+        Assert.Contains(server.StdoutLines, l => l.Contains("Stopped", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Server_should_start_with_the_command_line_over_the_conf_file_and_exit_0_on_SIGTERM()
     {
         // the file's port, address and dump directory would not start here; the command line wins
