@@ -105,9 +105,17 @@ internal static class DumpTree
         || entries.ContainsKey(DumpReport.ReservedName(DumpReport.JsonFileName));
 
     /// <summary>The parsed dump.json object, or null with <paramref name="why"/> ("is unreadable: ...").</summary>
-    public static JsonElement? ReadJson(FileInfo file, out string? why)
+    public static JsonElement? ReadJson(FileInfo file, out string? why) => ReadJson(file, out why, out _);
+
+    /// <summary>
+    /// The same, telling a report that could not be read (<paramref name="readFailed"/>: no
+    /// permission, an I/O error, not a regular file: its bytes may be fine) from one whose bytes
+    /// are damaged.
+    /// </summary>
+    public static JsonElement? ReadJson(FileInfo file, out string? why, out bool readFailed)
     {
         why = null;
+        readFailed = false;
         try
         {
             using var handle = RegularFile.OpenRead(file.FullName);
@@ -133,6 +141,7 @@ internal static class DumpTree
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             why = $"is unreadable: {e.Message}";
+            readFailed = true;
         }
 
         return null;

@@ -120,7 +120,13 @@ public static class RecoveryScan
                 return new RecoveredDump(directory, $"{DumpReport.JsonFileName} is not a regular file; left alone");
             }
 
-            previous = DumpTree.ReadJson((FileInfo)jsonEntry, out unreadable);
+            previous = DumpTree.ReadJson((FileInfo)jsonEntry, out unreadable, out var readFailed);
+            if (readFailed)
+            {
+                // its bytes may be a finished dump's report: rewriting it would lose what it says
+                return new RecoveredDump(directory, $"{DumpReport.JsonFileName} {unreadable}; left alone");
+            }
+
             if (previous is { } json)
             {
                 var status = DumpJson.String(json, DumpJson.Status);

@@ -86,6 +86,21 @@ public sealed class RegularFileTests : IDisposable
     }
 
     [Fact]
+    public void A_report_that_cannot_be_read_is_told_from_one_whose_bytes_are_damaged()
+    {
+        var fifo = new FileInfo(Fifo.Make(_temp.Combine("fifo.json")));
+        var damaged = new FileInfo(_temp.Combine("damaged.json"));
+        File.WriteAllText(damaged.FullName, "{ nope");
+
+        var (json, readFailed) = Soon(() => (DumpTree.ReadJson(fifo, out _, out var f), f));
+        Assert.Null(json);
+        Assert.True(readFailed, "a file that could not be read may hold a good report");
+        DumpTree.ReadJson(damaged, out var why, out var failed);
+        Assert.False(failed);
+        Assert.StartsWith("is corrupt", why);
+    }
+
+    [Fact]
     public void A_fifo_in_a_dump_is_not_listed_nor_found_for_serving()
     {
         var dump = DumpTreeBuilder.Dump(_temp.Path, "192.0.2.10", new DateTimeOffset(2024, 3, 9, 13, 6, 0, TimeSpan.Zero));
