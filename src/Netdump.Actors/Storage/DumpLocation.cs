@@ -41,6 +41,13 @@ public static class DumpLocation
     /// True for a name directly in dumpdir that no dump may go into: the server's own folders,
     /// and any hidden name (a lock file, a file system's snapshot folder).
     /// </summary>
+    /// <summary>
+    /// The file a server locks in its dumpdir (one server a dumpdir). A folder below dumpdir that
+    /// holds one is another server's dumpdir: its dumps are that server's to list, recover and
+    /// prune, never this one's.
+    /// </summary>
+    public const string ServerLockFileName = ".netdump-server.lock";
+
     public static bool IsServersOwn(string topLevelName) =>
         topLevelName.StartsWith('.') || OwnFolders.Contains(topLevelName, StringComparer.Ordinal);
 

@@ -48,6 +48,12 @@ internal static class DumpTree
                 continue;
             }
 
+            if (next.Depth > 0 && entries.ContainsKey(DumpLocation.ServerLockFileName))
+            {
+                unlisted(next.Directory, $"is another server's dump directory (it holds {DumpLocation.ServerLockFileName}): its dumps are that server's, left alone");
+                continue;
+            }
+
             if (next.Depth > 0 && LooksLikeDump(next.Directory, entries))
             {
                 visit(next.Directory, entries);

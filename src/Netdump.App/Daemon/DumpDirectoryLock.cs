@@ -11,7 +11,7 @@ namespace Netdump.App.Daemon;
 /// </summary>
 public sealed class DumpDirectoryLock : IDisposable
 {
-    public const string FileName = ".netdump-server.lock";
+    public const string FileName = Netdump.Actors.Storage.DumpLocation.ServerLockFileName;
 
     private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // 0600
 

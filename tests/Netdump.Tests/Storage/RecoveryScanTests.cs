@@ -26,6 +26,24 @@ public sealed class RecoveryScanTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
+    public void RecoveryScan_should_leave_another_servers_dump_directory_below_dumpdir_alone()
+    {
+        var other = Path.Combine(DumpDir, "rack2");
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, DumpLocation.ServerLockFileName), "4242\n");
+        var dir = ReceivingDump(other, Pattern(4096), Header());
+        var before = File.ReadAllText(Path.Combine(dir, "dump.json"));
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        var result = Assert.Single(results);
+        Assert.Equal(other, result.Directory);
+        Assert.Equal($"is another server's dump directory (it holds {DumpLocation.ServerLockFileName}): its dumps are that server's, left alone", result.Problem);
+        Assert.Equal(before, File.ReadAllText(Path.Combine(dir, "dump.json")));
+        Assert.True(File.Exists(Path.Combine(dir, CoreFileNames.Incomplete)));
+    }
+
+    [Fact]
     public void RecoveryScan_should_mark_a_receiving_dump_incomplete_and_keep_its_core_bytes()
     {
         var core = Pattern(3 * 65536 + 100);
