@@ -65,6 +65,17 @@ public sealed class PidFile : IDisposable
                 }
 
                 var error = Posix.LastError($"cannot write pidfile {full}");
+                if (Directory.Exists(full))
+                {
+                    throw new IOException($"cannot write pidfile {full}: it is a directory");
+                }
+
+                // File.Exists is true for a dangling link (.NET falls back to lstat): its target is asked
+                if (new FileInfo(full).LinkTarget is { } target && !File.Exists(System.IO.Path.GetFullPath(target, directory)))
+                {
+                    throw new IOException($"cannot write pidfile {full}: it is a symbolic link to {target}, which does not exist (not following it)");
+                }
+
                 if (!File.Exists(full))
                 {
                     if (Directory.Exists(directory))

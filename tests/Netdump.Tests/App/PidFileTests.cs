@@ -13,6 +13,20 @@ public sealed class PidFileTests : IDisposable
     private static string Own => $"{Environment.ProcessId}\n";
 
     [Fact]
+    public void A_pidfile_path_that_is_a_directory_or_a_dangling_link_is_refused_with_what_it_is()
+    {
+        Directory.CreateDirectory(PidPath);
+        var directory = Assert.Throws<IOException>(() => PidFile.Acquire(PidPath).Dispose());
+        Assert.Equal($"cannot write pidfile {PidPath}: it is a directory", directory.Message);
+        Directory.Delete(PidPath);
+
+        File.CreateSymbolicLink(PidPath, _dir.Combine("nowhere"));
+        var dangling = Assert.Throws<IOException>(() => PidFile.Acquire(PidPath).Dispose());
+        Assert.Equal($"cannot write pidfile {PidPath}: it is a symbolic link to {_dir.Combine("nowhere")}, which does not exist (not following it)", dangling.Message);
+        Assert.False(File.Exists(_dir.Combine("nowhere")));
+    }
+
+    [Fact]
     public void PidFile_should_write_our_pid_to_a_fresh_path()
     {
         using var pidFile = PidFile.Acquire(PidPath);
