@@ -110,6 +110,8 @@ internal static class DumpTree
         entries.ContainsKey(DumpReport.ReservedName(DumpReport.InfoFileName))
         || entries.ContainsKey(DumpReport.ReservedName(DumpReport.JsonFileName));
 
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     /// <summary>The parsed dump.json object, or null with <paramref name="why"/> ("is unreadable: ...").</summary>
     public static JsonElement? ReadJson(FileInfo file, out string? why) => ReadJson(file, out why, out _);
 
@@ -131,7 +133,10 @@ internal static class DumpTree
                 return null;
             }
 
-            using var document = JsonDocument.Parse(RegularFile.ReadAll(handle));
+            // a report saved again by an editor may start with a UTF-8 byte order mark, which the
+            // JSON reader would take for damage
+            var bytes = RegularFile.ReadAll(handle).AsMemory();
+            using var document = JsonDocument.Parse(bytes.Span.StartsWith(Utf8Bom) ? bytes[Utf8Bom.Length..] : bytes);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 why = "is not a JSON object";

@@ -60,6 +60,18 @@ public sealed class DumpRecordReaderTests : IDisposable
     }
 
     [Fact]
+    public void A_report_saved_with_a_byte_order_mark_reads_as_it_did_without()
+    {
+        var record = Sample("freebsd") with { Directory = _temp.Path };
+        DumpReport.Write(record);
+        var path = _temp.Combine("dump.json");
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. File.ReadAllBytes(path)]);
+
+        Assert.Equal(record.Sha256, DumpRecordReader.Read(_temp.Path, out var why)?.Sha256);
+        Assert.Null(why);
+    }
+
+    [Fact]
     public void A_directory_without_a_usable_dump_json_says_why()
     {
         Assert.Null(DumpRecordReader.Read(_temp.Path, out var why));
