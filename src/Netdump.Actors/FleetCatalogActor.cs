@@ -116,7 +116,7 @@ public sealed partial class FleetCatalogActor : ReceiveActor
             _unwritten.Remove(u.Id);
         });
         Receive<Changed>(c => HandleChanged(c, serving: false));
-        Membership(checkName: true);
+        Membership(afterChange: CheckName);
     }
 
     /// <summary>The name is this node's: its entries are written, and kept as its disk holds them.</summary>
@@ -133,10 +133,11 @@ public sealed partial class FleetCatalogActor : ReceiveActor
             _replicator.Tell(Dsl.Update(KeyOf(u.Id), LWWDictionary<string, string>.Empty, WriteLocal.Instance, d => d.Remove(_self, u.Id)));
         });
         Receive<Changed>(c => HandleChanged(c, serving: true));
-        Membership(checkName: false);
+        Membership(afterChange: () => { });
     }
 
-    private void Membership(bool checkName)
+    /// <summary>The membership every state follows; <paramref name="afterChange"/> is what the state does once it changed.</summary>
+    private void Membership(Action afterChange)
     {
         Receive<ClusterEvent.IMemberEvent>(e =>
         {
@@ -150,26 +151,20 @@ public sealed partial class FleetCatalogActor : ReceiveActor
                 Tell(e.Member, reachable: false);
             }
 
-            if (checkName)
-            {
-                CheckName();
-            }
+            afterChange();
         });
-        Receive<ClusterEvent.ReachableMember>(e => Reached(e.Member, reachable: true, checkName));
-        Receive<ClusterEvent.UnreachableMember>(e => Reached(e.Member, reachable: false, checkName));
+        Receive<ClusterEvent.ReachableMember>(e => Reached(e.Member, reachable: true, afterChange));
+        Receive<ClusterEvent.UnreachableMember>(e => Reached(e.Member, reachable: false, afterChange));
         Receive<UpdateSuccess>(_ => { });
         Receive<IUpdateFailure>(f => _log.Warning("Fleet catalog: update of {Key} failed: {Failure}", f.Key, f));
         Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
     }
 
-    private void Reached(Member member, bool reachable, bool checkName)
+    private void Reached(Member member, bool reachable, Action afterChange)
     {
         Reachability(member, reachable);
         Tell(member, reachable);
-        if (checkName)
-        {
-            CheckName();
-        }
+        afterChange();
     }
 
     private void Write(CatalogEntry entry) =>

@@ -80,7 +80,6 @@ internal static unsafe partial class LinuxIo
     public const int AtSymlinkNoFollow = 0x100;
     public const int AtEmptyPath = 0x1000;
     public const uint StatxType = 0x1;
-    public const uint StatxSize = 0x200;
 
     /// <summary>The file type bits of a mode, and the regular file's.</summary>
     public const int SIfMt = 0xF000;
@@ -89,7 +88,6 @@ internal static unsafe partial class LinuxIo
     /// <summary>struct statx's size; its layout is the same on every architecture (unlike struct stat's).</summary>
     public const int StatxBytes = 256;
     public const int StatxModeOffset = 28;
-    public const int StatxSizeOffset = 40;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags);

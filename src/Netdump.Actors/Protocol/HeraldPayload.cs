@@ -60,7 +60,7 @@ public static class HeraldPayload
         // as NEL or CSI) arrive as two UTF-8 bytes and would otherwise reach logs and file names.
         foreach (var c in path)
         {
-            if (char.IsControl(c) || InvisibleText.IsFormat(c))
+            if (InvisibleText.IsUnsafe(c))
             {
                 reason = $"path holds {(char.IsControl(c) ? "control" : "invisible format")} character U+{(int)c:X4}";
                 path = string.Empty;

@@ -12,4 +12,7 @@ namespace Netdump.Actors.Protocol;
 public static class InvisibleText
 {
     public static bool IsFormat(char c) => CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format;
+
+    /// <summary>A character client text never brings to a line or a name: a control character, or an invisible format one.</summary>
+    public static bool IsUnsafe(char c) => char.IsControl(c) || IsFormat(c);
 }

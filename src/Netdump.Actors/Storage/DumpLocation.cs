@@ -38,16 +38,16 @@ public static class DumpLocation
     ];
 
     /// <summary>
-    /// True for a name directly in dumpdir that no dump may go into: the server's own folders,
-    /// and any hidden name (a lock file, a file system's snapshot folder).
-    /// </summary>
-    /// <summary>
     /// The file a server locks in its dumpdir (one server a dumpdir). A folder below dumpdir that
     /// holds one is another server's dumpdir: its dumps are that server's to list, recover and
     /// prune, never this one's.
     /// </summary>
     public const string ServerLockFileName = ".netdump-server.lock";
 
+    /// <summary>
+    /// True for a name directly in dumpdir that no dump may go into: the server's own folders,
+    /// and any hidden name (a lock file, a file system's snapshot folder).
+    /// </summary>
     public static bool IsServersOwn(string topLevelName) =>
         topLevelName.StartsWith('.') || OwnFolders.Contains(topLevelName, StringComparer.Ordinal);
 
@@ -238,7 +238,7 @@ public static class DumpLocation
         {
             for (var i = 0; i < source.Length; i++)
             {
-                span[i] = char.IsControl(source[i]) || Protocol.InvisibleText.IsFormat(source[i]) ? '?' : source[i];
+                span[i] = Protocol.InvisibleText.IsUnsafe(source[i]) ? '?' : source[i];
             }
         });
 }

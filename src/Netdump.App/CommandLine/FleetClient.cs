@@ -40,9 +40,10 @@ public sealed class FleetClient : IDisposable
     /// Options that refuse a null where the API's types have none, and a missing required value:
     /// an answer with <c>"items": null</c> stopped every command with a stack trace.
     /// </summary>
-    private static JsonTypeInfo<T> Strict<T>(JsonTypeInfo<T> type) =>
-        (JsonTypeInfo<T>)new JsonSerializerOptions(type.Options) { RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true }
-            .GetTypeInfo(typeof(T));
+    private static JsonTypeInfo<T> Strict<T>(JsonTypeInfo<T> type) => (JsonTypeInfo<T>)StrictOptions.GetTypeInfo(type.Type);
+
+    private static readonly JsonSerializerOptions StrictOptions =
+        new(ApiJson.Default.Options) { RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true };
 
     private readonly HttpClient _http;
 

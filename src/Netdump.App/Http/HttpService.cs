@@ -88,7 +88,6 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
             // (the token is checked only on a request) once took them all, and every new dump was
             // refused. Beyond the limit a connection is closed at once.
             kestrel.Limits.MaxConcurrentConnections = MaxConnections;
-            kestrel.Limits.MaxConcurrentUpgradedConnections = MaxConnections;
             kestrel.Limits.KeepAliveTimeout = KeepAlive;
             kestrel.Listen(http.Endpoint, listen =>
             {
