@@ -22,8 +22,9 @@ public static partial class ListQuery
     {
         problem = null;
         // an empty status (status=, or only commas) filters nothing, as an empty host or group does
-        var statuses = Blank(status)?.Trim(',', ' ') is { Length: > 0 } ? new HashSet<DumpStatus>() : null;
-        foreach (var name in statuses is null ? [] : status!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        var names = status?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+        var statuses = names.Length == 0 ? null : new HashSet<DumpStatus>();
+        foreach (var name in names)
         {
             if (DumpJson.ParseStatus(name) is not { } parsed)
             {

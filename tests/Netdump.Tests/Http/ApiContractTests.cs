@@ -60,8 +60,9 @@ public sealed class ApiContractTests(ApiServer api) : IClassFixture<ApiServer>
         Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?status=complete,incomplete")).GetProperty("total").GetInt32());
         Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?status=")).GetProperty("total").GetInt32()); // empty: no filter, as host= is
         Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?status=,")).GetProperty("total").GetInt32());
+        Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?status=,%09,")).GetProperty("total").GetInt32()); // a tab is blank too
         Assert.Equal([IdOf(11), IdOf(10)], Ids(await api.GetJsonAsync($"/api/dumps?since={Uri.EscapeDataString(api.Records[10].ReceivedAt.UtcDateTime.ToString("O"))}")));
-        Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?since=100000d")).GetProperty("total").GetInt32() + 0 * 1);
+        Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?since=100000d")).GetProperty("total").GetInt32());
 
         var doubleFault = PanicGroupKey.Of("double fault", "FreeBSD 14.1-RELEASE #0 releng/14.1-n267679-10e31f0946d8")!.Id;
         var group = await api.GetJsonAsync($"/api/dumps?group={doubleFault}");
