@@ -88,7 +88,7 @@ public abstract class DumpSource
                 return Task.FromResult<DumpItem?>(null);
             }
 
-            var files = DumpFiles.List(entry.Directory).Select(f => new FileItem(f.Name, f.Size, DumpsApi.FileUrl(entry.Id, f.Name))).ToList();
+            var files = FileItem.Of(entry.Directory, entry.Id);
             return Task.FromResult<DumpItem?>(DumpItem.From(entry) with { Files = files });
         }
 

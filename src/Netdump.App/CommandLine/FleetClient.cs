@@ -82,6 +82,10 @@ public sealed class FleetClient : IDisposable
             status = response.StatusCode;
             text = await response.Content.ReadAsStringAsync(cancel);
         }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConfigurationLimitExceeded)
+        {
+            throw new ServerAnswerException(HttpStatusCode.OK, $"{Server}{path}: an answer over {MaxAnswerBytes >> 20} MiB, more than the API ever sends; is this a netdump server?");
+        }
         catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && !cancel.IsCancellationRequested))
         {
             throw new ServerUnreachableException($"cannot reach the server at {Server}: {Why(e)}", e);

@@ -85,7 +85,7 @@ public static class ShowCommand
                 throw new OperatorConfigException($"show: {directory} is not a dump: its {DumpReport.JsonFileName} lacks a status, client_ip or received_at");
             }
 
-            var files = DumpFiles.List(directory).Select(f => new FileItem(f.Name, f.Size, DumpsApi.FileUrl(entry.Id, f.Name))).ToList();
+            var files = FileItem.Of(directory, entry.Id);
             return DumpItem.From(entry) with { Files = files };
         }
 

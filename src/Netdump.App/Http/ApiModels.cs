@@ -66,7 +66,12 @@ public sealed record ProgressItem(ulong BytesReceived, ulong? DumpLength, double
 }
 
 /// <summary>A file of a dump, and the URL it is served from (relative to the server).</summary>
-public sealed record FileItem(string Name, long Size, string Url);
+public sealed record FileItem(string Name, long Size, string Url)
+{
+    /// <summary>The servable files of dump <paramref name="id"/> in <paramref name="directory"/>, each with its URL on the API.</summary>
+    public static List<FileItem> Of(string directory, string id) =>
+        Netdump.Actors.Catalog.DumpFiles.List(directory).Select(f => new FileItem(f.Name, f.Size, ApiRoutes.FilePath(id, f.Name))).ToList();
+}
 
 /// <summary><c>GET /api/dumps</c>: the dumps that match, newest first, a page of them.</summary>
 public sealed record DumpList(int Total, int Offset, int Limit, IReadOnlyList<DumpItem> Items);

@@ -47,7 +47,7 @@ public static class DumpsApi
                 return redirect;
             }
 
-            var files = DumpFiles.List(entry.Directory).Select(f => new FileItem(f.Name, f.Size, FileUrl(entry.Id, f.Name))).ToList();
+            var files = FileItem.Of(entry.Directory, entry.Id);
             return Results.Json(DumpItem.From(entry) with { Files = files }, ApiJson.Default.DumpItem);
         });
 
@@ -111,9 +111,6 @@ public static class DumpsApi
             ? Results.Redirect(url.TrimEnd('/') + request.Path + request.QueryString, permanent: false, preserveMethod: true)
             : Error(StatusCodes.Status503ServiceUnavailable, $"dump {entry.Id} is on node {node}, whose HTTP API is not reachable now");
     }
-
-    /// <summary>The URL of a dump's file, relative to the server.</summary>
-    public static string FileUrl(string id, string name) => ApiRoutes.FilePath(id, name);
 
     public static IResult Error(int status, string message) => Results.Json(new ApiError(message), ApiJson.Default.ApiError, statusCode: status);
 
