@@ -124,29 +124,19 @@ internal sealed partial class ServerProcess : IDisposable
     }
 
     /// <summary>Waits (bounded) for a stdout line containing <paramref name="fragment"/>.</summary>
-    public async Task WaitForOutputAsync(string fragment, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!_stdout.Any(l => l.Contains(fragment, StringComparison.Ordinal)))
-        {
-            if (Process.HasExited || DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"no \"{fragment}\" (exited: {Process.HasExited}); stdout:\n{Stdout}\nstderr:\n{Stderr}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    public Task WaitForOutputAsync(string fragment, TimeSpan timeout) => WaitForLineAsync(_stdout, "stdout", fragment, timeout);
 
     /// <summary>Waits (bounded) for a stderr line containing <paramref name="fragment"/>.</summary>
-    public async Task WaitForStderrAsync(string fragment, TimeSpan timeout)
+    public Task WaitForStderrAsync(string fragment, TimeSpan timeout) => WaitForLineAsync(_stderr, "stderr", fragment, timeout);
+
+    private async Task WaitForLineAsync(IEnumerable<string> lines, string stream, string fragment, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (!_stderr.Any(l => l.Contains(fragment, StringComparison.Ordinal)))
+        while (!lines.Any(l => l.Contains(fragment, StringComparison.Ordinal)))
         {
             if (Process.HasExited || DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"no \"{fragment}\" on stderr (exited: {Process.HasExited}); stdout:\n{Stdout}\nstderr:\n{Stderr}");
+                throw new TimeoutException($"no \"{fragment}\" on {stream} (exited: {Process.HasExited}); stdout:\n{Stdout}\nstderr:\n{Stderr}");
             }
 
             await Task.Delay(50);

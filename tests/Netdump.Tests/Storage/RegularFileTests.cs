@@ -78,11 +78,13 @@ public sealed class RegularFileTests : IDisposable
 
         string? why = null;
         var json = Soon(() => DumpTree.ReadJson(new FileInfo(Path.Combine(dump, "dump.json")), out why));
-        var record = Soon(() => DumpRecordReader.Read(dump, out _));
+        string? recordWhy = null;
+        var record = Soon(() => DumpRecordReader.Read(dump, out recordWhy));
 
         Assert.Null(json);
         Assert.Contains("is a FIFO", why);
         Assert.Null(record);
+        Assert.Contains("is a FIFO", recordWhy);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public sealed class RetentionRunTests : IDisposable
     {
         var complete = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
         // as the start-up scan leaves a recovered dump: its core keeps the receiving name
-        var incomplete = DumpTreeBuilder.Dump(DumpDir, "192.0.2.2", LongAgo.AddMinutes(1), "incomplete", core: DumpWriterActorNames.Incomplete);
+        var incomplete = DumpTreeBuilder.Dump(DumpDir, "192.0.2.2", LongAgo.AddMinutes(1), "incomplete", core: CoreFileNames.Incomplete);
         var refused = DumpTreeBuilder.Dump(DumpDir, "192.0.2.3", LongAgo.AddMinutes(2), "refused", coreBytes: 0);
 
         var (plan, outcomes, problems, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
@@ -91,9 +91,9 @@ public sealed class RetentionRunTests : IDisposable
     [Fact]
     public void RetentionScan_should_hold_dumps_still_being_received_however_old()
     {
-        var receiving = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo, "receiving", core: DumpWriterActorNames.Incomplete);
+        var receiving = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo, "receiving", core: CoreFileNames.Incomplete);
         // killed before its first report: the writer's reserve and core, no dump.json
-        var unreported = DumpTreeBuilder.Dump(DumpDir, "192.0.2.2", LongAgo, status: null, core: DumpWriterActorNames.Incomplete);
+        var unreported = DumpTreeBuilder.Dump(DumpDir, "192.0.2.2", LongAgo, status: null, core: CoreFileNames.Incomplete);
         File.WriteAllText(Path.Combine(unreported, DumpReport.ReservedName(DumpReport.JsonFileName)), "");
         // finished on paper, but its core is open in a live writer
         var written = DumpTreeBuilder.Dump(DumpDir, "192.0.2.3", LongAgo);
@@ -163,11 +163,5 @@ public sealed class RetentionRunTests : IDisposable
         Assert.Equal(inner, Assert.Single(plan.Removals).Dump.Directory);
         Assert.True(Directory.Exists(outer));
         Assert.False(Directory.Exists(inner));
-    }
-
-    /// <summary>The writer's core name while a dump is received.</summary>
-    private static class DumpWriterActorNames
-    {
-        public const string Incomplete = CoreFileNames.Incomplete;
     }
 }
