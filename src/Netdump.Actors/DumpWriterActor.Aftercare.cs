@@ -69,9 +69,7 @@ public sealed partial class DumpWriterActor
         var record = computed.Record;
         try
         {
-            // the core as stored is the core as received, until it is compressed at rest
-            var hashed = record with { Sha256 = computed.Sha256, StoredSha256 = computed.Sha256, StoredBytes = computed.Bytes };
-            DumpReport.Write(hashed, ReportDurability.FilesOnly);
+            var hashed = DumpReport.WriteChecksum(record, computed.Sha256, computed.Bytes);
             Publish(hashed);
             _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
                 _herald.Client.Address, record.Directory, record.Vmcore, computed.Sha256, computed.Took.TotalSeconds);

@@ -182,8 +182,7 @@ public sealed class StorageCareActor : ReceiveActor
         try
         {
             var sha256 = CoreChecksum.Compute(path, cancel);
-            var hashed = record with { Sha256 = sha256, StoredSha256 = sha256, StoredBytes = (ulong)new FileInfo(path).Length };
-            DumpReport.Write(hashed, ReportDurability.FilesOnly);
+            var hashed = DumpReport.WriteChecksum(record, sha256, (ulong)new FileInfo(path).Length);
             return (new ChecksumResult(sha256, null, Stopwatch.GetElapsedTime(started)), hashed);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)

@@ -124,8 +124,7 @@ public static class CatalogEntries
 
     private static string? String(JsonElement json, string name) => F.String(json, name);
 
-    private static ulong? ULong(JsonElement json, string name) =>
-        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetUInt64(out var n) ? n : null;
+    private static ulong? ULong(JsonElement json, string name) => F.ULong(json, name);
 
     private static DateTimeOffset? Time(JsonElement json, string name) =>
         String(json, name) is { } text

@@ -64,9 +64,6 @@ internal sealed class ConsoleLogFile : IDisposable
         }
     }
 
-    /// <summary>The log's length so far.</summary>
-    public long Length => _end;
-
     /// <summary>
     /// Places console text at its stream offset; true when it wrote text (a repeat of the dump's
     /// own text is written again in place, the same bytes; a repeat of the copied text and text

@@ -51,6 +51,18 @@ public static partial class DumpReport
     /// </summary>
     public static void WriteFinal(DumpRecord r) => Write(r, ReportDurability.Durable, reserved: true);
 
+    /// <summary>
+    /// A complete dump's reports with the SHA-256 of its stored core (<paramref name="bytes"/>
+    /// long), as received until compression at rest: each file fsynced before its rename, the
+    /// directory not (docs/performance.md). Returns the record as written.
+    /// </summary>
+    public static DumpRecord WriteChecksum(DumpRecord r, string sha256, ulong bytes)
+    {
+        var hashed = r with { Sha256 = sha256, StoredSha256 = sha256, StoredBytes = bytes };
+        Write(hashed, ReportDurability.FilesOnly);
+        return hashed;
+    }
+
     private static void Write(DumpRecord r, ReportDurability durability, bool reserved)
     {
         var fsyncFiles = durability != ReportDurability.None;
