@@ -8,9 +8,9 @@ using Netdump.Actors.Storage;
 namespace Netdump.Actors;
 
 /// <summary>
-/// What a dump's packets mean, by dialect. A FreeBSD client pushes: its KDH and key are stored
-/// by the writer, then acked; FINISHED ends the dump, is acked once everything is final and
-/// re-acked while the session lingers. A Linux client is pulled: it describes its memory, the
+/// What a dump's packets mean, by dialect. A FreeBSD client pushes: its KDH is acked once the
+/// writer is told it, its key once the writer stored it; FINISHED ends the dump, is acked once
+/// everything is final and re-acked while the session lingers. A Linux client is pulled: it describes its memory, the
 /// writer writes the ELF header, the pull fetches the pages, SHOW_STATE's console text follows,
 /// and the quiet console ends the dump; the client is then rebooted (<see cref="ISessionChannel.LetGo"/>).
 /// </summary>
@@ -74,9 +74,14 @@ public sealed partial class ClientSessionActor
             _finished = packet;
             FinishDump();
         }
+        else if (packet.Type == MessageType.Kdh)
+        {
+            _writer.Tell(new DumpWriterActor.KeepHeader(packet));
+            _channel!.SendAck(packet.Sequence);
+        }
         else
         {
-            _writer.Tell(new DumpWriterActor.Store(packet));
+            _writer.Tell(new DumpWriterActor.StoreKey(packet));
         }
     }
 

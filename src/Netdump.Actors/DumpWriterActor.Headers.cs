@@ -9,31 +9,23 @@ using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;
 
-/// <summary>KDH and EKCD key messages of a FreeBSD dump: parsed, stored and acked once written; a client that keeps sending bad ones gets a few log lines, not one per packet.</summary>
+/// <summary>KDH and EKCD key messages of a FreeBSD dump: the KDH parsed and kept for the reports, the key stored and acked once written; a client that keeps sending bad ones gets a few log lines, not one per packet.</summary>
 public sealed partial class DumpWriterActor
 {
-    private void HandleStore(Store store)
+    private void HandleStoreKey(PumpEvent.ControlPacket packet)
     {
-        var packet = store.Packet;
-        switch (packet.Type)
+        if (packet.Type != MessageType.EkcdKey)
         {
-            case MessageType.Kdh:
-                StoreHeader(packet);
-                break;
-            case MessageType.EkcdKey:
-                if (!StoreKey(packet))
-                {
-                    return;
-                }
-
-                break;
-            default:
-                throw new ArgumentException($"the writer does not store {packet.Type}");
+            throw new ArgumentException($"the writer does not store {packet.Type} as a key");
         }
 
-        Sender.Tell(new Stored(packet.Sequence));
+        if (WriteKey(packet))
+        {
+            Sender.Tell(new Stored(packet.Sequence));
+        }
     }
-    private void StoreHeader(PumpEvent.ControlPacket packet)
+
+    private void KeepKernelDumpHeader(PumpEvent.ControlPacket packet)
     {
         if (packet.Offset != 0)
         {
@@ -70,7 +62,7 @@ public sealed partial class DumpWriterActor
             _log.Warning("Client {Client}: bad kernel dump header: {Reason}", _herald.Client.Address, DumpReport.OneLine(_headerProblem!));
         }
     }
-    private bool StoreKey(PumpEvent.ControlPacket packet)
+    private bool WriteKey(PumpEvent.ControlPacket packet)
     {
         var end = packet.Offset + (ulong)packet.Payload.Length;
         if (packet.Offset > (ulong)_settings.MaxKeySize || end > (ulong)_settings.MaxKeySize)

@@ -18,8 +18,18 @@ public sealed partial class DumpWriterActor
 
     public sealed record OpenFailed(string Reason);
 
-    /// <summary>Store a KDH or EKCD_KEY message; answered with <see cref="Stored"/> once it is written.</summary>
-    public sealed record Store(PumpEvent.ControlPacket Packet);
+    /// <summary>Store an EKCD_KEY message in the key file; answered with <see cref="Stored"/> once it is written.</summary>
+    public sealed record StoreKey(PumpEvent.ControlPacket Packet);
+
+    /// <summary>
+    /// A KDH message, kept for the reports; not answered. The session acks a KDH as soon as it
+    /// tells the writer: the writer only keeps it in memory until a report is written, as it did
+    /// before it answered, and it reads it before the FINISHED that follows (the session's
+    /// messages arrive in order). Its answer had to wait for the writer's turn on a disk thread,
+    /// behind other dumps' fsyncs: in a crash storm the client waited for it a full second and
+    /// sent the KDH again (docs/performance.md).
+    /// </summary>
+    public sealed record KeepHeader(PumpEvent.ControlPacket Packet);
 
     public sealed record Stored(uint Sequence);
 

@@ -63,8 +63,11 @@ public sealed partial class DumpWriterActor
     {
         switch (message)
         {
-            case Store store:
-                HandleStore(store);
+            case KeepHeader header:
+                KeepKernelDumpHeader(header.Packet);
+                break;
+            case StoreKey key:
+                HandleStoreKey(key.Packet);
                 break;
             case FlushTick:
                 HandleFlushTick();

@@ -351,17 +351,30 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
-    public async Task Session_stores_a_kernel_dump_header_through_the_writer_and_acks_it_once_stored()
+    public async Task Session_acks_a_kernel_dump_header_as_it_tells_the_writer_without_waiting_for_the_disk_threads()
     {
         var session = await StartReceiving();
         var kdh = Control(MessageType.Kdh, sequence: 70, payload: new byte[KernelDumpHeader.Size]);
 
         session.Tell(kdh);
 
-        Assert.Same(kdh, (await _writer.ExpectMsgAsync<DumpWriterActor.Store>()).Packet);
-        await _acks.ExpectNoMsgAsync(Quiet);
-        _writer.Reply(new DumpWriterActor.Stored(70));
+        // the writer (a probe here) never answers: the ack must not wait for its turn
+        Assert.Same(kdh, (await _writer.ExpectMsgAsync<DumpWriterActor.KeepHeader>()).Packet);
         await _acks.ExpectMsgAsync(new AckSent(70));
+    }
+
+    [Fact]
+    public async Task Session_stores_an_encryption_key_through_the_writer_and_acks_it_once_stored()
+    {
+        var session = await StartReceiving();
+        var key = Control(MessageType.EkcdKey, sequence: 72, payload: new byte[64]);
+
+        session.Tell(key);
+
+        Assert.Same(key, (await _writer.ExpectMsgAsync<DumpWriterActor.StoreKey>()).Packet);
+        await _acks.ExpectNoMsgAsync(Quiet);
+        _writer.Reply(new DumpWriterActor.Stored(72));
+        await _acks.ExpectMsgAsync(new AckSent(72));
     }
 
     [Fact]

@@ -87,7 +87,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         else
         {
             WriteData(opened.Core, Pattern(3000), chunk: 1448);
-            await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
+            TellHeader(writer, Kdh(dumpLength: 3000));
             await FinishDump(writer, reason: null);
             Assert.Equal("complete", ReadJson(opened.Directory).GetProperty("status").GetString());
         }
@@ -104,7 +104,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         writer.Tell(DumpWriterActor.Open.Instance);
         var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
         WriteData(opened.Core, Pattern(3000), chunk: 1448);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
+        TellHeader(writer, Kdh(dumpLength: 3000));
         Directory.CreateDirectory(Path.Combine(opened.Directory, DumpReport.JsonFileName, "x")); // dump.json cannot be renamed into place
 
         writer.Tell(DumpWriterActor.ClientFinished.Instance);
@@ -141,7 +141,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, json.GetProperty("hostname").ValueKind);
         Assert.Equal("Dump in progress", LastInfoLine(opened.Directory));
 
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 4096));
+        TellHeader(writer, Kdh(dumpLength: 4096));
         json = await ServerHarness.WaitForJsonAsync(opened.Directory, j => j.GetProperty("hostname").ValueKind == JsonValueKind.String);
         Assert.Equal("receiving", json.GetProperty("status").GetString());
         Assert.Equal("crashy.example.org", json.GetProperty("hostname").GetString());
@@ -165,7 +165,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.Contains(File.ReadAllLines(Path.Combine(opened.Directory, "info")), l => l.StartsWith("  Rate: ", StringComparison.Ordinal));
 
         // with the length, the time left; data past a gap
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1 << 20));
+        TellHeader(writer, Kdh(dumpLength: 1 << 20));
         json = await WriteUntil(opened, 1 << 19, j => j.GetProperty("ranges").GetArrayLength() == 2 && j.GetProperty("rate_bytes_per_second").GetUInt64() > 0);
         Assert.Equal(JsonValueKind.Number, json.GetProperty("eta_seconds").ValueKind);
         Assert.Equal((ulong)(1 << 20), json.GetProperty("holes_known_until").GetUInt64());
@@ -189,7 +189,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         var settings = _settings with { FlushInterval = TimeSpan.FromMilliseconds(50), ProgressLogInterval = TimeSpan.FromMilliseconds(200) };
         var (writer, opened) = await OpenDump(settings);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 16384));
+        TellHeader(writer, Kdh(dumpLength: 16384));
 
         // only the line of the interval in which the data arrived has a rate and a time left
         await EventFilter.Info(new System.Text.RegularExpressions.Regex(
@@ -221,7 +221,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         var (writer, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromHours(1) });
         WriteData(opened.Core, Pattern(3000), chunk: 1448);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
+        TellHeader(writer, Kdh(dumpLength: 3000));
         Assert.False(File.Exists(Path.Combine(opened.Directory, DumpReport.JsonFileName)), "no report before a flush tick or the end");
 
         await FinishDump(writer, reason: null);
@@ -239,7 +239,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var data = Pattern(3000);
         WriteData(opened.Core, data, chunk: 1448);
 
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
+        TellHeader(writer, Kdh(dumpLength: 3000));
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Complete, record.Status);
@@ -266,7 +266,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
         var data = Pattern(300_000);
         WriteData(opened.Core, data, chunk: 1448);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: (ulong)data.Length));
+        TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
 
         var record = await FinishDump(writer, reason: null);
         Assert.Null(record.Sha256); // the FINISHED ack does not wait for the hash
@@ -290,7 +290,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         writer.Tell(DumpWriterActor.Open.Instance);
         var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
         WriteData(opened.Core, Pattern(4096), chunk: 1024);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 8192));
+        TellHeader(writer, Kdh(dumpLength: 8192));
 
         Assert.Equal(DumpStatus.Incomplete, (await FinishDump(writer, reason: null)).Status);
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200)); // no ChecksumDone: nothing to wait for
@@ -306,7 +306,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(_dumpDir, "web"));
         var (writer, opened) = await OpenDump(heraldPath: "web");
         WriteData(opened.Core, Pattern(4096), chunk: 1024);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 4096));
+        TellHeader(writer, Kdh(dumpLength: 4096));
         await FinishDump(writer, reason: null);
 
         var link = new FileInfo(Path.Combine(_dumpDir, "web", "crashy.example.org.last"));
@@ -324,7 +324,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var data = Pattern(1536); // the last 512-byte block is padding past dumplength
         WriteData(opened.Core, data, chunk: 512);
 
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1100, compression: compression));
+        TellHeader(writer, Kdh(dumpLength: 1100, compression: compression));
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Complete, record.Status);
@@ -339,10 +339,10 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var key = Pattern(2000, seed: 7);
         var data = Pattern(1024);
 
-        await StoreAndExpectAck(writer, MessageType.EkcdKey, 0, key[..1448]);
-        await StoreAndExpectAck(writer, MessageType.EkcdKey, 1448, key[1448..]);
+        await StoreKeyAndExpectAck(writer, 0, key[..1448]);
+        await StoreKeyAndExpectAck(writer, 1448, key[1448..]);
         WriteData(opened.Core, data, chunk: 1024);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1024, dumpKeySize: 2000));
+        TellHeader(writer, Kdh(dumpLength: 1024, dumpKeySize: 2000));
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Complete, record.Status);
@@ -366,9 +366,9 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var (writer, opened) = await OpenDump();
         var data = Pattern(1024);
 
-        await StoreAndExpectAck(writer, MessageType.EkcdKey, 1448, Pattern(4096 - 1448, seed: 7)); // bytes 0-1447 lost
+        await StoreKeyAndExpectAck(writer, 1448, Pattern(4096 - 1448, seed: 7)); // bytes 0-1447 lost
         WriteData(opened.Core, data, chunk: 1024);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1024, dumpKeySize: 4096));
+        TellHeader(writer, Kdh(dumpLength: 1024, dumpKeySize: 4096));
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
@@ -382,8 +382,8 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var (writer, opened) = await OpenDump();
         WriteData(opened.Core, Pattern(1024), chunk: 1024);
 
-        await StoreAndExpectAck(writer, MessageType.EkcdKey, 0, Pattern(64, seed: 7));
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1000, compression: DumpCompression.Zstd, dumpKeySize: 64));
+        await StoreKeyAndExpectAck(writer, 0, Pattern(64, seed: 7));
+        TellHeader(writer, Kdh(dumpLength: 1000, compression: DumpCompression.Zstd, dumpKeySize: 64));
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Complete, record.Status);
@@ -396,8 +396,8 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         var (writer, opened) = await OpenDump();
 
-        writer.Tell(new DumpWriterActor.Store(Control(MessageType.EkcdKey, 4096, Pattern(16))));
-        writer.Tell(new DumpWriterActor.Store(Control(MessageType.EkcdKey, 4000, Pattern(200))));
+        writer.Tell(new DumpWriterActor.StoreKey(Control(MessageType.EkcdKey, 4096, Pattern(16))));
+        writer.Tell(new DumpWriterActor.StoreKey(Control(MessageType.EkcdKey, 4000, Pattern(200))));
 
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
         Assert.False(File.Exists(Path.Combine(opened.Directory, "key")));
@@ -410,7 +410,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.Equal(CoreWriteResult.Written, opened.Core.Write(0, Pattern(100)));
         Assert.Equal(CoreWriteResult.Written, opened.Core.Write(200, Pattern(100)));
 
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 300));
+        TellHeader(writer, Kdh(dumpLength: 300));
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
@@ -446,7 +446,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var (writer, opened) = await OpenDump();
         WriteData(opened.Core, Pattern(1024), chunk: 1024);
 
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1024, magic: "Linux Kernel Dump"));
+        TellHeader(writer, Kdh(dumpLength: 1024, magic: "Linux Kernel Dump"));
         var record = await FinishDump(writer, reason: null);
 
         Assert.Equal(DumpStatus.Incomplete, record.Status);
@@ -460,7 +460,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         var (writer, opened) = await OpenDump();
         WriteData(opened.Core, Pattern(1024), chunk: 1024);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 1024));
+        TellHeader(writer, Kdh(dumpLength: 1024));
 
         var record = await FinishDump(writer, reason: "client timed out");
 
@@ -541,9 +541,9 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         writer.Tell(DumpWriterActor.Open.Instance);
         var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
 
-        // the writer stores only KDH and key messages: anything else makes it throw, and its
+        // the writer stores only key messages as a key: anything else makes it throw, and its
         // parent stops it, as a session does with a writer that fails
-        writer.Tell(new DumpWriterActor.Store(Control(MessageType.Vmcore, 0, Pattern(16))));
+        writer.Tell(new DumpWriterActor.StoreKey(Control(MessageType.Vmcore, 0, Pattern(16))));
         await ExpectTerminatedAsync(writer);
 
         var json = ReadJson(opened.Directory);
@@ -584,7 +584,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         writer.Tell(DumpWriterActor.Open.Instance);
         await ExpectMsgAsync<DumpWriterActor.Opened>();
 
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 4UL << 30));
+        TellHeader(writer, Kdh(dumpLength: 4UL << 30));
         writer.Tell(DumpWriterActor.CheckSpace.Instance);
         var low = await ExpectMsgAsync<DumpWriterActor.LowSpace>();
         Assert.Equal((1UL << 30) + (4UL << 30), low.Needed);
@@ -595,14 +595,14 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         var (writer, opened) = await OpenDump();
         WriteData(opened.Core, Pattern(3000), chunk: 1448);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 3000));
+        TellHeader(writer, Kdh(dumpLength: 3000));
         await FinishDump(writer, reason: null);
         // the hash comes from the shared background lane, at a low priority: a loaded machine may take a while
         await AwaitAssertAsync(() => Assert.Equal(JsonValueKind.String, ReadJson(opened.Directory).GetProperty("sha256").ValueKind), TimeSpan.FromSeconds(30));
         var final = File.ReadAllText(Path.Combine(opened.Directory, DumpReport.JsonFileName));
 
         // a KDH that came too late (the pump is sealed at the end, so only a confused session sends one)
-        writer.Tell(new DumpWriterActor.Store(Control(MessageType.Kdh, 0, Kdh(dumpLength: 9000))));
+        writer.Tell(new DumpWriterActor.KeepHeader(Control(MessageType.Kdh, 0, Kdh(dumpLength: 9000))));
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
         var watcher = CreateTestProbe();
         watcher.Watch(writer);
@@ -811,7 +811,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_header_of_another_version_is_acked_logged_with_the_client_and_makes_the_dump_incomplete()
+    public async Task A_header_of_another_version_is_logged_with_the_client_and_makes_the_dump_incomplete()
     {
         var (writer, opened) = await OpenDump();
         WriteData(opened.Core, Pattern(4096), 1024);
@@ -819,7 +819,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(32), 5);
 
         await EventFilter.Warning(contains: "127.0.0.9: bad kernel dump header: kernel dump header version 5, expected 4")
-            .ExpectOneAsync(() => StoreAndExpectAck(writer, MessageType.Kdh, 0, header));
+            .ExpectOneAsync(() => { TellHeader(writer, header); return Task.CompletedTask; });
         var record = await FinishDump(writer, null);
         Assert.Equal(DumpStatus.Incomplete, record.Status);
         Assert.Equal("bad kernel dump header: kernel dump header version 5, expected 4", record.Reason?.Text);
@@ -834,7 +834,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         header[508] ^= 0xff;
 
         await EventFilter.Warning(contains: "127.0.0.9: kernel dump header parity check failed")
-            .ExpectOneAsync(() => StoreAndExpectAck(writer, MessageType.Kdh, 0, header));
+            .ExpectOneAsync(() => { TellHeader(writer, header); return Task.CompletedTask; });
         var record = await FinishDump(writer, null);
         Assert.Equal(DumpStatus.Complete, record.Status);
         Assert.False(record.Header!.ParityOk);
@@ -850,7 +850,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
         WriteData(opened.Core, Pattern(4096), 1024);
 
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: ulong.MaxValue - 7));
+        TellHeader(writer, Kdh(dumpLength: ulong.MaxValue - 7));
         writer.Tell(DumpWriterActor.CheckSpace.Instance);
         Assert.Equal(ulong.MaxValue, (await ExpectMsgAsync<DumpWriterActor.LowSpace>()).Needed); // saturated, not wrapped
 
@@ -867,7 +867,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         await EventFilter.Warning(contains: "127.0.0.9: encryption key bytes 8000-12096 exceed max_key_size 8192")
             .ExpectOneAsync(async () =>
             {
-                writer.Tell(new DumpWriterActor.Store(Control(MessageType.EkcdKey, 8000, Pattern(4096))));
+                writer.Tell(new DumpWriterActor.StoreKey(Control(MessageType.EkcdKey, 8000, Pattern(4096))));
                 await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
             });
     }
@@ -913,7 +913,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         writer.Tell(DumpWriterActor.Open.Instance);
         var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
         WriteData(opened.Core, Pattern(4096), 1024);
-        await StoreAndExpectAck(writer, MessageType.Kdh, 0, Kdh(dumpLength: 4096));
+        TellHeader(writer, Kdh(dumpLength: 4096));
         return (writer, opened);
     }
 
@@ -950,12 +950,16 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         }
     }
 
-    private async Task StoreAndExpectAck(IActorRef writer, MessageType type, ulong offset, byte[] payload)
+    private async Task StoreKeyAndExpectAck(IActorRef writer, ulong offset, byte[] payload)
     {
-        var packet = Control(type, offset, payload);
-        writer.Tell(new DumpWriterActor.Store(packet));
+        var packet = Control(MessageType.EkcdKey, offset, payload);
+        writer.Tell(new DumpWriterActor.StoreKey(packet));
         await ExpectMsgAsync(new DumpWriterActor.Stored(packet.Sequence));
     }
+
+    /// <summary>A KDH for the writer to keep: not answered (the session acks it).</summary>
+    private void TellHeader(IActorRef writer, byte[] payload) =>
+        writer.Tell(new DumpWriterActor.KeepHeader(Control(MessageType.Kdh, 0, payload)));
 
     private async Task<DumpRecord> FinishDump(IActorRef writer, string? reason)
     {
