@@ -127,7 +127,7 @@ public sealed partial class ClientSessionActor
                 _metrics.Finished(r.Status, r.Reason, DateTimeOffset.UtcNow - r.ReceivedAt);
                 ReleaseSlot();
                 Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
-                var lingering = AckFinishedAndLinger();
+                var awaited = AckFinishedAndLinger() ? Awaited.Linger : Awaited.Nothing;
 
                 if (r.SupersededBy is null)
                 {
@@ -135,7 +135,17 @@ public sealed partial class ClientSessionActor
                     TryRunScript(Script.Reboot, r.Status, r.Reason, r, _settings.ScriptTimeout);
                 }
 
-                Become(Closing(lingering, hashing: r.Status == DumpStatus.Complete, reporting: !f.ReportsWritten));
+                if (r.Status == DumpStatus.Complete)
+                {
+                    awaited |= Awaited.Checksum;
+                }
+
+                if (!f.ReportsWritten)
+                {
+                    awaited |= Awaited.Reports;
+                }
+
+                Become(Closing(awaited));
                 break;
             case DumpWriterActor.Stored stored:
                 _channel?.SendAck(stored.Sequence);
@@ -152,22 +162,39 @@ public sealed partial class ClientSessionActor
         }
     }
 
-    /// <summary>
-    /// After the dump: re-ack FINISHED while <paramref name="lingering"/>, and wait for
-    /// netdump-reboot, for the writer's reports when <paramref name="reporting"/> (they found no
-    /// room yet) and, when <paramref name="hashing"/>, for its checksum of a complete dump
-    /// (stopping the writer now would abandon them). What is still awaited lives in this state
-    /// alone; with nothing to wait for the session stops at once.
-    /// </summary>
-    private UntypedReceive Closing(bool lingering, bool hashing, bool reporting)
+    /// <summary>What a closing session still waits for, besides netdump-reboot (<see cref="_pendingScripts"/>).</summary>
+    [Flags]
+    private enum Awaited
     {
-        var lingerOver = !lingering;
-        var checksumPending = hashing;
-        var reportsPending = reporting;
+        Nothing = 0,
 
-        void StopWhenDone()
+        /// <summary>The linger time after FINISHED's ack, in which a client that missed the ack sends FINISHED again.</summary>
+        Linger = 1,
+
+        /// <summary>The writer's checksum of a complete dump (<see cref="DumpWriterActor.ChecksumDone"/>).</summary>
+        Checksum = 2,
+
+        /// <summary>The writer's final reports, which found no room yet (<see cref="DumpWriterActor.ReportsWritten"/>).</summary>
+        Reports = 4,
+
+        /// <summary>What only the writer brings: a writer that stops brings neither.</summary>
+        FromWriter = Checksum | Reports,
+
+        Everything = Linger | FromWriter,
+    }
+
+    /// <summary>
+    /// After the dump: re-ack FINISHED while it lingers, and wait for netdump-reboot and for the
+    /// writer's checksum and reports when <paramref name="awaited"/> says so (stopping the writer
+    /// now would abandon them). What is still awaited lives in this state alone; with nothing to
+    /// wait for the session stops at once.
+    /// </summary>
+    private UntypedReceive Closing(Awaited awaited)
+    {
+        void StopWhenDone(Awaited over = Awaited.Nothing)
         {
-            if (lingerOver && !checksumPending && !reportsPending && !_pendingScripts.Contains(Script.Reboot))
+            awaited &= ~over;
+            if (awaited == Awaited.Nothing && !_pendingScripts.Contains(Script.Reboot))
             {
                 Context.Stop(Self);
             }
@@ -185,16 +212,13 @@ public sealed partial class ClientSessionActor
                     StopWhenDone();
                     break;
                 case LingerOver:
-                    lingerOver = true;
-                    StopWhenDone();
+                    StopWhenDone(Awaited.Linger);
                     break;
                 case DumpWriterActor.ChecksumDone:
-                    checksumPending = false;
-                    StopWhenDone();
+                    StopWhenDone(Awaited.Checksum);
                     break;
                 case DumpWriterActor.ReportsWritten:
-                    reportsPending = false;
-                    StopWhenDone();
+                    StopWhenDone(Awaited.Reports);
                     break;
                 case PumpEvent.Dropped d:
                     LogDropped(d);
@@ -203,15 +227,10 @@ public sealed partial class ClientSessionActor
                     // shutdown does not wait for a hash, which may take minutes: the dump keeps its
                     // final reports without one (docs/operations.md); nor for room for reports that
                     // have none (the writer tries once more as it stops)
-                    lingerOver = true;
-                    checksumPending = false;
-                    reportsPending = false;
-                    StopWhenDone();
+                    StopWhenDone(Awaited.Everything);
                     break;
                 case Terminated t when t.ActorRef.Equals(_writer):
-                    checksumPending = false;
-                    reportsPending = false;
-                    StopWhenDone();
+                    StopWhenDone(Awaited.FromWriter);
                     break;
                 case Terminated t when t.ActorRef.Equals(_scripts):
                     ScriptsLost();
