@@ -140,7 +140,7 @@ public sealed partial class ClientSessionActor
                     awaited |= Awaited.Checksum;
                 }
 
-                if (!f.ReportsWritten)
+                if (f.Reports == DumpWriterActor.FinalReports.AwaitingRoom)
                 {
                     awaited |= Awaited.Reports;
                 }

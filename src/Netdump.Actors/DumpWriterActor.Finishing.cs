@@ -52,13 +52,13 @@ public sealed partial class DumpWriterActor
             _unreported = record;
             _phase = Phase.Unreported;
             Timers.StartPeriodicTimer(ReportsTimer, RetryReports.Instance, _settings.FlushInterval);
-            Sender.Tell(new Finalized(record, ReportsWritten: false));
+            Sender.Tell(new Finalized(record, FinalReports.AwaitingRoom));
             Publish(record);
             return;
         }
 
         _phase = Phase.Final;
-        Sender.Tell(new Finalized(record));
+        Sender.Tell(new Finalized(record, FinalReports.Written));
         Publish(record);
         AfterReports(record);
     }

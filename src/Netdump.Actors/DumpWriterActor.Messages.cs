@@ -46,12 +46,18 @@ public sealed partial class DumpWriterActor
     /// </summary>
     public sealed record EndNow(EndReason Reason, string? SupersededBy = null);
 
-    /// <summary>
-    /// The dump is final: its end is decided and its core's name given. Its reports are on disk,
-    /// unless <paramref name="ReportsWritten"/> is false: they found no room, and
-    /// <see cref="ReportsWritten"/> follows once they do.
-    /// </summary>
-    public sealed record Finalized(DumpRecord Record, bool ReportsWritten = true);
+    /// <summary>The dump is final: its end is decided and its core's name given; <paramref name="Reports"/> says where its reports are.</summary>
+    public sealed record Finalized(DumpRecord Record, FinalReports Reports);
+
+    /// <summary>Where a dump's final reports are when it is <see cref="Finalized"/>.</summary>
+    public enum FinalReports
+    {
+        /// <summary>On disk.</summary>
+        Written,
+
+        /// <summary>They found no room: <see cref="ReportsWritten"/> follows once they do.</summary>
+        AwaitingRoom,
+    }
 
     /// <summary>To the parent, after a <see cref="Finalized"/> whose reports found no room: they are written now.</summary>
     public sealed class ReportsWritten

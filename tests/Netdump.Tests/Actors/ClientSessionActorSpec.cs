@@ -1000,5 +1000,5 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         ReceivedAt = ReceivedAt,
         FinishedAt = ReceivedAt.AddSeconds(30),
         Vmcore = reason is null ? "vmcore" : CoreFileNames.Incomplete,
-    });
+    }, DumpWriterActor.FinalReports.Written);
 }

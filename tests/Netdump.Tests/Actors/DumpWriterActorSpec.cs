@@ -110,7 +110,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         writer.Tell(DumpWriterActor.ClientFinished.Instance);
         var finalized = await ExpectMsgAsync<DumpWriterActor.Finalized>();
 
-        Assert.False(finalized.ReportsWritten);
+        Assert.Equal(DumpWriterActor.FinalReports.AwaitingRoom, finalized.Reports);
         Assert.True(space.HasRoomFor(free), "the room held for reports never written went back");
     }
 
@@ -760,7 +760,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         var finalized = await ExpectMsgAsync<DumpWriterActor.Finalized>();
 
         Assert.Equal(DumpStatus.Complete, finalized.Record.Status); // the dump's end is not the reports' trouble
-        Assert.False(finalized.ReportsWritten);
+        Assert.Equal(DumpWriterActor.FinalReports.AwaitingRoom, finalized.Reports);
         await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(500)); // tried again, and again refused: nothing to tell
         Directory.Delete(blocker, recursive: true);
         await ExpectMsgAsync<DumpWriterActor.ReportsWritten>();
@@ -795,7 +795,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(blocker, "x")); // dump.json cannot be renamed into place
 
         writer.Tell(DumpWriterActor.ClientFinished.Instance);
-        Assert.False((await ExpectMsgAsync<DumpWriterActor.Finalized>()).ReportsWritten);
+        Assert.Equal(DumpWriterActor.FinalReports.AwaitingRoom, (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Reports);
         Assert.True(File.Exists(reserve), "the reserved file stays as the mark of an unfinished dump");
         Watch(writer);
         await EventFilter.Error(contains: "were never written").ExpectOneAsync(async () =>
