@@ -105,6 +105,10 @@ public sealed record NetdumpSettings
     /// </summary>
     public string? DecryptKey { get; init; }
 
+    /// <summary>What storage care does to complete dumps, as <c>decrypt_key</c> and <c>compress</c> ask.</summary>
+    public CareSteps CareSteps =>
+        (DecryptKey is null ? CareSteps.None : CareSteps.Decrypt) | (Compress == AtRestCompression.Zstd ? CareSteps.Compress : CareSteps.None);
+
     /// <summary>Reads the <c>netdump</c> block; throws <see cref="ConfigurationException"/> with the key and the problem.</summary>
     public static NetdumpSettings Create(Config config)
     {

@@ -10,8 +10,8 @@ namespace Netdump.Actors.Storage;
 /// </summary>
 public static class CareBacklog
 {
-    /// <summary>Whether the dump in <paramref name="directory"/>, described by <paramref name="json"/>, waits for storage care.</summary>
-    public static bool Waits(string directory, JsonElement json, bool decrypt, bool compress)
+    /// <summary>Whether the dump in <paramref name="directory"/>, described by <paramref name="json"/>, waits for storage care taking <paramref name="steps"/>.</summary>
+    public static bool Waits(string directory, JsonElement json, CareSteps steps)
     {
         if (DumpJson.ParseStatus(DumpJson.String(json, DumpJson.Status)) != DumpStatus.Complete)
         {
@@ -23,7 +23,8 @@ public static class CareBacklog
             return true;
         }
 
-        return (decrypt || compress) && DumpRecordReader.FromJson(json, directory, out _) is { } record
-            && ((decrypt && CoreDecryption.WhyNot(record) is null) || (compress && CoreCompression.WhyNot(record) is null));
+        return steps != CareSteps.None && DumpRecordReader.FromJson(json, directory, out _) is { } record
+            && ((steps.HasFlag(CareSteps.Decrypt) && CoreDecryption.WhyNot(record) is null)
+                || (steps.HasFlag(CareSteps.Compress) && CoreCompression.WhyNot(record) is null));
     }
 }

@@ -58,7 +58,7 @@ public static class NetdumpHost
             // the same walk reads every dump's report for the catalog
             var catalogued = new List<CatalogEntry>();
             var careBacklog = new List<string>();
-            var (decrypt, compress) = (settings.DecryptKey is not null, settings.Compress == AtRestCompression.Zstd);
+            var care = settings.CareSteps;
             var strings = new StringPool();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             system.Log.Info("Start-up scan of {DumpDir}: reading every dump's report before the ports open", settings.DumpDirectory);
@@ -69,7 +69,7 @@ public static class NetdumpHost
                     catalogued.Add(strings.Pool(entry));
                 }
 
-                if (CareBacklog.Waits(directory, json, decrypt, compress))
+                if (CareBacklog.Waits(directory, json, care))
                 {
                     careBacklog.Add(directory);
                 }

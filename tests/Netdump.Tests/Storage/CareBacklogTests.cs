@@ -9,8 +9,8 @@ public sealed class CareBacklogTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private static bool Waits(string dir, bool decrypt = false, bool compress = false) =>
-        CareBacklog.Waits(dir, ReportOf(dir), decrypt, compress);
+    private static bool Waits(string dir, CareSteps steps = CareSteps.None) =>
+        CareBacklog.Waits(dir, ReportOf(dir), steps);
 
     private static System.Text.Json.JsonElement ReportOf(string dir) =>
         DumpTree.ReadJson(new FileInfo(Path.Combine(dir, DumpReport.JsonFileName)), out _)!.Value;
@@ -21,11 +21,11 @@ public sealed class CareBacklogTests : IDisposable
         var (dir, _) = CoreCompressionTests.CompleteDump(_temp.Combine("192.0.2.7-2024-03-09-14:05:07"), 8192);
 
         Assert.False(Waits(dir));
-        Assert.True(Waits(dir, compress: true));
-        Assert.False(Waits(dir, decrypt: true), "not encrypted");
+        Assert.True(Waits(dir, CareSteps.Compress));
+        Assert.False(Waits(dir, CareSteps.Decrypt), "not encrypted");
 
         CoreCompression.Run(DumpRecordReader.Read(dir, out _)!, workers: 0, CancellationToken.None);
-        Assert.False(Waits(dir, compress: true), "compressed already");
+        Assert.False(Waits(dir, CareSteps.Compress), "compressed already");
     }
 
     [Fact]
@@ -39,6 +39,6 @@ public sealed class CareBacklogTests : IDisposable
 
         DumpReport.Write(record with { Sha256 = null, Status = DumpStatus.Incomplete, Reason = EndReason.ServerStopped("test") });
         Assert.False(Waits(dir));
-        Assert.False(Waits(dir, decrypt: true, compress: true));
+        Assert.False(Waits(dir, CareSteps.Decrypt | CareSteps.Compress));
     }
 }
