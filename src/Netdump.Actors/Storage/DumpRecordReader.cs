@@ -25,7 +25,7 @@ public static class DumpRecordReader
             return null;
         }
 
-        if (DumpTree.ReadJson(file, out why) is not { } json)
+        if (DumpTree.ReadJson(file).OrNull(out why) is not { } json)
         {
             why = $"{DumpReport.JsonFileName} {why}";
             return null;

@@ -112,49 +112,32 @@ internal static class DumpTree
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
-    /// <summary>The parsed dump.json object, or null with <paramref name="why"/> ("is unreadable: ...").</summary>
-    public static JsonElement? ReadJson(FileInfo file, out string? why) => ReadJson(file, out why, out _);
-
-    /// <summary>
-    /// The same, telling a report that could not be read (<paramref name="readFailed"/>: no
-    /// permission, an I/O error, not a regular file: its bytes may be fine) from one whose bytes
-    /// are damaged.
-    /// </summary>
-    public static JsonElement? ReadJson(FileInfo file, out string? why, out bool readFailed)
+    /// <summary>The parsed dump.json object, or why not: damaged bytes, or a file that could not be read.</summary>
+    public static JsonRead ReadJson(FileInfo file)
     {
-        why = null;
-        readFailed = false;
         try
         {
             using var handle = RegularFile.OpenRead(file.FullName);
             if (RandomAccess.GetLength(handle) > MaxJsonBytes)
             {
-                why = $"is larger than {MaxJsonBytes} bytes";
-                return null;
+                return new JsonRead.Damaged($"is larger than {MaxJsonBytes} bytes");
             }
 
             // a report saved again by an editor may start with a UTF-8 byte order mark, which the
             // JSON reader would take for damage
             var bytes = RegularFile.ReadAll(handle).AsMemory();
             using var document = JsonDocument.Parse(bytes.Span.StartsWith(Utf8Bom) ? bytes[Utf8Bom.Length..] : bytes);
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                why = "is not a JSON object";
-                return null;
-            }
-
-            return document.RootElement.Clone();
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? new JsonRead.Parsed(document.RootElement.Clone())
+                : new JsonRead.Damaged("is not a JSON object");
         }
         catch (JsonException e)
         {
-            why = $"is corrupt: {e.Message}";
+            return new JsonRead.Damaged($"is corrupt: {e.Message}");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            why = $"is unreadable: {e.Message}";
-            readFailed = true;
+            return new JsonRead.Unreadable($"is unreadable: {e.Message}");
         }
-
-        return null;
     }
 }

@@ -112,7 +112,6 @@ public static class RecoveryScan
         Action<string, JsonElement>? described)
     {
         JsonElement? previous = null;
-        string? unreadable = null;
         if (entries.TryGetValue(DumpReport.JsonFileName, out var jsonEntry))
         {
             if (!DumpTree.IsPlainFile(jsonEntry))
@@ -120,36 +119,34 @@ public static class RecoveryScan
                 return new RecoveredDump(directory, $"{DumpReport.JsonFileName} is not a regular file; left alone");
             }
 
-            previous = DumpTree.ReadJson((FileInfo)jsonEntry, out unreadable, out var readFailed);
-            if (readFailed)
+            switch (DumpTree.ReadJson((FileInfo)jsonEntry))
             {
-                // its bytes may be a finished dump's report: rewriting it would lose what it says
-                return new RecoveredDump(directory, $"{DumpReport.JsonFileName} {unreadable}; left alone");
-            }
+                case JsonRead.Unreadable unreadable:
+                    // its bytes may be a finished dump's report: rewriting it would lose what it says
+                    return new RecoveredDump(directory, $"{DumpReport.JsonFileName} {unreadable.Why}; left alone");
+                case JsonRead.Damaged damaged when !entries.ContainsKey(CoreFileNames.Incomplete) && !DumpTree.HasReserve(entries):
+                    // Without the marks of a dump in progress, a finished dump may be behind the
+                    // damaged file: rewriting it as incomplete could hide a good core.
+                    return new RecoveredDump(directory, $"{DumpReport.JsonFileName} {damaged.Why}, and nothing says the dump was in progress; left alone");
+                case JsonRead.Parsed { Json: var json }:
+                    previous = json;
+                    var status = DumpJson.String(json, DumpJson.Status);
+                    switch (DumpJson.ParseStatus(status))
+                    {
+                        case DumpStatus.Complete:
+                            described?.Invoke(directory, json);
+                            // only a complete dump gets aftercare, which a kill may have cut short
+                            return CompressionRecovery.Tidy(directory, entries, json) is { } tidied ? new RecoveredDump(directory, tidied) : null;
+                        case DumpStatus.Incomplete or DumpStatus.Refused:
+                            described?.Invoke(directory, json);
+                            return null;
+                        case DumpStatus.Receiving:
+                            break;
+                        default:
+                            return new RecoveredDump(directory, $"{DumpReport.JsonFileName} has an unknown status \"{status}\"; left alone");
+                    }
 
-            if (previous is { } json)
-            {
-                var status = DumpJson.String(json, DumpJson.Status);
-                switch (DumpJson.ParseStatus(status))
-                {
-                    case DumpStatus.Complete:
-                        described?.Invoke(directory, json);
-                        // only a complete dump gets aftercare, which a kill may have cut short
-                        return CompressionRecovery.Tidy(directory, entries, json) is { } tidied ? new RecoveredDump(directory, tidied) : null;
-                    case DumpStatus.Incomplete or DumpStatus.Refused:
-                        described?.Invoke(directory, json);
-                        return null;
-                    case DumpStatus.Receiving:
-                        break;
-                    default:
-                        return new RecoveredDump(directory, $"{DumpReport.JsonFileName} has an unknown status \"{status}\"; left alone");
-                }
-            }
-            else if (!entries.ContainsKey(CoreFileNames.Incomplete) && !DumpTree.HasReserve(entries))
-            {
-                // Without the marks of a dump in progress, a finished dump may be behind the
-                // damaged file: rewriting it as incomplete could hide a good core.
-                return new RecoveredDump(directory, $"{DumpReport.JsonFileName} {unreadable}, and nothing says the dump was in progress; left alone");
+                    break;
             }
         }
 

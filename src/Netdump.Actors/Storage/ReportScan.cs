@@ -63,6 +63,6 @@ public static class ReportScan
             return null;
         }
 
-        return DumpTree.ReadJson(file, out why);
+        return DumpTree.ReadJson(file).OrNull(out why);
     }
 }

@@ -41,7 +41,7 @@ public static class RetentionScan
     {
         problem = null;
         var json = entries.TryGetValue(DumpReport.JsonFileName, out var jsonEntry) && jsonEntry is FileInfo file && !DumpTree.IsLink(jsonEntry)
-            ? DumpTree.ReadJson(file, out _)
+            ? DumpTree.ReadJson(file).OrNull(out _)
             : null;
         var fromName = DumpDirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
         var client = DumpJson.Address(json, DumpJson.ClientIp) ?? fromName?.Client;

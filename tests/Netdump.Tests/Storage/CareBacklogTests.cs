@@ -13,7 +13,7 @@ public sealed class CareBacklogTests : IDisposable
         CareBacklog.Waits(dir, ReportOf(dir), steps);
 
     private static System.Text.Json.JsonElement ReportOf(string dir) =>
-        DumpTree.ReadJson(new FileInfo(Path.Combine(dir, DumpReport.JsonFileName)), out _)!.Value;
+        Assert.IsType<JsonRead.Parsed>(DumpTree.ReadJson(new FileInfo(Path.Combine(dir, DumpReport.JsonFileName)))).Json;
 
     [Fact]
     public void A_complete_dump_with_its_checksum_waits_only_for_compression_when_that_is_on()

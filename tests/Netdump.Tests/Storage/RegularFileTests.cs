@@ -76,13 +76,11 @@ public sealed class RegularFileTests : IDisposable
         Directory.CreateDirectory(dump);
         Fifo.Make(Path.Combine(dump, "dump.json"));
 
-        string? why = null;
-        var json = Soon(() => DumpTree.ReadJson(new FileInfo(Path.Combine(dump, "dump.json")), out why));
+        var read = Soon(() => DumpTree.ReadJson(new FileInfo(Path.Combine(dump, "dump.json"))));
         string? recordWhy = null;
         var record = Soon(() => DumpRecordReader.Read(dump, out recordWhy));
 
-        Assert.Null(json);
-        Assert.Contains("is a FIFO", why);
+        Assert.Contains("is a FIFO", Assert.IsAssignableFrom<JsonRead.Failed>(read).Why);
         Assert.Null(record);
         Assert.Contains("is a FIFO", recordWhy);
     }
@@ -94,12 +92,9 @@ public sealed class RegularFileTests : IDisposable
         var damaged = new FileInfo(_temp.Combine("damaged.json"));
         File.WriteAllText(damaged.FullName, "{ nope");
 
-        var (json, readFailed) = Soon(() => (DumpTree.ReadJson(fifo, out _, out var f), f));
-        Assert.Null(json);
-        Assert.True(readFailed, "a file that could not be read may hold a good report");
-        DumpTree.ReadJson(damaged, out var why, out var failed);
-        Assert.False(failed);
-        Assert.StartsWith("is corrupt", why);
+        var read = Soon(() => DumpTree.ReadJson(fifo));
+        Assert.IsType<JsonRead.Unreadable>(read); // a file that could not be read may hold a good report
+        Assert.StartsWith("is corrupt", Assert.IsType<JsonRead.Damaged>(DumpTree.ReadJson(damaged)).Why);
     }
 
     [Fact]
