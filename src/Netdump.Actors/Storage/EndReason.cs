@@ -1,3 +1,5 @@
+using Netdump.Actors.Protocol.Linux;
+
 namespace Netdump.Actors.Storage;
 
 /// <summary>Why a dump ended without being complete, as a kind a metric or a decision can use.</summary>
@@ -62,11 +64,11 @@ public sealed record EndReason(EndKind Kind, string Text)
     public static EndReason TooLargeCore(long size, ulong max) =>
         new(EndKind.TooLarge, $"{CoreOf}{size} bytes is beyond {MaxDumpSize} {max}");
 
-    /// <summary>A Linux client that answered a question about its memory with an error.</summary>
-    public static EndReason AnsweredWithError(string command) => new(EndKind.NoMemoryDescription, $"{ClientAnswered}{command} with an error");
+    /// <summary>A Linux client that answered a question about its memory with an error (the command by its name: "GetNrPages").</summary>
+    public static EndReason AnsweredWithError(LinuxCommand command) => new(EndKind.NoMemoryDescription, $"{ClientAnswered}{command} with an error");
 
-    /// <summary>A Linux client that never answered a question about its memory.</summary>
-    public static EndReason NoAnswer(string command, int sends) => new(EndKind.NoMemoryDescription, $"{NoAnswerTo}{command} after {sends} requests");
+    /// <summary>A Linux client that never answered a question about its memory (the command by its name).</summary>
+    public static EndReason NoAnswer(LinuxCommand command, int sends) => new(EndKind.NoMemoryDescription, $"{NoAnswerTo}{command} after {sends} requests");
 
     public static EndReason TooFragmented(string detail) => new(EndKind.TooFragmented, $"too fragmented: {detail}");
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Netdump.Actors.Catalog;
 using Netdump.Actors.Configuration;
+using Netdump.Actors.Protocol.Linux;
 using Netdump.Actors.Storage;
 using Netdump.Tests.Storage;
 
@@ -80,7 +81,7 @@ public sealed class CatalogTests
         [
             EndReason.ClientTimedOut, EndReason.ServerShutDown, EndReason.Superseded, EndReason.NoSpace, EndReason.Holes(2, 10),
             EndReason.NoKernelDumpHeader, EndReason.BadKernelDumpHeader("bad magic"), EndReason.KeyIncomplete("1 of 2 bytes"),
-            EndReason.NoMemoryDescription, EndReason.NoAnswer("GetNrPages", 10), EndReason.AnsweredWithError("GetPageSize"),
+            EndReason.NoMemoryDescription, EndReason.NoAnswer(LinuxCommand.GetNrPages, 10), EndReason.AnsweredWithError(LinuxCommand.GetPageSize),
             EndReason.BadMemoryDescription("no pages"), EndReason.TooLargeWrite(1, 9, 8), EndReason.TooLargePage(3, 12288, 8192),
             EndReason.TooLargeCore(1 << 20, 8192), EndReason.TooFragmented("the write ..."), EndReason.FsyncFailed("EIO"),
             EndReason.WriteFailed(9, "EIO"), EndReason.WriteFailed("the key", "EIO"), EndReason.WriteFailed(what: null, "EIO"),
@@ -90,6 +91,13 @@ public sealed class CatalogTests
 
         Assert.All(written, reason => Assert.Equal(reason, EndReason.Parse(reason.Text)));
         Assert.Equal(EndKind.Other, EndReason.Parse("cosmic rays").Kind);
+    }
+
+    [Fact]
+    public void A_linux_clients_unanswered_or_refused_question_is_named_by_its_command()
+    {
+        Assert.Equal("no answer to GetNrPages after 10 requests", EndReason.NoAnswer(LinuxCommand.GetNrPages, 10).Text);
+        Assert.Equal("the client answered GetPageSize with an error", EndReason.AnsweredWithError(LinuxCommand.GetPageSize).Text);
     }
 
     [Fact]

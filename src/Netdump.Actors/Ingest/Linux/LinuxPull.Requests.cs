@@ -96,7 +96,7 @@ internal sealed partial class LinuxPull
                     NoRegisters(header.Sequence, "the client answered GET_REGS with an error");
                     break;
                 case LinuxReplyCode.Error when request.Command is LinuxCommand.GetNrPages or LinuxCommand.GetPageSize:
-                    CannotDescribe(EndReason.AnsweredWithError(request.Command.ToString()));
+                    CannotDescribe(EndReason.AnsweredWithError(request.Command));
                     break;
                 case LinuxReplyCode.Mem when request.Command == LinuxCommand.SendMem:
                     Chunk(header, request, payload);
@@ -160,7 +160,7 @@ internal sealed partial class LinuxPull
                     }
                     else
                     {
-                        CannotDescribe(EndReason.NoAnswer(request.Command.ToString(), QuerySends));
+                        CannotDescribe(EndReason.NoAnswer(request.Command, QuerySends));
                     }
 
                     return;
