@@ -56,10 +56,10 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
 
     private void RunPass()
     {
-        var (plan, outcomes, problems, unlogged) = RetentionRun.Prune(_settings.DumpDirectory, _settings.Retention, _clock.GetUtcNow(), dryRun: false);
-        if (unlogged is not null)
+        var (plan, outcomes, problems, log) = RetentionRun.Prune(_settings.DumpDirectory, _settings.Retention, _clock.GetUtcNow(), dryRun: false);
+        if (log is RemovalLog.Unrecorded unrecorded)
         {
-            _log.Error("Retention: {Problem}", unlogged);
+            _log.Error("Retention: {Problem}", unrecorded.Why);
         }
 
         foreach (var problem in problems)

@@ -6,6 +6,29 @@ namespace Netdump.Actors.Storage;
 /// <summary>What became of one planned removal: <paramref name="Error"/> is null when the dump is gone.</summary>
 public sealed record RemovalOutcome(Removal Removal, string? Error);
 
+/// <summary>Whether retention.log holds a line for every removal of a pass.</summary>
+public abstract record RemovalLog
+{
+    private RemovalLog()
+    {
+    }
+
+    /// <summary>Every removal has its line (a pass that removed nothing has nothing to record).</summary>
+    public sealed record Recorded : RemovalLog
+    {
+        public static Recorded Instance { get; } = new();
+    }
+
+    /// <summary>The dumps went all the same; <paramref name="Why"/> says why their lines did not.</summary>
+    public sealed record Unrecorded(string Why) : RemovalLog;
+}
+
+/// <summary>
+/// What one retention pass did: its plan, what became of each removal (none on a dry run), the
+/// directories the scan could not judge, and whether retention.log recorded the removals.
+/// </summary>
+public sealed record RetentionPass(RetentionPlan Plan, IReadOnlyList<RemovalOutcome> Outcomes, IReadOnlyList<string> Problems, RemovalLog Log);
+
 /// <summary>
 /// Carries out a <see cref="RetentionPlan"/>: removes each dump directory and appends one line
 /// per removal to <c>&lt;dumpdir&gt;/retention.log</c>, the operator's record of what went and
@@ -16,22 +39,18 @@ public static class RetentionRun
 {
     public const string LogFileName = "retention.log";
 
-    /// <summary>
-    /// Scans, plans and removes: what one retention pass does. <c>Unlogged</c>: why retention.log
-    /// could not record the removals (they happened all the same), null when it did.
-    /// </summary>
-    public static (RetentionPlan Plan, IReadOnlyList<RemovalOutcome> Outcomes, IReadOnlyList<string> Problems, string? Unlogged) Prune(
-        string dumpDirectory, RetentionPolicy policy, DateTimeOffset now, bool dryRun)
+    /// <summary>Scans, plans and removes: what one retention pass does.</summary>
+    public static RetentionPass Prune(string dumpDirectory, RetentionPolicy policy, DateTimeOffset now, bool dryRun)
     {
         var (dumps, problems) = RetentionScan.Run(dumpDirectory);
         var plan = RetentionPlan.Make(dumps, policy, now);
         if (dryRun)
         {
-            return (plan, [], problems, null);
+            return new RetentionPass(plan, [], problems, RemovalLog.Recorded.Instance);
         }
 
-        var (outcomes, unlogged) = Execute(dumpDirectory, plan, now);
-        return (plan, outcomes, problems, unlogged);
+        var (outcomes, log) = Execute(dumpDirectory, plan, now);
+        return new RetentionPass(plan, outcomes, problems, log);
     }
 
     /// <summary>
@@ -39,10 +58,10 @@ public static class RetentionRun
     /// removal that retention.log could not record is still a removal: what kept the log from
     /// it comes back apart (<paramref name="plan"/>'s removals are logged by the caller too).
     /// </summary>
-    public static (IReadOnlyList<RemovalOutcome> Outcomes, string? Unlogged) Execute(string dumpDirectory, RetentionPlan plan, DateTimeOffset now)
+    public static (IReadOnlyList<RemovalOutcome> Outcomes, RemovalLog Log) Execute(string dumpDirectory, RetentionPlan plan, DateTimeOffset now)
     {
         var outcomes = new List<RemovalOutcome>();
-        string? unlogged = null;
+        RemovalLog log = RemovalLog.Recorded.Instance;
         foreach (var removal in plan.Removals)
         {
             string? error = null;
@@ -64,14 +83,17 @@ public static class RetentionRun
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    unlogged ??= $"removed dumps are not recorded in {LogFileName}: {e.Message}";
+                    if (log is RemovalLog.Recorded)
+                    {
+                        log = new RemovalLog.Unrecorded($"removed dumps are not recorded in {LogFileName}: {e.Message}");
+                    }
                 }
             }
 
             outcomes.Add(new RemovalOutcome(removal, error));
         }
 
-        return (outcomes, unlogged);
+        return (outcomes, log);
     }
 
     /// <summary>

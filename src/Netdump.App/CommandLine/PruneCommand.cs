@@ -55,7 +55,7 @@ public static class PruneCommand
             }
 
             var dry = parse.GetValue(dryRun);
-            var (plan, outcomes, problems, unlogged) = RetentionRun.Prune(settings.DumpDirectory, settings.Retention, clock.GetUtcNow(), dry);
+            var (plan, outcomes, problems, log) = RetentionRun.Prune(settings.DumpDirectory, settings.Retention, clock.GetUtcNow(), dry);
             foreach (var problem in problems)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"netdump-server: prune: {problem}");
@@ -96,12 +96,12 @@ public static class PruneCommand
                 output.WriteLine($"nothing to remove: the retention keys keep every dump ({ByteUnits.Size(plan.TotalBytes)} on disk)");
             }
 
-            if (unlogged is not null)
+            if (log is RemovalLog.Unrecorded unrecorded)
             {
-                parse.InvocationConfiguration.Error.WriteLine($"netdump-server: prune: {unlogged}");
+                parse.InvocationConfiguration.Error.WriteLine($"netdump-server: prune: {unrecorded.Why}");
             }
 
-            return failed == 0 && unlogged is null ? ServerCommand.ExitOk : ServerCommand.ExitError;
+            return failed == 0 && log is RemovalLog.Recorded ? ServerCommand.ExitOk : ServerCommand.ExitError;
         });
         return command;
     }

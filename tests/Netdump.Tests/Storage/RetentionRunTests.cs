@@ -27,9 +27,10 @@ public sealed class RetentionRunTests : IDisposable
         var incomplete = DumpTreeBuilder.Dump(DumpDir, "192.0.2.2", LongAgo.AddMinutes(1), "incomplete", core: CoreFileNames.Incomplete);
         var refused = DumpTreeBuilder.Dump(DumpDir, "192.0.2.3", LongAgo.AddMinutes(2), "refused", coreBytes: 0);
 
-        var (plan, outcomes, problems, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
+        var (plan, outcomes, problems, log) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
 
         Assert.Empty(problems);
+        Assert.IsType<RemovalLog.Recorded>(log);
         Assert.Equal([complete, incomplete, refused], plan.Removals.Select(r => r.Dump.Directory));
         Assert.All(outcomes, o => Assert.Null(o.Error));
         Assert.False(Directory.Exists(complete));
@@ -50,12 +51,12 @@ public sealed class RetentionRunTests : IDisposable
         var old = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
         File.CreateSymbolicLink(Path.Combine(DumpDir, RetentionRun.LogFileName), "/dev/null"); // never written through
 
-        var (plan, outcomes, _, unlogged) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
+        var (plan, outcomes, _, log) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
 
         Assert.Equal([old], plan.Removals.Select(r => r.Dump.Directory));
         Assert.Null(Assert.Single(outcomes).Error); // removed
         Assert.False(Directory.Exists(old));
-        Assert.StartsWith($"removed dumps are not recorded in {RetentionRun.LogFileName}: ", unlogged);
+        Assert.StartsWith($"removed dumps are not recorded in {RetentionRun.LogFileName}: ", Assert.IsType<RemovalLog.Unrecorded>(log).Why);
     }
 
     [Fact]
