@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Protocol;
@@ -77,11 +78,7 @@ public sealed partial class DumpWriterActor
     private void RetryFinalReports()
     {
         var record = _unreported!;
-        try
-        {
-            WriteFinalReports(record);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        if (!TryWriteUnreported(out _))
         {
             return; // still no room: logged once, at the end
         }
@@ -92,6 +89,22 @@ public sealed partial class DumpWriterActor
         _log.Info("Client {Client}: the reports of {Dir} are written: there is room again", _herald.Client.Address, _directory);
         Context.Parent.Tell(ReportsWritten.Instance);
         AfterReports(record);
+    }
+
+    /// <summary>The final reports that found no room, written again: false, with the error, while there is still none.</summary>
+    private bool TryWriteUnreported([NotNullWhen(false)] out string? error)
+    {
+        try
+        {
+            WriteFinalReports(_unreported!);
+            error = null;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error = e.Message;
+            return false;
+        }
     }
 
     /// <summary>The core's full length once the client said it (the KDH's, or the ELF core's); null before.</summary>

@@ -226,17 +226,10 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
             }
         }
 
-        if (_phase == Phase.Unreported)
+        if (_phase == Phase.Unreported && !TryWriteUnreported(out var error)) // a last try
         {
-            try
-            {
-                WriteFinalReports(_unreported!); // a last try
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _log.Error("Client {Client}: the reports of {Dir} were never written: no room until the server stopped ({Error})",
-                    _herald.Client.Address, _directory, e.Message);
-            }
+            _log.Error("Client {Client}: the reports of {Dir} were never written: no room until the server stopped ({Error})",
+                _herald.Client.Address, _directory, error);
         }
 
         _reportsRoom?.GiveBack(); // the writer stops without its final reports: what it held goes back
