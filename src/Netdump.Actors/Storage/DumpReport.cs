@@ -31,9 +31,12 @@ public static partial class DumpReport
         h.DumpTimeUtc.UtcDateTime.ToString(DumpTimeFormat, CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Client-supplied text made safe for one line of a report or the log: control characters
-    /// and whitespace runs become one space, so there are no line breaks, and invisible format
-    /// characters (<see cref="Protocol.InvisibleText"/>: a right-to-left override) are dropped.
+    /// Client-supplied text made safe for one line of a report, the log or the operator's
+    /// terminal: control characters and whitespace runs become one space, so there are no line
+    /// breaks (which would forge a line) nor escape sequences (which would retitle, clear or write
+    /// to a terminal), and invisible format characters (<see cref="Protocol.InvisibleText"/>: a
+    /// right-to-left override) are dropped. A client chooses its host name and panic string, and
+    /// a dump.json may say anything.
     /// </summary>
     public static string OneLine(string text)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Netdump.Actors.Storage;
 using Netdump.App.Configuration;
 
 namespace Netdump.App.CommandLine;
@@ -65,7 +66,7 @@ internal static class FleetRun
     public static int Fail(ParseResult parse, string message)
     {
         // one line of text: a server's error may hold anything, escape sequences too
-        parse.InvocationConfiguration.Error.WriteLine($"netdump-server: {FleetText.Clean(message)}");
+        parse.InvocationConfiguration.Error.WriteLine($"netdump-server: {DumpReport.OneLine(message)}");
         return ServerCommand.ExitError;
     }
 }

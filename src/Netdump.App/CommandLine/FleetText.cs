@@ -11,17 +11,6 @@ internal static class FleetText
     public static string Size(ulong bytes) => ByteUnits.Size(bytes);
 
     /// <summary>
-    /// A dump's text as a terminal may show it: on one line, without control characters. A
-    /// client chooses its host name and panic string (the KDH) and a dump.json may say anything;
-    /// escape sequences in them would retitle, clear or write to the operator's terminal, and a
-    /// line break would forge an output line.
-    /// </summary>
-    public static string Clean(string text) => DumpReport.OneLine(text);
-
-    /// <inheritdoc cref="Clean(string)"/>
-    public static string? CleanOrNull(string? text) => text is null ? null : Clean(text);
-
-    /// <summary>
     /// How much of a reason a table row shows: a recovered dump's reason runs to ~200
     /// characters, which made <c>list</c>'s STATUS column wider than the rest of the row.
     /// </summary>
@@ -42,10 +31,10 @@ internal static class FleetText
             _ => Color.Grey,
         };
         var text = new Paragraph();
-        text.Append(Clean(status), new Style(colour));
+        text.Append(DumpReport.OneLine(status), new Style(colour));
         if (reason is not null && parsed != DumpStatus.Complete)
         {
-            var clean = Clean(reason);
+            var clean = DumpReport.OneLine(reason);
             text.Append($": {(reasonWidth is { } width ? Cut(clean, width) : clean)}");
         }
 
@@ -70,5 +59,5 @@ internal static class FleetText
     }
 
     /// <summary>The host for people: its name and address, or the address alone.</summary>
-    public static string Host(DumpItem item) => Clean(item.Hostname is { Length: > 0 } name ? $"{name} ({item.ClientIp})" : item.ClientIp);
+    public static string Host(DumpItem item) => DumpReport.OneLine(item.Hostname is { Length: > 0 } name ? $"{name} ({item.ClientIp})" : item.ClientIp);
 }

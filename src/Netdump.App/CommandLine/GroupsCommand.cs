@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Netdump.Actors.Storage;
 using Netdump.App.Http;
 using Spectre.Console;
 
@@ -54,11 +55,11 @@ public static class GroupsCommand
                 panic.Append($"storm at {Terminal.Time(storm)}: ", new Style(Color.Red, decoration: Decoration.Bold));
             }
 
-            panic.Append(FleetText.Clean(g.Panic));
+            panic.Append(DumpReport.OneLine(g.Panic));
             table.AddRow(
-                new Text(FleetText.Clean(g.Id)), new Text(g.HostCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Text(DumpReport.OneLine(g.Id)), new Text(g.HostCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 new Text(g.Dumps.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Text(Terminal.Ago(g.LastSeen, now)),
-                new Text(g.Kernel.Length == 0 ? "-" : FleetText.Clean(g.Kernel)), panic);
+                new Text(g.Kernel.Length == 0 ? "-" : DumpReport.OneLine(g.Kernel)), panic);
         }
 
         return table.Caption(groups.Items.Count == 0 ? "no panic yet" : $"{groups.Items.Count} {(groups.Items.Count == 1 ? "group" : "groups")}; list --group GROUP shows the dumps of one");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Netdump.Actors.Storage;
 using Netdump.App.Configuration;
 using Netdump.App.Http;
 using Spectre.Console;
@@ -81,17 +82,17 @@ public static class ListCommand
         {
             var cells = new List<Spectre.Console.Rendering.IRenderable>
             {
-                new Text(FleetText.Clean(item.Id)),
-                new Text(FleetText.Clean(item.Host)), // the API's: the host name, else the client address (a Linux client sends no name)
+                new Text(DumpReport.OneLine(item.Id)),
+                new Text(DumpReport.OneLine(item.Host)), // the API's: the host name, else the client address (a Linux client sends no name)
             };
             if (fleet)
             {
-                cells.Add(new Text(FleetText.CleanOrNull(item.Node) ?? "-"));
+                cells.Add(new Text(item.Node is { } node ? DumpReport.OneLine(node) : "-"));
             }
 
             cells.Add(FleetText.Status(item.Status, item.Reason, FleetText.ReasonInTable));
             cells.Add(new Text(FleetText.Size(item.DumpLength ?? item.BytesReceived)));
-            cells.Add(new Text(FleetText.CleanOrNull(item.PanicString) ?? "-"));
+            cells.Add(new Text(item.PanicString is { } panic ? DumpReport.OneLine(panic) : "-"));
             table.AddRow(cells);
         }
 

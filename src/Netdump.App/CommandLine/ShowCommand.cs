@@ -118,7 +118,7 @@ public static class ShowCommand
         {
             if (!string.IsNullOrEmpty(value))
             {
-                grid.AddRow(new Text(name), new Text(FleetText.Clean(value)));
+                grid.AddRow(new Text(name), new Text(DumpReport.OneLine(value)));
             }
         }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Netdump.Actors.Storage;
 using Netdump.App.Http;
 using Spectre.Console;
 
@@ -110,7 +111,7 @@ public static class StatusCommand
                 p?.EtaSeconds is { } eta ? Terminal.Duration(eta) : "",
                 Terminal.Ago(item.ReceivedAt, now),
             ]);
-            table.AddRow(cells.Select(c => new Text(FleetText.Clean(c))));
+            table.AddRow(cells.Select(c => new Text(DumpReport.OneLine(c))));
         }
 
         return table.Caption(sessions.Items.Count switch

@@ -79,7 +79,7 @@ internal sealed class StatusWatch(FleetClient client, IAnsiConsole console, Text
                 shown[item.Id] = item;
                 var p = item.Progress;
                 var left = p?.EtaSeconds is { } eta ? $", {Terminal.Duration(eta)} left" : "";
-                output.WriteLine($"{now} {FleetText.Clean(item.Id)} {FleetText.Host(item)}: {StatusCommand.Percent(p)}, {StatusCommand.Received(item)}, {ByteUnits.Rate(p?.RateBytesPerSecond ?? 0)}{left}");
+                output.WriteLine($"{now} {DumpReport.OneLine(item.Id)} {FleetText.Host(item)}: {StatusCommand.Percent(p)}, {StatusCommand.Received(item)}, {ByteUnits.Rate(p?.RateBytesPerSecond ?? 0)}{left}");
             }
 
             foreach (var (id, item) in shown.Where(s => sessions.Items.All(i => i.Id != s.Key)).ToList())
@@ -137,7 +137,7 @@ internal sealed class StatusWatch(FleetClient client, IAnsiConsole console, Text
             if (!_down)
             {
                 _down = true;
-                error.WriteLine($"netdump-server: {FleetText.Clean(e.Message)}; asking again every {StatusCommand.Interval.TotalSeconds:0} s");
+                error.WriteLine($"netdump-server: {DumpReport.OneLine(e.Message)}; asking again every {StatusCommand.Interval.TotalSeconds:0} s");
             }
 
             return null;
@@ -162,7 +162,7 @@ internal sealed class StatusWatch(FleetClient client, IAnsiConsole console, Text
         }
 
         var reason = now.Reason is { } why && DumpJson.ParseStatus(now.Status) != DumpStatus.Complete ? $": {why}" : "";
-        return FleetText.Clean($"{id} {FleetText.Host(now)}: {now.Status}{reason}, {FleetText.Size(now.BytesReceived)}");
+        return DumpReport.OneLine($"{id} {FleetText.Host(now)}: {now.Status}{reason}, {FleetText.Size(now.BytesReceived)}");
     }
 
     private static Progress Bars(IAnsiConsole console) => console.Progress()
