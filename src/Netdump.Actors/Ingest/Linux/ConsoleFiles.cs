@@ -1,4 +1,6 @@
 using System.Net;
+using Netdump.Actors.Scheduling;
+using Netdump.Actors.Storage;
 
 namespace Netdump.Actors.Ingest.Linux;
 
@@ -6,22 +8,48 @@ namespace Netdump.Actors.Ingest.Linux;
 /// Console text of Linux clients that are not dumping (netconsole's REPLY_LOG), one file a
 /// client: <c>&lt;dumpdir&gt;/.console/&lt;ip&gt;.log</c> (a hidden folder: no HERALD path may
 /// lead there and the recovery scan skips it). Text is appended in the order of the console
-/// stream, once (a packet whose bytes were all written already is a duplicate); the stream
+/// stream, once (a packet whose bytes were all kept already is a duplicate); the stream
 /// starting again at offset 0 (the client booted) just goes on, and so does a stream found to
-/// have started again without that packet (other bytes where the file has text). A file past
+/// have started again without that packet (other bytes where the stream had text, or text
+/// further back than the last <see cref="RepeatBytes"/>). A file past
 /// <see cref="MaxFileBytes"/> becomes <c>&lt;ip&gt;.log.1</c> (one older generation kept), so a
-/// chatty client costs at most twice that. Used by the Linux port's thread; a dump's start reads
-/// <see cref="Recent"/> from an actor thread, hence the lock.
+/// chatty client costs at most twice that.
+/// <para>
+/// <see cref="Append"/> runs on the Linux port's thread, the packet path of every Linux client,
+/// and touches memory only: which clients are kept, where each stream stands, its latest text.
+/// The files are written, rotated and removed by a thread of their own at a lower priority
+/// (as <see cref="BackgroundLane"/>'s), each client's new text in one append. When every file
+/// operation ran on the port's thread, a flood of spoofed addresses cost a file created and
+/// another removed per datagram there, and a console file slow to write held up every Linux
+/// dump's packets.
+/// A dump's start reads <see cref="Recent"/> from an actor thread: the file, and the text not
+/// yet in it.
+/// </para>
+/// <para>
+/// This file holds the table of clients and their text in memory; the writer's thread and its
+/// steps are in <c>ConsoleFiles.Writing.cs</c>.
+/// </para>
 /// </summary>
-internal sealed class ConsoleFiles(string dumpDirectory)
+internal sealed partial class ConsoleFiles(string dumpDirectory) : IDisposable
 {
     public const string Folder = ".console";
 
     /// <summary>About a day of a busy server's console; the oops before a panic is in the last few KiB.</summary>
     public const long MaxFileBytes = 1 << 20;
 
-    /// <summary>What a new dump's log gets of the text before it: enough for an oops and its call trace.</summary>
+    /// <summary>
+    /// What a new dump's log gets of the text before it: enough for an oops and its call trace.
+    /// Also the most of a client's text that waits in memory for the writer (a stalled disk):
+    /// beyond it the oldest text waiting is lost to the file, never to the next dump.
+    /// </summary>
     public const int RecentBytes = 64 << 10;
+
+    /// <summary>
+    /// How much of a client's latest text stays in memory once written, to recognise a packet
+    /// that repeats it: duplicates and reordering come within a few packets. A packet from
+    /// further back is a new stream's: netconsole never sends text again.
+    /// </summary>
+    public const int RepeatBytes = 4 << 10;
 
     /// <summary>
     /// Clients whose console is kept: at 2 MiB each at most, 2 GiB in all. Text from a further
@@ -31,144 +59,143 @@ internal sealed class ConsoleFiles(string dumpDirectory)
     /// </summary>
     public const int MaxClients = 1024;
 
+    /// <summary>The table and the clients' text: held for memory work only, never around a file.</summary>
     private readonly Lock _lock = new();
 
-    /// <summary>Per client: where its stream stands, and how long its file is (stat once, then counted); the most recent first.</summary>
-    private readonly Dictionary<IPAddress, LinkedListNode<ClientStream>> _clients = [];
-    private readonly LinkedList<ClientStream> _recency = new();
+    /// <summary>One writing step at a time: the writer's, or <see cref="Dispose"/>'s.</summary>
+    private readonly Lock _writing = new();
+
+    /// <summary>Per client: where its stream stands and its latest text; the most recent first.</summary>
+    private readonly Dictionary<IPAddress, LinkedListNode<Client>> _clients = [];
+    private readonly LinkedList<Client> _recency = new();
+
+    /// <summary>Clients with text for the writer, each once.</summary>
+    private readonly Queue<Client> _unwritten = new();
+
+    /// <summary>Forgotten clients whose files the writer is to remove; until then their files are not read.</summary>
+    private readonly HashSet<IPAddress> _forgotten = [];
+
+    private readonly WaitQueue<bool> _wake = new();
+    private bool _writerAwake; // a wake is queued, or the writer is at work: no other is needed
+    private Thread? _writer;
+
     private readonly string _folder = Path.Combine(dumpDirectory, Folder);
-    private bool _folderMade;
+    private bool _folderMade; // the writer's
 
     public void Append(IPAddress client, uint offset, ReadOnlySpan<byte> text)
     {
         lock (_lock)
         {
-            var path = PathOf(client);
-            if (_clients.TryGetValue(client, out var node))
-            {
-                _recency.Remove(node);
-            }
-            else
-            {
-                if (_clients.Count >= MaxClients)
-                {
-                    Forget(_recency.Last!);
-                }
-
-                node = new LinkedListNode<ClientStream>(new ClientStream(client, 0, File.Exists(path) ? new FileInfo(path).Length : 0));
-                _clients[client] = node;
-            }
-
-            _recency.AddFirst(node);
-            var known = node.Value;
-
+            var known = Heard(client);
             var skip = 0;
             if (offset != 0 && offset < known.Next)
             {
                 var overlap = (int)Math.Min(known.Next - offset, text.Length);
-                if (RepeatsFile(path, known, offset, text[..overlap]))
+                if (known.Text.Holds(known.Text.End - (known.Next - offset), text[..overlap]))
                 {
                     if (overlap == text.Length)
                     {
-                        return; // a duplicate: every byte was written
+                        return; // a duplicate: every byte was kept
                     }
 
                     skip = overlap;
                 }
 
-                // else other bytes where the stream had text: the client booted again and the
-                // packet at offset 0 that says so was lost; the new stream goes on from here
+                // else other bytes where the stream had text, or text from before what memory
+                // holds: the client booted again and the packet at offset 0 that says so was
+                // lost; the new stream goes on from here
             }
-            var fileBytes = known.FileBytes;
-            try
+
+            known.Text.Append(text[skip..]);
+            known.Next = offset + (long)text.Length;
+            if (!known.Queued)
             {
-                if (!_folderMade)
-                {
-                    Directory.CreateDirectory(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                    _folderMade = true;
-                }
-
-                if (fileBytes > MaxFileBytes)
-                {
-                    File.Move(path, path + ".1", overwrite: true);
-                    fileBytes = 0;
-                }
-
-                using var file = new FileStream(path, new FileStreamOptions
-                {
-                    Mode = FileMode.Append,
-                    Access = FileAccess.Write,
-                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                });
-                file.Write(text[skip..]);
-                fileBytes += text.Length - skip;
+                known.Queued = true;
+                _unwritten.Enqueue(known);
+                WakeWriter();
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // console text outside a dump is a convenience: a full or broken disk loses it, not a dump
-                _folderMade = false; // made again next time, should it have been removed
-            }
-
-            node.Value = node.Value with { Next = offset + (long)text.Length, FileBytes = fileBytes };
         }
     }
 
-    /// <summary>Where a client's console stream stands, and how long its file is.</summary>
-    private readonly record struct ClientStream(IPAddress Client, long Next, long FileBytes);
-
-    /// <summary>The client that sent text least recently: out of the table, its files removed (their text is the oldest kept).</summary>
-    private void Forget(LinkedListNode<ClientStream> node)
+    /// <summary>The client's entry, now the most recent; a new one may forget the least recent.</summary>
+    private Client Heard(IPAddress address)
     {
-        _recency.Remove(node);
-        _clients.Remove(node.Value.Client);
-        var path = PathOf(node.Value.Client);
-        try
+        if (_clients.TryGetValue(address, out var node))
         {
-            File.Delete(path);
-            File.Delete(path + ".1");
+            _recency.Remove(node);
+            _recency.AddFirst(node);
+            return node.Value;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+        if (_clients.Count >= MaxClients)
         {
-            // a file left behind costs its room, not a dump
+            Forget(_recency.Last!);
         }
+
+        var client = new Client(address);
+        _clients[address] = _recency.AddFirst(client);
+        return client;
     }
 
     /// <summary>
-    /// Whether <paramref name="part"/> at stream offset <paramref name="offset"/> is what the
-    /// client's file already holds there. Text older than the current file cannot be compared
-    /// and counts as a repeat.
+    /// The client that sent text least recently: out of the table, with its text not yet
+    /// written; its files (their text is the oldest kept) are the writer's to remove. Files of
+    /// a client the writer never wrote are from an earlier run: looked for while few wait,
+    /// so that a flood of new addresses cannot grow the list.
     /// </summary>
-    private static bool RepeatsFile(string path, ClientStream known, uint offset, ReadOnlySpan<byte> part)
+    private void Forget(LinkedListNode<Client> node)
     {
-        var position = known.FileBytes - (known.Next - offset);
-        if (position < 0)
+        var client = node.Value;
+        _recency.Remove(node);
+        _clients.Remove(client.Address);
+        client.Forgotten = true;
+        if (client.MayHaveFiles || _forgotten.Count < MaxClients)
         {
-            return true;
-        }
-
-        try
-        {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
-            Span<byte> stored = part.Length <= 1024 ? stackalloc byte[part.Length] : new byte[part.Length];
-            return RandomAccess.Read(file.SafeFileHandle, stored, position) == part.Length && stored.SequenceEqual(part);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return true; // unreadable: keep to what the offsets say
+            _forgotten.Add(client.Address);
+            WakeWriter();
         }
     }
 
-    /// <summary>The last <see cref="RecentBytes"/> of a client's console, and where its stream stands.</summary>
-    public (byte[] Text, long Next) Recent(IPAddress client)
+    /// <summary>The last <see cref="RecentBytes"/> of a client's console (its files, then what they still lack), and where its stream stands.</summary>
+    public (byte[] Text, long Next) Recent(IPAddress address)
     {
+        Client? client;
         lock (_lock)
         {
-            var next = _clients.TryGetValue(client, out var node) ? node.Value.Next : 0;
-            // the older generation first: right after a rotation the oops may be there
-            var current = Tail(PathOf(client), RecentBytes);
-            var older = Tail(PathOf(client) + ".1", RecentBytes - current.Length);
-            return ([.. older, .. current], next);
+            client = _clients.TryGetValue(address, out var node) ? node.Value : null;
+            if (_forgotten.Contains(address))
+            {
+                // forgotten, its files about to go: only what came since counts, none of it
+                // written yet (the writer removes the files before it writes for the address)
+                return client is null ? ([], 0) : (client.Text.Copy(Math.Max(client.Written, client.Text.Start)), client.Next);
+            }
         }
+
+        if (client is null)
+        {
+            return (Files(address, RecentBytes), 0); // not heard in this run: what its files hold
+        }
+
+        lock (client) // the writer appends to its file under this lock: the file and Written agree
+        {
+            byte[] unwritten;
+            long next;
+            lock (_lock)
+            {
+                unwritten = client.Text.Copy(Math.Max(client.Written, client.Text.Start));
+                next = client.Next;
+            }
+
+            return ([.. Files(address, RecentBytes - unwritten.Length), .. unwritten], next);
+        }
+    }
+
+    /// <summary>The last <paramref name="bytes"/> of a client's files, the older generation first (right after a rotation the oops may be there).</summary>
+    private byte[] Files(IPAddress address, int bytes)
+    {
+        var current = Tail(PathOf(address), bytes);
+        var older = Tail(PathOf(address) + ".1", bytes - current.Length);
+        return [.. older, .. current];
     }
 
     /// <summary>The last <paramref name="bytes"/> of a file; none when it is missing or unreadable.</summary>
@@ -190,4 +217,121 @@ internal sealed class ConsoleFiles(string dumpDirectory)
     }
 
     private string PathOf(IPAddress client) => Path.Combine(_folder, client + ".log");
+
+    /// <summary>A client in the table; its fields are guarded by the lock, the file ones by the writing step.</summary>
+    private sealed class Client(IPAddress address)
+    {
+        public IPAddress Address { get; } = address;
+
+        /// <summary>Where its stream stands: the offset after the text of its latest packet.</summary>
+        public long Next;
+
+        public readonly RecentText Text = new();
+
+        /// <summary>Where in <see cref="Text"/> its file has got to.</summary>
+        public long Written;
+
+        /// <summary>In the writer's queue.</summary>
+        public bool Queued;
+
+        /// <summary>Out of the table: its text is not written any more.</summary>
+        public bool Forgotten;
+
+        /// <summary>The writer took its text: forgetting it must remove its files, however many wait.</summary>
+        public bool MayHaveFiles;
+
+        /// <summary>The writer's: its file's length, -1 until looked at.</summary>
+        public long FileBytes = -1;
+    }
+
+    /// <summary>
+    /// A client's latest text in the order its file gets it, positions counted from its first
+    /// byte: what is not yet written and at least the last <see cref="RepeatBytes"/> of what is,
+    /// at most <see cref="RecentBytes"/>. A ring, grown to what its client needed.
+    /// </summary>
+    private sealed class RecentText
+    {
+        private byte[] _ring = [];
+
+        /// <summary>The position after its last byte: every byte this client sent in this run, once.</summary>
+        public long End { get; private set; }
+
+        public int Length { get; private set; }
+
+        public long Start => End - Length;
+
+        public void Append(ReadOnlySpan<byte> text)
+        {
+            if (text.IsEmpty)
+            {
+                return;
+            }
+
+            if (Length + text.Length > _ring.Length && _ring.Length < RecentBytes)
+            {
+                Resize(Math.Min(RecentBytes, Math.Max(Math.Max(Length + text.Length, 2 * _ring.Length), 512)));
+            }
+
+            End += text.Length;
+            text = text[Math.Max(0, text.Length - _ring.Length)..];
+            var at = (int)((End - text.Length) % _ring.Length);
+            var first = Math.Min(text.Length, _ring.Length - at);
+            text[..first].CopyTo(_ring.AsSpan(at));
+            text[first..].CopyTo(_ring);
+            Length = Math.Min(_ring.Length, Length + text.Length);
+        }
+
+        /// <summary>Whether the text at <paramref name="position"/> is <paramref name="part"/>; false where memory no longer holds it.</summary>
+        public bool Holds(long position, ReadOnlySpan<byte> part)
+        {
+            if (position < Start || position + part.Length > End)
+            {
+                return false;
+            }
+
+            Span<byte> kept = part.Length <= 1024 ? stackalloc byte[part.Length] : new byte[part.Length];
+            CopyTo(position, kept);
+            return kept.SequenceEqual(part);
+        }
+
+        /// <summary>The text from <paramref name="position"/> (at least <see cref="Start"/>) to the end.</summary>
+        public byte[] Copy(long position)
+        {
+            var text = new byte[End - position];
+            CopyTo(position, text);
+            return text;
+        }
+
+        /// <summary>Forgets the text before <paramref name="position"/>.</summary>
+        public void KeepFrom(long position) => Length = (int)Math.Min(Length, Math.Max(0, End - position));
+
+        private void CopyTo(long position, Span<byte> destination)
+        {
+            if (destination.IsEmpty)
+            {
+                return; // also with no ring yet
+            }
+
+            var at = (int)(position % _ring.Length);
+            var first = Math.Min(destination.Length, _ring.Length - at);
+            _ring.AsSpan(at, first).CopyTo(destination);
+            _ring.AsSpan(0, destination.Length - first).CopyTo(destination[first..]);
+        }
+
+        private void Resize(int size)
+        {
+            var ring = new byte[size];
+            if (Length > 0)
+            {
+                var text = new byte[Length];
+                CopyTo(Start, text);
+                var at = (int)(Start % size);
+                var first = Math.Min(text.Length, size - at);
+                text.AsSpan(0, first).CopyTo(ring.AsSpan(at));
+                text.AsSpan(first).CopyTo(ring);
+            }
+
+            _ring = ring;
+        }
+    }
 }

@@ -12,7 +12,8 @@ namespace Netdump.Actors.Ingest.Linux;
 /// becomes a <see cref="Herald"/> for the listener actor; memory, register and state replies go
 /// to the client's <see cref="LinuxPull"/>, which writes and asks for more inline (no datagram
 /// travels through a mailbox); console text goes to the dump's <c>log</c> or, outside a dump,
-/// to the client's console file (<see cref="ConsoleFiles"/>). The thread also times the pulls'
+/// to the client's console file (<see cref="ConsoleFiles"/>, which this thread only hands it
+/// to in memory: its files are written by a thread of their own). The thread also times the pulls'
 /// requests out, every <see cref="Tick"/>, while there are pulls; without any it waits for a
 /// datagram with no timeout, so that an idle port costs nothing (a tick without pulls was an
 /// idle server's only CPU; docs/performance.md, "Idle"). A pull
@@ -230,5 +231,7 @@ public sealed partial class LinuxPort : IDisposable
         {
             _io?.Dispose();
         }
+
+        _console.Dispose(); // the console text received outside a dump reaches its files
     }
 }
