@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Netdump.Actors.Storage;
 
 /// <summary>
@@ -12,7 +10,12 @@ namespace Netdump.Actors.Storage;
 /// precede the dump's own is compared with the copied text it would repeat: the same bytes are a
 /// duplicate; other bytes are either the client's new stream (none of the dump's own text yet:
 /// it starts right after the copied text) or a packet that came out of order (the dump's own
-/// text moves up to make room). Not thread-safe: its pull's lock guards it.
+/// text moves up to make room). Until the dump's own text passes <see cref="MaxMoved"/> it is
+/// held in memory, where making room moves nothing in the file: the packets come on the Linux
+/// port's thread, which serves every Linux client, and a move of the file's text there, for
+/// each packet a spoofer of the client's address sent ever further back, read and wrote up to
+/// 1 MiB each time. It is written out in one piece once it passes that size or the log ends.
+/// Not thread-safe: its pull's lock guards it.
 /// </summary>
 internal sealed class ConsoleLogFile : IDisposable
 {
@@ -22,8 +25,9 @@ internal sealed class ConsoleLogFile : IDisposable
     public const long MaxBytes = 16 << 20;
 
     /// <summary>
-    /// The most of the dump's own text that is moved to make room for a packet that came before
-    /// it out of order (reordering happens within a few packets, at the dump's start).
+    /// Room is made before the dump's own text for a packet that came before it out of order
+    /// (reordering happens within a few packets, at the dump's start) while that text is at
+    /// most this long; so long it is held in memory.
     /// </summary>
     public const int MaxMoved = 1 << 20;
 
@@ -31,6 +35,14 @@ internal sealed class ConsoleLogFile : IDisposable
     private readonly byte[] _copied;
     private long? _base; // the stream offset at file position _copied.Length; unknown until the first packet
     private long _end;
+
+    /// <summary>
+    /// The dump's own text while room may still be made before it, at <c>_held[_front..]</c>
+    /// (file position <c>_copied.Length</c> onwards); null once it is in the file. Every other
+    /// byte of the array is zero: room made before the text is zeros where nothing came.
+    /// </summary>
+    private byte[]? _held = [];
+    private int _front;
 
     private ConsoleLogFile(FileStream file, byte[] copied, long next)
     {
@@ -64,8 +76,11 @@ internal sealed class ConsoleLogFile : IDisposable
         }
     }
 
+    /// <summary>The dump's own text so far: from the end of the copied text to the end of the log.</summary>
+    private long Own => _end - _copied.Length;
+
     /// <summary>
-    /// Places console text at its stream offset; true when it wrote text (a repeat of the dump's
+    /// Places console text at its stream offset; true when it took text (a repeat of the dump's
     /// own text is written again in place, the same bytes; a repeat of the copied text and text
     /// past <see cref="MaxBytes"/> are not). Throws <see cref="IOException"/> on a write error.
     /// </summary>
@@ -102,7 +117,20 @@ internal sealed class ConsoleLogFile : IDisposable
             return false;
         }
 
-        RandomAccess.Write(_file.SafeFileHandle, text, position);
+        if (_held is not null && position + text.Length - _copied.Length > MaxMoved)
+        {
+            WriteHeld(0); // past the size room is made for: the text goes to the file from now on
+        }
+
+        if (_held is null)
+        {
+            RandomAccess.Write(_file.SafeFileHandle, text, position);
+        }
+        else
+        {
+            Hold((int)(position - _copied.Length), text);
+        }
+
         _end = Math.Max(_end, position + text.Length);
         return true;
     }
@@ -120,30 +148,34 @@ internal sealed class ConsoleLogFile : IDisposable
 
     /// <summary>
     /// Moves the dump's own text <paramref name="by"/> bytes up, zeros where it was, and lowers the
-    /// base by as much; false when that would move too much or pass <see cref="MaxBytes"/>.
+    /// base by as much; false when that would move too much or pass <see cref="MaxBytes"/>. In
+    /// memory: the held text gets zeros before it, taken from the room kept there (as much again
+    /// as the text, when there is too little: a run of small moves copies it rarely). Text that
+    /// the move takes past <see cref="MaxMoved"/> goes to the file at its new place, once.
     /// </summary>
     private bool MakeRoom(long by)
     {
-        var own = _end - _copied.Length;
-        if (own > MaxMoved || _end + by > MaxBytes)
+        var own = Own;
+        if (_held is null || own > MaxMoved || _end + by > MaxBytes)
         {
             return false;
         }
 
-        var handle = _file.SafeFileHandle;
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(own, by));
-        try
+        if (own + by > MaxMoved)
         {
-            var moved = buffer.AsSpan(0, (int)own);
-            RandomAccess.Read(handle, moved, _copied.Length);
-            RandomAccess.Write(handle, moved, _copied.Length + by);
-            var gap = buffer.AsSpan(0, (int)Math.Min(by, own));
-            gap.Clear();
-            RandomAccess.Write(handle, gap, _copied.Length);
+            WriteHeld(by);
         }
-        finally
+        else if (_front >= by)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _front -= (int)by;
+        }
+        else
+        {
+            var moved = (int)(own + by);
+            var held = new byte[2 * moved];
+            _held.AsSpan(_front, (int)own).CopyTo(held.AsSpan(moved + (int)by));
+            _held = held;
+            _front = moved;
         }
 
         _base -= by;
@@ -151,8 +183,53 @@ internal sealed class ConsoleLogFile : IDisposable
         return true;
     }
 
-    /// <summary>Makes the log durable (it is final).</summary>
-    public void Flush() => _file.Flush(flushToDisk: true);
+    /// <summary>Holds <paramref name="text"/> at <paramref name="at"/> bytes into the dump's own text, the array grown (by doubling) when it ends short.</summary>
+    private void Hold(int at, ReadOnlySpan<byte> text)
+    {
+        var needed = _front + at + text.Length;
+        if (needed > _held!.Length)
+        {
+            var held = new byte[Math.Max(needed, Math.Min(2 * _held.Length, _front + MaxMoved))];
+            _held.CopyTo(held, 0);
+            _held = held;
+        }
 
-    public void Dispose() => _file.Dispose();
+        text.CopyTo(_held.AsSpan(_front + at));
+    }
+
+    /// <summary>The held text into the file, <paramref name="by"/> bytes further up than it stood; no more is held. Throws <see cref="IOException"/>.</summary>
+    private void WriteHeld(long by)
+    {
+        var held = _held;
+        _held = null; // on a write error too: the text is lost, as a packet's would be
+        if (held is not null && Own > 0)
+        {
+            RandomAccess.Write(_file.SafeFileHandle, held.AsSpan(_front, (int)Own), _copied.Length + by);
+        }
+    }
+
+    /// <summary>Makes the log durable (it is final): the held text written, and the file synced.</summary>
+    public void Flush()
+    {
+        WriteHeldQuietly();
+        _file.Flush(flushToDisk: true);
+    }
+
+    public void Dispose()
+    {
+        WriteHeldQuietly();
+        _file.Dispose();
+    }
+
+    /// <summary>The log is the dump's companion: a write error costs its text, not the dump.</summary>
+    private void WriteHeldQuietly()
+    {
+        try
+        {
+            WriteHeld(0);
+        }
+        catch (IOException)
+        {
+        }
+    }
 }

@@ -72,6 +72,31 @@ public sealed class ConsoleLogFileTests : IDisposable
     }
 
     [Fact]
+    public void Packets_that_come_ever_further_back_at_the_dumps_start_are_placed_without_moving_the_text_in_the_file()
+    {
+        // the Linux port's thread writes the log, the packet path of every Linux client: a move of
+        // what the file holds, for each packet that came before all so far, read and wrote the
+        // dump's whole text again each time (a spoofer of the client's address sends them at will)
+        var log = ConsoleLogFile.Create(Path, [], next: 0);
+        static byte[] Line(int i) => Text($"{i:D6}".PadRight(1023, '.') + "\n");
+        const int Own = 256, Before = 300;
+        for (var i = Before; i < Before + Own; i++)
+        {
+            Assert.True(log.Write((uint)(1024 * i), Line(i)));
+        }
+
+        var written = ThreadIo.Current().Written;
+        for (var i = Before - 1; i >= 0; i--)
+        {
+            Assert.True(log.Write((uint)(1024 * i), Line(i))); // before every line so far
+        }
+
+        var cost = ThreadIo.Current().Written - written;
+        Assert.True(cost <= Before * 1024L, $"{cost} bytes written for {Before} packets of 1 KiB");
+        Assert.Equal(string.Concat(Enumerable.Range(0, Before + Own).Select(i => Encoding.ASCII.GetString(Line(i)))), Logged(log));
+    }
+
+    [Fact]
     public void Text_past_the_cap_is_not_written()
     {
         var log = ConsoleLogFile.Create(Path, [], next: 0);
