@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net;
 
@@ -12,7 +13,10 @@ internal sealed record DumpDirectoryName(IPAddress Client, DateTimeOffset Receiv
 {
     public const string TimeFormat = "yyyy-MM-dd-HH:mm:ss";
 
-    public static bool TryParse(string name, out DumpDirectoryName? parsed)
+    /// <summary>The names this type reads, as the operator is told them.</summary>
+    public const string Pattern = "<client-ip>-<" + TimeFormat + ">[-N]";
+
+    public static bool TryParse(string name, [NotNullWhen(true)] out DumpDirectoryName? parsed)
     {
         parsed = null;
         var dash = name.IndexOf('-', StringComparison.Ordinal); // IPv4 and IPv6 text have none

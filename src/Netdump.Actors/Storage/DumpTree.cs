@@ -4,12 +4,22 @@ namespace Netdump.Actors.Storage;
 
 /// <summary>
 /// Where dumps are found under dumpdir, for whoever walks them (the start-up
-/// <see cref="RecoveryScan"/>, <see cref="RetentionScan"/>): the same directories, the same
-/// signs of a dump, the same way of reading its <c>dump.json</c>. Symbolic links are never
-/// followed (so no loop, and a link cannot lead outside dumpdir), the server's own folders
-/// (<see cref="DumpLocation.IsServersOwn"/>) are skipped, a dump directory is searched too (a
-/// dump nested in another, which an older server allowed, is found), and the search stops
-/// <see cref="MaxDepth"/> levels down.
+/// <see cref="RecoveryScan"/>, <see cref="RetentionScan"/>, <see cref="ReportScan"/>): the same
+/// directories, the same test of what is a dump (<see cref="DumpMark"/>), the same way of
+/// reading its <c>dump.json</c>. Symbolic links are never followed (so no loop, and a link
+/// cannot lead outside dumpdir), the server's own folders (<see cref="DumpLocation.IsServersOwn"/>)
+/// are skipped, a dump directory is searched too (a dump nested in another, which an older
+/// server allowed, is found), and the search stops <see cref="MaxDepth"/> levels down.
+/// <para>
+/// A directory is one of this server's dumps when it has the name every dump directory gets
+/// (<see cref="DumpDirectoryName"/>: the writer and a refused Linux client's directory are both
+/// made by <see cref="DumpLocation.CreateDumpDirectory"/>) and holds a file only the writer
+/// makes (<see cref="DumpMark"/>). Anything else is the operator's, even with a
+/// <c>dump.json</c> in it: the scan would otherwise rewrite a hand-made "receiving" report as a
+/// recovered dump, and retention then remove the folder with everything in it. Such a folder
+/// is named to the walker's <c>unlisted</c> with the reason, and searched on (dumps under a
+/// HERALD path may be below it).
+/// </para>
 /// </summary>
 internal static class DumpTree
 {
@@ -23,13 +33,14 @@ internal static class DumpTree
     // dump.json lists every hole; even a million of them stays far below this.
     private const long MaxJsonBytes = 64L * 1024 * 1024;
 
-    /// <summary>What a walk tells its visitor of a directory that looks like a dump.</summary>
-    public delegate void DumpVisitor(string directory, Dictionary<string, FileSystemInfo> entries);
+    /// <summary>What a walk tells its visitor of one of the server's dumps: its directory, what its name says, its entries.</summary>
+    public delegate void DumpVisitor(string directory, DumpDirectoryName name, Dictionary<string, FileSystemInfo> entries);
 
     /// <summary>
-    /// Visits every directory under <paramref name="root"/> that looks like a dump, depth first
-    /// in name order, without recursion (a deep tree cannot exhaust the stack). A directory that
-    /// cannot be listed goes to <paramref name="unlisted"/> with the reason.
+    /// Visits every dump directory under <paramref name="root"/>, depth first in name order,
+    /// without recursion (a deep tree cannot exhaust the stack). A directory that cannot be
+    /// listed, or that holds a dump's file without being a dump, goes to
+    /// <paramref name="unlisted"/> with the reason.
     /// </summary>
     public static void Walk(string root, DumpVisitor visit, Action<string, string> unlisted)
     {
@@ -54,9 +65,16 @@ internal static class DumpTree
                 continue;
             }
 
-            if (next.Depth > 0 && LooksLikeDump(next.Directory, entries))
+            if (next.Depth > 0 && DumpMark(entries) is { } mark)
             {
-                visit(next.Directory, entries);
+                if (DumpDirectoryName.TryParse(Path.GetFileName(next.Directory), out var name))
+                {
+                    visit(next.Directory, name, entries);
+                }
+                else
+                {
+                    unlisted(next.Directory, $"holds {mark}, but its name is not a dump directory's ({DumpDirectoryName.Pattern}, which every dump this server makes has): not a dump of this server, left alone");
+                }
             }
 
             if (next.Depth >= MaxDepth)
@@ -97,13 +115,20 @@ internal static class DumpTree
     public static bool IsPlainFile(FileSystemInfo entry) => entry is FileInfo && !IsLink(entry) && RegularFile.Is(entry.FullName);
 
     /// <summary>
-    /// What only the writer leaves in a directory: a dump.json, an unfinished core, or the room
-    /// it reserves for the reports (made before the core, kept until the final report).
+    /// The first file of <paramref name="entries"/> that only the writer leaves in a directory,
+    /// null without one: a dump.json, the core being received (there from the HERALD on), or the
+    /// room it reserves for the reports (kept until the final report). A dump has one of them
+    /// from its HERALD to its removal; its directory's name is the other half of the test
+    /// (<see cref="Walk"/>).
     /// </summary>
-    public static bool LooksLikeDump(string directory, Dictionary<string, FileSystemInfo> entries) =>
-        entries.ContainsKey(DumpReport.JsonFileName)
-        || entries.ContainsKey(CoreFileNames.Incomplete)
-        || (HasReserve(entries) && DumpDirectoryName.TryParse(Path.GetFileName(directory), out _));
+    public static string? DumpMark(Dictionary<string, FileSystemInfo> entries) =>
+        MarkNames.FirstOrDefault(entries.ContainsKey);
+
+    private static readonly string[] MarkNames =
+    [
+        DumpReport.JsonFileName, CoreFileNames.Incomplete,
+        DumpReport.ReservedName(DumpReport.JsonFileName), DumpReport.ReservedName(DumpReport.InfoFileName),
+    ];
 
     /// <summary>The room the writer keeps for a dump's final reports, there until they are written.</summary>
     public static bool HasReserve(Dictionary<string, FileSystemInfo> entries) =>

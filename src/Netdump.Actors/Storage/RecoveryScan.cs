@@ -54,7 +54,8 @@ public static class RecoveryScan
     /// <summary>
     /// Finds and marks every dump under <paramref name="dumpDirectory"/> left receiving, and
     /// returns what it did: one entry per recovered dump (Problem null) and one per dump, or
-    /// directory, it could not handle (Problem says why). A complete dump whose compression at
+    /// directory, it could not handle (Problem says why), a folder that holds a dump's file but
+    /// is no dump of this server's among them (<see cref="DumpTree"/>: it is never touched). A complete dump whose compression at
     /// rest or decryption a kill cut short is tidied (<see cref="CompressionRecovery"/>; Problem
     /// says what was done); other finished dumps are not touched and not listed. Symbolic links are never followed (so no loop), the
     /// server's own folders (<see cref="DumpLocation.IsServersOwn"/>: no dump may be made there)
@@ -81,18 +82,18 @@ public static class RecoveryScan
             return results;
         }
 
-        DumpTree.Walk(root, (directory, entries) => Visit(directory, root, entries, now, results, described), (directory, problem) => results.Add(new RecoveredDump(directory, problem)));
+        DumpTree.Walk(root, (directory, name, entries) => Visit(directory, name, root, entries, now, results, described), (directory, problem) => results.Add(new RecoveredDump(directory, problem)));
         return results;
     }
 
     /// <summary>Marks the directory if it is a dump left receiving.</summary>
-    private static void Visit(string directory, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now, List<RecoveredDump> results,
-        Action<string, JsonElement>? described)
+    private static void Visit(string directory, DumpDirectoryName name, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now,
+        List<RecoveredDump> results, Action<string, JsonElement>? described)
     {
         RecoveredDump? result;
         try
         {
-            result = Examine(directory, root, entries, now, described);
+            result = Examine(directory, name, root, entries, now, described);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -108,7 +109,7 @@ public static class RecoveryScan
     }
 
     /// <summary>Null when the dump is finished (left untouched); otherwise what was done or why not.</summary>
-    private static RecoveredDump? Examine(string directory, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now,
+    private static RecoveredDump? Examine(string directory, DumpDirectoryName name, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now,
         Action<string, JsonElement>? described)
     {
         JsonElement? previous = null;
@@ -156,13 +157,9 @@ public static class RecoveryScan
             return new RecoveredDump(directory, $"{coreName} is not a regular file; left alone");
         }
 
-        var fromName = DumpDirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
-        var client = DumpJson.Address(previous, DumpJson.ClientIp) ?? fromName?.Client;
-        var receivedAt = DumpJson.Time(previous, DumpJson.ReceivedAt) ?? fromName?.ReceivedAt;
-        if (client is null || receivedAt is null)
-        {
-            return new RecoveredDump(directory, $"neither {DumpReport.JsonFileName} nor the directory name (<ip>-<yyyy-MM-dd-HH:mm:ss>) tells the client and the time; left alone");
-        }
+        // the report's own facts first: its time has milliseconds, the name's only seconds
+        var client = DumpJson.Address(previous, DumpJson.ClientIp) ?? name.Client;
+        var receivedAt = DumpJson.Time(previous, DumpJson.ReceivedAt) ?? name.ReceivedAt;
 
         using var core = OpenExclusive(directory, coreName, out var busy);
         if (busy is not null)
@@ -181,7 +178,7 @@ public static class RecoveryScan
             HeraldPath = DumpJson.String(previous, DumpJson.HeraldPath) ?? HeraldPathFrom(root, directory),
             HeraldPathFallback = DumpJson.String(previous, DumpJson.HeraldPathFallback),
             Directory = directory,
-            ReceivedAt = receivedAt.Value,
+            ReceivedAt = receivedAt,
             FinishedAt = now,
             Header = header,
             BytesReceived = coreSize,

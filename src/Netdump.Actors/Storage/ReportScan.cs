@@ -20,7 +20,7 @@ public static class ReportScan
         var problems = new List<string>();
         DumpTree.Walk(
             Path.GetFullPath(dumpDirectory),
-            (directory, entries) =>
+            (directory, _, entries) =>
             {
                 if (Read(entries, out var why) is { } json)
                 {

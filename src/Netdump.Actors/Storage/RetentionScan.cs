@@ -2,9 +2,11 @@ namespace Netdump.Actors.Storage;
 
 /// <summary>
 /// Finds the dumps under dumpdir for retention (<see cref="DumpTree"/>: the directories the
-/// start-up scan walks, never through a symlink nor into the server's own folders), with
-/// whose each is, when it arrived, its bytes on disk and why it must stay, if it must. Reads
-/// only: a core is opened (read-only) just to learn whether a writer holds it.
+/// start-up scan walks, never through a symlink nor into the server's own folders, and only
+/// the server's own dumps: a folder without a dump directory's name is never one, whatever
+/// files it holds, so retention cannot remove it), with whose each is, when it arrived, its
+/// bytes on disk and why it must stay, if it must. Reads only: a core is opened (read-only)
+/// just to learn whether a writer holds it.
 /// </summary>
 public static class RetentionScan
 {
@@ -15,18 +17,11 @@ public static class RetentionScan
         var problems = new List<string>();
         DumpTree.Walk(
             Path.GetFullPath(dumpDirectory),
-            (directory, entries) =>
+            (directory, name, entries) =>
             {
                 try
                 {
-                    if (Examine(directory, entries, out var problem) is { } dump)
-                    {
-                        dumps.Add(dump);
-                    }
-                    else
-                    {
-                        problems.Add($"{directory}: {problem}; left alone");
-                    }
+                    dumps.Add(Examine(directory, name, entries));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -37,23 +32,15 @@ public static class RetentionScan
         return (dumps, problems);
     }
 
-    private static StoredDump? Examine(string directory, Dictionary<string, FileSystemInfo> entries, out string? problem)
+    private static StoredDump Examine(string directory, DumpDirectoryName name, Dictionary<string, FileSystemInfo> entries)
     {
-        problem = null;
         var json = entries.TryGetValue(DumpReport.JsonFileName, out var jsonEntry) && jsonEntry is FileInfo file && !DumpTree.IsLink(jsonEntry)
             ? DumpTree.ReadJson(file).OrNull(out _)
             : null;
-        var fromName = DumpDirectoryName.TryParse(Path.GetFileName(directory), out var parsed) ? parsed : null;
-        var client = DumpJson.Address(json, DumpJson.ClientIp) ?? fromName?.Client;
-        var receivedAt = DumpJson.Time(json, DumpJson.ReceivedAt) ?? fromName?.ReceivedAt;
-        if (client is null || receivedAt is null)
-        {
-            problem = $"neither {DumpReport.JsonFileName} nor the directory name tells the client and the time";
-            return null;
-        }
-
+        var client = DumpJson.Address(json, DumpJson.ClientIp) ?? name.Client;
+        var receivedAt = DumpJson.Time(json, DumpJson.ReceivedAt) ?? name.ReceivedAt;
         var bytes = entries.Values.Where(e => e is FileInfo).Aggregate(0UL, (sum, e) => sum + DiskUsage.Of(e));
-        return new StoredDump(directory, client, receivedAt.Value, bytes, WhyHeld(directory, entries, json));
+        return new StoredDump(directory, client, receivedAt, bytes, WhyHeld(directory, entries, json));
     }
 
     /// <summary>

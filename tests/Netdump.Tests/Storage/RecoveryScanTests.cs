@@ -206,8 +206,41 @@ public sealed class RecoveryScanTests : IDisposable
         Directory.CreateDirectory(dir);
         DumpReport.Reserve(dir);
 
-        Assert.Empty(RecoveryScan.Run(DumpDir, Now));
+        var result = Assert.Single(RecoveryScan.Run(DumpDir, Now));
+
+        Assert.Equal(dir, result.Directory);
+        Assert.StartsWith($"holds {DumpReport.ReservedName(DumpReport.JsonFileName)}, but its name is not a dump directory's", result.Problem);
         Assert.True(File.Exists(Path.Combine(dir, DumpReport.ReservedName(DumpReport.JsonFileName))));
+    }
+
+    /// <summary>
+    /// attack11 F9: an operator's folder with a hand-made dump.json saying "receiving" was taken
+    /// for a dump cut short, rewritten as a recovered one, and then left to retention.
+    /// </summary>
+    [Fact]
+    public void RecoveryScan_should_leave_an_operators_folder_with_a_hand_made_receiving_report_alone_and_say_why_once()
+    {
+        var folder = Path.Combine(DumpDir, "case-4711");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, DumpReport.JsonFileName),
+            """{"status":"receiving","client_ip":"192.0.2.7","received_at":"2024-03-09T13:05:07.250Z","vmcore":"vmcore-incomplete"}""");
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "what the operator found\n");
+        File.WriteAllBytes(Path.Combine(folder, CoreFileNames.Incomplete), Pattern(100)); // even with a core's name beside it
+        // a real dump below it (a HERALD path) is still found
+        var below = ReceivingDump(folder, Pattern(10), heraldPath: "case-4711");
+        var before = Snapshot(folder).Where(e => !e.StartsWith(Path.GetFileName(below), StringComparison.Ordinal)).ToList();
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Equal(
+            [
+                new RecoveredDump(folder, $"holds {DumpReport.JsonFileName}, but its name is not a dump directory's (<client-ip>-<yyyy-MM-dd-HH:mm:ss>[-N], which every dump this server makes has): not a dump of this server, left alone"),
+                new RecoveredDump(below, null),
+            ],
+            results);
+        Assert.Equal(before, Snapshot(folder).Where(e => !e.StartsWith(Path.GetFileName(below), StringComparison.Ordinal)).ToList());
+        Assert.Equal("receiving", Json(folder).GetProperty("status").GetString());
+        Assert.False(File.Exists(Path.Combine(folder, DumpReport.InfoFileName)));
     }
 
     [Fact]

@@ -138,6 +138,31 @@ public sealed class RetentionRunTests : IDisposable
         Assert.Null(new FileInfo(Path.Combine(DumpDir, "host1.last")).LinkTarget); // a link to the removed dump goes with it
     }
 
+    /// <summary>attack11 F9: a folder of the operator's with a report in it is no dump, whatever the report says.</summary>
+    [Fact]
+    public void RetentionRun_should_never_remove_a_folder_whose_name_is_not_a_dumps_whatever_report_it_holds()
+    {
+        var dump = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
+        var folder = Path.Combine(DumpDir, "case-4711");
+        Directory.CreateDirectory(folder);
+        // as the start-up scan once left a hand-made "receiving" report: a finished dump's, old
+        File.WriteAllText(Path.Combine(folder, DumpReport.JsonFileName),
+            $$"""{"status":"incomplete","client_ip":"192.0.2.7","received_at":"{{LongAgo.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}}","vmcore":"vmcore-incomplete"}""");
+        File.WriteAllBytes(Path.Combine(folder, CoreFileNames.Incomplete), new byte[4096]);
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "the operator's\n");
+
+        var (plan, outcomes, problems, _) = RetentionRun.Prune(DumpDir, new RetentionPolicy(0, TimeSpan.FromDays(1), 1), Now, dryRun: false);
+
+        Assert.Equal(dump, Assert.Single(plan.Removals).Dump.Directory);
+        Assert.Null(Assert.Single(outcomes).Error);
+        Assert.Equal([$"{folder}: holds {DumpReport.JsonFileName}, but its name is not a dump directory's ({DumpDirectoryNamePattern}, which every dump this server makes has): not a dump of this server, left alone"], problems);
+        Assert.Equal("the operator's\n", File.ReadAllText(Path.Combine(folder, "notes.txt")));
+        Assert.True(File.Exists(Path.Combine(folder, DumpReport.JsonFileName)));
+        Assert.Equal(4096, new FileInfo(Path.Combine(folder, CoreFileNames.Incomplete)).Length);
+    }
+
+    private const string DumpDirectoryNamePattern = "<client-ip>-<yyyy-MM-dd-HH:mm:ss>[-N]";
+
     [Fact]
     public void RetentionScan_should_count_a_sparse_core_by_its_bytes_on_disk_not_its_length()
     {
