@@ -233,7 +233,8 @@ public static class DumpLocation
         DumpDirectoryName.TryParse(Path.GetFileName(directory), out _)
         || DumpFiles.Any(name => Path.Exists(Path.Combine(directory, name)));
 
-    private static string Printable(string text) =>
+    /// <summary><paramref name="text"/> with every control or invisible format character as '?': a name quoted in a log line cannot forge or hide a part of it.</summary>
+    internal static string Printable(string text) =>
         string.Create(text.Length, text, static (span, source) =>
         {
             for (var i = 0; i < source.Length; i++)

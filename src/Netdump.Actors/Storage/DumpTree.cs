@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace Netdump.Actors.Storage;
@@ -39,11 +40,14 @@ internal static class DumpTree
     /// <summary>
     /// Visits every dump directory under <paramref name="root"/>, depth first in name order,
     /// without recursion (a deep tree cannot exhaust the stack). A directory that cannot be
-    /// listed, or that holds a dump's file without being a dump, goes to
-    /// <paramref name="unlisted"/> with the reason.
+    /// listed or looked at (one whose path is longer than PATH_MAX among them), or that holds a
+    /// dump's file without being a dump, goes to <paramref name="unlisted"/> once, named as
+    /// <see cref="Shown"/> shows it, with the reason.
     /// </summary>
     public static void Walk(string root, DumpVisitor visit, Action<string, string> unlisted)
     {
+        void Unlisted(string directory, string why) => unlisted(Shown(directory), why);
+
         var pending = new Stack<(string Directory, int Depth)>();
         pending.Push((root, 0));
         while (pending.TryPop(out var next))
@@ -55,13 +59,13 @@ internal static class DumpTree
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                unlisted(next.Directory, $"cannot be listed: {e.Message}");
+                Unlisted(next.Directory, $"cannot be listed: {e.Message}");
                 continue;
             }
 
             if (next.Depth > 0 && entries.ContainsKey(DumpLocation.ServerLockFileName))
             {
-                unlisted(next.Directory, $"is another server's dump directory (it holds {DumpLocation.ServerLockFileName}): its dumps are that server's, left alone");
+                Unlisted(next.Directory, $"is another server's dump directory (it holds {DumpLocation.ServerLockFileName}): its dumps are that server's, left alone");
                 continue;
             }
 
@@ -73,7 +77,7 @@ internal static class DumpTree
                 }
                 else
                 {
-                    unlisted(next.Directory, $"holds {mark}, but its name is not a dump directory's ({DumpDirectoryName.Pattern}, which every dump this server makes has): not a dump of this server, left alone");
+                    Unlisted(next.Directory, $"holds {mark}, but its name is not a dump directory's ({DumpDirectoryName.Pattern}, which every dump this server makes has): not a dump of this server, left alone");
                 }
             }
 
@@ -82,16 +86,103 @@ internal static class DumpTree
                 continue;
             }
 
-            var children = entries.Values
-                .Where(e => e is DirectoryInfo && !IsLink(e) && !(next.Depth == 0 && DumpLocation.IsServersOwn(e.Name)))
-                .Select(e => e.FullName)
-                .Order(StringComparer.Ordinal)
-                .ToList();
+            var children = new List<string>();
+            foreach (var entry in entries.Values.Where(e => e is DirectoryInfo))
+            {
+                // made here: the listing's own full name of an entry beyond PATH_MAX is empty
+                var path = Path.Combine(next.Directory, entry.Name);
+
+                if (entry.Attributes == StatusUnknown)
+                {
+                    // The listing could not read its status. Its attributes read as "a link"
+                    // (every flag set), and every folder deeper than PATH_MAX was passed over so
+                    // without a word.
+                    if (WhyNotLookedAt(path) is { } why)
+                    {
+                        Unlisted(path, why);
+                    }
+                }
+                else if (!IsLink(entry) && !(next.Depth == 0 && DumpLocation.IsServersOwn(entry.Name)))
+                {
+                    children.Add(path);
+                }
+            }
+
+            children.Sort(StringComparer.Ordinal);
             for (var i = children.Count - 1; i >= 0; i--)
             {
                 pending.Push((children[i], next.Depth + 1));
             }
         }
+    }
+
+    /// <summary>What .NET gives as the attributes of an entry whose status it could not read.</summary>
+    private const FileAttributes StatusUnknown = (FileAttributes)(-1);
+
+    /// <summary>Linux's limit on a path's length in bytes, its terminating NUL included (PATH_MAX).</summary>
+    public const int PathMax = 4096;
+
+    /// <summary>
+    /// Why a folder a listing named, but whose status it could not read, cannot be searched.
+    /// A path of PATH_MAX bytes or more cannot be given to the system at all, so nothing at or
+    /// below it can be opened by its path (the walk, the writer and every reader name files by
+    /// their paths). Null when the folder is gone since, or readable again: it changed under the
+    /// walk, and the next walk sees it as it is.
+    /// </summary>
+    private static string? WhyNotLookedAt(string path)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(path);
+        if (bytes >= PathMax)
+        {
+            return $"its path is {bytes} bytes long, longer than a path may be (PATH_MAX, {PathMax} bytes): nothing in it can be opened by its path, so it is not searched; left alone";
+        }
+
+        try
+        {
+            _ = File.GetAttributes(path);
+            return null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"its status cannot be read: {e.Message}; not searched, left alone";
+        }
+    }
+
+    /// <summary>Longer paths are cut in their middle by <see cref="Shown"/>.</summary>
+    private const int MaxShownChars = 1024;
+
+    /// <summary>
+    /// A directory as a log line names it: as much of it as is printable. Control and invisible
+    /// format characters (a name under dumpdir may hold any) become '?', and a path longer than
+    /// <see cref="MaxShownChars"/> (one beyond PATH_MAX is thousands) keeps its start, which says
+    /// where it is, and its end, which folder, with "…" between.
+    /// </summary>
+    public static string Shown(string directory)
+    {
+        var printable = DumpLocation.Printable(directory);
+        if (printable.Length <= MaxShownChars)
+        {
+            return printable;
+        }
+
+        var head = MaxShownChars / 2;
+        var tail = printable.Length - (MaxShownChars - head - 1);
+        // never half of a surrogate pair at either cut
+        if (char.IsHighSurrogate(printable[head - 1]))
+        {
+            head--;
+        }
+
+        if (char.IsLowSurrogate(printable[tail]))
+        {
+            tail++;
+        }
+
+        return string.Concat(printable.AsSpan(0, head), "…", printable.AsSpan(tail));
     }
 
     /// <summary>The entries of a directory as <c>lstat</c> sees them: a symlink is itself, not its target.</summary>

@@ -421,6 +421,50 @@ public sealed class RecoveryScanTests : IDisposable
     }
 
     [Fact]
+    public void RecoveryScan_should_name_a_folder_deeper_than_PATH_MAX_once_and_go_on()
+    {
+        // 25 levels of 200 characters: about the 21st is the first whose path passes PATH_MAX
+        var name = new string('d', 199) + "\u001b"; // and an escape the log line must not pass on
+        string? shallow = null;
+        var chain = DeepTree.Make(Path.Combine(DumpDir, "0-deep-tree"), name, 25, (level, folder) =>
+        {
+            // a dump the writer left at level 5 (its path is short enough), and one at level 24
+            if (level is 5 or 24)
+            {
+                var dump = Path.GetFileName(ReceivingDump(folder, Pattern(10)));
+                shallow = level == 5 ? dump : shallow;
+            }
+        });
+        var tooDeep = chain.First(c => System.Text.Encoding.UTF8.GetByteCount(c) >= DumpTree.PathMax);
+        var beside = ReceivingDump(DumpDir, Pattern(10)); // after the tree in the walk's order
+        try
+        {
+            var results = RecoveryScan.Run(DumpDir, Now);
+
+            // the folders below the first too deep are not named again: one line, and the scan goes on
+            Assert.Equal(3, results.Count);
+            Assert.Equal(new RecoveredDump(Path.Combine(chain[5], shallow!), null), results[0]);
+            var line = results[1];
+            Assert.Equal(beside, results[2].Directory);
+            Assert.Null(results[2].Problem);
+            Assert.Equal(
+                $"its path is {System.Text.Encoding.UTF8.GetByteCount(tooDeep)} bytes long, longer than a path may be (PATH_MAX, 4096 bytes): "
+                + "nothing in it can be opened by its path, so it is not searched; left alone",
+                line.Problem);
+            // as much of it as is printable: its start and its end, the escape shown as '?'
+            Assert.StartsWith(Path.Combine(DumpDir, "0-deep-tree", new string('d', 199) + "?"), line.Directory);
+            Assert.EndsWith("/" + new string('d', 199) + "?", line.Directory);
+            Assert.Contains("…", line.Directory);
+            Assert.DoesNotContain(line.Directory, char.IsControl);
+            Assert.True(line.Directory.Length <= 1024);
+        }
+        finally
+        {
+            DeepTree.Remove(chain[0]);
+        }
+    }
+
+    [Fact]
     public void RecoveryScan_should_leave_a_core_held_by_a_live_writer_alone()
     {
         var dir = ReceivingDump(DumpDir, core: null);
