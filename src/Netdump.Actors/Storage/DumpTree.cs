@@ -42,9 +42,11 @@ internal static class DumpTree
     /// without recursion (a deep tree cannot exhaust the stack). A directory that cannot be
     /// listed or looked at (one whose path is longer than PATH_MAX among them), or that holds a
     /// dump's file without being a dump, goes to <paramref name="unlisted"/> once, named as
-    /// <see cref="Shown"/> shows it, with the reason.
+    /// <see cref="Shown"/> shows it, with the reason. <paramref name="cancel"/> is heeded between
+    /// directories, never inside a visit: it throws <see cref="OperationCanceledException"/>
+    /// with every directory visited whole or not at all.
     /// </summary>
-    public static void Walk(string root, DumpVisitor visit, Action<string, string> unlisted)
+    public static void Walk(string root, DumpVisitor visit, Action<string, string> unlisted, CancellationToken cancel = default)
     {
         void Unlisted(string directory, string why) => unlisted(Shown(directory), why);
 
@@ -52,6 +54,7 @@ internal static class DumpTree
         pending.Push((root, 0));
         while (pending.TryPop(out var next))
         {
+            cancel.ThrowIfCancellationRequested();
             Dictionary<string, FileSystemInfo> entries;
             try
             {

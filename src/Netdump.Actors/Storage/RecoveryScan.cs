@@ -68,7 +68,15 @@ public static class RecoveryScan
     /// (finished, or just marked), its directory and that report: what the catalog is built
     /// from, so that the dump tree is walked once at start.
     /// </param>
-    public static IReadOnlyList<RecoveredDump> Run(string dumpDirectory, DateTimeOffset now, Action<string, JsonElement>? described = null)
+    /// <param name="cancel">
+    /// stops the scan (the server is asked to stop while it starts; a large dumpdir takes tens
+    /// of seconds): it then throws <see cref="Stopped"/> with what it did so far. It is heeded
+    /// only between two directories, never inside a dump's handling, so every dump is done whole
+    /// or not reached (and then left as it was, for the next start); each step of that handling
+    /// is an atomic rename or a removal, so not even a kill leaves a report half written.
+    /// </param>
+    public static IReadOnlyList<RecoveredDump> Run(string dumpDirectory, DateTimeOffset now, Action<string, JsonElement>? described = null,
+        CancellationToken cancel = default)
     {
         var results = new List<RecoveredDump>();
         string root;
@@ -82,8 +90,30 @@ public static class RecoveryScan
             return results;
         }
 
-        DumpTree.Walk(root, (directory, name, entries) => Visit(directory, name, root, entries, now, results, described), (directory, problem) => results.Add(new RecoveredDump(directory, problem)));
+        try
+        {
+            DumpTree.Walk(
+                root,
+                (directory, name, entries) => Visit(directory, name, root, entries, now, results, described),
+                (directory, problem) => results.Add(new RecoveredDump(directory, problem)),
+                cancel);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            throw new Stopped(results, cancel);
+        }
+
         return results;
+    }
+
+    /// <summary>
+    /// The scan was stopped before its end (<see cref="Run"/>'s cancel): <see cref="Done"/> is
+    /// what it did until then, as <see cref="Run"/> would have returned it.
+    /// </summary>
+    public sealed class Stopped(IReadOnlyList<RecoveredDump> done, CancellationToken cancel)
+        : OperationCanceledException("the start-up scan was stopped before its end", cancel)
+    {
+        public IReadOnlyList<RecoveredDump> Done { get; } = done;
     }
 
     /// <summary>Marks the directory if it is a dump left receiving.</summary>

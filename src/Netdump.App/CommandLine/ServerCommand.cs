@@ -188,6 +188,11 @@ public static class ServerCommand
         try
         {
             await host.StartAsync(cancel);
+
+            // a stop asked for during the start-up scan ends the scan, and nothing else starts:
+            // there is no listener to ask (the host's start returns without a word when no
+            // service of its own saw the stop)
+            host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.ThrowIfCancellationRequested();
             var endpoint = await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
             if (settings.Port == 0)
             {

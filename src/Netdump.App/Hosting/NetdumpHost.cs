@@ -38,8 +38,12 @@ public static class NetdumpHost
         akka.logger-formatter = {OperatorConfig.HoconQuote(typeof(SerilogLogMessageFormatter).AssemblyQualifiedName!)}
         """);
 
-    /// <summary>Registers the <see cref="UdpListenerActor"/> (and through it every session).</summary>
-    public static AkkaConfigurationBuilder WithNetdumpListener(this AkkaConfigurationBuilder builder, NetdumpSettings settings) =>
+    /// <summary>
+    /// Registers the <see cref="UdpListenerActor"/> (and through it every session), after the
+    /// start-up scan. <paramref name="stopping"/> (the host's ApplicationStopping: SIGTERM,
+    /// SIGINT) stops that scan between two dumps, and then nothing else is started.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithNetdumpListener(this AkkaConfigurationBuilder builder, NetdumpSettings settings, CancellationToken stopping = default) =>
         builder.WithActors((system, registry) =>
         {
             // dumpdir itself was checked before the start (StartupChecks); these two folders are
@@ -62,18 +66,33 @@ public static class NetdumpHost
             var strings = new StringPool();
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             system.Log.Info("Start-up scan of {DumpDir}: reading every dump's report before the ports open", settings.DumpDirectory);
-            var recovered = RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow, (directory, json) =>
+            IReadOnlyList<RecoveredDump> recovered;
+            try
             {
-                if (CatalogEntries.FromJson(settings.DumpDirectory, directory, json) is { } entry)
+                recovered = RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow, (directory, json) =>
                 {
-                    catalogued.Add(strings.Pool(entry));
-                }
+                    if (CatalogEntries.FromJson(settings.DumpDirectory, directory, json) is { } entry)
+                    {
+                        catalogued.Add(strings.Pool(entry));
+                    }
 
-                if (CareBacklog.Waits(directory, json, care))
-                {
-                    careBacklog.Add(directory);
-                }
-            });
+                    if (CareBacklog.Waits(directory, json, care))
+                    {
+                        careBacklog.Add(directory);
+                    }
+                }, stopping);
+            }
+            catch (RecoveryScan.Stopped stopped)
+            {
+                // SIGTERM or SIGINT while the scan ran (21 s for 60,000 dumps once): stop now,
+                // not when it ends. Nothing more starts (no catalog, listener or care); the host
+                // sees the stop and the server exits as stopped while starting.
+                LogRecovered(system, stopped.Done);
+                system.Log.Info("Start-up scan of {DumpDir} stopped after {Dumps} dumps in {Seconds:F1} s: the server is stopping; the rest is scanned at the next start",
+                    settings.DumpDirectory, catalogued.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+                return;
+            }
+
             system.Log.Info("Start-up scan: {Dumps} dumps in {Seconds:F1} s", catalogued.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             registry.Register<CatalogActor>(system.ActorOf(CatalogActor.Props(settings, new CatalogSeed(catalogued, strings)), "catalog"));
 
@@ -81,17 +100,7 @@ public static class NetdumpHost
             // small dumpdir; 100,000 dumps: docs/performance.md)
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             MetricsExtension.For(system).WatchFreeSpace(settings.DumpDirectory);
-            foreach (var dump in recovered)
-            {
-                if (dump.Problem is null)
-                {
-                    system.Log.Warning("Recovered dump {Dir} left receiving by a previous run: marked incomplete", dump.Directory);
-                }
-                else
-                {
-                    system.Log.Warning("Start-up recovery scan: {Dir}: {Problem}", dump.Directory, dump.Problem);
-                }
-            }
+            LogRecovered(system, recovered);
 
             // before the listener: it hears of every dump the listener's writers complete (and
             // always runs: a complete dump an earlier run left without its SHA-256 gets it here)
@@ -124,6 +133,22 @@ public static class NetdumpHost
             });
         });
 
+    /// <summary>One line for each dump the start-up scan marked, and for each it left alone, with why.</summary>
+    private static void LogRecovered(ActorSystem system, IReadOnlyList<RecoveredDump> recovered)
+    {
+        foreach (var dump in recovered)
+        {
+            if (dump.Problem is null)
+            {
+                system.Log.Warning("Recovered dump {Dir} left receiving by a previous run: marked incomplete", dump.Directory);
+            }
+            else
+            {
+                system.Log.Warning("Start-up recovery scan: {Dir}: {Problem}", dump.Directory, dump.Problem);
+            }
+        }
+    }
+
     /// <summary>
     /// Builds the host for a validated config (the <c>netdump</c> block plus Akka settings).
     /// <paramref name="logger"/> (default <see cref="Log.Logger"/>) takes the host's own messages;
@@ -144,11 +169,11 @@ public static class NetdumpHost
         // Under systemd (Type=notify): READY=1 once the host has started, STOPPING=1 on SIGTERM.
         // Anywhere else this does nothing and the console lifetime handles SIGTERM and SIGINT.
         builder.Services.AddSystemd();
-        builder.Services.AddAkka(ActorSystemName, (akka, _) =>
+        builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
             akka.AddHocon(config.WithFallback(AkkaLogging), HoconAddMode.Replace)
                 .WithNetdumpCluster(settings, ActorSystemName)
-                .WithNetdumpListener(settings);
+                .WithNetdumpListener(settings, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         });
 
         // after Akka's: started once the catalog exists, stopped before the actor system

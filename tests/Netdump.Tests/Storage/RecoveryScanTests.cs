@@ -465,6 +465,25 @@ public sealed class RecoveryScanTests : IDisposable
     }
 
     [Fact]
+    public void RecoveryScan_should_stop_between_two_dumps_when_cancelled_and_say_what_it_did()
+    {
+        var first = ReceivingDump(DumpDir, Pattern(10));
+        var second = ReceivingDump(DumpDir, Pattern(20));
+        var untouched = Snapshot(second);
+        using var stop = new CancellationTokenSource();
+
+        // asked to stop while the first dump is handled: it is finished whole, the second not begun
+        var stopped = Assert.Throws<RecoveryScan.Stopped>(() => RecoveryScan.Run(DumpDir, Now, (_, _) => stop.Cancel(), stop.Token));
+
+        Assert.Equal([new RecoveredDump(first, null)], stopped.Done);
+        Assert.Equal(stop.Token, stopped.CancellationToken);
+        Assert.Equal("incomplete", Json(first).GetProperty("status").GetString());
+        Assert.True(File.Exists(Path.Combine(first, DumpReport.InfoFileName)));
+        Assert.Equal(untouched, Snapshot(second));
+        Assert.Equal("receiving", Json(second).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public void RecoveryScan_should_leave_a_core_held_by_a_live_writer_alone()
     {
         var dir = ReceivingDump(DumpDir, core: null);
