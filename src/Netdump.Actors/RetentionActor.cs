@@ -19,6 +19,13 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
     private readonly TimeProvider _clock;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
+    /// <summary>
+    /// The problems the last pass found (a folder that cannot be listed or is no dump, one
+    /// deeper than PATH_MAX): each is logged by the first pass that finds it, not again every
+    /// interval while it stays (it is logged anew if it goes and comes back).
+    /// </summary>
+    private HashSet<string> _problemsSeen = new(StringComparer.Ordinal);
+
     public RetentionActor(NetdumpSettings settings, TimeProvider clock)
     {
         _settings = settings;
@@ -62,10 +69,12 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
             _log.Error("Retention: {Problem}", unrecorded.Why);
         }
 
-        foreach (var problem in problems)
+        foreach (var problem in problems.Where(p => !_problemsSeen.Contains(p)))
         {
             _log.Warning("Retention: {Problem}", problem);
         }
+
+        _problemsSeen = problems.ToHashSet(StringComparer.Ordinal);
 
         foreach (var outcome in outcomes)
         {

@@ -50,6 +50,37 @@ public sealed class RetentionActorSpec : Akka.TestKit.Xunit2.TestKit, IDisposabl
         Assert.StartsWith($"{ReceivedAt.AddHours(2).UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}\t{dump}\t", line);
     }
 
+    [Fact]
+    public void RetentionActor_should_name_a_folder_it_leaves_alone_once_not_at_every_pass()
+    {
+        var folder = Path.Combine(_settings.DumpDirectory, "case-4711");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, DumpReport.JsonFileName), """{"status":"complete","client_ip":"192.0.2.7","received_at":"2024-06-01T10:00:00.000Z"}""");
+        var dump = DumpTreeBuilder.Dump(_settings.DumpDirectory, "192.0.2.1", ReceivedAt);
+        var clock = new ManualClock(ReceivedAt.AddMinutes(59));
+        var log = CreateTestProbe();
+        Sys.EventStream.Subscribe(log.Ref, typeof(Warning));
+
+        Sys.ActorOf(RetentionActor.Props(_settings, clock));
+
+        var named = log.ExpectMsg<Warning>(TimeSpan.FromSeconds(10));
+        Assert.Contains($"Retention: {folder}: holds dump.json, but its name is not a dump directory's", named.ToString());
+
+        // passes go on (the dump's removal, once old enough, shows that later passes ran), and none names the folder again
+        clock.Now = ReceivedAt.AddHours(2);
+        var later = new List<string>();
+        log.FishForMessage<Warning>(
+            w =>
+            {
+                later.Add(w.ToString()!);
+                return w.ToString()!.Contains("Retention: removed", StringComparison.Ordinal);
+            },
+            TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(later, l => l.Contains(folder, StringComparison.Ordinal));
+        Assert.False(Directory.Exists(dump));
+        Assert.True(File.Exists(Path.Combine(folder, DumpReport.JsonFileName)));
+    }
+
     void IDisposable.Dispose()
     {
         Shutdown();
