@@ -54,8 +54,9 @@ public static class RecoveryScan
     /// <summary>
     /// Finds and marks every dump under <paramref name="dumpDirectory"/> left receiving, and
     /// returns what it did: one entry per recovered dump (Problem null) and one per dump, or
-    /// directory, it could not handle (Problem says why), a folder that holds a dump's file but
-    /// is no dump of this server's among them (<see cref="DumpTree"/>: it is never touched). A complete dump whose compression at
+    /// directory, it could not handle (Problem says why); among the latter, each folder that
+    /// holds a dump's file without being one of this server's dumps (<see cref="DumpTree"/>),
+    /// which is never touched. A complete dump whose compression at
     /// rest or decryption a kill cut short is tidied (<see cref="CompressionRecovery"/>; Problem
     /// says what was done); other finished dumps are not touched and not listed. Symbolic links are never followed (so no loop), the
     /// server's own folders (<see cref="DumpLocation.IsServersOwn"/>: no dump may be made there)
