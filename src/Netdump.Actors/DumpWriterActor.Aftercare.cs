@@ -21,10 +21,13 @@ public sealed partial class DumpWriterActor
         public static readonly ChecksumDone Instance = new();
         private ChecksumDone() { }
     }
-    /// <summary>The hash's thread is done: <paramref name="Sha256"/> or why not.</summary>
-    private sealed record ChecksumComputed(DumpRecord Record, string Sha256, ulong Bytes, TimeSpan Took);
+    /// <summary>The lane hashed the core and wrote the reports with the hash (<paramref name="Hashed"/>).</summary>
+    private sealed record ChecksumComputed(DumpRecord Hashed, TimeSpan Took);
 
-    /// <summary>The hash's thread could not read the core: why.</summary>
+    /// <summary>The lane hashed the core but could not write the hash into the reports: why.</summary>
+    private sealed record ChecksumNotWritten(DumpRecord Record, string Sha256, string Error);
+
+    /// <summary>The lane could not read the core: why.</summary>
     private sealed record ChecksumFailed(DumpRecord Record, string Error);
     /// <summary><c>&lt;host&gt;.last</c> beside the dump now points to it; a failure costs the link only.</summary>
     private void PointLastLink(DumpRecord record)
@@ -40,11 +43,15 @@ public sealed partial class DumpWriterActor
         }
     }
     /// <summary>
-    /// Hashes the finished core on the <see cref="BackgroundLane"/>: a core of many gigabytes
-    /// takes seconds to minutes, which must not hold a disk dispatcher thread that other dumps'
-    /// writers need, nor take CPU from dumps still arriving. Nothing writes the core any more
-    /// (the pump is sealed or stopped, the core has its final name), so the hash is the file's.
-    /// Stopping the writer cancels it. The outcome comes straight from the lane's outcome thread.
+    /// Hashes the finished core on the <see cref="BackgroundLane"/>, and writes the reports again
+    /// with the hash there too: a core of many gigabytes takes seconds to minutes, which must not
+    /// hold a disk dispatcher thread that other dumps' writers need, nor take CPU from dumps still
+    /// arriving; and the reports' two fsyncs, on a disk thread, came between the ends of a crash
+    /// storm's other dumps, whose clients wait for their FINISHED's ack (docs/performance.md).
+    /// Nothing writes the core any more (the pump is sealed or stopped, the core has its final
+    /// name), so the hash is the file's; nothing else writes the reports until the writer tells
+    /// storage care (<see cref="ChecksumOver"/>). Stopping the writer cancels the hash. The
+    /// outcome comes straight from the lane's outcome thread.
     /// </summary>
     private void StartChecksum(DumpRecord record)
     {
@@ -53,33 +60,38 @@ public sealed partial class DumpWriterActor
         var path = Path.Combine(record.Directory, record.Vmcore);
         var started = Stopwatch.GetTimestamp();
         var self = Self;
-        BackgroundLane.Shared.Run(() => (CoreChecksum.Compute(path, cancel), (ulong)new FileInfo(path).Length),
-            hash => self.Tell(new ChecksumComputed(record, hash.Item1, hash.Item2, Stopwatch.GetElapsedTime(started))),
+        BackgroundLane.Shared.Run(() =>
+            {
+                var sha256 = CoreChecksum.Compute(path, cancel);
+                var bytes = (ulong)new FileInfo(path).Length;
+                try
+                {
+                    return (object)new ChecksumComputed(DumpReport.WriteChecksum(record, sha256, bytes), Stopwatch.GetElapsedTime(started));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return new ChecksumNotWritten(record, sha256, e.Message);
+                }
+            },
+            outcome => self.Tell(outcome),
             e => self.Tell(new ChecksumFailed(record, e.GetBaseException().Message)),
             cancel);
     }
-    /// <summary>
-    /// The final reports again, now with the hash: each file fsynced before its rename, so that
-    /// a crash leaves the new reports or the previous ones, both true; the directory is not
-    /// fsynced again (its rename is durable with the next writeback), which spares every dump
-    /// an fsync (docs/performance.md, "The fixed cost per dump").
-    /// </summary>
+
     private void HandleChecksum(ChecksumComputed computed)
     {
-        var record = computed.Record;
-        try
-        {
-            var hashed = DumpReport.WriteChecksum(record, computed.Sha256, computed.Bytes);
-            Publish(hashed);
-            _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
-                _herald.Client.Address, record.Directory, record.Vmcore, computed.Sha256, computed.Took.TotalSeconds);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _log.Error("Client {Client}: cannot write the SHA-256 into the reports of {Dir}: {Error}", _herald.Client.Address, record.Directory, e.Message);
-        }
+        var hashed = computed.Hashed;
+        Publish(hashed);
+        _log.Info("Client {Client}: SHA-256 of {Dir}/{Core} is {Sha256} ({Seconds:F1} s)",
+            _herald.Client.Address, hashed.Directory, hashed.Vmcore, hashed.Sha256, computed.Took.TotalSeconds);
+        ChecksumOver(hashed);
+    }
 
-        ChecksumOver(record);
+    private void HandleChecksumNotWritten(ChecksumNotWritten failed)
+    {
+        _log.Error("Client {Client}: cannot write the SHA-256 {Sha256} into the reports of {Dir}: {Error}",
+            _herald.Client.Address, failed.Sha256, failed.Record.Directory, failed.Error);
+        ChecksumOver(failed.Record);
     }
 
     private void HandleChecksumFailure(ChecksumFailed failed)

@@ -47,6 +47,9 @@ public sealed partial class DumpWriterActor
             case Phase.Final when message is ChecksumComputed computed:
                 HandleChecksum(computed);
                 break;
+            case Phase.Final when message is ChecksumNotWritten notWritten:
+                HandleChecksumNotWritten(notWritten);
+                break;
             case Phase.Final when message is ChecksumFailed failed:
                 HandleChecksumFailure(failed);
                 break;

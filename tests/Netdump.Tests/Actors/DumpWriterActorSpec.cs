@@ -284,6 +284,42 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hash_the_reports_cannot_take_is_logged_with_the_hash_and_the_session_still_hears_the_checksum_is_done()
+    {
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor("")));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        var data = Pattern(3000);
+        WriteData(opened.Core, data, chunk: 1448);
+        TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
+
+        // the lane that hashes and writes the reports waits until dump.json cannot be replaced
+        // (a directory with something in it stands in its name)
+        using var gate = new ManualResetEventSlim();
+        _ = BackgroundLane.Shared.Run(() => gate.Wait(TimeSpan.FromSeconds(30)));
+        try
+        {
+            await FinishDump(writer, reason: null);
+            var json = Path.Combine(opened.Directory, DumpReport.JsonFileName);
+            File.Delete(json);
+            Directory.CreateDirectory(Path.Combine(json, "in-the-way"));
+            var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+            await EventFilter.Error(contains: $"127.0.0.9: cannot write the SHA-256 {expected} into the reports of {opened.Directory}")
+                .ExpectOneAsync(() =>
+                {
+                    gate.Set();
+                    return Task.CompletedTask;
+                });
+        }
+        finally
+        {
+            gate.Set();
+        }
+
+        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
+    }
+
+    [Fact]
     public async Task An_incomplete_dump_gets_neither_a_checksum_nor_a_last_link()
     {
         var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor("")));
