@@ -64,6 +64,7 @@ public sealed partial class DumpWriterActor
             {
                 var sha256 = CoreChecksum.Compute(path, cancel);
                 var bytes = (ulong)new FileInfo(path).Length;
+                cancel.ThrowIfCancellationRequested(); // a writer that stopped leaves its dump's reports as they are
                 try
                 {
                     return (object)new ChecksumComputed(DumpReport.WriteChecksum(record, sha256, bytes), Stopwatch.GetElapsedTime(started));
