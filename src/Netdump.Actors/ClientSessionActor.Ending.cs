@@ -248,16 +248,6 @@ public sealed partial class ClientSessionActor
         var status = r.Reason is { } why ? $"{DumpJson.StatusName(r.Status)} ({why.Text})" : DumpJson.StatusName(r.Status);
         var counters = _channel?.Counters ?? default;
         var transfer = $"{r.BytesReceived} bytes ({ByteUnits.Size(r.BytesReceived)}) in {seconds:F1} s ({ByteUnits.Rate(r.BytesReceived / seconds)}), {counters.Packets} packets";
-        if (r.Header is { } header)
-        {
-            // the KDH's own line is Debug: a FreeBSD client sends it just before FINISHED, and a
-            // line costs every dump about 0.1 ms (docs/performance.md); its strings come from the
-            // client, so each is made one line
-            _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped datagrams; host {Host}, panic \"{Panic}\"",
-                [ClientText, status, r.Directory, transfer, counters.Dropped, DumpReport.OneLine(header.Hostname), DumpReport.OneLine(header.PanicString)]);
-            return;
-        }
-
         _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped datagrams",
             ClientText, status, r.Directory, transfer, counters.Dropped);
     }

@@ -46,9 +46,7 @@ public sealed partial class DumpWriterActor
             }
 
             // the strings come from the client: one line each, so they cannot forge log lines
-            // Debug: the dump's end line names the host and the panic (a FreeBSD client sends
-            // its KDH just before FINISHED), and each line costs every dump about 0.1 ms
-            _log.Debug("Client {Client}: kernel dump header from {Host}, {Length} bytes ({LengthSize}), panic \"{Panic}\"",
+            _log.Info("Client {Client}: kernel dump header from {Host}, {Length} bytes ({LengthSize}), panic \"{Panic}\"",
                 _herald.Client.Address, DumpReport.OneLine(header.Hostname), header.DumpLength, ByteUnits.Size(header.DumpLength), DumpReport.OneLine(header.PanicString));
             _news = ReportNews.Change; // the next flush tick describes it
             PublishReceiving(); // the catalog learns the host and the panic now
