@@ -184,7 +184,7 @@ public static class ServerCommand
         }
 
         StartupProfile.Start(settings.CacheDirectory);
-        using var host = NetdumpHost.Build(loaded.Config);
+        using var host = NetdumpHost.Build(loaded.Config, starting: daemonChild ? Daemonizer.ReportStarting : null);
         try
         {
             await host.StartAsync(cancel);

@@ -19,6 +19,9 @@ public static class Daemonizer
     public const string ChildMarker = "NETDUMP_DAEMON_CHILD";
 
     public const string ReadyLine = "READY";
+
+    /// <summary>The daemon's line while its start-up scan goes on (<see cref="ReportStarting"/>).</summary>
+    public const string StartingLine = "STARTING";
     public const string ErrorPrefix = "ERROR ";
 
     /// <summary>How long the launcher waits for the daemon to bind its socket.</summary>
@@ -82,21 +85,15 @@ public static class Daemonizer
         using var child = Process.Start(start) ?? throw new IOException("cannot start the daemon process");
         child.StandardInput.Close();
         var errors = child.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(readyTimeout);
         try
         {
-            while (await child.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            switch (await ReadStatusAsync(child.StandardOutput, readyTimeout))
             {
-                if (line == ReadyLine)
-                {
+                case { Ready: true }:
                     return new Launch(child.Id, null);
-                }
-
-                if (line.StartsWith(ErrorPrefix, StringComparison.Ordinal))
-                {
+                case { Error: { } error }:
                     await WaitForExit(child);
-                    return new Launch(child.Id, line[ErrorPrefix.Length..]);
-                }
+                    return new Launch(child.Id, error);
             }
         }
         catch (OperationCanceledException)
@@ -164,6 +161,56 @@ public static class Daemonizer
         {
             _ = Posix.Close(devNull);
         }
+    }
+
+    /// <summary>What the daemon's status lines said: ready, or an error; neither when they ended without one.</summary>
+    internal readonly record struct Status(bool Ready, string? Error);
+
+    /// <summary>
+    /// Reads the daemon's status lines until <see cref="ReadyLine"/> or an error. Each
+    /// <see cref="StartingLine"/> (the start-up scan still going) gives the daemon
+    /// <paramref name="readyTimeout"/> more: a large dump directory takes longer than that to scan
+    /// (27 s for 100,000 dumps on a warm cache, docs/performance.md), and a daemon killed for it
+    /// would never start. Throws <see cref="OperationCanceledException"/> after
+    /// <paramref name="readyTimeout"/> without a line.
+    /// </summary>
+    internal static async Task<Status> ReadStatusAsync(TextReader lines, TimeSpan readyTimeout)
+    {
+        using var timeout = new CancellationTokenSource(readyTimeout);
+        while (await lines.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line == ReadyLine)
+            {
+                return new Status(Ready: true, Error: null);
+            }
+
+            if (line == StartingLine)
+            {
+                timeout.CancelAfter(readyTimeout);
+            }
+            else if (line.StartsWith(ErrorPrefix, StringComparison.Ordinal))
+            {
+                return new Status(Ready: false, line[ErrorPrefix.Length..]);
+            }
+        }
+
+        return new Status(Ready: false, Error: null);
+    }
+
+    /// <summary>
+    /// The daemon is still starting (its start-up scan goes on): tells the launcher, which then
+    /// waits longer. Nothing once the daemon has reported ready or an error (its stdout is
+    /// /dev/null then).
+    /// </summary>
+    public static void ReportStarting()
+    {
+        if (Volatile.Read(ref _reported) != 0)
+        {
+            return;
+        }
+
+        Console.Out.WriteLine(StartingLine);
+        Console.Out.Flush();
     }
 
     /// <summary>The daemon is listening: tells the launcher and lets go of stdout and stderr.</summary>

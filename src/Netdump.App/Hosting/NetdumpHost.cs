@@ -6,6 +6,7 @@ using Akka.Hosting;
 using Akka.Logger.Serilog;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using Netdump.Actors;
 using Netdump.Actors.Catalog;
@@ -38,12 +39,42 @@ public static class NetdumpHost
         akka.logger-formatter = {OperatorConfig.HoconQuote(typeof(SerilogLogMessageFormatter).AssemblyQualifiedName!)}
         """);
 
+    /// <summary>How often a start-up scan that goes on says so (<see cref="StillStarting"/>).</summary>
+    private static readonly TimeSpan StillStartingEvery = TimeSpan.FromSeconds(5);
+
+    /// <summary>How much longer systemd is asked to wait at each of those: several of them.</summary>
+    private static readonly TimeSpan StartExtension = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// What a start-up scan that goes on does every <see cref="StillStartingEvery"/>: a daemon
+    /// tells its launcher (<paramref name="starting"/>), and under systemd (Type=notify) the
+    /// server asks for more time (EXTEND_TIMEOUT_USEC) and says how far the scan is. Both wait
+    /// a fixed time for a server to be ready (30 s, and TimeoutStartSec's 90 s), and a large dump
+    /// directory takes longer to scan (27 s for 100,000 dumps on a warm cache, minutes on a cold
+    /// disk): killed for it, and restarted by the unit's Restart=on-failure, the server would never
+    /// start while its clients crash. Null when neither listens.
+    /// </summary>
+    private static Action? StillStarting(ISystemdNotifier? systemd, Action? starting)
+    {
+        if (systemd is not { IsEnabled: true })
+        {
+            return starting;
+        }
+
+        var extend = new ServiceState($"EXTEND_TIMEOUT_USEC={(long)StartExtension.TotalMicroseconds}\nSTATUS=Start-up scan: reading every dump's report before the ports open");
+        return () =>
+        {
+            starting?.Invoke();
+            systemd.Notify(extend);
+        };
+    }
+
     /// <summary>
     /// Registers the <see cref="UdpListenerActor"/> (and through it every session), after the
     /// start-up scan. <paramref name="stopping"/> (the host's ApplicationStopping: SIGTERM,
     /// SIGINT) stops that scan between two dumps, and then nothing else is started.
     /// </summary>
-    public static AkkaConfigurationBuilder WithNetdumpListener(this AkkaConfigurationBuilder builder, NetdumpSettings settings, CancellationToken stopping = default) =>
+    public static AkkaConfigurationBuilder WithNetdumpListener(this AkkaConfigurationBuilder builder, NetdumpSettings settings, CancellationToken stopping = default, Action? starting = null) =>
         builder.WithActors((system, registry) =>
         {
             // dumpdir itself was checked before the start (StartupChecks); these two folders are
@@ -67,10 +98,18 @@ public static class NetdumpHost
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             system.Log.Info("Start-up scan of {DumpDir}: reading every dump's report before the ports open", settings.DumpDirectory);
             IReadOnlyList<RecoveredDump> recovered;
+            starting?.Invoke(); // the launcher or systemd learns at once why the ports are not open yet
+            var heardAt = started;
             try
             {
                 recovered = RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow, (directory, json) =>
                 {
+                    if (starting is not null && System.Diagnostics.Stopwatch.GetElapsedTime(heardAt) >= StillStartingEvery)
+                    {
+                        starting();
+                        heardAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                    }
+
                     if (CatalogEntries.FromJson(settings.DumpDirectory, directory, json) is { } entry)
                     {
                         catalogued.Add(strings.Pool(entry));
@@ -155,7 +194,7 @@ public static class NetdumpHost
     /// Akka's log goes where <c>akka.loggers</c> sends it, <see cref="AkkaLogging"/> unless the
     /// config names other loggers.
     /// </summary>
-    public static IHost Build(Config config, Serilog.ILogger? logger = null)
+    public static IHost Build(Config config, Serilog.ILogger? logger = null, Action? starting = null)
     {
         var settings = NetdumpSettings.Create(config);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
@@ -173,7 +212,8 @@ public static class NetdumpHost
         {
             akka.AddHocon(config.WithFallback(AkkaLogging), HoconAddMode.Replace)
                 .WithNetdumpCluster(settings, ActorSystemName)
-                .WithNetdumpListener(settings, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+                .WithNetdumpListener(settings, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
+                    StillStarting(services.GetService<ISystemdNotifier>(), starting));
         });
 
         // after Akka's: started once the catalog exists, stopped before the actor system
