@@ -20,7 +20,8 @@ namespace Netdump.Actors;
 /// reports it tells its parent <see cref="ChecksumDone"/>; the session waits for that before it
 /// stops, since stopping the writer abandons the hash.
 /// Answers: <see cref="Open"/> → <see cref="Opened"/> | <see cref="OpenFailed"/>;
-/// <see cref="Store"/> → <see cref="Stored"/> (or nothing when refused); <see cref="Finish"/> → <see cref="Finalized"/>;
+/// <see cref="StoreKey"/> → <see cref="Stored"/> (or nothing when refused); <see cref="KeepHeader"/> → nothing;
+/// <see cref="ClientFinished"/> | <see cref="EndNow"/> → <see cref="Finalized"/>;
 /// <see cref="Discard"/> → <see cref="Discarded"/>; <see cref="CheckSpace"/> → <see cref="SpaceOk"/> | <see cref="LowSpace"/>.
 /// It also tells its parent <see cref="LowSpace"/> by itself when free space falls below
 /// <c>min_free_space</c> (checked at open and at each background flush).

@@ -108,7 +108,7 @@ public static class Daemonizer
             }
 
             await WaitForExit(child);
-            return new Launch(child.Id, $"the daemon was not listening after {readyTimeout.TotalSeconds:0} s; stopped it");
+            return new Launch(child.Id, $"the daemon said nothing for {readyTimeout.TotalSeconds:0} s and was not listening; stopped it");
         }
 
         // The pipe closed without a status line: the child died (a crash, or an error written

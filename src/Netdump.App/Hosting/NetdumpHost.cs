@@ -48,7 +48,7 @@ public static class NetdumpHost
     /// <summary>
     /// What a start-up scan that goes on does every <see cref="StillStartingEvery"/>: a daemon
     /// tells its launcher (<paramref name="starting"/>), and under systemd (Type=notify) the
-    /// server asks for more time (EXTEND_TIMEOUT_USEC) and says how far the scan is. Both wait
+    /// server asks for more time (EXTEND_TIMEOUT_USEC). Both wait
     /// a fixed time for a server to be ready (30 s, and TimeoutStartSec's 90 s), and a large dump
     /// directory takes longer to scan (27 s for 100,000 dumps on a warm cache, minutes on a cold
     /// disk): killed for it, and restarted by the unit's Restart=on-failure, the server would never
@@ -61,7 +61,7 @@ public static class NetdumpHost
             return starting;
         }
 
-        var extend = new ServiceState($"EXTEND_TIMEOUT_USEC={(long)StartExtension.TotalMicroseconds}\nSTATUS=Start-up scan: reading every dump's report before the ports open");
+        var extend = new ServiceState($"EXTEND_TIMEOUT_USEC={(long)StartExtension.TotalMicroseconds}");
         return () =>
         {
             starting?.Invoke();
@@ -98,15 +98,31 @@ public static class NetdumpHost
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             system.Log.Info("Start-up scan of {DumpDir}: reading every dump's report before the ports open", settings.DumpDirectory);
             IReadOnlyList<RecoveredDump> recovered;
-            starting?.Invoke(); // the launcher or systemd learns at once why the ports are not open yet
+            // the launcher or systemd learns at once why the ports are not open yet; a failure to
+            // tell them (an unreachable NOTIFY_SOCKET) must not stop the start nor skip a dump
+            var heartbeat = starting;
+            void StillStartingSafely()
+            {
+                try
+                {
+                    heartbeat?.Invoke();
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+                {
+                    heartbeat = null;
+                    system.Log.Warning("Start-up scan: cannot say that the start goes on ({Error}); a launcher or systemd may give up waiting", e.Message);
+                }
+            }
+
+            StillStartingSafely();
             var heardAt = started;
             try
             {
                 recovered = RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow, (directory, json) =>
                 {
-                    if (starting is not null && System.Diagnostics.Stopwatch.GetElapsedTime(heardAt) >= StillStartingEvery)
+                    if (heartbeat is not null && System.Diagnostics.Stopwatch.GetElapsedTime(heardAt) >= StillStartingEvery)
                     {
-                        starting();
+                        StillStartingSafely();
                         heardAt = System.Diagnostics.Stopwatch.GetTimestamp();
                     }
 

@@ -64,6 +64,32 @@ public sealed class StillStartingTests : IDisposable
         Assert.Equal(1, Volatile.Read(ref said)); // at the scan's start; then every 5 s of a longer scan
     }
 
+    [Fact]
+    public async Task A_start_up_scan_that_cannot_say_it_goes_on_starts_the_server_all_the_same()
+    {
+        var dumpDir = _dir.Combine("crash");
+        Directory.CreateDirectory(dumpDir);
+        var tried = 0;
+        using var host = NetdumpHost.Build(OperatorConfig.BuildConfig(new Dictionary<string, object?>
+        {
+            ["addr"] = "127.0.0.1",
+            ["port"] = 0,
+            ["linux_port"] = 0,
+            ["dumpdir"] = dumpDir,
+            ["http"] = "off",
+        }), starting: () =>
+        {
+            Interlocked.Increment(ref tried);
+            throw new IOException("Connection refused"); // as an unreachable NOTIFY_SOCKET
+        });
+
+        await host.StartAsync();
+        await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
+        await host.StopAsync();
+
+        Assert.Equal(1, Volatile.Read(ref tried)); // and never again: it said why once
+    }
+
     /// <summary>The daemon's status pipe, one line at a time as the test says them.</summary>
     private sealed class Lines : TextReader
     {
