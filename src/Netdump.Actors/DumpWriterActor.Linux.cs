@@ -16,7 +16,7 @@ public sealed partial class DumpWriterActor
     /// A Linux client described its memory: write the ELF core's header (SPEC §7). Answered with
     /// <see cref="LinuxDescribed"/>, or <see cref="DiskFailed"/> when the description or the write cannot be used.
     /// </summary>
-    public sealed record DescribeLinux(LinuxStart Start, uint Pages, uint PageSize, byte[] Registers);
+    public sealed record DescribeLinux(LinuxStart Start, uint Pages, uint PageSize, byte[] Registers) : Scheduling.IClientWaits;
     /// <summary>The header is written; page frame N goes at <paramref name="DataOffset"/> + N × page size.</summary>
     public sealed record LinuxDescribed(long DataOffset);
     /// <summary>Every page is in; these page frames are not RAM.</summary>

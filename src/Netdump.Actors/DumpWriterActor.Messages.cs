@@ -1,4 +1,5 @@
 using Netdump.Actors.Ingest;
+using Netdump.Actors.Scheduling;
 using Netdump.Actors.Storage;
 
 namespace Netdump.Actors;
@@ -7,7 +8,7 @@ namespace Netdump.Actors;
 public sealed partial class DumpWriterActor
 {
     /// <summary>Create the dump directory and the empty core, and hold the room of its reports (their files follow the answer).</summary>
-    public sealed class Open
+    public sealed class Open : IClientWaits
     {
         public static readonly Open Instance = new();
         private Open() { }
@@ -19,7 +20,7 @@ public sealed partial class DumpWriterActor
     public sealed record OpenFailed(string Reason);
 
     /// <summary>Store an EKCD_KEY message in the key file; answered with <see cref="Stored"/> once it is written.</summary>
-    public sealed record StoreKey(PumpEvent.ControlPacket Packet);
+    public sealed record StoreKey(PumpEvent.ControlPacket Packet) : IClientWaits;
 
     /// <summary>
     /// A KDH message, kept for the reports; not answered. The session acks a KDH as soon as it
@@ -34,7 +35,7 @@ public sealed partial class DumpWriterActor
     public sealed record Stored(uint Sequence);
 
     /// <summary>FINISHED arrived: the data decides whether the dump is complete.</summary>
-    public sealed class ClientFinished
+    public sealed class ClientFinished : IClientWaits
     {
         public static readonly ClientFinished Instance = new();
         private ClientFinished() { }
@@ -44,7 +45,7 @@ public sealed partial class DumpWriterActor
     /// The dump ends before its client said it was done: incomplete for <paramref name="Reason"/>
     /// (a newer dump of the client in <paramref name="SupersededBy"/>, when that is the reason).
     /// </summary>
-    public sealed record EndNow(EndReason Reason, string? SupersededBy = null);
+    public sealed record EndNow(EndReason Reason, string? SupersededBy = null) : IClientWaits;
 
     /// <summary>The dump is final: its end is decided and its core's name given; <paramref name="Reports"/> says where its reports are.</summary>
     public sealed record Finalized(DumpRecord Record, FinalReports Reports);

@@ -41,6 +41,9 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
     /// <summary>The dispatcher (in netdump.hocon) for disk work.</summary>
     public const string DispatcherId = "akka.actor.netdump-disk-dispatcher";
 
+    /// <summary>The mailbox (in netdump.hocon) that tells the disk threads when a client waits for this writer.</summary>
+    public const string MailboxId = "akka.actor.netdump-writer-mailbox";
+
     private const string FlushTimer = "flush";
     private const string ReportsTimer = "reports";
 
@@ -92,7 +95,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
 
     /// <summary>The props of a writer on the disk dispatcher.</summary>
     public static Props Props(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null, DiskSpace? space = null) =>
-        ActorProps.Of(() => new DumpWriterActor(settings, herald, freeSpace, disk, space)).WithDispatcher(DispatcherId);
+        ActorProps.Of(() => new DumpWriterActor(settings, herald, freeSpace, disk, space)).WithDispatcher(DispatcherId).WithMailbox(MailboxId);
 
     private void HandleOpen()
     {

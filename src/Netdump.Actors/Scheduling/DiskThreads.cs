@@ -28,10 +28,13 @@ public sealed class DiskThreadsConfigurator : ExecutorServiceConfigurator
     public override ExecutorService Produce(string id) => new DiskThreads(id, _threads);
 }
 
-/// <summary>Runs each queued mailbox run on the first of its threads that is free, in order.</summary>
+/// <summary>
+/// Runs each queued mailbox run on the first of its threads that is free: first the mailboxes
+/// with a message a client waits for (<see cref="ClientWaitsQueue"/>), then in order.
+/// </summary>
 public sealed class DiskThreads : ExecutorService
 {
-    private readonly WaitQueue<IRunnable> _queue = new();
+    private readonly WaitQueue<IRunnable> _queue = new(run => run is Mailbox { MessageQueue: ClientWaitsQueue { ClientWaits: true } });
 
     public DiskThreads(string id, int threads) : base(id)
     {

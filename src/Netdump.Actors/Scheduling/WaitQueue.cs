@@ -4,11 +4,12 @@ namespace Netdump.Actors.Scheduling;
 /// A first-in first-out queue that dedicated threads block on, with no spinning: a thread that
 /// finds it empty sleeps until an item or <see cref="Complete"/> arrives. .NET's
 /// BlockingCollection spins (sched_yield) before it sleeps, which a queue that wakes once per
-/// dump pays in full every time (docs/performance.md, "The fixed cost per dump").
+/// dump pays in full every time (docs/performance.md, "The fixed cost per dump"). With
+/// <c>first</c>, <see cref="Take"/> takes the first item it holds true for, if any, before the oldest.
 /// </summary>
-public sealed class WaitQueue<T>
+public sealed class WaitQueue<T>(Func<T, bool>? first = null)
 {
-    private readonly Queue<T> _items = new();
+    private readonly LinkedList<T> _items = new();
     private bool _completed;
 
     /// <summary>Queues <paramref name="item"/> and wakes one waiting thread. Returns false once <see cref="Complete"/> was called.</summary>
@@ -21,7 +22,7 @@ public sealed class WaitQueue<T>
                 return false;
             }
 
-            _items.Enqueue(item);
+            _items.AddLast(item);
             Monitor.Pulse(_items);
             return true;
         }
@@ -53,7 +54,22 @@ public sealed class WaitQueue<T>
                 Monitor.Wait(_items);
             }
 
-            item = _items.Dequeue();
+            var node = _items.First!;
+            if (first is not null)
+            {
+                // the queue is short (a few hundred writers at most in a storm): a scan is cheap
+                for (var n = node; n is not null; n = n.Next)
+                {
+                    if (first(n.Value))
+                    {
+                        node = n;
+                        break;
+                    }
+                }
+            }
+
+            _items.Remove(node);
+            item = node.Value;
             return true;
         }
     }

@@ -56,6 +56,59 @@ public sealed class DiskThreadsSpec(ITestOutputHelper output)
         }
     }
 
+    private sealed record ClientWaiting : IClientWaits;
+
+    private sealed class Recorder : ReceiveActor
+    {
+        public Recorder(string name, System.Collections.Concurrent.ConcurrentQueue<string> ran)
+        {
+            Receive<Identify>(i => Sender.Tell(new ActorIdentity(i.MessageId, Self)));
+            ReceiveAny(_ => ran.Enqueue(name));
+        }
+    }
+
+    [Fact]
+    public void A_writer_a_client_waits_for_runs_before_writers_queued_earlier_with_only_ticks()
+    {
+        // two writers, started (each answered) before the disk threads are all blocked, so that
+        // what is told them below goes straight into their mailboxes
+        var ran = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var ticking = Started("ticking");
+        var waitedFor = Started("waited-for");
+        var gates = Enumerable.Range(0, 4).Select(_ => new ManualResetEventSlim()).ToArray();
+        try
+        {
+            foreach (var gate in gates)
+            {
+                Sys.ActorOf(Props.Create(() => new Blocking(gate)).WithDispatcher(DumpWriterActor.DispatcherId)).Tell("block", TestActor);
+                ExpectMsg<string>();
+            }
+
+            ticking.Tell("tick");
+            waitedFor.Tell(new ClientWaiting());
+
+            gates[0].Set(); // one thread free: it takes the waited-for writer first
+            AwaitCondition(() => ran.Count == 2, TimeSpan.FromSeconds(10));
+            Assert.Equal(["waited-for", "ticking"], ran.ToArray());
+        }
+        finally
+        {
+            foreach (var gate in gates)
+            {
+                gate.Set();
+            }
+        }
+
+        IActorRef Started(string name)
+        {
+            var writer = Sys.ActorOf(Props.Create(() => new Recorder(name, ran))
+                .WithDispatcher(DumpWriterActor.DispatcherId).WithMailbox(DumpWriterActor.MailboxId));
+            writer.Tell(new Identify(name), TestActor);
+            ExpectMsg<ActorIdentity>();
+            return writer;
+        }
+    }
+
     [Fact]
     public void Runs_queued_while_every_thread_is_busy_run_in_order_once_one_is_free()
     {

@@ -21,6 +21,25 @@ public sealed class WaitQueueTests
     }
 
     [Fact]
+    public void Items_it_prefers_come_out_first_then_the_rest_in_order()
+    {
+        var queue = new WaitQueue<int>(first: n => n % 2 == 0);
+        foreach (var n in new[] { 1, 3, 4, 5, 6 })
+        {
+            queue.Add(n);
+        }
+
+        queue.Complete();
+        var taken = new List<int>();
+        while (queue.Take(out var n))
+        {
+            taken.Add(n);
+        }
+
+        Assert.Equal([4, 6, 1, 3, 5], taken);
+    }
+
+    [Fact]
     public async Task Waiting_threads_wake_for_items_and_for_Complete()
     {
         var queue = new WaitQueue<string>();
