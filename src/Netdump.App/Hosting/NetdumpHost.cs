@@ -39,42 +39,15 @@ public static class NetdumpHost
         akka.logger-formatter = {OperatorConfig.HoconQuote(typeof(SerilogLogMessageFormatter).AssemblyQualifiedName!)}
         """);
 
-    /// <summary>How often a start-up scan that goes on says so (<see cref="StillStarting"/>).</summary>
-    private static readonly TimeSpan StillStartingEvery = TimeSpan.FromSeconds(5);
-
-    /// <summary>How much longer systemd is asked to wait at each of those: several of them.</summary>
-    private static readonly TimeSpan StartExtension = TimeSpan.FromSeconds(30);
-
-    /// <summary>
-    /// What a start-up scan that goes on does every <see cref="StillStartingEvery"/>: a daemon
-    /// tells its launcher (<paramref name="starting"/>), and under systemd (Type=notify) the
-    /// server asks for more time (EXTEND_TIMEOUT_USEC). Both wait
-    /// a fixed time for a server to be ready (30 s, and TimeoutStartSec's 90 s), and a large dump
-    /// directory takes longer to scan (27 s for 100,000 dumps on a warm cache, minutes on a cold
-    /// disk): killed for it, and restarted by the unit's Restart=on-failure, the server would never
-    /// start while its clients crash. Null when neither listens.
-    /// </summary>
-    private static Action? StillStarting(ISystemdNotifier? systemd, Action? starting)
-    {
-        if (systemd is not { IsEnabled: true })
-        {
-            return starting;
-        }
-
-        var extend = new ServiceState($"EXTEND_TIMEOUT_USEC={(long)StartExtension.TotalMicroseconds}");
-        return () =>
-        {
-            starting?.Invoke();
-            systemd.Notify(extend);
-        };
-    }
-
     /// <summary>
     /// Registers the <see cref="UdpListenerActor"/> (and through it every session), after the
     /// start-up scan. <paramref name="stopping"/> (the host's ApplicationStopping: SIGTERM,
-    /// SIGINT) stops that scan between two dumps, and then nothing else is started.
+    /// SIGINT) stops that scan between two dumps, and then nothing else is started; the scan
+    /// tells <paramref name="systemd"/> and a daemon's launcher (<paramref name="starting"/>)
+    /// that it goes on (<see cref="StartupHeartbeat"/>).
     /// </summary>
-    public static AkkaConfigurationBuilder WithNetdumpListener(this AkkaConfigurationBuilder builder, NetdumpSettings settings, CancellationToken stopping = default, Action? starting = null) =>
+    public static AkkaConfigurationBuilder WithNetdumpListener(this AkkaConfigurationBuilder builder, NetdumpSettings settings, CancellationToken stopping = default,
+        ISystemdNotifier? systemd = null, Action? starting = null) =>
         builder.WithActors((system, registry) =>
         {
             // dumpdir itself was checked before the start (StartupChecks); these two folders are
@@ -98,34 +71,14 @@ public static class NetdumpHost
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             system.Log.Info("Start-up scan of {DumpDir}: reading every dump's report before the ports open", settings.DumpDirectory);
             IReadOnlyList<RecoveredDump> recovered;
-            // the launcher or systemd learns at once why the ports are not open yet; a failure to
-            // tell them (an unreachable NOTIFY_SOCKET) must not stop the start nor skip a dump
-            var heartbeat = starting;
-            void StillStartingSafely()
-            {
-                try
-                {
-                    heartbeat?.Invoke();
-                }
-                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
-                {
-                    heartbeat = null;
-                    system.Log.Warning("Start-up scan: cannot say that the start goes on ({Error}); a launcher or systemd may give up waiting", e.Message);
-                }
-            }
-
-            StillStartingSafely();
-            var heardAt = started;
+            // the launcher or systemd learns at once why the ports are not open yet
+            var heartbeat = StartupHeartbeat.For(systemd, starting, system.Log);
+            heartbeat.Start();
             try
             {
                 recovered = RecoveryScan.Run(settings.DumpDirectory, DateTimeOffset.UtcNow, (directory, json) =>
                 {
-                    if (heartbeat is not null && System.Diagnostics.Stopwatch.GetElapsedTime(heardAt) >= StillStartingEvery)
-                    {
-                        StillStartingSafely();
-                        heardAt = System.Diagnostics.Stopwatch.GetTimestamp();
-                    }
-
+                    heartbeat.Beat();
                     if (CatalogEntries.FromJson(settings.DumpDirectory, directory, json) is { } entry)
                     {
                         catalogued.Add(strings.Pool(entry));
@@ -229,7 +182,7 @@ public static class NetdumpHost
             akka.AddHocon(config.WithFallback(AkkaLogging), HoconAddMode.Replace)
                 .WithNetdumpCluster(settings, ActorSystemName)
                 .WithNetdumpListener(settings, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
-                    StillStarting(services.GetService<ISystemdNotifier>(), starting));
+                    services.GetService<ISystemdNotifier>(), starting);
         });
 
         // after Akka's: started once the catalog exists, stopped before the actor system

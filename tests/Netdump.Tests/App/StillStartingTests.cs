@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Microsoft.Extensions.Hosting;
 using Netdump.App.Configuration;
 using Netdump.App.Daemon;
 using Netdump.App.Hosting;
@@ -45,21 +44,8 @@ public sealed class StillStartingTests : IDisposable
     [Fact]
     public async Task The_start_up_scan_says_it_goes_on_before_the_ports_open()
     {
-        var dumpDir = _dir.Combine("crash");
-        Directory.CreateDirectory(dumpDir);
         var said = 0;
-        using var host = NetdumpHost.Build(OperatorConfig.BuildConfig(new Dictionary<string, object?>
-        {
-            ["addr"] = "127.0.0.1",
-            ["port"] = 0,
-            ["linux_port"] = 0,
-            ["dumpdir"] = dumpDir,
-            ["http"] = "off",
-        }), starting: () => Interlocked.Increment(ref said));
-
-        await host.StartAsync();
-        await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
-        await host.StopAsync();
+        await StartAndStop(() => Interlocked.Increment(ref said));
 
         Assert.Equal(1, Volatile.Read(ref said)); // at the scan's start; then every 5 s of a longer scan
     }
@@ -67,9 +53,37 @@ public sealed class StillStartingTests : IDisposable
     [Fact]
     public async Task A_start_up_scan_that_cannot_say_it_goes_on_starts_the_server_all_the_same()
     {
+        var tried = 0;
+        await StartAndStop(() =>
+        {
+            Interlocked.Increment(ref tried);
+            throw new IOException("Connection refused"); // as an unreachable NOTIFY_SOCKET
+        });
+
+        Assert.Equal(1, Volatile.Read(ref tried)); // and never again: it said why once
+    }
+
+    [Fact]
+    public async Task A_scan_that_goes_on_says_so_again_once_five_seconds_have_passed_not_at_every_dump()
+    {
+        var said = 0;
+        var heartbeat = StartupHeartbeat.For(systemd: null, () => Interlocked.Increment(ref said), Akka.Event.NoLogger.Instance);
+
+        heartbeat.Start();
+        heartbeat.Beat(); // the next dump, at once: nothing new to say
+        Assert.Equal(1, said);
+
+        await Task.Delay(TimeSpan.FromSeconds(5.2));
+        heartbeat.Beat();
+        heartbeat.Beat();
+        Assert.Equal(2, said);
+    }
+
+    /// <summary>A server on an empty dump directory, started (its ports open) and stopped, telling <paramref name="starting"/>.</summary>
+    private async Task StartAndStop(Action starting)
+    {
         var dumpDir = _dir.Combine("crash");
         Directory.CreateDirectory(dumpDir);
-        var tried = 0;
         using var host = NetdumpHost.Build(OperatorConfig.BuildConfig(new Dictionary<string, object?>
         {
             ["addr"] = "127.0.0.1",
@@ -77,17 +91,11 @@ public sealed class StillStartingTests : IDisposable
             ["linux_port"] = 0,
             ["dumpdir"] = dumpDir,
             ["http"] = "off",
-        }), starting: () =>
-        {
-            Interlocked.Increment(ref tried);
-            throw new IOException("Connection refused"); // as an unreachable NOTIFY_SOCKET
-        });
+        }), starting: starting);
 
         await host.StartAsync();
         await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
         await host.StopAsync();
-
-        Assert.Equal(1, Volatile.Read(ref tried)); // and never again: it said why once
     }
 
     /// <summary>The daemon's status pipe, one line at a time as the test says them.</summary>
