@@ -89,11 +89,11 @@ public static class Daemonizer
         {
             switch (await ReadStatusAsync(child.StandardOutput, readyTimeout))
             {
-                case { Ready: true }:
+                case Status.Ready:
                     return new Launch(child.Id, null);
-                case { Error: { } error }:
+                case Status.Failed failed:
                     await WaitForExit(child);
-                    return new Launch(child.Id, error);
+                    return new Launch(child.Id, failed.Why);
             }
         }
         catch (OperationCanceledException)
@@ -163,8 +163,15 @@ public static class Daemonizer
         }
     }
 
-    /// <summary>What the daemon's status lines said: ready, or an error; neither when they ended without one.</summary>
-    internal readonly record struct Status(bool Ready, string? Error);
+    /// <summary>What the daemon's status lines said: <see cref="Ready"/>, <see cref="Failed"/> with why, or nothing before they <see cref="Ended"/>.</summary>
+    internal abstract record Status
+    {
+        public sealed record Ready : Status;
+
+        public sealed record Failed(string Why) : Status;
+
+        public sealed record Ended : Status;
+    }
 
     /// <summary>
     /// Reads the daemon's status lines until <see cref="ReadyLine"/> or an error. Each
@@ -181,7 +188,7 @@ public static class Daemonizer
         {
             if (line == ReadyLine)
             {
-                return new Status(Ready: true, Error: null);
+                return new Status.Ready();
             }
 
             if (line == StartingLine)
@@ -190,11 +197,11 @@ public static class Daemonizer
             }
             else if (line.StartsWith(ErrorPrefix, StringComparison.Ordinal))
             {
-                return new Status(Ready: false, line[ErrorPrefix.Length..]);
+                return new Status.Failed(line[ErrorPrefix.Length..]);
             }
         }
 
-        return new Status(Ready: false, Error: null);
+        return new Status.Ended();
     }
 
     /// <summary>
