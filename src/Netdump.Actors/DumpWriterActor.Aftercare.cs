@@ -43,6 +43,65 @@ public sealed partial class DumpWriterActor
         }
     }
     /// <summary>
+    /// A complete core of at most this many bytes, whose dump is the only one being received, is
+    /// hashed at its end, before the FINISHED ack (about half a millisecond a MiB here), and its
+    /// final reports carry the hash: writing them again with it later costs a small dump more
+    /// than the hash (two more files written, fsynced and renamed, and a turn on the lane). A
+    /// larger core is hashed after the ack (<see cref="StartChecksum"/>): its hash would hold the
+    /// ack, whose client gives up after about 12 s (SPEC §3); and so is any core while other
+    /// dumps are received: in a crash storm their ends come in the same second, and each end's
+    /// hash on a disk thread held the next ones' acks (docs/performance.md).
+    /// </summary>
+    public const long ChecksumBeforeAckBytes = 16L << 20;
+
+    /// <summary>
+    /// The record with its core's SHA-256 if the dump is complete, its core small
+    /// (<see cref="ChecksumBeforeAckBytes"/>) and no other dump is being received; as it is
+    /// otherwise, or when the core cannot be read now: then the lane tries again after the ack,
+    /// and says what it finds.
+    /// </summary>
+    private DumpRecord WithChecksumIfSmall(DumpRecord record)
+    {
+        // this dump's own account is closed by now (ReturnUnusedSpace)
+        if (record.Status != DumpStatus.Complete || _space.DumpsReceiving > 0)
+        {
+            return record;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            if (CoreChecksum.ComputeIfAtMost(Path.Combine(record.Directory, record.Vmcore), ChecksumBeforeAckBytes) is not { } hashed)
+            {
+                return record;
+            }
+
+            _checksumTook = Stopwatch.GetElapsedTime(started);
+            return record.WithChecksum(hashed.Sha256, hashed.Bytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return record;
+        }
+    }
+
+    /// <summary>
+    /// A complete dump's checksum: done if <see cref="WithChecksumIfSmall"/> put it in the final
+    /// reports, else computed on the lane.
+    /// </summary>
+    private void Checksum(DumpRecord record)
+    {
+        if (record.Sha256 is null)
+        {
+            StartChecksum(record);
+        }
+        else
+        {
+            HandleChecksum(new ChecksumComputed(record, _checksumTook));
+        }
+    }
+
+    /// <summary>
     /// Hashes the finished core on the <see cref="BackgroundLane"/>, and writes the reports again
     /// with the hash there too: a core of many gigabytes takes seconds to minutes, which must not
     /// hold a disk dispatcher thread that other dumps' writers need, nor take CPU from dumps still

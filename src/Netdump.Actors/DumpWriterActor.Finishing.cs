@@ -40,6 +40,7 @@ public sealed partial class DumpWriterActor
 
         var record = BuildRecord(reason is null ? DumpStatus.Complete : DumpStatus.Incomplete, reason, supersededBy, DateTimeOffset.UtcNow);
         _core.Close(); // final: nothing holds it open now (the checksum and a compression open it by name)
+        record = WithChecksumIfSmall(record);
         try
         {
             WriteFinalReports(record);
@@ -70,7 +71,7 @@ public sealed partial class DumpWriterActor
         if (record.Status == DumpStatus.Complete)
         {
             PointLastLink(record);
-            StartChecksum(record);
+            Checksum(record);
         }
     }
 

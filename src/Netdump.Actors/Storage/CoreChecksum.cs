@@ -1,12 +1,14 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 
 namespace Netdump.Actors.Storage;
 
 /// <summary>
 /// The SHA-256 of a finished dump's stored core (SPEC §10), as <c>sha256sum</c> prints it.
-/// Read in large sequential chunks: a core is gigabytes, and the hash runs on its own thread
-/// after the dump ended, never while it is being received.
+/// Read in large sequential chunks: a core is gigabytes, and the hash runs after the dump's
+/// data ended, never while it is being received (a small core's at its end, a larger one's on
+/// a thread of its own after the ack: <c>DumpWriterActor.ChecksumBeforeAckBytes</c>).
 /// </summary>
 public static class CoreChecksum
 {
@@ -22,17 +24,35 @@ public static class CoreChecksum
     public static string Compute(string path, CancellationToken cancel)
     {
         using var file = RegularFile.OpenRead(path);
+        return Compute(file, cancel);
+    }
+
+    /// <summary>
+    /// The file's SHA-256 and length if it is at most <paramref name="maxBytes"/> long; null,
+    /// having read nothing, when it is longer. Throws as <see cref="Compute(string, CancellationToken)"/>.
+    /// </summary>
+    public static (string Sha256, ulong Bytes)? ComputeIfAtMost(string path, long maxBytes)
+    {
+        using var file = RegularFile.OpenRead(path);
+        var length = RandomAccess.GetLength(file);
+        return length <= maxBytes ? (Compute(file, CancellationToken.None), (ulong)length) : null;
+    }
+
+    private static string Compute(SafeFileHandle file, CancellationToken cancel)
+    {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         // pooled: a fresh 1 MiB array per dump is a large-object allocation, which the GC
         // zeroes, commits and soon collects in full (a millisecond of every dump's fixed cost;
         // docs/performance.md)
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        var used = 0; // the most any read filled: a small core's hash clears only that
         try
         {
             long offset = 0;
             int read;
             while ((read = RandomAccess.Read(file, buffer.AsSpan(0, ChunkBytes), offset)) > 0)
             {
+                used = Math.Max(used, read);
                 cancel.ThrowIfCancellationRequested();
                 hash.AppendData(buffer, 0, read);
                 offset += read;
@@ -42,7 +62,8 @@ public static class CoreChecksum
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: true); // it held kernel memory
+            buffer.AsSpan(0, used).Clear(); // it held kernel memory
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

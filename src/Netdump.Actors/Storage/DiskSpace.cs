@@ -24,6 +24,7 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
     private readonly Probe _probe = probe ?? FileSystemSync.AvailableBytes;
     private readonly Lock _lock = new();
     private readonly HashSet<Account> _accounts = [];
+    private int _dumps; // the accounts of dumps (Open), not of files about to be written (Hold)
     private ulong _room;
     private long _measuredAt = long.MinValue;
 
@@ -33,13 +34,20 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
     /// <summary>The free space now, measured.</summary>
     public ulong Available => _probe(path);
 
+    /// <summary>
+    /// How many dumps are being received: their accounts are open (<see cref="Open"/>, until
+    /// each dump's end gives back what it did not write).
+    /// </summary>
+    public int DumpsReceiving => Volatile.Read(ref _dumps);
+
     /// <summary>Opens the account of a new dump, with its first chunk reserved when there is room.</summary>
     public Account Open()
     {
-        var account = new Account(this);
+        var account = new Account(this, isDump: true);
         lock (_lock)
         {
             _accounts.Add(account);
+            _dumps++;
         }
 
         account.TryReserve(1);
@@ -66,7 +74,7 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
                 return null;
             }
 
-            var account = new Account(this);
+            var account = new Account(this, isDump: false);
             _accounts.Add(account);
             _room -= bytes;
             account.Add(bytes);
@@ -132,6 +140,7 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
             if (_accounts.Remove(account))
             {
                 _room += account.TakeAll();
+                _dumps -= account.IsDump ? 1 : 0;
             }
         }
     }
@@ -141,9 +150,12 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
     /// it (both on the pump thread); the bytes written leave the reservation, since the next
     /// measurement of free space sees them.
     /// </summary>
-    public sealed class Account(DiskSpace space) : IDisposable
+    public sealed class Account(DiskSpace space, bool isDump) : IDisposable
     {
         private long _held;
+
+        /// <summary>A dump's account (<see cref="Open"/>), not room held for files (<see cref="Hold"/>).</summary>
+        internal bool IsDump => isDump;
 
         /// <summary>Bytes reserved and not written yet.</summary>
         public ulong Held => (ulong)Interlocked.Read(ref _held);

@@ -119,6 +119,9 @@ public sealed record DumpRecord
     /// </summary>
     public string? StoredSha256 { get; init; }
 
+    /// <summary>This record with the SHA-256 of its core as received and stored (<paramref name="bytes"/> long).</summary>
+    public DumpRecord WithChecksum(string sha256, ulong bytes) => this with { Sha256 = sha256, StoredSha256 = sha256, StoredBytes = bytes };
+
     /// <summary>The server rewrote the core as <c>vmcore.zst</c> (<c>compress = zstd</c>): <see cref="Sha256"/> is then that of its content.</summary>
     public bool CompressedAtRest { get; init; }
 

@@ -58,7 +58,7 @@ public static partial class DumpReport
     /// </summary>
     public static DumpRecord WriteChecksum(DumpRecord r, string sha256, ulong bytes)
     {
-        var hashed = r with { Sha256 = sha256, StoredSha256 = sha256, StoredBytes = bytes };
+        var hashed = r.WithChecksum(sha256, bytes);
         Write(hashed, ReportDurability.FilesOnly);
         return hashed;
     }

@@ -259,20 +259,68 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_complete_dump_gets_the_sha256_of_its_core_after_it_was_finalized_then_tells_its_session()
+    public async Task A_small_complete_core_is_hashed_before_its_finished_ack_and_its_final_reports_carry_the_hash()
     {
-        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor("")));
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1), MaxDumpSize = 32 << 20 }, HeraldFor("")));
         writer.Tell(DumpWriterActor.Open.Instance);
         var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
-        var data = Pattern(300_000);
+        var data = Pattern((int)DumpWriterActor.ChecksumBeforeAckBytes); // the largest core hashed before the ack
+        WriteData(opened.Core, data, chunk: 64 * 1024);
+        TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+
+        var record = await EventFilter.Info(contains: $"SHA-256 of {opened.Directory}/vmcore is {expected}")
+            .ExpectOneAsync(() => FinishDump(writer, reason: null));
+        Assert.Equal(expected, record.Sha256);
+        Assert.Equal(expected, record.StoredSha256);
+        Assert.Equal((ulong)data.Length, record.StoredBytes);
+        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
+
+        // as the ack found them: written once, with the hash
+        var json = ReadJson(opened.Directory);
+        Assert.Equal(expected, json.GetProperty("sha256").GetString());
+        Assert.Equal("complete", json.GetProperty("status").GetString());
+        var info = File.ReadAllLines(Path.Combine(opened.Directory, DumpReport.InfoFileName));
+        Assert.Contains($"  SHA-256: {expected} (vmcore)", info);
+        Assert.Equal("Dump complete", info[^1]);
+        Assert.Empty(Directory.GetFiles(opened.Directory, ".*")); // no temporary report left
+    }
+
+    [Fact]
+    public async Task A_small_core_ending_while_another_dump_is_received_gets_its_sha256_after_it_was_finalized()
+    {
+        var space = new DiskSpace(_dumpDir, reserve: 0, _ => 1UL << 40);
+        using var other = space.Open(); // another client's dump, still arriving
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor(""), space: space));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        var data = Pattern(3000);
         WriteData(opened.Core, data, chunk: 1448);
         TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
 
         var record = await FinishDump(writer, reason: null);
-        Assert.Null(record.Sha256); // the FINISHED ack does not wait for the hash
+        Assert.Null(record.Sha256); // the other dump's end may come in the same second: this one's hash holds no disk thread
         await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
 
-        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(opened.Directory, "vmcore"))));
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+        Assert.Equal(expected, ReadJson(opened.Directory).GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public async Task A_larger_complete_core_gets_its_sha256_after_it_was_finalized_then_tells_its_session()
+    {
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1), MaxDumpSize = 32 << 20 }, HeraldFor("")));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        var data = Pattern((int)DumpWriterActor.ChecksumBeforeAckBytes + 1);
+        WriteData(opened.Core, data, chunk: 64 * 1024);
+        TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
+
+        var record = await FinishDump(writer, reason: null);
+        Assert.Null(record.Sha256); // the FINISHED ack does not wait for the hash of a large core
+        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
+
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
         var json = ReadJson(opened.Directory);
         Assert.Equal(expected, json.GetProperty("sha256").GetString());
         Assert.Equal("complete", json.GetProperty("status").GetString());
@@ -286,11 +334,11 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task A_hash_the_reports_cannot_take_is_logged_with_the_hash_and_the_session_still_hears_the_checksum_is_done()
     {
-        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor("")));
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1), MaxDumpSize = 32 << 20 }, HeraldFor("")));
         writer.Tell(DumpWriterActor.Open.Instance);
         var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
-        var data = Pattern(3000);
-        WriteData(opened.Core, data, chunk: 1448);
+        var data = Pattern((int)DumpWriterActor.ChecksumBeforeAckBytes + 1); // hashed on the lane, after the ack
+        WriteData(opened.Core, data, chunk: 64 * 1024);
         TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
 
         // the lane that hashes and writes the reports waits until dump.json cannot be replaced

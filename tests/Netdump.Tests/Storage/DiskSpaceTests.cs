@@ -99,4 +99,20 @@ public sealed class DiskSpaceTests
         Assert.False(core.TryReserve(1));                   // what they took is not given back
         Assert.Equal(2 * MiB, _free);                       // the reserve is whole
     }
+
+    [Fact]
+    public void The_dumps_being_received_are_the_open_dump_accounts_not_the_room_held_for_files()
+    {
+        var space = Space(free: 100 * MiB, reserve: 0);
+        var first = space.Open();
+        var second = space.Open();
+        using var files = space.Hold(16 * 1024)!;
+        Assert.Equal(2, space.DumpsReceiving);
+
+        first.Dispose();
+        first.Dispose(); // a dump's end closes its account once, whoever closes it again
+        Assert.Equal(1, space.DumpsReceiving);
+        second.Dispose();
+        Assert.Equal(0, space.DumpsReceiving);
+    }
 }
