@@ -248,7 +248,10 @@ public sealed partial class ClientSessionActor
         var status = r.Reason is { } why ? $"{DumpJson.StatusName(r.Status)} ({why.Text})" : DumpJson.StatusName(r.Status);
         var counters = _channel?.Counters ?? default;
         var transfer = $"{r.BytesReceived} bytes ({ByteUnits.Size(r.BytesReceived)}) in {seconds:F1} s ({ByteUnits.Rate(r.BytesReceived / seconds)}), {counters.Packets} packets";
-        _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped datagrams",
-            ClientText, status, r.Directory, transfer, counters.Dropped);
+        // a small core's hash came before the ack (DumpWriterActor.ChecksumBeforeAckBytes): said
+        // here, not on a line of its own as a larger core's is once computed
+        var checksum = r.Sha256 is { } sha256 ? $", SHA-256 {sha256}" : "";
+        _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped datagrams{Checksum}",
+            ClientText, status, r.Directory, transfer, counters.Dropped, checksum);
     }
 }

@@ -68,16 +68,11 @@ public sealed partial class DumpWriterActor
             return record;
         }
 
-        var started = Stopwatch.GetTimestamp();
         try
         {
-            if (CoreChecksum.ComputeIfAtMost(Path.Combine(record.Directory, record.Vmcore), ChecksumBeforeAckBytes) is not { } hashed)
-            {
-                return record;
-            }
-
-            _checksumTook = Stopwatch.GetElapsedTime(started);
-            return record.WithChecksum(hashed.Sha256, hashed.Bytes);
+            return CoreChecksum.ComputeIfAtMost(Path.Combine(record.Directory, record.Vmcore), ChecksumBeforeAckBytes) is { } hashed
+                ? record.WithChecksum(hashed.Sha256, hashed.Bytes)
+                : record;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -87,7 +82,8 @@ public sealed partial class DumpWriterActor
 
     /// <summary>
     /// A complete dump's checksum: done if <see cref="WithChecksumIfSmall"/> put it in the final
-    /// reports, else computed on the lane.
+    /// reports (the catalog has that record, and the session's end line says the hash), else
+    /// computed on the lane.
     /// </summary>
     private void Checksum(DumpRecord record)
     {
@@ -97,7 +93,7 @@ public sealed partial class DumpWriterActor
         }
         else
         {
-            HandleChecksum(new ChecksumComputed(record, _checksumTook));
+            ChecksumOver(record);
         }
     }
 

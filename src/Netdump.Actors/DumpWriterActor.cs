@@ -76,7 +76,6 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
     private TimeSpan _nextProgressReportAt;
     private ConsoleFacts _consoleLog; // a Linux dump's log as last read
     private CancellationTokenSource? _checksumCancel;
-    private TimeSpan _checksumTook; // a small core's hash at its end, for the log line that follows its ack
 
     /// <param name="space">the room all dumps share (the listener's); a writer given none accounts for its own dump alone</param>
     public DumpWriterActor(NetdumpSettings settings, Herald herald, FreeSpaceProbe? freeSpace = null, CoreDisk? disk = null, DiskSpace? space = null)

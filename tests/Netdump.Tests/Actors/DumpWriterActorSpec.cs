@@ -269,8 +269,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
         var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
 
-        var record = await EventFilter.Info(contains: $"SHA-256 of {opened.Directory}/vmcore is {expected}")
-            .ExpectOneAsync(() => FinishDump(writer, reason: null));
+        var record = await FinishDump(writer, reason: null);
         Assert.Equal(expected, record.Sha256);
         Assert.Equal(expected, record.StoredSha256);
         Assert.Equal((ulong)data.Length, record.StoredBytes);
@@ -316,11 +315,15 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         WriteData(opened.Core, data, chunk: 64 * 1024);
         TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
 
-        var record = await FinishDump(writer, reason: null);
-        Assert.Null(record.Sha256); // the FINISHED ack does not wait for the hash of a large core
-        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
-
         var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
+        DumpRecord record = null!;
+        await EventFilter.Info(contains: $"SHA-256 of {opened.Directory}/vmcore is {expected}").ExpectOneAsync(async () =>
+        {
+            record = await FinishDump(writer, reason: null);
+            Assert.Null(record.Sha256); // the FINISHED ack does not wait for the hash of a large core
+            await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
+        });
+
         var json = ReadJson(opened.Directory);
         Assert.Equal(expected, json.GetProperty("sha256").GetString());
         Assert.Equal("complete", json.GetProperty("status").GetString());

@@ -109,7 +109,7 @@ public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifet
         var validFooter = _server.LogLines.FirstOrDefault(l => l.Contains("Client 127.0.0.60: dump complete")) ?? "";
         var errors = _server.LogLines.Where(l => l.StartsWith("[Error]", StringComparison.Ordinal)).ToList();
         var fuzzedSessions = _server.LogLines
-            .Select(l => Regex.Match(l, @"^\[Information\] Client 127\.0\.0\.62: dump \w+.*, (\d+) dropped datagrams$"))
+            .Select(l => Regex.Match(l, @"^\[Information\] Client 127\.0\.0\.62: dump \w+.*, (\d+) dropped datagrams(, SHA-256 [0-9a-f]{64})?$"))
             .Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value)).ToList();
 
         var seconds = flood.Elapsed.TotalSeconds;
