@@ -167,10 +167,14 @@ public static partial class RecoveryScan
                     {
                         case DumpStatus.Complete:
                             described?.Invoke(directory, json);
+                            // a finished dump's reports are written again by its checksum after
+                            // the ack (and by storage care), which a stop may have cut short
+                            RemoveLeftovers(directory, entries);
                             // only a complete dump gets aftercare, which a kill may have cut short
                             return CompressionRecovery.Tidy(directory, entries, json) is { } tidied ? new RecoveredDump(directory, tidied) : null;
                         case DumpStatus.Incomplete or DumpStatus.Refused:
                             described?.Invoke(directory, json);
+                            RemoveLeftovers(directory, entries);
                             return null;
                         case DumpStatus.Receiving:
                             break;

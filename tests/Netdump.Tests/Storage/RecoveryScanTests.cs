@@ -527,6 +527,25 @@ public sealed class RecoveryScanTests : IDisposable
             Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData(DumpStatus.Complete)]
+    [InlineData(DumpStatus.Incomplete)]
+    public void RecoveryScan_should_remove_the_temporary_files_of_a_finished_dumps_report_write_cut_short_and_leave_the_dump_as_it_is(DumpStatus status)
+    {
+        // a server stopped while it wrote a complete dump's reports again with the hash
+        var dir = status == DumpStatus.Complete
+            ? FinishedDump(status, "vmcore", reason: null)
+            : FinishedDump(status, CoreFileNames.Incomplete, "client timed out");
+        var before = Snapshot(DumpDir);
+        File.WriteAllText(Path.Combine(dir, $".dump.json.{Guid.NewGuid():N}.tmp"), "{\"stat");
+        File.WriteAllText(Path.Combine(dir, $".info.{Guid.NewGuid():N}.tmp"), "Dump fr");
+
+        var results = RecoveryScan.Run(DumpDir, Now);
+
+        Assert.Empty(results); // nothing to recover: the dump stays as it was
+        Assert.Equal(before, Snapshot(DumpDir));
+    }
+
     [Fact]
     public void RecoveryScan_of_a_missing_dump_directory_reports_a_problem_instead_of_throwing()
     {
