@@ -49,7 +49,7 @@ public sealed partial class DumpWriterActor
             _log.Info("Client {Client}: kernel dump header from {Host}, {Length} bytes ({LengthSize}), panic \"{Panic}\"",
                 _herald.Client.Address, DumpReport.OneLine(header.Hostname), header.DumpLength, ByteUnits.Size(header.DumpLength), DumpReport.OneLine(header.PanicString));
             _news = ReportNews.Change; // the next flush tick describes it
-            PublishReceiving(); // the catalog learns the host and the panic now
+            PublishMilestone(); // the catalog learns the host and the panic at the next tick
             return;
         }
         else

@@ -233,6 +233,40 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_dump_that_ends_before_its_first_flush_tick_is_told_to_the_catalog_at_its_end_only()
+    {
+        var catalog = CreateTestProbe();
+        Sys.EventStream.Subscribe(catalog.Ref, typeof(Netdump.Actors.Catalog.CatalogProtocol.DumpChanged));
+        var (writer, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromHours(1) });
+        WriteData(opened.Core, Pattern(3000), chunk: 1448);
+        TellHeader(writer, Kdh(dumpLength: 3000));
+
+        await FinishDump(writer, reason: null);
+
+        // neither its open nor its header: the first the catalog hears is the final record, hash and all
+        var told = (await catalog.ExpectMsgAsync<Netdump.Actors.Catalog.CatalogProtocol.DumpChanged>()).Record;
+        Assert.Equal(DumpStatus.Complete, told.Status);
+        Assert.Equal("crashy.example.org", told.Header?.Hostname);
+        Assert.NotNull(told.Sha256);
+    }
+
+    [Fact]
+    public async Task A_receiving_dumps_header_reaches_the_catalog_with_the_next_flush_tick()
+    {
+        var catalog = CreateTestProbe();
+        Sys.EventStream.Subscribe(catalog.Ref, typeof(Netdump.Actors.Catalog.CatalogProtocol.DumpChanged));
+        var (writer, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromMilliseconds(50) });
+        WriteData(opened.Core, Pattern(3000), chunk: 1448);
+        TellHeader(writer, Kdh(dumpLength: 8192));
+
+        var told = await catalog.FishForMessageAsync<Netdump.Actors.Catalog.CatalogProtocol.DumpChanged>(
+            m => m.Record.Header?.Hostname == "crashy.example.org", TimeSpan.FromSeconds(10));
+        Assert.Equal(DumpStatus.Receiving, told.Record.Status);
+        Assert.Equal(3000UL, told.Record.BytesReceived);
+        await FinishDump(writer, reason: "client timed out");
+    }
+
+    [Fact]
     public async Task A_complete_dump_is_renamed_to_vmcore_byte_for_byte_and_described_as_complete()
     {
         var (writer, opened) = await OpenDump();
