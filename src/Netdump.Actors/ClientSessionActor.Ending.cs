@@ -247,11 +247,21 @@ public sealed partial class ClientSessionActor
         var seconds = Math.Max((DateTimeOffset.UtcNow - r.ReceivedAt).TotalSeconds, 0.001);
         var status = r.Reason is { } why ? $"{DumpJson.StatusName(r.Status)} ({why.Text})" : DumpJson.StatusName(r.Status);
         var counters = _channel?.Counters ?? default;
-        var transfer = $"{r.BytesReceived} bytes ({ByteUnits.Size(r.BytesReceived)}) in {seconds:F1} s ({ByteUnits.Rate(r.BytesReceived / seconds)}), {counters.Packets} packets";
         // a small core's hash came before the ack (DumpWriterActor.ChecksumBeforeAckBytes): said
         // here, not on a line of its own as a larger core's is once computed
-        var checksum = r.Sha256 is { } sha256 ? $", SHA-256 {sha256}" : "";
-        _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}, {Dropped} dropped datagrams{Checksum}",
-            ClientText, status, r.Directory, transfer, counters.Dropped, checksum);
+        var transfer = $"{r.BytesReceived} bytes ({ByteUnits.Size(r.BytesReceived)}) in {seconds:F1} s ({ByteUnits.Rate(r.BytesReceived / seconds)}), "
+            + $"{counters.Packets} packets, {counters.Dropped} dropped datagrams{(r.Sha256 is { } sha256 ? $", SHA-256 {sha256}" : "")}";
+        if (r.Header is { } header)
+        {
+            // a FreeBSD client sends its KDH after all its data, just before FINISHED: its host and
+            // panic are said here, not on a line of their own a few milliseconds earlier (each
+            // line costs every dump about 0.1 ms; docs/performance.md). The strings are the
+            // client's: one line each, so they cannot forge log lines.
+            _log.Info("Client {Client}: dump {Status} in {Dir}: {Host}, panic \"{Panic}\", {Transfer}",
+                ClientText, status, r.Directory, DumpReport.OneLine(header.Hostname), DumpReport.OneLine(header.PanicString), transfer);
+            return;
+        }
+
+        _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}", ClientText, status, r.Directory, transfer);
     }
 }

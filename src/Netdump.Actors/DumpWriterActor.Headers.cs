@@ -45,9 +45,7 @@ public sealed partial class DumpWriterActor
                 _log.Warning("Client {Client}: kernel dump header parity check failed", _herald.Client.Address);
             }
 
-            // the strings come from the client: one line each, so they cannot forge log lines
-            _log.Info("Client {Client}: kernel dump header from {Host}, {Length} bytes ({LengthSize}), panic \"{Panic}\"",
-                _herald.Client.Address, DumpReport.OneLine(header.Hostname), header.DumpLength, ByteUnits.Size(header.DumpLength), DumpReport.OneLine(header.PanicString));
+            // its host and panic are on the dump's end line (ClientSessionActor.LogEnd)
             _news = ReportNews.Change; // the next flush tick describes it
             PublishMilestone(); // the catalog learns the host and the panic at the next tick
             return;
