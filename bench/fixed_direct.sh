@@ -5,17 +5,17 @@
 # dump is its fixed cost plus 64 KiB of bytes (about 0.2 ms at the cost per byte that
 # bench/run.sh's size table measures); bench/run.sh's fixed-cost line takes the difference of two
 # large numbers (32 dumps of 1 MiB against 4 of 8 MiB) and moves by a millisecond from one sample
-# to the next with this machine's speed; this one moves by a tenth (docs/performance.md).
+# to the next with this machine's speed; this one's samples by a tenth (docs/performance.md).
 #
 #   bench/fixed_direct.sh /tmp/netdump-bench-server/netdump-server.dll
 #   SAMPLES=8 DUMPS=100 bench/fixed_direct.sh DLL OTHER_DLL
 #
 # Both servers run at once, each on a file system made for the run (bench/fresh_fs.sh) and warm
 # (WARM dumps first); samples of DUMPS dumps alternate between them, the first side turning each
-# sample. The client is this server's own `simulate` (one process per dump, on the same cores,
-# its CPU not the server's). The servers' CPU comes from a cpuacct cgroup of their own
-# (nanoseconds) when this runs as root on cgroup v1, else from /proc (10 ms ticks, which is
-# 0.1 ms of a sample of 100 dumps). Prints each side's median CPU per dump and its samples.
+# sample. The client is the yardstick's fbsd_load, built to send 64 KiB (below). The servers'
+# CPU comes from a cpuacct cgroup of their own (nanoseconds) when this runs as root on cgroup
+# v1, else from /proc (10 ms ticks, which is 0.1 ms of a sample of 100 dumps). Prints each
+# side's median CPU per dump and its samples, and their ratio.
 # Everything stays on 127.0.0.1.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +31,15 @@ WARM=${WARM:-40}
 work=$(mktemp -d /tmp/netdump-fixed.XXXXXX)
 if [ -z "$OTHER" ]; then
 	gcc -O2 -o "$work/ref_server" "$SHARED/bench/ref_server.c" || { echo "fixed_direct: cannot build the reference" >&2; exit 2; }
+fi
+# the yardstick's load generator, built from a copy whose size unit is the KiB, not the MiB (its
+# only change: `--mib 64` sends 64 KiB); our own `simulate` client, a .NET process started per
+# dump, paced a small dump differently and measured the same server a third dearer
+sed 's/cfg\.mib << 20/cfg.mib << 10/g' "$SHARED/bench/fbsd_load.c" > "$work/fbsd_load_kib.c"
+if ! grep -q 'cfg\.mib << 10' "$work/fbsd_load_kib.c" || grep -q 'cfg\.mib << 20' "$work/fbsd_load_kib.c" \
+    || ! gcc -O2 -o "$work/fbsd_load_kib" "$work/fbsd_load_kib.c" -lm; then
+	echo "fixed_direct: cannot build the load generator in KiB from $SHARED/bench/fbsd_load.c (its size is no longer 'cfg.mib << 20')" >&2
+	exit 2
 fi
 fresh_fs "$work/fs" || echo "fixed_direct: the dumps stay in place under /tmp (bench/fresh_fs.sh)" >&2
 mkdir -p "$work/fs/a" "$work/fs/b"
@@ -74,7 +83,7 @@ used() {
 		cpu "$(eval echo "\$pid_$1")"
 	fi
 }
-dump() { dotnet "$DLL" simulate --server 127.0.0.1 --port "$1" --size 64K > /dev/null 2>&1; }
+dump() { "$work/fbsd_load_kib" --clients 1 --mib 64 --server 127.0.0.1 --port "$1" --quiet > /dev/null 2>&1; }
 for _ in $(seq "$WARM"); do dump 20023; dump 20033; done
 for s in $(seq "$SAMPLES"); do
 	order="a b"; [ $((s % 2)) = 0 ] && order="b a"
