@@ -235,11 +235,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task A_dump_that_ends_before_its_first_flush_tick_is_told_to_the_catalog_at_its_end_only()
     {
-        var catalog = CreateTestProbe();
-        Sys.EventStream.Subscribe(catalog.Ref, typeof(Netdump.Actors.Catalog.CatalogProtocol.DumpChanged));
-        var (writer, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromHours(1) });
-        WriteData(opened.Core, Pattern(3000), chunk: 1448);
-        TellHeader(writer, Kdh(dumpLength: 3000));
+        var (catalog, writer) = await DumpTheCatalogHears(TimeSpan.FromHours(1), dumpLength: 3000);
 
         await FinishDump(writer, reason: null);
 
@@ -253,11 +249,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task A_receiving_dumps_header_reaches_the_catalog_with_the_next_flush_tick()
     {
-        var catalog = CreateTestProbe();
-        Sys.EventStream.Subscribe(catalog.Ref, typeof(Netdump.Actors.Catalog.CatalogProtocol.DumpChanged));
-        var (writer, opened) = await OpenDump(_settings with { FlushInterval = TimeSpan.FromMilliseconds(50) });
-        WriteData(opened.Core, Pattern(3000), chunk: 1448);
-        TellHeader(writer, Kdh(dumpLength: 8192));
+        var (catalog, writer) = await DumpTheCatalogHears(TimeSpan.FromMilliseconds(50), dumpLength: 8192);
 
         var told = await catalog.FishForMessageAsync<Netdump.Actors.Catalog.CatalogProtocol.DumpChanged>(
             m => m.Record.Header?.Hostname == "crashy.example.org", TimeSpan.FromSeconds(10));
@@ -295,12 +287,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task A_small_complete_core_is_hashed_before_its_finished_ack_and_its_final_reports_carry_the_hash()
     {
-        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1), MaxDumpSize = 32 << 20 }, HeraldFor("")));
-        writer.Tell(DumpWriterActor.Open.Instance);
-        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
-        var data = Pattern((int)DumpWriterActor.ChecksumBeforeAckBytes); // the largest core hashed before the ack
-        WriteData(opened.Core, data, chunk: 64 * 1024);
-        TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
+        var (writer, opened, data) = await WholeDumpOfChild((int)DumpWriterActor.ChecksumBeforeAckBytes); // the largest core hashed before the ack
         var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
 
         var record = await FinishDump(writer, reason: null);
@@ -309,14 +296,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.Equal((ulong)data.Length, record.StoredBytes);
         await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
 
-        // as the ack found them: written once, with the hash
-        var json = ReadJson(opened.Directory);
-        Assert.Equal(expected, json.GetProperty("sha256").GetString());
-        Assert.Equal("complete", json.GetProperty("status").GetString());
-        var info = File.ReadAllLines(Path.Combine(opened.Directory, DumpReport.InfoFileName));
-        Assert.Contains($"  SHA-256: {expected} (vmcore)", info);
-        Assert.Equal("Dump complete", info[^1]);
-        Assert.Empty(Directory.GetFiles(opened.Directory, ".*")); // no temporary report left
+        AssertReportsCarry(opened.Directory, expected); // as the ack found them: written once, with the hash
     }
 
     [Fact]
@@ -324,12 +304,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     {
         var space = new DiskSpace(_dumpDir, reserve: 0, _ => 1UL << 40);
         using var other = space.Open(); // another client's dump, still arriving
-        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor(""), space: space));
-        writer.Tell(DumpWriterActor.Open.Instance);
-        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
-        var data = Pattern(3000);
-        WriteData(opened.Core, data, chunk: 1448);
-        TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
+        var (writer, opened, data) = await WholeDumpOfChild(3000, space);
 
         var record = await FinishDump(writer, reason: null);
         Assert.Null(record.Sha256); // the other dump's end may come in the same second: this one's hash holds no disk thread
@@ -342,12 +317,7 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     [Fact]
     public async Task A_larger_complete_core_gets_its_sha256_after_it_was_finalized_then_tells_its_session()
     {
-        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1), MaxDumpSize = 32 << 20 }, HeraldFor("")));
-        writer.Tell(DumpWriterActor.Open.Instance);
-        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
-        var data = Pattern((int)DumpWriterActor.ChecksumBeforeAckBytes + 1);
-        WriteData(opened.Core, data, chunk: 64 * 1024);
-        TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
+        var (writer, opened, data) = await WholeDumpOfChild((int)DumpWriterActor.ChecksumBeforeAckBytes + 1);
 
         var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
         DumpRecord record = null!;
@@ -358,25 +328,14 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
             await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
         });
 
-        var json = ReadJson(opened.Directory);
-        Assert.Equal(expected, json.GetProperty("sha256").GetString());
-        Assert.Equal("complete", json.GetProperty("status").GetString());
-        Assert.Equal(record.FinishedAt!.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"), json.GetProperty("finished_at").GetString());
-        var info = File.ReadAllLines(Path.Combine(opened.Directory, DumpReport.InfoFileName));
-        Assert.Contains($"  SHA-256: {expected} (vmcore)", info);
-        Assert.Equal("Dump complete", info[^1]);
-        Assert.Empty(Directory.GetFiles(opened.Directory, ".*")); // no temporary report left
+        AssertReportsCarry(opened.Directory, expected);
+        Assert.Equal(record.FinishedAt!.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"), ReadJson(opened.Directory).GetProperty("finished_at").GetString());
     }
 
     [Fact]
     public async Task A_hash_the_reports_cannot_take_is_logged_with_the_hash_and_the_session_still_hears_the_checksum_is_done()
     {
-        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1), MaxDumpSize = 32 << 20 }, HeraldFor("")));
-        writer.Tell(DumpWriterActor.Open.Instance);
-        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
-        var data = Pattern((int)DumpWriterActor.ChecksumBeforeAckBytes + 1); // hashed on the lane, after the ack
-        WriteData(opened.Core, data, chunk: 64 * 1024);
-        TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
+        var (writer, opened, data) = await WholeDumpOfChild((int)DumpWriterActor.ChecksumBeforeAckBytes + 1); // hashed on the lane, after the ack
 
         // the lane that hashes and writes the reports waits until dump.json cannot be replaced
         // (a directory with something in it stands in its name)
@@ -1011,6 +970,45 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
             BackgroundLane.Shared.Run(() => true).Wait(TimeSpan.FromSeconds(30));
             _temp.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A writer (this test's child, so it hears ChecksumDone) whose flush tick never comes, on
+    /// <paramref name="space"/> if given, holding a whole dump of <paramref name="bytes"/> and its KDH.
+    /// </summary>
+    private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened, byte[] Data)> WholeDumpOfChild(int bytes, DiskSpace? space = null)
+    {
+        var settings = _settings with { FlushInterval = TimeSpan.FromHours(1), MaxDumpSize = 32 << 20 };
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(settings, HeraldFor(""), space: space));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        var data = Pattern(bytes);
+        WriteData(opened.Core, data, chunk: 64 * 1024);
+        TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
+        return (writer, opened, data);
+    }
+
+    /// <summary>A complete dump's final reports, with <paramref name="sha256"/>, and no temporary report left.</summary>
+    private static void AssertReportsCarry(string directory, string sha256)
+    {
+        var json = ReadJson(directory);
+        Assert.Equal(sha256, json.GetProperty("sha256").GetString());
+        Assert.Equal("complete", json.GetProperty("status").GetString());
+        var info = File.ReadAllLines(Path.Combine(directory, DumpReport.InfoFileName));
+        Assert.Contains($"  SHA-256: {sha256} (vmcore)", info);
+        Assert.Equal("Dump complete", info[^1]);
+        Assert.Empty(Directory.GetFiles(directory, ".*"));
+    }
+
+    /// <summary>A probe hearing what writers tell the catalog, and a writer holding 3000 bytes and a KDH saying <paramref name="dumpLength"/>.</summary>
+    private async Task<(Akka.TestKit.TestProbe Catalog, IActorRef Writer)> DumpTheCatalogHears(TimeSpan flushInterval, ulong dumpLength)
+    {
+        var catalog = CreateTestProbe();
+        Sys.EventStream.Subscribe(catalog.Ref, typeof(Netdump.Actors.Catalog.CatalogProtocol.DumpChanged));
+        var (writer, opened) = await OpenDump(_settings with { FlushInterval = flushInterval });
+        WriteData(opened.Core, Pattern(3000), chunk: 1448);
+        TellHeader(writer, Kdh(dumpLength));
+        return (catalog, writer);
     }
 
     private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened)> OpenDump(NetdumpSettings? settings = null, string heraldPath = "")
