@@ -11,7 +11,8 @@
 #   ENGINE=managed bench/run.sh          # the fallback receive engine
 #   SIZES="16 128 1024" (default)        # the cost-per-byte table: 1 client, one warm server
 #   SIZES= bench/run.sh                  # skip it
-#   FIXED_CHUNKS=6 (default)             # the direct fixed-cost measurement: pairs of 32 x 1 MiB and 4 x 8 MiB per server
+#   FIXED_CHUNKS=6 (default)             # the fixed-cost line: pairs of 32 x 1 MiB and 4 x 8 MiB per server
+#   FIXED_SAMPLES=8 (default)            # then a 64 KiB dump's CPU, ours against the reference (bench/fixed_direct.sh)
 #   SIZE_BATCH_MIB=256 (default)         # each size-table measurement: dumps back to back up to this many MiB
 #                                        # (the size table ends with the file work alone, bench/layout_floor.c)
 #   LINUX_CONFIGS="1 8" (default)        # the Linux dialect rows (clients): our own `simulate --dialect linux`
@@ -243,6 +244,13 @@ print(f"file work alone (C, no data): our layout {median('ours')} CPU per dump, 
 PY
 	fi
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$work"
+	# the fixed cost measured directly: a 64 KiB dump's CPU (its fixed cost and 64 KiB of
+	# bytes), whose samples move by a tenth where the difference above moves by a millisecond
+	FIXED_SAMPLES=${FIXED_SAMPLES:-8}
+	if [ "$FIXED_SAMPLES" -gt 0 ]; then
+		echo
+		SAMPLES=$FIXED_SAMPLES bash "$ROOT/bench/fixed_direct.sh" "$DLL" || status=1
+	fi
 fi
 
 # the Linux dialect (SPEC §7): the server pulls each page with SEND_MEM and the client answers
