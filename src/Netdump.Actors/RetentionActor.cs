@@ -79,18 +79,19 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         foreach (var outcome in outcomes)
         {
             var dump = outcome.Removal.Dump;
-            if (outcome.Error is null)
+            switch (outcome)
             {
-                _log.Warning("Retention: removed {Dir} ({Bytes}): {Why}", dump.Directory, ByteUnits.Size(dump.Bytes), outcome.Removal.Why);
-            }
-            else
-            {
-                _log.Error("Retention: could not remove {Dir}: {Error}", dump.Directory, outcome.Error);
+                case RemovalOutcome.Removed:
+                    _log.Warning("Retention: removed {Dir} ({Bytes}): {Why}", dump.Directory, ByteUnits.Size(dump.Bytes), outcome.Removal.Why);
+                    break;
+                case RemovalOutcome.Failed failure:
+                    _log.Error("Retention: could not remove {Dir}: {Error}", dump.Directory, failure.Why);
+                    break;
             }
         }
 
         // the catalog forgets what went
-        var removed = outcomes.Where(o => o.Error is null).Select(o => o.Removal.Dump.Directory).ToList();
+        var removed = outcomes.OfType<RemovalOutcome.Removed>().Select(o => o.Removal.Dump.Directory).ToList();
         if (removed.Count > 0)
         {
             Context.System.EventStream.Publish(new Catalog.CatalogProtocol.DumpsRemoved(removed));

@@ -3,8 +3,15 @@ using System.Text;
 
 namespace Netdump.Actors.Storage;
 
-/// <summary>What became of one planned removal: <paramref name="Error"/> is null when the dump is gone.</summary>
-public sealed record RemovalOutcome(Removal Removal, string? Error);
+/// <summary>What became of one planned removal.</summary>
+public abstract record RemovalOutcome(Removal Removal)
+{
+    /// <summary>The dump is gone.</summary>
+    public sealed record Removed(Removal Removal) : RemovalOutcome(Removal);
+
+    /// <summary>The dump, or some of it, is still there: <paramref name="Why"/>.</summary>
+    public sealed record Failed(Removal Removal, string Why) : RemovalOutcome(Removal);
+}
 
 /// <summary>Whether retention.log holds a line for every removal of a pass.</summary>
 public abstract record RemovalLog
@@ -64,7 +71,6 @@ public static class RetentionRun
         RemovalLog log = RemovalLog.Recorded.Instance;
         foreach (var removal in plan.Removals)
         {
-            string? error = null;
             try
             {
                 Remove(removal.Dump.Directory);
@@ -72,25 +78,22 @@ public static class RetentionRun
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                error = e.Message;
+                outcomes.Add(new RemovalOutcome.Failed(removal, e.Message));
+                continue;
             }
 
-            if (error is null)
+            outcomes.Add(new RemovalOutcome.Removed(removal));
+            try
             {
-                try
+                AppendLog(dumpDirectory, removal, now);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                if (log is RemovalLog.Recorded)
                 {
-                    AppendLog(dumpDirectory, removal, now);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    if (log is RemovalLog.Recorded)
-                    {
-                        log = new RemovalLog.Unrecorded($"removed dumps are not recorded in {LogFileName}: {e.Message}");
-                    }
+                    log = new RemovalLog.Unrecorded($"removed dumps are not recorded in {LogFileName}: {e.Message}");
                 }
             }
-
-            outcomes.Add(new RemovalOutcome(removal, error));
         }
 
         return (outcomes, log);

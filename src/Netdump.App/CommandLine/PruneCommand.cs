@@ -74,14 +74,15 @@ public static class PruneCommand
                 foreach (var outcome in outcomes)
                 {
                     var dump = outcome.Removal.Dump;
-                    if (outcome.Error is null)
+                    switch (outcome)
                     {
-                        output.WriteLine($"removed {dump.Directory} ({ByteUnits.Size(dump.Bytes)}): {outcome.Removal.Why}");
-                    }
-                    else
-                    {
-                        failed++;
-                        parse.InvocationConfiguration.Error.WriteLine($"netdump-server: prune: cannot remove {dump.Directory}: {outcome.Error}");
+                        case RemovalOutcome.Removed:
+                            output.WriteLine($"removed {dump.Directory} ({ByteUnits.Size(dump.Bytes)}): {outcome.Removal.Why}");
+                            break;
+                        case RemovalOutcome.Failed failure:
+                            failed++;
+                            parse.InvocationConfiguration.Error.WriteLine($"netdump-server: prune: cannot remove {dump.Directory}: {failure.Why}");
+                            break;
                     }
                 }
             }

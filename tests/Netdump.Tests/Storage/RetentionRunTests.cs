@@ -32,7 +32,7 @@ public sealed class RetentionRunTests : IDisposable
         Assert.Empty(problems);
         Assert.IsType<RemovalLog.Recorded>(log);
         Assert.Equal([complete, incomplete, refused], plan.Removals.Select(r => r.Dump.Directory));
-        Assert.All(outcomes, o => Assert.Null(o.Error));
+        Assert.All(outcomes, o => Assert.IsType<RemovalOutcome.Removed>(o));
         Assert.False(Directory.Exists(complete));
         Assert.False(Directory.Exists(incomplete));
         Assert.False(Directory.Exists(refused));
@@ -46,6 +46,27 @@ public sealed class RetentionRunTests : IDisposable
     }
 
     [Fact]
+    public void RetentionRun_should_say_why_a_dump_could_not_go_record_no_line_for_it_and_remove_the_others()
+    {
+        var held = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
+        var old = DumpTreeBuilder.Dump(DumpDir, "192.0.2.2", LongAgo.AddMinutes(1));
+        var plan = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: true).Plan;
+        // between the scan and the removal, an operator's folder inside: not retention's to remove
+        Directory.CreateDirectory(Path.Combine(held, "notes"));
+
+        var (outcomes, log) = RetentionRun.Execute(DumpDir, plan, Now);
+
+        Assert.Equal([held, old], plan.Removals.Select(r => r.Dump.Directory));
+        var failed = Assert.IsType<RemovalOutcome.Failed>(outcomes[0]);
+        Assert.Equal($"{held} holds the directory \"notes\"; left alone", failed.Why);
+        Assert.IsType<RemovalOutcome.Removed>(outcomes[1]);
+        Assert.True(Directory.Exists(held));
+        Assert.False(Directory.Exists(old));
+        Assert.IsType<RemovalLog.Recorded>(log);
+        Assert.Equal(old, Assert.Single(File.ReadAllLines(Path.Combine(DumpDir, RetentionRun.LogFileName))).Split('\t')[1]);
+    }
+
+    [Fact]
     public void RetentionRun_should_report_a_removal_retention_log_could_not_record_as_done_and_say_why_apart()
     {
         var old = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
@@ -54,7 +75,7 @@ public sealed class RetentionRunTests : IDisposable
         var (plan, outcomes, _, log) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
 
         Assert.Equal([old], plan.Removals.Select(r => r.Dump.Directory));
-        Assert.Null(Assert.Single(outcomes).Error); // removed
+        Assert.IsType<RemovalOutcome.Removed>(Assert.Single(outcomes));
         Assert.False(Directory.Exists(old));
         Assert.StartsWith($"removed dumps are not recorded in {RetentionRun.LogFileName}: ", Assert.IsType<RemovalLog.Unrecorded>(log).Why);
     }
@@ -130,7 +151,7 @@ public sealed class RetentionRunTests : IDisposable
         var (plan, outcomes, _, _) = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: false);
 
         Assert.Equal(dump, Assert.Single(plan.Removals).Dump.Directory);
-        Assert.Null(Assert.Single(outcomes).Error);
+        Assert.IsType<RemovalOutcome.Removed>(Assert.Single(outcomes));
         Assert.False(Directory.Exists(dump));
         Assert.All(own, d => Assert.True(Directory.Exists(d), d));
         Assert.True(Directory.Exists(outside));
@@ -154,7 +175,7 @@ public sealed class RetentionRunTests : IDisposable
         var (plan, outcomes, problems, _) = RetentionRun.Prune(DumpDir, new RetentionPolicy(0, TimeSpan.FromDays(1), 1), Now, dryRun: false);
 
         Assert.Equal(dump, Assert.Single(plan.Removals).Dump.Directory);
-        Assert.Null(Assert.Single(outcomes).Error);
+        Assert.IsType<RemovalOutcome.Removed>(Assert.Single(outcomes));
         Assert.Equal([$"{folder}: holds {DumpReport.JsonFileName}, but its name is not a dump directory's ({DumpDirectoryNamePattern}, which every dump this server makes has): not a dump of this server, left alone"], problems);
         Assert.Equal("the operator's\n", File.ReadAllText(Path.Combine(folder, "notes.txt")));
         Assert.True(File.Exists(Path.Combine(folder, DumpReport.JsonFileName)));
