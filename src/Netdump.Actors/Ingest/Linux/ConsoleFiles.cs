@@ -112,7 +112,34 @@ internal sealed partial class ConsoleFiles(string dumpDirectory) : IDisposable
             {
                 known.Queued = true;
                 _unwritten.Enqueue(known);
+                if (_unwritten.Count > 2 * MaxClients)
+                {
+                    DropForgotten();
+                }
+
                 WakeWriter();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes the forgotten clients out of the writer's queue. A writer stuck in a file (a hung
+    /// disk) leaves them there, each with its text, and a flood of new source addresses forgets
+    /// a client per datagram: the queue, and what it holds, would grow without end. At most
+    /// <see cref="MaxClients"/> remain (the table's), so this runs once per as many new entries.
+    /// </summary>
+    private void DropForgotten()
+    {
+        for (var left = _unwritten.Count; left > 0; left--)
+        {
+            var client = _unwritten.Dequeue();
+            if (client.Forgotten)
+            {
+                client.Queued = false;
+            }
+            else
+            {
+                _unwritten.Enqueue(client);
             }
         }
     }
