@@ -205,11 +205,17 @@ public static class ServerCommand
             || host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested)
         {
             // SIGTERM or SIGINT while starting (the start-up scan of a large dumpdir takes
-            // seconds): a stop as asked, not an error
+            // seconds): a stop as asked, not an error; a daemon's launcher, which waits for it
+            // to listen, says why it will not
             await host.StopAsync(CancellationToken.None);
             pidFile?.Dispose();
             Log.Information("Stopped while starting");
             await Log.CloseAndFlushAsync();
+            if (daemonChild)
+            {
+                Daemonizer.ReportError(StoppedWhileStarting);
+            }
+
             return ExitOk;
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or TimeoutException or Akka.Actor.AskTimeoutException or OperatorConfigException)
@@ -235,6 +241,9 @@ public static class ServerCommand
         var reason = Akka.Actor.CoordinatedShutdown.Get(host.Services.GetRequiredService<Akka.Actor.ActorSystem>()).ShutdownReason;
         return reason is Netdump.Actors.FleetCatalogActor.NodeNameInUse clash ? Fail(clash.Message) : ExitOk;
     }
+
+    /// <summary>What a daemon's launcher prints when the daemon was stopped before it listened.</summary>
+    public const string StoppedWhileStarting = "stopped while starting, before it listened (SIGTERM or SIGINT)";
 
     /// <summary>One line for the operator on stderr (from a daemon: to its launcher, which prints it), and the error status.</summary>
     public static int Fail(string message)

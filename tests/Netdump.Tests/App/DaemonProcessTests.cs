@@ -171,6 +171,28 @@ public sealed class DaemonProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Daemon_launcher_should_say_the_daemon_was_stopped_when_a_SIGTERM_ends_its_start_up_scan()
+    {
+        var logFile = _dir.Combine("netdump.log");
+        File.WriteAllText(ConfigPath, $"log_file = \"{logFile}\"\n");
+        KilledRunDumps.Make(_dir.Combine("crash"), 2_000); // seconds of start-up scan
+
+        var launcher = Start("--daemon");
+        await Waiting.Until(() => File.Exists(logFile) && File.ReadAllText(logFile).Contains("Start-up scan of", StringComparison.Ordinal),
+            StartTimeout, "the daemon's start-up scan begins");
+        var daemon = Assert.IsType<int>(PidFile.Read(PidPath).Pid);
+        _daemons.Add(daemon);
+        Assert.Equal(0, Posix.Kill(daemon, Posix.SIGTERM));
+        var exitCode = await launcher.WaitForExitAsync(StartTimeout);
+
+        // before, the launcher said "the daemon exited with status 0 before it was listening"
+        Assert.NotEqual(0, exitCode);
+        Assert.Equal($"netdump-server: {Netdump.App.CommandLine.ServerCommand.StoppedWhileStarting}", Assert.Single(launcher.StderrLines));
+        await Waiting.Until(() => !IsRunning(daemon), StopTimeout, "the daemon exits");
+        Assert.Contains("Stopped while starting", File.ReadAllText(logFile), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Daemon_second_server_should_refuse_a_pidfile_held_by_the_first()
     {
         var first = Start();

@@ -146,16 +146,7 @@ public sealed class ServerProcessTests : IDisposable
         // dumps a killed run left receiving: the scan rewrites each one's reports durably (fsyncs
         // of two files and the directory), so 2,000 of them take it seconds whatever the page
         // cache holds, and the signal, sent as soon as the scan begins, comes long before its end
-        Directory.CreateDirectory(DumpDir);
-        var dumps = new List<string>();
-        for (var i = 0; i < 2_000; i++)
-        {
-            var dump = Path.Combine(DumpDir, $"192.0.2.{i % 250}-2024-03-01-10:{i / 60 % 60:D2}:{i % 60:D2}-{i}");
-            Directory.CreateDirectory(dump);
-            File.WriteAllText(Path.Combine(dump, "dump.json"), $$"""{"status":"receiving","client_ip":"192.0.2.{{i % 250}}","server_ip":"0.0.0.0","received_at":"2024-03-01T10:00:00.000Z","vmcore":"vmcore-incomplete"}""");
-            File.WriteAllBytes(Path.Combine(dump, "vmcore-incomplete"), new byte[512]);
-            dumps.Add(dump);
-        }
+        var dumps = KilledRunDumps.Make(DumpDir, 2_000);
 
         using var server = ServerProcess.Start("--port", "0", "--addr", "127.0.0.1", "--dumpdir", DumpDir, "--http", "127.0.0.1:0");
         await server.WaitForOutputAsync("Start-up scan of", RunTimeout);
