@@ -8,9 +8,20 @@ namespace Netdump.Actors.Ingest.Linux;
 internal sealed partial class ConsoleFiles
 {
     /// <summary>A client in the table; its fields are guarded by the lock, the file ones by the writing step.</summary>
-    private sealed class Client(IPAddress address)
+    private sealed class Client
     {
-        public IPAddress Address { get; } = address;
+        public Client(IPAddress address)
+        {
+            Address = address;
+            InQueue = new LinkedListNode<Client>(this);
+        }
+
+        public IPAddress Address { get; }
+
+        /// <summary>Its place in the writer's queue, made once: queued when it is in the queue's list.</summary>
+        public LinkedListNode<Client> InQueue { get; }
+
+        public bool Queued => InQueue.List is not null;
 
         /// <summary>Where its stream stands: the offset after the text of its latest packet.</summary>
         public long Next;
@@ -19,9 +30,6 @@ internal sealed partial class ConsoleFiles
 
         /// <summary>Where in <see cref="Text"/> its file has got to.</summary>
         public long Written;
-
-        /// <summary>In the writer's queue.</summary>
-        public bool Queued;
 
         /// <summary>Out of the table: its text is not written any more.</summary>
         public bool Forgotten;

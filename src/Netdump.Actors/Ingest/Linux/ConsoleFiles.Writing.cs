@@ -63,10 +63,10 @@ internal sealed partial class ConsoleFiles
             lock (_lock)
             {
                 forgotten = [.. _forgotten];
-                while (client is null && _unwritten.TryDequeue(out var next))
+                if (_unwritten.First is { } next)
                 {
-                    next.Queued = false;
-                    client = next.Forgotten ? null : next;
+                    _unwritten.Remove(next); // never a forgotten client: forgetting takes it out
+                    client = next.Value;
                 }
 
                 if (client is null && forgotten.Length == 0)

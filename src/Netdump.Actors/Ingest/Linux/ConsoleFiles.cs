@@ -70,7 +70,7 @@ internal sealed partial class ConsoleFiles(string dumpDirectory) : IDisposable
     private readonly LinkedList<Client> _recency = new();
 
     /// <summary>Clients with text for the writer, each once.</summary>
-    private readonly Queue<Client> _unwritten = new();
+    private readonly LinkedList<Client> _unwritten = new();
 
     /// <summary>Forgotten clients whose files the writer is to remove; until then their files are not read.</summary>
     private readonly HashSet<IPAddress> _forgotten = [];
@@ -110,36 +110,8 @@ internal sealed partial class ConsoleFiles(string dumpDirectory) : IDisposable
             known.Next = offset + (long)text.Length;
             if (!known.Queued)
             {
-                known.Queued = true;
-                _unwritten.Enqueue(known);
-                if (_unwritten.Count > 2 * MaxClients)
-                {
-                    DropForgotten();
-                }
-
+                _unwritten.AddLast(known.InQueue); // its own node: nothing allocated
                 WakeWriter();
-            }
-        }
-    }
-
-    /// <summary>
-    /// Takes the forgotten clients out of the writer's queue. A writer stuck in a file (a hung
-    /// disk) leaves them there, each with its text, and a flood of new source addresses forgets
-    /// a client per datagram: the queue, and what it holds, would grow without end. At most
-    /// <see cref="MaxClients"/> remain (the table's), so this runs once per as many new entries.
-    /// </summary>
-    private void DropForgotten()
-    {
-        for (var left = _unwritten.Count; left > 0; left--)
-        {
-            var client = _unwritten.Dequeue();
-            if (client.Forgotten)
-            {
-                client.Queued = false;
-            }
-            else
-            {
-                _unwritten.Enqueue(client);
             }
         }
     }
@@ -176,6 +148,14 @@ internal sealed partial class ConsoleFiles(string dumpDirectory) : IDisposable
         _recency.Remove(node);
         _clients.Remove(client.Address);
         client.Forgotten = true;
+        if (client.Queued)
+        {
+            // its text is not written now: out of the queue, so that a writer stuck in a file
+            // (a hung disk) under a flood of new addresses, one forgotten per datagram, holds
+            // at most the table's clients, not every address it heard (65 MB after 100,000)
+            _unwritten.Remove(client.InQueue);
+        }
+
         if (client.MayHaveFiles || _forgotten.Count < MaxClients)
         {
             _forgotten.Add(client.Address);
