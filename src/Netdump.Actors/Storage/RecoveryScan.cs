@@ -165,17 +165,15 @@ public static partial class RecoveryScan
                     var status = DumpJson.String(json, DumpJson.Status);
                     switch (DumpJson.ParseStatus(status))
                     {
-                        case DumpStatus.Complete:
+                        case (DumpStatus.Complete or DumpStatus.Incomplete or DumpStatus.Refused) and var finished:
                             described?.Invoke(directory, json);
                             // a finished dump's reports are written again by its checksum after
                             // the ack (and by storage care), which a stop may have cut short
                             RemoveLeftovers(directory, entries);
                             // only a complete dump gets aftercare, which a kill may have cut short
-                            return CompressionRecovery.Tidy(directory, entries, json) is { } tidied ? new RecoveredDump(directory, tidied) : null;
-                        case DumpStatus.Incomplete or DumpStatus.Refused:
-                            described?.Invoke(directory, json);
-                            RemoveLeftovers(directory, entries);
-                            return null;
+                            return finished == DumpStatus.Complete && CompressionRecovery.Tidy(directory, entries, json) is { } tidied
+                                ? new RecoveredDump(directory, tidied)
+                                : null;
                         case DumpStatus.Receiving:
                             break;
                         default:
