@@ -70,8 +70,8 @@ public sealed partial class DumpWriterActor
 
         try
         {
-            return CoreChecksum.ComputeIfAtMost(Path.Combine(record.Directory, record.Vmcore), ChecksumBeforeAckBytes) is { } hashed
-                ? record.WithChecksum(hashed.Sha256, hashed.Bytes)
+            return CoreChecksum.Hash(Path.Combine(record.Directory, record.Vmcore), ChecksumBeforeAckBytes, CancellationToken.None) is { } hash
+                ? record.WithChecksum(hash)
                 : record;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -117,16 +117,15 @@ public sealed partial class DumpWriterActor
         var self = Self;
         BackgroundLane.Shared.Run(() =>
             {
-                var sha256 = CoreChecksum.Compute(path, cancel);
-                var bytes = (ulong)new FileInfo(path).Length;
+                var hash = CoreChecksum.Hash(path, cancel);
                 cancel.ThrowIfCancellationRequested(); // a writer that stopped leaves its dump's reports as they are
                 try
                 {
-                    return (object)new ChecksumComputed(DumpReport.WriteChecksum(record, sha256, bytes), Stopwatch.GetElapsedTime(started));
+                    return (object)new ChecksumComputed(DumpReport.WriteChecksum(record, hash), Stopwatch.GetElapsedTime(started));
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    return new ChecksumNotWritten(record, sha256, e.Message);
+                    return new ChecksumNotWritten(record, hash.Sha256, e.Message);
                 }
             },
             outcome => self.Tell(outcome),

@@ -181,9 +181,9 @@ public sealed class StorageCareActor : ReceiveActor
         var path = Path.Combine(record.Directory, record.Vmcore);
         try
         {
-            var sha256 = CoreChecksum.Compute(path, cancel);
-            var hashed = DumpReport.WriteChecksum(record, sha256, (ulong)new FileInfo(path).Length);
-            return (new ChecksumResult(sha256, null, Stopwatch.GetElapsedTime(started)), hashed);
+            var hash = CoreChecksum.Hash(path, cancel);
+            var hashed = DumpReport.WriteChecksum(record, hash);
+            return (new ChecksumResult(hash.Sha256, null, Stopwatch.GetElapsedTime(started)), hashed);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
         {

@@ -4,6 +4,9 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Netdump.Actors.Storage;
 
+/// <summary>A stored core's SHA-256 and its length, both of the one file that was read.</summary>
+public readonly record struct CoreHash(string Sha256, ulong Bytes);
+
 /// <summary>
 /// The SHA-256 of a finished dump's stored core (SPEC §10), as <c>sha256sum</c> prints it.
 /// Read in large sequential chunks: a core is gigabytes, and the hash runs after the dump's
@@ -21,21 +24,20 @@ public static class CoreChecksum
     /// <see cref="UnauthorizedAccessException"/> when it cannot be read, and
     /// <see cref="OperationCanceledException"/> when <paramref name="cancel"/> fires.
     /// </summary>
-    public static string Compute(string path, CancellationToken cancel)
-    {
-        using var file = RegularFile.OpenRead(path);
-        return Compute(file, cancel);
-    }
+    public static string Compute(string path, CancellationToken cancel) => Hash(path, cancel).Sha256;
+
+    /// <summary>The file's SHA-256 and length (of the file opened, not of whatever the name holds later). Throws as <see cref="Compute"/>.</summary>
+    public static CoreHash Hash(string path, CancellationToken cancel) => Hash(path, long.MaxValue, cancel)!.Value;
 
     /// <summary>
     /// The file's SHA-256 and length if it is at most <paramref name="maxBytes"/> long; null,
-    /// having read nothing, when it is longer. Throws as <see cref="Compute(string, CancellationToken)"/>.
+    /// having read nothing, when it is longer. Throws as <see cref="Compute"/>.
     /// </summary>
-    public static (string Sha256, ulong Bytes)? ComputeIfAtMost(string path, long maxBytes)
+    public static CoreHash? Hash(string path, long maxBytes, CancellationToken cancel)
     {
         using var file = RegularFile.OpenRead(path);
         var length = RandomAccess.GetLength(file);
-        return length <= maxBytes ? (Compute(file, CancellationToken.None), (ulong)length) : null;
+        return length <= maxBytes ? new CoreHash(Compute(file, cancel), (ulong)length) : null;
     }
 
     private static string Compute(SafeFileHandle file, CancellationToken cancel)

@@ -119,8 +119,8 @@ public sealed record DumpRecord
     /// </summary>
     public string? StoredSha256 { get; init; }
 
-    /// <summary>This record with the SHA-256 of its core as received and stored (<paramref name="bytes"/> long).</summary>
-    public DumpRecord WithChecksum(string sha256, ulong bytes) => this with { Sha256 = sha256, StoredSha256 = sha256, StoredBytes = bytes };
+    /// <summary>This record with the SHA-256 and length of its core as received and stored.</summary>
+    public DumpRecord WithChecksum(CoreHash hash) => this with { Sha256 = hash.Sha256, StoredSha256 = hash.Sha256, StoredBytes = hash.Bytes };
 
     /// <summary>The server rewrote the core as <c>vmcore.zst</c> (<c>compress = zstd</c>): <see cref="Sha256"/> is then that of its content.</summary>
     public bool CompressedAtRest { get; init; }

@@ -52,13 +52,13 @@ public static partial class DumpReport
     public static void WriteFinal(DumpRecord r) => Write(r, ReportDurability.Durable, reserved: true);
 
     /// <summary>
-    /// A complete dump's reports with the SHA-256 of its stored core (<paramref name="bytes"/>
-    /// long), as received until compression at rest: each file fsynced before its rename, the
-    /// directory not (docs/performance.md). Returns the record as written.
+    /// A complete dump's reports with the SHA-256 and length of its stored core, as received
+    /// until compression at rest: each file fsynced before its rename, the directory not
+    /// (docs/performance.md). Returns the record as written.
     /// </summary>
-    public static DumpRecord WriteChecksum(DumpRecord r, string sha256, ulong bytes)
+    public static DumpRecord WriteChecksum(DumpRecord r, CoreHash hash)
     {
-        var hashed = r.WithChecksum(sha256, bytes);
+        var hashed = r.WithChecksum(hash);
         Write(hashed, ReportDurability.FilesOnly);
         return hashed;
     }

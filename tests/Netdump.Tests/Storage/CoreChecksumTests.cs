@@ -23,6 +23,18 @@ public sealed class CoreChecksumTests : IDisposable
     }
 
     [Fact]
+    public void A_hash_up_to_a_size_gives_the_length_it_read_and_nothing_for_a_larger_file()
+    {
+        var bytes = new byte[4096];
+        new Random(7).NextBytes(bytes);
+        var path = _temp.Combine("vmcore");
+        File.WriteAllBytes(path, bytes);
+
+        Assert.Equal(new CoreHash(Convert.ToHexStringLower(SHA256.HashData(bytes)), 4096), CoreChecksum.Hash(path, maxBytes: 4096, CancellationToken.None));
+        Assert.Null(CoreChecksum.Hash(path, maxBytes: 4095, CancellationToken.None));
+    }
+
+    [Fact]
     public void The_empty_file_has_the_well_known_digest()
     {
         var path = _temp.Combine("vmcore");
