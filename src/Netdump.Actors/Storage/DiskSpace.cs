@@ -24,7 +24,7 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
     private readonly Probe _probe = probe ?? FileSystemSync.AvailableBytes;
     private readonly Lock _lock = new();
     private readonly HashSet<Account> _accounts = [];
-    private int _dumps; // the accounts of dumps (Open), not of files about to be written (Hold)
+    private int _dumps; // the accounts of dumps, not of files about to be written
     private ulong _room;
     private long _measuredAt = long.MinValue;
 
@@ -43,7 +43,7 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
     /// <summary>Opens the account of a new dump, with its first chunk reserved when there is room.</summary>
     public Account Open()
     {
-        var account = new Account(this, isDump: true);
+        var account = new Account(this, Account.Purpose.Dump);
         lock (_lock)
         {
             _accounts.Add(account);
@@ -74,7 +74,7 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
                 return null;
             }
 
-            var account = new Account(this, isDump: false);
+            var account = new Account(this, Account.Purpose.Files);
             _accounts.Add(account);
             _room -= bytes;
             account.Add(bytes);
@@ -140,7 +140,7 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
             if (_accounts.Remove(account))
             {
                 _room += account.TakeAll();
-                _dumps -= account.IsDump ? 1 : 0;
+                _dumps -= account.For == Account.Purpose.Dump ? 1 : 0;
             }
         }
     }
@@ -150,12 +150,21 @@ public sealed class DiskSpace(string path, ulong reserve, DiskSpace.Probe? probe
     /// it (both on the pump thread); the bytes written leave the reservation, since the next
     /// measurement of free space sees them.
     /// </summary>
-    public sealed class Account(DiskSpace space, bool isDump) : IDisposable
+    public sealed class Account(DiskSpace space, Account.Purpose purpose) : IDisposable
     {
         private long _held;
 
-        /// <summary>A dump's account (<see cref="Open"/>), not room held for files (<see cref="Hold"/>).</summary>
-        internal bool IsDump => isDump;
+        /// <summary>What an account holds room for.</summary>
+        public enum Purpose
+        {
+            /// <summary>A dump being received (<see cref="DiskSpace.Open"/>).</summary>
+            Dump,
+
+            /// <summary>Files about to be written (<see cref="DiskSpace.Hold"/>).</summary>
+            Files,
+        }
+
+        internal Purpose For => purpose;
 
         /// <summary>Bytes reserved and not written yet.</summary>
         public ulong Held => (ulong)Interlocked.Read(ref _held);
