@@ -19,7 +19,7 @@ namespace Netdump.Tests.Actors;
 /// the session, and the test writes dump data through the <see cref="CoreFile"/> the way the
 /// session's receive pump does.
 /// </summary>
-public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
+public sealed partial class DumpWriterActorSpec : TestKit, IAsyncLifetime
 {
     private const UnixFileMode Mode0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode Mode0700 = Mode0600 | UnixFileMode.UserExecute;
@@ -233,32 +233,6 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_dump_that_ends_before_its_first_flush_tick_is_told_to_the_catalog_at_its_end_only()
-    {
-        var (catalog, writer) = await DumpTheCatalogHears(TimeSpan.FromHours(1), dumpLength: 3000);
-
-        await FinishDump(writer, reason: null);
-
-        // neither its open nor its header: the first the catalog hears is the final record, hash and all
-        var told = (await catalog.ExpectMsgAsync<Netdump.Actors.Catalog.CatalogProtocol.DumpChanged>()).Record;
-        Assert.Equal(DumpStatus.Complete, told.Status);
-        Assert.Equal("crashy.example.org", told.Header?.Hostname);
-        Assert.NotNull(told.Sha256);
-    }
-
-    [Fact]
-    public async Task A_receiving_dumps_header_reaches_the_catalog_with_the_next_flush_tick()
-    {
-        var (catalog, writer) = await DumpTheCatalogHears(TimeSpan.FromMilliseconds(50), dumpLength: 8192);
-
-        var told = await catalog.FishForMessageAsync<Netdump.Actors.Catalog.CatalogProtocol.DumpChanged>(
-            m => m.Record.Header?.Hostname == "crashy.example.org", TimeSpan.FromSeconds(10));
-        Assert.Equal(DumpStatus.Receiving, told.Record.Status);
-        Assert.Equal(3000UL, told.Record.BytesReceived);
-        await FinishDump(writer, reason: "client timed out");
-    }
-
-    [Fact]
     public async Task A_complete_dump_is_renamed_to_vmcore_byte_for_byte_and_described_as_complete()
     {
         var (writer, opened) = await OpenDump();
@@ -282,117 +256,6 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
         Assert.True(json.GetProperty("parity_ok").GetBoolean());
         Assert.Equal(3000UL, json.GetProperty("bytes_received").GetUInt64());
         Assert.Equal("vmcore", json.GetProperty("vmcore").GetString());
-    }
-
-    [Fact]
-    public async Task A_small_complete_core_is_hashed_before_its_finished_ack_and_its_final_reports_carry_the_hash()
-    {
-        var (writer, opened, data) = await WholeDumpOfChild((int)DumpWriterActor.ChecksumBeforeAckBytes); // the largest core hashed before the ack
-        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
-
-        var record = await FinishDump(writer, reason: null);
-        Assert.Equal(expected, record.Sha256);
-        Assert.Equal(expected, record.StoredSha256);
-        Assert.Equal((ulong)data.Length, record.StoredBytes);
-        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
-
-        AssertReportsCarry(opened.Directory, expected); // as the ack found them: written once, with the hash
-    }
-
-    [Fact]
-    public async Task A_small_core_ending_while_another_dump_is_received_gets_its_sha256_after_it_was_finalized()
-    {
-        var space = new DiskSpace(_dumpDir, reserve: 0, _ => 1UL << 40);
-        using var other = space.Open(); // another client's dump, still arriving
-        var (writer, opened, data) = await WholeDumpOfChild(3000, space);
-
-        var record = await FinishDump(writer, reason: null);
-        Assert.Null(record.Sha256); // the other dump's end may come in the same second: this one's hash holds no disk thread
-        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
-
-        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
-        Assert.Equal(expected, ReadJson(opened.Directory).GetProperty("sha256").GetString());
-    }
-
-    [Fact]
-    public async Task A_larger_complete_core_gets_its_sha256_after_it_was_finalized_then_tells_its_session()
-    {
-        var (writer, opened, data) = await WholeDumpOfChild((int)DumpWriterActor.ChecksumBeforeAckBytes + 1);
-
-        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
-        DumpRecord record = null!;
-        await EventFilter.Info(contains: $"SHA-256 of {opened.Directory}/vmcore is {expected}").ExpectOneAsync(async () =>
-        {
-            record = await FinishDump(writer, reason: null);
-            Assert.Null(record.Sha256); // the FINISHED ack does not wait for the hash of a large core
-            await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
-        });
-
-        AssertReportsCarry(opened.Directory, expected);
-        Assert.Equal(record.FinishedAt!.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'"), ReadJson(opened.Directory).GetProperty("finished_at").GetString());
-    }
-
-    [Fact]
-    public async Task A_hash_the_reports_cannot_take_is_logged_with_the_hash_and_the_session_still_hears_the_checksum_is_done()
-    {
-        var (writer, opened, data) = await WholeDumpOfChild((int)DumpWriterActor.ChecksumBeforeAckBytes + 1); // hashed on the lane, after the ack
-
-        // the lane that hashes and writes the reports waits until dump.json cannot be replaced
-        // (a directory with something in it stands in its name)
-        using var gate = new ManualResetEventSlim();
-        _ = BackgroundLane.Shared.Run(() => gate.Wait(TimeSpan.FromSeconds(30)));
-        try
-        {
-            await FinishDump(writer, reason: null);
-            var json = Path.Combine(opened.Directory, DumpReport.JsonFileName);
-            File.Delete(json);
-            Directory.CreateDirectory(Path.Combine(json, "in-the-way"));
-            var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
-            await EventFilter.Error(contains: $"127.0.0.9: cannot write the SHA-256 {expected} into the reports of {opened.Directory}")
-                .ExpectOneAsync(() =>
-                {
-                    gate.Set();
-                    return Task.CompletedTask;
-                });
-        }
-        finally
-        {
-            gate.Set();
-        }
-
-        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
-    }
-
-    [Fact]
-    public async Task An_incomplete_dump_gets_neither_a_checksum_nor_a_last_link()
-    {
-        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor("")));
-        writer.Tell(DumpWriterActor.Open.Instance);
-        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
-        WriteData(opened.Core, Pattern(4096), chunk: 1024);
-        TellHeader(writer, Kdh(dumpLength: 8192));
-
-        Assert.Equal(DumpStatus.Incomplete, (await FinishDump(writer, reason: null)).Status);
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200)); // no ChecksumDone: nothing to wait for
-
-        Assert.Equal(JsonValueKind.Null, ReadJson(opened.Directory).GetProperty("sha256").ValueKind);
-        Assert.DoesNotContain(File.ReadAllLines(Path.Combine(opened.Directory, DumpReport.InfoFileName)), l => l.Contains("SHA-256", StringComparison.Ordinal));
-        Assert.Empty(Directory.GetFileSystemEntries(_dumpDir, "*.last"));
-    }
-
-    [Fact]
-    public async Task A_complete_dump_is_what_its_hosts_last_link_beside_it_points_to()
-    {
-        Directory.CreateDirectory(Path.Combine(_dumpDir, "web"));
-        var (writer, opened) = await OpenDump(heraldPath: "web");
-        WriteData(opened.Core, Pattern(4096), chunk: 1024);
-        TellHeader(writer, Kdh(dumpLength: 4096));
-        await FinishDump(writer, reason: null);
-
-        var link = new FileInfo(Path.Combine(_dumpDir, "web", "crashy.example.org.last"));
-        await AwaitAssertAsync(() => Assert.Equal(ExpectedDirectoryName, new FileInfo(link.FullName).LinkTarget)); // made after Finalized, relative
-        Assert.Equal(Path.Combine(_dumpDir, "web", ExpectedDirectoryName), link.ResolveLinkTarget(returnFinalTarget: true)!.FullName);
-        Assert.False(File.Exists(Path.Combine(_dumpDir, "crashy.example.org.last")));
     }
 
     [Theory]
@@ -970,45 +833,6 @@ public sealed class DumpWriterActorSpec : TestKit, IAsyncLifetime
             BackgroundLane.Shared.Run(() => true).Wait(TimeSpan.FromSeconds(30));
             _temp.Dispose();
         }
-    }
-
-    /// <summary>
-    /// A writer (this test's child, so it hears ChecksumDone) whose flush tick never comes, on
-    /// <paramref name="space"/> if given, holding a whole dump of <paramref name="bytes"/> and its KDH.
-    /// </summary>
-    private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened, byte[] Data)> WholeDumpOfChild(int bytes, DiskSpace? space = null)
-    {
-        var settings = _settings with { FlushInterval = TimeSpan.FromHours(1), MaxDumpSize = 32 << 20 };
-        var writer = await ChildActorOfAsync(DumpWriterActor.Props(settings, HeraldFor(""), space: space));
-        writer.Tell(DumpWriterActor.Open.Instance);
-        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
-        var data = Pattern(bytes);
-        WriteData(opened.Core, data, chunk: 64 * 1024);
-        TellHeader(writer, Kdh(dumpLength: (ulong)data.Length));
-        return (writer, opened, data);
-    }
-
-    /// <summary>A complete dump's final reports, with <paramref name="sha256"/>, and no temporary report left.</summary>
-    private static void AssertReportsCarry(string directory, string sha256)
-    {
-        var json = ReadJson(directory);
-        Assert.Equal(sha256, json.GetProperty("sha256").GetString());
-        Assert.Equal("complete", json.GetProperty("status").GetString());
-        var info = File.ReadAllLines(Path.Combine(directory, DumpReport.InfoFileName));
-        Assert.Contains($"  SHA-256: {sha256} (vmcore)", info);
-        Assert.Equal("Dump complete", info[^1]);
-        Assert.Empty(Directory.GetFiles(directory, ".*"));
-    }
-
-    /// <summary>A probe hearing what writers tell the catalog, and a writer holding 3000 bytes and a KDH saying <paramref name="dumpLength"/>.</summary>
-    private async Task<(Akka.TestKit.TestProbe Catalog, IActorRef Writer)> DumpTheCatalogHears(TimeSpan flushInterval, ulong dumpLength)
-    {
-        var catalog = CreateTestProbe();
-        Sys.EventStream.Subscribe(catalog.Ref, typeof(Netdump.Actors.Catalog.CatalogProtocol.DumpChanged));
-        var (writer, opened) = await OpenDump(_settings with { FlushInterval = flushInterval });
-        WriteData(opened.Core, Pattern(3000), chunk: 1448);
-        TellHeader(writer, Kdh(dumpLength));
-        return (catalog, writer);
     }
 
     private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened)> OpenDump(NetdumpSettings? settings = null, string heraldPath = "")
