@@ -46,8 +46,7 @@ public sealed partial class DumpWriterActor
             }
 
             // its host and panic are on the dump's end line (ClientSessionActor.LogEnd)
-            _news = ReportNews.Change; // the next flush tick describes it
-            PublishMilestone(); // the catalog learns the host and the panic at the next tick
+            _news = ReportNews.Change; // the next flush tick describes it, in dump.json and to the catalog
             return;
         }
         else

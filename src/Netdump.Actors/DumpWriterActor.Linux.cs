@@ -56,7 +56,6 @@ public sealed partial class DumpWriterActor
             _herald.Client.Address, describe.Pages, describe.PageSize, start.Machine);
         _news = ReportNews.Change;
         Sender.Tell(new LinuxDescribed(layout.DataOffset));
-        PublishMilestone();
         ReportLowSpace(); // the whole size is known now: netdump-nospace before the pull, if need be
     }
     private LinuxFacts? LinuxFacts()

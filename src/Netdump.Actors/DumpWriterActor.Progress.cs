@@ -36,8 +36,11 @@ public sealed partial class DumpWriterActor
             _news = ReportNews.Progress;
         }
 
-        WriteReceivingReport(elapsed);
-        PublishProgress(bytes, elapsed);
+        if (!WriteReceivingReport(elapsed))
+        {
+            PublishProgress(bytes, elapsed);
+        }
+
         LogProgress(bytes, elapsed);
         ReportLowSpace();
     }
@@ -103,12 +106,13 @@ public sealed partial class DumpWriterActor
     /// docs/performance.md). Not fsynced, since the final report is, and the recovery scan
     /// rebuilds a report it cannot read.
     /// </summary>
-    private void WriteReceivingReport(TimeSpan elapsed)
+    /// <returns>whether it was due: the catalog has heard its record</returns>
+    private bool WriteReceivingReport(TimeSpan elapsed)
     {
         var due = _news == ReportNews.Change || (_news == ReportNews.Progress && elapsed >= _nextProgressReportAt);
         if (!due || elapsed < _nextReportAt)
         {
-            return;
+            return false;
         }
 
         _news = ReportNews.None;
@@ -117,6 +121,7 @@ public sealed partial class DumpWriterActor
         try
         {
             var record = BuildRecord(DumpStatus.Receiving, reason: null, supersededBy: null, finishedAt: null) with { Rate = _progress.Rate };
+            PublishReceiving(record, elapsed);
             DumpReport.Write(record, ReportDurability.None);
 
             // a report listing many thousand ranges (a scattering client) costs milliseconds:
@@ -127,6 +132,8 @@ public sealed partial class DumpWriterActor
         {
             _log.Warning("Client {Client}: cannot update {Dir}/dump.json: {Error}", _herald.Client.Address, _directory, e.Message);
         }
+
+        return true;
     }
 
     /// <summary>

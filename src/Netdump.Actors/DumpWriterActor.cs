@@ -153,7 +153,6 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
         // till then: in a crash storm the disk threads have the next dumps' starts to do first
         _reportsRoom = new HeldRoom(reportsRoom);
         _phase = Phase.Receiving;
-        PublishMilestone();
         ReportLowSpace();
     }
 
