@@ -5,11 +5,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Netdump.App.Configuration;
 using Netdump.App.Hosting;
 using Netdump.App.Logging;
+using Netdump.Tests.EndToEnd;
 using Netdump.Tests.Storage;
-using Serilog;
 using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting.Display;
+using Serilog;
 
 namespace Netdump.Tests.App;
 
@@ -35,14 +36,7 @@ public sealed class AkkaLoggingTests : IDisposable
         {
             var dumpDir = _dir.Combine("crash");
             Directory.CreateDirectory(dumpDir);
-            using var host = NetdumpHost.Build(OperatorConfig.BuildConfig(new Dictionary<string, object?>
-            {
-                ["addr"] = "127.0.0.1",
-                ["port"] = 0,
-                ["linux_port"] = 0,
-                ["dumpdir"] = dumpDir,
-                ["http"] = "off", // not the point; the default 127.0.0.1:20080 may be taken on a shared machine
-            }));
+            using var host = NetdumpHost.Build(OperatorConfig.BuildConfig(ServerHarness.LoopbackKeys(dumpDir)));
             await host.StartAsync();
             var endpoint = await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
             var system = host.Services.GetRequiredService<ActorSystem>();

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Netdump.App.Configuration;
 using Netdump.App.Daemon;
 using Netdump.App.Hosting;
+using Netdump.Tests.EndToEnd;
 using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.App;
@@ -84,14 +85,7 @@ public sealed class StillStartingTests : IDisposable
     {
         var dumpDir = _dir.Combine("crash");
         Directory.CreateDirectory(dumpDir);
-        using var host = NetdumpHost.Build(OperatorConfig.BuildConfig(new Dictionary<string, object?>
-        {
-            ["addr"] = "127.0.0.1",
-            ["port"] = 0,
-            ["linux_port"] = 0,
-            ["dumpdir"] = dumpDir,
-            ["http"] = "off",
-        }), starting: starting);
+        using var host = NetdumpHost.Build(OperatorConfig.BuildConfig(ServerHarness.LoopbackKeys(dumpDir)), starting: starting);
 
         await host.StartAsync();
         await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));

@@ -49,21 +49,28 @@ public sealed class ServerHarness : IAsyncDisposable
     /// <summary>The host's services (the actor system, the registry), for tests that look inside.</summary>
     public IServiceProvider Services => _host.Services;
 
+    /// <summary>
+    /// The settings of a server under test, on loopback with any free port, whose dumps go to
+    /// <paramref name="dumpDir"/>: no Linux port and no HTTP unless a test asks, since servers
+    /// under test run side by side.
+    /// </summary>
+    public static Dictionary<string, object?> LoopbackKeys(string dumpDir) => new()
+    {
+        ["addr"] = "127.0.0.1",
+        ["port"] = 0,
+        ["linux_port"] = 0,
+        ["dumpdir"] = dumpDir,
+        ["http"] = HttpSettings.Off,
+    };
+
     public static async Task<ServerHarness> StartAsync(IDictionary<string, object?>? settings = null)
     {
         var dumpDir = Path.Combine(Path.GetTempPath(), $"netdump-e2e-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dumpDir);
-        var keys = new Dictionary<string, object?>
-        {
-            ["addr"] = "127.0.0.1",
-            ["port"] = 0,
-            ["linux_port"] = 0, // off unless a test asks: servers under test run side by side
-            ["dumpdir"] = dumpDir,
-            ["session_timeout"] = "2s",
-            ["linger"] = "2s",
-            ["flush_interval"] = "200ms",
-            ["http"] = HttpSettings.Off, // servers under test run side by side: a test that wants HTTP asks for 127.0.0.1:0
-        };
+        var keys = LoopbackKeys(dumpDir);
+        keys["session_timeout"] = "2s";
+        keys["linger"] = "2s";
+        keys["flush_interval"] = "200ms";
         foreach (var (key, value) in settings ?? new Dictionary<string, object?>())
         {
             keys[key] = value;
