@@ -53,6 +53,13 @@ public sealed class AkkaLoggingTests : IDisposable
             Assert.Equal(dumpDir, Scalar(listening, "DumpDir"));
             Assert.Equal("Netdump.Actors.UdpListenerActor", Scalar(listening, Constants.SourceContextPropertyName));
             Assert.Equal("akka://netdump/user/listener", Scalar(listening, "LogSource"));
+
+            // Akka's filter step keeps every event and renders its message alone: its default
+            // renders the whole event's text (time, thread, source), which the logger discards
+            var kept = system.Settings.LogFilter.ShouldTryKeepMessage(
+                new Akka.Event.Info("akka://netdump/user/listener", typeof(AkkaLoggingTests), "dump started"), out var rendered);
+            Assert.True(kept);
+            Assert.Equal("dump started", rendered);
         }
         finally
         {
