@@ -5,6 +5,7 @@ using Akka.Event;
 using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
 using Netdump.Actors.Ingest.Linux;
+using Netdump.Actors.Native;
 using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
 
@@ -203,6 +204,7 @@ public sealed partial class UdpListenerActor : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
+        ReserveDescriptors();
         try
         {
             _receiver = HeraldReceiver.Bind(_settings.Address, _settings.Port, _metrics.Dropped(Metrics.DropReason.ListenPort));
@@ -229,6 +231,26 @@ public sealed partial class UdpListenerActor : UntypedActor, IWithTimers
             _receiver?.Dispose();
             _receiver = null;
             _log.Error("{Error}", _bindError);
+        }
+    }
+
+    /// <summary>
+    /// Descriptors a storm at <c>max_concurrent_dumps</c> may hold: a session socket and a core per
+    /// dump received, the sockets of as many dumps lingering after their end, room for the reports
+    /// being written, and what the server holds before any dump (about 250, most of them its
+    /// assemblies).
+    /// </summary>
+    internal static int StormDescriptors(NetdumpSettings settings) => 512 + 4 * settings.MaxConcurrentDumps;
+
+    /// <summary>The descriptor table grown now, not under a storm's first dumps (<see cref="DescriptorTable"/>).</summary>
+    private void ReserveDescriptors()
+    {
+        var wanted = StormDescriptors(_settings);
+        var reserved = DescriptorTable.Reserve(wanted);
+        if (reserved < wanted)
+        {
+            _log.Warning("The open files limit allows {Reserved} descriptors; a storm of max_concurrent_dumps = {Concurrent} dumps may need {Wanted} (raise the limit: ulimit -n, or LimitNOFILE= under systemd)",
+                reserved, _settings.MaxConcurrentDumps, wanted);
         }
     }
 

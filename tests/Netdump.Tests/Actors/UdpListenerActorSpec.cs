@@ -67,6 +67,29 @@ public sealed class UdpListenerActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void The_listener_grows_the_descriptor_table_to_what_a_storm_at_the_concurrency_limit_may_hold()
+    {
+        var limit = Netdump.Tests.Native.DescriptorTableTests.OpenFilesSoftLimit();
+        var settings = _settings with { MaxConcurrentDumps = (int)Math.Min((limit - 512) / 4, 4_000) };
+        var wanted = UdpListenerActor.StormDescriptors(settings);
+        Assert.Equal(512 + 4 * settings.MaxConcurrentDumps, wanted);
+
+        StartListener(settings);
+
+        Assert.True(Netdump.Tests.Native.DescriptorTableTests.TableSize() >= wanted, $"FDSize {Netdump.Tests.Native.DescriptorTableTests.TableSize()}, {wanted} wanted");
+    }
+
+    [Fact]
+    public void A_concurrency_limit_beyond_the_open_files_limit_is_warned_of_at_start()
+    {
+        var limit = Netdump.Tests.Native.DescriptorTableTests.OpenFilesSoftLimit();
+        var settings = _settings with { MaxConcurrentDumps = (int)Math.Min(limit / 4 + 1, int.MaxValue) };
+
+        EventFilter.Warning(start: $"The open files limit allows {limit} descriptors; a storm of max_concurrent_dumps = {settings.MaxConcurrentDumps} dumps may need")
+            .ExpectOne(() => StartListener(settings));
+    }
+
+    [Fact]
     public void A_HERALD_from_a_new_client_spawns_a_session_that_knows_the_local_address_it_was_sent_to()
     {
         var (_, endpoint) = StartListener();
