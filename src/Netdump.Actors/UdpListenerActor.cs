@@ -240,7 +240,7 @@ public sealed partial class UdpListenerActor : UntypedActor, IWithTimers
     /// being written, and what the server holds before any dump (about 250, most of them its
     /// assemblies).
     /// </summary>
-    internal static int StormDescriptors(NetdumpSettings settings) => 512 + 4 * settings.MaxConcurrentDumps;
+    internal static int StormDescriptors(NetdumpSettings settings) => (int)Math.Min(512 + 4L * settings.MaxConcurrentDumps, int.MaxValue);
 
     /// <summary>The descriptor table grown now, not under a storm's first dumps (<see cref="DescriptorTable"/>).</summary>
     private void ReserveDescriptors()

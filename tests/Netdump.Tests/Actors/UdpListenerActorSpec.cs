@@ -73,6 +73,7 @@ public sealed class UdpListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         var settings = _settings with { MaxConcurrentDumps = (int)Math.Min((limit - 512) / 4, 4_000) };
         var wanted = UdpListenerActor.StormDescriptors(settings);
         Assert.Equal(512 + 4 * settings.MaxConcurrentDumps, wanted);
+        Assert.Equal(int.MaxValue, UdpListenerActor.StormDescriptors(settings with { MaxConcurrentDumps = int.MaxValue })); // no overflow
 
         StartListener(settings);
 
