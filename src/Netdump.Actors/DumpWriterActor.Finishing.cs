@@ -18,6 +18,7 @@ public sealed partial class DumpWriterActor
         {
             _core!.Flush();
             _key?.Flush(flushToDisk: true);
+            FsyncConsoleLog();
             if (!_directoryDurable)
             {
                 // a dump that ended before its first background flush: the final report fsyncs

@@ -208,13 +208,10 @@ internal sealed class ConsoleLogFile : IDisposable
         }
     }
 
-    /// <summary>Makes the log durable (it is final): the held text written, and the file synced.</summary>
-    public void Flush()
-    {
-        WriteHeldQuietly();
-        _file.Flush(flushToDisk: true);
-    }
-
+    /// <summary>
+    /// The held text written and the file closed, not synced: it is synced by name with the core
+    /// (<c>DumpWriterActor</c>), on a disk thread.
+    /// </summary>
     public void Dispose()
     {
         WriteHeldQuietly();

@@ -886,13 +886,13 @@ public sealed partial class DumpWriterActorSpec : TestKit, IAsyncLifetime
         throw new TimeoutException("no receiving report as awaited while data arrived");
     }
 
-    /// <summary>Writes data as the receive pump does, one payload at a time.</summary>
-    private static void WriteData(CoreFile core, byte[] data, int chunk)
+    /// <summary>Writes data as the receive pump does, one payload at a time, from <paramref name="at"/> in the core.</summary>
+    private static void WriteData(CoreFile core, byte[] data, int chunk, ulong at = 0)
     {
         for (var offset = 0; offset < data.Length; offset += chunk)
         {
             var length = Math.Min(chunk, data.Length - offset);
-            Assert.Equal(CoreWriteResult.Written, core.Write((ulong)offset, data.AsSpan(offset, length)));
+            Assert.Equal(CoreWriteResult.Written, core.Write(at + (ulong)offset, data.AsSpan(offset, length)));
         }
     }
 

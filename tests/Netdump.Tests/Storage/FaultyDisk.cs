@@ -7,9 +7,9 @@ using Netdump.Actors.Storage;
 namespace Netdump.Tests.Storage;
 
 /// <summary>
-/// A disk that fails on demand (writes at or past an offset fail with EIO; a core fsync or a
-/// directory fsync can fail) and records every fsync that succeeded, in order ("core", or
-/// "dir " and the path).
+/// A disk that fails on demand (writes at or past an offset fail with EIO; a core fsync, a
+/// file's fsync by name or a directory fsync can fail) and records every fsync that succeeded,
+/// in order ("core", or "file " or "dir " and the path).
 /// </summary>
 internal sealed class FaultyDisk : CoreDisk
 {
@@ -20,6 +20,8 @@ internal sealed class FaultyDisk : CoreDisk
     public volatile bool FailFsync;
 
     public volatile bool FailDirectoryFsync;
+
+    public volatile bool FailFileFsync;
 
     public ConcurrentQueue<string> Fsyncs { get; } = new();
 
@@ -59,6 +61,17 @@ internal sealed class FaultyDisk : CoreDisk
 
         base.FlushToDisk(file);
         Fsyncs.Enqueue("core");
+    }
+
+    public override void FsyncFile(string path)
+    {
+        if (FailFileFsync)
+        {
+            throw new IOException("Input/output error");
+        }
+
+        base.FsyncFile(path);
+        Fsyncs.Enqueue("file " + path);
     }
 
     public override void FsyncDirectory(string path)

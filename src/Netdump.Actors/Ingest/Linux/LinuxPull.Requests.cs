@@ -175,8 +175,10 @@ internal sealed partial class LinuxPull
             if (_phase == Phase.ShowingState && (quiet || now - _showStateAt >= (long)ShowStateDeadline.TotalMilliseconds))
             {
                 _phase = Phase.Done;
-                _log?.Flush();
-                _log?.Dispose(); // the log is final: text from now on goes to the client's console file
+                // the log is final (its held text written): text from now on goes to the client's
+                // console file; the writer makes it durable with the core, on a disk thread, not on
+                // this thread, which serves every Linux client
+                _log?.Dispose();
                 _log = null;
                 _session(ConsoleDone.Instance);
             }

@@ -1,0 +1,79 @@
+using Akka.Actor;
+using Netdump.Actors;
+using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
+using Netdump.Tests.Storage;
+
+namespace Netdump.Tests.Actors;
+
+/// <summary>The end of a Linux dump in the writer: its console log made durable with its core, on the writer's disk thread.</summary>
+public sealed partial class DumpWriterActorSpec
+{
+    private static readonly LinuxStart X86_64 = new(Machine: 62, MaxVersion: 5, TaskStruct: 0xffff810001234000, PageOffset: 0xffff810000000000, Magic: 0x1234567811111111);
+
+    [Fact]
+    public async Task A_linux_dumps_console_log_is_fsynced_with_its_core_before_the_final_reports()
+    {
+        var disk = new FaultyDisk();
+        var (writer, opened) = await WholeLinuxDump(disk);
+
+        writer.Tell(DumpWriterActor.ClientFinished.Instance);
+        var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
+
+        Assert.Equal(DumpStatus.Complete, record.Status);
+        // the pull closed the log on the Linux port's thread without syncing it (that thread serves
+        // every Linux client); then the core is truncated to its full length and synced again
+        Assert.Equal(["core", "file " + Path.Combine(opened.Directory, ConsoleLogFile.FileName), "dir " + _dumpDir, "core"], disk.Fsyncs);
+        Assert.Equal(5L, record.Linux?.LogBytes); // the reports describe the log that was synced
+    }
+
+    [Fact]
+    public async Task A_console_log_that_cannot_be_fsynced_is_logged_and_the_dump_ends_as_its_data_decides()
+    {
+        var disk = new FaultyDisk { FailFileFsync = true };
+        var (writer, opened) = await WholeLinuxDump(disk);
+
+        await EventFilter.Warning(contains: $"cannot fsync the console log of {opened.Directory}: Input/output error").ExpectOneAsync(async () =>
+        {
+            writer.Tell(DumpWriterActor.ClientFinished.Instance);
+            Assert.Equal(DumpStatus.Complete, (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record.Status);
+        });
+    }
+
+    [Fact]
+    public async Task A_linux_dump_without_a_console_log_ends_without_one()
+    {
+        var disk = new FaultyDisk();
+        var (writer, opened) = await WholeLinuxDump(disk, log: null);
+
+        writer.Tell(DumpWriterActor.ClientFinished.Instance);
+
+        Assert.Equal(DumpStatus.Complete, (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record.Status);
+        Assert.Equal(["core", "dir " + _dumpDir, "core"], disk.Fsyncs);
+        Assert.False(File.Exists(Path.Combine(opened.Directory, ConsoleLogFile.FileName)));
+    }
+
+    /// <summary>
+    /// A Linux writer on <paramref name="disk"/> (this test's child, no flush tick) holding a whole
+    /// core of two pages, and the console <paramref name="log"/> as its pull leaves it when the
+    /// console is quiet: written and closed.
+    /// </summary>
+    private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened)> WholeLinuxDump(CoreDisk disk, string? log = "boot\n")
+    {
+        var herald = HeraldFor("") with { Linux = X86_64 };
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, herald, disk: disk));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        const uint PageSize = 4096;
+        writer.Tell(new DumpWriterActor.DescribeLinux(X86_64, Pages: 2, PageSize, Registers: []));
+        var described = await ExpectMsgAsync<DumpWriterActor.LinuxDescribed>();
+        WriteData(opened.Core, Pattern(2 * (int)PageSize), (int)PageSize, (ulong)described.DataOffset);
+        writer.Tell(new DumpWriterActor.LinuxMemoryDone([]));
+        if (log is not null)
+        {
+            await File.WriteAllTextAsync(Path.Combine(opened.Directory, ConsoleLogFile.FileName), log);
+        }
+
+        return (writer, opened);
+    }
+}
