@@ -8,7 +8,7 @@ namespace Netdump.Actors.Native;
 /// threads every growth waits for an RCU grace period while every other thread that makes a
 /// descriptor waits for it in turn: the sockets and cores of a storm's first dumps crossed 256
 /// and 512 descriptors and held the threads that start dumps 16–40 ms at once
-/// (docs/performance.md, "Crash storms"). The table never shrinks, so one descriptor made high
+/// (docs/performance.md, "The descriptor table"). The table never shrinks, so one descriptor made high
 /// at start (and closed) leaves the room for good, at 8 bytes a slot.
 /// </summary>
 internal static partial class DescriptorTable

@@ -46,7 +46,7 @@ public static class NetdumpHost
     /// the .NET pool's time for a small dump (docs/performance.md). An evaluator over an empty
     /// list looks at sources only, and renders the message alone.
     /// </summary>
-    public static LogFilterSetup LogEventsUnformatted { get; } = new([]);
+    public static LogFilterSetup MessageOnlyLogFilter { get; } = new([]);
 
     /// <summary>
     /// Registers the <see cref="UdpListenerActor"/> (and through it every session), after the
@@ -189,7 +189,7 @@ public static class NetdumpHost
         builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
             akka.AddHocon(config.WithFallback(AkkaLogging), HoconAddMode.Replace)
-                .AddSetup(LogEventsUnformatted)
+                .AddSetup(MessageOnlyLogFilter)
                 .WithNetdumpCluster(settings, ActorSystemName)
                 .WithNetdumpListener(settings, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
                     services.GetService<ISystemdNotifier>(), starting);
