@@ -19,12 +19,8 @@ public class CoreDisk
 
     public virtual void FlushToDisk(SafeFileHandle file) => RandomAccess.FlushToDisk(file);
 
-    /// <summary>Makes a file written and closed by someone else durable, by its name; <see cref="IOException"/> on failure.</summary>
-    public virtual void FsyncFile(string path)
-    {
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
-        RandomAccess.FlushToDisk(file);
-    }
+    /// <summary>Makes a file written and closed by someone else durable, by its name (<see cref="FileSystemSync.FsyncFile"/>).</summary>
+    public virtual void FsyncFile(string path) => FileSystemSync.FsyncFile(path);
 
     /// <summary>Makes the entries of a directory durable; <see cref="IOException"/> on failure.</summary>
     public virtual void FsyncDirectory(string path) => FileSystemSync.FsyncDirectory(path);
