@@ -15,6 +15,7 @@ using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
 using Netdump.App.Configuration;
 using Netdump.App.Http;
+using Netdump.App.Logging;
 using Serilog;
 
 namespace Netdump.App.Hosting;
@@ -32,19 +33,22 @@ public static class NetdumpHost
     /// each event to Serilog's <see cref="Log.Logger"/> with the message template and its
     /// properties (<c>{Client}</c>, <c>{Dir}</c>) as Serilog properties, plus the actor's path
     /// and the logging class; <see cref="SerilogLogMessageFormatter"/> renders the same templates
-    /// wherever Akka formats a message itself (its standard-out logger before the log starts).
+    /// wherever Akka formats a message itself; and <see cref="AkkaEarlyLog"/> takes what Akka
+    /// logs while its loggers are not running (before they start, after they stop) into Serilog too.
     /// </summary>
     public static Config AkkaLogging { get; } = ConfigurationFactory.ParseString($"""
         akka.loggers = [{OperatorConfig.HoconQuote(typeof(SerilogLogger).AssemblyQualifiedName!)}]
         akka.logger-formatter = {OperatorConfig.HoconQuote(typeof(SerilogLogMessageFormatter).AssemblyQualifiedName!)}
+        akka.stdout-logger-class = {OperatorConfig.HoconQuote(typeof(AkkaEarlyLog).AssemblyQualifiedName!)}
         """);
 
     /// <summary>
     /// Akka's log filter, with no filter in it. Without a setup Akka uses its "no filters"
     /// evaluator, which renders each event's whole text (time, thread, source and message) for
-    /// the logger to look at, and <see cref="SerilogLogger"/> throws that text away: 6% of
-    /// the .NET pool's time for a small dump (docs/performance.md). An evaluator over an empty
-    /// list looks at sources only, and renders the message alone.
+    /// the logger to look at, and <see cref="SerilogLogger"/> throws that text away: a cost in
+    /// every small dump (docs/performance.md, "The descriptor table"). An evaluator over an empty
+    /// list looks at sources only, and renders the message alone (which is all Akka's own
+    /// standard-out logger would then print: <see cref="AkkaEarlyLog"/> replaces it).
     /// </summary>
     public static LogFilterSetup MessageOnlyLogFilter { get; } = new([]);
 

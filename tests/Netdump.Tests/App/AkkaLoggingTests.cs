@@ -60,6 +60,14 @@ public sealed class AkkaLoggingTests : IDisposable
                 new Akka.Event.Info("akka://netdump/user/listener", typeof(AkkaLoggingTests), "dump started"), out var rendered);
             Assert.True(kept);
             Assert.Equal("dump started", rendered);
+
+            // what Akka logs while its loggers are not running reaches Serilog with its level and source
+            system.Settings.StdoutLogger.Tell(new Akka.Event.Warning("akka://netdump/system", typeof(AkkaLoggingTests), "logged before the loggers started"));
+            var early = await WaitForAsync(events, e => e.MessageTemplate.Text == "{Message:l}" && Scalar(e, "Message") == "logged before the loggers started");
+            Assert.Equal(LogEventLevel.Warning, early.Level);
+            Assert.Equal("logged before the loggers started", Rendered(early));
+            Assert.Equal("akka://netdump/system", Scalar(early, "LogSource"));
+            Assert.Equal(typeof(AkkaLoggingTests).FullName, Scalar(early, Constants.SourceContextPropertyName));
         }
         finally
         {
