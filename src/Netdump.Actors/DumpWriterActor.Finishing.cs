@@ -14,11 +14,11 @@ public sealed partial class DumpWriterActor
     {
         Timers.CancelAll();
         var reason = imposed;
+        FsyncConsoleLog();
         try
         {
             _core!.Flush();
             _key?.Flush(flushToDisk: true);
-            FsyncConsoleLog();
             if (!_directoryDurable)
             {
                 // a dump that ended before its first background flush: the final report fsyncs

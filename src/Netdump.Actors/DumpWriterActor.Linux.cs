@@ -76,8 +76,8 @@ public sealed partial class DumpWriterActor
     /// <summary>
     /// A Linux dump's log made durable with its core. Its pull writes the log's last text and
     /// closes it on the Linux port's thread, which serves every Linux client and so never waits
-    /// for a disk; the fsync is here, on a disk thread, before the final reports. The log is the
-    /// dump's companion: a failure is logged, and the dump ends as its data decides.
+    /// for a disk; the fsync is here, on a disk thread, before the core's and the final reports.
+    /// The log is the dump's companion: a failure is logged, and the dump ends as its data decides.
     /// </summary>
     private void FsyncConsoleLog()
     {
@@ -94,7 +94,7 @@ public sealed partial class DumpWriterActor
         {
             // no log could be made: the dump went on without its console text
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
             _log.Warning("Client {Client}: cannot fsync the console log of {Dir}: {Error}; the dump ends as its data decides",
                 _herald.Client.Address, _directory, e.Message);

@@ -73,8 +73,8 @@ internal static unsafe partial class LinuxIo
     public const int ONonBlock = 0x800;
     public const int OCloExec = 0x80000;
 
-    /// <summary>O_NOFOLLOW, whose value is not the same on every architecture.</summary>
-    public static int ONoFollow => RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86 ? 0x20000 : 0x8000;
+    /// <summary>O_NOFOLLOW, whose value is not the same on every architecture: 040000 on ARM and POWER, the generic 0400000 elsewhere.</summary>
+    public static int ONoFollow => RuntimeInformation.ProcessArchitecture is Architecture.Arm or Architecture.Armv6 or Architecture.Arm64 or Architecture.Ppc64le ? 0x8000 : 0x20000;
 
     public const int AtFdCwd = -100;
     public const int AtSymlinkNoFollow = 0x100;

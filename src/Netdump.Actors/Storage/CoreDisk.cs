@@ -19,8 +19,17 @@ public class CoreDisk
 
     public virtual void FlushToDisk(SafeFileHandle file) => RandomAccess.FlushToDisk(file);
 
-    /// <summary>Makes a file written and closed by someone else durable, by its name (<see cref="FileSystemSync.FsyncFile"/>).</summary>
-    public virtual void FsyncFile(string path) => FileSystemSync.FsyncFile(path);
+    /// <summary>
+    /// Makes a file written and closed by someone else durable, by its name: opened as a
+    /// regular file only (<see cref="RegularFile"/>: never through a link, never waiting on a
+    /// FIFO left under its name). <see cref="FileNotFoundException"/> when there is none,
+    /// <see cref="IOException"/> on any other failure.
+    /// </summary>
+    public virtual void FsyncFile(string path)
+    {
+        using var file = RegularFile.OpenRead(path);
+        RandomAccess.FlushToDisk(file);
+    }
 
     /// <summary>Makes the entries of a directory durable; <see cref="IOException"/> on failure.</summary>
     public virtual void FsyncDirectory(string path) => FileSystemSync.FsyncDirectory(path);

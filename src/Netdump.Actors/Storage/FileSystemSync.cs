@@ -24,25 +24,13 @@ public static unsafe partial class FileSystemSync
     /// Opens the directory read-only, fsyncs it and closes it, so that entries created or
     /// renamed in it are durable. Throws <see cref="IOException"/> with the errno text.
     /// </summary>
-    public static void FsyncDirectory(string path) => FsyncByName(path, ORdOnly | DirectoryFlag | CloseOnExecFlag, "directory", missing: false);
-
-    /// <summary>
-    /// Opens a file read-only by its name, never through a symlink and without waiting (a FIFO
-    /// in its place opens at once, and its fsync fails), fsyncs it and closes it: what another
-    /// thread wrote and closed becomes durable. Throws <see cref="FileNotFoundException"/> when
-    /// there is no such file, <see cref="IOException"/> with the errno text otherwise.
-    /// </summary>
-    public static void FsyncFile(string path) => FsyncByName(path, ORdOnly | NoFollowFlag | NonBlockFlag | CloseOnExecFlag, "file", missing: true);
-
-    /// <summary>The fsync of a name opened with <paramref name="flags"/>; <paramref name="missing"/>: a name that does not exist is a <see cref="FileNotFoundException"/>.</summary>
-    private static void FsyncByName(string path, int flags, string what, bool missing)
+    public static void FsyncDirectory(string path)
     {
         RejectNul(path);
-        var fd = Open(path, flags);
+        var fd = Open(path, ORdOnly | DirectoryFlag | CloseOnExecFlag);
         if (fd < 0)
         {
-            var error = LastError($"cannot open {what}", path);
-            throw missing && Marshal.GetLastPInvokeError() == ENOENT ? new FileNotFoundException(error.Message, path) : error;
+            throw LastError("cannot open directory", path);
         }
 
         try
@@ -51,7 +39,7 @@ public static unsafe partial class FileSystemSync
             {
                 if (Marshal.GetLastPInvokeError() != EINTR)
                 {
-                    throw LastError($"cannot fsync {what}", path);
+                    throw LastError("cannot fsync directory", path);
                 }
             }
         }
@@ -174,17 +162,6 @@ public static unsafe partial class FileSystemSync
             : OperatingSystem.IsFreeBSD() ? 0x20000
             : OperatingSystem.IsMacOS() ? 0x100000
             : 0;
-
-    private static int NoFollowFlag =>
-        OperatingSystem.IsLinux()
-            ? RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86 ? 0x20000 : 0x8000
-            : OperatingSystem.IsFreeBSD() || OperatingSystem.IsMacOS() ? 0x100
-            : 0;
-
-    private static int NonBlockFlag =>
-        OperatingSystem.IsLinux() ? 0x800
-        : OperatingSystem.IsFreeBSD() || OperatingSystem.IsMacOS() ? 0x4
-        : 0;
 
     private static int CloseOnExecFlag =>
         OperatingSystem.IsLinux() ? 0x80000

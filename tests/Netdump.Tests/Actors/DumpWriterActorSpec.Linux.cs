@@ -22,8 +22,8 @@ public sealed partial class DumpWriterActorSpec
 
         Assert.Equal(DumpStatus.Complete, record.Status);
         // the pull closed the log on the Linux port's thread without syncing it (that thread serves
-        // every Linux client); then the core is truncated to its full length and synced again
-        Assert.Equal(["core", "file " + Path.Combine(opened.Directory, ConsoleLogFile.FileName), "dir " + _dumpDir, "core"], disk.Fsyncs);
+        // every Linux client); the core is synced, and again once truncated to its full length
+        Assert.Equal(["file " + Path.Combine(opened.Directory, ConsoleLogFile.FileName), "core", "dir " + _dumpDir, "core"], disk.Fsyncs);
         Assert.Equal(5L, record.Linux?.LogBytes); // the reports describe the log that was synced
     }
 

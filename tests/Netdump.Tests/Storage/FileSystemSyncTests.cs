@@ -38,43 +38,6 @@ public sealed class FileSystemSyncTests : IDisposable
     }
 
     [Fact]
-    public void FsyncFile_succeeds_on_a_regular_file_and_says_when_there_is_none()
-    {
-        var file = _temp.Combine("log");
-        File.WriteAllText(file, "boot\n");
-
-        FileSystemSync.FsyncFile(file);
-
-        var missing = Assert.Throws<FileNotFoundException>(() => FileSystemSync.FsyncFile(_temp.Combine("missing")));
-        Assert.Contains("No such file or directory", missing.Message);
-    }
-
-    [Fact]
-    public void FsyncFile_does_not_follow_a_symlink_put_in_the_files_place()
-    {
-        var target = _temp.Combine("elsewhere");
-        File.WriteAllText(target, "x");
-        var link = _temp.Combine("log");
-        File.CreateSymbolicLink(link, target);
-
-        var error = Assert.Throws<IOException>(() => FileSystemSync.FsyncFile(link));
-
-        Assert.Contains("Too many levels of symbolic links", error.Message); // ELOOP: O_NOFOLLOW
-    }
-
-    [Fact]
-    public async Task FsyncFile_of_a_named_pipe_fails_at_once_instead_of_waiting_for_a_writer()
-    {
-        var pipe = Fifo.Make(_temp.Combine("log"));
-
-        var fsync = Task.Run(() => Assert.Throws<IOException>(() => FileSystemSync.FsyncFile(pipe)));
-
-        // without O_NONBLOCK the open would wait for a writer that never comes
-        Assert.Same(fsync, await Task.WhenAny(fsync, Task.Delay(TimeSpan.FromSeconds(10))));
-        Assert.Contains("Invalid argument", (await fsync).Message); // EINVAL: a pipe has nothing to sync
-    }
-
-    [Fact]
     public void MakeDirectory_creates_once_then_reports_that_the_name_exists()
     {
         var dir = _temp.Combine("d");
