@@ -246,11 +246,16 @@ public sealed partial class UdpListenerActor : UntypedActor, IWithTimers
     private void ReserveDescriptors()
     {
         var wanted = StormDescriptors(_settings);
-        var reserved = DescriptorTable.Reserve(wanted);
-        if (reserved < wanted)
+        switch (DescriptorTable.Reserve(wanted))
         {
-            _log.Warning("The open files limit allows {Reserved} descriptors; a storm of max_concurrent_dumps = {Concurrent} dumps may need {Wanted} (raise the limit: ulimit -n, or LimitNOFILE= under systemd)",
-                reserved, _settings.MaxConcurrentDumps, wanted);
+            case DescriptorTable.Reservation.Capped capped:
+                _log.Warning("The open files limit allows {Reserved} descriptors; a storm of {Key} = {Concurrent} dumps may need {Wanted} (raise the limit: ulimit -n, or LimitNOFILE= under systemd)",
+                    capped.Slots, ConfigKeys.MaxConcurrentDumps.Name, _settings.MaxConcurrentDumps, wanted);
+                break;
+            case DescriptorTable.Reservation.Failed failed:
+                _log.Warning("Cannot make room for {Wanted} descriptors at start ({Why}); a crash storm's first dumps may wait while the kernel grows the table",
+                    wanted, failed.Why);
+                break;
         }
     }
 
