@@ -61,17 +61,33 @@ public sealed partial class DumpWriterActor
         }
 
         _phase = Phase.Final;
+        // the link before the session hears of the end: its netdump-reboot, and anyone told of
+        // the dump from then on, find the host's newest dump behind it
+        PointLastLinkIfComplete(record);
         Sender.Tell(new Finalized(record, FinalReports.Written));
         Publish(record);
-        AfterReports(record);
+        ChecksumIfComplete(record);
     }
 
     /// <summary>The final reports are on disk: a complete dump gets its <c>.last</c> link and its checksum.</summary>
     private void AfterReports(DumpRecord record)
     {
+        PointLastLinkIfComplete(record);
+        ChecksumIfComplete(record);
+    }
+
+    private void PointLastLinkIfComplete(DumpRecord record)
+    {
         if (record.Status == DumpStatus.Complete)
         {
             PointLastLink(record);
+        }
+    }
+
+    private void ChecksumIfComplete(DumpRecord record)
+    {
+        if (record.Status == DumpStatus.Complete)
+        {
             Checksum(record);
         }
     }
