@@ -9,7 +9,8 @@ namespace Netdump.Tests.App;
 
 /// <summary>
 /// The real executable as an operator runs it, on loopback: <c>--version</c>, <c>--help</c>, every
-/// kind of bad start (one line on stderr, status 1) and a clean start and SIGTERM (status 0).
+/// kind of bad start (one line on stderr, status 1), a clean start and SIGTERM (status 0), and the
+/// descriptor table it starts with.
 /// </summary>
 public sealed class ServerProcessTests : IDisposable
 {
@@ -241,6 +242,37 @@ public sealed class ServerProcessTests : IDisposable
 
         Assert.EndsWith("[INF] Stopping: no new dumps; dumps in flight get up to 20 s to close", server.StdoutLines[^2]);
         Assert.EndsWith("[INF] Stopped", server.StdoutLines[^1]);
+    }
+
+    /// <summary>
+    /// The descriptor table grown at start to what a storm at the concurrency limit may hold
+    /// (docs/operations.md, "Open files"), under an open files limit set with <c>prlimit</c>: a
+    /// fresh process, whose table nothing else grew. Without it a fresh server's is 256.
+    /// </summary>
+    [Theory]
+    [InlineData(8192, 1000, 4512, null)] // 512 + 4 x 1000
+    [InlineData(600, 100, 600, "[WRN] The open files limit allows 600 descriptors; a storm of max_concurrent_dumps = 100 dumps may need 912 (raise the limit: ulimit -n, or LimitNOFILE= under systemd)")]
+    public async Task Server_should_start_with_room_for_a_storm_at_its_concurrency_limit_or_say_the_open_files_limit_is_lower(
+        int openFiles, int concurrent, int atLeast, string? warning)
+    {
+        using var server = ServerProcess.StartUnder(["prlimit", $"--nofile={openFiles}:{openFiles}"],
+            "--port", "0", "--addr", "127.0.0.1", "--dumpdir", DumpDir, "--config", ConfPath, "--concurrent", $"{concurrent}");
+        await server.WaitForOutputAsync("Listening for netdump HERALDs on 127.0.0.1:", RunTimeout);
+
+        var size = int.Parse(File.ReadLines($"/proc/{server.Process.Id}/status").First(l => l.StartsWith("FDSize:", StringComparison.Ordinal))["FDSize:".Length..].Trim());
+        Assert.True(size >= atLeast, $"FDSize {size}");
+        var said = server.StdoutLines.Where(l => l.Contains("open files limit", StringComparison.Ordinal)).ToList();
+        if (warning is null)
+        {
+            Assert.Empty(said);
+        }
+        else
+        {
+            Assert.EndsWith(warning, Assert.Single(said));
+        }
+
+        server.Terminate();
+        Assert.Equal(0, await server.WaitForExitAsync(RunTimeout));
     }
 
     /// <summary>Runs the server, expects status 1, and returns its one line of stderr.</summary>
