@@ -25,6 +25,7 @@ public static class ConfigKeys
     public static readonly ConfigKey MaxDumpSize = Key("max_dump_size", ConfigValueKind.OptionalText);
     public static readonly ConfigKey FlushInterval = Key("flush_interval", ConfigValueKind.Duration);
     public static readonly ConfigKey IngestEngine = Key("ingest_engine", ConfigValueKind.Text);
+    public static readonly ConfigKey CpuScheduling = Key("cpu_scheduling", ConfigValueKind.Text);
     public static readonly ConfigKey MaxKeySize = Key("max_key_size", ConfigValueKind.Text);
     public static readonly ConfigKey MaxConcurrentDumps = Key("max_concurrent_dumps", ConfigValueKind.Integer, "--concurrent");
     public static readonly ConfigKey Secure = Key("secure", ConfigValueKind.Boolean, "--secure");

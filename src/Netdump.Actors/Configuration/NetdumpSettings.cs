@@ -3,6 +3,7 @@ using System.Net;
 using System.Reflection;
 using Akka.Configuration;
 using Netdump.Actors.Ingest;
+using Netdump.Actors.Scheduling;
 using Netdump.Actors.Storage;
 
 namespace Netdump.Actors.Configuration;
@@ -38,6 +39,9 @@ public sealed record NetdumpSettings
 
     /// <summary>The receive loop of session sockets.</summary>
     public required IngestEngine IngestEngine { get; init; }
+
+    /// <summary>How Linux schedules the server's threads (<c>cpu_scheduling</c>; the host applies it at start).</summary>
+    public CpuScheduling CpuScheduling { get; init; } = CpuScheduling.Batch;
 
     /// <summary>Only known clients (in <see cref="Allow"/> or with a magic file) may dump.</summary>
     public required bool Secure { get; init; }
@@ -164,6 +168,12 @@ public sealed record NetdumpSettings
                 "managed" => IngestEngine.Managed,
                 "epoll" => IngestEngine.Epoll,
                 var other => throw ConfigKeys.IngestEngine.Invalid($"\"{other}\" is not batched, epoll or managed"),
+            },
+            CpuScheduling = c.GetString(ConfigKeys.CpuScheduling.Name, "batch") switch
+            {
+                "batch" => CpuScheduling.Batch,
+                "normal" => CpuScheduling.Normal,
+                var other => throw ConfigKeys.CpuScheduling.Invalid($"\"{other}\" is not batch or normal"),
             },
             Secure = c.GetBoolean(ConfigKeys.Secure.Name),
             Allow = ParseAllow(c.GetString(ConfigKeys.Allow.Name, "")),

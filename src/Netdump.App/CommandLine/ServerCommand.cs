@@ -6,6 +6,7 @@ using Akka.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Netdump.Actors.Configuration;
+using Netdump.Actors.Scheduling;
 using Netdump.App.Configuration;
 using Netdump.App.Daemon;
 using Netdump.App.Http;
@@ -104,6 +105,10 @@ public static partial class ServerCommand
 
         var settings = loaded.Settings;
 
+        // Before anything starts a thread: with cpu_scheduling = batch this process goes on as
+        // the same program executed again, batch from its start (or says below why not)
+        var notBatch = settings.CpuScheduling == CpuScheduling.Batch ? BatchScheduling.Enter() : null;
+
         // The configuration is valid and nothing runs yet. With --daemon this process only
         // launches the daemon (this same program again) and waits until it listens or fails.
         if (Daemonizer.ShouldLaunch(settings.Daemon))
@@ -180,6 +185,12 @@ public static partial class ServerCommand
         foreach (var warning in loaded.Warnings)
         {
             Log.Warning("{Warning}", warning);
+        }
+
+        if (notBatch is not null)
+        {
+            Log.Warning("The server's threads keep their scheduling policy, not batch ({Why}); {Key} = normal says so without this line",
+                notBatch, ConfigKeys.CpuScheduling.Name);
         }
 
         StartupProfile.Start(settings.CacheDirectory);

@@ -275,6 +275,53 @@ public sealed class ServerProcessTests : IDisposable
         Assert.Equal(0, await server.WaitForExitAsync(RunTimeout));
     }
 
+    /// <summary>
+    /// <c>cpu_scheduling</c> (docs/performance.md, "Batch scheduling"): every thread the running
+    /// server has is SCHED_BATCH (3) by default, and keeps the normal policy (0) it was started
+    /// with when the key says normal. A fresh process: this test process's own threads say
+    /// nothing of it.
+    /// </summary>
+    [Theory]
+    [InlineData("", 3)]
+    [InlineData("cpu_scheduling = normal\n", 0)]
+    public async Task Server_should_schedule_every_thread_as_batch_unless_the_conf_says_normal(string conf, int policy)
+    {
+        File.WriteAllText(ConfPath, conf);
+        using var server = ServerProcess.Start("--port", "0", "--addr", "127.0.0.1", "--dumpdir", DumpDir, "--config", ConfPath);
+        await server.WaitForOutputAsync("Listening for netdump HERALDs on 127.0.0.1:", RunTimeout);
+
+        var policies = ThreadPolicies(server.Process.Id);
+        Assert.True(policies.Count > 10, $"{policies.Count} threads");
+        Assert.All(policies, p => Assert.True(p.Policy == policy, $"thread {p.Name}: policy {p.Policy}"));
+        Assert.DoesNotContain(server.StdoutLines, l => l.Contains("batch", StringComparison.Ordinal));
+
+        server.Terminate();
+        Assert.Equal(0, await server.WaitForExitAsync(RunTimeout));
+    }
+
+    /// <summary>Each thread's name and scheduling policy (the 41st field of /proc/PID/task/TID/stat).</summary>
+    private static List<(string Name, int Policy)> ThreadPolicies(int pid)
+    {
+        var threads = new List<(string, int)>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var close = stat.LastIndexOf(')');
+                // the fields after the name start at the third (the state)
+                var fields = stat[(close + 2)..].Split(' ');
+                threads.Add((stat[(stat.IndexOf('(') + 1)..close], int.Parse(fields[41 - 3], CultureInfo.InvariantCulture)));
+            }
+            catch (IOException)
+            {
+                // the thread ended since it was listed
+            }
+        }
+
+        return threads;
+    }
+
     /// <summary>Runs the server, expects status 1, and returns its one line of stderr.</summary>
     private static async Task<string> FailingStartAsync(params string[] args)
     {

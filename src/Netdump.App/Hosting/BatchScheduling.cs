@@ -1,0 +1,124 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Netdump.App.Hosting;
+
+/// <summary>
+/// <c>cpu_scheduling = batch</c>: every thread of the server <c>SCHED_BATCH</c>, so that Linux
+/// never lets a thread the server wakes take the CPU from the thread that woke it (no wake-up
+/// preemption); the woken one runs on an idle core, or when the waker blocks or its turn ends. A
+/// dump is a chain of hand-offs between threads (the HERALD's thread, the actors' pool, a disk
+/// thread, a pump, and back), and each hand-off to a normal thread switched the CPU at once, to
+/// switch back microseconds later (docs/performance.md, "Batch scheduling").
+/// <para>
+/// Set before the runtime starts, or not at all: .NET gives each thread it starts the policy glibc
+/// remembers for the thread that starts it, and glibc remembers what the thread had when it
+/// first asked, not a later change. A process changed while running goes on starting normal
+/// threads (its HERALD thread, its pumps, the pool's new workers). So the main thread is made
+/// batch and the program executes itself again, the same command line in the same process
+/// (its pid, descriptors and environment kept): the new runtime starts batch, and so does every
+/// thread it makes. Nice values are kept (the background lane's stay lowest); scripts' processes
+/// inherit the policy. Nothing here needs privileges.
+/// </para>
+/// </summary>
+public static partial class BatchScheduling
+{
+    private const int SchedBatch = 3;
+
+    /// <summary>
+    /// Returns null when this process runs batch already; otherwise makes it batch and executes
+    /// the program again, and does not return. Returns why not where either step fails: the
+    /// server then runs with the policy it has.
+    /// </summary>
+    public static string? Enter()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return "not Linux";
+        }
+
+        var policy = sched_getscheduler(0);
+        if (policy == SchedBatch)
+        {
+            return null;
+        }
+
+        if (policy < 0)
+        {
+            return $"sched_getscheduler: {LastError()}";
+        }
+
+        byte[] commandLine;
+        try
+        {
+            commandLine = File.ReadAllBytes("/proc/self/cmdline");
+        }
+        catch (IOException e)
+        {
+            return $"/proc/self/cmdline: {e.Message}";
+        }
+
+        if (!SetPolicy(SchedBatch, out var why))
+        {
+            return $"sched_setscheduler: {why}";
+        }
+
+        // exec(2) returns only when it fails; the main thread then goes back to its policy
+        var failure = Exec(commandLine);
+        SetPolicy(policy, out _);
+        return failure;
+    }
+
+    private static unsafe bool SetPolicy(int policy, out string why)
+    {
+        // struct sched_param is one int: the static priority, 0 for the normal policies
+        var priority = 0;
+        if (sched_setscheduler(0, policy, &priority) == 0)
+        {
+            why = "";
+            return true;
+        }
+
+        why = LastError();
+        return false;
+    }
+
+    /// <summary>Runs /proc/self/exe with the arguments in <paramref name="commandLine"/> (NUL-separated, as /proc/self/cmdline holds them).</summary>
+    private static unsafe string Exec(byte[] commandLine)
+    {
+        var arguments = Encoding.UTF8.GetString(commandLine).TrimEnd('\0').Split('\0');
+        var argv = new nint[arguments.Length + 1];
+        try
+        {
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                argv[i] = Marshal.StringToCoTaskMemUTF8(arguments[i]);
+            }
+
+            fixed (nint* pointers = argv)
+            {
+                execv("/proc/self/exe", pointers);
+            }
+
+            return $"exec /proc/self/exe: {LastError()}";
+        }
+        finally
+        {
+            foreach (var argument in argv)
+            {
+                Marshal.FreeCoTaskMem(argument);
+            }
+        }
+    }
+
+    private static string LastError() => Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int sched_getscheduler(int pid);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int sched_setscheduler(int pid, int policy, int* param);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int execv(string path, nint* argv);
+}
