@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text;
 
 namespace Netdump.App.Hosting;
 
@@ -83,16 +82,19 @@ public static partial class BatchScheduling
         return false;
     }
 
-    /// <summary>Runs /proc/self/exe with the arguments in <paramref name="commandLine"/> (NUL-separated, as /proc/self/cmdline holds them).</summary>
+    /// <summary>Runs /proc/self/exe with the arguments in <paramref name="commandLine"/> (as /proc/self/cmdline holds them).</summary>
     private static unsafe string Exec(byte[] commandLine)
     {
-        var arguments = Encoding.UTF8.GetString(commandLine).TrimEnd('\0').Split('\0');
-        var argv = new nint[arguments.Length + 1];
+        var arguments = Arguments(commandLine);
+        var argv = new nint[arguments.Count + 1];
         try
         {
-            for (var i = 0; i < arguments.Length; i++)
+            for (var i = 0; i < arguments.Count; i++)
             {
-                argv[i] = Marshal.StringToCoTaskMemUTF8(arguments[i]);
+                argv[i] = Marshal.AllocHGlobal(arguments[i].Length + 1);
+                var copy = new Span<byte>((void*)argv[i], arguments[i].Length + 1);
+                arguments[i].CopyTo(copy);
+                copy[^1] = 0;
             }
 
             fixed (nint* pointers = argv)
@@ -106,9 +108,31 @@ public static partial class BatchScheduling
         {
             foreach (var argument in argv)
             {
-                Marshal.FreeCoTaskMem(argument);
+                Marshal.FreeHGlobal(argument);
             }
         }
+    }
+
+    /// <summary>
+    /// The arguments in /proc/self/cmdline's bytes: each ends with a NUL. Kept as bytes, so that an
+    /// argument that is not UTF-8 reaches the new program unchanged, and an empty one stays.
+    /// </summary>
+    internal static List<byte[]> Arguments(ReadOnlySpan<byte> commandLine)
+    {
+        var arguments = new List<byte[]>();
+        while (!commandLine.IsEmpty)
+        {
+            var end = commandLine.IndexOf((byte)0);
+            if (end < 0)
+            {
+                end = commandLine.Length; // no final NUL: the last argument all the same
+            }
+
+            arguments.Add(commandLine[..end].ToArray());
+            commandLine = commandLine[Math.Min(end + 1, commandLine.Length)..];
+        }
+
+        return arguments;
     }
 
     private static string LastError() => Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());

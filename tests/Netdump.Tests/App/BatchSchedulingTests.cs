@@ -1,0 +1,29 @@
+using Netdump.App.Hosting;
+
+namespace Netdump.Tests.App;
+
+/// <summary>
+/// The command line the server executes itself again with (<see cref="BatchScheduling"/>), from
+/// /proc/self/cmdline's bytes: every argument as it was, an empty one and one that is not UTF-8
+/// too. The policy itself is checked on a running server (ServerProcessTests).
+/// </summary>
+public sealed class BatchSchedulingTests
+{
+    [Fact]
+    public void Arguments_should_keep_empty_ones_and_bytes_that_are_not_utf8()
+    {
+        byte[] cmdline = [.. "dotnet\0"u8, .. "netdump-server.dll\0"u8, 0, .. "--dumpdir\0"u8, 0x2f, 0xff, 0xfe, 0, .. "--http\0"u8, 0];
+
+        var arguments = BatchScheduling.Arguments(cmdline);
+
+        Assert.Equal(
+            [[.. "dotnet"u8], [.. "netdump-server.dll"u8], [], [.. "--dumpdir"u8], [0x2f, 0xff, 0xfe], [.. "--http"u8], []],
+            arguments);
+    }
+
+    [Fact]
+    public void Arguments_should_take_a_last_argument_without_its_NUL()
+    {
+        Assert.Equal([[.. "a"u8], [.. "bc"u8]], BatchScheduling.Arguments("a\0bc"u8));
+    }
+}
