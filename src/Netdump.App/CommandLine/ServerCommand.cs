@@ -105,9 +105,10 @@ public static partial class ServerCommand
 
         var settings = loaded.Settings;
 
-        // Before anything starts a thread: with cpu_scheduling = batch this process goes on as
-        // the same program executed again, batch from its start (or says below why not)
-        var notBatch = settings.CpuScheduling == CpuScheduling.Batch ? BatchScheduling.Enter() : null;
+        // Before the host starts (exec ends the runtime's own threads): with cpu_scheduling = batch
+        // a normal process goes on as the same program executed again, batch from its start, or
+        // says below why not
+        var notBatch = settings.CpuScheduling == CpuScheduling.Batch ? BatchScheduling.Enter(loaded.ConfigFile) : null;
 
         // The configuration is valid and nothing runs yet. With --daemon this process only
         // launches the daemon (this same program again) and waits until it listens or fails.
@@ -189,8 +190,8 @@ public static partial class ServerCommand
 
         if (notBatch is not null)
         {
-            Log.Warning("The server's threads keep their scheduling policy, not batch ({Why}); {Key} = normal says so without this line",
-                notBatch, ConfigKeys.CpuScheduling.Name);
+            Log.Warning("{Key} = batch not applied ({Why}); the threads keep the policy they started with ({Key} = normal runs so without this warning)",
+                ConfigKeys.CpuScheduling.Name, notBatch);
         }
 
         StartupProfile.Start(settings.CacheDirectory);

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
+using Netdump.Actors.Storage;
 
 namespace Netdump.App.Hosting;
 
@@ -17,44 +19,57 @@ namespace Netdump.App.Hosting;
 /// batch and the program executes itself again, the same command line in the same process
 /// (its pid, descriptors and environment kept): the new runtime starts batch, and so does every
 /// thread it makes. Nice values are kept (the background lane's stay lowest); scripts' processes
-/// inherit the policy. Nothing here needs privileges.
+/// inherit the policy. Only a normal (SCHED_OTHER) server is changed: any other policy was chosen
+/// by whoever started it (<c>chrt</c>, systemd's <c>CPUSchedulingPolicy=</c>) and stays, and
+/// SCHED_OTHER to SCHED_BATCH needs no privilege. Not done when the conf file is not a regular
+/// file (a pipe is read once, and the program run again would find it empty).
 /// </para>
 /// </summary>
 public static partial class BatchScheduling
 {
+    private const int SchedOther = 0;
     private const int SchedBatch = 3;
+    private const int SchedResetOnFork = 0x40000000;
 
     /// <summary>
-    /// Returns null when this process runs batch already; otherwise makes it batch and executes
-    /// the program again, and does not return. Returns why not where either step fails: the
-    /// server then runs with the policy it has.
+    /// Returns null when there is nothing to do (this process runs batch already, or under a
+    /// policy its starter chose); otherwise makes it batch and executes the program again, and
+    /// does not return. Returns why not where a step fails or cannot be taken: the server then
+    /// runs with the policy it has. <paramref name="configFile"/> is the conf file read, if any.
     /// </summary>
-    public static string? Enter()
+    public static string? Enter(string? configFile)
     {
         if (!OperatingSystem.IsLinux())
         {
-            return "not Linux";
+            return null; // the server runs on Linux only (its ingest, its descriptors, its daemon)
         }
 
         var policy = sched_getscheduler(0);
-        if (policy == SchedBatch)
-        {
-            return null;
-        }
-
         if (policy < 0)
         {
             return $"sched_getscheduler: {LastError()}";
         }
 
+        if ((policy & ~SchedResetOnFork) != SchedOther)
+        {
+            return null;
+        }
+
+        if (configFile is not null && !IsRegularFile(configFile))
+        {
+            return $"the conf file {configFile} is not a regular file, and it could not be read again";
+        }
+
         byte[] commandLine;
+        string diagnosticsSocket;
         try
         {
             commandLine = File.ReadAllBytes("/proc/self/cmdline");
+            diagnosticsSocket = DiagnosticsSocket();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
-            return $"/proc/self/cmdline: {e.Message}";
+            return e.Message;
         }
 
         if (!SetPolicy(SchedBatch, out var why))
@@ -62,10 +77,43 @@ public static partial class BatchScheduling
             return $"sched_setscheduler: {why}";
         }
 
-        // exec(2) returns only when it fails; the main thread then goes back to its policy
+        // a policy that did not take (a sandbox that answers yes) would have the new program
+        // execute itself again, and again
+        if (sched_getscheduler(0) is var now && now != SchedBatch)
+        {
+            return $"the policy is {now} after sched_setscheduler, not batch";
+        }
+
+        // the new runtime names its diagnostics socket as this one did (the pid and the process's
+        // start time stay), and binds it without removing it first: dotnet-counters, -trace and
+        // -dump could not attach to a server started normally
+        File.Delete(diagnosticsSocket);
         var failure = Exec(commandLine);
-        SetPolicy(policy, out _);
-        return failure;
+        return SetPolicy(SchedOther, out var restore) ? failure : $"{failure}; the policy stays batch ({restore})";
+    }
+
+    /// <summary>Whether the conf file, its links followed, is a regular file (<see cref="RegularFile.Is"/>).</summary>
+    private static bool IsRegularFile(string path)
+    {
+        try
+        {
+            return RegularFile.Is(new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The runtime's diagnostics socket: <c>$TMPDIR/dotnet-diagnostic-{pid}-{start time in ticks}-socket</c>.</summary>
+    private static string DiagnosticsSocket()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        // the fields after the command's name; the start time is the 22nd field of the line
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var started = ulong.Parse(fields[22 - 3], CultureInfo.InvariantCulture);
+        var directory = Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } tmp ? tmp : "/tmp";
+        return Path.Combine(directory, $"dotnet-diagnostic-{Environment.ProcessId}-{started}-socket");
     }
 
     private static unsafe bool SetPolicy(int policy, out string why)

@@ -277,32 +277,66 @@ public sealed class ServerProcessTests : IDisposable
 
     /// <summary>
     /// <c>cpu_scheduling</c> (docs/performance.md, "Batch scheduling"): every thread the running
-    /// server has is SCHED_BATCH (3) by default, and keeps the normal policy (0) it was started
-    /// with when the key says normal. A fresh process: this test process's own threads say
-    /// nothing of it.
+    /// server has is SCHED_BATCH (3) by default, and keeps the policy it was started with (this
+    /// test process's) when the key says normal. A fresh process: this test process's own threads
+    /// say nothing of it. The runtime's diagnostics socket is bound after the server executed
+    /// itself again (the first runtime's file was in the new one's way).
     /// </summary>
     [Theory]
     [InlineData("", 3)]
-    [InlineData("cpu_scheduling = normal\n", 0)]
-    public async Task Server_should_schedule_every_thread_as_batch_unless_the_conf_says_normal(string conf, int policy)
+    [InlineData("cpu_scheduling = normal\n", null)]
+    public async Task Server_should_schedule_every_thread_as_batch_unless_the_conf_says_normal(string conf, int? policy)
     {
+        var expected = policy ?? ThreadPolicies(Environment.ProcessId).Single(t => t.Tid == Environment.ProcessId).Policy;
         File.WriteAllText(ConfPath, conf);
         using var server = ServerProcess.Start("--port", "0", "--addr", "127.0.0.1", "--dumpdir", DumpDir, "--config", ConfPath);
         await server.WaitForOutputAsync("Listening for netdump HERALDs on 127.0.0.1:", RunTimeout);
 
         var policies = ThreadPolicies(server.Process.Id);
         Assert.True(policies.Count > 10, $"{policies.Count} threads");
-        Assert.All(policies, p => Assert.True(p.Policy == policy, $"thread {p.Name}: policy {p.Policy}"));
-        Assert.DoesNotContain(server.StdoutLines, l => l.Contains("batch", StringComparison.Ordinal));
+        Assert.All(policies, p => Assert.True(p.Policy == expected, $"thread {p.Name}: policy {p.Policy}"));
+        Assert.DoesNotContain(server.StdoutLines, l => l.Contains("cpu_scheduling", StringComparison.Ordinal));
+        Assert.Contains(File.ReadLines("/proc/net/unix"), l => l.Contains($"/dotnet-diagnostic-{server.Process.Id}-", StringComparison.Ordinal));
 
         server.Terminate();
         Assert.Equal(0, await server.WaitForExitAsync(RunTimeout));
     }
 
-    /// <summary>Each thread's name and scheduling policy (the 41st field of /proc/PID/task/TID/stat).</summary>
-    private static List<(string Name, int Policy)> ThreadPolicies(int pid)
+    /// <summary>
+    /// A conf file that is a pipe is read once: the server does not execute itself again (it
+    /// would find the pipe empty and run on the defaults), and says so.
+    /// </summary>
+    [Fact]
+    public async Task Server_should_stay_as_started_and_say_why_when_its_conf_file_is_a_pipe()
     {
-        var threads = new List<(string, int)>();
+        var fifo = _dir.Combine("netdump.fifo");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var started = ThreadPolicies(Environment.ProcessId).Single(t => t.Tid == Environment.ProcessId).Policy;
+        using var server = ServerProcess.Start("--port", "0", "--addr", "127.0.0.1", "--dumpdir", DumpDir, "--config", fifo);
+        await File.WriteAllTextAsync(fifo, "max_concurrent_dumps = 3\n"); // waits for the server to open it
+        await server.WaitForOutputAsync("Listening for netdump HERALDs on 127.0.0.1:", RunTimeout);
+
+        Assert.All(ThreadPolicies(server.Process.Id), p => Assert.True(p.Policy == started, $"thread {p.Name}: policy {p.Policy}"));
+        if (started == 0)
+        {
+            Assert.Contains(server.StdoutLines, l => l.EndsWith(
+                $"[WRN] cpu_scheduling = batch not applied (the conf file {fifo} is not a regular file, and it could not be read again); the threads keep the policy they started with (cpu_scheduling = normal runs so without this warning)",
+                StringComparison.Ordinal));
+        }
+
+        server.Terminate();
+        Assert.Equal(0, await server.WaitForExitAsync(RunTimeout));
+    }
+
+    /// <summary>Each thread's id, name and scheduling policy (the 41st field of /proc/PID/task/TID/stat).</summary>
+    private static List<(int Tid, string Name, int Policy)> ThreadPolicies(int pid)
+    {
+        var threads = new List<(int, string, int)>();
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
         {
             try
@@ -311,7 +345,8 @@ public sealed class ServerProcessTests : IDisposable
                 var close = stat.LastIndexOf(')');
                 // the fields after the name start at the third (the state)
                 var fields = stat[(close + 2)..].Split(' ');
-                threads.Add((stat[(stat.IndexOf('(') + 1)..close], int.Parse(fields[41 - 3], CultureInfo.InvariantCulture)));
+                threads.Add((int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture), stat[(stat.IndexOf('(') + 1)..close],
+                    int.Parse(fields[41 - 3], CultureInfo.InvariantCulture)));
             }
             catch (IOException)
             {
