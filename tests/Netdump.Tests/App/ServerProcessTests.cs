@@ -318,7 +318,22 @@ public sealed class ServerProcessTests : IDisposable
 
         var started = ThreadPolicies(Environment.ProcessId).Single(t => t.Tid == Environment.ProcessId).Policy;
         using var server = ServerProcess.Start("--port", "0", "--addr", "127.0.0.1", "--dumpdir", DumpDir, "--config", fifo);
-        await File.WriteAllTextAsync(fifo, "max_concurrent_dumps = 3\n"); // waits for the server to open it
+        // opening a FIFO to write waits for its reader: on a thread of its own, and given up (by
+        // opening the reading end here, which lets it go) when the server never reads it
+        var written = Task.Run(() => File.WriteAllText(fifo, "max_concurrent_dumps = 3\n"));
+        try
+        {
+            await written.WaitAsync(RunTimeout);
+        }
+        catch (TimeoutException)
+        {
+            using (File.OpenHandle(fifo, FileMode.Open, FileAccess.Read))
+            {
+                await written;
+            }
+
+            throw;
+        }
         await server.WaitForOutputAsync("Listening for netdump HERALDs on 127.0.0.1:", RunTimeout);
 
         Assert.All(ThreadPolicies(server.Process.Id), p => Assert.True(p.Policy == started, $"thread {p.Name}: policy {p.Policy}"));
