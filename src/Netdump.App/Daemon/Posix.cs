@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 namespace Netdump.App.Daemon;
 
 /// <summary>
-/// The POSIX calls the daemon and pidfile code needs and .NET does not expose: probing a pid
-/// with signal 0, a signal's disposition, a new session, re-pointing the standard descriptors at
-/// /dev/null, and open file description locks (fcntl F_OFD_SETLK; see <see cref="FileLock"/>).
+/// The POSIX calls the daemon, pidfile and start-up code needs and .NET does not expose: probing a
+/// pid with signal 0, a signal's disposition, a new session, re-pointing the standard descriptors
+/// at /dev/null, open file description locks (fcntl F_OFD_SETLK; see <see cref="FileLock"/>), and
+/// a thread's scheduling policy and exec (<c>Hosting/BatchScheduling</c>).
 /// errno values and open flags are Linux's (the server is Linux only).
 /// </summary>
 internal static partial class Posix
@@ -63,6 +64,18 @@ internal static partial class Posix
 
     [LibraryImport(LibC, EntryPoint = "dup2", SetLastError = true)]
     public static partial int Dup2(int fd, int target);
+
+    /// <summary>sched_getscheduler(2): a thread's scheduling policy (0 the calling one), -1 on failure.</summary>
+    [LibraryImport(LibC, EntryPoint = "sched_getscheduler", SetLastError = true)]
+    public static partial int SchedGetScheduler(int pid);
+
+    /// <summary>sched_setscheduler(2); <paramref name="priority"/> is struct sched_param, one int.</summary>
+    [LibraryImport(LibC, EntryPoint = "sched_setscheduler", SetLastError = true)]
+    public static unsafe partial int SchedSetScheduler(int pid, int policy, int* priority);
+
+    /// <summary>execv(3): returns only when it fails. <paramref name="argv"/> ends with a null pointer.</summary>
+    [LibraryImport(LibC, EntryPoint = "execv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static unsafe partial int ExecV(string path, nint* argv);
 
     [LibraryImport(LibC, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Netdump.Actors.Storage;
+using Netdump.App.Daemon;
 
 namespace Netdump.App.Hosting;
 
@@ -25,7 +26,7 @@ namespace Netdump.App.Hosting;
 /// file (a pipe is read once, and the program run again would find it empty).
 /// </para>
 /// </summary>
-public static partial class BatchScheduling
+public static class BatchScheduling
 {
     private const int SchedOther = 0;
     private const int SchedBatch = 3;
@@ -44,10 +45,10 @@ public static partial class BatchScheduling
             return null; // the server runs on Linux only (its ingest, its descriptors, its daemon)
         }
 
-        var policy = sched_getscheduler(0);
+        var policy = Posix.SchedGetScheduler(0);
         if (policy < 0)
         {
-            return $"sched_getscheduler: {LastError()}";
+            return Posix.LastError("sched_getscheduler").Message;
         }
 
         if ((policy & ~SchedResetOnFork) != SchedOther)
@@ -74,12 +75,12 @@ public static partial class BatchScheduling
 
         if (!SetPolicy(SchedBatch, out var why))
         {
-            return $"sched_setscheduler: {why}";
+            return why;
         }
 
         // a policy that did not take (a sandbox that answers yes) would have the new program
         // execute itself again, and again
-        if (sched_getscheduler(0) is var now && now != SchedBatch)
+        if (Posix.SchedGetScheduler(0) is var now && now != SchedBatch)
         {
             return $"the policy is {now} after sched_setscheduler, not batch";
         }
@@ -120,13 +121,13 @@ public static partial class BatchScheduling
     {
         // struct sched_param is one int: the static priority, 0 for the normal policies
         var priority = 0;
-        if (sched_setscheduler(0, policy, &priority) == 0)
+        if (Posix.SchedSetScheduler(0, policy, &priority) == 0)
         {
             why = "";
             return true;
         }
 
-        why = LastError();
+        why = Posix.LastError("sched_setscheduler").Message;
         return false;
     }
 
@@ -147,10 +148,10 @@ public static partial class BatchScheduling
 
             fixed (nint* pointers = argv)
             {
-                execv("/proc/self/exe", pointers);
+                Posix.ExecV("/proc/self/exe", pointers);
             }
 
-            return $"exec /proc/self/exe: {LastError()}";
+            return Posix.LastError("exec /proc/self/exe").Message;
         }
         finally
         {
@@ -182,15 +183,4 @@ public static partial class BatchScheduling
 
         return arguments;
     }
-
-    private static string LastError() => Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int sched_getscheduler(int pid);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static unsafe partial int sched_setscheduler(int pid, int policy, int* param);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int execv(string path, nint* argv);
 }
