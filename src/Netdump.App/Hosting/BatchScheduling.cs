@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using Netdump.Actors.Storage;
 using Netdump.App.Daemon;
@@ -109,10 +108,7 @@ public static class BatchScheduling
     /// <summary>The runtime's diagnostics socket: <c>$TMPDIR/dotnet-diagnostic-{pid}-{start time in ticks}-socket</c>.</summary>
     private static string DiagnosticsSocket()
     {
-        var stat = File.ReadAllText("/proc/self/stat");
-        // the fields after the command's name; the start time is the 22nd field of the line
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var started = ulong.Parse(fields[22 - 3], CultureInfo.InvariantCulture);
+        var started = ProcStat.Read("/proc/self/stat").Number(22);
         var directory = Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } tmp ? tmp : "/tmp";
         return Path.Combine(directory, $"dotnet-diagnostic-{Environment.ProcessId}-{started}-socket");
     }

@@ -1,3 +1,4 @@
+using Netdump.App.Daemon;
 using Netdump.App.Hosting;
 
 namespace Netdump.Tests.App;
@@ -25,5 +26,16 @@ public sealed class BatchSchedulingTests
     public void Arguments_should_take_a_last_argument_without_its_NUL()
     {
         Assert.Equal([[.. "a"u8], [.. "bc"u8]], BatchScheduling.Arguments("a\0bc"u8));
+    }
+
+    [Fact]
+    public void ProcStat_should_count_fields_after_a_name_with_spaces_and_parentheses()
+    {
+        var stat = new ProcStat("42 (a (b) c) S 1 42 42 0 -1\n");
+
+        Assert.Equal("a (b) c", stat.Name);
+        Assert.Equal("S", stat.Field(3));
+        Assert.Equal(42, stat.Number(6));
+        Assert.Equal(-1, stat.Number(8));
     }
 }

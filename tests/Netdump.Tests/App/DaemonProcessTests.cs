@@ -284,8 +284,7 @@ public sealed class DaemonProcessTests : IDisposable
     /// <summary>The fields of /proc/PID/stat this test needs (state, session id, controlling tty).</summary>
     private static (char State, int Session, int Terminal) Stat(int pid)
     {
-        var text = File.ReadAllText($"/proc/{pid}/stat");
-        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-        return (fields[0][0], int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture), int.Parse(fields[4], System.Globalization.CultureInfo.InvariantCulture));
+        var stat = ProcStat.Read($"/proc/{pid}/stat");
+        return (stat.Field(3)[0], (int)stat.Number(6), (int)stat.Number(7));
     }
 }

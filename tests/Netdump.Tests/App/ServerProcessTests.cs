@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Netdump.App.Daemon;
 using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.App;
@@ -356,12 +357,8 @@ public sealed class ServerProcessTests : IDisposable
         {
             try
             {
-                var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                var close = stat.LastIndexOf(')');
-                // the fields after the name start at the third (the state)
-                var fields = stat[(close + 2)..].Split(' ');
-                threads.Add((int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture), stat[(stat.IndexOf('(') + 1)..close],
-                    int.Parse(fields[41 - 3], CultureInfo.InvariantCulture)));
+                var stat = ProcStat.Read(Path.Combine(task, "stat"));
+                threads.Add((int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture), stat.Name, (int)stat.Number(41)));
             }
             catch (IOException)
             {

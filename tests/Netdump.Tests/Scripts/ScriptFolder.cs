@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Netdump.Actors.Scripts;
+using Netdump.App.Daemon;
 using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.Scripts;
@@ -74,8 +75,7 @@ internal sealed class ScriptFolder : IDisposable
             return false;
         }
 
-        // "pid (comm) state ...": comm may hold spaces and parentheses, so look after the last ')'.
-        var state = stat[(stat.LastIndexOf(')') + 2)..][0];
+        var state = new ProcStat(stat).Field(3)[0];
         return state is not ('Z' or 'X');
     }
 }
