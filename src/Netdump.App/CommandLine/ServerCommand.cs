@@ -108,7 +108,7 @@ public static partial class ServerCommand
         // Before the host starts (exec ends the runtime's own threads): with cpu_scheduling = batch
         // a normal process goes on as the same program executed again, batch from its start, or
         // says below why not
-        var notBatch = settings.CpuScheduling == CpuScheduling.Batch ? BatchScheduling.Enter(loaded.ConfigFile) : null;
+        var scheduling = settings.CpuScheduling == CpuScheduling.Batch ? BatchScheduling.Enter(loaded.ConfigFile) : new BatchScheduling.Outcome.AsStarted();
 
         // The configuration is valid and nothing runs yet. With --daemon this process only
         // launches the daemon (this same program again) and waits until it listens or fails.
@@ -188,10 +188,10 @@ public static partial class ServerCommand
             Log.Warning("{Warning}", warning);
         }
 
-        if (notBatch is not null)
+        if (scheduling is BatchScheduling.Outcome.NotApplied notApplied)
         {
             Log.Warning("{Key} = batch not applied ({Why}); the threads keep the policy they started with ({Key} = normal runs so without this warning)",
-                ConfigKeys.CpuScheduling.Name, notBatch);
+                ConfigKeys.CpuScheduling.Name, notApplied.Why);
         }
 
         StartupProfile.Start(settings.CacheDirectory);

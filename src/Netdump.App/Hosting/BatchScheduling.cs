@@ -31,33 +31,43 @@ public static class BatchScheduling
     private const int SchedBatch = 3;
     private const int SchedResetOnFork = 0x40000000;
 
+    /// <summary>What <see cref="Enter"/> found, when it returns (an exec that works does not).</summary>
+    public abstract record Outcome
+    {
+        private Outcome() { }
+
+        /// <summary>Nothing to do: this process runs batch already, or under a policy its starter chose (or not on Linux).</summary>
+        public sealed record AsStarted : Outcome;
+
+        /// <summary>The process keeps the normal policy: <paramref name="Why"/> a step failed or could not be taken.</summary>
+        public sealed record NotApplied(string Why) : Outcome;
+    }
+
     /// <summary>
-    /// Returns null when there is nothing to do (this process runs batch already, or under a
-    /// policy its starter chose); otherwise makes it batch and executes the program again, and
-    /// does not return. Returns why not where a step fails or cannot be taken: the server then
-    /// runs with the policy it has. <paramref name="configFile"/> is the conf file read, if any.
+    /// Makes a normal process batch and executes the program again, and then does not return;
+    /// otherwise says why not. <paramref name="configFile"/> is the conf file read, if any.
     /// </summary>
-    public static string? Enter(string? configFile)
+    public static Outcome Enter(string? configFile)
     {
         if (!OperatingSystem.IsLinux())
         {
-            return null; // the server runs on Linux only (its ingest, its descriptors, its daemon)
+            return new Outcome.AsStarted(); // the server runs on Linux only (its ingest, its descriptors, its daemon)
         }
 
         var policy = Posix.SchedGetScheduler(0);
         if (policy < 0)
         {
-            return Posix.LastError("sched_getscheduler").Message;
+            return new Outcome.NotApplied(Posix.LastError("sched_getscheduler").Message);
         }
 
         if ((policy & ~SchedResetOnFork) != SchedOther)
         {
-            return null;
+            return new Outcome.AsStarted();
         }
 
         if (configFile is not null && !IsRegularFile(configFile))
         {
-            return $"the conf file {configFile} is not a regular file, and it could not be read again";
+            return new Outcome.NotApplied($"the conf file {configFile} is not a regular file, and it could not be read again");
         }
 
         byte[] commandLine;
@@ -69,19 +79,19 @@ public static class BatchScheduling
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
-            return e.Message;
+            return new Outcome.NotApplied(e.Message);
         }
 
         if (!SetPolicy(SchedBatch, out var why))
         {
-            return why;
+            return new Outcome.NotApplied(why);
         }
 
         // a policy that did not take (a sandbox that answers yes) would have the new program
         // execute itself again, and again
         if (Posix.SchedGetScheduler(0) is var now && now != SchedBatch)
         {
-            return $"the policy is {now} after sched_setscheduler, not batch";
+            return new Outcome.NotApplied($"the policy is {now} after sched_setscheduler, not batch");
         }
 
         // the new runtime names its diagnostics socket as this one did (the pid and the process's
@@ -89,7 +99,7 @@ public static class BatchScheduling
         // -dump could not attach to a server started normally
         File.Delete(diagnosticsSocket);
         var failure = Exec(commandLine);
-        return SetPolicy(SchedOther, out var restore) ? failure : $"{failure}; the policy stays batch ({restore})";
+        return new Outcome.NotApplied(SetPolicy(SchedOther, out var restore) ? failure : $"{failure}; the policy stays batch ({restore})");
     }
 
     /// <summary>Whether the conf file, its links followed, is a regular file (<see cref="RegularFile.Is"/>).</summary>
