@@ -68,7 +68,6 @@ public sealed partial class ClientSessionActor
 
     private void HandleControl(PumpEvent.ControlPacket packet)
     {
-        MarkActive();
         if (packet.Type == MessageType.Finished)
         {
             _finished = packet;

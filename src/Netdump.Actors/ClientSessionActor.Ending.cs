@@ -127,22 +127,14 @@ public sealed partial class ClientSessionActor
                 _metrics.Finished(r.Status, r.Reason, DateTimeOffset.UtcNow - r.ReceivedAt);
                 ReleaseSlot();
                 Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
-                var awaited = AckFinishedAndLinger() ? Awaited.Linger : Awaited.Nothing;
+                // the writer stops itself once the dump needs nothing more of it (a hash, reports
+                // waiting for room): stopping it sooner would abandon them
+                var awaited = AckFinishedAndLinger() ? Awaited.Linger | Awaited.Writer : Awaited.Writer;
 
                 if (r.SupersededBy is null)
                 {
                     // the client is about to reboot (a superseded client is not: it is dumping again)
                     TryRunScript(Script.Reboot, r.Status, r.Reason, r, _settings.ScriptTimeout);
-                }
-
-                if (r.Status == DumpStatus.Complete)
-                {
-                    awaited |= Awaited.Checksum;
-                }
-
-                if (f.Reports == DumpWriterActor.FinalReports.AwaitingRoom)
-                {
-                    awaited |= Awaited.Reports;
                 }
 
                 Become(Closing(awaited));
@@ -171,22 +163,19 @@ public sealed partial class ClientSessionActor
         /// <summary>The linger time after FINISHED's ack, in which a client that missed the ack sends FINISHED again.</summary>
         Linger = 1,
 
-        /// <summary>The writer's checksum of a complete dump (<see cref="DumpWriterActor.ChecksumDone"/>).</summary>
-        Checksum = 2,
+        /// <summary>
+        /// The writer's own stop, once the dump needs nothing more of it: a complete dump's hash,
+        /// reports that found no room yet.
+        /// </summary>
+        Writer = 2,
 
-        /// <summary>The writer's final reports, which found no room yet (<see cref="DumpWriterActor.ReportsWritten"/>).</summary>
-        Reports = 4,
-
-        /// <summary>What only the writer brings: a writer that stops brings neither.</summary>
-        FromWriter = Checksum | Reports,
-
-        Everything = Linger | FromWriter,
+        Everything = Linger | Writer,
     }
 
     /// <summary>
     /// After the dump: re-ack FINISHED while it lingers, and wait for netdump-reboot and for the
-    /// writer's checksum and reports when <paramref name="awaited"/> says so (stopping the writer
-    /// now would abandon them). What is still awaited lives in this state alone; with nothing to
+    /// writer's own stop, after its checksum and reports (stopping the writer sooner would
+    /// abandon them). What is still awaited lives in this state alone; with nothing to
     /// wait for the session stops at once.
     /// </summary>
     private UntypedReceive Closing(Awaited awaited)
@@ -214,12 +203,6 @@ public sealed partial class ClientSessionActor
                 case LingerOver:
                     StopWhenDone(Awaited.Linger);
                     break;
-                case DumpWriterActor.ChecksumDone:
-                    StopWhenDone(Awaited.Checksum);
-                    break;
-                case DumpWriterActor.ReportsWritten:
-                    StopWhenDone(Awaited.Reports);
-                    break;
                 case PumpEvent.Dropped d:
                     LogDropped(d);
                     break;
@@ -230,7 +213,7 @@ public sealed partial class ClientSessionActor
                     StopWhenDone(Awaited.Everything);
                     break;
                 case Terminated t when t.ActorRef.Equals(_writer):
-                    StopWhenDone(Awaited.FromWriter);
+                    StopWhenDone(Awaited.Writer);
                     break;
                 case Terminated t when t.ActorRef.Equals(_scripts):
                     ScriptsLost();

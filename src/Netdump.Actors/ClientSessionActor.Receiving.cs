@@ -26,7 +26,7 @@ public sealed partial class ClientSessionActor
 
     private void StartReceiving(CoreFile core, DumpWriterActor.LowSpace? earlyLowSpace)
     {
-        _channel!.Start(core, Self.Tell);
+        _channel!.Start(core, PumpEvents());
         _channel.SendAck(_herald.Sequence);
         _metrics.DumpsStarted.Inc();
         _metrics.HeraldToAck.Observe(Math.Max((DateTimeOffset.UtcNow - _herald.ReceivedAt).TotalSeconds, 0));
@@ -62,10 +62,6 @@ public sealed partial class ClientSessionActor
                 break;
             case PumpEvent.HeraldRetransmitted h:
                 HandleHerald(_herald with { Sequence = h.Sequence, ReceivedAt = h.ReceivedAt });
-                break;
-            case PumpEvent.FirstData d:
-                MarkActive();
-                _log.Debug("Client {Client}: first data at offset {Offset}", ClientText, d.Offset);
                 break;
             case SilenceOver:
                 // a HERALD and nothing else (a flood, or a client that died at once): nothing was
@@ -225,14 +221,33 @@ public sealed partial class ClientSessionActor
         }
     }
 
-    /// <summary>The client sent more than its HERALD: the dump is under way, not a silent session.</summary>
-    private void MarkActive()
+    /// <summary>
+    /// Where the pump's events go: the first data straight to the guard, as this session's
+    /// <see cref="ConcurrencyGuardActor.SlotActive"/> (the dump is under way, not a silent
+    /// session), everything else to the session. The session only forwarded it: a turn of its
+    /// own in every dump's fixed cost (docs/performance.md). The silent timer is not cancelled:
+    /// when it fires, the pump says data came (<see cref="TryRetireEmpty"/>).
+    /// </summary>
+    private ControlEvents PumpEvents()
     {
-        if (!_active)
+        var self = Self;
+        var guard = _guard;
+        return message =>
         {
-            _active = true;
-            Timers.Cancel(SilentTimer);
-            _guard.Tell(ConcurrencyGuardActor.SlotActive.Instance);
-        }
+            if (message is PumpEvent.FirstData)
+            {
+                guard.Tell(ConcurrencyGuardActor.SlotActive.Instance, self);
+            }
+            else
+            {
+                self.Tell(message);
+            }
+        };
     }
+
+    /// <summary>
+    /// The client sent more than its HERALD, as the pump just answered: the guard hears it from
+    /// the session too, since the pump's own word may still be on its way (twice is harmless).
+    /// </summary>
+    private void MarkActive() => _guard.Tell(ConcurrencyGuardActor.SlotActive.Instance);
 }

@@ -20,7 +20,7 @@ namespace Netdump.Actors;
 /// the HERALD is acked and data flows (a silent session may yield its slot to a waiting client) → FINISHED, timeout, failure, no space,
 /// supersede or shutdown → the writer finalizes → the slot is released → the FINISHED ack →
 /// <c>netdump-reboot</c> (not for a superseded dump) → linger (only after FINISHED) and, for a
-/// complete dump, the writer's checksum (<see cref="DumpWriterActor.ChecksumDone"/>) → stop.
+/// complete dump, the writer's checksum (the writer stops itself once its dump needs nothing more of it) → stop.
 /// </para>
 /// Tells its parent <see cref="UdpListenerActor.ReceivingEnded"/> and <see cref="UdpListenerActor.Supersede"/>.
 /// <para>
@@ -53,7 +53,6 @@ public sealed partial class ClientSessionActor : UntypedActor, IWithTimers
     private readonly ScriptRunnerFactory _scriptRunners;
     private IActorRef _writer = ActorRefs.Nobody;
     private IActorRef _scripts = ActorRefs.Nobody;
-    private bool _active;
     private ISessionChannel? _channel;
     private string _directory = "";
     private bool _slotHeld;
@@ -158,7 +157,7 @@ public sealed partial class ClientSessionActor : UntypedActor, IWithTimers
 
     /// <summary>The guard is recounting after a restart: say whether this session holds a slot.</summary>
     private void AnswerRecount(bool acked = false) => Sender.Tell(_slotHeld
-        ? new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address, _active, acked)
+        ? new ConcurrencyGuardActor.SlotHeld(_herald.Client.Address, Active: _channel?.FirstDataAt is not null, acked)
         : ConcurrencyGuardActor.NoSlot.Instance);
 
     private void ReleaseSlot()

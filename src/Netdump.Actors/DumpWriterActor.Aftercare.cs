@@ -12,15 +12,6 @@ namespace Netdump.Actors;
 /// <summary>After a complete dump is final (and acked): its core's SHA-256, off the ack path, and the host's <c>.last</c> link.</summary>
 public sealed partial class DumpWriterActor
 {
-    /// <summary>
-    /// To the parent, after a complete dump's <see cref="Finalized"/>: its SHA-256 is in its
-    /// reports, or could not be computed or written (logged). No other dump gets one.
-    /// </summary>
-    public sealed class ChecksumDone
-    {
-        public static readonly ChecksumDone Instance = new();
-        private ChecksumDone() { }
-    }
     /// <summary>The lane hashed the core and wrote the reports with the hash (<paramref name="Hashed"/>).</summary>
     private sealed record ChecksumComputed(DumpRecord Hashed, TimeSpan Took);
 
@@ -160,6 +151,15 @@ public sealed partial class DumpWriterActor
     private void ChecksumOver(DumpRecord record)
     {
         Context.System.EventStream.Publish(new StorageCareActor.DumpCompleted(record.Directory));
-        Context.Parent.Tell(ChecksumDone.Instance);
+        Retire();
     }
+
+    /// <summary>
+    /// The dump needs nothing more of its writer (final, reported, hashed if complete): it stops,
+    /// and its session, which watches it, hears <see cref="Terminated"/>. The session waits for
+    /// that before it stops itself (stopping the writer sooner would abandon a hash or reports
+    /// still waiting for room); a writer that stops at the end of its own last turn on a disk
+    /// thread spares its dump a turn there for the session's stop (docs/performance.md).
+    /// </summary>
+    private void Retire() => Context.Stop(Self);
 }

@@ -55,7 +55,7 @@ public sealed partial class DumpWriterActor
             _unreported = record;
             _phase = Phase.Unreported;
             Timers.StartPeriodicTimer(ReportsTimer, RetryReports.Instance, _settings.FlushInterval);
-            Sender.Tell(new Finalized(record, FinalReports.AwaitingRoom));
+            Sender.Tell(new Finalized(record));
             Publish(record);
             return;
         }
@@ -64,16 +64,16 @@ public sealed partial class DumpWriterActor
         // the link before the session hears of the end: its netdump-reboot, and anyone told of
         // the dump from then on, find the host's newest dump behind it
         PointLastLinkIfComplete(record);
-        Sender.Tell(new Finalized(record, FinalReports.Written));
+        Sender.Tell(new Finalized(record));
         Publish(record);
-        ChecksumIfComplete(record);
+        ChecksumOrStop(record);
     }
 
     /// <summary>The final reports are on disk: a complete dump gets its <c>.last</c> link and its checksum.</summary>
     private void AfterReports(DumpRecord record)
     {
         PointLastLinkIfComplete(record);
-        ChecksumIfComplete(record);
+        ChecksumOrStop(record);
     }
 
     private void PointLastLinkIfComplete(DumpRecord record)
@@ -84,11 +84,19 @@ public sealed partial class DumpWriterActor
         }
     }
 
-    private void ChecksumIfComplete(DumpRecord record)
+    /// <summary>
+    /// A complete dump's checksum, if its final reports do not carry it yet; else the writer's
+    /// work is over and it stops (<see cref="Retire"/>).
+    /// </summary>
+    private void ChecksumOrStop(DumpRecord record)
     {
         if (record.Status == DumpStatus.Complete)
         {
             Checksum(record);
+        }
+        else
+        {
+            Retire();
         }
     }
 
@@ -105,7 +113,6 @@ public sealed partial class DumpWriterActor
         _unreported = null;
         _phase = Phase.Final;
         _log.Info("Client {Client}: the reports of {Dir} are written: there is room again", _herald.Client.Address, _directory);
-        Context.Parent.Tell(ReportsWritten.Instance);
         AfterReports(record);
     }
 

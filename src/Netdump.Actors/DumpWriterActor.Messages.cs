@@ -47,25 +47,12 @@ public sealed partial class DumpWriterActor
     /// </summary>
     public sealed record EndNow(EndReason Reason, string? SupersededBy = null) : IClientWaits;
 
-    /// <summary>The dump is final: its end is decided and its core's name given; <paramref name="Reports"/> says where its reports are.</summary>
-    public sealed record Finalized(DumpRecord Record, FinalReports Reports);
-
-    /// <summary>Where a dump's final reports are when it is <see cref="Finalized"/>.</summary>
-    public enum FinalReports
-    {
-        /// <summary>On disk.</summary>
-        Written,
-
-        /// <summary>They found no room: <see cref="ReportsWritten"/> follows once they do.</summary>
-        AwaitingRoom,
-    }
-
-    /// <summary>To the parent, after a <see cref="Finalized"/> whose reports found no room: they are written now.</summary>
-    public sealed class ReportsWritten
-    {
-        public static readonly ReportsWritten Instance = new();
-        private ReportsWritten() { }
-    }
+    /// <summary>
+    /// The dump is final: its end is decided and its core's name given. Its reports are on disk,
+    /// or are written as soon as there is room; the writer stops once they are, and once a
+    /// complete dump's hash is in them.
+    /// </summary>
+    public sealed record Finalized(DumpRecord Record);
 
     /// <summary>Time to try the reports again (<see cref="Phase.Unreported"/>).</summary>
     private sealed class RetryReports

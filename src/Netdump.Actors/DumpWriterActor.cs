@@ -16,9 +16,9 @@ namespace Netdump.Actors;
 /// Runs on the disk dispatcher, so its blocking file work never holds up an ack.
 /// After a complete dump's <see cref="Finalized"/> it points the host's <c>.last</c> link at the
 /// dump (<see cref="LastLinks"/>) and hashes the core on a thread of its own
-/// (<see cref="CoreChecksum"/>): the FINISHED ack never waits for either. With the hash in the
-/// reports it tells its parent <see cref="ChecksumDone"/>; the session waits for that before it
-/// stops, since stopping the writer abandons the hash.
+/// (<see cref="CoreChecksum"/>): the FINISHED ack never waits for either. Once its dump needs
+/// nothing more of it (final, reported, hashed if complete) it stops itself; the session waits
+/// for that before it stops, since stopping the writer sooner abandons the hash.
 /// Answers: <see cref="Open"/> → <see cref="Opened"/> | <see cref="OpenFailed"/>;
 /// <see cref="StoreKey"/> → <see cref="Stored"/> (or nothing when refused); <see cref="KeepHeader"/> → nothing;
 /// <see cref="ClientFinished"/> | <see cref="EndNow"/> → <see cref="Finalized"/>;

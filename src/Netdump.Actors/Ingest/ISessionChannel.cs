@@ -97,7 +97,7 @@ public static class PumpEvent
     /// <summary>A KDH, EKCD_KEY or FINISHED message, with its own copy of the payload.</summary>
     public sealed record ControlPacket(MessageType Type, uint Sequence, ulong Offset, ReadOnlyMemory<byte> Payload);
 
-    /// <summary>The first VMCORE data arrived (the dump is no longer empty).</summary>
+    /// <summary>The first packet other than a HERALD arrived (the dump is no longer empty); told before that packet's own event.</summary>
     public sealed record FirstData(ulong Offset);
 
     /// <summary>A write was refused or failed; the pump stopped acking data.</summary>

@@ -103,9 +103,13 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
                 session(new PumpEvent.HeraldRetransmitted(header.Sequence, DateTimeOffset.UtcNow));
                 return PacketVerdict.Drop;
             default:
-                if (StartData() == DataStart.Retired)
+                switch (StartData())
                 {
-                    return PacketVerdict.Drop;
+                    case DataStart.Retired:
+                        return PacketVerdict.Drop;
+                    case DataStart.First:
+                        session(new PumpEvent.FirstData(header.Offset)); // a control packet first (an empty dump's FINISHED) starts the dump too
+                        break;
                 }
 
                 _sealed |= header.Type == MessageType.Finished;

@@ -38,6 +38,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     private readonly ConcurrentQueue<ScriptRunnerActor.Run> _scriptRuns = new();
     private int _runnersMade; // script runners the sessions of StartSession made
     private readonly ConcurrentQueue<object> _guardMessages = new();
+    private readonly ConcurrentQueue<IActorRef> _slotActiveSenders = new();
     private readonly ConcurrentDictionary<string, ScriptResult> _scriptOutcomes = new();
     private readonly ConcurrentQueue<(IPAddress Local, IPEndPoint Client)> _channelRequests = new();
     private readonly string _dumpDir;
@@ -63,6 +64,10 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
             if (message is ConcurrencyGuardActor.RequestSlot)
             {
                 sender.Tell(ConcurrencyGuardActor.SlotGranted.Instance);
+            }
+            else if (message is ConcurrencyGuardActor.SlotActive)
+            {
+                _slotActiveSenders.Enqueue(sender);
             }
 
             return AutoPilot.KeepRunning;
@@ -109,8 +114,23 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
 
         await _acks.ExpectMsgAsync(new AckSent(1));
         Assert.Same(_core, Channel.StartedWith);
-        Assert.Equal(session, Channel.Session!.Target); // the pump's events go to this session's mailbox
         await _acks.ExpectNoMsgAsync(Quiet);
+
+        // the pump's events go to this session's mailbox
+        Channel.Session!(Control(MessageType.Finished, sequence: 2));
+        await _writer.ExpectMsgAsync(DumpWriterActor.ClientFinished.Instance);
+    }
+
+    [Fact]
+    public async Task Session_has_its_pump_tell_the_guard_of_its_first_data_as_its_own()
+    {
+        var session = await StartReceiving();
+        Assert.DoesNotContain(_guardMessages, m => m is ConcurrencyGuardActor.SlotActive);
+
+        Channel.Session!(new PumpEvent.FirstData(0));
+
+        await AwaitAssertAsync(() => Assert.Equal(session, Assert.Single(_slotActiveSenders)));
+        await _writer.ExpectNoMsgAsync(Quiet);
     }
 
     [Fact]
@@ -257,6 +277,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         await _writer.ExpectMsgAsync(new DumpWriterActor.EndNow(EndReason.Parse("superseded"), newDump));
         Assert.True(Channel.Disposed);
         _writer.Reply(Finalized("superseded"));
+        WriterStops();
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
         await watcher.ExpectTerminatedAsync(session);
         await _acks.ExpectNoMsgAsync(Quiet);
@@ -399,7 +420,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         session.Tell(finished);
         await _acks.ExpectMsgAsync(new AckSent(71));
 
-        _writer.Reply(DumpWriterActor.ChecksumDone.Instance);
+        WriterStops();
         await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(2));
         Assert.True(Channel.Disposed);
     }
@@ -424,6 +445,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         session.Tell(finished);
         await _writer.ExpectMsgAsync(DumpWriterActor.ClientFinished.Instance);
         _writer.Reply(Finalized(reason: "holes"));
+        WriterStops(); // at once: an incomplete dump has no hash to wait for
         await _acks.ExpectMsgAsync(new AckSent(74));
         await AwaitAssertAsync(() => Assert.Contains(_scriptRuns, r => r.Name == ScriptNames.Reboot));
 
@@ -434,16 +456,17 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
-    public async Task Session_of_a_complete_dump_outlives_its_linger_until_the_writer_has_written_the_checksum()
+    public async Task Session_of_a_finished_dump_outlives_its_linger_until_the_writer_stops_itself()
     {
         var session = await StartReceiving(_settings with { Linger = TimeSpan.FromMilliseconds(50) });
         var watcher = WatcherOf(session);
         await FinishComplete(session, sequence: 72);
 
-        // stopping the session would stop the writer and abandon its hash
+        // stopping the session would stop the writer and abandon its hash, or reports still
+        // waiting for room: the writer stops itself once its dump needs nothing more of it
         await watcher.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
 
-        _writer.Reply(DumpWriterActor.ChecksumDone.Instance);
+        WriterStops();
         await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(2));
     }
 
@@ -470,6 +493,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         Assert.Equal(new DumpWriterActor.EndNow(EndReason.Parse("client timed out")), finish);
         Assert.True(Channel.Disposed, "the channel must be closed before the writer's final fsync");
         _writer.Reply(Finalized("client timed out"));
+        WriterStops();
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
         await watcher.ExpectTerminatedAsync(session);
         await _acks.ExpectNoMsgAsync(TimeSpan.Zero);
@@ -578,7 +602,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         var watcher = WatcherOf(session);
 
         await FinishComplete(session, sequence: 72);
-        _writer.Reply(DumpWriterActor.ChecksumDone.Instance);
+        WriterStops();
         await watcher.ExpectTerminatedAsync(session); // netdump-reboot not there either: the session ends
 
         Assert.Equal(0, _runnersMade);
@@ -864,7 +888,7 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
     {
         var session = await StartReceiving(_settings with { SilentTimeout = TimeSpan.FromMilliseconds(300) });
         Channel.FirstDataAt = DateTimeOffset.UtcNow;
-        session.Tell(new PumpEvent.FirstData(0));
+        Channel.Session!(new PumpEvent.FirstData(0));
 
         await AwaitAssertAsync(() => Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.SlotActive));
         await _writer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(600));
@@ -1000,5 +1024,8 @@ public sealed class ClientSessionActorSpec : TestKit, IAsyncLifetime
         ReceivedAt = ReceivedAt,
         FinishedAt = ReceivedAt.AddSeconds(30),
         Vmcore = reason is null ? "vmcore" : CoreFileNames.Incomplete,
-    }, DumpWriterActor.FinalReports.Written);
+    });
+
+    /// <summary>The writer (a probe here) stops, as a real one does once its dump needs nothing more of it.</summary>
+    private void WriterStops() => Sys.Stop(_writer.Ref);
 }

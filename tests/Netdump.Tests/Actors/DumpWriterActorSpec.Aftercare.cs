@@ -44,7 +44,7 @@ public sealed partial class DumpWriterActorSpec
         Assert.Equal(expected, record.Sha256);
         Assert.Equal(expected, record.StoredSha256);
         Assert.Equal((ulong)data.Length, record.StoredBytes);
-        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
+        await ExpectTerminatedAsync(writer); // nothing more to do: no hash after the ack, no second report
 
         AssertReportsCarry(opened.Directory, expected); // as the ack found them: written once, with the hash
     }
@@ -58,14 +58,14 @@ public sealed partial class DumpWriterActorSpec
 
         var record = await FinishDump(writer, reason: null);
         Assert.Null(record.Sha256); // the other dump's end may come in the same second: this one's hash holds no disk thread
-        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
+        await ExpectTerminatedAsync(writer); // once the lane's hash is in the reports
 
         var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data));
         Assert.Equal(expected, ReadJson(opened.Directory).GetProperty("sha256").GetString());
     }
 
     [Fact]
-    public async Task A_larger_complete_core_gets_its_sha256_after_it_was_finalized_then_tells_its_session()
+    public async Task A_larger_complete_core_gets_its_sha256_after_it_was_finalized_then_its_writer_stops()
     {
         var (writer, opened, data) = await WholeDumpOfChild((int)DumpWriterActor.ChecksumBeforeAckBytes + 1);
 
@@ -75,7 +75,7 @@ public sealed partial class DumpWriterActorSpec
         {
             record = await FinishDump(writer, reason: null);
             Assert.Null(record.Sha256); // the FINISHED ack does not wait for the hash of a large core
-            await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
+            await ExpectTerminatedAsync(writer); // the session waits for this before it stops
         });
 
         AssertReportsCarry(opened.Directory, expected);
@@ -83,7 +83,7 @@ public sealed partial class DumpWriterActorSpec
     }
 
     [Fact]
-    public async Task A_hash_the_reports_cannot_take_is_logged_with_the_hash_and_the_session_still_hears_the_checksum_is_done()
+    public async Task A_hash_the_reports_cannot_take_is_logged_with_the_hash_and_the_writer_still_stops()
     {
         var (writer, opened, data) = await WholeDumpOfChild((int)DumpWriterActor.ChecksumBeforeAckBytes + 1); // hashed on the lane, after the ack
 
@@ -110,20 +110,21 @@ public sealed partial class DumpWriterActorSpec
             gate.Set();
         }
 
-        await ExpectMsgAsync<DumpWriterActor.ChecksumDone>();
+        await ExpectTerminatedAsync(writer);
     }
 
     [Fact]
-    public async Task An_incomplete_dump_gets_neither_a_checksum_nor_a_last_link()
+    public async Task An_incomplete_dump_gets_neither_a_checksum_nor_a_last_link_and_its_writer_stops_at_once()
     {
         var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings with { FlushInterval = TimeSpan.FromHours(1) }, HeraldFor("")));
+        Watch(writer);
         writer.Tell(DumpWriterActor.Open.Instance);
         var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
         WriteData(opened.Core, Pattern(4096), chunk: 1024);
         TellHeader(writer, Kdh(dumpLength: 8192));
 
         Assert.Equal(DumpStatus.Incomplete, (await FinishDump(writer, reason: null)).Status);
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200)); // no ChecksumDone: nothing to wait for
+        await ExpectTerminatedAsync(writer); // no hash to wait for
 
         Assert.Equal(JsonValueKind.Null, ReadJson(opened.Directory).GetProperty("sha256").ValueKind);
         Assert.DoesNotContain(File.ReadAllLines(Path.Combine(opened.Directory, DumpReport.InfoFileName)), l => l.Contains("SHA-256", StringComparison.Ordinal));
@@ -147,13 +148,14 @@ public sealed partial class DumpWriterActorSpec
     }
 
     /// <summary>
-    /// A writer (this test's child, so it hears ChecksumDone) whose flush tick never comes, on
+    /// A writer (this test's child, watched: it stops itself once its dump needs nothing more of it) whose flush tick never comes, on
     /// <paramref name="space"/> if given, holding a whole dump of <paramref name="bytes"/> and its KDH.
     /// </summary>
     private async Task<(IActorRef Writer, DumpWriterActor.Opened Opened, byte[] Data)> WholeDumpOfChild(int bytes, DiskSpace? space = null)
     {
         var settings = _settings with { FlushInterval = TimeSpan.FromHours(1), MaxDumpSize = 32 << 20 };
         var writer = await ChildActorOfAsync(DumpWriterActor.Props(settings, HeraldFor(""), space: space));
+        Watch(writer);
         writer.Tell(DumpWriterActor.Open.Instance);
         var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
         var data = Pattern(bytes);
