@@ -13,8 +13,10 @@ public sealed partial class DumpWriterActor
     private void HandleFinish(EndReason? imposed, string? supersededBy)
     {
         Timers.CancelAll();
-        var reason = imposed;
         FsyncConsoleLog();
+        // what the data says, first: a complete core is cut to its length before its one fsync,
+        // which then makes the cut durable too (it was fsynced a second time after it)
+        var reason = imposed ?? _failure ?? IncompleteBecause() ?? CutToLength();
         try
         {
             _core!.Flush();
@@ -33,11 +35,8 @@ public sealed partial class DumpWriterActor
         }
 
         _core!.ReturnUnusedSpace(); // nothing more is written: the pump is sealed or stopped
-        reason ??= _failure ?? IncompleteBecause();
-        if (reason is null)
-        {
-            reason = Seal();
-        }
+        // a failed fsync outranks what the data said; the final name only for a complete core
+        reason = imposed ?? _failure ?? reason ?? NameFinal();
 
         var record = BuildRecord(reason is null ? DumpStatus.Complete : DumpStatus.Incomplete, reason, supersededBy, DateTimeOffset.UtcNow);
         _core.Close(); // final: nothing holds it open now (the checksum and a compression open it by name)
@@ -162,22 +161,37 @@ public sealed partial class DumpWriterActor
             : null;
     }
 
-    /// <summary>Truncates a compressed core to its length and gives it its final name; a failure is the reason.</summary>
-    private EndReason? Seal()
+    /// <summary>
+    /// Cuts a complete core to its length: a Linux core's sparse tail of zero and reserved pages,
+    /// a compressed core's padded last block (what lies beyond was never part of the dump); a
+    /// failure is the reason the dump is incomplete.
+    /// </summary>
+    private EndReason? CutToLength()
     {
         try
         {
             if (_linux is { } linux)
             {
-                _core!.Truncate((ulong)linux.Layout.FileSize); // the sparse tail of zero and reserved pages
-                _core.Flush();
+                _core!.Truncate((ulong)linux.Layout.FileSize);
             }
             else if (_header!.Compression != DumpCompression.None)
             {
                 _core!.Truncate(_header.DumpLength);
-                _core.Flush();
             }
 
+            return null;
+        }
+        catch (IOException e)
+        {
+            return EndReason.WriteFailed(what: null, e.Message);
+        }
+    }
+
+    /// <summary>Gives a complete, fsynced core its final name; a failure is the reason the dump is incomplete.</summary>
+    private EndReason? NameFinal()
+    {
+        try
+        {
             _core!.Rename(FinalCoreName());
             return null;
         }

@@ -218,6 +218,7 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
         {
             try
             {
+                FsyncConsoleLog(); // a Linux dump's console text is as much the dump's as its core
                 core.Flush();
                 var record = BuildRecord(DumpStatus.Incomplete, _failure ?? EndReason.WriterFailed, supersededBy: null, DateTimeOffset.UtcNow);
                 WriteFinalReports(record);

@@ -22,8 +22,9 @@ public sealed partial class DumpWriterActorSpec
 
         Assert.Equal(DumpStatus.Complete, record.Status);
         // the pull closed the log on the Linux port's thread without syncing it (that thread serves
-        // every Linux client); the core is synced, and again once truncated to its full length
-        Assert.Equal(["file " + Path.Combine(opened.Directory, ConsoleLogFile.FileName), "core", "dir " + _dumpDir, "core"], disk.Fsyncs);
+        // every Linux client); the core is synced once, after it was cut to its full length
+        Assert.Equal(["file " + Path.Combine(opened.Directory, ConsoleLogFile.FileName), "core", "dir " + _dumpDir], disk.Fsyncs);
+        Assert.Equal((long)record.Length!.Value, new FileInfo(Path.Combine(opened.Directory, record.Vmcore)).Length);
         Assert.Equal(5L, record.Linux?.LogBytes); // the reports describe the log that was synced
     }
 
@@ -41,6 +42,20 @@ public sealed partial class DumpWriterActorSpec
     }
 
     [Fact]
+    public async Task A_linux_writer_stopped_mid_dump_makes_its_console_log_durable_with_its_core_as_it_marks_the_dump()
+    {
+        var disk = new FaultyDisk();
+        var (writer, opened) = await WholeLinuxDump(disk);
+        Watch(writer);
+
+        Sys.Stop(writer); // as when it fails, or the system goes down hard
+
+        await ExpectTerminatedAsync(writer);
+        Assert.Equal(["file " + Path.Combine(opened.Directory, ConsoleLogFile.FileName), "core"], disk.Fsyncs.Take(2));
+        Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task A_linux_dump_without_a_console_log_ends_without_one()
     {
         var disk = new FaultyDisk();
@@ -49,7 +64,7 @@ public sealed partial class DumpWriterActorSpec
         writer.Tell(DumpWriterActor.ClientFinished.Instance);
 
         Assert.Equal(DumpStatus.Complete, (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record.Status);
-        Assert.Equal(["core", "dir " + _dumpDir, "core"], disk.Fsyncs);
+        Assert.Equal(["core", "dir " + _dumpDir], disk.Fsyncs);
         Assert.False(File.Exists(Path.Combine(opened.Directory, ConsoleLogFile.FileName)));
     }
 
