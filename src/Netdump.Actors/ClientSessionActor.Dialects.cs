@@ -88,6 +88,7 @@ public sealed partial class ClientSessionActor
     private void FinishDump()
     {
         Timers.Cancel(IdleTimer);
+        Timers.Cancel(StartLineTimer); // the end line tells how it started
         _writer.Tell(DumpWriterActor.ClientFinished.Instance);
         Become(Finishing);
     }

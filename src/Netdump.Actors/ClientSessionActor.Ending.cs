@@ -91,6 +91,7 @@ public sealed partial class ClientSessionActor
     private void EndIncomplete(EndReason reason, string? supersededBy = null)
     {
         Timers.Cancel(IdleTimer);
+        Timers.Cancel(StartLineTimer); // the end line tells how it started
         var self = Self;
         _channel!.Stop(() => self.Tell(PumpStopped.Instance));
         Become(StoppingPump(new DumpWriterActor.EndNow(reason, supersededBy)));
@@ -240,11 +241,11 @@ public sealed partial class ClientSessionActor
             // panic are said here, not on a line of their own a few milliseconds earlier (each
             // line costs every dump about 0.1 ms; docs/performance.md). The strings are the
             // client's: one line each, so they cannot forge log lines.
-            _log.Info("Client {Client}: dump {Status} in {Dir}: {Host}, panic \"{Panic}\", {Transfer}",
-                ClientText, status, r.Directory, DumpReport.OneLine(header.Hostname), DumpReport.OneLine(header.PanicString), transfer);
+            _log.Info("Client {Client}: dump {Status} in {Dir}: {Host}, panic \"{Panic}\", {Transfer}; {Start}",
+                [ClientText, status, r.Directory, DumpReport.OneLine(header.Hostname), DumpReport.OneLine(header.PanicString), transfer, StartFacts()]);
             return;
         }
 
-        _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}", ClientText, status, r.Directory, transfer);
+        _log.Info("Client {Client}: dump {Status} in {Dir}: {Transfer}; {Start}", ClientText, status, r.Directory, transfer, StartFacts());
     }
 }

@@ -24,6 +24,9 @@ public sealed partial class ClientSessionActor
         private SilenceOver() { }
     }
 
+    /// <summary>The dump is still being received <c>flush_interval</c> after its ack (at <paramref name="AckedAt"/>): time for its start line.</summary>
+    private sealed record StartLineDue(DateTimeOffset AckedAt);
+
     private void StartReceiving(CoreFile core, DumpWriterActor.LowSpace? earlyLowSpace)
     {
         _channel!.Start(core, PumpEvents());
@@ -31,18 +34,11 @@ public sealed partial class ClientSessionActor
         _metrics.DumpsStarted.Inc();
         _metrics.HeraldToAck.Observe(Math.Max((DateTimeOffset.UtcNow - _herald.ReceivedAt).TotalSeconds, 0));
         _guard.Tell(ConcurrencyGuardActor.SlotAcked.Instance);
-        // one line for the HERALD and the dump it started (the listener's own line is Debug):
-        // each log line is part of every dump's fixed cost (docs/performance.md)
-        if (_herald.Linux is { } start)
-        {
-            _log.Info("Client {Client}: Linux START (ELF machine {Machine}, protocol version {Version}): dump started in {Dir}",
-                _herald.Client, start.Machine, Protocol.Linux.LinuxVersion.Effective(start.MaxVersion), _directory);
-        }
-        else
-        {
-            _log.Info("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\": dump started in {Dir}, session port {Port}",
-                _herald.Client, _herald.Sequence, _herald.LocalAddress, _herald.RequestedPath, _directory, _channel.LocalEndpoint.Port);
-        }
+        // the HERALD and the dump it started get their line once the dump has lasted flush_interval
+        // (its first receiving report is written then too); a dump that ends sooner is told in one
+        // line, at its end (LogEnd). Each line is part of every dump's fixed cost, and in a crash
+        // storm a line per HERALD took the threads the next HERALDs' acks needed (docs/performance.md)
+        Timers.StartSingleTimer(StartLineTimer, new StartLineDue(DateTimeOffset.UtcNow), _settings.FlushInterval);
         _supersedes?.Tell(new SupersededBy(_directory));
         Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
         Timers.StartSingleTimer(SilentTimer, SilenceOver.Instance, _settings.SilentTimeout);
@@ -62,6 +58,9 @@ public sealed partial class ClientSessionActor
                 break;
             case PumpEvent.HeraldRetransmitted h:
                 HandleHerald(_herald with { Sequence = h.Sequence, ReceivedAt = h.ReceivedAt });
+                break;
+            case StartLineDue due:
+                LogStart(due.AckedAt);
                 break;
             case SilenceOver:
                 // a HERALD and nothing else (a flood, or a client that died at once): nothing was
@@ -173,6 +172,7 @@ public sealed partial class ClientSessionActor
     {
         Timers.Cancel(IdleTimer);
         Timers.Cancel(SilentTimer);
+        Timers.Cancel(StartLineTimer);
         _writer.Tell(DumpWriterActor.Discard.Instance);
         Become(Discarding(thenRefuse: false));
     }
@@ -210,6 +210,27 @@ public sealed partial class ClientSessionActor
             RequestSupersede(herald);
         }
     }
+
+    /// <summary>The line of a dump still being received <c>flush_interval</c> after its ack: its HERALD (or START) and where it goes.</summary>
+    private void LogStart(DateTimeOffset ackedAt)
+    {
+        var ago = Math.Max((DateTimeOffset.UtcNow - ackedAt).TotalSeconds, 0);
+        if (_herald.Linux is { } start)
+        {
+            _log.Info("Client {Client}: Linux START (ELF machine {Machine}, protocol version {Version}): dump started in {Dir}, acked {Ago:F1} s before this line",
+                _herald.Client, start.Machine, Protocol.Linux.LinuxVersion.Effective(start.MaxVersion), _directory, ago);
+        }
+        else
+        {
+            _log.Info("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\": dump started in {Dir}, session port {Port}, acked {Ago:F1} s before this line",
+                [_herald.Client, _herald.Sequence, _herald.LocalAddress, DumpReport.OneLine(_herald.RequestedPath), _directory, _channel!.LocalEndpoint.Port, ago]);
+        }
+    }
+
+    /// <summary>How the dump started, for its end line: the HERALD (or START) and the session port.</summary>
+    private string StartFacts() => _herald.Linux is { } start
+        ? $"Linux START (ELF machine {start.Machine}, protocol version {Protocol.Linux.LinuxVersion.Effective(start.MaxVersion)})"
+        : $"HERALD {_herald.Sequence} to {_herald.LocalAddress}, path \"{DumpReport.OneLine(_herald.RequestedPath)}\", session port {_channel?.LocalEndpoint.Port}";
 
     /// <summary>A new dump replaces this one: asks the listener once.</summary>
     private void RequestSupersede(Herald herald)

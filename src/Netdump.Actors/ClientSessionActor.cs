@@ -41,6 +41,7 @@ public sealed partial class ClientSessionActor : UntypedActor, IWithTimers
     private const string LingerTimer = "linger";
     private const string SilentTimer = "silent";
     private const string RefusalTimer = "refusal";
+    private const string StartLineTimer = "start-line";
 
     private readonly NetdumpSettings _settings;
     private readonly Herald _herald;

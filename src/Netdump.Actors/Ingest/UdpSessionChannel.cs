@@ -77,6 +77,7 @@ public sealed class UdpSessionChannel : ISessionChannel
             _socket.ReceiveTimeout = (int)WakeUpBound.TotalMilliseconds;
             ports.Bind(_socket, local);
             _socket.Connect(client);
+            LocalEndpoint = (IPEndPoint)_socket.LocalEndPoint!;
         }
         catch
         {
@@ -101,7 +102,8 @@ public sealed class UdpSessionChannel : ISessionChannel
     /// </summary>
     internal static int DedicatedThreads => Environment.ProcessorCount;
 
-    public IPEndPoint LocalEndpoint => (IPEndPoint)_socket.LocalEndPoint!;
+    /// <summary>Where the socket was bound: known after the socket is closed too (the session's end line says it).</summary>
+    public IPEndPoint LocalEndpoint { get; }
 
     /// <summary>The local address the socket is bound to (a port is in use per address).</summary>
     internal IPAddress BoundAddress { get; }
