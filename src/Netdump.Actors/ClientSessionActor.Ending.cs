@@ -124,13 +124,14 @@ public sealed partial class ClientSessionActor
         {
             case DumpWriterActor.Finalized f:
                 var r = f.Record;
-                LogEnd(r);
-                _metrics.Finished(r.Status, r.Reason, DateTimeOffset.UtcNow - r.ReceivedAt);
                 ReleaseSlot();
                 Context.Parent.Tell(new UdpListenerActor.ReceivingEnded(_herald.Client.Address));
                 // the writer stops itself once the dump needs nothing more of it (a hash, reports
                 // waiting for room): stopping it sooner would abandon them
                 var awaited = AckFinishedAndLinger() ? Awaited.Linger | Awaited.Writer : Awaited.Writer;
+                // after the ack: the client waits for that, not for the line and the metrics
+                LogEnd(r);
+                _metrics.Finished(r.Status, r.Reason, DateTimeOffset.UtcNow - r.ReceivedAt);
 
                 if (r.SupersededBy is null)
                 {
