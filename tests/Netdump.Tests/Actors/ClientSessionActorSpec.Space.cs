@@ -1,18 +1,10 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit;
 using Netdump.Actors;
-using Netdump.Actors.Configuration;
 using Netdump.Actors.Ingest;
-using Netdump.Actors.Protocol;
 using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
-using Netdump.Tests.Storage;
-using Xunit.Abstractions;
 using static Netdump.Tests.Actors.FakeSessionChannel;
-using TestKit = Akka.TestKit.Xunit2.TestKit;
 
 namespace Netdump.Tests.Actors;
 

@@ -1,16 +1,9 @@
-using System.Net;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using Akka.Actor;
 using Netdump.Actors;
-using Netdump.Actors.Configuration;
-using Netdump.Actors.Ingest;
-using Netdump.Actors.Protocol;
 using Netdump.Actors.Storage;
 using Netdump.Tests.EndToEnd;
 using Netdump.Tests.Storage;
-using Xunit.Abstractions;
-using TestKit = Akka.TestKit.Xunit2.TestKit;
 
 namespace Netdump.Tests.Actors;
 
