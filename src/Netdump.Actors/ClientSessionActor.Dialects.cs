@@ -88,9 +88,10 @@ public sealed partial class ClientSessionActor
     private void FinishDump()
     {
         Timers.Cancel(IdleTimer);
+        Timers.Cancel(SilentTimer);
         Timers.Cancel(StartLineTimer); // the end line tells how it started
         _writer.Tell(DumpWriterActor.ClientFinished.Instance);
-        Become(Finishing);
+        Become(Finishing());
     }
 
     /// <summary>

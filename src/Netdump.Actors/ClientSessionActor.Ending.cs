@@ -11,7 +11,8 @@ namespace Netdump.Actors;
 /// How a session ends. A dump that got nothing is discarded (<c>Discarding</c>) and, when
 /// netdump-crash refused it, the refusal episode is waited out (<c>Refused</c>). Any other dump is
 /// finalized by the writer (<c>Finishing</c>), then the session acks FINISHED, runs netdump-reboot
-/// and waits for the linger time and a complete dump's checksum before it stops (<c>Closing</c>).
+/// and waits for the linger time and for its writer's own stop (after a complete dump's hash, or
+/// reports that waited for room) before it stops (<c>Closing</c>).
 /// </summary>
 public sealed partial class ClientSessionActor
 {
@@ -91,6 +92,7 @@ public sealed partial class ClientSessionActor
     private void EndIncomplete(EndReason reason, string? supersededBy = null)
     {
         Timers.Cancel(IdleTimer);
+        Timers.Cancel(SilentTimer);
         Timers.Cancel(StartLineTimer); // the end line tells how it started
         var self = Self;
         _channel!.Stop(() => self.Tell(PumpStopped.Instance));
@@ -99,15 +101,19 @@ public sealed partial class ClientSessionActor
 
     /// <summary>
     /// Waits for the pump to leave (at once, unless it is inside a write), so that no write races
-    /// the writer's final fsync; the actor's thread is not held meanwhile.
+    /// the writer's final fsync; the actor's thread is not held meanwhile. <paramref name="stopping"/>:
+    /// the server is stopping (see <see cref="Finishing"/>).
     /// </summary>
-    private UntypedReceive StoppingPump(DumpWriterActor.EndNow end) => message =>
+    private UntypedReceive StoppingPump(DumpWriterActor.EndNow end, bool stopping = false) => message =>
     {
         switch (message)
         {
             case PumpStopped:
                 _writer.Tell(end);
-                Become(Finishing);
+                Become(Finishing(stopping));
+                break;
+            case ServerShuttingDown:
+                Become(StoppingPump(end, stopping: true));
                 break;
             case Terminated terminated:
                 OnTerminated(terminated);
@@ -118,7 +124,13 @@ public sealed partial class ClientSessionActor
         }
     };
 
-    private void Finishing(object message)
+    /// <summary>
+    /// Waits for the writer's end of the dump. When the server is stopping (<paramref name="stopping"/>,
+    /// told now or before), the session stops as soon as the dump is final and its FINISHED acked:
+    /// not after the linger time nor the writer's hash, which the drain does not wait for
+    /// (<c>shutdown_timeout</c>), as a session told in <see cref="Closing"/> does not.
+    /// </summary>
+    private UntypedReceive Finishing(bool stopping = false) => message =>
     {
         switch (message)
         {
@@ -139,13 +151,16 @@ public sealed partial class ClientSessionActor
                     TryRunScript(Script.Reboot, r.Status, r.Reason, r, _settings.ScriptTimeout);
                 }
 
-                Become(Closing(awaited));
+                Become(Closing(stopping ? Awaited.Nothing : awaited));
                 break;
             case DumpWriterActor.Stored stored:
                 _channel?.SendAck(stored.Sequence);
                 break;
             case PumpEvent.Dropped d:
                 LogDropped(d);
+                break;
+            case ServerShuttingDown:
+                Become(Finishing(stopping: true));
                 break;
             case Terminated terminated:
                 OnTerminated(terminated);
@@ -154,7 +169,7 @@ public sealed partial class ClientSessionActor
                 KeepSlot(message); // retransmits wait for the final answer
                 break;
         }
-    }
+    };
 
     /// <summary>What a closing session still waits for, besides netdump-reboot (<see cref="_pendingScripts"/>).</summary>
     [Flags]

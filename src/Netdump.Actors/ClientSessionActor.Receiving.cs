@@ -211,26 +211,21 @@ public sealed partial class ClientSessionActor
         }
     }
 
-    /// <summary>The line of a dump still being received <c>flush_interval</c> after its ack: its HERALD (or START) and where it goes.</summary>
-    private void LogStart(DateTimeOffset ackedAt)
-    {
-        var ago = Math.Max((DateTimeOffset.UtcNow - ackedAt).TotalSeconds, 0);
-        if (_herald.Linux is { } start)
-        {
-            _log.Info("Client {Client}: Linux START (ELF machine {Machine}, protocol version {Version}): dump started in {Dir}, acked {Ago:F1} s before this line",
-                _herald.Client, start.Machine, Protocol.Linux.LinuxVersion.Effective(start.MaxVersion), _directory, ago);
-        }
-        else
-        {
-            _log.Info("Client {Client}: HERALD {Seq} to {Local}, path \"{Path}\": dump started in {Dir}, session port {Port}, acked {Ago:F1} s before this line",
-                [_herald.Client, _herald.Sequence, _herald.LocalAddress, DumpReport.OneLine(_herald.RequestedPath), _directory, _channel!.LocalEndpoint.Port, ago]);
-        }
-    }
+    /// <summary>
+    /// The line of a session still going <c>flush_interval</c> after its ack (receiving, or still
+    /// waiting for its first data): where the dump goes and how it started.
+    /// </summary>
+    private void LogStart(DateTimeOffset ackedAt) =>
+        _log.Info("Client {Client}: dump started in {Dir}: {Start}, acked {Ago:F1} s before this line",
+            ClientText, _directory, StartFacts(), Math.Max((DateTimeOffset.UtcNow - ackedAt).TotalSeconds, 0));
 
-    /// <summary>How the dump started, for its end line: the HERALD (or START) and the session port.</summary>
+    /// <summary>
+    /// How the dump started, for its start and end lines: the HERALD (or START) and the client's
+    /// port it came from (a HERALD from another port is a new dump), and the session port.
+    /// </summary>
     private string StartFacts() => _herald.Linux is { } start
-        ? $"Linux START (ELF machine {start.Machine}, protocol version {Protocol.Linux.LinuxVersion.Effective(start.MaxVersion)})"
-        : $"HERALD {_herald.Sequence} to {_herald.LocalAddress}, path \"{DumpReport.OneLine(_herald.RequestedPath)}\", session port {_channel?.LocalEndpoint.Port}";
+        ? $"Linux START from port {_herald.Client.Port} (ELF machine {start.Machine}, protocol version {Protocol.Linux.LinuxVersion.Effective(start.MaxVersion)})"
+        : $"HERALD {_herald.Sequence} from port {_herald.Client.Port} to {_herald.LocalAddress}, path \"{DumpReport.OneLine(_herald.RequestedPath)}\", session port {_channel?.LocalEndpoint.Port}";
 
     /// <summary>A new dump replaces this one: asks the listener once.</summary>
     private void RequestSupersede(Herald herald)
@@ -245,9 +240,10 @@ public sealed partial class ClientSessionActor
     /// <summary>
     /// Where the pump's events go: the first data straight to the guard, as this session's
     /// <see cref="ConcurrencyGuardActor.SlotActive"/> (the dump is under way, not a silent
-    /// session), everything else to the session. The session only forwarded it: a turn of its
-    /// own in every dump's fixed cost (docs/performance.md). The silent timer is not cancelled:
-    /// when it fires, the pump says data came (<see cref="TryRetireEmpty"/>).
+    /// session), everything else to the session. The session has nothing to decide on it, and a
+    /// turn of the session is part of every dump's fixed cost (docs/performance.md). The silent
+    /// timer is not cancelled then: when it fires while the dump is still received, the pump says
+    /// data came (<see cref="TryRetireEmpty"/>).
     /// </summary>
     private ControlEvents PumpEvents()
     {

@@ -19,8 +19,9 @@ namespace Netdump.Actors;
 /// silence, and the client's retransmitted HERALDs are ignored for the refusal episode) →
 /// the HERALD is acked and data flows (a silent session may yield its slot to a waiting client) → FINISHED, timeout, failure, no space,
 /// supersede or shutdown → the writer finalizes → the slot is released → the FINISHED ack →
-/// <c>netdump-reboot</c> (not for a superseded dump) → linger (only after FINISHED) and, for a
-/// complete dump, the writer's checksum (the writer stops itself once its dump needs nothing more of it) → stop.
+/// <c>netdump-reboot</c> (not for a superseded dump) → linger (only after FINISHED) and the
+/// writer's own stop, once its dump needs nothing more of it (a complete dump's hash, reports
+/// waiting for room) → stop.
 /// </para>
 /// Tells its parent <see cref="UdpListenerActor.ReceivingEnded"/> and <see cref="UdpListenerActor.Supersede"/>.
 /// <para>

@@ -15,7 +15,7 @@ public sealed partial class DumpWriterActor
         Timers.CancelAll();
         FsyncConsoleLog();
         // what the data says, first: a complete core is cut to its length before its one fsync,
-        // which then makes the cut durable too (it was fsynced a second time after it)
+        // which then makes the cut durable too
         var reason = imposed ?? _failure ?? IncompleteBecause() ?? CutToLength();
         try
         {

@@ -94,9 +94,9 @@ public sealed partial class DumpWriterActor
         {
             // no log could be made: the dump went on without its console text
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _log.Warning("Client {Client}: cannot fsync the console log of {Dir}: {Error}; the dump ends as its data decides",
+            _log.Warning("Client {Client}: cannot fsync the console log of {Dir}: {Error}; its core decides the dump without it",
                 _herald.Client.Address, _directory, e.Message);
         }
     }

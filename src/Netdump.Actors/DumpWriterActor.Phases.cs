@@ -14,7 +14,7 @@ public sealed partial class DumpWriterActor
         /// <summary>The core is open and the pump writes it: headers, flush ticks, space, until the end.</summary>
         Receiving,
 
-        /// <summary>The final reports are written (<see cref="DumpWriterActor.Finalized"/> answered); a complete dump's checksum is on its way.</summary>
+        /// <summary>The final reports are written (<see cref="DumpWriterActor.Finalized"/> answered); a complete dump's checksum is on its way, and the writer stops once it is in them.</summary>
         Final,
 
         /// <summary>

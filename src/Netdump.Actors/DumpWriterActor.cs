@@ -18,7 +18,8 @@ namespace Netdump.Actors;
 /// dump (<see cref="LastLinks"/>) and hashes the core on a thread of its own
 /// (<see cref="CoreChecksum"/>): the FINISHED ack never waits for either. Once its dump needs
 /// nothing more of it (final, reported, hashed if complete) it stops itself; the session waits
-/// for that before it stops, since stopping the writer sooner abandons the hash.
+/// for that before it stops, since stopping the writer sooner abandons the hash, or reports still
+/// waiting for room.
 /// Answers: <see cref="Open"/> → <see cref="Opened"/> | <see cref="OpenFailed"/>;
 /// <see cref="StoreKey"/> → <see cref="Stored"/> (or nothing when refused); <see cref="KeepHeader"/> → nothing;
 /// <see cref="ClientFinished"/> | <see cref="EndNow"/> → <see cref="Finalized"/>;

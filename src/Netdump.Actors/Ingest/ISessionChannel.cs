@@ -16,7 +16,8 @@ public interface ISessionChannel : IDisposable
 
     /// <summary>
     /// Starts the receive pump: it writes and acks VMCORE data into <paramref name="core"/>
-    /// inline and tells <paramref name="session"/> the <see cref="PumpEvent"/>s.
+    /// inline and tells <paramref name="session"/> (a delegate: the session decides where each
+    /// goes) the <see cref="PumpEvent"/>s.
     /// </summary>
     void Start(CoreFile core, ControlEvents session);
 

@@ -7,7 +7,7 @@ namespace Netdump.Actors.Ingest;
 /// <summary>What a receive engine does with one datagram after <see cref="SessionPacketHandler.Classify"/>.</summary>
 internal enum PacketVerdict
 {
-    /// <summary>Not acked: malformed, control (the actor acks it), or refused.</summary>
+    /// <summary>Not acked: malformed, control (told to the session at the end of the batch; the actor acks it), or refused.</summary>
     Drop,
 
     /// <summary>VMCORE data to write at its offset, then ack.</summary>
@@ -39,6 +39,7 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
     private int _malformedInBatch;
     private int _lateInBatch;
     private long _dropped;
+    private readonly List<PumpEvent.ControlPacket> _controlsInBatch = new(2);
 
     /// <summary>Stands for the first data's time once the session retired an empty pump: no data is ever taken.</summary>
     private const long Retired = -1;
@@ -113,7 +114,10 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
                 }
 
                 _sealed |= header.Type == MessageType.Finished;
-                session(new PumpEvent.ControlPacket(header.Type, header.Sequence, header.Offset,
+                // told at the end of the batch (EndOfBatch), once the engine has written the data
+                // before it: the FINISHED's end (the writer's cut, fsync and rename) must come after
+                // every write, a duplicate of held data earlier in its batch included
+                _controlsInBatch.Add(new PumpEvent.ControlPacket(header.Type, header.Sequence, header.Offset,
                     datagram[MessageHeader.Size..].ToArray()));
                 return PacketVerdict.Drop;
         }
@@ -212,12 +216,19 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
     }
 
     /// <summary>
-    /// Called by the engine after each receive call: the packet count and the last-packet time
-    /// (the session's idle timer reads it) are updated once per batch, not per packet, and so
-    /// are the metrics (<see cref="PacketMeter"/>).
+    /// Called by the engine after each receive call, once the batch's data is written: the
+    /// batch's control packets are told to the session, and the packet count and the
+    /// last-packet time (the session's idle timer reads it) are updated once per batch, not per
+    /// packet, and so are the metrics (<see cref="PacketMeter"/>).
     /// </summary>
     public void EndOfBatch()
     {
+        foreach (var control in _controlsInBatch)
+        {
+            session(control);
+        }
+
+        _controlsInBatch.Clear();
         meter?.Add(_validInBatch, _bytesInBatch, _malformedInBatch, _lateInBatch);
         _bytesInBatch = 0;
         _malformedInBatch = 0;

@@ -180,4 +180,19 @@ public sealed partial class ClientSessionActorSpec
         await ExpectMsgAsync(new UdpListenerActor.ReceivingEnded(Client.Address));
         await AwaitAssertAsync(() => Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.ReleaseSlot));
     }
+
+    [Fact]
+    public async Task Session_told_the_server_stops_while_its_dump_is_finalized_stops_once_final_without_its_linger_or_the_hash()
+    {
+        var session = await StartReceiving(_settings with { Linger = TimeSpan.FromSeconds(30) });
+        var watcher = WatcherOf(session);
+        session.Tell(Control(MessageType.Finished, sequence: 80));
+        await _writer.ExpectMsgAsync(DumpWriterActor.ClientFinished.Instance);
+
+        session.Tell(ClientSessionActor.ServerShuttingDown.Instance); // while the writer fsyncs
+        _writer.Reply(Finalized(reason: null));
+
+        await _acks.ExpectMsgAsync(new AckSent(80)); // final: its FINISHED is acked
+        await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(3)); // the drain waits for neither
+    }
 }

@@ -11,7 +11,7 @@ namespace Netdump.Tests.Actors;
 public sealed partial class ClientSessionActorSpec
 {
     [Fact]
-    public async Task Session_has_its_pump_tell_the_guard_of_its_first_data_as_its_own()
+    public async Task Session_is_the_one_the_guard_hears_its_first_data_from()
     {
         var session = await StartReceiving();
         Assert.DoesNotContain(_guardMessages, m => m is ConcurrencyGuardActor.SlotActive);

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.RegularExpressions;
 using Netdump.Actors.Protocol;
 
@@ -24,12 +25,12 @@ public sealed class DumpLogLineTests
 
         // the client holds on: the dump is still arriving when its start line is due
         var started = await server.WaitForLogAsync($"Client {client}:", "dump started in");
-        Assert.Matches($@"^\[Information\] Client {Regex.Escape(client)}:\d+: HERALD 1 to 127\.0\.0\.1, path """": dump started in {Regex.Escape(dir)}, session port {session.Port}, acked \d+\.\d s before this line$", started);
+        Assert.Matches($@"^\[Information\] Client {Regex.Escape(client)}: dump started in {Regex.Escape(dir)}: HERALD 1 from port {((IPEndPoint)socket.LocalEndPoint!).Port} to 127\.0\.0\.1, path """", session port {session.Port}, acked \d+\.\d s before this line$", started);
 
         RawClient.SendUntilAcked(socket, session, [RawClient.Message(MessageType.Kdh, ++sequence, 0, RawClient.Kdh(4 * Chunk, "held.example.org", "FreeBSD 14.1-RELEASE GENERIC", "panic: held"))]);
         RawClient.SendUntilAcked(socket, session, [RawClient.Message(MessageType.Finished, ++sequence, 0, [])]);
         var end = await server.WaitForLogAsync($"Client {client}:", "dump complete");
-        Assert.EndsWith($"; HERALD 1 to 127.0.0.1, path \"\", session port {session.Port}", end);
+        Assert.EndsWith($"; HERALD 1 from port {((IPEndPoint)socket.LocalEndPoint!).Port} to 127.0.0.1, path \"\", session port {session.Port}", end);
         Assert.Single(server.LogLines, l => l.Contains("dump started in"));
     }
 
@@ -46,7 +47,7 @@ public sealed class DumpLogLineTests
         RawClient.SendUntilAcked(socket, session, [RawClient.Message(MessageType.Finished, ++sequence, 0, [])]);
 
         var end = await server.WaitForLogAsync($"Client {client}:", "dump complete");
-        Assert.Matches($@": quick\.example\.org, panic ""panic: quick"", 4096 bytes \(4\.0 KiB\) in \d+\.\d s \(.+\), \d+ packets, 0 dropped datagrams, SHA-256 [0-9a-f]{{64}}; HERALD 1 to 127\.0\.0\.1, path """", session port {session.Port}$", end);
+        Assert.Matches($@": quick\.example\.org, panic ""panic: quick"", 4096 bytes \(4\.0 KiB\) in \d+\.\d s \(.+\), \d+ packets, 0 dropped datagrams, SHA-256 [0-9a-f]{{64}}; HERALD 1 from port {((IPEndPoint)socket.LocalEndPoint!).Port} to 127\.0\.0\.1, path """", session port {session.Port}$", end);
         Assert.DoesNotContain(server.LogLines, l => l.Contains("dump started"));
     }
 }

@@ -86,7 +86,8 @@ public sealed class LinuxDumpTests : ServerTests
         var json = await ServerHarness.WaitForEndAsync(dir);
         Assert.Equal("complete", json.GetProperty("status").GetString());
         Assert.Equal("linux", json.GetProperty("dialect").GetString());
-        await server.WaitForLogAsync("Client 127.0.9.1:", "Linux START (ELF machine 62, protocol version 5): dump started in");
+        var end = await server.WaitForLogAsync("Client 127.0.9.1:", "dump complete");
+        Assert.Matches(@"; Linux START from port \d+ \(ELF machine 62, protocol version 5\)$", end);
         Assert.Equal(512UL, json.GetProperty("pages").GetUInt64());
         Assert.Equal(4096U, json.GetProperty("page_size").GetUInt32());
         Assert.True(json.GetProperty("registers").GetBoolean());

@@ -79,8 +79,7 @@ public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifet
         // the valid dump, and its session port for the spoofed datagrams
         var valid = new SimulatedClient(_server.Client("127.0.0.60") with { Size = ValidDumpSize, Seed = 60, Loss = ValidDumpLoss });
         var validRun = valid.RunAsync();
-        var started = await _server.WaitForLogAsync("Client 127.0.0.60:", "dump started", "session port");
-        var validPort = int.Parse(Regex.Match(started, @"session port (\d+)").Groups[1].Value);
+        var validPort = await SessionPortOf(IPAddress.Parse("127.0.0.60"), TimeSpan.FromSeconds(10));
 
         var flood = new Flood(_server.Endpoint, new IPEndPoint(IPAddress.Loopback, validPort), fuzzClient, process, _server.DumpDir);
         var floodRun = Task.Factory.StartNew(flood.Run, TaskCreationOptions.LongRunning);
@@ -109,7 +108,7 @@ public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifet
         var validFooter = _server.LogLines.FirstOrDefault(l => l.Contains("Client 127.0.0.60: dump complete")) ?? "";
         var errors = _server.LogLines.Where(l => l.StartsWith("[Error]", StringComparison.Ordinal)).ToList();
         var fuzzedSessions = _server.LogLines
-            .Select(l => Regex.Match(l, @"^\[Information\] Client 127\.0\.0\.62: dump \w+.*, (\d+) dropped datagrams(, SHA-256 [0-9a-f]{64})?$"))
+            .Select(l => Regex.Match(l, @"^\[Information\] Client 127\.0\.0\.62: dump \w+.*, (\d+) dropped datagrams(, SHA-256 [0-9a-f]{64})?; HERALD "))
             .Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value)).ToList();
 
         var seconds = flood.Elapsed.TotalSeconds;
@@ -165,6 +164,31 @@ public sealed class LiveSessionFuzzTests(ITestOutputHelper output) : IAsyncLifet
 
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>
+    /// The port of the session socket that serves <paramref name="client"/>: the one UDP socket
+    /// connected to it (/proc/net/udp), there from just before its HERALD's ack.
+    /// </summary>
+    private static async Task<int> SessionPortOf(IPAddress client, TimeSpan timeout)
+    {
+        var remote = Convert.ToHexString(client.GetAddressBytes().Reverse().ToArray()) + ":";
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var line in File.ReadLines("/proc/net/udp").Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields[2].StartsWith(remote, StringComparison.Ordinal))
+                {
+                    return Convert.ToInt32(fields[1].Split(':')[1], 16);
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(10));
+        }
+
+        throw new TimeoutException($"no session socket connected to {client} within {timeout}");
     }
 
     private static List<string> DumpJsonFiles(string dumpDir) =>
