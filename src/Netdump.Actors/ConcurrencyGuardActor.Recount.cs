@@ -49,6 +49,11 @@ public sealed partial class ConcurrencyGuardActor
             case ReleaseSlot:
                 Release(Sender);
                 break;
+            case SlotActive when _unconfirmed.Contains(Sender):
+                // the pump's word, sent from its own thread, can overtake the session's answer,
+                // read just before the first data came: kept for when the session is a holder again
+                Stash.Stash();
+                break;
             case SlotActive:
                 Update(Sender, h => h with { Stage = Stage.Active });
                 break;

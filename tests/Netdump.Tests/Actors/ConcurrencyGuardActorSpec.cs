@@ -52,6 +52,15 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
         public static readonly DataInFlight Instance = new();
     }
 
+    /// <summary>
+    /// The session's first data comes as a recounting guard asks it: the pump's word (SlotActive)
+    /// reaches the guard before the session's answer, which says no data yet.
+    /// </summary>
+    private sealed class DataDuringRecount
+    {
+        public static readonly DataDuringRecount Instance = new();
+    }
+
     /// <summary>The session stops answering the guard's requests to yield (a session too busy to answer).</summary>
     private sealed class Unresponsive
     {
@@ -73,6 +82,7 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
         private bool _holding;
         private bool _data;
         private bool _unresponsive;
+        private bool _dataDuringRecount;
 
         public FakeSession(Herald herald, IActorRef guard, IActorRef? supersedes, IActorRef report)
         {
@@ -87,9 +97,21 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
                 report.Tell(new Answer(herald.Client.Address, r, Self));
                 Context.Stop(Self); // as a real session does: the client gets silence
             });
-            Receive<ConcurrencyGuardActor.ConfirmSlot>(_ => Sender.Tell(_holding
-                ? new ConcurrencyGuardActor.SlotHeld(herald.Client.Address, Active: false)
-                : ConcurrencyGuardActor.NoSlot.Instance));
+            Receive<ConcurrencyGuardActor.ConfirmSlot>(_ =>
+            {
+                if (_holding && _dataDuringRecount)
+                {
+                    _data = true;
+                    guard.Tell(ConcurrencyGuardActor.SlotActive.Instance);
+                    Sender.Tell(new ConcurrencyGuardActor.SlotHeld(herald.Client.Address, Active: false, Acked: true));
+                    return;
+                }
+
+                Sender.Tell(_holding
+                    ? new ConcurrencyGuardActor.SlotHeld(herald.Client.Address, Active: false)
+                    : ConcurrencyGuardActor.NoSlot.Instance);
+            });
+            Receive<DataDuringRecount>(_ => _dataDuringRecount = true);
             Receive<Release>(_ =>
             {
                 _holding = false;
@@ -293,6 +315,27 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
         AwaitAssert(() => Assert.Equal(["127.0.0.82"], SlotHolders()));
         Assert.IsType<ConcurrencyGuardActor.SlotGranted>(HeraldAndAnswer("127.0.0.85", port).Reply);
         Assert.IsType<ConcurrencyGuardActor.SlotRefused>(HeraldAndAnswer("127.0.0.86", port).Reply);
+    }
+
+    [Fact]
+    public void A_sessions_first_data_told_to_a_recounting_guard_before_its_answer_counts_it_as_active()
+    {
+        var (_, port) = StartListener(_settings with { SilentGrace = TimeSpan.Zero });
+        var session = HeraldAndAnswer("127.0.0.121", port);
+        Ack(session);
+        session.Session.Tell(DataDuringRecount.Instance);
+
+        var guard = Guard();
+        EventFilter.Warning(start: "Concurrency guard restarted").Expect(1, () => guard.Tell(Kill.Instance));
+
+        // with no grace, a holder that is not active is silent at once
+        AwaitAssert(() =>
+        {
+            Guard().Tell(ConcurrencyGuardActor.GetSlots.Instance, TestActor);
+            var slots = ExpectMsg<ConcurrencyGuardActor.Slots>();
+            Assert.Equal(["127.0.0.121"], slots.Clients.Select(c => c.ToString()));
+            Assert.Equal(0, slots.Silent);
+        });
     }
 
     [Fact]
