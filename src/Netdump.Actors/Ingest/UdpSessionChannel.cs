@@ -17,9 +17,10 @@ namespace Netdump.Actors.Ingest;
 /// receive engine (<see cref="BatchedReceiveEngine"/> or <see cref="ManagedReceiveEngine"/>) reads it,
 /// <see cref="SessionPacketHandler"/> decides, the engine writes it at its offset in the
 /// <see cref="CoreFile"/> and acks it to its source, all on the pump's thread. Everything else
-/// becomes a <see cref="PumpEvent"/> for the session actor, which decides.
+/// becomes a <see cref="PumpEvent"/> for the session actor, which decides. How the channel
+/// stops (the socket closed only once no pump uses it) is in <c>UdpSessionChannel.Stopping.cs</c>.
 /// </summary>
-public sealed class UdpSessionChannel : ISessionChannel
+public sealed partial class UdpSessionChannel : ISessionChannel
 {
     private readonly Socket _socket;
     private readonly IPEndPoint _client;
@@ -260,77 +261,5 @@ public sealed class UdpSessionChannel : ISessionChannel
                 return false;
             }
         }
-    }
-
-    public void Stop(Action stopped) => StopPump(stopped);
-
-    public void Dispose() => StopPump(null);
-
-    /// <summary>
-    /// Wakes the pump and closes the socket once no pump uses it: at once, or as the pump leaves
-    /// (a pump inside a write on a slow disk keeps the descriptor, so no engine ever uses a
-    /// closed or reused one). Only the first call counts: the session ends a dump with
-    /// <see cref="Stop(Action)"/>, then disposes the channel again when it stops.
-    /// </summary>
-    private void StopPump(Action? stopped)
-    {
-        lock (_gate)
-        {
-            if (_stopping)
-            {
-                return;
-            }
-
-            _stopping = true;
-            _whenStopped = stopped;
-        }
-
-        _ports.Closed(this);
-
-        if (_registration is not null)
-        {
-            _registeredIn!.Unregister(_registration); // after this the shared pump never touches the socket
-        }
-
-        try
-        {
-            // wakes a receive call blocked in the pump at once (Linux ends it with no data)
-            _socket.Shutdown(SocketShutdown.Receive);
-        }
-        catch (SocketException)
-        {
-        }
-
-        lock (_gate)
-        {
-            if (_pumpRunning && _pumpThread != Thread.CurrentThread)
-            {
-                _closeWhenPumpLeaves = true;
-                return;
-            }
-        }
-
-        Close();
-    }
-
-    /// <summary>The pump's last act: closes the socket if it was stopped while the pump ran.</summary>
-    private void PumpLeft()
-    {
-        lock (_gate)
-        {
-            _pumpRunning = false;
-            if (!_closeWhenPumpLeaves)
-            {
-                return;
-            }
-        }
-
-        Close();
-    }
-
-    private void Close()
-    {
-        _socket.Dispose();
-        _whenStopped?.Invoke();
     }
 }
