@@ -87,9 +87,7 @@ public sealed partial class ClientSessionActor
     /// <summary>The client says its dump is all there: the writer decides complete or incomplete.</summary>
     private void FinishDump()
     {
-        Timers.Cancel(IdleTimer);
-        Timers.Cancel(SilentTimer);
-        Timers.Cancel(StartLineTimer); // the end line tells how it started
+        CancelReceivingTimers();
         _writer.Tell(DumpWriterActor.ClientFinished.Instance);
         Become(Finishing());
     }

@@ -91,9 +91,7 @@ public sealed partial class ClientSessionActor
     /// <summary>The dump ends before FINISHED: the pump stops acking, and the writer finishes the dump once the pump has left.</summary>
     private void EndIncomplete(EndReason reason, string? supersededBy = null)
     {
-        Timers.Cancel(IdleTimer);
-        Timers.Cancel(SilentTimer);
-        Timers.Cancel(StartLineTimer); // the end line tells how it started
+        CancelReceivingTimers();
         var self = Self;
         _channel!.Stop(() => self.Tell(PumpStopped.Instance));
         Become(StoppingPump(new DumpWriterActor.EndNow(reason, supersededBy)));

@@ -153,13 +153,13 @@ public sealed partial class ClientSessionActor
     /// <summary>
     /// If nothing but HERALDs has arrived, ends the pump so that nothing ever will be written
     /// or acked (one atomic step against the pump's first data) and closes the socket; true
-    /// then. Otherwise the dump is under way: false.
+    /// then. Otherwise the dump is under way: false (the pump that took its first data told the
+    /// guard, <see cref="PumpEvents"/>).
     /// </summary>
     private bool TryRetireEmpty()
     {
         if (!_channel!.TryRetireIfEmpty())
         {
-            MarkActive();
             return false;
         }
 
@@ -170,9 +170,7 @@ public sealed partial class ClientSessionActor
     /// <summary>Nothing was received (the pump is retired): the directory and the slot go back at once.</summary>
     private void DiscardEmptyDump()
     {
-        Timers.Cancel(IdleTimer);
-        Timers.Cancel(SilentTimer);
-        Timers.Cancel(StartLineTimer);
+        CancelReceivingTimers();
         _writer.Tell(DumpWriterActor.Discard.Instance);
         Become(Discarding(thenRefuse: false));
     }
@@ -227,6 +225,14 @@ public sealed partial class ClientSessionActor
         ? $"Linux START from port {_herald.Client.Port} (ELF machine {start.Machine}, protocol version {Protocol.Linux.LinuxVersion.Effective(start.MaxVersion)})"
         : $"HERALD {_herald.Sequence} from port {_herald.Client.Port} to {_herald.LocalAddress}, path \"{DumpReport.OneLine(_herald.RequestedPath)}\", session port {_channel?.LocalEndpoint.Port}";
 
+    /// <summary>The receiving state's timers end with it (the end line tells how the dump started).</summary>
+    private void CancelReceivingTimers()
+    {
+        Timers.Cancel(IdleTimer);
+        Timers.Cancel(SilentTimer);
+        Timers.Cancel(StartLineTimer);
+    }
+
     /// <summary>A new dump replaces this one: asks the listener once.</summary>
     private void RequestSupersede(Herald herald)
     {
@@ -243,7 +249,8 @@ public sealed partial class ClientSessionActor
     /// session), everything else to the session. The session has nothing to decide on it, and a
     /// turn of the session is part of every dump's fixed cost (docs/performance.md). The silent
     /// timer is not cancelled then: when it fires while the dump is still received, the pump says
-    /// data came (<see cref="TryRetireEmpty"/>).
+    /// data came (<see cref="TryRetireEmpty"/>). Exactly one first data is told: the pump's own,
+    /// or none when the session retired the pump first.
     /// </summary>
     private ControlEvents PumpEvents()
     {
@@ -261,10 +268,4 @@ public sealed partial class ClientSessionActor
             }
         };
     }
-
-    /// <summary>
-    /// The client sent more than its HERALD, as the pump just answered: the guard hears it from
-    /// the session too, since the pump's own word may still be on its way (twice is harmless).
-    /// </summary>
-    private void MarkActive() => _guard.Tell(ConcurrencyGuardActor.SlotActive.Instance);
 }

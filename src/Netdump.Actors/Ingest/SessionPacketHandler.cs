@@ -216,7 +216,8 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
     }
 
     /// <summary>
-    /// Called by the engine after each receive call, once the batch's data is written: the
+    /// Called by the engine after each receive call, once the batch's data is written (the
+    /// managed engine's batch is one datagram, and a control packet carries no data): the
     /// batch's control packets are told to the session, and the packet count and the
     /// last-packet time (the session's idle timer reads it) are updated once per batch, not per
     /// packet, and so are the metrics (<see cref="PacketMeter"/>).

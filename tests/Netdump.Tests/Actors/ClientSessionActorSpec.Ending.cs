@@ -195,4 +195,22 @@ public sealed partial class ClientSessionActorSpec
         await _acks.ExpectMsgAsync(new AckSent(80)); // final: its FINISHED is acked
         await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(3)); // the drain waits for neither
     }
+
+    [Fact]
+    public async Task Session_told_the_server_stops_while_its_pump_leaves_stops_once_the_dump_is_final()
+    {
+        var session = await StartReceiving();
+        var watcher = WatcherOf(session);
+        Channel.FirstDataAt = ReceivedAt.AddSeconds(1);
+        Channel.PumpInWrite = true; // a write on a slow disk: the end waits for the pump
+        session.Tell(new ClientSessionActor.SupersededBy("127.0.0.9-2026-12-07-01:00"));
+        await AwaitConditionAsync(() => Task.FromResult(Channel.Disposed));
+
+        session.Tell(ClientSessionActor.ServerShuttingDown.Instance); // while the pump is still inside its write
+        Channel.PumpLeaves();
+        await _writer.ExpectMsgAsync<DumpWriterActor.EndNow>();
+        _writer.Reply(Finalized("superseded"));
+
+        await watcher.ExpectTerminatedAsync(session, TimeSpan.FromSeconds(3)); // not waiting for the writer's own stop
+    }
 }

@@ -26,7 +26,7 @@ public sealed partial class ClientSessionActorSpec
     public async Task Session_whose_first_data_arrives_as_its_silent_timeout_ends_goes_on_with_its_dump()
     {
         var session = await StartReceiving(_settings with { SilentTimeout = TimeSpan.FromMilliseconds(300) });
-        Channel.BeforeRetiring = () => Channel.FirstDataAt = DateTimeOffset.UtcNow;
+        Channel.BeforeRetiring = Channel.ArriveFirstData; // the pump tells the guard, as its first data comes
 
         await AwaitAssertAsync(() => Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.SlotActive), TimeSpan.FromSeconds(2));
         await _writer.ExpectNoMsgAsync(Quiet);

@@ -53,6 +53,13 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
 
     public PumpCounters Counters => default;
 
+    /// <summary>The first data arrives, as the real pump takes it: its time, and its event told through the session's delegate.</summary>
+    public void ArriveFirstData()
+    {
+        FirstDataAt = DateTimeOffset.UtcNow;
+        Session?.Invoke(new PumpEvent.FirstData(0));
+    }
+
     /// <summary>A packet arrived just now.</summary>
     public void Touch() => LastPacketTicks = Environment.TickCount64;
 
