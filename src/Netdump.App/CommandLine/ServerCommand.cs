@@ -6,7 +6,6 @@ using Akka.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Netdump.Actors.Configuration;
-using Netdump.Actors.Scheduling;
 using Netdump.App.Configuration;
 using Netdump.App.Daemon;
 using Netdump.App.Http;
@@ -108,7 +107,7 @@ public static partial class ServerCommand
         // Before the host starts (exec ends the runtime's own threads): with cpu_scheduling = batch
         // a normal process goes on as the same program executed again, batch from its start, or
         // says below why not
-        var scheduling = settings.CpuScheduling == CpuScheduling.Batch ? BatchScheduling.Enter(loaded.ConfigFile) : new BatchScheduling.Outcome.AsStarted();
+        var scheduling = BatchScheduling.Enter(settings.CpuScheduling, loaded.ConfigFile);
 
         // The configuration is valid and nothing runs yet. With --daemon this process only
         // launches the daemon (this same program again) and waits until it listens or fails.

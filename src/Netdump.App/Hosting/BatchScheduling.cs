@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Netdump.Actors.Scheduling;
 using Netdump.Actors.Storage;
 using Netdump.App.Daemon;
 
@@ -36,7 +36,7 @@ public static class BatchScheduling
     {
         private Outcome() { }
 
-        /// <summary>Nothing to do: this process runs batch already, or under a policy its starter chose (or not on Linux).</summary>
+        /// <summary>Nothing to do: the conf asks for <c>normal</c>, or this process runs batch already, or under a policy its starter chose (or not on Linux).</summary>
         public sealed record AsStarted : Outcome;
 
         /// <summary>The process keeps the normal policy: <paramref name="Why"/> a step failed or could not be taken.</summary>
@@ -44,12 +44,13 @@ public static class BatchScheduling
     }
 
     /// <summary>
-    /// Makes a normal process batch and executes the program again, and then does not return;
-    /// otherwise says why not. <paramref name="configFile"/> is the conf file read, if any.
+    /// With <paramref name="wanted"/> batch, makes a normal process batch and executes the
+    /// program again, and then does not return; otherwise says why not. <paramref name="configFile"/>
+    /// is the conf file read, if any.
     /// </summary>
-    public static Outcome Enter(string? configFile)
+    public static Outcome Enter(CpuScheduling wanted, string? configFile)
     {
-        if (!OperatingSystem.IsLinux())
+        if (wanted == CpuScheduling.Normal || !OperatingSystem.IsLinux())
         {
             return new Outcome.AsStarted(); // the server runs on Linux only (its ingest, its descriptors, its daemon)
         }
@@ -115,13 +116,9 @@ public static class BatchScheduling
         }
     }
 
-    /// <summary>The runtime's diagnostics socket: <c>$TMPDIR/dotnet-diagnostic-{pid}-{start time in ticks}-socket</c>.</summary>
-    private static string DiagnosticsSocket()
-    {
-        var started = ProcStat.Read("/proc/self/stat").Number(22);
-        var directory = Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } tmp ? tmp : "/tmp";
-        return Path.Combine(directory, $"dotnet-diagnostic-{Environment.ProcessId}-{started}-socket");
-    }
+    /// <summary>The runtime's diagnostics socket: <c>dotnet-diagnostic-{pid}-{start time in ticks}-socket</c> in the runtime's temporary directory ($TMPDIR, else /tmp).</summary>
+    private static string DiagnosticsSocket() =>
+        Path.Combine(Path.GetTempPath(), $"dotnet-diagnostic-{Environment.ProcessId}-{ProcStat.Read("/proc/self/stat").Number(22)}-socket");
 
     private static unsafe bool SetPolicy(int policy, out string why)
     {
@@ -140,53 +137,39 @@ public static class BatchScheduling
     /// <summary>Runs /proc/self/exe with the arguments in <paramref name="commandLine"/> (as /proc/self/cmdline holds them).</summary>
     private static unsafe string Exec(byte[] commandLine)
     {
-        var arguments = Arguments(commandLine);
-        var argv = new nint[arguments.Count + 1];
-        try
+        // argv points into one copy of the bytes, each argument ended by its NUL
+        byte[] arguments = commandLine is [.., 0] ? commandLine : [.. commandLine, 0];
+        var starts = ArgumentStarts(arguments);
+        var argv = new nint[starts.Count + 1];
+        fixed (byte* first = arguments)
+        fixed (nint* pointers = argv)
         {
-            for (var i = 0; i < arguments.Count; i++)
+            for (var i = 0; i < starts.Count; i++)
             {
-                argv[i] = Marshal.AllocHGlobal(arguments[i].Length + 1);
-                var copy = new Span<byte>((void*)argv[i], arguments[i].Length + 1);
-                arguments[i].CopyTo(copy);
-                copy[^1] = 0;
+                pointers[i] = (nint)(first + starts[i]);
             }
 
-            fixed (nint* pointers = argv)
-            {
-                Posix.ExecV("/proc/self/exe", pointers);
-            }
+            Posix.ExecV("/proc/self/exe", pointers);
+        }
 
-            return Posix.LastError("exec /proc/self/exe").Message;
-        }
-        finally
-        {
-            foreach (var argument in argv)
-            {
-                Marshal.FreeHGlobal(argument);
-            }
-        }
+        return Posix.LastError("exec /proc/self/exe").Message;
     }
 
     /// <summary>
-    /// The arguments in /proc/self/cmdline's bytes: each ends with a NUL. Kept as bytes, so that an
-    /// argument that is not UTF-8 reaches the new program unchanged, and an empty one stays.
+    /// Where each argument starts in /proc/self/cmdline's bytes, where each ends with a NUL. Kept
+    /// as bytes, so that an argument that is not UTF-8 reaches the new program unchanged, and an
+    /// empty one stays.
     /// </summary>
-    internal static List<byte[]> Arguments(ReadOnlySpan<byte> commandLine)
+    internal static List<int> ArgumentStarts(ReadOnlySpan<byte> commandLine)
     {
-        var arguments = new List<byte[]>();
-        while (!commandLine.IsEmpty)
+        var starts = new List<int>();
+        for (var start = 0; start < commandLine.Length;)
         {
-            var end = commandLine.IndexOf((byte)0);
-            if (end < 0)
-            {
-                end = commandLine.Length; // no final NUL: the last argument all the same
-            }
-
-            arguments.Add(commandLine[..end].ToArray());
-            commandLine = commandLine[Math.Min(end + 1, commandLine.Length)..];
+            starts.Add(start);
+            var length = commandLine[start..].IndexOf((byte)0);
+            start = length < 0 ? commandLine.Length : start + length + 1; // no final NUL: the last argument all the same
         }
 
-        return arguments;
+        return starts;
     }
 }
