@@ -152,6 +152,22 @@ public sealed class OperatorConfigTests : IDisposable
     }
 
     [Fact]
+    public void OperatorConfig_should_read_a_choice_key_by_its_words()
+    {
+        Assert.Equal(Netdump.Actors.Ingest.IngestEngine.Epoll, Merge(new ServerOptions(), Conf("ingest_engine = epoll")).Settings.IngestEngine);
+        Assert.Equal(Netdump.Actors.Scheduling.CpuScheduling.Normal, Merge(new ServerOptions(), Conf("cpu_scheduling = normal")).Settings.CpuScheduling);
+        Assert.Equal(Netdump.Actors.Scheduling.CpuScheduling.Batch, Merge(new ServerOptions(), null).Settings.CpuScheduling);
+    }
+
+    [Theory]
+    [InlineData("ingest_engine = fast", "test.conf:1: ingest_engine: \"fast\" is not batched, epoll or managed")]
+    [InlineData("cpu_scheduling = fifo", "test.conf:1: cpu_scheduling: \"fifo\" is not batch or normal")]
+    public void OperatorConfig_should_refuse_a_choice_key_with_another_word_in_one_line(string line, string error)
+    {
+        Assert.Equal(error, ErrorOf(new ServerOptions(), Conf(line)));
+    }
+
+    [Fact]
     public void StartupChecks_should_refuse_a_decrypt_key_others_may_read_in_one_line()
     {
         AtRestTests.WriteKeyPair(_dir.Path, "private.pem", "public.pem");
