@@ -99,7 +99,11 @@ public static class PumpEvent
     public sealed record ControlPacket(MessageType Type, uint Sequence, ulong Offset, ReadOnlyMemory<byte> Payload);
 
     /// <summary>The first packet other than a HERALD arrived (the dump is no longer empty); told before that packet's own event.</summary>
-    public sealed record FirstData(ulong Offset);
+    public sealed class FirstData
+    {
+        public static readonly FirstData Instance = new();
+        private FirstData() { }
+    }
 
     /// <summary>A write was refused or failed; the pump stopped acking data.</summary>
     public sealed record WriteFailed(EndReason Reason);

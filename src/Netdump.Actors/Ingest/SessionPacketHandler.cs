@@ -109,7 +109,7 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
                     case DataStart.Retired:
                         return PacketVerdict.Drop;
                     case DataStart.First:
-                        session(new PumpEvent.FirstData(header.Offset)); // a control packet first (an empty dump's FINISHED) starts the dump too
+                        session(PumpEvent.FirstData.Instance); // a control packet first (an empty dump's FINISHED) starts the dump too
                         break;
                 }
 
@@ -153,7 +153,7 @@ internal sealed class SessionPacketHandler(CoreFile core, ControlEvents session,
             case DataStart.Retired:
                 return PacketVerdict.Drop;
             case DataStart.First:
-                session(new PumpEvent.FirstData(header.Offset));
+                session(PumpEvent.FirstData.Instance);
                 break;
         }
 

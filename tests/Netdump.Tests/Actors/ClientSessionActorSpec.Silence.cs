@@ -16,7 +16,7 @@ public sealed partial class ClientSessionActorSpec
         var session = await StartReceiving();
         Assert.DoesNotContain(_guardMessages, m => m is ConcurrencyGuardActor.SlotActive);
 
-        Channel.Session!(new PumpEvent.FirstData(0));
+        Channel.Session!(PumpEvent.FirstData.Instance);
 
         await AwaitAssertAsync(() => Assert.Equal(session, Assert.Single(_slotActiveSenders)));
         await _writer.ExpectNoMsgAsync(Quiet);
@@ -114,7 +114,7 @@ public sealed partial class ClientSessionActorSpec
     {
         var session = await StartReceiving(_settings with { SilentTimeout = TimeSpan.FromMilliseconds(300) });
         Channel.FirstDataAt = DateTimeOffset.UtcNow;
-        Channel.Session!(new PumpEvent.FirstData(0));
+        Channel.Session!(PumpEvent.FirstData.Instance);
 
         await AwaitAssertAsync(() => Assert.Contains(_guardMessages, m => m is ConcurrencyGuardActor.SlotActive));
         await _writer.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(600));

@@ -57,7 +57,7 @@ internal sealed class FakeSessionChannel(IActorRef acks, IPAddress local) : ISes
     public void ArriveFirstData()
     {
         FirstDataAt = DateTimeOffset.UtcNow;
-        Session?.Invoke(new PumpEvent.FirstData(0));
+        Session?.Invoke(PumpEvent.FirstData.Instance);
     }
 
     /// <summary>A packet arrived just now.</summary>

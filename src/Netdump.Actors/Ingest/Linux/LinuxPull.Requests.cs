@@ -75,7 +75,7 @@ internal sealed partial class LinuxPull
             if (_firstData == 0)
             {
                 Interlocked.Exchange(ref _firstData, DateTimeOffset.UtcNow.UtcTicks);
-                _session(new PumpEvent.FirstData(0));
+                _session(PumpEvent.FirstData.Instance);
             }
 
             switch (header.Code)
