@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Net;
-using System.Reflection;
 using Akka.Configuration;
-using Netdump.Actors.Ingest;
-using Netdump.Actors.Scheduling;
 using Netdump.Actors.Storage;
 
 namespace Netdump.Actors.Configuration;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Reflection;
 using Akka.Configuration;
