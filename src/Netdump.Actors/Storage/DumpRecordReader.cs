@@ -103,5 +103,6 @@ public static class DumpRecordReader
             DumpJson.String(json, DumpJson.PanicString))
         {
             CoreSize = DumpJson.ULong(json, DumpJson.DumpLength),
+            KernelVersion = DumpJson.String(json, DumpJson.KernelVersion),
         };
 }

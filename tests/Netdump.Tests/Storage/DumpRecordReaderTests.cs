@@ -43,6 +43,20 @@ public sealed class DumpRecordReaderTests : IDisposable
         Assert.Empty(unset);
     }
 
+    [Fact]
+    public void The_linux_sample_sets_every_linux_fact_so_a_new_one_must_be_read_back_too()
+    {
+        // kernel_version was written and never read back, so storage care's rewrites of a Linux
+        // dump's reports (compression, the start-up hash) erased it
+        var full = Sample("linux").Linux!;
+        var bare = new LinuxFacts(0, 0, 0, 0, [], false, 0, null);
+        var unset = typeof(LinuxFacts).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => Equals(p.GetValue(full), p.GetValue(bare)))
+            .Select(p => p.Name)
+            .ToList();
+        Assert.Empty(unset);
+    }
+
     [Theory]
     [InlineData("vmcore", "../../../../etc/passwd")]
     [InlineData("decrypted_vmcore", "/etc/passwd")]
@@ -122,7 +136,7 @@ public sealed class DumpRecordReaderTests : IDisposable
         {
             Status = DumpStatus.Complete,
             Dialect = Netdump.Actors.Ingest.Dialect.Linux,
-            Linux = new LinuxFacts(7, 62, 4096, 2048, [new ByteRange(0x9f, 0x100)], true, 5000, "Kernel panic - not syncing: boom") { CoreSize = 8392704 },
+            Linux = new LinuxFacts(7, 62, 4096, 2048, [new ByteRange(0x9f, 0x100)], true, 5000, "Kernel panic - not syncing: boom") { CoreSize = 8392704, KernelVersion = "5.14.0-70.el9.x86_64" },
             BytesReceived = 8392704,
             Ranges = [new ByteRange(0, 8392704)],
             Vmcore = "vmcore.zst",
