@@ -128,9 +128,12 @@ public static class CoreCompression
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
         {
             TryDelete(temporary);
-            if (placed)
+            if (placed && ReportsNameOriginal(record))
             {
-                // the reports could not name the copy (a full disk): the original stays the core
+                // the original stays the core, and the reports say so again before the copy goes:
+                // they may name the copy already (info written before a full disk refused
+                // dump.json, or both written before the directory's fsync failed). When even that
+                // fails, both files stay, which the start-up scan settles (CompressionRecovery).
                 TryDelete(final);
             }
 
@@ -172,6 +175,19 @@ public static class CoreCompression
         return now != record.Sha256
             ? $"{PlainCoreName} no longer matches the SHA-256 recorded when the dump completed ({record.Sha256}; it now reads as {now}): not compressed, the core is kept as it is"
             : $"the compressed copy does not read back to {PlainCoreName} ({why}): the copy is removed, the core kept";
+    }
+
+    private static bool ReportsNameOriginal(DumpRecord record)
+    {
+        try
+        {
+            DumpReport.Write(record);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static void TryDelete(string path)

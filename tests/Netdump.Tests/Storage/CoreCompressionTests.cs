@@ -144,6 +144,26 @@ public sealed class CoreCompressionTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Reports_refused_after_the_copy_is_in_place_name_the_original_again_and_the_copy_is_kept_for_the_start_up_scan()
+    {
+        var (dir, bytes) = CompleteDump(_temp.Combine("192.0.2.9-2024-03-09-14:05:07"), 1024 * 1024);
+        var record = Read(dir);
+        var json = Path.Combine(dir, "dump.json");
+        File.Delete(json);
+        Directory.CreateDirectory(Path.Combine(json, "x")); // dump.json cannot be renamed into place; info can
+
+        var result = CoreCompression.Run(record, workers: 0, CancellationToken.None);
+
+        Assert.Equal(CompressionOutcome.Failed, result.Outcome);
+        Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(dir, "vmcore")));
+        // info was rewritten naming vmcore.zst before dump.json was refused: it names the
+        // original again, and the copy stays beside it since the reports could not all be restored
+        Assert.DoesNotContain("vmcore.zst", File.ReadAllText(Path.Combine(dir, "info")));
+        Assert.True(File.Exists(Path.Combine(dir, "vmcore.zst")), "the verified copy stays for the start-up scan to settle");
+        Assert.False(File.Exists(Path.Combine(dir, ".vmcore.zst.tmp")));
+    }
+
+    [Fact]
     public void The_start_up_scan_removes_a_copy_cut_short_and_keeps_the_original()
     {
         var (dir, bytes) = CompleteDump(_temp.Combine("192.0.2.8-2024-03-09-14:05:07"), 1024 * 1024);
