@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Netdump.Actors.Ingest;
 
 namespace Netdump.Actors;
@@ -38,7 +39,8 @@ public sealed partial class UdpListenerActor
 
     /// <summary>
     /// No new dump starts (a HERALD that still comes, on the Linux port, goes only to a session of
-    /// its client that is ending); <paramref name="requester"/> hears <see cref="Drained"/> once
+    /// its client that is ending, and a session's <see cref="Supersede"/> is refused);
+    /// <paramref name="requester"/> hears <see cref="Drained"/> once
     /// the last session has stopped. Everything else is handled as before.
     /// </summary>
     private UntypedReceive Draining(IActorRef requester) => message =>
@@ -51,6 +53,11 @@ public sealed partial class UdpListenerActor
                     session.Tell(herald);
                 }
 
+                break;
+            case Supersede supersede:
+                // a session that heard its client's new HERALD just before it was told to end:
+                // no new dump either (one started now would never hear of the shutdown)
+                _log.Info("Client {Client}: new HERALD while the server stops: no new dump", supersede.Herald.Client.Address);
                 break;
             case Terminated t:
                 SessionStopped(t.ActorRef);

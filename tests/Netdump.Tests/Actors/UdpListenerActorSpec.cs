@@ -116,6 +116,10 @@ public sealed class UdpListenerActorSpec : Akka.TestKit.Xunit2.TestKit
         listener.Tell(Of("127.0.0.15"));  // a new client: no dump while the server stops
         listener.Tell(Of("127.0.0.14"));  // the ending session's client: its session hears it
         Assert.Equal(IPAddress.Parse("127.0.0.14"), _spawned.ExpectMsg<Herald>().Client.Address);
+        // a session that took its client's HERALD for a new dump just before it heard of the stop:
+        // no new session, which would never be told of the shutdown
+        EventFilter.Info(contains: "new HERALD while the server stops").ExpectOne(() =>
+            listener.Tell(new UdpListenerActor.Supersede(Of("127.0.0.14")), session));
         _spawned.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         ExpectNoMsg(TimeSpan.Zero); // not drained while a session lives
 
