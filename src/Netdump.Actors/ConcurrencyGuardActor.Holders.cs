@@ -23,7 +23,13 @@ public sealed partial class ConcurrencyGuardActor
     }
 
     /// <summary>A slot's holder: its client, its stage, and when its HERALD was acked (ticks; from <see cref="Stage.Acked"/> on).</summary>
-    private sealed record Holder(IPAddress Client, Stage Stage, long AckedAt = 0)
+    /// <param name="Inherited">
+    /// The session whose slot this one took over (a second panic of a client that is dumping),
+    /// and its holder as it was: the old dump is told it was superseded only once the new one's
+    /// HERALD is acked, and receives until then, so a new dump that ends before its ack gives the
+    /// slot back to it.
+    /// </param>
+    private sealed record Holder(IPAddress Client, Stage Stage, long AckedAt = 0, (IActorRef Session, Holder Holder)? Inherited = null)
     {
         /// <summary>Acked, nothing since: a candidate to yield its slot.</summary>
         public bool Quiet => Stage == Stage.Acked;

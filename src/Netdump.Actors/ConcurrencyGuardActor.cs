@@ -200,13 +200,14 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
             return; // asked again after a recount: already in line again
         }
 
-        if (request.Supersedes is { } replaced && _holders.ContainsKey(replaced))
+        if (request.Supersedes is { } replaced && _holders.TryGetValue(replaced, out var old))
         {
             // a second panic of a client that is dumping: the new dump inherits the old one's slot
             Release(replaced);
-            _holders[Sender] = new Holder(request.Client, Stage.Granted);
+            _holders[Sender] = new Holder(request.Client, Stage.Granted, Inherited: (replaced, old));
             Context.Watch(Sender);
             _fleet?.Tell(new FleetGuardActor.Adopt(Sender));
+            PublishSlotsInUse();
             Sender.Tell(SlotGranted.Instance);
             return;
         }
@@ -275,10 +276,20 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
             _askedToYield = null;
         }
 
-        if (_holders.Remove(session))
+        if (_holders.Remove(session, out var holder))
         {
             Context.Unwatch(session);
             ReleaseInFleet(session);
+            if (holder is { Stage: Stage.Granted or Stage.AskingFleet, Inherited: var (old, oldHolder) })
+            {
+                // a new dump that ended before its HERALD's ack (its netdump-crash refused, no
+                // session port, no directory): the dump it was to replace was never told and is
+                // still receiving, so it holds the slot again. Watched again: one that has stopped
+                // meanwhile is a Terminated at once, which frees the slot.
+                _holders[old] = oldHolder;
+                Context.Watch(old);
+                _fleet?.Tell(new FleetGuardActor.Adopt(old));
+            }
 
             PublishSlotsInUse();
         }

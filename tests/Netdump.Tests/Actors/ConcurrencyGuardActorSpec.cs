@@ -251,6 +251,29 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_superseding_session_that_ends_before_its_ack_gives_the_slot_back_so_the_limit_stays_exact()
+    {
+        var (listener, port) = StartListener(_settings with { MaxConcurrentDumps = 1 });
+        var old = HeraldAndAnswer("127.0.0.73", port);
+        Assert.IsType<ConcurrencyGuardActor.SlotGranted>(old.Reply);
+        old.Session.Tell(SendData.Instance); // the old dump is under way
+
+        listener.Tell(new UdpListenerActor.Supersede(new Herald(1, new IPEndPoint(old.Client, 20024), IPAddress.Loopback, "", null, DateTimeOffset.UtcNow)), old.Session);
+        var renewed = _answers.ExpectMsg<Answer>();
+        Assert.IsType<ConcurrencyGuardActor.SlotGranted>(renewed.Reply);
+        // the new dump's netdump-crash refuses it before its HERALD is acked: the old dump, never
+        // told it was superseded, is still receiving, and holds the slot again
+        Guard().Tell(new ConcurrencyGuardActor.SlotUnusable(old.Client, RefusalReason.CrashScript, "netdump-crash exited with 1"), renewed.Session);
+        Assert.Equal(["127.0.0.73"], SlotHolders());
+
+        var other = HeraldAndAnswer("127.0.0.74", port);
+        Assert.IsType<ConcurrencyGuardActor.SlotRefused>(other.Reply); // one dump at most, as the limit says
+
+        Sys.Stop(old.Session); // and the slot it holds again goes when it stops
+        AwaitAssert(() => Assert.Empty(SlotHolders()));
+    }
+
+    [Fact]
     public void Sessions_silent_past_their_grace_are_capped_apart_from_the_concurrency_limit()
     {
         var (_, port) = StartListener(_settings with { MaxConcurrentDumps = 4, MaxSilentSessions = 2, SilentGrace = TimeSpan.Zero });
