@@ -51,6 +51,7 @@ public sealed partial class DumpWriterActor
             // its description waits, for room another dump, retention or the operator makes
             _log.Error("Client {Client}: cannot write the reports of {Dir}: {Error}; the dump ends {Status} all the same, and its reports are written as soon as there is room",
                 _herald.Client.Address, _directory, e.Message, record.Reason is null ? "complete" : $"incomplete ({record.Reason.Text})");
+            MakeCoresNameDurable();
             _unreported = record;
             _phase = Phase.Unreported;
             Timers.StartPeriodicTimer(ReportsTimer, RetryReports.Instance, _settings.FlushInterval);
@@ -66,6 +67,23 @@ public sealed partial class DumpWriterActor
         Sender.Tell(new Finalized(record));
         Publish(record);
         ChecksumOrStop(record);
+    }
+
+    /// <summary>
+    /// The final reports' own directory fsync did not come: the directory is fsynced all the
+    /// same, so that the core's final name (its rename from <c>vmcore-incomplete</c>) is as
+    /// durable as its bytes before the FINISHED ack; only the reports wait for room.
+    /// </summary>
+    private void MakeCoresNameDurable()
+    {
+        try
+        {
+            _disk.FsyncDirectory(_directory);
+        }
+        catch (IOException e)
+        {
+            _log.Error("Client {Client}: cannot fsync {Dir}: {Error}; the core's name may not survive a power loss until its reports are written", _herald.Client.Address, _directory, e.Message);
+        }
     }
 
     /// <summary>The final reports are on disk: a complete dump gets its <c>.last</c> link and its checksum.</summary>

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Netdump.Actors;
 using Netdump.Actors.Storage;
 using Netdump.Tests.EndToEnd;
+using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.Actors;
 
@@ -224,6 +225,23 @@ public sealed partial class DumpWriterActorSpec
         await ExpectTerminatedAsync(writer, TimeSpan.FromSeconds(10)); // its reports written and its hash in them, it stops
         Assert.Equal("complete", ReadJson(opened.Directory).GetProperty("status").GetString());
         Assert.Matches("^[0-9a-f]{64}$", ReadJson(opened.Directory).GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public async Task A_final_report_that_cannot_be_written_still_leaves_the_cores_final_name_durable_before_the_session_hears_the_end()
+    {
+        var disk = new FaultyDisk();
+        var (writer, opened) = await WholeDumpBeforeAnyFlush(disk);
+        Directory.CreateDirectory(Path.Combine(opened.Directory, DumpReport.JsonFileName, "x")); // dump.json cannot be renamed into place
+
+        writer.Tell(DumpWriterActor.ClientFinished.Instance);
+        var finalized = await ExpectMsgAsync<DumpWriterActor.Finalized>();
+
+        Assert.Equal(DumpStatus.Complete, finalized.Record.Status);
+        Assert.True(File.Exists(Path.Combine(opened.Directory, "vmcore")));
+        // the rename to vmcore is in the dump directory, whose fsync the reports would have made
+        Assert.Contains("dir " + opened.Directory, disk.Fsyncs);
+        Sys.Stop(writer);
     }
 
     [Fact]
