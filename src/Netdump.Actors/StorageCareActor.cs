@@ -70,8 +70,9 @@ public sealed class StorageCareActor : ReceiveActor
     public sealed record DumpCompleted(string Directory);
 
     /// <summary>A dump's turn is over: what each step did, or why its record could not be read.</summary>
+    /// <param name="Changed">the dump's record as its reports now say, when a step rewrote them (for the catalog)</param>
     private sealed record Done(string Directory, DecryptionResult? Decryption, CompressionResult? Compression, string? Unreadable, TimeSpan Took,
-        ChecksumResult? Checksum = null);
+        ChecksumResult? Checksum = null, DumpRecord? Changed = null);
 
     /// <summary>A complete dump's missing SHA-256 (an earlier run stopped before it was written): computed, or why not.</summary>
     private sealed record ChecksumResult(string? Sha256, string? Problem, TimeSpan Took);
@@ -149,6 +150,7 @@ public sealed class StorageCareActor : ReceiveActor
             return new Done(directory, null, null, why, TimeSpan.Zero);
         }
 
+        var read = record;
         ChecksumResult? checksum = null;
         if (record is { Status: DumpStatus.Complete, Sha256: null })
         {
@@ -168,7 +170,8 @@ public sealed class StorageCareActor : ReceiveActor
             compression = CoreCompression.Run(record, Environment.ProcessorCount, cancel, room, gate);
         }
 
-        return new Done(directory, decryption, compression, null, Stopwatch.GetElapsedTime(started), checksum);
+        var now = compression?.Record ?? record;
+        return new Done(directory, decryption, compression, null, Stopwatch.GetElapsedTime(started), checksum, now == read ? null : now);
     }
 
     /// <summary>
@@ -235,6 +238,12 @@ public sealed class StorageCareActor : ReceiveActor
             case { } c:
                 _log.Warning("Compression of {Dir} did not finish: {Why}; vmcore is kept as it is, and the next start tries again", done.Directory, c.Why);
                 break;
+        }
+
+        if (done.Changed is { } changed)
+        {
+            // what the API and the dashboard show: the core's new name, its SHA-256, the plain copy
+            Context.System.EventStream.Publish(new Catalog.CatalogProtocol.DumpChanged(changed));
         }
 
         StartNext();

@@ -55,12 +55,24 @@ public sealed class StorageCareTests : IAsyncLifetime
         Assert.Null(why);
         Assert.Equal(JsonValueKind.Null, ServerHarness.ReadJson(dir).GetProperty("sha256").ValueKind);
 
-        _server = await ServerHarness.StartAsync(new Dictionary<string, object?> { ["dumpdir"] = dumpDir });
+        _server = await ServerHarness.StartAsync(new Dictionary<string, object?> { ["dumpdir"] = dumpDir, ["http"] = "127.0.0.1:0" });
 
         var json = await WaitForChecksum(dir);
         Assert.Equal(Sha256Of(Path.Combine(dir, "vmcore")), json.GetProperty("sha256").GetString());
         Assert.Equal("complete", json.GetProperty("status").GetString());
         await _server.WaitForLogAsync("Storage care: SHA-256 of", "missing since an earlier run");
+
+        // the catalog, which read the reports before storage care rewrote them, hears of it too
+        using var http = new HttpClient { BaseAddress = new Uri(_server.HttpUrl!) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        string? listed;
+        while ((listed = JsonDocument.Parse(await http.GetStringAsync("/api/dumps")).RootElement.GetProperty("items")[0].GetProperty("sha256").GetString()) is null
+               && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(json.GetProperty("sha256").GetString(), listed);
     }
 
     [Fact]
