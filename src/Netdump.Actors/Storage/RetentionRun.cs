@@ -134,6 +134,16 @@ public static class RetentionRun
             throw new IOException($"{directory} holds the directory \"{folder.Name}\"; left alone");
         }
 
+        // the scan found the core free, but a compression or a decryption may have started on it
+        // since (they run beside retention at start-up): its exclusive lock is taken again, and
+        // held while the files go, so that no copy starts on a core being removed
+        var coreName = CoreFileNames.All.FirstOrDefault(name => entries.Any(e => e.Name == name && DumpTree.IsPlainFile(e)));
+        using var core = RecoveryScan.OpenExclusive(directory, coreName, out var busy);
+        if (busy is not null)
+        {
+            throw new IOException(busy);
+        }
+
         static bool IsReport(FileSystemInfo e) => e.Name is DumpReport.JsonFileName or DumpReport.InfoFileName;
         foreach (var entry in entries.Where(e => !IsReport(e)).Concat(entries.Where(IsReport)))
         {

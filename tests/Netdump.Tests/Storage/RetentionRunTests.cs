@@ -67,6 +67,23 @@ public sealed class RetentionRunTests : IDisposable
     }
 
     [Fact]
+    public void RetentionRun_should_leave_a_dump_whose_core_a_copy_took_up_after_the_scan()
+    {
+        var dump = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
+        var plan = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: true).Plan;
+        // between the scan and the removal, a compression starts copying the core: its shared lock
+        using var copying = RegularFile.OpenRead(Path.Combine(dump, "vmcore"));
+        Assert.True(CoreLock.Share(copying));
+
+        var (outcomes, _) = RetentionRun.Execute(DumpDir, plan, Now);
+
+        var failed = Assert.IsType<RemovalOutcome.Failed>(Assert.Single(outcomes));
+        Assert.Equal("vmcore is in use (a server is writing or copying it); left alone", failed.Why);
+        Assert.Equal(["dump.json", "info", "vmcore"], Directory.GetFileSystemEntries(dump).Select(Path.GetFileName).Order());
+        Assert.False(File.Exists(Path.Combine(DumpDir, RetentionRun.LogFileName)));
+    }
+
+    [Fact]
     public void RetentionRun_should_report_a_removal_retention_log_could_not_record_as_done_and_say_why_apart()
     {
         var old = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
