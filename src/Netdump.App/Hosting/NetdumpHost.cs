@@ -186,13 +186,16 @@ public static class NetdumpHost
         });
         builder.Logging.ClearProviders();
         builder.Services.AddSerilog(logger ?? Log.Logger, dispose: false);
+        // the host stops its services within its own timeout (30 s by default): shutdown_timeout
+        // for the dumps, and as long again as before for everything else
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout + DefaultHostShutdown);
 
         // Under systemd (Type=notify): READY=1 once the host has started, STOPPING=1 on SIGTERM.
         // Anywhere else this does nothing and the console lifetime handles SIGTERM and SIGINT.
         builder.Services.AddSystemd();
         builder.Services.AddAkka(ActorSystemName, (akka, services) =>
         {
-            akka.AddHocon(config.WithFallback(AkkaLogging), HoconAddMode.Replace)
+            akka.AddHocon(ShutdownPhase(settings).WithFallback(config).WithFallback(AkkaLogging), HoconAddMode.Replace)
                 .AddSetup(MessageOnlyLogFilter)
                 .WithNetdumpCluster(settings, ActorSystemName)
                 .WithNetdumpListener(settings, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
@@ -205,6 +208,21 @@ public static class NetdumpHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HttpService>());
         return builder.Build();
     }
+
+    private static readonly TimeSpan DefaultHostShutdown = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The phase of Akka's coordinated shutdown that waits for the dumps in flight (the listener's
+    /// drain, at most <c>shutdown_timeout</c>) may take that long and a little more: every phase
+    /// is otherwise given up after Akka's <c>default-phase-timeout</c> (5 s), and the actor system
+    /// then stopped under dumps still closing and <c>netdump-reboot</c> runs.
+    /// </summary>
+    internal static Config ShutdownPhase(NetdumpSettings settings) =>
+        ConfigurationFactory.ParseString(
+            $"akka.coordinated-shutdown.phases.{CoordinatedShutdown.PhaseServiceUnbind}.timeout = {(long)(settings.ShutdownTimeout + PhaseMargin).TotalMilliseconds}ms");
+
+    // the drain's Ask ends at shutdown_timeout itself: the phase outlasts it, so its own warning is the one logged
+    private static readonly TimeSpan PhaseMargin = TimeSpan.FromSeconds(5);
 
     /// <summary>The base URL of the HTTP API once the host started (<c>http://127.0.0.1:41234</c>); null with <c>http = off</c>.</summary>
     public static string? HttpUrl(IHost host) => host.Services.GetRequiredService<HttpService>().Url;

@@ -338,4 +338,19 @@ public sealed class OperatorBehaviourTests(Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal("server shut down", json.GetProperty("reason").GetString());
         Assert.Equal("incomplete server shut down\n", File.ReadAllText(log));
     }
+
+    [Fact]
+    public async Task At_shutdown_a_netdump_reboot_longer_than_akkas_default_phase_timeout_runs_to_its_end_within_shutdown_timeout()
+    {
+        // Akka gives up a shutdown phase after 5 s unless told otherwise: the drain, and this
+        // script with it, were cut short there whatever shutdown_timeout said
+        var server = await Start();
+        var log = Path.Combine(server.DumpDir, "reboot.log");
+        Script(server, "netdump-reboot", $"sleep 6; echo \"$NETDUMP_STATUS $NETDUMP_REASON\" >> {log}");
+        Assert.False((await new SimulatedClient(server.Client("127.0.0.52") with { Size = 1_000_000, DieAfterBytes = 100_000 }).RunAsync()).Success);
+
+        await server.StopAsync();
+        Assert.Equal("incomplete server shut down\n", File.ReadAllText(log));
+        Assert.DoesNotContain(server.LogLines, l => l.Contains("stopping anyway"));
+    }
 }
