@@ -28,7 +28,9 @@ public static partial class DumpReport
         }
         else if (h is null)
         {
-            Line(sb, "  Kernel Dump Header: not received");
+            Line(sb, r.Recovered
+                ? "  Kernel Dump Header: unknown (kept in memory only, and the server stopped before the reports were written)"
+                : "  Kernel Dump Header: not received");
         }
         else
         {
@@ -45,7 +47,7 @@ public static partial class DumpReport
         }
 
         Line(sb, $"  Encrypted: {(r.Encrypted ? "yes" : "no")}");
-        if (r.Recovered)
+        if (r.Recovered && r.Status != DumpStatus.Complete)
         {
             Line(sb, $"  Received: at most {r.BytesReceived} bytes (the size of {OneLine(r.Vmcore)}; which ranges of it arrived is unknown: they were kept in memory only, and the server stopped)");
             Line(sb, "  Holes: unknown (the received ranges were lost when the server stopped)");

@@ -9,9 +9,10 @@ namespace Netdump.Actors.Storage;
 
 /// <summary>
 /// One dump directory the start-up scan acted on: <paramref name="Problem"/> is null when it was
-/// marked incomplete, otherwise why it was left as it is.
+/// marked (<paramref name="Marked"/>: incomplete, or complete when its core had its final name),
+/// otherwise why it was left as it is.
 /// </summary>
-public sealed record RecoveredDump(string Directory, string? Problem);
+public sealed record RecoveredDump(string Directory, string? Problem, DumpStatus Marked = DumpStatus.Incomplete);
 
 /// <summary>
 /// The start-up scan for dumps a previous run left half-way (SPEC §3, crash safety): a server
@@ -202,10 +203,15 @@ public static partial class RecoveryScan
 
         var header = HeaderFrom(previous);
         var coreSize = core is null ? 0 : (ulong)RandomAccess.GetLength(core);
+        // The writer gives a core its final name (vmcore, vmcore_encrypted, .gz, .zst) only once
+        // the dump is complete and the core fsynced; the reports that were to follow did not come
+        // (a full disk, then a stop). Complete, then, whole from 0 to its size; only the facts
+        // kept in memory (the header, unless a receiving report had them) are lost.
+        var complete = coreName is not null && coreName != CoreFileNames.Incomplete;
         var record = new DumpRecord
         {
-            Status = DumpStatus.Incomplete,
-            Reason = EndReason.ServerStopped(ReasonFor(coreName, coreSize, DumpJson.ULong(previous, DumpJson.BytesReceived))),
+            Status = complete ? DumpStatus.Complete : DumpStatus.Incomplete,
+            Reason = complete ? null : EndReason.ServerStopped(ReasonFor(coreName, coreSize, DumpJson.ULong(previous, DumpJson.BytesReceived))),
             ClientIp = client,
             ServerIp = DumpJson.Address(previous, DumpJson.ServerIp) ?? (client.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any),
             HeraldPath = DumpJson.String(previous, DumpJson.HeraldPath) ?? HeraldPathFrom(root, directory),
@@ -215,7 +221,7 @@ public static partial class RecoveryScan
             FinishedAt = now,
             Header = header,
             BytesReceived = coreSize,
-            Ranges = [],
+            Ranges = complete && coreSize > 0 ? [new ByteRange(0, coreSize)] : [],
             Holes = [],
             Encrypted = DumpJson.Bool(previous, DumpJson.Encrypted) == true
                 || entries.ContainsKey(CoreFileNames.Key)
@@ -242,6 +248,7 @@ public static partial class RecoveryScan
             using var written = JsonDocument.Parse(DumpReport.FormatJson(record));
             described(directory, written.RootElement.Clone());
         }
-        return new RecoveredDump(directory, null);
+
+        return new RecoveredDump(directory, null, record.Status);
     }
 }

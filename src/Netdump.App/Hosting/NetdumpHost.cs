@@ -161,7 +161,9 @@ public static class NetdumpHost
         {
             if (dump.Problem is null)
             {
-                system.Log.Warning("Recovered dump {Dir} left receiving by a previous run: marked incomplete", dump.Directory);
+                system.Log.Warning(dump.Marked == DumpStatus.Complete
+                    ? "Recovered dump {Dir} left without its final reports by a previous run: marked complete (its core had its final name)"
+                    : "Recovered dump {Dir} left receiving by a previous run: marked incomplete", dump.Directory);
             }
             else
             {

@@ -263,8 +263,12 @@ public sealed partial class DumpWriterActorSpec
         });
         Directory.Delete(blocker, recursive: true);
         var recovered = Assert.Single(RecoveryScan.Run(_dumpDir, DateTimeOffset.UtcNow));
-        Assert.Equal(new RecoveredDump(opened.Directory, null), recovered);
-        Assert.Equal("incomplete", ReadJson(opened.Directory).GetProperty("status").GetString());
+        // its core was named vmcore, which only a complete, fsynced core is: complete, as its end said
+        Assert.Equal(new RecoveredDump(opened.Directory, null, DumpStatus.Complete), recovered);
+        Assert.Equal("complete", ReadJson(opened.Directory).GetProperty("status").GetString());
         Assert.Equal("vmcore", ReadJson(opened.Directory).GetProperty("vmcore").GetString());
+        // the KDH was kept in memory only, and no receiving report had it: the info says so
+        Assert.Contains("  Kernel Dump Header: unknown (kept in memory only, and the server stopped before the reports were written)",
+            File.ReadAllLines(Path.Combine(opened.Directory, DumpReport.InfoFileName)));
     }
 }

@@ -164,7 +164,9 @@ public sealed partial class RecoveryScanTests : IDisposable
         Assert.Equal("", json.GetProperty("herald_path").GetString());
         Assert.Equal(70000UL, json.GetProperty("bytes_received").GetUInt64());
         Assert.Equal(JsonValueKind.Null, json.GetProperty("hostname").ValueKind);
-        Assert.Contains("  Kernel Dump Header: not received\n", File.ReadAllText(Path.Combine(dir, DumpReport.InfoFileName)));
+        // whether a KDH came is not known: it was kept in memory only
+        Assert.Contains("  Kernel Dump Header: unknown (kept in memory only, and the server stopped before the reports were written)\n",
+            File.ReadAllText(Path.Combine(dir, DumpReport.InfoFileName)));
     }
 
     [Fact]
@@ -279,8 +281,10 @@ public sealed partial class RecoveryScanTests : IDisposable
     }
 
     [Fact]
-    public void RecoveryScan_should_keep_the_name_of_a_core_renamed_just_before_the_server_died()
+    public void RecoveryScan_should_mark_a_dump_whose_core_has_its_final_name_complete_keeping_what_its_report_knew()
     {
+        // the writer names a core only once its dump is complete and fsynced: the server died (or
+        // stopped with its final reports refused) before the reports that follow the rename
         var dir = ReceivingDump(DumpDir, core: null, Header());
         // the strictest case: nothing of the reserve is left either
         File.Delete(Path.Combine(dir, DumpReport.ReservedName(DumpReport.InfoFileName)));
@@ -290,9 +294,16 @@ public sealed partial class RecoveryScanTests : IDisposable
 
         var results = RecoveryScan.Run(DumpDir, Now);
 
-        Assert.Equal([new RecoveredDump(dir, null)], results);
+        Assert.Equal([new RecoveredDump(dir, null, DumpStatus.Complete)], results);
         var json = Json(dir);
-        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal("complete", json.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("reason").ValueKind);
+        Assert.True(json.GetProperty("recovered").GetBoolean());
+        Assert.Equal("[[0,1000]]", json.GetProperty("ranges").GetRawText().Replace(" ", "").Replace("\n", ""));
+        Assert.Equal(Header().Hostname, json.GetProperty("hostname").GetString());
+        var info = File.ReadAllLines(Path.Combine(dir, "info"));
+        Assert.Equal("Dump complete", info[^1]);
+        Assert.DoesNotContain(info, l => l.Contains("unknown"));
         Assert.Equal("vmcore.zst", json.GetProperty("vmcore").GetString());
         Assert.Equal(core, File.ReadAllBytes(Path.Combine(dir, "vmcore.zst")));
         Assert.False(File.Exists(Path.Combine(dir, CoreFileNames.Incomplete)));
