@@ -219,6 +219,9 @@ public sealed partial class DumpWriterActor : UntypedActor, IWithTimers
         {
             try
             {
+                // the pump may still run (its session stops it only after this): nothing it writes
+                // from now on is written or acked past this fsync and these reports
+                core.EndWrites();
                 FsyncConsoleLog(); // a Linux dump's console text is as much the dump's as its core
                 core.Flush();
                 var record = BuildRecord(DumpStatus.Incomplete, _failure ?? EndReason.WriterFailed, supersededBy: null, DateTimeOffset.UtcNow);

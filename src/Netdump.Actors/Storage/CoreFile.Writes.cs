@@ -14,6 +14,14 @@ public sealed unsafe partial class CoreFile
     /// </summary>
     public CoreWriteResult Write(ulong offset, ReadOnlySpan<byte> data)
     {
+        lock (_writes)
+        {
+            return _writesEnded ? Ended() : WriteSpan(offset, data);
+        }
+    }
+
+    private CoreWriteResult WriteSpan(ulong offset, ReadOnlySpan<byte> data)
+    {
         var length = (ulong)data.Length;
         if (Refuse(offset, length) is { } refused)
         {
@@ -45,6 +53,14 @@ public sealed unsafe partial class CoreFile
     /// <see cref="Write(ulong, ReadOnlySpan{byte})"/>. The vectors are consumed.
     /// </summary>
     internal CoreWriteResult Write(ulong offset, LinuxIo.IoVec* iov, int count, ulong length)
+    {
+        lock (_writes)
+        {
+            return _writesEnded ? Ended() : WriteRun(offset, iov, count, length);
+        }
+    }
+
+    private CoreWriteResult WriteRun(ulong offset, LinuxIo.IoVec* iov, int count, ulong length)
     {
         if (Refuse(offset, length) is { } refused)
         {
@@ -117,6 +133,14 @@ public sealed unsafe partial class CoreFile
     /// </summary>
     public CoreWriteResult WriteHeader(ReadOnlySpan<byte> header)
     {
+        lock (_writes)
+        {
+            return _writesEnded ? Ended() : WriteHeaderNow(header);
+        }
+    }
+
+    private CoreWriteResult WriteHeaderNow(ReadOnlySpan<byte> header)
+    {
         try
         {
             _disk.Write(_handle, header, 0);
@@ -138,6 +162,14 @@ public sealed unsafe partial class CoreFile
     /// </summary>
     public CoreWriteResult RecordSparse(ulong offset, ulong length)
     {
+        lock (_writes)
+        {
+            return _writesEnded ? Ended() : RecordSparseNow(offset, length);
+        }
+    }
+
+    private CoreWriteResult RecordSparseNow(ulong offset, ulong length)
+    {
         if (Refuse(offset, length) is { } refused)
         {
             return refused;
@@ -149,6 +181,27 @@ public sealed unsafe partial class CoreFile
         }
 
         return CoreWriteResult.Written;
+    }
+
+    /// <summary>
+    /// Ends the writes of a dump that stops without its pump's seal (its writer stopped by a
+    /// failure or a hard stop): a write under way finishes first, and every later one is refused
+    /// (so not acked), so that nothing is written, and acked, after the caller's last fsync and
+    /// its report of the ranges. A normal end needs none: the pump is sealed at FINISHED, or
+    /// stopped, before the writer's end.
+    /// </summary>
+    public void EndWrites()
+    {
+        lock (_writes)
+        {
+            _writesEnded = true;
+        }
+    }
+
+    private CoreWriteResult Ended()
+    {
+        LastError = "the dump has ended";
+        return CoreWriteResult.Failed;
     }
 
     /// <summary>After a write: its range, its bytes to flush, and its room no longer reserved ahead.</summary>

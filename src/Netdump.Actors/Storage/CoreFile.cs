@@ -32,6 +32,10 @@ public sealed unsafe partial class CoreFile : IDisposable
     private readonly SafeFileHandle _handle;
     private readonly ByteRanges _ranges = new();
     private readonly Lock _lock = new();
+
+    // taken by every write for its whole length (uncontended: one writer thread, the pump), and by EndWrites
+    private readonly Lock _writes = new();
+    private bool _writesEnded;
     private readonly CoreDisk _disk;
     private readonly DiskSpace.Account? _space;
     private long _unflushed;

@@ -232,6 +232,27 @@ public sealed partial class DumpWriterActorSpec : TestKit, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_writer_stopped_mid_dump_refuses_every_later_write_so_nothing_is_acked_past_its_last_fsync()
+    {
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings, HeraldFor("")), SupervisorStrategy.StoppingStrategy);
+        Watch(writer);
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+        WriteData(opened.Core, Pattern(4096), 1024);
+
+        // stopped as a failed session's children are, while its pump still runs
+        Sys.Stop(writer);
+        await ExpectTerminatedAsync(writer);
+
+        // the pump's next write is refused, so never acked: the reports and the last fsync hold all that was
+        Assert.Equal(CoreWriteResult.Failed, opened.Core.Write(4096, Pattern(1024)));
+        Assert.Equal("the dump has ended", opened.Core.LastError);
+        var json = ReadJson(opened.Directory);
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal(4096UL, json.GetProperty("bytes_received").GetUInt64());
+    }
+
+    [Fact]
     public async Task A_writer_tells_its_session_once_when_free_space_falls_below_the_reserve_and_answers_checks()
     {
         ulong free = 10UL << 30;
