@@ -71,7 +71,7 @@ public sealed class LogFileSink : ILogEventSink, IDisposable
 
         return new LoggerConfiguration()
             .MinimumLevel.Verbose()
-            .WriteTo.File(path, outputTemplate: NetdumpLogging.OutputTemplate)
+            .WriteTo.File(path, outputTemplate: NetdumpLogging.OutputTemplate, fileSizeLimitBytes: null)
             .CreateLogger();
     }
 }

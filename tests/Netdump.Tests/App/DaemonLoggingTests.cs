@@ -80,6 +80,25 @@ public sealed class DaemonLoggingTests : IDisposable
     }
 
     [Fact]
+    public void Logging_should_go_on_writing_a_log_file_past_1_GiB()
+    {
+        // Serilog's file sink stops at 1 GB unless told otherwise, and says so only to its SelfLog:
+        // rotating the log is logrotate's (SIGHUP reopens it), not a reason to drop lines
+        var file = _dir.Combine("netdump.log");
+        using (var big = File.Create(file))
+        {
+            big.SetLength(1L << 30); // sparse: no room taken
+        }
+
+        using (var log = NetdumpLogging.Create(Settings($"netdump.log_file = \"{file}\""), console: false, syslog: false))
+        {
+            log.Logger.Information("past a gibibyte");
+        }
+
+        Assert.True(new FileInfo(file).Length > 1L << 30, "the line was appended");
+    }
+
+    [Fact]
     public void Logging_should_go_on_in_a_new_file_after_logrotate_moved_it_and_SIGHUP_reopened_it()
     {
         var file = _dir.Combine("netdump.log");
