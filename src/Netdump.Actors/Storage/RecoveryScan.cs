@@ -140,6 +140,10 @@ public static partial class RecoveryScan
         }
     }
 
+    /// <summary><c>dump.json</c> as it is on disk now; null when it cannot be read.</summary>
+    private static JsonElement? ReadReport(string directory) =>
+        DumpTree.ReadJson(new FileInfo(Path.Combine(directory, DumpReport.JsonFileName))) is JsonRead.Parsed { Json: var json } ? json : null;
+
     /// <summary>Null when the dump is finished (left untouched); otherwise what was done or why not.</summary>
     private static RecoveredDump? Examine(string directory, DumpDirectoryName name, string root, Dictionary<string, FileSystemInfo> entries, DateTimeOffset now,
         Action<string, JsonElement>? described)
@@ -167,14 +171,15 @@ public static partial class RecoveryScan
                     switch (DumpJson.ParseStatus(status))
                     {
                         case (DumpStatus.Complete or DumpStatus.Incomplete or DumpStatus.Refused) and var finished:
-                            described?.Invoke(directory, json);
                             // a finished dump's reports are written again by its checksum after
                             // the ack (and by storage care), which a stop may have cut short
                             RemoveLeftovers(directory, entries);
                             // only a complete dump gets aftercare, which a kill may have cut short
-                            return finished == DumpStatus.Complete && CompressionRecovery.Tidy(directory, entries, json) is { } tidied
-                                ? new RecoveredDump(directory, tidied)
-                                : null;
+                            var tidied = finished == DumpStatus.Complete ? CompressionRecovery.Tidy(directory, entries, json) : null;
+                            // the catalog (and storage care's backlog) hear the reports as they are
+                            // now: a tidied dump's name its core anew (vmcore.zst, its vmcore removed)
+                            described?.Invoke(directory, tidied is not null && ReadReport(directory) is { } rewritten ? rewritten : json);
+                            return tidied is null ? null : new RecoveredDump(directory, tidied);
                         case DumpStatus.Receiving:
                             break;
                         default:
