@@ -117,10 +117,18 @@ public static class LinuxRegisters
         }
 
         var rest = payload[Preamble.Length..];
-        if (GregsetSize(machine) is { } size && rest.Length != size)
+        if (GregsetSize(machine) is { } size)
         {
-            problem = $"REPLY_REGS of {rest.Length} register bytes where machine {machine} has {size}";
-            return false;
+            if (rest.Length != size && !(rest.Length > size && rest.IndexOf((byte)0) == rest.Length - size))
+            {
+                problem = $"REPLY_REGS of {rest.Length} register bytes where machine {machine} has {size}";
+                return false;
+            }
+
+            // platform_get_regs copies the registers over the preamble's NUL and sends
+            // strlen(preamble + registers) + their size: as many bytes more as the registers have
+            // before their first zero byte, which the check above holds it to
+            rest = rest[..size];
         }
 
         gregs = rest;

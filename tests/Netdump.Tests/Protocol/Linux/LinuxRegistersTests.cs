@@ -32,6 +32,23 @@ public sealed class LinuxRegistersTests
         Assert.Equal(gregs, read.ToArray());
     }
 
+    [Theory]
+    [InlineData(ElfMachine.I386, 68, 5)]
+    [InlineData(ElfMachine.X86_64, 216, 40)]
+    public void A_reply_regs_as_the_kernel_sends_it_with_the_bytes_strlen_counted_past_the_preamble_gives_the_registers(ushort machine, int size, int firstZero)
+    {
+        // platform_get_regs returns strlen(tmp) + sizeof(elf_regs), with the registers copied over
+        // the preamble's NUL: strlen runs on into them, up to their first zero byte, and that many
+        // bytes more of the buffer follow them in the datagram
+        var gregs = Enumerable.Range(1, size).Select(i => (byte)i).ToArray();
+        gregs[firstZero] = 0;
+        var leftover = Enumerable.Repeat((byte)0xAA, firstZero).ToArray();
+        byte[] payload = [.. "Sending register info.\n"u8, .. gregs, .. leftover];
+
+        Assert.True(LinuxRegisters.TryRead(machine, payload, out var read, out var problem), problem);
+        Assert.Equal(gregs, read.ToArray());
+    }
+
     [Fact]
     public void An_x86_64_reply_regs_gives_the_216_register_bytes_and_fits_one_datagram()
     {
