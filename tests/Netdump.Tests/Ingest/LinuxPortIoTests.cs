@@ -1,10 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
+using Netdump.Actors.Ingest;
 using Netdump.Actors.Ingest.Linux;
 using Netdump.Actors.Native;
 using Netdump.Actors.Protocol.Linux;
 using Netdump.Actors.Storage;
+using Netdump.Tests.Storage;
 
 using static Netdump.Tests.Ingest.Loopback;
 
@@ -147,6 +149,50 @@ public sealed class LinuxPortIoTests : IDisposable
         Assert.Equal(0, wrong);
         Assert.Equal(0, allocated);
         Assert.True(core.Covers(4096, 4096 + (ulong)pages * 4096));
+        pull.Stop();
+    }
+
+    /// <summary>
+    /// A pull that stopped on a failed write has pages in its core: it is not an empty dump that
+    /// a silent timeout, a yield or a supersede may remove with its directory.
+    /// </summary>
+    [Fact]
+    public void A_pull_stopped_by_a_failed_write_after_answers_is_not_empty()
+    {
+        const byte version = 5;
+        using var port = LinuxPort.Bind(IPAddress.Loopback, 0, _dir);
+        using var client = Bound("127.0.0.3");
+        var disk = new FaultyDisk { FailWritesFrom = 4096 + 4096 }; // the header's page and frame 0 fit
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-failing"), ulong.MaxValue, disk);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<object>();
+        var pull = new LinuxPull(port, (IPEndPoint)client.LocalEndPoint!, new LinuxStart(ElfMachine.X86_64, 5, 0, 0, 7));
+        pull.Start(core, events.Enqueue);
+        pull.Ack(1);
+        Assert.Equal(LinuxCommand.StartNetdumpAck, ReceiveRequest(client).Command);
+        for (var i = 0; i < 3; i++)
+        {
+            var query = ReceiveRequest(client);
+            var (code, info) = query.Command switch
+            {
+                LinuxCommand.GetNrPages => (LinuxReplyCode.NrPages, 64u),
+                LinuxCommand.GetPageSize => (LinuxReplyCode.PageSize, 4096u),
+                _ => (LinuxReplyCode.Regs, 0u),
+            };
+            pull.Handle(new LinuxReplyHeader(version, query.Sequence, code, info), []);
+        }
+
+        pull.PullMemory(4096);
+        var chunk = Enumerable.Repeat((byte)0x5a, (int)LinuxReplyHeader.MemChunk).ToArray();
+        while (!events.OfType<PumpEvent.WriteFailed>().Any())
+        {
+            var request = ReceiveRequest(client);
+            for (uint offset = 0; offset < 4096; offset += LinuxReplyHeader.MemChunk)
+            {
+                pull.Handle(new LinuxReplyHeader(version, request.Sequence, LinuxReplyCode.Mem, offset), chunk);
+            }
+        }
+
+        Assert.False(pull.TryRetire());
         pull.Stop();
     }
 

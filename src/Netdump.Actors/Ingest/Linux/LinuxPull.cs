@@ -107,12 +107,16 @@ internal sealed partial class LinuxPull
         }
     }
 
-    /// <summary>If nothing but STARTs came since the ack, stop for good; true then.</summary>
+    /// <summary>
+    /// If nothing but STARTs came since the ack, stop for good; true then. A pull that stopped
+    /// itself (a failed write, too many reserved ranges) after answers came is not empty: its
+    /// pages are in the core, and its session hears why it stopped.
+    /// </summary>
     public bool TryRetire()
     {
         lock (_lock)
         {
-            if (_firstData != 0 && _phase != Phase.Stopped)
+            if (_firstData != 0)
             {
                 return false;
             }
