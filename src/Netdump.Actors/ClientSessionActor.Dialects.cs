@@ -85,6 +85,9 @@ public sealed partial class ClientSessionActor
     }
 
     /// <summary>The client says its dump is all there: the writer decides complete or incomplete.</summary>
+    /// <summary>A Linux dump with every page in, waiting only for the console text SHOW_STATE prints.</summary>
+    private bool LinuxMemoryIn => _channel is LinuxSessionChannel { MemoryIn: true };
+
     private void FinishDump()
     {
         CancelReceivingTimers();

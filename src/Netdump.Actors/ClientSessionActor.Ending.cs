@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Ingest;
 using Netdump.Actors.Protocol;
+using Netdump.Actors.Scheduling;
 using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
 
@@ -89,20 +90,31 @@ public sealed partial class ClientSessionActor
     }
 
     /// <summary>The dump ends before FINISHED: the pump stops acking, and the writer finishes the dump once the pump has left.</summary>
-    private void EndIncomplete(EndReason reason, string? supersededBy = null)
+    private void EndIncomplete(EndReason reason, string? supersededBy = null) => StopPumpThen(new DumpWriterActor.EndNow(reason, supersededBy));
+
+    /// <summary>
+    /// The server stops while a Linux client sends its console text after its last page: the
+    /// pull stops, and the dump ends as its data decides (a core with every page is complete,
+    /// SPEC §7); only the console text still to come is lost.
+    /// </summary>
+    private void FinishWithoutConsole() => StopPumpThen(DumpWriterActor.ClientFinished.Instance, stopping: true);
+
+    private void StopPumpThen(IClientWaits end, bool stopping = false)
     {
         CancelReceivingTimers();
         var self = Self;
         _channel!.Stop(() => self.Tell(PumpStopped.Instance));
-        Become(StoppingPump(new DumpWriterActor.EndNow(reason, supersededBy)));
+        Become(StoppingPump(end, stopping));
     }
 
     /// <summary>
     /// Waits for the pump to leave (at once, unless it is inside a write), so that no write races
-    /// the writer's final fsync; the actor's thread is not held meanwhile. <paramref name="stopping"/>:
+    /// the writer's final fsync; the actor's thread is not held meanwhile. <paramref name="end"/>:
+    /// what the writer is told then (<see cref="DumpWriterActor.EndNow"/>, or
+    /// <see cref="DumpWriterActor.ClientFinished"/> when the data decides). <paramref name="stopping"/>:
     /// the server is stopping (see <see cref="Finishing"/>).
     /// </summary>
-    private UntypedReceive StoppingPump(DumpWriterActor.EndNow end, bool stopping = false) => message =>
+    private UntypedReceive StoppingPump(IClientWaits end, bool stopping = false) => message =>
     {
         switch (message)
         {

@@ -133,6 +133,9 @@ public sealed partial class ClientSessionActor
                 }
 
                 break;
+            case ServerShuttingDown when LinuxMemoryIn:
+                FinishWithoutConsole();
+                break;
             case ServerShuttingDown:
                 EndIncomplete(EndReason.ServerShutDown);
                 break;

@@ -471,6 +471,71 @@ public sealed class LinuxDumpTests : ServerTests
         Assert.True(memory.AsSpan().SequenceEqual(core.AsSpan((int)layout!.DataOffset, memory.Length)));
     }
 
+    [Fact]
+    public async Task A_server_stopping_while_a_client_prints_its_console_after_its_last_page_keeps_the_dump_complete_with_the_kernels_registers()
+    {
+        var server = await Start();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        client.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.13"), 0));
+        client.ReceiveTimeout = 5000;
+        const uint pageSize = 4096, pages = 16;
+        var memory = new byte[pageSize * pages];
+        new Random(13).NextBytes(memory);
+        var start = new Netdump.Actors.Protocol.Linux.LinuxStart(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, 5, 0xffff810000001000, 0xffff810000000000, 0x1313131313131313);
+        Reply(client, server.LinuxEndpoint!, 4, 62, Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5, start.Payload());
+        // REPLY_REGS as RHEL's platform_get_regs sends it: strlen ran into the registers, up to
+        // their first zero byte, and as many bytes of the kernel's buffer follow them
+        var gregs = Enumerable.Range(1, 27 * 8).Select(i => (byte)i).ToArray();
+        gregs[9] = 0;
+
+        var buffer = new byte[2048];
+        Task? stopping = null;
+        var rebooted = false;
+        while (!rebooted)
+        {
+            var length = client.Receive(buffer);
+            Assert.True(Netdump.Actors.Protocol.Linux.LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request));
+            var nr = request.Sequence;
+            switch (request.Command)
+            {
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetNrPages:
+                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.NrPages, pages, []);
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetPageSize:
+                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.PageSize, pageSize, []);
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetRegs:
+                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Regs, pages,
+                        [.. "Sending register info.\n"u8, .. gregs, .. Enumerable.Repeat((byte)0xAA, 9)]);
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.SendMem:
+                    for (var chunk = 0u; chunk < pageSize; chunk += 1024)
+                    {
+                        Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Mem, chunk,
+                            memory.AsSpan((int)(request.From * pageSize + chunk), 1024).ToArray());
+                    }
+
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.ShowState:
+                    // every page is in; the task list would come now, as console text: the server stops first
+                    stopping ??= server.StopAsync();
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.Reboot:
+                    rebooted = true;
+                    break;
+            }
+        }
+
+        await stopping!;
+        var dir = server.SingleDumpOf("127.0.9.13");
+        var json = ServerHarness.ReadJson(dir);
+        Assert.Equal("complete", json.GetProperty("status").GetString());
+        Assert.True(json.GetProperty("registers").GetBoolean());
+        Assert.True(ElfCoreLayout.TryCreate(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, pageSize, pages, start.PageOffset, out var layout, out _));
+        var core = File.ReadAllBytes(Path.Combine(dir, "vmcore"));
+        Assert.True(memory.AsSpan().SequenceEqual(core.AsSpan((int)layout!.DataOffset, memory.Length)));
+    }
+
     private static void Reply(Socket client, IPEndPoint server, byte version, uint sequence,
         Netdump.Actors.Protocol.Linux.LinuxReplyCode code, uint info, byte[] payload)
     {

@@ -93,6 +93,18 @@ internal sealed partial class LinuxPull
 
     public DateTimeOffset? FirstDataAt => Interlocked.Read(ref _firstData) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
+    /// <summary>Every page is in (the console text of SHOW_STATE may still be coming).</summary>
+    public bool MemoryIn
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _phase is Phase.ShowingState or Phase.Done;
+            }
+        }
+    }
+
     public PumpCounters Counters => new(Interlocked.Read(ref _packets), 0);
 
     /// <summary>Takes the client's packets; the dump's log starts with its recent console text.</summary>

@@ -47,6 +47,9 @@ public sealed class LinuxSessionChannel : ISessionChannel
     /// <summary>The memory is final: ask for the task list into the log, then <see cref="LinuxPull.ConsoleDone"/>.</summary>
     public void ShowState() => _pull.ShowState();
 
+    /// <summary>Every page is in: the pull waits for the console text SHOW_STATE prints, or is done.</summary>
+    public bool MemoryIn => _pull.MemoryIn;
+
     public void LetGo() => _pull.Reboot();
 
     public void Superseded() => _pull.Superseded();
