@@ -210,7 +210,15 @@ public sealed partial class ClientSessionActor
         void StopWhenDone(Awaited over = Awaited.Nothing)
         {
             awaited &= ~over;
-            if (awaited == Awaited.Nothing && !_pendingScripts.Contains(Script.Reboot))
+            if (_pendingScripts.Contains(Script.Reboot))
+            {
+                return;
+            }
+
+            // final, and netdump-reboot has run: a Linux client, frozen in netdump mode, is told to
+            // reboot now (SPEC §7), not once the writer's hash or its reports' retries are over
+            _channel?.LetGo();
+            if (awaited == Awaited.Nothing)
             {
                 Context.Stop(Self);
             }

@@ -536,6 +536,65 @@ public sealed class LinuxDumpTests : ServerTests
         Assert.True(memory.AsSpan().SequenceEqual(core.AsSpan((int)layout!.DataOffset, memory.Length)));
     }
 
+    [Fact]
+    public async Task A_client_is_told_to_reboot_once_its_dump_is_final_not_once_its_writer_is_done()
+    {
+        var server = await Start();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        client.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.14"), 0));
+        client.ReceiveTimeout = 8000; // a reboot held until the writer is done never comes: the receive times out
+        const uint pageSize = 4096, pages = 8;
+        var memory = new byte[pageSize * pages];
+        new Random(14).NextBytes(memory);
+        var start = new Netdump.Actors.Protocol.Linux.LinuxStart(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, 5, 0xffff810000001000, 0xffff810000000000, 0x1414141414141414);
+        Reply(client, server.LinuxEndpoint!, 4, 62, Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5, start.Payload());
+
+        var buffer = new byte[2048];
+        string? blocker = null;
+        var rebooted = false;
+        while (!rebooted)
+        {
+            var length = client.Receive(buffer);
+            Assert.True(Netdump.Actors.Protocol.Linux.LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request));
+            var nr = request.Sequence;
+            switch (request.Command)
+            {
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetNrPages:
+                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.NrPages, pages, []);
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetPageSize:
+                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.PageSize, pageSize, []);
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetRegs:
+                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Regs, pages,
+                        [.. "Sending register info.\n"u8, .. new byte[27 * 8]]);
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.SendMem:
+                    // the writer stays after the dump is final while its reports find no place (as
+                    // while a large core is hashed): dump.json cannot be renamed into place
+                    blocker ??= Directory.CreateDirectory(Path.Combine(server.SingleDumpOf("127.0.9.14"), "dump.json", "x")).Parent!.FullName;
+                    for (var chunk = 0u; chunk < pageSize; chunk += 1024)
+                    {
+                        Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Mem, chunk,
+                            memory.AsSpan((int)(request.From * pageSize + chunk), 1024).ToArray());
+                    }
+
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.ShowState:
+                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.ShowState, 0, []);
+                    break;
+                case Netdump.Actors.Protocol.Linux.LinuxCommand.Reboot:
+                    rebooted = true;
+                    break;
+            }
+        }
+
+        await server.WaitForLogAsync("Client 127.0.9.14: cannot write the reports of");
+        Directory.Delete(blocker!, recursive: true); // room again: the reports are written, the writer stops
+        var dir = server.SingleDumpOf("127.0.9.14");
+        Assert.Equal("complete", (await ServerHarness.WaitForJsonAsync(dir, j => j.GetProperty("status").GetString() != "receiving")).GetProperty("status").GetString());
+    }
+
     private static void Reply(Socket client, IPEndPoint server, byte version, uint sequence,
         Netdump.Actors.Protocol.Linux.LinuxReplyCode code, uint info, byte[] payload)
     {

@@ -13,6 +13,7 @@ public sealed class LinuxSessionChannel : ISessionChannel
 {
     private readonly LinuxPort _port;
     private readonly LinuxPull _pull;
+    private int _letGo;
 
     public LinuxSessionChannel(LinuxPort port, IPEndPoint client, LinuxStart start, PacketMeter? meter = null)
     {
@@ -50,7 +51,14 @@ public sealed class LinuxSessionChannel : ISessionChannel
     /// <summary>Every page is in: the pull waits for the console text SHOW_STATE prints, or is done.</summary>
     public bool MemoryIn => _pull.MemoryIn;
 
-    public void LetGo() => _pull.Reboot();
+    /// <summary>COMM_REBOOT, once: the session tells it when the dump is final and netdump-reboot has run, and again as it stops.</summary>
+    public void LetGo()
+    {
+        if (Interlocked.Exchange(ref _letGo, 1) == 0)
+        {
+            _pull.Reboot();
+        }
+    }
 
     public void Superseded() => _pull.Superseded();
 
