@@ -121,6 +121,15 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
                 return;
             }
 
+            if (token is null && IsDumpFile(context) && !PeerOwnsDumps(context.Connection))
+            {
+                // loopback is every local user: a dump's files (kernel memory, 0600 on disk) go
+                // only to those who could read them there; the list and the reports stay open
+                await DumpsApi.Error(StatusCodes.Status403Forbidden,
+                    "a dump's files are kernel memory: without http_token_file they are served only to the server's own user and root").ExecuteAsync(context);
+                return;
+            }
+
             try
             {
                 await next(context);
@@ -175,4 +184,11 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
             await app.DisposeAsync();
         }
     }
+
+    private static bool IsDumpFile(HttpContext context) =>
+        context.GetEndpoint() is Microsoft.AspNetCore.Routing.RouteEndpoint { RoutePattern.RawText: ApiRoutes.DumpFile };
+
+    private static bool PeerOwnsDumps(ConnectionInfo connection) =>
+        connection.RemoteIpAddress is { } client && connection.LocalIpAddress is { } local
+        && LoopbackPeer.IsOwnUserOrRoot(client, connection.RemotePort, local, connection.LocalPort);
 }

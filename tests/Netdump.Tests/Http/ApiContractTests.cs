@@ -7,7 +7,7 @@ using Netdump.Actors.Storage;
 namespace Netdump.Tests.Http;
 
 /// <summary>The JSON API of docs/operations.md ("HTTP API") against a generated dump directory: filters, paging, 404, Range, names outside a dump.</summary>
-public sealed class ApiContractTests(ApiServer api) : IClassFixture<ApiServer>
+public sealed class ApiContractTests(ApiServer api, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ApiServer>
 {
     private string IdOf(int i) => DumpId.Of(api.Server.DumpDir, api.Records[i].Directory);
 
@@ -121,6 +121,37 @@ public sealed class ApiContractTests(ApiServer api) : IClassFixture<ApiServer>
 
         using var noFile = await api.Http.GetAsync($"/api/dumps/{Uri.EscapeDataString(IdOf(7))}/files/vmcore.gz");
         Assert.Equal(HttpStatusCode.NotFound, noFile.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_a_token_a_dumps_files_go_only_to_the_servers_own_user_and_root_its_list_to_every_local_user()
+    {
+        if (!Storage.Tmpfs.IsRoot)
+        {
+            output.WriteLine("SKIPPED: only root can ask as another user; the check of the peer's user was not made");
+            return;
+        }
+
+        var url = new Uri(api.Server.HttpUrl!);
+        // as nobody, another local user: loopback is every user of the machine
+        async Task<string> StatusLineAsNobody(string path)
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("setpriv",
+                ["--reuid=65534", "--regid=65534", "--clear-groups", "bash", "-c",
+                 "exec 3<>/dev/tcp/$0/$1 && printf 'GET %s HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n' \"$2\" >&3 && head -1 <&3", url.Host, url.Port.ToString(), path])
+            {
+                RedirectStandardOutput = true,
+            })!;
+            var line = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return line.Trim();
+        }
+
+        var file = $"/api/dumps/{Uri.EscapeDataString(IdOf(3))}/files/vmcore";
+        Assert.StartsWith("HTTP/1.1 403", await StatusLineAsNobody(file));
+        Assert.StartsWith("HTTP/1.1 200", await StatusLineAsNobody("/api/dumps"));
+        using var own = await api.Http.GetAsync(file); // this process: the server's own user
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
     }
 
     [Fact]
