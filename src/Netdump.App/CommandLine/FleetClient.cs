@@ -54,6 +54,8 @@ public sealed class FleetClient : IDisposable
         var pinned = target.Pinned is { } path && File.Exists(path) ? X509Certificate2.CreateFromPemFile(path) : null;
         var handler = new SocketsHttpHandler
         {
+            // followed here (GetFollowingAsync): HttpClient drops the token on every redirect it follows
+            AllowAutoRedirect = false,
             ConnectTimeout = Timeout,
             SslOptions = new SslClientAuthenticationOptions
             {
@@ -78,7 +80,7 @@ public sealed class FleetClient : IDisposable
         HttpStatusCode status;
         try
         {
-            using var response = await _http.GetAsync(path, cancel);
+            using var response = await GetFollowingAsync(path, cancel);
             status = response.StatusCode;
             text = await response.Content.ReadAsStringAsync(cancel);
         }
@@ -107,6 +109,30 @@ public sealed class FleetClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>Most redirects followed for one question (a fleet redirects once: to the node that holds the dump).</summary>
+    private const int MaxRedirects = 3;
+
+    /// <summary>
+    /// GETs <paramref name="path"/>, following a temporary or permanent redirect with the token:
+    /// a node answers for a dump another node of its fleet holds with a 307 to that node's API
+    /// (the fleet shares one <c>http_token_file</c>), and HttpClient, following it itself, dropped
+    /// the Authorization header, so <c>show</c> of such a dump ended in a 401.
+    /// </summary>
+    private async Task<HttpResponseMessage> GetFollowingAsync(string path, CancellationToken cancel)
+    {
+        var response = await _http.GetAsync(path, cancel);
+        for (var hops = 0; hops < MaxRedirects
+             && response.StatusCode is HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect
+             && response.Headers.Location is { } next
+             && (!next.IsAbsoluteUri || next.Scheme == Uri.UriSchemeHttp || next.Scheme == Uri.UriSchemeHttps); hops++)
+        {
+            response.Dispose();
+            response = await _http.GetAsync(next.IsAbsoluteUri ? next : new Uri(Server, next), cancel);
+        }
+
+        return response;
+    }
 
     /// <summary>The token on the first line of <c>http_token_file</c>, as the server reads it.</summary>
     private static string ReadToken(string path)

@@ -74,6 +74,50 @@ public sealed class FleetCommandsBadServerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_redirect_to_the_node_that_holds_a_dump_is_followed_with_the_token()
+    {
+        // a fleet's node answers for a dump another node holds with a 307 to that node's API; the
+        // fleet shares one token, which HttpClient dropped on the redirect it followed itself
+        var tokenFile = Path.Combine(Path.GetTempPath(), $"netdump-token-{Guid.NewGuid():N}");
+        File.WriteAllText(tokenFile, "0123456789abcdef0123456789abcdef\n");
+        var authorized = new List<bool>();
+        _ = Task.Run(async () =>
+        {
+            for (var n = 0; n < 2; n++)
+            {
+                using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                var stream = client.GetStream();
+                var request = new byte[8192];
+                var read = 0;
+                while (!Encoding.ASCII.GetString(request, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
+                {
+                    read += await stream.ReadAsync(request.AsMemory(read), _stop.Token);
+                }
+
+                authorized.Add(Encoding.ASCII.GetString(request, 0, read).Contains("Authorization: Bearer 0123456789abcdef0123456789abcdef", StringComparison.Ordinal));
+                var body = n == 0 ? "" : "{\"total\":0,\"offset\":0,\"limit\":50,\"items\":[]}";
+                var head = n == 0
+                    ? $"HTTP/1.1 307 Temporary Redirect\r\nLocation: {Url}/elsewhere/api/dumps\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    : $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}";
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(head), _stop.Token);
+            }
+        });
+
+        try
+        {
+            using var fleet = new Netdump.App.CommandLine.FleetClient(new Netdump.App.CommandLine.FleetTarget(new Uri(Url + "/"), true, tokenFile, null, ""));
+            var (list, _) = await fleet.GetAsync("api/dumps", Netdump.App.Http.ApiJson.Default.DumpList);
+
+            Assert.Equal(0, list.Total);
+            Assert.Equal([true, true], authorized);
+        }
+        finally
+        {
+            File.Delete(tokenFile);
+        }
+    }
+
+    [Fact]
     public async Task An_error_answer_reaches_the_terminal_as_one_line_without_its_escape_sequences()
     {
         Serve(_ => (500, "{\"error\": \"boom\\u001b]0;retitled\\u0007\\u001b[2J\\r\\nnetdump-server: forged\"}", 0));
