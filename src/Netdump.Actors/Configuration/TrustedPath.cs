@@ -33,6 +33,7 @@ public static unsafe partial class TrustedPath
     private const uint SymbolicLink = 0xA000; // S_IFLNK
     private const uint GroupWrite = 0x10;     // S_IWGRP
     private const uint OtherWrite = 0x02;     // S_IWOTH
+    private const uint Sticky = 0x200;        // S_ISVTX
     private const uint PermissionBits = 0xFFF;
 
     private const int ENOENT = 2;
@@ -107,6 +108,30 @@ public static unsafe partial class TrustedPath
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Null when no user but the server's, root and the directory's group may rename or remove
+    /// entries in the directory <paramref name="path"/>: owned by the server's user or root, and
+    /// writable by others only with the sticky bit (as /tmp); otherwise why not. For the folders
+    /// a HERALD path leads through, where a dump's directory is made and later served.
+    /// </summary>
+    public static string? WhyOthersMayRenameIn(string path)
+    {
+        if (Examine(path, out var entry) is { } problem)
+        {
+            return problem;
+        }
+
+        var server = GetEuid();
+        if (!IsTrustedOwner(entry.Uid, server))
+        {
+            return $"owned by uid {entry.Uid}, neither the server's user (uid {server}) nor root";
+        }
+
+        return (entry.Mode & OtherWrite) != 0 && (entry.Mode & Sticky) == 0
+            ? $"writable by every user without the sticky bit (mode {Convert.ToString(entry.Mode & PermissionBits, 8).PadLeft(4, '0')})"
+            : null;
     }
 
     /// <summary>Null when <paramref name="path"/> is a trusted directory; otherwise why not.</summary>

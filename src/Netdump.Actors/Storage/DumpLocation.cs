@@ -218,6 +218,13 @@ public static class DumpLocation
             {
                 return $"herald path \"{shown}\" leads into the dump directory \"{Printable(Path.GetRelativePath(resolvedRoot, level))}\"";
             }
+
+            // as dumpdir itself: another user who may rename entries here could swap a dump's
+            // directory for a link to elsewhere, which the server would then write and serve
+            if (Configuration.TrustedPath.WhyOthersMayRenameIn(level) is { } untrusted)
+            {
+                return $"herald path \"{shown}\" leads through \"{Printable(Path.GetRelativePath(resolvedRoot, level))}\", which is {untrusted}";
+            }
         }
 
         chosen = Path.Combine(parent, relative);

@@ -257,6 +257,27 @@ public sealed class DumpLocationTests : IDisposable
     }
 
     [Fact]
+    public void A_path_through_a_folder_every_user_may_write_without_the_sticky_bit_is_refused()
+    {
+        // another user could rename a dump's directory there and put a link to elsewhere in its
+        // place, which the server would then write into and serve
+        var open = Directory.CreateDirectory(Path.Combine(_dumpDir, "lab", "web")).Parent!.FullName;
+        File.SetUnixFileMode(open, (UnixFileMode)0x1FF); // 0777
+
+        foreach (var herald in new[] { "lab", "lab/web" })
+        {
+            var parent = DumpLocation.ChooseParent(_dumpDir, herald, out var refusal);
+
+            Assert.Equal(_dumpDir, parent);
+            Assert.Equal($"herald path \"{herald}\" leads through \"lab\", which is writable by every user without the sticky bit (mode 0777)", refusal);
+        }
+
+        File.SetUnixFileMode(open, (UnixFileMode)0x3FF); // 1777, as /tmp: others cannot rename what is not theirs
+        Assert.Equal(Path.Combine(_dumpDir, "lab"), DumpLocation.ChooseParent(_dumpDir, "lab", out var none));
+        Assert.Null(none);
+    }
+
+    [Fact]
     public void A_path_into_a_directory_named_as_a_dump_is_refused_even_before_its_files_exist()
     {
         var dump = DumpLocation.CreateDumpDirectory(_dumpDir, Client, Arrival);
