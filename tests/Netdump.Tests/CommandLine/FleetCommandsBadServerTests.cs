@@ -35,12 +35,7 @@ public sealed class FleetCommandsBadServerTests : IDisposable
         {
             using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
             var stream = client.GetStream();
-            var request = new byte[8192];
-            var read = 0;
-            while (!Encoding.ASCII.GetString(request, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
-            {
-                read += await stream.ReadAsync(request.AsMemory(read), _stop.Token);
-            }
+            await ReadRequestAsync(stream);
 
             var (status, body, padding) = answer(n);
             var bytes = Encoding.UTF8.GetBytes(body);
@@ -62,6 +57,19 @@ public sealed class FleetCommandsBadServerTests : IDisposable
             }
         }
     });
+
+    /// <summary>Reads a request up to the end of its headers; returns them.</summary>
+    private async Task<string> ReadRequestAsync(NetworkStream stream)
+    {
+        var request = new byte[8192];
+        var read = 0;
+        while (!Encoding.ASCII.GetString(request, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            read += await stream.ReadAsync(request.AsMemory(read), _stop.Token);
+        }
+
+        return Encoding.ASCII.GetString(request, 0, read);
+    }
 
     private static void AssertOneCleanLine(ServerProcess run, string expected)
     {
@@ -87,14 +95,9 @@ public sealed class FleetCommandsBadServerTests : IDisposable
             {
                 using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
                 var stream = client.GetStream();
-                var request = new byte[8192];
-                var read = 0;
-                while (!Encoding.ASCII.GetString(request, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
-                {
-                    read += await stream.ReadAsync(request.AsMemory(read), _stop.Token);
-                }
+                var request = await ReadRequestAsync(stream);
 
-                authorized.Add(Encoding.ASCII.GetString(request, 0, read).Contains("Authorization: Bearer 0123456789abcdef0123456789abcdef", StringComparison.Ordinal));
+                authorized.Add(request.Contains("Authorization: Bearer 0123456789abcdef0123456789abcdef", StringComparison.Ordinal));
                 var body = n == 0 ? "" : "{\"total\":0,\"offset\":0,\"limit\":50,\"items\":[]}";
                 var head = n == 0
                     ? $"HTTP/1.1 307 Temporary Redirect\r\nLocation: {Url}/elsewhere/api/dumps\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"

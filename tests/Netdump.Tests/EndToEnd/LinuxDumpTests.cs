@@ -419,180 +419,139 @@ public sealed class LinuxDumpTests : ServerTests
     public async Task A_client_with_64_KiB_pages_dumps_complete()
     {
         var server = await Start();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        client.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.12"), 0));
-        client.ReceiveTimeout = 5000;
-        const uint pageSize = 64 << 10, pages = 3;
-        var memory = new byte[pageSize * pages];
-        new Random(12).NextBytes(memory);
-        var start = new Netdump.Actors.Protocol.Linux.LinuxStart(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, 5, 0xffff810000001000, 0xffff810000000000, 0x1111111111111111);
-        Reply(client, server.LinuxEndpoint!, 4, 62, Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5, start.Payload());
+        var client = new HandAnsweredClient(server, "127.0.9.12", pageSize: 64 << 10, pages: 3, seed: 12);
 
-        var buffer = new byte[2048];
-        var rebooted = false;
-        while (!rebooted)
-        {
-            var length = client.Receive(buffer);
-            Assert.True(Netdump.Actors.Protocol.Linux.LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request));
-            var nr = request.Sequence;
-            switch (request.Command)
-            {
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetNrPages:
-                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.NrPages, pages, []);
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetPageSize:
-                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.PageSize, pageSize, []);
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetRegs:
-                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Regs, pages,
-                        [.. "Sending register info.\n"u8, .. new byte[27 * 8]]);
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.SendMem:
-                    for (var chunk = 0u; chunk < pageSize; chunk += 1024)
-                    {
-                        Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Mem, chunk,
-                            memory.AsSpan((int)(request.From * pageSize + chunk), 1024).ToArray());
-                    }
-
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.ShowState:
-                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.ShowState, 0, []);
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.Reboot:
-                    rebooted = true;
-                    break;
-            }
-        }
+        client.AnswerUntilRebooted();
 
         var dir = server.SingleDumpOf("127.0.9.12");
         Assert.Equal("complete", (await ServerHarness.WaitForEndAsync(dir)).GetProperty("status").GetString());
-        Assert.True(ElfCoreLayout.TryCreate(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, pageSize, pages, start.PageOffset, out var layout, out _));
-        var core = File.ReadAllBytes(Path.Combine(dir, "vmcore"));
-        Assert.True(memory.AsSpan().SequenceEqual(core.AsSpan((int)layout!.DataOffset, memory.Length)));
+        client.AssertCoreHoldsMemory(dir);
     }
 
     [Fact]
     public async Task A_server_stopping_while_a_client_prints_its_console_after_its_last_page_keeps_the_dump_complete_with_the_kernels_registers()
     {
         var server = await Start();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        client.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.13"), 0));
-        client.ReceiveTimeout = 5000;
-        const uint pageSize = 4096, pages = 16;
-        var memory = new byte[pageSize * pages];
-        new Random(13).NextBytes(memory);
-        var start = new Netdump.Actors.Protocol.Linux.LinuxStart(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, 5, 0xffff810000001000, 0xffff810000000000, 0x1313131313131313);
-        Reply(client, server.LinuxEndpoint!, 4, 62, Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5, start.Payload());
         // REPLY_REGS as RHEL's platform_get_regs sends it: strlen ran into the registers, up to
         // their first zero byte, and as many bytes of the kernel's buffer follow them
         var gregs = Enumerable.Range(1, 27 * 8).Select(i => (byte)i).ToArray();
         gregs[9] = 0;
-
-        var buffer = new byte[2048];
         Task? stopping = null;
-        var rebooted = false;
-        while (!rebooted)
+        var client = new HandAnsweredClient(server, "127.0.9.13", pageSize: 4096, pages: 16, seed: 13)
         {
-            var length = client.Receive(buffer);
-            Assert.True(Netdump.Actors.Protocol.Linux.LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request));
-            var nr = request.Sequence;
-            switch (request.Command)
+            Registers = [.. "Sending register info.\n"u8, .. gregs, .. Enumerable.Repeat((byte)0xAA, 9)],
+            // every page is in; the task list would come now, as console text: the server stops first
+            OnShowState = () =>
             {
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetNrPages:
-                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.NrPages, pages, []);
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetPageSize:
-                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.PageSize, pageSize, []);
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetRegs:
-                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Regs, pages,
-                        [.. "Sending register info.\n"u8, .. gregs, .. Enumerable.Repeat((byte)0xAA, 9)]);
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.SendMem:
-                    for (var chunk = 0u; chunk < pageSize; chunk += 1024)
-                    {
-                        Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Mem, chunk,
-                            memory.AsSpan((int)(request.From * pageSize + chunk), 1024).ToArray());
-                    }
+                stopping ??= server.StopAsync();
+                return false;
+            },
+        };
 
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.ShowState:
-                    // every page is in; the task list would come now, as console text: the server stops first
-                    stopping ??= server.StopAsync();
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.Reboot:
-                    rebooted = true;
-                    break;
-            }
-        }
+        client.AnswerUntilRebooted();
 
         await stopping!;
         var dir = server.SingleDumpOf("127.0.9.13");
         var json = ServerHarness.ReadJson(dir);
         Assert.Equal("complete", json.GetProperty("status").GetString());
         Assert.True(json.GetProperty("registers").GetBoolean());
-        Assert.True(ElfCoreLayout.TryCreate(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, pageSize, pages, start.PageOffset, out var layout, out _));
-        var core = File.ReadAllBytes(Path.Combine(dir, "vmcore"));
-        Assert.True(memory.AsSpan().SequenceEqual(core.AsSpan((int)layout!.DataOffset, memory.Length)));
+        client.AssertCoreHoldsMemory(dir);
     }
 
     [Fact]
     public async Task A_client_is_told_to_reboot_once_its_dump_is_final_not_once_its_writer_is_done()
     {
         var server = await Start();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        client.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.14"), 0));
-        client.ReceiveTimeout = 8000; // a reboot held until the writer is done never comes: the receive times out
-        const uint pageSize = 4096, pages = 8;
-        var memory = new byte[pageSize * pages];
-        new Random(14).NextBytes(memory);
-        var start = new Netdump.Actors.Protocol.Linux.LinuxStart(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, 5, 0xffff810000001000, 0xffff810000000000, 0x1414141414141414);
-        Reply(client, server.LinuxEndpoint!, 4, 62, Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5, start.Payload());
-
-        var buffer = new byte[2048];
         string? blocker = null;
-        var rebooted = false;
-        while (!rebooted)
+        var client = new HandAnsweredClient(server, "127.0.9.14", pageSize: 4096, pages: 8, seed: 14)
         {
-            var length = client.Receive(buffer);
-            Assert.True(Netdump.Actors.Protocol.Linux.LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request));
-            var nr = request.Sequence;
-            switch (request.Command)
-            {
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetNrPages:
-                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.NrPages, pages, []);
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetPageSize:
-                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.PageSize, pageSize, []);
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.GetRegs:
-                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Regs, pages,
-                        [.. "Sending register info.\n"u8, .. new byte[27 * 8]]);
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.SendMem:
-                    // the writer stays after the dump is final while its reports find no place (as
-                    // while a large core is hashed): dump.json cannot be renamed into place
-                    blocker ??= Directory.CreateDirectory(Path.Combine(server.SingleDumpOf("127.0.9.14"), "dump.json", "x")).Parent!.FullName;
-                    for (var chunk = 0u; chunk < pageSize; chunk += 1024)
-                    {
-                        Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Mem, chunk,
-                            memory.AsSpan((int)(request.From * pageSize + chunk), 1024).ToArray());
-                    }
+            // the writer stays after the dump is final while its reports find no place (as while
+            // a large core is hashed): dump.json cannot be renamed into place
+            OnPage = () => blocker ??= Directory.CreateDirectory(Path.Combine(server.SingleDumpOf("127.0.9.14"), "dump.json", "x")).Parent!.FullName,
+        };
 
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.ShowState:
-                    Reply(client, server.LinuxEndpoint!, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.ShowState, 0, []);
-                    break;
-                case Netdump.Actors.Protocol.Linux.LinuxCommand.Reboot:
-                    rebooted = true;
-                    break;
-            }
-        }
+        client.AnswerUntilRebooted(); // a reboot held until the writer is done never comes: the receive times out
 
         await server.WaitForLogAsync("Client 127.0.9.14: cannot write the reports of");
         Directory.Delete(blocker!, recursive: true); // room again: the reports are written, the writer stops
         var dir = server.SingleDumpOf("127.0.9.14");
         Assert.Equal("complete", (await ServerHarness.WaitForJsonAsync(dir, j => j.GetProperty("status").GetString() != "receiving")).GetProperty("status").GetString());
+    }
+
+    /// <summary>
+    /// A Linux client answered by hand, as the kernel answers, from one loopback address: its
+    /// START, then each of the server's requests until COMM_REBOOT (at most 8 s between two).
+    /// </summary>
+    private sealed class HandAnsweredClient(ServerHarness server, string address, uint pageSize, uint pages, int seed)
+    {
+        private readonly byte[] _memory = Memory(pageSize * pages, seed);
+        private readonly Netdump.Actors.Protocol.Linux.LinuxStart _start = new(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, 5, 0xffff810000001000, 0xffff810000000000, 0x1111111111111111);
+
+        /// <summary>The payload of REPLY_REGS: the preamble and an x86_64 gregset of zeros unless set.</summary>
+        public byte[] Registers { get; init; } = [.. "Sending register info.\n"u8, .. new byte[27 * 8]];
+
+        /// <summary>Before each page's answer.</summary>
+        public Action? OnPage { get; init; }
+
+        /// <summary>At SHOW_STATE: whether to answer it (default yes).</summary>
+        public Func<bool>? OnShowState { get; init; }
+
+        public void AnswerUntilRebooted()
+        {
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            client.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
+            client.ReceiveTimeout = 8000;
+            var to = server.LinuxEndpoint!;
+            Reply(client, to, 4, 62, Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5, _start.Payload());
+            var buffer = new byte[2048];
+            while (true)
+            {
+                var length = client.Receive(buffer);
+                Assert.True(Netdump.Actors.Protocol.Linux.LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request));
+                var nr = request.Sequence;
+                switch (request.Command)
+                {
+                    case Netdump.Actors.Protocol.Linux.LinuxCommand.GetNrPages:
+                        Reply(client, to, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.NrPages, pages, []);
+                        break;
+                    case Netdump.Actors.Protocol.Linux.LinuxCommand.GetPageSize:
+                        Reply(client, to, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.PageSize, pageSize, []);
+                        break;
+                    case Netdump.Actors.Protocol.Linux.LinuxCommand.GetRegs:
+                        Reply(client, to, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Regs, pages, Registers);
+                        break;
+                    case Netdump.Actors.Protocol.Linux.LinuxCommand.SendMem:
+                        OnPage?.Invoke();
+                        for (var chunk = 0u; chunk < pageSize; chunk += 1024)
+                        {
+                            Reply(client, to, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Mem, chunk,
+                                _memory.AsSpan((int)(request.From * pageSize + chunk), 1024).ToArray());
+                        }
+
+                        break;
+                    case Netdump.Actors.Protocol.Linux.LinuxCommand.ShowState when OnShowState?.Invoke() ?? true:
+                        Reply(client, to, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.ShowState, 0, []);
+                        break;
+                    case Netdump.Actors.Protocol.Linux.LinuxCommand.Reboot:
+                        return;
+                }
+            }
+        }
+
+        /// <summary>The dump's vmcore holds the client's memory where its ELF layout puts it.</summary>
+        public void AssertCoreHoldsMemory(string dir)
+        {
+            Assert.True(ElfCoreLayout.TryCreate(Netdump.Actors.Protocol.Linux.ElfMachine.X86_64, pageSize, pages, _start.PageOffset, out var layout, out _));
+            var core = File.ReadAllBytes(Path.Combine(dir, "vmcore"));
+            Assert.True(_memory.AsSpan().SequenceEqual(core.AsSpan((int)layout!.DataOffset, _memory.Length)));
+        }
+
+        private static byte[] Memory(uint length, int seed)
+        {
+            var memory = new byte[length];
+            new Random(seed).NextBytes(memory);
+            return memory;
+        }
     }
 
     private static void Reply(Socket client, IPEndPoint server, byte version, uint sequence,
