@@ -18,6 +18,9 @@ public sealed class ScriptRunnerActor : UntypedActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Metrics.NetdumpMetrics _metrics = MetricsExtension.For(Context.System);
 
+    // cancelled as the runner stops: a run still going is killed (with its children), not orphaned
+    private readonly CancellationTokenSource _stopping = new();
+
     public ScriptRunnerActor(string dumpDirectory)
     {
         _dumpDirectory = dumpDirectory;
@@ -40,6 +43,16 @@ public sealed class ScriptRunnerActor : UntypedActor
 
     public static Props Props(string dumpDirectory) =>
         ActorProps.Of(() => new ScriptRunnerActor(dumpDirectory));
+
+    /// <summary>
+    /// The runner stops with its session, which waits for its scripts, or with the server after
+    /// <c>shutdown_timeout</c>: a script still running then is killed with its children and
+    /// logged, not left running without the server.
+    /// </summary>
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+    }
 
     protected override void OnReceive(object message)
     {
@@ -91,9 +104,10 @@ public sealed class ScriptRunnerActor : UntypedActor
         _log.Info("running {Path} for {Client}", path, run.Client);
         var log = _log;
         var workingDirectory = _dumpDirectory;
+        var stopping = _stopping.Token;
         // Process.Start forks and execs, and the wait may last the whole time limit: both happen
         // on a pool thread. The task touches no actor state; its result comes back as a message.
-        Task.Run(() => ScriptProcess.RunAsync(path, workingDirectory, run, log)).PipeTo(
+        Task.Run(() => ScriptProcess.RunAsync(path, workingDirectory, run, log, stopping)).PipeTo(
             Self,
             success: result => new Completed(run, path, replyTo, result),
             failure: e => new Completed(run, path, replyTo, new ScriptResult(run.Script, ScriptOutcome.FailedToStart, null, e.Message)));

@@ -53,7 +53,8 @@ internal static class ScriptProcess
     /// Starts <paramref name="path"/> with <paramref name="run"/>'s arguments and environment in
     /// <paramref name="workingDirectory"/> and waits for it. Never throws: every failure is a result.
     /// </summary>
-    public static async Task<ScriptResult> RunAsync(string path, string workingDirectory, ScriptRunnerActor.Run run, ILoggingAdapter log)
+    public static async Task<ScriptResult> RunAsync(string path, string workingDirectory, ScriptRunnerActor.Run run, ILoggingAdapter log,
+        CancellationToken serverStopping = default)
     {
         var start = new ProcessStartInfo(path)
         {
@@ -106,8 +107,9 @@ internal static class ScriptProcess
         var stderr = output.PumpStderrAsync(process.StandardError.BaseStream);
 
         var timedOut = false;
-        using (var limit = new CancellationTokenSource(run.Timeout))
+        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(serverStopping))
         {
+            limit.CancelAfter(run.Timeout);
             try
             {
                 await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
@@ -115,6 +117,12 @@ internal static class ScriptProcess
             catch (OperationCanceledException)
             {
                 timedOut = true;
+                if (serverStopping.IsCancellationRequested)
+                {
+                    // past shutdown_timeout: not left running without the server that waits for it
+                    log.Warning("{Script} for {Client} is killed: the server stops before it ended", run.Name, run.Client);
+                }
+
                 KillTree(process, log);
                 try
                 {

@@ -276,6 +276,26 @@ public sealed class ScriptRunnerActorSpec : Akka.TestKit.Xunit2.TestKit, IDispos
         AwaitCondition(() => !ScriptFolder.IsRunning(pids[0]) && !ScriptFolder.IsRunning(pids[1]), TimeSpan.FromSeconds(2));
     }
 
+    [Fact]
+    public void A_script_still_running_when_its_runner_stops_is_killed_with_its_children_and_logged()
+    {
+        // the server stopping past shutdown_timeout stops every runner: its scripts do not outlive it
+        _folder.Write(ScriptNames.Reboot, """
+            sleep 30 &
+            echo "$$ $!" > pids
+            wait
+            """);
+        _runner.Tell(Request(Script.Reboot, timeout: TimeSpan.FromMinutes(1)), TestActor);
+        var pidsFile = _folder.InDump("pids");
+        AwaitCondition(() => File.Exists(pidsFile) && File.ReadAllText(pidsFile).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 2, Answer);
+        var pids = File.ReadAllText(pidsFile).Split(' ', StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+
+        Sys.Stop(_runner);
+
+        ExpectLog<Warning>($"netdump-reboot for {Client} is killed: the server stops before it ended");
+        AwaitCondition(() => !ScriptFolder.IsRunning(pids[0]) && !ScriptFolder.IsRunning(pids[1]), TimeSpan.FromSeconds(5));
+    }
+
     [Theory]
     [InlineData("0720")]
     [InlineData("0702")]
