@@ -298,5 +298,11 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
             _waiting.Remove(waiting);
             Context.Unwatch(session);
         }
+        else if (_holders.FirstOrDefault(h => h.Value.Inherited?.Session.Equals(session) == true) is { Key: { } heir, Value: var inheriting })
+        {
+            // a superseded dump that ended while the dump replacing it was still before its ack:
+            // its slot is not to come back to it
+            _holders[heir] = inheriting with { Inherited = null };
+        }
     }
 }

@@ -45,13 +45,17 @@ public sealed class ScriptRunnerActor : UntypedActor
         ActorProps.Of(() => new ScriptRunnerActor(dumpDirectory));
 
     /// <summary>
-    /// The runner stops with its session, which waits for its scripts, or with the server after
-    /// <c>shutdown_timeout</c>: a script still running then is killed with its children and
-    /// logged, not left running without the server.
+    /// A runner stopped as the server stops (after <c>shutdown_timeout</c>) kills a script still
+    /// running, with its children, and logs it: it is not left running without the server. One
+    /// stopped with its session (a dump's end while <c>netdump-nospace</c> still cleans up, a lost
+    /// writer) lets its scripts run to their own end or time limit.
     /// </summary>
     protected override void PostStop()
     {
-        _stopping.Cancel();
+        if (CoordinatedShutdown.Get(Context.System).ShutdownReason is not null)
+        {
+            _stopping.Cancel();
+        }
     }
 
     protected override void OnReceive(object message)

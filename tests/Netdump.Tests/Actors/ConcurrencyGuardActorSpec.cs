@@ -274,6 +274,24 @@ public sealed class ConcurrencyGuardActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_superseded_dump_that_ended_meanwhile_does_not_get_the_slot_back()
+    {
+        var (listener, port) = StartListener(_settings with { MaxConcurrentDumps = 1 });
+        var old = HeraldAndAnswer("127.0.0.75", port);
+        old.Session.Tell(SendData.Instance);
+        listener.Tell(new UdpListenerActor.Supersede(new Herald(1, new IPEndPoint(old.Client, 20024), IPAddress.Loopback, "", null, DateTimeOffset.UtcNow)), old.Session);
+        var renewed = _answers.ExpectMsg<Answer>();
+        Assert.IsType<ConcurrencyGuardActor.SlotGranted>(renewed.Reply);
+
+        old.Session.Tell(Release.Instance); // the old dump ends (a timeout) before the new one is acked
+        Assert.Equal(["127.0.0.75"], SlotHolders()); // the new one's slot
+        Guard().Tell(new ConcurrencyGuardActor.SlotUnusable(old.Client, RefusalReason.CrashScript, "netdump-crash exited with 1"), renewed.Session);
+
+        Assert.Empty(SlotHolders()); // nobody's: the old dump is over
+        Assert.IsType<ConcurrencyGuardActor.SlotGranted>(HeraldAndAnswer("127.0.0.76", port).Reply);
+    }
+
+    [Fact]
     public void Sessions_silent_past_their_grace_are_capped_apart_from_the_concurrency_limit()
     {
         var (_, port) = StartListener(_settings with { MaxConcurrentDumps = 4, MaxSilentSessions = 2, SilentGrace = TimeSpan.Zero });

@@ -277,22 +277,36 @@ public sealed class ScriptRunnerActorSpec : Akka.TestKit.Xunit2.TestKit, IDispos
     }
 
     [Fact]
-    public void A_script_still_running_when_its_runner_stops_is_killed_with_its_children_and_logged()
+    public void A_script_still_running_when_its_session_stops_its_runner_runs_to_its_end()
     {
-        // the server stopping past shutdown_timeout stops every runner: its scripts do not outlive it
+        // netdump-nospace still cleaning up as the dump ends: its session stops, the script goes on
+        _folder.Write(ScriptNames.Nospace, "echo started > started; sleep 1; echo done > done");
+        _runner.Tell(Request(Script.Nospace, timeout: TimeSpan.FromMinutes(1)), TestActor);
+        AwaitCondition(() => File.Exists(_folder.InDump("started")), Answer);
+
+        Sys.Stop(_runner);
+
+        AwaitCondition(() => File.Exists(_folder.InDump("done")), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task A_script_still_running_when_the_server_stops_is_killed_with_its_children()
+    {
+        // the server stopping past shutdown_timeout: its scripts do not outlive it
         _folder.Write(ScriptNames.Reboot, """
             sleep 30 &
             echo "$$ $!" > pids
             wait
             """);
-        _runner.Tell(Request(Script.Reboot, timeout: TimeSpan.FromMinutes(1)), TestActor);
+        using var system = ActorSystem.Create("stopping", NetdumpSettings.BuiltInConfig());
+        var runner = system.ActorOf(ScriptRunnerActor.Props(_folder.DumpDirectory));
+        runner.Tell(Request(Script.Reboot, timeout: TimeSpan.FromMinutes(1)));
         var pidsFile = _folder.InDump("pids");
         AwaitCondition(() => File.Exists(pidsFile) && File.ReadAllText(pidsFile).Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 2, Answer);
         var pids = File.ReadAllText(pidsFile).Split(' ', StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
 
-        Sys.Stop(_runner);
+        await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
 
-        ExpectLog<Warning>($"netdump-reboot for {Client} is killed: the server stops before it ended");
         AwaitCondition(() => !ScriptFolder.IsRunning(pids[0]) && !ScriptFolder.IsRunning(pids[1]), TimeSpan.FromSeconds(5));
     }
 
