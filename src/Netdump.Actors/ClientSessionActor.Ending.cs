@@ -161,7 +161,7 @@ public sealed partial class ClientSessionActor
                     TryRunScript(Script.Reboot, r.Status, r.Reason, r, _settings.ScriptTimeout);
                 }
 
-                Become(Closing(stopping ? Awaited.Nothing : awaited));
+                Become(Closing(stopping ? Awaited.Nothing : awaited, f.Reported));
                 break;
             case DumpWriterActor.Stored stored:
                 _channel?.SendAck(stored.Sequence);
@@ -205,7 +205,7 @@ public sealed partial class ClientSessionActor
     /// abandon them). What is still awaited lives in this state alone; with nothing to
     /// wait for the session stops at once.
     /// </summary>
-    private UntypedReceive Closing(Awaited awaited)
+    private UntypedReceive Closing(Awaited awaited, bool reported)
     {
         void StopWhenDone(Awaited over = Awaited.Nothing)
         {
@@ -215,9 +215,15 @@ public sealed partial class ClientSessionActor
                 return;
             }
 
-            // final, and netdump-reboot has run: a Linux client, frozen in netdump mode, is told to
-            // reboot now (SPEC §7), not once the writer's hash or its reports' retries are over
-            _channel?.LetGo();
+            if (reported)
+            {
+                // final, reported, and netdump-reboot has run (SPEC §7: fsync, reports, then the
+                // reboot): a Linux client, frozen in netdump mode, is told to reboot now, not once
+                // the writer's hash of a large core is over; reports that wait for room wait for
+                // the writer's stop, as the session's does (PostStop)
+                _channel?.LetGo();
+            }
+
             if (awaited == Awaited.Nothing)
             {
                 Context.Stop(Self);

@@ -55,7 +55,7 @@ public sealed partial class DumpWriterActor
             _unreported = record;
             _phase = Phase.Unreported;
             Timers.StartPeriodicTimer(ReportsTimer, RetryReports.Instance, _settings.FlushInterval);
-            Sender.Tell(new Finalized(record));
+            Sender.Tell(new Finalized(record, Reported: false));
             Publish(record);
             return;
         }

@@ -52,7 +52,8 @@ public sealed partial class DumpWriterActor
     /// or are written as soon as there is room; the writer stops once they are, and once a
     /// complete dump's hash is in them.
     /// </summary>
-    public sealed record Finalized(DumpRecord Record);
+    /// <param name="Reported">its final reports are written (false: they wait for room, and the writer stays until they are)</param>
+    public sealed record Finalized(DumpRecord Record, bool Reported = true);
 
     /// <summary>Time to try the reports again (<see cref="Phase.Unreported"/>).</summary>
     private sealed class RetryReports
