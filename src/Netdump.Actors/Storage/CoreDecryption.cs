@@ -40,8 +40,12 @@ public static class CoreDecryption
         : r.DecryptionProblem is { } problem ? $"given up before: {problem}"
         : null;
 
-    /// <summary>The plain core's name: what it holds is compressed when the dump arrived so.</summary>
-    public static string PlainName(DumpRecord r) => CoreFileNames.WithCompression(CoreFileNames.Plain, r.Header?.Compression ?? DumpCompression.None);
+    /// <summary>
+    /// The plain core's name: what it holds is compressed when the dump arrived so, as its header
+    /// says, or, for a dump the start-up scan recovered without one, as its core's name says.
+    /// </summary>
+    public static string PlainName(DumpRecord r) =>
+        CoreFileNames.WithCompression(CoreFileNames.Plain, r.Header?.Compression ?? CoreFileNames.CompressionOf(r.Vmcore));
 
     /// <summary>Decrypts the dump (see the type). Never throws for the disk or the key: every failure is an outcome with its reason.</summary>
     /// <param name="gate">closed while dumps are being received: the deciphering waits at it between chunks</param>

@@ -171,14 +171,23 @@ public static partial class RecoveryScan
                     switch (DumpJson.ParseStatus(status))
                     {
                         case (DumpStatus.Complete or DumpStatus.Incomplete or DumpStatus.Refused) and var finished:
-                            // a finished dump's reports are written again by its checksum after
-                            // the ack (and by storage care), which a stop may have cut short
-                            RemoveLeftovers(directory, entries);
-                            // only a complete dump gets aftercare, which a kill may have cut short
-                            var tidied = finished == DumpStatus.Complete ? CompressionRecovery.Tidy(directory, entries, json) : null;
-                            // the catalog (and storage care's backlog) hear the reports as they are
-                            // now: a tidied dump's name its core anew (vmcore.zst, its vmcore removed)
-                            described?.Invoke(directory, tidied is not null && ReadReport(directory) is { } rewritten ? rewritten : json);
+                            string? tidied = null;
+                            try
+                            {
+                                // a finished dump's reports are written again by its checksum after
+                                // the ack (and by storage care), which a stop may have cut short
+                                RemoveLeftovers(directory, entries);
+                                // only a complete dump gets aftercare, which a kill may have cut short
+                                tidied = finished == DumpStatus.Complete ? CompressionRecovery.Tidy(directory, entries, json) : null;
+                            }
+                            finally
+                            {
+                                // the catalog (and storage care's backlog) hear the reports as they
+                                // are now: a tidied dump's name its core anew (vmcore.zst, its vmcore
+                                // removed); a tidying that failed leaves the dump listed all the same
+                                described?.Invoke(directory, tidied is not null && ReadReport(directory) is { } rewritten ? rewritten : json);
+                            }
+
                             return tidied is null ? null : new RecoveredDump(directory, tidied);
                         case DumpStatus.Receiving:
                             break;

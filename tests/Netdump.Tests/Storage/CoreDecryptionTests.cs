@@ -23,6 +23,18 @@ public sealed class CoreDecryptionTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Theory]
+    [InlineData("vmcore_encrypted", "vmcore")]
+    [InlineData("vmcore_encrypted.gz", "vmcore.gz")]
+    [InlineData("vmcore_encrypted.zst", "vmcore.zst")]
+    public void A_dump_recovered_without_its_header_gets_a_plain_name_from_its_cores_name(string encrypted, string plain)
+    {
+        // a complete dump the start-up scan recovered: its KDH (the compression) was in memory only
+        var record = DumpRecordReaderTests.Sample("minimal") with { Status = DumpStatus.Complete, Encrypted = true, Vmcore = encrypted, Header = null, Recovered = true };
+
+        Assert.Equal(plain, CoreDecryption.PlainName(record));
+    }
+
+    [Theory]
     [InlineData(KeyEncryption.Aes256Cbc)]
     [InlineData(KeyEncryption.ChaCha20)]
     public void The_plain_core_is_what_decryptcores_steps_give_and_the_simulated_memory(KeyEncryption cipher)
