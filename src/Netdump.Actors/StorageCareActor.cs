@@ -240,8 +240,9 @@ public sealed class StorageCareActor : ReceiveActor
                 break;
         }
 
-        if (done.Changed is { } changed)
+        if (done.Changed is { } changed && Directory.Exists(changed.Directory))
         {
+            // (a dump retention removed once the copy let go of it is not listed again)
             // what the API and the dashboard show: the core's new name, its SHA-256, the plain copy
             Context.System.EventStream.Publish(new Catalog.CatalogProtocol.DumpChanged(changed));
         }

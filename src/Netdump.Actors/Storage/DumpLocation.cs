@@ -219,8 +219,9 @@ public static class DumpLocation
                 return $"herald path \"{shown}\" leads into the dump directory \"{Printable(Path.GetRelativePath(resolvedRoot, level))}\"";
             }
 
-            // as dumpdir itself: another user who may rename entries here could swap a dump's
-            // directory for a link to elsewhere, which the server would then write and serve
+            // another user who may rename entries here could swap a dump's directory for a link to
+            // elsewhere, which the server would then write and serve (group write, unlike
+            // dumpdir's, is left to the operator: a team's shared folder)
             if (Configuration.TrustedPath.WhyOthersMayRenameIn(level) is { } untrusted)
             {
                 return $"herald path \"{shown}\" leads through \"{Printable(Path.GetRelativePath(resolvedRoot, level))}\", which is {untrusted}";

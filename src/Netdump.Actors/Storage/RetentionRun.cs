@@ -137,13 +137,26 @@ public static class RetentionRun
         // the scan found the core free, but a compression or a decryption may have started on it
         // since (they run beside retention at start-up): its exclusive lock is taken again, and
         // held while the files go, so that no copy starts on a core being removed
-        var coreName = CoreFileNames.All.FirstOrDefault(name => entries.Any(e => e.Name == name && DumpTree.IsPlainFile(e)));
-        using var core = RecoveryScan.OpenExclusive(directory, coreName, out var busy);
-        if (busy is not null)
+        var cores = new List<Microsoft.Win32.SafeHandles.SafeFileHandle>();
+        try
         {
-            throw new IOException(busy);
-        }
+            // every core the dump holds (a decryption copies vmcore_encrypted beside a vmcore)
+            foreach (var name in CoreFileNames.All.Where(name => entries.Any(e => e.Name == name && DumpTree.IsPlainFile(e))))
+            {
+                cores.Add(RecoveryScan.OpenExclusive(directory, name, out var busy) ?? throw new IOException(busy));
+            }
 
+            RemoveFiles(directory, entries);
+        }
+        finally
+        {
+            cores.ForEach(core => core.Dispose());
+        }
+    }
+
+    /// <summary>The files, the reports last, then the directory.</summary>
+    private static void RemoveFiles(string directory, List<FileSystemInfo> entries)
+    {
         static bool IsReport(FileSystemInfo e) => e.Name is DumpReport.JsonFileName or DumpReport.InfoFileName;
         foreach (var entry in entries.Where(e => !IsReport(e)).Concat(entries.Where(IsReport)))
         {

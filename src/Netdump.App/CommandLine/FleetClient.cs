@@ -121,14 +121,22 @@ public sealed class FleetClient : IDisposable
     /// </summary>
     private async Task<HttpResponseMessage> GetFollowingAsync(string path, CancellationToken cancel)
     {
-        var response = await _http.GetAsync(path, cancel);
+        var at = new Uri(Server, path);
+        var response = await _http.GetAsync(at, cancel);
         for (var hops = 0; hops < MaxRedirects
              && response.StatusCode is HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect
-             && response.Headers.Location is { } next
-             && (!next.IsAbsoluteUri || next.Scheme == Uri.UriSchemeHttp || next.Scheme == Uri.UriSchemeHttps); hops++)
+             && response.Headers.Location is { } location; hops++)
         {
+            var next = new Uri(at, location); // a relative one from where it was said
+            // the token goes on only over HTTP(S), and never from HTTPS down to plain HTTP
+            if (next.Scheme != Uri.UriSchemeHttps && (next.Scheme != Uri.UriSchemeHttp || at.Scheme == Uri.UriSchemeHttps))
+            {
+                break;
+            }
+
             response.Dispose();
-            response = await _http.GetAsync(next.IsAbsoluteUri ? next : new Uri(Server, next), cancel);
+            at = next;
+            response = await _http.GetAsync(at, cancel);
         }
 
         return response;

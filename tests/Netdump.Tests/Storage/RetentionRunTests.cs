@@ -84,6 +84,23 @@ public sealed class RetentionRunTests : IDisposable
     }
 
     [Fact]
+    public void RetentionRun_should_leave_a_dump_whose_second_core_a_decryption_holds()
+    {
+        // a decryption retried beside the vmcore a stopped one left: it holds vmcore_encrypted
+        var dump = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
+        File.WriteAllBytes(Path.Combine(dump, CoreFileNames.Encrypted), new byte[4096]);
+        var plan = RetentionRun.Prune(DumpDir, OlderThanADay, Now, dryRun: true).Plan;
+        using var decrypting = RegularFile.OpenRead(Path.Combine(dump, CoreFileNames.Encrypted));
+        Assert.True(CoreLock.Share(decrypting));
+
+        var (outcomes, _) = RetentionRun.Execute(DumpDir, plan, Now);
+
+        var failed = Assert.IsType<RemovalOutcome.Failed>(Assert.Single(outcomes));
+        Assert.Equal("vmcore_encrypted is in use (a server is writing or copying it); left alone", failed.Why);
+        Assert.True(File.Exists(Path.Combine(dump, "vmcore")));
+    }
+
+    [Fact]
     public void RetentionRun_should_report_a_removal_retention_log_could_not_record_as_done_and_say_why_apart()
     {
         var old = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
