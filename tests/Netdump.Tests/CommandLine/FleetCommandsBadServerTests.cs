@@ -81,8 +81,10 @@ public sealed class FleetCommandsBadServerTests : IDisposable
         Assert.DoesNotContain("   at ", run.Stderr);
     }
 
-    [Fact]
-    public async Task A_redirect_to_the_node_that_holds_a_dump_is_followed_with_the_token()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // a Location relative to where it was said
+    public async Task A_redirect_to_the_node_that_holds_a_dump_is_followed_with_the_token(bool absolute)
     {
         // a fleet's node answers for a dump another node holds with a 307 to that node's API; the
         // fleet shares one token, which HttpClient dropped on the redirect it followed itself
@@ -97,10 +99,11 @@ public sealed class FleetCommandsBadServerTests : IDisposable
                 var stream = client.GetStream();
                 var request = await ReadRequestAsync(stream);
 
-                authorized.Add(request.Contains("Authorization: Bearer 0123456789abcdef0123456789abcdef", StringComparison.Ordinal));
+                authorized.Add(request.Contains("Authorization: Bearer 0123456789abcdef0123456789abcdef", StringComparison.Ordinal)
+                    && request.StartsWith(n == 0 ? "GET /api/dumps " : "GET /elsewhere/api/dumps ", StringComparison.Ordinal));
                 var body = n == 0 ? "" : "{\"total\":0,\"offset\":0,\"limit\":50,\"items\":[]}";
                 var head = n == 0
-                    ? $"HTTP/1.1 307 Temporary Redirect\r\nLocation: {Url}/elsewhere/api/dumps\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    ? $"HTTP/1.1 307 Temporary Redirect\r\nLocation: {(absolute ? Url : "")}/elsewhere/api/dumps\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                     : $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(head), _stop.Token);
             }
