@@ -200,6 +200,12 @@ public static unsafe partial class TrustedPath
     /// <summary>Whether the server runs as root (effective user 0).</summary>
     public static bool RunsAsRoot => GetEuid() == 0;
 
+    /// <summary>The server's effective user id: the owner of everything it makes.</summary>
+    public static uint EffectiveUid => GetEuid();
+
+    /// <summary>Whether <paramref name="uid"/> is the server's own user or root: the users trusted with what the server keeps.</summary>
+    public static bool IsServersOrRoot(uint uid) => IsTrustedOwner(uid, GetEuid());
+
     [LibraryImport(LibC, EntryPoint = "geteuid")]
     private static partial uint GetEuid();
 }

@@ -51,23 +51,9 @@ public static class LoopbackPeer
         return null;
     }
 
-    /// <summary>Whether the client's socket belongs to this process's user or to root.</summary>
+    /// <summary>Whether the client's socket belongs to the server's own user or to root.</summary>
     public static bool IsOwnUserOrRoot(IPAddress client, int clientPort, IPAddress local, int localPort) =>
-        Uid(client, clientPort, local, localPort) is { } uid && (uid == 0 || uid == ProcessUid());
-
-    private static uint ProcessUid()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("Uid:", StringComparison.Ordinal))
-            {
-                // real, effective, saved, file system: the effective one owns what the server makes
-                return uint.Parse(line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
-            }
-        }
-
-        throw new IOException("/proc/self/status has no Uid line");
-    }
+        Uid(client, clientPort, local, localPort) is { } uid && Netdump.Actors.Configuration.TrustedPath.IsServersOrRoot(uid);
 
     private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 

@@ -8,9 +8,6 @@ internal static class Tmpfs
 {
     public static bool IsRoot => geteuid() == 0;
 
-    /// <summary>The effective uid of this process.</summary>
-    public static uint Euid => geteuid();
-
     /// <summary>Mounts a tmpfs with <paramref name="options"/> (e.g. <c>size=3m</c>) on <paramref name="path"/>; false when not root or mount fails.</summary>
     public static bool TryMount(string path, string options)
     {
