@@ -32,9 +32,7 @@ public static class CoreFileNames
 
     /// <summary>The compression a core's name says the client used (<c>.gz</c>, <c>.zst</c>); none for any other name.</summary>
     public static DumpCompression CompressionOf(string name) =>
-        name.EndsWith(".gz", StringComparison.Ordinal) ? DumpCompression.Gzip
-        : name.EndsWith(".zst", StringComparison.Ordinal) ? DumpCompression.Zstd
-        : DumpCompression.None;
+        Enum.GetValues<DumpCompression>().FirstOrDefault(c => c != DumpCompression.None && name.EndsWith(WithCompression("", c), StringComparison.Ordinal));
 
     /// <summary><paramref name="name"/> with the suffix of the compression the client used (<c>.gz</c>, <c>.zst</c>).</summary>
     public static string WithCompression(string name, DumpCompression compression) => compression switch
