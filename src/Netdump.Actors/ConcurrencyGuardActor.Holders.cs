@@ -3,7 +3,7 @@ using Akka.Actor;
 
 namespace Netdump.Actors;
 
-/// <summary>What the guard knows of a slot's holder and of a request waiting in line.</summary>
+/// <summary>What the guard knows of a slot's holder and of a request waiting in line, and how a slot is freed.</summary>
 public sealed partial class ConcurrencyGuardActor
 {
     /// <summary>Where a slot's holder stands, in the order it goes.</summary>
@@ -36,4 +36,42 @@ public sealed partial class ConcurrencyGuardActor
     }
 
     private sealed record Waiting(IActorRef Session, IPAddress Client, long Since);
+
+    /// <summary>Frees <paramref name="session"/>'s slot (or its place in line); a superseding holder that ends before its ack gives the slot back to the dump it was to replace.</summary>
+    private void Release(IActorRef session)
+    {
+        if (Equals(_askedToYield, session))
+        {
+            _askedToYield = null;
+        }
+
+        if (_holders.Remove(session, out var holder))
+        {
+            Context.Unwatch(session);
+            ReleaseInFleet(session);
+            if (holder is { Stage: Stage.Granted or Stage.AskingFleet, Inherited: var (old, oldHolder) })
+            {
+                // a new dump that ended before its HERALD's ack (its netdump-crash refused, no
+                // session port, no directory): the dump it was to replace was never told and is
+                // still receiving, so it holds the slot again. Watched again: one that has stopped
+                // meanwhile is a Terminated at once, which frees the slot.
+                _holders[old] = oldHolder;
+                Context.Watch(old);
+                _fleet?.Tell(new FleetGuardActor.Adopt(old));
+            }
+
+            PublishSlotsInUse();
+        }
+        else if (_waiting.FirstOrDefault(w => w.Session.Equals(session)) is { } waiting)
+        {
+            _waiting.Remove(waiting);
+            Context.Unwatch(session);
+        }
+        else if (_holders.FirstOrDefault(h => h.Value.Inherited?.Session.Equals(session) == true) is { Key: { } heir, Value: var inheriting })
+        {
+            // a superseded dump that ended while the dump replacing it was still before its ack:
+            // its slot is not to come back to it
+            _holders[heir] = inheriting with { Inherited = null };
+        }
+    }
 }

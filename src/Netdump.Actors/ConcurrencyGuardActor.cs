@@ -37,7 +37,8 @@ namespace Netdump.Actors;
 /// dump when it can (<see cref="FleetGuardActor.Adopt"/>): a partition never costs a dump.
 /// </para>
 /// <para>
-/// This file holds the slots (request, grant, release) and the actor's life; its messages are
+/// This file holds the slots (request, grant) and the actor's life; a holder and its release are in
+/// <c>ConcurrencyGuardActor.Holders.cs</c>, its messages are
 /// in <c>ConcurrencyGuardActor.Messages.cs</c>, the waiting line and refusals in <c>.Line.cs</c>,
 /// the recount after a restart in <c>.Recount.cs</c>, the fleet guard's round trip in <c>.Fleet.cs</c>.
 /// </para>
@@ -266,43 +267,6 @@ public sealed partial class ConcurrencyGuardActor : UntypedActor, IWithUnbounded
         {
             _publishedSlots = _holders.Count;
             Context.System.EventStream.Publish(new SlotsInUse(_publishedSlots));
-        }
-    }
-
-    private void Release(IActorRef session)
-    {
-        if (Equals(_askedToYield, session))
-        {
-            _askedToYield = null;
-        }
-
-        if (_holders.Remove(session, out var holder))
-        {
-            Context.Unwatch(session);
-            ReleaseInFleet(session);
-            if (holder is { Stage: Stage.Granted or Stage.AskingFleet, Inherited: var (old, oldHolder) })
-            {
-                // a new dump that ended before its HERALD's ack (its netdump-crash refused, no
-                // session port, no directory): the dump it was to replace was never told and is
-                // still receiving, so it holds the slot again. Watched again: one that has stopped
-                // meanwhile is a Terminated at once, which frees the slot.
-                _holders[old] = oldHolder;
-                Context.Watch(old);
-                _fleet?.Tell(new FleetGuardActor.Adopt(old));
-            }
-
-            PublishSlotsInUse();
-        }
-        else if (_waiting.FirstOrDefault(w => w.Session.Equals(session)) is { } waiting)
-        {
-            _waiting.Remove(waiting);
-            Context.Unwatch(session);
-        }
-        else if (_holders.FirstOrDefault(h => h.Value.Inherited?.Session.Equals(session) == true) is { Key: { } heir, Value: var inheriting })
-        {
-            // a superseded dump that ended while the dump replacing it was still before its ack:
-            // its slot is not to come back to it
-            _holders[heir] = inheriting with { Inherited = null };
         }
     }
 }
