@@ -20,6 +20,16 @@ public static class DumpsApi
     /// <summary>In a cluster: this node's name, and where another node's HTTP API is (null: not known now).</summary>
     public sealed record Fleet(string Node, Func<string, string?> HttpUrlOf);
 
+    /// <summary>
+    /// Marks the route that serves a dump's files: kernel memory, which without a token only the
+    /// server's own user and root may read (<see cref="LoopbackPeer"/>, checked in <see cref="HttpService"/>).
+    /// </summary>
+    public sealed class DumpMemory
+    {
+        public static readonly DumpMemory Instance = new();
+        private DumpMemory() { }
+    }
+
     public static void Map(IEndpointRouteBuilder app, IActorRef catalog, TimeProvider time, Fleet? fleet = null)
     {
         app.MapGet(ApiRoutes.Dumps, async (HttpRequest request) =>
@@ -73,7 +83,7 @@ public static class DumpsApi
             return DumpFiles.Find(entry.Directory, plain) is { } file
                 ? Results.File(file.FullName, "application/octet-stream", file.Name, enableRangeProcessing: true)
                 : Error(StatusCodes.Status404NotFound, $"dump {id} has no file \"{Netdump.Actors.Storage.DumpReport.OneLine(plain)}\"");
-        });
+        }).WithMetadata(DumpMemory.Instance);
 
         app.MapGet(ApiRoutes.Sessions, async () =>
         {

@@ -185,8 +185,7 @@ public sealed class HttpService(NetdumpSettings settings, ActorSystem system, Ac
         }
     }
 
-    private static bool IsDumpFile(HttpContext context) =>
-        context.GetEndpoint() is Microsoft.AspNetCore.Routing.RouteEndpoint { RoutePattern.RawText: ApiRoutes.DumpFile };
+    private static bool IsDumpFile(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<DumpsApi.DumpMemory>() is not null;
 
     private static bool PeerOwnsDumps(ConnectionInfo connection) =>
         connection.RemoteIpAddress is { } client && connection.LocalIpAddress is { } local
