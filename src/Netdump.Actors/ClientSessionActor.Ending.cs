@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Ingest;
 using Netdump.Actors.Protocol;
-using Netdump.Actors.Scheduling;
 using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
 
@@ -99,7 +98,7 @@ public sealed partial class ClientSessionActor
     /// </summary>
     private void FinishWithoutConsole() => StopPumpThen(DumpWriterActor.ClientFinished.Instance, stopping: true);
 
-    private void StopPumpThen(IClientWaits end, bool stopping = false)
+    private void StopPumpThen(DumpWriterActor.IEnding end, bool stopping = false)
     {
         CancelReceivingTimers();
         var self = Self;
@@ -114,7 +113,7 @@ public sealed partial class ClientSessionActor
     /// <see cref="DumpWriterActor.ClientFinished"/> when the data decides). <paramref name="stopping"/>:
     /// the server is stopping (see <see cref="Finishing"/>).
     /// </summary>
-    private UntypedReceive StoppingPump(IClientWaits end, bool stopping = false) => message =>
+    private UntypedReceive StoppingPump(DumpWriterActor.IEnding end, bool stopping = false) => message =>
     {
         switch (message)
         {

@@ -34,8 +34,11 @@ public sealed partial class DumpWriterActor
 
     public sealed record Stored(uint Sequence);
 
+    /// <summary>What ends a dump: <see cref="ClientFinished"/> (the data decides) or <see cref="EndNow"/> (a reason imposed).</summary>
+    public interface IEnding : IClientWaits;
+
     /// <summary>FINISHED arrived: the data decides whether the dump is complete.</summary>
-    public sealed class ClientFinished : IClientWaits
+    public sealed class ClientFinished : IEnding
     {
         public static readonly ClientFinished Instance = new();
         private ClientFinished() { }
@@ -45,7 +48,7 @@ public sealed partial class DumpWriterActor
     /// The dump ends before its client said it was done: incomplete for <paramref name="Reason"/>
     /// (a newer dump of the client in <paramref name="SupersededBy"/>, when that is the reason).
     /// </summary>
-    public sealed record EndNow(EndReason Reason, string? SupersededBy = null) : IClientWaits;
+    public sealed record EndNow(EndReason Reason, string? SupersededBy = null) : IEnding;
 
     /// <summary>
     /// The dump is final: its end is decided and its core's name given. Its reports are on disk,
