@@ -55,7 +55,7 @@ public sealed partial class ClientSessionActor
                 ((LinuxSessionChannel)_channel!).PullMemory(d.DataOffset);
                 return true;
             case LinuxPull.MemoryDone done:
-                _writer.Tell(new DumpWriterActor.LinuxMemoryDone(done.Reserved.Select(r => new ByteRange(r.First, r.End)).ToList()));
+                _writer.Tell(new DumpWriterActor.LinuxReserved(done.Reserved));
                 ((LinuxSessionChannel)_channel!).ShowState();
                 return true;
             case LinuxPull.ConsoleDone:
@@ -63,6 +63,19 @@ public sealed partial class ClientSessionActor
                 return true;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>
+    /// The pump has stopped: a Linux dump's reserved frames as the pull has them go to the writer
+    /// before its end, so that a dump ended before every page is in (the client gone, the disk
+    /// full) lists those it met as reserved, not as received memory nor holes (SPEC §7).
+    /// </summary>
+    private void TellReservedFrames()
+    {
+        if (_channel is LinuxSessionChannel linux)
+        {
+            _writer.Tell(new DumpWriterActor.LinuxReserved(linux.ReservedFrames));
         }
     }
 

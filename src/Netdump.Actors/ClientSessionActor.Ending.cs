@@ -118,6 +118,7 @@ public sealed partial class ClientSessionActor
         switch (message)
         {
             case PumpStopped:
+                TellReservedFrames();
                 _writer.Tell(end);
                 Become(Finishing(stopping));
                 break;

@@ -19,8 +19,11 @@ public sealed partial class DumpWriterActor
     public sealed record DescribeLinux(LinuxStart Start, uint Pages, uint PageSize, byte[] Registers) : Scheduling.IClientWaits;
     /// <summary>The header is written; page frame N goes at <paramref name="DataOffset"/> + N × page size.</summary>
     public sealed record LinuxDescribed(long DataOffset);
-    /// <summary>Every page is in; these page frames are not RAM.</summary>
-    public sealed record LinuxMemoryDone(IReadOnlyList<ByteRange> Reserved);
+    /// <summary>
+    /// The page frames that are not RAM (SPEC §7: reserved, not holes): all of them once every page
+    /// is in, or those the pull had met when a dump ended before.
+    /// </summary>
+    public sealed record LinuxReserved(IReadOnlyList<ByteRange> Frames);
     /// <summary>A Linux dump's core: its layout and what the client said.</summary>
     private sealed record LinuxCore(LinuxStart Start, ElfCoreLayout Layout, bool Registers, IReadOnlyList<ByteRange> Reserved);
     private void HandleDescribeLinux(DescribeLinux describe)

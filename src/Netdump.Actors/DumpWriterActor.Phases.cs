@@ -87,8 +87,9 @@ public sealed partial class DumpWriterActor
             case DescribeLinux describe:
                 HandleDescribeLinux(describe);
                 break;
-            case LinuxMemoryDone done:
-                _linux = _linux! with { Reserved = done.Reserved };
+            case LinuxReserved reserved:
+                // none is met before the memory is described (no pull yet)
+                _linux = _linux is null ? null : _linux with { Reserved = reserved.Frames };
                 break;
             case Discard:
                 HandleDiscard();

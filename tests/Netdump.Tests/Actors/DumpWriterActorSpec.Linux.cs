@@ -56,6 +56,24 @@ public sealed partial class DumpWriterActorSpec
     }
 
     [Fact]
+    public async Task A_linux_dump_ended_before_its_memory_was_described_takes_an_empty_list_of_reserved_frames()
+    {
+        // the session tells the pull's reserved frames at every Linux dump's end, a dump refused
+        // before its description (the client gone after its START) included
+        var herald = HeraldFor("") with { Linux = X86_64 };
+        var writer = await ChildActorOfAsync(DumpWriterActor.Props(_settings, herald, disk: new FaultyDisk()));
+        writer.Tell(DumpWriterActor.Open.Instance);
+        var opened = await ExpectMsgAsync<DumpWriterActor.Opened>();
+
+        writer.Tell(new DumpWriterActor.LinuxReserved([]));
+        writer.Tell(new DumpWriterActor.EndNow(EndReason.ClientTimedOut));
+
+        var record = (await ExpectMsgAsync<DumpWriterActor.Finalized>()).Record;
+        Assert.Equal(DumpStatus.Incomplete, record.Status);
+        Assert.Equal(0, ReadJson(opened.Directory).GetProperty("reserved").GetArrayLength());
+    }
+
+    [Fact]
     public async Task A_linux_dump_without_a_console_log_ends_without_one()
     {
         var disk = new FaultyDisk();
@@ -83,7 +101,7 @@ public sealed partial class DumpWriterActorSpec
         writer.Tell(new DumpWriterActor.DescribeLinux(X86_64, Pages: 2, PageSize, Registers: []));
         var described = await ExpectMsgAsync<DumpWriterActor.LinuxDescribed>();
         WriteData(opened.Core, Pattern(2 * (int)PageSize), (int)PageSize, (ulong)described.DataOffset);
-        writer.Tell(new DumpWriterActor.LinuxMemoryDone([]));
+        writer.Tell(new DumpWriterActor.LinuxReserved([]));
         if (log is not null)
         {
             await File.WriteAllTextAsync(Path.Combine(opened.Directory, ConsoleLogFile.FileName), log);

@@ -192,6 +192,29 @@ public sealed class LinuxDumpTests : ServerTests
         Assert.True(File.Exists(Path.Combine(server.SingleDumpOf("127.0.9.4"), "vmcore-incomplete")));
     }
 
+    [Fact]
+    public async Task A_client_that_dies_mid_dump_lists_the_reserved_frames_met_before_as_reserved_not_received()
+    {
+        // SPEC §7: reserved frames are recorded as reserved, not as holes; an incomplete dump too
+        var server = await Start();
+        var client = new LinuxSimulatedClient(Client(server, "127.0.9.10") with
+        {
+            Memory = 2 << 20, // 512 frames
+            Reserved = [new PfnRange(0x10, 0x20), new PfnRange(0x1c0, 0x1d0)],
+            DieAfterPages = 40, // within the pull's window of the first range, far before the second
+        });
+
+        Assert.Equal(LinuxClientEnd.Died, (await client.RunAsync()).End);
+
+        var json = await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.9.10"), TimeSpan.FromSeconds(15));
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        var reserved = json.GetProperty("reserved").EnumerateArray()
+            .Select(r => (r[0].GetUInt64(), r[1].GetUInt64())).ToList();
+        Assert.Equal([(0x10UL, 0x20UL)], reserved);
+        var info = File.ReadAllText(Path.Combine(server.SingleDumpOf("127.0.9.10"), "info"));
+        Assert.Contains(", 16 pages not RAM", info);
+    }
+
     [Theory]
     [InlineData("127.0.0.1")]
     [InlineData("0.0.0.0")] // the default addr: the wake-up goes to 127.0.0.1

@@ -26,6 +26,18 @@ internal sealed partial class LinuxPull
     private bool _outOfRoom;
     private bool _memoryDone;
 
+    /// <summary>The page frames met so far that are not RAM (all of them once every page is in).</summary>
+    public IReadOnlyList<ByteRange> ReservedFrames
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _reserved.ToList();
+            }
+        }
+    }
+
     /// <summary>The header is written: pull the pages, each at <paramref name="dataOffset"/> + pfn × page size.</summary>
     public void PullMemory(long dataOffset)
     {
@@ -81,7 +93,7 @@ internal sealed partial class LinuxPull
         if (!_memoryDone && _outstanding.Count == 0 && _again.Count == 0 && _nextPfn >= _pages!.Value)
         {
             _memoryDone = true;
-            _session(new MemoryDone(_reserved.ToList().Select(r => (r.Start, r.End)).ToList(), _pages.Value));
+            _session(new MemoryDone(_reserved.ToList(), _pages.Value));
         }
     }
 

@@ -80,7 +80,7 @@ internal sealed partial class LinuxPull
     public sealed record Described(uint Pages, uint PageSize, byte[] Registers, string? RegistersProblem);
 
     /// <summary>Every page is in (written, zero or reserved).</summary>
-    public sealed record MemoryDone(IReadOnlyList<(ulong First, ulong End)> Reserved, ulong Pages);
+    public sealed record MemoryDone(IReadOnlyList<ByteRange> Reserved, ulong Pages);
 
     /// <summary>SHOW_STATE was answered (or not, after its resends) and the console has gone quiet.</summary>
     public sealed class ConsoleDone

@@ -51,6 +51,9 @@ public sealed class LinuxSessionChannel : ISessionChannel
     /// <summary>Every page is in: the pull waits for the console text SHOW_STATE prints, or is done.</summary>
     public bool MemoryIn => _pull.MemoryIn;
 
+    /// <inheritdoc cref="LinuxPull.ReservedFrames"/>
+    public IReadOnlyList<ByteRange> ReservedFrames => _pull.ReservedFrames;
+
     /// <summary>COMM_REBOOT, once: the session tells it when the dump is final and netdump-reboot has run, and again as it stops.</summary>
     public void LetGo()
     {
