@@ -40,6 +40,7 @@ public sealed partial class ClientSessionActor
         // storm a line per HERALD took the threads the next HERALDs' acks needed (docs/performance.md)
         Timers.StartSingleTimer(StartLineTimer, new StartLineDue(DateTimeOffset.UtcNow), _settings.FlushInterval);
         _supersedes?.Tell(new SupersededBy(_directory));
+        _supersedes = null;
         Timers.StartSingleTimer(IdleTimer, IdleCheck.Instance, _settings.SessionTimeout);
         Timers.StartSingleTimer(SilentTimer, SilenceOver.Instance, _settings.SilentTimeout);
         Become(Receiving);
@@ -100,6 +101,11 @@ public sealed partial class ClientSessionActor
                 break;
             case PumpEvent.Faulted f:
                 EndIncomplete(EndReason.ReceiveError(f.Reason));
+                break;
+            case SupersedeAbandoned abandoned:
+                // the listener had given the client's address to the new session: it is this one's again
+                _supersedeRequested = false;
+                Context.Parent.Tell(new UdpListenerActor.StillReceiving(_herald.Client.Address, abandoned.By));
                 break;
             case SupersededBy s:
                 _channel!.Superseded(); // the client is dumping again: it is not to be rebooted

@@ -49,7 +49,11 @@ public sealed partial class ClientSessionActor : UntypedActor, IWithTimers
     private readonly IActorRef _guard;
     private readonly SessionChannelFactory _channels;
     private readonly DiskSpace _space;
-    private readonly IActorRef? _supersedes;
+    /// <summary>
+    /// The session of the dump this one replaces, until that dump is told (at this one's ack). Still
+    /// set when this session stops, it was never told: it receives on (<see cref="PostStop"/>).
+    /// </summary>
+    private IActorRef? _supersedes;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly WriterFactory _writers;
     private readonly ScriptRunnerFactory _scriptRunners;
@@ -92,6 +96,13 @@ public sealed partial class ClientSessionActor : UntypedActor, IWithTimers
 
     /// <summary>The dump this session replaced has been given a new directory: end this one as superseded.</summary>
     public sealed record SupersededBy(string Directory);
+
+    /// <summary>
+    /// From the session (<paramref name="By"/>) that was to replace this dump and ended before its
+    /// HERALD's ack (its <c>netdump-crash</c> refused, no session port, no directory): this dump is
+    /// still its client's, and a later HERALD may replace it again.
+    /// </summary>
+    public sealed record SupersedeAbandoned(IActorRef By);
 
     /// <summary>The server is stopping: end the dump ("server shut down"), run netdump-reboot, stop.</summary>
     public sealed class ServerShuttingDown
@@ -190,5 +201,6 @@ public sealed partial class ClientSessionActor : UntypedActor, IWithTimers
         _channel?.Dispose();
         _channel?.LetGo(); // netdump-reboot has run: a Linux client is told to reboot now
         ReleaseSlot();
+        _supersedes?.Tell(new SupersedeAbandoned(Self));
     }
 }

@@ -20,6 +20,12 @@ public sealed partial class UdpListenerActor
     /// <summary>From a session: it no longer receives (finished, failed or timed out).</summary>
     public sealed record ReceivingEnded(IPAddress Client);
 
+    /// <summary>
+    /// From a session whose replacement (<paramref name="AbandonedBy"/>) ended before its ack: it is
+    /// still receiving its client's dump.
+    /// </summary>
+    public sealed record StillReceiving(IPAddress Client, IActorRef AbandonedBy);
+
     private void HandleHerald(Herald herald)
     {
         // a Linux START is checked before it reaches anything: one from a spoofed source (or
@@ -65,6 +71,19 @@ public sealed partial class UdpListenerActor
         {
             _log.Info("Client {Client}: new HERALD while a dump is receiving: starting a new dump", client);
             Spawn(supersede.Herald, Sender);
+        }
+    }
+
+    /// <summary>
+    /// The client's HERALDs go to its receiving dump again, so that the next one supersedes it (not a
+    /// new session beside it, which would leave it to time out holding a slot), unless a newer
+    /// session has taken the address since the replacement ended.
+    /// </summary>
+    private void HandleStillReceiving(StillReceiving still)
+    {
+        if (!_receiving.TryGetValue(still.Client, out var current) || current.Equals(still.AbandonedBy))
+        {
+            _receiving[still.Client] = Sender;
         }
     }
 

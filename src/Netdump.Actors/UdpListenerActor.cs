@@ -103,6 +103,9 @@ public sealed partial class UdpListenerActor : UntypedActor, IWithTimers
             case ReceivingEnded ended:
                 Forget(ended.Client, Sender);
                 break;
+            case StillReceiving still:
+                HandleStillReceiving(still);
+                break;
             case HeraldReceiver.Dropped d:
                 _log.Warning("Dropped a datagram from {From} on the listen port: {Reason}", d.From, d.Reason);
                 break;

@@ -175,4 +175,51 @@ public sealed partial class ClientSessionActorSpec
 
         await supersedes.ExpectMsgAsync(new ClientSessionActor.SupersededBy(_dumpDir));
     }
+
+    [Fact]
+    public async Task Session_that_was_to_supersede_a_dump_and_ends_before_its_ack_tells_that_dump_it_receives_on()
+    {
+        var supersedes = CreateTestProbe("previous-session");
+        var session = await StartSession(supersedes: supersedes.Ref);
+        var watcher = WatcherOf(session);
+
+        _writer.Reply(new DumpWriterActor.OpenFailed("permission denied"));
+
+        await watcher.ExpectTerminatedAsync(session);
+        await supersedes.ExpectMsgAsync(new ClientSessionActor.SupersedeAbandoned(session));
+    }
+
+    [Fact]
+    public async Task Session_that_superseded_a_dump_tells_it_only_that_it_was_superseded_when_it_ends()
+    {
+        var supersedes = CreateTestProbe("previous-session");
+        var session = await StartSession(supersedes: supersedes.Ref);
+        _writer.Reply(new DumpWriterActor.Opened(_dumpDir, _core));
+        await supersedes.ExpectMsgAsync(new ClientSessionActor.SupersededBy(_dumpDir));
+        var watcher = WatcherOf(session);
+
+        Sys.Stop(session);
+
+        await watcher.ExpectTerminatedAsync(session);
+        await supersedes.ExpectNoMsgAsync(Quiet);
+    }
+
+    [Fact]
+    public async Task Session_whose_replacement_ended_before_its_ack_tells_its_parent_it_still_receives_and_may_be_superseded_again()
+    {
+        var session = await StartReceiving();
+        Channel.FirstDataAt = ReceivedAt.AddSeconds(1);
+        var second = HeraldFromClient() with { ReceivedAt = ReceivedAt.AddSeconds(40) };
+        session.Tell(second);
+        Assert.Equal(second, (await ExpectMsgAsync<UdpListenerActor.Supersede>()).Herald);
+        var replacement = CreateTestProbe("replacement").Ref;
+
+        session.Tell(new ClientSessionActor.SupersedeAbandoned(replacement));
+
+        await ExpectMsgAsync(new UdpListenerActor.StillReceiving(Client.Address, replacement));
+        var third = HeraldFromClient() with { ReceivedAt = ReceivedAt.AddSeconds(45) };
+        session.Tell(third);
+        Assert.Equal(third, (await ExpectMsgAsync<UdpListenerActor.Supersede>()).Herald);
+        await _writer.ExpectNoMsgAsync(TimeSpan.Zero); // the dump went on throughout
+    }
 }

@@ -204,6 +204,47 @@ public sealed class UdpListenerActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void When_a_superseding_session_ends_before_its_ack_the_clients_HERALDs_go_to_the_dump_still_receiving_again()
+    {
+        var (listener, endpoint) = StartListener();
+        Send("127.0.0.19", endpoint.Port, MessageType.Herald, 1);
+        var old = _spawned.ExpectMsg<Spawned>();
+        listener.Tell(new UdpListenerActor.Supersede(old.Herald with { Sequence = 1 }), old.Session);
+        var renewed = _spawned.ExpectMsg<Spawned>();
+        Watch(renewed.Session);
+        listener.Tell(new UdpListenerActor.ReceivingEnded(renewed.Herald.Client.Address), renewed.Session);
+        Sys.Stop(renewed.Session); // its netdump-crash refused, before its ack
+        ExpectTerminated(renewed.Session);
+
+        listener.Tell(new UdpListenerActor.StillReceiving(old.Herald.Client.Address, renewed.Session), old.Session);
+
+        // the next HERALD goes to the old dump (which asks to be superseded), not to a new session beside it
+        Send("127.0.0.19", endpoint.Port, MessageType.Herald, 1);
+        _spawned.ExpectMsg<Herald>();
+        Assert.Equal(old.Session, _spawned.LastSender);
+        _spawned.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_dump_still_receiving_does_not_take_its_clients_address_back_from_a_newer_session()
+    {
+        var (listener, endpoint) = StartListener();
+        Send("127.0.0.20", endpoint.Port, MessageType.Herald, 1);
+        var old = _spawned.ExpectMsg<Spawned>();
+        listener.Tell(new UdpListenerActor.Supersede(old.Herald with { Sequence = 1 }), old.Session);
+        var renewed = _spawned.ExpectMsg<Spawned>();
+        listener.Tell(new UdpListenerActor.ReceivingEnded(renewed.Herald.Client.Address), renewed.Session);
+        Send("127.0.0.20", endpoint.Port, MessageType.Herald, 1); // a HERALD came in between
+        var newest = _spawned.ExpectMsg<Spawned>();
+
+        listener.Tell(new UdpListenerActor.StillReceiving(old.Herald.Client.Address, renewed.Session), old.Session);
+
+        Send("127.0.0.20", endpoint.Port, MessageType.Herald, 1);
+        _spawned.ExpectMsg<Herald>();
+        Assert.Equal(newest.Session, _spawned.LastSender);
+    }
+
+    [Fact]
     public void After_a_session_stops_receiving_a_new_HERALD_starts_a_new_session()
     {
         var (listener, endpoint) = StartListener();
