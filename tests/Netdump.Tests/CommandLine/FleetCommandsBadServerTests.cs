@@ -124,6 +124,61 @@ public sealed class FleetCommandsBadServerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_redirect_from_HTTPS_down_to_plain_HTTP_is_not_followed_and_the_token_stays_unsent()
+    {
+        // the HTTPS server answers with a 307 to a plain-HTTP address (this test's other listener):
+        // following it would send the token in clear text
+        var tokenFile = Path.Combine(Path.GetTempPath(), $"netdump-token-{Guid.NewGuid():N}");
+        var pinnedFile = Path.Combine(Path.GetTempPath(), $"netdump-pinned-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(tokenFile, "0123456789abcdef0123456789abcdef\n");
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        File.WriteAllText(pinnedFile, certificate.ExportCertificatePem());
+        using var tls = new TcpListener(IPAddress.Loopback, 0);
+        tls.Start();
+        var httpsUrl = $"https://127.0.0.1:{((IPEndPoint)tls.LocalEndpoint).Port}";
+        var secureRequests = 0;
+        _ = Task.Run(async () =>
+        {
+            using var client = await tls.AcceptTcpClientAsync(_stop.Token);
+            using var ssl = new System.Net.Security.SslStream(client.GetStream());
+            await ssl.AuthenticateAsServerAsync(certificate);
+            var request = new byte[8192];
+            var read = 0;
+            while (!Encoding.ASCII.GetString(request, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                read += await ssl.ReadAsync(request.AsMemory(read), _stop.Token);
+            }
+
+            Interlocked.Increment(ref secureRequests);
+            await ssl.WriteAsync(Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 307 Temporary Redirect\r\nLocation: {Url}/elsewhere/api/dumps\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), _stop.Token);
+        });
+        var plainRequests = new List<string>();
+        _ = Task.Run(async () =>
+        {
+            using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            plainRequests.Add(await ReadRequestAsync(client.GetStream()));
+        });
+
+        try
+        {
+            using var fleet = new Netdump.App.CommandLine.FleetClient(new Netdump.App.CommandLine.FleetTarget(new Uri(httpsUrl + "/"), true, tokenFile, pinnedFile, ""));
+            var refused = await Assert.ThrowsAsync<Netdump.App.CommandLine.ServerAnswerException>(() => fleet.GetAsync("api/dumps", Netdump.App.Http.ApiJson.Default.DumpList));
+
+            Assert.Contains("307", refused.Message);
+            Assert.Equal(1, secureRequests);
+            Assert.Empty(plainRequests);
+        }
+        finally
+        {
+            File.Delete(tokenFile);
+            File.Delete(pinnedFile);
+        }
+    }
+
+    [Fact]
     public async Task An_error_answer_reaches_the_terminal_as_one_line_without_its_escape_sequences()
     {
         Serve(_ => (500, "{\"error\": \"boom\\u001b]0;retitled\\u0007\\u001b[2J\\r\\nnetdump-server: forged\"}", 0));

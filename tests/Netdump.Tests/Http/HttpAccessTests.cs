@@ -171,4 +171,46 @@ public sealed class HttpAccessTests
         using var plain = new HttpClient { BaseAddress = new Uri(server.HttpUrl!.Replace("https://", "http://")) };
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => plain.GetAsync("/healthz"));
     }
+
+    [Fact]
+    public async Task The_local_fleet_commands_trust_the_servers_own_certificate_from_a_chain_file_without_its_key()
+    {
+        // the operations guide's setup: http_cert a full chain, http_key the key in a file of its
+        // own; the commands pin the certificate of http_cert and never need the key
+        using var dir = new TempDirectory();
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var issuer = new CertificateRequest("CN=issuer", issuerKey, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        File.WriteAllText(dir.Combine("fullchain.pem"), certificate.ExportCertificatePem() + "\n" + issuer.ExportCertificatePem());
+        File.WriteAllText(dir.Combine("privkey.pem"), key.ExportPkcs8PrivateKeyPem());
+        await using var server = await ServerHarness.StartAsync(new Dictionary<string, object?>
+        {
+            ["http"] = "127.0.0.1:0", ["http_cert"] = dir.Combine("fullchain.pem"), ["http_key"] = dir.Combine("privkey.pem"),
+        });
+
+        using var fleet = new Netdump.App.CommandLine.FleetClient(
+            new Netdump.App.CommandLine.FleetTarget(new Uri(server.HttpUrl!), false, null, dir.Combine("fullchain.pem"), server.DumpDir));
+        var (list, _) = await fleet.GetAsync("api/dumps", Netdump.App.Http.ApiJson.Default.DumpList);
+
+        Assert.Equal(0, list.Total);
+    }
+
+    [Fact]
+    public void A_servers_certificate_file_that_holds_no_certificate_is_one_line_for_the_operator()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.Combine("cert.pem"), "not a certificate\n");
+
+        var e = Assert.Throws<OperatorConfigException>(() => new Netdump.App.CommandLine.FleetClient(
+            new Netdump.App.CommandLine.FleetTarget(new Uri("https://127.0.0.1:1/"), false, null, dir.Combine("cert.pem"), dir.Path)));
+
+        Assert.StartsWith($"http_cert {dir.Combine("cert.pem")} cannot be read as a certificate: ", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
 }
