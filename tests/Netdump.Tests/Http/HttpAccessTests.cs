@@ -150,12 +150,8 @@ public sealed class HttpAccessTests
     public async Task With_a_certificate_the_api_speaks_https()
     {
         using var dir = new TempDirectory();
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using var tls = LoopbackTls.Create();
+        var (certificate, key) = (tls.Certificate, tls.Key);
         File.WriteAllText(dir.Combine("cert.pem"), certificate.ExportCertificatePem());
         File.WriteAllText(dir.Combine("key.pem"), key.ExportPkcs8PrivateKeyPem());
         await using var server = await ServerHarness.StartAsync(new Dictionary<string, object?>
@@ -178,12 +174,8 @@ public sealed class HttpAccessTests
         // the operations guide's setup: http_cert a full chain, http_key the key in a file of its
         // own; the commands pin the certificate of http_cert and never need the key
         using var dir = new TempDirectory();
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(san.Build());
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using var tls = LoopbackTls.Create();
+        var (certificate, key) = (tls.Certificate, tls.Key);
         using var issuerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var issuer = new CertificateRequest("CN=issuer", issuerKey, HashAlgorithmName.SHA256)
             .CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
@@ -212,5 +204,25 @@ public sealed class HttpAccessTests
 
         Assert.StartsWith($"http_cert {dir.Combine("cert.pem")} cannot be read as a certificate: ", e.Message);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    /// <summary>A self-signed certificate for 127.0.0.1 and its key, as an operator's <c>http_cert</c> and <c>http_key</c> hold them.</summary>
+    private sealed record LoopbackTls(X509Certificate2 Certificate, RSA Key) : IDisposable
+    {
+        public static LoopbackTls Create()
+        {
+            var key = RSA.Create(2048);
+            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var san = new SubjectAlternativeNameBuilder();
+            san.AddIpAddress(IPAddress.Loopback);
+            request.CertificateExtensions.Add(san.Build());
+            return new LoopbackTls(request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1)), key);
+        }
+
+        public void Dispose()
+        {
+            Certificate.Dispose();
+            Key.Dispose();
+        }
     }
 }
