@@ -69,13 +69,14 @@ public sealed partial class ClientSessionActor
     /// <summary>
     /// The pump has stopped: a Linux dump's reserved frames as the pull has them go to the writer
     /// before its end, so that a dump ended before every page is in (the client gone, the disk
-    /// full) lists those it met as reserved, not as received memory nor holes (SPEC §7).
+    /// full) lists those it met as reserved, not as received memory nor holes (SPEC §7). None
+    /// before the pull (a dump that ended before its ack has a writer that never opened it).
     /// </summary>
     private void TellReservedFrames()
     {
-        if (_channel is LinuxSessionChannel linux)
+        if (_channel is LinuxSessionChannel linux && linux.ReservedFrames is { Count: > 0 } frames)
         {
-            _writer.Tell(new DumpWriterActor.LinuxReserved(linux.ReservedFrames));
+            _writer.Tell(new DumpWriterActor.LinuxReserved(frames));
         }
     }
 
