@@ -72,7 +72,8 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
     /// <summary>Asks how many slots the fleet counts, answered with <see cref="Count"/>.</summary>
     public sealed record GetCount;
 
-    public sealed record Count(int Slots, int Limit);
+    /// <summary>The slots the fleet counts; <paramref name="Recounting"/> while the nodes' reports are still awaited.</summary>
+    public sealed record Count(int Slots, int Limit, bool Recounting);
 
     private sealed record RecountOver;
 
@@ -108,7 +109,8 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
                 Hold(session);
             }
 
-            _unanswered.Remove(Sender.Path.Address);
+            // this node's guard answers as a local actor, whose address has no host: it is this node
+            _unanswered.Remove(NodeOf(Sender));
             FinishRecountIfDone();
         });
         Receive<RecountOver>(_ =>
@@ -123,7 +125,7 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
             NodeLeft(removed);
             FinishRecountIfDone(); // it will not report now
         });
-        Common();
+        Common(recounting: true);
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -165,16 +167,16 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
         });
         Receive<RecountOver>(_ => { });
         Receive<ClusterEvent.MemberRemoved>(NodeLeft);
-        Common();
+        Common(recounting: false);
     }
 
     /// <summary>What frees or adds a slot, in either state.</summary>
-    private void Common()
+    private void Common(bool recounting)
     {
         Receive<Adopt>(adopt => Hold(adopt.Session));
         Receive<Release>(release => Free(release.Session));
         Receive<Terminated>(t => Free(t.ActorRef));
-        Receive<GetCount>(_ => Sender.Tell(new Count(_slots.Count, _limit)));
+        Receive<GetCount>(_ => Sender.Tell(new Count(_slots.Count, _limit, recounting)));
     }
 
     /// <summary>A node left the cluster: its slots are free, and it is not waited for.</summary>
@@ -196,12 +198,16 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
 
     private void Hold(IActorRef session)
     {
-        if (_slots.TryAdd(session, session.Path.Address.HasGlobalScope ? session.Path.Address : Cluster.Get(Context.System).SelfAddress))
+        if (_slots.TryAdd(session, NodeOf(session)))
         {
             // a session on a node that is gone, or that has ended, is freed at once by the watch
             Context.Watch(session);
         }
     }
+
+    /// <summary>The cluster address of the node <paramref name="actor"/> lives on (a local ref's address has no host).</summary>
+    private Address NodeOf(IActorRef actor) =>
+        actor.Path.Address.HasGlobalScope ? actor.Path.Address : Cluster.Get(Context.System).SelfAddress;
 
     private void Free(IActorRef session)
     {

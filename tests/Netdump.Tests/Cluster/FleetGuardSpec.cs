@@ -68,6 +68,22 @@ public sealed class FleetGuardSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         node.Guard.Tell(new RequestSlot(IPAddress.Parse($"192.0.2.{client}")), session.Ref);
 
     [Fact]
+    public async Task The_fleet_guards_recount_ends_once_every_node_has_reported_its_own_included()
+    {
+        // a fleet_guard_timeout far beyond this test's wait: a recount that waited for a node's
+        // report that never counts (its own node's, from a local actor) would end only at it,
+        // holding every HERALD of the fleet that long
+        await StartFleetAsync(fleetLimit: 3, TimeSpan.FromMinutes(5));
+
+        foreach (var node in _nodes)
+        {
+            await AwaitAssertAsync(async () =>
+                Assert.False((await node.FleetGuard.Ask<FleetGuardActor.Count>(new FleetGuardActor.GetCount(), TimeSpan.FromSeconds(1))).Recounting),
+                Wait, TimeSpan.FromMilliseconds(200));
+        }
+    }
+
+    [Fact]
     public async Task Fleet_limit_should_hold_exactly_across_three_nodes()
     {
         await StartFleetAsync(fleetLimit: 3, TimeSpan.FromSeconds(10));
