@@ -33,6 +33,7 @@ public sealed class CatalogActor : UntypedActor
     private readonly string? _node;
     private IActorRef? _fleet;
     private readonly HashSet<string> _unreachable = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _remote = new(StringComparer.Ordinal); // other nodes' dumps, which this node's metrics do not count
 
     public CatalogActor(NetdumpSettings settings, CatalogSeed seed, TimeProvider time)
     {
@@ -92,11 +93,13 @@ public sealed class CatalogActor : UntypedActor
                 foreach (var id in changed.Removed)
                 {
                     _index.Remove(id);
+                    _remote.Remove(id);
                 }
 
                 foreach (var entry in changed.Put)
                 {
                     _index.Put(entry with { Unreachable = entry.Node is { } node && _unreachable.Contains(node) });
+                    _remote.Add(entry.Id);
                 }
 
                 Count();
@@ -199,9 +202,14 @@ public sealed class CatalogActor : UntypedActor
         }
     }
 
+    /// <summary>
+    /// The gauges, each node's own (docs/cluster.md): its dumps, not the fleet's, which every
+    /// node's catalog lists (a sum over the fleet's nodes counted each dump once per node); the
+    /// panic groups are the fleet's, as every node lists them.
+    /// </summary>
     private void Count()
     {
-        _metrics.CatalogDumps.Set(_index.Count);
+        _metrics.CatalogDumps.Set(_index.Count - _remote.Count);
         _metrics.PanicGroups.Set(_index.Groups.Count);
     }
 }

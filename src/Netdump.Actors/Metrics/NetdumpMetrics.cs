@@ -84,8 +84,8 @@ public sealed class NetdumpMetrics
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
         _duration = factory.CreateHistogram("netdump_dump_duration_seconds", "From a dump's HERALD to its end, by status.",
             new HistogramConfiguration { LabelNames = ["status"], Buckets = Histogram.ExponentialBuckets(0.5, 2, 14) });
-        CatalogDumps = factory.CreateGauge("netdump_catalog_dumps", "Dumps in the catalog (every dump under dumpdir).");
-        PanicGroups = factory.CreateGauge("netdump_panic_groups", "Panic groups in the catalog.");
+        CatalogDumps = factory.CreateGauge("netdump_catalog_dumps", "Dumps this node holds (every dump under its dumpdir; in a cluster, not the other nodes').");
+        PanicGroups = factory.CreateGauge("netdump_panic_groups", "Panic groups in the catalog (in a cluster, the fleet's).");
         Storms = factory.CreateCounter("netdump_storms_total", "Panic storms: storm_hosts hosts joined one panic group within storm_window.");
     }
 

@@ -81,6 +81,9 @@ public sealed class FleetCatalogSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifeti
             }, Wait, TimeSpan.FromMilliseconds(200));
         }
 
+        // each node's metrics count its own dumps: a sum over the fleet counts each dump once
+        Assert.All(_nodes, node => Assert.Equal(PerNode, MetricsExtension.For(node.System).CatalogDumps.Value));
+
         // node3 crashes: its dumps stay on the others, marked unreachable
         await _nodes[2].CrashAsync();
         await AwaitAssertAsync(async () =>
