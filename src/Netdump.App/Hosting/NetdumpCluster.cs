@@ -1,4 +1,6 @@
+using System.Net;
 using Akka.Actor;
+using MemberStatus = Akka.Cluster.MemberStatus;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Cluster.Hosting.SBR;
@@ -70,13 +72,16 @@ public static class NetdumpCluster
     public const string HttpRole = "http=";
 
     /// <summary>
-    /// This node's roles: its name, and its HTTP API's URL when it has one at a fixed port (an
-    /// address of 0.0.0.0 is written as the node's host name, which its peers resolve).
+    /// This node's roles: its name, and its HTTP API's URL when it has one at a fixed port that its
+    /// peers can reach (an address of 0.0.0.0 is written as the node's host name, which its peers
+    /// resolve). An API on loopback (the default <c>http</c>) is reachable only from this host: it
+    /// is not given to peers on other hosts, whose redirects would lead back to themselves; they
+    /// answer 503 for this node's dumps (docs/cluster.md).
     /// </summary>
-    private static IEnumerable<string> Roles(NetdumpSettings settings, ClusterSettings cluster)
+    internal static IEnumerable<string> Roles(NetdumpSettings settings, ClusterSettings cluster)
     {
         yield return MembershipLogActor.NodeRole + cluster.NodeName;
-        if (settings.Http is { Endpoint.Port: > 0 } http)
+        if (settings.Http is { Endpoint.Port: > 0 } http && (!IPAddress.IsLoopback(http.Endpoint.Address) || OnLoopback(cluster)))
         {
             var url = http.Url(http.Endpoint.Port);
             yield return HttpRole + (http.Endpoint.Address.Equals(System.Net.IPAddress.Any)
@@ -85,11 +90,23 @@ public static class NetdumpCluster
         }
     }
 
-    /// <summary>The HTTP API URL of the fleet's node named <paramref name="node"/>, while it is a member; null otherwise.</summary>
-    public static string? HttpUrlOf(ActorSystem system, string node) =>
-        Akka.Cluster.Cluster.Get(system).State.Members
+    /// <summary>The fleet's nodes meet on loopback addresses: all of them on this host.</summary>
+    private static bool OnLoopback(ClusterSettings cluster) =>
+        cluster.Host == "localhost" || (IPAddress.TryParse(cluster.Host, out var host) && IPAddress.IsLoopback(host));
+
+    /// <summary>
+    /// The HTTP API URL of the fleet's node named <paramref name="node"/> while it is an up and
+    /// reachable member; null otherwise (the API answers 503 then, not a redirect to a node that
+    /// cannot answer: a crashed node stays a member until it is downed, 20 s later).
+    /// </summary>
+    public static string? HttpUrlOf(ActorSystem system, string node)
+    {
+        var state = Akka.Cluster.Cluster.Get(system).State;
+        return state.Members
+            .Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving && !state.Unreachable.Contains(m))
             .FirstOrDefault(m => MembershipLogActor.NameOf(m) == node)?.Roles
             .FirstOrDefault(r => r.StartsWith(HttpRole, StringComparison.Ordinal))?[HttpRole.Length..];
+    }
 
     /// <summary>
     /// Starts this node's fleet guard singleton manager and its proxy (at

@@ -98,6 +98,14 @@ public sealed class ClusterProcessTests : IDisposable
         Assert.True(nodes[2].Process.Process.WaitForExit(10_000), "the killed node exits");
         var afterKill = await ListUntil(nodes[0], items => items.Any(i => i.GetProperty("node").GetString() == "n3" && i.GetProperty("unreachable").GetBoolean()));
         Assert.Equal(3, afterKill.Count);
+        // its dumps' files are not reachable: 503 naming the node, not a redirect to a dead API
+        var lost = afterKill.Single(i => i.GetProperty("node").GetString() == "n3").GetProperty("id").GetString()!;
+        using (var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }))
+        {
+            using var unreachable = await http.GetAsync(nodes[0].Url + $"/api/dumps/{Uri.EscapeDataString(lost)}/files/dump.json");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, unreachable.StatusCode);
+            Assert.Contains("is on node n3", await unreachable.Content.ReadAsStringAsync());
+        }
 
         // ...and keep taking dumps
         var later = await Dump(nodes[1], "127.0.0.77");

@@ -37,6 +37,23 @@ public sealed class ClusterSettingsTests
     }
 
     [Theory]
+    [InlineData("192.0.2.12", "127.0.0.1:20080", null)] // the default http: peers on other hosts cannot reach it
+    [InlineData("192.0.2.12", "192.0.2.12:20080", "http://192.0.2.12:20080")]
+    [InlineData("127.0.0.12", "127.0.0.12:20080", "http://127.0.0.12:20080")] // a fleet on one host
+    public void A_node_gives_its_peers_its_API_address_only_where_they_can_reach_it(string addr, string http, string? published)
+    {
+        using var dir = new Netdump.Tests.Storage.TempDirectory();
+        var token = dir.Combine("token");
+        File.WriteAllText(token, "0123456789abcdef0123456789abcdef\n");
+        File.SetUnixFileMode(token, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var settings = Merge($"cluster = on\ncluster_seeds = {addr}:20091\nhttp = {http}\nhttp_token_file = {token}\n", new() { ["addr"] = addr }).Settings;
+
+        var url = Netdump.App.Hosting.NetdumpCluster.Roles(settings, settings.Cluster!)
+            .SingleOrDefault(r => r.StartsWith(Netdump.App.Hosting.NetdumpCluster.HttpRole, StringComparison.Ordinal))?[Netdump.App.Hosting.NetdumpCluster.HttpRole.Length..];
+        Assert.Equal(published, url);
+    }
+
+    [Theory]
     [InlineData("cluster = on\n", "cluster_seeds: cluster = on needs at least one seed node")]
     [InlineData("cluster = on\ncluster_seeds = rack1\n", "netdump.conf:2: cluster_seeds: \"rack1\" is not host:port")]
     [InlineData("cluster = on\ncluster_seeds = a:1\nfleet_max_concurrent_dumps = -1\n", "netdump.conf:3: fleet_max_concurrent_dumps: -1 must be 0")]
