@@ -160,7 +160,7 @@ public sealed class StorageCareActor : ReceiveActor
         DecryptionResult? decryption = null;
         if (key is not null && CoreDecryption.WhyNot(record) is null)
         {
-            decryption = CoreDecryption.Run(record, key, cancel, gate);
+            decryption = CoreDecryption.Run(record, key, cancel, gate, room);
             record = decryption.Record;
         }
 

@@ -83,15 +83,9 @@ public static class CoreCompression
 
             // a temporary name is only ever this server's: a leftover of an earlier try goes
             File.Delete(temporary);
-            if (room is not null)
+            if (room?.WhyNoRoomFor(directory, new FileInfo(original).Length) is { } noRoom)
             {
-                var needed = (ulong)new FileInfo(original).Length + room.Reserve;
-                var free = room.Available(directory);
-                if (free < needed)
-                {
-                    return new CompressionResult(CompressionOutcome.Failed, record,
-                        $"no room for the copy: {free} bytes free, {needed} needed (the core's size above {ConfigKeys.MinFreeSpace.Name})");
-                }
+                return new CompressionResult(CompressionOutcome.Failed, record, noRoom);
             }
 
             // held open (a shared lock) while it is copied: retention leaves a core in use alone
@@ -143,7 +137,20 @@ public static class CoreCompression
     }
 
     /// <summary>What a copy may use: the free bytes of the file system holding a path, and the reserve to leave.</summary>
-    public sealed record Room(Func<string, ulong> Available, ulong Reserve);
+    public sealed record Room(Func<string, ulong> Available, ulong Reserve)
+    {
+        /// <summary>
+        /// Null when a copy of <paramref name="bytes"/> (a whole core's size: the most a compressed
+        /// or deciphered copy takes) fits in <paramref name="directory"/>'s file system above the
+        /// reserve; otherwise why not, before anything is written.
+        /// </summary>
+        public string? WhyNoRoomFor(string directory, long bytes)
+        {
+            var needed = (ulong)bytes + Reserve;
+            var free = Available(directory);
+            return free < needed ? $"no room for the copy: {free} bytes free, {needed} needed (the core's size above {ConfigKeys.MinFreeSpace.Name})" : null;
+        }
+    }
 
     /// <summary>
     /// Why the copy cannot stand for the core, or null (with the copy's own SHA-256) when it

@@ -49,7 +49,8 @@ public static class CoreDecryption
 
     /// <summary>Decrypts the dump (see the type). Never throws for the disk or the key: every failure is an outcome with its reason.</summary>
     /// <param name="gate">closed while dumps are being received: the deciphering waits at it between chunks</param>
-    public static DecryptionResult Run(DumpRecord record, RSA privateKey, CancellationToken cancel, PauseGate? gate = null)
+    /// <param name="room">what the plain copy may use: none is written without room for all of it above the reserve</param>
+    public static DecryptionResult Run(DumpRecord record, RSA privateKey, CancellationToken cancel, PauseGate? gate = null, CoreCompression.Room? room = null)
     {
         if (WhyNot(record) is { } whyNot)
         {
@@ -74,6 +75,12 @@ public static class CoreDecryption
             using (cipher)
             {
                 File.Delete(temporary); // only ever this server's: a leftover of an earlier try
+                if (room?.WhyNoRoomFor(directory, new FileInfo(encrypted).Length) is { } noRoom)
+                {
+                    // a copy written until the disk is full takes the room the dumps being received count on
+                    return new DecryptionResult(DecryptionOutcome.Failed, record, noRoom);
+                }
+
                 Decipher(encrypted, temporary, cipher, gate, cancel);
             }
 

@@ -56,6 +56,24 @@ public sealed class CoreDecryptionTests : IDisposable
     }
 
     [Fact]
+    public void Without_room_for_a_whole_plain_copy_above_the_reserve_nothing_is_written()
+    {
+        var client = new SimulatedClient(new SimulationOptions { Size = 1024 * 1024, Encrypt = true, PublicKey = _temp.Combine("public.pem") });
+        var dir = EncryptedDump(client, "d");
+        var before = Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order().ToList();
+        var core = new FileInfo(Path.Combine(dir, Read(dir).Vmcore)).Length;
+        using var key = DecryptKey.Load(_temp.Combine("private.pem"), out _)!;
+        var room = new CoreCompression.Room(_ => (ulong)core + 4095, Reserve: 4096);
+
+        var result = CoreDecryption.Run(Read(dir), key, CancellationToken.None, room: room);
+
+        Assert.Equal(DecryptionOutcome.Failed, result.Outcome);
+        Assert.Equal($"no room for the copy: {core + 4095} bytes free, {core + 4096} needed (the core's size above min_free_space)", result.Why);
+        Assert.Equal(before, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
+        Assert.Equal(DecryptionOutcome.Decrypted, CoreDecryption.Run(Read(dir), key, CancellationToken.None, room: room with { Reserve = 4095 }).Outcome);
+    }
+
+    [Fact]
     public void A_private_key_of_another_size_is_refused_by_its_modulus_and_the_reports_say_so()
     {
         var client = new SimulatedClient(new SimulationOptions { Size = 8192, Encrypt = true, PublicKey = _temp.Combine("public.pem") });
