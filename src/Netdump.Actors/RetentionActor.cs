@@ -100,8 +100,8 @@ public sealed class RetentionActor : ReceiveActor, IWithTimers
         if (_settings.Retention.MaxTotal is { } maxTotal && plan.TotalAfter > maxTotal)
         {
             _log.Warning(
-                "Retention: dumps hold {Total} on disk, above max_total {MaxTotal}, and none of the rest may go yet (receiving, or received less than an hour ago)",
-                ByteUnits.Size(plan.TotalAfter), ByteUnits.Size(maxTotal));
+                "Retention: dumps hold {Total} on disk, above max_total {MaxTotal}, and none of the rest may go yet: {Staying}",
+                ByteUnits.Size(plan.TotalAfter), ByteUnits.Size(maxTotal), plan.Staying);
         }
     }
 

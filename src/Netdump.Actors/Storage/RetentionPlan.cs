@@ -17,8 +17,9 @@ public sealed record Removal(StoredDump Dump, RetentionRule Rule, string Why);
 /// <summary>
 /// What retention removes (SPEC §10), decided from the dumps found, the policy and the time
 /// alone: no I/O, so every rule is tested on made-up trees. Candidates are the finished dumps
-/// (complete, incomplete, refused) received at least <see cref="RetentionPolicy.MinimumAge"/>
-/// ago; a held dump (receiving, no final report) and a younger one always stay. Rules, each on
+/// (complete, incomplete, refused) that ended at least <see cref="RetentionPolicy.MinimumAge"/>
+/// ago (<see cref="StoredDump.LastActivity"/>: one that took long to arrive is not removed the
+/// moment it ends, nor while its checksum is still being taken); a held dump (receiving, no final report) and a younger one always stay. Rules, each on
 /// what the one before left:
 /// <list type="number">
 /// <item><c>max_age</c>: every candidate received longer ago goes.</item>
@@ -32,14 +33,23 @@ public sealed record Removal(StoredDump Dump, RetentionRule Rule, string Why);
 /// <param name="Removals">What goes, oldest first.</param>
 /// <param name="TotalBytes">The bytes on disk of every dump found.</param>
 /// <param name="TotalAfter">What stays once the removals are done.</param>
-public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalBytes, ulong TotalAfter)
+/// <param name="Staying">Why the dumps that stay may not go (one line: the reasons counted, the unusual ones named).</param>
+public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalBytes, ulong TotalAfter, string Staying = "")
 {
+    /// <summary>
+    /// A dump dated further ahead than this (the server's clock was wrong when it came, or it was
+    /// copied in from another host) stays, named, out of every rule: counted as a host's newest,
+    /// it pushed that host's real dumps out under <c>keep_per_host</c>, and it never grew old.
+    /// </summary>
+    public static readonly TimeSpan FutureTolerance = TimeSpan.FromHours(1);
+
     public static RetentionPlan Make(IEnumerable<StoredDump> found, RetentionPolicy policy, DateTimeOffset now)
     {
         var dumps = found.ToList();
         var total = dumps.Aggregate(0UL, (sum, d) => sum + d.Bytes);
         var chosen = new Dictionary<StoredDump, Removal>(ReferenceEqualityComparer.Instance);
-        bool IsCandidate(StoredDump d) => d.Held is null && now - d.ReceivedAt >= RetentionPolicy.MinimumAge && !chosen.ContainsKey(d);
+        bool FromTheFuture(StoredDump d) => d.ReceivedAt > now + FutureTolerance;
+        bool IsCandidate(StoredDump d) => d.Held is null && !FromTheFuture(d) && now - d.LastActivity >= RetentionPolicy.MinimumAge && !chosen.ContainsKey(d);
 
         if (policy.MaxAge is { } maxAge)
         {
@@ -51,7 +61,7 @@ public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalB
 
         if (policy.KeepPerHost > 0)
         {
-            foreach (var host in dumps.Where(d => d.Held is null).GroupBy(d => d.Client))
+            foreach (var host in dumps.Where(d => d.Held is null && !FromTheFuture(d)).GroupBy(d => d.Client))
             {
                 var beyond = host.OrderByDescending(d => d.ReceivedAt).Skip(policy.KeepPerHost).Where(IsCandidate);
                 foreach (var dump in beyond)
@@ -81,7 +91,28 @@ public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalB
         }
 
         var removals = chosen.Values.OrderBy(r => r.Dump.ReceivedAt).ThenBy(r => r.Dump.Directory, StringComparer.Ordinal).ToList();
-        return new RetentionPlan(removals, total, left);
+        var staying = dumps.Where(d => !chosen.ContainsKey(d)).Select(d =>
+            FromTheFuture(d) ? $"{d.Directory}: received {Stamp(d.ReceivedAt)}, in the future (was the clock wrong?)"
+            : d.Held == DumpJson.Receiving ? "receiving"
+            : d.Held is { } held ? $"{d.Directory}: {held}"
+            : now - d.LastActivity < RetentionPolicy.MinimumAge ? "ended less than an hour ago"
+            : "kept by the keys").ToList();
+        return new RetentionPlan(removals, total, left, Summarize(staying));
+    }
+
+    /// <summary>The reasons counted (the common ones) and named (the others, at most five), in one line.</summary>
+    private static string Summarize(List<string> reasons)
+    {
+        string[] common = ["receiving", "ended less than an hour ago", "kept by the keys"];
+        var counted = common.Select(c => (Reason: c, Count: reasons.Count(r => r == c))).Where(c => c.Count > 0).Select(c => $"{c.Count} {c.Reason}");
+        var named = reasons.Where(r => !common.Contains(r)).ToList();
+        var parts = counted.Concat(named.Take(5)).ToList();
+        if (named.Count > 5)
+        {
+            parts.Add($"{named.Count - 5} more held");
+        }
+
+        return parts.Count == 0 ? "no dumps" : string.Join("; ", parts);
     }
 
     private static string Stamp(DateTimeOffset time) =>

@@ -40,7 +40,7 @@ public static class RetentionScan
         var client = DumpJson.Address(json, DumpJson.ClientIp) ?? name.Client;
         var receivedAt = DumpJson.Time(json, DumpJson.ReceivedAt) ?? name.ReceivedAt;
         var bytes = entries.Values.Where(e => e is FileInfo).Aggregate(0UL, (sum, e) => sum + DiskUsage.Of(e));
-        return new StoredDump(directory, client, receivedAt, bytes, WhyHeld(directory, entries, json));
+        return new StoredDump(directory, client, receivedAt, bytes, WhyHeld(directory, entries, json), DumpJson.Time(json, DumpJson.FinishedAt));
     }
 
     /// <summary>

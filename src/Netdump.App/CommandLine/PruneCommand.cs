@@ -89,7 +89,7 @@ public static class PruneCommand
 
             if (settings.Retention.MaxTotal is { } maxTotal && plan.TotalAfter > maxTotal)
             {
-                output.WriteLine($"dumps hold {ByteUnits.Size(plan.TotalAfter)} on disk, above max_total {ByteUnits.Size(maxTotal)}: the rest is receiving or younger than an hour");
+                output.WriteLine($"dumps hold {ByteUnits.Size(plan.TotalAfter)} on disk, above max_total {ByteUnits.Size(maxTotal)}, and none of the rest may go yet: {plan.Staying}");
             }
             else if (plan.Removals.Count == 0)
             {

@@ -118,4 +118,49 @@ public sealed class RetentionPlanTests
         Assert.Empty(plan.Removals);
         Assert.False(RetentionPolicy.None.IsActive);
     }
+
+    [Fact]
+    public void A_dump_that_took_long_to_arrive_is_young_until_an_hour_after_its_end()
+    {
+        // received three hours ago, ended ten minutes ago (a slow link): the operator has not looked
+        // at it yet, and its writer may still be taking its checksum
+        var slow = Dump("slow", A, TimeSpan.FromHours(3), 4 * GiB) with { FinishedAt = Now - TimeSpan.FromMinutes(10) };
+        var dumps = new[] { slow, Dump("quick", B, TimeSpan.FromHours(2), 4 * GiB) with { FinishedAt = Now - TimeSpan.FromHours(2) + TimeSpan.FromMinutes(1) } };
+
+        var plan = RetentionPlan.Make(dumps, new RetentionPolicy(0, TimeSpan.FromHours(2), 4 * GiB), Now);
+
+        Assert.Equal(["quick"], Removed(plan));
+    }
+
+    [Fact]
+    public void A_dump_dated_in_the_future_stays_named_and_does_not_push_its_hosts_real_dumps_out()
+    {
+        var dumps = new[]
+        {
+            Dump("future", A, -TimeSpan.FromDays(365 * 5)), Dump("yesterday", A, TimeSpan.FromDays(1)), Dump("last-week", A, TimeSpan.FromDays(7)),
+        };
+
+        var kept = RetentionPlan.Make(dumps, new RetentionPolicy(1, null, null), Now);
+        var full = RetentionPlan.Make(dumps, new RetentionPolicy(0, TimeSpan.FromHours(2), 1), Now);
+
+        // keep_per_host 1 keeps "yesterday", the host's newest real dump; nothing removes "future"
+        Assert.Equal(["last-week"], Removed(kept));
+        Assert.Equal(["last-week", "yesterday"], Removed(full));
+        Assert.Equal("/var/crash/future: received 2029-05-31 12:00:00 UTC, in the future (was the clock wrong?)", full.Staying);
+    }
+
+    [Fact]
+    public void Why_the_rest_stays_counts_the_common_reasons_and_names_the_unusual_ones()
+    {
+        var dumps = new[]
+        {
+            Dump("receiving", A, TimeSpan.FromDays(2), held: "receiving"), Dump("young", A, TimeSpan.FromMinutes(5)),
+            Dump("damaged", B, TimeSpan.FromDays(9), held: "no final dump.json"),
+        };
+
+        var plan = RetentionPlan.Make(dumps, new RetentionPolicy(0, null, 1), Now);
+
+        Assert.Empty(plan.Removals);
+        Assert.Equal("1 receiving; 1 ended less than an hour ago; /var/crash/damaged: no final dump.json", plan.Staying);
+    }
 }
