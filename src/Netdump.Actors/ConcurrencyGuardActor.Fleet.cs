@@ -66,7 +66,10 @@ public sealed partial class ConcurrencyGuardActor
                 return true;
             }
             case FleetGuardActor.ReportSlots:
-                Sender.Tell(new FleetGuardActor.SlotsReport(_holders.Keys.ToList()));
+                // the slots the fleet granted (or this node took alone), not those still asked for:
+                // their Acquire reaches the new fleet guard after its recount and is decided against
+                // the limit there; reported as held, it was granted whatever the fleet held
+                Sender.Tell(new FleetGuardActor.SlotsReport(_holders.Where(h => h.Value.Stage != Stage.AskingFleet).Select(h => h.Key).ToList()));
                 return true;
             default:
                 return false;

@@ -1,0 +1,52 @@
+using System.Net;
+using Akka.Actor;
+using Netdump.Actors;
+using Netdump.Actors.Configuration;
+using static Netdump.Actors.ConcurrencyGuardActor;
+
+namespace Netdump.Tests.Cluster;
+
+/// <summary>
+/// What a node's guard tells a new fleet guard at its recount (a hand-over of the singleton):
+/// the slots it holds, not those still asked of the fleet. The fleet guard's proxy is a probe.
+/// </summary>
+public sealed class GuardSlotsReportSpec : Akka.TestKit.Xunit2.TestKit
+{
+    public GuardSlotsReportSpec() : base(NetdumpSettings.BuiltInConfig())
+    {
+    }
+
+    private sealed class ForwardTo : ReceiveActor
+    {
+        public ForwardTo(IActorRef target) => ReceiveAny(message => target.Forward(message));
+    }
+
+    [Fact]
+    public async Task A_slot_still_asked_of_the_fleet_is_not_reported_as_held_to_a_new_fleet_guard()
+    {
+        // during a hand-over, a request the old fleet guard never answered is buffered by the proxy
+        // and decided by the new one after its recount; reported as held, it was granted over a
+        // full fleet's limit
+        var fleet = CreateTestProbe();
+        Sys.ActorOf(Akka.Actor.Props.Create(() => new ForwardTo(fleet.Ref)), FleetGuardActor.ProxyPath.Split('/')[^1]);
+        var settings = NetdumpSettings.Create(NetdumpSettings.BuiltInConfig()) with
+        {
+            MaxConcurrentDumps = 4,
+            Cluster = new ClusterSettings("n1", "127.0.0.1", 20090, [], FleetMaxConcurrentDumps: 2, FleetGuardTimeout: TimeSpan.FromMinutes(5)),
+        };
+        var guard = Sys.ActorOf(ConcurrencyGuardActor.Props(settings));
+        var granted = CreateTestProbe();
+        var asking = CreateTestProbe();
+        guard.Tell(new RequestSlot(IPAddress.Parse("192.0.2.1")), granted.Ref);
+        Assert.Equal(granted.Ref, (await fleet.ExpectMsgAsync<FleetGuardActor.Acquire>()).Session);
+        guard.Tell(new FleetGuardActor.Granted(granted.Ref), fleet.Ref);
+        await granted.ExpectMsgAsync<SlotGranted>();
+        guard.Tell(new RequestSlot(IPAddress.Parse("192.0.2.2")), asking.Ref);
+        Assert.Equal(asking.Ref, (await fleet.ExpectMsgAsync<FleetGuardActor.Acquire>()).Session);
+
+        guard.Tell(new FleetGuardActor.ReportSlots());
+
+        Assert.Equal([granted.Ref], (await ExpectMsgAsync<FleetGuardActor.SlotsReport>()).Sessions);
+        await asking.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // still waiting for the fleet's answer
+    }
+}
