@@ -92,6 +92,10 @@ public static partial class ServerCommand
             StartupChecks.PrepareDumpDirectory(loaded.Settings.DumpDirectory);
             StartupChecks.CheckStorageCare(loaded.Settings);
             StartupChecks.CheckListenPort(loaded.Settings.Address, loaded.Settings.Port);
+            if (loaded.Settings.Cluster is { } cluster)
+            {
+                StartupChecks.CheckClusterPort(loaded.Settings.Address, cluster.Port);
+            }
             if (loaded.Settings.Http is { } http)
             {
                 _ = HttpService.LoadSecrets(http); // the token and certificate files, before anything runs

@@ -115,6 +115,28 @@ public static class StartupChecks
     }
 
     /// <summary>
+    /// Binds and releases the cluster's TCP port (<c>addr</c>, <c>cluster_port</c>): a port in use
+    /// stopped the start inside Akka's remoting with its exception's whole text, or not at all.
+    /// </summary>
+    public static void CheckClusterPort(IPAddress address, int port)
+    {
+        if (port == 0)
+        {
+            return;
+        }
+
+        using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(address, port));
+        }
+        catch (SocketException e)
+        {
+            throw new OperatorConfigException($"{ConfigKeys.ClusterPort.Name}: cannot bind {address}:{port}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
     /// The nearest existing parent of <paramref name="path"/> when it is a file: .NET reports that
     /// case (ENOTDIR) as "could not find a part of the path", which sends the operator looking for
     /// a missing directory.

@@ -166,4 +166,26 @@ public sealed class StartupChecksTests : IDisposable
 
         using var after = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
     }
+
+    [Fact]
+    public void StartupChecks_should_refuse_a_cluster_port_in_use_in_one_line_and_release_a_free_one()
+    {
+        var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        try
+        {
+            var error = Assert.Throws<OperatorConfigException>(() => StartupChecks.CheckClusterPort(IPAddress.Loopback, port));
+            Assert.Equal($"cluster_port: cannot bind 127.0.0.1:{port}: Address already in use", error.Message);
+        }
+        finally
+        {
+            holder.Stop();
+        }
+
+        StartupChecks.CheckClusterPort(IPAddress.Loopback, port);
+        var again = new TcpListener(IPAddress.Loopback, port);
+        again.Start(); // the check let it go
+        again.Stop();
+    }
 }
