@@ -260,9 +260,22 @@ public sealed partial class FleetCatalogActor : ReceiveActor
     private void Tell(Member member, bool reachable)
     {
         var name = MembershipLogActor.NameOf(member);
-        if (name != _node)
+        if (name == _node)
         {
-            Context.Parent.Tell(new NodeReachability(name, reachable));
+            return;
         }
+
+        // a member gone or unreachable under a name another member carries, up and reachable (a
+        // second process under a name in use, which stops; an earlier incarnation of a node that
+        // restarted) says nothing of that node: once its going marked the real node's dumps
+        // unreachable on every node, until the real node itself flapped
+        var state = _self.State;
+        if (!reachable && state.Members.Any(m => !m.UniqueAddress.Equals(member.UniqueAddress) && MembershipLogActor.NameOf(m) == name
+                                                 && m.Status == MemberStatus.Up && !state.Unreachable.Contains(m)))
+        {
+            return;
+        }
+
+        Context.Parent.Tell(new NodeReachability(name, reachable));
     }
 }

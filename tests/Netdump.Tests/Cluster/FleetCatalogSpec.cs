@@ -154,6 +154,13 @@ public sealed class FleetCatalogSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifeti
             Assert.Equal(2 * PerNode, all.Count);
             Assert.DoesNotContain(all, e => e.ClientIp == "192.0.2.4");
         }
+
+        // and the impostor's going says nothing of the real node2: its dumps stay reachable
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the removal's event reaches every node's catalog within a gossip round
+        foreach (var catalog in catalogs)
+        {
+            Assert.DoesNotContain(await ListAsync(catalog), e => e.Unreachable);
+        }
     }
 
     [Fact]
