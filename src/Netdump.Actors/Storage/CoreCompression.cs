@@ -91,7 +91,7 @@ public static class CoreCompression
             // held open (a shared lock) while it is copied: retention leaves a core in use alone
             using var held = RegularFile.OpenRead(original);
             CoreLock.Share(held);
-            var bytes = ZstdCore.Compress(original, temporary, workers, cancel, gate);
+            var bytes = ZstdCore.Compress(original, temporary, workers, cancel, gate, room is null ? null : left => room.WhyNoRoomFor(directory, left));
             ZstdCore.Fsync(temporary);
             if (Check(record, original, temporary, gate, cancel, out var storedSha256) is { } mismatch)
             {
@@ -149,6 +149,19 @@ public static class CoreCompression
             var needed = (ulong)bytes + Reserve;
             var free = Available(directory);
             return free < needed ? $"no room for the copy: {free} bytes free, {needed} needed (the core's size above {ConfigKeys.MinFreeSpace.Name})" : null;
+        }
+
+        /// <summary>
+        /// Before each chunk of a copy: the room is asked again for what is still to come, since the
+        /// dumps received while the copy waited at its gate took room of their own (a copy that
+        /// went on wrote below the reserve, until the disk was full under them).
+        /// </summary>
+        public static void ThrowUnlessRoom(Func<long, string?>? noRoomFor, long bytesLeft)
+        {
+            if (noRoomFor?.Invoke(bytesLeft) is { } why)
+            {
+                throw new IOException(why.Replace("no room for the copy", "no room left for the rest of the copy", StringComparison.Ordinal));
+            }
         }
     }
 

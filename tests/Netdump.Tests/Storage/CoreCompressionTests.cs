@@ -111,6 +111,22 @@ public sealed class CoreCompressionTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Room_taken_by_others_while_it_runs_stops_the_copy_before_it_writes_below_the_reserve()
+    {
+        // room for the whole copy when it starts; then the dumps received meanwhile took it
+        var (dir, bytes) = CompleteDump(_temp.Combine("d"), 3 * 1024 * 1024);
+        var asked = 0;
+        var room = new CoreCompression.Room(_ => ++asked == 1 ? 64UL << 20 : 4096, Reserve: 4096);
+
+        var result = CoreCompression.Run(Read(dir), 0, CancellationToken.None, room);
+
+        Assert.Equal(CompressionOutcome.Failed, result.Outcome);
+        Assert.StartsWith("no room left for the rest of the copy: 4096 bytes free, ", result.Why);
+        Assert.Equal(["dump.json", "info", "vmcore"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
+        Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(dir, "vmcore")));
+    }
+
+    [Fact]
     public void A_full_disk_during_compression_leaves_the_original_and_no_partial_copy()
     {
         var mount = _temp.Combine("small");

@@ -74,6 +74,23 @@ public sealed class CoreDecryptionTests : IDisposable
     }
 
     [Fact]
+    public void Room_taken_by_others_while_it_runs_stops_the_plain_copy_before_it_writes_below_the_reserve()
+    {
+        var client = new SimulatedClient(new SimulationOptions { Size = 3 * 1024 * 1024, Encrypt = true, PublicKey = _temp.Combine("public.pem") });
+        var dir = EncryptedDump(client, "d");
+        var before = Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order().ToList();
+        using var key = DecryptKey.Load(_temp.Combine("private.pem"), out _)!;
+        var asked = 0;
+        var room = new CoreCompression.Room(_ => ++asked == 1 ? 64UL << 20 : 4096, Reserve: 4096);
+
+        var result = CoreDecryption.Run(Read(dir), key, CancellationToken.None, room: room);
+
+        Assert.Equal(DecryptionOutcome.Failed, result.Outcome);
+        Assert.StartsWith("no room left for the rest of the copy: 4096 bytes free, ", result.Why);
+        Assert.Equal(before, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
     public void A_private_key_of_another_size_is_refused_by_its_modulus_and_the_reports_say_so()
     {
         var client = new SimulatedClient(new SimulationOptions { Size = 8192, Encrypt = true, PublicKey = _temp.Combine("public.pem") });
