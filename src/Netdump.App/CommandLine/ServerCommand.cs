@@ -251,10 +251,23 @@ public static partial class ServerCommand
         Log.Information("Stopped");
         await Log.CloseAndFlushAsync();
 
-        // a stop the server decided: its node name is another node's in the fleet
         var reason = Akka.Actor.CoordinatedShutdown.Get(host.Services.GetRequiredService<Akka.Actor.ActorSystem>()).ShutdownReason;
-        return reason is Netdump.Actors.FleetCatalogActor.NodeNameInUse clash ? Fail(clash.Message) : ExitOk;
+        return WhyStopped(reason) is { } why ? Fail(why) : ExitOk;
     }
+
+    /// <summary>
+    /// A stop the operator did not ask for, as one line (the status is then an error's, so that a
+    /// supervisor sees a failure, not a clean stop); null for a stop asked for (SIGTERM, SIGINT).
+    /// </summary>
+    internal static string? WhyStopped(Akka.Actor.CoordinatedShutdown.Reason? reason) => reason switch
+    {
+        // its node name is another node's in the fleet
+        Netdump.Actors.FleetCatalogActor.NodeNameInUse clash => clash.Message,
+        // the split-brain resolver stopped it: on the minority side of a partition, or cut off
+        Akka.Actor.CoordinatedShutdown.ClusterDowningReason =>
+            "the fleet removed this node (it was cut off from the majority of the nodes, docs/cluster.md): it stops; started again, it joins the fleet once the network is back",
+        _ => null,
+    };
 
     /// <summary>What a daemon's launcher prints when the daemon was stopped before it listened.</summary>
     public const string StoppedWhileStarting = "stopped while starting, before it listened (SIGTERM or SIGINT)";

@@ -84,4 +84,15 @@ public sealed class ClusterSettingsTests
     {
         Assert.Null(Merge("cluster = off\nnode_name = rack1\ncluster_port = 20091\n").Settings.Cluster);
     }
+
+    [Fact]
+    public void A_node_the_fleet_removed_stops_with_an_error_line_and_one_stopped_by_the_operator_without()
+    {
+        // a supervisor (systemd's Restart=on-failure) must see the downing as a failure
+        Assert.StartsWith("the fleet removed this node", Netdump.App.CommandLine.ServerCommand.WhyStopped(Akka.Actor.CoordinatedShutdown.ClusterDowningReason.Instance));
+        Assert.Equal("clash", Netdump.App.CommandLine.ServerCommand.WhyStopped(new Netdump.Actors.FleetCatalogActor.NodeNameInUse("clash")));
+        Assert.Null(Netdump.App.CommandLine.ServerCommand.WhyStopped(Akka.Actor.CoordinatedShutdown.ClrExitReason.Instance));
+        Assert.Null(Netdump.App.CommandLine.ServerCommand.WhyStopped(Akka.Actor.CoordinatedShutdown.ClusterLeavingReason.Instance));
+        Assert.Null(Netdump.App.CommandLine.ServerCommand.WhyStopped(null));
+    }
 }
