@@ -101,6 +101,13 @@ public sealed partial class ConcurrencyGuardActor
         {
             _fleetSilent = false;
             _log.Info("Fleet guard answers again: the fleet's limit holds");
+            // the dumps this node took alone were put to the fleet guard while it did not answer: a
+            // partition that healed before the cluster removed a node lost those words, and the
+            // fleet counted too few until those dumps ended. Told again (it holds each once).
+            foreach (var (session, _) in _holders.Where(h => h.Value.Stage != Stage.AskingFleet))
+            {
+                _fleet!.Tell(new FleetGuardActor.Adopt(session));
+            }
         }
     }
 }

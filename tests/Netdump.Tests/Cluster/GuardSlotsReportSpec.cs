@@ -49,4 +49,32 @@ public sealed class GuardSlotsReportSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal([granted.Ref], (await ExpectMsgAsync<FleetGuardActor.SlotsReport>()).Sessions);
         await asking.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // still waiting for the fleet's answer
     }
+
+    [Fact]
+    public async Task When_the_fleet_answers_again_the_dumps_taken_alone_meanwhile_are_put_to_it_again()
+    {
+        // what the node told the fleet guard while it did not answer (a partition) may be lost
+        var fleet = CreateTestProbe();
+        Sys.ActorOf(Akka.Actor.Props.Create(() => new ForwardTo(fleet.Ref)), FleetGuardActor.ProxyPath.Split('/')[^1]);
+        var settings = NetdumpSettings.Create(NetdumpSettings.BuiltInConfig()) with
+        {
+            MaxConcurrentDumps = 4,
+            Cluster = new ClusterSettings("n1", "127.0.0.1", 20090, [], FleetMaxConcurrentDumps: 2, FleetGuardTimeout: TimeSpan.FromMilliseconds(200)),
+        };
+        var guard = Sys.ActorOf(ConcurrencyGuardActor.Props(settings));
+        var alone = CreateTestProbe();
+        guard.Tell(new RequestSlot(IPAddress.Parse("192.0.2.1")), alone.Ref);
+        await fleet.ExpectMsgAsync<FleetGuardActor.Acquire>();
+        await alone.ExpectMsgAsync<SlotGranted>(); // after the timeout: decided alone
+        Assert.Equal(alone.Ref, (await fleet.ExpectMsgAsync<FleetGuardActor.Adopt>()).Session);
+
+        var next = CreateTestProbe();
+        guard.Tell(new RequestSlot(IPAddress.Parse("192.0.2.2")), next.Ref);
+        await fleet.ExpectMsgAsync<FleetGuardActor.Acquire>();
+        guard.Tell(new FleetGuardActor.Granted(next.Ref), fleet.Ref);
+
+        Assert.Equal(alone.Ref, (await fleet.ExpectMsgAsync<FleetGuardActor.Adopt>()).Session);
+        await next.ExpectMsgAsync<SlotGranted>();
+        await fleet.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // once: the fleet answers, it is not silent now
+    }
 }
