@@ -48,7 +48,7 @@ public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalB
         var dumps = found.ToList();
         var total = dumps.Aggregate(0UL, (sum, d) => sum + d.Bytes);
         var chosen = new Dictionary<StoredDump, Removal>(ReferenceEqualityComparer.Instance);
-        bool FromTheFuture(StoredDump d) => d.ReceivedAt > now + FutureTolerance;
+        bool FromTheFuture(StoredDump d) => d.LastActivity > now + FutureTolerance;
         bool IsCandidate(StoredDump d) => d.Held is null && !FromTheFuture(d) && now - d.LastActivity >= RetentionPolicy.MinimumAge && !chosen.ContainsKey(d);
 
         if (policy.MaxAge is { } maxAge)
@@ -92,7 +92,7 @@ public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalB
 
         var removals = chosen.Values.OrderBy(r => r.Dump.ReceivedAt).ThenBy(r => r.Dump.Directory, StringComparer.Ordinal).ToList();
         var staying = dumps.Where(d => !chosen.ContainsKey(d)).Select(d =>
-            FromTheFuture(d) ? $"{d.Directory}: received {Stamp(d.ReceivedAt)}, in the future (was the clock wrong?)"
+            FromTheFuture(d) ? $"{d.Directory}: dated {Stamp(d.LastActivity)}, in the future (was the clock wrong?)"
             : d.Held == DumpJson.Receiving ? "receiving"
             : d.Held is { } held ? $"{d.Directory}: {held}"
             : now - d.LastActivity < RetentionPolicy.MinimumAge ? "ended less than an hour ago"
@@ -109,7 +109,7 @@ public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalB
         var parts = counted.Concat(named.Take(5)).ToList();
         if (named.Count > 5)
         {
-            parts.Add($"{named.Count - 5} more held");
+            parts.Add($"{named.Count - 5} more");
         }
 
         return parts.Count == 0 ? "no dumps" : string.Join("; ", parts);

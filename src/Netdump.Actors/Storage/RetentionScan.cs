@@ -40,7 +40,9 @@ public static class RetentionScan
         var client = DumpJson.Address(json, DumpJson.ClientIp) ?? name.Client;
         var receivedAt = DumpJson.Time(json, DumpJson.ReceivedAt) ?? name.ReceivedAt;
         var bytes = entries.Values.Where(e => e is FileInfo).Aggregate(0UL, (sum, e) => sum + DiskUsage.Of(e));
-        return new StoredDump(directory, client, receivedAt, bytes, WhyHeld(directory, entries, json), DumpJson.Time(json, DumpJson.FinishedAt));
+        // a dump the start-up scan recovered has the scan's time as its end, not its last data's
+        var finishedAt = DumpJson.Bool(json, DumpJson.Recovered) == true ? null : DumpJson.Time(json, DumpJson.FinishedAt);
+        return new StoredDump(directory, client, receivedAt, bytes, WhyHeld(directory, entries, json), finishedAt);
     }
 
     /// <summary>

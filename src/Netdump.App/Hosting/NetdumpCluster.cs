@@ -103,7 +103,7 @@ public static class NetdumpCluster
     {
         var state = Akka.Cluster.Cluster.Get(system).State;
         return state.Members
-            .Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving && !state.Unreachable.Contains(m))
+            .Where(m => (m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Leaving) && !state.Unreachable.Contains(m))
             .FirstOrDefault(m => MembershipLogActor.NameOf(m) == node)?.Roles
             .FirstOrDefault(r => r.StartsWith(HttpRole, StringComparison.Ordinal))?[HttpRole.Length..];
     }

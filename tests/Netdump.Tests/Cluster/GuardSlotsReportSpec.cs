@@ -48,6 +48,11 @@ public sealed class GuardSlotsReportSpec : Akka.TestKit.Xunit2.TestKit
 
         Assert.Equal([granted.Ref], (await ExpectMsgAsync<FleetGuardActor.SlotsReport>()).Sessions);
         await asking.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(100)); // still waiting for the fleet's answer
+
+        // the old fleet guard's grant, in flight during the hand-over: the new one is told of it
+        guard.Tell(new FleetGuardActor.Granted(asking.Ref), fleet.Ref);
+        await asking.ExpectMsgAsync<SlotGranted>();
+        Assert.Equal(asking.Ref, (await fleet.ExpectMsgAsync<FleetGuardActor.Adopt>()).Session);
     }
 
     [Fact]

@@ -146,7 +146,7 @@ public sealed class RetentionPlanTests
         // keep_per_host 1 keeps "yesterday", the host's newest real dump; nothing removes "future"
         Assert.Equal(["last-week"], Removed(kept));
         Assert.Equal(["last-week", "yesterday"], Removed(full));
-        Assert.Equal("/var/crash/future: received 2029-05-31 12:00:00 UTC, in the future (was the clock wrong?)", full.Staying);
+        Assert.Equal("/var/crash/future: dated 2029-05-31 12:00:00 UTC, in the future (was the clock wrong?)", full.Staying);
     }
 
     [Fact]

@@ -145,6 +145,26 @@ public sealed class RetentionRunTests : IDisposable
     }
 
     [Fact]
+    public void RetentionScan_should_date_a_dumps_end_by_its_finished_at_unless_the_start_up_scan_recovered_it()
+    {
+        // a slow dump ended a minute ago; a dump recovered at the last start: its finished_at is
+        // the scan's time, not its last data's
+        var slow = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo);
+        var recovered = DumpTreeBuilder.Dump(DumpDir, "192.0.2.2", LongAgo, "incomplete", core: CoreFileNames.Incomplete);
+        var received = $"{LongAgo.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}";
+        var justNow = $"{Now.AddMinutes(-1).UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}";
+        File.WriteAllText(Path.Combine(slow, DumpReport.JsonFileName),
+            $$"""{"status":"complete","client_ip":"192.0.2.1","received_at":"{{received}}","finished_at":"{{justNow}}","vmcore":"vmcore"}""");
+        File.WriteAllText(Path.Combine(recovered, DumpReport.JsonFileName),
+            $$"""{"status":"incomplete","client_ip":"192.0.2.2","received_at":"{{received}}","finished_at":"{{justNow}}","recovered":true,"vmcore":"vmcore-incomplete"}""");
+
+        var (dumps, _) = RetentionScan.Run(DumpDir);
+
+        Assert.Equal(Now.AddMinutes(-1), dumps.Single(d => d.Directory == slow).LastActivity);
+        Assert.Equal(LongAgo, dumps.Single(d => d.Directory == recovered).LastActivity);
+    }
+
+    [Fact]
     public void RetentionScan_should_hold_dumps_still_being_received_however_old()
     {
         var receiving = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo, "receiving", core: CoreFileNames.Incomplete);
