@@ -269,9 +269,9 @@ public sealed partial class FleetCatalogActor : ReceiveActor
         // second process under a name in use, which stops; an earlier incarnation of a node that
         // restarted) says nothing of that node: once its going marked the real node's dumps
         // unreachable on every node, until the real node itself flapped
-        var state = _self.State;
-        if (!reachable && state.Members.Any(m => !m.UniqueAddress.Equals(member.UniqueAddress) && MembershipLogActor.NameOf(m) == name
-                                                 && m.Status == MemberStatus.Up && !state.Unreachable.Contains(m)))
+        // (this actor's own view, in the order of its events: the cluster's shared state may lag it)
+        if (!reachable && _members.Values.Any(m => !m.UniqueAddress.Equals(member.UniqueAddress) && MembershipLogActor.NameOf(m) == name
+                                                   && m.Status == MemberStatus.Up && !_unreachableMembers.Contains(m.UniqueAddress)))
         {
             return;
         }
