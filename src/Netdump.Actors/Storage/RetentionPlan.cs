@@ -34,7 +34,8 @@ public sealed record Removal(StoredDump Dump, RetentionRule Rule, string Why);
 /// <param name="TotalBytes">The bytes on disk of every dump found.</param>
 /// <param name="TotalAfter">What stays once the removals are done.</param>
 /// <param name="Staying">Why the dumps that stay may not go (one line: the reasons counted, the unusual ones named).</param>
-public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalBytes, ulong TotalAfter, string Staying = "")
+/// <param name="DatedAhead">The dumps dated further ahead than <see cref="FutureTolerance"/>, each as a line for the operator: left alone.</param>
+public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalBytes, ulong TotalAfter, string Staying = "", IReadOnlyList<string>? DatedAhead = null)
 {
     /// <summary>
     /// A dump dated further ahead than this (the server's clock was wrong when it came, or it was
@@ -97,7 +98,9 @@ public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalB
             : d.Held is { } held ? $"{d.Directory}: {held}"
             : now - d.LastActivity < RetentionPolicy.MinimumAge ? "ended less than an hour ago"
             : "kept by the keys").ToList();
-        return new RetentionPlan(removals, total, left, Summarize(staying));
+        var datedAhead = dumps.Where(FromTheFuture)
+            .Select(d => $"{d.Directory}: dated {Stamp(d.LastActivity)}, in the future (was the clock wrong?); no retention key removes it").ToList();
+        return new RetentionPlan(removals, total, left, Summarize(staying), datedAhead);
     }
 
     /// <summary>The reasons counted (the common ones) and named (the others, at most five), in one line.</summary>

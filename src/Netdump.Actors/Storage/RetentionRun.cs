@@ -49,8 +49,10 @@ public static class RetentionRun
     /// <summary>Scans, plans and removes: what one retention pass does.</summary>
     public static RetentionPass Prune(string dumpDirectory, RetentionPolicy policy, DateTimeOffset now, bool dryRun)
     {
-        var (dumps, problems) = RetentionScan.Run(dumpDirectory);
+        var (dumps, found) = RetentionScan.Run(dumpDirectory);
         var plan = RetentionPlan.Make(dumps, policy, now);
+        // a dump dated ahead is said whatever the keys do: it stays for good
+        var problems = found.Concat(plan.DatedAhead ?? []).ToList();
         if (dryRun)
         {
             return new RetentionPass(plan, [], problems, RemovalLog.Recorded.Instance);

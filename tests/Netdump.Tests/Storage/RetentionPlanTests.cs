@@ -147,6 +147,7 @@ public sealed class RetentionPlanTests
         Assert.Equal(["last-week"], Removed(kept));
         Assert.Equal(["last-week", "yesterday"], Removed(full));
         Assert.Equal("/var/crash/future: dated 2029-05-31 12:00:00 UTC, in the future (was the clock wrong?)", full.Staying);
+        Assert.Equal(["/var/crash/future: dated 2029-05-31 12:00:00 UTC, in the future (was the clock wrong?); no retention key removes it"], kept.DatedAhead);
     }
 
     [Fact]

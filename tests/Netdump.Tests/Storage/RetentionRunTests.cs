@@ -165,6 +165,17 @@ public sealed class RetentionRunTests : IDisposable
     }
 
     [Fact]
+    public void RetentionRun_should_name_a_dump_dated_ahead_among_its_problems_whatever_the_keys()
+    {
+        var ahead = DumpTreeBuilder.Dump(DumpDir, "192.0.2.9", Now.AddYears(5));
+
+        var pass = RetentionRun.Prune(DumpDir, new RetentionPolicy(1, null, null), Now, dryRun: true);
+
+        Assert.Empty(pass.Plan.Removals);
+        Assert.Contains(pass.Problems, p => p.StartsWith($"{ahead}: dated ", StringComparison.Ordinal) && p.EndsWith("in the future (was the clock wrong?); no retention key removes it", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void RetentionScan_should_hold_dumps_still_being_received_however_old()
     {
         var receiving = DumpTreeBuilder.Dump(DumpDir, "192.0.2.1", LongAgo, "receiving", core: CoreFileNames.Incomplete);
