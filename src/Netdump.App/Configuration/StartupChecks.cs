@@ -95,44 +95,33 @@ public static class StartupChecks
     /// not have, or a privileged port) stops the start before anything runs. Port 0 (any port)
     /// always binds. The listener binds for real moments later and reports a failure the same way.
     /// </summary>
-    public static void CheckListenPort(IPAddress address, int port)
-    {
-        if (port == 0)
-        {
-            return;
-        }
-
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        try
-        {
-            socket.Bind(new IPEndPoint(address, port));
-        }
-        catch (SocketException e)
-        {
-            // the listener's wording (UdpListenerActor), so both checks read alike
-            throw new OperatorConfigException($"cannot bind {address}:{port}: {e.Message}", e);
-        }
-    }
+    public static void CheckListenPort(IPAddress address, int port) =>
+        // the listener's wording (UdpListenerActor), so both checks read alike
+        ProbeBind(SocketType.Dgram, ProtocolType.Udp, address, port, "");
 
     /// <summary>
     /// Binds and releases the cluster's TCP port (<c>addr</c>, <c>cluster_port</c>): a port in use
     /// stopped the start inside Akka's remoting with its exception's whole text, or not at all.
     /// </summary>
-    public static void CheckClusterPort(IPAddress address, int port)
+    public static void CheckClusterPort(IPAddress address, int port) =>
+        ProbeBind(SocketType.Stream, ProtocolType.Tcp, address, port, ConfigKeys.ClusterPort.Name + ": ");
+
+    /// <summary>Binds and releases <paramref name="address"/>:<paramref name="port"/> (0: any port, always free); a failure is one line, after <paramref name="prefix"/>.</summary>
+    private static void ProbeBind(SocketType type, ProtocolType protocol, IPAddress address, int port, string prefix)
     {
         if (port == 0)
         {
             return;
         }
 
-        using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        using var socket = new Socket(address.AddressFamily, type, protocol);
         try
         {
             socket.Bind(new IPEndPoint(address, port));
         }
         catch (SocketException e)
         {
-            throw new OperatorConfigException($"{ConfigKeys.ClusterPort.Name}: cannot bind {address}:{port}: {e.Message}", e);
+            throw new OperatorConfigException($"{prefix}cannot bind {address}:{port}: {e.Message}", e);
         }
     }
 

@@ -21,20 +21,26 @@ public sealed class GuardSlotsReportSpec : Akka.TestKit.Xunit2.TestKit
         public ForwardTo(IActorRef target) => ReceiveAny(message => target.Forward(message));
     }
 
+    /// <summary>A node's guard under a fleet limit of 2, whose fleet guard proxy is the returned probe.</summary>
+    private (IActorRef Guard, Akka.TestKit.TestProbe Fleet) StartGuard(TimeSpan fleetGuardTimeout)
+    {
+        var fleet = CreateTestProbe();
+        Sys.ActorOf(Akka.Actor.Props.Create(() => new ForwardTo(fleet.Ref)), FleetGuardActor.ProxyPath.Split('/')[^1]);
+        var settings = NetdumpSettings.Create(NetdumpSettings.BuiltInConfig()) with
+        {
+            MaxConcurrentDumps = 4,
+            Cluster = new ClusterSettings("n1", "127.0.0.1", 20090, [], FleetMaxConcurrentDumps: 2, FleetGuardTimeout: fleetGuardTimeout),
+        };
+        return (Sys.ActorOf(ConcurrencyGuardActor.Props(settings)), fleet);
+    }
+
     [Fact]
     public async Task A_slot_still_asked_of_the_fleet_is_not_reported_as_held_to_a_new_fleet_guard()
     {
         // during a hand-over, a request the old fleet guard never answered is buffered by the proxy
         // and decided by the new one after its recount; reported as held, it was granted over a
         // full fleet's limit
-        var fleet = CreateTestProbe();
-        Sys.ActorOf(Akka.Actor.Props.Create(() => new ForwardTo(fleet.Ref)), FleetGuardActor.ProxyPath.Split('/')[^1]);
-        var settings = NetdumpSettings.Create(NetdumpSettings.BuiltInConfig()) with
-        {
-            MaxConcurrentDumps = 4,
-            Cluster = new ClusterSettings("n1", "127.0.0.1", 20090, [], FleetMaxConcurrentDumps: 2, FleetGuardTimeout: TimeSpan.FromMinutes(5)),
-        };
-        var guard = Sys.ActorOf(ConcurrencyGuardActor.Props(settings));
+        var (guard, fleet) = StartGuard(TimeSpan.FromMinutes(5));
         var granted = CreateTestProbe();
         var asking = CreateTestProbe();
         guard.Tell(new RequestSlot(IPAddress.Parse("192.0.2.1")), granted.Ref);
@@ -59,14 +65,7 @@ public sealed class GuardSlotsReportSpec : Akka.TestKit.Xunit2.TestKit
     public async Task When_the_fleet_answers_again_the_dumps_taken_alone_meanwhile_are_put_to_it_again()
     {
         // what the node told the fleet guard while it did not answer (a partition) may be lost
-        var fleet = CreateTestProbe();
-        Sys.ActorOf(Akka.Actor.Props.Create(() => new ForwardTo(fleet.Ref)), FleetGuardActor.ProxyPath.Split('/')[^1]);
-        var settings = NetdumpSettings.Create(NetdumpSettings.BuiltInConfig()) with
-        {
-            MaxConcurrentDumps = 4,
-            Cluster = new ClusterSettings("n1", "127.0.0.1", 20090, [], FleetMaxConcurrentDumps: 2, FleetGuardTimeout: TimeSpan.FromMilliseconds(200)),
-        };
-        var guard = Sys.ActorOf(ConcurrencyGuardActor.Props(settings));
+        var (guard, fleet) = StartGuard(TimeSpan.FromMilliseconds(200));
         var alone = CreateTestProbe();
         guard.Tell(new RequestSlot(IPAddress.Parse("192.0.2.1")), alone.Ref);
         await fleet.ExpectMsgAsync<FleetGuardActor.Acquire>();
