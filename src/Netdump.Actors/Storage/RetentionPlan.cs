@@ -92,23 +92,32 @@ public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalB
         }
 
         var removals = chosen.Values.OrderBy(r => r.Dump.ReceivedAt).ThenBy(r => r.Dump.Directory, StringComparer.Ordinal).ToList();
+        string DatedAhead(StoredDump d) => $"{d.Directory}: dated {Stamp(d.LastActivity)}, in the future (was the clock wrong?)";
         var staying = dumps.Where(d => !chosen.ContainsKey(d)).Select(d =>
-            FromTheFuture(d) ? $"{d.Directory}: dated {Stamp(d.LastActivity)}, in the future (was the clock wrong?)"
-            : d.Held == DumpJson.Receiving ? "receiving"
-            : d.Held is { } held ? $"{d.Directory}: {held}"
-            : now - d.LastActivity < RetentionPolicy.MinimumAge ? "ended less than an hour ago"
-            : "kept by the keys").ToList();
-        var datedAhead = dumps.Where(FromTheFuture)
-            .Select(d => $"{d.Directory}: dated {Stamp(d.LastActivity)}, in the future (was the clock wrong?); no retention key removes it").ToList();
+            FromTheFuture(d) ? (Stay.Named, DatedAhead(d))
+            : d.Held == DumpJson.Receiving ? (Stay.Receiving, null)
+            : d.Held is { } held ? (Stay.Named, $"{d.Directory}: {held}")
+            : now - d.LastActivity < RetentionPolicy.MinimumAge ? (Stay.Young, null)
+            : (Stay.KeptByKeys, (string?)null)).ToList();
+        var datedAhead = dumps.Where(FromTheFuture).Select(d => DatedAhead(d) + "; no retention key removes it").ToList();
         return new RetentionPlan(removals, total, left, Summarize(staying), datedAhead);
     }
 
-    /// <summary>The reasons counted (the common ones) and named (the others, at most five), in one line.</summary>
-    private static string Summarize(List<string> reasons)
+    /// <summary>Why a dump stays: the common reasons are counted, the others named with the dump.</summary>
+    private enum Stay
     {
-        string[] common = ["receiving", "ended less than an hour ago", "kept by the keys"];
-        var counted = common.Select(c => (Reason: c, Count: reasons.Count(r => r == c))).Where(c => c.Count > 0).Select(c => $"{c.Count} {c.Reason}");
-        var named = reasons.Where(r => !common.Contains(r)).ToList();
+        Receiving,
+        Young,
+        KeptByKeys,
+        Named,
+    }
+
+    /// <summary>The reasons counted (the common ones) and named (the others, at most five), in one line.</summary>
+    private static string Summarize(List<(Stay Why, string? Named)> staying)
+    {
+        var counted = new[] { (Stay.Receiving, "receiving"), (Stay.Young, "ended less than an hour ago"), (Stay.KeptByKeys, "kept by the keys") }
+            .Select(c => (Count: staying.Count(s => s.Why == c.Item1), Text: c.Item2)).Where(c => c.Count > 0).Select(c => $"{c.Count} {c.Text}");
+        var named = staying.Where(s => s.Why == Stay.Named).Select(s => s.Named!).ToList();
         var parts = counted.Concat(named.Take(5)).ToList();
         if (named.Count > 5)
         {
