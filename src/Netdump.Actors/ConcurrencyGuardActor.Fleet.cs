@@ -14,8 +14,6 @@ public sealed partial class ConcurrencyGuardActor
     /// <summary>The fleet guard has not answered for a session within <c>fleet_guard_timeout</c>.</summary>
     private sealed record FleetSilent(IActorRef Session);
 
-    /// <summary>The sessions still asking the fleet when a new fleet guard's recount asked for this node's slots.</summary>
-    private readonly HashSet<IActorRef> _unreported = [];
 
     /// <summary>The fleet guard's answers, in every state that grants, after its own cases; true when the message was one of them.</summary>
     private bool FleetAnswers(object message)
@@ -30,7 +28,7 @@ public sealed partial class ConcurrencyGuardActor
                     Timers.Cancel(FleetTimer(granted.Session));
                     _holders[granted.Session] = holder with { Stage = Stage.Granted };
                     granted.Session.Tell(SlotGranted.Instance);
-                    if (_unreported.Remove(granted.Session))
+                    if (holder.Unreported)
                     {
                         // left out of a new fleet guard's recount, granted by the old one: the new
                         // one has not counted it (it holds each once)
@@ -46,7 +44,6 @@ public sealed partial class ConcurrencyGuardActor
                 if (_holders.TryGetValue(refused.Session, out var holder) && holder.Stage == Stage.AskingFleet)
                 {
                     Timers.Cancel(FleetTimer(refused.Session));
-                    _unreported.Remove(refused.Session);
                     _holders.Remove(refused.Session);
                     Context.Unwatch(refused.Session);
                     LogRefusal(holder.Client, Metrics.RefusalReason.TooManyDumps, "Too many concurrent netdumps, ignoring dump from {Client} (the fleet's limit, fleet_max_concurrent_dumps = "
@@ -69,7 +66,6 @@ public sealed partial class ConcurrencyGuardActor
                     }
 
                     _holders[silent.Session] = holder with { Stage = Stage.Granted };
-                    _unreported.Remove(silent.Session); // adopted now
                     _fleet!.Tell(new FleetGuardActor.Adopt(silent.Session));
                     silent.Session.Tell(SlotGranted.Instance);
                 }
@@ -81,8 +77,11 @@ public sealed partial class ConcurrencyGuardActor
                 // their Acquire reaches the new fleet guard after its recount and is decided against
                 // the limit there; reported as held, it was granted whatever the fleet held
                 Sender.Tell(new FleetGuardActor.SlotsReport(_holders.Where(h => h.Value.Stage != Stage.AskingFleet).Select(h => h.Key).ToList()));
-                _unreported.Clear();
-                _unreported.UnionWith(_holders.Where(h => h.Value.Stage == Stage.AskingFleet).Select(h => h.Key));
+                foreach (var (session, asking) in _holders.Where(h => h.Value.Stage == Stage.AskingFleet).ToList())
+                {
+                    _holders[session] = asking with { Unreported = true };
+                }
+
                 return true;
             default:
                 return false;

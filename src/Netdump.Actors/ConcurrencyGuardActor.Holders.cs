@@ -29,7 +29,11 @@ public sealed partial class ConcurrencyGuardActor
     /// HERALD is acked, and receives until then, so a new dump that ends before its ack gives the
     /// slot back to it.
     /// </param>
-    private sealed record Holder(IPAddress Client, Stage Stage, long AckedAt = 0, (IActorRef Session, Holder Holder)? Inherited = null)
+    /// <param name="Unreported">
+    /// Still asking the fleet when a new fleet guard's recount asked for this node's slots, so left
+    /// out: granted by the old guard after all, it is put to the new one.
+    /// </param>
+    private sealed record Holder(IPAddress Client, Stage Stage, long AckedAt = 0, (IActorRef Session, Holder Holder)? Inherited = null, bool Unreported = false)
     {
         /// <summary>Acked, nothing since: a candidate to yield its slot.</summary>
         public bool Quiet => Stage == Stage.Acked;
