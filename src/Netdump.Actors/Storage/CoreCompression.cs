@@ -91,7 +91,7 @@ public static class CoreCompression
             // held open (a shared lock) while it is copied: retention leaves a core in use alone
             using var held = RegularFile.OpenRead(original);
             CoreLock.Share(held);
-            var bytes = ZstdCore.Compress(original, temporary, workers, cancel, gate, room is null ? null : left => room.WhyNoRoomFor(directory, left));
+            var bytes = ZstdCore.Compress(original, temporary, workers, cancel, gate, room is null ? null : left => room.EnsureRoomForRest(directory, left));
             ZstdCore.Fsync(temporary);
             if (Check(record, original, temporary, gate, cancel, out var storedSha256) is { } mismatch)
             {
@@ -144,24 +144,27 @@ public static class CoreCompression
         /// or deciphered copy takes) fits in <paramref name="directory"/>'s file system above the
         /// reserve; otherwise why not, before anything is written.
         /// </summary>
-        public string? WhyNoRoomFor(string directory, long bytes)
+        public string? WhyNoRoomFor(string directory, long bytes) => WhyNot(directory, bytes, "the copy", "the core's size");
+
+        /// <summary>
+        /// Before each chunk of a copy in <paramref name="directory"/>: the room is asked again for
+        /// the <paramref name="bytesLeft"/> still to come, since the dumps received while the copy
+        /// waited at its gate took room of their own (a copy that went on wrote below the reserve,
+        /// until the disk was full under them). Short of it, an <see cref="IOException"/> stops the copy.
+        /// </summary>
+        public void EnsureRoomForRest(string directory, long bytesLeft)
+        {
+            if (WhyNot(directory, bytesLeft, "the rest of the copy", "what is left of the core") is { } why)
+            {
+                throw new IOException(why);
+            }
+        }
+
+        private string? WhyNot(string directory, long bytes, string what, string size)
         {
             var needed = (ulong)bytes + Reserve;
             var free = Available(directory);
-            return free < needed ? $"no room for the copy: {free} bytes free, {needed} needed (the core's size above {ConfigKeys.MinFreeSpace.Name})" : null;
-        }
-
-        /// <summary>
-        /// Before each chunk of a copy: the room is asked again for what is still to come, since the
-        /// dumps received while the copy waited at its gate took room of their own (a copy that
-        /// went on wrote below the reserve, until the disk was full under them).
-        /// </summary>
-        public static void ThrowUnlessRoom(Func<long, string?>? noRoomFor, long bytesLeft)
-        {
-            if (noRoomFor?.Invoke(bytesLeft) is { } why)
-            {
-                throw new IOException(why.Replace("no room for the copy", "no room left for the rest of the copy", StringComparison.Ordinal));
-            }
+            return free < needed ? $"no room for {what}: {free} bytes free, {needed} needed ({size} above {ConfigKeys.MinFreeSpace.Name})" : null;
         }
     }
 

@@ -81,7 +81,7 @@ public static class CoreDecryption
                     return new DecryptionResult(DecryptionOutcome.Failed, record, noRoom);
                 }
 
-                Decipher(encrypted, temporary, cipher, gate, room is null ? null : left => room.WhyNoRoomFor(directory, left), cancel);
+                Decipher(encrypted, temporary, cipher, gate, room is null ? null : left => room.EnsureRoomForRest(directory, left), cancel);
             }
 
             // decryptcore's output is deterministic: a plain core an earlier, cut-short run put in place is the same
@@ -140,7 +140,7 @@ public static class CoreDecryption
         return cipher;
     }
 
-    private static void Decipher(string encrypted, string plain, EkcdCipher cipher, PauseGate? gate, Func<long, string?>? noRoomFor, CancellationToken cancel)
+    private static void Decipher(string encrypted, string plain, EkcdCipher cipher, PauseGate? gate, Action<long>? beforeChunk, CancellationToken cancel)
     {
         using var input = RegularFile.OpenRead(encrypted);
         CoreLock.Share(input); // in use while it is copied: retention leaves it alone
@@ -153,7 +153,7 @@ public static class CoreDecryption
         {
             cancel.ThrowIfCancellationRequested();
             gate?.Pass(cancel);
-            CoreCompression.Room.ThrowUnlessRoom(noRoomFor, RandomAccess.GetLength(input) - offset);
+            beforeChunk?.Invoke(RandomAccess.GetLength(input) - offset);
             cipher.Transform(buffer.AsSpan(0, read));
             RandomAccess.Write(output, buffer.AsSpan(0, read), offset);
             offset += read;

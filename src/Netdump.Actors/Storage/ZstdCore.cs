@@ -32,8 +32,8 @@ public static unsafe class ZstdCore
     /// </summary>
     /// <param name="workers">libzstd's compression threads; 0 compresses on the calling thread</param>
     /// <param name="gate">passed before each chunk: closed, the compression waits (libzstd's workers finish the chunks they have, then idle)</param>
-    /// <param name="noRoomFor">asked before each chunk with the source's bytes still to come: a reason stops the copy (an <see cref="IOException"/>)</param>
-    public static long Compress(string source, string destination, int workers, CancellationToken cancel, PauseGate? gate = null, Func<long, string?>? noRoomFor = null)
+    /// <param name="beforeChunk">called before each chunk with the source's bytes still to come; may stop the copy with an <see cref="IOException"/></param>
+    public static long Compress(string source, string destination, int workers, CancellationToken cancel, PauseGate? gate = null, Action<long>? beforeChunk = null)
     {
         using var input = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         var context = LibZstd.ZSTD_createCCtx();
@@ -57,7 +57,7 @@ public static unsafe class ZstdCore
 
             output = File.OpenHandle(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, preallocationSize: 0);
             File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            return Stream(context, input, output, gate, noRoomFor, cancel);
+            return Stream(context, input, output, gate, beforeChunk, cancel);
         }
         catch when (output is not null)
         {
@@ -160,7 +160,7 @@ public static unsafe class ZstdCore
     }
 
     /// <summary>Feeds the whole input through the compressor and writes what it gives; returns the bytes written.</summary>
-    private static long Stream(nint context, SafeFileHandle input, SafeFileHandle output, PauseGate? gate, Func<long, string?>? noRoomFor, CancellationToken cancel)
+    private static long Stream(nint context, SafeFileHandle input, SafeFileHandle output, PauseGate? gate, Action<long>? beforeChunk, CancellationToken cancel)
     {
         var length = RandomAccess.GetLength(input);
         var inBuffer = new byte[ChunkBytes];
@@ -173,7 +173,7 @@ public static unsafe class ZstdCore
             {
                 cancel.ThrowIfCancellationRequested();
                 gate?.Pass(cancel);
-                CoreCompression.Room.ThrowUnlessRoom(noRoomFor, length - readAt);
+                beforeChunk?.Invoke(length - readAt);
                 var read = RandomAccess.Read(input, inBuffer, readAt);
                 readAt += read;
                 var end = read == 0;

@@ -121,7 +121,7 @@ public sealed class CoreCompressionTests(ITestOutputHelper output) : IDisposable
         var result = CoreCompression.Run(Read(dir), 0, CancellationToken.None, room);
 
         Assert.Equal(CompressionOutcome.Failed, result.Outcome);
-        Assert.StartsWith("no room left for the rest of the copy: 4096 bytes free, ", result.Why);
+        Assert.StartsWith("no room for the rest of the copy: 4096 bytes free, ", result.Why);
         Assert.Equal(["dump.json", "info", "vmcore"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
         Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(dir, "vmcore")));
     }

@@ -86,7 +86,7 @@ public sealed class CoreDecryptionTests : IDisposable
         var result = CoreDecryption.Run(Read(dir), key, CancellationToken.None, room: room);
 
         Assert.Equal(DecryptionOutcome.Failed, result.Outcome);
-        Assert.StartsWith("no room left for the rest of the copy: 4096 bytes free, ", result.Why);
+        Assert.StartsWith("no room for the rest of the copy: 4096 bytes free, ", result.Why);
         Assert.Equal(before, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order());
     }
 
