@@ -14,7 +14,6 @@ public sealed partial class ConcurrencyGuardActor
     /// <summary>The fleet guard has not answered for a session within <c>fleet_guard_timeout</c>.</summary>
     private sealed record FleetSilent(IActorRef Session);
 
-
     /// <summary>The fleet guard's answers, in every state that grants, after its own cases; true when the message was one of them.</summary>
     private bool FleetAnswers(object message)
     {
@@ -26,7 +25,7 @@ public sealed partial class ConcurrencyGuardActor
                 if (_holders.TryGetValue(granted.Session, out var holder) && holder.Stage == Stage.AskingFleet)
                 {
                     Timers.Cancel(FleetTimer(granted.Session));
-                    _holders[granted.Session] = holder with { Stage = Stage.Granted };
+                    _holders[granted.Session] = holder with { Stage = Stage.Granted, Unreported = false };
                     granted.Session.Tell(SlotGranted.Instance);
                     if (holder.Unreported)
                     {

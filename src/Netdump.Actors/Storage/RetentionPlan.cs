@@ -35,7 +35,7 @@ public sealed record Removal(StoredDump Dump, RetentionRule Rule, string Why);
 /// <param name="TotalAfter">What stays once the removals are done.</param>
 /// <param name="Staying">Why the dumps that stay may not go (one line: the reasons counted, the unusual ones named).</param>
 /// <param name="DatedAhead">The dumps dated further ahead than <see cref="FutureTolerance"/>, each as a line for the operator: left alone.</param>
-public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalBytes, ulong TotalAfter, string Staying = "", IReadOnlyList<string>? DatedAhead = null)
+public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalBytes, ulong TotalAfter, string Staying, IReadOnlyList<string> DatedAhead)
 {
     /// <summary>
     /// A dump dated further ahead than this (the server's clock was wrong when it came, or it was

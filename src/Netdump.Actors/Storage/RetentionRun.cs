@@ -52,7 +52,7 @@ public static class RetentionRun
         var (dumps, found) = RetentionScan.Run(dumpDirectory);
         var plan = RetentionPlan.Make(dumps, policy, now);
         // a dump dated ahead is said whatever the keys do: it stays for good
-        var problems = found.Concat(plan.DatedAhead ?? []).ToList();
+        var problems = found.Concat(plan.DatedAhead).ToList();
         if (dryRun)
         {
             return new RetentionPass(plan, [], problems, RemovalLog.Recorded.Instance);
