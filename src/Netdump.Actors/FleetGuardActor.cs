@@ -37,12 +37,16 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IActorRef, Address> _slots = [];
     private readonly HashSet<Address> _unanswered = [];
+    private readonly Metrics.NetdumpMetrics _metrics = MetricsExtension.For(Context.System);
 
     public FleetGuardActor(int limit, string guardPath, TimeSpan recountTimeout)
     {
         _limit = limit;
         _guardPath = guardPath;
         _recountTimeout = recountTimeout;
+        _metrics.FleetSlotsMax.Set(limit);
+        _metrics.FleetSlotsInUse.Set(0);
+        _metrics.FleetRecounting.Set(1);
         Recounting();
     }
 
@@ -69,12 +73,6 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
 
     public sealed record SlotsReport(IReadOnlyList<IActorRef> Sessions);
 
-    /// <summary>Asks how many slots the fleet counts, answered with <see cref="Count"/>.</summary>
-    public sealed record GetCount;
-
-    /// <summary>The slots the fleet counts; <paramref name="Recounting"/> while the nodes' reports are still awaited.</summary>
-    public sealed record Count(int Slots, int Limit, bool Recounting);
-
     private sealed record RecountOver;
 
     public static Props Props(int limit, string guardPath, TimeSpan recountTimeout) =>
@@ -98,7 +96,15 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
         FinishRecountIfDone();
     }
 
-    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        Cluster.Get(Context.System).Unsubscribe(Self);
+
+        // handed over (or the node stops): the fleet's count is the next host's to show
+        _metrics.FleetSlotsInUse.Set(0);
+        _metrics.FleetSlotsMax.Set(0);
+        _metrics.FleetRecounting.Set(0);
+    }
 
     private void Recounting()
     {
@@ -125,7 +131,7 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
             NodeLeft(removed);
             FinishRecountIfDone(); // it will not report now
         });
-        Common(recounting: true);
+        Common();
         ReceiveAny(_ => Stash.Stash());
     }
 
@@ -139,6 +145,7 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
         Timers.Cancel(RecountTimer);
         _log.Info("Fleet guard on {Node}: {Slots} dumps in progress in the fleet (limit {Limit})",
             Cluster.Get(Context.System).SelfAddress, _slots.Count, _limit);
+        _metrics.FleetRecounting.Set(0);
         Become(Ready);
         Stash.UnstashAll();
     }
@@ -167,16 +174,15 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
         });
         Receive<RecountOver>(_ => { });
         Receive<ClusterEvent.MemberRemoved>(NodeLeft);
-        Common(recounting: false);
+        Common();
     }
 
     /// <summary>What frees or adds a slot, in either state.</summary>
-    private void Common(bool recounting)
+    private void Common()
     {
         Receive<Adopt>(adopt => Hold(adopt.Session));
         Receive<Release>(release => Free(release.Session));
         Receive<Terminated>(t => Free(t.ActorRef));
-        Receive<GetCount>(_ => Sender.Tell(new Count(_slots.Count, _limit, recounting)));
     }
 
     /// <summary>A node left the cluster: its slots are free, and it is not waited for.</summary>
@@ -202,6 +208,7 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
         {
             // a session on a node that is gone, or that has ended, is freed at once by the watch
             Context.Watch(session);
+            _metrics.FleetSlotsInUse.Set(_slots.Count);
         }
     }
 
@@ -214,6 +221,7 @@ public sealed class FleetGuardActor : ReceiveActor, IWithUnboundedStash, IWithTi
         if (_slots.Remove(session))
         {
             Context.Unwatch(session);
+            _metrics.FleetSlotsInUse.Set(_slots.Count);
         }
     }
 }

@@ -77,6 +77,11 @@ public sealed class NetdumpMetrics
         Sessions = factory.CreateGauge("netdump_sessions", "Client sessions alive: receiving, finishing or lingering.");
         SlotsInUse = factory.CreateGauge("netdump_slots_in_use", "Dump slots taken (at most max_concurrent_dumps).");
         SlotsMax = factory.CreateGauge("netdump_slots", "Dump slots there are (max_concurrent_dumps).");
+        FleetSlotsInUse = factory.CreateGauge("netdump_fleet_slots_in_use",
+            "Dumps the fleet guard counts across the cluster (fleet_max_concurrent_dumps); on the node that hosts it, 0 on the others.");
+        FleetSlotsMax = factory.CreateGauge("netdump_fleet_slots", "fleet_max_concurrent_dumps on the node that hosts the fleet guard, 0 on the others.");
+        FleetRecounting = factory.CreateGauge("netdump_fleet_guard_recounting",
+            "1 while the fleet guard on this node recounts the nodes' slots (the fleet's HERALDs wait), else 0.");
         _scriptRuns = factory.CreateCounter("netdump_script_runs_total", "Hook scripts run (or refused by the ownership and mode checks), by script and result.",
             labelNames: ["script", "result"]);
         FreeSpace = factory.CreateGauge("netdump_free_space_bytes", "Free bytes for the server on the dump file system, measured at each scrape.");
@@ -98,6 +103,9 @@ public sealed class NetdumpMetrics
     public Gauge Sessions { get; }
     public Gauge SlotsInUse { get; }
     public Gauge SlotsMax { get; }
+    public Gauge FleetSlotsInUse { get; }
+    public Gauge FleetSlotsMax { get; }
+    public Gauge FleetRecounting { get; }
     public Gauge FreeSpace { get; }
     public Histogram HeraldToAck { get; }
     public Gauge CatalogDumps { get; }
@@ -142,6 +150,7 @@ public sealed class NetdumpMetrics
         {
             ScriptOutcome.Exited => exitCode == 0 ? "exit_zero" : "exit_nonzero",
             ScriptOutcome.TimedOut => "timed_out",
+            ScriptOutcome.KilledAtStop => "killed_at_stop",
             ScriptOutcome.Skipped => "skipped",
             _ => "failed_to_start",
         };

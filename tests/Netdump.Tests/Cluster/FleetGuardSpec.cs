@@ -48,18 +48,35 @@ public sealed class FleetGuardSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         await AwaitMembersAsync(3);
         foreach (var node in _nodes)
         {
-            // every proxy has found the singleton and its recount is over
-            await AwaitCountAsync(node, 0);
+            // every proxy has found the singleton
+            await AwaitProxyAsync(node);
+        }
+
+        // and its recount is over
+        await AwaitCountAsync(0);
+    }
+
+    /// <summary>Waits until <paramref name="node"/>'s proxy reaches the fleet guard: an <c>Acquire</c> answered (and a granted slot given back).</summary>
+    private async Task AwaitProxyAsync(FleetNode node)
+    {
+        var session = Session(node);
+        var answer = await node.FleetGuard.Ask(new FleetGuardActor.Acquire(session.Ref), Wait);
+        if (answer is FleetGuardActor.Granted)
+        {
+            node.FleetGuard.Tell(new FleetGuardActor.Release(session.Ref));
         }
     }
 
     private async Task AwaitMembersAsync(int count) => await AwaitConditionAsync(() => Task.FromResult(_nodes.All(n =>
         Akka.Cluster.Cluster.Get(n.System).State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) == count)), Wait, TimeSpan.FromMilliseconds(100));
 
-    private async Task AwaitCountAsync(FleetNode node, int slots) => await AwaitAssertAsync(async () =>
+    /// <summary>The node that hosts the fleet guard shows its count (netdump_fleet_slots*), the others 0.</summary>
+    private async Task AwaitCountAsync(int slots) => await AwaitAssertAsync(() =>
     {
-        var count = await node.FleetGuard.Ask<FleetGuardActor.Count>(new FleetGuardActor.GetCount(), TimeSpan.FromSeconds(1));
-        Assert.Equal(slots, count.Slots);
+        var alive = _nodes.Where(n => !n.System.WhenTerminated.IsCompleted).ToList();
+        var host = Assert.Single(alive, n => MetricsExtension.For(n.System).FleetSlotsMax.Value > 0);
+        Assert.Equal(slots, MetricsExtension.For(host.System).FleetSlotsInUse.Value);
+        Assert.All(alive.Where(n => n != host), n => Assert.Equal(0, MetricsExtension.For(n.System).FleetSlotsInUse.Value));
     }, Wait, TimeSpan.FromMilliseconds(200));
 
     private TestProbe Session(FleetNode node) => CreateTestProbe(node.System);
@@ -75,12 +92,11 @@ public sealed class FleetGuardSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         // holding every HERALD of the fleet that long
         await StartFleetAsync(fleetLimit: 3, TimeSpan.FromMinutes(5));
 
-        foreach (var node in _nodes)
+        await AwaitAssertAsync(() =>
         {
-            await AwaitAssertAsync(async () =>
-                Assert.False((await node.FleetGuard.Ask<FleetGuardActor.Count>(new FleetGuardActor.GetCount(), TimeSpan.FromSeconds(1))).Recounting),
-                Wait, TimeSpan.FromMilliseconds(200));
-        }
+            var host = Assert.Single(_nodes, n => MetricsExtension.For(n.System).FleetSlotsMax.Value == 3);
+            Assert.Equal(0, MetricsExtension.For(host.System).FleetRecounting.Value);
+        }, Wait, TimeSpan.FromMilliseconds(200));
     }
 
     [Fact]
@@ -114,20 +130,20 @@ public sealed class FleetGuardSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         }
 
         Assert.Equal(3, granted.Count);
-        await AwaitCountAsync(_nodes[1], 3);
+        await AwaitCountAsync(3);
 
         // one dump ends: exactly one more may start, on any node
         _nodes.Find(n => n == granted[0].Node)!.Guard.Tell(ReleaseSlot.Instance, granted[0].Probe.Ref);
         // the release reaches the fleet guard from its node, the next request from another: nothing
         // orders the two, so the next one asks once the fleet guard has counted the release
-        await AwaitCountAsync(_nodes[1], 2);
+        await AwaitCountAsync(2);
         var next = Session(_nodes[2]);
         Ask(_nodes[2], next, 200);
         await next.ExpectMsgAsync<SlotGranted>(Wait);
         var refused = Session(_nodes[0]);
         Ask(_nodes[0], refused, 201);
         await refused.ExpectMsgAsync<SlotRefused>(Wait);
-        await AwaitCountAsync(_nodes[0], 3);
+        await AwaitCountAsync(3);
     }
 
     [Fact]
@@ -148,8 +164,10 @@ public sealed class FleetGuardSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         _nodes[0].System.Stop(probes[0].Ref);
 
         // the new singleton recounted from the nodes: two dumps, not three, not four
-        await AwaitCountAsync(_nodes[1], 2);
-        await AwaitCountAsync(_nodes[2], 2);
+        await AwaitCountAsync(2);
+        await AwaitProxyAsync(_nodes[1]);
+        await AwaitProxyAsync(_nodes[2]);
+        await AwaitCountAsync(2);
         var third = Session(_nodes[1]);
         Ask(_nodes[1], third, 10);
         await third.ExpectMsgAsync<SlotGranted>(Wait);
@@ -183,10 +201,11 @@ public sealed class FleetGuardSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 
         // once the crashed node is downed (keep-majority: two of three) the guard moves and
         // counts what the nodes took alone
-        await AwaitCountAsync(_nodes[1], 4);
+        await AwaitCountAsync(4);
         // and the node that asks next reaches it too: its proxy finds the moved guard on its own
         // time, and a request before that is decided alone (it failed once so in a full run)
-        await AwaitCountAsync(_nodes[2], 4);
+        await AwaitProxyAsync(_nodes[2]);
+        await AwaitCountAsync(4);
         var refused = Session(_nodes[2]);
         Ask(_nodes[2], refused, 40);
         await refused.ExpectMsgAsync<SlotRefused>(Wait);
