@@ -106,7 +106,7 @@ internal static class ScriptProcess
         var stdout = output.PumpStdoutAsync(process.StandardOutput.BaseStream);
         var stderr = output.PumpStderrAsync(process.StandardError.BaseStream);
 
-        var timedOut = false;
+        ScriptOutcome? killed = null;
         using (var limit = CancellationTokenSource.CreateLinkedTokenSource(serverStopping))
         {
             limit.CancelAfter(run.Timeout);
@@ -116,8 +116,8 @@ internal static class ScriptProcess
             }
             catch (OperationCanceledException)
             {
-                timedOut = true;
-                if (serverStopping.IsCancellationRequested)
+                killed = serverStopping.IsCancellationRequested ? ScriptOutcome.KilledAtStop : ScriptOutcome.TimedOut;
+                if (killed == ScriptOutcome.KilledAtStop)
                 {
                     // past shutdown_timeout: not left running without the server that waits for it
                     log.Warning("{Script} for {Client} is killed: the server stops before it ended", run.Name, run.Client);
@@ -149,12 +149,12 @@ internal static class ScriptProcess
             log.Warning("{Script} for {Client}: output cut: {Cut}", run.Name, run.Client, cut);
         }
 
-        if (timedOut)
+        return killed switch
         {
-            return new ScriptResult(run.Script, ScriptOutcome.TimedOut, null, $"killed after {Seconds(run.Timeout)} s");
-        }
-
-        return new ScriptResult(run.Script, ScriptOutcome.Exited, process.ExitCode, null);
+            ScriptOutcome.TimedOut => new ScriptResult(run.Script, ScriptOutcome.TimedOut, null, $"killed after {Seconds(run.Timeout)} s"),
+            ScriptOutcome.KilledAtStop => new ScriptResult(run.Script, ScriptOutcome.KilledAtStop, null, "killed: the server stopped"),
+            _ => new ScriptResult(run.Script, ScriptOutcome.Exited, process.ExitCode, null),
+        };
     }
 
     /// <summary>A time limit in seconds for the log: "60", "0.3".</summary>

@@ -15,6 +15,9 @@ public enum ScriptOutcome
     /// <summary>The script outran its time limit and was killed with all its descendants.</summary>
     TimedOut,
 
+    /// <summary>The server stopped (past <c>shutdown_timeout</c>) while the script ran; it was killed with all its descendants.</summary>
+    KilledAtStop,
+
     /// <summary>The operating system would not start it (bad interpreter line, exec format error...).</summary>
     FailedToStart,
 }
@@ -28,9 +31,6 @@ public sealed record ScriptResult(Script Script, ScriptOutcome Outcome, int? Exi
 {
     /// <summary>The script's file name.</summary>
     public string Name => ScriptNames.FileName(Script);
-
-    /// <summary>The script's process existed (it exited or was killed).</summary>
-    public bool Ran => Outcome is ScriptOutcome.Exited or ScriptOutcome.TimedOut;
 
     public bool ExitedZero => Outcome == ScriptOutcome.Exited && ExitCode == 0;
 
