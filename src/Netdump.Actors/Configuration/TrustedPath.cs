@@ -91,23 +91,13 @@ public static unsafe partial class TrustedPath
     /// </summary>
     public static string? WhyNotTrusted(in Entry entry)
     {
-        var server = GetEuid();
-        if (entry.LinkOwner is { } linkOwner && !IsTrustedOwner(linkOwner, server))
+        if (entry.LinkOwner is { } linkOwner && WhyNotTrustedOwner(linkOwner) is { } linkProblem)
         {
-            return $"a symbolic link owned by uid {linkOwner}, neither the server's user (uid {server}) nor root";
+            return $"a symbolic link {linkProblem}";
         }
 
-        if (!IsTrustedOwner(entry.Uid, server))
-        {
-            return $"owned by uid {entry.Uid}, neither the server's user (uid {server}) nor root";
-        }
-
-        if ((entry.Mode & (GroupWrite | OtherWrite)) != 0)
-        {
-            return $"group or world writable (mode {Convert.ToString(entry.Mode & PermissionBits, 8).PadLeft(4, '0')})";
-        }
-
-        return null;
+        return WhyNotTrustedOwner(entry.Uid)
+            ?? ((entry.Mode & (GroupWrite | OtherWrite)) != 0 ? $"group or world writable ({ModeOf(entry)})" : null);
     }
 
     /// <summary>
@@ -123,15 +113,8 @@ public static unsafe partial class TrustedPath
             return problem;
         }
 
-        var server = GetEuid();
-        if (!IsTrustedOwner(entry.Uid, server))
-        {
-            return $"owned by uid {entry.Uid}, neither the server's user (uid {server}) nor root";
-        }
-
-        return (entry.Mode & OtherWrite) != 0 && (entry.Mode & Sticky) == 0
-            ? $"writable by every user without the sticky bit (mode {Convert.ToString(entry.Mode & PermissionBits, 8).PadLeft(4, '0')})"
-            : null;
+        return WhyNotTrustedOwner(entry.Uid)
+            ?? ((entry.Mode & OtherWrite) != 0 && (entry.Mode & Sticky) == 0 ? $"writable by every user without the sticky bit ({ModeOf(entry)})" : null);
     }
 
     /// <summary>Null when <paramref name="path"/> is a trusted directory; otherwise why not.</summary>
@@ -161,6 +144,15 @@ public static unsafe partial class TrustedPath
     }
 
     private static bool IsTrustedOwner(uint uid, uint server) => uid == server || uid == 0;
+
+    /// <summary>Null when <paramref name="uid"/> is the server's user or root; otherwise the words for the log.</summary>
+    private static string? WhyNotTrustedOwner(uint uid)
+    {
+        var server = GetEuid();
+        return IsTrustedOwner(uid, server) ? null : $"owned by uid {uid}, neither the server's user (uid {server}) nor root";
+    }
+
+    private static string ModeOf(in Entry entry) => $"mode {Convert.ToString(entry.Mode & PermissionBits, 8).PadLeft(4, '0')}";
 
     private static string Unexaminable(int errno, string whenMissing) => errno switch
     {
@@ -199,9 +191,6 @@ public static unsafe partial class TrustedPath
 
     /// <summary>Whether the server runs as root (effective user 0).</summary>
     public static bool RunsAsRoot => GetEuid() == 0;
-
-    /// <summary>The server's effective user id: the owner of everything it makes.</summary>
-    public static uint EffectiveUid => GetEuid();
 
     /// <summary>Whether <paramref name="uid"/> is the server's own user or root: the users trusted with what the server keeps.</summary>
     public static bool IsServersOrRoot(uint uid) => IsTrustedOwner(uid, GetEuid());

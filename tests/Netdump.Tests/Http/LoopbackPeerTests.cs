@@ -25,7 +25,7 @@ public sealed class LoopbackPeerTests
         var remote = (IPEndPoint)accepted.RemoteEndPoint!;
         var local = (IPEndPoint)accepted.LocalEndPoint!;
 
-        Assert.Equal(Netdump.Actors.Configuration.TrustedPath.EffectiveUid, LoopbackPeer.Uid(remote.Address, remote.Port, local.Address, local.Port));
+        Assert.Equal(Netdump.Tests.Storage.Tmpfs.EffectiveUid, LoopbackPeer.Uid(remote.Address, remote.Port, local.Address, local.Port));
         Assert.True(LoopbackPeer.IsOwnUserOrRoot(remote.Address, remote.Port, local.Address, local.Port));
     }
 

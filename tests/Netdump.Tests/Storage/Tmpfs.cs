@@ -6,7 +6,10 @@ namespace Netdump.Tests.Storage;
 /// <summary>A small real file system for the disk-full tests: a tmpfs, which only root can mount (CI runs as root on this machine kind).</summary>
 internal static class Tmpfs
 {
-    public static bool IsRoot => geteuid() == 0;
+    public static bool IsRoot => EffectiveUid == 0;
+
+    /// <summary>The effective user id of the tests' process (and of a server they start in it).</summary>
+    public static uint EffectiveUid => geteuid();
 
     /// <summary>Mounts a tmpfs with <paramref name="options"/> (e.g. <c>size=3m</c>) on <paramref name="path"/>; false when not root or mount fails.</summary>
     public static bool TryMount(string path, string options)
