@@ -32,13 +32,28 @@ public sealed partial class UdpListenerActor
         // with the wrong magic) must not disturb the client's dump, nor start one
         if (herald.Linux is { } start && !_known.IsAllowed(herald.Client.Address, start.Magic, out var why))
         {
-            // "logged and then rebooted" (the Red Hat manual); nothing is kept
+            // a dumping kernel does not check the magic of what it is sent (RHEL4's netdump.c):
+            // a reboot sent to the client's address would end the dump that its own magic let
+            // in, for anyone who can forge its address
+            var dumping = _receiving.ContainsKey(herald.Client.Address);
             if (RefuseUnknown(herald.Client.Address))
             {
-                _log.Warning("Refusing Linux dump from {Client} (secure mode): {Why}", herald.Client.Address, why);
+                if (dumping)
+                {
+                    _log.Warning("Ignoring a Linux START from {Client} while its dump is receiving (secure mode): {Why}; not rebooted", herald.Client, why);
+                }
+                else
+                {
+                    _log.Warning("Refusing Linux dump from {Client} (secure mode): {Why}", herald.Client.Address, why);
+                }
             }
 
-            RebootRefused(herald.Client, start.Magic);
+            if (!dumping)
+            {
+                // "logged and then rebooted" (the Red Hat manual); nothing is kept
+                RebootRefused(herald.Client, start.Magic);
+            }
+
             return;
         }
 

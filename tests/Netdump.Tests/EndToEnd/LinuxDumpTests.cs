@@ -272,6 +272,35 @@ public sealed class LinuxDumpTests : ServerTests
     }
 
     [Fact]
+    public async Task A_START_with_a_wrong_magic_from_a_dumping_clients_address_is_logged_and_reboots_no_one()
+    {
+        var server = await Start(new() { ["secure"] = true, ["allow"] = "127.0.9.30/32" }); // 127.0.9.14 by its magic alone
+        var magic = Path.Combine(server.DumpDir, "magic");
+        Directory.CreateDirectory(magic, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(Path.Combine(magic, "127.0.9.14"), "0000abcd12345678\n");
+        var client = new LinuxSimulatedClient(Client(server, "127.0.9.14") with { Memory = 2 << 20, Magic = 0xabcd12345678 });
+        var running = FirstPageRequested(client);
+        var run = client.RunAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // a forger at the client's address without its magic: a reboot sent to its address
+        // would reach the dumping kernel, which obeys whatever magic it carries
+        using var forger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        forger.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.14"), 0));
+        var start = (client.Start with { Magic = 0x2222222222222222 }).Payload();
+        var forged = new byte[Netdump.Actors.Protocol.Linux.LinuxReplyHeader.Size + start.Length];
+        new Netdump.Actors.Protocol.Linux.LinuxReplyHeader(4, client.Start.Machine, Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5).Write(forged);
+        start.CopyTo(forged, Netdump.Actors.Protocol.Linux.LinuxReplyHeader.Size);
+        forger.SendTo(forged, server.LinuxEndpoint!);
+        await server.WaitForLogAsync("Ignoring a Linux START from 127.0.9.14", "not rebooted");
+
+        var result = await run;
+        Assert.True(result.Success, $"{result.End}: {result.Error}");
+        Assert.Equal("complete", (await ServerHarness.WaitForEndAsync(server.SingleDumpOf("127.0.9.14"))).GetProperty("status").GetString());
+        Assert.Equal(0, forger.Available); // no COMM_REBOOT came back to the forged address either
+    }
+
+    [Fact]
     public async Task A_netdump_crash_refusal_is_answered_with_COMM_REBOOT()
     {
         var server = await Start();
