@@ -25,7 +25,7 @@ public static class ListCommand
         var options = new FleetOptions();
         var host = new Option<string?>("--host") { HelpName = "NAME|IP", Description = "only this host (its KDH host name or client address)" };
         var status = new Option<string?>("--status") { HelpName = "STATUS", Description = "only dumps in these statuses: receiving, complete, incomplete, refused (comma separated)" };
-        var since = new Option<string?>("--since") { HelpName = "TIME|AGE", Description = "only dumps received since a time (2024-05-01T10:00:00Z) or an age (90s, 15m, 1h, 7d)" };
+        var since = new Option<string?>("--since") { HelpName = "TIME|AGE", Description = "only dumps received since a date or time (2024-05-01, 2024-05-01T10:00:00Z) or an age (90s, 15m, 1h, 7d)" };
         var group = new Option<string?>("--group") { HelpName = "ID", Description = "only the dumps of one panic group (see groups)" };
         var limit = new Option<string?>("--limit") { HelpName = "N", Description = $"at most N dumps (default {ListQuery.DefaultLimit}, at most {ListQuery.MaxLimit})" };
         var offset = new Option<string?>("--offset") { HelpName = "N", Description = "skip the N newest that match" };

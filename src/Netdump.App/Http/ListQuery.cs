@@ -41,7 +41,7 @@ public static partial class ListQuery
             from = ParseSince(since.Trim(), now);
             if (from is null)
             {
-                problem = $"since: \"{since}\" is neither an ISO 8601 time (2024-05-01T10:00:00Z) nor an age (90s, 15m, 1h, 7d)";
+                problem = $"since: \"{since}\" is neither an ISO 8601 date or time with its zone (2024-05-01, 2024-05-01T10:00:00Z) nor an age (90s, 15m, 1h, 7d)";
                 return null;
             }
         }
@@ -62,7 +62,11 @@ public static partial class ListQuery
         return (filter, skip, pageSize);
     }
 
-    /// <summary>An ISO 8601 time, or now less an age (<c>90s</c>, <c>15m</c>, <c>1h</c>, <c>7d</c>).</summary>
+    /// <summary>
+    /// An ISO 8601 date (its midnight, UTC) or time with its zone (<c>Z</c> or <c>+02:00</c>), or now
+    /// less an age (<c>90s</c>, <c>15m</c>, <c>1h</c>, <c>7d</c>). Nothing else: a culture's date
+    /// (<c>01/05/2024</c>, January or May?) or a time without its zone would be a guess.
+    /// </summary>
     public static DateTimeOffset? ParseSince(string text, DateTimeOffset now)
     {
         if (Age().Match(text) is { Success: true } age)
@@ -83,10 +87,18 @@ public static partial class ListQuery
             return n > 100_000 ? null : now - unit * n;
         }
 
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+        return DateTimeOffset.TryParseExact(text, IsoForms, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
             ? time
             : null;
     }
+
+    /// <summary>The ISO 8601 forms <see cref="ParseSince"/> takes: a date alone, or a time to the minute, second or fraction with <c>Z</c> or an offset.</summary>
+    private static readonly string[] IsoForms =
+    [
+        "yyyy-MM-dd",
+        "yyyy-MM-dd'T'HH:mm'Z'", "yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'",
+        "yyyy-MM-dd'T'HH:mmzzz", "yyyy-MM-dd'T'HH:mm:sszzz", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz",
+    ];
 
     private static bool TryCount(string? text, int fallback, int min, int max, out int value)
     {

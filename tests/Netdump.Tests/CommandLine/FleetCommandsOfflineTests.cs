@@ -228,7 +228,7 @@ public sealed class FleetCommandsOfflineTests : IDisposable
     }
 
     [Theory]
-    [InlineData("netdump-server: list: since: \"yesterday\" is neither an ISO 8601 time (2024-05-01T10:00:00Z) nor an age (90s, 15m, 1h, 7d)", "list", "--offline", "--since", "yesterday")]
+    [InlineData("netdump-server: list: since: \"yesterday\" is neither an ISO 8601 date or time with its zone (2024-05-01, 2024-05-01T10:00:00Z) nor an age (90s, 15m, 1h, 7d)", "list", "--offline", "--since", "yesterday")]
     [InlineData("netdump-server: list: status: \"lost\" is not receiving, complete, incomplete or refused", "list", "--offline", "--status", "lost")]
     [InlineData("netdump-server: --offline and --server exclude each other (see --help)", "list", "--offline", "--server", "http://127.0.0.1:1")]
     [InlineData("netdump-server: --server: \"ftp://x\" is not an http:// or https:// URL (such as http://127.0.0.1:20080; an IPv4 address is four numbers 0-255 with dots, such as 192.0.2.10)", "groups", "--server", "ftp://x")]

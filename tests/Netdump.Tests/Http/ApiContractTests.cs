@@ -63,6 +63,11 @@ public sealed class ApiContractTests(ApiServer api, Xunit.Abstractions.ITestOutp
         Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?status=,%09,")).GetProperty("total").GetInt32()); // a tab is blank too
         Assert.Equal([IdOf(11), IdOf(10)], Ids(await api.GetJsonAsync($"/api/dumps?since={Uri.EscapeDataString(api.Records[10].ReceivedAt.UtcDateTime.ToString("O"))}")));
         Assert.Equal(ApiServer.Dumps, (await api.GetJsonAsync("/api/dumps?since=100000d")).GetProperty("total").GetInt32());
+        // the same time with an offset, and a date alone (its midnight UTC)
+        var at = api.Records[10].ReceivedAt.ToOffset(TimeSpan.FromHours(2));
+        Assert.Equal([IdOf(11), IdOf(10)], Ids(await api.GetJsonAsync($"/api/dumps?since={Uri.EscapeDataString(at.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffzzz", System.Globalization.CultureInfo.InvariantCulture))}")));
+        var day = api.Records[10].ReceivedAt.UtcDateTime.Date;
+        Assert.Equal(api.Records.Count(r => r.ReceivedAt >= day), (await api.GetJsonAsync("/api/dumps?since=" + day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))).GetProperty("total").GetInt32());
 
         var doubleFault = PanicGroupKey.Of("double fault", "FreeBSD 14.1-RELEASE #0 releng/14.1-n267679-10e31f0946d8")!.Id;
         var group = await api.GetJsonAsync($"/api/dumps?group={doubleFault}");
@@ -78,6 +83,9 @@ public sealed class ApiContractTests(ApiServer api, Xunit.Abstractions.ITestOutp
     [InlineData("status=lost", "status")]
     [InlineData("since=yesterday", "since")]
     [InlineData("since=99999999999999999999s", "since")] // more digits than a number holds
+    [InlineData("since=01%2F05%2F2024", "since")] // January or May: not guessed
+    [InlineData("since=2024-05-01T10%3A00", "since")] // a time without its zone
+    [InlineData("since=10%3A00", "since")] // a time without its day
     public async Task A_bad_query_is_a_400_that_names_the_parameter(string query, string parameter)
     {
         using var response = await api.Http.GetAsync($"/api/dumps?{query}");
