@@ -78,7 +78,7 @@ public sealed class CatalogActor : UntypedActor
                 Sender.Tell(_index.Query(q.Filter, q.Offset, q.Limit));
                 break;
             case GetDump g:
-                Sender.Tell(_index.Get(g.Id) is { } found ? new DumpFound(found) : DumpNotFound.Instance);
+                Sender.Tell(Find(g.Id) is { } found ? new DumpFound(found) : DumpNotFound.Instance);
                 break;
             case GetSessions:
                 Sender.Tell(new Sessions(_index.Receiving()));
@@ -118,6 +118,13 @@ public sealed class CatalogActor : UntypedActor
         _node is null ? entry : entry with { Node = _node, Id = DumpId.OnNode(_node, entry.Id) };
 
     private string LocalId(string directory) => DumpId.OnNode(_node, DumpId.Of(_root, directory));
+
+    /// <summary>
+    /// The dump with <paramref name="id"/>; in a cluster an id without a node (<c>show DIR</c>
+    /// turns a directory under dumpdir into one, not knowing the node's name) names this node's own.
+    /// </summary>
+    private CatalogEntry? Find(string id) =>
+        _index.Get(id) ?? (_node is not null && !id.Contains(DumpId.NodeSeparator, StringComparison.Ordinal) ? _index.Get(DumpId.OnNode(_node, id)) : null);
 
     /// <summary>A node's entries are marked while it is unreachable (or removed), unmarked when it is back.</summary>
     private void HandleReachability(FleetCatalogActor.NodeReachability reachability)

@@ -17,7 +17,10 @@ public static class DumpId
     public static string OnNode(string? node, string id) => node is null ? id : NodePrefix(node) + id;
 
     /// <summary>What every id of <paramref name="node"/>'s dumps starts with.</summary>
-    public static string NodePrefix(string node) => node + "~~";
+    public static string NodePrefix(string node) => node + NodeSeparator;
+
+    /// <summary>What separates a node's name from the rest of an id; no local id holds it.</summary>
+    public const string NodeSeparator = "~~";
 
     /// <summary>The id of <paramref name="directory"/> under <paramref name="root"/>.</summary>
     public static string Of(string root, string directory)

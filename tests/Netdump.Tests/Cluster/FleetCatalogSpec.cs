@@ -110,6 +110,20 @@ public sealed class FleetCatalogSpec : Akka.TestKit.Xunit2.TestKit, IAsyncLifeti
         }
     }
 
+    [Fact]
+    public async Task An_id_without_its_node_names_the_asked_nodes_own_dump()
+    {
+        // `show DIR` turns a directory under dumpdir into an id, without the node's name
+        var ports = Enumerable.Range(1, 2).Select(i => FleetNode.FreePort(IPAddress.Parse($"127.0.0.{10 + i}"))).ToArray();
+        var catalogs = await StartTwoAsync(FleetNode.Seed(1, ports[0]), ports);
+
+        var own = await catalogs[0].Ask<object>(new GetDump("192.0.2.1-0003"), TimeSpan.FromSeconds(2));
+        Assert.Equal("node1~~192.0.2.1-0003", Assert.IsType<DumpFound>(own).Entry.Id);
+        // node2 lists that dump too, but it is not node2's own: no guess at another node's
+        Assert.IsType<DumpNotFound>(await catalogs[1].Ask<object>(new GetDump("192.0.2.1-0003"), TimeSpan.FromSeconds(2)));
+        Assert.IsType<DumpFound>(await catalogs[1].Ask<object>(new GetDump("node1~~192.0.2.1-0003"), TimeSpan.FromSeconds(2)));
+    }
+
     private async Task<List<IActorRef>> StartTwoAsync(string seed, int[] ports)
     {
         var catalogs = new List<IActorRef>();
