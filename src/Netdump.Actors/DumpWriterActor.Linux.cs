@@ -58,8 +58,10 @@ public sealed partial class DumpWriterActor
         _log.Info("Client {Client}: {Pages} pages of {PageSize} bytes, machine {Machine}; pulling the memory",
             _herald.Client.Address, describe.Pages, describe.PageSize, start.Machine);
         _news = ReportNews.Change;
+        // the whole size is known now: a shortage reaches the session before the header's news,
+        // so that netdump-nospace decides before the first SEND_MEM (SPEC §7)
+        ReportLowSpace();
         Sender.Tell(new LinuxDescribed(layout.DataOffset));
-        ReportLowSpace(); // the whole size is known now: netdump-nospace before the pull, if need be
     }
     private LinuxFacts? LinuxFacts()
     {

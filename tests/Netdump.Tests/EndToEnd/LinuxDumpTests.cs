@@ -447,14 +447,25 @@ public sealed class LinuxDumpTests : ServerTests
     }
 
     [Fact]
-    public async Task Without_room_for_the_memory_netdump_nospace_runs_and_the_dump_is_given_up_as_no_space()
+    public async Task Without_room_for_the_memory_netdump_nospace_decides_before_any_page_is_asked_and_the_dump_is_given_up_as_no_space()
     {
         var server = await Start(new() { ["min_free_space"] = "1000000T" });
         var log = Path.Combine(server.DumpDir, "nospace.log");
-        OperatorBehaviourTests.Script(server, "netdump-nospace", $"echo \"$1 $2\" >> {log}; exit 0");
+        var go = Path.Combine(server.DumpDir, "nospace.go");
+        // the script decides once the test has seen the memory described (the core's size known)
+        OperatorBehaviourTests.Script(server, "netdump-nospace", $"echo \"$1 $2\" >> {log}; i=0; while [ ! -e {go} ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; exit 0");
+        var client = new LinuxSimulatedClient(Client(server, "127.0.9.9") with { Memory = 4 << 20 });
+        var firstPage = FirstPageRequested(client);
 
-        var result = await new LinuxSimulatedClient(Client(server, "127.0.9.9") with { Memory = 4 << 20 }).RunAsync();
+        var run = client.RunAsync();
+        await server.WaitForLogAsync("Client 127.0.9.9: 1024 pages of 4096 bytes", "pulling the memory");
+        await WaitFor(() => File.Exists(log));
+        File.WriteAllText(go, "");
+        var result = await run;
 
+        // SPEC §7: the free-space check, then SEND_MEM: no page was asked of a dump given up for space
+        Assert.False(firstPage.IsCompleted);
+        Assert.Equal(0, result.PagesSent);
         Assert.Equal(LinuxClientEnd.Rebooted, result.End);
         var dir = server.SingleDumpOf("127.0.9.9");
         var json = await ServerHarness.WaitForEndAsync(dir);
