@@ -9,10 +9,17 @@ public readonly record struct ConsoleFacts(long Bytes, string? PanicString, stri
 /// What a Linux dump's <c>log</c> (its console text) says for the reports: its size, the
 /// panic line ("Kernel panic - not syncing: …", else the first Oops or BUG line, SPEC §7), and
 /// the kernel version (<see cref="Catalog.KernelVersion.FromLinuxLine"/>), which the panic
-/// groups are keyed by.
+/// groups are keyed by. Both are taken from the last crash in the log only
+/// (<see cref="LastCrash"/>): the log starts with the client's console file, which runs across
+/// its boots, so an earlier crash may be in it too.
 /// </summary>
 public static partial class ConsoleLog
 {
+    /// <summary>What netconsole prints first as its module loads: the client booted (SPEC §7).</summary>
+    public const string StartupLine = "[...network console startup...]";
+
+    private const string Panic = "Kernel panic - not syncing:";
+
     /// <summary>"Oops" or "BUG" as words (a "DEBUG" line is neither).</summary>
     [System.Text.RegularExpressions.GeneratedRegex(@"\b(Oops|BUG)\b")]
     private static partial System.Text.RegularExpressions.Regex OopsOrBugPattern();
@@ -29,8 +36,8 @@ public static partial class ConsoleLog
             using var file = new FileStream(RegularFile.OpenRead(path), FileAccess.Read, bufferSize: 0);
             var buffer = new byte[(int)Math.Min(file.Length, Searched)];
             file.ReadExactly(buffer);
-            var text = Encoding.UTF8.GetString(buffer);
-            return new ConsoleFacts(file.Length, PanicLine(text), Kernel(text));
+            var (panic, kernel) = Crash(Encoding.UTF8.GetString(buffer));
+            return new ConsoleFacts(file.Length, panic, kernel);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -38,17 +45,57 @@ public static partial class ConsoleLog
         }
     }
 
-    /// <summary>The kernel version of the first line that names one; null when none does.</summary>
-    public static string? Kernel(string text) =>
-        text.Split('\n').Select(line => Catalog.KernelVersion.FromLinuxLine(line.Trim('\0', '\r'))).FirstOrDefault(v => v is not null) is { } version
-            ? DumpReport.OneLine(version)
-            : null;
-
-    public static string? PanicLine(string text)
+    /// <summary>
+    /// The panic line and kernel version of the last crash in <paramref name="text"/>; null for
+    /// what it does not say.
+    /// </summary>
+    public static (string? PanicString, string? KernelVersion) Crash(string text)
     {
-        var lines = text.Split('\n');
-        var panic = lines.FirstOrDefault(l => l.Contains("Kernel panic - not syncing:", StringComparison.Ordinal))
-            ?? lines.FirstOrDefault(OopsOrBug.IsMatch);
-        return panic is null ? null : DumpReport.OneLine(panic.Trim('\0'));
+        var lines = LastCrash(text.Split('\n').Select(l => l.Trim('\0', '\r')).ToArray());
+        var panic = lines.FirstOrDefault(IsPanic) ?? lines.FirstOrDefault(OopsOrBug.IsMatch);
+        var kernel = lines.Select(Catalog.KernelVersion.FromLinuxLine).FirstOrDefault(v => v is not null);
+        return (panic is null ? null : DumpReport.OneLine(panic), kernel is null ? null : DumpReport.OneLine(kernel));
+    }
+
+    private static bool IsPanic(string line) => line.Contains(Panic, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The lines of the crash the dump is for: the last one, to the end of the log (the dump's own
+    /// text follows it). First the client's last boot: what follows its last startup line; a boot
+    /// that printed no panic says none, never an older boot's. Where startup lines are missing (a
+    /// packet lost, the server not listening then, or beyond the copied 64 KiB), a panic line
+    /// still ends its boot, as a panic never returns: an Oops or BUG line after the last panic line
+    /// is a later boot's crash (a RHEL4 oops reaches netdump from die() with no panic line), else
+    /// the crash is the last panic line and what came since the panic line before it. Within those
+    /// lines the rule of SPEC §7 holds: the panic line, else the first Oops or BUG line (an oops
+    /// after another in one boot is most often its consequence).
+    /// </summary>
+    private static ArraySegment<string> LastCrash(string[] lines)
+    {
+        var start = LastIndex(lines, 0, lines.Length, l => l.Contains(StartupLine, StringComparison.Ordinal)) + 1;
+        var last = LastIndex(lines, start, lines.Length, IsPanic);
+        if (last >= 0)
+        {
+            var before = LastIndex(lines, start, last, IsPanic);
+            start = LastIndex(lines, last + 1, lines.Length, OopsOrBug.IsMatch) >= 0 ? last + 1 // a later boot's crash
+                : before >= 0 ? before + 1 // the last panic, its boot from the end of the one before
+                : start;
+        }
+
+        return new ArraySegment<string>(lines, start, lines.Length - start);
+    }
+
+    /// <summary>The index of the last of <c>lines[from..to]</c> that matches; -1 for none.</summary>
+    private static int LastIndex(string[] lines, int from, int to, Func<string, bool> match)
+    {
+        for (var i = to - 1; i >= from; i--)
+        {
+            if (match(lines[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 }

@@ -360,6 +360,36 @@ public sealed class LinuxDumpTests : ServerTests
     }
 
     [Fact]
+    public async Task A_dump_after_a_reboot_names_its_own_oops_and_kernel_not_the_previous_boots_panic()
+    {
+        var server = await Start();
+        var earlier = new LinuxSimulatedClient(Client(server, "127.0.9.15") with
+        {
+            Memory = 64 << 10,
+            Console = ["Oops: 0002 [#1] A", "Pid: 1, comm: x Not tainted 2.6.9-1.EL", "Kernel panic - not syncing: A"],
+        });
+        Assert.True((await earlier.RunAsync()).Success);
+        var first = server.SingleDumpOf("127.0.9.15");
+        await ServerHarness.WaitForEndAsync(first);
+
+        // the client booted again (its startup line) and oopsed; RHEL4's die() calls netdump
+        // with no panic line: the console file the dump's log starts with holds both boots
+        var current = new LinuxSimulatedClient(Client(server, "127.0.9.15") with
+        {
+            Memory = 64 << 10,
+            Seed = 2,
+            Console = ["Oops: 0002 [#1] B", "Pid: 1, comm: x Not tainted 2.6.9-2.EL"],
+        });
+        Assert.True((await current.RunAsync()).Success);
+
+        var dir = Assert.Single(server.DumpsOf("127.0.9.15"), d => d != first);
+        var json = await ServerHarness.WaitForEndAsync(dir);
+        Assert.Contains("Kernel panic - not syncing: A", File.ReadAllText(Path.Combine(dir, "log")));
+        Assert.Equal("Oops: 0002 [#1] B", json.GetProperty("panic_string").GetString());
+        Assert.Equal("2.6.9-2.EL", json.GetProperty("kernel_version").GetString());
+    }
+
+    [Fact]
     public async Task Garbage_and_spoofed_packets_to_the_Linux_port_do_not_disturb_a_running_dump()
     {
         var server = await Start();

@@ -1,13 +1,14 @@
 using System.Net;
 using System.Text;
 using Netdump.Actors.Protocol.Linux;
+using Netdump.Actors.Storage;
 
 namespace Netdump.Actors.Ingest.Linux;
 
 /// <summary>The port's thread: its receive loop, the tick of the pulls, and where each datagram goes.</summary>
 public sealed partial class LinuxPort
 {
-    private static readonly byte[] StartupLine = Encoding.ASCII.GetBytes("[...network console startup...]");
+    private static readonly byte[] StartupLine = Encoding.ASCII.GetBytes(ConsoleLog.StartupLine);
 
     /// <summary>A drop: counted always, and true when the log may hear of it.</summary>
     private bool Counted(ReportBudget dropReports)

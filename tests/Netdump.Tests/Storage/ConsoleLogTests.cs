@@ -1,0 +1,41 @@
+using Netdump.Actors.Storage;
+
+namespace Netdump.Tests.Storage;
+
+/// <summary>
+/// What a Linux dump's log says of its crash (SPEC §7). The log starts with the client's console
+/// file, which runs across its boots: the panic line and kernel are the last crash's.
+/// </summary>
+public sealed class ConsoleLogTests
+{
+    private const string EarlierCrash =
+        "Oops: 0002 [#1] A\nPid: 1, comm: x Not tainted 2.6.9-1.EL\nKernel panic - not syncing: A\n";
+
+    /// <summary>A RHEL4 oops: die() calls netdump, no "Kernel panic" line follows.</summary>
+    private const string CurrentOops = "Oops: 0002 [#1] B\nPid: 1, comm: x Not tainted 2.6.9-2.EL\n";
+
+    private const string DumpsOwnText = "< netdump activated - performing handshake with the server. >\ninit          S 00000000     0     1      0\n";
+
+    [Theory]
+    [InlineData(EarlierCrash + "[...network console startup...]\n" + CurrentOops + DumpsOwnText)]
+    [InlineData(EarlierCrash + "eth0: link up\n" + CurrentOops + DumpsOwnText)] // the startup line's packet lost
+    public void An_oops_after_an_earlier_boots_panic_is_the_crash_with_its_own_kernel(string log)
+    {
+        Assert.Equal(("Oops: 0002 [#1] B", "2.6.9-2.EL"), ConsoleLog.Crash(log));
+    }
+
+    [Fact]
+    public void Of_panic_lines_from_several_boots_without_startup_lines_the_last_is_the_crash()
+    {
+        var log = EarlierCrash
+            + "Oops: 0002 [#1] C\nPid: 1, comm: x Not tainted 2.6.9-3.EL\nKernel panic - not syncing: C\n" + DumpsOwnText;
+
+        Assert.Equal(("Kernel panic - not syncing: C", "2.6.9-3.EL"), ConsoleLog.Crash(log));
+    }
+
+    [Fact]
+    public void A_last_boot_that_printed_no_crash_says_none_rather_than_an_earlier_boots()
+    {
+        Assert.Equal((null, null), ConsoleLog.Crash(EarlierCrash + "[...network console startup...]\neth0: link up\n" + DumpsOwnText));
+    }
+}
