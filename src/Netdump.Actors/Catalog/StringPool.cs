@@ -60,7 +60,4 @@ public sealed class StringPool
 /// <paramref name="Strings"/>, which the catalog goes on using (so the entries it holds are these
 /// very objects, and its props keep no second copy).
 /// </summary>
-public sealed record CatalogSeed(IReadOnlyList<CatalogEntry> Entries, StringPool Strings)
-{
-    public static CatalogSeed Empty => new([], new StringPool());
-}
+public sealed record CatalogSeed(IReadOnlyList<CatalogEntry> Entries, StringPool Strings);

@@ -38,9 +38,6 @@ public sealed class TimerQueueScheduler : SchedulerBase, IDateTimeOffsetNowTimeP
     {
     }
 
-    /// <summary>Timers scheduled and neither done nor cancelled yet.</summary>
-    public int Pending => _pending.Count;
-
     /// <inheritdoc />
     protected override DateTimeOffset TimeNow => DateTimeOffset.Now;
 

@@ -24,7 +24,6 @@ public sealed class BackgroundLane : IDisposable
 {
     private readonly WaitQueue<Action> _jobs = new();
     private readonly WaitQueue<Action> _outcomes = new();
-    private readonly TaskCompletionSource<bool> _lowered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The lane thread's nice value (weight 110 against 1024 at nice 0).</summary>
     public const int Nice = 10;
@@ -39,9 +38,6 @@ public sealed class BackgroundLane : IDisposable
     public static BackgroundLane Shared => SharedLane.Value;
 
     private static readonly Lazy<BackgroundLane> SharedLane = new(() => new BackgroundLane());
-
-    /// <summary>Whether the lane thread got its lower priority (false off Linux, or if the kernel refused).</summary>
-    public Task<bool> Lowered => _lowered.Task;
 
     /// <summary>
     /// Queues <paramref name="job"/>; the task ends with its result or exception. A job whose
@@ -105,8 +101,7 @@ public sealed class BackgroundLane : IDisposable
 
     private void Work()
     {
-        var lowered = ThreadNice.SetCurrent(Nice);
-        _outcomes.Add(() => _lowered.TrySetResult(lowered));
+        ThreadNice.SetCurrent(Nice);
         while (_jobs.Take(out var job))
         {
             job();

@@ -14,7 +14,7 @@ public enum ElfClass : byte
 /// crash's <c>is_netdump()</c> takes for a netdump file, and the bytes of its header area.
 /// The file is the header area (ELF header, a PT_NOTE then a PT_LOAD program header, the
 /// notes, zeros) up to <see cref="DataOffset"/>, then physical memory, page frame n at
-/// <see cref="OffsetOf"/>(n). crash tells netdump from kdump by the PT_LOAD at program header
+/// <see cref="DataOffset"/> + n × <see cref="PageSize"/>. crash tells netdump from kdump by the PT_LOAD at program header
 /// index 1: a <c>p_offset</c> that is a multiple of 4096 (its MIN_PAGE_SIZE) and a non-zero
 /// <c>p_align</c>, which it then takes as the dump's page size.
 /// </summary>
@@ -110,13 +110,6 @@ public sealed partial class ElfCoreLayout
         layout = new ElfCoreLayout(machine, elfClass, IsBigEndian(machine), pageSize, pages, loadAddress);
         problem = null;
         return true;
-    }
-
-    /// <summary>Where page frame <paramref name="pfn"/> (below <see cref="Pages"/>) starts in the file.</summary>
-    public long OffsetOf(ulong pfn)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(pfn, Pages);
-        return DataOffset + (long)(pfn * PageSize);
     }
 
     /// <summary>

@@ -46,9 +46,6 @@ public static partial class RecoveryScan
         return lastReported is > 0 ? $"{Reason}; {core}; the last report before the stop counted {lastReported} bytes received" : $"{Reason}; {core}";
     }
 
-    /// <summary>How many directory levels below dumpdir are searched (<see cref="DumpTree.MaxDepth"/>).</summary>
-    public const int MaxDepth = DumpTree.MaxDepth;
-
     /// <summary>Where an unreadable dump.json is moved before a recovered one replaces it.</summary>
     public const string CorruptJsonFileName = DumpReport.JsonFileName + ".corrupt";
 
@@ -62,8 +59,8 @@ public static partial class RecoveryScan
     /// says what was done); other finished dumps are not touched and not listed. Symbolic links are never followed (so no loop), the
     /// server's own folders (<see cref="DumpLocation.IsServersOwn"/>: no dump may be made there)
     /// are skipped, a dump directory is searched too (a dump nested in another, which an older
-    /// server allowed, is found), and the search stops <see cref="MaxDepth"/> levels down. Never
-    /// throws for what it finds on disk.
+    /// server allowed, is found), and the search stops <see cref="DumpTree.MaxDepth"/> levels
+    /// down. Never throws for what it finds on disk.
     /// </summary>
     /// <param name="described">
     /// told, for every dump that has a readable <c>dump.json</c> once the scan is done with it

@@ -34,7 +34,7 @@ public sealed class CatalogActorSpec : Akka.TestKit.Xunit2.TestKit, IDisposable
         _folder.Write(ScriptNames.Storm, $"echo \"$1 $2 $NETDUMP_HOSTS $NETDUMP_PANIC\" >> {argsFile}");
         var warnings = CreateTestProbe();
         Sys.EventStream.Subscribe(warnings.Ref, typeof(Warning));
-        var catalog = Sys.ActorOf(CatalogActor.Props(_settings, CatalogSeed.Empty, _clock));
+        var catalog = Sys.ActorOf(CatalogActor.Props(_settings, new CatalogSeed([], new StringPool()), _clock));
         await AwaitCatalogAsync(catalog, 0);
 
         for (var i = 1; i <= 3; i++)
@@ -65,7 +65,7 @@ public sealed class CatalogActorSpec : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         var warnings = CreateTestProbe();
         Sys.EventStream.Subscribe(warnings.Ref, typeof(Warning));
-        var catalog = Sys.ActorOf(CatalogActor.Props(_settings, CatalogSeed.Empty, _clock));
+        var catalog = Sys.ActorOf(CatalogActor.Props(_settings, new CatalogSeed([], new StringPool()), _clock));
         await AwaitCatalogAsync(catalog, 0);
 
         // a host name is the client's word: this one would forge a log line of its own
@@ -105,7 +105,7 @@ public sealed class CatalogActorSpec : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public async Task A_receiving_dump_shows_its_progress_until_it_ends_and_goes_when_removed()
     {
-        var catalog = Sys.ActorOf(CatalogActor.Props(_settings, CatalogSeed.Empty, _clock));
+        var catalog = Sys.ActorOf(CatalogActor.Props(_settings, new CatalogSeed([], new StringPool()), _clock));
         await AwaitCatalogAsync(catalog, 0);
         var record = CatalogTree.Record(_settings.DumpDirectory, "192.0.2.9", CatalogTree.Start, "web9", "fault", DumpStatus.Receiving) with { Header = null };
         Publish(record);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Netdump.Actors.Storage;
 using Netdump.App.Simulation;
+using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.EndToEnd;
 
@@ -63,7 +64,7 @@ public sealed class LinuxDumpTests : ServerTests
                 Array.Clear(expected);
             }
 
-            file.Position = layout.OffsetOf(pfn);
+            file.Position = ElfCoreSample.OffsetOf(layout, pfn);
             file.ReadExactly(actual);
             Assert.True(expected.AsSpan().SequenceEqual(actual), $"page {pfn} differs");
         }

@@ -1,5 +1,5 @@
-using Netdump.Actors.Native;
 using Netdump.Actors.Storage;
+using Netdump.Tests.Native;
 using Xunit;
 
 namespace Netdump.Tests.Storage;
@@ -46,13 +46,12 @@ public sealed class BackgroundLaneTests
     public async Task The_lane_thread_runs_at_a_lower_priority_than_the_server()
     {
         using var lane = new BackgroundLane("test-lane");
-        var nice = await lane.Run(() => ThreadNice.Current());
-        Assert.True(await lane.Lowered);
+        var nice = await lane.Run(ThreadNiceValue.Current);
         Assert.Equal(BackgroundLane.Nice, nice);
 
         // the tasks' continuations, and any pool thread started on their way, keep normal priority
-        Assert.Equal(0, ThreadNice.Current());
-        var after = await lane.Run(() => 1).ContinueWith(_ => ThreadNice.Current(), TaskScheduler.Default);
+        Assert.Equal(0, ThreadNiceValue.Current());
+        var after = await lane.Run(() => 1).ContinueWith(_ => ThreadNiceValue.Current(), TaskScheduler.Default);
         Assert.Equal(0, after);
     }
 
@@ -86,7 +85,7 @@ public sealed class BackgroundLaneTests
     {
         using var lane = new BackgroundLane("test-lane");
         var result = new TaskCompletionSource<(int Value, string? Thread, int? Nice)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lane.Run(() => 6 * 7, value => result.TrySetResult((value, Thread.CurrentThread.Name, ThreadNice.Current())), e => result.TrySetException(e));
+        lane.Run(() => 6 * 7, value => result.TrySetResult((value, Thread.CurrentThread.Name, ThreadNiceValue.Current())), e => result.TrySetException(e));
         var (value, thread, nice) = await result.Task;
         Assert.Equal(42, value);
         Assert.Equal("test-lane-outcomes", thread);

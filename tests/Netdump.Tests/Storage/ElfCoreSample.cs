@@ -47,6 +47,9 @@ internal static class ElfCoreSample
 
     public static string PageText(ulong pfn) => $"page frame {pfn}";
 
+    /// <summary>Where page frame <paramref name="pfn"/> starts in the core: memory begins at the data offset, one page per frame.</summary>
+    public static long OffsetOf(ElfCoreLayout layout, ulong pfn) => layout.DataOffset + (long)(pfn * layout.PageSize);
+
     /// <summary>Writes a core as the writer will: the header, the given pages' text at their offsets, the rest sparse.</summary>
     public static void WriteCore(string path, ElfCoreLayout layout, ReadOnlySpan<byte> gregs, params ulong[] pfns)
     {
@@ -55,7 +58,7 @@ internal static class ElfCoreSample
         file.SetLength(layout.FileSize);
         foreach (var pfn in pfns)
         {
-            file.Position = layout.OffsetOf(pfn);
+            file.Position = OffsetOf(layout, pfn);
             file.Write(System.Text.Encoding.ASCII.GetBytes(PageText(pfn) + "\0"));
         }
     }

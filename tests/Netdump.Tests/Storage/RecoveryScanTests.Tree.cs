@@ -117,7 +117,7 @@ public sealed partial class RecoveryScanTests
     [Fact]
     public void RecoveryScan_should_search_at_most_MaxDepth_levels_down()
     {
-        var deepest = Path.Combine([DumpDir, .. Enumerable.Repeat("d", RecoveryScan.MaxDepth - 1)]);
+        var deepest = Path.Combine([DumpDir, .. Enumerable.Repeat("d", DumpTree.MaxDepth - 1)]);
         Directory.CreateDirectory(Path.Combine(deepest, "d"));
         var found = ReceivingDump(deepest, Pattern(10));
         var tooDeep = ReceivingDump(Path.Combine(deepest, "d"), Pattern(10));
