@@ -92,7 +92,7 @@ public sealed partial class UdpListenerActor : UntypedActor, IWithTimers
             case GetListenEndpoint:
                 Sender.Tell(_receiver is null
                     ? new BindFailed(_bindError ?? "not bound")
-                    : new ListenEndpoint(_receiver.LocalEndpoint, _linux?.LocalEndpoint));
+                    : new ListenEndpoint(_receiver.LocalEndpoint));
                 break;
             case Herald herald:
                 HandleHerald(herald);
@@ -171,8 +171,8 @@ public sealed partial class UdpListenerActor : UntypedActor, IWithTimers
         private GetListenEndpoint() { }
     }
 
-    /// <summary>Where HERALDs are heard, and Linux clients (null when <c>linux_port</c> is 0).</summary>
-    public sealed record ListenEndpoint(IPEndPoint Endpoint, IPEndPoint? Linux = null);
+    /// <summary>Where HERALDs are heard.</summary>
+    public sealed record ListenEndpoint(IPEndPoint Endpoint);
 
     public sealed record BindFailed(string Reason);
 

@@ -45,13 +45,6 @@ public sealed partial class NetdumpConfFile
     /// <summary>One line each, <c>file:line: ...</c>, for the caller to log.</summary>
     public IReadOnlyList<string> Warnings { get; }
 
-    /// <summary>
-    /// The values by key, typed for the <c>netdump</c> block: <see cref="int"/> for integer keys,
-    /// <see cref="bool"/> for booleans, and strings otherwise (a bare number of seconds already
-    /// written as <c>60s</c>).
-    /// </summary>
-    public IReadOnlyDictionary<string, object> Values => Settings.ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
-
     /// <summary>Parses the text of a conf file; <paramref name="fileName"/> is only for messages.</summary>
     public static NetdumpConfFile Parse(string text, string fileName)
     {
@@ -139,9 +132,6 @@ public sealed partial class NetdumpConfFile
                 return false;
         }
     }
-
-    /// <summary>The line where <paramref name="key"/> is set, or null.</summary>
-    public int? LineOf(string key) => Settings.FirstOrDefault(s => s.Key == key)?.Line;
 
     /// <summary>The value after <c>=</c>: unquoted (up to a comment) or in double quotes.</summary>
     private static string ReadValue(string raw, string key, string fileName, int number)
@@ -251,6 +241,10 @@ public sealed partial class NetdumpConfFile
     [GeneratedRegex(@"^[0-9]+(\.[0-9]+)?$")]
     private static partial Regex BareNumber();
 
-    /// <summary>One known key set in the file: its typed value and the line it is on.</summary>
+    /// <summary>
+    /// One known key set in the file and the line it is on; its value typed for the
+    /// <c>netdump</c> block: <see cref="int"/> for integer keys, <see cref="bool"/> for booleans,
+    /// and strings otherwise (a bare number of seconds already written as <c>60s</c>).
+    /// </summary>
     public sealed record Setting(string Key, object Value, int Line);
 }

@@ -21,7 +21,6 @@ internal static partial class Posix
     public const int EWOULDBLOCK = 11;
 
     public const int SIGHUP = 1;
-    public const int SIGTERM = 15;
 
     public const int ORdWr = 2;
     public const int OCreat = 0x40;

@@ -226,22 +226,15 @@ public static class NetdumpHost
     // the drain's Ask ends at shutdown_timeout itself: the phase outlasts it, so its own warning is the one logged
     private static readonly TimeSpan PhaseMargin = TimeSpan.FromSeconds(5);
 
-    /// <summary>The base URL of the HTTP API once the host started (<c>http://127.0.0.1:41234</c>); null with <c>http = off</c>.</summary>
-    public static string? HttpUrl(IHost host) => host.Services.GetRequiredService<HttpService>().Url;
-
-    /// <summary>Asks the listener where it listens; a failed bind becomes an exception with the reason.</summary>
-    public static async Task<System.Net.IPEndPoint> ListenEndpointAsync(IHost host, TimeSpan timeout) =>
-        (await ListenEndpointsAsync(host, timeout)).Endpoint;
-
-    /// <summary>Asks the listener where it listens, for both dialects; a failed bind becomes an exception with the reason.</summary>
-    public static async Task<UdpListenerActor.ListenEndpoint> ListenEndpointsAsync(IHost host, TimeSpan timeout)
+    /// <summary>Asks the listener where it listens for HERALDs; a failed bind becomes an exception with the reason.</summary>
+    public static async Task<System.Net.IPEndPoint> ListenEndpointAsync(IHost host, TimeSpan timeout)
     {
         var registry = host.Services.GetRequiredService<ActorRegistry>();
         var listener = await registry.GetAsync<UdpListenerActor>();
         var reply = await listener.Ask<object>(UdpListenerActor.GetListenEndpoint.Instance, timeout);
         return reply switch
         {
-            UdpListenerActor.ListenEndpoint endpoint => endpoint,
+            UdpListenerActor.ListenEndpoint endpoint => endpoint.Endpoint,
             UdpListenerActor.BindFailed failed => throw new IOException(failed.Reason),
             _ => throw new InvalidOperationException($"unexpected reply {reply}"),
         };

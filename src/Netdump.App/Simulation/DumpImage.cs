@@ -146,9 +146,6 @@ internal sealed class DumpImage
         ? stored.AsMemory(0, checked((int)DumpLength))
         : plainCore.Value;
 
-    /// <summary>The uncompressed memory (before compression and encryption).</summary>
-    public byte[] GenerateMemory() => MemoryPattern.Generate(seed, MemorySize);
-
     /// <summary>A reader over the VMCORE stream; cheapest when read front to back, as the client does.</summary>
     public WireReader OpenWire() =>
         stored is not null ? new StoredReader(stored)

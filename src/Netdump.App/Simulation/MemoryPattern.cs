@@ -49,14 +49,6 @@ internal static class MemoryPattern
         }
     }
 
-    /// <summary>The whole memory of <paramref name="size"/> bytes (tests and small dumps).</summary>
-    public static byte[] Generate(int seed, long size)
-    {
-        var memory = new byte[checked((int)size)];
-        Fill(seed, 0, memory);
-        return memory;
-    }
-
     /// <summary>
     /// Whether the page is one of the zero pages (a quarter of them), which hold nothing but
     /// their stamp; the Linux simulation leaves these all zero, as free memory is.

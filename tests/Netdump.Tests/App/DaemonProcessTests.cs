@@ -13,6 +13,7 @@ namespace Netdump.Tests.App;
 public sealed class DaemonProcessTests : IDisposable
 {
     private const int SIGINT = 2;
+    private const int SIGTERM = 15;
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(20);
@@ -31,7 +32,7 @@ public sealed class DaemonProcessTests : IDisposable
     private string ConfigPath => _dir.Combine("netdump.conf");
 
     [Theory]
-    [InlineData(Posix.SIGTERM)]
+    [InlineData(SIGTERM)]
     [InlineData(SIGINT)]
     public async Task Daemon_foreground_server_should_hold_the_pidfile_and_exit_0_on_SIGTERM_or_SIGINT(int signal)
     {
@@ -45,7 +46,7 @@ public sealed class DaemonProcessTests : IDisposable
             // this test run was started in the background (`cmd &` in a script), which ignores
             // SIGINT for it and every process it starts, the server included: a Unix program
             // keeps an ignored SIGINT ignored (as under nohup), so only SIGTERM can stop it here
-            signal = Posix.SIGTERM;
+            signal = SIGTERM;
         }
 
         Assert.Equal(0, Posix.Kill(server.Process.Id, signal));
@@ -109,7 +110,7 @@ public sealed class DaemonProcessTests : IDisposable
             StopTimeout, "the daemon logs to a new log file");
         Assert.True(IsRunning(daemon), "the daemon runs on after SIGHUP");
 
-        Assert.Equal(0, Posix.Kill(daemon, Posix.SIGTERM));
+        Assert.Equal(0, Posix.Kill(daemon, SIGTERM));
         await Waiting.Until(() => !IsRunning(daemon), StopTimeout, "the daemon exits on SIGTERM");
         Assert.False(File.Exists(PidPath), "the pidfile is removed at exit");
     }
@@ -149,7 +150,7 @@ public sealed class DaemonProcessTests : IDisposable
         // Akka's log reaches Serilog asynchronously: the line may trail the READY by a moment.
         await Waiting.Until(() => File.ReadAllText(logFile).Contains("Listening for netdump HERALDs", StringComparison.Ordinal), StopTimeout, "the daemon logs to log_file");
 
-        Assert.Equal(0, Posix.Kill(daemon, Posix.SIGTERM));
+        Assert.Equal(0, Posix.Kill(daemon, SIGTERM));
         await Waiting.Until(() => !IsRunning(daemon), StopTimeout, "the daemon exits on SIGTERM");
         Assert.False(File.Exists(PidPath), "the pidfile is removed at exit");
     }
@@ -182,7 +183,7 @@ public sealed class DaemonProcessTests : IDisposable
             StartTimeout, "the daemon's start-up scan begins");
         var daemon = Assert.IsType<int>(PidFile.Read(PidPath).Pid);
         _daemons.Add(daemon);
-        Assert.Equal(0, Posix.Kill(daemon, Posix.SIGTERM));
+        Assert.Equal(0, Posix.Kill(daemon, SIGTERM));
         var exitCode = await launcher.WaitForExitAsync(StartTimeout);
 
         // before, the launcher said "the daemon exited with status 0 before it was listening"

@@ -26,7 +26,7 @@ public sealed class NetdumpConfFileTests
 
         Assert.Equal(
             new Dictionary<string, object> { ["port"] = 20023, ["addr"] = "192.0.2.10", ["max_concurrent_dumps"] = 16, ["dumpdir"] = "/srv/crash" },
-            conf.Values);
+            conf.Values());
         Assert.Equal(3, conf.LineOf("port"));
         Assert.Equal(7, conf.LineOf("dumpdir"));
         Assert.Null(conf.LineOf("secure"));
@@ -41,9 +41,9 @@ public sealed class NetdumpConfFileTests
             "dumpdir = \"/srv/crash #1\"",
             "pidfile=\"/run/nd.pid\"#no space before the comment");
 
-        Assert.Equal("192.0.2.0/24, 198.51.100.7", conf.Values["allow"]);
-        Assert.Equal("/srv/crash #1", conf.Values["dumpdir"]);
-        Assert.Equal("/run/nd.pid", conf.Values["pidfile"]);
+        Assert.Equal("192.0.2.0/24, 198.51.100.7", conf.Values()["allow"]);
+        Assert.Equal("/srv/crash #1", conf.Values()["dumpdir"]);
+        Assert.Equal("/run/nd.pid", conf.Values()["pidfile"]);
     }
 
     [Fact]
@@ -54,9 +54,9 @@ public sealed class NetdumpConfFileTests
             @"pidfile = ""/run/back\\slash""",
             @"log_file = ""/var/log/a\nb""");
 
-        Assert.Equal("/srv/a \"quoted\" name", conf.Values["dumpdir"]);
-        Assert.Equal(@"/run/back\slash", conf.Values["pidfile"]);
-        Assert.Equal(@"/var/log/a\nb", conf.Values["log_file"]);
+        Assert.Equal("/srv/a \"quoted\" name", conf.Values()["dumpdir"]);
+        Assert.Equal(@"/run/back\slash", conf.Values()["pidfile"]);
+        Assert.Equal(@"/var/log/a\nb", conf.Values()["log_file"]);
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class NetdumpConfFileTests
     {
         var conf = Parse("dumpdir = /srv/crash#1 # but this is a comment");
 
-        Assert.Equal("/srv/crash#1", conf.Values["dumpdir"]);
+        Assert.Equal("/srv/crash#1", conf.Values()["dumpdir"]);
     }
 
     [Theory]
@@ -82,8 +82,8 @@ public sealed class NetdumpConfFileTests
     {
         var conf = Parse($"secure = {text}", $"daemon = {text}");
 
-        Assert.Equal(expected, conf.Values["secure"]);
-        Assert.Equal(expected, conf.Values["daemon"]);
+        Assert.Equal(expected, conf.Values()["secure"]);
+        Assert.Equal(expected, conf.Values()["daemon"]);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class NetdumpConfFileTests
     [InlineData("1h", "1h")]
     public void ConfFile_should_read_a_bare_time_as_seconds_and_pass_units_through(string text, string expected)
     {
-        Assert.Equal(expected, Parse($"session_timeout = {text}").Values["session_timeout"]);
+        Assert.Equal(expected, Parse($"session_timeout = {text}").Values()["session_timeout"]);
     }
 
     [Fact]
@@ -120,8 +120,8 @@ public sealed class NetdumpConfFileTests
     {
         var conf = Parse("port = \"20023\"", "max_concurrent_dumps = -1");
 
-        Assert.Equal(20023, conf.Values["port"]);
-        Assert.Equal(-1, conf.Values["max_concurrent_dumps"]);
+        Assert.Equal(20023, conf.Values()["port"]);
+        Assert.Equal(-1, conf.Values()["max_concurrent_dumps"]);
     }
 
     [Theory]
@@ -144,7 +144,7 @@ public sealed class NetdumpConfFileTests
             "skip_zero = 0",
             "verbose = 3");
 
-        Assert.Equal(new Dictionary<string, object> { ["port"] = 20023 }, conf.Values);
+        Assert.Equal(new Dictionary<string, object> { ["port"] = 20023 }, conf.Values());
         Assert.Equal(
             [
                 "/etc/netdump.conf:2: debug has no meaning for this server and is ignored",
@@ -221,7 +221,7 @@ public sealed class NetdumpConfFileTests
 
         var conf = Parse("pidfile =", "log_file = \"\"", "session_ports=", "max_dump_size = \"\"", "allow =");
 
-        Assert.All(conf.Values.Values, v => Assert.Equal("", v));
+        Assert.All(conf.Values().Values, v => Assert.Equal("", v));
     }
 
     [Fact]
@@ -229,7 +229,7 @@ public sealed class NetdumpConfFileTests
     {
         var conf = NetdumpConfFile.Parse("\uFEFFport = 20023\r\n# comment\r\nsecure = no\r\n", File);
 
-        Assert.Equal(new Dictionary<string, object> { ["port"] = 20023, ["secure"] = false }, conf.Values);
+        Assert.Equal(new Dictionary<string, object> { ["port"] = 20023, ["secure"] = false }, conf.Values());
     }
 
     [Fact]
@@ -245,7 +245,7 @@ public sealed class NetdumpConfFileTests
         var path = dir.Combine("netdump.conf");
         System.IO.File.WriteAllText(path, "port = 1234\n");
 
-        Assert.Equal(1234, NetdumpConfFile.Read(path).Values["port"]);
+        Assert.Equal(1234, NetdumpConfFile.Read(path).Values()["port"]);
         Assert.Equal(
             $"config file {dir.Combine("missing.conf")} does not exist",
             Assert.Throws<OperatorConfigException>(() => NetdumpConfFile.Read(dir.Combine("missing.conf"))).Message);

@@ -5,6 +5,7 @@ using Akka.Configuration;
 using Netdump.Actors.Configuration;
 using Netdump.App.CommandLine;
 using Netdump.App.Configuration;
+using Netdump.Tests.App;
 using Netdump.Tests.Packaging;
 
 namespace Netdump.Tests.Configuration;
@@ -79,7 +80,7 @@ public sealed partial class ConfigKeysTests
 
         var conf = NetdumpConfFile.Parse($"# a comment\n{name} = \"{text}\"\n", File);
 
-        Assert.Equal(new Dictionary<string, object> { [name] = expected }, conf.Values);
+        Assert.Equal(new Dictionary<string, object> { [name] = expected }, conf.Values());
         Assert.Equal(2, conf.LineOf(name));
     }
 

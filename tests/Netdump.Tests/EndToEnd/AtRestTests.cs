@@ -67,7 +67,7 @@ public sealed class AtRestTests : IAsyncLifetime
         var json = await ServerHarness.WaitForJsonAsync(dir, j => j.GetProperty("decrypted_vmcore").ValueKind == JsonValueKind.String);
 
         Assert.Equal("vmcore", json.GetProperty("decrypted_vmcore").GetString());
-        var memory = client.Image.GenerateMemory();
+        var memory = SimulatedMemory.Of(client);
         var plain = File.ReadAllBytes(Path.Combine(dir, "vmcore"));
         Assert.Equal(client.Core.Length, plain.Length); // the memory padded to the block, as the kernel encrypted it
         Assert.Equal(memory, plain[..memory.Length]);
@@ -89,7 +89,7 @@ public sealed class AtRestTests : IAsyncLifetime
 
         await ServerHarness.WaitForJsonAsync(dir, j => j.GetProperty("decrypted_vmcore").ValueKind == JsonValueKind.String);
 
-        Assert.Equal(client.Image.GenerateMemory(), ZstdTestReader.Decode(File.ReadAllBytes(Path.Combine(dir, "vmcore.zst")), out _));
+        Assert.Equal(SimulatedMemory.Of(client), ZstdTestReader.Decode(File.ReadAllBytes(Path.Combine(dir, "vmcore.zst")), out _));
         Assert.True(File.Exists(Path.Combine(dir, "vmcore_encrypted.zst")));
     }
 

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Netdump.Actors.Configuration;
 using Netdump.App.Configuration;
 using Netdump.App.Hosting;
+using Netdump.App.Http;
 using Netdump.App.Simulation;
 using Serilog;
 using Serilog.Core;
@@ -85,12 +87,13 @@ public sealed class ServerHarness : IAsyncDisposable
         var logs = new LogCapture();
         var logger = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(logs).CreateLogger();
         var akkaLog = HarnessAkkaLogger.For(logger, out var captureId);
-        var host = NetdumpHost.Build(akkaLog.WithFallback(OperatorConfig.BuildConfig(keys)), logger);
-        Netdump.Actors.UdpListenerActor.ListenEndpoint endpoints;
+        var config = akkaLog.WithFallback(OperatorConfig.BuildConfig(keys));
+        var host = NetdumpHost.Build(config, logger);
+        IPEndPoint endpoint;
         try
         {
             await host.StartAsync();
-            endpoints = await NetdumpHost.ListenEndpointsAsync(host, TimeSpan.FromSeconds(10));
+            endpoint = await NetdumpHost.ListenEndpointAsync(host, TimeSpan.FromSeconds(10));
         }
         catch
         {
@@ -101,10 +104,12 @@ public sealed class ServerHarness : IAsyncDisposable
             throw;
         }
 
-        return new ServerHarness(host, dumpDir, endpoints.Endpoint, logs)
+        // the Linux port as the server read it (a test that sets one picks a free port: it is bound, or the start failed)
+        var read = NetdumpSettings.Create(config);
+        return new ServerHarness(host, dumpDir, endpoint, logs)
         {
-            LinuxEndpoint = endpoints.Linux,
-            HttpUrl = NetdumpHost.HttpUrl(host),
+            LinuxEndpoint = read.LinuxPort is { } linuxPort ? new IPEndPoint(read.Address, linuxPort) : null,
+            HttpUrl = host.Services.GetRequiredService<HttpService>().Url,
             _captureId = captureId,
         };
     }

@@ -61,7 +61,7 @@ public sealed class SimulatedDumpContentTests
     [Fact]
     public void Memory_can_be_read_from_any_offset()
     {
-        var memory = MemoryPattern.Generate(5, 20_000);
+        var memory = SimulatedMemory.Generate(5, 20_000);
         var piece = new byte[7_000];
 
         MemoryPattern.Fill(5, 3_333, piece);
@@ -78,7 +78,7 @@ public sealed class SimulatedDumpContentTests
         var result = await Run(client);
 
         Assert.True(result.Success, result.Error);
-        var memory = client.Image.GenerateMemory();
+        var memory = SimulatedMemory.Of(client);
         Assert.Equal(memory, Gunzip(client.Core.Span));
         Assert.True(client.Core.Length < memory.Length * 3 / 4, $"gzip kept {client.Core.Length} of {memory.Length} bytes");
         Assert.Equal((ulong)client.Core.Length, client.Header.DumpLength);
@@ -105,7 +105,7 @@ public sealed class SimulatedDumpContentTests
 
         Assert.True(result.Success, result.Error);
         var content = ZstdTestReader.Decode(client.Core.Span, out var blocks);
-        Assert.Equal(client.Image.GenerateMemory(), content);
+        Assert.Equal(SimulatedMemory.Of(client), content);
         Assert.Equal(3, blocks);
         Assert.Equal((ulong)client.Core.Length, client.Header.DumpLength);
         var sent = peer.Reassemble(MessageType.Vmcore);
@@ -147,7 +147,7 @@ public sealed class SimulatedDumpContentTests
         Assert.Equal(253_952, sent.Length);
         Assert.Equal(client.Core.ToArray(), sent);
         Assert.Equal((ulong)sent.Length, client.Header.DumpLength);
-        var memory = client.Image.GenerateMemory();
+        var memory = SimulatedMemory.Of(client);
         Assert.False(sent.AsSpan(0, 4096).SequenceEqual(memory.AsSpan(0, 4096)));
         var plain = Decrypt(client, key, sent);
         Assert.Equal(memory, plain[..memory.Length]);
@@ -172,7 +172,7 @@ public sealed class SimulatedDumpContentTests
 
         var compressed = Decrypt(client, peer.Reassemble(MessageType.EkcdKey), sent)[..length];
         var memory = compression == DumpCompression.Gzip ? Gunzip(compressed) : ZstdTestReader.Decode(compressed, out _);
-        Assert.Equal(client.Image.GenerateMemory(), memory);
+        Assert.Equal(SimulatedMemory.Of(client), memory);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using Netdump.Actors.Protocol;
 using Netdump.Actors.Storage;
 using Netdump.App.Simulation;
 using Netdump.Tests.EndToEnd;
+using Netdump.Tests.Simulation;
 
 namespace Netdump.Tests.Storage;
 
@@ -48,7 +49,7 @@ public sealed class CoreDecryptionTests : IDisposable
         Assert.Equal(DecryptionOutcome.Decrypted, result.Outcome);
         var plain = File.ReadAllBytes(Path.Combine(dir, "vmcore"));
         Assert.Equal(Decryptcore(dir, cipher), plain);
-        var memory = client.Image.GenerateMemory();
+        var memory = SimulatedMemory.Of(client);
         Assert.Equal(memory, plain[..memory.Length]);
         Assert.Equal("vmcore", Json(dir).GetProperty("decrypted_vmcore").GetString());
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(dir, "vmcore")));

@@ -42,9 +42,6 @@ public static class DashboardEndpoints
         return endpoints;
     }
 
-    /// <summary>The names of the embedded assets (the page among them).</summary>
-    public static IReadOnlyCollection<string> Names => Assets.Value.Keys;
-
     private static IResult Serve(HttpContext context, string name)
     {
         if (!Assets.Value.TryGetValue(name, out var asset))
