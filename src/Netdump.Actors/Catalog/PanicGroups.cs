@@ -52,12 +52,6 @@ public sealed class PanicGroups
         }
     }
 
-    /// <summary>The hosts that have a dump in the group; empty for an unknown group.</summary>
-    public IReadOnlyCollection<string> HostsOf(string id) =>
-        _groups.TryGetValue(id, out var group) ? group.Hosts.Keys : [];
-
-    public PanicGroupSummary? Get(string id) => _groups.TryGetValue(id, out var group) ? Summary(group) : null;
-
     /// <summary>Every group, the most recently seen first.</summary>
     public IReadOnlyList<PanicGroupSummary> All() =>
         _groups.Values.Select(Summary).OrderByDescending(g => g.LastSeen).ThenBy(g => g.Key.Id, StringComparer.Ordinal).ToList();

@@ -10,8 +10,6 @@ public sealed class PauseGate : IDisposable
 {
     private readonly ManualResetEventSlim _open = new(initialState: true);
 
-    public bool IsOpen => _open.IsSet;
-
     public void Open() => _open.Set();
 
     public void Close() => _open.Reset();

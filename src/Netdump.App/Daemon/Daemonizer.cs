@@ -90,10 +90,10 @@ public static class Daemonizer
             switch (await ReadStatusAsync(child.StandardOutput, readyTimeout))
             {
                 case Status.Ready:
-                    return new Launch(child.Id, null);
+                    return new Launch(null);
                 case Status.Failed failed:
                     await WaitForExit(child);
-                    return new Launch(child.Id, failed.Why);
+                    return new Launch(failed.Why);
             }
         }
         catch (OperationCanceledException)
@@ -108,7 +108,7 @@ public static class Daemonizer
             }
 
             await WaitForExit(child);
-            return new Launch(child.Id, $"the daemon said nothing for {readyTimeout.TotalSeconds:0} s and was not listening; stopped it");
+            return new Launch($"the daemon said nothing for {readyTimeout.TotalSeconds:0} s and was not listening; stopped it");
         }
 
         // The pipe closed without a status line: the child died (a crash, or an error written
@@ -129,7 +129,7 @@ public static class Daemonizer
         var reason = last is null
             ? $"the daemon exited{(exited ? $" with status {child.ExitCode}" : "")} before it was listening"
             : last.StartsWith(ownPrefix, StringComparison.Ordinal) ? last[ownPrefix.Length..] : last;
-        return new Launch(child.Id, reason);
+        return new Launch(reason);
     }
 
     /// <summary>
@@ -291,8 +291,8 @@ public static class Daemonizer
         }
     }
 
-    /// <summary>What became of a launch: the daemon's pid, and the reason when it is not running.</summary>
-    public sealed record Launch(int Pid, string? Error)
+    /// <summary>What became of a launch: the reason when the daemon is not running, null when it listens.</summary>
+    public sealed record Launch(string? Error)
     {
         public bool Ready => Error is null;
     }

@@ -15,9 +15,6 @@ internal static partial class Posix
 
     public const int EPERM = 1;
     public const int ENOENT = 2;
-    public const int ESRCH = 3;
-    public const int EINTR = 4;
-    public const int EEXIST = 17;
     public const int EWOULDBLOCK = 11;
 
     public const int SIGHUP = 1;
@@ -107,7 +104,6 @@ internal static partial class Posix
 
     public const int FOfdGetLock = 36;
     public const int FOfdSetLock = 37;
-    public const short FReadLock = 0;
     public const short FWriteLock = 1;
     public const short FUnlock = 2;
 

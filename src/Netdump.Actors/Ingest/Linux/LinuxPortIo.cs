@@ -18,8 +18,6 @@ internal readonly record struct Peer(uint Address, ushort Port)
         return new Peer(MemoryMarshal.Read<uint>(bytes), (ushort)endpoint.Port);
     }
 
-    public static Peer Of(IPAddress address) => Of(new IPEndPoint(address, 0));
-
     /// <summary>From a <see cref="SocketAddress"/> of the InterNetwork family (sockaddr_in's layout).</summary>
     public static Peer Of(SocketAddress address) =>
         new(MemoryMarshal.Read<uint>(address.Buffer.Span[4..8]), BinaryPrimitives.ReadUInt16BigEndian(address.Buffer.Span[2..4]));
