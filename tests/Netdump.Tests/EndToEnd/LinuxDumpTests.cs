@@ -192,6 +192,65 @@ public sealed class LinuxDumpTests : ServerTests
         Assert.True(File.Exists(Path.Combine(server.SingleDumpOf("127.0.9.4"), "vmcore-incomplete")));
     }
 
+    [Theory]
+    [InlineData(false)] // the same REPLY_LOG again and again
+    [InlineData(true)] // a new line each time
+    public async Task Console_text_every_second_from_a_dead_clients_address_does_not_keep_its_dump_receiving(bool newLines)
+    {
+        // console text is matched by address only (netconsole sends it from port 6664, not the
+        // START's), and anyone can send it: one REPLY_LOG of the dump's own text, sent again every
+        // second, once kept a dead client's dump "receiving", and its slot, for ever. During the
+        // pull only answers to its requests are a sign of life, new text or not
+        var server = await Start(new() { ["session_timeout"] = "3s" });
+        var client = new LinuxSimulatedClient(Client(server, "127.0.9.15") with { Memory = 2 << 20, DieAfterPages = 100 });
+        var consoleBytes = new TaskCompletionSource<uint>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Progress = line =>
+        {
+            if (line.StartsWith("console: ", StringComparison.Ordinal))
+            {
+                consoleBytes.TrySetResult(uint.Parse(line.Split(' ')[1]));
+            }
+            else if (line.StartsWith("memory: first page requested", StringComparison.Ordinal))
+            {
+                running.TrySetResult();
+            }
+        };
+        var run = client.RunAsync();
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var dir = server.SingleDumpOf("127.0.9.15");
+
+        using var console = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        console.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.15"), 6664));
+        var offset = await consoleBytes.Task; // right after the client's console text: the dump's own
+        using var stop = new CancellationTokenSource();
+        var replaying = Task.Run(async () =>
+        {
+            using var everySecond = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            var line = 0;
+            do
+            {
+                var text = System.Text.Encoding.ASCII.GetBytes($"netdump: line {line}\n");
+                Reply(console, server.LinuxEndpoint!, 4, 0, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Log, offset, text);
+                if (newLines)
+                {
+                    offset += (uint)text.Length;
+                    line++;
+                }
+            }
+            while (await everySecond.WaitForNextTickAsync(stop.Token));
+        });
+
+        Assert.Equal(LinuxClientEnd.Died, (await run).End);
+        var json = await ServerHarness.WaitForEndAsync(dir, TimeSpan.FromSeconds(15));
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => replaying);
+
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal("client timed out", json.GetProperty("reason").GetString());
+        Assert.Contains("netdump: line 0\n", File.ReadAllText(Path.Combine(dir, "log"))); // the dump's own text, in its log
+    }
+
     [Fact]
     public async Task A_client_that_dies_mid_dump_lists_the_reserved_frames_met_before_as_reserved_not_received()
     {
