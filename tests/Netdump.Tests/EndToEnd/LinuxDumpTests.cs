@@ -575,6 +575,36 @@ public sealed class LinuxDumpTests : ServerTests
         Assert.Equal("complete", json.GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task A_client_that_answers_a_frame_only_outside_its_page_times_out_with_one_warning_naming_it()
+    {
+        // each of those replies carries the request's sequence, and once counted as the client
+        // alive: SEND_MEM is resent every 250 ms without limit, so the dump never ended, and no
+        // line said why
+        var server = await Start(new() { ["session_timeout"] = "2s" });
+        var client = new HandAnsweredClient(server, "127.0.9.16", pageSize: 4096, pages: 8, seed: 16) { AnsweredOutsideItsPage = 3 };
+        using var stop = new CancellationTokenSource();
+        var answering = Task.Run(() => client.AnswerUntilRebooted(stop.Token));
+        var dir = await server.WaitForDumpOfAsync("127.0.9.16");
+
+        System.Text.Json.JsonElement json;
+        try
+        {
+            json = await ServerHarness.WaitForEndAsync(dir, TimeSpan.FromSeconds(15));
+        }
+        finally
+        {
+            await stop.CancelAsync(); // a dump that never ends must not leave the client answering
+        }
+
+        await answering; // rebooted
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal("client timed out", json.GetProperty("reason").GetString());
+        await server.WaitForLogAsync("Client 127.0.9.16:", "outside frame 3's 4096-byte page");
+        Assert.Single(server.LogLines, line => line.Contains("Client 127.0.9.16:", StringComparison.Ordinal)
+            && line.Contains("Mem at offset 4096 is outside frame 3's 4096-byte page; ignored, and not taken as a sign of life", StringComparison.Ordinal));
+    }
+
     /// <summary>
     /// A Linux client answered by hand, as the kernel answers, from one loopback address: its
     /// START, then each of the server's requests until COMM_REBOOT (at most 8 s between two).
@@ -593,7 +623,11 @@ public sealed class LinuxDumpTests : ServerTests
         /// <summary>At SHOW_STATE: whether to answer it (default yes).</summary>
         public Func<bool>? OnShowState { get; init; }
 
-        public void AnswerUntilRebooted()
+        /// <summary>A frame whose every SEND_MEM is answered with one REPLY_MEM at offset = page size: no piece of its page.</summary>
+        public uint? AnsweredOutsideItsPage { get; init; }
+
+        /// <summary>Answers until COMM_REBOOT, or until <paramref name="stop"/> (checked between requests).</summary>
+        public void AnswerUntilRebooted(CancellationToken stop = default)
         {
             using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             client.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
@@ -601,7 +635,7 @@ public sealed class LinuxDumpTests : ServerTests
             var to = server.LinuxEndpoint!;
             Reply(client, to, 4, 62, Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5, _start.Payload());
             var buffer = new byte[2048];
-            while (true)
+            while (!stop.IsCancellationRequested)
             {
                 var length = client.Receive(buffer);
                 Assert.True(Netdump.Actors.Protocol.Linux.LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request));
@@ -616,6 +650,9 @@ public sealed class LinuxDumpTests : ServerTests
                         break;
                     case Netdump.Actors.Protocol.Linux.LinuxCommand.GetRegs:
                         Reply(client, to, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Regs, pages, Registers);
+                        break;
+                    case Netdump.Actors.Protocol.Linux.LinuxCommand.SendMem when request.From == AnsweredOutsideItsPage:
+                        Reply(client, to, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Mem, pageSize, new byte[1024]);
                         break;
                     case Netdump.Actors.Protocol.Linux.LinuxCommand.SendMem:
                         OnPage?.Invoke();
