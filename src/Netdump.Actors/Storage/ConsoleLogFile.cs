@@ -80,12 +80,17 @@ internal sealed class ConsoleLogFile : IDisposable
     private long Own => _end - _copied.Length;
 
     /// <summary>
-    /// Places console text at its stream offset; true when it took text (a repeat of the dump's
-    /// own text is written again in place, the same bytes; a repeat of the copied text and text
-    /// past <see cref="MaxBytes"/> are not). Throws <see cref="IOException"/> on a write error.
+    /// Places console text at its stream offset; true when the log grew by it: text past its end,
+    /// or before all the dump's own text (room made for it). False for text within what the log
+    /// holds already: a repeat of the dump's own text (written again in place, the same bytes) or
+    /// a piece of a gap that reordering left (written, but the stream had moved past it already);
+    /// false too for a repeat of the copied text and text past <see cref="MaxBytes"/> (not
+    /// written). Whether the client is alive is read from this: a repeat is no sign of it, as a
+    /// packet anyone can send again and again. Throws <see cref="IOException"/> on a write error.
     /// </summary>
     public bool Write(uint offset, ReadOnlySpan<byte> text)
     {
+        var end = _end;
         long at = offset;
         var streamBase = _base ??= at;
         if (at < streamBase)
@@ -132,7 +137,7 @@ internal sealed class ConsoleLogFile : IDisposable
         }
 
         _end = Math.Max(_end, position + text.Length);
-        return true;
+        return _end > end;
     }
 
     /// <summary>

@@ -193,6 +193,65 @@ public sealed class LinuxDumpTests : ServerTests
         Assert.True(File.Exists(Path.Combine(server.SingleDumpOf("127.0.9.4"), "vmcore-incomplete")));
     }
 
+    [Theory]
+    [InlineData(false)] // the same REPLY_LOG again and again
+    [InlineData(true)] // a new line each time
+    public async Task Console_text_every_second_from_a_dead_clients_address_does_not_keep_its_dump_receiving(bool newLines)
+    {
+        // console text is matched by address only (netconsole sends it from port 6664, not the
+        // START's), and anyone can send it: one REPLY_LOG of the dump's own text, sent again every
+        // second, once kept a dead client's dump "receiving", and its slot, for ever. During the
+        // pull only answers to its requests are a sign of life, new text or not
+        var server = await Start(new() { ["session_timeout"] = "3s" });
+        var client = new LinuxSimulatedClient(Client(server, "127.0.9.15") with { Memory = 2 << 20, DieAfterPages = 100 });
+        var consoleBytes = new TaskCompletionSource<uint>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Progress = line =>
+        {
+            if (line.StartsWith("console: ", StringComparison.Ordinal))
+            {
+                consoleBytes.TrySetResult(uint.Parse(line.Split(' ')[1]));
+            }
+            else if (line.StartsWith("memory: first page requested", StringComparison.Ordinal))
+            {
+                running.TrySetResult();
+            }
+        };
+        var run = client.RunAsync();
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var dir = server.SingleDumpOf("127.0.9.15");
+
+        using var console = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        console.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.15"), 6664));
+        var offset = await consoleBytes.Task; // right after the client's console text: the dump's own
+        using var stop = new CancellationTokenSource();
+        var replaying = Task.Run(async () =>
+        {
+            using var everySecond = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            var line = 0;
+            do
+            {
+                var text = System.Text.Encoding.ASCII.GetBytes($"netdump: line {line}\n");
+                Reply(console, server.LinuxEndpoint!, 4, 0, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Log, offset, text);
+                if (newLines)
+                {
+                    offset += (uint)text.Length;
+                    line++;
+                }
+            }
+            while (await everySecond.WaitForNextTickAsync(stop.Token));
+        });
+
+        Assert.Equal(LinuxClientEnd.Died, (await run).End);
+        var json = await ServerHarness.WaitForEndAsync(dir, TimeSpan.FromSeconds(15));
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => replaying);
+
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal("client timed out", json.GetProperty("reason").GetString());
+        Assert.Contains("netdump: line 0\n", File.ReadAllText(Path.Combine(dir, "log"))); // the dump's own text, in its log
+    }
+
     [Fact]
     public async Task A_client_that_dies_mid_dump_lists_the_reserved_frames_met_before_as_reserved_not_received()
     {
@@ -587,6 +646,36 @@ public sealed class LinuxDumpTests : ServerTests
         Assert.Equal("complete", json.GetProperty("status").GetString());
     }
 
+    [Fact]
+    public async Task A_client_that_answers_a_frame_only_outside_its_page_times_out_with_one_warning_naming_it()
+    {
+        // each of those replies carries the request's sequence, and once counted as the client
+        // alive: SEND_MEM is resent every 250 ms without limit, so the dump never ended, and no
+        // line said why
+        var server = await Start(new() { ["session_timeout"] = "2s" });
+        var client = new HandAnsweredClient(server, "127.0.9.16", pageSize: 4096, pages: 8, seed: 16) { AnsweredOutsideItsPage = 3 };
+        using var stop = new CancellationTokenSource();
+        var answering = Task.Run(() => client.AnswerUntilRebooted(stop.Token));
+        var dir = await server.WaitForDumpOfAsync("127.0.9.16");
+
+        System.Text.Json.JsonElement json;
+        try
+        {
+            json = await ServerHarness.WaitForEndAsync(dir, TimeSpan.FromSeconds(15));
+        }
+        finally
+        {
+            await stop.CancelAsync(); // a dump that never ends must not leave the client answering
+        }
+
+        await answering; // rebooted
+        Assert.Equal("incomplete", json.GetProperty("status").GetString());
+        Assert.Equal("client timed out", json.GetProperty("reason").GetString());
+        await server.WaitForLogAsync("Client 127.0.9.16:", "outside frame 3's 4096-byte page");
+        Assert.Single(server.LogLines, line => line.Contains("Client 127.0.9.16:", StringComparison.Ordinal)
+            && line.Contains("Mem at offset 4096 is outside frame 3's 4096-byte page; ignored, and not taken as a sign of life", StringComparison.Ordinal));
+    }
+
     /// <summary>
     /// A Linux client answered by hand, as the kernel answers, from one loopback address: its
     /// START, then each of the server's requests until COMM_REBOOT (at most 8 s between two).
@@ -605,7 +694,11 @@ public sealed class LinuxDumpTests : ServerTests
         /// <summary>At SHOW_STATE: whether to answer it (default yes).</summary>
         public Func<bool>? OnShowState { get; init; }
 
-        public void AnswerUntilRebooted()
+        /// <summary>A frame whose every SEND_MEM is answered with one REPLY_MEM at offset = page size: no piece of its page.</summary>
+        public uint? AnsweredOutsideItsPage { get; init; }
+
+        /// <summary>Answers until COMM_REBOOT, or until <paramref name="stop"/> (checked between requests).</summary>
+        public void AnswerUntilRebooted(CancellationToken stop = default)
         {
             using var client = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             client.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
@@ -613,7 +706,7 @@ public sealed class LinuxDumpTests : ServerTests
             var to = server.LinuxEndpoint!;
             Reply(client, to, 4, 62, Netdump.Actors.Protocol.Linux.LinuxReplyCode.StartNetdump, 5, _start.Payload());
             var buffer = new byte[2048];
-            while (true)
+            while (!stop.IsCancellationRequested)
             {
                 var length = client.Receive(buffer);
                 Assert.True(Netdump.Actors.Protocol.Linux.LinuxRequest.TryRead(buffer.AsSpan(0, length), out var request));
@@ -628,6 +721,9 @@ public sealed class LinuxDumpTests : ServerTests
                         break;
                     case Netdump.Actors.Protocol.Linux.LinuxCommand.GetRegs:
                         Reply(client, to, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Regs, pages, Registers);
+                        break;
+                    case Netdump.Actors.Protocol.Linux.LinuxCommand.SendMem when request.From == AnsweredOutsideItsPage:
+                        Reply(client, to, 5, nr, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Mem, pageSize, new byte[1024]);
                         break;
                     case Netdump.Actors.Protocol.Linux.LinuxCommand.SendMem:
                         OnPage?.Invoke();

@@ -97,6 +97,21 @@ public sealed class ConsoleLogFileTests : IDisposable
     }
 
     [Fact]
+    public void A_repeat_of_the_dumps_own_text_is_not_new_text()
+    {
+        // the pull reads a sign of life from new text: the same packet again (anyone can send it,
+        // console text is matched by address only) once kept a dead client's dump receiving
+        var log = ConsoleLogFile.Create(Path, Text("boot\n"), next: 5);
+
+        Assert.True(log.Write(5, Text("netdump: dumping\n")));
+        Assert.False(log.Write(5, Text("netdump: dumping\n")));
+        Assert.True(log.Write(22, Text("done\n")));
+        Assert.False(log.Write(5, Text("netdump: dumping\n")));
+
+        Assert.Equal("boot\nnetdump: dumping\ndone\n", Logged(log));
+    }
+
+    [Fact]
     public void Text_past_the_cap_is_not_written()
     {
         var log = ConsoleLogFile.Create(Path, [], next: 0);

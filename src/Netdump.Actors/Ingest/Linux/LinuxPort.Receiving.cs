@@ -147,7 +147,12 @@ public sealed partial class LinuxPort
         }
     }
 
-    /// <summary>Console text: into the dump's log while a dump runs, else into the client's console file.</summary>
+    /// <summary>
+    /// Console text: into the dump's log while a dump runs, else into the client's console file.
+    /// Matched by address alone: netconsole sends it from its own port (6664), not the START's, so
+    /// it says little of who sent it, and the pull counts it as a sign of life only while it
+    /// awaits it (<see cref="LinuxPull.Log"/>).
+    /// </summary>
     private void Console(ControlEvents listener, Peer from, uint offset, ReadOnlySpan<byte> text)
     {
         if (_pulls.TryGetValue(from.Address, out var pull) && pull.Log(offset, text))

@@ -56,9 +56,13 @@ internal sealed partial class LinuxPull
 
             try
             {
-                if (_log.Write(offset, text))
+                if (_log.Write(offset, text) && _phase == Phase.ShowingState)
                 {
-                    // new text (not a duplicate, not past the cap) is the client alive and talking
+                    // the task list SHOW_STATE asked for: text that moves the stream on is the
+                    // client alive and answering (until ShowStateDeadline at most). Not during the
+                    // pull: console text is matched by address only (netconsole sends it from its
+                    // own port, 6664, not the START's), so anyone can send it again and again, and
+                    // a dead client would keep its dump and its slot; only answers count there
                     _lastLog = Environment.TickCount64;
                     Interlocked.Exchange(ref _lastPacket, _lastLog);
                 }

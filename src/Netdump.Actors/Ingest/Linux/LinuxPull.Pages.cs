@@ -97,19 +97,26 @@ internal sealed partial class LinuxPull
         }
     }
 
-    private void Chunk(LinuxReplyHeader header, Request request, ReadOnlySpan<byte> payload)
+    /// <summary>A REPLY_MEM chunk of the page <paramref name="request"/> asked for; true when it was new (the page written once whole).</summary>
+    private bool Chunk(LinuxReplyHeader header, Request request, ReadOnlySpan<byte> payload)
     {
         var pageSize = (int)_pageSize!.Value;
         if (header.Info >= pageSize)
         {
-            return; // not a piece of this page
+            Ignore(IgnoredReply.OutsideThePage, header, request);
+            return false;
         }
 
         request.Page ??= new byte[pageSize];
         var bit = 1UL << (int)(header.Info / LinuxReplyHeader.MemChunk);
         if ((request.Chunks & bit) != 0)
         {
-            return; // a duplicate chunk
+            if (request.Sends == 1)
+            {
+                Ignore(IgnoredReply.ChunkAgain, header, request);
+            }
+
+            return false; // after a resend, the page's chunks come again: expected, and no progress either
         }
 
         payload.CopyTo(request.Page.AsSpan((int)header.Info));
@@ -117,7 +124,7 @@ internal sealed partial class LinuxPull
         var chunks = pageSize / LinuxReplyHeader.MemChunk;
         if (request.Chunks != (chunks == 64 ? ulong.MaxValue : (1UL << chunks) - 1))
         {
-            return;
+            return true;
         }
 
         var pfn = request.From;
@@ -150,6 +157,8 @@ internal sealed partial class LinuxPull
                 }));
                 break;
         }
+
+        return true;
     }
 
     /// <summary>

@@ -16,6 +16,22 @@ internal sealed partial class LinuxPull
     /// <summary>GET_NR_PAGES, GET_PAGE_SIZE and GET_REGS are sent at most this often (5 s of resends).</summary>
     internal const int QuerySends = 20;
 
+    /// <summary>Why a reply to an outstanding request was ignored; each reported once a dump.</summary>
+    [Flags]
+    private enum IgnoredReply
+    {
+        /// <summary>Its code is not one that answers the request (REPLY_MEM to GET_REGS...).</summary>
+        NotAnAnswer = 1,
+
+        /// <summary>A REPLY_MEM whose offset is not within the page.</summary>
+        OutsideThePage = 2,
+
+        /// <summary>A REPLY_MEM chunk that had come already, although SEND_MEM was sent once (a resend brings the page again, so a repeat after one is expected).</summary>
+        ChunkAgain = 4,
+    }
+
+    private IgnoredReply _reported;
+
     private sealed class Request
     {
         public LinuxCommand Command { get; private set; }
@@ -68,8 +84,6 @@ internal sealed partial class LinuxPull
                 return; // a late duplicate of something answered already, or not ours
             }
 
-            // only an answer to a question counts as the client being alive
-            Interlocked.Exchange(ref _lastPacket, Environment.TickCount64);
             Interlocked.Increment(ref _packets);
             _bytesSinceTick += payload.Length;
             if (_firstData == 0)
@@ -78,46 +92,89 @@ internal sealed partial class LinuxPull
                 _session(PumpEvent.FirstData.Instance);
             }
 
-            switch (header.Code)
+            if (Answer(header, request, payload))
             {
-                case LinuxReplyCode.NrPages when request.Command == LinuxCommand.GetNrPages:
-                    _pages = header.Info;
-                    Answered(header.Sequence);
-                    break;
-                case LinuxReplyCode.PageSize when request.Command == LinuxCommand.GetPageSize:
-                    _pageSize = header.Info;
-                    Answered(header.Sequence);
-                    break;
-                case LinuxReplyCode.Regs when request.Command == LinuxCommand.GetRegs:
-                    _registers = LinuxRegisters.TryRead(_machine, payload, out var gregs, out _registersProblem) ? gregs.ToArray() : [];
-                    Answered(header.Sequence);
-                    break;
-                case LinuxReplyCode.Error when request.Command == LinuxCommand.GetRegs:
-                    NoRegisters(header.Sequence, "the client answered GET_REGS with an error");
-                    break;
-                case LinuxReplyCode.Error when request.Command is LinuxCommand.GetNrPages or LinuxCommand.GetPageSize:
-                    CannotDescribe(EndReason.AnsweredWithError(request.Command));
-                    break;
-                case LinuxReplyCode.Mem when request.Command == LinuxCommand.SendMem:
-                    Chunk(header, request, payload);
-                    break;
-                case LinuxReplyCode.Reserved when request.Command == LinuxCommand.SendMem:
-                    Reserve(request.From, header.Info);
-                    Retire(header.Sequence);
-                    AskForPages(Environment.TickCount64);
-                    break;
-                case LinuxReplyCode.Error when request.Command == LinuxCommand.SendMem:
-                    // a frame the client says it does not have: recorded like a reserved one
-                    Reserve(request.From, request.From + 1);
-                    Retire(header.Sequence);
-                    AskForPages(Environment.TickCount64);
-                    break;
-                case LinuxReplyCode.ShowState when request.Command == LinuxCommand.ShowState:
-                    Retire(header.Sequence);
-                    _lastLog = Environment.TickCount64;
-                    break;
+                // only progress counts as the client being alive: a reply that carries a
+                // request's sequence but does not answer it (another code, a chunk outside the
+                // page, a chunk again) kept a broken client's dump going for ever, SEND_MEM being
+                // resent without limit
+                Interlocked.Exchange(ref _lastPacket, Environment.TickCount64);
             }
         }
+    }
+
+    /// <summary>Takes a reply to an outstanding request; true when it answered it (or a part of it), false when it was ignored.</summary>
+    private bool Answer(LinuxReplyHeader header, Request request, ReadOnlySpan<byte> payload)
+    {
+        switch (header.Code)
+        {
+            case LinuxReplyCode.NrPages when request.Command == LinuxCommand.GetNrPages:
+                _pages = header.Info;
+                Answered(header.Sequence);
+                return true;
+            case LinuxReplyCode.PageSize when request.Command == LinuxCommand.GetPageSize:
+                _pageSize = header.Info;
+                Answered(header.Sequence);
+                return true;
+            case LinuxReplyCode.Regs when request.Command == LinuxCommand.GetRegs:
+                _registers = LinuxRegisters.TryRead(_machine, payload, out var gregs, out _registersProblem) ? gregs.ToArray() : [];
+                Answered(header.Sequence);
+                return true;
+            case LinuxReplyCode.Error when request.Command == LinuxCommand.GetRegs:
+                NoRegisters(header.Sequence, "the client answered GET_REGS with an error");
+                return true;
+            case LinuxReplyCode.Error when request.Command is LinuxCommand.GetNrPages or LinuxCommand.GetPageSize:
+                CannotDescribe(EndReason.AnsweredWithError(request.Command));
+                return true;
+            case LinuxReplyCode.Mem when request.Command == LinuxCommand.SendMem:
+                return Chunk(header, request, payload);
+            case LinuxReplyCode.Reserved when request.Command == LinuxCommand.SendMem:
+                Reserve(request.From, header.Info);
+                Retire(header.Sequence);
+                AskForPages(Environment.TickCount64);
+                return true;
+            case LinuxReplyCode.Error when request.Command == LinuxCommand.SendMem:
+                // a frame the client says it does not have: recorded like a reserved one
+                Reserve(request.From, request.From + 1);
+                Retire(header.Sequence);
+                AskForPages(Environment.TickCount64);
+                return true;
+            case LinuxReplyCode.ShowState when request.Command == LinuxCommand.ShowState:
+                Retire(header.Sequence);
+                _lastLog = Environment.TickCount64;
+                return true;
+            case LinuxReplyCode.Error when request.Command == LinuxCommand.ShowState:
+                // a client that does not know SHOW_STATE answers any such command so: there is no
+                // task list to wait for
+                Retire(header.Sequence);
+                return true;
+            default:
+                Ignore(IgnoredReply.NotAnAnswer, header, request);
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// A reply that carried an outstanding request's sequence and made no progress: no sign of
+    /// life, and reported once a dump for each kind (a broken client sends it with every resend,
+    /// four times a second), naming the request and what was wrong.
+    /// </summary>
+    private void Ignore(IgnoredReply kind, LinuxReplyHeader header, Request request)
+    {
+        if ((_reported & kind) != 0)
+        {
+            return;
+        }
+
+        _reported |= kind;
+        var what = kind switch
+        {
+            IgnoredReply.NotAnAnswer => $"{header.Code} does not answer {request.Command}",
+            IgnoredReply.OutsideThePage => $"{header.Code} at offset {header.Info} is outside frame {request.From}'s {_pageSize}-byte page",
+            IgnoredReply.ChunkAgain => $"{header.Code} at offset {header.Info} of frame {request.From} came again, SEND_MEM having been sent once",
+            _ => $"{header.Code} to {request.Command}: {kind}",
+        };
+        _session(new PumpEvent.Dropped($"{what}; ignored, and not taken as a sign of life (reported once a dump)"));
     }
 
     /// <summary>Resends what timed out; closes SHOW_STATE when the console went quiet (the port's thread).</summary>
