@@ -9,7 +9,7 @@ namespace Netdump.Benchmarks;
 /// <c>compress FILE [--nice]</c>: the server's compressor (<see cref="ZstdCore"/>, libzstd with
 /// one worker per core) on one file, timed, for bench/storage_care.sh to set beside
 /// <c>zstd -3 -T0</c> on the same file (which does not fsync: the fsync the server adds is
-/// timed apart); then the check the server makes (decompressed and hashed). Prints one JSON line. <c>--nice</c> runs at nice 19, as the server does.
+/// timed apart); then the check the server makes (decompressed and hashed). Prints one JSON line. <c>--nice</c> runs at nice 19, the lowest (the server's lane runs at <c>BackgroundLane.Nice</c>, 10).
 /// </summary>
 internal static class CompressionRun
 {
