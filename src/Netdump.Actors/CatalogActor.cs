@@ -83,8 +83,9 @@ public sealed class CatalogActor : UntypedActor
             case GetSessions:
                 Sender.Tell(new Sessions(_index.Receiving()));
                 break;
-            case GetGroups:
-                Sender.Tell(new Groups(_index.Groups.All().Select(g => g with { StormAt = _storms.StormAt(g.Key.Id) }).ToList()));
+            case GetGroups q:
+                var (total, groups) = _index.Groups.Page(q.Offset, q.Limit, q.HostsListed);
+                Sender.Tell(new Groups(total, groups.Select(g => g with { StormAt = _storms.StormAt(g.Key.Id) }).ToList()));
                 break;
             case ScriptResult:
                 break; // netdump-storm's outcome: the runner logged it

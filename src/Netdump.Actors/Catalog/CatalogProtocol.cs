@@ -42,12 +42,9 @@ public static class CatalogProtocol
 
     public sealed record Sessions(IReadOnlyList<CatalogEntry> Items);
 
-    /// <summary>Answered with <see cref="Groups"/>.</summary>
-    public sealed class GetGroups
-    {
-        public static readonly GetGroups Instance = new();
-        private GetGroups() { }
-    }
+    /// <summary>A page of the panic groups, the most recently seen first, each naming at most <paramref name="HostsListed"/> hosts; answered with <see cref="Groups"/>.</summary>
+    public sealed record GetGroups(int Offset, int Limit, int HostsListed);
 
-    public sealed record Groups(IReadOnlyList<PanicGroupSummary> Items);
+    /// <summary>The page of groups asked for, and how many there are.</summary>
+    public sealed record Groups(int Total, IReadOnlyList<PanicGroupSummary> Items);
 }

@@ -1,8 +1,11 @@
 namespace Netdump.Actors.Catalog;
 
-/// <summary>One panic group as the views show it: the key, its hosts and dumps, when it was first and last seen.</summary>
+/// <summary>
+/// One panic group as the views show it: the key, its hosts (<paramref name="HostCount"/> of them,
+/// <paramref name="Hosts"/> the first few by name) and dumps, when it was first and last seen.
+/// </summary>
 public sealed record PanicGroupSummary(
-    PanicGroupKey Key, IReadOnlyList<string> Hosts, int Dumps, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string SamplePanic)
+    PanicGroupKey Key, int HostCount, IReadOnlyList<string> Hosts, int Dumps, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string SamplePanic)
 {
     /// <summary>When the group last became a storm (<see cref="StormWatch"/>); null if it never did while this server ran.</summary>
     public DateTimeOffset? StormAt { get; init; }
@@ -52,12 +55,23 @@ public sealed class PanicGroups
         }
     }
 
-    /// <summary>Every group, the most recently seen first.</summary>
-    public IReadOnlyList<PanicGroupSummary> All() =>
-        _groups.Values.Select(Summary).OrderByDescending(g => g.LastSeen).ThenBy(g => g.Key.Id, StringComparer.Ordinal).ToList();
+    /// <summary>
+    /// <paramref name="limit"/> groups after the first <paramref name="offset"/>, the most recently
+    /// seen first, each naming at most <paramref name="hostsListed"/> hosts (a bad rollout's group
+    /// holds a whole fleet), and how many groups there are. Only the page's groups are summed up:
+    /// a catalog of many groups costs a request no more than its page.
+    /// </summary>
+    public (int Total, IReadOnlyList<PanicGroupSummary> Items) Page(int offset, int limit, int hostsListed)
+    {
+        var page = _groups.Values.Select(g => (Group: g, LastSeen: g.Times.Keys.Last()))
+            .OrderByDescending(g => g.LastSeen).ThenBy(g => g.Group.Key.Id, StringComparer.Ordinal)
+            .Skip(offset).Take(limit)
+            .Select(g => Summary(g.Group, hostsListed)).ToList();
+        return (_groups.Count, page);
+    }
 
-    private static PanicGroupSummary Summary(Group g) =>
-        new(g.Key, g.Hosts.Keys.Order(StringComparer.Ordinal).ToList(), g.Dumps, g.Times.Keys.First(), g.Times.Keys.Last(), g.SamplePanic);
+    private static PanicGroupSummary Summary(Group g, int hostsListed) =>
+        new(g.Key, g.Hosts.Count, g.Hosts.Keys.Order(StringComparer.Ordinal).Take(hostsListed).ToList(), g.Dumps, g.Times.Keys.First(), g.Times.Keys.Last(), g.SamplePanic);
 
     private static void Decrement<TKey>(IDictionary<TKey, int> counts, TKey key)
     {

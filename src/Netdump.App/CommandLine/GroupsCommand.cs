@@ -18,11 +18,31 @@ public static class GroupsCommand
     private static Command Create(TimeProvider clock, Terminal.Factory consoles)
     {
         var options = new FleetOptions();
+        var limit = new Option<string?>("--limit") { HelpName = "N", Description = $"at most N groups (default {ListQuery.DefaultLimit}, at most {ListQuery.MaxLimit})" };
+        var offset = new Option<string?>("--offset") { HelpName = "N", Description = "skip the N most recently seen" };
         var command = new Command("groups", "list the panic groups: which panic, on which kernel, how many hosts (from the running server)");
+        command.Options.Add(limit);
+        command.Options.Add(offset);
         options.AddTo(command, disk: false);
-        command.SetAction((parse, cancel) => FleetRun.WithServer(parse, options, async client =>
+        command.SetAction((parse, cancel) =>
         {
-            var (groups, text) = await client.GetAsync(ApiRoutes.Relative(ApiRoutes.Groups), ApiJson.Default.GroupList, cancel);
+            var page = new[] { (ApiRoutes.Query.Limit, parse.GetValue(limit)), (ApiRoutes.Query.Offset, parse.GetValue(offset)) };
+            if (ListQuery.ParsePage(page[0].Item2, page[1].Item2, out var problem) is null)
+            {
+                return Task.FromResult(FleetRun.Fail(parse, $"groups: {problem}"));
+            }
+
+            // what was given, as given (the server's defaults otherwise), as list asks
+            var query = string.Join('&', page.Where(p => p.Item2 is not null).Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));
+            return Show(parse, options, query.Length == 0 ? ApiRoutes.Relative(ApiRoutes.Groups) : $"{ApiRoutes.Relative(ApiRoutes.Groups)}?{query}", clock, consoles, cancel);
+        });
+        return command;
+    }
+
+    private static Task<int> Show(ParseResult parse, FleetOptions options, string path, TimeProvider clock, Terminal.Factory consoles, CancellationToken cancel) =>
+        FleetRun.WithServer(parse, options, async client =>
+        {
+            var (groups, text) = await client.GetAsync(path, ApiJson.Default.GroupList, cancel);
             if (parse.GetValue(options.Json))
             {
                 parse.InvocationConfiguration.Output.WriteLine(text);
@@ -33,9 +53,7 @@ public static class GroupsCommand
             }
 
             return ServerCommand.ExitOk;
-        }));
-        return command;
-    }
+        });
 
     /// <summary>One row a group; its id is what <c>list --group</c> takes.</summary>
     public static Table Table(GroupList groups, DateTimeOffset now)
@@ -62,6 +80,9 @@ public static class GroupsCommand
                 new Text(g.Kernel.Length == 0 ? "-" : DumpReport.OneLine(g.Kernel)), panic);
         }
 
-        return table.Caption(groups.Items.Count == 0 ? "no panic yet" : $"{groups.Items.Count} {(groups.Items.Count == 1 ? "group" : "groups")}; list --group GROUP shows the dumps of one");
+        var shown = groups.Items.Count == groups.Total
+            ? $"{groups.Total} {(groups.Total == 1 ? "group" : "groups")}"
+            : $"{groups.Items.Count} of {groups.Total} groups (--limit, --offset for more)";
+        return table.Caption(groups.Total == 0 ? "no panic yet" : $"{shown}; list --group GROUP shows the dumps of one");
     }
 }

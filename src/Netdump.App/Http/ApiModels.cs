@@ -85,12 +85,12 @@ public sealed record GroupItem(
     int Dumps, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, DateTimeOffset? StormAt)
 {
     public static GroupItem From(PanicGroupSummary g) => new(
-        g.Key.Id, null, g.Key.Panic, g.Key.Kernel, g.SamplePanic, g.Hosts.Count, g.Hosts, g.Dumps,
+        g.Key.Id, null, g.Key.Panic, g.Key.Kernel, g.SamplePanic, g.HostCount, g.Hosts, g.Dumps,
         g.FirstSeen.ToUniversalTime(), g.LastSeen.ToUniversalTime(), g.StormAt?.ToUniversalTime());
 }
 
-/// <summary><c>GET /api/groups</c>: every panic group, the most recently seen first.</summary>
-public sealed record GroupList(IReadOnlyList<GroupItem> Items);
+/// <summary><c>GET /api/groups</c>: the panic groups, the most recently seen first, a page of them.</summary>
+public sealed record GroupList(int Total, int Offset, int Limit, IReadOnlyList<GroupItem> Items);
 
 /// <summary>Every 4xx/5xx answer of the API: what was wrong, in one line.</summary>
 public sealed record ApiError(string Error);

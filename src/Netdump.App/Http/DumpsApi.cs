@@ -91,10 +91,15 @@ public static class DumpsApi
             return Results.Json(new SessionList(sessions.Items.Select(DumpItem.From).ToList()), ApiJson.Default.SessionList);
         });
 
-        app.MapGet(ApiRoutes.Groups, async () =>
+        app.MapGet(ApiRoutes.Groups, async (HttpRequest request) =>
         {
-            var groups = await catalog.Ask<Groups>(GetGroups.Instance, CatalogTimeout);
-            return Results.Json(new GroupList(groups.Items.Select(GroupItem.From).ToList()), ApiJson.Default.GroupList);
+            if (ListQuery.ParsePage(request.Query[ApiRoutes.Query.Limit], request.Query[ApiRoutes.Query.Offset], out var problem) is not { } page)
+            {
+                return Error(StatusCodes.Status400BadRequest, problem!);
+            }
+
+            var groups = await catalog.Ask<Groups>(new GetGroups(page.Offset, page.Limit, ListQuery.HostsPerGroup), CatalogTimeout);
+            return Results.Json(new GroupList(groups.Total, page.Offset, page.Limit, groups.Items.Select(GroupItem.From).ToList()), ApiJson.Default.GroupList);
         });
 
         app.MapGet(ApiRoutes.Health, async () =>

@@ -16,6 +16,9 @@ public static partial class ListQuery
     public const int DefaultLimit = 50;
     public const int MaxLimit = 1000;
 
+    /// <summary>The hosts a panic group names in <c>GET /api/groups</c> (alphabetically the first; its <c>host_count</c> counts them all).</summary>
+    public const int HostsPerGroup = 100;
+
     /// <summary>The filter and page, or null with <paramref name="problem"/>.</summary>
     public static (DumpFilter Filter, int Offset, int Limit)? Parse(
         string? host, string? status, string? since, string? group, string? limit, string? offset, DateTimeOffset now, out string? problem)
@@ -46,6 +49,19 @@ public static partial class ListQuery
             }
         }
 
+        if (ParsePage(limit, offset, out problem) is not { } page)
+        {
+            return null;
+        }
+
+        var filter = new DumpFilter(Blank(host), statuses, from, Blank(group));
+        return (filter, page.Offset, page.Limit);
+    }
+
+    /// <summary><c>limit</c> (1 to <see cref="MaxLimit"/>, default <see cref="DefaultLimit"/>) and <c>offset</c>, or null with <paramref name="problem"/>.</summary>
+    public static (int Offset, int Limit)? ParsePage(string? limit, string? offset, out string? problem)
+    {
+        problem = null;
         if (!TryCount(limit, DefaultLimit, 1, MaxLimit, out var pageSize))
         {
             problem = $"limit: \"{limit}\" is not a number from 1 to {MaxLimit}";
@@ -58,8 +74,7 @@ public static partial class ListQuery
             return null;
         }
 
-        var filter = new DumpFilter(Blank(host), statuses, from, Blank(group));
-        return (filter, skip, pageSize);
+        return (skip, pageSize);
     }
 
     /// <summary>

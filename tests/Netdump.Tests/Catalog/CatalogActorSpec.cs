@@ -51,9 +51,11 @@ public sealed class CatalogActorSpec : Akka.TestKit.Xunit2.TestKit, IDisposable
 
         // a fourth host in the same window is the same storm; the group remembers it
         Publish(CatalogTree.Record(_folder.DumpDirectory, "192.0.2.4", _clock.Now, "web4", "fault at 0x40 pid 4"));
-        var groups = await catalog.Ask<Groups>(GetGroups.Instance, TimeSpan.FromSeconds(3));
+        var groups = await catalog.Ask<Groups>(new GetGroups(0, 10, 3), TimeSpan.FromSeconds(3));
+        Assert.Equal(1, groups.Total);
         var summary = Assert.Single(groups.Items);
-        Assert.Equal(4, summary.Hosts.Count);
+        Assert.Equal(4, summary.HostCount);
+        Assert.Equal(["web1", "web2", "web3"], summary.Hosts); // the first three by name, as asked
         Assert.Equal(CatalogTree.Start.AddMinutes(9), summary.StormAt);
         await warnings.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(200));
         Assert.Single(File.ReadAllLines(argsFile));

@@ -131,7 +131,7 @@ public sealed class CatalogTests
         index.Put(Entry("192.0.2.2", CatalogTree.Start.AddMinutes(2), panic: "fault at 0x30"));
         index.Put(Entry("192.0.2.3", CatalogTree.Start.AddMinutes(3), panic: "something else"));
 
-        var group = Assert.Single(index.Groups.All(), g => g.Key.Id == first.Group);
+        var group = Assert.Single(index.Groups.Page(0, int.MaxValue, int.MaxValue).Items, g => g.Key.Id == first.Group);
         Assert.Equal(["host-192.0.2.1", "host-192.0.2.2"], group.Hosts);
         Assert.Equal(3, group.Dumps);
         Assert.Equal(CatalogTree.Start, group.FirstSeen);
@@ -139,7 +139,7 @@ public sealed class CatalogTests
         Assert.Equal("fault at 0x#", group.Key.Panic);
 
         index.Remove(first.Id);
-        group = Assert.Single(index.Groups.All(), g => g.Key.Id == first.Group);
+        group = Assert.Single(index.Groups.Page(0, int.MaxValue, int.MaxValue).Items, g => g.Key.Id == first.Group);
         Assert.Equal(["host-192.0.2.2"], group.Hosts);
         Assert.Equal(CatalogTree.Start.AddMinutes(1), group.FirstSeen);
         Assert.Equal(2, index.Groups.Count);

@@ -93,6 +93,10 @@ public sealed class FleetCommandsServerTests : IAsyncLifetime
         var pageFault = JsonDocument.Parse(groupsJson.Stdout).RootElement.GetProperty("items").EnumerateArray()
             .Single(g => g.GetProperty("panic").GetString()!.StartsWith("page fault", StringComparison.Ordinal));
         Assert.Equal(2, pageFault.GetProperty("host_count").GetInt32());
+        using var firstGroup = await Run("groups", "--config", conf, "--limit", "1");
+        Assert.Contains(firstGroup.StdoutLines, l => l.Contains("1 of 2 groups (--limit, --offset for more)"));
+        using var badPage = await Run("groups", "--config", conf, "--offset", "-1");
+        Assert.Equal(["netdump-server: groups: offset: \"-1\" is not a number from 0 up"], badPage.StderrLines);
 
         using var ofGroup = await Run("list", "--config", conf, "--json", "--group", pageFault.GetProperty("id").GetString()!);
         Assert.Equal(2, JsonDocument.Parse(ofGroup.Stdout).RootElement.GetProperty("total").GetInt32());

@@ -253,6 +253,30 @@ public sealed class ApiContractTests(ApiServer api, Xunit.Abstractions.ITestOutp
     }
 
     [Fact]
+    public async Task The_groups_come_a_page_at_a_time_with_their_total()
+    {
+        var second = await api.GetJsonAsync("/api/groups?limit=1&offset=1");
+
+        Assert.Equal(2, second.GetProperty("total").GetInt32());
+        Assert.Equal(1, second.GetProperty("offset").GetInt32());
+        Assert.Equal(1, second.GetProperty("limit").GetInt32());
+        Assert.Equal("page fault at 0x# pid #", Assert.Single(second.GetProperty("items").EnumerateArray()).GetProperty("panic").GetString());
+        Assert.Equal(Netdump.App.Http.ListQuery.DefaultLimit, (await api.GetJsonAsync("/api/groups")).GetProperty("limit").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=1001", "limit")]
+    [InlineData("offset=-1", "offset")]
+    public async Task A_bad_groups_page_is_a_400_that_names_the_parameter(string query, string parameter)
+    {
+        using var response = await api.Http.GetAsync($"/api/groups?{query}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString();
+        Assert.StartsWith($"{parameter}: ", error);
+    }
+
+    [Fact]
     public async Task Healthz_answers_with_the_catalog_size()
     {
         var health = await api.GetJsonAsync("/healthz");

@@ -203,7 +203,9 @@ function showDumps(page) {
   noteNodes(page.items);
 }
 
-function showGroups(groups) {
+// the most recently seen groups, a page of the API's (its total in the title)
+function showGroups(list) {
+  const groups = list.items;
   const body = $('#group-table tbody');
   body.replaceChildren(...groups.map((group) => {
     const row = document.createElement('tr');
@@ -215,12 +217,14 @@ function showGroups(groups) {
       storm.title = `storm: many hosts within minutes, ${clock(group.storm_at)}`;
       panic.firstChild.before(storm);
     }
-    const hosts = cell(String(group.host_count), 'num', '', (group.hosts ?? []).join('\n'));
+    const named = group.hosts ?? [];
+    const more = group.host_count > named.length ? `\n… and ${group.host_count - named.length} more` : '';
+    const hosts = cell(String(group.host_count), 'num', '', named.join('\n') + more);
     row.append(panic, hosts, cell(String(group.dumps), 'num'), cell(ago(group.last_seen), 'num', '', group.last_seen));
     row.addEventListener('click', () => chooseGroup(view.group?.id === group.id ? null : group));
     return row;
   }));
-  $('#groups-count').textContent = groups.length ? `(${groups.length})` : '';
+  $('#groups-count').textContent = !groups.length ? '' : groups.length < list.total ? `(${groups.length} of ${list.total})` : `(${list.total})`;
   $('#groups-empty').hidden = groups.length > 0;
 }
 
@@ -278,7 +282,7 @@ function refreshLists() {
     const [page, groups] = await Promise.all([api(dumpsQuery()), api('api/groups')]);
     if (asked !== view.listsAsked) return; // a later question (a filter changed) is on its way
     showDumps(page);
-    showGroups(groups.items ?? groups);
+    showGroups(groups);
   }).finally(() => {
     if (asked === view.listsAsked) view.listsTimer = setTimeout(refreshLists, LISTS_EVERY_MS);
   });
