@@ -65,7 +65,8 @@ public static partial class ConsoleLog
     /// that printed no panic says none, never an older boot's. Where startup lines are missing (a
     /// packet lost, the server not listening then, or beyond the copied 64 KiB), a panic line
     /// still ends its boot, as a panic never returns: an Oops or BUG line after the last panic line
-    /// is a later boot's crash (a RHEL4 oops reaches netdump from die() with no panic line), else
+    /// is a later boot's crash (a RHEL4 oops reaches netdump from die() with no panic line) unless
+    /// the kernel numbered it as its boot's second or later (<see cref="StartsALaterCrash"/>), else
     /// the crash is the last panic line and what came since the panic line before it. Within those
     /// lines the rule of SPEC §7 holds: the panic line, else the first Oops or BUG line (an oops
     /// after another in one boot is most often its consequence).
@@ -77,7 +78,7 @@ public static partial class ConsoleLog
         if (last >= 0)
         {
             var before = LastIndex(lines, start, last, IsPanic);
-            start = LastIndex(lines, last + 1, lines.Length, OopsOrBug.IsMatch) >= 0 ? last + 1 // a later boot's crash
+            start = LastIndex(lines, last + 1, lines.Length, i => StartsALaterCrash(lines, i)) >= 0 ? last + 1 // a later boot's crash
                 : before >= 0 ? before + 1 // the last panic, its boot from the end of the one before
                 : start;
         }
@@ -86,11 +87,14 @@ public static partial class ConsoleLog
     }
 
     /// <summary>The index of the last of <c>lines[from..to]</c> that matches; -1 for none.</summary>
-    private static int LastIndex(string[] lines, int from, int to, Func<string, bool> match)
+    private static int LastIndex(string[] lines, int from, int to, Func<string, bool> match) =>
+        LastIndex(lines, from, to, (int i) => match(lines[i]));
+
+    private static int LastIndex(string[] lines, int from, int to, Func<int, bool> match)
     {
         for (var i = to - 1; i >= from; i--)
         {
-            if (match(lines[i]))
+            if (match(i))
             {
                 return i;
             }
@@ -98,4 +102,19 @@ public static partial class ConsoleLog
 
         return -1;
     }
+
+    /// <summary>
+    /// Whether the Oops or BUG line at <paramref name="i"/> may start a later boot's crash: not when
+    /// it, or one of the two lines after it (a "kernel BUG at" line's "invalid operand"), counts
+    /// the boot's second oops or more (<c>[#2]</c>): a 2.6 kernel numbers its oopses from
+    /// <c>[#1]</c> at each boot, so that one is the same crash's (another CPU's, or one while
+    /// the dump's task list was printed). A 2.4 kernel (RHEL 3) numbers none.
+    /// </summary>
+    private static bool StartsALaterCrash(string[] lines, int i) =>
+        OopsOrBug.IsMatch(lines[i])
+        && !lines.Skip(i).Take(3).Any(l => OopsNumber().Match(l) is { Success: true } n && n.Groups[1].Value != "1");
+
+    /// <summary>The number a 2.6 kernel gives an oops in its boot: <c>Oops: 0002 [#1]</c>.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[#([0-9]+)\]")]
+    private static partial System.Text.RegularExpressions.Regex OopsNumber();
 }

@@ -33,6 +33,16 @@ public sealed class ConsoleLogTests
         Assert.Equal(("Kernel panic - not syncing: C", "2.6.9-3.EL"), ConsoleLog.Crash(log));
     }
 
+    [Theory]
+    [InlineData("Oops: 0000 [#2] SMP\n")] // another CPU's oops, printed before netdump silenced the console
+    [InlineData("------------[ cut here ]------------\nkernel BUG at kernel/sched.c:2867!\ninvalid operand: 0000 [#2]\n")] // one while the task list was printed
+    public void An_oops_the_kernel_counts_as_its_boots_second_after_the_panic_is_the_same_crash(string after)
+    {
+        var log = "Oops: 0002 [#1] A\nPid: 1, comm: x Not tainted 2.6.9-1.EL\nKernel panic - not syncing: A\n" + after + DumpsOwnText;
+
+        Assert.Equal(("Kernel panic - not syncing: A", "2.6.9-1.EL"), ConsoleLog.Crash(log));
+    }
+
     [Fact]
     public void A_last_boot_that_printed_no_crash_says_none_rather_than_an_earlier_boots()
     {
