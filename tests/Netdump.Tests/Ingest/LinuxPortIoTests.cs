@@ -86,6 +86,44 @@ public sealed class LinuxPortIoTests : IDisposable
     }
 
     /// <summary>
+    /// A client is asked nothing between its last query's answer and the pull (the header written,
+    /// netdump-nospace deciding, which may take longer than session_timeout): its silence counts
+    /// from the first SEND_MEM. Once it counted from the GET_REGS answer, and a dump whose
+    /// netdump-nospace found room could time out before its client had been asked for a page.
+    /// </summary>
+    [Fact]
+    public void A_clients_silence_counts_from_the_pulls_first_question_not_from_its_last_answer_before()
+    {
+        using var port = LinuxPort.Bind(IPAddress.Loopback, 0, _dir);
+        using var client = Bound("127.0.0.3");
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-silence"), ulong.MaxValue);
+        var pull = new LinuxPull(port, (IPEndPoint)client.LocalEndPoint!, new LinuxStart(ElfMachine.X86_64, 5, 0, 0, 7));
+        pull.Start(core, _ => { });
+        pull.Ack(1);
+        Assert.Equal(LinuxCommand.StartNetdumpAck, ReceiveRequest(client).Command);
+        for (var i = 0; i < 3; i++)
+        {
+            var query = ReceiveRequest(client);
+            var (code, info) = query.Command switch
+            {
+                LinuxCommand.GetNrPages => (LinuxReplyCode.NrPages, 16u),
+                LinuxCommand.GetPageSize => (LinuxReplyCode.PageSize, 4096u),
+                _ => (LinuxReplyCode.Regs, 0u),
+            };
+            pull.Handle(new LinuxReplyHeader(5, query.Sequence, code, info), []);
+        }
+
+        var lastAnswer = pull.LastPacketTicks;
+        Assert.True(SpinWait.SpinUntil(() => Environment.TickCount64 > lastAnswer + 50, TimeSpan.FromSeconds(5)));
+
+        pull.PullMemory(4096);
+
+        Assert.True(pull.LastPacketTicks > lastAnswer + 50, "the silence still counts from the last query's answer");
+        Assert.Equal(LinuxCommand.SendMem, ReceiveRequest(client).Command);
+        pull.Stop();
+    }
+
+    /// <summary>
     /// The port's thread's work for a page, played on the test thread: four REPLY_MEM chunks
     /// into the pull, the page written, the next SEND_MEM sent. Once the window's requests and
     /// their page buffers exist (made once, then reused) it allocates nothing.

@@ -50,7 +50,11 @@ internal sealed partial class LinuxPull
 
             _dataOffset = dataOffset;
             _phase = Phase.Pulling;
-            AskForPages(Environment.TickCount64);
+            var now = Environment.TickCount64;
+            // the client's silence counts from the first question: it is asked nothing while the
+            // header is written, nor while netdump-nospace decides (which may outlast session_timeout)
+            Interlocked.Exchange(ref _lastPacket, now);
+            AskForPages(now);
         }
     }
 
