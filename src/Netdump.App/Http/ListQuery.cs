@@ -102,10 +102,18 @@ public static partial class ListQuery
             return n > 100_000 ? null : now - unit * n;
         }
 
-        return DateTimeOffset.TryParseExact(text, IsoForms, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+        return DateTimeOffset.TryParseExact(Rfc3339(text), IsoForms, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
             ? time
             : null;
     }
+
+    /// <summary>
+    /// RFC 3339's space between the date and the time (what <c>date --rfc-3339</c> prints) as ISO's
+    /// <c>T</c>; and a space before the offset's <c>hh:mm</c> as the <c>+</c> it was before a URL's
+    /// query decoded it (<c>?since=2024-05-01T12:00+02:00</c> typed as is).
+    /// </summary>
+    private static string Rfc3339(string text) =>
+        SpacedOffset().Replace(SpacedTime().Replace(text, "${date}T${time}"), "${time}+${offset}");
 
     /// <summary>The ISO 8601 forms <see cref="ParseSince"/> takes: a date alone, or a time to the minute, second or fraction with <c>Z</c> or an offset.</summary>
     private static readonly string[] IsoForms =
@@ -113,7 +121,14 @@ public static partial class ListQuery
         "yyyy-MM-dd",
         "yyyy-MM-dd'T'HH:mm'Z'", "yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'",
         "yyyy-MM-dd'T'HH:mmzzz", "yyyy-MM-dd'T'HH:mm:sszzz", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz",
+        "yyyy-MM-dd'T'HH:mmzz", "yyyy-MM-dd'T'HH:mm:sszz", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzz",
     ];
+
+    [GeneratedRegex(@"^(?<date>[0-9]{4}-[0-9]{2}-[0-9]{2}) (?<time>[0-9]{2}:[0-9]{2})")]
+    private static partial Regex SpacedTime();
+
+    [GeneratedRegex(@"(?<time>T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?) (?<offset>[0-9]{2}(:[0-9]{2})?)$")]
+    private static partial Regex SpacedOffset();
 
     private static bool TryCount(string? text, int fallback, int min, int max, out int value)
     {

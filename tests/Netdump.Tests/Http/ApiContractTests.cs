@@ -66,6 +66,11 @@ public sealed class ApiContractTests(ApiServer api, Xunit.Abstractions.ITestOutp
         // the same time with an offset, and a date alone (its midnight UTC)
         var at = api.Records[10].ReceivedAt.ToOffset(TimeSpan.FromHours(2));
         Assert.Equal([IdOf(11), IdOf(10)], Ids(await api.GetJsonAsync($"/api/dumps?since={Uri.EscapeDataString(at.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffzzz", System.Globalization.CultureInfo.InvariantCulture))}")));
+        // RFC 3339's space, and an offset's + typed into the URL as is (the query decodes it to a space)
+        var utc = api.Records[10].ReceivedAt.UtcDateTime;
+        Assert.Equal([IdOf(11), IdOf(10)], Ids(await api.GetJsonAsync("/api/dumps?since=" + Uri.EscapeDataString(utc.ToString("yyyy-MM-dd HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture)))));
+        Assert.Equal([IdOf(11), IdOf(10)], Ids(await api.GetJsonAsync("/api/dumps?since=" + at.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffzzz", System.Globalization.CultureInfo.InvariantCulture))));
+        Assert.Equal([IdOf(11), IdOf(10)], Ids(await api.GetJsonAsync("/api/dumps?since=" + Uri.EscapeDataString(at.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffffzz", System.Globalization.CultureInfo.InvariantCulture)))));
         var day = api.Records[10].ReceivedAt.UtcDateTime.Date;
         Assert.Equal(api.Records.Count(r => r.ReceivedAt >= day), (await api.GetJsonAsync("/api/dumps?since=" + day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))).GetProperty("total").GetInt32());
 
