@@ -80,9 +80,11 @@ public static class GroupsCommand
                 new Text(g.Kernel.Length == 0 ? "-" : DumpReport.OneLine(g.Kernel)), panic);
         }
 
-        var shown = groups.Items.Count == groups.Total
-            ? $"{groups.Total} {(groups.Total == 1 ? "group" : "groups")}"
-            : $"{groups.Items.Count} of {groups.Total} groups (--limit, --offset for more)";
-        return table.Caption(groups.Total == 0 ? "no panic yet" : $"{shown}; list --group GROUP shows the dumps of one");
+        // a server from before groups were paged gives every group and no total
+        var total = Math.Max(groups.Total, groups.Items.Count);
+        var shown = groups.Items.Count == total
+            ? $"{total} {(total == 1 ? "group" : "groups")}"
+            : $"{groups.Items.Count} of {total} groups (--limit, --offset for more)";
+        return table.Caption(total == 0 ? "no panic yet" : $"{shown}; list --group GROUP shows the dumps of one");
     }
 }
