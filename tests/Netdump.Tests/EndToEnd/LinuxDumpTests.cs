@@ -193,6 +193,38 @@ public sealed class LinuxDumpTests : ServerTests
         Assert.True(File.Exists(Path.Combine(server.SingleDumpOf("127.0.9.4"), "vmcore-incomplete")));
     }
 
+    [Fact]
+    public async Task A_client_that_boots_again_mid_dump_leaves_its_dump_named_by_its_crash_and_its_new_boot_in_its_console_file()
+    {
+        var server = await Start(new() { ["session_timeout"] = "3s" });
+        var client = new LinuxSimulatedClient(Client(server, "127.0.9.18") with
+        {
+            Memory = 2 << 20,
+            DieAfterPages = 100,
+            Console = ["Oops: 0002 [#1] C", "Pid: 1, comm: x Not tainted 2.6.9-3.EL", "Kernel panic - not syncing: C"],
+        });
+        var running = FirstPageRequested(client);
+        var run = client.RunAsync();
+        await running.WaitAsync(TimeSpan.FromSeconds(30));
+        var dir = server.SingleDumpOf("127.0.9.18");
+        Assert.Equal(LinuxClientEnd.Died, (await run).End);
+
+        // a watchdog resets it within session_timeout: its new boot's console starts over
+        using var console = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        console.Bind(new IPEndPoint(IPAddress.Parse("127.0.9.18"), 6664));
+        var startup = System.Text.Encoding.ASCII.GetBytes(Netdump.Actors.Storage.ConsoleLog.StartupLine + "\n");
+        Reply(console, server.LinuxEndpoint!, 4, 0, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Log, 0, startup);
+        var booted = System.Text.Encoding.ASCII.GetBytes("Linux version 2.6.9-3.EL booted again\n");
+        Reply(console, server.LinuxEndpoint!, 4, 0, Netdump.Actors.Protocol.Linux.LinuxReplyCode.Log, (uint)startup.Length, booted);
+
+        var json = await ServerHarness.WaitForEndAsync(dir, TimeSpan.FromSeconds(15));
+        Assert.Equal("client timed out", json.GetProperty("reason").GetString());
+        Assert.Equal("Kernel panic - not syncing: C", json.GetProperty("panic_string").GetString());
+        Assert.DoesNotContain("booted again", File.ReadAllText(Path.Combine(dir, "log")));
+        var consoleFile = Path.Combine(server.DumpDir, ".console", "127.0.9.18.log");
+        await WaitFor(() => File.Exists(consoleFile) && File.ReadAllText(consoleFile).Contains("booted again"));
+    }
+
     [Theory]
     [InlineData(false)] // the same REPLY_LOG again and again
     [InlineData(true)] // a new line each time

@@ -155,9 +155,19 @@ public sealed partial class LinuxPort
     /// </summary>
     private void Console(ControlEvents listener, Peer from, uint offset, ReadOnlySpan<byte> text)
     {
-        if (_pulls.TryGetValue(from.Address, out var pull) && pull.Log(offset, text))
+        var booted = offset == 0 && text.StartsWith(StartupLine);
+        if (_pulls.TryGetValue(from.Address, out var pull))
         {
-            return;
+            if (booted)
+            {
+                // a dumping kernel's console is silent: this client rebooted, and its new boot's
+                // text written into the dump's log would hide the crash the dump is for
+                pull.ClientBooted();
+            }
+            else if (pull.Log(offset, text))
+            {
+                return;
+            }
         }
 
         var client = new IPAddress(from.Address);
@@ -167,7 +177,7 @@ public sealed partial class LinuxPort
         }
 
         _console.Append(client, offset, text);
-        if (offset == 0 && text.StartsWith(StartupLine))
+        if (booted)
         {
             listener(new ConsoleStarted(client));
         }

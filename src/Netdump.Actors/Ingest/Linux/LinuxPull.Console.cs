@@ -76,6 +76,20 @@ internal sealed partial class LinuxPull
         }
     }
 
+    /// <summary>
+    /// The client booted again (its console's startup line): what it prints from now on is its new
+    /// boot's, for its console file, not this dump's log, which ends here (the dump, whose client
+    /// will answer no more, ends at its timeout).
+    /// </summary>
+    public void ClientBooted()
+    {
+        lock (_lock)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
+    }
+
     private void OpenLog(string path)
     {
         try
