@@ -66,7 +66,7 @@ public static partial class ConsoleLog
     /// packet lost, the server not listening then, or beyond the copied 64 KiB), a panic line
     /// still ends its boot, as a panic never returns: an Oops or BUG line after the last panic line
     /// is a later boot's crash (a RHEL4 oops reaches netdump from die() with no panic line) unless
-    /// the kernel numbered it as its boot's second or later (<see cref="StartsALaterCrash"/>), else
+    /// the kernel numbered it after an oops of the panic's boot (<see cref="StartsALaterCrash"/>), else
     /// the crash is the last panic line and what came since the panic line before it. Within those
     /// lines the rule of SPEC §7 holds: the panic line, else the first Oops or BUG line (an oops
     /// after another in one boot is most often its consequence).
@@ -78,7 +78,8 @@ public static partial class ConsoleLog
         if (last >= 0)
         {
             var before = LastIndex(lines, start, last, IsPanic);
-            start = LastIndex(lines, last + 1, lines.Length, i => StartsALaterCrash(lines, i)) >= 0 ? last + 1 // a later boot's crash
+            var panicsBoot = lines[(before >= 0 ? before + 1 : start)..last];
+            start = LastIndex(lines, last + 1, lines.Length, i => StartsALaterCrash(lines, i, panicsBoot)) >= 0 ? last + 1 // a later boot's crash
                 : before >= 0 ? before + 1 // the last panic, its boot from the end of the one before
                 : start;
         }
@@ -104,17 +105,30 @@ public static partial class ConsoleLog
     }
 
     /// <summary>
-    /// Whether the Oops or BUG line at <paramref name="i"/> may start a later boot's crash: not when
-    /// it, or one of the two lines after it (a "kernel BUG at" line's "invalid operand"), counts
-    /// the boot's second oops or more (<c>[#2]</c>): a 2.6 kernel numbers its oopses from
-    /// <c>[#1]</c> at each boot, so that one is the same crash's (another CPU's, or one while
-    /// the dump's task list was printed). A 2.4 kernel (RHEL 3) numbers none.
+    /// Whether the Oops or BUG line at <paramref name="i"/> may start a later boot's crash: not
+    /// when it, or one of the two lines after it (a "kernel BUG at" line's "invalid operand"),
+    /// numbers it after an oops of the panic's own boot (<paramref name="panicsBoot"/>): a 2.6
+    /// kernel counts its oopses from 1 at each boot (<c>Oops: 0002 [#2]</c> on i386,
+    /// <c>Oops: 0000 [2] SMP</c> on x86_64), so a higher one is the same crash's (another CPU's, or
+    /// one while the task list was printed). A 2.4 kernel (RHEL 3) numbers none, and an oops whose
+    /// boot's earlier ones were not heard proves nothing.
     /// </summary>
-    private static bool StartsALaterCrash(string[] lines, int i) =>
-        OopsOrBug.IsMatch(lines[i])
-        && !lines.Skip(i).Take(3).Any(l => OopsNumber().Match(l) is { Success: true } n && n.Groups[1].Value != "1");
+    private static bool StartsALaterCrash(string[] lines, int i, string[] panicsBoot)
+    {
+        if (!OopsOrBug.IsMatch(lines[i]))
+        {
+            return false;
+        }
 
-    /// <summary>The number a 2.6 kernel gives an oops in its boot: <c>Oops: 0002 [#1]</c>.</summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"\[#([0-9]+)\]")]
+        var heardBefore = panicsBoot.Select(OopsCount).Max(n => n ?? 0);
+        return !lines.Skip(i).Take(3).Any(l => OopsCount(l) is { } n && heardBefore > 0 && n > heardBefore);
+    }
+
+    /// <summary>The count die() gives an oops in its boot (<c>0002 [#2]</c>, <c>0000 [2]</c>), or null.</summary>
+    private static int? OopsCount(string line) =>
+        OopsNumber().Match(line) is { Success: true } m && int.TryParse(m.Groups[1].Value, out var n) ? n : null;
+
+    /// <summary>die()'s count after its error code: <c>[#n]</c> on i386, s390 and ppc64, <c>[n]</c> on x86_64 and ia64.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b[0-9a-fA-F]+ \[#?([0-9]{1,6})\]")]
     private static partial System.Text.RegularExpressions.Regex OopsNumber();
 }

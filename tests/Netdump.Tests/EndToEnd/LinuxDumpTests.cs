@@ -197,10 +197,13 @@ public sealed class LinuxDumpTests : ServerTests
     public async Task A_client_that_boots_again_mid_dump_leaves_its_dump_named_by_its_crash_and_its_new_boot_in_its_console_file()
     {
         var server = await Start(new() { ["session_timeout"] = "3s" });
+        var started = Path.Combine(server.DumpDir, "started.log");
+        OperatorBehaviourTests.Script(server, "netdump-start", $"echo \"$1\" >> {started}");
         var client = new LinuxSimulatedClient(Client(server, "127.0.9.18") with
         {
             Memory = 2 << 20,
             DieAfterPages = 100,
+            StartupLine = false, // its console began before the server listened
             Console = ["Oops: 0002 [#1] C", "Pid: 1, comm: x Not tainted 2.6.9-3.EL", "Kernel panic - not syncing: C"],
         });
         var running = FirstPageRequested(client);
@@ -223,6 +226,9 @@ public sealed class LinuxDumpTests : ServerTests
         Assert.DoesNotContain("booted again", File.ReadAllText(Path.Combine(dir, "log")));
         var consoleFile = Path.Combine(server.DumpDir, ".console", "127.0.9.18.log");
         await WaitFor(() => File.Exists(consoleFile) && File.ReadAllText(consoleFile).Contains("booted again"));
+        // no netdump-start for an address whose dump runs: anyone can send that line (the dump
+        // ended 3 s after it; the script would have run at once)
+        Assert.False(File.Exists(started));
     }
 
     [Theory]

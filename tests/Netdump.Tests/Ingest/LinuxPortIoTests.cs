@@ -86,6 +86,57 @@ public sealed class LinuxPortIoTests : IDisposable
     }
 
     /// <summary>
+    /// A pull that ran out of room asks nothing while netdump-nospace decides: when there is room
+    /// again, the client's silence counts from then, not from its last answer before.
+    /// </summary>
+    [Fact]
+    public void A_clients_silence_counts_again_from_the_pulls_resumption_after_a_shortage()
+    {
+        using var port = LinuxPort.Bind(IPAddress.Loopback, 0, _dir);
+        using var client = Bound("127.0.0.5");
+        ulong free = 0; // no room: the first page written finds none
+        var space = new DiskSpace(_dir, reserve: 0, _ => Volatile.Read(ref free));
+        using var account = space.Open();
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-shortage"), ulong.MaxValue, space: account);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<object>();
+        var pull = new LinuxPull(port, (IPEndPoint)client.LocalEndPoint!, new LinuxStart(ElfMachine.X86_64, 5, 0, 0, 7));
+        pull.Start(core, events.Enqueue);
+        pull.Ack(1);
+        Assert.Equal(LinuxCommand.StartNetdumpAck, ReceiveRequest(client).Command);
+        for (var i = 0; i < 3; i++)
+        {
+            var query = ReceiveRequest(client);
+            var (code, info) = query.Command switch
+            {
+                LinuxCommand.GetNrPages => (LinuxReplyCode.NrPages, 16u),
+                LinuxCommand.GetPageSize => (LinuxReplyCode.PageSize, 4096u),
+                _ => (LinuxReplyCode.Regs, 0u),
+            };
+            pull.Handle(new LinuxReplyHeader(5, query.Sequence, code, info), []);
+        }
+
+        pull.PullMemory(4096);
+        var request = ReceiveRequest(client);
+        Assert.Equal(LinuxCommand.SendMem, request.Command);
+        var chunk = new byte[LinuxReplyHeader.MemChunk];
+        chunk.AsSpan().Fill(7);
+        for (uint offset = 0; offset < 4096; offset += LinuxReplyHeader.MemChunk)
+        {
+            pull.Handle(new LinuxReplyHeader(5, request.Sequence, LinuxReplyCode.Mem, offset), chunk);
+        }
+
+        Assert.Contains(events, e => e is PumpEvent.OutOfRoom);
+        var lastAnswer = pull.LastPacketTicks;
+        Assert.True(SpinWait.SpinUntil(() => Environment.TickCount64 > lastAnswer + 50, TimeSpan.FromSeconds(5)));
+        Volatile.Write(ref free, 1UL << 30);
+
+        pull.ResumeWrites();
+
+        Assert.True(pull.LastPacketTicks > lastAnswer + 50, "the silence still counts from the answer before the shortage");
+        pull.Stop();
+    }
+
+    /// <summary>
     /// A client is asked nothing between its last query's answer and the pull (the header written,
     /// netdump-nospace deciding, which may take longer than session_timeout): its silence counts
     /// from the first SEND_MEM. Once it counted from the GET_REGS answer, and a dump whose

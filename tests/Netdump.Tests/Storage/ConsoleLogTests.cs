@@ -36,11 +36,24 @@ public sealed class ConsoleLogTests
     [Theory]
     [InlineData("Oops: 0000 [#2] SMP\n")] // another CPU's oops, printed before netdump silenced the console
     [InlineData("------------[ cut here ]------------\nkernel BUG at kernel/sched.c:2867!\ninvalid operand: 0000 [#2]\n")] // one while the task list was printed
+    [InlineData("Oops: 0000 [2] SMP\n")] // x86_64 numbers them without the #
+    [InlineData("----------- [cut here ] --------- [please bite here ] ---------\nKernel BUG at spinlock:119\ninvalid operand: 0000 [2] SMP\n")]
     public void An_oops_the_kernel_counts_as_its_boots_second_after_the_panic_is_the_same_crash(string after)
     {
         var log = "Oops: 0002 [#1] A\nPid: 1, comm: x Not tainted 2.6.9-1.EL\nKernel panic - not syncing: A\n" + after + DumpsOwnText;
 
         Assert.Equal(("Kernel panic - not syncing: A", "2.6.9-1.EL"), ConsoleLog.Crash(log));
+    }
+
+    [Fact]
+    public void A_numbered_oops_after_a_panic_whose_boot_numbered_none_is_a_later_boots()
+    {
+        // nothing heard of the panic's boot counted its oopses: the second oops is another boot's
+        // (its first, like its startup line, not heard)
+        var log = "Pid: 1, comm: x Not tainted 2.6.9-1.EL\nKernel panic - not syncing: VFS: Unable to mount root fs\n"
+            + "Oops: 0000 [#2] B\nPid: 7, comm: y Not tainted 2.6.9-2.EL\n" + DumpsOwnText;
+
+        Assert.Equal(("Oops: 0000 [#2] B", "2.6.9-2.EL"), ConsoleLog.Crash(log));
     }
 
     [Fact]

@@ -156,15 +156,13 @@ public sealed partial class LinuxPort
     private void Console(ControlEvents listener, Peer from, uint offset, ReadOnlySpan<byte> text)
     {
         var booted = offset == 0 && text.StartsWith(StartupLine);
-        if (_pulls.TryGetValue(from.Address, out var pull))
+        var dumping = _pulls.TryGetValue(from.Address, out var pull);
+        if (dumping)
         {
-            if (booted)
-            {
-                // a dumping kernel's console is silent: this client rebooted, and its new boot's
-                // text written into the dump's log would hide the crash the dump is for
-                pull.ClientBooted();
-            }
-            else if (pull.Log(offset, text))
+            // a dumping kernel's console is silent: a startup line is the client booted again,
+            // and its new boot's text written into the dump's log would hide the crash the dump
+            // is for (LinuxPull.ClientBooted)
+            if (!(booted && pull!.ClientBooted()) && pull!.Log(offset, text))
             {
                 return;
             }
@@ -177,8 +175,9 @@ public sealed partial class LinuxPort
         }
 
         _console.Append(client, offset, text);
-        if (booted)
+        if (booted && !dumping)
         {
+            // netdump-start not for an address whose dump runs: anyone can send this line
             listener(new ConsoleStarted(client));
         }
     }

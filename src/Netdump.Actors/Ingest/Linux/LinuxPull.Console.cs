@@ -77,16 +77,25 @@ internal sealed partial class LinuxPull
     }
 
     /// <summary>
-    /// The client booted again (its console's startup line): what it prints from now on is its new
-    /// boot's, for its console file, not this dump's log, which ends here (the dump, whose client
-    /// will answer no more, ends at its timeout).
+    /// A startup line from the client's address (<c>[...network console startup...]</c>): while
+    /// its memory is pulled its console is silent, so the client booted again, and what it prints
+    /// from now on is its new boot's, for its console file, not this dump's log, which ends here
+    /// (the dump, whose client will answer no more, ends at its timeout); true then. Not while
+    /// the task list SHOW_STATE asked for streams in: the client is answering, and the line is
+    /// someone else's.
     /// </summary>
-    public void ClientBooted()
+    public bool ClientBooted()
     {
         lock (_lock)
         {
+            if (_phase is not (Phase.Acking or Phase.Querying or Phase.Described or Phase.Pulling))
+            {
+                return false;
+            }
+
             _log?.Dispose();
             _log = null;
+            return true;
         }
     }
 

@@ -63,8 +63,15 @@ internal sealed partial class LinuxPull
     {
         lock (_lock)
         {
+            var now = Environment.TickCount64;
+            if (_outOfRoom && _phase == Phase.Pulling)
+            {
+                // asked nothing while netdump-nospace decided: the silence counts from here again
+                Interlocked.Exchange(ref _lastPacket, now);
+            }
+
             _outOfRoom = false;
-            AskForPages(Environment.TickCount64);
+            AskForPages(now);
         }
     }
 
