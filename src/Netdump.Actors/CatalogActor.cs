@@ -33,7 +33,6 @@ public sealed class CatalogActor : UntypedActor
     private readonly string? _node;
     private IActorRef? _fleet;
     private readonly HashSet<string> _unreachable = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _remote = new(StringComparer.Ordinal); // other nodes' dumps, which this node's metrics do not count
 
     public CatalogActor(NetdumpSettings settings, CatalogSeed seed, TimeProvider time)
     {
@@ -94,13 +93,11 @@ public sealed class CatalogActor : UntypedActor
                 foreach (var id in changed.Removed)
                 {
                     _index.Remove(id);
-                    _remote.Remove(id);
                 }
 
                 foreach (var entry in changed.Put)
                 {
                     _index.Put(entry with { Unreachable = entry.Node is { } node && _unreachable.Contains(node) });
-                    _remote.Add(entry.Id);
                 }
 
                 Count();
@@ -217,7 +214,7 @@ public sealed class CatalogActor : UntypedActor
     /// </summary>
     private void Count()
     {
-        _metrics.CatalogDumps.Set(_index.Count - _remote.Count);
+        _metrics.CatalogDumps.Set(_index.CountOn(_node));
         _metrics.PanicGroups.Set(_index.Groups.Count);
     }
 }

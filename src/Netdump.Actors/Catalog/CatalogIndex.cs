@@ -13,6 +13,7 @@ public sealed class CatalogIndex(StringPool? strings = null)
     // oldest first, so that a new dump (nearly always the newest) is an append
     private readonly List<CatalogEntry> _ordered = [];
     private readonly HashSet<string> _receiving = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _byNode = new(StringComparer.Ordinal); // "" for a server without a cluster
 
     public PanicGroups Groups { get; } = new();
 
@@ -20,6 +21,9 @@ public sealed class CatalogIndex(StringPool? strings = null)
     public StringPool Strings { get; } = strings ?? new StringPool();
 
     public int Count => _byId.Count;
+
+    /// <summary>The dumps <paramref name="node"/> holds (every dump without a cluster, whose entries name no node).</summary>
+    public int CountOn(string? node) => _byNode.GetValueOrDefault(node ?? "");
 
     public CatalogEntry? Get(string id) => _byId.GetValueOrDefault(id);
 
@@ -31,6 +35,7 @@ public sealed class CatalogIndex(StringPool? strings = null)
         var at = _ordered.BinarySearch(entry, ArrivalOrder.Instance);
         _ordered.Insert(at < 0 ? ~at : at, entry);
         _byId[entry.Id] = entry;
+        _byNode[entry.Node ?? ""] = CountOn(entry.Node) + 1;
         if (entry.Status == Storage.DumpStatus.Receiving)
         {
             _receiving.Add(entry.Id);
@@ -50,6 +55,7 @@ public sealed class CatalogIndex(StringPool? strings = null)
 
         var at = _ordered.BinarySearch(previous, ArrivalOrder.Instance);
         _ordered.RemoveAt(at);
+        _byNode[previous.Node ?? ""] = CountOn(previous.Node) - 1;
         _receiving.Remove(id);
         Groups.Remove(previous);
         return previous;
