@@ -95,8 +95,8 @@ public sealed record RetentionPlan(IReadOnlyList<Removal> Removals, ulong TotalB
         string DatedAhead(StoredDump d) => $"{d.Directory}: dated {Stamp(d.LastActivity)}, in the future (was the clock wrong?)";
         var staying = dumps.Where(d => !chosen.ContainsKey(d)).Select(d =>
             FromTheFuture(d) ? (Stay.Named, DatedAhead(d))
-            : d.Held == DumpJson.Receiving ? (Stay.Receiving, null)
-            : d.Held is { } held ? (Stay.Named, $"{d.Directory}: {held}")
+            : d.Held?.Reason == HoldReason.Receiving ? (Stay.Receiving, null)
+            : d.Held is { } held ? (Stay.Named, $"{d.Directory}: {held.Why}")
             : now - d.LastActivity < RetentionPolicy.MinimumAge ? (Stay.Young, null)
             : (Stay.KeptByKeys, (string?)null)).ToList();
         var datedAhead = dumps.Where(FromTheFuture).Select(d => DatedAhead(d) + "; no retention key removes it").ToList();

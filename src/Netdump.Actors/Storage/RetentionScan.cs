@@ -50,29 +50,29 @@ public static class RetentionScan
     /// stay. A final status is the writer's last word (a recovered dump keeps its
     /// <c>vmcore-incomplete</c>); a core still open in a writer is caught by its lock.
     /// </summary>
-    private static string? WhyHeld(string directory, Dictionary<string, FileSystemInfo> entries, System.Text.Json.JsonElement? json)
+    private static DumpHold? WhyHeld(string directory, Dictionary<string, FileSystemInfo> entries, System.Text.Json.JsonElement? json)
     {
         switch (DumpJson.ParseStatus(DumpJson.String(json, DumpJson.Status)))
         {
             case DumpStatus.Receiving:
-                return DumpJson.Receiving;
+                return DumpHold.Receiving;
             case null:
-                return $"no final {DumpReport.JsonFileName}";
+                return DumpHold.NoFinalReport;
         }
 
         if (entries.Values.FirstOrDefault(e => e is DirectoryInfo) is { } folder)
         {
             // a dump nested in this one (an older server allowed it) must not go with it
-            return $"holds the directory \"{folder.Name}\"";
+            return new DumpHold(HoldReason.HoldsDirectory, $"holds the directory \"{folder.Name}\"");
         }
 
         var coreName = CoreFileNames.All.FirstOrDefault(entries.ContainsKey);
         if (coreName is not null && DumpTree.IsLink(entries[coreName]))
         {
-            return $"{coreName} is a symbolic link";
+            return new DumpHold(HoldReason.CoreIsLink, $"{coreName} is a symbolic link");
         }
 
         using var core = RecoveryScan.OpenExclusive(directory, coreName, out var busy);
-        return busy;
+        return busy is null ? null : new DumpHold(HoldReason.CoreInUse, busy);
     }
 }

@@ -45,7 +45,7 @@ public sealed class CoreCompressionTests(ITestOutputHelper output) : IDisposable
         gate.Close(); // as while a dump is received: the copy waits, its core held
 
         var compressing = Task.Run(() => CoreCompression.Run(Read(dir), workers: 1, CancellationToken.None, gate: gate));
-        await Waiting.Until(() => RetentionScan.Run(root).Dumps.Single().Held?.Contains("is in use") == true,
+        await Waiting.Until(() => RetentionScan.Run(root).Dumps.Single().Held?.Reason == HoldReason.CoreInUse,
             TimeSpan.FromSeconds(10), "the core held by its copy");
         gate.Open();
 

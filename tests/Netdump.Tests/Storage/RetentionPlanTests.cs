@@ -11,7 +11,7 @@ public sealed class RetentionPlanTests
     private static readonly IPAddress A = IPAddress.Parse("192.0.2.1");
     private static readonly IPAddress B = IPAddress.Parse("192.0.2.2");
 
-    private static StoredDump Dump(string name, IPAddress client, TimeSpan age, ulong bytes = GiB, string? held = null) =>
+    private static StoredDump Dump(string name, IPAddress client, TimeSpan age, ulong bytes = GiB, DumpHold? held = null) =>
         new($"/var/crash/{name}", client, Now - age, bytes, held);
 
     private static IEnumerable<string> Removed(RetentionPlan plan) => plan.Removals.Select(r => Path.GetFileName(r.Dump.Directory));
@@ -81,7 +81,7 @@ public sealed class RetentionPlanTests
     {
         var dumps = new[]
         {
-            Dump("receiving", A, TimeSpan.FromDays(90), 5 * GiB, held: "receiving"),
+            Dump("receiving", A, TimeSpan.FromDays(90), 5 * GiB, held: DumpHold.Receiving),
             Dump("finished", B, TimeSpan.FromDays(2), GiB),
             Dump("newer", A, TimeSpan.FromDays(1), GiB),
         };
@@ -155,8 +155,8 @@ public sealed class RetentionPlanTests
     {
         var dumps = new[]
         {
-            Dump("receiving", A, TimeSpan.FromDays(2), held: "receiving"), Dump("young", A, TimeSpan.FromMinutes(5)),
-            Dump("damaged", B, TimeSpan.FromDays(9), held: "no final dump.json"),
+            Dump("receiving", A, TimeSpan.FromDays(2), held: DumpHold.Receiving), Dump("young", A, TimeSpan.FromMinutes(5)),
+            Dump("damaged", B, TimeSpan.FromDays(9), held: DumpHold.NoFinalReport),
         };
 
         var plan = RetentionPlan.Make(dumps, new RetentionPolicy(0, null, 1), Now);

@@ -190,9 +190,10 @@ public sealed class RetentionRunTests : IDisposable
         var (dumps, _) = RetentionScan.Run(DumpDir);
         var (plan, outcomes, _, _) = RetentionRun.Prune(DumpDir, new RetentionPolicy(1, TimeSpan.FromDays(1), 1), Now, dryRun: false);
 
-        Assert.Equal("receiving", dumps.Single(d => d.Directory == receiving).Held);
-        Assert.Equal("no final dump.json", dumps.Single(d => d.Directory == unreported).Held);
-        Assert.Contains("is in use", dumps.Single(d => d.Directory == written).Held);
+        Assert.Equal(DumpHold.Receiving, dumps.Single(d => d.Directory == receiving).Held);
+        Assert.Equal(DumpHold.NoFinalReport, dumps.Single(d => d.Directory == unreported).Held);
+        Assert.Equal(HoldReason.CoreInUse, dumps.Single(d => d.Directory == written).Held?.Reason);
+        Assert.Contains("is in use", dumps.Single(d => d.Directory == written).Held!.Why);
         Assert.Empty(plan.Removals);
         Assert.Empty(outcomes);
         Assert.True(Directory.Exists(receiving) && Directory.Exists(unreported) && Directory.Exists(written));
