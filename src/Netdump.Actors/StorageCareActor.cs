@@ -136,13 +136,13 @@ public sealed class StorageCareActor : ReceiveActor
 
         _busy = true;
         var (key, compress, gate, cancel) = (_key, _settings.Compress, _gate, _stop.Token);
-        var room = new CoreCompression.Room(FileSystemSync.AvailableBytes, _settings.MinFreeSpace);
+        var room = new CopyRoom(FileSystemSync.AvailableBytes, _settings.MinFreeSpace);
         _lane.Run(() => Care(directory, key, compress, room, gate, cancel), cancel)
             .PipeTo(Self, failure: e => new Done(directory, null, null, e.GetBaseException().Message, TimeSpan.Zero));
     }
 
     /// <summary>One dump's turn, on its own thread: decrypted first (what the operator reads), then compressed.</summary>
-    private static Done Care(string directory, RSA? key, AtRestCompression compress, CoreCompression.Room room, PauseGate gate, CancellationToken cancel)
+    private static Done Care(string directory, RSA? key, AtRestCompression compress, CopyRoom room, PauseGate gate, CancellationToken cancel)
     {
         var started = Stopwatch.GetTimestamp();
         if (DumpRecordReader.Read(directory, out var why) is not { } record)

@@ -1,4 +1,3 @@
-using Netdump.Actors.Configuration;
 using Netdump.Actors.Protocol;
 
 namespace Netdump.Actors.Storage;
@@ -58,11 +57,11 @@ public static class CoreCompression
     /// <param name="workers">libzstd's compression threads</param>
     /// <param name="room">
     /// when given, the copy starts only if the file system has room for it (the whole core, as
-    /// if it did not compress) above <see cref="Room.Reserve"/>, <c>min_free_space</c>: a
+    /// if it did not compress) above <see cref="CopyRoom.Reserve"/>, <c>min_free_space</c>: a
     /// copy must never eat the room that dumps being received count on
     /// </param>
     /// <param name="gate">closed while dumps are being received: the copy and its check wait at it between chunks</param>
-    public static CompressionResult Run(DumpRecord record, int workers, CancellationToken cancel, Room? room = null, PauseGate? gate = null)
+    public static CompressionResult Run(DumpRecord record, int workers, CancellationToken cancel, CopyRoom? room = null, PauseGate? gate = null)
     {
         if (WhyNot(record) is { } whyNot)
         {
@@ -91,7 +90,7 @@ public static class CoreCompression
             // held open (a shared lock) while it is copied: retention leaves a core in use alone
             using var held = RegularFile.OpenRead(original);
             CoreLock.Share(held);
-            var bytes = ZstdCore.Compress(original, temporary, workers, cancel, gate, room is null ? null : left => room.EnsureRoomForRest(directory, left));
+            var bytes = ZstdCore.Compress(original, temporary, workers, cancel, gate, room?.BeforeEachChunk(directory));
             ZstdCore.Fsync(temporary);
             if (Check(record, original, temporary, gate, cancel, out var storedSha256) is { } mismatch)
             {
@@ -133,38 +132,6 @@ public static class CoreCompression
 
             var why = e is OperationCanceledException ? "the server is stopping" : e.Message;
             return new CompressionResult(CompressionOutcome.Failed, record, why);
-        }
-    }
-
-    /// <summary>What a copy may use: the free bytes of the file system holding a path, and the reserve to leave.</summary>
-    public sealed record Room(Func<string, ulong> Available, ulong Reserve)
-    {
-        /// <summary>
-        /// Null when a copy of <paramref name="bytes"/> (a whole core's size: the most a compressed
-        /// or deciphered copy takes) fits in <paramref name="directory"/>'s file system above the
-        /// reserve; otherwise why not, before anything is written.
-        /// </summary>
-        public string? WhyNoRoomFor(string directory, long bytes) => WhyNot(directory, bytes, "the copy", "the core's size");
-
-        /// <summary>
-        /// Before each chunk of a copy in <paramref name="directory"/>: the room is asked again for
-        /// the <paramref name="bytesLeft"/> still to come, since the dumps received while the copy
-        /// waited at its gate took room of their own (a copy that went on wrote below the reserve,
-        /// until the disk was full under them). Short of it, an <see cref="IOException"/> stops the copy.
-        /// </summary>
-        public void EnsureRoomForRest(string directory, long bytesLeft)
-        {
-            if (WhyNot(directory, bytesLeft, "the rest of the copy", "what is left of the core") is { } why)
-            {
-                throw new IOException(why);
-            }
-        }
-
-        private string? WhyNot(string directory, long bytes, string what, string size)
-        {
-            var needed = (ulong)bytes + Reserve;
-            var free = Available(directory);
-            return free < needed ? $"no room for {what}: {free} bytes free, {needed} needed ({size} above {ConfigKeys.MinFreeSpace.Name})" : null;
         }
     }
 

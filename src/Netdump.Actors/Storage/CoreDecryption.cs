@@ -50,7 +50,7 @@ public static class CoreDecryption
     /// <summary>Decrypts the dump (see the type). Never throws for the disk or the key: every failure is an outcome with its reason.</summary>
     /// <param name="gate">closed while dumps are being received: the deciphering waits at it between chunks</param>
     /// <param name="room">what the plain copy may use: none is written without room for all of it above the reserve</param>
-    public static DecryptionResult Run(DumpRecord record, RSA privateKey, CancellationToken cancel, PauseGate? gate = null, CoreCompression.Room? room = null)
+    public static DecryptionResult Run(DumpRecord record, RSA privateKey, CancellationToken cancel, PauseGate? gate = null, CopyRoom? room = null)
     {
         if (WhyNot(record) is { } whyNot)
         {
@@ -81,7 +81,7 @@ public static class CoreDecryption
                     return new DecryptionResult(DecryptionOutcome.Failed, record, noRoom);
                 }
 
-                Decipher(encrypted, temporary, cipher, gate, room is null ? null : left => room.EnsureRoomForRest(directory, left), cancel);
+                Decipher(encrypted, temporary, cipher, gate, room?.BeforeEachChunk(directory), cancel);
             }
 
             // decryptcore's output is deterministic: a plain core an earlier, cut-short run put in place is the same
@@ -147,13 +147,14 @@ public static class CoreDecryption
         using var output = File.OpenHandle(plain, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, preallocationSize: 0);
         File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var buffer = new byte[ChunkBytes];
+        var length = RandomAccess.GetLength(input);
         long offset = 0;
         int read;
         while ((read = ReadFull(input, buffer, offset)) > 0)
         {
             cancel.ThrowIfCancellationRequested();
             gate?.Pass(cancel);
-            beforeChunk?.Invoke(RandomAccess.GetLength(input) - offset);
+            beforeChunk?.Invoke(length - offset);
             cipher.Transform(buffer.AsSpan(0, read));
             RandomAccess.Write(output, buffer.AsSpan(0, read), offset);
             offset += read;

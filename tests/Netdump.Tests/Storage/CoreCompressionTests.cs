@@ -100,7 +100,7 @@ public sealed class CoreCompressionTests(ITestOutputHelper output) : IDisposable
     public void Without_room_for_a_whole_copy_above_the_reserve_nothing_is_written()
     {
         var (dir, bytes) = CompleteDump(_temp.Combine("d"), 1024 * 1024);
-        var room = new CoreCompression.Room(_ => 1024 * 1024 + 4095, Reserve: 4096);
+        var room = new CopyRoom(_ => 1024 * 1024 + 4095, Reserve: 4096);
 
         var result = CoreCompression.Run(Read(dir), 0, CancellationToken.None, room);
 
@@ -116,7 +116,7 @@ public sealed class CoreCompressionTests(ITestOutputHelper output) : IDisposable
         // room for the whole copy when it starts; then the dumps received meanwhile took it
         var (dir, bytes) = CompleteDump(_temp.Combine("d"), 3 * 1024 * 1024);
         var asked = 0;
-        var room = new CoreCompression.Room(_ => ++asked == 1 ? 64UL << 20 : 4096, Reserve: 4096);
+        var room = new CopyRoom(_ => ++asked == 1 ? 64UL << 20 : 4096, Reserve: 4096);
 
         var result = CoreCompression.Run(Read(dir), 0, CancellationToken.None, room);
 

@@ -64,7 +64,7 @@ public sealed class CoreDecryptionTests : IDisposable
         var before = Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order().ToList();
         var core = new FileInfo(Path.Combine(dir, Read(dir).Vmcore)).Length;
         using var key = DecryptKey.Load(_temp.Combine("private.pem"), out _)!;
-        var room = new CoreCompression.Room(_ => (ulong)core + 4095, Reserve: 4096);
+        var room = new CopyRoom(_ => (ulong)core + 4095, Reserve: 4096);
 
         var result = CoreDecryption.Run(Read(dir), key, CancellationToken.None, room: room);
 
@@ -82,7 +82,7 @@ public sealed class CoreDecryptionTests : IDisposable
         var before = Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Order().ToList();
         using var key = DecryptKey.Load(_temp.Combine("private.pem"), out _)!;
         var asked = 0;
-        var room = new CoreCompression.Room(_ => ++asked == 1 ? 64UL << 20 : 4096, Reserve: 4096);
+        var room = new CopyRoom(_ => ++asked == 1 ? 64UL << 20 : 4096, Reserve: 4096);
 
         var result = CoreDecryption.Run(Read(dir), key, CancellationToken.None, room: room);
 
