@@ -99,21 +99,7 @@ public sealed class LinuxPortIoTests : IDisposable
         using var account = space.Open();
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-shortage"), ulong.MaxValue, space: account);
         var events = new System.Collections.Concurrent.ConcurrentQueue<object>();
-        var pull = new LinuxPull(port, (IPEndPoint)client.LocalEndPoint!, new LinuxStart(ElfMachine.X86_64, 5, 0, 0, 7));
-        pull.Start(core, events.Enqueue);
-        pull.Ack(1);
-        Assert.Equal(LinuxCommand.StartNetdumpAck, ReceiveRequest(client).Command);
-        for (var i = 0; i < 3; i++)
-        {
-            var query = ReceiveRequest(client);
-            var (code, info) = query.Command switch
-            {
-                LinuxCommand.GetNrPages => (LinuxReplyCode.NrPages, 16u),
-                LinuxCommand.GetPageSize => (LinuxReplyCode.PageSize, 4096u),
-                _ => (LinuxReplyCode.Regs, 0u),
-            };
-            pull.Handle(new LinuxReplyHeader(5, query.Sequence, code, info), []);
-        }
+        var pull = Described(port, client, core, events.Enqueue, 16u);
 
         pull.PullMemory(4096);
         var request = ReceiveRequest(client);
@@ -146,23 +132,9 @@ public sealed class LinuxPortIoTests : IDisposable
     public void A_clients_silence_counts_from_the_pulls_first_question_not_from_its_last_answer_before()
     {
         using var port = LinuxPort.Bind(IPAddress.Loopback, 0, _dir);
-        using var client = Bound("127.0.0.3");
+        using var client = Bound("127.0.0.6");
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-silence"), ulong.MaxValue);
-        var pull = new LinuxPull(port, (IPEndPoint)client.LocalEndPoint!, new LinuxStart(ElfMachine.X86_64, 5, 0, 0, 7));
-        pull.Start(core, _ => { });
-        pull.Ack(1);
-        Assert.Equal(LinuxCommand.StartNetdumpAck, ReceiveRequest(client).Command);
-        for (var i = 0; i < 3; i++)
-        {
-            var query = ReceiveRequest(client);
-            var (code, info) = query.Command switch
-            {
-                LinuxCommand.GetNrPages => (LinuxReplyCode.NrPages, 16u),
-                LinuxCommand.GetPageSize => (LinuxReplyCode.PageSize, 4096u),
-                _ => (LinuxReplyCode.Regs, 0u),
-            };
-            pull.Handle(new LinuxReplyHeader(5, query.Sequence, code, info), []);
-        }
+        var pull = Described(port, client, core, _ => { }, 16u);
 
         var lastAnswer = pull.LastPacketTicks;
         Assert.True(SpinWait.SpinUntil(() => Environment.TickCount64 > lastAnswer + 50, TimeSpan.FromSeconds(5)));
@@ -187,21 +159,7 @@ public sealed class LinuxPortIoTests : IDisposable
         using var port = LinuxPort.Bind(IPAddress.Loopback, 0, _dir);
         using var client = Bound("127.0.0.2");
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore"), ulong.MaxValue);
-        var pull = new LinuxPull(port, (IPEndPoint)client.LocalEndPoint!, new LinuxStart(ElfMachine.X86_64, 5, 0, 0, 7));
-        pull.Start(core, _ => { });
-        pull.Ack(1);
-        Assert.Equal(LinuxCommand.StartNetdumpAck, ReceiveRequest(client).Command);
-        for (var i = 0; i < 3; i++)
-        {
-            var query = ReceiveRequest(client);
-            var (code, info) = query.Command switch
-            {
-                LinuxCommand.GetNrPages => (LinuxReplyCode.NrPages, pages),
-                LinuxCommand.GetPageSize => (LinuxReplyCode.PageSize, 4096u),
-                _ => (LinuxReplyCode.Regs, 0u),
-            };
-            pull.Handle(new LinuxReplyHeader(version, query.Sequence, code, info), []);
-        }
+        var pull = Described(port, client, core, _ => { }, pages);
 
         pull.PullMemory(4096);
         var buffer = new byte[LinuxRequest.Size];
@@ -254,21 +212,7 @@ public sealed class LinuxPortIoTests : IDisposable
         var disk = new FaultyDisk { FailWritesFrom = 4096 + 4096 }; // the header's page and frame 0 fit
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-failing"), ulong.MaxValue, disk);
         var events = new System.Collections.Concurrent.ConcurrentQueue<object>();
-        var pull = new LinuxPull(port, (IPEndPoint)client.LocalEndPoint!, new LinuxStart(ElfMachine.X86_64, 5, 0, 0, 7));
-        pull.Start(core, events.Enqueue);
-        pull.Ack(1);
-        Assert.Equal(LinuxCommand.StartNetdumpAck, ReceiveRequest(client).Command);
-        for (var i = 0; i < 3; i++)
-        {
-            var query = ReceiveRequest(client);
-            var (code, info) = query.Command switch
-            {
-                LinuxCommand.GetNrPages => (LinuxReplyCode.NrPages, 64u),
-                LinuxCommand.GetPageSize => (LinuxReplyCode.PageSize, 4096u),
-                _ => (LinuxReplyCode.Regs, 0u),
-            };
-            pull.Handle(new LinuxReplyHeader(version, query.Sequence, code, info), []);
-        }
+        var pull = Described(port, client, core, events.Enqueue, 64u);
 
         pull.PullMemory(4096);
         var chunk = Enumerable.Repeat((byte)0x5a, (int)LinuxReplyHeader.MemChunk).ToArray();
@@ -283,6 +227,28 @@ public sealed class LinuxPortIoTests : IDisposable
 
         Assert.False(pull.TryRetire());
         pull.Stop();
+    }
+
+    /// <summary>A pull of <paramref name="pages"/> 4 KiB pages that has its START acked and its three questions answered: ready for <c>PullMemory</c>.</summary>
+    private static LinuxPull Described(LinuxPort port, Socket client, CoreFile core, ControlEvents events, uint pages)
+    {
+        var pull = new LinuxPull(port, (IPEndPoint)client.LocalEndPoint!, new LinuxStart(ElfMachine.X86_64, 5, 0, 0, 7));
+        pull.Start(core, events);
+        pull.Ack(1);
+        Assert.Equal(LinuxCommand.StartNetdumpAck, ReceiveRequest(client).Command);
+        for (var i = 0; i < 3; i++)
+        {
+            var query = ReceiveRequest(client);
+            var (code, info) = query.Command switch
+            {
+                LinuxCommand.GetNrPages => (LinuxReplyCode.NrPages, pages),
+                LinuxCommand.GetPageSize => (LinuxReplyCode.PageSize, 4096u),
+                _ => (LinuxReplyCode.Regs, 0u),
+            };
+            pull.Handle(new LinuxReplyHeader(5, query.Sequence, code, info), []);
+        }
+
+        return pull;
     }
 
     private static LinuxRequest ReceiveRequest(Socket socket)
