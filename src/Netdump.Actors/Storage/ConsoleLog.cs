@@ -78,8 +78,9 @@ public static partial class ConsoleLog
         if (last >= 0)
         {
             var before = LastIndex(lines, start, last, IsPanic);
-            var panicsBoot = lines[(before >= 0 ? before + 1 : start)..last];
-            start = LastIndex(lines, last + 1, lines.Length, i => StartsALaterCrash(lines, i, panicsBoot)) >= 0 ? last + 1 // a later boot's crash
+            // the highest oops count the panic's boot printed (none: 0)
+            var counted = lines[(before >= 0 ? before + 1 : start)..last].Select(OopsCount).Max() ?? 0;
+            start = LastIndex(lines, last + 1, lines.Length, i => StartsALaterCrash(lines, i, counted)) >= 0 ? last + 1 // a later boot's crash
                 : before >= 0 ? before + 1 // the last panic, its boot from the end of the one before
                 : start;
         }
@@ -107,22 +108,14 @@ public static partial class ConsoleLog
     /// <summary>
     /// Whether the Oops or BUG line at <paramref name="i"/> may start a later boot's crash: not
     /// when it, or one of the two lines after it (a "kernel BUG at" line's "invalid operand"),
-    /// numbers it after an oops of the panic's own boot (<paramref name="panicsBoot"/>): a 2.6
+    /// numbers it above the panic's own boot's last oops (<paramref name="counted"/>): a 2.6
     /// kernel counts its oopses from 1 at each boot (<c>Oops: 0002 [#2]</c> on i386,
     /// <c>Oops: 0000 [2] SMP</c> on x86_64), so a higher one is the same crash's (another CPU's, or
     /// one while the task list was printed). A 2.4 kernel (RHEL 3) numbers none, and an oops whose
     /// boot's earlier ones were not heard proves nothing.
     /// </summary>
-    private static bool StartsALaterCrash(string[] lines, int i, string[] panicsBoot)
-    {
-        if (!OopsOrBug.IsMatch(lines[i]))
-        {
-            return false;
-        }
-
-        var heardBefore = panicsBoot.Select(OopsCount).Max(n => n ?? 0);
-        return !lines.Skip(i).Take(3).Any(l => OopsCount(l) is { } n && heardBefore > 0 && n > heardBefore);
-    }
+    private static bool StartsALaterCrash(string[] lines, int i, int counted) =>
+        OopsOrBug.IsMatch(lines[i]) && !(counted > 0 && lines.Skip(i).Take(3).Any(l => OopsCount(l) > counted));
 
     /// <summary>The count die() gives an oops in its boot (<c>0002 [#2]</c>, <c>0000 [2]</c>), or null.</summary>
     private static int? OopsCount(string line) =>

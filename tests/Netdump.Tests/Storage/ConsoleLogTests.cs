@@ -57,6 +57,14 @@ public sealed class ConsoleLogTests
     }
 
     [Fact]
+    public void A_panic_on_the_logs_first_line_followed_by_an_oops_is_read_without_a_fault()
+    {
+        // nothing of the panic's boot before its panic line: no oops count to compare with (once
+        // the count of an empty boot threw, and the dump's reports with it)
+        Assert.Equal(("Oops: 0000 [#1] B", null), ConsoleLog.Crash("Kernel panic - not syncing: A\nOops: 0000 [#1] B\n"));
+    }
+
+    [Fact]
     public void A_last_boot_that_printed_no_crash_says_none_rather_than_an_earlier_boots()
     {
         Assert.Equal((null, null), ConsoleLog.Crash(EarlierCrash + "[...network console startup...]\neth0: link up\n" + DumpsOwnText));
