@@ -34,14 +34,10 @@ public abstract class DumpSource
 
         public override async Task<DumpList> ListAsync(ListArguments q, CancellationToken cancel)
         {
-            var parameters = new[]
-                {
-                    (ApiRoutes.Query.Host, q.Host), (ApiRoutes.Query.Status, q.Status), (ApiRoutes.Query.Since, q.Since),
-                    (ApiRoutes.Query.Group, q.Group), (ApiRoutes.Query.Limit, q.Limit), (ApiRoutes.Query.Offset, q.Offset),
-                }
-                .Where(p => p.Item2 is not null)
-                .Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}");
-            return (await client.GetAsync($"{ApiRoutes.Relative(ApiRoutes.Dumps)}?{string.Join('&', parameters)}", ApiJson.Default.DumpList, cancel)).Value;
+            var path = ApiRoutes.Relative(ApiRoutes.Dumps,
+                (ApiRoutes.Query.Host, q.Host), (ApiRoutes.Query.Status, q.Status), (ApiRoutes.Query.Since, q.Since),
+                (ApiRoutes.Query.Group, q.Group), (ApiRoutes.Query.Limit, q.Limit), (ApiRoutes.Query.Offset, q.Offset));
+            return (await client.GetAsync(path, ApiJson.Default.DumpList, cancel)).Value;
         }
 
         public override async Task<DumpItem?> GetAsync(string id, CancellationToken cancel)

@@ -26,15 +26,15 @@ public static class GroupsCommand
         options.AddTo(command, disk: false);
         command.SetAction((parse, cancel) =>
         {
-            var page = new[] { (ApiRoutes.Query.Limit, parse.GetValue(limit)), (ApiRoutes.Query.Offset, parse.GetValue(offset)) };
-            if (ListQuery.ParsePage(page[0].Item2, page[1].Item2, out var problem) is null)
+            var (pageSize, skip) = (parse.GetValue(limit), parse.GetValue(offset));
+            if (ListQuery.ParsePage(pageSize, skip, out var problem) is null)
             {
                 return Task.FromResult(FleetRun.Fail(parse, $"groups: {problem}"));
             }
 
             // what was given, as given (the server's defaults otherwise), as list asks
-            var query = string.Join('&', page.Where(p => p.Item2 is not null).Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}"));
-            return Show(parse, options, query.Length == 0 ? ApiRoutes.Relative(ApiRoutes.Groups) : $"{ApiRoutes.Relative(ApiRoutes.Groups)}?{query}", clock, consoles, cancel);
+            var path = ApiRoutes.Relative(ApiRoutes.Groups, (ApiRoutes.Query.Limit, pageSize), (ApiRoutes.Query.Offset, skip));
+            return Show(parse, options, path, clock, consoles, cancel);
         });
         return command;
     }

@@ -34,4 +34,11 @@ public static class ApiRoutes
 
     /// <summary>A path as a command asks it: relative to the server's URL, which may have a path of its own.</summary>
     public static string Relative(string path) => path.TrimStart('/');
+
+    /// <summary>A path as a command asks it (<see cref="Relative"/>), with the query parameters given a value, each escaped.</summary>
+    public static string Relative(string path, params (string Name, string? Value)[] query)
+    {
+        var given = string.Join('&', query.Where(q => q.Value is not null).Select(q => $"{q.Name}={Uri.EscapeDataString(q.Value!)}"));
+        return given.Length == 0 ? Relative(path) : $"{Relative(path)}?{given}";
+    }
 }
