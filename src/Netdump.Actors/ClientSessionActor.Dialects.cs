@@ -51,14 +51,11 @@ public sealed partial class ClientSessionActor
 
                 _writer.Tell(new DumpWriterActor.DescribeLinux(_herald.Linux!, d.Pages, d.PageSize, d.Registers));
                 return true;
-            case DumpWriterActor.LinuxDescribed d when _spaceState is SpaceState.ScriptRunning or SpaceState.Rechecking:
-                // SPEC §7: the free-space check, then SEND_MEM. A pull started now would fill the
-                // disk down to its reserve for a dump netdump-nospace may give up; it starts
-                // once there is room again (SpaceOk), and never if the dump is given up.
-                _memoryAt = d.DataOffset;
-                return true;
             case DumpWriterActor.LinuxDescribed d:
-                ((LinuxSessionChannel)_channel!).PullMemory(d.DataOffset);
+                // SPEC §7: the free-space check, then SEND_MEM. While netdump-nospace decides, the
+                // pull waits as it does for a page that found no room: asked nothing until there is
+                // room again (SpaceOk resumes it), and never if the dump is given up
+                ((LinuxSessionChannel)_channel!).PullMemory(d.DataOffset, roomAwaited: _spaceState is SpaceState.ScriptRunning or SpaceState.Rechecking);
                 return true;
             case LinuxPull.MemoryDone done:
                 _writer.Tell(new DumpWriterActor.LinuxReserved(done.Reserved));

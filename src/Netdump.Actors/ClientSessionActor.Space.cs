@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
 using Netdump.Actors.Ingest;
-using Netdump.Actors.Ingest.Linux;
 using Netdump.Actors.Scripts;
 using Netdump.Actors.Storage;
 
@@ -31,9 +30,6 @@ public sealed partial class ClientSessionActor
 
     private SpaceState _spaceState = SpaceState.Untried;
 
-    /// <summary>A Linux dump's data offset while its pull waits for netdump-nospace's decision.</summary>
-    private long? _memoryAt;
-
     /// <summary>The receiving state's free-space events; true when the message was one of them.</summary>
     private bool SpaceEvents(object message)
     {
@@ -54,12 +50,6 @@ public sealed partial class ClientSessionActor
                 _spaceState = SpaceState.ScriptSpent;
                 _channel!.ResumeWrites();
                 _log.Info("Client {Client}: there is room again after netdump-nospace; the dump goes on", ClientText);
-                if (_memoryAt is { } at)
-                {
-                    _memoryAt = null;
-                    ((LinuxSessionChannel)_channel).PullMemory(at);
-                }
-
                 return true;
             case ScriptResult result when result.Script == Script.Nospace:
                 if (result.ExitedZero)

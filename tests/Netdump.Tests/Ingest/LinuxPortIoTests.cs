@@ -86,6 +86,26 @@ public sealed class LinuxPortIoTests : IDisposable
     }
 
     /// <summary>
+    /// SPEC §7: the free-space check, then SEND_MEM. A pull whose room is awaited (netdump-nospace
+    /// deciding) asks for no page until it is resumed, as after a page that found no room.
+    /// </summary>
+    [Fact]
+    public void A_pull_whose_room_is_awaited_asks_for_no_page_until_it_is_resumed()
+    {
+        using var port = LinuxPort.Bind(IPAddress.Loopback, 0, _dir);
+        using var client = Bound("127.0.0.7");
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-awaited"), ulong.MaxValue);
+        var pull = Described(port, client, core, _ => { }, 16u);
+
+        pull.PullMemory(4096, roomAwaited: true);
+
+        Assert.Equal(0, client.Available); // a SEND_MEM on loopback would be in the socket already
+        pull.ResumeWrites();
+        Assert.Equal(LinuxCommand.SendMem, ReceiveRequest(client).Command);
+        pull.Stop();
+    }
+
+    /// <summary>
     /// A pull that ran out of room asks nothing while netdump-nospace decides: when there is room
     /// again, the client's silence counts from then, not from its last answer before.
     /// </summary>

@@ -38,8 +38,12 @@ internal sealed partial class LinuxPull
         }
     }
 
-    /// <summary>The header is written: pull the pages, each at <paramref name="dataOffset"/> + pfn × page size.</summary>
-    public void PullMemory(long dataOffset)
+    /// <summary>
+    /// The header is written: pull the pages, each at <paramref name="dataOffset"/> + pfn × page
+    /// size; while <paramref name="roomAwaited"/>, as after a page that found no room: from
+    /// <see cref="ResumeWrites"/> on (SPEC §7: the free-space check, then SEND_MEM).
+    /// </summary>
+    public void PullMemory(long dataOffset, bool roomAwaited = false)
     {
         lock (_lock)
         {
@@ -50,6 +54,7 @@ internal sealed partial class LinuxPull
 
             _dataOffset = dataOffset;
             _phase = Phase.Pulling;
+            _outOfRoom = roomAwaited;
             var now = Environment.TickCount64;
             // the client's silence counts from the first question: it is asked nothing while the
             // header is written, nor while netdump-nospace decides (which may outlast session_timeout)
@@ -66,7 +71,7 @@ internal sealed partial class LinuxPull
             var now = Environment.TickCount64;
             if (_outOfRoom && _phase == Phase.Pulling)
             {
-                // asked nothing while netdump-nospace decided: the silence counts from here again
+                // asked nothing while netdump-nospace decided: the silence counts from here
                 Interlocked.Exchange(ref _lastPacket, now);
             }
 

@@ -42,8 +42,11 @@ public sealed class LinuxSessionChannel : ISessionChannel
 
     public void ResumeWrites() => _pull.ResumeWrites();
 
-    /// <summary>The header is written at the start of the core: pull the pages into it.</summary>
-    public void PullMemory(long dataOffset) => _pull.PullMemory(dataOffset);
+    /// <summary>
+    /// The header is written at the start of the core: pull the pages into it; or, while
+    /// <paramref name="roomAwaited"/> (netdump-nospace decides), only once <see cref="ResumeWrites"/>.
+    /// </summary>
+    public void PullMemory(long dataOffset, bool roomAwaited) => _pull.PullMemory(dataOffset, roomAwaited);
 
     /// <summary>The memory is final: ask for the task list into the log, then <see cref="LinuxPull.ConsoleDone"/>.</summary>
     public void ShowState() => _pull.ShowState();
