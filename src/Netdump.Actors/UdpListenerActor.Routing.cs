@@ -38,14 +38,9 @@ public sealed partial class UdpListenerActor
             var dumping = _receiving.ContainsKey(herald.Client.Address);
             if (RefuseUnknown(herald.Client.Address))
             {
-                if (dumping)
-                {
-                    _log.Warning("Ignoring a Linux START from {Client} while its dump is receiving (secure mode): {Why}; not rebooted", herald.Client, why);
-                }
-                else
-                {
-                    _log.Warning("Refusing Linux dump from {Client} (secure mode): {Why}", herald.Client.Address, why);
-                }
+                _log.Warning(dumping
+                    ? "Ignoring a Linux START from {Client} while its dump is receiving (secure mode): {Why}; not rebooted"
+                    : "Refusing Linux dump from {Client} (secure mode): {Why}", herald.Client.Address, why);
             }
 
             if (!dumping)

@@ -149,12 +149,9 @@ internal static class ScriptProcess
             log.Warning("{Script} for {Client}: output cut: {Cut}", run.Name, run.Client, cut);
         }
 
-        return killed switch
-        {
-            ScriptOutcome.TimedOut => new ScriptResult(run.Script, ScriptOutcome.TimedOut, null, $"killed after {Seconds(run.Timeout)} s"),
-            ScriptOutcome.KilledAtStop => new ScriptResult(run.Script, ScriptOutcome.KilledAtStop, null, "killed: the server stopped"),
-            _ => new ScriptResult(run.Script, ScriptOutcome.Exited, process.ExitCode, null),
-        };
+        return killed is { } outcome
+            ? new ScriptResult(run.Script, outcome, null, outcome == ScriptOutcome.TimedOut ? $"killed after {Seconds(run.Timeout)} s" : "killed: the server stopped")
+            : new ScriptResult(run.Script, ScriptOutcome.Exited, process.ExitCode, null);
     }
 
     /// <summary>A time limit in seconds for the log: "60", "0.3".</summary>

@@ -172,7 +172,7 @@ internal sealed partial class LinuxPull
             IgnoredReply.NotAnAnswer => $"{header.Code} does not answer {request.Command}",
             IgnoredReply.OutsideThePage => $"{header.Code} at offset {header.Info} is outside frame {request.From}'s {_pageSize}-byte page",
             IgnoredReply.ChunkAgain => $"{header.Code} at offset {header.Info} of frame {request.From} came again, SEND_MEM having been sent once",
-            _ => $"{header.Code} to {request.Command}: {kind}",
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "one kind at a time"),
         };
         _session(new PumpEvent.Dropped($"{what}; ignored, and not taken as a sign of life (reported once a dump)"));
     }
