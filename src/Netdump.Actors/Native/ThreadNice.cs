@@ -12,9 +12,18 @@ internal static partial class ThreadNice
 {
     private const int PrioProcess = 0;
 
-    /// <summary>Sets the calling thread's nice value; false (and nothing changed) where the system refuses.</summary>
-    public static bool SetCurrent(int nice) =>
-        OperatingSystem.IsLinux() && setpriority(PrioProcess, gettid(), nice) == 0;
+    /// <summary>
+    /// Sets the calling thread's nice value where the system lets it (Linux; raising one's own
+    /// nice is always allowed there); elsewhere the thread keeps its priority, which costs speed
+    /// beside the dumps, never correctness.
+    /// </summary>
+    public static void SetCurrent(int nice)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            _ = setpriority(PrioProcess, gettid(), nice);
+        }
+    }
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int setpriority(int which, int who, int prio);
