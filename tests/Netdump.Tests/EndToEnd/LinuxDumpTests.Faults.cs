@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Netdump.Actors.Storage;
 using Netdump.App.Simulation;
-using Netdump.Tests.Storage;
 
 namespace Netdump.Tests.EndToEnd;
 

@@ -132,13 +132,8 @@ public sealed class LinuxPortIoTests : IDisposable
         }
 
         Assert.Contains(events, e => e is PumpEvent.OutOfRoom);
-        var lastAnswer = pull.LastPacketTicks;
-        Assert.True(SpinWait.SpinUntil(() => Environment.TickCount64 > lastAnswer + 50, TimeSpan.FromSeconds(5)));
         Volatile.Write(ref free, 1UL << 30);
-
-        pull.ResumeWrites();
-
-        Assert.True(pull.LastPacketTicks > lastAnswer + 50, "the silence still counts from the answer before the shortage");
+        AssertSilenceCountsAfresh(pull, pull.ResumeWrites, "the answer before the shortage");
         pull.Stop();
     }
 
@@ -156,12 +151,7 @@ public sealed class LinuxPortIoTests : IDisposable
         using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-silence"), ulong.MaxValue);
         var pull = Described(port, client, core, _ => { }, 16u);
 
-        var lastAnswer = pull.LastPacketTicks;
-        Assert.True(SpinWait.SpinUntil(() => Environment.TickCount64 > lastAnswer + 50, TimeSpan.FromSeconds(5)));
-
-        pull.PullMemory(4096);
-
-        Assert.True(pull.LastPacketTicks > lastAnswer + 50, "the silence still counts from the last query's answer");
+        AssertSilenceCountsAfresh(pull, () => pull.PullMemory(4096), "the last query's answer");
         Assert.Equal(LinuxCommand.SendMem, ReceiveRequest(client).Command);
         pull.Stop();
     }
@@ -269,6 +259,17 @@ public sealed class LinuxPortIoTests : IDisposable
         }
 
         return pull;
+    }
+
+    /// <summary>Once the pull's last sign of life is over 50 ms old, <paramref name="act"/> must restart the count of its client's silence.</summary>
+    private static void AssertSilenceCountsAfresh(LinuxPull pull, Action act, string lastHeard)
+    {
+        var before = pull.LastPacketTicks;
+        Assert.True(SpinWait.SpinUntil(() => Environment.TickCount64 > before + 50, TimeSpan.FromSeconds(5)));
+
+        act();
+
+        Assert.True(pull.LastPacketTicks > before + 50, $"the silence still counts from {lastHeard}");
     }
 
     private static LinuxRequest ReceiveRequest(Socket socket)
