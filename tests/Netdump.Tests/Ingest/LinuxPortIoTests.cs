@@ -86,6 +86,41 @@ public sealed class LinuxPortIoTests : IDisposable
     }
 
     /// <summary>
+    /// A reply that carries an outstanding request's sequence but makes no progress (a code that
+    /// does not answer it, or a chunk that came already while SEND_MEM was sent once) is no sign
+    /// of life, and is reported once a dump for each kind, naming the request.
+    /// </summary>
+    [Fact]
+    public void Replies_that_make_no_progress_are_reported_once_each_and_are_no_sign_of_life()
+    {
+        using var port = LinuxPort.Bind(IPAddress.Loopback, 0, _dir);
+        using var client = Bound("127.0.0.8");
+        using var core = CoreFile.Create(Path.Combine(_dir, "vmcore-noprogress"), ulong.MaxValue);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<object>();
+        var pull = Described(port, client, core, events.Enqueue, 16u);
+        pull.PullMemory(4096);
+        var request = ReceiveRequest(client);
+        var chunk = new byte[LinuxReplyHeader.MemChunk];
+        chunk.AsSpan().Fill(9);
+        pull.Handle(new LinuxReplyHeader(5, request.Sequence, LinuxReplyCode.Mem, 0), chunk); // progress
+        var lastHeard = pull.LastPacketTicks;
+        Assert.True(SpinWait.SpinUntil(() => Environment.TickCount64 > lastHeard, TimeSpan.FromSeconds(5)));
+
+        for (var i = 0; i < 3; i++)
+        {
+            pull.Handle(new LinuxReplyHeader(5, request.Sequence, LinuxReplyCode.PageSize, 4096), []); // not an answer to SEND_MEM
+            pull.Handle(new LinuxReplyHeader(5, request.Sequence, LinuxReplyCode.Mem, 0), chunk); // the same chunk again
+        }
+
+        Assert.Equal(lastHeard, pull.LastPacketTicks);
+        var reported = events.OfType<PumpEvent.Dropped>().Select(d => d.Reason).ToList();
+        Assert.Equal(2, reported.Count);
+        Assert.Contains(reported, r => r.StartsWith("PageSize does not answer SendMem", StringComparison.Ordinal));
+        Assert.Contains(reported, r => r.StartsWith($"Mem at offset 0 of frame {request.From} came again, SEND_MEM having been sent once", StringComparison.Ordinal));
+        pull.Stop();
+    }
+
+    /// <summary>
     /// SPEC §7: the free-space check, then SEND_MEM. A pull whose room is awaited (netdump-nospace
     /// deciding) asks for no page until it is resumed, as after a page that found no room.
     /// </summary>
